@@ -1,0 +1,21 @@
+# Debian packages installed by scripts/setup.sh.
+find_package(Threads REQUIRED)
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+find_package(CLI11 REQUIRED)
+
+# SUNDIALS' CMake package insists on static libraries Debian does not ship, so link by name.
+find_path(SUNDIALS_INCLUDE_DIR cvode/cvode.h REQUIRED)
+foreach(lib cvode nvecserial sunlinsoldense sunmatrixdense)
+  find_library(SUNDIALS_${lib}_LIBRARY NAMES sundials_${lib} REQUIRED)
+  list(APPEND SUNDIALS_LIBRARIES ${SUNDIALS_${lib}_LIBRARY})
+endforeach()
+add_library(medtwin_sundials INTERFACE)
+target_include_directories(medtwin_sundials SYSTEM INTERFACE ${SUNDIALS_INCLUDE_DIR})
+target_link_libraries(medtwin_sundials INTERFACE ${SUNDIALS_LIBRARIES})
+
+if(MEDTWIN_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(MEDTWIN_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

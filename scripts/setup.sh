@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package medtwin needs (idempotent; run as root on Debian 12), then
+# configures and builds into ./build. Usage: scripts/setup.sh [Release|Debug|Sanitize]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_TYPE="${1:-Release}"
+BUILD_DIR="${MEDTWIN_BUILD_DIR:-build}"
+[ "$BUILD_TYPE" = "Release" ] || BUILD_DIR="${BUILD_DIR}-$(echo "$BUILD_TYPE" | tr 'A-Z' 'a-z')"
+
+PACKAGES=(
+  build-essential cmake pkg-config git
+  libeigen3-dev libsundials-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format clang-tidy
+  r-base-core r-cran-desolve   # peer tool for checks and benchmarks
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+echo "setup: built $BUILD_TYPE into $BUILD_DIR"

@@ -1,0 +1,113 @@
+#include "medtwin/cli/simulate_command.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "medtwin/io/nonmem_csv.h"
+#include "medtwin/io/svg_plot.h"
+#include "medtwin/models/registry.h"
+#include "medtwin/sim/simulator.h"
+
+namespace medtwin::cli {
+namespace {
+
+Result<std::vector<double>> BaseParameters(const sim::ParameterLayout& layout,
+                                           const std::vector<std::string>& assignments) {
+  std::vector<double> p = layout.Defaults();
+  for (const std::string& a : assignments) {
+    const auto eq = a.find('=');
+    if (eq == std::string::npos) {
+      return InvalidArgument("--param", "'" + a + "' is not NAME=VALUE");
+    }
+    std::string name = a.substr(0, eq);
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const int index = layout.Find(name);
+    if (index < 0) return NotFound("--param", "model has no parameter '" + name + "'");
+    double v = 0;
+    const std::string text = a.substr(eq + 1);
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size()) {
+      return InvalidArgument("--param " + name, "'" + text + "' is not a number");
+    }
+    Status valid = layout.Validate(index, v);
+    if (!valid.ok()) return valid.error().WithContext("--param");
+    p[static_cast<std::size_t>(index)] = v;
+  }
+  return p;
+}
+
+}  // namespace
+
+Status RunSimulate(const SimulateArgs& args) {
+  MEDTWIN_TRY(const sim::Model* model, models::FindModel(args.model));
+  MEDTWIN_TRY(sim::Method method, sim::ParseMethod(args.method));
+  sim::SimOptions options;
+  options.method = method;
+  options.tolerances.rtol = args.rtol;
+  options.tolerances.atol = args.atol;
+  MEDTWIN_TRY(sim::Simulator simulator, sim::Simulator::Create(*model, options));
+  MEDTWIN_TRY(std::vector<double> base, BaseParameters(simulator.layout(), args.params));
+
+  io::CsvReadOptions read_options;
+  for (std::string c : args.ignore_columns) {
+    for (char& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    read_options.ignore_columns.insert(c);
+  }
+  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(), read_options));
+
+  std::vector<sim::SubjectResult> results;
+  results.reserve(data.subjects.size());
+  for (const auto& subject : data.subjects) {
+    auto r = simulator.Run(subject, base);
+    if (!r.ok()) return r.error().WithContext(args.data_path + ": ID " + subject.id);
+    results.push_back(std::move(r).value());
+  }
+  // Plot first, so a failure to write it also leaves no OUT.csv behind.
+  if (!args.plot_path.empty()) {
+    io::PlotSpec plot;
+    const auto& info = model->Info();
+    plot.title = info.name + ": " + info.outputs[0].name + " over time";
+    plot.x_label = "Time (" + info.time_unit + ")";
+    plot.y_label = info.outputs[0].name + " (" + info.outputs[0].unit + ")";
+    for (std::size_t s = 0; s < data.subjects.size(); ++s) {
+      io::PlotSeries series;
+      series.label = "ID " + data.subjects[s].id;
+      series.x = results[s].times;
+      for (std::size_t r = 0; r < results[s].times.size(); ++r) {
+        series.y.push_back(results[s].Output(r, 0));
+      }
+      plot.series.push_back(std::move(series));
+    }
+    MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.plot_path, io::RenderSvgLinePlot(plot)));
+  }
+  return io::WriteResultsCsv(args.out_path, model->Info(), data, results);
+}
+
+std::string DescribeModels() {
+  std::string out;
+  char buf[256];
+  for (const sim::Model* m : models::AllModels()) {
+    const auto& info = m->Info();
+    out += info.name + "  —  " + info.description + "\n";
+    out += "  time unit: " + info.time_unit + "; compartments:";
+    for (std::size_t i = 0; i < info.states.size(); ++i) {
+      out += " " + std::to_string(i + 1) + "=" + info.states[i].name;
+    }
+    out += "; default dose CMT " + std::to_string(info.default_dose_cmt) + "\n";
+    for (const auto& p : info.parameters) {
+      std::snprintf(buf, sizeof buf, "    %-6s %-6s default %-8g range [%g, %g]  %s\n",
+                    p.name.c_str(), p.unit.c_str(), p.default_value, p.lower, p.upper,
+                    p.description.c_str());
+      out += buf;
+    }
+    out += "    outputs:";
+    for (const auto& o : info.outputs) out += " " + o.name + " (" + o.unit + ")";
+    out += "\n    dose modifiers per compartment n: Fn (fraction), ALAGn (" + info.time_unit +
+           "), Rn (mg/" + info.time_unit + "), Dn (" + info.time_unit + ")\n\n";
+  }
+  return out;
+}
+
+}  // namespace medtwin::cli

@@ -1,0 +1,30 @@
+// cli/simulate_command.h — `medtwin simulate` and `medtwin models`: read NONMEM-style records,
+// run a model through them, write one output row per record and optionally an SVG plot.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "medtwin/core/result.h"
+
+namespace medtwin::cli {
+
+struct SimulateArgs {
+  std::string model;
+  std::string data_path;
+  std::string out_path;
+  std::string plot_path;
+  std::vector<std::string> params;          // NAME=VALUE
+  std::vector<std::string> ignore_columns;  // extra data columns to skip
+  std::string method = "auto";
+  double rtol = 1e-8;
+  double atol = 1e-10;
+};
+
+// Runs the whole command; the error is one line for stderr ("file:line: COLUMN: reason").
+[[nodiscard]] Status RunSimulate(const SimulateArgs& args);
+
+// Text for `medtwin models`: every model with its parameters, units, defaults and bounds.
+[[nodiscard]] std::string DescribeModels();
+
+}  // namespace medtwin::cli

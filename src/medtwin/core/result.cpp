@@ -1,0 +1,30 @@
+#include "medtwin/core/result.h"
+
+namespace medtwin {
+
+std::string_view ErrorCodeName(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return "invalid_argument";
+    case ErrorCode::kNotFound: return "not_found";
+    case ErrorCode::kUnitMismatch: return "unit_mismatch";
+    case ErrorCode::kIoError: return "io_error";
+    case ErrorCode::kSolverFailure: return "solver_failure";
+    case ErrorCode::kUnimplemented: return "unimplemented";
+    case ErrorCode::kInternal: return "internal";
+  }
+  return "unknown";
+}
+
+std::string Error::ToString() const {
+  if (field.empty()) return message;
+  return field + ": " + message;
+}
+
+Error Error::WithContext(std::string_view context) const {
+  Error out = *this;
+  if (context.empty()) return out;
+  out.field = field.empty() ? std::string(context) : std::string(context) + ": " + field;
+  return out;
+}
+
+}  // namespace medtwin

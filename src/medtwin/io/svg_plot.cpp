@@ -1,0 +1,138 @@
+#include "medtwin/io/svg_plot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace medtwin::io {
+namespace {
+
+std::string Escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string TickLabel(double v, double step) {
+  char buf[32];
+  int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step)));
+  std::snprintf(buf, sizeof buf, "%.*f", std::min(decimals, 6), std::abs(v) < 1e-12 * step ? 0.0 : v);
+  return buf;
+}
+
+// Colour-blind-safe palette (Okabe & Ito, 2008).
+const char* kPalette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                          "#E69F00", "#56B4E9", "#000000", "#F0E442"};
+
+}  // namespace
+
+std::vector<double> NiceTicks(double lo, double hi, int target) {
+  if (!(hi > lo)) hi = lo + 1;
+  double raw = (hi - lo) / std::max(1, target);
+  double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = mag;
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    step = m * mag;
+    if (step >= raw) break;
+  }
+  std::vector<double> ticks;
+  for (double t = std::floor(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push_back(t);
+  if (ticks.front() > lo) ticks.insert(ticks.begin(), ticks.front() - step);
+  if (ticks.back() < hi) ticks.push_back(ticks.back() + step);
+  return ticks;
+}
+
+std::string RenderSvgLinePlot(const PlotSpec& spec) {
+  const double w = spec.width_px, h = spec.height_px;
+  const double left = 80, right = 170, top = 50, bottom = 60;
+  const double pw = w - left - right, ph = h - top - bottom;
+  double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin, ymax = 0, ymin = 0;
+  for (const auto& s : spec.series) {
+    for (std::size_t i = 0; i < s.x.size(); ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
+      xmin = std::min(xmin, s.x[i]);
+      xmax = std::max(xmax, s.x[i]);
+      ymin = std::min(ymin, s.y[i]);
+      ymax = std::max(ymax, s.y[i]);
+    }
+  }
+  if (!std::isfinite(xmin)) xmin = 0, xmax = 1;
+  auto xt = NiceTicks(xmin, xmax);
+  auto yt = NiceTicks(ymin, ymax);
+  const double x0 = xt.front(), x1 = xt.back(), y0 = yt.front(), y1 = yt.back();
+  auto sx = [&](double x) { return left + (x - x0) / (x1 - x0) * pw; };
+  auto sy = [&](double y) { return top + ph - (y - y0) / (y1 - y0) * ph; };
+
+  std::string out;
+  out += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Num(w) + "\" height=\"" + Num(h) +
+         "\" viewBox=\"0 0 " + Num(w) + " " + Num(h) +
+         "\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"13\">\n";
+  out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  out += "<text x=\"" + Num(left + pw / 2) + "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\" "
+         "font-weight=\"bold\">" + Escape(spec.title) + "</text>\n";
+  // Grid and ticks.
+  for (double t : xt) {
+    out += "<line x1=\"" + Num(sx(t)) + "\" y1=\"" + Num(top) + "\" x2=\"" + Num(sx(t)) + "\" y2=\"" +
+           Num(top + ph) + "\" stroke=\"#e3e3e3\"/>\n";
+    out += "<text x=\"" + Num(sx(t)) + "\" y=\"" + Num(top + ph + 18) + "\" text-anchor=\"middle\">" +
+           TickLabel(t, xt.size() > 1 ? xt[1] - xt[0] : 1) + "</text>\n";
+  }
+  for (double t : yt) {
+    out += "<line x1=\"" + Num(left) + "\" y1=\"" + Num(sy(t)) + "\" x2=\"" + Num(left + pw) +
+           "\" y2=\"" + Num(sy(t)) + "\" stroke=\"#e3e3e3\"/>\n";
+    out += "<text x=\"" + Num(left - 8) + "\" y=\"" + Num(sy(t) + 4) + "\" text-anchor=\"end\">" +
+           TickLabel(t, yt.size() > 1 ? yt[1] - yt[0] : 1) + "</text>\n";
+  }
+  out += "<rect x=\"" + Num(left) + "\" y=\"" + Num(top) + "\" width=\"" + Num(pw) + "\" height=\"" +
+         Num(ph) + "\" fill=\"none\" stroke=\"#333\"/>\n";
+  out += "<text x=\"" + Num(left + pw / 2) + "\" y=\"" + Num(h - 15) + "\" text-anchor=\"middle\">" +
+         Escape(spec.x_label) + "</text>\n";
+  out += "<text transform=\"translate(22," + Num(top + ph / 2) +
+         ") rotate(-90)\" text-anchor=\"middle\">" + Escape(spec.y_label) + "</text>\n";
+  // Series and legend (at most 12 entries listed).
+  const std::size_t kLegendMax = 12;
+  for (std::size_t i = 0; i < spec.series.size(); ++i) {
+    const auto& s = spec.series[i];
+    const char* colour = kPalette[i % (sizeof kPalette / sizeof *kPalette)];
+    std::string points;
+    for (std::size_t k = 0; k < s.x.size(); ++k) {
+      if (!std::isfinite(s.x[k]) || !std::isfinite(s.y[k])) continue;
+      points += Num(sx(s.x[k])) + "," + Num(sy(s.y[k])) + " ";
+    }
+    out += "<polyline fill=\"none\" stroke=\"" + std::string(colour) +
+           "\" stroke-width=\"1.8\" points=\"" + points + "\"><title>" + Escape(s.label) +
+           "</title></polyline>\n";
+    if (i < kLegendMax) {
+      const double ly = top + 10 + 20.0 * static_cast<double>(i);
+      out += "<line x1=\"" + Num(left + pw + 15) + "\" y1=\"" + Num(ly) + "\" x2=\"" +
+             Num(left + pw + 40) + "\" y2=\"" + Num(ly) + "\" stroke=\"" + colour +
+             "\" stroke-width=\"3\"/>\n";
+      out += "<text x=\"" + Num(left + pw + 46) + "\" y=\"" + Num(ly + 4) + "\">" + Escape(s.label) +
+             "</text>\n";
+    }
+  }
+  if (spec.series.size() > kLegendMax) {
+    out += "<text x=\"" + Num(left + pw + 15) + "\" y=\"" +
+           Num(top + 10 + 20.0 * static_cast<double>(kLegendMax)) + "\">… and " +
+           std::to_string(spec.series.size() - kLegendMax) + " more</text>\n";
+  }
+  out += "</svg>\n";
+  return out;
+}
+
+}  // namespace medtwin::io

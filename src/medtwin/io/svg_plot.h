@@ -1,0 +1,30 @@
+// io/svg_plot.h — a small, dependency-free SVG line chart: axes with round ticks and unit
+// labels, one coloured line per series, a legend. Used by `medtwin simulate --plot`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace medtwin::io {
+
+struct PlotSeries {
+  std::string label;
+  std::vector<double> x;
+  std::vector<double> y;
+};
+
+struct PlotSpec {
+  std::string title;
+  std::string x_label;  // with unit: "Time (h)"
+  std::string y_label;  // "CP (mg/L)"
+  std::vector<PlotSeries> series;
+  int width_px = 900;
+  int height_px = 520;
+};
+
+// Round tick positions covering [lo, hi] (about `target` of them; 1-2-5 steps).
+std::vector<double> NiceTicks(double lo, double hi, int target = 6);
+
+std::string RenderSvgLinePlot(const PlotSpec& spec);
+
+}  // namespace medtwin::io
