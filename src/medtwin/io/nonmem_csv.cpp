@@ -225,8 +225,7 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
   }
   if (!have_header) return InvalidArgument("header", "file is empty").WithContext(source);
   for (const auto& subject : data.subjects) {
-    Status valid = sim::ValidateSubject(subject, model);
-    if (!valid.ok()) return valid.error().WithContext(source);
+    MEDTWIN_RETURN_IF_ERROR(sim::ValidateSubject(subject, model, source));
   }
   return data;
 }

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "medtwin/core/format.h"
+
 namespace medtwin::sim {
 
 ParameterLayout::ParameterLayout(const ModelInfo& info)
@@ -36,25 +38,26 @@ Status ParameterLayout::Validate(int index, double value) const {
   const auto i = static_cast<std::size_t>(index);
   if (!std::isfinite(value)) return InvalidArgument(names_[i], "not a finite number");
   if (value < lower_[i] || value > upper_[i]) {
-    return InvalidArgument(names_[i], "value " + std::to_string(value) + " outside [" +
-                                          std::to_string(lower_[i]) + ", " +
-                                          std::to_string(upper_[i]) + "]");
+    return InvalidArgument(names_[i], "value " + FormatNumber(value) + " outside [" +
+                                          FormatNumber(lower_[i]) + ", " +
+                                          FormatNumber(upper_[i]) + "]");
   }
   return Ok{};
 }
 
-Status ValidateSubject(const Subject& subject, const ModelInfo& info) {
+Status ValidateSubject(const Subject& subject, const ModelInfo& info, std::string_view source) {
   const int n = static_cast<int>(info.states.size());
   double last_time = -std::numeric_limits<double>::infinity();
   for (const Record& r : subject.records) {
-    const std::string where = "line " + std::to_string(r.source_line);
+    const std::string where = source.empty() ? "line " + std::to_string(r.source_line)
+                                             : std::string(source) + ":" + std::to_string(r.source_line);
     auto fail = [&](const char* field, const std::string& why) {
       return InvalidArgument(field, why).WithContext(where);
     };
     if (!std::isfinite(r.time)) return fail("TIME", "not a finite number");
     if (r.time < last_time) {
-      return fail("TIME", "time " + std::to_string(r.time) + " goes backwards within ID " +
-                              subject.id + " (previous " + std::to_string(last_time) + ")");
+      return fail("TIME", "time " + FormatNumber(r.time) + " goes backwards within ID " +
+                              subject.id + " (previous " + FormatNumber(last_time) + ")");
     }
     last_time = r.time;
     const bool dose = r.evid == Evid::kDose || r.evid == Evid::kResetDose;

@@ -68,7 +68,9 @@ class ParameterLayout {
 };
 
 // Checks one subject's records for what the engine cannot simulate (negative AMT, times going
-// backwards, CMT out of range, SS without II, ...). Errors name the source line and field.
-[[nodiscard]] Status ValidateSubject(const Subject& subject, const ModelInfo& info);
+// backwards, CMT out of range, SS without II, ...). Errors name the source line and field:
+// "data.csv:14: AMT: …" when `source` is given, "line 14: AMT: …" otherwise.
+[[nodiscard]] Status ValidateSubject(const Subject& subject, const ModelInfo& info,
+                                     std::string_view source = {});
 
 }  // namespace medtwin::sim

@@ -161,7 +161,10 @@ class SubjectRun {
     for (;;) {
       Train* first = nullptr;
       for (Train& tr : trains_) {
-        if (tr.Arrival() <= t && (first == nullptr || tr.seq < first->seq)) first = &tr;
+        if (tr.next_k <= tr.last_k && tr.Arrival() <= t &&
+            (first == nullptr || tr.seq < first->seq)) {
+          first = &tr;
+        }
       }
       if (first == nullptr) break;
       Arrive(first->dose, first->Arrival());
