@@ -38,6 +38,8 @@ std::vector<RouteCase> Cases() {
   return out;
 }
 
+void PrintTo(const RouteCase& c, std::ostream* os) { *os << c.model << " " << c.route; }
+
 class ClosedFormVsOde : public ::testing::TestWithParam<RouteCase> {};
 
 TEST_P(ClosedFormVsOde, AgreeToOneInAMillion) {

@@ -18,6 +18,8 @@ struct MethodCase {
   double rel;  // agreement required with the analytic reference
 };
 
+void PrintTo(const MethodCase& c, std::ostream* os) { *os << sim::MethodName(c.method); }
+
 class HardCases : public ::testing::TestWithParam<MethodCase> {};
 
 std::vector<double> At(const Exponentials& h, const std::vector<RefDose>& doses,
