@@ -72,9 +72,10 @@ void RunAll(benchmark::State& state, sim::Method method) {
   }
   benchmark::DoNotOptimize(checksum);
   state.counters["subjects/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * w.subjects.size()), benchmark::Counter::kIsRate);
+      static_cast<double>(state.iterations()) * static_cast<double>(w.subjects.size()),
+      benchmark::Counter::kIsRate);
   state.counters["us/subject"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * w.subjects.size()),
+      static_cast<double>(state.iterations()) * static_cast<double>(w.subjects.size()),
       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 

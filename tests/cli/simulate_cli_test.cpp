@@ -112,8 +112,8 @@ TEST_F(Cli, BadInputExitsTwoWithOneLineAndNoOutputFile) {
     if (!c.csv.empty()) Write(c.name + ".csv", c.csv);
     fs::path out = dir_ / (c.name + "_out.csv");
     std::string model = c.extra.find("--model") == std::string::npos ? "--model pk_1cmt_iv " : "";
-    auto r = Run("simulate " + model + c.extra + " --data " + data.string() + " --out " +
-                 out.string());
+    auto r =
+        Run("simulate " + model + c.extra + " --data " + data.string() + " --out " + out.string());
     EXPECT_EQ(r.exit_code, 2) << c.name;
     EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.name << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.name << ": " << r.err;

@@ -49,9 +49,9 @@ TEST(Time, CivilCalendarRoundTripsOverFourCenturies) {
 }
 
 TEST(Time, RejectsMalformedTimestampsNamingTheField) {
-  for (const char* bad : {"2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-25 10:43",
-                          "2026-11-25T10:43:46", "2026-11-25T25:00:00Z", "yesterday",
-                          "2026-11-25T10:43:46Zjunk", "2026-11-25T10:43:46.Z"}) {
+  for (const char* bad :
+       {"2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-25 10:43", "2026-11-25T10:43:46",
+        "2026-11-25T25:00:00Z", "yesterday", "2026-11-25T10:43:46Zjunk", "2026-11-25T10:43:46.Z"}) {
     auto r = ParseRfc3339(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().field, "time");

@@ -97,9 +97,14 @@ TEST(NonmemCsv, RandomMutationsNeverCrashAndErrorsNameTheFile) {
     for (int e = 0; e < edits; ++e) {
       const std::size_t pos = rng() % (text.size() + 1);
       switch (rng() % 3) {
-        case 0: text.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
-        case 1: if (pos < text.size()) text.erase(pos, 1); break;
-        default: if (pos < text.size()) text[pos] = alphabet[rng() % alphabet.size()];
+        case 0:
+          text.insert(pos, 1, alphabet[rng() % alphabet.size()]);
+          break;
+        case 1:
+          if (pos < text.size()) text.erase(pos, 1);
+          break;
+        default:
+          if (pos < text.size()) text[pos] = alphabet[rng() % alphabet.size()];
       }
     }
     auto data = ParseNonmemCsv(text, "fuzz.csv", Info("pk_1cmt_oral"));

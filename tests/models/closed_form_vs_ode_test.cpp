@@ -63,7 +63,9 @@ TEST_P(ClosedFormVsOde, AgreeToOneInAMillion) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryModelAndRoute, ClosedFormVsOde, ::testing::ValuesIn(Cases()),
-                         [](const auto& param_info) { return param_info.param.model + "_" + param_info.param.route; });
+                         [](const auto& param_info) {
+                           return param_info.param.model + "_" + param_info.param.route;
+                         });
 
 TEST(ClosedForm, CoincidentEigenvaluesStayFinite) {
   // KA equal to CL/V makes the textbook Bateman formula divide by zero; the matrix
@@ -105,16 +107,16 @@ TEST(MichaelisMenten, SteadyStateInfusionSolvesRateBalance) {
 
 TEST(MichaelisMenten, SteadyStateRegimenIsPeriodic) {
   // At steady state the trough before a dose equals the trough one interval later.
-  std::vector<sim::Record> records = {Dose(0, {.amt = 200, .ii = 8, .addl = 3, .ss = 1}), Obs(7.999),
-                                      Obs(8), Obs(15.999), Obs(16)};
+  std::vector<sim::Record> records = {Dose(0, {.amt = 200, .ii = 8, .addl = 3, .ss = 1}),
+                                      Obs(7.999), Obs(8), Obs(15.999), Obs(16)};
   auto c = Simulate("pk_1cmt_mm_iv", records, {}, sim::Method::kDopri5, 1);  // A1 in mg
   EXPECT_NEAR(c[2], c[4], 1e-6 * c[2]);
   EXPECT_NEAR(c[0], c[4], 1e-6 * c[0]);  // the record's own output includes its dose
 }
 
 TEST(Registry, FindsEveryModelAndRejectsUnknownNames) {
-  for (std::string name : {"pk_1cmt_iv", "pk_1cmt_oral", "pk_2cmt_iv", "pk_2cmt_oral",
-                           "pk_3cmt_iv", "pk_3cmt_oral", "pk_1cmt_mm_iv"}) {
+  for (std::string name : {"pk_1cmt_iv", "pk_1cmt_oral", "pk_2cmt_iv", "pk_2cmt_oral", "pk_3cmt_iv",
+                           "pk_3cmt_oral", "pk_1cmt_mm_iv"}) {
     auto m = models::FindModel(name);
     ASSERT_TRUE(m.ok()) << name;
     EXPECT_EQ((*m)->Info().outputs.front().name, "CP");
@@ -127,10 +129,10 @@ TEST(Registry, FindsEveryModelAndRejectsUnknownNames) {
 }
 
 TEST(Registry, CompartmentNumberingFollowsNonmemAdvans) {
-  EXPECT_EQ(GetModel("pk_1cmt_oral").Info().states[1].name, "central");   // ADVAN2
+  EXPECT_EQ(GetModel("pk_1cmt_oral").Info().states[1].name, "central");     // ADVAN2
   EXPECT_EQ(GetModel("pk_2cmt_oral").Info().states[2].name, "peripheral");  // ADVAN4
-  EXPECT_EQ(GetModel("pk_3cmt_oral").Info().states[0].name, "depot");     // ADVAN12
-  EXPECT_EQ(GetModel("pk_3cmt_iv").Info().states[0].name, "central");      // ADVAN11
+  EXPECT_EQ(GetModel("pk_3cmt_oral").Info().states[0].name, "depot");       // ADVAN12
+  EXPECT_EQ(GetModel("pk_3cmt_iv").Info().states[0].name, "central");       // ADVAN11
 }
 
 }  // namespace

@@ -57,9 +57,9 @@ TEST_P(HardCases, SteadyStateWithLagTime) {
   const double cl = 4, v = 40, ka = 0.9, lag = 1.5, ii = 12;
   const std::vector<double> times = {0, 0.5, 1.5, 2, 6, 11.99, 12, 13.6, 30, 50, 60};
   auto records = WithObservations({Dose(0, {.amt = 100, .ii = ii, .addl = 3, .ss = 1})}, times);
-  auto got = ObsOnly(records, Simulate("pk_1cmt_oral", records,
-                                       {{"CL", cl}, {"V", v}, {"KA", ka}, {"ALAG1", lag}},
-                                       GetParam().method));
+  auto got = ObsOnly(
+      records, Simulate("pk_1cmt_oral", records, {{"CL", cl}, {"V", v}, {"KA", ka}, {"ALAG1", lag}},
+                        GetParam().method));
   std::vector<RefDose> doses;
   AddTrain(doses, {0, 100, 0, ka}, lag, ii, kBack, 3);
   ExpectRelNear(got, At(OneCmt(cl, v), doses, times), GetParam().rel);
@@ -70,9 +70,9 @@ TEST_P(HardCases, SteadyStateWithLagLongerThanInterval) {
   const double cl = 4, v = 40, ka = 0.9, lag = 14, ii = 12;
   const std::vector<double> times = {0, 1, 2, 3, 13.9, 14, 15, 40};
   auto records = WithObservations({Dose(0, {.amt = 100, .ii = ii, .ss = 1})}, times);
-  auto got = ObsOnly(records, Simulate("pk_1cmt_oral", records,
-                                       {{"CL", cl}, {"V", v}, {"KA", ka}, {"ALAG1", lag}},
-                                       GetParam().method));
+  auto got = ObsOnly(
+      records, Simulate("pk_1cmt_oral", records, {{"CL", cl}, {"V", v}, {"KA", ka}, {"ALAG1", lag}},
+                        GetParam().method));
   std::vector<RefDose> doses;
   AddTrain(doses, {0, 100, 0, ka}, lag, ii, kBack, 0);
   ExpectRelNear(got, At(OneCmt(cl, v), doses, times), GetParam().rel);
@@ -97,9 +97,9 @@ TEST_P(HardCases, SteadyStateInfusionLongerThanInterval) {
   const std::vector<double> times = {0, 4, 7.99, 8, 8.01, 12, 20, 30, 50};
   auto records =
       WithObservations({Dose(0, {.amt = 1000, .rate = 50, .ii = ii, .addl = 2, .ss = 1})}, times);
-  auto got = ObsOnly(records, Simulate("pk_2cmt_iv", records,
-                                       {{"CL", cl}, {"V1", v1}, {"Q", q}, {"V2", v2}},
-                                       GetParam().method));
+  auto got =
+      ObsOnly(records, Simulate("pk_2cmt_iv", records,
+                                {{"CL", cl}, {"V1", v1}, {"Q", q}, {"V2", v2}}, GetParam().method));
   std::vector<RefDose> doses;
   AddTrain(doses, {0, 1000, 50}, 0, ii, kBack, 2);
   ExpectRelNear(got, At(TwoCmt(cl, v1, q, v2), doses, times), GetParam().rel);
@@ -111,8 +111,8 @@ TEST_P(HardCases, SteadyStateInfusionEqualToInterval) {
   const std::vector<double> times = {0, 3, 12, 18, 24};
   auto records =
       WithObservations({Dose(0, {.amt = 1000, .rate = rate, .ii = ii, .addl = 1, .ss = 1})}, times);
-  auto got = ObsOnly(records, Simulate("pk_1cmt_iv", records, {{"CL", cl}, {"V", v}},
-                                       GetParam().method));
+  auto got =
+      ObsOnly(records, Simulate("pk_1cmt_iv", records, {{"CL", cl}, {"V", v}}, GetParam().method));
   std::vector<RefDose> doses;
   AddTrain(doses, {0, 1000, rate}, 0, ii, kBack, 1);
   auto want = At(OneCmt(cl, v), doses, times);
@@ -127,9 +127,9 @@ TEST_P(HardCases, ModeledDurationWithSteadyState) {
   const std::vector<double> times = {0, 1, 3, 5, 8, 9, 20};
   auto records =
       WithObservations({Dose(0, {.amt = 400, .rate = -2, .ii = ii, .addl = 1, .ss = 1})}, times);
-  auto got = ObsOnly(records, Simulate("pk_1cmt_iv", records,
-                                       {{"CL", cl}, {"V", v}, {"D1", dur}, {"F1", f}},
-                                       GetParam().method));
+  auto got =
+      ObsOnly(records, Simulate("pk_1cmt_iv", records,
+                                {{"CL", cl}, {"V", v}, {"D1", dur}, {"F1", f}}, GetParam().method));
   std::vector<RefDose> doses;
   AddTrain(doses, {0, 400 * f, 400 * f / dur}, 0, ii, kBack, 1);
   ExpectRelNear(got, At(OneCmt(cl, v), doses, times), GetParam().rel);
@@ -161,7 +161,8 @@ TEST_P(HardCases, ResetAndDoseWithSteadyStateAndAdditionalDoses) {
   AddTrain(after, {0, 200, 0, ka}, 50, ii, kBack, 2);
   std::vector<double> want;
   for (double t : times) {
-    want.push_back(t < 50 ? Reference(OneCmt(cl, v), before, t) : Reference(OneCmt(cl, v), after, t));
+    want.push_back(t < 50 ? Reference(OneCmt(cl, v), before, t)
+                          : Reference(OneCmt(cl, v), after, t));
   }
   ExpectRelNear(got, want, GetParam().rel);
 }
@@ -183,14 +184,15 @@ TEST_P(HardCases, ResetThenNewDosesWithLag) {
                                       Obs(19),
                                       Obs(20),
                                       Obs(25)};
-  auto got = ObsOnly(records, Simulate("pk_1cmt_oral", records,
-                                       {{"CL", cl}, {"V", v}, {"KA", ka}, {"ALAG1", lag}},
-                                       GetParam().method));
+  auto got = ObsOnly(
+      records, Simulate("pk_1cmt_oral", records, {{"CL", cl}, {"V", v}, {"KA", ka}, {"ALAG1", lag}},
+                        GetParam().method));
   std::vector<RefDose> before = {{2, 100, 0, ka}, {12, 100, 0, ka}};
   std::vector<RefDose> after = {{19, 80, 0, ka}};
   std::vector<double> want;
   for (double t : times) {
-    want.push_back(t < 15 ? Reference(OneCmt(cl, v), before, t) : Reference(OneCmt(cl, v), after, t));
+    want.push_back(t < 15 ? Reference(OneCmt(cl, v), before, t)
+                          : Reference(OneCmt(cl, v), after, t));
   }
   ExpectRelNear(got, want, GetParam().rel);
 }
@@ -203,15 +205,16 @@ TEST_P(HardCases, SteadyStateAddedOnTopOfExistingRegimen) {
   auto records = WithObservations({Dose(0, {.amt = 100}), Dose(6, {.amt = 100}),
                                    Dose(12, {.amt = 50, .ii = 24, .addl = 1, .ss = 2})},
                                   times);
-  auto got = ObsOnly(records, Simulate("pk_2cmt_iv", records,
-                                       {{"CL", cl}, {"V1", v1}, {"Q", q}, {"V2", v2}},
-                                       GetParam().method));
+  auto got =
+      ObsOnly(records, Simulate("pk_2cmt_iv", records,
+                                {{"CL", cl}, {"V1", v1}, {"Q", q}, {"V2", v2}}, GetParam().method));
   // Before t=12 only the explicit doses act; from 12 on, the whole regimen is added.
   const std::vector<RefDose> earlier = {{0, 100}, {6, 100}};
   std::vector<RefDose> all = earlier;
   AddTrain(all, {0, 50}, 12, 24, kBack, 1);
   std::vector<double> want;
-  for (double t : times) want.push_back(Reference(TwoCmt(cl, v1, q, v2), t < 12 ? earlier : all, t));
+  for (double t : times)
+    want.push_back(Reference(TwoCmt(cl, v1, q, v2), t < 12 ? earlier : all, t));
   ExpectRelNear(got, want, GetParam().rel);
 }
 
@@ -221,8 +224,8 @@ TEST_P(HardCases, SteadyStateConstantInfusionDoesNotContinue) {
   const double cl = 5, v = 30;
   const std::vector<double> times = {0, 2, 10};
   auto records = WithObservations({Dose(0, {.amt = 0, .rate = 100, .ss = 1})}, times);
-  auto got = ObsOnly(records, Simulate("pk_1cmt_iv", records, {{"CL", cl}, {"V", v}},
-                                       GetParam().method));
+  auto got =
+      ObsOnly(records, Simulate("pk_1cmt_iv", records, {{"CL", cl}, {"V", v}}, GetParam().method));
   const double css = 100 / cl;
   ExpectRelNear(got, {css, css * std::exp(-cl / v * 2), css * std::exp(-cl / v * 10)},
                 GetParam().rel);
@@ -232,10 +235,10 @@ TEST_P(HardCases, AdditionalDoseAtObservationTimeCounts) {
   // ADDL doses due at an observation's time are given before it (mrgsolve's default, and how
   // the event engine documents ties); so is a dose whose record comes first in the file.
   const double cl = 4, v = 40;
-  std::vector<sim::Record> records = {Dose(0, {.amt = 100, .ii = 12, .addl = 1}), Obs(12),
-                                      Obs(24), Dose(24, {.amt = 100}), Obs(24)};
-  auto got = ObsOnly(records, Simulate("pk_1cmt_iv", records, {{"CL", cl}, {"V", v}},
-                                       GetParam().method));
+  std::vector<sim::Record> records = {Dose(0, {.amt = 100, .ii = 12, .addl = 1}), Obs(12), Obs(24),
+                                      Dose(24, {.amt = 100}), Obs(24)};
+  auto got =
+      ObsOnly(records, Simulate("pk_1cmt_iv", records, {{"CL", cl}, {"V", v}}, GetParam().method));
   auto h = OneCmt(cl, v);
   std::vector<RefDose> doses = {{0, 100}, {12, 100}};
   const double before = Reference(h, doses, 24);

@@ -21,7 +21,8 @@ class Oscillator final : public Model {
     dx[0] = -x[1];
     dx[1] = x[0];
   }
-  void Outputs(std::span<const double> x, std::span<const double>, std::span<double> o) const override {
+  void Outputs(std::span<const double> x, std::span<const double>,
+               std::span<double> o) const override {
     o[0] = x[0];
   }
 
@@ -40,7 +41,8 @@ class StiffPair final : public Model {
     dx[0] = -1000 * x[0] + 999 * x[1];
     dx[1] = -x[1];
   }
-  void Outputs(std::span<const double> x, std::span<const double>, std::span<double> o) const override {
+  void Outputs(std::span<const double> x, std::span<const double>,
+               std::span<double> o) const override {
     o[0] = x[0];
   }
 
@@ -93,7 +95,8 @@ TEST(Dopri5, DenseOutputIsAsAccurateAsTheSteps) {
   // Dense sampling does not force extra steps: about as many evaluations as one end point.
   auto end_only = MakeDopri5Stepper(2, Tolerances{1e-9, 1e-9});
   (void)OscillatorError(*end_only, 20, 1);
-  EXPECT_LT(stepper->Evaluations(), end_only->Evaluations() * 1.2);
+  EXPECT_LT(static_cast<double>(stepper->Evaluations()),
+            static_cast<double>(end_only->Evaluations()) * 1.2);
 }
 
 TEST(Dopri5, NeverStepsPastTheStopTime) {

@@ -47,7 +47,8 @@ RandomRegimen MakeRegimen(std::mt19937& rng, int n_cmt) {
       const int addl = u(rng) < 0.3 ? 1 + static_cast<int>(u(rng) * 3) : 0;
       const double ii = addl > 0 ? 2 + std::floor(u(rng) * 10) : 0;
       r.records.push_back(Dose(t, {.amt = amt, .cmt = cmt, .rate = rate, .ii = ii, .addl = addl}));
-      for (int k = 0; k <= addl; ++k) r.given.push_back({r.records.size() - 1, t + k * ii, amt, rate});
+      for (int k = 0; k <= addl; ++k)
+        r.given.push_back({r.records.size() - 1, t + k * ii, amt, rate});
     } else {
       r.records.push_back(Obs(t));
     }
@@ -86,7 +87,8 @@ TEST_P(RandomRegimens, MassBalanceWithoutElimination) {
     }
     for (std::size_t i = 0; i < total.size(); ++i) {
       const double want = reg.Delivered(i);
-      ASSERT_NEAR(total[i], want, 1e-9 * std::max(1.0, want)) << name << " trial " << trial << " row " << i;
+      ASSERT_NEAR(total[i], want, 1e-9 * std::max(1.0, want))
+          << name << " trial " << trial << " row " << i;
     }
   }
 }

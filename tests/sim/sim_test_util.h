@@ -114,9 +114,9 @@ inline Exponentials TwoCmt(double cl, double v1, double q, double v2) {
 
 struct RefDose {
   double t_arrival;
-  double amount;           // amount reaching the dosing compartment (after F)
-  double rate = 0;         // > 0: zero-order infusion of that rate
-  double ka = 0;           // > 0: into a first-order depot with this rate constant
+  double amount;    // amount reaching the dosing compartment (after F)
+  double rate = 0;  // > 0: zero-order infusion of that rate
+  double ka = 0;    // > 0: into a first-order depot with this rate constant
 };
 
 // Superposition of analytic single-dose responses (independent of the engine).

@@ -30,14 +30,16 @@ int main(int argc, char** argv) {
   simulate->add_option("--model", sim_args.model, "Model name (see `medtwin models`)")->required();
   simulate->add_option("--data", sim_args.data_path, "Input records, CSV")->required();
   simulate->add_option("--out", sim_args.out_path, "Output CSV (written atomically)")->required();
-  simulate->add_option("--plot", sim_args.plot_path, "Also write an SVG plot of CP over time per ID");
+  simulate->add_option("--plot", sim_args.plot_path,
+                       "Also write an SVG plot of CP over time per ID");
   simulate->add_option("--param", sim_args.params,
                        "Parameter value NAME=VALUE before the first record (repeatable), e.g. "
                        "--param CL=4.2 --param F1=0.8");
   simulate->add_option("--ignore-column", sim_args.ignore_columns,
                        "Accept and skip an extra data column (repeatable)");
-  simulate->add_option("--method", sim_args.method,
-                       "auto (closed form for linear models, else dopri5), closed, dopri5, cvode")
+  simulate
+      ->add_option("--method", sim_args.method,
+                   "auto (closed form for linear models, else dopri5), closed, dopri5, cvode")
       ->capture_default_str();
   simulate->add_option("--rtol", sim_args.rtol, "Relative tolerance of ODE methods")
       ->capture_default_str();

@@ -4,13 +4,20 @@ namespace medtwin {
 
 std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "invalid_argument";
-    case ErrorCode::kNotFound: return "not_found";
-    case ErrorCode::kUnitMismatch: return "unit_mismatch";
-    case ErrorCode::kIoError: return "io_error";
-    case ErrorCode::kSolverFailure: return "solver_failure";
-    case ErrorCode::kUnimplemented: return "unimplemented";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kInvalidArgument:
+      return "invalid_argument";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kUnitMismatch:
+      return "unit_mismatch";
+    case ErrorCode::kIoError:
+      return "io_error";
+    case ErrorCode::kSolverFailure:
+      return "solver_failure";
+    case ErrorCode::kUnimplemented:
+      return "unimplemented";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "unknown";
 }

@@ -12,11 +12,11 @@
 namespace medtwin {
 
 enum class ErrorCode {
-  kInvalidArgument,   // malformed or out-of-range input
-  kNotFound,          // unknown model, parameter, file, patient
-  kUnitMismatch,      // a unit that cannot convert to the one required
-  kIoError,           // file system or stream failure
-  kSolverFailure,     // an integrator could not reach the requested time
+  kInvalidArgument,  // malformed or out-of-range input
+  kNotFound,         // unknown model, parameter, file, patient
+  kUnitMismatch,     // a unit that cannot convert to the one required
+  kIoError,          // file system or stream failure
+  kSolverFailure,    // an integrator could not reach the requested time
   kUnimplemented,
   kInternal,
 };
@@ -47,8 +47,8 @@ inline Error NotFound(std::string field, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
-  Result(Error error) : data_(std::move(error)) {}      // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : data_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const { return data_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -85,7 +85,7 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Ok) {}                                          // NOLINT(google-explicit-constructor)
+  Result(Ok) {}  // NOLINT(google-explicit-constructor)
   Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
   [[nodiscard]] bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
@@ -114,8 +114,8 @@ using Status = Result<void>;
   decl = std::move(tmp).value()
 
 // MEDTWIN_RETURN_IF_ERROR(Status-returning expr).
-#define MEDTWIN_RETURN_IF_ERROR(expr)                                        \
-  do {                                                                      \
-    auto medtwin_status_ = (expr);                                          \
-    if (!medtwin_status_.ok()) return medtwin_status_.error();              \
+#define MEDTWIN_RETURN_IF_ERROR(expr)                          \
+  do {                                                         \
+    auto medtwin_status_ = (expr);                             \
+    if (!medtwin_status_.ok()) return medtwin_status_.error(); \
   } while (false)

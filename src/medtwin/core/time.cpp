@@ -76,7 +76,8 @@ Result<Instant> ParseRfc3339(std::string_view s) {
     return bad("malformed time of day");
   }
   if (month < 1 || month > 12) return bad("month out of range");
-  if (day < 1 || static_cast<unsigned>(day) > DaysInMonth(year, month)) return bad("day out of range");
+  if (day < 1 || static_cast<unsigned>(day) > DaysInMonth(year, month))
+    return bad("day out of range");
   if (hour > 23 || minute > 59 || second > 60) return bad("time of day out of range");
   std::int64_t micros = 0;
   if (p < s.size() && s[p] == '.') {
@@ -125,10 +126,10 @@ std::string FormatRfc3339(Instant t) {
   unsigned month = 0, day = 0;
   CivilFromDays(days, year, month, day);
   char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(year), month, day,
-                        static_cast<long long>(sod / 3600), static_cast<long long>(sod % 3600 / 60),
-                        static_cast<long long>(sod % 60));
+  int n =
+      std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                    static_cast<long long>(year), month, day, static_cast<long long>(sod / 3600),
+                    static_cast<long long>(sod % 3600 / 60), static_cast<long long>(sod % 60));
   std::string out(buf, static_cast<std::size_t>(n));
   if (micros != 0) {
     std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(micros));

@@ -54,15 +54,24 @@ const Atom* FindAtom(std::string_view s) {
 
 double PrefixScale(char c) {
   switch (c) {
-    case 'k': return 1e3;
-    case 'd': return 1e-1;
-    case 'c': return 1e-2;
-    case 'm': return 1e-3;
-    case 'u': return 1e-6;
-    case 'n': return 1e-9;
-    case 'p': return 1e-12;
-    case 'f': return 1e-15;
-    default: return 0.0;
+    case 'k':
+      return 1e3;
+    case 'd':
+      return 1e-1;
+    case 'c':
+      return 1e-2;
+    case 'm':
+      return 1e-3;
+    case 'u':
+      return 1e-6;
+    case 'n':
+      return 1e-9;
+    case 'p':
+      return 1e-12;
+    case 'f':
+      return 1e-15;
+    default:
+      return 0.0;
   }
 }
 
@@ -95,8 +104,9 @@ Result<Unit> ParseTerm(std::string_view term, std::string_view whole) {
     }
   }
   if (atom == nullptr) {
-    return Error{ErrorCode::kUnitMismatch, "unit",
-                 "unknown unit symbol '" + std::string(symbol) + "' in '" + std::string(whole) + "'"};
+    return Error{
+        ErrorCode::kUnitMismatch, "unit",
+        "unknown unit symbol '" + std::string(symbol) + "' in '" + std::string(whole) + "'"};
   }
   if (atom->offset != 0.0 && (exponent != 1 || term.size() != whole.size())) {
     return Error{ErrorCode::kUnitMismatch, "unit",
@@ -142,7 +152,8 @@ Result<Unit> ParseUnit(std::string_view code) {
     if (next >= code.size()) break;
     sign = code[next] == '/' ? -1 : 1;
     pos = next + 1;
-    if (pos >= code.size()) return InvalidArgument("unit", "unit '" + std::string(code) + "' ends in an operator");
+    if (pos >= code.size())
+      return InvalidArgument("unit", "unit '" + std::string(code) + "' ends in an operator");
   }
   return out;
 }

@@ -18,8 +18,22 @@ namespace {
 
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
-enum class Column { kId, kTime, kEvid, kAmt, kCmt, kRate, kIi, kAddl, kSs, kDv, kMdv, kParam,
-                    kCovariate, kIgnored };
+enum class Column {
+  kId,
+  kTime,
+  kEvid,
+  kAmt,
+  kCmt,
+  kRate,
+  kIi,
+  kAddl,
+  kSs,
+  kDv,
+  kMdv,
+  kParam,
+  kCovariate,
+  kIgnored
+};
 
 std::string Upper(std::string_view s) {
   std::string out(s);
@@ -28,7 +42,8 @@ std::string Upper(std::string_view s) {
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.front())) != 0 || s.front() == '"'))
+  while (!s.empty() &&
+         (std::isspace(static_cast<unsigned char>(s.front())) != 0 || s.front() == '"'))
     s.remove_prefix(1);
   while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())) != 0 || s.back() == '"'))
     s.remove_suffix(1);
@@ -40,7 +55,8 @@ std::vector<std::string_view> SplitFields(std::string_view line) {
   std::size_t start = 0;
   for (;;) {
     std::size_t comma = line.find(',', start);
-    out.push_back(Trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
+    out.push_back(
+        Trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
@@ -87,7 +103,8 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
     pos = eol == std::string_view::npos ? text.size() + 1 : eol + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line_no == 1 && line.size() >= 3 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+    if (line_no == 1 && line.size() >= 3 && line.substr(0, 3) == "\xEF\xBB\xBF")
+      line.remove_prefix(3);
     if (Trim(line).empty() || Trim(line).front() == '#') continue;
     const std::string where = source + ":" + std::to_string(line_no);
     auto fields = SplitFields(line);
@@ -96,10 +113,10 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
       for (std::string_view raw : fields) {
         std::string name = Upper(raw);
         static const std::pair<const char*, Column> kStandard[] = {
-            {"ID", Column::kId},     {"TIME", Column::kTime}, {"EVID", Column::kEvid},
-            {"AMT", Column::kAmt},   {"CMT", Column::kCmt},   {"RATE", Column::kRate},
-            {"II", Column::kIi},     {"ADDL", Column::kAddl}, {"SS", Column::kSs},
-            {"DV", Column::kDv},     {"MDV", Column::kMdv}};
+            {"ID", Column::kId},   {"TIME", Column::kTime}, {"EVID", Column::kEvid},
+            {"AMT", Column::kAmt}, {"CMT", Column::kCmt},   {"RATE", Column::kRate},
+            {"II", Column::kIi},   {"ADDL", Column::kAddl}, {"SS", Column::kSs},
+            {"DV", Column::kDv},   {"MDV", Column::kMdv}};
         Column kind = Column::kIgnored;
         int pi = -1;
         bool known = false;
@@ -119,8 +136,9 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
           } else if (options.ignore_columns.count(name) == 0) {
             return InvalidArgument(name.empty() ? "header" : name,
                                    "unknown column (not a record field, parameter or covariate of "
-                                   "model " + model.name + "; pass --ignore-column " +
-                                   (name.empty() ? "NAME" : name) + " to skip it)")
+                                   "model " +
+                                       model.name + "; pass --ignore-column " +
+                                       (name.empty() ? "NAME" : name) + " to skip it)")
                 .WithContext(where);
           }
         }
@@ -133,12 +151,13 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
         names.push_back(name);
         param_index.push_back(pi);
       }
-      if (!have_time) return InvalidArgument("TIME", "required column is missing").WithContext(where);
+      if (!have_time)
+        return InvalidArgument("TIME", "required column is missing").WithContext(where);
       continue;
     }
     if (fields.size() != kinds.size()) {
-      return InvalidArgument("line", "has " + std::to_string(fields.size()) + " fields, header has " +
-                                         std::to_string(kinds.size()))
+      return InvalidArgument("line", "has " + std::to_string(fields.size()) +
+                                         " fields, header has " + std::to_string(kinds.size()))
           .WithContext(where);
     }
     sim::Record rec;
@@ -167,7 +186,9 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
           if (std::isnan(v)) return InvalidArgument("TIME", "missing time").WithContext(where);
           rec.time = v;
           break;
-        case Column::kEvid: evid = v; break;
+        case Column::kEvid:
+          evid = v;
+          break;
         case Column::kAmt:
           rec.amt = std::isnan(v) ? 0.0 : v;
           if (rec.amt < 0) {
@@ -207,7 +228,8 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
             rec.parameter_updates[static_cast<std::size_t>(param_index[c])] = v;
           }
           break;
-        default: break;
+        default:
+          break;
       }
     }
     if (have_evid) {
@@ -247,7 +269,8 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Error{ErrorCode::kIoError, path, std::string("cannot write: ") + std::strerror(errno)};
+    if (!out)
+      return Error{ErrorCode::kIoError, path, std::string("cannot write: ") + std::strerror(errno)};
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
     out.flush();
     if (!out) {
@@ -257,7 +280,8 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
-    return Error{ErrorCode::kIoError, path, std::string("cannot rename into place: ") + std::strerror(errno)};
+    return Error{ErrorCode::kIoError, path,
+                 std::string("cannot rename into place: ") + std::strerror(errno)};
   }
   return Ok{};
 }

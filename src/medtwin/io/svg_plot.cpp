@@ -12,11 +12,20 @@ std::string Escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -31,7 +40,8 @@ std::string Num(double v) {
 std::string TickLabel(double v, double step) {
   char buf[32];
   int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step)));
-  std::snprintf(buf, sizeof buf, "%.*f", std::min(decimals, 6), std::abs(v) < 1e-12 * step ? 0.0 : v);
+  std::snprintf(buf, sizeof buf, "%.*f", std::min(decimals, 6),
+                std::abs(v) < 1e-12 * step ? 0.0 : v);
   return buf;
 }
 
@@ -51,7 +61,8 @@ std::vector<double> NiceTicks(double lo, double hi, int target) {
     if (step >= raw) break;
   }
   std::vector<double> ticks;
-  for (double t = std::floor(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push_back(t);
+  for (double t = std::floor(lo / step) * step; t <= hi + step * 1e-9; t += step)
+    ticks.push_back(t);
   if (ticks.front() > lo) ticks.insert(ticks.begin(), ticks.front() - step);
   if (ticks.back() < hi) ticks.push_back(ticks.back() + step);
   return ticks;
@@ -83,14 +94,17 @@ std::string RenderSvgLinePlot(const PlotSpec& spec) {
          "\" viewBox=\"0 0 " + Num(w) + " " + Num(h) +
          "\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"13\">\n";
   out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  out += "<text x=\"" + Num(left + pw / 2) + "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\" "
-         "font-weight=\"bold\">" + Escape(spec.title) + "</text>\n";
+  out += "<text x=\"" + Num(left + pw / 2) +
+         "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\" "
+         "font-weight=\"bold\">" +
+         Escape(spec.title) + "</text>\n";
   // Grid and ticks.
   for (double t : xt) {
-    out += "<line x1=\"" + Num(sx(t)) + "\" y1=\"" + Num(top) + "\" x2=\"" + Num(sx(t)) + "\" y2=\"" +
-           Num(top + ph) + "\" stroke=\"#e3e3e3\"/>\n";
-    out += "<text x=\"" + Num(sx(t)) + "\" y=\"" + Num(top + ph + 18) + "\" text-anchor=\"middle\">" +
-           TickLabel(t, xt.size() > 1 ? xt[1] - xt[0] : 1) + "</text>\n";
+    out += "<line x1=\"" + Num(sx(t)) + "\" y1=\"" + Num(top) + "\" x2=\"" + Num(sx(t)) +
+           "\" y2=\"" + Num(top + ph) + "\" stroke=\"#e3e3e3\"/>\n";
+    out += "<text x=\"" + Num(sx(t)) + "\" y=\"" + Num(top + ph + 18) +
+           "\" text-anchor=\"middle\">" + TickLabel(t, xt.size() > 1 ? xt[1] - xt[0] : 1) +
+           "</text>\n";
   }
   for (double t : yt) {
     out += "<line x1=\"" + Num(left) + "\" y1=\"" + Num(sy(t)) + "\" x2=\"" + Num(left + pw) +
@@ -98,10 +112,10 @@ std::string RenderSvgLinePlot(const PlotSpec& spec) {
     out += "<text x=\"" + Num(left - 8) + "\" y=\"" + Num(sy(t) + 4) + "\" text-anchor=\"end\">" +
            TickLabel(t, yt.size() > 1 ? yt[1] - yt[0] : 1) + "</text>\n";
   }
-  out += "<rect x=\"" + Num(left) + "\" y=\"" + Num(top) + "\" width=\"" + Num(pw) + "\" height=\"" +
-         Num(ph) + "\" fill=\"none\" stroke=\"#333\"/>\n";
-  out += "<text x=\"" + Num(left + pw / 2) + "\" y=\"" + Num(h - 15) + "\" text-anchor=\"middle\">" +
-         Escape(spec.x_label) + "</text>\n";
+  out += "<rect x=\"" + Num(left) + "\" y=\"" + Num(top) + "\" width=\"" + Num(pw) +
+         "\" height=\"" + Num(ph) + "\" fill=\"none\" stroke=\"#333\"/>\n";
+  out += "<text x=\"" + Num(left + pw / 2) + "\" y=\"" + Num(h - 15) +
+         "\" text-anchor=\"middle\">" + Escape(spec.x_label) + "</text>\n";
   out += "<text transform=\"translate(22," + Num(top + ph / 2) +
          ") rotate(-90)\" text-anchor=\"middle\">" + Escape(spec.y_label) + "</text>\n";
   // Series and legend (at most 12 entries listed).
@@ -122,8 +136,8 @@ std::string RenderSvgLinePlot(const PlotSpec& spec) {
       out += "<line x1=\"" + Num(left + pw + 15) + "\" y1=\"" + Num(ly) + "\" x2=\"" +
              Num(left + pw + 40) + "\" y2=\"" + Num(ly) + "\" stroke=\"" + colour +
              "\" stroke-width=\"3\"/>\n";
-      out += "<text x=\"" + Num(left + pw + 46) + "\" y=\"" + Num(ly + 4) + "\">" + Escape(s.label) +
-             "</text>\n";
+      out += "<text x=\"" + Num(left + pw + 46) + "\" y=\"" + Num(ly + 4) + "\">" +
+             Escape(s.label) + "</text>\n";
     }
   }
   if (spec.series.size() > kLegendMax) {

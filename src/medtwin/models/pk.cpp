@@ -31,8 +31,10 @@ class LinearCompartmentModel final : public sim::Model {
  public:
   LinearCompartmentModel(ModelInfo info, int central_index, int central_volume_param,
                          MatrixBuilder builder)
-      : info_(std::move(info)), central_(static_cast<std::size_t>(central_index)),
-        volume_(static_cast<std::size_t>(central_volume_param)), builder_(std::move(builder)),
+      : info_(std::move(info)),
+        central_(static_cast<std::size_t>(central_index)),
+        volume_(static_cast<std::size_t>(central_volume_param)),
+        builder_(std::move(builder)),
         n_(info_.states.size()) {
     info_.outputs.push_back({"CP", "mg/L"});
     for (std::size_t i = 1; i <= n_; ++i) info_.outputs.push_back({"A" + std::to_string(i), "mg"});
@@ -113,6 +115,8 @@ ModelInfo Info(const char* name, const char* description, std::vector<StateSpec>
 
 }  // namespace
 
+// The K matrices below are laid out as matrices.
+// clang-format off
 std::vector<std::unique_ptr<sim::Model>> MakePkModels() {
   std::vector<std::unique_ptr<sim::Model>> out;
   // Rate constants: k10 = CL/V1, k12 = Q/V1, k21 = Q/V2 (and k13, k31 for the third).
@@ -192,5 +196,6 @@ std::vector<std::unique_ptr<sim::Model>> MakePkModels() {
   out.push_back(std::make_unique<OneCmtMichaelisMentenIv>());
   return out;
 }
+// clang-format on
 
 }  // namespace medtwin::models

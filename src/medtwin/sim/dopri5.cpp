@@ -16,10 +16,10 @@ constexpr double kA31 = 3.0 / 40, kA32 = 9.0 / 40;
 constexpr double kA41 = 44.0 / 45, kA42 = -56.0 / 15, kA43 = 32.0 / 9;
 constexpr double kA51 = 19372.0 / 6561, kA52 = -25360.0 / 2187, kA53 = 64448.0 / 6561,
                  kA54 = -212.0 / 729;
-constexpr double kA61 = 9017.0 / 3168, kA62 = -355.0 / 33, kA63 = 46732.0 / 5247,
-                 kA64 = 49.0 / 176, kA65 = -5103.0 / 18656;
-constexpr double kA71 = 35.0 / 384, kA73 = 500.0 / 1113, kA74 = 125.0 / 192,
-                 kA75 = -2187.0 / 6784, kA76 = 11.0 / 84;
+constexpr double kA61 = 9017.0 / 3168, kA62 = -355.0 / 33, kA63 = 46732.0 / 5247, kA64 = 49.0 / 176,
+                 kA65 = -5103.0 / 18656;
+constexpr double kA71 = 35.0 / 384, kA73 = 500.0 / 1113, kA74 = 125.0 / 192, kA75 = -2187.0 / 6784,
+                 kA76 = 11.0 / 84;
 // Error estimate: 5th minus 4th order weights.
 constexpr double kE1 = 71.0 / 57600, kE3 = -71.0 / 16695, kE4 = 71.0 / 1920,
                  kE5 = -17253.0 / 339200, kE6 = 22.0 / 525, kE7 = -1.0 / 40;
@@ -31,9 +31,23 @@ constexpr double kD1 = -12715105075.0 / 11282082432, kD3 = 87487479700.0 / 32700
 class Dopri5Stepper final : public Stepper {
  public:
   Dopri5Stepper(int n, const Tolerances& tol)
-      : n_(static_cast<std::size_t>(n)), tol_(tol), y_(n_), k1_(n_), k2_(n_), k3_(n_), k4_(n_),
-        k5_(n_), k6_(n_), k7_(n_), ynew_(n_), ytmp_(n_), rc1_(n_), rc2_(n_), rc3_(n_),
-        rc4_(n_), rc5_(n_) {}
+      : n_(static_cast<std::size_t>(n)),
+        tol_(tol),
+        y_(n_),
+        k1_(n_),
+        k2_(n_),
+        k3_(n_),
+        k4_(n_),
+        k5_(n_),
+        k6_(n_),
+        k7_(n_),
+        ynew_(n_),
+        ytmp_(n_),
+        rc1_(n_),
+        rc2_(n_),
+        rc3_(n_),
+        rc4_(n_),
+        rc5_(n_) {}
 
   Status Reset(const OdeSystem& system, double t, std::span<const double> x) override {
     system_ = system;
@@ -126,8 +140,8 @@ class Dopri5Stepper final : public Stepper {
       Eval(t_new, ynew_, k7_);
       double err = 0;
       for (std::size_t i = 0; i < n_; ++i) {
-        double e = h * (kE1 * k1_[i] + kE3 * k3_[i] + kE4 * k4_[i] + kE5 * k5_[i] +
-                        kE6 * k6_[i] + kE7 * k7_[i]);
+        double e = h * (kE1 * k1_[i] + kE3 * k3_[i] + kE4 * k4_[i] + kE5 * k5_[i] + kE6 * k6_[i] +
+                        kE7 * k7_[i]);
         double sk = tol_.atol + tol_.rtol * std::max(std::abs(y[i]), std::abs(ynew_[i]));
         err += (e / sk) * (e / sk);
       }
@@ -152,8 +166,8 @@ class Dopri5Stepper final : public Stepper {
         rc2_[i] = ydiff;
         rc3_[i] = bspl;
         rc4_[i] = ydiff - h * k7_[i] - bspl;
-        rc5_[i] = h * (kD1 * k1_[i] + kD3 * k3_[i] + kD4 * k4_[i] + kD5 * k5_[i] +
-                       kD6 * k6_[i] + kD7 * k7_[i]);
+        rc5_[i] = h * (kD1 * k1_[i] + kD3 * k3_[i] + kD4 * k4_[i] + kD5 * k5_[i] + kD6 * k6_[i] +
+                       kD7 * k7_[i]);
       }
       has_dense_ = true;
       t_old_ = t_;
@@ -171,8 +185,8 @@ class Dopri5Stepper final : public Stepper {
     double theta = (t - t_old_) / h_last_;
     double theta1 = 1.0 - theta;
     for (std::size_t i = 0; i < n_; ++i) {
-      out[i] = rc1_[i] +
-               theta * (rc2_[i] + theta1 * (rc3_[i] + theta * (rc4_[i] + theta1 * rc5_[i])));
+      out[i] =
+          rc1_[i] + theta * (rc2_[i] + theta1 * (rc3_[i] + theta * (rc4_[i] + theta1 * rc5_[i])));
     }
   }
 

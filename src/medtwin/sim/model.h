@@ -36,7 +36,7 @@ struct ModelInfo {
   std::vector<StateSpec> states;
   std::vector<ParameterSpec> parameters;
   std::vector<OutputSpec> outputs;
-  int default_dose_cmt = 1;  // CMT used when a dose record leaves CMT empty or 0
+  int default_dose_cmt = 1;             // CMT used when a dose record leaves CMT empty or 0
   std::vector<std::string> covariates;  // extra data columns the model reads (none for PK)
 };
 

@@ -39,8 +39,8 @@ Status ParameterLayout::Validate(int index, double value) const {
   if (!std::isfinite(value)) return InvalidArgument(names_[i], "not a finite number");
   if (value < lower_[i] || value > upper_[i]) {
     return InvalidArgument(names_[i], "value " + FormatNumber(value) + " outside [" +
-                                          FormatNumber(lower_[i]) + ", " +
-                                          FormatNumber(upper_[i]) + "]");
+                                          FormatNumber(lower_[i]) + ", " + FormatNumber(upper_[i]) +
+                                          "]");
   }
   return Ok{};
 }
@@ -49,8 +49,9 @@ Status ValidateSubject(const Subject& subject, const ModelInfo& info, std::strin
   const int n = static_cast<int>(info.states.size());
   double last_time = -std::numeric_limits<double>::infinity();
   for (const Record& r : subject.records) {
-    const std::string where = source.empty() ? "line " + std::to_string(r.source_line)
-                                             : std::string(source) + ":" + std::to_string(r.source_line);
+    const std::string where = source.empty()
+                                  ? "line " + std::to_string(r.source_line)
+                                  : std::string(source) + ":" + std::to_string(r.source_line);
     auto fail = [&](const char* field, const std::string& why) {
       return InvalidArgument(field, why).WithContext(where);
     };
@@ -77,7 +78,8 @@ Status ValidateSubject(const Subject& subject, const ModelInfo& info, std::strin
     if (r.ss != 0 && r.ii <= 0) {
       const bool constant_infusion = r.ii == 0 && r.amt == 0 && r.rate > 0;
       if (!constant_infusion) {
-        return fail("II", "steady state needs II > 0 (or AMT=0, RATE>0, II=0 for a constant infusion)");
+        return fail("II",
+                    "steady state needs II > 0 (or AMT=0, RATE>0, II=0 for a constant infusion)");
       }
     }
   }

@@ -45,9 +45,15 @@ class SubjectRun {
  public:
   SubjectRun(const Model& model, const ParameterLayout& layout, Stepper& stepper,
              const SimOptions& options, bool closed_form)
-      : model_(model), info_(model.Info()), layout_(layout), stepper_(stepper),
-        options_(options), closed_form_(closed_form),
-        n_(static_cast<std::size_t>(model.StateCount())), x_(n_, 0.0), rates_(n_, 0.0) {}
+      : model_(model),
+        info_(model.Info()),
+        layout_(layout),
+        stepper_(stepper),
+        options_(options),
+        closed_form_(closed_form),
+        n_(static_cast<std::size_t>(model.StateCount())),
+        x_(n_, 0.0),
+        rates_(n_, 0.0) {}
 
   Result<SubjectResult> Run(const Subject& subject, std::span<const double> base_params) {
     MEDTWIN_RETURN_IF_ERROR(ValidateSubject(subject, info_));
@@ -67,7 +73,8 @@ class SubjectRun {
       std::vector<double> p = p_;
       for (std::size_t i = 0; i < records.size(); ++i) {
         const Record& r = records[i];
-        bool changed = r.evid == Evid::kDose || r.evid == Evid::kReset || r.evid == Evid::kResetDose;
+        bool changed =
+            r.evid == Evid::kDose || r.evid == Evid::kReset || r.evid == Evid::kResetDose;
         for (std::size_t k = 0; k < r.parameter_updates.size(); ++k) {
           double v = r.parameter_updates[k];
           if (!std::isnan(v) && v != p[k]) {
@@ -110,13 +117,14 @@ class SubjectRun {
         }
         MEDTWIN_RETURN_IF_ERROR(Restart());
       } else {
-        MEDTWIN_RETURN_IF_ERROR(Advance(rec.time, std::min(NextGeneratedTime(), next_break[i + 1])));
+        MEDTWIN_RETURN_IF_ERROR(
+            Advance(rec.time, std::min(NextGeneratedTime(), next_break[i + 1])));
       }
       result.times.push_back(rec.time);
       model_.Outputs(x_, p_,
-                     std::span<double>(result.outputs).subspan(
-                         i * static_cast<std::size_t>(result.output_count),
-                         static_cast<std::size_t>(result.output_count)));
+                     std::span<double>(result.outputs)
+                         .subspan(i * static_cast<std::size_t>(result.output_count),
+                                  static_cast<std::size_t>(result.output_count)));
     }
     return result;
   }
@@ -361,7 +369,10 @@ class SubjectRun {
 
 Simulator::Simulator(const Model& model, SimOptions options, std::unique_ptr<Stepper> stepper,
                      Method method)
-    : model_(&model), options_(options), layout_(model.Info()), stepper_(std::move(stepper)),
+    : model_(&model),
+      options_(options),
+      layout_(model.Info()),
+      stepper_(std::move(stepper)),
       method_(method) {}
 
 Result<Simulator> Simulator::Create(const Model& model, SimOptions options) {

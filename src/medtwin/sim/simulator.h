@@ -25,8 +25,7 @@ struct SubjectResult {
   std::vector<double> times;    // one per record
   std::vector<double> outputs;  // records × outputs, row-major, in the model's output order
   [[nodiscard]] double Output(std::size_t row, int column) const {
-    return outputs[row * static_cast<std::size_t>(output_count) +
-                   static_cast<std::size_t>(column)];
+    return outputs[row * static_cast<std::size_t>(output_count) + static_cast<std::size_t>(column)];
   }
 };
 

@@ -13,10 +13,14 @@ Result<Method> ParseMethod(std::string_view text) {
 
 std::string_view MethodName(Method method) {
   switch (method) {
-    case Method::kAuto: return "auto";
-    case Method::kClosedForm: return "closed";
-    case Method::kDopri5: return "dopri5";
-    case Method::kCvodeBdf: return "cvode";
+    case Method::kAuto:
+      return "auto";
+    case Method::kClosedForm:
+      return "closed";
+    case Method::kDopri5:
+      return "dopri5";
+    case Method::kCvodeBdf:
+      return "cvode";
   }
   return "auto";
 }
@@ -33,13 +37,16 @@ Result<std::unique_ptr<Stepper>> MakeStepper(const Model& model, Method method,
   switch (method) {
     case Method::kClosedForm:
       if (!model.IsLinear()) {
-        return InvalidArgument("method", "model " + model.Info().name +
-                                             " is nonlinear; use dopri5 or cvode");
+        return InvalidArgument("method",
+                               "model " + model.Info().name + " is nonlinear; use dopri5 or cvode");
       }
       return MakeLinearStepper(n);
-    case Method::kDopri5: return MakeDopri5Stepper(n, tolerances);
-    case Method::kCvodeBdf: return MakeCvodeStepper(n, tolerances);
-    case Method::kAuto: break;
+    case Method::kDopri5:
+      return MakeDopri5Stepper(n, tolerances);
+    case Method::kCvodeBdf:
+      return MakeCvodeStepper(n, tolerances);
+    case Method::kAuto:
+      break;
   }
   return MakeDopri5Stepper(n, tolerances);
 }
