@@ -9,9 +9,25 @@ namespace {
 
 constexpr int kBadInput = 2;
 
+int Main(int argc, char** argv);
+
 }  // namespace
 
+// The last line of defence: no exception leaves the process unexplained.
 int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "medtwin: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "medtwin: internal error\n");
+  }
+  return 1;
+}
+
+namespace {
+
+int Main(int argc, char** argv) {
   using medtwin::cli::SimulateArgs;
   CLI::App app{
       "medtwin — a patient digital twin engine.\n"
@@ -75,3 +91,5 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace

@@ -108,10 +108,12 @@ using Status = Result<void>;
 
 // MEDTWIN_TRY(auto x, Expr()) — assigns the value or returns the error from the enclosing function.
 #define MEDTWIN_TRY(decl, expr) MEDTWIN_TRY_IMPL(MEDTWIN_CONCAT(medtwin_try_, __LINE__), decl, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): `decl` is a declaration, `tmp` a name.
 #define MEDTWIN_TRY_IMPL(tmp, decl, expr) \
   auto tmp = (expr);                      \
   if (!tmp.ok()) return tmp.error();      \
   decl = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 // MEDTWIN_RETURN_IF_ERROR(Status-returning expr).
 #define MEDTWIN_RETURN_IF_ERROR(expr)                          \

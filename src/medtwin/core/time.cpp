@@ -105,14 +105,15 @@ Result<Instant> ParseRfc3339(std::string_view s) {
         om > 59) {
       return bad("malformed UTC offset");
     }
-    offset_s = sign * (oh * 3600 + om * 60);
+    offset_s = std::int64_t{sign} * (std::int64_t{oh} * 3600 + std::int64_t{om} * 60);
   } else {
     return bad("missing time zone (Z or +hh:mm)");
   }
   if (p != s.size()) return bad("trailing characters");
   if (second == 60) second = 59;  // leap second: clamp, UTC arithmetic has no slot for it
   std::int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
+  std::int64_t secs =
+      days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second - offset_s;
   return Instant{secs * 1000000 + micros};
 }
 

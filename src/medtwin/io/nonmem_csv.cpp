@@ -261,8 +261,7 @@ Result<Dataset> ReadNonmemCsv(const std::string& path, const sim::ModelInfo& mod
   std::ostringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();
-  std::string name = path;
-  return ParseNonmemCsv(text, name, model, options);
+  return ParseNonmemCsv(text, path, model, options);
 }
 
 Status WriteFileAtomically(const std::string& path, std::string_view contents) {

@@ -7,7 +7,6 @@ namespace medtwin::models {
 namespace {
 
 using sim::ModelInfo;
-using sim::OutputSpec;
 using sim::ParameterSpec;
 using sim::StateSpec;
 

@@ -31,7 +31,9 @@ class LinearStepper final : public Stepper {
                                              " is not linear; the closed form does not apply");
       }
       for (int i = 0; i < n_; ++i)
-        for (int j = 0; j < n_; ++j) k_(i, j) = k_buffer_[static_cast<std::size_t>(i * n_ + j)];
+        for (int j = 0; j < n_; ++j)
+          k_(i, j) = k_buffer_[static_cast<std::size_t>(i) * static_cast<std::size_t>(n_) +
+                               static_cast<std::size_t>(j)];
       for (auto& entry : cache_) entry.dt = -1;  // K changed: every cached propagator is stale
     }
     for (int i = 0; i < n_; ++i) {
@@ -76,7 +78,7 @@ class LinearStepper final : public Stepper {
     }
     Entry& e = cache_[next_slot_];
     next_slot_ = (next_slot_ + 1) % cache_.size();
-    Eigen::MatrixXd m = Eigen::MatrixXd::Zero(2 * n_, 2 * n_);
+    Eigen::MatrixXd m = Eigen::MatrixXd::Zero(2 * Eigen::Index{n_}, 2 * Eigen::Index{n_});
     m.topLeftCorner(n_, n_) = k_ * dt;
     m.topRightCorner(n_, n_) = Eigen::MatrixXd::Identity(n_, n_) * dt;
     Eigen::MatrixXd em = m.exp();
