@@ -2,6 +2,7 @@
 find_package(Threads REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(CLI11 REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
 
 # SUNDIALS' CMake package insists on static libraries Debian does not ship, so link by name.
 find_path(SUNDIALS_INCLUDE_DIR cvode/cvode.h REQUIRED)

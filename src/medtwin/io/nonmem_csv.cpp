@@ -94,7 +94,7 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
   Dataset data;
   std::vector<Column> kinds;
   std::vector<std::string> names;
-  std::vector<int> param_index;
+  std::vector<int> param_index;  // parameter index, or covariate index for kCovariate
   bool have_header = false, have_evid = false, have_time = false;
   std::size_t line_no = 0, pos = 0;
   while (pos <= text.size()) {
@@ -130,9 +130,10 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
           pi = layout.Find(name);
           if (pi >= 0) {
             kind = Column::kParam;
-          } else if (std::find(model.covariates.begin(), model.covariates.end(), name) !=
-                     model.covariates.end()) {
+          } else if (auto it = std::find(model.covariates.begin(), model.covariates.end(), name);
+                     it != model.covariates.end()) {
             kind = Column::kCovariate;
+            pi = static_cast<int>(it - model.covariates.begin());
           } else if (options.ignore_columns.count(name) == 0) {
             return InvalidArgument(name.empty() ? "header" : name,
                                    "unknown column (not a record field, parameter or covariate of "
@@ -163,9 +164,10 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
     sim::Record rec;
     rec.source_line = line_no;
     std::string id = "1";
-    double evid = kMissing;
+    double evid = kMissing, mdv = kMissing;
+    if (!model.covariates.empty()) rec.covariates.assign(model.covariates.size(), kMissing);
     for (std::size_t c = 0; c < fields.size(); ++c) {
-      if (kinds[c] == Column::kIgnored || kinds[c] == Column::kCovariate) continue;
+      if (kinds[c] == Column::kIgnored) continue;
       if (kinds[c] == Column::kId) {
         if (fields[c].empty() || fields[c] == ".") {
           return InvalidArgument("ID", "missing subject id").WithContext(where);
@@ -188,6 +190,15 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
           break;
         case Column::kEvid:
           evid = v;
+          break;
+        case Column::kDv:
+          rec.dv = v;
+          break;
+        case Column::kMdv:
+          mdv = v;
+          break;
+        case Column::kCovariate:
+          rec.covariates[static_cast<std::size_t>(param_index[c])] = v;
           break;
         case Column::kAmt:
           rec.amt = std::isnan(v) ? 0.0 : v;
@@ -239,6 +250,7 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
     } else {
       rec.evid = rec.amt > 0 ? sim::Evid::kDose : sim::Evid::kObservation;  // NONMEM's rule
     }
+    if (mdv == 1 || rec.evid != sim::Evid::kObservation) rec.dv = kMissing;
     if (data.subjects.empty() || data.subjects.back().id != id) {
       data.subjects.push_back(sim::Subject{id, {}});
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,10 @@ struct Record {
   // Parameter values set by this record, indexed like ParameterLayout; NaN where the record
   // leaves a parameter unchanged. Empty when the record sets none.
   std::vector<double> parameter_updates;
+  // Observed value (DV) of an observation record; NaN when absent or MDV=1.
+  double dv = std::numeric_limits<double>::quiet_NaN();
+  // Covariate values, indexed like ModelInfo::covariates; NaN where the record has none.
+  std::vector<double> covariates;
   std::size_t source_line = 0;  // 1-based line in the input file, for messages
 };
 

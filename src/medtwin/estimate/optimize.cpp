@@ -1,0 +1,117 @@
+#include "medtwin/estimate/optimize.h"
+
+#include <cmath>
+
+namespace medtwin::estimate {
+namespace {
+
+Eigen::VectorXd Gradient(const Objective& f, const Eigen::VectorXd& x, long& evals) {
+  Eigen::VectorXd g(x.size());
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    const double h = 1e-6 * std::max(1.0, std::abs(x(i)));
+    Eigen::VectorXd xp = x, xm = x;
+    xp(i) += h;
+    xm(i) -= h;
+    g(i) = (f(xp) - f(xm)) / (2 * h);
+    evals += 2;
+  }
+  return g;
+}
+
+}  // namespace
+
+MinimizeResult MinimizeBfgs(const Objective& f, Eigen::VectorXd x0, const Eigen::VectorXd& lower,
+                            const Eigen::VectorXd& upper, int max_iterations,
+                            double gradient_tolerance) {
+  const Eigen::Index n = x0.size();
+  MinimizeResult r;
+  r.x = x0.cwiseMax(lower).cwiseMin(upper);
+  r.value = f(r.x);
+  r.evaluations = 1;
+  Eigen::MatrixXd h_inv = Eigen::MatrixXd::Identity(n, n);
+  Eigen::VectorXd g = Gradient(f, r.x, r.evaluations);
+  for (r.iterations = 0; r.iterations < max_iterations; ++r.iterations) {
+    // Projected gradient: components pushing out of the box at an active bound do not count.
+    Eigen::VectorXd pg = g;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if ((r.x(i) <= lower(i) && g(i) > 0) || (r.x(i) >= upper(i) && g(i) < 0)) pg(i) = 0;
+    }
+    if (pg.lpNorm<Eigen::Infinity>() < gradient_tolerance * std::max(1.0, std::abs(r.value))) {
+      r.converged = true;
+      break;
+    }
+    Eigen::VectorXd d = -h_inv * g;
+    if (d.dot(g) >= 0) {  // not a descent direction: restart from steepest descent
+      h_inv.setIdentity();
+      d = -g;
+    }
+    double step = 1.0;
+    Eigen::VectorXd x_new;
+    double f_new = 0;
+    bool accepted = false;
+    for (int k = 0; k < 40; ++k) {
+      x_new = (r.x + step * d).cwiseMax(lower).cwiseMin(upper);
+      f_new = f(x_new);
+      ++r.evaluations;
+      if (std::isfinite(f_new) && f_new <= r.value + 1e-4 * g.dot(x_new - r.x)) {
+        accepted = true;
+        break;
+      }
+      step *= 0.5;
+    }
+    if (!accepted) {
+      r.converged = pg.lpNorm<Eigen::Infinity>() < 1e-4;
+      break;
+    }
+    Eigen::VectorXd g_new = Gradient(f, x_new, r.evaluations);
+    Eigen::VectorXd s = x_new - r.x, y = g_new - g;
+    const double sy = s.dot(y);
+    if (sy > 1e-12) {
+      const double rho = 1.0 / sy;
+      Eigen::MatrixXd id = Eigen::MatrixXd::Identity(n, n);
+      h_inv = (id - rho * s * y.transpose()) * h_inv * (id - rho * y * s.transpose()) +
+              rho * s * s.transpose();
+    }
+    const bool tiny_step = s.lpNorm<Eigen::Infinity>() < 1e-12;
+    r.x = x_new;
+    r.value = f_new;
+    g = g_new;
+    if (tiny_step) {
+      r.converged = true;
+      break;
+    }
+  }
+  return r;
+}
+
+Eigen::MatrixXd NumericHessian(const Objective& f, const Eigen::VectorXd& x, double h) {
+  const Eigen::Index n = x.size();
+  Eigen::MatrixXd hess(n, n);
+  const double f0 = f(x);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = i; j < n; ++j) {
+      Eigen::VectorXd xpp = x, xpm = x, xmp = x, xmm = x;
+      xpp(i) += h;
+      xpp(j) += h;
+      xpm(i) += h;
+      xpm(j) -= h;
+      xmp(i) -= h;
+      xmp(j) += h;
+      xmm(i) -= h;
+      xmm(j) -= h;
+      double v = 0;
+      if (i == j) {
+        Eigen::VectorXd xp = x, xm = x;
+        xp(i) += h;
+        xm(i) -= h;
+        v = (f(xp) - 2 * f0 + f(xm)) / (h * h);
+      } else {
+        v = (f(xpp) - f(xpm) - f(xmp) + f(xmm)) / (4 * h * h);
+      }
+      hess(i, j) = hess(j, i) = v;
+    }
+  }
+  return hess;
+}
+
+}  // namespace medtwin::estimate

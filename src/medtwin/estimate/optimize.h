@@ -1,0 +1,29 @@
+// estimate/optimize.h — small dense minimizers for estimation: BFGS with central-difference
+// gradients and a backtracking (Armijo) line search inside a box, and a finite-difference
+// Hessian. Sized for a handful of parameters (η of one patient).
+#pragma once
+
+#include <Eigen/Dense>
+#include <functional>
+
+namespace medtwin::estimate {
+
+using Objective = std::function<double(const Eigen::VectorXd&)>;
+
+struct MinimizeResult {
+  Eigen::VectorXd x;
+  double value = 0;
+  int iterations = 0;
+  long evaluations = 0;
+  bool converged = false;
+};
+
+// Minimizes f over the box [lower, upper] starting from x0 (clamped into the box).
+MinimizeResult MinimizeBfgs(const Objective& f, Eigen::VectorXd x0, const Eigen::VectorXd& lower,
+                            const Eigen::VectorXd& upper, int max_iterations = 200,
+                            double gradient_tolerance = 1e-7);
+
+// Central-difference Hessian with step h per coordinate.
+Eigen::MatrixXd NumericHessian(const Objective& f, const Eigen::VectorXd& x, double h = 1e-4);
+
+}  // namespace medtwin::estimate
