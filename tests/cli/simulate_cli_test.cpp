@@ -136,6 +136,8 @@ TEST_F(Cli, HelpAndModelListing) {
     EXPECT_NE(models.out.find(m), std::string::npos) << m;
   }
   EXPECT_NE(models.out.find("L/h"), std::string::npos);
+  EXPECT_NE(models.out.find("vancomycin_goti2018"), std::string::npos);
+  EXPECT_NE(models.out.find("Ther Drug Monit 2018"), std::string::npos);
   auto none = Run("");
   EXPECT_EQ(none.exit_code, 2);
 }

@@ -48,13 +48,20 @@ TEST(PopulationModel, GotiTypicalValuesFollowTheCovariateEquations) {
     sim::Subject s = GotiPatient({}, crcl, wt, dial);
     auto prepared = PrepareSubject(m, layout, s);
     ASSERT_TRUE(prepared.ok()) << prepared.error().ToString();
-    // parameters in file order: CL, V1, V2, Q (nlohmann::json keeps keys sorted: CL, Q, V1, V2)
     for (std::size_t k = 0; k < m.parameters.size(); ++k) {
       const double v = prepared->typical[0][k];
-      if (m.parameters[k].name == "CL") EXPECT_NEAR(v, cl, 1e-12);
-      if (m.parameters[k].name == "V1") EXPECT_NEAR(v, v1, 1e-12);
-      if (m.parameters[k].name == "V2") EXPECT_NEAR(v, 38.4, 1e-12);
-      if (m.parameters[k].name == "Q") EXPECT_NEAR(v, 6.5, 1e-12);
+      if (m.parameters[k].name == "CL") {
+        EXPECT_NEAR(v, cl, 1e-12);
+      }
+      if (m.parameters[k].name == "V1") {
+        EXPECT_NEAR(v, v1, 1e-12);
+      }
+      if (m.parameters[k].name == "V2") {
+        EXPECT_NEAR(v, 38.4, 1e-12);
+      }
+      if (m.parameters[k].name == "Q") {
+        EXPECT_NEAR(v, 6.5, 1e-12);
+      }
     }
   };
   check(120, 70, 0, 4.5, 58.4);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "medtwin/estimate/population_model.h"
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/io/svg_plot.h"
 #include "medtwin/models/registry.h"
@@ -106,6 +107,20 @@ std::string DescribeModels() {
     for (const auto& o : info.outputs) out += " " + o.name + " (" + o.unit + ")";
     out += "\n    dose modifiers per compartment n: Fn (fraction), ALAGn (" + info.time_unit +
            "), Rn (mg/" + info.time_unit + "), Dn (" + info.time_unit + ")\n\n";
+  }
+  out += "Population models (for medtwin fit; data/models/NAME.json):\n";
+  for (const std::string& name : estimate::BuiltInPopulationModels()) {
+    auto m = estimate::FindPopulationModel(name);
+    if (!m.ok()) {
+      out += "  " + name + "  (cannot load: " + m.error().ToString() + ")\n";
+      continue;
+    }
+    out += "  " + m->name + "  —  " + m->description + "; structural model " +
+           m->structural_model + "\n    source: " + m->source + "\n    covariates:";
+    for (const auto& c : m->covariates) out += " " + c;
+    out += "; IIV on:";
+    for (const auto& e : m->eta_names) out += " " + e;
+    out += "\n";
   }
   return out;
 }

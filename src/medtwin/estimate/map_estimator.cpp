@@ -48,6 +48,41 @@ Result<double> MapEstimator::Objective(const sim::Subject& subject, const Eigen:
   return Ofv(prepared, eta, nullptr);
 }
 
+Result<std::vector<std::pair<double, double>>> MapEstimator::PredictCurve(
+    const sim::Subject& subject, const Eigen::VectorXd& eta, double t_end, double dt) {
+  // The subject's own records with a grid of observation records merged in (grid points after
+  // records at equal times, so doses there count).
+  sim::Subject dense{subject.id, {}};
+  std::vector<char> is_grid;
+  const double t0 = subject.records.empty() ? 0.0 : subject.records.front().time;
+  std::size_t next = 0;
+  for (int k = 0;; ++k) {
+    const double t = t0 + k * dt;
+    if (t > t_end + 1e-9) break;
+    while (next < subject.records.size() && subject.records[next].time <= t) {
+      dense.records.push_back(subject.records[next++]);
+      is_grid.push_back(0);
+    }
+    sim::Record obs;
+    obs.time = t;
+    dense.records.push_back(obs);
+    is_grid.push_back(1);
+  }
+  while (next < subject.records.size()) {
+    dense.records.push_back(subject.records[next++]);
+    is_grid.push_back(0);
+  }
+  MEDTWIN_TRY(PreparedSubject prepared, PrepareSubject(model_, simulator_.layout(), dense));
+  scratch_ = dense;
+  ApplyEta(model_, prepared, eta, scratch_, base_);
+  MEDTWIN_TRY(sim::SubjectResult result, simulator_.Run(scratch_, base_));
+  std::vector<std::pair<double, double>> curve;
+  for (std::size_t r = 0; r < dense.records.size(); ++r) {
+    if (is_grid[r]) curve.emplace_back(dense.records[r].time, result.Output(r, 0));
+  }
+  return curve;
+}
+
 Result<MapFit> MapEstimator::Fit(const sim::Subject& subject) {
   MEDTWIN_TRY(PreparedSubject prepared, PrepareSubject(model_, simulator_.layout(), subject));
   scratch_ = subject;

@@ -41,6 +41,11 @@ class MapEstimator {
 
   [[nodiscard]] Result<MapFit> Fit(const sim::Subject& subject);
 
+  // Concentration (the structural model's first output) every `dt` from the first record to
+  // `t_end`, for the subject's doses and covariates at η (η = 0: population prediction).
+  [[nodiscard]] Result<std::vector<std::pair<double, double>>> PredictCurve(
+      const sim::Subject& subject, const Eigen::VectorXd& eta, double t_end, double dt);
+
   // OFV at η for a prepared subject (exposed for tests and brute-force checks).
   [[nodiscard]] Result<double> Objective(const sim::Subject& subject, const Eigen::VectorXd& eta);
 

@@ -122,20 +122,35 @@ std::string RenderSvgLinePlot(const PlotSpec& spec) {
   const std::size_t kLegendMax = 12;
   for (std::size_t i = 0; i < spec.series.size(); ++i) {
     const auto& s = spec.series[i];
-    const char* colour = kPalette[i % (sizeof kPalette / sizeof *kPalette)];
+    const std::string colour =
+        s.colour.empty() ? kPalette[i % (sizeof kPalette / sizeof *kPalette)] : s.colour;
     std::string points;
     for (std::size_t k = 0; k < s.x.size(); ++k) {
       if (!std::isfinite(s.x[k]) || !std::isfinite(s.y[k])) continue;
       points += Num(sx(s.x[k])) + "," + Num(sy(s.y[k])) + " ";
     }
-    out += "<polyline fill=\"none\" stroke=\"" + std::string(colour) +
-           "\" stroke-width=\"1.8\" points=\"" + points + "\"><title>" + Escape(s.label) +
-           "</title></polyline>\n";
+    if (s.markers) {
+      for (std::size_t k = 0; k < s.x.size(); ++k) {
+        if (!std::isfinite(s.x[k]) || !std::isfinite(s.y[k])) continue;
+        out += "<circle cx=\"" + Num(sx(s.x[k])) + "\" cy=\"" + Num(sy(s.y[k])) +
+               "\" r=\"4\" fill=\"" + colour + "\"><title>" + Escape(s.label) +
+               "</title></circle>\n";
+      }
+    } else {
+      out += "<polyline fill=\"none\" stroke=\"" + std::string(colour) + "\" stroke-width=\"1.8\"" +
+             (s.dashed ? " stroke-dasharray=\"6 4\"" : "") + " points=\"" + points + "\"><title>" +
+             Escape(s.label) + "</title></polyline>\n";
+    }
     if (i < kLegendMax) {
       const double ly = top + 10 + 20.0 * static_cast<double>(i);
-      out += "<line x1=\"" + Num(left + pw + 15) + "\" y1=\"" + Num(ly) + "\" x2=\"" +
-             Num(left + pw + 40) + "\" y2=\"" + Num(ly) + "\" stroke=\"" + colour +
-             "\" stroke-width=\"3\"/>\n";
+      if (s.markers) {
+        out += "<circle cx=\"" + Num(left + pw + 27) + "\" cy=\"" + Num(ly) + "\" r=\"4\" fill=\"" +
+               colour + "\"/>\n";
+      } else {
+        out += "<line x1=\"" + Num(left + pw + 15) + "\" y1=\"" + Num(ly) + "\" x2=\"" +
+               Num(left + pw + 40) + "\" y2=\"" + Num(ly) + "\" stroke=\"" + colour +
+               "\" stroke-width=\"3\"" + (s.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>\n";
+      }
       out += "<text x=\"" + Num(left + pw + 46) + "\" y=\"" + Num(ly + 4) + "\">" +
              Escape(s.label) + "</text>\n";
     }

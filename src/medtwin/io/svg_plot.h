@@ -11,6 +11,9 @@ struct PlotSeries {
   std::string label;
   std::vector<double> x;
   std::vector<double> y;
+  bool markers = false;  // draw points (observations) instead of a line
+  bool dashed = false;
+  std::string colour;  // CSS colour; empty: the next colour of the palette
 };
 
 struct PlotSpec {

@@ -1,0 +1,89 @@
+#include "medtwin/cli/fit_command.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+#include "medtwin/estimate/map_estimator.h"
+#include "medtwin/io/nonmem_csv.h"
+#include "medtwin/io/svg_plot.h"
+
+namespace medtwin::cli {
+
+Status RunFit(const FitArgs& args) {
+  using nlohmann::json;
+  MEDTWIN_TRY(estimate::PopulationModel pop, estimate::FindPopulationModel(args.model));
+  MEDTWIN_TRY(estimate::MapEstimator estimator, estimate::MapEstimator::Create(pop));
+  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, estimator.data_info()));
+
+  json out = {{"model", pop.name}, {"source", pop.source}, {"subjects", json::array()}};
+  io::PlotSpec plot;
+  plot.title = pop.name + ": observed levels, individual (MAP) and population predictions";
+  plot.x_label = "Time (h)";
+  plot.y_label = "Concentration (mg/L)";
+  for (const auto& subject : data.subjects) {
+    auto fit = estimator.Fit(subject);
+    if (!fit.ok()) return fit.error().WithContext(args.data_path + ": ID " + subject.id);
+    json s = {{"id", subject.id}, {"ofv", fit->ofv}, {"observations", fit->observation_count}};
+    json eta = json::object(), params = json::object(), se = json::object();
+    for (std::size_t k = 0; k < pop.eta_names.size(); ++k) {
+      eta[pop.eta_names[k]] = fit->eta(static_cast<Eigen::Index>(k));
+    }
+    for (std::size_t k = 0; k < fit->parameter_names.size(); ++k) {
+      params[fit->parameter_names[k]] = fit->parameters[k];
+      se[fit->parameter_names[k]] = fit->parameter_se[k];
+    }
+    json cov = json::array();
+    for (Eigen::Index r = 0; r < fit->eta_covariance.rows(); ++r) {
+      json row = json::array();
+      for (Eigen::Index c = 0; c < fit->eta_covariance.cols(); ++c)
+        row.push_back(fit->eta_covariance(r, c));
+      cov.push_back(row);
+    }
+    json preds = json::array();
+    for (const auto& p : fit->predictions) {
+      preds.push_back({{"time", p.time}, {"dv", p.dv}, {"ipred", p.ipred}, {"pred", p.pred}});
+    }
+    s["eta"] = eta;
+    s["params"] = params;
+    s["se"] = se;
+    s["eta_covariance"] = cov;
+    s["predictions"] = preds;
+    out["subjects"].push_back(s);
+
+    if (!args.plot_path.empty() && plot.series.size() < 12) {
+      const double t_end = subject.records.back().time + 12;
+      MEDTWIN_TRY(auto ipred, estimator.PredictCurve(subject, fit->eta, t_end, 0.25));
+      MEDTWIN_TRY(auto pred, estimator.PredictCurve(subject, Eigen::VectorXd::Zero(fit->eta.size()),
+                                                    t_end, 0.25));
+      io::PlotSeries obs{"ID " + subject.id + " observed", {}, {}, true, false, ""};
+      io::PlotSeries ind{"ID " + subject.id + " individual", {}, {}, false, false, ""};
+      io::PlotSeries popn{"ID " + subject.id + " population", {}, {}, false, true, ""};
+      for (const auto& p : fit->predictions) {
+        obs.x.push_back(p.time);
+        obs.y.push_back(p.dv);
+      }
+      for (auto [t, c] : ipred) {
+        ind.x.push_back(t);
+        ind.y.push_back(c);
+      }
+      for (auto [t, c] : pred) {
+        popn.x.push_back(t);
+        popn.y.push_back(c);
+      }
+      // One colour per subject: observed, individual and population share it.
+      static const char* kColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7"};
+      const char* colour = kColours[(plot.series.size() / 3) % 4];
+      obs.colour = ind.colour = popn.colour = colour;
+      plot.series.push_back(std::move(obs));
+      plot.series.push_back(std::move(ind));
+      plot.series.push_back(std::move(popn));
+    }
+  }
+  if (!args.plot_path.empty()) {
+    MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.plot_path, io::RenderSvgLinePlot(plot)));
+  }
+  return io::WriteFileAtomically(args.out_path, out.dump(2) + "\n");
+}
+
+}  // namespace medtwin::cli

@@ -1,0 +1,20 @@
+// cli/fit_command.h — `medtwin fit`: Bayesian MAP individualization of every subject in a
+// record file under a population model; writes FIT.json and optionally an SVG per run.
+#pragma once
+
+#include <string>
+
+#include "medtwin/core/result.h"
+
+namespace medtwin::cli {
+
+struct FitArgs {
+  std::string model;  // population model name (data/models/NAME.json) or a .json path
+  std::string data_path;
+  std::string out_path;
+  std::string plot_path;
+};
+
+[[nodiscard]] Status RunFit(const FitArgs& args);
+
+}  // namespace medtwin::cli

@@ -1,0 +1,88 @@
+// `medtwin fit` as a user runs it: FIT.json in the documented shape, one-line errors.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class FitCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("medtwin_fit_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  int Run(const std::string& args, std::string* err) {
+    const std::string cmd = std::string(MEDTWIN_BINARY_DIR) + "/medtwin " + args + " 2>" +
+                            (dir_ / "err").string() + " >/dev/null";
+    const int status = std::system(cmd.c_str());
+    std::ifstream in(dir_ / "err");
+    std::stringstream s;
+    s << in.rdbuf();
+    *err = s.str();
+    return WEXITSTATUS(status);
+  }
+  fs::path dir_;
+};
+
+TEST_F(FitCli, WritesFitJsonWithEtaParamsSeAndPredictions) {
+  const fs::path data = dir_ / "levels.csv";
+  std::ofstream(data) << "ID,TIME,EVID,AMT,RATE,II,ADDL,DV,CRCL,WT,DIAL,AGE,SEX,SCR\n"
+                         "P1,0,1,1000,1000,12,3,.,80,85,0,.,.,.\n"
+                         "P1,11.5,0,.,.,.,.,9.8,.,.,.,.,.,.\n"
+                         "P1,25,0,.,.,.,.,31,.,.,.,.,.,.\n"
+                         "P2,0,1,1500,1000,12,3,.,.,70,0,72,1,0.9\n";
+  std::string err;
+  ASSERT_EQ(Run("fit --model vancomycin_goti2018 --data " + data.string() + " --out " +
+                    (dir_ / "fit.json").string() + " --plot " + (dir_ / "fit.svg").string(),
+                &err),
+            0)
+      << err;
+  std::ifstream in(dir_ / "fit.json");
+  auto j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["model"], "vancomycin_goti2018");
+  ASSERT_EQ(j["subjects"].size(), 2u);
+  const auto& p1 = j["subjects"][0];
+  EXPECT_EQ(p1["id"], "P1");
+  for (const char* k : {"CL", "V1", "V2"}) EXPECT_TRUE(p1["eta"].contains(k)) << k;
+  // params = typical · exp(η): CL typical for CRCL 80 is 4.5·(80/120)^0.8.
+  const double cl = p1["params"]["CL"];
+  const double eta_cl = p1["eta"]["CL"];
+  EXPECT_NEAR(cl, 4.5 * std::pow(80.0 / 120, 0.8) * std::exp(eta_cl), 1e-9);
+  EXPECT_GT(static_cast<double>(p1["se"]["CL"]), 0);
+  ASSERT_EQ(p1["predictions"].size(), 2u);
+  EXPECT_EQ(p1["predictions"][1]["dv"], 31);
+  // P2 has no levels: the prior.
+  EXPECT_EQ(j["subjects"][1]["observations"], 0);
+  EXPECT_EQ(j["subjects"][1]["eta"]["CL"], 0);
+  EXPECT_TRUE(fs::exists(dir_ / "fit.svg"));
+}
+
+TEST_F(FitCli, BadInputIsOneLineExitTwo) {
+  const fs::path data = dir_ / "bad.csv";
+  std::ofstream(data) << "ID,TIME,AMT,DV,WT\n1,0,1000,.,70\n1,2,.,20,.\n";
+  std::string err;
+  EXPECT_EQ(Run("fit --model vancomycin_goti2018 --data " + data.string() + " --out " +
+                    (dir_ / "o.json").string(),
+                &err),
+            2);
+  EXPECT_NE(err.find("CRCL: missing for ID 1"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1);
+  EXPECT_FALSE(fs::exists(dir_ / "o.json"));
+  EXPECT_EQ(Run("fit --model vancomycin_nobody --data " + data.string() + " --out " +
+                    (dir_ / "o.json").string(),
+                &err),
+            2);
+  EXPECT_NE(err.find("unknown population model 'vancomycin_nobody'"), std::string::npos) << err;
+}
+
+}  // namespace
