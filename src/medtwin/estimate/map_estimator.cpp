@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 
 #include "medtwin/estimate/optimize.h"
 #include "medtwin/models/registry.h"
@@ -46,6 +47,34 @@ Result<double> MapEstimator::Objective(const sim::Subject& subject, const Eigen:
   MEDTWIN_TRY(PreparedSubject prepared, PrepareSubject(model_, simulator_.layout(), subject));
   scratch_ = subject;
   return Ofv(prepared, eta, nullptr);
+}
+
+std::vector<Eigen::VectorXd> SamplePosterior(const Eigen::VectorXd& mean,
+                                             const Eigen::MatrixXd& covariance, int n,
+                                             unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> z;
+  Eigen::LLT<Eigen::MatrixXd> llt(covariance);
+  const Eigen::MatrixXd l = llt.matrixL();
+  std::vector<Eigen::VectorXd> out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    Eigen::VectorXd u(mean.size());
+    for (Eigen::Index k = 0; k < u.size(); ++k) u(k) = z(rng);
+    out.push_back(mean + l * u);
+  }
+  return out;
+}
+
+Result<std::vector<double>> MapEstimator::Simulate(const sim::Subject& subject,
+                                                   const Eigen::VectorXd& eta) {
+  MEDTWIN_TRY(PreparedSubject prepared, PrepareSubject(model_, simulator_.layout(), subject));
+  scratch_ = subject;
+  ApplyEta(model_, prepared, eta, scratch_, base_);
+  MEDTWIN_TRY(sim::SubjectResult result, simulator_.Run(scratch_, base_));
+  std::vector<double> out;
+  for (std::size_t r = 0; r < subject.records.size(); ++r) out.push_back(result.Output(r, 0));
+  return out;
 }
 
 Result<std::vector<std::pair<double, double>>> MapEstimator::PredictCurve(

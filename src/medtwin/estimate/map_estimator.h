@@ -21,6 +21,11 @@ struct Prediction {
   double pred = 0;   // population prediction (η = 0)
 };
 
+// Draws n samples of η from the Laplace posterior N(η̂, Σ) (fixed seed: reproducible).
+std::vector<Eigen::VectorXd> SamplePosterior(const Eigen::VectorXd& mean,
+                                             const Eigen::MatrixXd& covariance, int n,
+                                             unsigned seed);
+
 struct MapFit {
   std::string id;
   Eigen::VectorXd eta;                       // in PopulationModel::eta_names order
@@ -45,6 +50,10 @@ class MapEstimator {
   // `t_end`, for the subject's doses and covariates at η (η = 0: population prediction).
   [[nodiscard]] Result<std::vector<std::pair<double, double>>> PredictCurve(
       const sim::Subject& subject, const Eigen::VectorXd& eta, double t_end, double dt);
+
+  // The structural model's first output (concentration) at every record of `subject` for η.
+  [[nodiscard]] Result<std::vector<double>> Simulate(const sim::Subject& subject,
+                                                     const Eigen::VectorXd& eta);
 
   // OFV at η for a prepared subject (exposed for tests and brute-force checks).
   [[nodiscard]] Result<double> Objective(const sim::Subject& subject, const Eigen::VectorXd& eta);

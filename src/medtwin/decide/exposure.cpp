@@ -1,0 +1,52 @@
+#include "medtwin/decide/exposure.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace medtwin::decide {
+namespace {
+
+double At(const Curve& c, double t) {
+  auto it = std::lower_bound(c.begin(), c.end(), t,
+                             [](const auto& p, double x) { return p.first < x; });
+  if (it == c.begin()) return c.front().second;
+  if (it == c.end()) return c.back().second;
+  auto prev = std::prev(it);
+  if (it->first == prev->first) return it->second;
+  const double w = (t - prev->first) / (it->first - prev->first);
+  return prev->second + w * (it->second - prev->second);
+}
+
+}  // namespace
+
+double Auc(const Curve& curve, double from, double to) {
+  if (curve.empty() || to <= from) return 0;
+  double auc = 0, t_prev = from, c_prev = At(curve, from);
+  for (const auto& [t, c] : curve) {
+    if (t <= from) continue;
+    if (t >= to) break;
+    auc += 0.5 * (c + c_prev) * (t - t_prev);
+    t_prev = t;
+    c_prev = c;
+  }
+  auc += 0.5 * (At(curve, to) + c_prev) * (to - t_prev);
+  return auc;
+}
+
+double Cmax(const Curve& curve, double from, double to) {
+  double m = -std::numeric_limits<double>::infinity();
+  for (const auto& [t, c] : curve) {
+    if (t >= from && t <= to) m = std::max(m, c);
+  }
+  return m;
+}
+
+double Cmin(const Curve& curve, double from, double to) {
+  double m = std::numeric_limits<double>::infinity();
+  for (const auto& [t, c] : curve) {
+    if (t >= from && t <= to) m = std::min(m, c);
+  }
+  return m;
+}
+
+}  // namespace medtwin::decide

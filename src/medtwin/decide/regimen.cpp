@@ -1,0 +1,177 @@
+#include "medtwin/decide/regimen.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "medtwin/core/format.h"
+
+namespace medtwin::decide {
+namespace {
+
+constexpr double kGridH = 1.0 / 12;  // 5 minutes
+
+double Quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+Result<std::pair<double, double>> ParseRange(std::string_view text, const std::string& spec) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return InvalidArgument(spec, "expected LOW:HIGH");
+  double lo = 0, hi = 0;
+  auto a = std::from_chars(text.data(), text.data() + colon, lo);
+  auto b = std::from_chars(text.data() + colon + 1, text.data() + text.size(), hi);
+  if (a.ec != std::errc() || a.ptr != text.data() + colon || b.ec != std::errc() ||
+      b.ptr != text.data() + text.size()) {
+    return InvalidArgument(spec, "LOW and HIGH must be numbers");
+  }
+  if (!(lo >= 0 && hi > lo)) return InvalidArgument(spec, "need 0 <= LOW < HIGH");
+  return std::pair{lo, hi};
+}
+
+}  // namespace
+
+bool Target::Attained(double auc24, double trough) const {
+  if (has_auc24 && (auc24 < auc24_lo || auc24 > auc24_hi)) return false;
+  if (has_trough && (trough < trough_lo || trough > trough_hi)) return false;
+  return true;
+}
+
+std::string Target::ToString() const {
+  std::string s;
+  if (has_auc24) s += "AUC24 " + FormatNumber(auc24_lo) + "-" + FormatNumber(auc24_hi) + " mg*h/L";
+  if (has_trough) {
+    s += (s.empty() ? "" : ", ") + std::string("trough ") + FormatNumber(trough_lo) + "-" +
+         FormatNumber(trough_hi) + " mg/L";
+  }
+  return s;
+}
+
+Result<Target> ParseTargets(const std::vector<std::string>& specs) {
+  Target t;
+  for (const std::string& spec : specs) {
+    const auto eq = spec.find('=');
+    const std::string name = spec.substr(0, eq);
+    if (eq == std::string::npos) return InvalidArgument("--target " + spec, "expected NAME=LOW:HIGH");
+    MEDTWIN_TRY(auto range, ParseRange(std::string_view(spec).substr(eq + 1), "--target " + spec));
+    if (name == "auc24") {
+      t.has_auc24 = true;
+      std::tie(t.auc24_lo, t.auc24_hi) = range;
+    } else if (name == "trough") {
+      t.has_trough = true;
+      std::tie(t.trough_lo, t.trough_hi) = range;
+    } else {
+      return InvalidArgument("--target " + spec, "unknown target '" + name + "' (auc24 or trough)");
+    }
+  }
+  if (!t.has_auc24 && !t.has_trough) return InvalidArgument("--target", "at least one target is needed");
+  return t;
+}
+
+std::vector<double> LatestCovariates(const sim::Subject& subject, std::size_t columns) {
+  std::vector<double> out(columns, std::nan(""));
+  for (const auto& r : subject.records) {
+    for (std::size_t c = 0; c < columns && c < r.covariates.size(); ++c) {
+      if (!std::isnan(r.covariates[c])) out[c] = r.covariates[c];
+    }
+  }
+  return out;
+}
+
+Result<Curve> SteadyStateCurve(estimate::MapEstimator& estimator, const PatientPosterior& patient,
+                               const Regimen& regimen, const Eigen::VectorXd& eta) {
+  sim::Subject s{"regimen", {}};
+  sim::Record dose;
+  dose.evid = sim::Evid::kDose;
+  dose.amt = regimen.dose_mg;
+  dose.rate = regimen.infusion_h > 0 ? regimen.dose_mg / regimen.infusion_h : 0;
+  dose.ii = regimen.interval_h;
+  dose.ss = 1;
+  dose.addl = static_cast<int>(std::ceil(24.0 / regimen.interval_h));
+  dose.covariates = patient.covariates;
+  s.records.push_back(dose);
+  for (int k = 0; k * kGridH <= 24 + 1e-9; ++k) {
+    sim::Record obs;
+    obs.time = k * kGridH;
+    s.records.push_back(obs);
+  }
+  MEDTWIN_TRY(std::vector<double> c, estimator.Simulate(s, eta));
+  Curve curve;
+  for (std::size_t r = 1; r < s.records.size(); ++r) curve.emplace_back(s.records[r].time, c[r]);
+  return curve;
+}
+
+Result<RegimenOutcome> EvaluateRegimen(estimate::MapEstimator& estimator,
+                                       const PatientPosterior& patient, const Regimen& regimen,
+                                       const Target& target, const RegimenSearch& search) {
+  if (!(regimen.dose_mg > 0) || !(regimen.interval_h > 0) || regimen.infusion_h < 0) {
+    return InvalidArgument("regimen", "dose and interval must be > 0, infusion time >= 0");
+  }
+  RegimenOutcome out;
+  out.regimen = regimen;
+  // Trough: lowest level over a dosing interval at steady state (just before the next dose for
+  // infusions and boluses alike; the grid stops short of the next dose's arrival).
+  const double trough_to = regimen.interval_h - kGridH / 2;
+  MEDTWIN_TRY(Curve curve, SteadyStateCurve(estimator, patient, regimen, patient.eta));
+  out.auc24 = Auc(curve, 0, 24);
+  out.trough = Cmin(curve, 0, trough_to);
+  out.cmax = Cmax(curve, 0, regimen.interval_h);
+  std::vector<double> aucs, troughs;
+  int hits = 0;
+  for (const auto& eta : estimate::SamplePosterior(patient.eta, patient.covariance, search.samples,
+                                                   search.seed)) {
+    MEDTWIN_TRY(Curve c, SteadyStateCurve(estimator, patient, regimen, eta));
+    const double auc = Auc(c, 0, 24), trough = Cmin(c, 0, trough_to);
+    aucs.push_back(auc);
+    troughs.push_back(trough);
+    hits += target.Attained(auc, trough) ? 1 : 0;
+  }
+  out.pta = aucs.empty() ? 0 : static_cast<double>(hits) / static_cast<double>(aucs.size());
+  if (!aucs.empty()) {
+    out.auc24_p05 = Quantile(aucs, 0.05);
+    out.auc24_p50 = Quantile(aucs, 0.5);
+    out.auc24_p95 = Quantile(aucs, 0.95);
+    out.trough_p05 = Quantile(troughs, 0.05);
+    out.trough_p50 = Quantile(troughs, 0.5);
+    out.trough_p95 = Quantile(troughs, 0.95);
+  }
+  return out;
+}
+
+Result<std::vector<RegimenOutcome>> RankRegimens(estimate::MapEstimator& estimator,
+                                                 const PatientPosterior& patient,
+                                                 const Target& target,
+                                                 const RegimenSearch& search) {
+  if (!(search.dose_step_mg > 0)) return InvalidArgument("--dose-step", "must be > 0");
+  std::vector<RegimenOutcome> all;
+  for (double ii : search.intervals_h) {
+    for (double inf : search.infusion_h) {
+      if (inf > ii) continue;  // an infusion longer than the interval is not a regimen to offer
+      for (double dose = search.dose_step_mg; dose <= search.dose_max_mg + 1e-9;
+           dose += search.dose_step_mg) {
+        MEDTWIN_TRY(RegimenOutcome o, EvaluateRegimen(estimator, patient, {dose, ii, inf}, target,
+                                                      search));
+        all.push_back(o);
+      }
+    }
+  }
+  auto distance = [&](const RegimenOutcome& o) {
+    return target.has_auc24 ? std::abs(o.auc24 - 0.5 * (target.auc24_lo + target.auc24_hi)) /
+                                  (target.auc24_hi - target.auc24_lo)
+                            : std::abs(o.trough - 0.5 * (target.trough_lo + target.trough_hi)) /
+                                  (target.trough_hi - target.trough_lo);
+  };
+  std::stable_sort(all.begin(), all.end(), [&](const RegimenOutcome& a, const RegimenOutcome& b) {
+    if (a.pta != b.pta) return a.pta > b.pta;
+    const double da = distance(a), db = distance(b);
+    if (da != db) return da < db;
+    return a.regimen.dose_mg * 24 / a.regimen.interval_h < b.regimen.dose_mg * 24 / b.regimen.interval_h;
+  });
+  return all;
+}
+
+}  // namespace medtwin::decide
