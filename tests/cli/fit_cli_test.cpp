@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -83,6 +84,54 @@ TEST_F(FitCli, BadInputIsOneLineExitTwo) {
                 &err),
             2);
   EXPECT_NE(err.find("unknown population model 'vancomycin_nobody'"), std::string::npos) << err;
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(FitCli, DoseRecommendsARegimenWithForecastQuantiles) {
+  const fs::path data = dir_ / "levels.csv";
+  std::ofstream(data) << "ID,TIME,EVID,AMT,RATE,II,ADDL,DV,CRCL,WT\n"
+                         "P1,0,1,1000,1000,12,3,.,70,80\n"
+                         "P1,2,0,.,.,.,.,28,.,.\n"
+                         "P1,11.9,0,.,.,.,.,12,.,.\n";
+  std::string err;
+  ASSERT_EQ(Run("dose --model vancomycin_buelga2005 --data " + data.string() +
+                    " --target auc24=400:600 --intervals 12,24 --samples 100 --out " +
+                    (dir_ / "advice.json").string(),
+                &err),
+            0)
+      << err;
+  std::ifstream in(dir_ / "advice.json");
+  auto j = nlohmann::json::parse(in);
+  const auto& rec = j["patients"][0]["recommended"];
+  const double auc = rec["auc24"];
+  EXPECT_GE(auc, 400);
+  EXPECT_LE(auc, 600);
+  EXPECT_EQ(static_cast<double>(rec["dose_mg"]) / 250,
+            std::floor(static_cast<double>(rec["dose_mg"]) / 250));
+  EXPECT_EQ(j["patients"][0]["start_h"], 48);  // after 4 doses q12h
+  EXPECT_GE(j["patients"][0]["alternatives"].size(), 3u);
+  // Forecast CSV: quantiles ordered at every time.
+  std::ifstream f(dir_ / "advice_forecast.csv");
+  std::string line;
+  std::getline(f, line);
+  EXPECT_EQ(line, "ID,TIME,P05,P50,P95,IPRED");
+  int rows = 0;
+  while (std::getline(f, line)) {
+    double t = 0, q05 = 0, q50 = 0, q95 = 0, ipred = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "P1,%lf,%lf,%lf,%lf,%lf", &t, &q05, &q50, &q95, &ipred), 5);
+    EXPECT_LE(q05, q50 + 1e-12);
+    EXPECT_LE(q50, q95 + 1e-12);
+    ++rows;
+  }
+  EXPECT_EQ(rows, (48 + 72) * 2 + 1);
+  EXPECT_EQ(Run("dose --model vancomycin_buelga2005 --data " + data.string() +
+                    " --target auc=1:2 --out " + (dir_ / "x.json").string(),
+                &err),
+            2);
+  EXPECT_NE(err.find("unknown target 'auc'"), std::string::npos) << err;
 }
 
 }  // namespace

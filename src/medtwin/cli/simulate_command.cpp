@@ -115,8 +115,8 @@ std::string DescribeModels() {
       out += "  " + name + "  (cannot load: " + m.error().ToString() + ")\n";
       continue;
     }
-    out += "  " + m->name + "  —  " + m->description + "; structural model " +
-           m->structural_model + "\n    source: " + m->source + "\n    covariates:";
+    out += "  " + m->name + "  —  " + m->description + "; structural model " + m->structural_model +
+           "\n    source: " + m->source + "\n    covariates:";
     for (const auto& c : m->covariates) out += " " + c;
     out += "; IIV on:";
     for (const auto& e : m->eta_names) out += " " + e;

@@ -7,8 +7,8 @@ namespace medtwin::decide {
 namespace {
 
 double At(const Curve& c, double t) {
-  auto it = std::lower_bound(c.begin(), c.end(), t,
-                             [](const auto& p, double x) { return p.first < x; });
+  auto it =
+      std::lower_bound(c.begin(), c.end(), t, [](const auto& p, double x) { return p.first < x; });
   if (it == c.begin()) return c.front().second;
   if (it == c.end()) return c.back().second;
   auto prev = std::prev(it);

@@ -56,7 +56,8 @@ Result<Target> ParseTargets(const std::vector<std::string>& specs) {
   for (const std::string& spec : specs) {
     const auto eq = spec.find('=');
     const std::string name = spec.substr(0, eq);
-    if (eq == std::string::npos) return InvalidArgument("--target " + spec, "expected NAME=LOW:HIGH");
+    if (eq == std::string::npos)
+      return InvalidArgument("--target " + spec, "expected NAME=LOW:HIGH");
     MEDTWIN_TRY(auto range, ParseRange(std::string_view(spec).substr(eq + 1), "--target " + spec));
     if (name == "auc24") {
       t.has_auc24 = true;
@@ -68,7 +69,8 @@ Result<Target> ParseTargets(const std::vector<std::string>& specs) {
       return InvalidArgument("--target " + spec, "unknown target '" + name + "' (auc24 or trough)");
     }
   }
-  if (!t.has_auc24 && !t.has_trough) return InvalidArgument("--target", "at least one target is needed");
+  if (!t.has_auc24 && !t.has_trough)
+    return InvalidArgument("--target", "at least one target is needed");
   return t;
 }
 
@@ -122,8 +124,8 @@ Result<RegimenOutcome> EvaluateRegimen(estimate::MapEstimator& estimator,
   out.cmax = Cmax(curve, 0, regimen.interval_h);
   std::vector<double> aucs, troughs;
   int hits = 0;
-  for (const auto& eta : estimate::SamplePosterior(patient.eta, patient.covariance, search.samples,
-                                                   search.seed)) {
+  for (const auto& eta :
+       estimate::SamplePosterior(patient.eta, patient.covariance, search.samples, search.seed)) {
     MEDTWIN_TRY(Curve c, SteadyStateCurve(estimator, patient, regimen, eta));
     const double auc = Auc(c, 0, 24), trough = Cmin(c, 0, trough_to);
     aucs.push_back(auc);
@@ -153,8 +155,8 @@ Result<std::vector<RegimenOutcome>> RankRegimens(estimate::MapEstimator& estimat
       if (inf > ii) continue;  // an infusion longer than the interval is not a regimen to offer
       for (double dose = search.dose_step_mg; dose <= search.dose_max_mg + 1e-9;
            dose += search.dose_step_mg) {
-        MEDTWIN_TRY(RegimenOutcome o, EvaluateRegimen(estimator, patient, {dose, ii, inf}, target,
-                                                      search));
+        MEDTWIN_TRY(RegimenOutcome o,
+                    EvaluateRegimen(estimator, patient, {dose, ii, inf}, target, search));
         all.push_back(o);
       }
     }
@@ -169,7 +171,8 @@ Result<std::vector<RegimenOutcome>> RankRegimens(estimate::MapEstimator& estimat
     if (a.pta != b.pta) return a.pta > b.pta;
     const double da = distance(a), db = distance(b);
     if (da != db) return da < db;
-    return a.regimen.dose_mg * 24 / a.regimen.interval_h < b.regimen.dose_mg * 24 / b.regimen.interval_h;
+    return a.regimen.dose_mg * 24 / a.regimen.interval_h <
+           b.regimen.dose_mg * 24 / b.regimen.interval_h;
   });
   return all;
 }

@@ -1,0 +1,175 @@
+#include "medtwin/cli/dose_command.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "medtwin/decide/regimen.h"
+#include "medtwin/io/nonmem_csv.h"
+#include "medtwin/io/svg_plot.h"
+
+namespace medtwin::cli {
+namespace {
+
+using nlohmann::json;
+
+// Default start of the new regimen: the dose after the last one the records give (last dose
+// record + (ADDL+1)·II), or the last record's time when no dose repeats.
+double NextDoseTime(const sim::Subject& s) {
+  double t = s.records.empty() ? 0 : s.records.back().time;
+  for (const auto& r : s.records) {
+    if (r.evid == sim::Evid::kDose || r.evid == sim::Evid::kResetDose) {
+      if (r.ii > 0) t = std::max(t, r.time + (r.addl + 1) * r.ii);
+    }
+  }
+  return t;
+}
+
+json OutcomeJson(const decide::RegimenOutcome& o) {
+  return {{"dose_mg", o.regimen.dose_mg},
+          {"interval_h", o.regimen.interval_h},
+          {"infusion_h", o.regimen.infusion_h},
+          {"auc24", o.auc24},
+          {"trough", o.trough},
+          {"cmax", o.cmax},
+          {"pta", o.pta},
+          {"auc24_quantiles", {o.auc24_p05, o.auc24_p50, o.auc24_p95}},
+          {"trough_quantiles", {o.trough_p05, o.trough_p50, o.trough_p95}}};
+}
+
+double Quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(pos);
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+}  // namespace
+
+Status RunDose(const DoseArgs& args) {
+  MEDTWIN_TRY(decide::Target target, decide::ParseTargets(args.targets));
+  if (args.intervals_h.empty()) return InvalidArgument("--intervals", "give at least one interval");
+  for (double ii : args.intervals_h) {
+    if (!(ii > 0)) return InvalidArgument("--intervals", "intervals must be > 0 h");
+  }
+  if (args.infusion_h < 0) return InvalidArgument("--infusion-h", "must be >= 0");
+  if (args.samples < 10) return InvalidArgument("--samples", "need at least 10");
+  MEDTWIN_TRY(estimate::PopulationModel pop, estimate::FindPopulationModel(args.model));
+  MEDTWIN_TRY(estimate::MapEstimator estimator, estimate::MapEstimator::Create(pop));
+  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, estimator.data_info()));
+
+  decide::RegimenSearch search;
+  search.intervals_h = args.intervals_h;
+  search.infusion_h = {args.infusion_h};
+  search.dose_step_mg = args.dose_step_mg;
+  search.dose_max_mg = args.dose_max_mg;
+  search.samples = args.samples;
+
+  json advice = {{"model", pop.name}, {"target", target.ToString()}, {"patients", json::array()}};
+  std::string forecast = "ID,TIME,P05,P50,P95,IPRED\n";
+  io::PlotSpec plot;
+  plot.title = pop.name + ": forecast with the recommended regimen (5-95 % band)";
+  plot.x_label = "Time (h)";
+  plot.y_label = "Concentration (mg/L)";
+  const std::size_t columns = pop.DataColumns().size();
+  for (const auto& subject : data.subjects) {
+    const std::string where = args.data_path + ": ID " + subject.id;
+    auto fit = estimator.Fit(subject);
+    if (!fit.ok()) return fit.error().WithContext(where);
+    decide::PatientPosterior patient{fit->eta, fit->eta_covariance,
+                                     decide::LatestCovariates(subject, columns)};
+    auto ranked = decide::RankRegimens(estimator, patient, target, search);
+    if (!ranked.ok()) return ranked.error().WithContext(where);
+    const decide::RegimenOutcome& best = ranked->front();
+    const double start = args.start_h >= 0 ? args.start_h : NextDoseTime(subject);
+    json p = {{"id", subject.id},
+              {"observations", fit->observation_count},
+              {"start_h", start},
+              {"recommended", OutcomeJson(best)},
+              {"alternatives", json::array()}};
+    for (std::size_t k = 1; k < std::min<std::size_t>(ranked->size(), 6); ++k) {
+      p["alternatives"].push_back(OutcomeJson((*ranked)[k]));
+    }
+    advice["patients"].push_back(p);
+
+    // Forecast: the records so far, then the recommended regimen from `start` for 72 h.
+    sim::Subject future = subject;
+    sim::Record dose;
+    dose.time = start;
+    dose.evid = sim::Evid::kDose;
+    dose.amt = best.regimen.dose_mg;
+    dose.rate = best.regimen.infusion_h > 0 ? best.regimen.dose_mg / best.regimen.infusion_h : 0;
+    dose.ii = best.regimen.interval_h;
+    dose.addl = static_cast<int>(72 / best.regimen.interval_h);
+    if (start < subject.records.back().time) {
+      return InvalidArgument("--start", "must not be before the last record (" +
+                                            std::to_string(subject.records.back().time) + " h)")
+          .WithContext(where);
+    }
+    future.records.push_back(dose);
+    const double t0 = subject.records.front().time, t_end = start + 72;
+    std::vector<double> grid;
+    for (double t = t0; t <= t_end + 1e-9; t += 0.5) grid.push_back(t);
+    std::vector<std::vector<double>> draws;  // [sample][grid]
+    auto curve_for = [&](const Eigen::VectorXd& eta) -> Result<std::vector<double>> {
+      MEDTWIN_TRY(auto c, estimator.PredictCurve(future, eta, t_end, 0.5));
+      std::vector<double> v;
+      for (auto [t, y] : c) v.push_back(y);
+      return v;
+    };
+    MEDTWIN_TRY(std::vector<double> ipred, curve_for(fit->eta));
+    for (const auto& eta : estimate::SamplePosterior(fit->eta, fit->eta_covariance, 200, 7)) {
+      MEDTWIN_TRY(auto v, curve_for(eta));
+      draws.push_back(std::move(v));
+    }
+    // One colour per patient: forecast solid, 5 % and 95 % dashed, levels as points.
+    static const char* kColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7"};
+    const std::string colour = kColours[(plot.series.size() / 4) % 4];
+    io::PlotSeries lo{"ID " + subject.id + " 5 %", {}, {}, false, true, colour};
+    io::PlotSeries mid{"ID " + subject.id + " forecast (MAP)", {}, {}, false, false, colour};
+    io::PlotSeries hi{"ID " + subject.id + " 95 %", {}, {}, false, true, colour};
+    io::PlotSeries obs{"ID " + subject.id + " observed", {}, {}, true, false, colour};
+    char buf[160];
+    for (std::size_t g = 0; g < ipred.size() && g < grid.size(); ++g) {
+      std::vector<double> col;
+      for (const auto& d : draws) col.push_back(d[g]);
+      const double q05 = Quantile(col, 0.05), q50 = Quantile(col, 0.5), q95 = Quantile(col, 0.95);
+      std::snprintf(buf, sizeof buf, ",%.6g,%.6g,%.6g,%.6g,%.6g\n", grid[g], q05, q50, q95,
+                    ipred[g]);
+      forecast += subject.id + buf;
+      lo.x.push_back(grid[g]);
+      lo.y.push_back(q05);
+      hi.x.push_back(grid[g]);
+      hi.y.push_back(q95);
+      mid.x.push_back(grid[g]);
+      mid.y.push_back(ipred[g]);
+    }
+    for (const auto& pr : fit->predictions) {
+      obs.x.push_back(pr.time);
+      obs.y.push_back(pr.dv);
+    }
+    if (plot.series.size() < 8) {
+      plot.series.push_back(std::move(mid));
+      plot.series.push_back(std::move(lo));
+      plot.series.push_back(std::move(hi));
+      plot.series.push_back(std::move(obs));
+    }
+  }
+  std::string forecast_path = args.forecast_path;
+  if (forecast_path.empty()) {
+    forecast_path = args.out_path;
+    if (forecast_path.ends_with(".json")) forecast_path.resize(forecast_path.size() - 5);
+    forecast_path += "_forecast.csv";
+  }
+  if (!args.plot_path.empty()) {
+    MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.plot_path, io::RenderSvgLinePlot(plot)));
+  }
+  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(forecast_path, forecast));
+  advice["forecast_csv"] = forecast_path;
+  return io::WriteFileAtomically(args.out_path, advice.dump(2) + "\n");
+}
+
+}  // namespace medtwin::cli
