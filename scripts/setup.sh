@@ -12,7 +12,7 @@ PACKAGES=(
   libeigen3-dev libsundials-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
-  r-base-core r-cran-desolve   # peer tool for checks and benchmarks
+  r-base-core r-cran-desolve r-cran-nlme   # peer tools for checks and benchmarks
 )
 
 missing=()

@@ -5,6 +5,7 @@
 
 #include "medtwin/cli/dose_command.h"
 #include "medtwin/cli/fit_command.h"
+#include "medtwin/cli/popfit_command.h"
 #include "medtwin/cli/simulate_command.h"
 
 namespace {
@@ -111,6 +112,26 @@ int Main(int argc, char** argv) {
                    "Forecast CSV (default: OUT with _forecast.csv)");
   dose->add_option("--plot", dose_args.plot_path, "SVG of the forecast band and levels");
 
+  medtwin::cli::PopfitArgs popfit_args;
+  auto* popfit = app.add_subcommand(
+      "popfit",
+      "Population estimation by FOCE with interaction: typical values and log-normal IIV\n"
+      "(diagonal Ω) of the --iiv parameters, and the residual error, from a multi-subject\n"
+      "record file with DV levels. Writes POP.json and a population model file for fit/dose.");
+  popfit->add_option("--model", popfit_args.model, "Structural model, e.g. pk_1cmt_oral")
+      ->required();
+  popfit->add_option("--data", popfit_args.data_path, "Records, CSV")->required();
+  popfit->add_option("--iiv", popfit_args.iiv, "Parameters with IIV, e.g. KA,CL,V")
+      ->delimiter(',')
+      ->required();
+  popfit->add_option("--error", popfit_args.error, "additive, proportional or combined")
+      ->capture_default_str();
+  popfit->add_option("--ignore-column", popfit_args.ignore_columns,
+                     "Accept and skip an extra data column (repeatable)");
+  popfit->add_option("--out", popfit_args.out_path, "POP.json")->required();
+  popfit->add_option("--model-out", popfit_args.model_out_path,
+                     "Population model file (default: OUT with _model.json)");
+
   auto* models = app.add_subcommand("models", "List the built-in models with parameters and units");
 
   try {
@@ -146,6 +167,14 @@ int Main(int argc, char** argv) {
     medtwin::Status status = medtwin::cli::RunDose(dose_args);
     if (!status.ok()) {
       std::fprintf(stderr, "medtwin dose: %s\n", status.error().ToString().c_str());
+      return kBadInput;
+    }
+    return 0;
+  }
+  if (popfit->parsed()) {
+    medtwin::Status status = medtwin::cli::RunPopfit(popfit_args);
+    if (!status.ok()) {
+      std::fprintf(stderr, "medtwin popfit: %s\n", status.error().ToString().c_str());
       return kBadInput;
     }
     return 0;

@@ -5,10 +5,10 @@
 namespace medtwin::estimate {
 namespace {
 
-Eigen::VectorXd Gradient(const Objective& f, const Eigen::VectorXd& x, long& evals) {
+Eigen::VectorXd Gradient(const Objective& f, const Eigen::VectorXd& x, double step, long& evals) {
   Eigen::VectorXd g(x.size());
   for (Eigen::Index i = 0; i < x.size(); ++i) {
-    const double h = 1e-6 * std::max(1.0, std::abs(x(i)));
+    const double h = step * std::max(1.0, std::abs(x(i)));
     Eigen::VectorXd xp = x, xm = x;
     xp(i) += h;
     xm(i) -= h;
@@ -22,14 +22,14 @@ Eigen::VectorXd Gradient(const Objective& f, const Eigen::VectorXd& x, long& eva
 
 MinimizeResult MinimizeBfgs(const Objective& f, Eigen::VectorXd x0, const Eigen::VectorXd& lower,
                             const Eigen::VectorXd& upper, int max_iterations,
-                            double gradient_tolerance) {
+                            double gradient_tolerance, double fd_step) {
   const Eigen::Index n = x0.size();
   MinimizeResult r;
   r.x = x0.cwiseMax(lower).cwiseMin(upper);
   r.value = f(r.x);
   r.evaluations = 1;
   Eigen::MatrixXd h_inv = Eigen::MatrixXd::Identity(n, n);
-  Eigen::VectorXd g = Gradient(f, r.x, r.evaluations);
+  Eigen::VectorXd g = Gradient(f, r.x, fd_step, r.evaluations);
   for (r.iterations = 0; r.iterations < max_iterations; ++r.iterations) {
     // Projected gradient: components pushing out of the box at an active bound do not count.
     Eigen::VectorXd pg = g;
@@ -60,10 +60,12 @@ MinimizeResult MinimizeBfgs(const Objective& f, Eigen::VectorXd x0, const Eigen:
       step *= 0.5;
     }
     if (!accepted) {
-      r.converged = pg.lpNorm<Eigen::Infinity>() < 1e-4;
+      // No descent possible along d: a minimum to the accuracy the gradient has.
+      r.converged = pg.lpNorm<Eigen::Infinity>() <
+                    1e3 * gradient_tolerance * std::max(1.0, std::abs(r.value));
       break;
     }
-    Eigen::VectorXd g_new = Gradient(f, x_new, r.evaluations);
+    Eigen::VectorXd g_new = Gradient(f, x_new, fd_step, r.evaluations);
     Eigen::VectorXd s = x_new - r.x, y = g_new - g;
     const double sy = s.dot(y);
     if (sy > 1e-12) {

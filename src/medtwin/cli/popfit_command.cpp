@@ -1,0 +1,84 @@
+#include "medtwin/cli/popfit_command.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <cstdio>
+
+#include "medtwin/estimate/population_fit.h"
+#include "medtwin/io/nonmem_csv.h"
+#include "medtwin/models/registry.h"
+
+namespace medtwin::cli {
+
+Status RunPopfit(const PopfitArgs& args) {
+  using nlohmann::json;
+  MEDTWIN_TRY(const sim::Model* model, models::FindModel(args.model));
+  estimate::PopFitOptions options;
+  for (std::string name : args.iiv) {
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    options.iiv.push_back(name);
+  }
+  if (args.error == "additive") {
+    options.error = estimate::ResidualKind::kAdditive;
+  } else if (args.error == "proportional") {
+    options.error = estimate::ResidualKind::kProportional;
+  } else if (args.error == "combined") {
+    options.error = estimate::ResidualKind::kCombined2;
+  } else {
+    return InvalidArgument("--error",
+                           "'" + args.error + "' is not additive, proportional or combined");
+  }
+  io::CsvReadOptions read;
+  for (std::string c : args.ignore_columns) {
+    for (char& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    read.ignore_columns.insert(c);
+  }
+  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(), read));
+  std::fprintf(stderr, "popfit: %zu subjects, FOCE-I on %s ...\n", data.subjects.size(),
+               args.model.c_str());
+  MEDTWIN_TRY(estimate::PopFitResult fit, estimate::FitPopulation(*model, data.subjects, options));
+
+  json typical = json::object(), omega = json::object(), se = json::object();
+  for (std::size_t k = 0; k < fit.parameter_names.size(); ++k) {
+    typical[fit.parameter_names[k]] = fit.typical[k];
+    se[fit.parameter_names[k]] = fit.typical_se[k];
+  }
+  for (std::size_t k = 0; k < fit.iiv_names.size(); ++k) {
+    omega[fit.iiv_names[k]] = fit.omega[k];
+    se["omega_" + fit.iiv_names[k]] = fit.omega_se[k];
+  }
+  json sigma = {{"additive_sd", fit.sigma_additive}, {"proportional", fit.sigma_proportional}};
+  json subjects = json::array();
+  for (std::size_t i = 0; i < fit.subject_ids.size(); ++i) {
+    json eta = json::object();
+    for (std::size_t k = 0; k < fit.iiv_names.size(); ++k) {
+      eta[fit.iiv_names[k]] = fit.etas[i](static_cast<Eigen::Index>(k));
+    }
+    subjects.push_back({{"id", fit.subject_ids[i]}, {"eta", eta}});
+  }
+  std::string model_out = args.model_out_path;
+  if (model_out.empty()) {
+    model_out = args.out_path;
+    if (model_out.ends_with(".json")) model_out.resize(model_out.size() - 5);
+    model_out += "_model.json";
+  }
+  json out = {{"model", args.model},
+              {"method", "FOCE-I"},
+              {"typical", typical},
+              {"omega", omega},
+              {"sigma", sigma},
+              {"se", se},
+              {"ofv", fit.ofv},
+              {"observations", fit.observations},
+              {"iterations", fit.iterations},
+              {"converged", fit.converged},
+              {"subjects", subjects},
+              {"population_model_file", model_out}};
+  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(
+      model_out, estimate::PopulationModelJson(fit, "popfit_" + args.model, args.model,
+                                               "medtwin popfit on " + args.data_path)));
+  return io::WriteFileAtomically(args.out_path, out.dump(2) + "\n");
+}
+
+}  // namespace medtwin::cli

@@ -1,0 +1,24 @@
+// cli/popfit_command.h — `medtwin popfit`: population estimation (FOCE-I) of a structural
+// model on a multi-subject record file; writes POP.json and a population model file.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "medtwin/core/result.h"
+
+namespace medtwin::cli {
+
+struct PopfitArgs {
+  std::string model;  // structural model, e.g. pk_1cmt_oral
+  std::string data_path;
+  std::vector<std::string> iiv;
+  std::string error = "additive";
+  std::vector<std::string> ignore_columns;
+  std::string out_path;
+  std::string model_out_path;  // default: OUT with _model.json
+};
+
+[[nodiscard]] Status RunPopfit(const PopfitArgs& args);
+
+}  // namespace medtwin::cli

@@ -1,0 +1,41 @@
+# Peer check: `medtwin popfit` (FOCE-I) against R nlme on the real Theophylline data
+# (../shared/data/theophylline): 1-compartment oral model, log-normal IIV on KA, CL and V,
+# diagonal Ω, additive error, doses in mg. Typical values must agree within 2 %.
+# Usage: Rscript theoph_nlme.R MEDTWIN_BINARY DATA_CSV
+suppressPackageStartupMessages(library(nlme))
+args <- commandArgs(trailingOnly = TRUE)
+medtwin <- args[1]
+data_csv <- args[2]
+out <- tempfile(fileext = ".json")
+status <- system(paste(medtwin, "popfit --model pk_1cmt_oral --data", data_csv,
+                       "--iiv KA,CL,V --error additive --ignore-column WT",
+                       "--ignore-column DOSE_MG_KG --out", out))
+if (status != 0) stop("medtwin popfit failed")
+txt <- paste(readLines(out), collapse = "")
+num <- function(key) as.numeric(sub(paste0('.*"typical": *\\{[^}]*"', key, '": *([-0-9.eE+]+).*'), "\\1", txt))
+medtwin_est <- c(KA = num("KA"), CL = num("CL"), V = num("V"))
+
+d <- read.csv(data_csv, na.strings = ".")
+dose <- d[d$EVID == 1, c("ID", "AMT")]
+obs <- d[d$EVID == 0, c("ID", "TIME", "DV")]
+obs$AMT <- dose$AMT[match(obs$ID, dose$ID)]
+obs <- groupedData(DV ~ TIME | ID, data = obs)
+conc <- function(lKA, lCL, lV, t, amt) {
+  ka <- exp(lKA); cl <- exp(lCL); v <- exp(lV); k <- cl / v
+  amt * ka / (v * (ka - k)) * (exp(-k * t) - exp(-ka * t))
+}
+fit <- nlme(DV ~ conc(lKA, lCL, lV, TIME, AMT), data = obs, fixed = lKA + lCL + lV ~ 1,
+            random = pdDiag(lKA + lCL + lV ~ 1), start = c(lKA = 0.5, lCL = 1, lV = 3.5))
+nlme_est <- exp(fixef(fit))
+names(nlme_est) <- c("KA", "CL", "V")
+
+passed <- 0; failed <- 0
+for (p in names(nlme_est)) {
+  rel <- abs(medtwin_est[[p]] - nlme_est[[p]]) / nlme_est[[p]]
+  ok <- is.finite(rel) && rel < 0.02
+  cat(sprintf("%-3s medtwin %.4f  nlme %.4f  difference %.2f %%  %s\n", p, medtwin_est[[p]],
+              nlme_est[[p]], 100 * rel, if (ok) "ok" else "FAIL"))
+  if (ok) passed <- passed + 1 else failed <- failed + 1
+}
+cat(sprintf("%d passed, %d failed\n", passed, failed))
+quit(status = if (failed == 0) 0 else 1)
