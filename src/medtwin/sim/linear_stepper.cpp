@@ -4,12 +4,16 @@
 // IEEE Trans Autom Control 1978;23:395), computed by Eigen's scaling-and-squaring Padé method.
 // This is the "closed form": sums of exponentials in matrix form, exact to rounding, and valid
 // also where eigenvalues coincide (e.g. KA equal to the elimination rate), where the textbook
-// formulas divide by zero.
+// formulas divide by zero. When K has well-separated real eigenvalues (the usual case for
+// compartment models) the same matrices come cheaper from its eigendecomposition
+// K = V Λ V⁻¹: Φ = V e^{Λ·dt} V⁻¹, Γ = V diag(expm1(λ·dt)/λ) V⁻¹ — the textbook sums of
+// exponentials; otherwise the Padé exponential is used.
 #include <unsupported/Eigen/MatrixFunctions>
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <vector>
 
 #include "medtwin/sim/stepper.h"
@@ -35,6 +39,7 @@ class LinearStepper final : public Stepper {
           k_(i, j) = k_buffer_[static_cast<std::size_t>(i) * static_cast<std::size_t>(n_) +
                                static_cast<std::size_t>(j)];
       for (auto& entry : cache_) entry.dt = -1;  // K changed: every cached propagator is stale
+      Decompose();
     }
     for (int i = 0; i < n_; ++i) {
       x_(i) = x[static_cast<std::size_t>(i)];
@@ -78,15 +83,48 @@ class LinearStepper final : public Stepper {
     }
     Entry& e = cache_[next_slot_];
     next_slot_ = (next_slot_ + 1) % cache_.size();
+    e.dt = dt;
+    ++exponentials_;
+    if (spectral_) {
+      Eigen::VectorXd exp_l(n_), int_l(n_);
+      for (int i = 0; i < n_; ++i) {
+        const double l = lambda_(i);
+        exp_l(i) = std::exp(l * dt);
+        int_l(i) = l == 0 ? dt : std::expm1(l * dt) / l;
+      }
+      e.phi = v_ * exp_l.asDiagonal() * v_inv_;
+      e.gamma = v_ * int_l.asDiagonal() * v_inv_;
+      return e;
+    }
     Eigen::MatrixXd m = Eigen::MatrixXd::Zero(2 * Eigen::Index{n_}, 2 * Eigen::Index{n_});
     m.topLeftCorner(n_, n_) = k_ * dt;
     m.topRightCorner(n_, n_) = Eigen::MatrixXd::Identity(n_, n_) * dt;
     Eigen::MatrixXd em = m.exp();
     e.phi = em.topLeftCorner(n_, n_);
     e.gamma = em.topRightCorner(n_, n_);
-    e.dt = dt;
-    ++exponentials_;
     return e;
+  }
+
+  // Eigendecomposition of K when it is safe to use: real eigenvalues, separated by more than
+  // 1e-6 relative, and a well-conditioned eigenvector matrix.
+  void Decompose() {
+    spectral_ = false;
+    Eigen::EigenSolver<Eigen::MatrixXd> es(k_);
+    if (es.info() != Eigen::Success) return;
+    if (es.eigenvalues().imag().cwiseAbs().maxCoeff() > 0) return;
+    lambda_ = es.eigenvalues().real();
+    const double scale = std::max(1e-300, lambda_.cwiseAbs().maxCoeff());
+    for (int i = 0; i < n_; ++i) {
+      for (int j = i + 1; j < n_; ++j) {
+        if (std::abs(lambda_(i) - lambda_(j)) < 1e-6 * scale) return;
+      }
+    }
+    v_ = es.eigenvectors().real();
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(v_);
+    const auto& s = svd.singularValues();
+    if (s(n_ - 1) <= 0 || s(0) / s(n_ - 1) > 1e6) return;
+    v_inv_ = v_.inverse();
+    spectral_ = true;
   }
 
   int n_;
@@ -96,6 +134,9 @@ class LinearStepper final : public Stepper {
   std::vector<double> params_;
   std::vector<double> k_buffer_;
   std::array<Entry, 8> cache_;
+  bool spectral_ = false;
+  Eigen::VectorXd lambda_;
+  Eigen::MatrixXd v_, v_inv_;
   std::size_t next_slot_ = 0;
   double t_ = 0;
   long exponentials_ = 0;
