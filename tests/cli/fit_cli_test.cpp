@@ -98,7 +98,8 @@ TEST_F(FitCli, DoseRecommendsARegimenWithForecastQuantiles) {
                          "P1,11.9,0,.,.,.,.,12,.,.\n";
   std::string err;
   ASSERT_EQ(Run("dose --model vancomycin_buelga2005 --data " + data.string() +
-                    " --target auc24=400:600 --intervals 12,24 --samples 100 --out " +
+                    " --target auc24=400:600 --intervals 12,24 --samples 100"
+                    " --what-if 1000@12 --what-if 2000@24/3 --out " +
                     (dir_ / "advice.json").string(),
                 &err),
             0)
@@ -113,6 +114,14 @@ TEST_F(FitCli, DoseRecommendsARegimenWithForecastQuantiles) {
             std::floor(static_cast<double>(rec["dose_mg"]) / 250));
   EXPECT_EQ(j["patients"][0]["start_h"], 48);  // after 4 doses q12h
   EXPECT_GE(j["patients"][0]["alternatives"].size(), 3u);
+  // What-if: 1000 mg q12h and 2000 mg q24h have the same daily dose, hence the same AUC24
+  // (linear PK), and neither has a higher PTA than the recommendation.
+  const auto& what_if = j["patients"][0]["what_if"];
+  ASSERT_EQ(what_if.size(), 2u);
+  EXPECT_NEAR(static_cast<double>(what_if[0]["auc24"]), static_cast<double>(what_if[1]["auc24"]),
+              1e-3 * static_cast<double>(what_if[0]["auc24"]));
+  EXPECT_EQ(what_if[1]["infusion_h"], 3);
+  EXPECT_LE(static_cast<double>(what_if[0]["pta"]), static_cast<double>(rec["pta"]));
   // Forecast CSV: quantiles ordered at every time.
   std::ifstream f(dir_ / "advice_forecast.csv");
   std::string line;

@@ -57,6 +57,11 @@ Status RunDose(const DoseArgs& args) {
   }
   if (args.infusion_h < 0) return InvalidArgument("--infusion-h", "must be >= 0");
   if (args.samples < 10) return InvalidArgument("--samples", "need at least 10");
+  std::vector<decide::Regimen> proposals;
+  for (const auto& text : args.what_if) {
+    MEDTWIN_TRY(decide::Regimen r, decide::ParseRegimen(text, args.infusion_h));
+    proposals.push_back(r);
+  }
   MEDTWIN_TRY(estimate::PopulationModel pop, estimate::FindPopulationModel(args.model));
   MEDTWIN_TRY(estimate::MapEstimator estimator, estimate::MapEstimator::Create(pop));
   MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, estimator.data_info()));
@@ -92,6 +97,13 @@ Status RunDose(const DoseArgs& args) {
               {"alternatives", json::array()}};
     for (std::size_t k = 1; k < std::min<std::size_t>(ranked->size(), 6); ++k) {
       p["alternatives"].push_back(OutcomeJson((*ranked)[k]));
+    }
+    // What-if: regimens the clinician proposes, evaluated the same way.
+    p["what_if"] = json::array();
+    for (const auto& proposal : proposals) {
+      auto o = decide::EvaluateRegimen(estimator, patient, proposal, target, search);
+      if (!o.ok()) return o.error().WithContext(where);
+      p["what_if"].push_back(OutcomeJson(*o));
     }
     advice["patients"].push_back(p);
 

@@ -107,6 +107,9 @@ int Main(int argc, char** argv) {
                    "Time the new regimen starts, h (default: the next dose the records imply)");
   dose->add_option("--samples", dose_args.samples, "Posterior samples for PTA")
       ->capture_default_str();
+  dose->add_option("--what-if", dose_args.what_if,
+                   "Also evaluate a proposed regimen DOSE@INTERVAL[/INFUSION_H], e.g. 1250@12/2 "
+                   "(repeatable)");
   dose->add_option("--out", dose_args.out_path, "ADVICE.json")->required();
   dose->add_option("--forecast", dose_args.forecast_path,
                    "Forecast CSV (default: OUT with _forecast.csv)");

@@ -74,6 +74,30 @@ Result<Target> ParseTargets(const std::vector<std::string>& specs) {
   return t;
 }
 
+Result<Regimen> ParseRegimen(const std::string& text, double default_infusion_h) {
+  const std::string field = "--what-if " + text;
+  const auto at = text.find('@');
+  if (at == std::string::npos) return InvalidArgument(field, "expected DOSE@INTERVAL[/INFUSION_H]");
+  const auto slash = text.find('/', at);
+  auto number = [&](std::string_view s, double& out) {
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && ptr == s.data() + s.size();
+  };
+  Regimen r;
+  r.infusion_h = default_infusion_h;
+  const std::string_view sv(text);
+  if (!number(sv.substr(0, at), r.dose_mg) ||
+      !number(sv.substr(at + 1, slash == std::string::npos ? std::string::npos : slash - at - 1),
+              r.interval_h) ||
+      (slash != std::string::npos && !number(sv.substr(slash + 1), r.infusion_h))) {
+    return InvalidArgument(field, "dose, interval and infusion time must be numbers");
+  }
+  if (!(r.dose_mg > 0) || !(r.interval_h > 0) || r.infusion_h < 0 || r.infusion_h > r.interval_h) {
+    return InvalidArgument(field, "need dose > 0, interval > 0, 0 <= infusion <= interval");
+  }
+  return r;
+}
+
 std::vector<double> LatestCovariates(const sim::Subject& subject, std::size_t columns) {
   std::vector<double> out(columns, std::nan(""));
   for (const auto& r : subject.records) {

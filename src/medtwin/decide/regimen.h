@@ -31,6 +31,10 @@ struct Regimen {
   double infusion_h = 0;  // 0: bolus
 };
 
+// Parses a proposed regimen "1000@12" (mg every h) or "1000@12/2" (with a 2-h infusion;
+// default infusion `default_infusion_h`).
+[[nodiscard]] Result<Regimen> ParseRegimen(const std::string& text, double default_infusion_h);
+
 struct RegimenSearch {
   std::vector<double> intervals_h = {8, 12, 24};
   std::vector<double> infusion_h = {1};
