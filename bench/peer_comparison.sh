@@ -2,7 +2,8 @@
 # Times medtwin and its R peers on the same work in one run and prints Markdown tables with the
 # ratios (copied into docs/benchmarks.md):
 #   1. simulation: closed form, DOPRI5, CVODE vs deSolve lsoda (bench/desolve_peer.R);
-#   2. MAP fit (vancomycin_goti2018) vs R optim + deSolve (bench/map_peer.R).
+#   2. MAP fit (vancomycin_goti2018) vs R optim + deSolve (bench/map_peer.R);
+#   3. Theophylline population fit: medtwin popfit (FOCE-I) vs R nlme (bench/popfit_peer.R).
 # Usage: bench/peer_comparison.sh [BUILD_DIR] [DESOLVE_SUBJECTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,4 +43,30 @@ for b in data["benchmarks"]:
     if "MapFit" in b["name"]:
         print(f"| medtwin MapEstimator | {b['real_time']:,.0f} | {b['ofv']:.5f} | {r_map_us/b['real_time']:,.0f}× |")
 PY
+THEOPH="${THEOPH_CSV:-../shared/data/theophylline/theophylline.csv}"
+if [ -f "$THEOPH" ]; then
+  python3 - "$BUILD/medtwin" "$THEOPH" "$(Rscript bench/popfit_peer.R "$THEOPH")" <<'PY'
+import json, statistics, subprocess, sys, tempfile, time
+medtwin, data, r_out = sys.argv[1], sys.argv[2], sys.argv[3]
+r = dict(line.split() for line in r_out.strip().splitlines())
+out = tempfile.mktemp(suffix=".json")
+times = []
+for _ in range(3):
+    t0 = time.perf_counter()
+    subprocess.run([medtwin, "popfit", "--model", "pk_1cmt_oral", "--data", data, "--iiv", "KA,CL,V",
+                    "--ignore-column", "WT", "--ignore-column", "DOSE_MG_KG", "--out", out],
+                   check=True, stderr=subprocess.DEVNULL)
+    times.append(time.perf_counter() - t0)
+fit = json.load(open(out))["typical"]
+m = statistics.median(times)
+nl = float(r["nlme_seconds"])
+print()
+print("Theophylline population fit (1-cmt oral, IIV on KA, CL, V, additive error)")
+print()
+print("| path | seconds | KA | CL | V | nlme / medtwin |")
+print("|---|---:|---:|---:|---:|---:|")
+print(f"| R nlme (peer) | {nl:.3f} | {float(r['nlme_KA']):.4f} | {float(r['nlme_CL']):.4f} | {float(r['nlme_V']):.3f} | 1 |")
+print(f"| medtwin popfit FOCE-I | {m:.3f} | {fit['KA']:.4f} | {fit['CL']:.4f} | {fit['V']:.3f} | {nl/m:.3f}× |")
+PY
+fi
 rm -f "$json"
