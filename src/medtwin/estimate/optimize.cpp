@@ -22,7 +22,7 @@ Eigen::VectorXd Gradient(const Objective& f, const Eigen::VectorXd& x, double st
 
 MinimizeResult MinimizeBfgs(const Objective& f, Eigen::VectorXd x0, const Eigen::VectorXd& lower,
                             const Eigen::VectorXd& upper, int max_iterations,
-                            double gradient_tolerance, double fd_step) {
+                            double gradient_tolerance, double fd_step, double max_step) {
   const Eigen::Index n = x0.size();
   MinimizeResult r;
   r.x = x0.cwiseMax(lower).cwiseMin(upper);
@@ -45,7 +45,8 @@ MinimizeResult MinimizeBfgs(const Objective& f, Eigen::VectorXd x0, const Eigen:
       h_inv.setIdentity();
       d = -g;
     }
-    double step = 1.0;
+    const double d_max = d.lpNorm<Eigen::Infinity>();
+    double step = d_max > max_step ? max_step / d_max : 1.0;
     Eigen::VectorXd x_new;
     double f_new = 0;
     bool accepted = false;

@@ -42,6 +42,7 @@ class FoceObjective {
       observations_.push_back(std::move(obs));
       eta_hat_.push_back(Eigen::VectorXd::Zero(static_cast<Eigen::Index>(iiv_index_.size())));
     }
+    anchor_eta_ = eta_hat_;
   }
 
   [[nodiscard]] int EtaCount() const { return static_cast<int>(iiv_index_.size()); }
@@ -86,32 +87,98 @@ class FoceObjective {
     std::vector<double> f, fh;
     for (std::size_t i = 0; i < subjects_.size(); ++i) {
       const auto& obs = observations_[i];
-      auto inner = [&](const Eigen::VectorXd& eta) {
-        if (!Predict(i, theta, eta, f)) return kInf;
-        double v = (eta.array().square() * omega_inv.array()).sum();
+      const auto n_obs = static_cast<Eigen::Index>(obs.size());
+      // Inner problem: η̂ = argmin Σ[(y−f)²/R + ln R] + ηᵀΩ⁻¹η by Gauss–Newton with a
+      // backtracking line search, warm-started from the previous η̂. The gradient is exact
+      // (including how R depends on f); the Hessian is the first-order GᵀR⁻¹G + Ω⁻¹, which is
+      // also the matrix the FOCE-I likelihood needs at the optimum.
+      Eigen::VectorXd eta = anchor_eta_[i];
+      Eigen::MatrixXd g(n_obs, n_eta);
+      Eigen::VectorXd r_inv(n_obs);
+      double value = kInf;
+      auto inner_value = [&](const Eigen::VectorXd& e, std::vector<double>& fe) {
+        if (!Predict(i, theta, e, fe)) return kInf;
+        double v = (e.array().square() * omega_inv.array()).sum();
         for (std::size_t j = 0; j < obs.size(); ++j) {
-          const double r = Variance(x, f[j]);
-          v += (obs[j].y - f[j]) * (obs[j].y - f[j]) / r + std::log(r);
+          const double r = Variance(x, fe[j]);
+          v += (obs[j].y - fe[j]) * (obs[j].y - fe[j]) / r + std::log(r);
         }
         return v;
       };
+      value = inner_value(eta, f);
+      if (!std::isfinite(value)) return kInf;
       const Eigen::VectorXd bound = 6 * omega.cwiseSqrt();
-      MinimizeResult m = MinimizeBfgs(inner, eta_hat_[i], -bound, bound, 100, 1e-9);
-      if (!std::isfinite(m.value)) return kInf;
-      eta_hat_[i] = m.x;
-      // First-order Hessian of the inner objective / 2: GᵀR⁻¹G + Ω⁻¹, G = ∂f/∂η at η̂.
-      if (!Predict(i, theta, m.x, f)) return kInf;
-      Eigen::MatrixXd g(static_cast<Eigen::Index>(obs.size()), n_eta);
-      for (int k = 0; k < n_eta; ++k) {
-        Eigen::VectorXd e = m.x;
-        const double h = 1e-6;
-        e(k) += h;
-        if (!Predict(i, theta, e, fh)) return kInf;
+      bool converged = false;
+      for (int iter = 0; iter < 60; ++iter) {
+        // G = ∂f/∂η by forward differences at η.
+        for (int k = 0; k < n_eta; ++k) {
+          Eigen::VectorXd e = eta;
+          const double h = 1e-7;
+          e(k) += h;
+          if (!Predict(i, theta, e, fh)) return kInf;
+          for (std::size_t j = 0; j < obs.size(); ++j) {
+            g(static_cast<Eigen::Index>(j), k) = (fh[j] - f[j]) / h;
+          }
+        }
+        Eigen::VectorXd w(n_obs);  // ∂(per-observation term)/∂f
         for (std::size_t j = 0; j < obs.size(); ++j) {
-          g(static_cast<Eigen::Index>(j), k) = (fh[j] - f[j]) / h;
+          const double r = Variance(x, f[j]);
+          const double dr = (Variance(x, f[j] + 1e-6) - Variance(x, f[j] - 1e-6)) / 2e-6;
+          const double e = obs[j].y - f[j];
+          w(static_cast<Eigen::Index>(j)) = -2 * e / r - e * e * dr / (r * r) + dr / r;
+          r_inv(static_cast<Eigen::Index>(j)) = 1.0 / r;
+        }
+        const Eigen::VectorXd grad = 2 * omega_inv.asDiagonal() * eta + g.transpose() * w;
+        Eigen::MatrixXd h = g.transpose() * r_inv.asDiagonal() * g;
+        h.diagonal() += omega_inv;
+        const Eigen::VectorXd step = -(2 * h).ldlt().solve(grad);
+        if (!step.allFinite()) return kInf;
+        // Newton decrement: the predicted improvement is below what rounding can resolve.
+        if (-grad.dot(step) < 1e-12 * std::max(1.0, std::abs(value))) {
+          converged = true;
+          break;
+        }
+        double alpha = 1;
+        bool improved = false;
+        Eigen::VectorXd trial;
+        for (int k = 0; k < 30; ++k) {
+          trial = (eta + alpha * step).cwiseMax(-bound).cwiseMin(bound);
+          const double v = inner_value(trial, fh);
+          if (v <= value + 1e-4 * alpha * grad.dot(step)) {
+            value = v;
+            improved = true;
+            break;
+          }
+          alpha *= 0.5;
+        }
+        if (!improved) break;  // no descent left: at the minimum to rounding
+        const double moved = (trial - eta).lpNorm<Eigen::Infinity>();
+        eta = trial;
+        f.swap(fh);
+        if (moved < 1e-10) {
+          converged = true;
+          break;
         }
       }
-      Eigen::VectorXd r_inv(static_cast<Eigen::Index>(obs.size()));
+      if (!converged) {
+        // Gauss–Newton stalled (strong curvature from R(f), a bound): finish with BFGS.
+        auto objective = [&](const Eigen::VectorXd& e) { return inner_value(e, fh); };
+        MinimizeResult m = MinimizeBfgs(objective, eta, -bound, bound, 200, 1e-10);
+        if (!std::isfinite(m.value)) return kInf;
+        eta = m.x;
+        value = inner_value(eta, f);
+      }
+      eta_hat_[i] = eta;
+      // Laplace term with G at η̂ (recomputed there).
+      for (int k = 0; k < n_eta; ++k) {
+        Eigen::VectorXd e = eta;
+        const double step_h = 1e-7;
+        e(k) += step_h;
+        if (!Predict(i, theta, e, fh)) return kInf;
+        for (std::size_t j = 0; j < obs.size(); ++j) {
+          g(static_cast<Eigen::Index>(j), k) = (fh[j] - f[j]) / step_h;
+        }
+      }
       for (std::size_t j = 0; j < obs.size(); ++j) {
         r_inv(static_cast<Eigen::Index>(j)) = 1.0 / Variance(x, f[j]);
       }
@@ -120,8 +187,14 @@ class FoceObjective {
       Eigen::LLT<Eigen::MatrixXd> llt(h);
       if (llt.info() != Eigen::Success) return kInf;
       const double log_det_h = 2 * llt.matrixL().toDenseMatrix().diagonal().array().log().sum();
-      total += m.value + log_det_omega + log_det_h +
+      total += value + log_det_omega + log_det_h +
                static_cast<double>(obs.size()) * std::log(2 * std::numbers::pi);
+    }
+    // Warm starts come from the best point so far only, so a wild trial step of the outer
+    // search cannot leave η̂ somewhere that changes later evaluations.
+    if (total < best_total_) {
+      best_total_ = total;
+      anchor_eta_ = eta_hat_;
     }
     return total;
   }
@@ -143,6 +216,8 @@ class FoceObjective {
   std::vector<double> base_;
   std::vector<std::vector<Observation>> observations_;
   std::vector<Eigen::VectorXd> eta_hat_;
+  std::vector<Eigen::VectorXd> anchor_eta_;
+  double best_total_ = kInf;
 };
 
 }  // namespace
@@ -190,7 +265,8 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
   Eigen::VectorXd upper = Eigen::VectorXd::Constant(x0.size(), 30);
   // The objective holds inner optimizations (η̂), so it is smooth only to ~1e-8: gradients use
   // a 1e-4 step on the log-parameters.
-  MinimizeResult m = MinimizeBfgs(f, x0, lower, upper, options.max_iterations, 1e-6, 1e-4);
+  // Steps are limited to a factor e per iteration on any parameter.
+  MinimizeResult m = MinimizeBfgs(f, x0, lower, upper, options.max_iterations, 1e-6, 1e-4, 1.0);
   if (!std::isfinite(m.value)) {
     return Error{ErrorCode::kSolverFailure, "popfit", "the objective could not be evaluated"};
   }
