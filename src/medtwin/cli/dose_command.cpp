@@ -39,14 +39,6 @@ json OutcomeJson(const decide::RegimenOutcome& o) {
           {"trough_quantiles", {o.trough_p05, o.trough_p50, o.trough_p95}}};
 }
 
-double Quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(pos);
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
-
 }  // namespace
 
 Status RunDose(const DoseArgs& args) {
@@ -148,7 +140,8 @@ Status RunDose(const DoseArgs& args) {
     for (std::size_t g = 0; g < ipred.size() && g < grid.size(); ++g) {
       std::vector<double> col;
       for (const auto& d : draws) col.push_back(d[g]);
-      const double q05 = Quantile(col, 0.05), q50 = Quantile(col, 0.5), q95 = Quantile(col, 0.95);
+      const double q05 = decide::Quantile(col, 0.05), q50 = decide::Quantile(col, 0.5),
+                   q95 = decide::Quantile(col, 0.95);
       std::snprintf(buf, sizeof buf, ",%.6g,%.6g,%.6g,%.6g,%.6g\n", grid[g], q05, q50, q95,
                     ipred[g]);
       forecast += subject.id + buf;

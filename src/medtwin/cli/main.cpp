@@ -14,6 +14,13 @@ constexpr int kBadInput = 2;
 
 int Main(int argc, char** argv);
 
+// Exit code and the one stderr line for a subcommand's outcome.
+int Report(const char* command, const medtwin::Status& status) {
+  if (status.ok()) return 0;
+  std::fprintf(stderr, "medtwin %s: %s\n", command, status.error().ToString().c_str());
+  return kBadInput;
+}
+
 }  // namespace
 
 // The last line of defence: no exception leaves the process unexplained.
@@ -150,38 +157,10 @@ int Main(int argc, char** argv) {
     return kBadInput;
   }
 
-  if (simulate->parsed()) {
-    medtwin::Status status = medtwin::cli::RunSimulate(sim_args);
-    if (!status.ok()) {
-      std::fprintf(stderr, "medtwin simulate: %s\n", status.error().ToString().c_str());
-      return kBadInput;
-    }
-    return 0;
-  }
-  if (fit->parsed()) {
-    medtwin::Status status = medtwin::cli::RunFit(fit_args);
-    if (!status.ok()) {
-      std::fprintf(stderr, "medtwin fit: %s\n", status.error().ToString().c_str());
-      return kBadInput;
-    }
-    return 0;
-  }
-  if (dose->parsed()) {
-    medtwin::Status status = medtwin::cli::RunDose(dose_args);
-    if (!status.ok()) {
-      std::fprintf(stderr, "medtwin dose: %s\n", status.error().ToString().c_str());
-      return kBadInput;
-    }
-    return 0;
-  }
-  if (popfit->parsed()) {
-    medtwin::Status status = medtwin::cli::RunPopfit(popfit_args);
-    if (!status.ok()) {
-      std::fprintf(stderr, "medtwin popfit: %s\n", status.error().ToString().c_str());
-      return kBadInput;
-    }
-    return 0;
-  }
+  if (simulate->parsed()) return Report("simulate", medtwin::cli::RunSimulate(sim_args));
+  if (fit->parsed()) return Report("fit", medtwin::cli::RunFit(fit_args));
+  if (dose->parsed()) return Report("dose", medtwin::cli::RunDose(dose_args));
+  if (popfit->parsed()) return Report("popfit", medtwin::cli::RunPopfit(popfit_args));
   if (models->parsed()) {
     std::cout << medtwin::cli::DescribeModels();
     return 0;

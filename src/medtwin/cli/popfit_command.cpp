@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "medtwin/core/format.h"
 #include "medtwin/estimate/population_fit.h"
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/models/registry.h"
@@ -15,10 +16,7 @@ Status RunPopfit(const PopfitArgs& args) {
   using nlohmann::json;
   MEDTWIN_TRY(const sim::Model* model, models::FindModel(args.model));
   estimate::PopFitOptions options;
-  for (std::string name : args.iiv) {
-    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    options.iiv.push_back(name);
-  }
+  for (const std::string& name : args.iiv) options.iiv.push_back(ToUpperAscii(name));
   if (args.error == "additive") {
     options.error = estimate::ResidualKind::kAdditive;
   } else if (args.error == "proportional") {
@@ -30,10 +28,7 @@ Status RunPopfit(const PopfitArgs& args) {
                            "'" + args.error + "' is not additive, proportional or combined");
   }
   io::CsvReadOptions read;
-  for (std::string c : args.ignore_columns) {
-    for (char& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    read.ignore_columns.insert(c);
-  }
+  for (const std::string& c : args.ignore_columns) read.ignore_columns.insert(ToUpperAscii(c));
   MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(), read));
   std::fprintf(stderr, "popfit: %zu subjects, FOCE-I on %s ...\n", data.subjects.size(),
                args.model.c_str());

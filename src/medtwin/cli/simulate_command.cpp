@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "medtwin/core/format.h"
 #include "medtwin/estimate/population_model.h"
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/io/svg_plot.h"
@@ -22,8 +23,7 @@ Result<std::vector<double>> BaseParameters(const sim::ParameterLayout& layout,
     if (eq == std::string::npos) {
       return InvalidArgument("--param", "'" + a + "' is not NAME=VALUE");
     }
-    std::string name = a.substr(0, eq);
-    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const std::string name = ToUpperAscii(a.substr(0, eq));
     const int index = layout.Find(name);
     if (index < 0) return NotFound("--param", "model has no parameter '" + name + "'");
     double v = 0;
@@ -52,10 +52,8 @@ Status RunSimulate(const SimulateArgs& args) {
   MEDTWIN_TRY(std::vector<double> base, BaseParameters(simulator.layout(), args.params));
 
   io::CsvReadOptions read_options;
-  for (std::string c : args.ignore_columns) {
-    for (char& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    read_options.ignore_columns.insert(c);
-  }
+  for (const std::string& c : args.ignore_columns)
+    read_options.ignore_columns.insert(ToUpperAscii(c));
   MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(), read_options));
 
   std::vector<sim::SubjectResult> results;

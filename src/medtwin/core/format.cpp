@@ -1,5 +1,6 @@
 #include "medtwin/core/format.h"
 
+#include <cctype>
 #include <cstdio>
 
 namespace medtwin {
@@ -8,6 +9,12 @@ std::string FormatNumber(double value) {
   char buf[32];
   int n = std::snprintf(buf, sizeof buf, "%.10g", value);
   return std::string(buf, static_cast<std::size_t>(n));
+}
+
+std::string ToUpperAscii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
 }
 
 }  // namespace medtwin

@@ -1,6 +1,7 @@
 #include "medtwin/decide/exposure.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace medtwin::decide {
@@ -31,6 +32,14 @@ double Auc(const Curve& curve, double from, double to) {
   }
   auc += 0.5 * (At(curve, to) + c_prev) * (to - t_prev);
   return auc;
+}
+
+double Quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
 double Cmax(const Curve& curve, double from, double to) {

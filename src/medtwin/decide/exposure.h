@@ -16,4 +16,7 @@ double Auc(const Curve& curve, double from, double to);
 double Cmax(const Curve& curve, double from, double to);
 double Cmin(const Curve& curve, double from, double to);
 
+// The q-quantile (0..1) of values, linear between order statistics (R's type 7).
+double Quantile(std::vector<double> values, double q);
+
 }  // namespace medtwin::decide

@@ -11,14 +11,6 @@ namespace {
 
 constexpr double kGridH = 1.0 / 12;  // 5 minutes
 
-double Quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
-
 Result<std::pair<double, double>> ParseRange(std::string_view text, const std::string& spec) {
   const auto colon = text.find(':');
   if (colon == std::string_view::npos) return InvalidArgument(spec, "expected LOW:HIGH");

@@ -1,5 +1,7 @@
 #include "medtwin/io/nonmem_csv.h"
 
+#include "medtwin/core/format.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,12 +36,6 @@ enum class Column {
   kCovariate,
   kIgnored
 };
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() &&
@@ -111,7 +107,7 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
     if (!have_header) {
       have_header = true;
       for (std::string_view raw : fields) {
-        std::string name = Upper(raw);
+        std::string name = ToUpperAscii(raw);
         static const std::pair<const char*, Column> kStandard[] = {
             {"ID", Column::kId},   {"TIME", Column::kTime}, {"EVID", Column::kEvid},
             {"AMT", Column::kAmt}, {"CMT", Column::kCmt},   {"RATE", Column::kRate},
