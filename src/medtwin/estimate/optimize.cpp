@@ -20,9 +20,10 @@ Eigen::VectorXd Gradient(const Objective& f, const Eigen::VectorXd& x, double st
 
 }  // namespace
 
-MinimizeResult MinimizeBfgs(const Objective& f, Eigen::VectorXd x0, const Eigen::VectorXd& lower,
-                            const Eigen::VectorXd& upper, int max_iterations,
-                            double gradient_tolerance, double fd_step, double max_step) {
+MinimizeResult MinimizeBfgs(const Objective& f, const Eigen::VectorXd& x0,
+                            const Eigen::VectorXd& lower, const Eigen::VectorXd& upper,
+                            int max_iterations, double gradient_tolerance, double fd_step,
+                            double max_step) {
   const Eigen::Index n = x0.size();
   MinimizeResult r;
   r.x = x0.cwiseMax(lower).cwiseMin(upper);

@@ -23,9 +23,10 @@ struct MinimizeResult {
 // when the projected gradient is below gradient_tolerance·max(1, |f|); gradients are central
 // differences with step fd_step·max(1, |x_i|) (larger for objectives with inner solves); no
 // step moves any coordinate by more than max_step.
-MinimizeResult MinimizeBfgs(const Objective& f, Eigen::VectorXd x0, const Eigen::VectorXd& lower,
-                            const Eigen::VectorXd& upper, int max_iterations = 200,
-                            double gradient_tolerance = 1e-7, double fd_step = 1e-6,
+MinimizeResult MinimizeBfgs(const Objective& f, const Eigen::VectorXd& x0,
+                            const Eigen::VectorXd& lower, const Eigen::VectorXd& upper,
+                            int max_iterations = 200, double gradient_tolerance = 1e-7,
+                            double fd_step = 1e-6,
                             double max_step = std::numeric_limits<double>::infinity());
 
 // Central-difference Hessian with step h per coordinate.

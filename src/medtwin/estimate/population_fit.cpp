@@ -68,7 +68,7 @@ class FoceObjective {
   }
 
   [[nodiscard]] double Variance(const Eigen::VectorXd& x, double f) const {
-    const double a = std::exp(x(2 * EtaCount()));
+    const double a = std::exp(x(Eigen::Index{2} * EtaCount()));
     ResidualModel res{options_.error, a, Proportional() ? std::exp(x(2 * EtaCount() + 1)) : 0.0};
     if (options_.error == ResidualKind::kProportional) res.additive = 0;
     const double sd = res.Sd(f);
@@ -241,7 +241,7 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
   // Start: model defaults for typical values, ω² = 0.1, σ from the data's spread.
   const int n_eta = objective.EtaCount();
   Eigen::VectorXd x0(objective.Size());
-  const auto defaults = layout.Defaults();
+  const auto& defaults = layout.Defaults();
   for (int k = 0; k < n_eta; ++k) {
     x0(k) = std::log(
         defaults[static_cast<std::size_t>(layout.Find(options.iiv[static_cast<std::size_t>(k)]))]);
@@ -258,7 +258,7 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
     }
   }
   mean_y /= count;
-  x0(2 * n_eta) = std::log(std::max(0.1 * mean_y, 1e-3));
+  x0(Eigen::Index{2} * n_eta) = std::log(std::max(0.1 * mean_y, 1e-3));
   if (objective.Proportional()) x0(2 * n_eta + 1) = std::log(0.1);
   auto f = [&](const Eigen::VectorXd& x) { return objective(x); };
   Eigen::VectorXd lower = Eigen::VectorXd::Constant(x0.size(), -30);
@@ -294,7 +294,8 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
     out.omega.push_back(omega2);
     out.omega_se.push_back(omega2 * std::sqrt(cov(n_eta + k, n_eta + k)));
   }
-  out.sigma_additive = options.error == ResidualKind::kProportional ? 0 : std::exp(m.x(2 * n_eta));
+  out.sigma_additive =
+      options.error == ResidualKind::kProportional ? 0 : std::exp(m.x(Eigen::Index{2} * n_eta));
   if (objective.Proportional()) out.sigma_proportional = std::exp(m.x(2 * n_eta + 1));
   for (const auto& s : subjects) out.subject_ids.push_back(s.id);
   out.etas = objective.EtaHat();
