@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <thread>
 
 #include "medtwin/estimate/optimize.h"
 
@@ -22,11 +23,11 @@ struct Observation {
 class FoceObjective {
  public:
   FoceObjective(const sim::Model& model, const std::vector<sim::Subject>& subjects,
-                const PopFitOptions& options, sim::Simulator simulator)
+                const PopFitOptions& options, std::vector<sim::Simulator> simulators)
       : model_(model),
         subjects_(subjects),
         options_(options),
-        simulator_(std::move(simulator)),
+        simulators_(std::move(simulators)),
         layout_(model.Info()) {
     for (const auto& name : options.iiv) iiv_index_.push_back(layout_.Find(name));
     base_ = layout_.Defaults();
@@ -53,14 +54,14 @@ class FoceObjective {
   }
 
   // Predictions of subject i at its observations for η.
-  bool Predict(std::size_t i, const Eigen::VectorXd& theta, const Eigen::VectorXd& eta,
-               std::vector<double>& f) {
+  bool Predict(sim::Simulator& simulator, std::size_t i, const Eigen::VectorXd& theta,
+               const Eigen::VectorXd& eta, std::vector<double>& f) {
     std::vector<double> p = base_;
     for (int k = 0; k < EtaCount(); ++k) {
       p[static_cast<std::size_t>(iiv_index_[static_cast<std::size_t>(k)])] =
           std::exp(theta(k) + eta(k));
     }
-    auto r = simulator_.Run(subjects_[i], p);
+    auto r = simulator.Run(subjects_[i], p);
     if (!r.ok()) return false;
     f.clear();
     for (const auto& o : observations_[i]) f.push_back(r->Output(o.record, 0));
@@ -75,6 +76,119 @@ class FoceObjective {
     return sd * sd;
   }
 
+  // Subject i's contribution to −2LL: inner MAP objective at η̂ + ln|Ω| + ln|GᵀR⁻¹G + Ω⁻¹|
+  // + n ln 2π. Stores η̂ for subject i.
+  double SubjectTerm(std::size_t i, const Eigen::VectorXd& x, const Eigen::VectorXd& theta,
+                     const Eigen::VectorXd& omega_inv, double log_det_omega,
+                     sim::Simulator& simulator) {
+    const int n_eta = EtaCount();
+    const Eigen::VectorXd omega = omega_inv.cwiseInverse();
+    std::vector<double> f, fh;
+    const auto& obs = observations_[i];
+    const auto n_obs = static_cast<Eigen::Index>(obs.size());
+    // Inner problem: η̂ = argmin Σ[(y−f)²/R + ln R] + ηᵀΩ⁻¹η by Gauss–Newton with a
+    // backtracking line search, warm-started from the previous η̂. The gradient is exact
+    // (including how R depends on f); the Hessian is the first-order GᵀR⁻¹G + Ω⁻¹, which is
+    // also the matrix the FOCE-I likelihood needs at the optimum.
+    Eigen::VectorXd eta = anchor_eta_[i];
+    Eigen::MatrixXd g(n_obs, n_eta);
+    Eigen::VectorXd r_inv(n_obs);
+    double value = kInf;
+    auto inner_value = [&](const Eigen::VectorXd& e, std::vector<double>& fe) {
+      if (!Predict(simulator, i, theta, e, fe)) return kInf;
+      double v = (e.array().square() * omega_inv.array()).sum();
+      for (std::size_t j = 0; j < obs.size(); ++j) {
+        const double r = Variance(x, fe[j]);
+        v += (obs[j].y - fe[j]) * (obs[j].y - fe[j]) / r + std::log(r);
+      }
+      return v;
+    };
+    value = inner_value(eta, f);
+    if (!std::isfinite(value)) return kInf;
+    const Eigen::VectorXd bound = 6 * omega.cwiseSqrt();
+    bool converged = false;
+    for (int iter = 0; iter < 60; ++iter) {
+      // G = ∂f/∂η by forward differences at η.
+      for (int k = 0; k < n_eta; ++k) {
+        Eigen::VectorXd e = eta;
+        const double h = 1e-7;
+        e(k) += h;
+        if (!Predict(simulator, i, theta, e, fh)) return kInf;
+        for (std::size_t j = 0; j < obs.size(); ++j) {
+          g(static_cast<Eigen::Index>(j), k) = (fh[j] - f[j]) / h;
+        }
+      }
+      Eigen::VectorXd w(n_obs);  // ∂(per-observation term)/∂f
+      for (std::size_t j = 0; j < obs.size(); ++j) {
+        const double r = Variance(x, f[j]);
+        const double dr = (Variance(x, f[j] + 1e-6) - Variance(x, f[j] - 1e-6)) / 2e-6;
+        const double e = obs[j].y - f[j];
+        w(static_cast<Eigen::Index>(j)) = -2 * e / r - e * e * dr / (r * r) + dr / r;
+        r_inv(static_cast<Eigen::Index>(j)) = 1.0 / r;
+      }
+      const Eigen::VectorXd grad = 2 * omega_inv.asDiagonal() * eta + g.transpose() * w;
+      Eigen::MatrixXd h = g.transpose() * r_inv.asDiagonal() * g;
+      h.diagonal() += omega_inv;
+      const Eigen::VectorXd step = -(2 * h).ldlt().solve(grad);
+      if (!step.allFinite()) return kInf;
+      // Newton decrement: the predicted improvement is below what rounding can resolve.
+      if (-grad.dot(step) < 1e-12 * std::max(1.0, std::abs(value))) {
+        converged = true;
+        break;
+      }
+      double alpha = 1;
+      bool improved = false;
+      Eigen::VectorXd trial;
+      for (int k = 0; k < 30; ++k) {
+        trial = (eta + alpha * step).cwiseMax(-bound).cwiseMin(bound);
+        const double v = inner_value(trial, fh);
+        if (v <= value + 1e-4 * alpha * grad.dot(step)) {
+          value = v;
+          improved = true;
+          break;
+        }
+        alpha *= 0.5;
+      }
+      if (!improved) break;  // no descent left: at the minimum to rounding
+      const double moved = (trial - eta).lpNorm<Eigen::Infinity>();
+      eta = trial;
+      f.swap(fh);
+      if (moved < 1e-10) {
+        converged = true;
+        break;
+      }
+    }
+    if (!converged) {
+      // Gauss–Newton stalled (strong curvature from R(f), a bound): finish with BFGS.
+      auto objective = [&](const Eigen::VectorXd& e) { return inner_value(e, fh); };
+      MinimizeResult m = MinimizeBfgs(objective, eta, -bound, bound, 200, 1e-10);
+      if (!std::isfinite(m.value)) return kInf;
+      eta = m.x;
+      value = inner_value(eta, f);
+    }
+    eta_hat_[i] = eta;
+    // Laplace term with G at η̂ (recomputed there).
+    for (int k = 0; k < n_eta; ++k) {
+      Eigen::VectorXd e = eta;
+      const double step_h = 1e-7;
+      e(k) += step_h;
+      if (!Predict(simulator, i, theta, e, fh)) return kInf;
+      for (std::size_t j = 0; j < obs.size(); ++j) {
+        g(static_cast<Eigen::Index>(j), k) = (fh[j] - f[j]) / step_h;
+      }
+    }
+    for (std::size_t j = 0; j < obs.size(); ++j) {
+      r_inv(static_cast<Eigen::Index>(j)) = 1.0 / Variance(x, f[j]);
+    }
+    Eigen::MatrixXd h = g.transpose() * r_inv.asDiagonal() * g;
+    h.diagonal() += omega_inv;
+    Eigen::LLT<Eigen::MatrixXd> llt(h);
+    if (llt.info() != Eigen::Success) return kInf;
+    const double log_det_h = 2 * llt.matrixL().toDenseMatrix().diagonal().array().log().sum();
+    return value + log_det_omega + log_det_h +
+           static_cast<double>(obs.size()) * std::log(2 * std::numbers::pi);
+  }
+
   // −2 log-likelihood (FOCE-I, Laplace form). Updates the stored η̂ (warm starts).
   double operator()(const Eigen::VectorXd& x) {
     const int n_eta = EtaCount();
@@ -83,113 +197,24 @@ class FoceObjective {
     if (!omega.allFinite() || (omega.array() <= 0).any()) return kInf;
     const Eigen::VectorXd omega_inv = omega.cwiseInverse();
     const double log_det_omega = omega.array().log().sum();
-    double total = 0;
-    std::vector<double> f, fh;
-    for (std::size_t i = 0; i < subjects_.size(); ++i) {
-      const auto& obs = observations_[i];
-      const auto n_obs = static_cast<Eigen::Index>(obs.size());
-      // Inner problem: η̂ = argmin Σ[(y−f)²/R + ln R] + ηᵀΩ⁻¹η by Gauss–Newton with a
-      // backtracking line search, warm-started from the previous η̂. The gradient is exact
-      // (including how R depends on f); the Hessian is the first-order GᵀR⁻¹G + Ω⁻¹, which is
-      // also the matrix the FOCE-I likelihood needs at the optimum.
-      Eigen::VectorXd eta = anchor_eta_[i];
-      Eigen::MatrixXd g(n_obs, n_eta);
-      Eigen::VectorXd r_inv(n_obs);
-      double value = kInf;
-      auto inner_value = [&](const Eigen::VectorXd& e, std::vector<double>& fe) {
-        if (!Predict(i, theta, e, fe)) return kInf;
-        double v = (e.array().square() * omega_inv.array()).sum();
-        for (std::size_t j = 0; j < obs.size(); ++j) {
-          const double r = Variance(x, fe[j]);
-          v += (obs[j].y - fe[j]) * (obs[j].y - fe[j]) / r + std::log(r);
-        }
-        return v;
-      };
-      value = inner_value(eta, f);
-      if (!std::isfinite(value)) return kInf;
-      const Eigen::VectorXd bound = 6 * omega.cwiseSqrt();
-      bool converged = false;
-      for (int iter = 0; iter < 60; ++iter) {
-        // G = ∂f/∂η by forward differences at η.
-        for (int k = 0; k < n_eta; ++k) {
-          Eigen::VectorXd e = eta;
-          const double h = 1e-7;
-          e(k) += h;
-          if (!Predict(i, theta, e, fh)) return kInf;
-          for (std::size_t j = 0; j < obs.size(); ++j) {
-            g(static_cast<Eigen::Index>(j), k) = (fh[j] - f[j]) / h;
-          }
-        }
-        Eigen::VectorXd w(n_obs);  // ∂(per-observation term)/∂f
-        for (std::size_t j = 0; j < obs.size(); ++j) {
-          const double r = Variance(x, f[j]);
-          const double dr = (Variance(x, f[j] + 1e-6) - Variance(x, f[j] - 1e-6)) / 2e-6;
-          const double e = obs[j].y - f[j];
-          w(static_cast<Eigen::Index>(j)) = -2 * e / r - e * e * dr / (r * r) + dr / r;
-          r_inv(static_cast<Eigen::Index>(j)) = 1.0 / r;
-        }
-        const Eigen::VectorXd grad = 2 * omega_inv.asDiagonal() * eta + g.transpose() * w;
-        Eigen::MatrixXd h = g.transpose() * r_inv.asDiagonal() * g;
-        h.diagonal() += omega_inv;
-        const Eigen::VectorXd step = -(2 * h).ldlt().solve(grad);
-        if (!step.allFinite()) return kInf;
-        // Newton decrement: the predicted improvement is below what rounding can resolve.
-        if (-grad.dot(step) < 1e-12 * std::max(1.0, std::abs(value))) {
-          converged = true;
-          break;
-        }
-        double alpha = 1;
-        bool improved = false;
-        Eigen::VectorXd trial;
-        for (int k = 0; k < 30; ++k) {
-          trial = (eta + alpha * step).cwiseMax(-bound).cwiseMin(bound);
-          const double v = inner_value(trial, fh);
-          if (v <= value + 1e-4 * alpha * grad.dot(step)) {
-            value = v;
-            improved = true;
-            break;
-          }
-          alpha *= 0.5;
-        }
-        if (!improved) break;  // no descent left: at the minimum to rounding
-        const double moved = (trial - eta).lpNorm<Eigen::Infinity>();
-        eta = trial;
-        f.swap(fh);
-        if (moved < 1e-10) {
-          converged = true;
-          break;
-        }
+    // Subjects are independent given the population parameters: split them over two
+    // threads, each with its own simulator (η̂ slots are per subject, so nothing is shared).
+    std::vector<double> terms(subjects_.size(), kInf);
+    auto run = [&](std::size_t first, std::size_t stride, sim::Simulator& simulator) {
+      for (std::size_t i = first; i < subjects_.size(); i += stride) {
+        terms[i] = SubjectTerm(i, x, theta, omega_inv, log_det_omega, simulator);
       }
-      if (!converged) {
-        // Gauss–Newton stalled (strong curvature from R(f), a bound): finish with BFGS.
-        auto objective = [&](const Eigen::VectorXd& e) { return inner_value(e, fh); };
-        MinimizeResult m = MinimizeBfgs(objective, eta, -bound, bound, 200, 1e-10);
-        if (!std::isfinite(m.value)) return kInf;
-        eta = m.x;
-        value = inner_value(eta, f);
-      }
-      eta_hat_[i] = eta;
-      // Laplace term with G at η̂ (recomputed there).
-      for (int k = 0; k < n_eta; ++k) {
-        Eigen::VectorXd e = eta;
-        const double step_h = 1e-7;
-        e(k) += step_h;
-        if (!Predict(i, theta, e, fh)) return kInf;
-        for (std::size_t j = 0; j < obs.size(); ++j) {
-          g(static_cast<Eigen::Index>(j), k) = (fh[j] - f[j]) / step_h;
-        }
-      }
-      for (std::size_t j = 0; j < obs.size(); ++j) {
-        r_inv(static_cast<Eigen::Index>(j)) = 1.0 / Variance(x, f[j]);
-      }
-      Eigen::MatrixXd h = g.transpose() * r_inv.asDiagonal() * g;
-      h.diagonal() += omega_inv;
-      Eigen::LLT<Eigen::MatrixXd> llt(h);
-      if (llt.info() != Eigen::Success) return kInf;
-      const double log_det_h = 2 * llt.matrixL().toDenseMatrix().diagonal().array().log().sum();
-      total += value + log_det_omega + log_det_h +
-               static_cast<double>(obs.size()) * std::log(2 * std::numbers::pi);
+    };
+    if (simulators_.size() > 1 && subjects_.size() >= 4) {
+      std::thread helper(run, 1, 2, std::ref(simulators_[1]));
+      run(0, 2, simulators_[0]);
+      helper.join();
+    } else {
+      run(0, 1, simulators_[0]);
     }
+    double total = 0;
+    for (double t : terms) total += t;
+    if (!std::isfinite(total)) return kInf;
     // Warm starts come from the best point so far only, so a wild trial step of the outer
     // search cannot leave η̂ somewhere that changes later evaluations.
     if (total < best_total_) {
@@ -210,7 +235,7 @@ class FoceObjective {
   const sim::Model& model_;
   const std::vector<sim::Subject>& subjects_;
   const PopFitOptions& options_;
-  sim::Simulator simulator_;
+  std::vector<sim::Simulator> simulators_;  // one per worker thread
   sim::ParameterLayout layout_;
   std::vector<int> iiv_index_;
   std::vector<double> base_;
@@ -234,8 +259,12 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
     }
   }
   if (subjects.empty()) return InvalidArgument("data", "no subjects");
-  MEDTWIN_TRY(sim::Simulator simulator, sim::Simulator::Create(model));
-  FoceObjective objective(model, subjects, options, std::move(simulator));
+  std::vector<sim::Simulator> simulators;
+  for (int t = 0; t < 2; ++t) {
+    MEDTWIN_TRY(sim::Simulator simulator, sim::Simulator::Create(model));
+    simulators.push_back(std::move(simulator));
+  }
+  FoceObjective objective(model, subjects, options, std::move(simulators));
   if (objective.ObservationCount() == 0) return InvalidArgument("DV", "no observations to fit");
 
   // Start: model defaults for typical values, ω² = 0.1, σ from the data's spread.
