@@ -21,8 +21,8 @@ struct DoseArgs {
   double start_h = -1;  // < 0: the next dose time implied by the records
   int samples = 500;
   std::vector<std::string> what_if;  // proposed regimens "DOSE@II" or "DOSE@II/INFUSION_H"
-  std::string out_path;       // ADVICE.json
-  std::string forecast_path;  // CSV; default: OUT with .json replaced by _forecast.csv
+  std::string out_path;              // ADVICE.json
+  std::string forecast_path;         // CSV; default: OUT with .json replaced by _forecast.csv
   std::string plot_path;
 };
 

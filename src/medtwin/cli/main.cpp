@@ -136,6 +136,8 @@ int Main(int argc, char** argv) {
       ->required();
   popfit->add_option("--error", popfit_args.error, "additive, proportional or combined")
       ->capture_default_str();
+  popfit->add_option("--omega", popfit_args.omega, "diagonal or full (correlated IIV)")
+      ->capture_default_str();
   popfit->add_option("--ignore-column", popfit_args.ignore_columns,
                      "Accept and skip an extra data column (repeatable)");
   popfit->add_option("--out", popfit_args.out_path, "POP.json")->required();

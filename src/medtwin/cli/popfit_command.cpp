@@ -27,6 +27,10 @@ Status RunPopfit(const PopfitArgs& args) {
     return InvalidArgument("--error",
                            "'" + args.error + "' is not additive, proportional or combined");
   }
+  if (args.omega != "diagonal" && args.omega != "full") {
+    return InvalidArgument("--omega", "'" + args.omega + "' is not diagonal or full");
+  }
+  options.full_omega = args.omega == "full";
   io::CsvReadOptions read;
   for (const std::string& c : args.ignore_columns) read.ignore_columns.insert(ToUpperAscii(c));
   MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(), read));
@@ -42,6 +46,13 @@ Status RunPopfit(const PopfitArgs& args) {
   for (std::size_t k = 0; k < fit.iiv_names.size(); ++k) {
     omega[fit.iiv_names[k]] = fit.omega[k];
     se["omega_" + fit.iiv_names[k]] = fit.omega_se[k];
+  }
+  json omega_matrix = json::array();
+  for (Eigen::Index r = 0; r < fit.omega_matrix.rows(); ++r) {
+    json row = json::array();
+    for (Eigen::Index c = 0; c < fit.omega_matrix.cols(); ++c)
+      row.push_back(fit.omega_matrix(r, c));
+    omega_matrix.push_back(row);
   }
   json sigma = {{"additive_sd", fit.sigma_additive}, {"proportional", fit.sigma_proportional}};
   json subjects = json::array();
@@ -62,6 +73,7 @@ Status RunPopfit(const PopfitArgs& args) {
               {"method", "FOCE-I"},
               {"typical", typical},
               {"omega", omega},
+              {"omega_matrix", omega_matrix},
               {"sigma", sigma},
               {"se", se},
               {"ofv", fit.ofv},

@@ -14,6 +14,7 @@ struct PopfitArgs {
   std::string data_path;
   std::vector<std::string> iiv;
   std::string error = "additive";
+  std::string omega = "diagonal";  // or "full"
   std::vector<std::string> ignore_columns;
   std::string out_path;
   std::string model_out_path;  // default: OUT with _model.json

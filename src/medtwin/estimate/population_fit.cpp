@@ -48,9 +48,25 @@ class FoceObjective {
 
   [[nodiscard]] int EtaCount() const { return static_cast<int>(iiv_index_.size()); }
   [[nodiscard]] bool Proportional() const { return options_.error != ResidualKind::kAdditive; }
-  // x = [log typical (IIV params) | log ω² | log σ_add | log σ_prop (if used)]
+  // x = [log typical (IIV params) | Ω parameters | log σ_add | log σ_prop (if used)], with Ω
+  // as log ω² (diagonal) or as its Cholesky factor L, row by row, log on the diagonal (full).
+  [[nodiscard]] int OmegaParams() const {
+    const int n = EtaCount();
+    return options_.full_omega ? n * (n + 1) / 2 : n;
+  }
+  [[nodiscard]] Eigen::Index SigmaIndex() const { return EtaCount() + OmegaParams(); }
   [[nodiscard]] int Size() const {
-    return 2 * EtaCount() + 1 + (options_.error == ResidualKind::kAdditive ? 0 : 1);
+    return EtaCount() + OmegaParams() + 1 + (options_.error == ResidualKind::kAdditive ? 0 : 1);
+  }
+  [[nodiscard]] Eigen::MatrixXd Omega(const Eigen::VectorXd& x) const {
+    const int n = EtaCount();
+    if (!options_.full_omega) return x.segment(n, n).array().exp().matrix().asDiagonal();
+    Eigen::MatrixXd l = Eigen::MatrixXd::Zero(n, n);
+    Eigen::Index k = n;
+    for (int r = 0; r < n; ++r) {
+      for (int c = 0; c <= r; ++c, ++k) l(r, c) = r == c ? std::exp(x(k)) : x(k);
+    }
+    return l * l.transpose();
   }
 
   // Predictions of subject i at its observations for η.
@@ -69,8 +85,8 @@ class FoceObjective {
   }
 
   [[nodiscard]] double Variance(const Eigen::VectorXd& x, double f) const {
-    const double a = std::exp(x(Eigen::Index{2} * EtaCount()));
-    ResidualModel res{options_.error, a, Proportional() ? std::exp(x(2 * EtaCount() + 1)) : 0.0};
+    const double a = std::exp(x(SigmaIndex()));
+    ResidualModel res{options_.error, a, Proportional() ? std::exp(x(SigmaIndex() + 1)) : 0.0};
     if (options_.error == ResidualKind::kProportional) res.additive = 0;
     const double sd = res.Sd(f);
     return sd * sd;
@@ -79,10 +95,9 @@ class FoceObjective {
   // Subject i's contribution to −2LL: inner MAP objective at η̂ + ln|Ω| + ln|GᵀR⁻¹G + Ω⁻¹|
   // + n ln 2π. Stores η̂ for subject i.
   double SubjectTerm(std::size_t i, const Eigen::VectorXd& x, const Eigen::VectorXd& theta,
-                     const Eigen::VectorXd& omega_inv, double log_det_omega,
-                     sim::Simulator& simulator) {
+                     const Eigen::MatrixXd& omega, const Eigen::MatrixXd& omega_inv,
+                     double log_det_omega, sim::Simulator& simulator) {
     const int n_eta = EtaCount();
-    const Eigen::VectorXd omega = omega_inv.cwiseInverse();
     std::vector<double> f, fh;
     const auto& obs = observations_[i];
     const auto n_obs = static_cast<Eigen::Index>(obs.size());
@@ -96,7 +111,7 @@ class FoceObjective {
     double value = kInf;
     auto inner_value = [&](const Eigen::VectorXd& e, std::vector<double>& fe) {
       if (!Predict(simulator, i, theta, e, fe)) return kInf;
-      double v = (e.array().square() * omega_inv.array()).sum();
+      double v = e.dot(omega_inv * e);
       for (std::size_t j = 0; j < obs.size(); ++j) {
         const double r = Variance(x, fe[j]);
         v += (obs[j].y - fe[j]) * (obs[j].y - fe[j]) / r + std::log(r);
@@ -105,7 +120,7 @@ class FoceObjective {
     };
     value = inner_value(eta, f);
     if (!std::isfinite(value)) return kInf;
-    const Eigen::VectorXd bound = 6 * omega.cwiseSqrt();
+    const Eigen::VectorXd bound = 6 * omega.diagonal().cwiseSqrt();
     bool converged = false;
     for (int iter = 0; iter < 60; ++iter) {
       // G = ∂f/∂η by forward differences at η.
@@ -126,9 +141,9 @@ class FoceObjective {
         w(static_cast<Eigen::Index>(j)) = -2 * e / r - e * e * dr / (r * r) + dr / r;
         r_inv(static_cast<Eigen::Index>(j)) = 1.0 / r;
       }
-      const Eigen::VectorXd grad = 2 * omega_inv.asDiagonal() * eta + g.transpose() * w;
+      const Eigen::VectorXd grad = 2 * omega_inv * eta + g.transpose() * w;
       Eigen::MatrixXd h = g.transpose() * r_inv.asDiagonal() * g;
-      h.diagonal() += omega_inv;
+      h += omega_inv;
       const Eigen::VectorXd step = -(2 * h).ldlt().solve(grad);
       if (!step.allFinite()) return kInf;
       // Newton decrement: the predicted improvement is below what rounding can resolve.
@@ -181,7 +196,7 @@ class FoceObjective {
       r_inv(static_cast<Eigen::Index>(j)) = 1.0 / Variance(x, f[j]);
     }
     Eigen::MatrixXd h = g.transpose() * r_inv.asDiagonal() * g;
-    h.diagonal() += omega_inv;
+    h += omega_inv;
     Eigen::LLT<Eigen::MatrixXd> llt(h);
     if (llt.info() != Eigen::Success) return kInf;
     const double log_det_h = 2 * llt.matrixL().toDenseMatrix().diagonal().array().log().sum();
@@ -193,16 +208,18 @@ class FoceObjective {
   double operator()(const Eigen::VectorXd& x) {
     const int n_eta = EtaCount();
     const Eigen::VectorXd theta = x.head(n_eta);
-    const Eigen::VectorXd omega = x.segment(n_eta, n_eta).array().exp();
-    if (!omega.allFinite() || (omega.array() <= 0).any()) return kInf;
-    const Eigen::VectorXd omega_inv = omega.cwiseInverse();
-    const double log_det_omega = omega.array().log().sum();
+    const Eigen::MatrixXd omega = Omega(x);
+    Eigen::LLT<Eigen::MatrixXd> omega_llt(omega);
+    if (!omega.allFinite() || omega_llt.info() != Eigen::Success) return kInf;
+    const Eigen::MatrixXd omega_inv = omega_llt.solve(Eigen::MatrixXd::Identity(n_eta, n_eta));
+    const double log_det_omega =
+        2 * omega_llt.matrixL().toDenseMatrix().diagonal().array().log().sum();
     // Subjects are independent given the population parameters: split them over two
     // threads, each with its own simulator (η̂ slots are per subject, so nothing is shared).
     std::vector<double> terms(subjects_.size(), kInf);
     auto run = [&](std::size_t first, std::size_t stride, sim::Simulator& simulator) {
       for (std::size_t i = first; i < subjects_.size(); i += stride) {
-        terms[i] = SubjectTerm(i, x, theta, omega_inv, log_det_omega, simulator);
+        terms[i] = SubjectTerm(i, x, theta, omega, omega_inv, log_det_omega, simulator);
       }
     };
     if (simulators_.size() > 1 && subjects_.size() >= 4) {
@@ -274,7 +291,7 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
   for (int k = 0; k < n_eta; ++k) {
     x0(k) = std::log(
         defaults[static_cast<std::size_t>(layout.Find(options.iiv[static_cast<std::size_t>(k)]))]);
-    x0(n_eta + k) = std::log(0.1);
+    if (!options.full_omega) x0(n_eta + k) = std::log(0.1);
   }
   double mean_y = 0;
   int count = 0;
@@ -287,8 +304,15 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
     }
   }
   mean_y /= count;
-  x0(Eigen::Index{2} * n_eta) = std::log(std::max(0.1 * mean_y, 1e-3));
-  if (objective.Proportional()) x0(2 * n_eta + 1) = std::log(0.1);
+  if (options.full_omega) {  // L = sqrt(0.1)·I
+    Eigen::Index k = n_eta;
+    for (int r = 0; r < n_eta; ++r) {
+      for (int c = 0; c <= r; ++c, ++k) x0(k) = r == c ? 0.5 * std::log(0.1) : 0.0;
+    }
+  }
+  const Eigen::Index sigma_index = objective.SigmaIndex();
+  x0(sigma_index) = std::log(std::max(0.1 * mean_y, 1e-3));
+  if (objective.Proportional()) x0(sigma_index + 1) = std::log(0.1);
   auto f = [&](const Eigen::VectorXd& x) { return objective(x); };
   Eigen::VectorXd lower = Eigen::VectorXd::Constant(x0.size(), -30);
   Eigen::VectorXd upper = Eigen::VectorXd::Constant(x0.size(), 30);
@@ -319,13 +343,29 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
     out.typical.push_back(typical);
     out.typical_se.push_back(typical * std::sqrt(cov(k, k)));  // delta method
     out.iiv_names.push_back(options.iiv[static_cast<std::size_t>(k)]);
-    const double omega2 = std::exp(m.x(n_eta + k));
-    out.omega.push_back(omega2);
-    out.omega_se.push_back(omega2 * std::sqrt(cov(n_eta + k, n_eta + k)));
+    if (!options.full_omega) {
+      const double omega2 = std::exp(m.x(n_eta + k));
+      out.omega_se.push_back(omega2 * std::sqrt(cov(n_eta + k, n_eta + k)));
+    } else {
+      // Delta method through the Cholesky parameters: var(ω²_kk) = ∇ᵀ C ∇.
+      const Eigen::Index h = n_eta + objective.OmegaParams();
+      Eigen::VectorXd grad(h);
+      for (Eigen::Index j = 0; j < h; ++j) {
+        Eigen::VectorXd xp = m.x, xm = m.x;
+        xp(j) += 1e-6;
+        xm(j) -= 1e-6;
+        grad(j) = (objective.Omega(xp)(k, k) - objective.Omega(xm)(k, k)) / 2e-6;
+      }
+      out.omega_se.push_back(std::sqrt(grad.dot(cov.topLeftCorner(h, h) * grad)));
+    }
   }
   out.sigma_additive =
-      options.error == ResidualKind::kProportional ? 0 : std::exp(m.x(Eigen::Index{2} * n_eta));
-  if (objective.Proportional()) out.sigma_proportional = std::exp(m.x(2 * n_eta + 1));
+      options.error == ResidualKind::kProportional ? 0 : std::exp(m.x(objective.SigmaIndex()));
+  if (objective.Proportional()) {
+    out.sigma_proportional = std::exp(m.x(objective.SigmaIndex() + 1));
+  }
+  out.omega_matrix = objective.Omega(m.x);
+  for (int k = 0; k < n_eta; ++k) out.omega.push_back(out.omega_matrix(k, k));
   for (const auto& s : subjects) out.subject_ids.push_back(s.id);
   out.etas = objective.EtaHat();
   return out;
@@ -339,9 +379,10 @@ std::string PopulationModelJson(const PopFitResult& fit, const std::string& name
     params[fit.parameter_names[k]] = {{"typical", fit.typical[k]}, {"eta", true}};
   }
   json omega = json::array();
-  for (std::size_t r = 0; r < fit.omega.size(); ++r) {
+  for (Eigen::Index r = 0; r < fit.omega_matrix.rows(); ++r) {
     json row = json::array();
-    for (std::size_t c = 0; c < fit.omega.size(); ++c) row.push_back(r == c ? fit.omega[r] : 0.0);
+    for (Eigen::Index c = 0; c < fit.omega_matrix.cols(); ++c)
+      row.push_back(fit.omega_matrix(r, c));
     omega.push_back(row);
   }
   std::string kind = fit.sigma_proportional > 0

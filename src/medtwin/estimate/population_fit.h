@@ -1,7 +1,7 @@
-// estimate/population_fit.h — population estimation ("precision twins"): typical values,
-// diagonal Ω and residual error of a structural model from a multi-subject data set, by the
-// first-order conditional estimation method with interaction (FOCE-I; Beal & Sheiner, NONMEM
-// Users Guide VII; Wang, J Pharmacokinet Pharmacodyn 2007;34:575). Inner problem: each
+// estimate/population_fit.h — population estimation ("precision twins"): typical values, Ω
+// (diagonal or full) and residual error of a structural model from a multi-subject data set,
+// by the first-order conditional estimation method with interaction (FOCE-I; Beal & Sheiner,
+// NONMEM Users Guide VII; Wang, J Pharmacokinet Pharmacodyn 2007;34:575). Inner problem: each
 // subject's η̂ (MAP); outer: −2 log-likelihood in its Laplace form with the first-order
 // (Gauss–Newton) Hessian, minimized by BFGS over log-parameters.
 #pragma once
@@ -19,6 +19,7 @@ namespace medtwin::estimate {
 struct PopFitOptions {
   std::vector<std::string> iiv;  // parameters with log-normal IIV (e.g. KA, CL, V)
   ResidualKind error = ResidualKind::kAdditive;
+  bool full_omega = false;  // full Ω (Cholesky-parametrized) instead of diagonal
   int max_iterations = 200;
   // Parameters not estimated keep these values (default: the model's defaults).
   std::vector<std::pair<std::string, double>> fixed;
@@ -29,7 +30,8 @@ struct PopFitResult {
   std::vector<double> typical;
   std::vector<double> typical_se;
   std::vector<std::string> iiv_names;
-  std::vector<double> omega;  // variances, diagonal
+  std::vector<double> omega;  // variances (diagonal of omega_matrix)
+  Eigen::MatrixXd omega_matrix;
   std::vector<double> omega_se;
   double sigma_additive = 0;  // SD, mg/L
   double sigma_proportional = 0;
