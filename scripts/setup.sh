@@ -8,7 +8,7 @@ BUILD_DIR="${MEDTWIN_BUILD_DIR:-build}"
 [ "$BUILD_TYPE" = "Release" ] || BUILD_DIR="${BUILD_DIR}-$(echo "$BUILD_TYPE" | tr 'A-Z' 'a-z')"
 
 PACKAGES=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git python3
   libeigen3-dev libsundials-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy

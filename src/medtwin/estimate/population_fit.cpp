@@ -122,6 +122,7 @@ class FoceObjective {
     if (!std::isfinite(value)) return kInf;
     const Eigen::VectorXd bound = 6 * omega.diagonal().cwiseSqrt();
     bool converged = false;
+    bool g_at_eta = false;  // G and R⁻¹ in hand are those at the final η̂
     for (int iter = 0; iter < 60; ++iter) {
       // G = ∂f/∂η by forward differences at η.
       for (int k = 0; k < n_eta; ++k) {
@@ -149,6 +150,7 @@ class FoceObjective {
       // Newton decrement: the predicted improvement is below what rounding can resolve.
       if (-grad.dot(step) < 1e-12 * std::max(1.0, std::abs(value))) {
         converged = true;
+        g_at_eta = true;
         break;
       }
       double alpha = 1;
@@ -182,18 +184,20 @@ class FoceObjective {
       value = inner_value(eta, f);
     }
     eta_hat_[i] = eta;
-    // Laplace term with G at η̂ (recomputed there).
-    for (int k = 0; k < n_eta; ++k) {
-      Eigen::VectorXd e = eta;
-      const double step_h = 1e-7;
-      e(k) += step_h;
-      if (!Predict(simulator, i, theta, e, fh)) return kInf;
-      for (std::size_t j = 0; j < obs.size(); ++j) {
-        g(static_cast<Eigen::Index>(j), k) = (fh[j] - f[j]) / step_h;
+    // Laplace term with G at η̂ (recomputed there unless the last Newton step had it).
+    if (!g_at_eta) {
+      for (int k = 0; k < n_eta; ++k) {
+        Eigen::VectorXd e = eta;
+        const double step_h = 1e-7;
+        e(k) += step_h;
+        if (!Predict(simulator, i, theta, e, fh)) return kInf;
+        for (std::size_t j = 0; j < obs.size(); ++j) {
+          g(static_cast<Eigen::Index>(j), k) = (fh[j] - f[j]) / step_h;
+        }
       }
-    }
-    for (std::size_t j = 0; j < obs.size(); ++j) {
-      r_inv(static_cast<Eigen::Index>(j)) = 1.0 / Variance(x, f[j]);
+      for (std::size_t j = 0; j < obs.size(); ++j) {
+        r_inv(static_cast<Eigen::Index>(j)) = 1.0 / Variance(x, f[j]);
+      }
     }
     Eigen::MatrixXd h = g.transpose() * r_inv.asDiagonal() * g;
     h += omega_inv;

@@ -120,10 +120,13 @@ class LinearStepper final : public Stepper {
       }
     }
     v_ = es.eigenvectors().real();
-    Eigen::JacobiSVD<Eigen::MatrixXd> svd(v_);
-    const auto& s = svd.singularValues();
-    if (s(n_ - 1) <= 0 || s(0) / s(n_ - 1) > 1e6) return;
-    v_inv_ = v_.inverse();
+    Eigen::FullPivLU<Eigen::MatrixXd> lu(v_);
+    if (!lu.isInvertible()) return;
+    v_inv_ = lu.inverse();
+    // Condition number in the 1-norm (max column sum): ill-conditioned V loses digits.
+    const double cond =
+        v_.cwiseAbs().colwise().sum().maxCoeff() * v_inv_.cwiseAbs().colwise().sum().maxCoeff();
+    if (!(cond < 1e6)) return;
     spectral_ = true;
   }
 

@@ -49,10 +49,11 @@ Status ValidateSubject(const Subject& subject, const ModelInfo& info, std::strin
   const int n = static_cast<int>(info.states.size());
   double last_time = -std::numeric_limits<double>::infinity();
   for (const Record& r : subject.records) {
-    const std::string where = source.empty()
-                                  ? "line " + std::to_string(r.source_line)
-                                  : std::string(source) + ":" + std::to_string(r.source_line);
     auto fail = [&](const char* field, const std::string& why) {
+      // Built only on failure: validation runs on every simulation.
+      const std::string where = source.empty()
+                                    ? "line " + std::to_string(r.source_line)
+                                    : std::string(source) + ":" + std::to_string(r.source_line);
       return InvalidArgument(field, why).WithContext(where);
     };
     if (!std::isfinite(r.time)) return fail("TIME", "not a finite number");
