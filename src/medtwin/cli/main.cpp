@@ -41,7 +41,8 @@ int Main(int argc, char** argv) {
   using medtwin::cli::SimulateArgs;
   CLI::App app{
       "medtwin — a patient digital twin engine.\n"
-      "Simulates pharmacokinetic models through NONMEM-style dosing records.",
+      "Simulates PK models through NONMEM-style dosing records, individualizes them from drug\n"
+      "levels (MAP), recommends regimens and estimates population models (FOCE-I).",
       "medtwin"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "medtwin 0.1.0");
@@ -126,7 +127,7 @@ int Main(int argc, char** argv) {
   auto* popfit = app.add_subcommand(
       "popfit",
       "Population estimation by FOCE with interaction: typical values and log-normal IIV\n"
-      "(diagonal Ω) of the --iiv parameters, and the residual error, from a multi-subject\n"
+      "(diagonal or full Ω) of the --iiv parameters, and the residual error, from a multi-subject\n"
       "record file with DV levels. Writes POP.json and a population model file for fit/dose.");
   popfit->add_option("--model", popfit_args.model, "Structural model, e.g. pk_1cmt_oral")
       ->required();
