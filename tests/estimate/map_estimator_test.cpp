@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <random>
+#include <sstream>
 
 #include "../sim/sim_test_util.h"
 
@@ -116,12 +119,47 @@ TEST(PopulationModel, RejectsMalformedFiles) {
       {R"({"name":"x","structural_model":"pk_1cmt_iv","parameters":{"CL":{"typical":1}},
           "residual":{"model":"cubic"}})",
        "'cubic' is not additive"},
+      {R"({"name":"x","structural_model":"pk_1cmt_iv","covariates":[1],"parameters":{}})",
+       "malformed population model"},
+      {R"({"name":"x","structural_model":"pk_1cmt_iv","covariates":["D"],"parameters":{"CL":{
+          "typical":1,"covariates":[{"name":"D","kind":"categorical","factors":{"x":1}}]}}})",
+       "malformed population model"},
   };
   for (auto [text, expected] : cases) {
     auto m = ParsePopulationModel(text, "m.json");
     ASSERT_FALSE(m.ok()) << text;
     EXPECT_NE(m.error().ToString().find(expected), std::string::npos) << m.error().ToString();
   }
+}
+
+// Fuzz-style property: random mutations of a valid model file never throw or crash; every
+// failure is an error naming the file.
+TEST(PopulationModel, RandomMutationsAreErrorsNotCrashes) {
+  std::ifstream in(std::string(MEDTWIN_SOURCE_DIR) + "/data/models/vancomycin_goti2018.json");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string valid = buffer.str();
+  ASSERT_TRUE(ParsePopulationModel(valid, "m.json").ok());
+  const std::string alphabet = "{}[]\":,0123456789.-eE truefalsnul\\";
+  std::mt19937 rng(99);
+  int failures = 0;
+  for (int iter = 0; iter < 5000; ++iter) {
+    std::string text = valid;
+    for (int e = 0; e < 3; ++e) {
+      const std::size_t pos = rng() % text.size();
+      if (rng() % 2 == 0) {
+        text[pos] = alphabet[rng() % alphabet.size()];
+      } else {
+        text.erase(pos, 1 + rng() % 8);
+      }
+    }
+    auto m = ParsePopulationModel(text, "m.json");
+    if (!m.ok()) {
+      ++failures;
+      ASSERT_EQ(m.error().ToString().rfind("m.json", 0), 0u) << m.error().ToString();
+    }
+  }
+  EXPECT_GT(failures, 1000);
 }
 
 // Brute force: a grid over ±4ω, zoomed 12 times around the best point (factor 4 each time).

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "medtwin/core/format.h"
 
@@ -62,7 +63,31 @@ std::vector<std::string> PopulationModel::DataColumns() const {
   return out;
 }
 
+namespace {
+
+Result<PopulationModel> ParsePopulationModelUnchecked(std::string_view text,
+                                                      std::string_view source_name);
+
+}  // namespace
+
 Result<PopulationModel> ParsePopulationModel(std::string_view text, std::string_view source_name) {
+  // nlohmann::json throws on a value of the wrong type (e.g. a number where a name belongs);
+  // that is bad input, reported like any other, never an exception out of the module.
+  try {
+    return ParsePopulationModelUnchecked(text, source_name);
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument(std::string(source_name),
+                           std::string("malformed population model: ") + e.what());
+  } catch (const std::logic_error& e) {  // std::stoi on a categorical level that is no number
+    return InvalidArgument(std::string(source_name),
+                           std::string("malformed population model: ") + e.what());
+  }
+}
+
+namespace {
+
+Result<PopulationModel> ParsePopulationModelUnchecked(std::string_view text,
+                                                      std::string_view source_name) {
   const std::string src(source_name);
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return InvalidArgument(src, "not a JSON object");
@@ -171,6 +196,8 @@ Result<PopulationModel> ParsePopulationModel(std::string_view text, std::string_
   m.residual.proportional = rj.value("proportional", 0.0);
   return m;
 }
+
+}  // namespace
 
 Result<PopulationModel> LoadPopulationModel(const std::string& path) {
   std::ifstream in(path);
