@@ -133,7 +133,7 @@ Result<PopulationModel> ParsePopulationModelUnchecked(std::string_view text,
       p.eta = static_cast<int>(it - m.eta_names.begin());
     }
     if (pj.contains("covariates")) {
-      for (const auto& cj : pj["covariates"]) {
+      for (const auto& cj : pj.at("covariates")) {
         CovariateEffect e;
         e.covariate = cj.value("name", "");
         if (std::find(m.covariates.begin(), m.covariates.end(), e.covariate) ==
@@ -152,7 +152,7 @@ Result<PopulationModel> ParsePopulationModelUnchecked(std::string_view text,
           MEDTWIN_TRY(e.coefficient, Number(cj, "coefficient", where));
         } else if (kind == "categorical") {
           e.kind = CovariateKind::kCategorical;
-          for (const auto& [level, f] : cj["factors"].items()) e.factors[std::stoi(level)] = f;
+          for (const auto& [level, f] : cj.at("factors").items()) e.factors[std::stoi(level)] = f;
         } else {
           return InvalidArgument(
               where + ".covariates",
