@@ -65,6 +65,10 @@ TEST_F(FitCli, WritesFitJsonWithEtaParamsSeAndPredictions) {
   // P2 has no levels: the prior.
   EXPECT_EQ(j["subjects"][1]["observations"], 0);
   EXPECT_EQ(j["subjects"][1]["eta"]["CL"], 0);
+  EXPECT_NE(j["subjects"][1]["note"].get<std::string>().find("population prior"),
+            std::string::npos);
+  EXPECT_NE(err.find("1 subject(s) without drug levels"), std::string::npos) << err;
+  EXPECT_EQ(err.find("P2"), std::string::npos) << "no identifiers on stderr: " << err;
   EXPECT_TRUE(fs::exists(dir_ / "fit.svg"));
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
 
 #include "medtwin/estimate/map_estimator.h"
 #include "medtwin/io/nonmem_csv.h"
@@ -21,6 +22,7 @@ Status RunFit(const FitArgs& args) {
   plot.title = pop.name + ": observed levels, individual (MAP) and population predictions";
   plot.x_label = "Time (h)";
   plot.y_label = "Concentration (mg/L)";
+  int without_levels = 0;
   for (const auto& subject : data.subjects) {
     auto fit = estimator.Fit(subject);
     if (!fit.ok()) return fit.error().WithContext(args.data_path + ": ID " + subject.id);
@@ -49,6 +51,11 @@ Status RunFit(const FitArgs& args) {
     s["se"] = se;
     s["eta_covariance"] = cov;
     s["predictions"] = preds;
+    if (fit->observation_count == 0) {
+      // Nothing to individualize from: say so instead of presenting the prior as a fit.
+      s["note"] = "no drug levels for this ID: the estimates are the population prior";
+      ++without_levels;
+    }
     out["subjects"].push_back(s);
 
     if (!args.plot_path.empty() && plot.series.size() < 12) {
@@ -79,6 +86,12 @@ Status RunFit(const FitArgs& args) {
       plot.series.push_back(std::move(ind));
       plot.series.push_back(std::move(popn));
     }
+  }
+  if (without_levels > 0) {  // counted, not named: identifiers stay out of logs
+    std::fprintf(stderr,
+                 "medtwin fit: %d subject(s) without drug levels: their estimates are the prior "
+                 "(see \"note\" in %s)\n",
+                 without_levels, args.out_path.c_str());
   }
   if (!args.plot_path.empty()) {
     MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.plot_path, io::RenderSvgLinePlot(plot)));
