@@ -55,7 +55,7 @@ class MapEstimator {
   [[nodiscard]] Result<std::vector<double>> Simulate(const sim::Subject& subject,
                                                      const Eigen::VectorXd& eta);
 
-  // OFV at η for a prepared subject (exposed for tests and brute-force checks).
+  // OFV(η) for a subject under this population model (for tests and brute-force checks).
   [[nodiscard]] Result<double> Objective(const sim::Subject& subject, const Eigen::VectorXd& eta);
 
   [[nodiscard]] const PopulationModel& model() const { return model_; }
