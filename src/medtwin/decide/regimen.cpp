@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
+#include <thread>
 
 #include "medtwin/core/format.h"
 
@@ -165,17 +167,35 @@ Result<std::vector<RegimenOutcome>> RankRegimens(estimate::MapEstimator& estimat
                                                  const Target& target,
                                                  const RegimenSearch& search) {
   if (!(search.dose_step_mg > 0)) return InvalidArgument("--dose-step", "must be > 0");
-  std::vector<RegimenOutcome> all;
+  std::vector<Regimen> menu;
   for (double ii : search.intervals_h) {
     for (double inf : search.infusion_h) {
       if (inf > ii) continue;  // an infusion longer than the interval is not a regimen to offer
-      for (double dose = search.dose_step_mg; dose <= search.dose_max_mg + 1e-9;
-           dose += search.dose_step_mg) {
-        MEDTWIN_TRY(RegimenOutcome o,
-                    EvaluateRegimen(estimator, patient, {dose, ii, inf}, target, search));
-        all.push_back(o);
+      for (int k = 1; k * search.dose_step_mg <= search.dose_max_mg + 1e-9; ++k) {
+        menu.push_back({k * search.dose_step_mg, ii, inf});
       }
     }
+  }
+  // Regimens are independent: evaluate them on two threads, the second with its own
+  // estimator (an estimator holds simulation scratch state).
+  std::vector<std::optional<Result<RegimenOutcome>>> results(menu.size());
+  auto run = [&](std::size_t first, std::size_t stride, estimate::MapEstimator& est) {
+    for (std::size_t i = first; i < menu.size(); i += stride) {
+      results[i] = EvaluateRegimen(est, patient, menu[i], target, search);
+    }
+  };
+  auto second = estimate::MapEstimator::Create(estimator.model());
+  if (second.ok() && menu.size() > 1) {
+    std::thread helper(run, 1, 2, std::ref(*second));
+    run(0, 2, estimator);
+    helper.join();
+  } else {
+    run(0, 1, estimator);
+  }
+  std::vector<RegimenOutcome> all;
+  for (auto& r : results) {
+    if (!r->ok()) return r->error();
+    all.push_back(r->value());
   }
   auto distance = [&](const RegimenOutcome& o) {
     return target.has_auc24 ? std::abs(o.auc24 - 0.5 * (target.auc24_lo + target.auc24_hi)) /
