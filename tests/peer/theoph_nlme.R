@@ -2,7 +2,8 @@
 # (../shared/data/theophylline): 1-compartment oral model, log-normal IIV on KA, CL and V,
 # diagonal Ω, additive error, doses in mg. Typical values must agree within 2 %.
 # Usage: Rscript theoph_nlme.R MEDTWIN_BINARY DATA_CSV
-suppressPackageStartupMessages(library(nlme))
+script_dir <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
+source(file.path(script_dir, "theoph_nlme_fit.R"))
 args <- commandArgs(trailingOnly = TRUE)
 medtwin <- args[1]
 data_csv <- args[2]
@@ -15,17 +16,7 @@ txt <- paste(readLines(out), collapse = "")
 num <- function(key) as.numeric(sub(paste0('.*"typical": *\\{[^}]*"', key, '": *([-0-9.eE+]+).*'), "\\1", txt))
 medtwin_est <- c(KA = num("KA"), CL = num("CL"), V = num("V"))
 
-d <- read.csv(data_csv, na.strings = ".")
-dose <- d[d$EVID == 1, c("ID", "AMT")]
-obs <- d[d$EVID == 0, c("ID", "TIME", "DV")]
-obs$AMT <- dose$AMT[match(obs$ID, dose$ID)]
-obs <- groupedData(DV ~ TIME | ID, data = obs)
-conc <- function(lKA, lCL, lV, t, amt) {
-  ka <- exp(lKA); cl <- exp(lCL); v <- exp(lV); k <- cl / v
-  amt * ka / (v * (ka - k)) * (exp(-k * t) - exp(-ka * t))
-}
-fit <- nlme(DV ~ conc(lKA, lCL, lV, TIME, AMT), data = obs, fixed = lKA + lCL + lV ~ 1,
-            random = pdDiag(lKA + lCL + lV ~ 1), start = c(lKA = 0.5, lCL = 1, lV = 3.5))
+fit <- theoph_nlme_fit(theoph_observations(data_csv))
 nlme_est <- exp(fixef(fit))
 names(nlme_est) <- c("KA", "CL", "V")
 

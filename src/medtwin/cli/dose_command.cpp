@@ -114,17 +114,21 @@ Status RunDose(const DoseArgs& args) {
           .WithContext(where);
     }
     future.records.push_back(dose);
-    const double t0 = subject.records.front().time, t_end = start + 72;
-    std::vector<double> grid;
-    for (double t = t0; t <= t_end + 1e-9; t += 0.5) grid.push_back(t);
+    const double t_end = start + 72;
+    // The grid (every 0.5 h from the first record) is PredictCurve's; take it from there.
+    std::vector<double> grid, ipred;
     std::vector<std::vector<double>> draws;  // [sample][grid]
     auto curve_for = [&](const Eigen::VectorXd& eta) -> Result<std::vector<double>> {
       MEDTWIN_TRY(auto c, estimator.PredictCurve(future, eta, t_end, 0.5));
       std::vector<double> v;
-      for (auto [t, y] : c) v.push_back(y);
+      grid.clear();
+      for (auto [t, y] : c) {
+        grid.push_back(t);
+        v.push_back(y);
+      }
       return v;
     };
-    MEDTWIN_TRY(std::vector<double> ipred, curve_for(fit->eta));
+    MEDTWIN_TRY(ipred, curve_for(fit->eta));
     for (const auto& eta : estimate::SamplePosterior(fit->eta, fit->eta_covariance, 200, 7)) {
       MEDTWIN_TRY(auto v, curve_for(eta));
       draws.push_back(std::move(v));

@@ -101,13 +101,10 @@ Result<std::vector<std::pair<double, double>>> MapEstimator::PredictCurve(
     dense.records.push_back(subject.records[next++]);
     is_grid.push_back(0);
   }
-  MEDTWIN_TRY(PreparedSubject prepared, PrepareSubject(model_, simulator_.layout(), dense));
-  scratch_ = dense;
-  ApplyEta(model_, prepared, eta, scratch_, base_);
-  MEDTWIN_TRY(sim::SubjectResult result, simulator_.Run(scratch_, base_));
+  MEDTWIN_TRY(std::vector<double> c, Simulate(dense, eta));
   std::vector<std::pair<double, double>> curve;
   for (std::size_t r = 0; r < dense.records.size(); ++r) {
-    if (is_grid[r]) curve.emplace_back(dense.records[r].time, result.Output(r, 0));
+    if (is_grid[r]) curve.emplace_back(dense.records[r].time, c[r]);
   }
   return curve;
 }
