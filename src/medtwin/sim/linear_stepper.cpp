@@ -23,8 +23,27 @@ namespace {
 
 class LinearStepper final : public Stepper {
  public:
+  // Every matrix is sized here so that a run allocates nothing in the hot path (population
+  // fits call Run hundreds of thousands of times on tiny systems).
   explicit LinearStepper(int n)
-      : n_(n), k_(n, n), x_(n), r_(n), k_buffer_(static_cast<std::size_t>(n * n)) {}
+      : n_(n),
+        k_(n, n),
+        x_(n),
+        r_(n),
+        next_(n),
+        k_buffer_(static_cast<std::size_t>(n * n)),
+        eigen_(n),
+        lu_(n, n),
+        lambda_(n),
+        exp_l_(n),
+        int_l_(n),
+        v_(n, n),
+        v_inv_(n, n) {
+    for (Entry& e : cache_) {
+      e.phi.resize(n, n);
+      e.gamma.resize(n, n);
+    }
+  }
 
   Status Reset(const OdeSystem& system, double t, std::span<const double> x) override {
     system_ = system;
@@ -53,9 +72,9 @@ class LinearStepper final : public Stepper {
     const double dt = t - t_;
     if (dt > 0) {
       const Entry& e = Propagator(dt);
-      Eigen::VectorXd next = e.phi * x_;
-      if (r_.any()) next.noalias() += e.gamma * r_;
-      x_ = next;
+      next_.noalias() = e.phi * x_;
+      if (r_.any()) next_.noalias() += e.gamma * r_;
+      x_.swap(next_);
       t_ = t;
     }
     for (int i = 0; i < n_; ++i) x_out[static_cast<std::size_t>(i)] = x_(i);
@@ -86,14 +105,24 @@ class LinearStepper final : public Stepper {
     e.dt = dt;
     ++exponentials_;
     if (spectral_) {
-      Eigen::VectorXd exp_l(n_), int_l(n_);
       for (int i = 0; i < n_; ++i) {
         const double l = lambda_(i);
-        exp_l(i) = std::exp(l * dt);
-        int_l(i) = l == 0 ? dt : std::expm1(l * dt) / l;
+        exp_l_(i) = std::exp(l * dt);
+        int_l_(i) = l == 0 ? dt : std::expm1(l * dt) / l;
       }
-      e.phi = v_ * exp_l.asDiagonal() * v_inv_;
-      e.gamma = v_ * int_l.asDiagonal() * v_inv_;
+      // V·diag(·)·V⁻¹ written out: Eigen's expression would allocate a temporary.
+      for (int i = 0; i < n_; ++i) {
+        for (int j = 0; j < n_; ++j) {
+          double phi = 0, gamma = 0;
+          for (int k = 0; k < n_; ++k) {
+            const double vv = v_(i, k) * v_inv_(k, j);
+            phi += vv * exp_l_(k);
+            gamma += vv * int_l_(k);
+          }
+          e.phi(i, j) = phi;
+          e.gamma(i, j) = gamma;
+        }
+      }
       return e;
     }
     Eigen::MatrixXd m = Eigen::MatrixXd::Zero(2 * Eigen::Index{n_}, 2 * Eigen::Index{n_});
@@ -109,20 +138,23 @@ class LinearStepper final : public Stepper {
   // 1e-6 relative, and a well-conditioned eigenvector matrix.
   void Decompose() {
     spectral_ = false;
-    Eigen::EigenSolver<Eigen::MatrixXd> es(k_);
-    if (es.info() != Eigen::Success) return;
-    if (es.eigenvalues().imag().cwiseAbs().maxCoeff() > 0) return;
-    lambda_ = es.eigenvalues().real();
+    eigen_.compute(k_);
+    if (eigen_.info() != Eigen::Success) return;
+    for (int i = 0; i < n_; ++i) {
+      if (eigen_.eigenvalues()(i).imag() != 0) return;
+      lambda_(i) = eigen_.eigenvalues()(i).real();
+    }
     const double scale = std::max(1e-300, lambda_.cwiseAbs().maxCoeff());
     for (int i = 0; i < n_; ++i) {
       for (int j = i + 1; j < n_; ++j) {
         if (std::abs(lambda_(i) - lambda_(j)) < 1e-6 * scale) return;
       }
     }
-    v_ = es.eigenvectors().real();
-    Eigen::FullPivLU<Eigen::MatrixXd> lu(v_);
-    if (!lu.isInvertible()) return;
-    v_inv_ = lu.inverse();
+    // With every eigenvalue real the pseudo-eigenvectors are the eigenvectors.
+    v_ = eigen_.pseudoEigenvectors();
+    lu_.compute(v_);
+    if (!lu_.isInvertible()) return;
+    v_inv_ = lu_.inverse();
     // Condition number in the 1-norm (max column sum): ill-conditioned V loses digits.
     const double cond =
         v_.cwiseAbs().colwise().sum().maxCoeff() * v_inv_.cwiseAbs().colwise().sum().maxCoeff();
@@ -133,12 +165,14 @@ class LinearStepper final : public Stepper {
   int n_;
   OdeSystem system_;
   Eigen::MatrixXd k_;
-  Eigen::VectorXd x_, r_;
+  Eigen::VectorXd x_, r_, next_;
   std::vector<double> params_;
   std::vector<double> k_buffer_;
   std::array<Entry, 8> cache_;
   bool spectral_ = false;
-  Eigen::VectorXd lambda_;
+  Eigen::EigenSolver<Eigen::MatrixXd> eigen_;
+  Eigen::FullPivLU<Eigen::MatrixXd> lu_;
+  Eigen::VectorXd lambda_, exp_l_, int_l_;
   Eigen::MatrixXd v_, v_inv_;
   std::size_t next_slot_ = 0;
   double t_ = 0;
