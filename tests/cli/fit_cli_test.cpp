@@ -72,6 +72,49 @@ TEST_F(FitCli, WritesFitJsonWithEtaParamsSeAndPredictions) {
   EXPECT_TRUE(fs::exists(dir_ / "fit.svg"));
 }
 
+// Exposure windows: near steady state the AUC over one day of 1 g q12h is 2000 mg / CL (the
+// linear-PK identity AUC_tau,ss = dose / CL), and windows add up.
+TEST_F(FitCli, ExposureWindowsMatchDoseOverClearanceAtSteadyState) {
+  const fs::path data = dir_ / "levels.csv";
+  std::ofstream(data) << "ID,TIME,EVID,AMT,RATE,II,ADDL,DV,CRCL,WT,DIAL\n"
+                         "P1,0,1,1000,1000,12,40,.,80,85,0\n"
+                         "P1,11.5,0,.,.,.,.,9.8,.,.,.\n"
+                         "P1,25,0,.,.,.,.,31,.,.,.\n";
+  std::string err;
+  ASSERT_EQ(
+      Run("fit --model vancomycin_goti2018 --data " + data.string() + " --out " +
+              (dir_ / "fit.json").string() + " --auc 0:24 --auc 24:48 --auc 0:48 --auc 456:480",
+          &err),
+      0)
+      << err;
+  std::ifstream in(dir_ / "fit.json");
+  auto j = nlohmann::json::parse(in);
+  const auto& p1 = j["subjects"][0];
+  const auto& e = p1["exposure"];
+  ASSERT_EQ(e.size(), 4u);
+  const double cl = p1["params"]["CL"];
+  const double day1 = e[0]["auc_mg_h_per_l"], day2 = e[1]["auc_mg_h_per_l"];
+  EXPECT_NEAR(day1 + day2, static_cast<double>(e[2]["auc_mg_h_per_l"]), 1e-6 * day1);
+  EXPECT_LT(day1, day2);  // accumulation
+  EXPECT_NEAR(static_cast<double>(e[3]["auc_mg_h_per_l"]), 2000 / cl, 2e-3 * 2000 / cl);
+  EXPECT_GT(static_cast<double>(e[3]["cmax_mg_per_l"]), static_cast<double>(e[3]["cmin_mg_per_l"]));
+  // Default windows: whole days up to the last record (25 h → days 1 and 2).
+  ASSERT_EQ(Run("fit --model vancomycin_goti2018 --data " + data.string() + " --out " +
+                    (dir_ / "fit2.json").string(),
+                &err),
+            0)
+      << err;
+  std::ifstream in2(dir_ / "fit2.json");
+  auto j2 = nlohmann::json::parse(in2);
+  ASSERT_EQ(j2["subjects"][0]["exposure"].size(), 2u);
+  EXPECT_EQ(j2["subjects"][0]["exposure"][1]["from_h"], 24);
+  EXPECT_EQ(Run("fit --model vancomycin_goti2018 --data " + data.string() + " --out " +
+                    (dir_ / "o.json").string() + " --auc 24-48",
+                &err),
+            2);
+  EXPECT_NE(err.find("--auc: '24-48' is not FROM:TO"), std::string::npos) << err;
+}
+
 TEST_F(FitCli, BadInputIsOneLineExitTwo) {
   const fs::path data = dir_ / "bad.csv";
   std::ofstream(data) << "ID,TIME,AMT,DV,WT\n1,0,1000,.,70\n1,2,.,20,.\n";

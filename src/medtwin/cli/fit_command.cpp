@@ -4,17 +4,58 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <vector>
 
+#include "medtwin/decide/exposure.h"
 #include "medtwin/estimate/map_estimator.h"
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/io/svg_plot.h"
 
 namespace medtwin::cli {
+namespace {
+
+struct Window {
+  double from_h, to_h;
+};
+
+Result<std::vector<Window>> ParseWindows(const std::vector<std::string>& specs) {
+  std::vector<Window> out;
+  for (const auto& spec : specs) {
+    const auto colon = spec.find(':');
+    char* end1 = nullptr;
+    char* end2 = nullptr;
+    double from = 0, to = 0;
+    bool ok = colon != std::string::npos && colon > 0 && colon + 1 < spec.size();
+    if (ok) {
+      const std::string a = spec.substr(0, colon), b = spec.substr(colon + 1);
+      from = std::strtod(a.c_str(), &end1);
+      to = std::strtod(b.c_str(), &end2);
+      ok = *end1 == '\0' && *end2 == '\0' && std::isfinite(from) && std::isfinite(to);
+    }
+    if (!ok) return InvalidArgument("--auc", "'" + spec + "' is not FROM:TO in hours, e.g. 0:24");
+    if (from < 0 || to <= from) {
+      return InvalidArgument("--auc", "'" + spec + "': need 0 <= FROM < TO");
+    }
+    out.push_back({from, to});
+  }
+  return out;
+}
+
+double FirstDoseTime(const sim::Subject& subject) {
+  for (const auto& r : subject.records) {
+    if (r.evid == sim::Evid::kDose || r.evid == sim::Evid::kResetDose) return r.time;
+  }
+  return subject.records.empty() ? 0 : subject.records.front().time;
+}
+
+}  // namespace
 
 Status RunFit(const FitArgs& args) {
   using nlohmann::json;
   MEDTWIN_TRY(estimate::PopulationModel pop, estimate::FindPopulationModel(args.model));
   MEDTWIN_TRY(estimate::MapEstimator estimator, estimate::MapEstimator::Create(pop));
+  MEDTWIN_TRY(std::vector<Window> windows, ParseWindows(args.auc_windows));
   MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, estimator.data_info()));
 
   json out = {{"model", pop.name}, {"source", pop.source}, {"subjects", json::array()}};
@@ -51,6 +92,28 @@ Status RunFit(const FitArgs& args) {
     s["se"] = se;
     s["eta_covariance"] = cov;
     s["predictions"] = preds;
+    // Exposure of the individual (MAP) curve on a 5-min grid, windows relative to the first dose.
+    if (!subject.records.empty()) {
+      const double t0 = FirstDoseTime(subject);
+      std::vector<Window> w = windows;
+      if (w.empty()) {
+        const double span = subject.records.back().time - t0;
+        for (double d = 0; d == 0 || d < span; d += 24) w.push_back({d, d + 24});
+      }
+      double t_end = 0;
+      for (const auto& win : w) t_end = std::max(t_end, t0 + win.to_h);
+      MEDTWIN_TRY(auto curve, estimator.PredictCurve(subject, fit->eta, t_end, 1.0 / 12));
+      json exposure = json::array();
+      for (const auto& win : w) {
+        const double a = t0 + win.from_h, b = t0 + win.to_h;
+        exposure.push_back({{"from_h", win.from_h},
+                            {"to_h", win.to_h},
+                            {"auc_mg_h_per_l", decide::Auc(curve, a, b)},
+                            {"cmax_mg_per_l", decide::Cmax(curve, a, b)},
+                            {"cmin_mg_per_l", decide::Cmin(curve, a, b)}});
+      }
+      s["exposure"] = exposure;
+    }
     if (fit->observation_count == 0) {
       // Nothing to individualize from: say so instead of presenting the prior as a fit.
       s["note"] = "no drug levels for this ID: the estimates are the population prior";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "medtwin/core/result.h"
 
@@ -13,6 +14,9 @@ struct FitArgs {
   std::string data_path;
   std::string out_path;
   std::string plot_path;
+  // Exposure windows "FROM:TO" in hours after the first dose; empty: each day
+  // (0:24, 24:48, …) up to the one holding the last record.
+  std::vector<std::string> auc_windows;
 };
 
 [[nodiscard]] Status RunFit(const FitArgs& args);

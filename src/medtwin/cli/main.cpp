@@ -88,6 +88,11 @@ int Main(int argc, char** argv) {
   fit->add_option("--out", fit_args.out_path, "FIT.json (written atomically)")->required();
   fit->add_option("--plot", fit_args.plot_path,
                   "SVG: observed levels, individual fit and population prediction");
+  fit->add_option(
+      "--auc", fit_args.auc_windows,
+      "Exposure window FROM:TO in hours after the first dose (repeatable), e.g.\n"
+      "--auc 0:24 --auc 24:48; default: each day up to the one holding the last record.\n"
+      "FIT.json reports AUC, Cmax and Cmin of the individual curve per window.");
 
   medtwin::cli::DoseArgs dose_args;
   auto* dose = app.add_subcommand(
