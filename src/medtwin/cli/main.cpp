@@ -53,12 +53,18 @@ int Main(int argc, char** argv) {
       "Run a model through a NONMEM-style record file (ID, TIME, EVID, AMT, CMT, RATE, II, ADDL,\n"
       "SS, DV and parameter columns) and write one output row per record: ID, TIME, EVID and\n"
       "every model output (CP in mg/L, amounts A1..An in mg). Time is in hours for PK models.\n"
+      "uva_padova (type-1 diabetes, time in min): meals are infusions into CMT 1 (AMT g, RATE\n"
+      "g/min, e.g. 5), insulin into CMT 11 (AMT U, RATE U/min); outputs BG and Gsub (mg/dL);\n"
+      "--patient adult#001 picks one of the 30 virtual patients.\n"
       "Bad input exits with code 2 and one line naming file, line, column and reason.");
   simulate->add_option("--model", sim_args.model, "Model name (see `medtwin models`)")->required();
   simulate->add_option("--data", sim_args.data_path, "Input records, CSV")->required();
   simulate->add_option("--out", sim_args.out_path, "Output CSV (written atomically)")->required();
   simulate->add_option("--plot", sim_args.plot_path,
                        "Also write an SVG plot of CP over time per ID");
+  simulate->add_option("--patient", sim_args.patient,
+                       "Virtual patient for uva_padova: adolescent#001..010, adult#001..010,\n"
+                       "child#001..010 (parameters from data/uva_padova)");
   simulate->add_option("--param", sim_args.params,
                        "Parameter value NAME=VALUE before the first record (repeatable), e.g. "
                        "--param CL=4.2 --param F1=0.8");

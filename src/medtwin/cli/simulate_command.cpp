@@ -9,15 +9,26 @@
 #include "medtwin/estimate/population_model.h"
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/io/svg_plot.h"
+#include "medtwin/models/glucose.h"
 #include "medtwin/models/registry.h"
 #include "medtwin/sim/simulator.h"
 
 namespace medtwin::cli {
 namespace {
 
-Result<std::vector<double>> BaseParameters(const sim::ParameterLayout& layout,
+Result<std::vector<double>> BaseParameters(const sim::Model& model,
+                                           const sim::ParameterLayout& layout,
+                                           const std::string& patient,
                                            const std::vector<std::string>& assignments) {
   std::vector<double> p = layout.Defaults();
+  if (!patient.empty()) {
+    if (model.Info().name != "uva_padova") {
+      return InvalidArgument(
+          "--patient", "virtual patients belong to model uva_padova, not " + model.Info().name);
+    }
+    MEDTWIN_TRY(const models::VirtualPatient* vp, models::FindVirtualPatient(patient));
+    std::copy(vp->params.begin(), vp->params.end(), p.begin());
+  }
   for (const std::string& a : assignments) {
     const auto eq = a.find('=');
     if (eq == std::string::npos) {
@@ -49,7 +60,8 @@ Status RunSimulate(const SimulateArgs& args) {
   options.tolerances.rtol = args.rtol;
   options.tolerances.atol = args.atol;
   MEDTWIN_TRY(sim::Simulator simulator, sim::Simulator::Create(*model, options));
-  MEDTWIN_TRY(std::vector<double> base, BaseParameters(simulator.layout(), args.params));
+  MEDTWIN_TRY(std::vector<double> base,
+              BaseParameters(*model, simulator.layout(), args.patient, args.params));
 
   io::CsvReadOptions read_options;
   for (const std::string& c : args.ignore_columns)
@@ -104,7 +116,18 @@ std::string DescribeModels() {
     out += "    outputs:";
     for (const auto& o : info.outputs) out += " " + o.name + " (" + o.unit + ")";
     out += "\n    dose modifiers per compartment n: Fn (fraction), ALAGn (" + info.time_unit +
-           "), Rn (mg/" + info.time_unit + "), Dn (" + info.time_unit + ")\n\n";
+           "), Rn (dose unit/" + info.time_unit + "), Dn (" + info.time_unit + ")\n";
+    if (info.name == "uva_padova") {
+      out += "    virtual patients (--patient):";
+      auto all = models::VirtualPatients();
+      if (all.ok()) {
+        for (const auto& vp : **all) out += " " + vp.name;
+      } else {
+        out += " (cannot load: " + all.error().ToString() + ")";
+      }
+      out += "\n";
+    }
+    out += "\n";
   }
   out += "Population models (for medtwin fit; data/models/NAME.json):\n";
   for (const std::string& name : estimate::BuiltInPopulationModels()) {

@@ -14,6 +14,7 @@ struct SimulateArgs {
   std::string data_path;
   std::string out_path;
   std::string plot_path;
+  std::string patient;                      // virtual patient (uva_padova), e.g. adult#001
   std::vector<std::string> params;          // NAME=VALUE
   std::vector<std::string> ignore_columns;  // extra data columns to skip
   std::string method = "auto";

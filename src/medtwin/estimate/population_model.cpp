@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "medtwin/core/data_dir.h"
 #include "medtwin/core/format.h"
 
 #ifndef MEDTWIN_SOURCE_DATA_DIR
@@ -24,11 +25,6 @@ Result<double> Number(const json& j, const char* key, const std::string& where) 
   if (!j.contains(key)) return InvalidArgument(where + "." + key, "missing");
   if (!j[key].is_number()) return InvalidArgument(where + "." + key, "must be a number");
   return j[key].get<double>();
-}
-
-std::string DataDir() {
-  const char* env = std::getenv("MEDTWIN_DATA_DIR");
-  return env != nullptr ? env : MEDTWIN_SOURCE_DATA_DIR;
 }
 
 }  // namespace
@@ -215,7 +211,7 @@ Result<PopulationModel> FindPopulationModel(const std::string& name) {
   if (name.find('/') != std::string::npos || name.ends_with(".json")) {
     return LoadPopulationModel(name);
   }
-  const std::string path = DataDir() + "/models/" + name + ".json";
+  const std::string path = DataDirectory() + "/models/" + name + ".json";
   std::ifstream probe(path);
   if (!probe) {
     std::string known;

@@ -3,13 +3,18 @@
 #include <memory>
 #include <string>
 
+#include "medtwin/models/glucose.h"
 #include "medtwin/models/pk.h"
 
 namespace medtwin::models {
 namespace {
 
 const std::vector<std::unique_ptr<sim::Model>>& Registry() {
-  static const auto* models = new std::vector<std::unique_ptr<sim::Model>>(MakePkModels());
+  static const auto* models = [] {
+    auto* all = new std::vector<std::unique_ptr<sim::Model>>(MakePkModels());
+    all->push_back(MakeUvaPadovaModel());
+    return all;
+  }();
   return *models;
 }
 

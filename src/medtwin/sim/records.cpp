@@ -28,8 +28,17 @@ ParameterLayout::ParameterLayout(const ModelInfo& info)
 }
 
 int ParameterLayout::Find(std::string_view name) const {
+  // Case-insensitive: data columns and --param are upper-cased, UVA/Padova names are not.
+  auto same = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      auto up = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; };
+      if (up(a[k]) != up(b[k])) return false;
+    }
+    return true;
+  };
   for (std::size_t i = 0; i < names_.size(); ++i) {
-    if (names_[i] == name) return static_cast<int>(i);
+    if (same(names_[i], name)) return static_cast<int>(i);
   }
   return -1;
 }

@@ -53,7 +53,8 @@ class SubjectRun {
         closed_form_(closed_form),
         n_(static_cast<std::size_t>(model.StateCount())),
         x_(n_, 0.0),
-        rates_(n_, 0.0) {}
+        rates_(n_, 0.0),
+        previous_rates_(n_, 0.0) {}
 
   Result<SubjectResult> Run(const Subject& subject, std::span<const double> base_params) {
     MEDTWIN_RETURN_IF_ERROR(ValidateSubject(subject, info_));
@@ -90,6 +91,7 @@ class SubjectRun {
     }
 
     t_ = records.front().time;
+    model_.InitialState(p_, x_);
     MEDTWIN_RETURN_IF_ERROR(Restart());
     for (std::size_t i = 0; i < records.size(); ++i) {
       const Record& rec = records[i];
@@ -132,7 +134,15 @@ class SubjectRun {
 
  private:
   Status Advance(double t, double stop) {
-    Status s = stepper_.AdvanceTo(t, stop, x_);
+    // Jumps of the model's own right-hand side before t: integrate to each and restart there.
+    double jump = model_.NextDiscontinuity(t_, x_, rates_);
+    while (jump < t) {
+      MEDTWIN_RETURN_IF_ERROR(stepper_.AdvanceTo(jump, jump, x_));
+      t_ = jump;
+      MEDTWIN_RETURN_IF_ERROR(Restart());
+      jump = model_.NextDiscontinuity(t_, x_, rates_);
+    }
+    Status s = stepper_.AdvanceTo(t, std::min(stop, jump), x_);
     t_ = t;
     return s;
   }
@@ -141,11 +151,15 @@ class SubjectRun {
   Status Restart() {
     std::fill(rates_.begin(), rates_.end(), 0.0);
     for (const Infusion& inf : infusions_) rates_[inf.cmt0] += inf.rate;
+    if (rates_ != previous_rates_) {
+      model_.OnInputChange(t_, previous_rates_, rates_, p_, x_);
+      previous_rates_ = rates_;
+    }
     return stepper_.Reset(OdeSystem{&model_, p_, rates_}, t_, x_);
   }
 
   void ClearAll() {
-    std::fill(x_.begin(), x_.end(), 0.0);
+    model_.InitialState(p_, x_);
     infusions_.clear();
     trains_.clear();
   }
@@ -186,19 +200,21 @@ class SubjectRun {
     const int cmt = rec.cmt == 0 ? info_.default_dose_cmt : rec.cmt;
     DoseTemplate d;
     d.cmt0 = static_cast<std::size_t>(cmt - 1);
-    d.amount = rec.amt * p_[static_cast<std::size_t>(layout_.F(cmt))];
+    // Amounts and rates in state units (InputScale: 1 for PK; g → mg, U → pmol/kg for glucose).
+    const double scale = model_.InputScale(cmt - 1, p_);
+    d.amount = rec.amt * scale * p_[static_cast<std::size_t>(layout_.F(cmt))];
     d.lag = p_[static_cast<std::size_t>(layout_.Alag(cmt))];
     const std::string n = std::to_string(cmt);
     if (rec.rate > 0) {
       d.infusion = true;
-      d.rate = rec.rate;
+      d.rate = rec.rate * scale;
       d.duration = d.amount / d.rate;  // F changes the duration, not the rate
     } else if (rec.rate == -1) {
       const double r = p_[static_cast<std::size_t>(layout_.R(cmt))];
       if (!(r > 0)) return InvalidArgument("RATE", "RATE=-1 needs parameter R" + n + " > 0");
       d.infusion = true;
-      d.rate = r;
-      d.duration = d.amount / r;
+      d.rate = r * scale;
+      d.duration = d.amount / d.rate;
     } else if (rec.rate == -2) {
       const double dur = p_[static_cast<std::size_t>(layout_.D(cmt))];
       if (!(dur > 0)) return InvalidArgument("RATE", "RATE=-2 needs parameter D" + n + " > 0");
@@ -216,7 +232,8 @@ class SubjectRun {
       if (rec.ss == 1) ClearAll();
       if (rec.ii == 0) {
         // Constant infusion at steady state; as in NONMEM it does not continue past the record.
-        return ConstantInfusionSteadyState(d.cmt0, rec.rate, add);
+        return ConstantInfusionSteadyState(
+            d.cmt0, rec.rate * model_.InputScale(static_cast<int>(d.cmt0), p_), add);
       }
       MEDTWIN_RETURN_IF_ERROR(SteadyState(d, rec.ii, rec.time, add));
     }
@@ -359,7 +376,7 @@ class SubjectRun {
   const SimOptions& options_;
   bool closed_form_;
   std::size_t n_;
-  std::vector<double> x_, rates_, p_;
+  std::vector<double> x_, rates_, previous_rates_, p_;
   double t_ = 0;
   std::vector<Infusion> infusions_;
   std::vector<Train> trains_;

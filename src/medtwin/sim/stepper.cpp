@@ -26,8 +26,7 @@ std::string_view MethodName(Method method) {
 }
 
 void OdeSystem::Evaluate(double t, std::span<const double> x, std::span<double> dxdt) const {
-  model->Derivatives(t, x, params, dxdt);
-  for (std::size_t i = 0; i < dxdt.size(); ++i) dxdt[i] += rates[i];
+  model->DerivativesWithInputs(t, x, params, rates, dxdt);
 }
 
 Result<std::unique_ptr<Stepper>> MakeStepper(const Model& model, Method method,
