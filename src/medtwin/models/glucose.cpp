@@ -363,6 +363,42 @@ Result<std::string> ReadFile(const std::string& path) {
 
 std::unique_ptr<sim::Model> MakeUvaPadovaModel() { return std::make_unique<UvaPadovaModel>(); }
 
+void GlucoseInputs::GiveBolus(double t_min, double units) {
+  if (!(units > 0)) return;
+  const double remaining = t_min < bolus_end_min ? bolus_u_per_min * (bolus_end_min - t_min) : 0;
+  bolus_u_per_min = (remaining + units) / kBolusMinutes;
+  bolus_end_min = t_min + kBolusMinutes;
+}
+
+void GlucoseInputs::StartMeal(double t_min, double grams) {
+  if (!(grams > 0)) return;
+  const double remaining = t_min < meal_end_min ? meal_g_per_min * (meal_end_min - t_min) : 0;
+  meal_g_per_min = kEatingRateGPerMin;
+  meal_end_min = t_min + (remaining + grams) / kEatingRateGPerMin;
+}
+
+double GlucoseInputs::InsulinRate(double t_min) const {
+  return basal_u_per_min + (t_min < bolus_end_min ? bolus_u_per_min : 0.0);
+}
+
+double GlucoseInputs::MealRate(double t_min) const {
+  return t_min < meal_end_min ? meal_g_per_min : 0.0;
+}
+
+Status AdvanceGlucose(sim::LiveSimulation& patient, const GlucoseInputs& inputs, double t_to) {
+  double t = patient.time();
+  while (t < t_to) {
+    double next = t_to;
+    if (t < inputs.bolus_end_min) next = std::min(next, inputs.bolus_end_min);
+    if (t < inputs.meal_end_min) next = std::min(next, inputs.meal_end_min);
+    MEDTWIN_RETURN_IF_ERROR(patient.SetRate(uva::kInsulinCmt, inputs.InsulinRate(t)));
+    MEDTWIN_RETURN_IF_ERROR(patient.SetRate(uva::kMealCmt, inputs.MealRate(t)));
+    MEDTWIN_RETURN_IF_ERROR(patient.AdvanceTo(next));
+    t = next;
+  }
+  return Ok{};
+}
+
 Result<std::vector<VirtualPatient>> ParseVirtualPatients(std::string_view params_csv,
                                                          std::string_view quest_csv,
                                                          const std::string& where) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "medtwin/core/result.h"
+#include "medtwin/sim/live_simulation.h"
 #include "medtwin/sim/model.h"
 
 namespace medtwin::models {
@@ -46,6 +47,30 @@ constexpr int kInsulinCmt = 11;  // CMT for insulin (U, U/min)
 }  // namespace uva
 
 std::unique_ptr<sim::Model> MakeUvaPadovaModel();
+
+// What goes into a UVA/Padova patient from now on, for step-by-step simulation (closed loops,
+// filters): basal insulin, a bolus being delivered over one minute (as the reference does), a
+// meal being eaten at 5 g/min. A new bolus or meal while one is running adds to what remains.
+struct GlucoseInputs {
+  static constexpr double kEatingRateGPerMin = 5;
+  static constexpr double kBolusMinutes = 1;
+  double basal_u_per_min = 0;
+  double bolus_u_per_min = 0;
+  double bolus_end_min = 0;
+  double meal_g_per_min = 0;
+  double meal_end_min = 0;
+
+  void GiveBolus(double t_min, double units);
+  void StartMeal(double t_min, double grams);
+  // Insulin (U/min) and carbohydrate (g/min) rates at t (bolus and meal ends are exclusive).
+  [[nodiscard]] double InsulinRate(double t_min) const;
+  [[nodiscard]] double MealRate(double t_min) const;
+};
+
+// Advances `patient` (a uva_padova LiveSimulation) to t_to under `inputs`, changing rates
+// exactly where a bolus or meal ends.
+[[nodiscard]] Status AdvanceGlucose(sim::LiveSimulation& patient, const GlucoseInputs& inputs,
+                                    double t_to);
 
 // One virtual patient: the model's parameters (in the model's parameter order) and the
 // therapy settings clinicians would use for them (Quest.csv).
