@@ -181,6 +181,23 @@ Result<std::vector<GlucoseForecastPoint>> GlucoseFilter::Forecast(double horizon
   return out;
 }
 
+sim::LiveSimulation::Checkpoint GlucoseFilter::MeanCheckpoint() const {
+  sim::LiveSimulation::Checkpoint c = start_;
+  c.x = State();
+  return c;
+}
+
+Result<std::vector<double>> GlucoseFilter::ForecastMean(double horizon_min, double step_min) {
+  Load(ukf_.mean());
+  const double vg = prior_[static_cast<std::size_t>(FindParam(twin_.model(), "Vg"))];
+  std::vector<double> out;
+  for (double t = t_ + step_min; t <= t_ + horizon_min + 1e-9; t += step_min) {
+    MEDTWIN_RETURN_IF_ERROR(models::AdvanceGlucose(twin_, inputs_, t));
+    out.push_back(twin_.state()[models::uva::kGp] / vg);
+  }
+  return out;
+}
+
 double GlucoseFilter::bg_mg_dl() const {
   const double vg = prior_[static_cast<std::size_t>(FindParam(twin_.model(), "Vg"))];
   return ukf_.mean()(models::uva::kGp) / vg;

@@ -62,6 +62,12 @@ class GlucoseFilter {
   // The twin's full model state (for planning from the current estimate) and parameters.
   [[nodiscard]] std::vector<double> State() const;
   [[nodiscard]] std::vector<double> Parameters() const;
+  // The twin at time() along the estimate's mean, to replay candidate plans from (with a
+  // LiveSimulation holding Parameters()).
+  [[nodiscard]] sim::LiveSimulation::Checkpoint MeanCheckpoint() const;
+  // BG along the mean estimate every `step_min` up to `horizon_min` with the inputs held
+  // (one simulation; Forecast adds the band from all sigma points).
+  [[nodiscard]] Result<std::vector<double>> ForecastMean(double horizon_min, double step_min = 5);
 
  private:
   GlucoseFilter(sim::LiveSimulation twin, std::vector<double> prior, std::vector<int> index,

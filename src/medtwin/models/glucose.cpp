@@ -58,6 +58,8 @@ enum Param : int {
   kParamCount
 };
 
+static_assert(kBW == uva::kParamBW && kVg == uva::kParamVg);
+
 struct ParamDef {
   const char* name;
   const char* unit;

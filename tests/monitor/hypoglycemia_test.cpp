@@ -1,0 +1,49 @@
+// Predictive hypoglycemia alert: raised once per episode with hysteresis, and scored against
+// what happened (events caught, lead time, false alerts) on constructed traces.
+#include "medtwin/monitor/hypoglycemia.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace medtwin::monitor {
+namespace {
+
+TEST(HypoglycemiaAlert, RaisesOncePerEpisodeAndClearsWithHysteresis) {
+  HypoglycemiaAlert alert;
+  std::vector<double> fine{120, 110, 100}, low{90, 80, 68}, middling{80, 76, 75}, high{90, 95, 99};
+  EXPECT_FALSE(alert.Feed(0, fine));
+  EXPECT_TRUE(alert.Feed(5, low));
+  EXPECT_FALSE(alert.Feed(10, low));       // still active: not raised again
+  EXPECT_FALSE(alert.Feed(15, middling));  // min 75 is not above 80: stays active
+  EXPECT_TRUE(alert.active());
+  EXPECT_FALSE(alert.Feed(20, high));  // clears
+  EXPECT_FALSE(alert.active());
+  EXPECT_TRUE(alert.Feed(25, low));  // a new episode
+  EXPECT_EQ(alert.raised_at(), (std::vector<double>{5, 25}));
+  EXPECT_FALSE(alert.Feed(30, {}));
+}
+
+TEST(HypoglycemiaAlert, PerformanceCountsEventsLeadTimesAndFalseAlerts) {
+  // BG every 5 min: falls below 70 at t = 50, recovers, falls again at t = 200.
+  std::vector<double> t, bg;
+  for (int k = 0; k <= 60; ++k) {
+    t.push_back(5.0 * k);
+    const double tt = 5.0 * k;
+    bg.push_back((tt >= 50 && tt < 100) || (tt >= 200 && tt < 230) ? 62 : 110);
+  }
+  // Alerts: 25 min before the first event, one at 120 followed by nothing (false), one at 215
+  // while already low (late, not false). The second event has no alert before it.
+  const std::vector<double> alerts{25, 120, 215};
+  const AlertPerformance p = EvaluateHypoAlerts(t, bg, alerts);
+  EXPECT_EQ(p.events, 2);
+  EXPECT_EQ(p.detected, 1);
+  ASSERT_EQ(p.lead_times_min.size(), 1u);
+  EXPECT_DOUBLE_EQ(p.lead_times_min[0], 25);
+  EXPECT_DOUBLE_EQ(p.MeanLeadMin(), 25);
+  EXPECT_EQ(p.alerts, 3);
+  EXPECT_EQ(p.false_alerts, 1);
+}
+
+}  // namespace
+}  // namespace medtwin::monitor
