@@ -7,6 +7,7 @@
 #include "medtwin/cli/fit_command.h"
 #include "medtwin/cli/popfit_command.h"
 #include "medtwin/cli/simulate_command.h"
+#include "medtwin/cli/trial_command.h"
 
 namespace {
 
@@ -156,6 +157,36 @@ int Main(int argc, char** argv) {
   popfit->add_option("--model-out", popfit_args.model_out_path,
                      "Population model file (default: OUT with _model.json)");
 
+  medtwin::cli::TrialArgs trial_args;
+  auto* trial = app.add_subcommand(
+      "trial",
+      "In-silico trial of a glucose controller on UVA/Padova virtual patients: each patient\n"
+      "lives --days under the controller (CGM every 5 min with sensor noise, pump limits, hard\n"
+      "safety limits) while its twin (an unscented Kalman filter) forecasts and raises\n"
+      "predictive hypoglycemia alerts. Writes DIR/cohort.csv, cohort.md, trial.json, agp.svg\n"
+      "(ambulatory glucose profile), cvga.svg (control-variability grid) and patients/.\n"
+      "Same seed, same results, whatever --threads.");
+  trial->add_option("--model", trial_args.model, "Model (uva_padova)")->capture_default_str();
+  trial->add_option("--cohort", trial_args.cohort, "adults, adolescents, children or all")
+      ->capture_default_str();
+  trial->add_option("--days", trial_args.days, "Days per patient")->capture_default_str();
+  trial
+      ->add_option("--controller", trial_args.controller,
+                   "bb (basal-bolus, CR/CF from Quest.csv), pid (PID + meal bolus) or mpc\n"
+                   "(model predictive control on the patient's twin)")
+      ->capture_default_str();
+  trial
+      ->add_option("--meals", trial_args.meals,
+                   "Daily meals HH:MM=GRAMS,... on the 5-min grid, eaten at 5 g/min, announced")
+      ->capture_default_str();
+  trial->add_option("--seed", trial_args.seed, "Random seed (sensor noise)")->capture_default_str();
+  trial->add_option("--threads", trial_args.threads, "Worker threads")->capture_default_str();
+  trial->add_flag("--ideal-sensor", trial_args.ideal_sensor,
+                  "CGM without noise or calibration error");
+  trial->add_flag("--no-alerts", trial_args.no_alerts,
+                  "Skip the twin's filter and alerts (faster; no forecast columns)");
+  trial->add_option("--out", trial_args.out_dir, "Output directory")->required();
+
   auto* models = app.add_subcommand("models", "List the built-in models with parameters and units");
 
   try {
@@ -173,6 +204,7 @@ int Main(int argc, char** argv) {
 
   if (simulate->parsed()) return Report("simulate", medtwin::cli::RunSimulate(sim_args));
   if (fit->parsed()) return Report("fit", medtwin::cli::RunFit(fit_args));
+  if (trial->parsed()) return Report("trial", medtwin::cli::RunTrialCommand(trial_args));
   if (dose->parsed()) return Report("dose", medtwin::cli::RunDose(dose_args));
   if (popfit->parsed()) return Report("popfit", medtwin::cli::RunPopfit(popfit_args));
   if (models->parsed()) {

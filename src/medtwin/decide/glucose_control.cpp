@@ -21,6 +21,30 @@ InsulinRequest ApplySafety(InsulinRequest r, double cgm, double iob, const Safet
   return r;
 }
 
+// A meal bolus that the suspension stopped is given once glucose has recovered (CGM at or
+// above 90 mg/dL) if the meal was less than an hour ago, instead of being lost.
+class DeferredMealBolus {
+ public:
+  void Defer(double t_min, double units) {
+    t_ = t_min;
+    units_ += units;
+  }
+  double Release(double t_min, double cgm) {
+    if (units_ <= 0) return 0;
+    if (t_min - t_ > 60) {
+      units_ = 0;
+      return 0;
+    }
+    if (cgm < 90) return 0;
+    const double u = units_;
+    units_ = 0;
+    return u;
+  }
+
+ private:
+  double t_ = 0, units_ = 0;
+};
+
 class BasalBolusController final : public GlucoseController {
  public:
   BasalBolusController(const models::VirtualPatient& p, SafetyLimits lim) : p_(p), lim_(lim) {}
@@ -34,6 +58,9 @@ class BasalBolusController final : public GlucoseController {
       if (in.cgm_mg_dl > kCorrectAbove) {
         r.bolus_u += std::max(0.0, (in.cgm_mg_dl - kTarget) / p_.correction_mg_dl_per_u - iob);
       }
+      if (in.cgm_mg_dl < lim_.suspend_below_mg_dl) deferred_.Defer(in.t_min, r.bolus_u);
+    } else {
+      r.bolus_u = deferred_.Release(in.t_min, in.cgm_mg_dl);
     }
     return ApplySafety(r, in.cgm_mg_dl, iob, lim_);
   }
@@ -44,13 +71,14 @@ class BasalBolusController final : public GlucoseController {
   const models::VirtualPatient& p_;
   SafetyLimits lim_;
   InsulinOnBoard iob_;
+  DeferredMealBolus deferred_;
 };
 
 class PidController final : public GlucoseController {
  public:
   PidController(const models::VirtualPatient& p, SafetyLimits lim) : p_(p), lim_(lim) {
-    // A correction factor's worth of insulin per mg/dL, spread over 90 min.
-    kp_ = 1.0 / (p.correction_mg_dl_per_u * 90.0);
+    // A correction factor's worth of insulin per mg/dL, spread over 3 h.
+    kp_ = 1.0 / (p.correction_mg_dl_per_u * 180.0);
   }
   std::string_view Name() const override { return "pid"; }
 
@@ -76,9 +104,17 @@ class PidController final : public GlucoseController {
     last_t_ = in.t_min;
     have_last_ = true;
     const double u = kp_ * (e + integral_ / kTi + kTd * slope);
-    InsulinRequest r{std::clamp(p_.basal_u_per_min + u, 0.0, 5 * p_.basal_u_per_min), 0, false};
     const double iob = iob_.At(in.t_min);
-    if (in.meal_g > 0) r.bolus_u = std::max(0.0, in.meal_g / p_.carb_ratio_g_per_u - iob);
+    // Insulin feedback, simplified: while a bolus is still acting (> 0.5 U on board) the PID
+    // may lower the basal but not add to it, so the meal's rise is not dosed twice.
+    const double ceiling = iob > 0.5 ? p_.basal_u_per_min : 5 * p_.basal_u_per_min;
+    InsulinRequest r{std::clamp(p_.basal_u_per_min + u, 0.0, ceiling), 0, false};
+    if (in.meal_g > 0) {
+      r.bolus_u = std::max(0.0, in.meal_g / p_.carb_ratio_g_per_u - iob);
+      if (in.cgm_mg_dl < lim_.suspend_below_mg_dl) deferred_.Defer(in.t_min, r.bolus_u);
+    } else {
+      r.bolus_u = deferred_.Release(in.t_min, in.cgm_mg_dl);
+    }
     return ApplySafety(r, in.cgm_mg_dl, iob, lim_);
   }
   void Delivered(double t, const models::PumpDelivery& d) override { iob_.Add(t, d.bolus_u); }
@@ -92,6 +128,7 @@ class PidController final : public GlucoseController {
   bool have_last_ = false;
   std::vector<std::pair<double, double>> history_;
   InsulinOnBoard iob_;
+  DeferredMealBolus deferred_;
 };
 
 class MpcController final : public GlucoseController {
@@ -144,7 +181,7 @@ class MpcController final : public GlucoseController {
   }
 
  private:
-  static constexpr double kHorizonMin = 150, kHoldMin = 30, kSampleMin = 10;
+  static constexpr double kHorizonMin = 240, kHoldMin = 30, kSampleMin = 15;
 
   // Kovatchev risk over the horizon (asymmetric: a fall to 70 costs like a rise to ~280), a
   // hard penalty for any predicted value below 70, and a little for insulin beyond basal.

@@ -5,15 +5,17 @@
 //                         (CGM − target)/CF above 150 mg/dL, less insulin on board
 //                         (standard therapy, as simglucose's BBController);
 //   PidController         basal modulated by PID on CGM (Steil et al., Diabetes 2006;55:3344:
-//                         TI 450 min, TD 66 min; gain from the correction factor), plus the
-//                         carb-counted meal bolus (hybrid closed loop);
+//                         TI 450 min, TD 66 min; gain from the correction factor; no extra
+//                         insulin while a bolus acts), plus the carb-counted meal bolus
+//                         (hybrid closed loop);
 //   MpcController         model predictive control on the patient's own twin: a
 //                         GlucoseFilter keeps the twin's state and insulin sensitivity in sync
 //                         with the CGM; each period candidate plans (bolus at meals, a basal
 //                         multiplier for 30 min) are simulated over 2.5 h on the twin and the
 //                         one with the lowest risk-weighted cost is taken.
 // Every controller honours the same hard safety limits: maximum bolus, maximum insulin on
-// board, and suspension of all insulin below a CGM threshold.
+// board, and suspension of all insulin below a CGM threshold (a meal bolus stopped by it is
+// given once CGM is back at 90 mg/dL, within the hour).
 #pragma once
 
 #include <memory>

@@ -164,4 +164,64 @@ std::string RenderSvgLinePlot(const PlotSpec& spec) {
   return out;
 }
 
+std::string CvgaZone(double lo, double hi) {
+  // Columns by minimum: > 90, 70–90, < 70; rows by maximum: < 180, 180–300, > 300.
+  const int col = lo > 90 ? 0 : (lo >= 70 ? 1 : 2);
+  const int row = hi < 180 ? 0 : (hi <= 300 ? 1 : 2);
+  static const char* kZones[3][3] = {
+      {"A", "Lower B", "Lower C"}, {"Upper B", "B", "Lower D"}, {"Upper C", "Upper D", "E"}};
+  return kZones[row][col];
+}
+
+std::string RenderCvgaPlot(const std::string& title, const std::vector<CvgaPoint>& points) {
+  const double w = 620, h = 560, left = 80, top = 50, pw = 440, ph = 420;
+  // x: 110 (left) → 50 (right); y: 110 (bottom) → 400 (top).
+  auto px = [&](double bg) { return left + (110 - std::clamp(bg, 50.0, 110.0)) / 60 * pw; };
+  auto py = [&](double bg) { return top + (400 - std::clamp(bg, 110.0, 400.0)) / 290 * ph; };
+  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Num(w) + "\" height=\"" +
+                    Num(h) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  out += "<text x=\"" + Num(w / 2) + "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" +
+         Escape(title) + "</text>\n";
+  const double xs[] = {110, 90, 70, 50}, ys[] = {110, 180, 300, 400};
+  // Zone fills: greener is better.
+  auto fill = [](const std::string& z) {
+    if (z == "A") return "#1a9850";
+    if (z.find('B') != std::string::npos) return "#91cf60";
+    if (z.find('C') != std::string::npos) return "#fee08b";
+    if (z.find('D') != std::string::npos) return "#fc8d59";
+    return "#d73027";
+  };
+  for (int c = 0; c < 3; ++c) {
+    for (int r = 0; r < 3; ++r) {
+      const double x0 = px(xs[c]), x1 = px(xs[c + 1]), y0 = py(ys[r + 1]), y1 = py(ys[r]);
+      const std::string zone = CvgaZone((xs[c] + xs[c + 1]) / 2, (ys[r] + ys[r + 1]) / 2);
+      out += "<rect x=\"" + Num(x0) + "\" y=\"" + Num(y0) + "\" width=\"" + Num(x1 - x0) +
+             "\" height=\"" + Num(y1 - y0) + "\" fill=\"" + fill(zone) +
+             "\" fill-opacity=\"0.35\" stroke=\"#555\"/>\n";
+      out += "<text x=\"" + Num((x0 + x1) / 2) + "\" y=\"" + Num(y0 + 16) +
+             "\" text-anchor=\"middle\" fill=\"#333\">" + zone + "</text>\n";
+    }
+  }
+  for (double v : xs) {
+    out += "<text x=\"" + Num(px(v)) + "\" y=\"" + Num(top + ph + 18) +
+           "\" text-anchor=\"middle\">" + TickLabel(v, 10) + "</text>\n";
+  }
+  for (double v : ys) {
+    out += "<text x=\"" + Num(left - 8) + "\" y=\"" + Num(py(v) + 4) + "\" text-anchor=\"end\">" +
+           TickLabel(v, 10) + "</text>\n";
+  }
+  out += "<text x=\"" + Num(left + pw / 2) + "\" y=\"" + Num(top + ph + 42) +
+         "\" text-anchor=\"middle\">Minimum BG (mg/dL)</text>\n";
+  out += "<text transform=\"translate(22," + Num(top + ph / 2) +
+         ") rotate(-90)\" text-anchor=\"middle\">Maximum BG (mg/dL)</text>\n";
+  for (const auto& p : points) {
+    out += "<circle cx=\"" + Num(px(p.min_mg_dl)) + "\" cy=\"" + Num(py(p.max_mg_dl)) +
+           "\" r=\"5\" fill=\"#0072B2\" stroke=\"black\"><title>" + Escape(p.label) + ": min " +
+           Num(p.min_mg_dl) + ", max " + Num(p.max_mg_dl) + " mg/dL</title></circle>\n";
+  }
+  out += "</svg>\n";
+  return out;
+}
+
 }  // namespace medtwin::io

@@ -30,4 +30,17 @@ std::vector<double> NiceTicks(double lo, double hi, int target = 6);
 
 std::string RenderSvgLinePlot(const PlotSpec& spec);
 
+// Control-variability grid analysis (Magni et al., J Diabetes Sci Technol 2008;2:630): one
+// point per patient at (minimum BG, maximum BG), x reversed from 110 down to 50 mg/dL, y from
+// 110 up to 400 mg/dL, over the nine zones A (best) to E. Points are clipped to the grid.
+struct CvgaPoint {
+  std::string label;
+  double min_mg_dl = 0;
+  double max_mg_dl = 0;
+};
+// The zone of one point: "A", "Lower B", "B", "Upper B", "Lower C", "Upper C", "Lower D",
+// "Upper D", "E".
+std::string CvgaZone(double min_mg_dl, double max_mg_dl);
+std::string RenderCvgaPlot(const std::string& title, const std::vector<CvgaPoint>& points);
+
 }  // namespace medtwin::io

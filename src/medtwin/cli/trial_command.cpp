@@ -1,0 +1,237 @@
+#include "medtwin/cli/trial_command.h"
+
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "medtwin/decide/exposure.h"
+#include "medtwin/io/nonmem_csv.h"
+#include "medtwin/io/svg_plot.h"
+#include "medtwin/models/registry.h"
+#include "medtwin/twin/trial.h"
+
+namespace medtwin::cli {
+namespace {
+
+std::string F(double v, int decimals = 1) {
+  if (std::isnan(v)) return "";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// Percentiles of BG by time of day (5-min bins) over every patient and day.
+io::PlotSpec AgpPlot(const std::vector<twin::LoopOutcome>& runs, const std::string& title) {
+  std::map<int, std::vector<double>> by_bin;
+  for (const auto& r : runs) {
+    for (std::size_t k = 0; k < r.trace.t_min.size(); ++k) {
+      by_bin[static_cast<int>(std::fmod(r.trace.t_min[k], 1440) / 5)].push_back(
+          r.trace.bg_mg_dl[k]);
+    }
+  }
+  io::PlotSpec plot;
+  plot.title = title;
+  plot.x_label = "Time of day (h)";
+  plot.y_label = "Plasma glucose (mg/dL)";
+  const struct {
+    double q;
+    const char* label;
+    bool dashed;
+    const char* colour;
+  } bands[] = {{0.05, "5th percentile", true, "#56B4E9"},
+               {0.25, "25th percentile", false, "#0072B2"},
+               {0.5, "median", false, "#000000"},
+               {0.75, "75th percentile", false, "#0072B2"},
+               {0.95, "95th percentile", true, "#56B4E9"}};
+  for (const auto& b : bands) {
+    io::PlotSeries s{b.label, {}, {}, false, b.dashed, b.colour};
+    for (const auto& [bin, values] : by_bin) {
+      s.x.push_back(bin * 5 / 60.0);
+      s.y.push_back(decide::Quantile(values, b.q));
+    }
+    plot.series.push_back(std::move(s));
+  }
+  for (double level : {70.0, 180.0}) {
+    io::PlotSeries s{
+        level == 70 ? "70 mg/dL" : "180 mg/dL", {0, 24}, {level, level}, false, true, "#D55E00"};
+    plot.series.push_back(std::move(s));
+  }
+  return plot;
+}
+
+io::PlotSpec PatientPlot(const twin::LoopOutcome& r) {
+  io::PlotSpec plot;
+  plot.title = r.patient + ": plasma glucose, CGM and the twin's 30-min forecast";
+  plot.x_label = "Time (h)";
+  plot.y_label = "Glucose (mg/dL)";
+  io::PlotSeries bg{"plasma glucose", {}, {}, false, false, "#000000"};
+  io::PlotSeries cgm{"CGM", {}, {}, true, false, "#0072B2"};
+  io::PlotSeries fc{"twin, 30 min ahead", {}, {}, false, true, "#D55E00"};
+  for (std::size_t k = 0; k < r.trace.t_min.size(); ++k) {
+    const double h = r.trace.t_min[k] / 60;
+    bg.x.push_back(h);
+    bg.y.push_back(r.trace.bg_mg_dl[k]);
+    cgm.x.push_back(h);
+    cgm.y.push_back(r.trace.cgm_mg_dl[k]);
+    if (!std::isnan(r.trace.forecast30_mg_dl[k])) {
+      fc.x.push_back(h);
+      fc.y.push_back(r.trace.forecast30_mg_dl[k]);
+    }
+  }
+  plot.series = {bg, cgm};
+  if (!fc.x.empty()) plot.series.push_back(fc);
+  return plot;
+}
+
+// Text progress bar on stderr, redrawn in place; only when stderr is a terminal.
+void ShowProgress(int done, int total) {
+  if (::isatty(2) == 0) return;
+  const int width = 30;
+  const int filled = total > 0 ? done * width / total : width;
+  std::fprintf(stderr, "\r[%s%s] %d/%d patients",
+               std::string(static_cast<std::size_t>(filled), '#').c_str(),
+               std::string(static_cast<std::size_t>(width - filled), '-').c_str(), done, total);
+  if (done == total) std::fprintf(stderr, "\n");
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+Status RunTrialCommand(const TrialArgs& args) {
+  if (args.model != "uva_padova") {
+    return InvalidArgument("--model", "trials run on uva_padova (got '" + args.model + "')");
+  }
+  if (args.days < 1 || args.days > 365) return InvalidArgument("--days", "must be 1..365");
+  if (args.threads < 1 || args.threads > 256) return InvalidArgument("--threads", "must be 1..256");
+  if (args.out_dir.empty()) return InvalidArgument("--out", "give a directory");
+  MEDTWIN_TRY(const sim::Model* model, models::FindModel(args.model));
+  MEDTWIN_TRY(auto cohort, models::VirtualCohort(args.cohort));
+  MEDTWIN_TRY(decide::ControllerKind kind, decide::ParseControllerKind(args.controller));
+  MEDTWIN_TRY(auto meals, twin::ParseMealSpec(args.meals));
+
+  twin::TrialOptions options;
+  options.loop.days = args.days;
+  options.loop.controller = kind;
+  options.loop.meals = meals;
+  options.loop.seed = args.seed;
+  options.loop.cgm.noise = !args.ideal_sensor;
+  options.loop.alerts = !args.no_alerts;
+  options.threads = args.threads;
+  MEDTWIN_TRY(auto runs, twin::RunTrial(*model, cohort, options, ShowProgress));
+
+  std::error_code ec;
+  std::filesystem::create_directories(args.out_dir + "/patients", ec);
+  if (ec) return InvalidArgument("--out", "cannot create " + args.out_dir + ": " + ec.message());
+
+  // Cohort table.
+  const char* header =
+      "patient,cohort,tir_70_180_pct,below_70_pct,below_54_pct,above_180_pct,above_250_pct,"
+      "mean_mg_dl,cv_pct,min_mg_dl,max_mg_dl,lbgi,hbgi,basal_u_per_day,bolus_u_per_day,"
+      "total_u_per_day,hypo_events,hypo_alerts,events_alerted,mean_alert_lead_min,"
+      "false_alerts,forecast30_rmse_mg_dl,cvga_zone\n";
+  std::string csv = header;
+  std::string md =
+      "# In-silico trial: " + args.controller + " on " + args.cohort + ", " +
+      std::to_string(args.days) + " day(s), meals " + args.meals + ", seed " +
+      std::to_string(args.seed) + "\n\n" +
+      "| patient | TIR 70–180 % | <70 % | <54 % | >180 % | >250 % | mean | CV % | "
+      "LBGI | HBGI | insulin U/day (basal + bolus) | hypo events (alerted, lead "
+      "min) | CVGA |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n";
+  std::vector<io::CvgaPoint> cvga;
+  nlohmann::json patients = nlohmann::json::array();
+  double sum_tir = 0, sum_low = 0, sum_mean = 0;
+  for (const auto& r : runs) {
+    const auto& m = r.metrics;
+    const std::string zone = io::CvgaZone(m.min_mg_dl, m.max_mg_dl);
+    csv += r.patient + "," + r.cohort + "," + F(m.tir_70_180, 2) + "," + F(m.below_70, 2) + "," +
+           F(m.below_54, 2) + "," + F(m.above_180, 2) + "," + F(m.above_250, 2) + "," +
+           F(m.mean_mg_dl, 2) + "," + F(m.cv_percent, 2) + "," + F(m.min_mg_dl, 2) + "," +
+           F(m.max_mg_dl, 2) + "," + F(m.lbgi, 3) + "," + F(m.hbgi, 3) + "," +
+           F(r.basal_u_per_day, 2) + "," + F(r.bolus_u_per_day, 2) + "," +
+           F(r.basal_u_per_day + r.bolus_u_per_day, 2) + "," + std::to_string(r.alerts.events) +
+           "," + std::to_string(r.alerts.alerts) + "," + std::to_string(r.alerts.detected) + "," +
+           F(r.alerts.MeanLeadMin(), 1) + "," + std::to_string(r.alerts.false_alerts) + "," +
+           F(r.forecast30_rmse_mg_dl, 2) + "," + zone + "\n";
+    md += "| " + r.patient + " | " + F(m.tir_70_180) + " | " + F(m.below_70) + " | " +
+          F(m.below_54) + " | " + F(m.above_180) + " | " + F(m.above_250) + " | " +
+          F(m.mean_mg_dl) + " | " + F(m.cv_percent) + " | " + F(m.lbgi, 2) + " | " + F(m.hbgi, 2) +
+          " | " + F(r.basal_u_per_day + r.bolus_u_per_day) + " (" + F(r.basal_u_per_day) + " + " +
+          F(r.bolus_u_per_day) + ") | " + std::to_string(r.alerts.events) + " (" +
+          std::to_string(r.alerts.detected) + ", " + F(r.alerts.MeanLeadMin(), 0) + ") | " + zone +
+          " |\n";
+    cvga.push_back({r.patient, m.min_mg_dl, m.max_mg_dl});
+    sum_tir += m.tir_70_180;
+    sum_low += m.below_70;
+    sum_mean += m.mean_mg_dl;
+    patients.push_back({{"patient", r.patient},
+                        {"cohort", r.cohort},
+                        {"tir_70_180_pct", m.tir_70_180},
+                        {"below_70_pct", m.below_70},
+                        {"below_54_pct", m.below_54},
+                        {"above_180_pct", m.above_180},
+                        {"above_250_pct", m.above_250},
+                        {"mean_mg_dl", m.mean_mg_dl},
+                        {"cv_pct", m.cv_percent},
+                        {"lbgi", m.lbgi},
+                        {"hbgi", m.hbgi},
+                        {"basal_u_per_day", r.basal_u_per_day},
+                        {"bolus_u_per_day", r.bolus_u_per_day},
+                        {"hypo_events", r.alerts.events},
+                        {"hypo_events_alerted", r.alerts.detected},
+                        {"mean_alert_lead_min", r.alerts.MeanLeadMin()},
+                        {"false_alerts", r.alerts.false_alerts},
+                        {"cvga_zone", zone}});
+    // Per-patient trace.
+    std::string trace =
+        "t_min,bg_mg_dl,cgm_mg_dl,basal_u_per_min,bolus_u,meal_g,forecast30_mg_dl\n";
+    for (std::size_t k = 0; k < r.trace.t_min.size(); ++k) {
+      trace += F(r.trace.t_min[k], 0) + "," + F(r.trace.bg_mg_dl[k], 3) + "," +
+               F(r.trace.cgm_mg_dl[k], 1) + "," + F(r.trace.basal_u_per_min[k], 6) + "," +
+               F(r.trace.bolus_u[k], 2) + "," + F(r.trace.meal_g[k], 1) + "," +
+               F(r.trace.forecast30_mg_dl[k], 3) + "\n";
+    }
+    std::string file = r.patient;
+    std::replace(file.begin(), file.end(), '#', '_');
+    MEDTWIN_RETURN_IF_ERROR(
+        io::WriteFileAtomically(args.out_dir + "/patients/" + file + ".csv", trace));
+    MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.out_dir + "/patients/" + file + ".svg",
+                                                    io::RenderSvgLinePlot(PatientPlot(r))));
+  }
+  const double n = static_cast<double>(runs.size());
+  md += "\nCohort mean: TIR " + F(sum_tir / n) + " %, time below 70 " + F(sum_low / n) +
+        " %, mean glucose " + F(sum_mean / n) + " mg/dL (" + std::to_string(runs.size()) +
+        " patients). Metrics of plasma glucose every 5 min; CVGA zone from its min and max.\n";
+  const std::string title =
+      args.controller + " on " + args.cohort + ", " + std::to_string(args.days) + " day(s)";
+  nlohmann::json summary = {{"model", args.model},
+                            {"cohort", args.cohort},
+                            {"controller", args.controller},
+                            {"days", args.days},
+                            {"meals", args.meals},
+                            {"seed", args.seed},
+                            {"ideal_sensor", args.ideal_sensor},
+                            {"mean_tir_70_180_pct", sum_tir / n},
+                            {"mean_below_70_pct", sum_low / n},
+                            {"mean_glucose_mg_dl", sum_mean / n},
+                            {"patients", patients}};
+  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.out_dir + "/cohort.csv", csv));
+  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.out_dir + "/cohort.md", md));
+  MEDTWIN_RETURN_IF_ERROR(
+      io::WriteFileAtomically(args.out_dir + "/trial.json", summary.dump(2) + "\n"));
+  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(
+      args.out_dir + "/agp.svg",
+      io::RenderSvgLinePlot(AgpPlot(runs, "Ambulatory glucose profile: " + title))));
+  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(
+      args.out_dir + "/cvga.svg", io::RenderCvgaPlot("Control-variability grid: " + title, cvga)));
+  std::fprintf(stderr,
+               "medtwin trial: %zu patients, mean TIR %.1f %%, below 70 %.1f %%; wrote %s\n",
+               runs.size(), sum_tir / n, sum_low / n, args.out_dir.c_str());
+  return Ok{};
+}
+
+}  // namespace medtwin::cli
