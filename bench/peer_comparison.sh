@@ -3,7 +3,9 @@
 # ratios (copied into docs/benchmarks.md):
 #   1. simulation: closed form, DOPRI5, CVODE vs deSolve lsoda (bench/desolve_peer.R);
 #   2. MAP fit (vancomycin_goti2018) vs R optim + deSolve (bench/map_peer.R);
-#   3. Theophylline population fit: medtwin popfit (FOCE-I) vs R nlme (bench/popfit_peer.R).
+#   3. Theophylline population fit: medtwin popfit (FOCE-I) vs R nlme (bench/popfit_peer.R);
+#   4. UVA/Padova open-loop day: medtwin vs R deSolve the reference's way (per-minute ode45,
+#      bench/uva_padova_peer.R), same trajectories checked; closed-loop MPC per patient-day.
 # Usage: bench/peer_comparison.sh [BUILD_DIR] [DESOLVE_SUBJECTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,4 +71,54 @@ print(f"| R nlme (peer) | {nl:.3f} | {float(r['nlme_KA']):.4f} | {float(r['nlme_
 print(f"| medtwin popfit FOCE-I | {m:.3f} | {fit['KA']:.4f} | {fit['CL']:.4f} | {fit['V']:.3f} | {nl/m:.3f}× |")
 PY
 fi
+
+# 4. Glucose twin. The R peer is slow (~1.5 s per patient-day): three patients, one per cohort.
+GLUCOSE_PATIENTS="adolescent#001 adult#001 child#001"
+work=$(mktemp -d)
+r_glucose=$(Rscript bench/uva_padova_peer.R data/uva_padova "$work/peer.csv" $GLUCOSE_PATIENTS)
+python3 - "$BUILD/medtwin" "$json" "$work" "$r_glucose" $GLUCOSE_PATIENTS <<'PY'
+import csv, json, subprocess, sys
+medtwin, bench_json, work, r_out = sys.argv[1:5]
+patients = sys.argv[5:]
+r_s = float(r_out.split()[1])
+peer = {}
+for row in csv.DictReader(open(f"{work}/peer.csv")):
+    peer[(row["patient"], int(row["t_min"]))] = float(row["bg"])
+quest = {r["Name"]: r for r in csv.DictReader(open("data/uva_padova/Quest.csv"))}
+params = {r["Name"]: r for r in csv.DictReader(open("data/uva_padova/vpatient_params.csv"))}
+worst = 0.0
+for name in patients:
+    cr = float(quest[name]["CR"])
+    basal = float(params[name]["u2ss"]) * float(params[name]["BW"]) / 6000
+    rows = ["ID,TIME,EVID,AMT,CMT,RATE", f"1,0,1,{basal * 1440!r},11,{basal!r}"]
+    for t in range(1440):
+        for (mt, g) in ((420, 45), (720, 70), (1080, 80)):
+            if t == mt:
+                rows += [f"1,{t},1,{g},1,5", f"1,{t},1,{g / cr!r},11,{g / cr!r}"]
+        rows.append(f"1,{t},0,.,.,.")
+    open(f"{work}/rec.csv", "w").write("\n".join(rows) + "\n")
+    subprocess.run([medtwin, "simulate", "--model", "uva_padova", "--patient", name, "--data",
+                    f"{work}/rec.csv", "--out", f"{work}/out.csv", "--rtol", "1e-6", "--atol",
+                    "1e-8"], check=True)
+    out = [r for r in csv.DictReader(open(f"{work}/out.csv")) if r["EVID"] == "0"]
+    for r in out:
+        worst = max(worst, abs(float(r["BG"]) - peer[(name, int(float(r["TIME"])))]))
+data = json.load(open(bench_json))
+open_us = next(b["us/patient-day"] for b in data["benchmarks"] if "OpenLoop" in b["name"])
+open_us = open_us * 1e6 if open_us < 1 else open_us
+closed = [b for b in data["benchmarks"] if "ClosedLoopMpc" in b["name"]]
+print()
+print("UVA/Padova, one day: basal + 3 meals with boluses, BG every minute")
+print()
+print("| path | per patient-day | R / medtwin |")
+print("|---|---:|---:|")
+print(f"| R deSolve ode45 per minute, the reference's method (peer; {len(patients)} patients) | {r_s * 1000:,.0f} ms | 1 |")
+print(f"| medtwin open loop (30 patients, DOPRI5 rtol 1e-6, one core) | {open_us:,.0f} µs | {r_s * 1e6 / open_us:,.0f}× |")
+if closed:
+    ms = closed[0]["ms/patient-day"]
+    print(f"| medtwin closed loop MPC + twin UKF + alerts (30 × 14 days, one core) | {ms:,.1f} ms | {r_s * 1e3 / ms:,.0f}× |")
+print()
+print(f"Largest |BG medtwin − BG R peer| over {len(patients)} patients × 1,440 minutes: {worst:.2e} mg/dL")
+PY
+rm -rf "$work"
 rm -f "$json"

@@ -151,6 +151,10 @@ constexpr double kAdult001[kParamCount] = {102.32,
 // The reference counts meal intake per whole minute (docs/glucose.md).
 constexpr double kMinute = 1.0;
 
+// tanh through one exp: exact to ~1e-16 absolute, which is all kgut needs, and about twice as
+// fast as std::tanh (glibc's goes through expm1); the right-hand side is the hot loop of trials.
+inline double FastTanh(double x) { return 1.0 - 2.0 / (1.0 + std::exp(2.0 * x)); }
+
 class UvaPadovaModel final : public sim::Model {
  public:
   UvaPadovaModel() {
@@ -198,8 +202,8 @@ class UvaPadovaModel final : public sim::Model {
       const double alpha = 5 / (2 * dbar * (1 - p[kB]));
       const double beta = 5 / (2 * dbar * p[kD]);
       kgut = p[kKmin] + (p[kKmax] - p[kKmin]) / 2 *
-                            (std::tanh(alpha * (qsto - p[kB] * dbar)) -
-                             std::tanh(beta * (qsto - p[kD] * dbar)) + 2);
+                            (FastTanh(alpha * (qsto - p[kB] * dbar)) -
+                             FastTanh(beta * (qsto - p[kD] * dbar)) + 2);
     }
     dx[kQsto1] = -p[kKmax] * x[kQsto1] + d;
     dx[kQsto2] = p[kKmax] * x[kQsto1] - kgut * x[kQsto2];
