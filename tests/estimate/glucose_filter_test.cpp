@@ -96,8 +96,8 @@ FilterRun RunScenario(const models::CgmSpec& spec, std::uint64_t seed) {
   return out;
 }
 
-// Measured: Vmx 0.03106 vs 0.03132, kabs 0.0949 vs 0.0891; RMSE 3.49 → 2.44 mg/dL.
-// (Noisy run below: Vmx 0.0299, kabs 0.101; RMSE 7.67 → 4.48 mg/dL.)
+// Measured: Vmx 0.0308 vs 0.0313, kabs 0.0954 vs 0.0891; RMSE 3.65 → 2.45 mg/dL.
+// (Noisy run below: Vmx 0.0281, kabs 0.106; RMSE 7.96 → 4.40 mg/dL.)
 TEST(GlucoseFilter, IdealSensorRecoversParametersAndForecastImproves) {
   models::CgmSpec spec;
   spec.noise = false;

@@ -185,6 +185,9 @@ int Main(int argc, char** argv) {
                   "CGM without noise or calibration error");
   trial->add_flag("--no-alerts", trial_args.no_alerts,
                   "Skip the twin's filter and alerts (faster; no forecast columns)");
+  trial->add_flag("--bands", trial_args.bands,
+                  "Also forecast 30/60/120 min ahead with 5-95 % bands every 5 min (patients/\n"
+                  "NAME.csv columns ahead30_mean,_p05,_p95 ...; slower)");
   trial->add_option("--out", trial_args.out_dir, "Output directory")->required();
 
   auto* models = app.add_subcommand("models", "List the built-in models with parameters and units");

@@ -85,6 +85,18 @@ io::PlotSpec PatientPlot(const twin::LoopOutcome& r) {
   }
   plot.series = {bg, cgm};
   if (!fc.x.empty()) plot.series.push_back(fc);
+  if (!r.trace.ahead30.empty()) {
+    io::PlotSeries lo{"30 min ahead, 5 %", {}, {}, false, true, "#E69F00"};
+    io::PlotSeries hi{"30 min ahead, 95 %", {}, {}, false, true, "#E69F00"};
+    for (const auto& f : r.trace.ahead30) {
+      lo.x.push_back(f.t_min / 60);
+      lo.y.push_back(f.p05_mg_dl);
+      hi.x.push_back(f.t_min / 60);
+      hi.y.push_back(f.p95_mg_dl);
+    }
+    plot.series.push_back(std::move(lo));
+    plot.series.push_back(std::move(hi));
+  }
   return plot;
 }
 
@@ -121,6 +133,10 @@ Status RunTrialCommand(const TrialArgs& args) {
   options.loop.seed = args.seed;
   options.loop.cgm.noise = !args.ideal_sensor;
   options.loop.alerts = !args.no_alerts;
+  options.loop.forecast_bands = args.bands;
+  if (args.bands && args.no_alerts) {
+    return InvalidArgument("--bands", "needs the twin's filter: drop --no-alerts");
+  }
   options.threads = args.threads;
   MEDTWIN_TRY(auto runs, twin::RunTrial(*model, cohort, options, ShowProgress));
 
@@ -187,13 +203,26 @@ Status RunTrialCommand(const TrialArgs& args) {
                         {"false_alerts", r.alerts.false_alerts},
                         {"cvga_zone", zone}});
     // Per-patient trace.
-    std::string trace =
-        "t_min,bg_mg_dl,cgm_mg_dl,basal_u_per_min,bolus_u,meal_g,forecast30_mg_dl\n";
+    const bool bands = !r.trace.ahead30.empty();
+    std::string trace = "t_min,bg_mg_dl,cgm_mg_dl,basal_u_per_min,bolus_u,meal_g,forecast30_mg_dl";
+    if (bands) {
+      for (const char* h : {"30", "60", "120"}) {
+        trace += std::string(",ahead") + h + "_mean,ahead" + h + "_p05,ahead" + h + "_p95";
+      }
+    }
+    trace += "\n";
     for (std::size_t k = 0; k < r.trace.t_min.size(); ++k) {
       trace += F(r.trace.t_min[k], 0) + "," + F(r.trace.bg_mg_dl[k], 3) + "," +
                F(r.trace.cgm_mg_dl[k], 1) + "," + F(r.trace.basal_u_per_min[k], 6) + "," +
                F(r.trace.bolus_u[k], 2) + "," + F(r.trace.meal_g[k], 1) + "," +
-               F(r.trace.forecast30_mg_dl[k], 3) + "\n";
+               F(r.trace.forecast30_mg_dl[k], 3);
+      if (bands) {
+        for (const auto* v : {&r.trace.ahead30, &r.trace.ahead60, &r.trace.ahead120}) {
+          const auto& f = (*v)[k];
+          trace += "," + F(f.mean_mg_dl, 2) + "," + F(f.p05_mg_dl, 2) + "," + F(f.p95_mg_dl, 2);
+        }
+      }
+      trace += "\n";
     }
     std::string file = r.patient;
     std::replace(file.begin(), file.end(), '#', '_');

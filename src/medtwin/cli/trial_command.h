@@ -21,6 +21,7 @@ struct TrialArgs {
   int threads = 1;
   bool ideal_sensor = false;
   bool no_alerts = false;
+  bool bands = false;
 };
 
 [[nodiscard]] Status RunTrialCommand(const TrialArgs& args);

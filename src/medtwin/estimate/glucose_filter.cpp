@@ -32,6 +32,9 @@ GlucoseFilter::GlucoseFilter(sim::LiveSimulation twin, std::vector<double> prior
       t_(t0) {
   const auto s = twin_.state();
   aux_.assign(s.begin() + kPhys, s.end());
+  if (options_.sensor_offset_sd_mg_dl > 0) {
+    offset_index_ = static_cast<Eigen::Index>(kPhys + index_.size());
+  }
   work_params_ = prior_;
   work_state_.assign(s.begin(), s.end());
   start_ = twin_.Save();
@@ -55,7 +58,8 @@ Result<GlucoseFilter> GlucoseFilter::Create(const sim::Model& model,
   sim_options.tolerances.atol = 1e-8;
   MEDTWIN_TRY(sim::LiveSimulation twin,
               sim::LiveSimulation::Create(model, prior_params, t0, sim_options));
-  const auto n = static_cast<Eigen::Index>(kPhys + index.size());
+  const bool offset = options.sensor_offset_sd_mg_dl > 0;
+  const auto n = static_cast<Eigen::Index>(kPhys + index.size() + (offset ? 1 : 0));
   Eigen::VectorXd x(n);
   Eigen::MatrixXd p = Eigen::MatrixXd::Zero(n, n);
   for (int i = 0; i < kPhys; ++i) {
@@ -63,9 +67,13 @@ Result<GlucoseFilter> GlucoseFilter::Create(const sim::Model& model,
     const double sd = options.initial_state_rel_sd * std::abs(x(i)) + 0.1 * kStateFloor[i];
     p(i, i) = sd * sd;
   }
-  for (Eigen::Index k = kPhys; k < n; ++k) {
+  for (Eigen::Index k = kPhys; k < static_cast<Eigen::Index>(kPhys + index.size()); ++k) {
     x(k) = 0;  // log-multiplier
     p(k, k) = options.initial_log_sd * options.initial_log_sd;
+  }
+  if (offset) {
+    x(n - 1) = 0;
+    p(n - 1, n - 1) = options.sensor_offset_sd_mg_dl * options.sensor_offset_sd_mg_dl;
   }
   UnscentedKalmanFilter ukf(x, p);
   return GlucoseFilter(std::move(twin), std::move(prior_params), std::move(index),
@@ -95,6 +103,10 @@ Eigen::MatrixXd GlucoseFilter::ProcessNoise(double dt_min) const {
   }
   for (Eigen::Index k = kPhys; k < n; ++k) {
     q(k, k) = options_.param_walk_sd * options_.param_walk_sd * scale;
+  }
+  if (offset_index_ >= 0) {
+    q(offset_index_, offset_index_) =
+        options_.sensor_offset_walk_mg_dl * options_.sensor_offset_walk_mg_dl * scale;
   }
   return q;
 }
@@ -137,7 +149,10 @@ Status GlucoseFilter::Update(double cgm_mg_dl) {
     return InvalidArgument("cgm", "reading must be a positive number of mg/dL");
   }
   const double vg = prior_[static_cast<std::size_t>(FindParam(twin_.model(), "Vg"))];
-  auto h = [vg](const Eigen::VectorXd& z) { return z(models::uva::kGs) / vg; };
+  const Eigen::Index off = offset_index_;
+  auto h = [vg, off](const Eigen::VectorXd& z) {
+    return z(models::uva::kGs) / vg + (off >= 0 ? z(off) : 0.0);
+  };
   MEDTWIN_TRY(double innovation,
               ukf_.Update(cgm_mg_dl, h, options_.cgm_sd_mg_dl * options_.cgm_sd_mg_dl));
   (void)innovation;
@@ -174,6 +189,12 @@ Result<std::vector<GlucoseForecastPoint>> GlucoseFilter::Forecast(double horizon
       const double d = bg[i][static_cast<std::size_t>(k)] - mean;
       var += wc[i] * d * d;
     }
+    // Process noise keeps entering over the horizon (the sigma points alone would not show
+    // it): add the plasma-glucose share accumulated up to this step.
+    const double gp_sd = options_.state_rel_sd *
+                         (std::abs(ukf_.mean()(models::uva::kGp)) + kStateFloor[models::uva::kGp]) /
+                         vg;
+    var += gp_sd * gp_sd * (k + 1) * step_min / 5.0;
     const double sd = std::sqrt(std::max(0.0, var));
     out.push_back(
         {t_ + (k + 1) * step_min, mean, sd, std::max(0.0, mean - 1.645 * sd), mean + 1.645 * sd});

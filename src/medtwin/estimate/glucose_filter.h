@@ -22,6 +22,11 @@ struct GlucoseFilterOptions {
   double state_rel_sd = 0.01;    // process noise per 5 min, relative to each state
   double initial_state_rel_sd = 0.05;
   double cgm_sd_mg_dl = 12;  // measurement noise (the default sensor: about 12)
+  // The sensor's calibration offset as a filter state (prior SD, random walk per 5 min; SD 0
+  // leaves it out): it cannot be told apart from glucose for certain, and saying so keeps the
+  // forecast bands honest when the sensor is off.
+  double sensor_offset_sd_mg_dl = 5;
+  double sensor_offset_walk_mg_dl = 0.1;
 };
 
 struct GlucoseForecastPoint {
@@ -77,7 +82,8 @@ class GlucoseFilter {
 
   sim::LiveSimulation twin_;
   std::vector<double> prior_;
-  std::vector<int> index_;  // model-parameter index of each estimated parameter
+  std::vector<int> index_;          // model-parameter index of each estimated parameter
+  Eigen::Index offset_index_ = -1;  // the sensor-offset state, if filtered
   GlucoseFilterOptions options_;
   UnscentedKalmanFilter ukf_;
   std::vector<double> aux_;  // meal-size states, carried along outside the filter

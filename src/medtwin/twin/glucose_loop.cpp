@@ -131,6 +131,12 @@ Result<LoopOutcome> RunGlucoseLoop(const sim::Model& model, const models::Virtua
       MEDTWIN_TRY(std::vector<double> path, twin->ForecastMean(30, kControlMin));
       alert.Feed(t, path);
       forecast30 = path.back();
+      if (options.forecast_bands && options.keep_trace) {
+        MEDTWIN_TRY(auto band, twin->Forecast(120, 30));  // at 30, 60, 90, 120 min
+        out.trace.ahead30.push_back(band[0]);
+        out.trace.ahead60.push_back(band[1]);
+        out.trace.ahead120.push_back(band[3]);
+      }
     }
     t_all.push_back(t);
     bg_all.push_back(bg);

@@ -13,6 +13,7 @@
 #include "medtwin/core/result.h"
 #include "medtwin/decide/glucose_control.h"
 #include "medtwin/decide/glycemic_metrics.h"
+#include "medtwin/estimate/glucose_filter.h"
 #include "medtwin/models/glucose.h"
 #include "medtwin/models/glucose_devices.h"
 #include "medtwin/monitor/hypoglycemia.h"
@@ -36,7 +37,8 @@ struct LoopOptions {
   models::CgmSpec cgm;
   models::PumpSpec pump;
   decide::SafetyLimits limits;
-  bool alerts = true;  // run the twin's filter and the predictive hypoglycemia alert
+  bool alerts = true;           // run the twin's filter and the predictive hypoglycemia alert
+  bool forecast_bands = false;  // also 30/60/120-min forecasts with 5–95 % bands (sigma points)
   bool keep_trace = true;
 };
 
@@ -44,6 +46,8 @@ struct LoopOptions {
 struct LoopTrace {
   std::vector<double> t_min, bg_mg_dl, cgm_mg_dl, basal_u_per_min, bolus_u, meal_g,
       forecast30_mg_dl;  // the twin's forecast made 30 min earlier for this time (NaN: none)
+  // With forecast_bands: made at this time for 30, 60 and 120 min ahead (mean, 5 %, 95 %).
+  std::vector<estimate::GlucoseForecastPoint> ahead30, ahead60, ahead120;
 };
 
 struct LoopOutcome {
