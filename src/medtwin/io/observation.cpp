@@ -1,0 +1,138 @@
+#include "medtwin/io/observation.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+#include "medtwin/core/units.h"
+
+namespace medtwin::io {
+
+const std::vector<ObservationCode>& ObservationCatalog() {
+  // Ranges: what a living patient's reading can be, so a typo (SpO2 120 %) is refused while
+  // extreme but real values pass.
+  static const std::vector<ObservationCode> kCatalog = {
+      {loinc::kHeartRate, "heart rate", "/min", 0, 350},
+      {loinc::kRespiratoryRate, "respiratory rate", "/min", 0, 100},
+      {loinc::kSpo2, "oxygen saturation (SpO2)", "%", 0, 100},
+      {loinc::kBodyTemperature, "body temperature", "Cel", 20, 46},
+      {loinc::kSystolicBp, "systolic blood pressure", "mm[Hg]", 0, 350},
+      {loinc::kDiastolicBp, "diastolic blood pressure", "mm[Hg]", 0, 250},
+      {loinc::kConsciousness, "level of consciousness (ACVPU)", "", 0, 4, true},
+      {loinc::kInhaledO2Flow, "inhaled oxygen flow (0 = air)", "L/min", 0, 80},
+      {loinc::kBloodGlucose, "glucose in blood", "mg/dL", 0, 2000, false,
+       kGlucoseMolarMass_g_per_mol},
+      {loinc::kCgmGlucose, "glucose in interstitial fluid (CGM)", "mg/dL", 0, 2000, false,
+       kGlucoseMolarMass_g_per_mol},
+      {loinc::kVancomycin, "vancomycin in serum or plasma", "mg/L", 0, 500},
+  };
+  return kCatalog;
+}
+
+const ObservationCode* FindObservationCode(std::string_view code) {
+  for (const auto& c : ObservationCatalog()) {
+    if (c.loinc == code) return &c;
+  }
+  return nullptr;
+}
+
+namespace {
+
+constexpr const char* kAcvpu[] = {"A", "C", "V", "P", "U"};
+
+Result<std::string> StringMember(const nlohmann::json& j, const char* key, bool required) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    if (required) return InvalidArgument(key, "missing");
+    return std::string();
+  }
+  if (!it->is_string()) return InvalidArgument(key, "must be a string");
+  std::string s = it->get<std::string>();
+  if (s.size() > 256) return InvalidArgument(key, "longer than 256 characters");
+  return s;
+}
+
+}  // namespace
+
+Result<Observation> ParseObservation(const nlohmann::json& j, std::string_view patient_from_path,
+                                     const ObservationLimits& limits) {
+  if (!j.is_object()) return InvalidArgument("observation", "must be a JSON object");
+  Observation o;
+  MEDTWIN_TRY(o.patient, StringMember(j, "patient", patient_from_path.empty()));
+  if (!patient_from_path.empty()) {
+    if (o.patient.empty()) {
+      o.patient = std::string(patient_from_path);
+    } else if (o.patient != patient_from_path) {
+      return InvalidArgument("patient", "'" + o.patient + "' differs from the patient in the URL");
+    }
+  }
+  if (o.patient.empty()) return InvalidArgument("patient", "empty");
+  MEDTWIN_TRY(o.code, StringMember(j, "code", true));
+  const ObservationCode* code = FindObservationCode(o.code);
+  if (code == nullptr) {
+    return InvalidArgument("code", "unknown LOINC code '" + o.code + "'");
+  }
+  auto value = j.find("value");
+  if (value == j.end() || value->is_null()) return InvalidArgument("value", "missing");
+  if (code->coded) {
+    if (!value->is_string()) {
+      return InvalidArgument("value", std::string(code->name) + " is one of A, C, V, P, U");
+    }
+    o.text = value->get<std::string>();
+    bool found = false;
+    for (int i = 0; i < 5; ++i) {
+      if (o.text == kAcvpu[i]) {
+        o.value = i;
+        found = true;
+      }
+    }
+    if (!found) {
+      return InvalidArgument("value", "'" + o.text.substr(0, 16) + "' is not one of A, C, V, P, U");
+    }
+  } else {
+    if (!value->is_number()) return InvalidArgument("value", "must be a number");
+    const double v = value->get<double>();
+    if (!std::isfinite(v)) return InvalidArgument("value", "must be finite");
+    MEDTWIN_TRY(std::string unit, StringMember(j, "unit", true));
+    auto converted = ConvertUnit(v, unit, code->unit, code->molar_mass);
+    if (!converted.ok()) {
+      return Error{ErrorCode::kUnitMismatch, "unit",
+                   "'" + unit.substr(0, 32) + "' is not a unit of " + std::string(code->name) +
+                       " (expected " + std::string(code->unit) + " or a convertible unit)"};
+    }
+    o.value = *converted;
+    if (o.value < code->min || o.value > code->max) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "%g %s is outside the possible range %g–%g %s", o.value,
+                    std::string(code->unit).c_str(), code->min, code->max,
+                    std::string(code->unit).c_str());
+      return InvalidArgument("value", buf);
+    }
+  }
+  MEDTWIN_TRY(std::string time, StringMember(j, "time", true));
+  auto t = ParseRfc3339(time);
+  if (!t.ok()) return InvalidArgument("time", "'" + time.substr(0, 40) + "' is not RFC 3339");
+  o.time = *t;
+  if (limits.now.us_since_epoch > 0 &&
+      o.time.us_since_epoch > limits.now.us_since_epoch + limits.max_future_us) {
+    return InvalidArgument("time", "more than 5 min in the future");
+  }
+  MEDTWIN_TRY(o.source, StringMember(j, "source", false));
+  return o;
+}
+
+nlohmann::json ObservationToJson(const Observation& o) {
+  const ObservationCode* code = FindObservationCode(o.code);
+  nlohmann::json j = {{"patient", o.patient}, {"code", o.code}};
+  if (code != nullptr && code->coded) {
+    j["value"] = o.text;
+  } else {
+    j["value"] = o.value;
+    j["unit"] = code != nullptr ? std::string(code->unit) : "";
+  }
+  j["time"] = FormatRfc3339(o.time);
+  j["source"] = o.source;
+  return j;
+}
+
+}  // namespace medtwin::io

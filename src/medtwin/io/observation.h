@@ -1,0 +1,73 @@
+// io/observation.h — observations as they arrive from devices and records: the catalog of
+// LOINC codes medtwin understands (with the one unit each is stored in and the range a real
+// value can take) and the JSON form
+//   {"patient": ID, "code": "8867-4", "value": 88, "unit": "/min",
+//    "time": "2026-11-25T10:00:00Z", "source": "monitor-12"}
+// parsed with every error naming its field. Values arrive in any convertible UCUM unit
+// ([degF] → Cel, mmol/L → mg/dL for glucose) and are stored in the canonical one.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "medtwin/core/result.h"
+#include "medtwin/core/time.h"
+
+namespace medtwin::io {
+
+struct ObservationCode {
+  std::string_view loinc;
+  std::string_view name;
+  std::string_view unit;    // canonical UCUM unit ("" for coded values)
+  double min = 0, max = 0;  // physically possible range, in the canonical unit
+  bool coded = false;       // value is a code (ACVPU), not a number
+  double molar_mass = 0;    // allows mol-based units (glucose)
+};
+
+// The catalog, in a stable order.
+const std::vector<ObservationCode>& ObservationCatalog();
+const ObservationCode* FindObservationCode(std::string_view loinc);
+
+// LOINC codes used by the twin's models.
+namespace loinc {
+inline constexpr std::string_view kHeartRate = "8867-4";
+inline constexpr std::string_view kRespiratoryRate = "9279-1";
+inline constexpr std::string_view kSpo2 = "2708-6";
+inline constexpr std::string_view kBodyTemperature = "8310-5";
+inline constexpr std::string_view kSystolicBp = "8480-6";
+inline constexpr std::string_view kDiastolicBp = "8462-4";
+inline constexpr std::string_view kConsciousness = "80288-4";
+inline constexpr std::string_view kInhaledO2Flow = "3151-8";
+inline constexpr std::string_view kBloodGlucose = "2339-0";
+inline constexpr std::string_view kCgmGlucose = "99504-3";
+inline constexpr std::string_view kVancomycin = "20578-1";
+}  // namespace loinc
+
+struct Observation {
+  std::string patient;
+  std::string code;  // LOINC
+  double value = 0;  // canonical unit; for coded values the index of the code
+  std::string text;  // coded value as given ("A", "C", "V", "P", "U"); else empty
+  Instant time;
+  std::string source;
+};
+
+struct ObservationLimits {
+  Instant now;                               // to reject times in the future
+  std::int64_t max_future_us = 300'000'000;  // 5 min of clock skew allowed
+};
+
+// Parses one observation object. `patient_from_path`, when non-empty, is the patient the URL
+// names: a "patient" member must then match it (or may be left out).
+[[nodiscard]] Result<Observation> ParseObservation(const nlohmann::json& j,
+                                                   std::string_view patient_from_path,
+                                                   const ObservationLimits& limits);
+
+// JSON form of a stored observation (canonical unit).
+[[nodiscard]] nlohmann::json ObservationToJson(const Observation& o);
+
+}  // namespace medtwin::io
