@@ -20,3 +20,14 @@ endif()
 if(MEDTWIN_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# The twin server: SQLite (embedded store), libpq (PostgreSQL store), Boost.Beast (HTTP),
+# libmosquitto (MQTT).
+find_package(SQLite3 REQUIRED)
+find_package(PostgreSQL REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_path(MOSQUITTO_INCLUDE_DIR mosquitto.h REQUIRED)
+find_library(MOSQUITTO_LIBRARY NAMES mosquitto REQUIRED)
+add_library(medtwin_mosquitto INTERFACE)
+target_include_directories(medtwin_mosquitto SYSTEM INTERFACE ${MOSQUITTO_INCLUDE_DIR})
+target_link_libraries(medtwin_mosquitto INTERFACE ${MOSQUITTO_LIBRARY})

@@ -10,6 +10,8 @@ BUILD_DIR="${MEDTWIN_BUILD_DIR:-build}"
 PACKAGES=(
   build-essential cmake pkg-config git python3
   libeigen3-dev libsundials-dev libcli11-dev nlohmann-json3-dev
+  libboost-dev libsqlite3-dev libpq-dev libmosquitto-dev       # server: HTTP, stores, MQTT
+  postgresql mosquitto                                          # real peers the tests start
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   r-base-core r-cran-desolve r-cran-nlme   # peer tools for checks and benchmarks

@@ -1,0 +1,226 @@
+// PostgreSQL backend (libpq): one connection behind a mutex; a batch is one INSERT of unnested
+// arrays with ON CONFLICT DO NOTHING, committed before the call returns (synchronous_commit is
+// the server's, on by default).
+#include <libpq-fe.h>
+
+#include <mutex>
+#include <set>
+#include <tuple>
+
+#include "medtwin/store/store.h"
+
+namespace medtwin::store {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS patients(
+  id TEXT PRIMARY KEY,
+  body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS observations(
+  id BIGSERIAL PRIMARY KEY,
+  patient TEXT NOT NULL,
+  code TEXT NOT NULL,
+  time_us BIGINT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  text TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL DEFAULT '',
+  UNIQUE(patient, code, time_us, source)
+);
+CREATE INDEX IF NOT EXISTS observations_by_patient_time ON observations(patient, time_us, id);
+)sql";
+
+struct ResultGuard {
+  PGresult* r;
+  ~ResultGuard() { PQclear(r); }
+};
+
+// An element of a PostgreSQL array literal: quoted, with " and \ escaped.
+void AppendArrayText(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+class PostgresStore final : public Store {
+ public:
+  explicit PostgresStore(PGconn* conn) : conn_(conn) {}
+  ~PostgresStore() override { PQfinish(conn_); }
+  std::string_view Kind() const override { return "postgresql"; }
+
+  Status UpsertPatient(const PatientRow& row) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const char* params[] = {row.id.c_str(), row.body.c_str()};
+    ResultGuard r{PQexecParams(conn_,
+                               "INSERT INTO patients(id, body) VALUES($1,$2) "
+                               "ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+                               2, nullptr, params, nullptr, nullptr, 0)};
+    return Check(r.r, "upsert patient");
+  }
+
+  Result<std::vector<PatientRow>> LoadPatients() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ResultGuard r{PQexec(conn_, "SELECT id, body FROM patients ORDER BY id")};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "load patients"));
+    std::vector<PatientRow> out;
+    for (int i = 0; i < PQntuples(r.r); ++i) {
+      out.push_back({PQgetvalue(r.r, i, 0), PQgetvalue(r.r, i, 1)});
+    }
+    return out;
+  }
+
+  Result<std::size_t> AppendObservations(std::span<const io::Observation> items,
+                                         std::vector<bool>* inserted) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (inserted != nullptr) inserted->assign(items.size(), false);
+    if (items.empty()) return std::size_t{0};
+    std::string arrays[6];
+    for (auto& a : arrays) a = "{";
+    char num[64];
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto& o = items[i];
+      if (i > 0) {
+        for (auto& a : arrays) a += ',';
+      }
+      AppendArrayText(arrays[0], o.patient);
+      AppendArrayText(arrays[1], o.code);
+      arrays[2] += std::to_string(o.time.us_since_epoch);
+      std::snprintf(num, sizeof num, "%.17g", o.value);
+      arrays[3] += num;
+      AppendArrayText(arrays[4], o.text);
+      AppendArrayText(arrays[5], o.source);
+    }
+    for (auto& a : arrays) a += '}';
+    const char* params[6];
+    for (int k = 0; k < 6; ++k) params[k] = arrays[k].c_str();
+    ResultGuard r{PQexecParams(
+        conn_,
+        "INSERT INTO observations(patient, code, time_us, value, text, source) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::text[], "
+        "$6::text[]) ON CONFLICT DO NOTHING RETURNING patient, code, time_us, source",
+        6, nullptr, params, nullptr, nullptr, 0)};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "append observations"));
+    const int n = PQntuples(r.r);
+    if (inserted != nullptr) {
+      std::set<std::tuple<std::string, std::string, std::int64_t, std::string>> fresh;
+      for (int i = 0; i < n; ++i) {
+        fresh.insert({PQgetvalue(r.r, i, 0), PQgetvalue(r.r, i, 1),
+                      std::stoll(PQgetvalue(r.r, i, 2)), PQgetvalue(r.r, i, 3)});
+      }
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        const auto key = std::make_tuple(items[i].patient, items[i].code,
+                                         items[i].time.us_since_epoch, items[i].source);
+        auto it = fresh.find(key);
+        if (it != fresh.end()) {
+          (*inserted)[i] = true;
+          fresh.erase(it);  // a duplicate within the batch counts once
+        }
+      }
+    }
+    return static_cast<std::size_t>(n);
+  }
+
+  Result<ObservationPage> QueryObservations(const ObservationQuery& q) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::int64_t after_time = INT64_MIN, after_id = INT64_MIN;
+    if (!q.cursor.empty()) {
+      const auto colon = q.cursor.find(':');
+      try {
+        if (colon == std::string::npos) throw std::invalid_argument("no colon");
+        after_time = std::stoll(q.cursor.substr(0, colon));
+        after_id = std::stoll(q.cursor.substr(colon + 1));
+      } catch (const std::exception&) {
+        return InvalidArgument("cursor", "not a cursor this server gave out");
+      }
+    }
+    const std::string from = std::to_string(q.from ? q.from->us_since_epoch : INT64_MIN);
+    const std::string to = std::to_string(q.to ? q.to->us_since_epoch : INT64_MAX);
+    const std::string at = std::to_string(after_time), ai = std::to_string(after_id);
+    const std::string limit = std::to_string(q.limit + 1);
+    std::string sql =
+        "SELECT id, patient, code, time_us, value, text, source FROM observations "
+        "WHERE patient = $1 AND time_us >= $2 AND time_us <= $3 "
+        "AND (time_us > $4 OR (time_us = $4 AND id > $5)) AND ($6 = '' OR code = $6) "
+        "ORDER BY time_us, id LIMIT $7";
+    const char* params[] = {q.patient.c_str(), from.c_str(),   to.c_str(),   at.c_str(),
+                            ai.c_str(),        q.code.c_str(), limit.c_str()};
+    ResultGuard r{PQexecParams(conn_, sql.c_str(), 7, nullptr, params, nullptr, nullptr, 0)};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "query observations"));
+    ObservationPage page;
+    const int n = PQntuples(r.r);
+    for (int i = 0; i < n; ++i) {
+      if (page.items.size() == q.limit) {
+        page.next_cursor =
+            std::to_string(page.items.back().time.us_since_epoch) + ":" + PQgetvalue(r.r, i - 1, 0);
+        break;
+      }
+      page.items.push_back(Row(r.r, i));
+    }
+    return page;
+  }
+
+  Status ForEachObservation(const std::function<void(const io::Observation&)>& visit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ResultGuard r{PQexec(conn_,
+                         "SELECT id, patient, code, time_us, value, text, source FROM observations "
+                         "ORDER BY patient, time_us, id")};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "replay observations"));
+    for (int i = 0; i < PQntuples(r.r); ++i) visit(Row(r.r, i));
+    return Ok{};
+  }
+
+  Result<std::size_t> CountObservations() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ResultGuard r{PQexec(conn_, "SELECT count(*) FROM observations")};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "count"));
+    return static_cast<std::size_t>(std::stoll(PQgetvalue(r.r, 0, 0)));
+  }
+
+  Status CheckSchema() {
+    ResultGuard quiet{PQexec(conn_, "SET client_min_messages = warning")};
+    ResultGuard r{PQexec(conn_, kSchema)};
+    return Check(r.r, "create schema");
+  }
+
+ private:
+  Status Check(PGresult* r, const char* what) {
+    const auto status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Ok{};
+    return Error{ErrorCode::kIoError, "store",
+                 std::string("postgresql ") + what + ": " + PQerrorMessage(conn_)};
+  }
+  static io::Observation Row(PGresult* r, int i) {
+    io::Observation o;
+    o.patient = PQgetvalue(r, i, 1);
+    o.code = PQgetvalue(r, i, 2);
+    o.time.us_since_epoch = std::stoll(PQgetvalue(r, i, 3));
+    o.value = std::stod(PQgetvalue(r, i, 4));
+    o.text = PQgetvalue(r, i, 5);
+    o.source = PQgetvalue(r, i, 6);
+    return o;
+  }
+
+  PGconn* conn_;
+  std::mutex mu_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    // The message may carry the connection string's host and user, never data.
+    std::string m = PQerrorMessage(conn);
+    PQfinish(conn);
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    return Error{ErrorCode::kIoError, "--store", "cannot connect to PostgreSQL: " + m};
+  }
+  auto store = std::make_unique<PostgresStore>(conn);
+  MEDTWIN_RETURN_IF_ERROR(store->CheckSchema());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace medtwin::store

@@ -1,0 +1,255 @@
+// SQLite backend: one connection behind a mutex, WAL journal, synchronous=FULL (a commit is
+// on disk when it returns), prepared statements, one transaction per batch.
+#include <sqlite3.h>
+
+#include <mutex>
+
+#include "medtwin/store/store.h"
+
+namespace medtwin::store {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS patients(
+  id TEXT PRIMARY KEY,
+  body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS observations(
+  id INTEGER PRIMARY KEY,
+  patient TEXT NOT NULL,
+  code TEXT NOT NULL,
+  time_us INTEGER NOT NULL,
+  value REAL NOT NULL,
+  text TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL DEFAULT '',
+  UNIQUE(patient, code, time_us, source)
+);
+CREATE INDEX IF NOT EXISTS observations_by_patient_time ON observations(patient, time_us, id);
+)sql";
+
+class Statement {
+ public:
+  Statement() = default;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+  sqlite3_stmt** out() { return &stmt_; }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override { sqlite3_close(db_); }
+  std::string_view Kind() const override { return "sqlite"; }
+
+  Status Init() {
+    MEDTWIN_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
+    MEDTWIN_RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
+    MEDTWIN_RETURN_IF_ERROR(Exec("PRAGMA busy_timeout=5000"));
+    MEDTWIN_RETURN_IF_ERROR(Exec(kSchema));
+    MEDTWIN_RETURN_IF_ERROR(
+        Prepare("INSERT OR IGNORE INTO observations(patient, code, time_us, value, text, source) "
+                "VALUES(?,?,?,?,?,?)",
+                insert_obs_));
+    return Ok{};
+  }
+
+  Status UpsertPatient(const PatientRow& row) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(
+        Prepare("INSERT INTO patients(id, body) VALUES(?,?) ON CONFLICT(id) DO UPDATE SET "
+                "body=excluded.body",
+                st));
+    Bind(st, 1, row.id);
+    Bind(st, 2, row.body);
+    return Step(st);
+  }
+
+  Result<std::vector<PatientRow>> LoadPatients() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare("SELECT id, body FROM patients ORDER BY id", st));
+    std::vector<PatientRow> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      out.push_back({Text(st, 0), Text(st, 1)});
+    }
+    if (rc != SQLITE_DONE) return Fail("load patients");
+    return out;
+  }
+
+  Result<std::size_t> AppendObservations(std::span<const io::Observation> items,
+                                         std::vector<bool>* inserted) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (inserted != nullptr) inserted->assign(items.size(), false);
+    MEDTWIN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto& o = items[i];
+      sqlite3_reset(insert_obs_.get());
+      Bind(insert_obs_, 1, o.patient);
+      Bind(insert_obs_, 2, o.code);
+      sqlite3_bind_int64(insert_obs_.get(), 3, o.time.us_since_epoch);
+      sqlite3_bind_double(insert_obs_.get(), 4, o.value);
+      Bind(insert_obs_, 5, o.text);
+      Bind(insert_obs_, 6, o.source);
+      if (sqlite3_step(insert_obs_.get()) != SQLITE_DONE) {
+        Error failure = Fail("append observations");
+        (void)Exec("ROLLBACK");
+        return failure;
+      }
+      if (sqlite3_changes(db_) > 0) {
+        ++count;
+        if (inserted != nullptr) (*inserted)[i] = true;
+      }
+    }
+    MEDTWIN_RETURN_IF_ERROR(Exec("COMMIT"));
+    return count;
+  }
+
+  Result<ObservationPage> QueryObservations(const ObservationQuery& q) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Keyset pagination on (time_us, id): the cursor is "time_us:id" of the last item sent.
+    std::int64_t after_time = INT64_MIN, after_id = INT64_MIN;
+    if (!q.cursor.empty()) {
+      const auto colon = q.cursor.find(':');
+      try {
+        if (colon == std::string::npos) throw std::invalid_argument("no colon");
+        after_time = std::stoll(q.cursor.substr(0, colon));
+        after_id = std::stoll(q.cursor.substr(colon + 1));
+      } catch (const std::exception&) {
+        return InvalidArgument("cursor", "not a cursor this server gave out");
+      }
+    }
+    std::string sql =
+        "SELECT id, patient, code, time_us, value, text, source FROM observations "
+        "WHERE patient = ?1 AND time_us >= ?2 AND time_us <= ?3 "
+        "AND (time_us > ?4 OR (time_us = ?4 AND id > ?5))";
+    if (!q.code.empty()) sql += " AND code = ?6";
+    sql += " ORDER BY time_us, id LIMIT ?7";
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare(sql.c_str(), st));
+    Bind(st, 1, q.patient);
+    sqlite3_bind_int64(st.get(), 2, q.from ? q.from->us_since_epoch : INT64_MIN);
+    sqlite3_bind_int64(st.get(), 3, q.to ? q.to->us_since_epoch : INT64_MAX);
+    sqlite3_bind_int64(st.get(), 4, after_time);
+    sqlite3_bind_int64(st.get(), 5, after_id);
+    if (!q.code.empty()) Bind(st, 6, q.code);
+    sqlite3_bind_int64(st.get(), 7, static_cast<std::int64_t>(q.limit) + 1);
+    ObservationPage page;
+    std::int64_t last_time = 0, last_id = 0;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      if (page.items.size() == q.limit) {
+        page.next_cursor = std::to_string(last_time) + ":" + std::to_string(last_id);
+        break;
+      }
+      last_id = sqlite3_column_int64(st.get(), 0);
+      io::Observation o = Row(st, 1);
+      last_time = o.time.us_since_epoch;
+      page.items.push_back(std::move(o));
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Fail("query observations");
+    return page;
+  }
+
+  Status ForEachObservation(const std::function<void(const io::Observation&)>& visit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(
+        Prepare("SELECT id, patient, code, time_us, value, text, source FROM observations "
+                "ORDER BY patient, time_us, id",
+                st));
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) visit(Row(st, 1));
+    if (rc != SQLITE_DONE) return Fail("replay observations");
+    return Ok{};
+  }
+
+  Result<std::size_t> CountObservations() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare("SELECT count(*) FROM observations", st));
+    if (sqlite3_step(st.get()) != SQLITE_ROW) return Fail("count");
+    return static_cast<std::size_t>(sqlite3_column_int64(st.get(), 0));
+  }
+
+ private:
+  Status Exec(const char* sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+      std::string m = message != nullptr ? message : "error";
+      sqlite3_free(message);
+      return Error{ErrorCode::kIoError, "store", "sqlite: " + m};
+    }
+    return Ok{};
+  }
+  Status Prepare(const char* sql, Statement& st) {
+    if (sqlite3_prepare_v2(db_, sql, -1, st.out(), nullptr) != SQLITE_OK) return Fail("prepare");
+    return Ok{};
+  }
+  Status Step(Statement& st) {
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return Fail("write");
+    return Ok{};
+  }
+  Error Fail(const char* what) {
+    return Error{ErrorCode::kIoError, "store",
+                 std::string("sqlite ") + what + ": " + sqlite3_errmsg(db_)};
+  }
+  static void Bind(Statement& st, int i, const std::string& s) {
+    sqlite3_bind_text(st.get(), i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  static std::string Text(Statement& st, int col) {
+    const auto* p = sqlite3_column_text(st.get(), col);
+    return p != nullptr ? std::string(reinterpret_cast<const char*>(p),
+                                      static_cast<std::size_t>(sqlite3_column_bytes(st.get(), col)))
+                        : std::string();
+  }
+  static io::Observation Row(Statement& st, int first) {
+    io::Observation o;
+    o.patient = Text(st, first);
+    o.code = Text(st, first + 1);
+    o.time.us_since_epoch = sqlite3_column_int64(st.get(), first + 2);
+    o.value = sqlite3_column_double(st.get(), first + 3);
+    o.text = Text(st, first + 4);
+    o.source = Text(st, first + 5);
+    return o;
+  }
+
+  sqlite3* db_;
+  std::mutex mu_;
+  Statement insert_obs_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string m = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Error{ErrorCode::kIoError, "--store", "cannot open sqlite:" + path + ": " + m};
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  MEDTWIN_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::unique_ptr<Store>> OpenStore(std::string_view url) {
+  if (url.starts_with("sqlite:")) return OpenSqliteStore(std::string(url.substr(7)));
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    return OpenPostgresStore(std::string(url));
+  }
+  return InvalidArgument("--store",
+                         "'" + std::string(url) + "' is neither sqlite:PATH nor postgresql://…");
+}
+
+}  // namespace medtwin::store

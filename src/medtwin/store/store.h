@@ -1,0 +1,62 @@
+// store/store.h — where everything the twins learn is kept: patients and observations,
+// appended in batches that are durable when the call returns (an acknowledged observation
+// survives kill -9), deduplicated by (patient, code, time, source), read back in time order
+// with a cursor, and replayed in full to rebuild every twin on restart. One interface, two
+// backends: SQLite (embedded, WAL, the default) and PostgreSQL (libpq).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "medtwin/core/result.h"
+#include "medtwin/io/observation.h"
+
+namespace medtwin::store {
+
+struct PatientRow {
+  std::string id;
+  std::string body;  // the patient's JSON document
+};
+
+struct ObservationQuery {
+  std::string patient;
+  std::string code;                 // empty: every code
+  std::optional<Instant> from, to;  // inclusive
+  std::size_t limit = 1000;
+  std::string cursor;  // from a previous page; empty: from the start
+};
+
+struct ObservationPage {
+  std::vector<io::Observation> items;
+  std::string next_cursor;  // empty when there is no more
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  [[nodiscard]] virtual std::string_view Kind() const = 0;  // "sqlite", "postgresql"
+
+  [[nodiscard]] virtual Status UpsertPatient(const PatientRow& row) = 0;
+  [[nodiscard]] virtual Result<std::vector<PatientRow>> LoadPatients() = 0;
+
+  // Appends durably. `inserted` (if given) gets one flag per item: false for a duplicate.
+  [[nodiscard]] virtual Result<std::size_t> AppendObservations(
+      std::span<const io::Observation> items, std::vector<bool>* inserted = nullptr) = 0;
+  [[nodiscard]] virtual Result<ObservationPage> QueryObservations(const ObservationQuery& q) = 0;
+  // Every observation in time order (per patient), for rebuilding twins.
+  [[nodiscard]] virtual Status ForEachObservation(
+      const std::function<void(const io::Observation&)>& visit) = 0;
+  [[nodiscard]] virtual Result<std::size_t> CountObservations() = 0;
+};
+
+// "sqlite:PATH" (":memory:" allowed) or "postgresql://…" / "postgres://…".
+[[nodiscard]] Result<std::unique_ptr<Store>> OpenStore(std::string_view url);
+[[nodiscard]] Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+[[nodiscard]] Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo);
+
+}  // namespace medtwin::store

@@ -1,0 +1,246 @@
+// One storage suite run on both backends: SQLite (a file in a temp dir) and a real PostgreSQL
+// server started for the test (scripts/pg_test_server.sh). Plus SQLite durability under
+// kill -9 of a writer process.
+#include "medtwin/store/store.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace medtwin::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  std::array<char, 512> buf{};
+  while (std::fgets(buf.data(), buf.size(), p) != nullptr) out += buf.data();
+  ::pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// A PostgreSQL server for the whole test program, started on first use (ctest runs each test
+// in its own process, so SQLite-only tests never pay for it) and stopped at exit.
+class PostgresServer : public ::testing::Environment {
+ public:
+  static const std::string& Conninfo() {
+    if (!started_) {
+      started_ = true;
+      dir_ = "/tmp/medtwin_pg_" + std::to_string(::getpid());
+      fs::create_directories(dir_);
+      fs::permissions(dir_, fs::perms::all);
+      const std::string port = std::to_string(20000 + ::getpid() % 20000);
+      conninfo_ = Shell(std::string(MEDTWIN_SOURCE_DIR) + "/scripts/pg_test_server.sh start " +
+                        dir_ + "/pg " + port + " 2>&1");
+    }
+    return conninfo_;
+  }
+  void TearDown() override {
+    if (!started_) return;
+    Shell(std::string(MEDTWIN_SOURCE_DIR) + "/scripts/pg_test_server.sh stop " + dir_ + "/pg");
+    fs::remove_all(dir_);
+  }
+
+ private:
+  static inline bool started_ = false;
+  static inline std::string dir_, conninfo_;
+};
+const auto* const kPostgres = ::testing::AddGlobalTestEnvironment(new PostgresServer);
+
+io::Observation Obs(const std::string& patient, const std::string& code, std::int64_t t_s,
+                    double value, const std::string& source = "dev") {
+  io::Observation o;
+  o.patient = patient;
+  o.code = code;
+  o.time.us_since_epoch = t_s * 1'000'000;
+  o.value = value;
+  o.source = source;
+  return o;
+}
+
+class StoreSuite : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "sqlite") {
+      dir_ = fs::temp_directory_path() / ("medtwin_store_" + std::to_string(::getpid()));
+      fs::create_directories(dir_);
+      auto s = OpenStore("sqlite:" + (dir_ / "t.db").string());
+      ASSERT_TRUE(s.ok()) << s.error().ToString();
+      store_ = std::move(*s);
+    } else {
+      ASSERT_NE(PostgresServer::Conninfo().find("dbname="), std::string::npos)
+          << "PostgreSQL did not start: " << PostgresServer::Conninfo();
+      auto s = OpenPostgresStore(PostgresServer::Conninfo());
+      ASSERT_TRUE(s.ok()) << s.error().ToString();
+      store_ = std::move(*s);
+      // Each test starts empty.
+      Shell("psql \"" + PostgresServer::Conninfo() +
+            "\" -q -c 'TRUNCATE observations, patients' 2>&1");
+    }
+  }
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  std::unique_ptr<Store> store_;
+  fs::path dir_;
+};
+
+TEST_P(StoreSuite, PatientsUpsertAndLoad) {
+  ASSERT_TRUE(store_->UpsertPatient({"p2", R"({"weight_kg":70})"}).ok());
+  ASSERT_TRUE(store_->UpsertPatient({"p1", R"({"weight_kg":60})"}).ok());
+  ASSERT_TRUE(store_->UpsertPatient({"p2", R"({"weight_kg":72})"}).ok());
+  auto rows = store_->LoadPatients();
+  ASSERT_TRUE(rows.ok()) << rows.error().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].id, "p1");
+  EXPECT_EQ((*rows)[1].body, R"({"weight_kg":72})");
+}
+
+TEST_P(StoreSuite, AppendDeduplicatesAndFlagsWhatIsNew) {
+  std::vector<io::Observation> batch = {Obs("p1", "8867-4", 100, 80), Obs("p1", "8867-4", 160, 82),
+                                        Obs("p1", "8867-4", 100, 80),  // duplicate in batch
+                                        Obs("p1", "8867-4", 100, 80, "other")};  // other source
+  std::vector<bool> inserted;
+  auto n = store_->AppendObservations(batch, &inserted);
+  ASSERT_TRUE(n.ok()) << n.error().ToString();
+  EXPECT_EQ(*n, 3u);
+  EXPECT_EQ(inserted, (std::vector<bool>{true, true, false, true}));
+  // The same again: nothing new.
+  n = store_->AppendObservations(batch, &inserted);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0u);
+  EXPECT_EQ(inserted, (std::vector<bool>{false, false, false, false}));
+  EXPECT_EQ(*store_->CountObservations(), 3u);
+}
+
+TEST_P(StoreSuite, QueriesFilterAndPageInTimeOrder) {
+  std::vector<io::Observation> batch;
+  for (int i = 0; i < 250; ++i) {
+    batch.push_back(Obs("p1", i % 2 == 0 ? "8867-4" : "9279-1", 1000 + 60 * (249 - i), i));
+  }
+  batch.push_back(Obs("p2", "8867-4", 1000, 1));
+  ASSERT_TRUE(store_->AppendObservations(batch).ok());
+  // Page through heart rates 40 at a time: every one once, in time order.
+  ObservationQuery q;
+  q.patient = "p1";
+  q.code = "8867-4";
+  q.limit = 40;
+  std::vector<io::Observation> all;
+  int pages = 0;
+  for (;;) {
+    auto page = store_->QueryObservations(q);
+    ASSERT_TRUE(page.ok()) << page.error().ToString();
+    all.insert(all.end(), page->items.begin(), page->items.end());
+    ++pages;
+    if (page->next_cursor.empty()) break;
+    q.cursor = page->next_cursor;
+  }
+  EXPECT_EQ(pages, 4);
+  ASSERT_EQ(all.size(), 125u);
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    EXPECT_LT(all[i - 1].time, all[i].time);
+    EXPECT_EQ(all[i].code, "8867-4");
+  }
+  // Time window, inclusive at both ends.
+  ObservationQuery w;
+  w.patient = "p1";
+  w.from = Instant{(1000 + 60 * 10) * 1'000'000LL};
+  w.to = Instant{(1000 + 60 * 19) * 1'000'000LL};
+  auto window = store_->QueryObservations(w);
+  ASSERT_TRUE(window.ok());
+  EXPECT_EQ(window->items.size(), 10u);
+  EXPECT_TRUE(window->next_cursor.empty());
+  w.cursor = "garbage";
+  auto bad = store_->QueryObservations(w);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "cursor");
+}
+
+TEST_P(StoreSuite, TextRoundTripsAndReplayIsOrderedPerPatient) {
+  io::Observation odd = Obs("pa\"ti,ent{1}\\", "80288-4", 50, 2, "sensor \"x\", bed 3 – ü");
+  odd.text = "V";
+  ASSERT_TRUE(store_
+                  ->AppendObservations(std::vector<io::Observation>{Obs("b", "8867-4", 30, 1), odd,
+                                                                    Obs("b", "8867-4", 10, 2)})
+                  .ok());
+  std::vector<io::Observation> seen;
+  ASSERT_TRUE(
+      store_->ForEachObservation([&](const io::Observation& o) { seen.push_back(o); }).ok());
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].patient, "b");
+  EXPECT_EQ(seen[0].time.us_since_epoch, 10'000'000);
+  EXPECT_EQ(seen[1].time.us_since_epoch, 30'000'000);
+  EXPECT_EQ(seen[2].patient, odd.patient);
+  EXPECT_EQ(seen[2].source, odd.source);
+  EXPECT_EQ(seen[2].text, "V");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreSuite, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& param_info) { return param_info.param; });
+
+// A writer process appends batches and reports each acknowledged batch on a pipe; it is killed
+// with SIGKILL mid-stream. Every acknowledged observation is in the file afterwards.
+TEST(SqliteDurability, AcknowledgedBatchesSurviveKillNine) {
+  const fs::path dir = fs::temp_directory_path() / ("medtwin_kill_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string url = "sqlite:" + (dir / "k.db").string();
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(fds[0]);
+    auto s = OpenStore(url);
+    if (!s.ok()) ::_exit(3);
+    for (int b = 0;; ++b) {
+      std::vector<io::Observation> batch;
+      for (int i = 0; i < 100; ++i) batch.push_back(Obs("p", "8867-4", b * 100 + i, 70));
+      if (!(*s)->AppendObservations(batch).ok()) ::_exit(4);
+      const int acked = (b + 1) * 100;
+      if (::write(fds[1], &acked, sizeof acked) != sizeof acked) ::_exit(5);
+    }
+  }
+  ::close(fds[1]);
+  int acked = 0, value = 0;
+  while (acked < 2000 && ::read(fds[0], &value, sizeof value) == sizeof value) acked = value;
+  ::kill(child, SIGKILL);
+  // Drain what was acknowledged before the kill landed.
+  while (::read(fds[0], &value, sizeof value) == sizeof value) acked = value;
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(fds[0]);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the writer should have been killed";
+  auto s = OpenStore(url);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  const std::size_t count = *(*s)->CountObservations();
+  EXPECT_GE(count, static_cast<std::size_t>(acked));
+  EXPECT_GE(acked, 2000);
+  s->reset();
+  fs::remove_all(dir);
+}
+
+TEST(OpenStore, UnknownUrlsAndUnreachableServersAreClearErrors) {
+  auto a = OpenStore("mysql://x");
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.error().message.find("neither sqlite:PATH nor postgresql://"), std::string::npos);
+  auto b = OpenStore("postgresql://127.0.0.1:1/nothing?connect_timeout=2");
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.error().message.find("cannot connect to PostgreSQL"), std::string::npos);
+  auto c = OpenStore("sqlite:/nonexistent-dir/x.db");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().field, "--store");
+}
+
+}  // namespace
+}  // namespace medtwin::store
