@@ -1,0 +1,200 @@
+#include "medtwin/twin/engine.h"
+
+#include <algorithm>
+
+namespace medtwin::twin {
+namespace {
+
+std::atomic<std::uint64_t> g_alert_ids{0};
+std::uint64_t NextAlertId() { return ++g_alert_ids; }
+
+int SeverityRank(std::string_view name) {
+  for (int s = 1; s <= 5; ++s) {
+    if (SeverityName(static_cast<Severity>(s)) == name) return s;
+  }
+  return 0;
+}
+
+}  // namespace
+
+TwinEngine::TwinEngine(int shards, EventSink sink) : sink_(std::move(sink)) {
+  const int n = std::max(1, shards);
+  for (int i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>());
+  for (auto& s : shards_) {
+    Shard* shard = s.get();
+    shard->thread = std::thread([this, shard] { Run(*shard); });
+  }
+}
+
+TwinEngine::~TwinEngine() {
+  for (auto& s : shards_) {
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      s->stop = true;
+    }
+    s->cv.notify_one();
+  }
+  for (auto& s : shards_) s->thread.join();
+}
+
+TwinEngine::Shard& TwinEngine::ShardOf(const std::string& patient) {
+  return *shards_[std::hash<std::string>{}(patient) % shards_.size()];
+}
+
+void TwinEngine::Post(Shard& s, std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.queue.push_back(std::move(task));
+    ++s.depth;
+  }
+  s.cv.notify_one();
+}
+
+void TwinEngine::Run(Shard& s) {
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock<std::mutex> lock(s.mu);
+      s.cv.wait(lock, [&] { return s.stop || !s.queue.empty(); });
+      if (s.queue.empty()) return;  // stop requested and nothing left
+      task = std::move(s.queue.front());
+      s.queue.pop_front();
+    }
+    task();
+    --s.depth;
+  }
+}
+
+template <typename T>
+T TwinEngine::Ask(Shard& s, std::function<T()> question) {
+  auto promise = std::make_shared<std::promise<T>>();
+  auto future = promise->get_future();
+  Post(s, [promise, question = std::move(question)] { promise->set_value(question()); });
+  return future.get();
+}
+
+void TwinEngine::UpsertPatient(PatientRecord record) {
+  Shard& s = ShardOf(record.id);
+  Post(s, [this, &s, record = std::move(record)]() mutable {
+    auto it = s.twins.find(record.id);
+    if (it == s.twins.end()) {
+      const std::string id = record.id;
+      s.twins.emplace(id, LiveTwin(std::move(record)));
+      ++twin_count_;
+    } else {
+      it->second.SetRecord(std::move(record));
+    }
+  });
+}
+
+void TwinEngine::Apply(std::vector<io::Observation> batch, bool publish) {
+  // One task per shard, keeping arrival order within each.
+  std::vector<std::vector<io::Observation>> per_shard(shards_.size());
+  for (auto& o : batch) {
+    per_shard[std::hash<std::string>{}(o.patient) % shards_.size()].push_back(std::move(o));
+  }
+  for (std::size_t k = 0; k < shards_.size(); ++k) {
+    if (per_shard[k].empty()) continue;
+    Shard& s = *shards_[k];
+    Post(s, [this, &s, items = std::move(per_shard[k]), publish] {
+      for (const auto& o : items) {
+        auto it = s.twins.find(o.patient);
+        if (it == s.twins.end()) continue;
+        const TwinUpdate u = it->second.Apply(o, &NextAlertId);
+        if (!publish || !sink_) continue;
+        sink_("observation", o.patient, io::ObservationToJson(o));
+        if (u.news2_changed) {
+          sink_("twin", o.patient,
+                {{"patient", o.patient}, {"news2", it->second.ToJson()["news2"]}});
+        }
+        for (const auto& a : u.alerts) sink_("alert", o.patient, AlertToJson(a));
+      }
+    });
+  }
+}
+
+std::optional<nlohmann::json> TwinEngine::TwinJson(const std::string& patient) {
+  Shard& s = ShardOf(patient);
+  return Ask<std::optional<nlohmann::json>>(s, [&s, patient]() -> std::optional<nlohmann::json> {
+    auto it = s.twins.find(patient);
+    if (it == s.twins.end()) return std::nullopt;
+    return it->second.ToJson();
+  });
+}
+
+nlohmann::json TwinEngine::Alerts(const AlertFilter& filter) {
+  nlohmann::json out = nlohmann::json::array();
+  const int min_rank = SeverityRank(filter.severity);
+  for (auto& sp : shards_) {
+    Shard& s = *sp;
+    if (!filter.patient.empty() && &s != &ShardOf(filter.patient)) continue;
+    auto part = Ask<nlohmann::json>(s, [&s, &filter, min_rank] {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& [id, twin] : s.twins) {
+        if (!filter.patient.empty() && id != filter.patient) continue;
+        for (const auto& a : twin.alerts()) {
+          if (!filter.status.empty() && a.status != filter.status) continue;
+          if (static_cast<int>(a.severity) < min_rank) continue;
+          list.push_back(AlertToJson(a));
+        }
+      }
+      return list;
+    });
+    for (auto& a : part) out.push_back(std::move(a));
+  }
+  std::sort(out.begin(), out.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a["updated_at"].get<std::string>() > b["updated_at"].get<std::string>();
+  });
+  return out;
+}
+
+Result<nlohmann::json> TwinEngine::Acknowledge(std::uint64_t alert_id, const std::string& by) {
+  for (auto& sp : shards_) {
+    Shard& s = *sp;
+    auto found = Ask<std::optional<nlohmann::json>>(
+        s, [this, &s, alert_id, &by]() -> std::optional<nlohmann::json> {
+          for (auto& [id, twin] : s.twins) {
+            for (auto& a : twin.alerts()) {
+              if (a.id != alert_id) continue;
+              if (a.status == "open") {
+                a.status = "acknowledged";
+                a.acknowledged_by = by;
+              }
+              nlohmann::json j = AlertToJson(a);
+              if (sink_) sink_("alert", a.patient, j);
+              return j;
+            }
+          }
+          return std::nullopt;
+        });
+    if (found) return *found;
+  }
+  return NotFound("alert", "no alert " + std::to_string(alert_id));
+}
+
+void TwinEngine::Drain() {
+  for (auto& s : shards_) Ask<int>(*s, [] { return 0; });
+}
+
+std::size_t TwinEngine::QueueDepth() const {
+  std::size_t d = 0;
+  for (const auto& s : shards_) d += s->depth.load();
+  return d;
+}
+
+std::size_t TwinEngine::TwinCount() const { return twin_count_.load(); }
+
+std::size_t TwinEngine::ApproxTwinBytes() {
+  std::size_t total = 0;
+  for (auto& sp : shards_) {
+    Shard& s = *sp;
+    total += Ask<std::size_t>(s, [&s] {
+      std::size_t b = 0;
+      for (const auto& [id, twin] : s.twins) b += twin.ApproxBytes() + id.size() + 64;
+      return b;
+    });
+  }
+  return total;
+}
+
+}  // namespace medtwin::twin

@@ -1,0 +1,290 @@
+#include "medtwin/twin/live_twin.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace medtwin::twin {
+namespace {
+
+using nlohmann::json;
+namespace loinc = io::loinc;
+
+constexpr std::int64_t kMinuteUs = 60'000'000;
+// A vital sign counts towards NEWS2 for 4 h after it was measured (ward observation intervals
+// are at most 4-hourly at low scores; older values describe another patient state).
+constexpr std::int64_t kNews2WindowUs = 4 * 60 * kMinuteUs;
+constexpr std::int64_t kRateWindowUs = 60 * kMinuteUs;
+
+std::string Fmt(const char* format, double v) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+}  // namespace
+
+std::string_view SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kLow:
+      return "low";
+    case Severity::kLowMedium:
+      return "low-medium";
+    case Severity::kMedium:
+      return "medium";
+    case Severity::kHigh:
+      return "high";
+    case Severity::kCritical:
+      return "critical";
+  }
+  return "low";
+}
+
+json AlertToJson(const Alert& a) {
+  return {{"id", std::to_string(a.id)},
+          {"patient", a.patient},
+          {"kind", a.kind},
+          {"severity", SeverityName(a.severity)},
+          {"status", a.status},
+          {"raised_at", FormatRfc3339(a.raised_at)},
+          {"updated_at", FormatRfc3339(a.updated_at)},
+          {"message", a.message},
+          {"escalations", a.escalations},
+          {"acknowledged_by", a.acknowledged_by}};
+}
+
+const Alert* LiveTwin::Raise(const std::string& kind, Severity severity, Instant t,
+                             std::string message, std::uint64_t (*next_alert_id)()) {
+  for (auto& a : alerts_) {
+    if (a.kind != kind || a.status == "resolved") continue;
+    if (severity > a.severity) {  // escalate: back to open even if acknowledged
+      a.severity = severity;
+      a.status = "open";
+      a.updated_at = t;
+      a.message = std::move(message);
+      ++a.escalations;
+      return &a;
+    }
+    if (severity < a.severity) {  // better but not resolved: keep the worst, note it
+      a.updated_at = t;
+      a.message = std::move(message);
+      return &a;
+    }
+    return nullptr;  // the same condition again: deduplicated
+  }
+  Alert a;
+  a.id = next_alert_id();
+  a.patient = record_.id;
+  a.kind = kind;
+  a.severity = severity;
+  a.raised_at = a.updated_at = t;
+  a.message = std::move(message);
+  alerts_.push_back(std::move(a));
+  // Keep the list bounded: drop the oldest resolved alerts beyond 50.
+  if (alerts_.size() > 50) {
+    auto it = std::find_if(alerts_.begin(), alerts_.end(),
+                           [](const Alert& x) { return x.status == "resolved"; });
+    if (it != alerts_.end()) alerts_.erase(it);
+  }
+  return &alerts_.back();
+}
+
+const Alert* LiveTwin::Resolve(const std::string& kind, Instant t) {
+  for (auto& a : alerts_) {
+    if (a.kind == kind && a.status != "resolved") {
+      a.status = "resolved";
+      a.updated_at = t;
+      return &a;
+    }
+  }
+  return nullptr;
+}
+
+monitor::News2Score LiveTwin::News2() const {
+  // The newest vital sign sets the reference time; older than 4 h before it does not count.
+  Instant newest{};
+  static const std::string_view kVitals[] = {
+      loinc::kRespiratoryRate, loinc::kSpo2,          loinc::kInhaledO2Flow,  loinc::kSystolicBp,
+      loinc::kHeartRate,       loinc::kConsciousness, loinc::kBodyTemperature};
+  for (auto code : kVitals) {
+    auto it = latest_.find(std::string(code));
+    if (it != latest_.end()) newest = std::max(newest, it->second.time);
+  }
+  auto fresh = [&](std::string_view code) -> const Latest* {
+    auto it = latest_.find(std::string(code));
+    if (it == latest_.end()) return nullptr;
+    if (it->second.time.us_since_epoch < newest.us_since_epoch - kNews2WindowUs) return nullptr;
+    return &it->second;
+  };
+  monitor::VitalSigns v;
+  v.spo2_scale2 = record_.spo2_scale == 2;
+  if (const auto* l = fresh(loinc::kRespiratoryRate)) v.respiration_per_min = l->value;
+  if (const auto* l = fresh(loinc::kSpo2)) v.spo2_percent = l->value;
+  if (const auto* l = fresh(loinc::kInhaledO2Flow)) v.on_oxygen = l->value > 0;
+  if (const auto* l = fresh(loinc::kSystolicBp)) v.systolic_mmhg = l->value;
+  if (const auto* l = fresh(loinc::kHeartRate)) v.pulse_per_min = l->value;
+  if (const auto* l = fresh(loinc::kConsciousness)) v.consciousness = monitor::ParseAcvpu(l->text);
+  if (const auto* l = fresh(loinc::kBodyTemperature)) v.temperature_c = l->value;
+  return monitor::ScoreNews2(v);
+}
+
+TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_id)()) {
+  TwinUpdate update;
+  auto& latest = latest_[o.code];
+  const bool newest = o.time >= latest.time;
+  if (newest) latest = {o.value, o.text, o.time};
+  // Late observations go to history (the store) but do not replace the present state.
+  if (!newest) return update;
+  auto note = [&](const Alert* a) {
+    if (a != nullptr) update.alerts.push_back(*a);
+  };
+
+  // Rate-of-change history.
+  const bool rated =
+      o.code == loinc::kHeartRate || o.code == loinc::kSystolicBp || o.code == loinc::kCgmGlucose;
+  if (rated) {
+    auto& h = recent_[o.code];
+    h.emplace_back(o.time, o.value);
+    while (!h.empty() && h.front().first.us_since_epoch < o.time.us_since_epoch - kRateWindowUs) {
+      h.pop_front();
+    }
+  }
+
+  // Threshold rules (values as stored: canonical units).
+  if (o.code == loinc::kSpo2) {
+    const double limit = record_.spo2_scale == 2 ? 85 : 90;
+    if (o.value < limit) {
+      note(Raise("spo2-low", o.value < limit - 5 ? Severity::kCritical : Severity::kHigh, o.time,
+                 Fmt("SpO2 %.0f %%", o.value), next_alert_id));
+    } else if (o.value >= limit + 2) {
+      note(Resolve("spo2-low", o.time));
+    }
+  }
+  if (o.code == loinc::kBloodGlucose || o.code == loinc::kCgmGlucose) {
+    if (o.value < 70) {
+      note(Raise("hypoglycemia", o.value < 54 ? Severity::kCritical : Severity::kHigh, o.time,
+                 Fmt("glucose %.0f mg/dL", o.value), next_alert_id));
+    } else if (o.value >= 80) {
+      note(Resolve("hypoglycemia", o.time));
+    }
+    if (o.value > 300) {
+      note(Raise("hyperglycemia", Severity::kMedium, o.time, Fmt("glucose %.0f mg/dL", o.value),
+                 next_alert_id));
+    } else if (o.value < 250) {
+      note(Resolve("hyperglycemia", o.time));
+    }
+  }
+  if (o.code == loinc::kSystolicBp) {
+    if (o.value < 90) {
+      note(Raise("hypotension", Severity::kHigh, o.time, Fmt("systolic %.0f mmHg", o.value),
+                 next_alert_id));
+    } else if (o.value >= 100) {
+      note(Resolve("hypotension", o.time));
+    }
+  }
+  // Rate rules over the last hour: a rise of 30 /min in heart rate, a fall of 30 mmHg in
+  // systolic pressure, a CGM fall faster than 2 mg/dL/min over 15 min.
+  if (rated) {
+    const auto& h = recent_[o.code];
+    double lo = o.value, hi = o.value;
+    for (const auto& [t, v] : h) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    if (o.code == loinc::kHeartRate) {
+      if (o.value - lo >= 30) {
+        note(Raise("heart-rate-rising", Severity::kMedium, o.time,
+                   Fmt("heart rate up %.0f /min within the hour", o.value - lo), next_alert_id));
+      } else if (o.value - lo < 15) {
+        note(Resolve("heart-rate-rising", o.time));
+      }
+    }
+    if (o.code == loinc::kSystolicBp) {
+      if (hi - o.value >= 30) {
+        note(Raise("systolic-falling", Severity::kMedium, o.time,
+                   Fmt("systolic down %.0f mmHg within the hour", hi - o.value), next_alert_id));
+      } else if (hi - o.value < 15) {
+        note(Resolve("systolic-falling", o.time));
+      }
+    }
+    if (o.code == loinc::kCgmGlucose) {
+      for (const auto& [t, v] : h) {
+        const double minutes = static_cast<double>(o.time.us_since_epoch - t.us_since_epoch) / 6e7;
+        if (minutes >= 15 && minutes <= 20) {
+          const double slope = (o.value - v) / minutes;
+          if (slope < -2) {
+            note(Raise("glucose-falling-fast", Severity::kMedium, o.time,
+                       Fmt("glucose falling %.1f mg/dL/min", -slope), next_alert_id));
+          } else if (slope > -1) {
+            note(Resolve("glucose-falling-fast", o.time));
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  // NEWS2 on every vital sign.
+  const monitor::News2Score score = News2();
+  if (score.total != last_total_ || score.risk != last_risk_) update.news2_changed = true;
+  last_total_ = score.total;
+  last_risk_ = score.risk;
+  if (score.risk && *score.risk != monitor::News2Risk::kLow) {
+    const Severity sev = *score.risk == monitor::News2Risk::kHigh     ? Severity::kHigh
+                         : *score.risk == monitor::News2Risk::kMedium ? Severity::kMedium
+                                                                      : Severity::kLowMedium;
+    note(Raise("news2", sev, o.time,
+               "NEWS2 " + std::to_string(*score.total) + " (" +
+                   std::string(monitor::News2RiskName(*score.risk)) + " risk)",
+               next_alert_id));
+  } else if (score.risk) {
+    note(Resolve("news2", o.time));
+  }
+  return update;
+}
+
+json LiveTwin::ToJson() const {
+  json latest = json::object();
+  for (const auto& [code, l] : latest_) {
+    const io::ObservationCode* c = io::FindObservationCode(code);
+    json v = {{"time", FormatRfc3339(l.time)}};
+    if (c != nullptr && c->coded) {
+      v["value"] = l.text;
+    } else {
+      v["value"] = l.value;
+      v["unit"] = c != nullptr ? std::string(c->unit) : "";
+    }
+    if (c != nullptr) v["name"] = std::string(c->name);
+    latest[code] = v;
+  }
+  const monitor::News2Score s = News2();
+  json parts = json::object();
+  for (std::size_t i = 0; i < s.parts.size(); ++i) {
+    parts[monitor::News2Score::kParts[i]] = s.parts[i] ? json(*s.parts[i]) : json(nullptr);
+  }
+  json news2 = {
+      {"total", s.total ? json(*s.total) : json(nullptr)},
+      {"complete", s.complete},
+      {"risk", s.risk ? json(std::string(monitor::News2RiskName(*s.risk))) : json(nullptr)},
+      {"parts", parts},
+      {"spo2_scale", record_.spo2_scale}};
+  json open = json::array();
+  for (const auto& a : alerts_) {
+    if (a.status != "resolved") open.push_back(AlertToJson(a));
+  }
+  return {{"patient", PatientToJson(record_)},
+          {"latest", latest},
+          {"news2", news2},
+          {"alerts", open},
+          {"models", record_.models},
+          {"recommendations", json::array()}};
+}
+
+std::size_t LiveTwin::ApproxBytes() const {
+  std::size_t bytes = sizeof(*this) + record_.id.size() + record_.name.size();
+  bytes += latest_.size() * (sizeof(Latest) + 64);
+  for (const auto& [code, h] : recent_) bytes += 64 + h.size() * 16;
+  bytes += alerts_.size() * (sizeof(Alert) + 64);
+  return bytes;
+}
+
+}  // namespace medtwin::twin

@@ -1,0 +1,175 @@
+#include "medtwin/twin/patient.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "medtwin/core/time.h"
+
+namespace medtwin::twin {
+namespace {
+
+using nlohmann::json;
+
+Result<std::string> Text(const json& j, const char* key, std::size_t max_len = 200) {
+  const json& v = j.at(key);
+  if (!v.is_string()) return InvalidArgument(key, "must be a string");
+  std::string s = v.get<std::string>();
+  if (s.size() > max_len) return InvalidArgument(key, "longer than " + std::to_string(max_len));
+  return s;
+}
+
+Result<std::optional<double>> Number(const json& j, const char* key, double lo, double hi,
+                                     const char* unit) {
+  const json& v = j.at(key);
+  if (v.is_null()) return std::optional<double>();
+  if (!v.is_number()) return InvalidArgument(key, std::string("must be a number in ") + unit);
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || x < lo || x > hi) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%g %s is outside %g–%g %s", x, unit, lo, hi, unit);
+    return InvalidArgument(key, buf);
+  }
+  return std::optional<double>(x);
+}
+
+Result<std::vector<std::string>> TextList(const json& j, const char* key) {
+  const json& v = j.at(key);
+  if (!v.is_array()) return InvalidArgument(key, "must be an array of strings");
+  std::vector<std::string> out;
+  for (const auto& e : v) {
+    if (!e.is_string()) return InvalidArgument(key, "must be an array of strings");
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+bool ValidId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+}  // namespace
+
+Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
+  if (!j.is_object()) return InvalidArgument("patient", "must be a JSON object");
+  PatientRecord p = base != nullptr ? *base : PatientRecord{};
+  static const char* kKnown[] = {"id",
+                                 "name",
+                                 "birth_date",
+                                 "sex",
+                                 "weight_kg",
+                                 "height_cm",
+                                 "scr_mg_dl",
+                                 "conditions",
+                                 "genotype",
+                                 "spo2_scale",
+                                 "models",
+                                 "population_model",
+                                 "virtual_patient"};
+  for (const auto& [key, value] : j.items()) {
+    if (std::find_if(std::begin(kKnown), std::end(kKnown),
+                     [&](const char* k) { return key == k; }) == std::end(kKnown)) {
+      return InvalidArgument(key.substr(0, 40), "unknown member of a patient");
+    }
+  }
+  if (j.contains("id")) {
+    MEDTWIN_TRY(std::string id, Text(j, "id", 64));
+    if (!ValidId(id)) {
+      return InvalidArgument("id", "1–64 characters from A–Z, a–z, 0–9, '-', '_', '.'");
+    }
+    if (base != nullptr && id != base->id) return InvalidArgument("id", "cannot be changed");
+    p.id = id;
+  }
+  if (j.contains("name")) {
+    MEDTWIN_TRY(p.name, Text(j, "name"));
+  }
+  if (j.contains("birth_date") && j.at("birth_date").is_null()) {
+    p.birth_date.reset();
+  } else if (j.contains("birth_date")) {
+    MEDTWIN_TRY(std::string d, Text(j, "birth_date", 10));
+    auto t = ParseRfc3339(d + "T00:00:00Z");
+    if (d.size() != 10 || !t.ok()) return InvalidArgument("birth_date", "must be YYYY-MM-DD");
+    p.birth_date = d;
+  }
+  if (j.contains("sex")) {
+    MEDTWIN_TRY(std::string s, Text(j, "sex", 16));
+    if (s != "female" && s != "male" && s != "other" && s != "unknown") {
+      return InvalidArgument("sex", "one of female, male, other, unknown");
+    }
+    p.sex = s;
+  }
+  if (j.contains("weight_kg")) {
+    MEDTWIN_TRY(p.weight_kg, Number(j, "weight_kg", 0.3, 500, "kg"));
+  }
+  if (j.contains("height_cm")) {
+    MEDTWIN_TRY(p.height_cm, Number(j, "height_cm", 20, 280, "cm"));
+  }
+  if (j.contains("scr_mg_dl")) {
+    MEDTWIN_TRY(p.scr_mg_dl, Number(j, "scr_mg_dl", 0.05, 30, "mg/dL"));
+  }
+  if (j.contains("conditions")) {
+    MEDTWIN_TRY(p.conditions, TextList(j, "conditions"));
+  }
+  if (j.contains("genotype")) {
+    const json& g = j.at("genotype");
+    if (!g.is_array()) return InvalidArgument("genotype", "must be an array of calls");
+    p.genotype.clear();
+    for (const auto& call : g) {
+      if (!call.is_object() || !call.contains("gene") || !call["gene"].is_string()) {
+        return InvalidArgument("genotype", "each call needs a gene");
+      }
+      GenotypeCall c{call["gene"].get<std::string>(), call.value("diplotype", ""),
+                     call.value("phenotype", "")};
+      p.genotype.push_back(std::move(c));
+    }
+  }
+  if (j.contains("spo2_scale")) {
+    const json& v = j.at("spo2_scale");
+    if (!v.is_number_integer() || (v.get<int>() != 1 && v.get<int>() != 2)) {
+      return InvalidArgument("spo2_scale", "1 or 2");
+    }
+    p.spo2_scale = v.get<int>();
+  }
+  if (j.contains("models")) {
+    MEDTWIN_TRY(p.models, TextList(j, "models"));
+    for (const auto& m : p.models) {
+      if (m != "news2" && m != "glucose" && m != "vancomycin") {
+        return InvalidArgument(
+            "models", "unknown model '" + m.substr(0, 32) + "' (news2, glucose, vancomycin)");
+      }
+    }
+  }
+  if (j.contains("population_model")) {
+    MEDTWIN_TRY(p.population_model, Text(j, "population_model"));
+  }
+  if (j.contains("virtual_patient")) {
+    MEDTWIN_TRY(p.virtual_patient, Text(j, "virtual_patient"));
+  }
+  return p;
+}
+
+json PatientToJson(const PatientRecord& p) {
+  json genotype = json::array();
+  for (const auto& g : p.genotype) {
+    genotype.push_back({{"gene", g.gene}, {"diplotype", g.diplotype}, {"phenotype", g.phenotype}});
+  }
+  json j = {{"id", p.id},
+            {"name", p.name},
+            {"sex", p.sex},
+            {"conditions", p.conditions},
+            {"genotype", genotype},
+            {"spo2_scale", p.spo2_scale},
+            {"models", p.models},
+            {"population_model", p.population_model},
+            {"virtual_patient", p.virtual_patient}};
+  j["birth_date"] = p.birth_date ? json(*p.birth_date) : json(nullptr);
+  j["weight_kg"] = p.weight_kg ? json(*p.weight_kg) : json(nullptr);
+  j["height_cm"] = p.height_cm ? json(*p.height_cm) : json(nullptr);
+  j["scr_mg_dl"] = p.scr_mg_dl ? json(*p.scr_mg_dl) : json(nullptr);
+  return j;
+}
+
+}  // namespace medtwin::twin

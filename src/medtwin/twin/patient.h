@@ -1,0 +1,42 @@
+// twin/patient.h — the patient record a twin is built around: demographics, size, renal
+// function, conditions, genotype calls, which models the twin runs. JSON in and out; every
+// error names the field. Identifiers (id, name) are data, never written to logs.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "medtwin/core/result.h"
+
+namespace medtwin::twin {
+
+struct GenotypeCall {
+  std::string gene;       // "CYP2C19"
+  std::string diplotype;  // "*1/*2"
+  std::string phenotype;  // "Intermediate Metabolizer"
+};
+
+struct PatientRecord {
+  std::string id;
+  std::string name;                       // optional display name
+  std::optional<std::string> birth_date;  // YYYY-MM-DD
+  std::string sex = "unknown";            // female, male, other, unknown
+  std::optional<double> weight_kg, height_cm, scr_mg_dl;
+  std::vector<std::string> conditions;
+  std::vector<GenotypeCall> genotype;
+  int spo2_scale = 1;  // 2: NEWS2 SpO2 scale 2 (hypercapnic respiratory failure)
+  std::vector<std::string> models = {"news2"};  // news2, glucose, vancomycin
+  std::string population_model;                 // for drug twins, e.g. vancomycin_goti2018
+  std::string virtual_patient;                  // glucose twin parameters, e.g. adult#001
+};
+
+// Parses a patient document. With `base`, members present override it (PUT/PATCH); without,
+// `id` may be absent (the server assigns one).
+[[nodiscard]] Result<PatientRecord> ParsePatient(const nlohmann::json& j,
+                                                 const PatientRecord* base = nullptr);
+[[nodiscard]] nlohmann::json PatientToJson(const PatientRecord& p);
+
+}  // namespace medtwin::twin

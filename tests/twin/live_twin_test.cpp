@@ -1,0 +1,218 @@
+// The server's live twins: NEWS2 and alert lifecycle on a deteriorating patient, rules,
+// late observations, patient records, and the sharded engine (routing, queries,
+// acknowledgement, the event stream).
+#include "medtwin/twin/live_twin.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "medtwin/twin/engine.h"
+
+namespace medtwin::twin {
+namespace {
+
+PatientRecord Rec(const char* id) {
+  PatientRecord r;
+  r.id = id;
+  return r;
+}
+
+std::uint64_t Ids() {
+  static std::uint64_t n = 1000;
+  return ++n;
+}
+
+io::Observation Vital(std::string_view code, double value, int minute, std::string text = "") {
+  io::Observation o;
+  o.patient = "p1";
+  o.code = std::string(code);
+  o.value = value;
+  o.text = std::move(text);
+  o.time.us_since_epoch = 1'800'000'000'000'000LL + minute * 60'000'000LL;
+  o.source = "test";
+  return o;
+}
+
+// A full set at `minute`: RR, SpO2, O2 flow, SBP, HR, ACVPU, temperature.
+std::vector<io::Observation> Set(int minute, double rr, double spo2, double o2, double sbp,
+                                 double hr, const char* acvpu, double temp) {
+  namespace l = io::loinc;
+  return {Vital(l::kRespiratoryRate, rr, minute),  Vital(l::kSpo2, spo2, minute),
+          Vital(l::kInhaledO2Flow, o2, minute),    Vital(l::kSystolicBp, sbp, minute),
+          Vital(l::kHeartRate, hr, minute),        Vital(l::kConsciousness, 0, minute, acvpu),
+          Vital(l::kBodyTemperature, temp, minute)};
+}
+
+const Alert* Find(const LiveTwin& t, const std::string& kind) {
+  for (const auto& a : t.alerts()) {
+    if (a.kind == kind) return &a;
+  }
+  return nullptr;
+}
+
+TEST(LiveTwin, DeterioratingPatientRaisesEscalatesAndResolvesOneNews2Alert) {
+  PatientRecord r;
+  r.id = "p1";
+  LiveTwin twin(r);
+  for (const auto& o : Set(0, 16, 97, 0, 125, 72, "A", 37.0)) twin.Apply(o, &Ids);
+  EXPECT_EQ(twin.News2().total, 0);
+  EXPECT_EQ(Find(twin, "news2"), nullptr);
+  // Sepsis-like drift: 5 (medium) then 9 (high).
+  for (const auto& o : Set(60, 22, 94, 0, 105, 105, "A", 38.4)) twin.Apply(o, &Ids);
+  ASSERT_EQ(twin.News2().total, 2 + 1 + 0 + 1 + 1 + 0 + 1);  // 6
+  const Alert* a = Find(twin, "news2");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->severity, Severity::kMedium);
+  const auto id = a->id;
+  // The same again: no second alert.
+  for (const auto& o : Set(70, 22, 94, 0, 105, 105, "A", 38.4)) twin.Apply(o, &Ids);
+  EXPECT_EQ(std::count_if(twin.alerts().begin(), twin.alerts().end(),
+                          [](const Alert& x) { return x.kind == "news2"; }),
+            1);
+  for (const auto& o : Set(120, 26, 91, 2, 95, 125, "C", 39.2)) twin.Apply(o, &Ids);
+  a = Find(twin, "news2");
+  EXPECT_EQ(a->id, id);
+  EXPECT_EQ(a->severity, Severity::kHigh);
+  EXPECT_EQ(a->escalations, 1);
+  EXPECT_EQ(twin.ToJson()["news2"]["risk"], "high");
+  // Recovery: resolved.
+  for (const auto& o : Set(600, 16, 97, 0, 125, 72, "A", 37.0)) twin.Apply(o, &Ids);
+  EXPECT_EQ(Find(twin, "news2")->status, "resolved");
+  EXPECT_EQ(twin.ToJson()["alerts"].size(), 0u);  // only open ones are listed
+}
+
+TEST(LiveTwin, IncompleteSetHasNullTotalAndStaleValuesDropOut) {
+  LiveTwin twin(Rec("p1"));
+  twin.Apply(Vital(io::loinc::kHeartRate, 135, 0), &Ids);
+  auto j = twin.ToJson();
+  EXPECT_TRUE(j["news2"]["total"].is_null());
+  EXPECT_FALSE(j["news2"]["complete"]);
+  EXPECT_EQ(j["news2"]["parts"]["pulse"], 3);
+  EXPECT_TRUE(j["news2"]["parts"]["temperature"].is_null());
+  // A full set, then 5 h later only a new heart rate: the rest is stale, the set incomplete.
+  for (const auto& o : Set(10, 16, 97, 0, 125, 72, "A", 37.0)) twin.Apply(o, &Ids);
+  EXPECT_TRUE(twin.News2().complete);
+  twin.Apply(Vital(io::loinc::kHeartRate, 80, 310), &Ids);
+  EXPECT_FALSE(twin.News2().complete);
+}
+
+TEST(LiveTwin, ThresholdAndRateRulesAndLateObservations) {
+  PatientRecord r = Rec("p1");
+  LiveTwin twin(r);
+  twin.Apply(Vital(io::loinc::kSpo2, 88, 0), &Ids);
+  ASSERT_NE(Find(twin, "spo2-low"), nullptr);
+  EXPECT_EQ(Find(twin, "spo2-low")->severity, Severity::kHigh);
+  twin.Apply(Vital(io::loinc::kSpo2, 83, 5), &Ids);
+  EXPECT_EQ(Find(twin, "spo2-low")->severity, Severity::kCritical);
+  twin.Apply(Vital(io::loinc::kSpo2, 95, 10), &Ids);
+  EXPECT_EQ(Find(twin, "spo2-low")->status, "resolved");
+  // Scale 2 patients: 87 % is their target range, no alert.
+  PatientRecord copd = Rec("p2");
+  copd.spo2_scale = 2;
+  LiveTwin t2(copd);
+  t2.Apply(Vital(io::loinc::kSpo2, 87, 0), &Ids);
+  EXPECT_EQ(Find(t2, "spo2-low"), nullptr);
+  // Heart rate up 35 /min within 40 min.
+  twin.Apply(Vital(io::loinc::kHeartRate, 80, 20), &Ids);
+  twin.Apply(Vital(io::loinc::kHeartRate, 95, 40), &Ids);
+  EXPECT_EQ(Find(twin, "heart-rate-rising"), nullptr);
+  twin.Apply(Vital(io::loinc::kHeartRate, 115, 60), &Ids);
+  ASSERT_NE(Find(twin, "heart-rate-rising"), nullptr);
+  // A late value does not replace the latest.
+  twin.Apply(Vital(io::loinc::kHeartRate, 50, 30), &Ids);
+  EXPECT_EQ(twin.ToJson()["latest"]["8867-4"]["value"], 115);
+  // CGM hypoglycemia and a fast fall.
+  twin.Apply(Vital(io::loinc::kCgmGlucose, 130, 100), &Ids);
+  twin.Apply(Vital(io::loinc::kCgmGlucose, 85, 115), &Ids);
+  ASSERT_NE(Find(twin, "glucose-falling-fast"), nullptr);
+  twin.Apply(Vital(io::loinc::kCgmGlucose, 52, 130), &Ids);
+  EXPECT_EQ(Find(twin, "hypoglycemia")->severity, Severity::kCritical);
+}
+
+TEST(PatientRecord, ParsesValidatesAndRoundTrips) {
+  auto p = ParsePatient(nlohmann::json::parse(
+      R"({"id":"bed-12","sex":"female","weight_kg":71.5,"scr_mg_dl":1.1,"spo2_scale":2,
+          "models":["news2","vancomycin"],"population_model":"vancomycin_goti2018",
+          "genotype":[{"gene":"CYP2C19","diplotype":"*1/*2","phenotype":"Intermediate Metabolizer"}]})"));
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  EXPECT_EQ(p->spo2_scale, 2);
+  auto back = ParsePatient(PatientToJson(*p));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(PatientToJson(*back), PatientToJson(*p));
+  struct Case {
+    const char* body;
+    const char* field;
+  } bad[] = {{R"({"id":"a b"})", "id"},
+             {R"({"weight_kg":-3})", "weight_kg"},
+             {R"({"weight_kg":"heavy"})", "weight_kg"},
+             {R"({"sex":"f"})", "sex"},
+             {R"({"spo2_scale":3})", "spo2_scale"},
+             {R"({"models":["astrology"]})", "models"},
+             {R"({"birth_date":"25/11/1970"})", "birth_date"},
+             {R"({"shoe_size":44})", "shoe_size"}};
+  for (const auto& c : bad) {
+    auto r = ParsePatient(nlohmann::json::parse(c.body));
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_EQ(r.error().field, c.field) << r.error().ToString();
+  }
+  // Updates keep what they do not mention; the id cannot change.
+  auto u = ParsePatient(nlohmann::json::parse(R"({"weight_kg":80})"), &*p);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(*u->weight_kg, 80);
+  EXPECT_EQ(u->population_model, "vancomycin_goti2018");
+  EXPECT_FALSE(ParsePatient(nlohmann::json::parse(R"({"id":"other"})"), &*p).ok());
+}
+
+TEST(TwinEngine, RoutesByPatientAnswersQueriesAndPublishesEvents) {
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> events;  // (type, patient)
+  TwinEngine engine(3, [&](std::string_view type, const std::string& patient, const auto&) {
+    std::lock_guard<std::mutex> lock(mu);
+    events.emplace_back(std::string(type), patient);
+  });
+  for (int i = 0; i < 50; ++i) {
+    PatientRecord r;
+    r.id = "p" + std::to_string(i);
+    engine.UpsertPatient(r);
+  }
+  std::vector<io::Observation> batch;
+  for (int i = 0; i < 50; ++i) {
+    auto o = Vital(io::loinc::kSpo2, i == 7 ? 85 : 97, 0);
+    o.patient = "p" + std::to_string(i);
+    batch.push_back(o);
+  }
+  auto stranger = Vital(io::loinc::kSpo2, 80, 0);
+  stranger.patient = "nobody";
+  batch.push_back(stranger);
+  engine.Apply(batch);
+  engine.Drain();
+  EXPECT_EQ(engine.TwinCount(), 50u);
+  EXPECT_EQ(engine.QueueDepth(), 0u);
+  auto t7 = engine.TwinJson("p7");
+  ASSERT_TRUE(t7.has_value());
+  EXPECT_EQ((*t7)["latest"]["2708-6"]["value"], 85);
+  EXPECT_FALSE(engine.TwinJson("nobody").has_value());
+  auto open = engine.Alerts({"open", "", ""});
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0]["patient"], "p7");
+  EXPECT_EQ(engine.Alerts({"", "critical", ""}).size(), 0u);
+  EXPECT_EQ(engine.Alerts({"", "high", "p7"}).size(), 1u);
+  const auto id = std::stoull(open[0]["id"].get<std::string>());
+  auto ack = engine.Acknowledge(id, "nurse-a");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ((*ack)["status"], "acknowledged");
+  EXPECT_EQ(engine.Alerts({"open", "", ""}).size(), 0u);
+  EXPECT_FALSE(engine.Acknowledge(999999999, "x").ok());
+  std::lock_guard<std::mutex> lock(mu);
+  const auto count = [&](const char* type) {
+    return std::count_if(events.begin(), events.end(),
+                         [&](const auto& e) { return e.first == type; });
+  };
+  EXPECT_EQ(count("observation"), 50);  // the unknown patient's is not applied
+  EXPECT_EQ(count("alert"), 2);         // raised, acknowledged
+  EXPECT_LT(engine.ApproxTwinBytes() / engine.TwinCount(), 100'000u);
+}
+
+}  // namespace
+}  // namespace medtwin::twin
