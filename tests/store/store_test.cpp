@@ -3,6 +3,8 @@
 // kill -9 of a writer process.
 #include "medtwin/store/store.h"
 
+#include "../support/pg_server.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -19,43 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  std::array<char, 512> buf{};
-  while (std::fgets(buf.data(), buf.size(), p) != nullptr) out += buf.data();
-  ::pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-// A PostgreSQL server for the whole test program, started on first use (ctest runs each test
-// in its own process, so SQLite-only tests never pay for it) and stopped at exit.
-class PostgresServer : public ::testing::Environment {
- public:
-  static const std::string& Conninfo() {
-    if (!started_) {
-      started_ = true;
-      dir_ = "/tmp/medtwin_pg_" + std::to_string(::getpid());
-      fs::create_directories(dir_);
-      fs::permissions(dir_, fs::perms::all);
-      const std::string port = std::to_string(20000 + ::getpid() % 20000);
-      conninfo_ = Shell(std::string(MEDTWIN_SOURCE_DIR) + "/scripts/pg_test_server.sh start " +
-                        dir_ + "/pg " + port + " 2>&1");
-    }
-    return conninfo_;
-  }
-  void TearDown() override {
-    if (!started_) return;
-    Shell(std::string(MEDTWIN_SOURCE_DIR) + "/scripts/pg_test_server.sh stop " + dir_ + "/pg");
-    fs::remove_all(dir_);
-  }
-
- private:
-  static inline bool started_ = false;
-  static inline std::string dir_, conninfo_;
-};
+using testing_support::PostgresServer;
+using testing_support::Shell;
 const auto* const kPostgres = ::testing::AddGlobalTestEnvironment(new PostgresServer);
 
 io::Observation Obs(const std::string& patient, const std::string& code, std::int64_t t_s,
@@ -84,9 +51,7 @@ class StoreSuite : public ::testing::TestWithParam<std::string> {
       auto s = OpenPostgresStore(PostgresServer::Conninfo());
       ASSERT_TRUE(s.ok()) << s.error().ToString();
       store_ = std::move(*s);
-      // Each test starts empty.
-      Shell("psql \"" + PostgresServer::Conninfo() +
-            "\" -q -c 'TRUNCATE observations, patients' 2>&1");
+      PostgresServer::Truncate();  // each test starts empty
     }
   }
   void TearDown() override {

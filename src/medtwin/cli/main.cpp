@@ -6,6 +6,7 @@
 #include "medtwin/cli/dose_command.h"
 #include "medtwin/cli/fit_command.h"
 #include "medtwin/cli/popfit_command.h"
+#include "medtwin/cli/serve_command.h"
 #include "medtwin/cli/simulate_command.h"
 #include "medtwin/cli/trial_command.h"
 
@@ -190,6 +191,29 @@ int Main(int argc, char** argv) {
                   "NAME.csv columns ahead30_mean,_p05,_p95 ...; slower)");
   trial->add_option("--out", trial_args.out_dir, "Output directory")->required();
 
+  medtwin::cli::ServeArgs serve_args;
+  auto* serve = app.add_subcommand(
+      "serve",
+      "The twin server: one live twin per patient fed by observations over HTTP (JSON or bulk\n"
+      "NDJSON), stored durably before they are acknowledged, scored (NEWS2, rules) and alerted\n"
+      "on; REST API under /api/v1, live events at /api/v1/stream (Server-Sent Events),\n"
+      "/healthz, /metrics (Prometheus). See docs/api.md. Stops on Ctrl-C.");
+  serve->add_option("--listen", serve_args.listen, "HOST:PORT (port 0: any free port)")
+      ->capture_default_str();
+  serve->add_option("--store", serve_args.store, "sqlite:PATH or postgresql://USER@HOST/DB")
+      ->capture_default_str();
+  serve->add_option("--mqtt", serve_args.mqtt, "mqtt://HOST:PORT broker (not built yet)");
+  serve->add_flag("--demo", serve_args.demo,
+                  "Create demo patients (a ward, three deteriorating; two with type-1 diabetes\n"
+                  "and CGM) and feed them live");
+  serve->add_option("--speed", serve_args.speed, "Demo physiology speed (x real time)")
+      ->capture_default_str();
+  serve->add_option("--shards", serve_args.shards, "Twin shards (threads)")->capture_default_str();
+  serve->add_option("--http-threads", serve_args.http_threads, "HTTP threads")
+      ->capture_default_str();
+  serve->add_option("--body-limit-mb", serve_args.body_limit_mb, "Largest request body (MB)")
+      ->capture_default_str();
+
   auto* models = app.add_subcommand("models", "List the built-in models with parameters and units");
 
   try {
@@ -208,6 +232,7 @@ int Main(int argc, char** argv) {
   if (simulate->parsed()) return Report("simulate", medtwin::cli::RunSimulate(sim_args));
   if (fit->parsed()) return Report("fit", medtwin::cli::RunFit(fit_args));
   if (trial->parsed()) return Report("trial", medtwin::cli::RunTrialCommand(trial_args));
+  if (serve->parsed()) return Report("serve", medtwin::cli::RunServe(serve_args));
   if (dose->parsed()) return Report("dose", medtwin::cli::RunDose(dose_args));
   if (popfit->parsed()) return Report("popfit", medtwin::cli::RunPopfit(popfit_args));
   if (models->parsed()) {

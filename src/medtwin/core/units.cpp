@@ -163,6 +163,11 @@ bool SameDimension(const Unit& a, const Unit& b) { return a.dim == b.dim; }
 Result<double> ConvertUnit(double value, const Unit& from, const Unit& to,
                            double molar_mass_g_per_mol) {
   if (!std::isfinite(value)) return InvalidArgument("value", "not a finite number");
+  // Without offsets, multiply by the ratio of scales: exact when the units are the same
+  // (125 /min stays 125, not 125.00000000000001 through 1/60 and back).
+  if (SameDimension(from, to) && from.offset == 0 && to.offset == 0) {
+    return from.scale == to.scale ? value : value * (from.scale / to.scale);
+  }
   double base = value * from.scale + from.offset;
   if (SameDimension(from, to)) return (base - to.offset) / to.scale;
   if (molar_mass_g_per_mol > 0.0) {

@@ -59,9 +59,9 @@ void TwinEngine::Run(Shard& s) {
       if (s.queue.empty()) return;  // stop requested and nothing left
       task = std::move(s.queue.front());
       s.queue.pop_front();
+      --s.depth;  // counts waiting tasks, not the one running
     }
     task();
-    --s.depth;
   }
 }
 

@@ -64,7 +64,8 @@ const Alert* LiveTwin::Raise(const std::string& kind, Severity severity, Instant
       ++a.escalations;
       return &a;
     }
-    if (severity < a.severity) {  // better but not resolved: keep the worst, note it
+    if (severity < a.severity) {  // better but not resolved: de-escalate
+      a.severity = severity;
       a.updated_at = t;
       a.message = std::move(message);
       return &a;

@@ -1,0 +1,25 @@
+// cli/serve_command.h — `medtwin serve`: the twin server (REST API, live stream, metrics) on an
+// embedded SQLite store or PostgreSQL, optionally with the built-in demo of virtual patients.
+// Runs until SIGINT/SIGTERM; shutdown drains the twins' queues.
+#pragma once
+
+#include <string>
+
+#include "medtwin/core/result.h"
+
+namespace medtwin::cli {
+
+struct ServeArgs {
+  std::string listen = "127.0.0.1:8080";
+  std::string store = "sqlite:medtwin.db";
+  std::string mqtt;  // mqtt://host:port (not yet supported)
+  bool demo = false;
+  double speed = 60;
+  int shards = 2;
+  int http_threads = 2;
+  std::size_t body_limit_mb = 16;
+};
+
+[[nodiscard]] Status RunServe(const ServeArgs& args);
+
+}  // namespace medtwin::cli

@@ -1,0 +1,319 @@
+// The REST API: routes, query strings, JSON errors. Every error body is
+// {"error": {"code": …, "field": …, "message": …}}.
+#include <charconv>
+#include <sstream>
+
+#include "medtwin/core/time.h"
+#include "medtwin/server/service.h"
+
+namespace medtwin::server {
+namespace {
+
+using nlohmann::json;
+
+Response Json(unsigned status, const json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+Response Text(const char* content_type, std::string body) {
+  Response r;
+  r.content_type = content_type;
+  r.body = std::move(body);
+  return r;
+}
+
+std::string_view CodeName(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::kInvalidArgument:
+      return "invalid";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kUnitMismatch:
+      return "unit_mismatch";
+    case ErrorCode::kIoError:
+      return "storage";
+    default:
+      return "internal";
+  }
+}
+
+Response Fail(unsigned status, const Error& e) {
+  return Json(status, {{"error",
+                        {{"code", CodeName(e.code)}, {"field", e.field}, {"message", e.message}}}});
+}
+Response Fail(unsigned status, const char* code, const std::string& field,
+              const std::string& message) {
+  return Json(status, {{"error", {{"code", code}, {"field", field}, {"message", message}}}});
+}
+unsigned StatusFor(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kIoError:
+    case ErrorCode::kInternal:
+      return 503;
+    default:
+      return 400;
+  }
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size()) {
+      int v = 0;
+      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      if (ec == std::errc() && p == s.data() + i + 3) {
+        out += static_cast<char>(v);
+        i += 2;
+      } else {
+        out += s[i];
+      }
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+struct Target {
+  std::vector<std::string> segments;
+  std::map<std::string, std::string> query;
+};
+
+Target Split(std::string_view target) {
+  Target t;
+  const auto q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::size_t start = 0;
+  while (start < path.size()) {
+    const auto slash = path.find('/', start);
+    const auto end = slash == std::string_view::npos ? path.size() : slash;
+    if (end > start) t.segments.push_back(PercentDecode(path.substr(start, end - start)));
+    start = end + 1;
+  }
+  if (q != std::string_view::npos) {
+    std::string_view qs = target.substr(q + 1);
+    std::size_t s = 0;
+    while (s <= qs.size()) {
+      const auto amp = std::min(qs.find('&', s), qs.size());
+      const auto part = qs.substr(s, amp - s);
+      const auto eq = part.find('=');
+      if (!part.empty()) {
+        t.query[PercentDecode(part.substr(0, eq))] =
+            eq == std::string_view::npos ? "" : PercentDecode(part.substr(eq + 1));
+      }
+      if (amp == qs.size()) break;
+      s = amp + 1;
+    }
+  }
+  return t;
+}
+
+Result<json> ParseBody(const Request& req) {
+  json j = json::parse(req.body(), nullptr, false);
+  if (j.is_discarded()) return InvalidArgument("body", "malformed JSON");
+  return j;
+}
+
+Response Ingest(TwinService& s, const Request& req, const std::string& patient) {
+  std::vector<json> items;
+  std::vector<std::string> line_errors;
+  if (patient.empty()) {
+    // NDJSON: one observation per line, each naming its patient.
+    std::string_view body = req.body();
+    std::size_t start = 0;
+    while (start < body.size()) {
+      auto nl = body.find('\n', start);
+      if (nl == std::string_view::npos) nl = body.size();
+      std::string_view line = body.substr(start, nl - start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      start = nl + 1;
+      if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+      json j = json::parse(line, nullptr, false);
+      items.push_back(j.is_discarded() ? json() : std::move(j));
+      line_errors.push_back(items.back().is_null() ? "malformed JSON" : "");
+    }
+    if (items.empty())
+      return Fail(400, "invalid", "body", "no observations (NDJSON, one per line)");
+  } else {
+    auto body = ParseBody(req);
+    if (!body.ok()) return Fail(400, body.error());
+    if (body->is_array()) {
+      for (auto& e : *body) items.push_back(std::move(e));
+    } else {
+      items.push_back(std::move(*body));
+    }
+    if (items.empty()) return Fail(400, "invalid", "body", "empty array");
+    if (!s.Patient(patient))
+      return Fail(404, "not_found", "patient", "no patient '" + patient + "'");
+  }
+  auto report = s.Ingest(items, patient, line_errors);
+  if (!report.ok()) return Fail(StatusFor(report.error()), report.error());
+  const bool any = !report->accepted.empty();
+  return Json(any || report->rejected.empty() ? 200 : 422,
+              {{"accepted", report->accepted}, {"rejected", report->rejected}});
+}
+
+Response History(TwinService& s, const std::string& patient, const Target& t) {
+  store::ObservationQuery q;
+  q.patient = patient;
+  if (auto it = t.query.find("code"); it != t.query.end()) q.code = it->second;
+  for (const char* key : {"from", "to"}) {
+    auto it = t.query.find(key);
+    if (it == t.query.end()) continue;
+    auto time = ParseRfc3339(it->second);
+    if (!time.ok()) return Fail(400, "invalid", key, "'" + it->second + "' is not RFC 3339");
+    (std::string(key) == "from" ? q.from : q.to) = *time;
+  }
+  if (auto it = t.query.find("limit"); it != t.query.end()) {
+    std::size_t limit = 0;
+    auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
+    if (ec != std::errc() || p != it->second.data() + it->second.size() || limit < 1 ||
+        limit > 100'000) {
+      return Fail(400, "invalid", "limit", "an integer 1..100000");
+    }
+    q.limit = limit;
+  }
+  if (auto it = t.query.find("cursor"); it != t.query.end()) q.cursor = it->second;
+  auto page = s.History(q);
+  if (!page.ok()) return Fail(StatusFor(page.error()), page.error());
+  json arr = json::array();
+  for (const auto& o : page->items) arr.push_back(io::ObservationToJson(o));
+  Response r = Json(200, arr);
+  if (!page->next_cursor.empty()) r.headers.emplace_back("X-Next-Cursor", page->next_cursor);
+  return r;
+}
+
+constexpr const char* kIndexHtml = R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>medtwin</title></head>
+<body><h1>medtwin</h1><p>The twin server is running. API under <code>/api/v1</code>:
+<code>/api/v1/patients</code>, <code>/api/v1/alerts</code>, <code>/api/v1/stream</code> (live
+events), <code>/healthz</code>, <code>/metrics</code>. See docs/api.md.</p></body></html>
+)html";
+
+}  // namespace
+
+Handler MakeApiHandler(TwinService& service) {
+  return [&service](const Request& req) -> Response {
+    ++service.metrics().http_requests;
+    const Target t = Split(std::string_view(req.target().data(), req.target().size()));
+    const auto& seg = t.segments;
+    const auto method = req.method();
+    using http::verb;
+    if (seg.empty()) {
+      if (method != verb::get) return Fail(405, "method", "method", "GET only");
+      return Text("text/html; charset=utf-8", kIndexHtml);
+    }
+    if (seg.size() == 1 && seg[0] == "healthz") {
+      return Json(200, {{"status", "ok"},
+                        {"store", std::string(service.store().Kind())},
+                        {"twins", service.engine().TwinCount()}});
+    }
+    if (seg.size() == 1 && seg[0] == "metrics") {
+      return Text("text/plain; version=0.0.4", service.MetricsText());
+    }
+    if (seg.size() < 3 || seg[0] != "api" || seg[1] != "v1") {
+      return Fail(404, "not_found", "path", "no such resource");
+    }
+    const std::string& resource = seg[2];
+    if (resource == "patients") {
+      if (seg.size() == 3) {
+        if (method == verb::get) {
+          json arr = json::array();
+          for (const auto& p : service.Patients()) arr.push_back(twin::PatientToJson(p));
+          return Json(200, arr);
+        }
+        if (method == verb::post) {
+          auto body = ParseBody(req);
+          if (!body.ok()) return Fail(400, body.error());
+          auto p = service.CreatePatient(*body);
+          if (!p.ok()) {
+            const bool exists = p.error().message.find("exists") != std::string::npos;
+            return Fail(exists ? 409 : StatusFor(p.error()), p.error());
+          }
+          Response r = Json(201, twin::PatientToJson(*p));
+          r.headers.emplace_back("Location", "/api/v1/patients/" + p->id);
+          return r;
+        }
+        return Fail(405, "method", "method", "GET or POST");
+      }
+      const std::string& id = seg[3];
+      if (seg.size() == 4) {
+        if (method == verb::get) {
+          auto p = service.Patient(id);
+          if (!p) return Fail(404, "not_found", "patient", "no patient '" + id + "'");
+          return Json(200, twin::PatientToJson(*p));
+        }
+        if (method == verb::put || method == verb::patch) {
+          auto body = ParseBody(req);
+          if (!body.ok()) return Fail(400, body.error());
+          auto p = service.UpdatePatient(id, *body);
+          if (!p.ok()) return Fail(StatusFor(p.error()), p.error());
+          return Json(200, twin::PatientToJson(*p));
+        }
+        return Fail(405, "method", "method", "GET, PUT or PATCH");
+      }
+      if (seg.size() == 5 && seg[4] == "observations") {
+        if (method == verb::post) return Ingest(service, req, id);
+        if (method == verb::get) return History(service, id, t);
+        return Fail(405, "method", "method", "GET or POST");
+      }
+      if (seg.size() == 5 && seg[4] == "twin" && method == verb::get) {
+        auto j = service.engine().TwinJson(id);
+        if (!j) return Fail(404, "not_found", "patient", "no patient '" + id + "'");
+        return Json(200, *j);
+      }
+      return Fail(404, "not_found", "path", "no such resource");
+    }
+    if (resource == "observations" && seg.size() == 3) {
+      if (method != verb::post) return Fail(405, "method", "method", "POST (NDJSON)");
+      return Ingest(service, req, "");
+    }
+    if (resource == "alerts") {
+      if (seg.size() == 3 && method == verb::get) {
+        twin::AlertFilter f;
+        if (auto it = t.query.find("status"); it != t.query.end()) f.status = it->second;
+        if (auto it = t.query.find("severity"); it != t.query.end()) f.severity = it->second;
+        if (auto it = t.query.find("patient"); it != t.query.end()) f.patient = it->second;
+        if (!f.status.empty() && f.status != "open" && f.status != "acknowledged" &&
+            f.status != "resolved") {
+          return Fail(400, "invalid", "status", "open, acknowledged or resolved");
+        }
+        return Json(200, service.engine().Alerts(f));
+      }
+      if (seg.size() == 5 && (seg[4] == "ack" || seg[4] == "acknowledge") && method == verb::post) {
+        std::uint64_t alert_id = 0;
+        auto [p, ec] = std::from_chars(seg[3].data(), seg[3].data() + seg[3].size(), alert_id);
+        if (ec != std::errc() || p != seg[3].data() + seg[3].size()) {
+          return Fail(400, "invalid", "id", "alert ids are numbers");
+        }
+        std::string by = "unknown";
+        if (!req.body().empty()) {
+          json body = json::parse(req.body(), nullptr, false);
+          if (body.is_object() && body.contains("by") && body["by"].is_string()) {
+            by = body["by"].get<std::string>().substr(0, 64);
+          }
+        }
+        auto a = service.engine().Acknowledge(alert_id, by);
+        if (!a.ok()) return Fail(404, a.error());
+        return Json(200, *a);
+      }
+      return Fail(404, "not_found", "path", "no such resource");
+    }
+    if (resource == "stream" && seg.size() == 3 && method == verb::get) {
+      Response r;
+      r.event_stream = true;
+      if (auto it = t.query.find("patient"); it != t.query.end()) r.stream_topic = it->second;
+      return r;
+    }
+    return Fail(404, "not_found", "path", "no such resource");
+  };
+}
+
+}  // namespace medtwin::server

@@ -1,0 +1,200 @@
+#include "medtwin/server/demo.h"
+
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "medtwin/decide/glucose_control.h"
+#include "medtwin/models/glucose.h"
+#include "medtwin/models/glucose_devices.h"
+#include "medtwin/models/registry.h"
+
+namespace medtwin::server {
+namespace {
+
+using nlohmann::json;
+namespace loinc = io::loinc;
+
+std::string WardId(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "ward-%02d", i + 1);
+  return buf;
+}
+std::string GlucoseId(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "t1d-%02d", i + 1);
+  return buf;
+}
+
+std::string NowRfc3339() {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  // Whole milliseconds: readable and unique enough per source.
+  return FormatRfc3339(Instant{us - us % 1000});
+}
+
+// One ward patient's physiology: stable around a baseline, or drifting after onset (h).
+struct WardPatient {
+  std::string id;
+  bool deteriorates = false;
+  double onset_h = 0;
+  double rr = 16, spo2 = 97, sbp = 124, hr = 74, temp = 36.9;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<DemoFeeder>> DemoFeeder::Start(TwinService& service, const DemoOptions& o) {
+  if (!(o.speed > 0) || o.speed > 100'000)
+    return InvalidArgument("--speed", "must be in (0, 100000]");
+  static const char* kConditions[] = {"pneumonia",  "hip fracture",  "COPD",
+                                      "cellulitis", "heart failure", "pyelonephritis"};
+  for (int i = 0; i < o.ward_patients; ++i) {
+    const std::string id = WardId(i);
+    if (service.Patient(id)) continue;
+    json p = {{"id", id},
+              {"name", "Demo ward patient " + std::to_string(i + 1)},
+              {"sex", i % 2 == 0 ? "female" : "male"},
+              {"weight_kg", 60 + (i * 7) % 35},
+              {"conditions", {kConditions[i % 6]}},
+              {"spo2_scale", kConditions[i % 6] == std::string("COPD") ? 2 : 1},
+              {"models", {"news2"}}};
+    if (auto created = service.CreatePatient(p); !created.ok()) return created.error();
+  }
+  const char* kVirtual[] = {"adult#001", "adolescent#003", "adult#004", "child#002"};
+  for (int i = 0; i < o.glucose_patients; ++i) {
+    const std::string id = GlucoseId(i);
+    if (service.Patient(id)) continue;
+    json p = {{"id", id},
+              {"name", "Demo type-1 diabetes patient " + std::to_string(i + 1)},
+              {"conditions", {"type 1 diabetes"}},
+              {"models", {"news2", "glucose"}},
+              {"virtual_patient", kVirtual[i % 4]}};
+    if (auto created = service.CreatePatient(p); !created.ok()) return created.error();
+  }
+  std::unique_ptr<DemoFeeder> f(new DemoFeeder(service, o));
+  f->thread_ = std::thread([raw = f.get()] { raw->Run(); });
+  return f;
+}
+
+DemoFeeder::~DemoFeeder() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void DemoFeeder::Run() {
+  std::mt19937_64 rng(options_.seed);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<WardPatient> ward;
+  for (int i = 0; i < options_.ward_patients; ++i) {
+    WardPatient w;
+    w.id = WardId(i);
+    w.deteriorates = i % 4 == 2;  // ward-03, ward-07, ward-11
+    w.onset_h = 0.25 + 0.5 * (i / 4);
+    ward.push_back(w);
+  }
+  // Glucose patients: the UVA/Padova body, a CGM, a pump and basal-bolus therapy.
+  struct GlucosePatient {
+    std::string id;
+    const models::VirtualPatient* vp;
+    std::unique_ptr<sim::LiveSimulation> body;
+    std::unique_ptr<decide::GlucoseController> controller;
+    models::GlucoseInputs inputs;
+    std::unique_ptr<models::CgmSensor> cgm;
+  };
+  std::vector<GlucosePatient> diabetics;
+  const sim::Model* uva = *models::FindModel("uva_padova");
+  const char* kVirtual[] = {"adult#001", "adolescent#003", "adult#004", "child#002"};
+  for (int i = 0; i < options_.glucose_patients; ++i) {
+    auto vp = models::FindVirtualPatient(kVirtual[i % 4]);
+    if (!vp.ok()) continue;
+    auto body = sim::LiveSimulation::Create(*uva, (*vp)->params, 0);
+    auto controller = decide::MakeController(decide::ControllerKind::kBasalBolus, *uva, **vp);
+    if (!body.ok() || !controller.ok()) continue;
+    GlucosePatient g{
+        GlucoseId(i),           *vp, std::make_unique<sim::LiveSimulation>(std::move(*body)),
+        std::move(*controller), {},  nullptr};
+    g.inputs.basal_u_per_min = (*vp)->basal_u_per_min;
+    g.cgm = std::make_unique<models::CgmSensor>(
+        models::CgmSpec{}, options_.seed + 100 + static_cast<std::uint64_t>(i));
+    diabetics.push_back(std::move(g));
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  double next_vitals_min = 0, next_cgm_min = 0;
+  models::InsulinPump pump(models::PumpSpec{});
+  while (!stop_) {
+    const double sim_min =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() *
+        options_.speed / 60.0;
+    std::vector<json> batch;
+    if (sim_min >= next_vitals_min) {
+      next_vitals_min += 15;  // a set every 15 simulated minutes
+      const std::string now = NowRfc3339();
+      const double h = sim_min / 60;
+      for (auto& w : ward) {
+        const double d = w.deteriorates ? std::max(0.0, h - w.onset_h) : 0;
+        const double rr = w.rr + 3.5 * d + 0.8 * noise(rng);
+        const double spo2 = std::min(100.0, w.spo2 - 1.2 * d + 0.6 * noise(rng));
+        const double sbp = w.sbp - 9 * d + 3 * noise(rng);
+        const double hr = w.hr + 11 * d + 2 * noise(rng);
+        const double temp = w.temp + 0.45 * std::min(d, 5.0) + 0.1 * noise(rng);
+        const bool oxygen = spo2 < 92;
+        const char* acvpu = d > 4 ? "C" : "A";
+        auto add = [&](std::string_view code, json value, const char* unit) {
+          json o = {{"patient", w.id},
+                    {"code", code},
+                    {"value", value},
+                    {"time", now},
+                    {"source", "demo-monitor"}};
+          if (unit != nullptr) o["unit"] = unit;
+          batch.push_back(std::move(o));
+        };
+        add(loinc::kRespiratoryRate, std::max(4.0, std::round(rr)), "/min");
+        add(loinc::kSpo2, std::clamp(std::round(spo2 + (oxygen ? 4 : 0)), 60.0, 100.0), "%");
+        add(loinc::kInhaledO2Flow, oxygen ? 2.0 : 0.0, "L/min");
+        add(loinc::kSystolicBp, std::max(50.0, std::round(sbp)), "mm[Hg]");
+        add(loinc::kDiastolicBp, std::max(30.0, std::round(sbp * 0.62)), "mm[Hg]");
+        add(loinc::kHeartRate, std::max(30.0, std::round(hr)), "/min");
+        add(loinc::kBodyTemperature, std::round(temp * 10) / 10, "Cel");
+        add(loinc::kConsciousness, acvpu, nullptr);
+      }
+    }
+    while (sim_min >= next_cgm_min && !diabetics.empty()) {
+      const double t = next_cgm_min;
+      next_cgm_min += 5;
+      const std::string now = NowRfc3339();
+      for (auto& g : diabetics) {
+        const double tod = std::fmod(t, 1440);
+        double meal = 0;
+        for (double m : {420.0, 720.0, 1080.0}) {
+          if (tod == m) meal = m == 420 ? 45 : (m == 720 ? 70 : 80);
+        }
+        if (meal > 0) g.inputs.StartMeal(t, meal);
+        const double reading = g.cgm->Read(g.body->Output(1));
+        auto req = g.controller->Decide({t, reading, meal});
+        if (req.ok()) {
+          const auto delivered = pump.Deliver(req->basal_u_per_min, req->bolus_u);
+          g.controller->Delivered(t, delivered);
+          g.inputs.basal_u_per_min = delivered.basal_u_per_min;
+          g.inputs.GiveBolus(t, delivered.bolus_u);
+        }
+        (void)models::AdvanceGlucose(*g.body, g.inputs, t + 5);
+        batch.push_back({{"patient", g.id},
+                         {"code", loinc::kCgmGlucose},
+                         {"value", reading},
+                         {"unit", "mg/dL"},
+                         {"time", now},
+                         {"source", "demo-cgm"}});
+      }
+      if (batch.size() > 2000) break;
+    }
+    if (!batch.empty()) {
+      auto r = service_.Ingest(batch, "");
+      if (r.ok()) sent_ += r->accepted.size();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace medtwin::server

@@ -1,0 +1,286 @@
+#include "medtwin/server/http_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+
+#include <array>
+#include <atomic>
+#include <deque>
+#include <optional>
+#include <thread>
+
+namespace medtwin::server {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// --- Broadcaster -------------------------------------------------------------------------------
+
+void Broadcaster::Publish(const std::string& topic, std::string_view event,
+                          const std::string& data) {
+  auto message = std::make_shared<const std::string>("event: " + std::string(event) +
+                                                     "\ndata: " + data + "\n\n");
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(subscribers_, [](const std::weak_ptr<Subscriber>& w) {
+    auto s = w.lock();
+    return !s || !s->Alive();
+  });
+  for (const auto& w : subscribers_) {
+    if (auto s = w.lock(); s && (s->topic.empty() || s->topic == topic)) s->Send(message);
+  }
+}
+
+void Broadcaster::Add(std::shared_ptr<Subscriber> s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  subscribers_.push_back(s);
+}
+
+std::size_t Broadcaster::Count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(subscribers_, [](const std::weak_ptr<Subscriber>& w) {
+    auto s = w.lock();
+    return !s || !s->Alive();
+  });
+  return subscribers_.size();
+}
+
+// --- Sessions ----------------------------------------------------------------------------------
+
+namespace {
+
+http::response<http::string_body> ToBeast(const Request& req, Response&& r) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
+  res.set(http::field::server, "medtwin");
+  res.set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) res.set(k, v);
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(r.body);
+  res.prepare_payload();
+  return res;
+}
+
+std::string ErrorBody(const char* code, const std::string& message) {
+  return std::string("{\"error\":{\"code\":\"") + code + "\",\"field\":\"request\",\"message\":\"" +
+         message + "\"}}";
+}
+
+class Session : public std::enable_shared_from_this<Session>, public Broadcaster::Subscriber {
+ public:
+  Session(tcp::socket socket, const HttpOptions& options, const Handler& handler,
+          std::shared_ptr<Broadcaster> broadcaster)
+      : stream_(std::move(socket)),
+        options_(options),
+        handler_(handler),
+        broadcaster_(std::move(broadcaster)) {}
+
+  void Run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  }
+
+  void Send(std::shared_ptr<const std::string> message) override {
+    net::post(stream_.get_executor(), [self = shared_from_this(), message] {
+      if (!self->alive_) return;
+      // A client that cannot keep up loses its stream rather than the server's memory.
+      if (self->outbox_.size() > 10'000) {
+        self->Close();
+        return;
+      }
+      self->outbox_.push_back(message);
+      if (self->outbox_.size() == 1) self->WriteNext();
+    });
+  }
+  bool Alive() const override { return alive_; }
+
+ private:
+  void DoRead() {
+    parser_.emplace();
+    parser_->body_limit(options_.body_limit);
+    stream_.expires_after(options_.read_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      Reply(413,
+            ErrorBody("payload_too_large",
+                      "body larger than " + std::to_string(options_.body_limit) + " bytes"),
+            false);
+      return;
+    }
+    if (ec == beast::error::timeout) {
+      // A slow client: say so if the request had started, then close.
+      if (parser_->got_some())
+        Reply(408, ErrorBody("timeout", "request not received in time"), false);
+      else
+        Close();
+      return;
+    }
+    if (ec) {
+      if (ec != http::error::end_of_stream && parser_->got_some() &&
+          ec != net::error::connection_reset && ec != net::error::eof) {
+        Reply(400, ErrorBody("bad_request", "malformed HTTP request"), false);
+      } else {
+        Close();
+      }
+      return;
+    }
+    Request req = parser_->release();
+    Response r;
+    try {
+      r = handler_(req);
+    } catch (const std::exception&) {
+      r = Response{};
+      r.status = 500;
+      r.body = ErrorBody("internal", "internal error");
+    }
+    if (r.event_stream) {
+      StartStream(req, std::move(r));
+      return;
+    }
+    auto res = std::make_shared<http::response<http::string_body>>(ToBeast(req, std::move(r)));
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code wec, std::size_t) {
+                        if (wec || !res->keep_alive()) return self->Close();
+                        self->DoRead();
+                      });
+  }
+
+  void Reply(unsigned status, std::string body, bool keep_alive) {
+    auto res =
+        std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
+    res->set(http::field::server, "medtwin");
+    res->set(http::field::content_type, "application/json");
+    res->keep_alive(keep_alive);
+    res->body() = std::move(body);
+    res->prepare_payload();
+    stream_.expires_after(std::chrono::seconds(5));
+    http::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res](beast::error_code, std::size_t) { self->Close(); });
+  }
+
+  void StartStream(const Request& req, Response&& r) {
+    stream_.expires_never();
+    topic = r.stream_topic;
+    auto header = std::make_shared<std::string>(
+        "HTTP/1.1 200 OK\r\nServer: medtwin\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nConnection: keep-alive\r\n\r\n: stream open\n\n");
+    (void)req;
+    outbox_.push_back(header);
+    broadcaster_->Add(shared_from_this());
+    WriteNext();
+    WaitForClose();
+  }
+
+  // A pending read keeps the streaming session alive (the broadcaster holds it weakly) and
+  // notices when the client goes away.
+  void WaitForClose() {
+    stream_.async_read_some(net::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->Close();
+                              self->WaitForClose();
+                            });
+  }
+
+  void WriteNext() {
+    auto message = outbox_.front();
+    net::async_write(stream_, net::buffer(*message),
+                     [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
+                       if (ec) return self->Close();
+                       self->outbox_.pop_front();
+                       if (!self->outbox_.empty()) self->WriteNext();
+                     });
+  }
+
+  void Close() {
+    if (!alive_) return;
+    alive_ = false;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const HttpOptions& options_;
+  const Handler& handler_;
+  std::shared_ptr<Broadcaster> broadcaster_;
+  std::deque<std::shared_ptr<const std::string>> outbox_;
+  std::array<char, 512> drain_{};
+  std::atomic<bool> alive_{true};
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpOptions options;
+  Handler handler;
+  std::shared_ptr<Broadcaster> broadcaster;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopped{false};
+
+  void Accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted) return;
+      } else {
+        std::make_shared<Session>(std::move(socket), options, handler, broadcaster)->Run();
+      }
+      Accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options, Handler handler,
+                                                      std::shared_ptr<Broadcaster> broadcaster) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->handler = std::move(handler);
+  impl->broadcaster = broadcaster ? std::move(broadcaster) : std::make_shared<Broadcaster>();
+  beast::error_code ec;
+  const auto address = net::ip::make_address(options.address, ec);
+  if (ec) return InvalidArgument("--listen", "'" + options.address + "' is not an IP address");
+  const tcp::endpoint endpoint{address, options.port};
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error{ErrorCode::kIoError, "--listen",
+                 "cannot listen on " + options.address + ":" + std::to_string(options.port) + ": " +
+                     ec.message()};
+  }
+  impl->Accept();
+  Impl* raw = impl.get();
+  for (int i = 0; i < std::max(1, options.threads); ++i) {
+    raw->threads.emplace_back([raw] { raw->ioc.run(); });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+unsigned short HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::Stop() {
+  if (impl_->stopped.exchange(true)) return;
+  net::post(impl_->ioc, [impl = impl_.get()] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+  });
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+}  // namespace medtwin::server

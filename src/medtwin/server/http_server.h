@@ -1,0 +1,78 @@
+// server/http_server.h — a small HTTP/1.1 server on Boost.Beast: keep-alive connections served
+// on a pool of threads, a body-size limit (413 beyond it), a read timeout against slow
+// clients (408), and Server-Sent Event streams fed by a Broadcaster. Routing and meaning are
+// the caller's: one handler turns a request into a response.
+#pragma once
+
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "medtwin/core/result.h"
+
+namespace medtwin::server {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+
+struct Response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Set by a handler that opens a Server-Sent Events stream: the connection stays open and
+  // receives every broadcast message whose topic matches (empty: all).
+  bool event_stream = false;
+  std::string stream_topic;
+};
+
+// Fan-out of live events to every open stream. Thread-safe; slow or gone clients are dropped.
+class Broadcaster {
+ public:
+  struct Subscriber {
+    virtual ~Subscriber() = default;
+    virtual void Send(std::shared_ptr<const std::string> message) = 0;
+    [[nodiscard]] virtual bool Alive() const = 0;
+    std::string topic;
+  };
+  // `topic` is the event's patient; subscribers with an empty topic get everything.
+  void Publish(const std::string& topic, std::string_view event, const std::string& data);
+  void Add(std::shared_ptr<Subscriber> s);
+  [[nodiscard]] std::size_t Count();
+
+ private:
+  std::mutex mu_;
+  std::vector<std::weak_ptr<Subscriber>> subscribers_;
+};
+
+struct HttpOptions {
+  std::string address = "127.0.0.1";
+  unsigned short port = 8080;  // 0: any free port
+  std::size_t body_limit = 16 * 1024 * 1024;
+  std::chrono::seconds read_timeout{30};
+  int threads = 2;
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+class HttpServer {
+ public:
+  static Result<std::unique_ptr<HttpServer>> Start(const HttpOptions& options, Handler handler,
+                                                   std::shared_ptr<Broadcaster> broadcaster);
+  ~HttpServer();
+  [[nodiscard]] unsigned short port() const;
+  void Stop();  // idempotent
+
+  struct Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace medtwin::server

@@ -1,0 +1,202 @@
+#include "medtwin/server/service.h"
+
+#include <chrono>
+#include <fstream>
+#include <random>
+
+namespace medtwin::server {
+
+using nlohmann::json;
+
+TwinService::TwinService(std::unique_ptr<store::Store> store, int shards,
+                         std::shared_ptr<Broadcaster> broadcaster)
+    : store_(std::move(store)), broadcaster_(std::move(broadcaster)) {
+  Broadcaster* b = broadcaster_.get();
+  engine_ = std::make_unique<twin::TwinEngine>(
+      shards, [this, b](std::string_view type, const std::string& patient, const json& data) {
+        if (type == "alert") ++alerts_published_;
+        b->Publish(patient, type, data.dump());
+      });
+}
+
+TwinService::~TwinService() { engine_->Drain(); }
+
+Result<std::unique_ptr<TwinService>> TwinService::Open(std::unique_ptr<store::Store> store,
+                                                       int shards,
+                                                       std::shared_ptr<Broadcaster> broadcaster) {
+  std::unique_ptr<TwinService> s(new TwinService(std::move(store), shards, std::move(broadcaster)));
+  MEDTWIN_TRY(auto rows, s->store_->LoadPatients());
+  for (const auto& row : rows) {
+    json body = json::parse(row.body, nullptr, false);
+    auto p = twin::ParsePatient(body);
+    if (!p.ok()) return p.error().WithContext("stored patient");
+    s->patients_[p->id] = *p;
+    s->engine_->UpsertPatient(*p);
+  }
+  // Replay history in batches so the twins come back as they were.
+  std::vector<io::Observation> batch;
+  MEDTWIN_RETURN_IF_ERROR(s->store_->ForEachObservation([&](const io::Observation& o) {
+    batch.push_back(o);
+    if (batch.size() >= 4096) s->engine_->Apply(std::exchange(batch, {}), false);
+  }));
+  if (!batch.empty()) s->engine_->Apply(std::move(batch), false);
+  s->engine_->Drain();
+  return s;
+}
+
+namespace {
+
+std::string NewPatientId() {
+  static std::mt19937_64 rng(std::random_device{}());
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "p-%012llx",
+                static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
+  return buf;
+}
+
+}  // namespace
+
+Result<twin::PatientRecord> TwinService::CreatePatient(const json& body) {
+  MEDTWIN_TRY(twin::PatientRecord p, twin::ParsePatient(body));
+  if (p.id.empty()) p.id = NewPatientId();
+  {
+    std::unique_lock lock(patients_mu_);
+    if (patients_.count(p.id) > 0) {
+      return Error{ErrorCode::kInvalidArgument, "id", "patient '" + p.id + "' exists"};
+    }
+    MEDTWIN_RETURN_IF_ERROR(store_->UpsertPatient({p.id, twin::PatientToJson(p).dump()}));
+    patients_[p.id] = p;
+  }
+  engine_->UpsertPatient(p);
+  return p;
+}
+
+Result<twin::PatientRecord> TwinService::UpdatePatient(const std::string& id, const json& body) {
+  std::unique_lock lock(patients_mu_);
+  auto it = patients_.find(id);
+  if (it == patients_.end()) return NotFound("patient", "no patient '" + id + "'");
+  MEDTWIN_TRY(twin::PatientRecord p, twin::ParsePatient(body, &it->second));
+  MEDTWIN_RETURN_IF_ERROR(store_->UpsertPatient({p.id, twin::PatientToJson(p).dump()}));
+  it->second = p;
+  engine_->UpsertPatient(p);
+  return p;
+}
+
+std::optional<twin::PatientRecord> TwinService::Patient(const std::string& id) {
+  std::shared_lock lock(patients_mu_);
+  auto it = patients_.find(id);
+  if (it == patients_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<twin::PatientRecord> TwinService::Patients() {
+  std::shared_lock lock(patients_mu_);
+  std::vector<twin::PatientRecord> out;
+  for (const auto& [id, p] : patients_) out.push_back(p);
+  return out;
+}
+
+Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
+                                         std::string_view patient_from_path,
+                                         const std::vector<std::string>& parse_errors) {
+  const auto start = std::chrono::steady_clock::now();
+  IngestReport report;
+  const bool lines = !parse_errors.empty();
+  const char* index_key = lines ? "line" : "index";
+  io::ObservationLimits limits;
+  limits.now.us_since_epoch = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  std::vector<io::Observation> accepted;
+  std::vector<std::size_t> accepted_index;
+  {
+    std::shared_lock lock(patients_mu_);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const std::size_t shown = lines ? i + 1 : i;
+      if (lines && !parse_errors[i].empty()) {
+        report.rejected.push_back(
+            {{index_key, shown}, {"field", "json"}, {"reason", parse_errors[i]}});
+        continue;
+      }
+      auto o = io::ParseObservation(items[i], patient_from_path, limits);
+      if (!o.ok()) {
+        report.rejected.push_back(
+            {{index_key, shown}, {"field", o.error().field}, {"reason", o.error().message}});
+        continue;
+      }
+      if (patients_.count(o->patient) == 0) {
+        report.rejected.push_back(
+            {{index_key, shown}, {"field", "patient"}, {"reason", "unknown patient"}});
+        continue;
+      }
+      accepted.push_back(std::move(*o));
+      accepted_index.push_back(shown);
+    }
+  }
+  metrics_.observations_rejected += report.rejected.size();
+  if (!accepted.empty()) {
+    std::vector<bool> inserted;
+    MEDTWIN_TRY(std::size_t fresh, store_->AppendObservations(accepted, &inserted));
+    std::vector<io::Observation> to_apply;
+    to_apply.reserve(fresh);
+    for (std::size_t k = 0; k < accepted.size(); ++k) {
+      report.accepted.push_back({{index_key, accepted_index[k]}, {"duplicate", !inserted[k]}});
+      if (inserted[k]) to_apply.push_back(std::move(accepted[k]));
+    }
+    metrics_.observations_accepted += fresh;
+    metrics_.observations_duplicate += accepted.size() - fresh;
+    engine_->Apply(std::move(to_apply));
+  }
+  ++metrics_.ingest_requests;
+  metrics_.ingest_us_total +=
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::steady_clock::now() - start)
+                                     .count());
+  return report;
+}
+
+Result<store::ObservationPage> TwinService::History(const store::ObservationQuery& q) {
+  if (!Patient(q.patient)) return NotFound("patient", "no patient '" + q.patient + "'");
+  return store_->QueryObservations(q);
+}
+
+std::string TwinService::MetricsText() {
+  auto line = [](std::string& out, const char* name, const char* type, const char* help,
+                 double value) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", value);
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + buf + "\n";
+  };
+  std::string out;
+  line(out, "medtwin_observations_accepted_total", "counter", "Observations stored and applied.",
+       static_cast<double>(metrics_.observations_accepted.load()));
+  line(out, "medtwin_observations_duplicate_total", "counter", "Observations already stored.",
+       static_cast<double>(metrics_.observations_duplicate.load()));
+  line(out, "medtwin_observations_rejected_total", "counter", "Observations refused as invalid.",
+       static_cast<double>(metrics_.observations_rejected.load()));
+  line(out, "medtwin_ingest_requests_total", "counter", "Ingest calls.",
+       static_cast<double>(metrics_.ingest_requests.load()));
+  line(out, "medtwin_ingest_seconds_total", "counter", "Time spent in ingest calls.",
+       static_cast<double>(metrics_.ingest_us_total.load()) / 1e6);
+  line(out, "medtwin_http_requests_total", "counter", "HTTP requests served.",
+       static_cast<double>(metrics_.http_requests.load()));
+  line(out, "medtwin_alert_events_total", "counter", "Alert events published.",
+       static_cast<double>(alerts_published_.load()));
+  line(out, "medtwin_twins", "gauge", "Live twins.", static_cast<double>(engine_->TwinCount()));
+  line(out, "medtwin_twin_queue_depth", "gauge", "Tasks waiting in the shards' queues.",
+       static_cast<double>(engine_->QueueDepth()));
+  line(out, "medtwin_live_clients", "gauge", "Open live streams.",
+       static_cast<double>(broadcaster_->Count()));
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  if (statm >> pages_total >> pages_resident) {
+    line(out, "process_resident_memory_bytes", "gauge", "Resident memory.",
+         static_cast<double>(pages_resident) * 4096.0);
+  }
+  return out;
+}
+
+}  // namespace medtwin::server

@@ -1,0 +1,76 @@
+// server/service.h — the twin service behind the API: patients, durable ingest (validate →
+// store → twins), history, twins, alerts, metrics. Durable first: an observation is applied to
+// its twin and acknowledged only after the store has committed it. On start every patient and
+// observation is loaded from the store and the twins are rebuilt.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include "medtwin/core/result.h"
+#include "medtwin/server/http_server.h"
+#include "medtwin/store/store.h"
+#include "medtwin/twin/engine.h"
+
+namespace medtwin::server {
+
+// Result of an ingest call: per item accepted (maybe as a duplicate) or rejected with a reason.
+struct IngestReport {
+  nlohmann::json accepted = nlohmann::json::array();  // [{"index": i, "duplicate": bool}]
+  nlohmann::json rejected = nlohmann::json::array();  // [{"index": i, "field": …, "reason": …}]
+};
+
+struct ServiceMetrics {
+  std::atomic<std::uint64_t> observations_accepted{0}, observations_duplicate{0},
+      observations_rejected{0}, ingest_requests{0}, ingest_us_total{0}, http_requests{0};
+};
+
+class TwinService {
+ public:
+  // Loads patients and replays observations from `store` into the twins.
+  static Result<std::unique_ptr<TwinService>> Open(std::unique_ptr<store::Store> store, int shards,
+                                                   std::shared_ptr<Broadcaster> broadcaster);
+  ~TwinService();
+
+  [[nodiscard]] Result<twin::PatientRecord> CreatePatient(const nlohmann::json& body);
+  [[nodiscard]] Result<twin::PatientRecord> UpdatePatient(const std::string& id,
+                                                          const nlohmann::json& body);
+  [[nodiscard]] std::optional<twin::PatientRecord> Patient(const std::string& id);
+  [[nodiscard]] std::vector<twin::PatientRecord> Patients();
+
+  // `items` are observation objects; `patient_from_path` as in io::ParseObservation. Index
+  // base: 0 for a JSON array, 1 for NDJSON lines (reported as "line").
+  [[nodiscard]] Result<IngestReport> Ingest(const std::vector<nlohmann::json>& items,
+                                            std::string_view patient_from_path,
+                                            const std::vector<std::string>& parse_errors = {});
+  [[nodiscard]] Result<store::ObservationPage> History(const store::ObservationQuery& q);
+
+  [[nodiscard]] twin::TwinEngine& engine() { return *engine_; }
+  [[nodiscard]] store::Store& store() { return *store_; }
+  [[nodiscard]] ServiceMetrics& metrics() { return metrics_; }
+  [[nodiscard]] Broadcaster& broadcaster() { return *broadcaster_; }
+  [[nodiscard]] std::string MetricsText();
+
+ private:
+  TwinService(std::unique_ptr<store::Store> store, int shards,
+              std::shared_ptr<Broadcaster> broadcaster);
+
+  std::unique_ptr<store::Store> store_;
+  std::shared_ptr<Broadcaster> broadcaster_;
+  std::unique_ptr<twin::TwinEngine> engine_;
+  std::shared_mutex patients_mu_;
+  std::map<std::string, twin::PatientRecord> patients_;
+  ServiceMetrics metrics_;
+  std::atomic<std::uint64_t> alerts_published_{0};
+};
+
+// The REST API (/api/v1, /healthz, /metrics, the live stream) over a service.
+[[nodiscard]] Handler MakeApiHandler(TwinService& service);
+
+}  // namespace medtwin::server

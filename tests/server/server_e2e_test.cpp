@@ -1,0 +1,365 @@
+// End-to-end against the real binary: `medtwin serve` started by the test on a free port, with
+// SQLite or a real PostgreSQL; patients, ingest (JSON, arrays, NDJSON) with per-item errors,
+// twin and NEWS2, alerts and acknowledgement, history paging, the live stream, size limits,
+// and nothing acknowledged lost across kill -9.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "../support/pg_server.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using json = nlohmann::json;
+using medtwin::testing_support::PostgresServer;
+const auto* const kPostgres = ::testing::AddGlobalTestEnvironment(new PostgresServer);
+
+struct Reply {
+  unsigned status = 0;
+  std::string body;
+  std::string next_cursor;
+  json Json() const { return json::parse(body, nullptr, false); }
+};
+
+Reply Call(unsigned short port, http::verb method, const std::string& target,
+           const std::string& body = "", const std::string& type = "application/json") {
+  net::io_context ioc;
+  net::ip::tcp::resolver resolver(ioc);
+  beast::tcp_stream stream(ioc);
+  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
+  http::request<http::string_body> req{method, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!body.empty()) {
+    req.set(http::field::content_type, type);
+    req.body() = body;
+  }
+  req.prepare_payload();
+  // The server may answer (413) and close before the whole body is sent: read the reply anyway.
+  beast::error_code ec;
+  http::write(stream, req, ec);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(1ULL << 30);
+  http::read(stream, buffer, parser, ec);
+  Reply r;
+  if (ec) return r;
+  const auto& res = parser.get();
+  r.status = res.result_int();
+  r.body = res.body();
+  if (res.count("X-Next-Cursor") > 0) r.next_cursor = std::string(res["X-Next-Cursor"]);
+  return r;
+}
+
+// A `medtwin serve` child process.
+class Server {
+ public:
+  explicit Server(const std::string& store, std::vector<std::string> extra = {}) {
+    int out[2];
+    EXPECT_EQ(::pipe(out), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      ::close(out[0]);
+      std::vector<std::string> args = {std::string(MEDTWIN_BINARY_DIR) + "/medtwin",
+                                       "serve",
+                                       "--listen",
+                                       "127.0.0.1:0",
+                                       "--store",
+                                       store};
+      for (auto& e : extra) args.push_back(e);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    // Wait for "listening on http://127.0.0.1:PORT".
+    std::string line;
+    char c;
+    while (::read(out[0], &c, 1) == 1) {
+      if (c == '\n') {
+        const auto at = line.find("http://127.0.0.1:");
+        if (at != std::string::npos) {
+          port_ = static_cast<unsigned short>(std::stoi(line.substr(at + 17)));
+          break;
+        }
+        line.clear();
+      } else {
+        line += c;
+      }
+    }
+    out_fd_ = out[0];
+  }
+  ~Server() { Stop(SIGTERM); }
+  void Stop(int signal) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, signal);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    ::close(out_fd_);
+    pid_ = -1;
+  }
+  unsigned short port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  unsigned short port_ = 0;
+};
+
+std::string Now(int minutes_ago = 0) {
+  const auto t = std::chrono::system_clock::now() - std::chrono::minutes(minutes_ago);
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&tt));
+  return buf;
+}
+
+json VitalSet(const std::string& patient, const std::string& time, double rr, double spo2,
+              double o2, double sbp, double hr, const char* acvpu, double temp) {
+  auto o = [&](const char* code, json value, const char* unit) {
+    json j = {
+        {"patient", patient}, {"code", code}, {"value", value}, {"time", time}, {"source", "e2e"}};
+    if (unit != nullptr) j["unit"] = unit;
+    return j;
+  };
+  return json::array({o("9279-1", rr, "/min"), o("2708-6", spo2, "%"), o("3151-8", o2, "L/min"),
+                      o("8480-6", sbp, "mm[Hg]"), o("8867-4", hr, "/min"),
+                      o("80288-4", acvpu, nullptr), o("8310-5", temp, "Cel")});
+}
+
+class ServerE2e : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("medtwin_e2e_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    if (GetParam() == "sqlite") {
+      store_ = "sqlite:" + (dir_ / "twin.db").string();
+    } else {
+      ASSERT_NE(PostgresServer::Conninfo().find("dbname="), std::string::npos);
+      PostgresServer::Truncate();
+      store_ = PostgresServer::Url();
+    }
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+  std::string store_;
+};
+
+TEST_P(ServerE2e, PatientsIngestTwinAlertsHistoryAndErrors) {
+  Server server(store_, {"--body-limit-mb", "1"});
+  const auto port = server.port();
+  ASSERT_NE(port, 0) << "server did not start";
+  EXPECT_EQ(Call(port, http::verb::get, "/healthz").Json()["status"], "ok");
+
+  // Patients.
+  auto created = Call(port, http::verb::post, "/api/v1/patients",
+                      R"({"id":"bed-1","sex":"female","weight_kg":70})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.Json()["id"], "bed-1");
+  EXPECT_EQ(Call(port, http::verb::post, "/api/v1/patients", R"({"id":"bed-1"})").status, 409);
+  auto anon = Call(port, http::verb::post, "/api/v1/patients", R"({"sex":"male"})");
+  ASSERT_EQ(anon.status, 201);
+  EXPECT_FALSE(anon.Json()["id"].get<std::string>().empty());
+  auto bad = Call(port, http::verb::post, "/api/v1/patients", R"({"weight_kg":-1})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.Json()["error"]["field"], "weight_kg");
+  EXPECT_EQ(Call(port, http::verb::post, "/api/v1/patients", "{oops").Json()["error"]["field"],
+            "body");
+  EXPECT_EQ(Call(port, http::verb::get, "/api/v1/patients/nobody").status, 404);
+  auto updated = Call(port, http::verb::put, "/api/v1/patients/bed-1", R"({"scr_mg_dl":1.2})");
+  ASSERT_EQ(updated.status, 200);
+  EXPECT_EQ(updated.Json()["weight_kg"], 70);
+
+  // Ingest: a full normal set, one bad item among them.
+  json set = VitalSet("bed-1", Now(30), 16, 97, 0, 125, 72, "A", 37.0);
+  set.push_back({{"code", "2708-6"}, {"value", 120}, {"unit", "%"}, {"time", Now(30)}});
+  auto ingest = Call(port, http::verb::post, "/api/v1/patients/bed-1/observations", set.dump());
+  ASSERT_EQ(ingest.status, 200) << ingest.body;
+  EXPECT_EQ(ingest.Json()["accepted"].size(), 7u);
+  ASSERT_EQ(ingest.Json()["rejected"].size(), 1u);
+  EXPECT_EQ(ingest.Json()["rejected"][0]["index"], 7);
+  EXPECT_EQ(ingest.Json()["rejected"][0]["field"], "value");
+  auto twin = Call(port, http::verb::get, "/api/v1/patients/bed-1/twin").Json();
+  EXPECT_EQ(twin["news2"]["total"], 0);
+  EXPECT_EQ(twin["news2"]["risk"], "low");
+  // The same set again: duplicates, not new.
+  auto again = Call(port, http::verb::post, "/api/v1/patients/bed-1/observations",
+                    VitalSet("bed-1", Now(30), 16, 97, 0, 125, 72, "A", 37.0).dump());
+  EXPECT_TRUE(again.Json()["accepted"][0]["duplicate"].get<bool>());
+
+  // NDJSON bulk: a deteriorated set, a malformed line, an unknown patient.
+  std::string ndjson;
+  for (const auto& o : VitalSet("bed-1", Now(0), 26, 91, 2, 95, 125, "C", 39.2)) {
+    ndjson += o.dump() + "\n";
+  }
+  ndjson += "{not json\n";
+  ndjson += json({{"patient", "ghost"},
+                  {"code", "8867-4"},
+                  {"value", 80},
+                  {"unit", "/min"},
+                  {"time", Now(0)}})
+                .dump() +
+            "\n";
+  auto bulk = Call(port, http::verb::post, "/api/v1/observations", ndjson, "application/x-ndjson");
+  ASSERT_EQ(bulk.status, 200) << bulk.body;
+  EXPECT_EQ(bulk.Json()["accepted"].size(), 7u);
+  ASSERT_EQ(bulk.Json()["rejected"].size(), 2u);
+  EXPECT_EQ(bulk.Json()["rejected"][0]["line"], 8);
+  EXPECT_EQ(bulk.Json()["rejected"][0]["reason"], "malformed JSON");
+  EXPECT_EQ(bulk.Json()["rejected"][1]["line"], 9);
+  EXPECT_EQ(bulk.Json()["rejected"][1]["reason"], "unknown patient");
+
+  // Twin, alerts, acknowledgement.
+  twin = Call(port, http::verb::get, "/api/v1/patients/bed-1/twin").Json();
+  EXPECT_EQ(twin["news2"]["total"], 3 + 3 + 2 + 2 + 2 + 3 + 2);  // SpO2 91 scores 3
+  EXPECT_EQ(twin["news2"]["risk"], "high");
+  auto alerts = Call(port, http::verb::get, "/api/v1/alerts?status=open&patient=bed-1").Json();
+  std::string news2_id;
+  for (const auto& a : alerts) {
+    if (a["kind"] == "news2") news2_id = a["id"];
+  }
+  ASSERT_FALSE(news2_id.empty()) << alerts.dump();
+  auto ack =
+      Call(port, http::verb::post, "/api/v1/alerts/" + news2_id + "/ack", R"({"by":"rn-7"})");
+  ASSERT_EQ(ack.status, 200);
+  EXPECT_EQ(ack.Json()["status"], "acknowledged");
+  EXPECT_EQ(Call(port, http::verb::post, "/api/v1/alerts/987654321/ack").status, 404);
+  EXPECT_EQ(Call(port, http::verb::get, "/api/v1/alerts?status=maybe").status, 400);
+
+  // History: paging with a cursor.
+  auto page1 = Call(port, http::verb::get, "/api/v1/patients/bed-1/observations?limit=10");
+  ASSERT_EQ(page1.status, 200);
+  EXPECT_EQ(page1.Json().size(), 10u);
+  ASSERT_FALSE(page1.next_cursor.empty());
+  auto page2 = Call(port, http::verb::get,
+                    "/api/v1/patients/bed-1/observations?limit=10&cursor=" + page1.next_cursor);
+  EXPECT_EQ(page2.Json().size(), 4u);
+  EXPECT_TRUE(page2.next_cursor.empty());
+  auto hr = Call(port, http::verb::get, "/api/v1/patients/bed-1/observations?code=8867-4").Json();
+  ASSERT_EQ(hr.size(), 2u);
+  EXPECT_EQ(hr[1]["value"], 125);
+  EXPECT_EQ(Call(port, http::verb::get, "/api/v1/patients/bed-1/observations?limit=0").status, 400);
+  EXPECT_EQ(Call(port, http::verb::get, "/api/v1/patients/bed-1/observations?from=x").status, 400);
+
+  // Oversized body: 413, and the server goes on serving.
+  auto big = Call(port, http::verb::post, "/api/v1/observations", std::string(2 << 20, ' '));
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(Call(port, http::verb::get, "/healthz").status, 200);
+  EXPECT_NE(
+      Call(port, http::verb::get, "/metrics").body.find("medtwin_observations_accepted_total 14"),
+      std::string::npos);
+}
+
+TEST_P(ServerE2e, NothingAcknowledgedIsLostOnKillNine) {
+  json news2_before;
+  {
+    Server server(store_);
+    const auto port = server.port();
+    ASSERT_NE(port, 0);
+    ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients", R"({"id":"k1"})").status, 201);
+    ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients/k1/observations",
+                   VitalSet("k1", Now(1), 22, 94, 0, 105, 105, "A", 38.4).dump())
+                  .status,
+              200);
+    // 500 heart rates, acknowledged in batches of 50.
+    for (int b = 0; b < 10; ++b) {
+      std::string ndjson;
+      for (int i = 0; i < 50; ++i) {
+        const int k = b * 50 + i;
+        char time[40];
+        std::snprintf(time, sizeof time, "2026-01-01T%02d:%02d:%02dZ", k / 3600, (k / 60) % 60,
+                      k % 60);
+        ndjson += json({{"patient", "k1"},
+                        {"code", "8867-4"},
+                        {"value", 60 + k % 40},
+                        {"unit", "/min"},
+                        {"time", time},
+                        {"source", "kill"}})
+                      .dump() +
+                  "\n";
+      }
+      auto r = Call(port, http::verb::post, "/api/v1/observations", ndjson);
+      ASSERT_EQ(r.status, 200);
+      ASSERT_EQ(r.Json()["accepted"].size(), 50u);
+    }
+    news2_before = Call(port, http::verb::get, "/api/v1/patients/k1/twin").Json()["news2"];
+    server.Stop(SIGKILL);
+  }
+  Server again(store_);
+  ASSERT_NE(again.port(), 0);
+  auto all = Call(again.port(), http::verb::get,
+                  "/api/v1/patients/k1/observations?code=8867-4&limit=100000");
+  EXPECT_EQ(all.Json().size(), 501u);
+  EXPECT_EQ(Call(again.port(), http::verb::get, "/api/v1/patients/k1/twin").Json()["news2"],
+            news2_before);
+}
+
+TEST_P(ServerE2e, LiveStreamCarriesObservationsAndAlerts) {
+  Server server(store_);
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients", R"({"id":"s1"})").status, 201);
+  // Open the stream with a raw socket and read what arrives.
+  net::io_context ioc;
+  net::ip::tcp::socket sock(ioc);
+  sock.connect({net::ip::make_address("127.0.0.1"), port});
+  const std::string req = "GET /api/v1/stream?patient=s1 HTTP/1.1\r\nHost: x\r\n\r\n";
+  net::write(sock, net::buffer(req));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients/s1/observations",
+                 json({{"code", "2708-6"}, {"value", 84}, {"unit", "%"}, {"time", Now(0)}}).dump())
+                .status,
+            200);
+  std::string got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  sock.non_blocking(true);
+  while (std::chrono::steady_clock::now() < deadline &&
+         (got.find("event: alert") == std::string::npos ||
+          got.find("event: observation") == std::string::npos)) {
+    char buf[4096];
+    boost::system::error_code ec;
+    const std::size_t n = sock.read_some(net::buffer(buf), ec);
+    if (n > 0) got.append(buf, n);
+    if (ec == net::error::would_block) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(got.find("text/event-stream"), std::string::npos);
+  EXPECT_NE(got.find("event: observation"), std::string::npos) << got;
+  EXPECT_NE(got.find("event: alert"), std::string::npos) << got;
+  EXPECT_NE(got.find("spo2-low"), std::string::npos) << got;
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, ServerE2e, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& param_info) { return param_info.param; });
+
+TEST(ServeCli, BadArgumentsAreOneLineErrors) {
+  const std::string bin = std::string(MEDTWIN_BINARY_DIR) + "/medtwin";
+  auto run = [&](const std::string& args) {
+    return medtwin::testing_support::Shell(bin + " " + args + " 2>&1; echo \"rc=$?\"");
+  };
+  std::string out = run("serve --store mysql://x --listen 127.0.0.1:0");
+  EXPECT_NE(out.find("--store: 'mysql://x' is neither sqlite:PATH nor postgresql://"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("rc=2"), std::string::npos);
+  out = run("serve --listen nowhere --store sqlite::memory:");
+  EXPECT_NE(out.find("--listen"), std::string::npos) << out;
+  EXPECT_NE(out.find("rc=2"), std::string::npos);
+}
+
+}  // namespace
