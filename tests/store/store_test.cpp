@@ -3,6 +3,8 @@
 // kill -9 of a writer process.
 #include "medtwin/store/store.h"
 
+#include <sqlite3.h>
+
 #include "../support/pg_server.h"
 
 #include <gtest/gtest.h>
@@ -191,6 +193,45 @@ TEST(SqliteDurability, AcknowledgedBatchesSurviveKillNine) {
   const std::size_t count = *(*s)->CountObservations();
   EXPECT_GE(count, static_cast<std::size_t>(acked));
   EXPECT_GE(acked, 2000);
+  s->reset();
+  fs::remove_all(dir);
+}
+
+// A store written by the first version (rowid table, two indexes) is migrated on open and
+// keeps every observation.
+TEST(SqliteStore, MigratesTheFirstSchema) {
+  const fs::path dir = fs::temp_directory_path() / ("medtwin_mig_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "old.db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE observations(id INTEGER PRIMARY KEY, patient TEXT NOT NULL, "
+                         "code TEXT NOT NULL, time_us INTEGER NOT NULL, value REAL NOT NULL, "
+                         "text TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '', "
+                         "UNIQUE(patient, code, time_us, source));"
+                         "CREATE INDEX observations_by_patient_time ON observations(patient, "
+                         "time_us, id);"
+                         "INSERT INTO observations(patient, code, time_us, value, source) VALUES "
+                         "('a', '8867-4', 2, 80, 's'), ('a', '8867-4', 1, 70, 's'), "
+                         "('b', '2708-6', 1, 97, 's');",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = OpenStore("sqlite:" + path);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(*(*s)->CountObservations(), 3u);
+  ObservationQuery q;
+  q.patient = "a";
+  auto page = (*s)->QueryObservations(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].value, 70);
+  // And it takes new data in the new layout, still deduplicating.
+  std::vector<bool> inserted;
+  ASSERT_TRUE(
+      (*s)->AppendObservations(std::vector<io::Observation>{Obs("a", "8867-4", 0, 1)}, &inserted)
+          .ok());
   s->reset();
   fs::remove_all(dir);
 }

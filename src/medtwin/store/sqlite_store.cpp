@@ -9,22 +9,23 @@
 namespace medtwin::store {
 namespace {
 
+// One B-tree for observations: the primary key is both the deduplication key and the index
+// every query uses (patient, then time), so an insert touches one tree instead of three.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS patients(
   id TEXT PRIMARY KEY,
   body TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS observations(
-  id INTEGER PRIMARY KEY,
   patient TEXT NOT NULL,
-  code TEXT NOT NULL,
   time_us INTEGER NOT NULL,
+  code TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
   value REAL NOT NULL,
   text TEXT NOT NULL DEFAULT '',
-  source TEXT NOT NULL DEFAULT '',
-  UNIQUE(patient, code, time_us, source)
-);
-CREATE INDEX IF NOT EXISTS observations_by_patient_time ON observations(patient, time_us, id);
+  PRIMARY KEY(patient, time_us, code, source)
+) WITHOUT ROWID;
+PRAGMA user_version = 2;
 )sql";
 
 class Statement {
@@ -50,12 +51,34 @@ class SqliteStore final : public Store {
     MEDTWIN_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
     MEDTWIN_RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
     MEDTWIN_RETURN_IF_ERROR(Exec("PRAGMA busy_timeout=5000"));
+    MEDTWIN_RETURN_IF_ERROR(MigrateFromVersion1());
     MEDTWIN_RETURN_IF_ERROR(Exec(kSchema));
     MEDTWIN_RETURN_IF_ERROR(
         Prepare("INSERT OR IGNORE INTO observations(patient, code, time_us, value, text, source) "
                 "VALUES(?,?,?,?,?,?)",
                 insert_obs_));
     return Ok{};
+  }
+
+  // Stores written by the first version had a rowid table with two extra indexes.
+  Status MigrateFromVersion1() {
+    int old_columns = 0;
+    {
+      Statement st;
+      MEDTWIN_RETURN_IF_ERROR(
+          Prepare("SELECT count(*) FROM pragma_table_info('observations') WHERE name = 'id'", st));
+      if (sqlite3_step(st.get()) == SQLITE_ROW) old_columns = sqlite3_column_int(st.get(), 0);
+    }
+    if (old_columns == 0) return Ok{};
+    MEDTWIN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    MEDTWIN_RETURN_IF_ERROR(Exec("ALTER TABLE observations RENAME TO observations_v1"));
+    MEDTWIN_RETURN_IF_ERROR(Exec("DROP INDEX IF EXISTS observations_by_patient_time"));
+    MEDTWIN_RETURN_IF_ERROR(Exec(kSchema));
+    MEDTWIN_RETURN_IF_ERROR(
+        Exec("INSERT OR IGNORE INTO observations(patient, time_us, code, source, value, text) "
+             "SELECT patient, time_us, code, source, value, text FROM observations_v1"));
+    MEDTWIN_RETURN_IF_ERROR(Exec("DROP TABLE observations_v1"));
+    return Exec("COMMIT");
   }
 
   Status UpsertPatient(const PatientRow& row) override {
@@ -114,45 +137,48 @@ class SqliteStore final : public Store {
 
   Result<ObservationPage> QueryObservations(const ObservationQuery& q) override {
     std::lock_guard<std::mutex> lock(mu_);
-    // Keyset pagination on (time_us, id): the cursor is "time_us:id" of the last item sent.
-    std::int64_t after_time = INT64_MIN, after_id = INT64_MIN;
+    // Keyset pagination on the primary key after the patient: the cursor is
+    // "time_us:code:source" of the last item sent (code and source percent-free: ':' escaped).
+    std::int64_t after_time = INT64_MIN;
+    std::string after_code, after_source;
     if (!q.cursor.empty()) {
-      const auto colon = q.cursor.find(':');
+      const auto c1 = q.cursor.find(':');
+      const auto c2 = c1 == std::string::npos ? c1 : q.cursor.find(':', c1 + 1);
       try {
-        if (colon == std::string::npos) throw std::invalid_argument("no colon");
-        after_time = std::stoll(q.cursor.substr(0, colon));
-        after_id = std::stoll(q.cursor.substr(colon + 1));
+        if (c2 == std::string::npos) throw std::invalid_argument("cursor");
+        after_time = std::stoll(q.cursor.substr(0, c1));
+        after_code = Unescape(q.cursor.substr(c1 + 1, c2 - c1 - 1));
+        after_source = Unescape(q.cursor.substr(c2 + 1));
       } catch (const std::exception&) {
         return InvalidArgument("cursor", "not a cursor this server gave out");
       }
     }
     std::string sql =
-        "SELECT id, patient, code, time_us, value, text, source FROM observations "
+        "SELECT patient, code, time_us, value, text, source FROM observations "
         "WHERE patient = ?1 AND time_us >= ?2 AND time_us <= ?3 "
-        "AND (time_us > ?4 OR (time_us = ?4 AND id > ?5))";
-    if (!q.code.empty()) sql += " AND code = ?6";
-    sql += " ORDER BY time_us, id LIMIT ?7";
+        "AND (time_us, code, source) > (?4, ?5, ?6)";
+    if (!q.code.empty()) sql += " AND code = ?7";
+    sql += " ORDER BY time_us, code, source LIMIT ?8";
     Statement st;
     MEDTWIN_RETURN_IF_ERROR(Prepare(sql.c_str(), st));
     Bind(st, 1, q.patient);
     sqlite3_bind_int64(st.get(), 2, q.from ? q.from->us_since_epoch : INT64_MIN);
     sqlite3_bind_int64(st.get(), 3, q.to ? q.to->us_since_epoch : INT64_MAX);
     sqlite3_bind_int64(st.get(), 4, after_time);
-    sqlite3_bind_int64(st.get(), 5, after_id);
-    if (!q.code.empty()) Bind(st, 6, q.code);
-    sqlite3_bind_int64(st.get(), 7, static_cast<std::int64_t>(q.limit) + 1);
+    Bind(st, 5, after_code);
+    Bind(st, 6, after_source);
+    if (!q.code.empty()) Bind(st, 7, q.code);
+    sqlite3_bind_int64(st.get(), 8, static_cast<std::int64_t>(q.limit) + 1);
     ObservationPage page;
-    std::int64_t last_time = 0, last_id = 0;
     int rc;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
       if (page.items.size() == q.limit) {
-        page.next_cursor = std::to_string(last_time) + ":" + std::to_string(last_id);
+        const auto& last = page.items.back();
+        page.next_cursor = std::to_string(last.time.us_since_epoch) + ":" + Escape(last.code) +
+                           ":" + Escape(last.source);
         break;
       }
-      last_id = sqlite3_column_int64(st.get(), 0);
-      io::Observation o = Row(st, 1);
-      last_time = o.time.us_since_epoch;
-      page.items.push_back(std::move(o));
+      page.items.push_back(Row(st, 0));
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Fail("query observations");
     return page;
@@ -162,11 +188,11 @@ class SqliteStore final : public Store {
     std::lock_guard<std::mutex> lock(mu_);
     Statement st;
     MEDTWIN_RETURN_IF_ERROR(
-        Prepare("SELECT id, patient, code, time_us, value, text, source FROM observations "
-                "ORDER BY patient, time_us, id",
+        Prepare("SELECT patient, code, time_us, value, text, source FROM observations "
+                "ORDER BY patient, time_us, code, source",
                 st));
     int rc;
-    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) visit(Row(st, 1));
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) visit(Row(st, 0));
     if (rc != SQLITE_DONE) return Fail("replay observations");
     return Ok{};
   }
@@ -209,6 +235,35 @@ class SqliteStore final : public Store {
     return p != nullptr ? std::string(reinterpret_cast<const char*>(p),
                                       static_cast<std::size_t>(sqlite3_column_bytes(st.get(), col)))
                         : std::string();
+  }
+  // ':' and '%' in codes and sources are escaped so the cursor splits unambiguously.
+  static std::string Escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '%') {
+        out += "%25";
+      } else if (c == ':') {
+        out += "%3A";
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
+  static std::string Unescape(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '%' && s.compare(i, 3, "%25") == 0) {
+        out += '%';
+        i += 2;
+      } else if (s[i] == '%' && s.compare(i, 3, "%3A") == 0) {
+        out += ':';
+        i += 2;
+      } else {
+        out += s[i];
+      }
+    }
+    return out;
   }
   static io::Observation Row(Statement& st, int first) {
     io::Observation o;

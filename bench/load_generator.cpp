@@ -1,0 +1,273 @@
+// medtwin_loadgen — load on a running `medtwin serve` over loopback, and the limit it is
+// compared with. Modes:
+//   ingest  PORT PATIENTS SECONDS CONNECTIONS BATCH  durable bulk-NDJSON throughput
+//   latency PORT PATIENTS SECONDS RATE              observation → alert on the live stream (p50,
+//                                                   p99) while background load runs at RATE/s
+//   sqlite  PATH ROWS BATCH                         plain SQLite inserts of the same rows (same
+//                                                   schema, WAL, synchronous=FULL): the limit
+// Prints "key value" lines.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string IsoTime(long long us) {
+  const std::time_t s = static_cast<std::time_t>(us / 1'000'000);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&s));
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%06lldZ", buf, us % 1'000'000);
+  return out;
+}
+
+long long NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class Client {
+ public:
+  explicit Client(unsigned short port) : stream_(ioc_) {
+    net::ip::tcp::resolver r(ioc_);
+    stream_.connect(r.resolve("127.0.0.1", std::to_string(port)));
+  }
+  unsigned Post(const std::string& target, std::string body, std::string* reply = nullptr) {
+    http::request<http::string_body> req{http::verb::post, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::content_type, "application/json");
+    req.keep_alive(true);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    http::write(stream_, req);
+    http::response<http::string_body> res;
+    http::read(stream_, buffer_, res);
+    if (reply != nullptr) *reply = std::move(res.body());
+    return res.result_int();
+  }
+
+ private:
+  net::io_context ioc_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+};
+
+void CreatePatients(unsigned short port, int patients) {
+  Client c(port);
+  for (int i = 0; i < patients; ++i) {
+    c.Post("/api/v1/patients", "{\"id\":\"load-" + std::to_string(i) + "\"}");
+  }
+}
+
+std::string Line(int patient, const char* code, double value, const char* unit, long long t_us,
+                 const char* source) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "{\"patient\":\"load-%d\",\"code\":\"%s\",\"value\":%g,\"unit\":\"%s\","
+                "\"time\":\"%s\",\"source\":\"%s\"}\n",
+                patient, code, value, unit, IsoTime(t_us).c_str(), source);
+  return buf;
+}
+
+int Ingest(unsigned short port, int patients, double seconds, int connections, int batch) {
+  CreatePatients(port, patients);
+  std::atomic<long long> acked{0};
+  std::atomic<long long> seq{0};
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  const long long base = NowUs() - 3'600'000'000LL;  // an hour ago, microsecond steps
+  std::vector<std::thread> threads;
+  for (int k = 0; k < connections; ++k) {
+    threads.emplace_back([&, k] {
+      Client c(port);
+      std::string reply;
+      while (Clock::now() < end) {
+        std::string body;
+        body.reserve(static_cast<std::size_t>(batch) * 170);
+        for (int i = 0; i < batch; ++i) {
+          const long long n = seq++;
+          body +=
+              Line(static_cast<int>(n % patients), "8867-4", 60 + n % 50, "/min", base + n, "load");
+        }
+        if (c.Post("/api/v1/observations", std::move(body), &reply) == 200) acked += batch;
+      }
+      (void)k;
+    });
+  }
+  const auto t0 = Clock::now();
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf("ingest_observations %lld\ningest_seconds %.3f\ningest_obs_per_s %.0f\n",
+              acked.load(), elapsed, static_cast<double>(acked.load()) / elapsed);
+  return 0;
+}
+
+int Latency(unsigned short port, int patients, double seconds, double rate) {
+  CreatePatients(port, patients);
+  // The live stream, filtered to one probe patient, read on its own thread.
+  net::io_context ioc;
+  net::ip::tcp::socket sock(ioc);
+  sock.connect({net::ip::make_address("127.0.0.1"), port});
+  const std::string req = "GET /api/v1/stream?patient=load-0 HTTP/1.1\r\nHost: x\r\n\r\n";
+  net::write(sock, net::buffer(req));
+  std::mutex mu;
+  std::vector<long long> alert_seen_us;
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    std::string buf;
+    char chunk[8192];
+    while (!stop) {
+      boost::system::error_code ec;
+      const std::size_t n = sock.read_some(net::buffer(chunk), ec);
+      if (ec) break;
+      const long long now = NowUs();
+      buf.append(chunk, n);
+      std::size_t at;
+      while ((at = buf.find("event: alert")) != std::string::npos) {
+        std::lock_guard<std::mutex> lock(mu);
+        alert_seen_us.push_back(now);
+        buf.erase(0, at + 12);
+      }
+      if (buf.size() > 65536) buf.erase(0, buf.size() - 64);
+    }
+  });
+  // Background load at `rate` obs/s over 2 connections, batches of 500.
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  std::atomic<long long> seq{0};
+  const long long base = NowUs() - 3'600'000'000LL;
+  std::vector<std::thread> load;
+  for (int k = 0; k < 2; ++k) {
+    load.emplace_back([&] {
+      Client c(port);
+      const int batch = 500;
+      const auto interval = std::chrono::duration<double>(batch / (rate / 2));
+      auto next = Clock::now();
+      while (Clock::now() < end) {
+        std::string body;
+        for (int i = 0; i < batch; ++i) {
+          const long long n = seq++;
+          body += Line(1 + static_cast<int>(n % (patients - 1)), "8867-4", 60 + n % 30, "/min",
+                       base + n, "bg");
+        }
+        c.Post("/api/v1/observations", std::move(body));
+        next += std::chrono::duration_cast<Clock::duration>(interval);
+        std::this_thread::sleep_until(next);
+      }
+    });
+  }
+  // Probes: SpO2 84 raises an alert, 97 resolves it; each reply-independent send time recorded.
+  Client probe(port);
+  std::vector<long long> sent_us;
+  int k = 0;
+  while (Clock::now() < end) {
+    const bool low = k % 2 == 0;
+    const long long t = NowUs();
+    const std::string body = "{\"code\":\"2708-6\",\"value\":" + std::string(low ? "84" : "97") +
+                             ",\"unit\":\"%\",\"time\":\"" + IsoTime(t) +
+                             "\",\"source\":\"probe\"}";
+    sent_us.push_back(t);
+    probe.Post("/api/v1/patients/load-0/observations", body);
+    ++k;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (auto& t : load) t.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  sock.shutdown(net::ip::tcp::socket::shutdown_both);
+  sock.close();
+  reader.join();
+  std::vector<double> lat_ms;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (std::size_t i = 0; i < std::min(sent_us.size(), alert_seen_us.size()); ++i) {
+      lat_ms.push_back(static_cast<double>(alert_seen_us[i] - sent_us[i]) / 1000.0);
+    }
+  }
+  std::sort(lat_ms.begin(), lat_ms.end());
+  auto q = [&](double p) {
+    return lat_ms.empty() ? -1 : lat_ms[static_cast<std::size_t>(p * (lat_ms.size() - 1))];
+  };
+  std::printf(
+      "latency_samples %zu\nlatency_background_obs %lld\nlatency_p50_ms %.2f\n"
+      "latency_p99_ms %.2f\n",
+      lat_ms.size(), seq.load(), q(0.5), q(0.99));
+  return 0;
+}
+
+int SqliteLimit(const char* path, long long rows, int batch) {
+  sqlite3* db = nullptr;
+  std::remove(path);
+  if (sqlite3_open(path, &db) != SQLITE_OK) return 1;
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr, nullptr);
+  sqlite3_exec(db,
+               "CREATE TABLE observations(id INTEGER PRIMARY KEY, patient TEXT NOT NULL, code TEXT "
+               "NOT NULL, time_us INTEGER NOT NULL, value REAL NOT NULL, text TEXT NOT NULL "
+               "DEFAULT '', source TEXT NOT NULL DEFAULT '', UNIQUE(patient, code, time_us, "
+               "source)); CREATE INDEX o ON observations(patient, time_us, id);",
+               nullptr, nullptr, nullptr);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT OR IGNORE INTO observations(patient, code, time_us, value, text, "
+                     "source) VALUES(?,?,?,?,?,?)",
+                     -1, &st, nullptr);
+  const auto t0 = Clock::now();
+  const long long base = NowUs();
+  for (long long done = 0; done < rows;) {
+    sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    for (int i = 0; i < batch && done < rows; ++i, ++done) {
+      const std::string patient = "load-" + std::to_string(done % 1000);
+      sqlite3_reset(st);
+      sqlite3_bind_text(st, 1, patient.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st, 2, "8867-4", -1, SQLITE_STATIC);
+      sqlite3_bind_int64(st, 3, base + done);
+      sqlite3_bind_double(st, 4, 60 + done % 50);
+      sqlite3_bind_text(st, 5, "", -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 6, "load", -1, SQLITE_STATIC);
+      sqlite3_step(st);
+    }
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  }
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  std::printf("sqlite_rows %lld\nsqlite_seconds %.3f\nsqlite_rows_per_s %.0f\n", rows, elapsed,
+              static_cast<double>(rows) / elapsed);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "ingest" && argc == 7) {
+    return Ingest(static_cast<unsigned short>(std::stoi(argv[2])), std::stoi(argv[3]),
+                  std::stod(argv[4]), std::stoi(argv[5]), std::stoi(argv[6]));
+  }
+  if (mode == "latency" && argc == 6) {
+    return Latency(static_cast<unsigned short>(std::stoi(argv[2])), std::stoi(argv[3]),
+                   std::stod(argv[4]), std::stod(argv[5]));
+  }
+  if (mode == "sqlite" && argc == 5)
+    return SqliteLimit(argv[2], std::stoll(argv[3]), std::stoi(argv[4]));
+  std::fprintf(stderr,
+               "usage: medtwin_loadgen ingest PORT PATIENTS SECONDS CONNECTIONS BATCH\n"
+               "       medtwin_loadgen latency PORT PATIENTS SECONDS RATE\n"
+               "       medtwin_loadgen sqlite PATH ROWS BATCH\n");
+  return 2;
+}
