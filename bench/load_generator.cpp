@@ -32,7 +32,7 @@ std::string IsoTime(long long us) {
   const std::time_t s = static_cast<std::time_t>(us / 1'000'000);
   char buf[40];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&s));
-  char out[48];
+  char out[80];
   std::snprintf(out, sizeof out, "%s.%06lldZ", buf, us % 1'000'000);
   return out;
 }
@@ -102,8 +102,8 @@ int Ingest(unsigned short port, int patients, double seconds, int connections, i
         body.reserve(static_cast<std::size_t>(batch) * 170);
         for (int i = 0; i < batch; ++i) {
           const long long n = seq++;
-          body +=
-              Line(static_cast<int>(n % patients), "8867-4", 60 + n % 50, "/min", base + n, "load");
+          body += Line(static_cast<int>(n % patients), "8867-4", static_cast<double>(60 + n % 50),
+                       "/min", base + n, "load");
         }
         if (c.Post("/api/v1/observations", std::move(body), &reply) == 200) acked += batch;
       }
@@ -126,8 +126,10 @@ int Latency(unsigned short port, int patients, double seconds, double rate) {
   sock.connect({net::ip::make_address("127.0.0.1"), port});
   const std::string req = "GET /api/v1/stream?patient=load-0 HTTP/1.1\r\nHost: x\r\n\r\n";
   net::write(sock, net::buffer(req));
+  // Each alert event carries "updated_at", the probe observation's own time, which is the
+  // moment the probe was sent: latency = arrival on the stream − that time.
   std::mutex mu;
-  std::vector<long long> alert_seen_us;
+  std::vector<double> lat_ms;
   std::atomic<bool> stop{false};
   std::thread reader([&] {
     std::string buf;
@@ -140,11 +142,18 @@ int Latency(unsigned short port, int patients, double seconds, double rate) {
       buf.append(chunk, n);
       std::size_t at;
       while ((at = buf.find("event: alert")) != std::string::npos) {
+        const auto u = buf.find("\"updated_at\":\"", at);
+        if (u == std::string::npos) break;  // the rest of the event has not arrived yet
+        const std::string stamp = buf.substr(u + 14, 27);  // YYYY-MM-DDThh:mm:ss.ffffffZ
+        std::tm tm{};
+        strptime(stamp.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+        const long long sent =
+            static_cast<long long>(timegm(&tm)) * 1'000'000LL + std::stoll(stamp.substr(20, 6));
         std::lock_guard<std::mutex> lock(mu);
-        alert_seen_us.push_back(now);
-        buf.erase(0, at + 12);
+        lat_ms.push_back(static_cast<double>(now - sent) / 1000.0);
+        buf.erase(0, u + 14);
       }
-      if (buf.size() > 65536) buf.erase(0, buf.size() - 64);
+      if (buf.size() > 65536) buf.erase(0, buf.size() - 4096);
     }
   });
   // Background load at `rate` obs/s over 2 connections, batches of 500.
@@ -162,8 +171,8 @@ int Latency(unsigned short port, int patients, double seconds, double rate) {
         std::string body;
         for (int i = 0; i < batch; ++i) {
           const long long n = seq++;
-          body += Line(1 + static_cast<int>(n % (patients - 1)), "8867-4", 60 + n % 30, "/min",
-                       base + n, "bg");
+          body += Line(1 + static_cast<int>(n % (patients - 1)), "8867-4",
+                       static_cast<double>(60 + n % 30), "/min", base + n, "bg");
         }
         c.Post("/api/v1/observations", std::move(body));
         next += std::chrono::duration_cast<Clock::duration>(interval);
@@ -173,7 +182,6 @@ int Latency(unsigned short port, int patients, double seconds, double rate) {
   }
   // Probes: SpO2 84 raises an alert, 97 resolves it; each reply-independent send time recorded.
   Client probe(port);
-  std::vector<long long> sent_us;
   int k = 0;
   while (Clock::now() < end) {
     const bool low = k % 2 == 0;
@@ -181,7 +189,6 @@ int Latency(unsigned short port, int patients, double seconds, double rate) {
     const std::string body = "{\"code\":\"2708-6\",\"value\":" + std::string(low ? "84" : "97") +
                              ",\"unit\":\"%\",\"time\":\"" + IsoTime(t) +
                              "\",\"source\":\"probe\"}";
-    sent_us.push_back(t);
     probe.Post("/api/v1/patients/load-0/observations", body);
     ++k;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -192,16 +199,11 @@ int Latency(unsigned short port, int patients, double seconds, double rate) {
   sock.shutdown(net::ip::tcp::socket::shutdown_both);
   sock.close();
   reader.join();
-  std::vector<double> lat_ms;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    for (std::size_t i = 0; i < std::min(sent_us.size(), alert_seen_us.size()); ++i) {
-      lat_ms.push_back(static_cast<double>(alert_seen_us[i] - sent_us[i]) / 1000.0);
-    }
-  }
   std::sort(lat_ms.begin(), lat_ms.end());
   auto q = [&](double p) {
-    return lat_ms.empty() ? -1 : lat_ms[static_cast<std::size_t>(p * (lat_ms.size() - 1))];
+    return lat_ms.empty()
+               ? -1
+               : lat_ms[static_cast<std::size_t>(p * static_cast<double>(lat_ms.size() - 1))];
   };
   std::printf(
       "latency_samples %zu\nlatency_background_obs %lld\nlatency_p50_ms %.2f\n"
@@ -214,12 +216,15 @@ int SqliteLimit(const char* path, long long rows, int batch) {
   sqlite3* db = nullptr;
   std::remove(path);
   if (sqlite3_open(path, &db) != SQLITE_OK) return 1;
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr, nullptr);
   sqlite3_exec(db,
-               "CREATE TABLE observations(id INTEGER PRIMARY KEY, patient TEXT NOT NULL, code TEXT "
-               "NOT NULL, time_us INTEGER NOT NULL, value REAL NOT NULL, text TEXT NOT NULL "
-               "DEFAULT '', source TEXT NOT NULL DEFAULT '', UNIQUE(patient, code, time_us, "
-               "source)); CREATE INDEX o ON observations(patient, time_us, id);",
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; "
+               "PRAGMA mmap_size=1073741824;",
+               nullptr, nullptr, nullptr);
+  sqlite3_exec(db,
+               "CREATE TABLE observations(patient TEXT NOT NULL, time_us INTEGER NOT NULL, "
+               "code TEXT NOT NULL, source TEXT NOT NULL DEFAULT '', value REAL NOT NULL, "
+               "text TEXT NOT NULL DEFAULT '', PRIMARY KEY(patient, time_us, code, source)) "
+               "WITHOUT ROWID",
                nullptr, nullptr, nullptr);
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(db,
@@ -236,7 +241,7 @@ int SqliteLimit(const char* path, long long rows, int batch) {
       sqlite3_bind_text(st, 1, patient.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(st, 2, "8867-4", -1, SQLITE_STATIC);
       sqlite3_bind_int64(st, 3, base + done);
-      sqlite3_bind_double(st, 4, 60 + done % 50);
+      sqlite3_bind_double(st, 4, static_cast<double>(60 + done % 50));
       sqlite3_bind_text(st, 5, "", -1, SQLITE_STATIC);
       sqlite3_bind_text(st, 6, "load", -1, SQLITE_STATIC);
       sqlite3_step(st);

@@ -27,6 +27,7 @@ void Broadcaster::Publish(const std::string& topic, std::string_view event,
     auto s = w.lock();
     return !s || !s->Alive();
   });
+  active_ = subscribers_.size();
   for (const auto& w : subscribers_) {
     if (auto s = w.lock(); s && (s->topic.empty() || s->topic == topic)) s->Send(message);
   }
@@ -35,6 +36,7 @@ void Broadcaster::Publish(const std::string& topic, std::string_view event,
 void Broadcaster::Add(std::shared_ptr<Subscriber> s) {
   std::lock_guard<std::mutex> lock(mu_);
   subscribers_.push_back(s);
+  active_ = subscribers_.size();
 }
 
 std::size_t Broadcaster::Count() {
@@ -43,6 +45,7 @@ std::size_t Broadcaster::Count() {
     auto s = w.lock();
     return !s || !s->Alive();
   });
+  active_ = subscribers_.size();
   return subscribers_.size();
 }
 

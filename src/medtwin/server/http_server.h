@@ -6,6 +6,7 @@
 
 #include <boost/beast/http.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -44,10 +45,13 @@ class Broadcaster {
   void Publish(const std::string& topic, std::string_view event, const std::string& data);
   void Add(std::shared_ptr<Subscriber> s);
   [[nodiscard]] std::size_t Count();
+  // Cheap check for publishers: is any stream open (may lag by one connection)?
+  [[nodiscard]] bool HasSubscribers() const { return active_.load(std::memory_order_relaxed) > 0; }
 
  private:
   std::mutex mu_;
   std::vector<std::weak_ptr<Subscriber>> subscribers_;
+  std::atomic<std::size_t> active_{0};
 };
 
 struct HttpOptions {

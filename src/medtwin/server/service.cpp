@@ -13,10 +13,12 @@ TwinService::TwinService(std::unique_ptr<store::Store> store, int shards,
     : store_(std::move(store)), broadcaster_(std::move(broadcaster)) {
   Broadcaster* b = broadcaster_.get();
   engine_ = std::make_unique<twin::TwinEngine>(
-      shards, [this, b](std::string_view type, const std::string& patient, const json& data) {
+      shards,
+      [this, b](std::string_view type, const std::string& patient, const json& data) {
         if (type == "alert") ++alerts_published_;
         b->Publish(patient, type, data.dump());
-      });
+      },
+      [b] { return b->HasSubscribers(); });
 }
 
 TwinService::~TwinService() { engine_->Drain(); }

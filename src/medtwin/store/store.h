@@ -54,7 +54,8 @@ class Store {
   [[nodiscard]] virtual Result<std::size_t> CountObservations() = 0;
 };
 
-// "sqlite:PATH" (":memory:" allowed) or "postgresql://…" / "postgres://…".
+// "sqlite:PATH[?sync=full|normal]" (":memory:" allowed; full — the default — survives power
+// loss, normal survives a crash of the process) or "postgresql://…" / "postgres://…".
 [[nodiscard]] Result<std::unique_ptr<Store>> OpenStore(std::string_view url);
 [[nodiscard]] Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
 [[nodiscard]] Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo);

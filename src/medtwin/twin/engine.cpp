@@ -17,7 +17,8 @@ int SeverityRank(std::string_view name) {
 
 }  // namespace
 
-TwinEngine::TwinEngine(int shards, EventSink sink) : sink_(std::move(sink)) {
+TwinEngine::TwinEngine(int shards, EventSink sink, std::function<bool()> listening)
+    : sink_(std::move(sink)), listening_(std::move(listening)) {
   const int n = std::max(1, shards);
   for (int i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>());
   for (auto& s : shards_) {
@@ -102,10 +103,14 @@ void TwinEngine::Apply(std::vector<io::Observation> batch, bool publish) {
         if (it == s.twins.end()) continue;
         const TwinUpdate u = it->second.Apply(o, &NextAlertId);
         if (!publish || !sink_) continue;
-        sink_("observation", o.patient, io::ObservationToJson(o));
-        if (u.news2_changed) {
-          sink_("twin", o.patient,
-                {{"patient", o.patient}, {"news2", it->second.ToJson()["news2"]}});
+        // Alerts always go out (they are counted); observation and twin events only when
+        // someone listens.
+        if (!listening_ || listening_()) {
+          sink_("observation", o.patient, io::ObservationToJson(o));
+          if (u.news2_changed) {
+            sink_("twin", o.patient,
+                  {{"patient", o.patient}, {"news2", it->second.ToJson()["news2"]}});
+          }
         }
         for (const auto& a : u.alerts) sink_("alert", o.patient, AlertToJson(a));
       }

@@ -39,7 +39,9 @@ struct AlertFilter {
 
 class TwinEngine {
  public:
-  TwinEngine(int shards, EventSink sink);
+  // `listening` (optional) says whether anyone receives events now; when it returns false the
+  // engine does not build them.
+  TwinEngine(int shards, EventSink sink, std::function<bool()> listening = {});
   ~TwinEngine();
   TwinEngine(const TwinEngine&) = delete;
   TwinEngine& operator=(const TwinEngine&) = delete;
@@ -77,6 +79,7 @@ class TwinEngine {
   T Ask(Shard& s, std::function<T()> question);
 
   EventSink sink_;
+  std::function<bool()> listening_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<std::size_t> twin_count_{0};
 };

@@ -52,6 +52,22 @@ json AlertToJson(const Alert& a) {
           {"acknowledged_by", a.acknowledged_by}};
 }
 
+void LiveTwin::RateWindow::Push(Instant t, double v, std::int64_t window_us, bool keep_raw) {
+  while (!mins.empty() && mins.back().second >= v) mins.pop_back();
+  mins.emplace_back(t, v);
+  while (!maxs.empty() && maxs.back().second <= v) maxs.pop_back();
+  maxs.emplace_back(t, v);
+  const std::int64_t oldest = t.us_since_epoch - window_us;
+  while (mins.front().first.us_since_epoch < oldest) mins.pop_front();
+  while (maxs.front().first.us_since_epoch < oldest) maxs.pop_front();
+  if (keep_raw) {
+    raw.emplace_back(t, v);
+    while (!raw.empty() && (raw.front().first.us_since_epoch < oldest || raw.size() > 256)) {
+      raw.pop_front();
+    }
+  }
+}
+
 const Alert* LiveTwin::Raise(const std::string& kind, Severity severity, Instant t,
                              std::string message, std::uint64_t (*next_alert_id)()) {
   for (auto& a : alerts_) {
@@ -142,13 +158,7 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_
   // Rate-of-change history.
   const bool rated =
       o.code == loinc::kHeartRate || o.code == loinc::kSystolicBp || o.code == loinc::kCgmGlucose;
-  if (rated) {
-    auto& h = recent_[o.code];
-    h.emplace_back(o.time, o.value);
-    while (!h.empty() && h.front().first.us_since_epoch < o.time.us_since_epoch - kRateWindowUs) {
-      h.pop_front();
-    }
-  }
+  if (rated) recent_[o.code].Push(o.time, o.value, kRateWindowUs, o.code == loinc::kCgmGlucose);
 
   // Threshold rules (values as stored: canonical units).
   if (o.code == loinc::kSpo2) {
@@ -186,11 +196,7 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_
   // systolic pressure, a CGM fall faster than 2 mg/dL/min over 15 min.
   if (rated) {
     const auto& h = recent_[o.code];
-    double lo = o.value, hi = o.value;
-    for (const auto& [t, v] : h) {
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-    }
+    const double lo = h.mins.front().second, hi = h.maxs.front().second;
     if (o.code == loinc::kHeartRate) {
       if (o.value - lo >= 30) {
         note(Raise("heart-rate-rising", Severity::kMedium, o.time,
@@ -208,7 +214,7 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_
       }
     }
     if (o.code == loinc::kCgmGlucose) {
-      for (const auto& [t, v] : h) {
+      for (const auto& [t, v] : h.raw) {
         const double minutes = static_cast<double>(o.time.us_since_epoch - t.us_since_epoch) / 6e7;
         if (minutes >= 15 && minutes <= 20) {
           const double slope = (o.value - v) / minutes;
@@ -283,7 +289,9 @@ json LiveTwin::ToJson() const {
 std::size_t LiveTwin::ApproxBytes() const {
   std::size_t bytes = sizeof(*this) + record_.id.size() + record_.name.size();
   bytes += latest_.size() * (sizeof(Latest) + 64);
-  for (const auto& [code, h] : recent_) bytes += 64 + h.size() * 16;
+  for (const auto& [code, h] : recent_) {
+    bytes += 64 + (h.mins.size() + h.maxs.size() + h.raw.size()) * 16;
+  }
   bytes += alerts_.size() * (sizeof(Alert) + 64);
   return bytes;
 }

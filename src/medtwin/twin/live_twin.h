@@ -69,8 +69,14 @@ class LiveTwin {
 
   PatientRecord record_;
   std::map<std::string, Latest> latest_;
-  // Recent values of codes with rate rules (last hour), oldest first.
-  std::map<std::string, std::deque<std::pair<Instant, double>>> recent_;
+  // Recent values of codes with rate rules (last hour): the window's minimum and maximum kept in
+  // monotonic deques (O(1) per value however fast a device sends), and for CGM the raw values
+  // (at most 256) for the 15–20-min slope.
+  struct RateWindow {
+    std::deque<std::pair<Instant, double>> mins, maxs, raw;
+    void Push(Instant t, double v, std::int64_t window_us, bool keep_raw);
+  };
+  std::map<std::string, RateWindow> recent_;
   std::vector<Alert> alerts_;
   std::optional<monitor::News2Risk> last_risk_;
   std::optional<int> last_total_;

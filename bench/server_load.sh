@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The twin server under load on loopback (issue #6), in one run: a plain SQLite insert of the
+# same rows (the limit), durable bulk-NDJSON ingest through `medtwin serve` (SQLite, sync=full
+# and sync=normal; PostgreSQL), observation-to-alert latency on the live stream at 50,000
+# observations/s of background load with 1,000 and 10,000 twins, and memory per idle twin.
+# Prints Markdown tables for docs/benchmarks.md.
+# Usage: bench/server_load.sh [BUILD_DIR] [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD="${1:-build}"
+SECONDS_EACH="${2:-10}"
+work=$(mktemp -d /tmp/medtwin_load.XXXX)
+chmod 755 "$work"
+trap 'pkill -f "medtwin serve --listen 127.0.0.1:1809" 2>/dev/null || true; scripts/pg_test_server.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+serve() {  # serve PORT STORE [ARGS...]: starts the server, waits until it listens
+  local port=$1 store=$2
+  shift 2
+  "$BUILD"/medtwin serve --listen "127.0.0.1:$port" --store "$store" "$@" >"$work/serve.log" 2>&1 &
+  for _ in $(seq 1 100); do
+    curl -sf "127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "server did not start" >&2
+  return 1
+}
+stop() { pkill -f "medtwin serve --listen 127.0.0.1:$1" || true; sleep 0.5; }
+value() { awk -v k="$1" '$1 == k {print $2}'; }
+
+limit=$("$BUILD"/medtwin_loadgen sqlite "$work/limit.db" 1500000 5000 | value sqlite_rows_per_s)
+
+ingest() {  # ingest LABEL STORE CONNECTIONS
+  serve 18091 "$2" --http-threads "$3"
+  local r
+  r=$("$BUILD"/medtwin_loadgen ingest 18091 1000 "$SECONDS_EACH" "$3" 5000 | value ingest_obs_per_s)
+  stop 18091
+  echo "| $1 | $(printf "%'.0f" "$r") | $(python3 -c "print(f'{$r / $limit:.2f}')") |"
+}
+
+echo "Durable bulk ingest (NDJSON batches of 5,000 over loopback, 1,000 patients, ${SECONDS_EACH} s)"
+echo
+echo "| path | observations/s | / plain SQLite |"
+echo "|---|---:|---:|"
+echo "| plain SQLite insert of the same rows, same schema, WAL, synchronous=FULL (the limit) | $(printf "%'.0f" "$limit") | 1.00 |"
+rm -f "$work"/a.db*
+ingest "medtwin serve, SQLite sync=full, 3 connections" "sqlite:$work/a.db" 3
+rm -f "$work"/b.db*
+ingest "medtwin serve, SQLite sync=normal (crash-safe, not power-safe), 3 connections" "sqlite:$work/b.db?sync=normal" 3
+conninfo=$(scripts/pg_test_server.sh start "$work/pg" 25432)
+pg_url="postgresql://medtwin@/medtwin_test?host=$work/pg&port=25432"
+ingest "medtwin serve, PostgreSQL 15 (local socket), 3 connections" "$pg_url" 3
+
+echo
+echo "Observation → alert on the live stream (probe SpO2 alternating 84/97 % every 50 ms on one"
+echo "patient while background load runs at 50,000 observations/s)"
+echo
+echo "| twins | p50 ms | p99 ms | probes |"
+echo "|---:|---:|---:|---:|"
+for twins in 1000 10000; do
+  rm -f "$work"/l.db*
+  serve 18092 "sqlite:$work/l.db"
+  out=$("$BUILD"/medtwin_loadgen latency 18092 "$twins" "$SECONDS_EACH" 50000)
+  stop 18092
+  echo "| $(printf "%'d" $twins) | $(echo "$out" | value latency_p50_ms) | $(echo "$out" | value latency_p99_ms) | $(echo "$out" | value latency_samples) |"
+done
+
+# Memory per idle twin: resident memory before and after creating 10,000 patients.
+rm -f "$work"/m.db*
+serve 18093 "sqlite:$work/m.db"
+before=$(curl -s 127.0.0.1:18093/metrics | value process_resident_memory_bytes)
+python3 - <<'PY'
+import http.client
+c = http.client.HTTPConnection("127.0.0.1", 18093)
+for i in range(10000):
+    c.request("POST", "/api/v1/patients", body='{"id":"idle-%d","weight_kg":70}' % i,
+              headers={"Content-Type": "application/json"})
+    c.getresponse().read()
+PY
+after=$(curl -s 127.0.0.1:18093/metrics | value process_resident_memory_bytes)
+stop 18093
+echo
+echo "Memory per idle twin (10,000 patients created, resident memory difference):" \
+  "$(python3 -c "print(f'{($after - $before) / 10000 / 1024:.1f} KB')")"
