@@ -202,7 +202,9 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--store", serve_args.store, "sqlite:PATH or postgresql://USER@HOST/DB")
       ->capture_default_str();
-  serve->add_option("--mqtt", serve_args.mqtt, "mqtt://HOST:PORT broker (not built yet)");
+  serve->add_option("--mqtt", serve_args.mqtt,
+                    "mqtt://HOST:PORT broker: ingest from medtwin/obs/{patient}, answer on\n"
+                    "medtwin/ack/{patient}, alerts on medtwin/alerts/{patient}");
   serve->add_flag("--demo", serve_args.demo,
                   "Create demo patients (a ward, three deteriorating; two with type-1 diabetes\n"
                   "and CGM) and feed them live");

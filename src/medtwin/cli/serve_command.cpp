@@ -6,6 +6,7 @@
 
 #include "medtwin/server/demo.h"
 #include "medtwin/server/http_server.h"
+#include "medtwin/server/mqtt_bridge.h"
 #include "medtwin/server/service.h"
 
 namespace medtwin::cli {
@@ -27,14 +28,19 @@ Status RunServe(const ServeArgs& args) {
     port = -1;
   }
   if (port < 0 || port > 65535) return InvalidArgument("--listen", "port must be 0..65535");
-  if (!args.mqtt.empty()) {
-    return Error{ErrorCode::kUnimplemented, "--mqtt", "MQTT ingest is not built yet"};
-  }
   if (args.shards < 1 || args.shards > 64) return InvalidArgument("--shards", "1..64");
   MEDTWIN_TRY(auto store, store::OpenStore(args.store));
   auto broadcaster = std::make_shared<server::Broadcaster>();
   std::fprintf(stderr, "medtwin serve: loading twins from %s ...\n", store->Kind().data());
   MEDTWIN_TRY(auto service, server::TwinService::Open(std::move(store), args.shards, broadcaster));
+  std::unique_ptr<server::MqttBridge> mqtt;
+  if (!args.mqtt.empty()) {
+    MEDTWIN_TRY(mqtt, server::MqttBridge::Start(args.mqtt, *service));
+    server::MqttBridge* bridge = mqtt.get();
+    service->SetAlertListener([bridge](const std::string& patient, const std::string& json) {
+      bridge->PublishAlert(patient, json);
+    });
+  }
   server::HttpOptions http;
   http.address = args.listen.substr(0, colon);
   http.port = static_cast<unsigned short>(port);
@@ -49,9 +55,10 @@ Status RunServe(const ServeArgs& args) {
     MEDTWIN_TRY(demo, server::DemoFeeder::Start(*service, d));
   }
   // The one line a script waits for: where to connect.
-  std::printf("medtwin serve: listening on http://%s:%u (store %s, %zu twins%s)\n",
+  std::printf("medtwin serve: listening on http://%s:%u (store %s, %zu twins%s%s)\n",
               http.address.c_str(), server->port(), service->store().Kind().data(),
-              service->engine().TwinCount(), args.demo ? ", demo running" : "");
+              service->engine().TwinCount(), args.demo ? ", demo running" : "",
+              mqtt ? ", MQTT connected" : "");
   std::fflush(stdout);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -59,6 +66,7 @@ Status RunServe(const ServeArgs& args) {
   std::fprintf(stderr, "medtwin serve: stopping\n");
   demo.reset();
   server->Stop();
+  mqtt.reset();
   service->engine().Drain();
   return Ok{};
 }

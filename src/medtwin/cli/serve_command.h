@@ -12,7 +12,7 @@ namespace medtwin::cli {
 struct ServeArgs {
   std::string listen = "127.0.0.1:8080";
   std::string store = "sqlite:medtwin.db";
-  std::string mqtt;  // mqtt://host:port (not yet supported)
+  std::string mqtt;  // mqtt://host:port: subscribe medtwin/obs/+, publish acks and alerts
   bool demo = false;
   double speed = 60;
   int shards = 2;

@@ -15,8 +15,12 @@ TwinService::TwinService(std::unique_ptr<store::Store> store, int shards,
   engine_ = std::make_unique<twin::TwinEngine>(
       shards,
       [this, b](std::string_view type, const std::string& patient, const json& data) {
-        if (type == "alert") ++alerts_published_;
-        b->Publish(patient, type, data.dump());
+        const std::string text = data.dump();
+        if (type == "alert") {
+          ++alerts_published_;
+          if (alert_listener_) alert_listener_(patient, text);
+        }
+        b->Publish(patient, type, text);
       },
       [b] { return b->HasSubscribers(); });
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -56,6 +57,10 @@ class TwinService {
   [[nodiscard]] ServiceMetrics& metrics() { return metrics_; }
   [[nodiscard]] Broadcaster& broadcaster() { return *broadcaster_; }
   [[nodiscard]] std::string MetricsText();
+  // Also hand every alert event to `listener` (e.g. the MQTT bridge). Set before traffic flows.
+  void SetAlertListener(std::function<void(const std::string&, const std::string&)> listener) {
+    alert_listener_ = std::move(listener);
+  }
 
  private:
   TwinService(std::unique_ptr<store::Store> store, int shards,
@@ -68,6 +73,7 @@ class TwinService {
   std::map<std::string, twin::PatientRecord> patients_;
   ServiceMetrics metrics_;
   std::atomic<std::uint64_t> alerts_published_{0};
+  std::function<void(const std::string&, const std::string&)> alert_listener_;
 };
 
 // The REST API (/api/v1, /healthz, /metrics, the live stream) over a service.

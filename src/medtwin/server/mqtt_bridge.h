@@ -1,0 +1,44 @@
+// server/mqtt_bridge.h — devices over MQTT (libmosquitto, a real broker such as Mosquitto):
+// the server subscribes to `medtwin/obs/{patient}` (one observation object or an array; the
+// topic names the patient), ingests through the same path as HTTP (validated, stored, applied),
+// and answers each message on `medtwin/ack/{patient}` with the same accepted/rejected report.
+// Alerts go out on `medtwin/alerts/{patient}`; recommendations and closed-loop commands on
+// `medtwin/cmd/{patient}` (PublishCommand).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "medtwin/core/result.h"
+#include "medtwin/server/service.h"
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace medtwin::server {
+
+class MqttBridge {
+ public:
+  // `url`: mqtt://HOST[:PORT] (port 1883 by default).
+  static Result<std::unique_ptr<MqttBridge>> Start(const std::string& url, TwinService& service);
+  ~MqttBridge();
+
+  void PublishAlert(const std::string& patient, const std::string& json);
+  void PublishCommand(const std::string& patient, const nlohmann::json& command);
+  [[nodiscard]] std::uint64_t messages() const { return messages_.load(); }
+
+ private:
+  explicit MqttBridge(TwinService& service) : service_(service) {}
+  static void OnConnect(struct mosquitto* m, void* self, int rc);
+  static void OnMessage(struct mosquitto* m, void* self, const ::mosquitto_message* msg);
+  void Publish(const std::string& topic, const std::string& payload);
+
+  TwinService& service_;
+  struct mosquitto* client_ = nullptr;
+  std::atomic<std::uint64_t> messages_{0};
+};
+
+}  // namespace medtwin::server

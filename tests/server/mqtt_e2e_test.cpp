@@ -1,0 +1,195 @@
+// MQTT against a real Mosquitto broker started by the test: observations published on
+// medtwin/obs/{patient} are stored and applied, answered on medtwin/ack/{patient}, and alerts
+// come back on medtwin/alerts/{patient}.
+#include <gtest/gtest.h>
+#include <mosquitto.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+pid_t Spawn(std::vector<std::string> args, int* stdout_fd = nullptr) {
+  int out[2];
+  if (stdout_fd != nullptr && ::pipe(out) != 0) return -1;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (stdout_fd != nullptr) {
+      ::dup2(out[1], 1);
+      ::close(out[0]);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  if (stdout_fd != nullptr) {
+    ::close(out[1]);
+    *stdout_fd = out[0];
+  }
+  return pid;
+}
+
+unsigned short ReadPort(int fd) {
+  std::string line;
+  char c;
+  while (::read(fd, &c, 1) == 1) {
+    if (c == '\n') {
+      const auto at = line.find("http://127.0.0.1:");
+      if (at != std::string::npos)
+        return static_cast<unsigned short>(std::stoi(line.substr(at + 17)));
+      line.clear();
+    } else {
+      line += c;
+    }
+  }
+  return 0;
+}
+
+std::string HttpGet(unsigned short port, const std::string& target) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::resolver r(ioc);
+  beast::tcp_stream s(ioc);
+  s.connect(r.resolve("127.0.0.1", std::to_string(port)));
+  http::request<http::string_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "x");
+  http::write(s, req);
+  beast::flat_buffer b;
+  http::response<http::string_body> res;
+  http::read(s, b, res);
+  return res.body();
+}
+
+std::string HttpPost(unsigned short port, const std::string& target, const std::string& body) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::resolver r(ioc);
+  beast::tcp_stream s(ioc);
+  s.connect(r.resolve("127.0.0.1", std::to_string(port)));
+  http::request<http::string_body> req{http::verb::post, target, 11};
+  req.set(http::field::host, "x");
+  req.body() = body;
+  req.prepare_payload();
+  http::write(s, req);
+  beast::flat_buffer b;
+  http::response<http::string_body> res;
+  http::read(s, b, res);
+  return res.body();
+}
+
+struct Inbox {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<std::string, std::string>> messages;  // (topic, payload)
+  bool WaitFor(const std::string& topic, const std::string& needle, std::string* payload) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(5), [&] {
+      for (const auto& [t, p] : messages) {
+        if (t == topic && p.find(needle) != std::string::npos) {
+          *payload = p;
+          return true;
+        }
+      }
+      return false;
+    });
+  }
+};
+
+TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
+  const fs::path dir = fs::temp_directory_path() / ("medtwin_mqtt_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const int broker_port = 30000 + ::getpid() % 20000;
+  std::ofstream(dir / "mosquitto.conf") << "listener " << broker_port << " 127.0.0.1\n"
+                                        << "allow_anonymous true\n"
+                                        << "persistence false\n";
+  const pid_t broker = Spawn({"/usr/sbin/mosquitto", "-c", (dir / "mosquitto.conf").string()});
+  ASSERT_GT(broker, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int server_out = -1;
+  const pid_t server = Spawn({std::string(MEDTWIN_BINARY_DIR) + "/medtwin", "serve", "--listen",
+                              "127.0.0.1:0", "--store", "sqlite:" + (dir / "t.db").string(),
+                              "--mqtt", "mqtt://127.0.0.1:" + std::to_string(broker_port)},
+                             &server_out);
+  const unsigned short port = ReadPort(server_out);
+  ASSERT_NE(port, 0) << "server did not start";
+  HttpPost(port, "/api/v1/patients", R"({"id":"m1"})");
+
+  mosquitto_lib_init();
+  Inbox inbox;
+  mosquitto* client = mosquitto_new("medtwin-test", true, &inbox);
+  mosquitto_message_callback_set(client, [](mosquitto*, void* ctx, const mosquitto_message* m) {
+    auto* box = static_cast<Inbox*>(ctx);
+    std::lock_guard<std::mutex> lock(box->mu);
+    box->messages.emplace_back(m->topic, std::string(static_cast<const char*>(m->payload),
+                                                     static_cast<std::size_t>(m->payloadlen)));
+    box->cv.notify_all();
+  });
+  ASSERT_EQ(mosquitto_connect(client, "127.0.0.1", broker_port, 30), MOSQ_ERR_SUCCESS);
+  mosquitto_subscribe(client, nullptr, "medtwin/ack/#", 1);
+  mosquitto_subscribe(client, nullptr, "medtwin/alerts/#", 1);
+  ASSERT_EQ(mosquitto_loop_start(client), MOSQ_ERR_SUCCESS);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char time[32];
+  std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const std::string obs =
+      json::array(
+          {{{"code", "2708-6"},
+            {"value", 84},
+            {"unit", "%"},
+            {"time", time},
+            {"source", "pulse-ox"}},
+           {{"code", "2708-6"}, {"value", 140}, {"unit", "%"}, {"time", time}, {"source", "bad"}}})
+          .dump();
+  mosquitto_publish(client, nullptr, "medtwin/obs/m1", static_cast<int>(obs.size()), obs.data(), 1,
+                    false);
+  std::string ack, alert;
+  ASSERT_TRUE(inbox.WaitFor("medtwin/ack/m1", "accepted", &ack));
+  const json a = json::parse(ack);
+  EXPECT_EQ(a["accepted"].size(), 1u);
+  ASSERT_EQ(a["rejected"].size(), 1u);
+  EXPECT_EQ(a["rejected"][0]["field"], "value");
+  ASSERT_TRUE(inbox.WaitFor("medtwin/alerts/m1", "spo2-low", &alert));
+  EXPECT_EQ(json::parse(alert)["severity"], "critical");
+  // Stored: the history has it.
+  const json history = json::parse(HttpGet(port, "/api/v1/patients/m1/observations"));
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0]["source"], "pulse-ox");
+  // Unknown patient and malformed payloads get an error ack, and nothing breaks.
+  mosquitto_publish(client, nullptr, "medtwin/obs/ghost", 2, "{}", 1, false);
+  mosquitto_publish(client, nullptr, "medtwin/obs/m1", 5, "{oops", 1, false);
+  std::string err1, err2;
+  EXPECT_TRUE(inbox.WaitFor("medtwin/ack/ghost", "no patient 'ghost'", &err1));
+  EXPECT_TRUE(inbox.WaitFor("medtwin/ack/m1", "malformed JSON", &err2));
+  EXPECT_NE(HttpGet(port, "/healthz").find("ok"), std::string::npos);
+
+  mosquitto_disconnect(client);
+  mosquitto_loop_stop(client, false);
+  mosquitto_destroy(client);
+  mosquitto_lib_cleanup();
+  ::kill(server, SIGTERM);
+  ::waitpid(server, nullptr, 0);
+  ::kill(broker, SIGTERM);
+  ::waitpid(broker, nullptr, 0);
+  fs::remove_all(dir);
+}
+
+}  // namespace
