@@ -347,6 +347,38 @@ TEST_P(ServerE2e, LiveStreamCarriesObservationsAndAlerts) {
 INSTANTIATE_TEST_SUITE_P(Stores, ServerE2e, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& param_info) { return param_info.param; });
 
+// `medtwin devices` streams the simulated ward and CGMs into a running server over HTTP.
+TEST(DevicesCli, StreamsIntoARunningServer) {
+  const fs::path dir = fs::temp_directory_path() / ("medtwin_dev_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    Server server("sqlite:" + (dir / "d.db").string());
+    ASSERT_NE(server.port(), 0);
+    const std::string out = medtwin::testing_support::Shell(
+        std::string(MEDTWIN_BINARY_DIR) + "/medtwin devices --patients 4 --glucose-patients 1 " +
+        "--speed 3000 --duration 2 --to http://127.0.0.1:" + std::to_string(server.port()) +
+        " 2>/dev/null");
+    EXPECT_NE(out.find("observations sent"), std::string::npos) << out;
+    const auto patients = Call(server.port(), http::verb::get, "/api/v1/patients").Json();
+    EXPECT_EQ(patients.size(), 5u);
+    const auto ward =
+        Call(server.port(), http::verb::get, "/api/v1/patients/ward-01/observations?code=8867-4")
+            .Json();
+    EXPECT_GE(ward.size(), 2u);
+    const auto cgm =
+        Call(server.port(), http::verb::get, "/api/v1/patients/t1d-01/observations?code=99504-3")
+            .Json();
+    EXPECT_GE(cgm.size(), 10u);
+    auto twin = Call(server.port(), http::verb::get, "/api/v1/patients/ward-03/twin").Json();
+    EXPECT_TRUE(twin["news2"]["complete"].get<bool>()) << twin.dump();
+  }
+  const std::string bad = medtwin::testing_support::Shell(
+      std::string(MEDTWIN_BINARY_DIR) + "/medtwin devices --to ftp://x 2>&1; echo rc=$?");
+  EXPECT_NE(bad.find("--to"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("rc=2"), std::string::npos) << bad;
+  fs::remove_all(dir);
+}
+
 TEST(ServeCli, BadArgumentsAreOneLineErrors) {
   const std::string bin = std::string(MEDTWIN_BINARY_DIR) + "/medtwin";
   auto run = [&](const std::string& args) {

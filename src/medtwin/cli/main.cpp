@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "medtwin/cli/devices_command.h"
 #include "medtwin/cli/dose_command.h"
 #include "medtwin/cli/fit_command.h"
 #include "medtwin/cli/popfit_command.h"
@@ -216,6 +217,25 @@ int Main(int argc, char** argv) {
   serve->add_option("--body-limit-mb", serve_args.body_limit_mb, "Largest request body (MB)")
       ->capture_default_str();
 
+  medtwin::cli::DevicesArgs devices_args;
+  auto* devices = app.add_subcommand(
+      "devices",
+      "Device simulator: streams ward monitors' vital signs (every fourth patient deteriorates,\n"
+      "sepsis-like) and CGMs of UVA/Padova virtual patients under basal-bolus therapy to a\n"
+      "running server, over HTTP (bulk NDJSON) or MQTT (medtwin/obs/{patient}). Patients are\n"
+      "created through the HTTP API first. Runs until --duration or Ctrl-C.");
+  devices->add_option("--patients", devices_args.patients, "Ward patients")->capture_default_str();
+  devices->add_option("--glucose-patients", devices_args.glucose_patients, "CGM patients")
+      ->capture_default_str();
+  devices->add_option("--speed", devices_args.speed, "Physiology speed (x real time)")
+      ->capture_default_str();
+  devices->add_option("--to", devices_args.to, "http://HOST:PORT or mqtt://HOST:PORT")->required();
+  devices->add_option("--api", devices_args.api,
+                      "http://HOST:PORT of the server's API (to create patients; default --to)");
+  devices->add_option("--duration", devices_args.duration_s, "Seconds to run (0: until Ctrl-C)")
+      ->capture_default_str();
+  devices->add_option("--seed", devices_args.seed, "Random seed")->capture_default_str();
+
   auto* models = app.add_subcommand("models", "List the built-in models with parameters and units");
 
   try {
@@ -235,6 +255,7 @@ int Main(int argc, char** argv) {
   if (fit->parsed()) return Report("fit", medtwin::cli::RunFit(fit_args));
   if (trial->parsed()) return Report("trial", medtwin::cli::RunTrialCommand(trial_args));
   if (serve->parsed()) return Report("serve", medtwin::cli::RunServe(serve_args));
+  if (devices->parsed()) return Report("devices", medtwin::cli::RunDevices(devices_args));
   if (dose->parsed()) return Report("dose", medtwin::cli::RunDose(dose_args));
   if (popfit->parsed()) return Report("popfit", medtwin::cli::RunPopfit(popfit_args));
   if (models->parsed()) {

@@ -44,35 +44,55 @@ struct WardPatient {
 
 }  // namespace
 
-Result<std::unique_ptr<DemoFeeder>> DemoFeeder::Start(TwinService& service, const DemoOptions& o) {
-  if (!(o.speed > 0) || o.speed > 100'000)
-    return InvalidArgument("--speed", "must be in (0, 100000]");
+std::vector<json> DemoPatients(const DemoOptions& o) {
   static const char* kConditions[] = {"pneumonia",  "hip fracture",  "COPD",
                                       "cellulitis", "heart failure", "pyelonephritis"};
+  std::vector<json> out;
   for (int i = 0; i < o.ward_patients; ++i) {
-    const std::string id = WardId(i);
-    if (service.Patient(id)) continue;
-    json p = {{"id", id},
-              {"name", "Demo ward patient " + std::to_string(i + 1)},
-              {"sex", i % 2 == 0 ? "female" : "male"},
-              {"weight_kg", 60 + (i * 7) % 35},
-              {"conditions", {kConditions[i % 6]}},
-              {"spo2_scale", kConditions[i % 6] == std::string("COPD") ? 2 : 1},
-              {"models", {"news2"}}};
-    if (auto created = service.CreatePatient(p); !created.ok()) return created.error();
+    out.push_back({{"id", WardId(i)},
+                   {"name", "Demo ward patient " + std::to_string(i + 1)},
+                   {"sex", i % 2 == 0 ? "female" : "male"},
+                   {"weight_kg", 60 + (i * 7) % 35},
+                   {"conditions", {kConditions[i % 6]}},
+                   {"spo2_scale", kConditions[i % 6] == std::string("COPD") ? 2 : 1},
+                   {"models", {"news2"}}});
   }
   const char* kVirtual[] = {"adult#001", "adolescent#003", "adult#004", "child#002"};
   for (int i = 0; i < o.glucose_patients; ++i) {
-    const std::string id = GlucoseId(i);
-    if (service.Patient(id)) continue;
-    json p = {{"id", id},
-              {"name", "Demo type-1 diabetes patient " + std::to_string(i + 1)},
-              {"conditions", {"type 1 diabetes"}},
-              {"models", {"news2", "glucose"}},
-              {"virtual_patient", kVirtual[i % 4]}};
-    if (auto created = service.CreatePatient(p); !created.ok()) return created.error();
+    out.push_back({{"id", GlucoseId(i)},
+                   {"name", "Demo type-1 diabetes patient " + std::to_string(i + 1)},
+                   {"conditions", {"type 1 diabetes"}},
+                   {"models", {"news2", "glucose"}},
+                   {"virtual_patient", kVirtual[i % 4]}});
   }
-  std::unique_ptr<DemoFeeder> f(new DemoFeeder(service, o));
+  return out;
+}
+
+Result<std::unique_ptr<DemoFeeder>> DemoFeeder::Start(TwinService& service, const DemoOptions& o) {
+  DeviceSink sink;
+  sink.create_patient = [&service](const json& p) -> Status {
+    if (service.Patient(p["id"].get<std::string>())) return Ok{};
+    auto created = service.CreatePatient(p);
+    if (!created.ok()) return created.error();
+    return Ok{};
+  };
+  sink.send = [&service](const std::vector<json>& batch) -> Result<std::size_t> {
+    MEDTWIN_TRY(IngestReport r, service.Ingest(batch, ""));
+    return r.accepted.size();
+  };
+  return Start(std::move(sink), o);
+}
+
+Result<std::unique_ptr<DemoFeeder>> DemoFeeder::Start(DeviceSink sink, const DemoOptions& o) {
+  if (!(o.speed > 0) || o.speed > 100'000) {
+    return InvalidArgument("--speed", "must be in (0, 100000]");
+  }
+  if (o.ward_patients < 0 || o.ward_patients > 10'000 || o.glucose_patients < 0 ||
+      o.glucose_patients > 100) {
+    return InvalidArgument("--patients", "0..10000 ward patients, 0..100 glucose patients");
+  }
+  for (const json& p : DemoPatients(o)) MEDTWIN_RETURN_IF_ERROR(sink.create_patient(p));
+  std::unique_ptr<DemoFeeder> f(new DemoFeeder(std::move(sink), o));
   f->thread_ = std::thread([raw = f.get()] { raw->Run(); });
   return f;
 }
@@ -190,8 +210,12 @@ void DemoFeeder::Run() {
       if (batch.size() > 2000) break;
     }
     if (!batch.empty()) {
-      auto r = service_.Ingest(batch, "");
-      if (r.ok()) sent_ += r->accepted.size();
+      auto r = sink_.send(batch);
+      if (r.ok()) {
+        sent_ += *r;
+      } else {
+        ++failed_;
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

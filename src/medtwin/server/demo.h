@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <thread>
+#include <vector>
 
 #include "medtwin/server/service.h"
 
@@ -20,18 +22,34 @@ struct DemoOptions {
   std::uint64_t seed = 1;
 };
 
+// Where the simulated devices' data goes: patient documents to create (an existing patient is
+// not an error) and batches of observation objects (each naming its patient). Returns how many
+// observations were accepted.
+struct DeviceSink {
+  std::function<Status(const nlohmann::json& patient)> create_patient;
+  std::function<Result<std::size_t>(const std::vector<nlohmann::json>& batch)> send;
+};
+
+// The demo's patients as documents (ward then glucose patients).
+std::vector<nlohmann::json> DemoPatients(const DemoOptions& o);
+
 class DemoFeeder {
  public:
-  // Creates the demo patients (if the store does not have them yet) and starts feeding.
+  // Creates the demo patients (if the store does not have them yet) and starts feeding the
+  // service in-process.
   static Result<std::unique_ptr<DemoFeeder>> Start(TwinService& service, const DemoOptions& o);
+  // The same devices, feeding any sink (HTTP, MQTT: `medtwin devices`).
+  static Result<std::unique_ptr<DemoFeeder>> Start(DeviceSink sink, const DemoOptions& o);
   ~DemoFeeder();
   [[nodiscard]] std::uint64_t sent() const { return sent_.load(); }
+  [[nodiscard]] std::uint64_t failed_batches() const { return failed_.load(); }
 
  private:
-  DemoFeeder(TwinService& service, DemoOptions o) : service_(service), options_(o) {}
+  DemoFeeder(DeviceSink sink, DemoOptions o) : sink_(std::move(sink)), options_(o) {}
   void Run();
 
-  TwinService& service_;
+  DeviceSink sink_;
+  std::atomic<std::uint64_t> failed_{0};
   DemoOptions options_;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> sent_{0};

@@ -1,0 +1,199 @@
+#include "medtwin/cli/devices_command.h"
+
+#include <mosquitto.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "medtwin/server/demo.h"
+
+namespace medtwin::cli {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+
+volatile std::sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
+
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+
+Result<HostPort> ParseUrl(const std::string& url, const std::string& scheme, int default_port,
+                          const char* field) {
+  if (!url.starts_with(scheme + "://")) {
+    return InvalidArgument(field, "'" + url + "' is not " + scheme + "://HOST[:PORT]");
+  }
+  std::string rest = url.substr(scheme.size() + 3);
+  if (const auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
+  HostPort hp{rest, default_port};
+  if (const auto colon = rest.rfind(':'); colon != std::string::npos) {
+    hp.host = rest.substr(0, colon);
+    try {
+      hp.port = std::stoi(rest.substr(colon + 1));
+    } catch (const std::exception&) {
+      return InvalidArgument(field, "port is not a number");
+    }
+  }
+  if (hp.host.empty() || hp.port <= 0 || hp.port > 65535) {
+    return InvalidArgument(field, "'" + url + "' is not " + scheme + "://HOST[:PORT]");
+  }
+  return hp;
+}
+
+// One keep-alive HTTP connection, reconnecting when the server closed it.
+class HttpClient {
+ public:
+  explicit HttpClient(HostPort hp) : hp_(std::move(hp)) {}
+  Result<std::pair<unsigned, std::string>> Post(const std::string& target, std::string body,
+                                                const char* type) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      try {
+        if (!stream_) {
+          stream_ = std::make_unique<beast::tcp_stream>(ioc_);
+          net::ip::tcp::resolver r(ioc_);
+          stream_->connect(r.resolve(hp_.host, std::to_string(hp_.port)));
+        }
+        http::request<http::string_body> req{http::verb::post, target, 11};
+        req.set(http::field::host, hp_.host);
+        req.set(http::field::content_type, type);
+        req.body() = body;
+        req.prepare_payload();
+        http::write(*stream_, req);
+        beast::flat_buffer buffer;
+        http::response<http::string_body> res;
+        http::read(*stream_, buffer, res);
+        return std::make_pair(res.result_int(), std::move(res.body()));
+      } catch (const std::exception& e) {
+        stream_.reset();
+        if (attempt == 1) {
+          return Error{
+              ErrorCode::kIoError, "--to",
+              "cannot reach " + hp_.host + ":" + std::to_string(hp_.port) + ": " + e.what()};
+        }
+      }
+    }
+    return Error{ErrorCode::kIoError, "--to", "unreachable"};
+  }
+
+ private:
+  HostPort hp_;
+  std::mutex mu_;
+  net::io_context ioc_;
+  std::unique_ptr<beast::tcp_stream> stream_;
+};
+
+}  // namespace
+
+Status RunDevices(const DevicesArgs& args) {
+  if (args.to.empty()) return InvalidArgument("--to", "http://HOST:PORT or mqtt://HOST:PORT");
+  const bool mqtt = args.to.starts_with("mqtt://");
+  if (!mqtt && !args.to.starts_with("http://")) {
+    return InvalidArgument("--to",
+                           "'" + args.to + "' is neither http://HOST:PORT nor mqtt://HOST:PORT");
+  }
+  std::string api = args.api;
+  if (api.empty() && !mqtt) api = args.to;
+  if (api.empty()) return InvalidArgument("--api", "give http://HOST:PORT to create the patients");
+  MEDTWIN_TRY(HostPort api_hp, ParseUrl(api, "http", 80, "--api"));
+  auto http_client = std::make_shared<HttpClient>(api_hp);
+
+  server::DeviceSink sink;
+  sink.create_patient = [http_client](const nlohmann::json& p) -> Status {
+    MEDTWIN_TRY(auto reply, http_client->Post("/api/v1/patients", p.dump(), "application/json"));
+    if (reply.first != 201 && reply.first != 409) {
+      return Error{ErrorCode::kIoError, "--api",
+                   "creating a patient answered " + std::to_string(reply.first) + ": " +
+                       reply.second.substr(0, 200)};
+    }
+    return Ok{};
+  };
+  mosquitto* client = nullptr;
+  if (mqtt) {
+    MEDTWIN_TRY(HostPort hp, ParseUrl(args.to, "mqtt", 1883, "--to"));
+    mosquitto_lib_init();
+    client = mosquitto_new(nullptr, true, nullptr);
+    if (client == nullptr || mosquitto_connect(client, hp.host.c_str(), hp.port, 30) != 0 ||
+        mosquitto_loop_start(client) != 0) {
+      return Error{ErrorCode::kIoError, "--to", "cannot connect to the MQTT broker " + args.to};
+    }
+    sink.send = [client](const std::vector<nlohmann::json>& batch) -> Result<std::size_t> {
+      std::map<std::string, nlohmann::json> per_patient;
+      for (const auto& o : batch) {
+        auto& arr = per_patient[o["patient"].get<std::string>()];
+        if (arr.is_null()) arr = nlohmann::json::array();
+        arr.push_back(o);
+      }
+      for (const auto& [patient, arr] : per_patient) {
+        const std::string payload = arr.dump();
+        const std::string topic = "medtwin/obs/" + patient;
+        mosquitto_publish(client, nullptr, topic.c_str(), static_cast<int>(payload.size()),
+                          payload.data(), 1, false);
+      }
+      return batch.size();  // published (the server acknowledges on medtwin/ack/…)
+    };
+  } else {
+    MEDTWIN_TRY(HostPort to_hp, ParseUrl(args.to, "http", 80, "--to"));
+    auto to_client = std::make_shared<HttpClient>(to_hp);
+    sink.send = [to_client](const std::vector<nlohmann::json>& batch) -> Result<std::size_t> {
+      std::string ndjson;
+      for (const auto& o : batch) ndjson += o.dump() + "\n";
+      MEDTWIN_TRY(auto reply, to_client->Post("/api/v1/observations", std::move(ndjson),
+                                              "application/x-ndjson"));
+      const auto j = nlohmann::json::parse(reply.second, nullptr, false);
+      if (!j.is_object() || !j.contains("accepted")) {
+        return Error{ErrorCode::kIoError, "--to", "server answered " + std::to_string(reply.first)};
+      }
+      return j["accepted"].size();
+    };
+  }
+  server::DemoOptions o;
+  o.ward_patients = args.patients;
+  o.glucose_patients = args.glucose_patients;
+  o.speed = args.speed;
+  o.seed = args.seed;
+  MEDTWIN_TRY(auto feeder, server::DemoFeeder::Start(std::move(sink), o));
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::fprintf(stderr, "medtwin devices: %d ward + %d CGM patients → %s at %gx\n", args.patients,
+               args.glucose_patients, args.to.c_str(), args.speed);
+  const auto start = std::chrono::steady_clock::now();
+  auto last_report = start;
+  while (g_stop == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto now = std::chrono::steady_clock::now();
+    if (args.duration_s > 0 &&
+        std::chrono::duration<double>(now - start).count() >= args.duration_s) {
+      break;
+    }
+    if (now - last_report >= std::chrono::seconds(5)) {
+      last_report = now;
+      std::fprintf(stderr, "medtwin devices: %llu observations sent, %llu failed batches\n",
+                   static_cast<unsigned long long>(feeder->sent()),
+                   static_cast<unsigned long long>(feeder->failed_batches()));
+    }
+  }
+  const auto sent = feeder->sent();
+  feeder.reset();
+  if (client != nullptr) {
+    mosquitto_disconnect(client);
+    mosquitto_loop_stop(client, false);
+    mosquitto_destroy(client);
+  }
+  std::printf("medtwin devices: %llu observations sent\n", static_cast<unsigned long long>(sent));
+  return Ok{};
+}
+
+}  // namespace medtwin::cli

@@ -1,0 +1,24 @@
+// cli/devices_command.h — `medtwin devices`: the device simulator. Streams what the demo's
+// devices measure (ward monitors with some patients deteriorating, CGMs of UVA/Padova virtual
+// patients under basal-bolus therapy) to a running server over HTTP (bulk NDJSON) or MQTT.
+#pragma once
+
+#include <string>
+
+#include "medtwin/core/result.h"
+
+namespace medtwin::cli {
+
+struct DevicesArgs {
+  int patients = 12;         // ward patients
+  int glucose_patients = 2;  // CGM patients
+  double speed = 60;
+  std::string to;         // http://HOST:PORT or mqtt://HOST:PORT
+  std::string api;        // http://HOST:PORT to create patients (default: `to` if http)
+  double duration_s = 0;  // 0: until Ctrl-C
+  std::uint64_t seed = 1;
+};
+
+[[nodiscard]] Status RunDevices(const DevicesArgs& args);
+
+}  // namespace medtwin::cli
