@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 #include "../support/pg_server.h"
@@ -376,6 +377,68 @@ TEST(DevicesCli, StreamsIntoARunningServer) {
       std::string(MEDTWIN_BINARY_DIR) + "/medtwin devices --to ftp://x 2>&1; echo rc=$?");
   EXPECT_NE(bad.find("--to"), std::string::npos) << bad;
   EXPECT_NE(bad.find("rc=2"), std::string::npos) << bad;
+  fs::remove_all(dir);
+}
+
+// Random and mutated bodies on every ingest route: each reply is a well-formed accepted/rejected
+// report or a JSON error, the server keeps serving, and exactly the accepted observations are
+// stored.
+TEST(ServerFuzz, MutatedBodiesNeverHurtTheServerOrTheData) {
+  const fs::path dir = fs::temp_directory_path() / ("medtwin_fuzz_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  Server server("sqlite:" + (dir / "f.db").string());
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients", R"({"id":"f1"})").status, 201);
+  const std::string seed_obj =
+      R"({"patient":"f1","code":"8867-4","value":88,"unit":"/min","time":"2026-01-01T00:00:00Z","source":"s"})";
+  std::mt19937 rng(5);
+  const std::string alphabet = "{}[]\",:0123456789.-eE+abcdefghijklmnopqrstuvwxyz%/\n ";
+  std::size_t accepted_new = 0;
+  for (int i = 0; i < 400; ++i) {
+    std::string body;
+    const int lines = 1 + static_cast<int>(rng() % 4);
+    for (int l = 0; l < lines; ++l) {
+      std::string m = seed_obj;
+      // Distinct times so accepted items are new.
+      m.replace(m.find("00:00:00"), 8,
+                std::to_string(10 + i % 14) + ":" + std::to_string(10 + l) + ":" +
+                    std::to_string(10 + (i / 14) % 50));
+      const int edits = static_cast<int>(rng() % 4);
+      for (int e = 0; e < edits && !m.empty(); ++e) {
+        const std::size_t at = rng() % m.size();
+        switch (rng() % 3) {
+          case 0:
+            m[at] = alphabet[rng() % alphabet.size()];
+            break;
+          case 1:
+            m.erase(at, 1 + rng() % 6);
+            break;
+          default:
+            m.insert(at, 1, alphabet[rng() % alphabet.size()]);
+        }
+      }
+      body += m + "\n";
+    }
+    const bool bulk = i % 2 == 0;
+    auto r = Call(port, http::verb::post,
+                  bulk ? "/api/v1/observations" : "/api/v1/patients/f1/observations",
+                  bulk ? body : body.substr(0, body.find('\n')));
+    ASSERT_TRUE(r.status == 200 || r.status == 400 || r.status == 404 || r.status == 422)
+        << r.status << " " << r.body;
+    const json j = r.Json();
+    ASSERT_FALSE(j.is_discarded()) << r.body;
+    if (r.status == 200 || r.status == 422) {
+      for (const auto& a : j["accepted"]) accepted_new += a["duplicate"].get<bool>() ? 0u : 1u;
+      for (const auto& rej : j["rejected"]) EXPECT_FALSE(rej["reason"].get<std::string>().empty());
+    } else {
+      EXPECT_TRUE(j.contains("error")) << r.body;
+    }
+  }
+  EXPECT_GT(accepted_new, 50u);
+  const auto stored = Call(port, http::verb::get, "/api/v1/patients/f1/observations?limit=100000");
+  EXPECT_EQ(stored.Json().size(), accepted_new);
+  EXPECT_EQ(Call(port, http::verb::get, "/healthz").status, 200);
   fs::remove_all(dir);
 }
 
