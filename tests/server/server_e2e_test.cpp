@@ -345,6 +345,62 @@ TEST_P(ServerE2e, LiveStreamCarriesObservationsAndAlerts) {
   EXPECT_NE(got.find("spo2-low"), std::string::npos) << got;
 }
 
+// The glucose twin in the server: events (basal, insulin, meals) and CGM readings keep it in
+// sync; a steep fall raises a predicted-hypoglycemia alert before any reading is low; the twin
+// shows its estimate and 30/60/120-min forecast bands; events come back from the store.
+TEST_P(ServerE2e, GlucoseTwinFollowsCgmAndPredictsHypoglycemia) {
+  Server server(store_);
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients",
+                 R"({"id":"g1","models":["news2","glucose"],"virtual_patient":"adult#002"})")
+                .status,
+            201);
+  // Two hours ago: basal running, then a large correction bolus; CGM every 5 min falling.
+  json events =
+      json::array({{{"type", "basal"}, {"rate", 1.1}, {"unit", "U/h"}, {"time", Now(125)}},
+                   {{"type", "insulin"}, {"amount", 6}, {"unit", "U"}, {"time", Now(120)}},
+                   {{"type", "meal"}, {"amount", -5}, {"unit", "g"}, {"time", Now(100)}}});
+  auto ev = Call(port, http::verb::post, "/api/v1/patients/g1/events", events.dump());
+  ASSERT_EQ(ev.status, 200) << ev.body;
+  EXPECT_EQ(ev.Json()["accepted"].size(), 2u);
+  ASSERT_EQ(ev.Json()["rejected"].size(), 1u);
+  EXPECT_EQ(ev.Json()["rejected"][0]["field"], "amount");
+  bool predicted_before_low = false;
+  for (int k = 0; k <= 24; ++k) {
+    const int minutes_ago = 120 - 5 * k;
+    const double cgm = 190 - 4.2 * k;  // 190 → 89 mg/dL
+    auto r = Call(port, http::verb::post, "/api/v1/patients/g1/observations",
+                  json({{"code", "99504-3"},
+                        {"value", cgm},
+                        {"unit", "mg/dL"},
+                        {"time", Now(minutes_ago)},
+                        {"source", "cgm"}})
+                      .dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto alerts = Call(port, http::verb::get, "/api/v1/alerts?patient=g1&status=open").Json();
+    for (const auto& a : alerts) {
+      if (a["kind"] == "hypoglycemia-predicted" && cgm >= 70) predicted_before_low = true;
+    }
+  }
+  EXPECT_TRUE(predicted_before_low);
+  const json twin = Call(port, http::verb::get, "/api/v1/patients/g1/twin").Json();
+  const json& g = twin["model_state"]["glucose"];
+  ASSERT_TRUE(g.is_object()) << twin.dump();
+  EXPECT_EQ(g["parameters_from"], "adult#002");
+  ASSERT_EQ(g["forecast"].size(), 3u);
+  for (const auto& f : g["forecast"]) {
+    EXPECT_LE(f["p05_mg_dl"].get<double>(), f["mean_mg_dl"].get<double>());
+    EXPECT_GE(f["p95_mg_dl"].get<double>(), f["mean_mg_dl"].get<double>());
+  }
+  EXPECT_EQ(g["forecast"][2]["minutes_ahead"], 120);
+  EXPECT_NEAR(g["bg_estimate_mg_dl"].get<double>(), 89, 30);
+  const json stored = Call(port, http::verb::get, "/api/v1/patients/g1/events").Json();
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0]["type"], "basal");
+  EXPECT_EQ(stored[1]["amount"], 6);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, ServerE2e, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& param_info) { return param_info.param; });
 

@@ -120,6 +120,24 @@ Status RunDevices(const DevicesArgs& args) {
     }
     return Ok{};
   };
+  // Events always go over HTTP (the API), grouped per patient.
+  sink.send_events = [http_client](const std::vector<nlohmann::json>& events) -> Status {
+    std::map<std::string, nlohmann::json> per_patient;
+    for (const auto& e : events) {
+      auto& arr = per_patient[e["patient"].get<std::string>()];
+      if (arr.is_null()) arr = nlohmann::json::array();
+      arr.push_back(e);
+    }
+    for (const auto& [patient, arr] : per_patient) {
+      MEDTWIN_TRY(auto reply, http_client->Post("/api/v1/patients/" + patient + "/events",
+                                                arr.dump(), "application/json"));
+      if (reply.first != 200) {
+        return Error{ErrorCode::kIoError, "--api",
+                     "events answered " + std::to_string(reply.first)};
+      }
+    }
+    return Ok{};
+  };
   mosquitto* client = nullptr;
   if (mqtt) {
     MEDTWIN_TRY(HostPort hp, ParseUrl(args.to, "mqtt", 1883, "--to"));

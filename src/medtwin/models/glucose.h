@@ -42,7 +42,7 @@ enum State : int {
   kMealStart,
   kStateCount
 };
-constexpr int kParamBW = 0;      // parameter indices used outside the model
+constexpr int kParamBW = 0;  // parameter indices used outside the model
 constexpr int kParamVg = 6;
 constexpr int kMealCmt = 1;      // CMT for meals (g, g/min)
 constexpr int kInsulinCmt = 11;  // CMT for insulin (U, U/min)

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "medtwin/core/time.h"
+#include "medtwin/io/event.h"
 #include "medtwin/server/service.h"
 
 namespace medtwin::server {
@@ -262,6 +263,44 @@ Handler MakeApiHandler(TwinService& service) {
       if (seg.size() == 5 && seg[4] == "observations") {
         if (method == verb::post) return Ingest(service, req, id);
         if (method == verb::get) return History(service, id, t);
+        return Fail(405, "method", "method", "GET or POST");
+      }
+      if (seg.size() == 5 && seg[4] == "events") {
+        if (method == verb::post) {
+          auto body = ParseBody(req);
+          if (!body.ok()) return Fail(400, body.error());
+          if (!service.Patient(id))
+            return Fail(404, "not_found", "patient", "no patient '" + id + "'");
+          std::vector<json> items;
+          if (body->is_array()) {
+            for (auto& e : *body) items.push_back(std::move(e));
+          } else {
+            items.push_back(std::move(*body));
+          }
+          auto report = service.IngestEvents(items, id);
+          if (!report.ok()) return Fail(StatusFor(report.error()), report.error());
+          const bool any = !report->accepted.empty();
+          return Json(any || report->rejected.empty() ? 200 : 422,
+                      {{"accepted", report->accepted}, {"rejected", report->rejected}});
+        }
+        if (method == verb::get) {
+          if (!service.Patient(id))
+            return Fail(404, "not_found", "patient", "no patient '" + id + "'");
+          std::optional<Instant> from, to;
+          for (const char* key : {"from", "to"}) {
+            auto it = t.query.find(key);
+            if (it == t.query.end()) continue;
+            auto time = ParseRfc3339(it->second);
+            if (!time.ok())
+              return Fail(400, "invalid", key, "'" + it->second + "' is not RFC 3339");
+            (std::string(key) == "from" ? from : to) = *time;
+          }
+          auto events = service.store().QueryEvents(id, from, to, 100'000);
+          if (!events.ok()) return Fail(StatusFor(events.error()), events.error());
+          json arr = json::array();
+          for (const auto& e : *events) arr.push_back(io::EventToJson(e));
+          return Json(200, arr);
+        }
         return Fail(405, "method", "method", "GET or POST");
       }
       if (seg.size() == 5 && seg[4] == "twin" && method == verb::get) {

@@ -26,6 +26,12 @@ std::string GlucoseId(int i) {
   return buf;
 }
 
+long long NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string NowRfc3339() {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
@@ -79,6 +85,11 @@ Result<std::unique_ptr<DemoFeeder>> DemoFeeder::Start(TwinService& service, cons
   sink.send = [&service](const std::vector<json>& batch) -> Result<std::size_t> {
     MEDTWIN_TRY(IngestReport r, service.Ingest(batch, ""));
     return r.accepted.size();
+  };
+  sink.send_events = [&service](const std::vector<json>& events) -> Status {
+    auto r = service.IngestEvents(events, "");
+    if (!r.ok()) return r.error();
+    return Ok{};
   };
   return Start(std::move(sink), o);
 }
@@ -141,7 +152,11 @@ void DemoFeeder::Run() {
   }
 
   const auto start = std::chrono::steady_clock::now();
-  double next_vitals_min = 0, next_cgm_min = 0;
+  double next_vitals_min = 0;
+  // CGM clock: whole 5-min steps starting 24 h ago (the backfill), then real time.
+  const long long cgm_origin_us =
+      (NowUs() - 24LL * 3600 * 1'000'000) / 300'000'000LL * 300'000'000LL;
+  long long next_cgm_us = cgm_origin_us;
   models::InsulinPump pump(models::PumpSpec{});
   while (!stop_) {
     const double sim_min =
@@ -180,22 +195,51 @@ void DemoFeeder::Run() {
         add(loinc::kConsciousness, acvpu, nullptr);
       }
     }
-    while (sim_min >= next_cgm_min && !diabetics.empty()) {
-      const double t = next_cgm_min;
-      next_cgm_min += 5;
-      const std::string now = NowRfc3339();
+    // CGM patients live in real time (their twins' physiology must match the clock), after
+    // a backfill of the last 24 h at start-up.
+    const auto now_us = NowUs();
+    std::vector<json> events;
+    while (!diabetics.empty() && next_cgm_us <= now_us) {
+      const long long t_us = next_cgm_us;
+      next_cgm_us += 5 * 60'000'000LL;
+      const double t = static_cast<double>(t_us - cgm_origin_us) / 6e7;  // body minutes
+      const std::string when = FormatRfc3339(Instant{t_us});
+      const double tod = std::fmod(static_cast<double>(t_us / 60'000'000LL), 1440.0);  // UTC
       for (auto& g : diabetics) {
-        const double tod = std::fmod(t, 1440);
         double meal = 0;
         for (double m : {420.0, 720.0, 1080.0}) {
           if (tod == m) meal = m == 420 ? 45 : (m == 720 ? 70 : 80);
         }
-        if (meal > 0) g.inputs.StartMeal(t, meal);
+        if (meal > 0) {
+          g.inputs.StartMeal(t, meal);
+          events.push_back({{"patient", g.id},
+                            {"type", "meal"},
+                            {"amount", meal},
+                            {"unit", "g"},
+                            {"time", when},
+                            {"source", "demo-app"}});
+        }
         const double reading = g.cgm->Read(g.body->Output(1));
         auto req = g.controller->Decide({t, reading, meal});
         if (req.ok()) {
           const auto delivered = pump.Deliver(req->basal_u_per_min, req->bolus_u);
           g.controller->Delivered(t, delivered);
+          if (delivered.basal_u_per_min != g.inputs.basal_u_per_min || t == 0) {
+            events.push_back({{"patient", g.id},
+                              {"type", "basal"},
+                              {"rate", delivered.basal_u_per_min * 60},
+                              {"unit", "U/h"},
+                              {"time", when},
+                              {"source", "demo-pump"}});
+          }
+          if (delivered.bolus_u > 0) {
+            events.push_back({{"patient", g.id},
+                              {"type", "insulin"},
+                              {"amount", delivered.bolus_u},
+                              {"unit", "U"},
+                              {"time", when},
+                              {"source", "demo-pump"}});
+          }
           g.inputs.basal_u_per_min = delivered.basal_u_per_min;
           g.inputs.GiveBolus(t, delivered.bolus_u);
         }
@@ -204,10 +248,14 @@ void DemoFeeder::Run() {
                          {"code", loinc::kCgmGlucose},
                          {"value", reading},
                          {"unit", "mg/dL"},
-                         {"time", now},
+                         {"time", when},
                          {"source", "demo-cgm"}});
       }
+      // Events go first so the twin knows the meal and insulin when the reading arrives.
       if (batch.size() > 2000) break;
+    }
+    if (!events.empty() && sink_.send_events) {
+      if (!sink_.send_events(events).ok()) ++failed_;
     }
     if (!batch.empty()) {
       auto r = sink_.send(batch);

@@ -1,8 +1,10 @@
 // server/demo.h — the built-in demo of `medtwin serve --demo`: a ward of virtual patients whose
 // monitors send vital signs (three of them drift into sepsis-like deterioration) and two
 // type-1 diabetes patients (UVA/Padova virtual patients under basal-bolus therapy) whose CGMs
-// report every 5 min. Physiology runs `speed` times faster than the clock; observations carry
-// real timestamps and go through the same ingest path as HTTP (validated, stored, applied).
+// report every 5 min with their meals and insulin as events. Ward physiology runs `speed`
+// times faster than the clock; the CGM patients live in real time (their twins' models must
+// match the clock) after a backfill of the last 24 h. Everything carries real timestamps and
+// goes through the same ingest path as HTTP (validated, stored, applied).
 #pragma once
 
 #include <atomic>
@@ -28,6 +30,8 @@ struct DemoOptions {
 struct DeviceSink {
   std::function<Status(const nlohmann::json& patient)> create_patient;
   std::function<Result<std::size_t>(const std::vector<nlohmann::json>& batch)> send;
+  // Events (meals, insulin, basal changes), each naming its patient; optional.
+  std::function<Status(const std::vector<nlohmann::json>& events)> send_events;
 };
 
 // The demo's patients as documents (ward then glucose patients).

@@ -39,13 +39,35 @@ Result<std::unique_ptr<TwinService>> TwinService::Open(std::unique_ptr<store::St
     s->patients_[p->id] = *p;
     s->engine_->UpsertPatient(*p);
   }
-  // Replay history in batches so the twins come back as they were.
+  // Replay history so the twins come back as they were: observations in batches, each
+  // patient's events interleaved at their times (both streams are ordered by patient, time).
+  std::vector<io::Event> events;
+  MEDTWIN_RETURN_IF_ERROR(
+      s->store_->ForEachEvent([&](const io::Event& e) { events.push_back(e); }));
+  std::size_t next_event = 0;
   std::vector<io::Observation> batch;
+  auto before = [](const io::Event& e, const io::Observation& o) {
+    return e.patient < o.patient || (e.patient == o.patient && e.time <= o.time);
+  };
   MEDTWIN_RETURN_IF_ERROR(s->store_->ForEachObservation([&](const io::Observation& o) {
+    if (next_event < events.size() && before(events[next_event], o)) {
+      if (!batch.empty()) s->engine_->Apply(std::exchange(batch, {}), false);
+      std::vector<io::Event> due;
+      while (next_event < events.size() && before(events[next_event], o)) {
+        due.push_back(events[next_event++]);
+      }
+      s->engine_->ApplyEvents(std::move(due), false);
+    }
     batch.push_back(o);
     if (batch.size() >= 4096) s->engine_->Apply(std::exchange(batch, {}), false);
   }));
   if (!batch.empty()) s->engine_->Apply(std::move(batch), false);
+  if (next_event < events.size()) {
+    s->engine_->ApplyEvents(
+        std::vector<io::Event>(events.begin() + static_cast<std::ptrdiff_t>(next_event),
+                               events.end()),
+        false);
+  }
   s->engine_->Drain();
   return s;
 }
@@ -160,6 +182,47 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                      std::chrono::steady_clock::now() - start)
                                      .count());
+  return report;
+}
+
+Result<IngestReport> TwinService::IngestEvents(const std::vector<json>& items,
+                                               std::string_view patient_from_path) {
+  IngestReport report;
+  io::ObservationLimits limits;
+  limits.now.us_since_epoch = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  std::vector<io::Event> accepted;
+  std::vector<std::size_t> index;
+  {
+    std::shared_lock lock(patients_mu_);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      auto e = io::ParseEvent(items[i], patient_from_path, limits);
+      if (!e.ok()) {
+        report.rejected.push_back(
+            {{"index", i}, {"field", e.error().field}, {"reason", e.error().message}});
+        continue;
+      }
+      if (patients_.count(e->patient) == 0) {
+        report.rejected.push_back(
+            {{"index", i}, {"field", "patient"}, {"reason", "unknown patient"}});
+        continue;
+      }
+      accepted.push_back(std::move(*e));
+      index.push_back(i);
+    }
+  }
+  if (!accepted.empty()) {
+    std::vector<bool> inserted;
+    MEDTWIN_TRY(std::size_t fresh, store_->AppendEvents(accepted, &inserted));
+    (void)fresh;
+    std::vector<io::Event> to_apply;
+    for (std::size_t k = 0; k < accepted.size(); ++k) {
+      report.accepted.push_back({{"index", index[k]}, {"duplicate", !inserted[k]}});
+      if (inserted[k]) to_apply.push_back(std::move(accepted[k]));
+    }
+    engine_->ApplyEvents(std::move(to_apply));
+  }
   return report;
 }
 

@@ -51,6 +51,9 @@ class TwinService {
                                             std::string_view patient_from_path,
                                             const std::vector<std::string>& parse_errors = {});
   [[nodiscard]] Result<store::ObservationPage> History(const store::ObservationQuery& q);
+  // Events (meals, insulin, basal rates, doses): the same report, durable before the reply.
+  [[nodiscard]] Result<IngestReport> IngestEvents(const std::vector<nlohmann::json>& items,
+                                                  std::string_view patient_from_path);
 
   [[nodiscard]] twin::TwinEngine& engine() { return *engine_; }
   [[nodiscard]] store::Store& store() { return *store_; }

@@ -3,6 +3,8 @@
 // the server's, on by default).
 #include <libpq-fe.h>
 
+#include <nlohmann/json.hpp>
+
 #include <mutex>
 #include <set>
 #include <tuple>
@@ -28,6 +30,14 @@ CREATE TABLE IF NOT EXISTS observations(
   UNIQUE(patient, code, time_us, source)
 );
 CREATE INDEX IF NOT EXISTS observations_by_patient_time ON observations(patient, time_us, id);
+CREATE TABLE IF NOT EXISTS events(
+  patient TEXT NOT NULL,
+  time_us BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
+  body TEXT NOT NULL,
+  PRIMARY KEY(patient, time_us, type, source)
+);
 )sql";
 
 struct ResultGuard {
@@ -177,6 +187,69 @@ class PostgresStore final : public Store {
     ResultGuard r{PQexec(conn_, "SELECT count(*) FROM observations")};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "count"));
     return static_cast<std::size_t>(std::stoll(PQgetvalue(r.r, 0, 0)));
+  }
+
+  Result<std::size_t> AppendEvents(std::span<const io::Event> items,
+                                   std::vector<bool>* inserted) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (inserted != nullptr) inserted->assign(items.size(), false);
+    ResultGuard begin{PQexec(conn_, "BEGIN")};
+    MEDTWIN_RETURN_IF_ERROR(Check(begin.r, "begin"));
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto& e = items[i];
+      const std::string t = std::to_string(e.time.us_since_epoch);
+      const std::string body = io::EventToJson(e).dump();
+      const char* params[] = {e.patient.c_str(), t.c_str(), e.type.c_str(), e.source.c_str(),
+                              body.c_str()};
+      ResultGuard r{PQexecParams(conn_,
+                                 "INSERT INTO events(patient, time_us, type, source, body) "
+                                 "VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING",
+                                 5, nullptr, params, nullptr, nullptr, 0)};
+      if (Status s = Check(r.r, "append events"); !s.ok()) {
+        ResultGuard rb{PQexec(conn_, "ROLLBACK")};
+        return s.error();
+      }
+      if (std::string(PQcmdTuples(r.r)) == "1") {
+        ++count;
+        if (inserted != nullptr) (*inserted)[i] = true;
+      }
+    }
+    ResultGuard commit{PQexec(conn_, "COMMIT")};
+    MEDTWIN_RETURN_IF_ERROR(Check(commit.r, "commit"));
+    return count;
+  }
+
+  Result<std::vector<io::Event>> QueryEvents(const std::string& patient,
+                                             std::optional<Instant> from, std::optional<Instant> to,
+                                             std::size_t limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string f = std::to_string(from ? from->us_since_epoch : INT64_MIN);
+    const std::string t = std::to_string(to ? to->us_since_epoch : INT64_MAX);
+    const std::string l = std::to_string(limit);
+    const char* params[] = {patient.c_str(), f.c_str(), t.c_str(), l.c_str()};
+    ResultGuard r{PQexecParams(conn_,
+                               "SELECT body FROM events WHERE patient = $1 AND time_us >= $2 AND "
+                               "time_us <= $3 ORDER BY time_us, type, source LIMIT $4",
+                               4, nullptr, params, nullptr, nullptr, 0)};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "query events"));
+    std::vector<io::Event> out;
+    for (int i = 0; i < PQntuples(r.r); ++i) {
+      MEDTWIN_TRY(io::Event e, EventFromStored(PQgetvalue(r.r, i, 0)));
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  Status ForEachEvent(const std::function<void(const io::Event&)>& visit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ResultGuard r{PQexec(conn_, "SELECT body FROM events ORDER BY patient, time_us, type, source")};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "replay events"));
+    for (int i = 0; i < PQntuples(r.r); ++i) {
+      MEDTWIN_TRY(io::Event e, EventFromStored(PQgetvalue(r.r, i, 0)));
+      visit(e);
+    }
+    return Ok{};
   }
 
   Status CheckSchema() {

@@ -2,6 +2,8 @@
 // on disk when it returns), prepared statements, one transaction per batch.
 #include <sqlite3.h>
 
+#include <nlohmann/json.hpp>
+
 #include <condition_variable>
 #include <mutex>
 
@@ -25,6 +27,14 @@ CREATE TABLE IF NOT EXISTS observations(
   value REAL NOT NULL,
   text TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(patient, time_us, code, source)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events(
+  patient TEXT NOT NULL,
+  time_us INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
+  body TEXT NOT NULL,
+  PRIMARY KEY(patient, time_us, type, source)
 ) WITHOUT ROWID;
 PRAGMA user_version = 2;
 )sql";
@@ -247,6 +257,75 @@ class SqliteStore final : public Store {
     return Ok{};
   }
 
+  Result<std::size_t> AppendEvents(std::span<const io::Event> items,
+                                   std::vector<bool>* inserted) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (inserted != nullptr) inserted->assign(items.size(), false);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare(
+        "INSERT OR IGNORE INTO events(patient, time_us, type, source, body) VALUES(?,?,?,?,?)",
+        st));
+    MEDTWIN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto& e = items[i];
+      sqlite3_reset(st.get());
+      Bind(st, 1, e.patient);
+      sqlite3_bind_int64(st.get(), 2, e.time.us_since_epoch);
+      Bind(st, 3, e.type);
+      Bind(st, 4, e.source);
+      Bind(st, 5, io::EventToJson(e).dump());
+      if (sqlite3_step(st.get()) != SQLITE_DONE) {
+        Error failure = Fail("append events");
+        (void)Exec("ROLLBACK");
+        return failure;
+      }
+      if (sqlite3_changes(db_) > 0) {
+        ++count;
+        if (inserted != nullptr) (*inserted)[i] = true;
+      }
+    }
+    MEDTWIN_RETURN_IF_ERROR(Exec("COMMIT"));
+    return count;
+  }
+
+  Result<std::vector<io::Event>> QueryEvents(const std::string& patient,
+                                             std::optional<Instant> from, std::optional<Instant> to,
+                                             std::size_t limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(
+        Prepare("SELECT body FROM events WHERE patient = ?1 AND time_us >= ?2 AND time_us <= ?3 "
+                "ORDER BY time_us, type, source LIMIT ?4",
+                st));
+    Bind(st, 1, patient);
+    sqlite3_bind_int64(st.get(), 2, from ? from->us_since_epoch : INT64_MIN);
+    sqlite3_bind_int64(st.get(), 3, to ? to->us_since_epoch : INT64_MAX);
+    sqlite3_bind_int64(st.get(), 4, static_cast<std::int64_t>(limit));
+    std::vector<io::Event> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      MEDTWIN_TRY(io::Event e, EventFromStored(Text(st, 0)));
+      out.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return Fail("query events");
+    return out;
+  }
+
+  Status ForEachEvent(const std::function<void(const io::Event&)>& visit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(
+        Prepare("SELECT body FROM events ORDER BY patient, time_us, type, source", st));
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      MEDTWIN_TRY(io::Event e, EventFromStored(Text(st, 0)));
+      visit(e);
+    }
+    if (rc != SQLITE_DONE) return Fail("replay events");
+    return Ok{};
+  }
+
   Result<std::size_t> CountObservations() override {
     std::lock_guard<std::mutex> lock(mu_);
     Statement st;
@@ -363,6 +442,13 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& spec) {
   auto store = std::make_unique<SqliteStore>(db);
   MEDTWIN_RETURN_IF_ERROR(store->Init(power_safe));
   return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<io::Event> EventFromStored(const std::string& body) {
+  const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  auto e = io::ParseEvent(j, "", io::ObservationLimits{});
+  if (!e.ok()) return e.error().WithContext("stored event");
+  return e;
 }
 
 Result<std::unique_ptr<Store>> OpenStore(std::string_view url) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "medtwin/core/result.h"
+#include "medtwin/io/event.h"
 #include "medtwin/io/observation.h"
 
 namespace medtwin::store {
@@ -52,7 +53,20 @@ class Store {
   [[nodiscard]] virtual Status ForEachObservation(
       const std::function<void(const io::Observation&)>& visit) = 0;
   [[nodiscard]] virtual Result<std::size_t> CountObservations() = 0;
+
+  // Events (meals, insulin, doses), durable and deduplicated by (patient, time, type, source).
+  [[nodiscard]] virtual Result<std::size_t> AppendEvents(std::span<const io::Event> items,
+                                                         std::vector<bool>* inserted = nullptr) = 0;
+  // A patient's events in time order within [from, to] (at most `limit`).
+  [[nodiscard]] virtual Result<std::vector<io::Event>> QueryEvents(const std::string& patient,
+                                                                   std::optional<Instant> from,
+                                                                   std::optional<Instant> to,
+                                                                   std::size_t limit) = 0;
+  [[nodiscard]] virtual Status ForEachEvent(const std::function<void(const io::Event&)>& visit) = 0;
 };
+
+// An event from its stored JSON form (shared by the backends).
+[[nodiscard]] Result<io::Event> EventFromStored(const std::string& body);
 
 // "sqlite:PATH[?sync=full|normal]" (":memory:" allowed; full — the default — survives power
 // loss, normal survives a crash of the process) or "postgresql://…" / "postgres://…".

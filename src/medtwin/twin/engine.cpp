@@ -108,11 +108,31 @@ void TwinEngine::Apply(std::vector<io::Observation> batch, bool publish) {
         if (!listening_ || listening_()) {
           sink_("observation", o.patient, io::ObservationToJson(o));
           if (u.news2_changed) {
-            sink_("twin", o.patient,
-                  {{"patient", o.patient}, {"news2", it->second.ToJson()["news2"]}});
+            sink_("twin", o.patient, {{"patient", o.patient}, {"news2", it->second.News2Json()}});
           }
         }
         for (const auto& a : u.alerts) sink_("alert", o.patient, AlertToJson(a));
+      }
+    });
+  }
+}
+
+void TwinEngine::ApplyEvents(std::vector<io::Event> batch, bool publish) {
+  std::vector<std::vector<io::Event>> per_shard(shards_.size());
+  for (auto& e : batch) {
+    per_shard[std::hash<std::string>{}(e.patient) % shards_.size()].push_back(std::move(e));
+  }
+  for (std::size_t k = 0; k < shards_.size(); ++k) {
+    if (per_shard[k].empty()) continue;
+    Shard& s = *shards_[k];
+    Post(s, [this, &s, items = std::move(per_shard[k]), publish] {
+      for (const auto& e : items) {
+        auto it = s.twins.find(e.patient);
+        if (it == s.twins.end()) continue;
+        it->second.ApplyEvent(e);
+        if (publish && sink_ && (!listening_ || listening_())) {
+          sink_("event", e.patient, io::EventToJson(e));
+        }
       }
     });
   }
@@ -123,7 +143,7 @@ std::optional<nlohmann::json> TwinEngine::TwinJson(const std::string& patient) {
   return Ask<std::optional<nlohmann::json>>(s, [&s, patient]() -> std::optional<nlohmann::json> {
     auto it = s.twins.find(patient);
     if (it == s.twins.end()) return std::nullopt;
-    return it->second.ToJson();
+    return it->second.ToJson(/*forecast_bands=*/true);
   });
 }
 

@@ -50,6 +50,7 @@ class TwinEngine {
   // Applies observations of known patients (unknown ones are ignored); `publish` false while
   // replaying history at start-up.
   void Apply(std::vector<io::Observation> batch, bool publish = true);
+  void ApplyEvents(std::vector<io::Event> batch, bool publish = true);
 
   [[nodiscard]] std::optional<nlohmann::json> TwinJson(const std::string& patient);
   [[nodiscard]] nlohmann::json Alerts(const AlertFilter& filter);

@@ -1,5 +1,8 @@
 #include "medtwin/twin/live_twin.h"
 
+#include "medtwin/models/glucose.h"
+#include "medtwin/models/registry.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -22,6 +25,37 @@ std::string Fmt(const char* format, double v) {
 }
 
 }  // namespace
+
+LiveTwin::GlucoseTwin* LiveTwin::Glucose(Instant t) {
+  if (glucose_) return glucose_.get();
+  if (std::find(record_.models.begin(), record_.models.end(), "glucose") == record_.models.end()) {
+    return nullptr;
+  }
+  // The patient's own parameters when a virtual patient is named (demo, trials); otherwise
+  // adult#001's as the prior, with insulin sensitivity and meal absorption estimated online.
+  const std::string name =
+      record_.virtual_patient.empty() ? std::string("adult#001") : record_.virtual_patient;
+  auto vp = models::FindVirtualPatient(name);
+  auto model = models::FindModel("uva_padova");
+  if (!vp.ok() || !model.ok()) return nullptr;
+  auto filter = estimate::GlucoseFilter::Create(**model, (*vp)->params, 0);
+  if (!filter.ok()) return nullptr;
+  filter->inputs().basal_u_per_min = (*vp)->basal_u_per_min;
+  glucose_ = std::make_unique<GlucoseTwin>(GlucoseTwin{t, std::move(*filter), 0, 0, false, name});
+  return glucose_.get();
+}
+
+void LiveTwin::ApplyEvent(const io::Event& e) {
+  GlucoseTwin* g = Glucose(e.time);
+  if (g == nullptr) return;
+  const double t = GlucoseMinutes(*g, e.time);
+  if (t < g->filter.time()) return;  // the filter has moved past it
+  if (t > g->filter.time() && !g->filter.Predict(t).ok()) return;
+  auto& in = g->filter.inputs();
+  if (e.type == "meal") in.StartMeal(t, e.amount);
+  if (e.type == "insulin") in.GiveBolus(t, e.amount);
+  if (e.type == "basal") in.basal_u_per_min = e.rate / 60.0;
+}
 
 std::string_view SeverityName(Severity s) {
   switch (s) {
@@ -230,6 +264,33 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_
     }
   }
 
+  // The glucose twin assimilates CGM readings and warns of predicted hypoglycemia.
+  if (o.code == loinc::kCgmGlucose) {
+    if (GlucoseTwin* g = Glucose(o.time); g != nullptr) {
+      const double t = GlucoseMinutes(*g, o.time);
+      bool ok = t >= g->filter.time();
+      if (ok && t > g->filter.time()) ok = g->filter.Predict(t).ok();
+      if (ok) ok = g->filter.Update(o.value).ok();
+      if (ok) {
+        auto path = g->filter.ForecastMean(30, 5);
+        if (path.ok() && !path->empty()) {
+          g->forecast30_mg_dl = path->back();
+          g->lowest30_mg_dl = *std::min_element(path->begin(), path->end());
+          if (g->lowest30_mg_dl < 70 && o.value >= 70) {
+            g->predicted_hypo = true;
+            note(Raise(
+                "hypoglycemia-predicted", Severity::kHigh, o.time,
+                Fmt("glucose predicted to fall to %.0f mg/dL within 30 min", g->lowest30_mg_dl),
+                next_alert_id));
+          } else if (g->lowest30_mg_dl > 80) {
+            g->predicted_hypo = false;
+            note(Resolve("hypoglycemia-predicted", o.time));
+          }
+        }
+      }
+    }
+  }
+
   // NEWS2 on every vital sign.
   const monitor::News2Score score = News2();
   if (score.total != last_total_ || score.risk != last_risk_) update.news2_changed = true;
@@ -249,7 +310,20 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_
   return update;
 }
 
-json LiveTwin::ToJson() const {
+json LiveTwin::News2Json() const {
+  const monitor::News2Score s = News2();
+  json parts = json::object();
+  for (std::size_t i = 0; i < s.parts.size(); ++i) {
+    parts[monitor::News2Score::kParts[i]] = s.parts[i] ? json(*s.parts[i]) : json(nullptr);
+  }
+  return {{"total", s.total ? json(*s.total) : json(nullptr)},
+          {"complete", s.complete},
+          {"risk", s.risk ? json(std::string(monitor::News2RiskName(*s.risk))) : json(nullptr)},
+          {"parts", parts},
+          {"spo2_scale", record_.spo2_scale}};
+}
+
+json LiveTwin::ToJson(bool forecast_bands) {
   json latest = json::object();
   for (const auto& [code, l] : latest_) {
     const io::ObservationCode* c = io::FindObservationCode(code);
@@ -263,17 +337,43 @@ json LiveTwin::ToJson() const {
     if (c != nullptr) v["name"] = std::string(c->name);
     latest[code] = v;
   }
-  const monitor::News2Score s = News2();
-  json parts = json::object();
-  for (std::size_t i = 0; i < s.parts.size(); ++i) {
-    parts[monitor::News2Score::kParts[i]] = s.parts[i] ? json(*s.parts[i]) : json(nullptr);
+  json news2 = News2Json();
+  json model_state = json::object();
+  if (glucose_) {
+    auto& g = *glucose_;
+    const auto est = g.filter.EstimatedParameters();
+    const auto& names = g.filter.estimated_names();
+    json params = json::object();
+    for (std::size_t k = 0; k < est.size(); ++k) params[names[k]] = est[k];
+    const auto at = [&](double minutes) {
+      return FormatRfc3339(
+          Instant{g.origin.us_since_epoch + static_cast<std::int64_t>(minutes * 6e7)});
+    };
+    json glucose = {{"model", "uva_padova"},
+                    {"parameters_from", g.virtual_patient},
+                    {"time", at(g.filter.time())},
+                    {"bg_estimate_mg_dl", g.filter.bg_mg_dl()},
+                    {"estimated_parameters", params},
+                    {"forecast30_mg_dl", g.forecast30_mg_dl},
+                    {"lowest_next_30min_mg_dl", g.lowest30_mg_dl},
+                    {"hypoglycemia_predicted", g.predicted_hypo}};
+    if (forecast_bands) {
+      json bands = json::array();
+      auto f = g.filter.Forecast(120, 30);
+      if (f.ok()) {
+        for (const auto& p : *f) {
+          if (p.t_min - g.filter.time() == 90) continue;  // 30, 60, 120 min
+          bands.push_back({{"time", at(p.t_min)},
+                           {"minutes_ahead", p.t_min - g.filter.time()},
+                           {"mean_mg_dl", p.mean_mg_dl},
+                           {"p05_mg_dl", p.p05_mg_dl},
+                           {"p95_mg_dl", p.p95_mg_dl}});
+        }
+      }
+      glucose["forecast"] = bands;
+    }
+    model_state["glucose"] = glucose;
   }
-  json news2 = {
-      {"total", s.total ? json(*s.total) : json(nullptr)},
-      {"complete", s.complete},
-      {"risk", s.risk ? json(std::string(monitor::News2RiskName(*s.risk))) : json(nullptr)},
-      {"parts", parts},
-      {"spo2_scale", record_.spo2_scale}};
   json open = json::array();
   for (const auto& a : alerts_) {
     if (a.status != "resolved") open.push_back(AlertToJson(a));
@@ -283,6 +383,7 @@ json LiveTwin::ToJson() const {
           {"news2", news2},
           {"alerts", open},
           {"models", record_.models},
+          {"model_state", model_state},
           {"recommendations", json::array()}};
 }
 

@@ -10,9 +10,12 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "medtwin/estimate/glucose_filter.h"
+#include "medtwin/io/event.h"
 #include "medtwin/io/observation.h"
 #include "medtwin/monitor/news2.h"
 #include "medtwin/twin/patient.h"
@@ -49,9 +52,14 @@ class LiveTwin {
 
   // `next_alert_id` hands out globally unique ids.
   TwinUpdate Apply(const io::Observation& o, std::uint64_t (*next_alert_id)());
+  // Meals, insulin and basal changes drive the glucose twin; doses are kept for drug twins.
+  void ApplyEvent(const io::Event& e);
 
   [[nodiscard]] monitor::News2Score News2() const;
-  [[nodiscard]] nlohmann::json ToJson() const;
+  // The twin as the API shows it; `forecast_bands` adds the glucose twin's 30/60/120-min
+  // forecasts with 5–95 % bands (31 simulations, so only on request).
+  [[nodiscard]] nlohmann::json ToJson(bool forecast_bands = false);
+  [[nodiscard]] nlohmann::json News2Json() const;
   [[nodiscard]] std::vector<Alert>& alerts() { return alerts_; }
   [[nodiscard]] const std::vector<Alert>& alerts() const { return alerts_; }
   [[nodiscard]] std::size_t ApproxBytes() const;
@@ -67,7 +75,23 @@ class LiveTwin {
                      std::uint64_t (*next_alert_id)());
   const Alert* Resolve(const std::string& kind, Instant t);
 
+  // The glucose twin (when the patient's models include "glucose"): a GlucoseFilter started at
+  // the first CGM reading or glucose event, in minutes since then.
+  struct GlucoseTwin {
+    Instant origin;
+    estimate::GlucoseFilter filter;
+    double forecast30_mg_dl = 0;
+    double lowest30_mg_dl = 0;
+    bool predicted_hypo = false;
+    std::string virtual_patient;
+  };
+  GlucoseTwin* Glucose(Instant t);  // created on first use; nullptr if not a glucose twin
+  [[nodiscard]] double GlucoseMinutes(const GlucoseTwin& g, Instant t) const {
+    return static_cast<double>(t.us_since_epoch - g.origin.us_since_epoch) / 6e7;
+  }
+
   PatientRecord record_;
+  std::unique_ptr<GlucoseTwin> glucose_;
   std::map<std::string, Latest> latest_;
   // Recent values of codes with rate rules (last hour): the window's minimum and maximum kept in
   // monotonic deques (O(1) per value however fast a device sends), and for CGM the raw values

@@ -1,0 +1,37 @@
+// io/event.h — things done to a patient, as the twin's models see them: meals (g of
+// carbohydrate, eaten at 5 g/min), insulin boluses (U), basal insulin rate changes (U/h) and
+// drug doses (mg, optionally infused over hours). JSON in and out with field-named errors:
+//   {"type": "meal", "amount": 60, "unit": "g", "time": …, "source": …}
+//   {"type": "insulin", "amount": 4, "unit": "U", "time": …}
+//   {"type": "basal", "rate": 0.9, "unit": "U/h", "time": …}
+//   {"type": "dose", "drug": "vancomycin", "amount": 1000, "unit": "mg", "duration_h": 1, "time":
+//   …}
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "medtwin/core/result.h"
+#include "medtwin/core/time.h"
+#include "medtwin/io/observation.h"
+
+namespace medtwin::io {
+
+struct Event {
+  std::string patient;
+  std::string type;       // meal, insulin, basal, dose
+  double amount = 0;      // g (meal), U (insulin), mg (dose); 0 for basal
+  double rate = 0;        // U/h (basal)
+  double duration_h = 0;  // dose infusion time (0: bolus)
+  std::string drug;       // dose
+  Instant time;
+  std::string source;
+};
+
+[[nodiscard]] Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_path,
+                                       const ObservationLimits& limits);
+[[nodiscard]] nlohmann::json EventToJson(const Event& e);
+
+}  // namespace medtwin::io
