@@ -401,6 +401,84 @@ TEST_P(ServerE2e, GlucoseTwinFollowsCgmAndPredictsHypoglycemia) {
   EXPECT_EQ(stored[1]["amount"], 6);
 }
 
+// FHIR R4: metadata, a transaction Bundle of official-style resources, all-or-nothing on a bad
+// entry, batch with per-entry outcomes, searches, and the twin's outputs as FHIR resources.
+TEST_P(ServerE2e, FhirTransactionBatchSearchAndTwinOutputs) {
+  Server server(store_);
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  auto meta = Call(port, http::verb::get, "/fhir/r4/metadata").Json();
+  EXPECT_EQ(meta["resourceType"], "CapabilityStatement");
+  EXPECT_EQ(meta["fhirVersion"], "4.0.1");
+  auto obs = [](const std::string& code, double value, const std::string& unit,
+                const std::string& when) {
+    return json{{"resource",
+                 {{"resourceType", "Observation"},
+                  {"status", "final"},
+                  {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", code}}}}}},
+                  {"subject", {{"reference", "Patient/fx"}}},
+                  {"effectiveDateTime", when},
+                  {"valueQuantity",
+                   {{"value", value}, {"system", "http://unitsofmeasure.org"}, {"code", unit}}}}},
+                {"request", {{"method", "POST"}, {"url", "Observation"}}}};
+  };
+  json patient = {{"resource",
+                   {{"resourceType", "Patient"},
+                    {"id", "fx"},
+                    {"gender", "female"},
+                    {"birthDate", "1950-03-01"},
+                    {"name", {{{"family", "Example"}, {"given", {"Fiona"}}}}}}},
+                  {"request", {{"method", "PUT"}, {"url", "Patient/fx"}}}};
+  // A transaction with one bad entry: nothing is applied.
+  json bad = {
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry", {patient, obs("8867-4", 88, "/min", Now(10)), obs("2708-6", 140, "%", Now(10))}}};
+  auto rejected = Call(port, http::verb::post, "/fhir/r4", bad.dump(), "application/fhir+json");
+  EXPECT_EQ(rejected.status, 400);
+  EXPECT_EQ(rejected.Json()["resourceType"], "OperationOutcome");
+  EXPECT_EQ(rejected.Json()["issue"][0]["expression"][0],
+            "Bundle.entry[2].resource.Observation.valueQuantity.value");
+  EXPECT_EQ(Call(port, http::verb::get, "/fhir/r4/Patient/fx").status, 404);
+  // The good transaction.
+  json good = {{"resourceType", "Bundle"},
+               {"type", "transaction"},
+               {"entry",
+                {patient, obs("8867-4", 88, "/min", Now(10)), obs("2708-6", 84, "%", Now(5)),
+                 obs("8310-5", 100.4, "[degF]", Now(5))}}};
+  auto ok = Call(port, http::verb::post, "/fhir/r4", good.dump(), "application/fhir+json");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.Json()["type"], "transaction-response");
+  for (const auto& e : ok.Json()["entry"]) EXPECT_EQ(e["response"]["status"], "201");
+  EXPECT_EQ(Call(port, http::verb::get, "/fhir/r4/Patient/fx").Json()["gender"], "female");
+  // Batch: entries stand alone.
+  json batch = {{"resourceType", "Bundle"},
+                {"type", "batch"},
+                {"entry", {obs("9279-1", 18, "/min", Now(4)), obs("9279-1", 18, "kg", Now(3))}}};
+  auto b = Call(port, http::verb::post, "/fhir/r4", batch.dump(), "application/fhir+json").Json();
+  EXPECT_EQ(b["entry"][0]["response"]["status"], "201");
+  EXPECT_EQ(b["entry"][1]["response"]["status"], "400");
+  // Search by patient and code; temperature came in °F and is stored in Cel.
+  auto temp = Call(port, http::verb::get,
+                   "/fhir/r4/Observation?patient=Patient/fx&code=http://loinc.org|8310-5")
+                  .Json();
+  ASSERT_EQ(temp["total"], 1);
+  EXPECT_NEAR(temp["entry"][0]["resource"]["valueQuantity"]["value"].get<double>(), 38.0, 1e-9);
+  EXPECT_EQ(temp["entry"][0]["resource"]["valueQuantity"]["code"], "Cel");
+  auto all = Call(port, http::verb::get, "/fhir/r4/Observation?patient=fx").Json();
+  EXPECT_EQ(all["total"], 4);
+  auto none =
+      Call(port, http::verb::get, "/fhir/r4/Observation?patient=fx&date=le2000-01-01").Json();
+  EXPECT_EQ(none["total"], 0);
+  // The twin's outputs: NEWS2 (incomplete set: preliminary) and the SpO2 alert.
+  auto ra = Call(port, http::verb::get, "/fhir/r4/RiskAssessment?patient=fx").Json();
+  EXPECT_EQ(ra["entry"][0]["resource"]["status"], "preliminary");
+  auto di = Call(port, http::verb::get, "/fhir/r4/DetectedIssue?patient=fx").Json();
+  ASSERT_GE(di["total"].get<int>(), 1);
+  EXPECT_EQ(di["entry"][0]["resource"]["severity"], "high");
+  EXPECT_EQ(Call(port, http::verb::get, "/fhir/r4/Observation").status, 400);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, ServerE2e, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& param_info) { return param_info.param; });
 

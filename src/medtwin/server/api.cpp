@@ -85,6 +85,7 @@ std::string PercentDecode(std::string_view s) {
 struct Target {
   std::vector<std::string> segments;
   std::map<std::string, std::string> query;
+  std::multimap<std::string, std::string> all_query;  // repeated parameters (FHIR date)
 };
 
 Target Split(std::string_view target) {
@@ -106,8 +107,11 @@ Target Split(std::string_view target) {
       const auto part = qs.substr(s, amp - s);
       const auto eq = part.find('=');
       if (!part.empty()) {
-        t.query[PercentDecode(part.substr(0, eq))] =
+        const std::string key = PercentDecode(part.substr(0, eq));
+        const std::string value =
             eq == std::string_view::npos ? "" : PercentDecode(part.substr(eq + 1));
+        t.query[key] = value;
+        t.all_query.emplace(key, value);
       }
       if (amp == qs.size()) break;
       s = amp + 1;
@@ -218,6 +222,9 @@ Handler MakeApiHandler(TwinService& service) {
     }
     if (seg.size() == 1 && seg[0] == "metrics") {
       return Text("text/plain; version=0.0.4", service.MetricsText());
+    }
+    if (seg.size() >= 2 && seg[0] == "fhir" && seg[1] == "r4") {
+      return HandleFhir(service, req, seg, t.query, t.all_query);
     }
     if (seg.size() < 3 || seg[0] != "api" || seg[1] != "v1") {
       return Fail(404, "not_found", "path", "no such resource");

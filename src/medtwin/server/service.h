@@ -79,7 +79,13 @@ class TwinService {
   std::function<void(const std::string&, const std::string&)> alert_listener_;
 };
 
-// The REST API (/api/v1, /healthz, /metrics, the live stream) over a service.
+// The REST API (/api/v1, /healthz, /metrics, the live stream, /fhir/r4) over a service.
 [[nodiscard]] Handler MakeApiHandler(TwinService& service);
+
+// FHIR R4 requests (path segments from "fhir"; query parameters, repeated ones in all_query).
+[[nodiscard]] Response HandleFhir(TwinService& service, const Request& req,
+                                  const std::vector<std::string>& seg,
+                                  const std::map<std::string, std::string>& query,
+                                  const std::multimap<std::string, std::string>& all_query);
 
 }  // namespace medtwin::server

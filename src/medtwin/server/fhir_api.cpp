@@ -1,0 +1,355 @@
+// FHIR R4 under /fhir/r4: metadata, Patient (create, update, read, search), Observation
+// (create, search by patient, code, date), Bundle transaction (all entries validated before any
+// is applied; all or nothing) and batch (each entry on its own), and the twin's outputs as
+// RiskAssessment (NEWS2) and DetectedIssue (alerts). Errors are OperationOutcome resources.
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "medtwin/io/fhir.h"
+#include "medtwin/server/service.h"
+
+namespace medtwin::server {
+namespace {
+
+using nlohmann::json;
+
+Response Fhir(unsigned status, const json& body) {
+  Response r;
+  r.status = status;
+  r.content_type = "application/fhir+json";
+  r.body = body.dump();
+  return r;
+}
+
+Response Outcome(unsigned status, const std::string& type, const std::string& where,
+                 const std::string& why) {
+  return Fhir(status, io::OperationOutcome(type, where, why));
+}
+
+json CapabilityStatement() {
+  auto resource = [](const char* type, std::vector<const char*> interactions,
+                     std::vector<std::pair<const char*, const char*>> params) {
+    json r = {{"type", type}, {"interaction", json::array()}, {"searchParam", json::array()}};
+    for (const char* i : interactions) r["interaction"].push_back({{"code", i}});
+    for (const auto& [n, t] : params) r["searchParam"].push_back({{"name", n}, {"type", t}});
+    return r;
+  };
+  return {{"resourceType", "CapabilityStatement"},
+          {"status", "active"},
+          {"date", "2026-11-25"},
+          {"kind", "instance"},
+          {"software", {{"name", "medtwin"}, {"version", "0.1.0"}}},
+          {"fhirVersion", "4.0.1"},
+          {"format", {"json"}},
+          {"rest",
+           {{{"mode", "server"},
+             {"resource",
+              {resource("Patient", {"read", "search-type", "create", "update"}, {}),
+               resource("Observation", {"search-type", "create"},
+                        {{"patient", "reference"}, {"code", "token"}, {"date", "date"}}),
+               resource("RiskAssessment", {"search-type"}, {{"patient", "reference"}}),
+               resource("DetectedIssue", {"search-type"}, {{"patient", "reference"}})}},
+             {"interaction", {{{"code", "transaction"}}, {{"code", "batch"}}}}}}}};
+}
+
+json Searchset(const json& resources) {
+  json b = {{"resourceType", "Bundle"},
+            {"type", "searchset"},
+            {"total", resources.size()},
+            {"entry", json::array()}};
+  for (const auto& r : resources) b["entry"].push_back({{"resource", r}});
+  return b;
+}
+
+std::string ObservationId(const io::Observation& o) {
+  return o.patient + "-" + o.code + "-" + std::to_string(o.time.us_since_epoch);
+}
+
+// date=geYYYY-MM-DD / le… / eq… / plain.
+Status ApplyDate(const std::string& value, store::ObservationQuery& q) {
+  std::string prefix = value.size() > 2 ? value.substr(0, 2) : "";
+  std::string rest = value;
+  if (prefix == "ge" || prefix == "le" || prefix == "gt" || prefix == "lt" || prefix == "eq") {
+    rest = value.substr(2);
+  } else {
+    prefix = "eq";
+  }
+  auto t = io::ParseFhirDateTime(rest);
+  if (!t.ok()) return InvalidArgument("date", "'" + value + "' is not a FHIR date");
+  if (prefix == "ge" || prefix == "gt") q.from = *t;
+  if (prefix == "le" || prefix == "lt") q.to = *t;
+  if (prefix == "eq") {
+    q.from = *t;
+    // The whole day when only a date was given.
+    q.to = Instant{t->us_since_epoch + (rest.size() == 10 ? 86'400'000'000LL - 1 : 0)};
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Response HandleFhir(TwinService& service, const Request& req, const std::vector<std::string>& seg,
+                    const std::map<std::string, std::string>& query,
+                    const std::multimap<std::string, std::string>& all_query) {
+  using http::verb;
+  const auto method = req.method();
+  // seg[0] = "fhir", seg[1] = "r4".
+  if (seg.size() == 3 && seg[2] == "metadata" && method == verb::get) {
+    return Fhir(200, CapabilityStatement());
+  }
+  auto body = [&]() -> Result<json> {
+    json j = json::parse(req.body(), nullptr, false);
+    if (j.is_discarded()) return InvalidArgument("body", "malformed JSON");
+    return j;
+  };
+  io::ObservationLimits limits;
+  limits.now.us_since_epoch = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+
+  // Bundles.
+  if (seg.size() == 2 && method == verb::post) {
+    auto b = body();
+    if (!b.ok()) return Outcome(400, "structure", "Bundle", b.error().message);
+    if (b->value("resourceType", "") != "Bundle") {
+      return Outcome(400, "structure", "Bundle.resourceType", "POST a Bundle to the base");
+    }
+    const std::string type = b->value("type", "");
+    if (type != "transaction" && type != "batch") {
+      return Outcome(400, "value", "Bundle.type", "transaction or batch");
+    }
+    const json entries = b->value("entry", json::array());
+    // Validate every entry first.
+    struct Parsed {
+      std::string error_where, error;
+      json patient_doc;
+      std::vector<io::Observation> observations;
+    };
+    std::vector<Parsed> parsed(entries.size());
+    std::set<std::string> bundle_patients;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const json& res = entries[i].value("resource", json());
+      const std::string where = "Bundle.entry[" + std::to_string(i) + "].resource";
+      const std::string rt = res.is_object() ? res.value("resourceType", "") : "";
+      if (rt == "Patient") {
+        auto doc = io::FromFhirPatient(res);
+        if (!doc.ok()) {
+          parsed[i] = {where + "." + doc.error().field, doc.error().message, {}, {}};
+          continue;
+        }
+        parsed[i].patient_doc = *doc;
+        if (doc->contains("id")) bundle_patients.insert((*doc)["id"].get<std::string>());
+      } else if (rt == "Observation") {
+        auto obs = io::FromFhirObservation(res, limits);
+        if (!obs.ok()) {
+          parsed[i] = {where + "." + obs.error().field, obs.error().message, {}, {}};
+          continue;
+        }
+        parsed[i].observations = std::move(*obs);
+      } else {
+        parsed[i] = {
+            where + ".resourceType", "'" + rt + "' is not accepted (Patient, Observation)", {}, {}};
+      }
+    }
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      for (const auto& o : parsed[i].observations) {
+        if (!service.Patient(o.patient) && bundle_patients.count(o.patient) == 0) {
+          parsed[i].error_where = "Bundle.entry[" + std::to_string(i) + "].resource.subject";
+          parsed[i].error = "unknown patient '" + o.patient + "'";
+        }
+      }
+    }
+    if (type == "transaction") {
+      for (const auto& p : parsed) {
+        if (!p.error.empty()) return Outcome(400, "invalid", p.error_where, p.error);
+      }
+    }
+    json response = {
+        {"resourceType", "Bundle"}, {"type", type + "-response"}, {"entry", json::array()}};
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      auto& p = parsed[i];
+      json entry_response;
+      if (!p.error.empty()) {
+        entry_response = {{"status", "400"},
+                          {"outcome", io::OperationOutcome("invalid", p.error_where, p.error)}};
+      } else if (!p.patient_doc.is_null()) {
+        const std::string id = p.patient_doc.value("id", "");
+        Result<twin::PatientRecord> r = !id.empty() && service.Patient(id)
+                                            ? service.UpdatePatient(id, p.patient_doc)
+                                            : service.CreatePatient(p.patient_doc);
+        if (r.ok()) {
+          entry_response = {{"status", "201"}, {"location", "Patient/" + r->id}};
+        } else {
+          entry_response = {
+              {"status", "400"},
+              {"outcome", io::OperationOutcome("invalid", r.error().field, r.error().message)}};
+        }
+      } else {
+        std::vector<json> items;
+        for (const auto& o : p.observations) {
+          json j = io::ObservationToJson(o);
+          items.push_back(j);
+        }
+        auto r = service.Ingest(items, "");
+        if (r.ok() && r->rejected.empty()) {
+          entry_response = {{"status", "201"},
+                            {"location", "Observation/" + ObservationId(p.observations[0])}};
+        } else {
+          const std::string why =
+              r.ok() ? r->rejected[0]["reason"].get<std::string>() : r.error().message;
+          entry_response = {{"status", "400"},
+                            {"outcome", io::OperationOutcome("invalid", "Observation", why)}};
+        }
+      }
+      response["entry"].push_back({{"response", entry_response}});
+    }
+    return Fhir(200, response);
+  }
+
+  if (seg.size() < 3) return Outcome(404, "not-found", "path", "no such FHIR endpoint");
+  const std::string& type = seg[2];
+  if (type == "Patient") {
+    if (seg.size() == 3 && method == verb::get) {
+      json list = json::array();
+      for (const auto& p : service.Patients())
+        list.push_back(io::ToFhirPatient(twin::PatientToJson(p)));
+      return Fhir(200, Searchset(list));
+    }
+    if (seg.size() == 3 && method == verb::post) {
+      auto b = body();
+      if (!b.ok()) return Outcome(400, "structure", "Patient", b.error().message);
+      auto doc = io::FromFhirPatient(*b);
+      if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
+      auto p = service.CreatePatient(*doc);
+      if (!p.ok())
+        return Outcome(p.error().message.find("exists") != std::string::npos ? 409 : 400, "invalid",
+                       p.error().field, p.error().message);
+      return Fhir(201, io::ToFhirPatient(twin::PatientToJson(*p)));
+    }
+    if (seg.size() == 4) {
+      const std::string& id = seg[3];
+      if (method == verb::get) {
+        auto p = service.Patient(id);
+        if (!p) return Outcome(404, "not-found", "Patient.id", "no Patient/" + id);
+        return Fhir(200, io::ToFhirPatient(twin::PatientToJson(*p)));
+      }
+      if (method == verb::put) {
+        auto b = body();
+        if (!b.ok()) return Outcome(400, "structure", "Patient", b.error().message);
+        auto doc = io::FromFhirPatient(*b);
+        if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
+        (*doc)["id"] = id;
+        const bool exists = service.Patient(id).has_value();
+        auto p = exists ? service.UpdatePatient(id, *doc) : service.CreatePatient(*doc);
+        if (!p.ok()) return Outcome(400, "invalid", p.error().field, p.error().message);
+        return Fhir(exists ? 200 : 201, io::ToFhirPatient(twin::PatientToJson(*p)));
+      }
+    }
+    return Outcome(405, "not-supported", "Patient", "unsupported interaction");
+  }
+  if (type == "Observation" && seg.size() == 3) {
+    if (method == verb::post) {
+      auto b = body();
+      if (!b.ok()) return Outcome(400, "structure", "Observation", b.error().message);
+      auto obs = io::FromFhirObservation(*b, limits);
+      if (!obs.ok()) return Outcome(400, "invalid", obs.error().field, obs.error().message);
+      if (!service.Patient(obs->front().patient)) {
+        return Outcome(404, "not-found", "Observation.subject", "unknown patient");
+      }
+      std::vector<json> items;
+      for (const auto& o : *obs) items.push_back(io::ObservationToJson(o));
+      auto r = service.Ingest(items, "");
+      if (!r.ok()) return Outcome(503, "transient", "store", r.error().message);
+      if (!r->rejected.empty()) {
+        return Outcome(422, "invalid", "Observation", r->rejected[0]["reason"].get<std::string>());
+      }
+      return Fhir(201, io::ToFhirObservation(obs->front(), ObservationId(obs->front())));
+    }
+    if (method == verb::get) {
+      auto pit = query.find("patient");
+      if (pit == query.end()) pit = query.find("subject");
+      if (pit == query.end()) return Outcome(400, "required", "patient", "search needs patient");
+      store::ObservationQuery q;
+      q.patient = pit->second;
+      if (q.patient.starts_with("Patient/")) q.patient = q.patient.substr(8);
+      if (auto c = query.find("code"); c != query.end()) {
+        q.code = c->second;
+        if (const auto bar = q.code.find('|'); bar != std::string::npos)
+          q.code = q.code.substr(bar + 1);
+      }
+      auto range = all_query.equal_range("date");
+      for (auto it = range.first; it != range.second; ++it) {
+        if (Status s = ApplyDate(it->second, q); !s.ok()) {
+          return Outcome(400, "value", "date", s.error().message);
+        }
+      }
+      q.limit = 10'000;
+      auto page = service.History(q);
+      if (!page.ok()) return Outcome(404, "not-found", "patient", page.error().message);
+      json list = json::array();
+      for (const auto& o : page->items) list.push_back(io::ToFhirObservation(o, ObservationId(o)));
+      return Fhir(200, Searchset(list));
+    }
+  }
+  if ((type == "RiskAssessment" || type == "DetectedIssue") && seg.size() == 3 &&
+      method == verb::get) {
+    auto pit = query.find("patient");
+    if (pit == query.end()) return Outcome(400, "required", "patient", "search needs patient");
+    std::string id = pit->second;
+    if (id.starts_with("Patient/")) id = id.substr(8);
+    auto twin = service.engine().TwinJson(id);
+    if (!twin) return Outcome(404, "not-found", "patient", "no Patient/" + id);
+    json list = json::array();
+    if (type == "RiskAssessment") {
+      const json& n = (*twin)["news2"];
+      json ra = {{"resourceType", "RiskAssessment"},
+                 {"id", id + "-news2"},
+                 {"status", n["complete"].get<bool>() ? "final" : "preliminary"},
+                 {"subject", {{"reference", "Patient/" + id}}},
+                 {"method", {{"text", "NEWS2 (Royal College of Physicians, 2017)"}}},
+                 {"prediction", json::array()}};
+      json pred = {{"outcome", {{"text", "clinical deterioration"}}}};
+      if (!n["risk"].is_null()) pred["qualitativeRisk"] = {{"text", n["risk"]}};
+      if (!n["total"].is_null())
+        pred["rationale"] = "NEWS2 total " + std::to_string(n["total"].get<int>());
+      ra["prediction"].push_back(pred);
+      list.push_back(ra);
+      if ((*twin)["model_state"].contains("glucose")) {
+        const json& g = (*twin)["model_state"]["glucose"];
+        list.push_back(
+            {{"resourceType", "RiskAssessment"},
+             {"id", id + "-hypoglycemia"},
+             {"status", "final"},
+             {"subject", {{"reference", "Patient/" + id}}},
+             {"method", {{"text", "medtwin glucose twin (UVA/Padova + UKF), 30-min forecast"}}},
+             {"prediction",
+              {{{"outcome", {{"text", "hypoglycemia (glucose < 70 mg/dL) within 30 min"}}},
+                {"qualitativeRisk",
+                 {{"text", g["hypoglycemia_predicted"].get<bool>() ? "high" : "low"}}},
+                {"rationale",
+                 "lowest forecast " +
+                     std::to_string(static_cast<int>(g["lowest_next_30min_mg_dl"].get<double>())) +
+                     " mg/dL"}}}}});
+      }
+    } else {
+      for (const auto& a : (*twin)["alerts"]) {
+        const std::string sev = a["severity"];
+        list.push_back({{"resourceType", "DetectedIssue"},
+                        {"id", a["id"]},
+                        {"status", a["status"] == "open" ? "preliminary" : "final"},
+                        {"severity", sev == "critical" || sev == "high" ? "high"
+                                     : sev == "medium"                  ? "moderate"
+                                                                        : "low"},
+                        {"patient", {{"reference", "Patient/" + id}}},
+                        {"identifiedDateTime", a["raised_at"]},
+                        {"code", {{"text", a["kind"]}}},
+                        {"detail", a["message"]}});
+      }
+    }
+    return Fhir(200, Searchset(list));
+  }
+  return Outcome(404, "not-found", "path", "no such FHIR endpoint");
+}
+
+}  // namespace medtwin::server
