@@ -361,10 +361,13 @@ json LiveTwin::ToJson(bool forecast_bands) {
       json bands = json::array();
       auto f = g.filter.Forecast(120, 30);
       if (f.ok()) {
-        for (const auto& p : *f) {
-          if (p.t_min - g.filter.time() == 90) continue;  // 30, 60, 120 min
+        // Steps at 30, 60, 90 and 120 min: report 30, 60 and 120 (by index: the filter's
+        // clock is in fractional minutes, so comparing times would be fragile).
+        for (std::size_t k : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
+          if (k >= f->size()) break;
+          const auto& p = (*f)[k];
           bands.push_back({{"time", at(p.t_min)},
-                           {"minutes_ahead", p.t_min - g.filter.time()},
+                           {"minutes_ahead", 30 * (k + 1)},
                            {"mean_mg_dl", p.mean_mg_dl},
                            {"p05_mg_dl", p.p05_mg_dl},
                            {"p95_mg_dl", p.p95_mg_dl}});
