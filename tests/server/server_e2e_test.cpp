@@ -12,7 +12,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -477,6 +479,62 @@ TEST_P(ServerE2e, FhirTransactionBatchSearchAndTwinOutputs) {
   ASSERT_GE(di["total"].get<int>(), 1);
   EXPECT_EQ(di["entry"][0]["resource"]["severity"], "high");
   EXPECT_EQ(Call(port, http::verb::get, "/fhir/r4/Observation").status, 400);
+}
+
+// The vancomycin twin in the server: doses as events, a level arrives, the twin refits by MAP
+// and drafts a regimen. Its estimate equals `medtwin fit` on the same records (the CLI path,
+// independent of the server's plumbing).
+TEST_P(ServerE2e, DrugLevelRefitsTheTwinAndDraftsADose) {
+  Server server(store_);
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients",
+                 R"({"id":"v1","sex":"male","birth_date":"1960-06-01","weight_kg":85,
+                     "scr_mg_dl":1.0,"models":["news2","vancomycin"],
+                     "population_model":"vancomycin_goti2018"})")
+                .status,
+            201);
+  // Doses of 1 g over 1 h at −26 h, −14 h, −2 h; a trough 30 min before the third.
+  json doses = json::array();
+  for (int h : {26, 14, 2}) {
+    doses.push_back({{"type", "dose"},
+                     {"drug", "vancomycin"},
+                     {"amount", 1000},
+                     {"unit", "mg"},
+                     {"duration_h", 1},
+                     {"time", Now(h * 60)}});
+  }
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients/v1/events", doses.dump()).status, 200);
+  auto level = Call(port, http::verb::post, "/api/v1/patients/v1/observations",
+                    json({{"code", "20578-1"},
+                          {"value", 11.5},
+                          {"unit", "mg/L"},
+                          {"time", Now(150)},
+                          {"source", "lab"}})
+                        .dump());
+  ASSERT_EQ(level.status, 200) << level.body;
+  const json twin = Call(port, http::verb::get, "/api/v1/patients/v1/twin").Json();
+  const json& v = twin["model_state"]["vancomycin"];
+  ASSERT_TRUE(v.contains("parameters")) << twin.dump();
+  ASSERT_EQ(twin["recommendations"].size(), 1u);
+  const json& rec = twin["recommendations"][0];
+  EXPECT_EQ(rec["status"], "draft");
+  EXPECT_EQ(std::fmod(rec["dose_mg"].get<double>(), 250.0), 0.0);
+  EXPECT_GT(rec["probability_of_target_attainment"].get<double>(), 0.3);
+  // The same fit through the CLI: records in hours since the first dose (level at 26 h − 2.5 h).
+  std::ofstream(dir_ / "v.csv") << "ID,TIME,EVID,AMT,RATE,DV,AGE,SEX,SCR,WT,DIAL\n"
+                                << "v1,0,1,1000,1000,.,66,0,1.0,85,0\n"
+                                << "v1,12,1,1000,1000,.,66,0,1.0,85,0\n"
+                                << "v1,23.5,0,.,.,11.5,66,0,1.0,85,0\n"
+                                << "v1,24,1,1000,1000,.,66,0,1.0,85,0\n";
+  const std::string cmd = std::string(MEDTWIN_BINARY_DIR) +
+                          "/medtwin fit --model vancomycin_goti2018 --data " +
+                          (dir_ / "v.csv").string() + " --out " + (dir_ / "v.json").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(dir_ / "v.json");
+  const json cli = json::parse(in);
+  const double cl_cli = cli["subjects"][0]["params"]["CL"];
+  EXPECT_NEAR(v["parameters"]["CL"].get<double>(), cl_cli, 1e-3 * cl_cli);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ServerE2e, ::testing::Values("sqlite", "postgresql"),

@@ -64,6 +64,11 @@ class TwinService {
   void SetAlertListener(std::function<void(const std::string&, const std::string&)> listener) {
     alert_listener_ = std::move(listener);
   }
+  // Recommendations (draft dose advice) go to `listener` too (MQTT medtwin/cmd/{patient}).
+  void SetRecommendationListener(
+      std::function<void(const std::string&, const nlohmann::json&)> listener) {
+    recommendation_listener_ = std::move(listener);
+  }
 
  private:
   TwinService(std::unique_ptr<store::Store> store, int shards,
@@ -77,6 +82,7 @@ class TwinService {
   ServiceMetrics metrics_;
   std::atomic<std::uint64_t> alerts_published_{0};
   std::function<void(const std::string&, const std::string&)> alert_listener_;
+  std::function<void(const std::string&, const nlohmann::json&)> recommendation_listener_;
 };
 
 // The REST API (/api/v1, /healthz, /metrics, the live stream, /fhir/r4) over a service.

@@ -112,6 +112,11 @@ void TwinEngine::Apply(std::vector<io::Observation> batch, bool publish) {
           }
         }
         for (const auto& a : u.alerts) sink_("alert", o.patient, AlertToJson(a));
+        if (u.recommendation_changed) {
+          nlohmann::json rec = it->second.Recommendation();
+          rec["patient"] = o.patient;
+          sink_("recommendation", o.patient, rec);
+        }
       }
     });
   }

@@ -1,5 +1,7 @@
 #include "medtwin/twin/live_twin.h"
 
+#include "medtwin/decide/regimen.h"
+#include "medtwin/estimate/map_estimator.h"
 #include "medtwin/models/glucose.h"
 #include "medtwin/models/registry.h"
 
@@ -45,7 +47,134 @@ LiveTwin::GlucoseTwin* LiveTwin::Glucose(Instant t) {
   return glucose_.get();
 }
 
+void LiveTwin::RefitDrugTwin() {
+  DrugTwin& d = *drug_;
+  if (d.doses.empty() || d.levels.empty()) return;
+  auto pop = estimate::FindPopulationModel(record_.population_model);
+  if (!pop.ok()) {
+    d.state = {{"error", pop.error().ToString()}};
+    return;
+  }
+  auto estimator = estimate::MapEstimator::Create(*pop);
+  if (!estimator.ok()) {
+    d.state = {{"error", estimator.error().ToString()}};
+    return;
+  }
+  // Records in hours since the first dose, covariates from the patient record on each record.
+  const Instant origin = d.doses.front().time;
+  auto hours = [&](Instant t) {
+    return static_cast<double>(t.us_since_epoch - origin.us_since_epoch) / 3.6e9;
+  };
+  const auto& names = estimator->data_info().covariates;
+  std::vector<double> covariates(names.size(), std::numeric_limits<double>::quiet_NaN());
+  const bool dialysis =
+      std::any_of(record_.conditions.begin(), record_.conditions.end(),
+                  [](const std::string& c) { return c.find("dialysis") != std::string::npos; });
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    const std::string& n = names[k];
+    if (n == "WT" && record_.weight_kg) covariates[k] = *record_.weight_kg;
+    if (n == "SCR" && record_.scr_mg_dl) covariates[k] = *record_.scr_mg_dl;
+    if (n == "SEX" && (record_.sex == "female" || record_.sex == "male")) {
+      covariates[k] = record_.sex == "female" ? 1 : 0;
+    }
+    if (n == "DIAL") covariates[k] = dialysis ? 1 : 0;
+    if (n == "AGE" && record_.birth_date) {
+      auto born = ParseRfc3339(*record_.birth_date + "T00:00:00Z");
+      if (born.ok()) {
+        covariates[k] = std::floor(
+            static_cast<double>(origin.us_since_epoch - born->us_since_epoch) / (365.25 * 86400e6));
+      }
+    }
+  }
+  sim::Subject subject;
+  subject.id = record_.id;
+  std::vector<std::pair<double, sim::Record>> records;
+  for (const auto& e : d.doses) {
+    sim::Record r;
+    r.time = hours(e.time);
+    r.evid = sim::Evid::kDose;
+    r.amt = e.amount;
+    r.rate = e.duration_h > 0 ? e.amount / e.duration_h : 0;
+    r.covariates = covariates;
+    records.emplace_back(r.time, r);
+  }
+  for (const auto& [t, v] : d.levels) {
+    sim::Record r;
+    r.time = hours(t);
+    r.evid = sim::Evid::kObservation;
+    r.dv = v;
+    r.covariates = covariates;
+    records.emplace_back(r.time, r);
+  }
+  std::stable_sort(records.begin(), records.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [t, r] : records) subject.records.push_back(std::move(r));
+  auto fit = estimator->Fit(subject);
+  if (!fit.ok()) {
+    d.state = {{"error", fit.error().ToString()}};
+    return;
+  }
+  json params = json::object(), eta = json::object(), se = json::object();
+  for (std::size_t k = 0; k < fit->parameter_names.size(); ++k) {
+    params[fit->parameter_names[k]] = fit->parameters[k];
+    se[fit->parameter_names[k]] = fit->parameter_se[k];
+  }
+  for (std::size_t k = 0; k < pop->eta_names.size(); ++k) {
+    eta[pop->eta_names[k]] = fit->eta(static_cast<Eigen::Index>(k));
+  }
+  json preds = json::array();
+  for (const auto& p : fit->predictions) {
+    preds.push_back({{"hours_after_first_dose", p.time},
+                     {"observed_mg_l", p.dv},
+                     {"individual_mg_l", p.ipred},
+                     {"population_mg_l", p.pred}});
+  }
+  d.state = {{"population_model", pop->name},
+             {"levels", d.levels.size()},
+             {"doses", d.doses.size()},
+             {"eta", eta},
+             {"parameters", params},
+             {"parameter_se", se},
+             {"ofv", fit->ofv},
+             {"predictions", preds}};
+  // Rank the menu for AUC24 400–600 (fewer posterior samples than the CLI: this runs on the
+  // shard's thread).
+  decide::Target target;
+  target.has_auc24 = true;
+  target.auc24_lo = 400;
+  target.auc24_hi = 600;
+  decide::RegimenSearch search;
+  search.samples = 100;
+  decide::PatientPosterior posterior{fit->eta, fit->eta_covariance,
+                                     decide::LatestCovariates(subject, names.size())};
+  auto ranked = decide::RankRegimens(*estimator, posterior, target, search);
+  if (!ranked.ok() || ranked->empty()) return;
+  const auto& best = ranked->front();
+  d.recommendation = {
+      {"status", "draft"},
+      {"kind", "dose"},
+      {"drug", "vancomycin"},
+      {"dose_mg", best.regimen.dose_mg},
+      {"interval_h", best.regimen.interval_h},
+      {"infusion_h", best.regimen.infusion_h},
+      {"predicted_auc24_mg_h_per_l", best.auc24},
+      {"predicted_trough_mg_l", best.trough},
+      {"probability_of_target_attainment", best.pta},
+      {"target", "AUC24 400-600 mg*h/L"},
+      {"basis", "MAP fit of " + std::to_string(d.levels.size()) + " level(s), " + pop->name}};
+}
+
 void LiveTwin::ApplyEvent(const io::Event& e) {
+  if (e.type == "dose" &&
+      std::find(record_.models.begin(), record_.models.end(), "vancomycin") !=
+          record_.models.end() &&
+      e.drug == "vancomycin") {
+    if (!drug_) drug_ = std::make_unique<DrugTwin>();
+    drug_->doses.push_back(e);
+    std::stable_sort(drug_->doses.begin(), drug_->doses.end(),
+                     [](const io::Event& a, const io::Event& b) { return a.time < b.time; });
+    return;
+  }
   GlucoseTwin* g = Glucose(e.time);
   if (g == nullptr) return;
   const double t = GlucoseMinutes(*g, e.time);
@@ -264,6 +393,17 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_
     }
   }
 
+  // A drug level refits the drug twin and renews its dose recommendation.
+  if (o.code == loinc::kVancomycin &&
+      std::find(record_.models.begin(), record_.models.end(), "vancomycin") !=
+          record_.models.end() &&
+      !record_.population_model.empty()) {
+    if (!drug_) drug_ = std::make_unique<DrugTwin>();
+    drug_->levels.emplace_back(o.time, o.value);
+    RefitDrugTwin();
+    update.recommendation_changed = !drug_->recommendation.is_null();
+  }
+
   // The glucose twin assimilates CGM readings and warns of predicted hypoglycemia.
   if (o.code == loinc::kCgmGlucose) {
     if (GlucoseTwin* g = Glucose(o.time); g != nullptr) {
@@ -377,6 +517,11 @@ json LiveTwin::ToJson(bool forecast_bands) {
     }
     model_state["glucose"] = glucose;
   }
+  json recommendations = json::array();
+  if (drug_) {
+    model_state["vancomycin"] = drug_->state;
+    if (!drug_->recommendation.is_null()) recommendations.push_back(drug_->recommendation);
+  }
   json open = json::array();
   for (const auto& a : alerts_) {
     if (a.status != "resolved") open.push_back(AlertToJson(a));
@@ -387,7 +532,7 @@ json LiveTwin::ToJson(bool forecast_bands) {
           {"alerts", open},
           {"models", record_.models},
           {"model_state", model_state},
-          {"recommendations", json::array()}};
+          {"recommendations", recommendations}};
 }
 
 std::size_t LiveTwin::ApproxBytes() const {

@@ -42,6 +42,7 @@ nlohmann::json AlertToJson(const Alert& a);
 struct TwinUpdate {
   std::vector<Alert> alerts;  // raised, escalated or resolved by it
   bool news2_changed = false;
+  bool recommendation_changed = false;
 };
 
 class LiveTwin {
@@ -56,6 +57,10 @@ class LiveTwin {
   void ApplyEvent(const io::Event& e);
 
   [[nodiscard]] monitor::News2Score News2() const;
+  // The drug twin's current draft recommendation (null if none).
+  [[nodiscard]] nlohmann::json Recommendation() const {
+    return drug_ ? drug_->recommendation : nlohmann::json();
+  }
   // The twin as the API shows it; `forecast_bands` adds the glucose twin's 30/60/120-min
   // forecasts with 5–95 % bands (31 simulations, so only on request).
   [[nodiscard]] nlohmann::json ToJson(bool forecast_bands = false);
@@ -86,6 +91,18 @@ class LiveTwin {
     std::string virtual_patient;
   };
   GlucoseTwin* Glucose(Instant t);  // created on first use; nullptr if not a glucose twin
+
+  // The drug twin (when the patient's models include "vancomycin" and a population model is
+  // set): the doses and levels so far; each new level refits η by MAP and re-ranks the regimen
+  // menu (AUC24 400–600 mg·h/L) into a draft recommendation.
+  struct DrugTwin {
+    std::vector<io::Event> doses;
+    std::vector<std::pair<Instant, double>> levels;
+    nlohmann::json state = nlohmann::json::object();
+    nlohmann::json recommendation;  // null until the first level
+  };
+  void RefitDrugTwin();
+  std::unique_ptr<DrugTwin> drug_;
   [[nodiscard]] double GlucoseMinutes(const GlucoseTwin& g, Instant t) const {
     return static_cast<double>(t.us_since_epoch - g.origin.us_since_epoch) / 6e7;
   }
