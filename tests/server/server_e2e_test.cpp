@@ -397,6 +397,19 @@ TEST_P(ServerE2e, GlucoseTwinFollowsCgmAndPredictsHypoglycemia) {
   }
   EXPECT_EQ(g["forecast"][2]["minutes_ahead"], 120);
   EXPECT_NEAR(g["bg_estimate_mg_dl"].get<double>(), 89, 30);
+  // What-if on the glucose twin: a meal raises the peak, insulin lowers the trough.
+  auto meal = Call(port, http::verb::post, "/api/v1/patients/g1/whatif",
+                   R"({"model":"glucose","horizon_min":240,"meals":[{"in_min":0,"grams":60}]})")
+                  .Json();
+  ASSERT_TRUE(meal.contains("proposed")) << meal.dump();
+  EXPECT_GT(meal["proposed"]["highest_mg_dl"].get<double>(),
+            meal["current"]["highest_mg_dl"].get<double>() + 20);
+  EXPECT_EQ(meal["proposed"]["points"].size(), 16u);
+  auto insulin = Call(port, http::verb::post, "/api/v1/patients/g1/whatif",
+                      R"({"model":"glucose","insulin":[{"in_min":15,"units":4}]})")
+                     .Json();
+  EXPECT_LT(insulin["proposed"]["lowest_mg_dl"].get<double>(),
+            insulin["current"]["lowest_mg_dl"].get<double>() - 5);
   const json stored = Call(port, http::verb::get, "/api/v1/patients/g1/events").Json();
   ASSERT_EQ(stored.size(), 2u);
   EXPECT_EQ(stored[0]["type"], "basal");
@@ -535,6 +548,24 @@ TEST_P(ServerE2e, DrugLevelRefitsTheTwinAndDraftsADose) {
   const json cli = json::parse(in);
   const double cl_cli = cli["subjects"][0]["params"]["CL"];
   EXPECT_NEAR(v["parameters"]["CL"].get<double>(), cl_cli, 1e-3 * cl_cli);
+  // What-if: at steady state AUC24 = daily dose / CL (linear PK), so 1 g q12h gives 2000/CL
+  // and 1.5 g q12h 1.5 times that.
+  auto what = Call(port, http::verb::post, "/api/v1/patients/v1/whatif",
+                   R"({"model":"vancomycin","regimens":[{"dose_mg":1000,"interval_h":12},
+                       {"dose_mg":1500,"interval_h":12,"infusion_h":1.5}]})");
+  ASSERT_EQ(what.status, 200) << what.body;
+  const json what_json = what.Json();
+  const json& regs = what_json["regimens"];
+  ASSERT_EQ(regs.size(), 2u);
+  const double cl = v["parameters"]["CL"];
+  EXPECT_NEAR(regs[0]["auc24_mg_h_per_l"].get<double>(), 2000 / cl, 0.01 * 2000 / cl);
+  EXPECT_NEAR(regs[1]["auc24_mg_h_per_l"].get<double>() / regs[0]["auc24_mg_h_per_l"].get<double>(),
+              1.5, 0.01);
+  EXPECT_GT(regs[0]["steady_state_curve"].size(), 40u);
+  auto bad = Call(port, http::verb::post, "/api/v1/patients/v1/whatif",
+                  R"({"model":"vancomycin","regimens":[{"dose_mg":-5,"interval_h":12}]})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.Json()["error"]["field"], "regimens[0]");
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ServerE2e, ::testing::Values("sqlite", "postgresql"),

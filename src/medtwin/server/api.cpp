@@ -310,6 +310,13 @@ Handler MakeApiHandler(TwinService& service) {
         }
         return Fail(405, "method", "method", "GET or POST");
       }
+      if (seg.size() == 5 && seg[4] == "whatif" && method == verb::post) {
+        auto body = ParseBody(req);
+        if (!body.ok()) return Fail(400, body.error());
+        auto r = service.engine().WhatIf(id, *body);
+        if (!r.ok()) return Fail(StatusFor(r.error()), r.error());
+        return Json(200, *r);
+      }
       if (seg.size() == 5 && seg[4] == "twin" && method == verb::get) {
         auto j = service.engine().TwinJson(id);
         if (!j) return Fail(404, "not_found", "patient", "no patient '" + id + "'");

@@ -152,6 +152,15 @@ std::optional<nlohmann::json> TwinEngine::TwinJson(const std::string& patient) {
   });
 }
 
+Result<nlohmann::json> TwinEngine::WhatIf(const std::string& patient, const nlohmann::json& plan) {
+  Shard& s = ShardOf(patient);
+  return Ask<Result<nlohmann::json>>(s, [&s, &patient, &plan]() -> Result<nlohmann::json> {
+    auto it = s.twins.find(patient);
+    if (it == s.twins.end()) return NotFound("patient", "no patient '" + patient + "'");
+    return it->second.WhatIf(plan);
+  });
+}
+
 nlohmann::json TwinEngine::Alerts(const AlertFilter& filter) {
   nlohmann::json out = nlohmann::json::array();
   const int min_rank = SeverityRank(filter.severity);

@@ -53,6 +53,9 @@ class TwinEngine {
   void ApplyEvents(std::vector<io::Event> batch, bool publish = true);
 
   [[nodiscard]] std::optional<nlohmann::json> TwinJson(const std::string& patient);
+  // A what-if on the patient's twin (LiveTwin::WhatIf), run on its shard.
+  [[nodiscard]] Result<nlohmann::json> WhatIf(const std::string& patient,
+                                              const nlohmann::json& plan);
   [[nodiscard]] nlohmann::json Alerts(const AlertFilter& filter);
   [[nodiscard]] Result<nlohmann::json> Acknowledge(std::uint64_t alert_id, const std::string& by);
 

@@ -65,7 +65,7 @@ void LiveTwin::RefitDrugTwin() {
   auto hours = [&](Instant t) {
     return static_cast<double>(t.us_since_epoch - origin.us_since_epoch) / 3.6e9;
   };
-  const auto& names = estimator->data_info().covariates;
+  const std::vector<std::string> names = estimator->data_info().covariates;  // a copy: moved below
   std::vector<double> covariates(names.size(), std::numeric_limits<double>::quiet_NaN());
   const bool dialysis =
       std::any_of(record_.conditions.begin(), record_.conditions.end(),
@@ -114,6 +114,10 @@ void LiveTwin::RefitDrugTwin() {
     d.state = {{"error", fit.error().ToString()}};
     return;
   }
+  d.estimator = std::make_shared<estimate::MapEstimator>(std::move(*estimator));
+  d.eta = fit->eta;
+  d.eta_covariance = fit->eta_covariance;
+  d.covariates = decide::LatestCovariates(subject, names.size());
   json params = json::object(), eta = json::object(), se = json::object();
   for (std::size_t k = 0; k < fit->parameter_names.size(); ++k) {
     params[fit->parameter_names[k]] = fit->parameters[k];
@@ -147,8 +151,12 @@ void LiveTwin::RefitDrugTwin() {
   search.samples = 100;
   decide::PatientPosterior posterior{fit->eta, fit->eta_covariance,
                                      decide::LatestCovariates(subject, names.size())};
-  auto ranked = decide::RankRegimens(*estimator, posterior, target, search);
-  if (!ranked.ok() || ranked->empty()) return;
+  auto ranked = decide::RankRegimens(*d.estimator, posterior, target, search);
+  if (!ranked.ok()) {
+    d.state["recommendation_error"] = ranked.error().ToString();
+    return;
+  }
+  if (ranked->empty()) return;
   const auto& best = ranked->front();
   d.recommendation = {
       {"status", "draft"},
@@ -162,6 +170,152 @@ void LiveTwin::RefitDrugTwin() {
       {"probability_of_target_attainment", best.pta},
       {"target", "AUC24 400-600 mg*h/L"},
       {"basis", "MAP fit of " + std::to_string(d.levels.size()) + " level(s), " + pop->name}};
+}
+
+Result<json> LiveTwin::WhatIf(const json& plan) {
+  if (!plan.is_object() || !plan.contains("model") || !plan["model"].is_string()) {
+    return InvalidArgument("model", "vancomycin or glucose");
+  }
+  const std::string model = plan["model"];
+  if (model == "vancomycin") {
+    if (!drug_ || !drug_->estimator) {
+      return InvalidArgument("model", "the vancomycin twin has no fit yet (doses and a level)");
+    }
+    if (!plan.contains("regimens") || !plan["regimens"].is_array() || plan["regimens"].empty() ||
+        plan["regimens"].size() > 20) {
+      return InvalidArgument("regimens", "1–20 regimens {dose_mg, interval_h, infusion_h}");
+    }
+    decide::Target target;
+    target.has_auc24 = true;
+    target.auc24_lo = 400;
+    target.auc24_hi = 600;
+    decide::RegimenSearch search;
+    search.samples = 200;
+    decide::PatientPosterior posterior{drug_->eta, drug_->eta_covariance, drug_->covariates};
+    json out = json::array();
+    for (std::size_t i = 0; i < plan["regimens"].size(); ++i) {
+      const json& r = plan["regimens"][i];
+      const std::string where = "regimens[" + std::to_string(i) + "]";
+      decide::Regimen reg;
+      if (!r.is_object() || !r.value("dose_mg", json()).is_number() ||
+          !r.value("interval_h", json()).is_number()) {
+        return InvalidArgument(where, "needs dose_mg and interval_h");
+      }
+      reg.dose_mg = r["dose_mg"];
+      reg.interval_h = r["interval_h"];
+      reg.infusion_h = r.value("infusion_h", 1.0);
+      if (!(reg.dose_mg > 0 && reg.dose_mg <= 6000) ||
+          !(reg.interval_h >= 4 && reg.interval_h <= 72) ||
+          !(reg.infusion_h >= 0 && reg.infusion_h < reg.interval_h)) {
+        return InvalidArgument(where, "dose 0–6000 mg, interval 4–72 h, infusion shorter than it");
+      }
+      MEDTWIN_TRY(decide::RegimenOutcome o,
+                  decide::EvaluateRegimen(*drug_->estimator, posterior, reg, target, search));
+      MEDTWIN_TRY(decide::Curve curve,
+                  decide::SteadyStateCurve(*drug_->estimator, posterior, reg, drug_->eta));
+      json points = json::array();
+      for (std::size_t k = 0; k < curve.size(); k += 6) {  // every 30 min
+        points.push_back({{"hours", curve[k].first}, {"mg_l", curve[k].second}});
+      }
+      out.push_back({{"regimen", r},
+                     {"auc24_mg_h_per_l", o.auc24},
+                     {"trough_mg_l", o.trough},
+                     {"cmax_mg_l", o.cmax},
+                     {"probability_of_target_attainment", o.pta},
+                     {"auc24_p05", o.auc24_p05},
+                     {"auc24_p95", o.auc24_p95},
+                     {"steady_state_curve", points}});
+    }
+    return json{{"model", "vancomycin"}, {"target", "AUC24 400-600 mg*h/L"}, {"regimens", out}};
+  }
+  if (model == "glucose") {
+    if (!glucose_) return InvalidArgument("model", "the glucose twin has no data yet");
+    const double horizon = plan.value("horizon_min", 240.0);
+    if (!(horizon >= 15 && horizon <= 1440)) return InvalidArgument("horizon_min", "15–1440");
+    auto& g = *glucose_;
+    auto uva = models::FindModel("uva_padova");
+    if (!uva.ok()) return uva.error();
+    sim::SimOptions options;
+    options.tolerances.rtol = 1e-6;
+    options.tolerances.atol = 1e-8;
+    MEDTWIN_TRY(sim::LiveSimulation sim,
+                sim::LiveSimulation::Create(**uva, g.filter.Parameters(), 0, options));
+    const double vg = g.filter.Parameters()[models::uva::kParamVg];
+    auto run = [&](models::GlucoseInputs inputs) -> Result<json> {
+      sim.Restore(g.filter.MeanCheckpoint());
+      json points = json::array();
+      double lo = 1e9, hi = 0;
+      const double t0 = g.filter.time();
+      for (double dt = 15; dt <= horizon + 1e-9; dt += 15) {
+        MEDTWIN_RETURN_IF_ERROR(models::AdvanceGlucose(sim, inputs, t0 + dt));
+        const double bg = sim.state()[models::uva::kGp] / vg;
+        lo = std::min(lo, bg);
+        hi = std::max(hi, bg);
+        points.push_back({{"minutes_ahead", dt}, {"bg_mg_dl", bg}});
+      }
+      return json{{"points", points}, {"lowest_mg_dl", lo}, {"highest_mg_dl", hi}};
+    };
+    models::GlucoseInputs current = g.filter.inputs();
+    models::GlucoseInputs proposed = current;
+    const double t0 = g.filter.time();
+    if (plan.contains("basal_u_per_h")) {
+      if (!plan["basal_u_per_h"].is_number() || plan["basal_u_per_h"] < 0 ||
+          plan["basal_u_per_h"] > 40) {
+        return InvalidArgument("basal_u_per_h", "0–40 U/h");
+      }
+      proposed.basal_u_per_min = plan["basal_u_per_h"].get<double>() / 60;
+    }
+    // Meals and boluses at their offsets: the inputs hold one of each at a time, so apply
+    // those due at the start now and simulate the rest in steps.
+    struct Item {
+      double at;
+      bool meal;
+      double amount;
+    };
+    std::vector<Item> items;
+    for (const char* key : {"meals", "insulin"}) {
+      if (!plan.contains(key)) continue;
+      if (!plan[key].is_array()) return InvalidArgument(key, "an array");
+      for (const auto& m : plan[key]) {
+        const bool meal = std::string(key) == "meals";
+        const char* amount_key = meal ? "grams" : "units";
+        if (!m.is_object() || !m.value("in_min", json()).is_number() ||
+            !m.value(amount_key, json()).is_number() || m["in_min"] < 0 || m["in_min"] > horizon ||
+            m[amount_key] <= 0 || m[amount_key] > (meal ? 500 : 50)) {
+          return InvalidArgument(key, std::string("each needs in_min (0–horizon) and ") +
+                                          amount_key + (meal ? " (0–500)" : " (0–50)"));
+        }
+        items.push_back({m["in_min"].get<double>(), meal, m[amount_key].get<double>()});
+      }
+    }
+    std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.at < b.at; });
+    MEDTWIN_TRY(json base, run(current));
+    // Proposed: step through the plan's times.
+    sim.Restore(g.filter.MeanCheckpoint());
+    json points = json::array();
+    double lo = 1e9, hi = 0;
+    std::size_t next = 0;
+    for (double dt = 15; dt <= horizon + 1e-9; dt += 15) {
+      while (next < items.size() && items[next].at < dt) {
+        MEDTWIN_RETURN_IF_ERROR(models::AdvanceGlucose(sim, proposed, t0 + items[next].at));
+        if (items[next].meal) {
+          proposed.StartMeal(t0 + items[next].at, items[next].amount);
+        } else {
+          proposed.GiveBolus(t0 + items[next].at, items[next].amount);
+        }
+        ++next;
+      }
+      MEDTWIN_RETURN_IF_ERROR(models::AdvanceGlucose(sim, proposed, t0 + dt));
+      const double bg = sim.state()[models::uva::kGp] / vg;
+      lo = std::min(lo, bg);
+      hi = std::max(hi, bg);
+      points.push_back({{"minutes_ahead", dt}, {"bg_mg_dl", bg}});
+    }
+    return json{{"model", "glucose"},
+                {"current", base},
+                {"proposed", {{"points", points}, {"lowest_mg_dl", lo}, {"highest_mg_dl", hi}}}};
+  }
+  return InvalidArgument("model", "'" + model.substr(0, 24) + "' is not vancomycin or glucose");
 }
 
 void LiveTwin::ApplyEvent(const io::Event& e) {

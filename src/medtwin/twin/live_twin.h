@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "medtwin/estimate/glucose_filter.h"
+#include "medtwin/estimate/map_estimator.h"
 #include "medtwin/io/event.h"
 #include "medtwin/io/observation.h"
 #include "medtwin/monitor/news2.h"
@@ -65,6 +66,14 @@ class LiveTwin {
   // forecasts with 5–95 % bands (31 simulations, so only on request).
   [[nodiscard]] nlohmann::json ToJson(bool forecast_bands = false);
   [[nodiscard]] nlohmann::json News2Json() const;
+
+  // What-if: predictions for proposed plans without changing the twin.
+  //   {"model": "vancomycin", "regimens": [{"dose_mg": 1250, "interval_h": 12, "infusion_h": 1}]}
+  //     → steady-state AUC24, trough, Cmax, PTA for AUC24 400–600 and a 24-h curve per regimen;
+  //   {"model": "glucose", "horizon_min": 240, "basal_u_per_h": 1.0,
+  //    "meals": [{"in_min": 30, "grams": 60}], "insulin": [{"in_min": 30, "units": 5}]}
+  //     → BG every 15 min for the current inputs and for the plan, with lowest/highest values.
+  [[nodiscard]] Result<nlohmann::json> WhatIf(const nlohmann::json& plan);
   [[nodiscard]] std::vector<Alert>& alerts() { return alerts_; }
   [[nodiscard]] const std::vector<Alert>& alerts() const { return alerts_; }
   [[nodiscard]] std::size_t ApproxBytes() const;
@@ -96,6 +105,10 @@ class LiveTwin {
   // set): the doses and levels so far; each new level refits η by MAP and re-ranks the regimen
   // menu (AUC24 400–600 mg·h/L) into a draft recommendation.
   struct DrugTwin {
+    std::shared_ptr<estimate::MapEstimator> estimator;  // after the first fit
+    Eigen::VectorXd eta;
+    Eigen::MatrixXd eta_covariance;
+    std::vector<double> covariates;
     std::vector<io::Event> doses;
     std::vector<std::pair<Instant, double>> levels;
     nlohmann::json state = nlohmann::json::object();
