@@ -464,7 +464,8 @@ TEST_P(ServerE2e, FhirTransactionBatchSearchAndTwinOutputs) {
   auto ok = Call(port, http::verb::post, "/fhir/r4", good.dump(), "application/fhir+json");
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(ok.Json()["type"], "transaction-response");
-  for (const auto& e : ok.Json()["entry"]) EXPECT_EQ(e["response"]["status"], "201");
+  const json ok_json = ok.Json();  // keep it alive for the loop
+  for (const auto& e : ok_json["entry"]) EXPECT_EQ(e["response"]["status"], "201");
   EXPECT_EQ(Call(port, http::verb::get, "/fhir/r4/Patient/fx").Json()["gender"], "female");
   // Batch: entries stand alone.
   json batch = {{"resourceType", "Bundle"},

@@ -55,7 +55,8 @@ class Statement {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
-  ~SqliteStore() override { sqlite3_close(db_); }
+  // close_v2: the connection goes once the member statements are finalized (after this body).
+  ~SqliteStore() override { sqlite3_close_v2(db_); }
   std::string_view Kind() const override { return "sqlite"; }
 
   // `power_safe`: synchronous=FULL, a commit survives power loss; otherwise NORMAL, which in
