@@ -572,6 +572,37 @@ TEST_P(ServerE2e, DrugLevelRefitsTheTwinAndDraftsADose) {
 INSTANTIATE_TEST_SUITE_P(Stores, ServerE2e, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& param_info) { return param_info.param; });
 
+// A slow client (headers sent, body never finished) gets 408 after the read timeout while
+// other clients are served meanwhile.
+TEST(ServerSlowClient, StalledRequestTimesOutOthersAreServed) {
+  const fs::path dir = fs::temp_directory_path() / ("medtwin_slow_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  Server server("sqlite:" + (dir / "s.db").string(), {"--read-timeout-s", "1"});
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  net::io_context ioc;
+  net::ip::tcp::socket slow(ioc);
+  slow.connect({net::ip::make_address("127.0.0.1"), port});
+  const std::string partial =
+      "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"pat";
+  net::write(slow, net::buffer(partial));
+  // Meanwhile another client is served at once.
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(Call(port, http::verb::get, "/healthz").status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
+  std::string got;
+  char buf[1024];
+  boost::system::error_code ec;
+  for (;;) {
+    const std::size_t n = slow.read_some(net::buffer(buf), ec);
+    if (n > 0) got.append(buf, n);
+    if (ec) break;
+  }
+  EXPECT_NE(got.find("408"), std::string::npos) << got;
+  EXPECT_NE(got.find("timeout"), std::string::npos) << got;
+  fs::remove_all(dir);
+}
+
 // `medtwin devices` streams the simulated ward and CGMs into a running server over HTTP.
 TEST(DevicesCli, StreamsIntoARunningServer) {
   const fs::path dir = fs::temp_directory_path() / ("medtwin_dev_" + std::to_string(::getpid()));

@@ -216,6 +216,10 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--body-limit-mb", serve_args.body_limit_mb, "Largest request body (MB)")
       ->capture_default_str();
+  serve
+      ->add_option("--read-timeout-s", serve_args.read_timeout_s,
+                   "Seconds a client has to send a whole request (slow clients get 408)")
+      ->capture_default_str();
 
   medtwin::cli::DevicesArgs devices_args;
   auto* devices = app.add_subcommand(

@@ -46,6 +46,10 @@ Status RunServe(const ServeArgs& args) {
   http.port = static_cast<unsigned short>(port);
   http.threads = args.http_threads;
   http.body_limit = args.body_limit_mb * 1024 * 1024;
+  if (args.read_timeout_s < 1 || args.read_timeout_s > 3600) {
+    return InvalidArgument("--read-timeout-s", "1..3600");
+  }
+  http.read_timeout = std::chrono::seconds(args.read_timeout_s);
   MEDTWIN_TRY(auto server,
               server::HttpServer::Start(http, server::MakeApiHandler(*service), broadcaster));
   std::unique_ptr<server::DemoFeeder> demo;

@@ -18,6 +18,7 @@ struct ServeArgs {
   int shards = 2;
   int http_threads = 2;
   std::size_t body_limit_mb = 16;
+  int read_timeout_s = 30;  // a request not received within this gets 408
 };
 
 [[nodiscard]] Status RunServe(const ServeArgs& args);

@@ -1,6 +1,7 @@
 #include "medtwin/server/http_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 
@@ -74,6 +75,7 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
   Session(tcp::socket socket, const HttpOptions& options, const Handler& handler,
           std::shared_ptr<Broadcaster> broadcaster)
       : stream_(std::move(socket)),
+        timer_(stream_.get_executor()),
         options_(options),
         handler_(handler),
         broadcaster_(std::move(broadcaster)) {}
@@ -97,13 +99,25 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
   bool Alive() const override { return alive_; }
 
  private:
+  // The read deadline is our own timer, not the stream's: Beast closes the socket on its
+  // timeouts, which would leave no way to tell a slow client why (408).
   void DoRead() {
     parser_.emplace();
     parser_->body_limit(options_.body_limit);
-    stream_.expires_after(options_.read_timeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+    stream_.expires_never();
+    timed_out_ = false;
+    timer_.expires_after(options_.read_timeout);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // cancelled: the request arrived
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->timer_.cancel();
+                       self->OnRead(ec);
+                     });
   }
 
   void OnRead(beast::error_code ec) {
@@ -114,7 +128,7 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
             false);
       return;
     }
-    if (ec == beast::error::timeout) {
+    if (timed_out_) {
       // A slow client: say so if the request had started, then close.
       if (parser_->got_some())
         Reply(408, ErrorBody("timeout", "request not received in time"), false);
@@ -208,6 +222,8 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
   }
 
   beast::tcp_stream stream_;
+  net::steady_timer timer_;
+  bool timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const HttpOptions& options_;
