@@ -1,6 +1,7 @@
 // Observation JSON: accepted forms with unit conversion, and every kind of bad input refused
 // with the field named; random mutations never crash the parser.
 #include "medtwin/io/observation.h"
+#include "../support/mutate.h"
 
 #include <gtest/gtest.h>
 
@@ -96,21 +97,7 @@ TEST(Observation, RandomMutationsNeverCrash) {
   const std::string alphabet = "{}[]\",:0123456789.-eE+abcdefghijklmnopqrstuvwxyzACVPU/%[] ";
   int parsed = 0, accepted = 0;
   for (int i = 0; i < 20000; ++i) {
-    std::string m = seed;
-    const int edits = 1 + static_cast<int>(rng() % 5);
-    for (int e = 0; e < edits && !m.empty(); ++e) {
-      const std::size_t at = rng() % m.size();
-      switch (rng() % 3) {
-        case 0:
-          m[at] = alphabet[rng() % alphabet.size()];
-          break;
-        case 1:
-          m.erase(at, 1 + rng() % 8);
-          break;
-        default:
-          m.insert(at, 1, alphabet[rng() % alphabet.size()]);
-      }
-    }
+    const std::string m = testing_support::Mutate(seed, rng, alphabet, 5, 8);
     json j = json::parse(m, nullptr, false);
     if (j.is_discarded()) continue;
     ++parsed;

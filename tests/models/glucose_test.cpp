@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/mutate.h"
 #include "medtwin/models/glucose.h"
 #include "medtwin/models/registry.h"
 #include "medtwin/sim/simulator.h"
@@ -226,21 +227,7 @@ TEST(UvaPadova, PatientFileParserRejectsDamageAndSurvivesFuzzing) {
   std::mt19937 rng(7);
   const std::string alphabet = "0123456789.,-e#\n x";
   for (int i = 0; i < 3000; ++i) {
-    std::string m = params;
-    const int edits = 1 + static_cast<int>(rng() % 4);
-    for (int e = 0; e < edits; ++e) {
-      const std::size_t at = rng() % m.size();
-      switch (rng() % 3) {
-        case 0:
-          m[at] = alphabet[rng() % alphabet.size()];
-          break;
-        case 1:
-          m.erase(at, 1 + rng() % 20);
-          break;
-        default:
-          m.insert(at, 1, alphabet[rng() % alphabet.size()]);
-      }
-    }
+    const std::string m = testing_support::Mutate(params, rng, alphabet, 4, 20);
     auto out = ParseVirtualPatients(m, quest, "fuzz");
     if (out.ok()) {
       for (const auto& vp : *out) {

@@ -103,10 +103,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
     if (j.is_discarded()) return InvalidArgument("body", "malformed JSON");
     return j;
   };
-  io::ObservationLimits limits;
-  limits.now.us_since_epoch = std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
+  const io::ObservationLimits limits = LimitsNow();
 
   // Bundles.
   if (seg.size() == 2 && method == verb::post) {

@@ -75,6 +75,16 @@ Result<std::unique_ptr<TwinService>> TwinService::Open(std::unique_ptr<store::St
   return s;
 }
 
+namespace {}  // namespace
+
+io::ObservationLimits LimitsNow() {
+  io::ObservationLimits limits;
+  limits.now.us_since_epoch = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  return limits;
+}
+
 namespace {
 
 std::string NewPatientId() {
@@ -136,10 +146,7 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
   IngestReport report;
   const bool lines = !parse_errors.empty();
   const char* index_key = lines ? "line" : "index";
-  io::ObservationLimits limits;
-  limits.now.us_since_epoch = std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
+  const io::ObservationLimits limits = LimitsNow();
   std::vector<io::Observation> accepted;
   std::vector<std::size_t> accepted_index;
   {
@@ -191,10 +198,7 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
 Result<IngestReport> TwinService::IngestEvents(const std::vector<json>& items,
                                                std::string_view patient_from_path) {
   IngestReport report;
-  io::ObservationLimits limits;
-  limits.now.us_since_epoch = std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
+  const io::ObservationLimits limits = LimitsNow();
   std::vector<io::Event> accepted;
   std::vector<std::size_t> index;
   {

@@ -85,6 +85,9 @@ class TwinService {
   std::function<void(const std::string&, const nlohmann::json&)> recommendation_listener_;
 };
 
+// Validation limits as of now (no observation or event more than 5 min in the future).
+[[nodiscard]] io::ObservationLimits LimitsNow();
+
 // The REST API (/api/v1, /healthz, /metrics, the live stream, /fhir/r4) over a service.
 [[nodiscard]] Handler MakeApiHandler(TwinService& service);
 
