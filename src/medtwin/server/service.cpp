@@ -75,8 +75,6 @@ Result<std::unique_ptr<TwinService>> TwinService::Open(std::unique_ptr<store::St
   return s;
 }
 
-namespace {}  // namespace
-
 io::ObservationLimits LimitsNow() {
   io::ObservationLimits limits;
   limits.now.us_since_epoch = std::chrono::duration_cast<std::chrono::microseconds>(
