@@ -303,6 +303,14 @@ TEST_P(ServerE2e, NothingAcknowledgedIsLostOnKillNine) {
       ASSERT_EQ(r.Json()["accepted"].size(), 50u);
     }
     news2_before = Call(port, http::verb::get, "/api/v1/patients/k1/twin").Json()["news2"];
+    // Acknowledge the NEWS2 alert: the acknowledgement is data too.
+    const json open = Call(port, http::verb::get, "/api/v1/alerts?patient=k1&status=open").Json();
+    ASSERT_FALSE(open.empty());
+    ASSERT_EQ(
+        Call(port, http::verb::post, "/api/v1/alerts/" + open[0]["id"].get<std::string>() + "/ack",
+             R"({"by":"rn-2"})")
+            .status,
+        200);
     server.Stop(SIGKILL);
   }
   Server again(store_);
@@ -312,6 +320,17 @@ TEST_P(ServerE2e, NothingAcknowledgedIsLostOnKillNine) {
   EXPECT_EQ(all.Json().size(), 501u);
   EXPECT_EQ(Call(again.port(), http::verb::get, "/api/v1/patients/k1/twin").Json()["news2"],
             news2_before);
+  const json alerts = Call(again.port(), http::verb::get, "/api/v1/alerts?patient=k1").Json();
+  ASSERT_FALSE(alerts.empty());
+  EXPECT_EQ(alerts[0]["status"], "acknowledged") << alerts.dump();
+  EXPECT_EQ(alerts[0]["acknowledged_by"], "rn-2");
+  // Acks are not accepted as ordinary events.
+  auto fake = Call(
+      again.port(), http::verb::post, "/api/v1/patients/k1/events",
+      json(
+          {{"type", "ack"}, {"alert_kind", "news2"}, {"alert_raised_at", Now(1)}, {"time", Now(0)}})
+          .dump());
+  EXPECT_EQ(fake.status, 422);
 }
 
 TEST_P(ServerE2e, LiveStreamCarriesObservationsAndAlerts) {

@@ -72,6 +72,19 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
       }
       e.duration_h = d->get<double>();
     }
+  } else if (e.type == "ack") {
+    auto kind = j.find("alert_kind");
+    auto raised = j.find("alert_raised_at");
+    if (kind == j.end() || !kind->is_string() || raised == j.end() || !raised->is_string()) {
+      return InvalidArgument("alert_kind", "an ack names the alert's kind and raised time");
+    }
+    e.alert_kind = kind->get<std::string>().substr(0, 64);
+    auto raised_at = ParseRfc3339(raised->get<std::string>());
+    if (!raised_at.ok()) return InvalidArgument("alert_raised_at", "not RFC 3339");
+    e.alert_raised_at = *raised_at;
+    if (auto by = j.find("by"); by != j.end() && by->is_string()) {
+      e.by = by->get<std::string>().substr(0, 64);
+    }
   } else {
     return InvalidArgument("type",
                            "'" + e.type.substr(0, 24) + "' is not meal, insulin, basal or dose");
@@ -105,6 +118,10 @@ nlohmann::json EventToJson(const Event& e) {
   } else if (e.type == "basal") {
     j["rate"] = e.rate;
     j["unit"] = "U/h";
+  } else if (e.type == "ack") {
+    j["alert_kind"] = e.alert_kind;
+    j["alert_raised_at"] = FormatRfc3339(e.alert_raised_at);
+    j["by"] = e.by;
   } else {
     j["drug"] = e.drug;
     j["amount"] = e.amount;

@@ -26,6 +26,11 @@ struct Event {
   double rate = 0;        // U/h (basal)
   double duration_h = 0;  // dose infusion time (0: bolus)
   std::string drug;       // dose
+  // ack (written by the server when a clinician acknowledges an alert, so that it stays
+  // acknowledged across restarts): the alert's kind and when it was raised, and by whom.
+  std::string alert_kind;
+  Instant alert_raised_at;
+  std::string by;
   Instant time;
   std::string source;
 };

@@ -353,7 +353,7 @@ Handler MakeApiHandler(TwinService& service) {
             by = body["by"].get<std::string>().substr(0, 64);
           }
         }
-        auto a = service.engine().Acknowledge(alert_id, by);
+        auto a = service.Acknowledge(alert_id, by);
         if (!a.ok()) return Fail(404, a.error());
         return Json(200, *a);
       }

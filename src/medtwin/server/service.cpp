@@ -203,6 +203,13 @@ Result<IngestReport> TwinService::IngestEvents(const std::vector<json>& items,
     std::shared_lock lock(patients_mu_);
     for (std::size_t i = 0; i < items.size(); ++i) {
       auto e = io::ParseEvent(items[i], patient_from_path, limits);
+      if (e.ok() && e->type == "ack") {
+        report.rejected.push_back(
+            {{"index", i},
+             {"field", "type"},
+             {"reason", "acknowledge alerts with POST /api/v1/alerts/{id}/ack"}});
+        continue;
+      }
       if (!e.ok()) {
         report.rejected.push_back(
             {{"index", i}, {"field", e.error().field}, {"reason", e.error().message}});
@@ -229,6 +236,24 @@ Result<IngestReport> TwinService::IngestEvents(const std::vector<json>& items,
     engine_->ApplyEvents(std::move(to_apply));
   }
   return report;
+}
+
+Result<json> TwinService::Acknowledge(std::uint64_t alert_id, const std::string& by) {
+  MEDTWIN_TRY(json alert, engine_->Acknowledge(alert_id, by));
+  auto raised = ParseRfc3339(alert["raised_at"].get<std::string>());
+  if (!raised.ok()) return raised.error();
+  io::Event ack;
+  ack.patient = alert["patient"];
+  ack.type = "ack";
+  ack.alert_kind = alert["kind"];
+  ack.alert_raised_at = *raised;
+  ack.by = by;
+  ack.time = LimitsNow().now;
+  ack.source = "ack:" + std::to_string(alert_id);
+  if (auto stored = store_->AppendEvents(std::vector<io::Event>{ack}); !stored.ok()) {
+    return stored.error();
+  }
+  return alert;
 }
 
 Result<store::ObservationPage> TwinService::History(const store::ObservationQuery& q) {

@@ -51,6 +51,8 @@ class TwinService {
                                             std::string_view patient_from_path,
                                             const std::vector<std::string>& parse_errors = {});
   [[nodiscard]] Result<store::ObservationPage> History(const store::ObservationQuery& q);
+  // Acknowledges an alert and stores the acknowledgement (it survives restarts).
+  [[nodiscard]] Result<nlohmann::json> Acknowledge(std::uint64_t alert_id, const std::string& by);
   // Events (meals, insulin, basal rates, doses): the same report, durable before the reply.
   [[nodiscard]] Result<IngestReport> IngestEvents(const std::vector<nlohmann::json>& items,
                                                   std::string_view patient_from_path);

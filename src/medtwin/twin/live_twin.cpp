@@ -319,6 +319,15 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
 }
 
 void LiveTwin::ApplyEvent(const io::Event& e) {
+  if (e.type == "ack") {  // a stored acknowledgement, replayed
+    for (auto& a : alerts_) {
+      if (a.kind == e.alert_kind && a.raised_at == e.alert_raised_at && a.status == "open") {
+        a.status = "acknowledged";
+        a.acknowledged_by = e.by;
+      }
+    }
+    return;
+  }
   if (e.type == "dose" &&
       std::find(record_.models.begin(), record_.models.end(), "vancomycin") !=
           record_.models.end() &&
