@@ -1,7 +1,9 @@
 // `medtwin fit` as a user runs it: FIT.json in the documented shape, one-line errors.
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../support/cli_fixture.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,25 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class FitCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("medtwin_fit_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  int Run(const std::string& args, std::string* err) {
-    const std::string cmd = std::string(MEDTWIN_BINARY_DIR) + "/medtwin " + args + " 2>" +
-                            (dir_ / "err").string() + " >/dev/null";
-    const int status = std::system(cmd.c_str());
-    std::ifstream in(dir_ / "err");
-    std::stringstream s;
-    s << in.rdbuf();
-    *err = s.str();
-    return WEXITSTATUS(status);
-  }
-  fs::path dir_;
-};
+class FitCli : public medtwin::testing_support::CliFixture {};
 
 TEST_F(FitCli, WritesFitJsonWithEtaParamsSeAndPredictions) {
   const fs::path data = dir_ / "levels.csv";

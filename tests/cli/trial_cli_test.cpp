@@ -1,8 +1,10 @@
 // `medtwin trial` as a user runs it: the output directory's files, the cohort table agreeing
 // with the JSON summary, identical results on one or two threads, one-line errors.
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../support/cli_fixture.h"
 
 #include <filesystem>
 #include <fstream>
@@ -13,31 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TrialCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("medtwin_trial_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  int Run(const std::string& args, std::string* err) {
-    const std::string cmd = std::string(MEDTWIN_BINARY_DIR) + "/medtwin " + args + " 2>" +
-                            (dir_ / "err").string() + " >/dev/null";
-    const int status = std::system(cmd.c_str());
-    std::ifstream in(dir_ / "err");
-    std::stringstream s;
-    s << in.rdbuf();
-    *err = s.str();
-    return WEXITSTATUS(status);
-  }
-  static std::string Read(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  fs::path dir_;
-};
+class TrialCli : public medtwin::testing_support::CliFixture {};
 
 TEST_F(TrialCli, WritesCohortTablesPlotsAndTracesReproducibly) {
   std::string err;
