@@ -126,6 +126,15 @@ Result<json> ParseBody(const Request& req) {
   return j;
 }
 
+// An ingest report: 200 when something was accepted (or nothing was given), 422 when every
+// item was rejected.
+Response ReportResponse(const Result<IngestReport>& report) {
+  if (!report.ok()) return Fail(StatusFor(report.error()), report.error());
+  const bool any = !report->accepted.empty();
+  return Json(any || report->rejected.empty() ? 200 : 422,
+              {{"accepted", report->accepted}, {"rejected", report->rejected}});
+}
+
 Response Ingest(TwinService& s, const Request& req, const std::string& patient) {
   std::vector<json> items;
   std::vector<std::string> line_errors;
@@ -149,20 +158,12 @@ Response Ingest(TwinService& s, const Request& req, const std::string& patient) 
   } else {
     auto body = ParseBody(req);
     if (!body.ok()) return Fail(400, body.error());
-    if (body->is_array()) {
-      for (auto& e : *body) items.push_back(std::move(e));
-    } else {
-      items.push_back(std::move(*body));
-    }
+    items = JsonItems(std::move(*body));
     if (items.empty()) return Fail(400, "invalid", "body", "empty array");
     if (!s.Patient(patient))
       return Fail(404, "not_found", "patient", "no patient '" + patient + "'");
   }
-  auto report = s.Ingest(items, patient, line_errors);
-  if (!report.ok()) return Fail(StatusFor(report.error()), report.error());
-  const bool any = !report->accepted.empty();
-  return Json(any || report->rejected.empty() ? 200 : 422,
-              {{"accepted", report->accepted}, {"rejected", report->rejected}});
+  return ReportResponse(s.Ingest(items, patient, line_errors));
 }
 
 Response History(TwinService& s, const std::string& patient, const Target& t) {
@@ -278,17 +279,7 @@ Handler MakeApiHandler(TwinService& service) {
           if (!body.ok()) return Fail(400, body.error());
           if (!service.Patient(id))
             return Fail(404, "not_found", "patient", "no patient '" + id + "'");
-          std::vector<json> items;
-          if (body->is_array()) {
-            for (auto& e : *body) items.push_back(std::move(e));
-          } else {
-            items.push_back(std::move(*body));
-          }
-          auto report = service.IngestEvents(items, id);
-          if (!report.ok()) return Fail(StatusFor(report.error()), report.error());
-          const bool any = !report->accepted.empty();
-          return Json(any || report->rejected.empty() ? 200 : 422,
-                      {{"accepted", report->accepted}, {"rejected", report->rejected}});
+          return ReportResponse(service.IngestEvents(JsonItems(std::move(*body)), id));
         }
         if (method == verb::get) {
           if (!service.Patient(id))

@@ -80,13 +80,7 @@ void MqttBridge::OnMessage(struct mosquitto* /*m*/, void* self_ptr,
                 {"field", "patient"},
                 {"message", "no patient '" + patient + "'"}}}};
   } else {
-    std::vector<nlohmann::json> items;
-    if (body.is_array()) {
-      for (auto& e : body) items.push_back(std::move(e));
-    } else {
-      items.push_back(std::move(body));
-    }
-    auto r = self->service_.Ingest(items, patient);
+    auto r = self->service_.Ingest(JsonItems(std::move(body)), patient);
     if (r.ok()) {
       report = {{"accepted", r->accepted}, {"rejected", r->rejected}};
     } else {

@@ -75,6 +75,16 @@ Result<std::unique_ptr<TwinService>> TwinService::Open(std::unique_ptr<store::St
   return s;
 }
 
+std::vector<json> JsonItems(json body) {
+  std::vector<json> items;
+  if (body.is_array()) {
+    for (auto& e : body) items.push_back(std::move(e));
+  } else {
+    items.push_back(std::move(body));
+  }
+  return items;
+}
+
 io::ObservationLimits LimitsNow() {
   io::ObservationLimits limits;
   limits.now.us_since_epoch = std::chrono::duration_cast<std::chrono::microseconds>(

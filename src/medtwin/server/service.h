@@ -87,6 +87,9 @@ class TwinService {
   std::function<void(const std::string&, const nlohmann::json&)> recommendation_listener_;
 };
 
+// The items of an ingest body: the elements of an array, or the object itself.
+[[nodiscard]] std::vector<nlohmann::json> JsonItems(nlohmann::json body);
+
 // Validation limits as of now (no observation or event more than 5 min in the future).
 [[nodiscard]] io::ObservationLimits LimitsNow();
 

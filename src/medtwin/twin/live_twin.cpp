@@ -241,23 +241,8 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
     MEDTWIN_TRY(sim::LiveSimulation sim,
                 sim::LiveSimulation::Create(**uva, g.filter.Parameters(), 0, options));
     const double vg = g.filter.Parameters()[models::uva::kParamVg];
-    auto run = [&](models::GlucoseInputs inputs) -> Result<json> {
-      sim.Restore(g.filter.MeanCheckpoint());
-      json points = json::array();
-      double lo = 1e9, hi = 0;
-      const double t0 = g.filter.time();
-      for (double dt = 15; dt <= horizon + 1e-9; dt += 15) {
-        MEDTWIN_RETURN_IF_ERROR(models::AdvanceGlucose(sim, inputs, t0 + dt));
-        const double bg = sim.state()[models::uva::kGp] / vg;
-        lo = std::min(lo, bg);
-        hi = std::max(hi, bg);
-        points.push_back({{"minutes_ahead", dt}, {"bg_mg_dl", bg}});
-      }
-      return json{{"points", points}, {"lowest_mg_dl", lo}, {"highest_mg_dl", hi}};
-    };
     models::GlucoseInputs current = g.filter.inputs();
     models::GlucoseInputs proposed = current;
-    const double t0 = g.filter.time();
     if (plan.contains("basal_u_per_h")) {
       if (!plan["basal_u_per_h"].is_number() || plan["basal_u_per_h"] < 0 ||
           plan["basal_u_per_h"] > 40) {
@@ -265,8 +250,7 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
       }
       proposed.basal_u_per_min = plan["basal_u_per_h"].get<double>() / 60;
     }
-    // Meals and boluses at their offsets: the inputs hold one of each at a time, so apply
-    // those due at the start now and simulate the rest in steps.
+    // Meals and boluses at their offsets, applied when the simulation reaches them.
     struct Item {
       double at;
       bool meal;
@@ -289,31 +273,36 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
       }
     }
     std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.at < b.at; });
-    MEDTWIN_TRY(json base, run(current));
-    // Proposed: step through the plan's times.
-    sim.Restore(g.filter.MeanCheckpoint());
-    json points = json::array();
-    double lo = 1e9, hi = 0;
-    std::size_t next = 0;
-    for (double dt = 15; dt <= horizon + 1e-9; dt += 15) {
-      while (next < items.size() && items[next].at < dt) {
-        MEDTWIN_RETURN_IF_ERROR(models::AdvanceGlucose(sim, proposed, t0 + items[next].at));
-        if (items[next].meal) {
-          proposed.StartMeal(t0 + items[next].at, items[next].amount);
-        } else {
-          proposed.GiveBolus(t0 + items[next].at, items[next].amount);
+    // BG every 15 min from the twin's mean state under `inputs`, with `plan_items` given on the
+    // way (none for the current inputs).
+    auto run = [&](models::GlucoseInputs inputs,
+                   const std::vector<Item>& plan_items) -> Result<json> {
+      sim.Restore(g.filter.MeanCheckpoint());
+      const double t0 = g.filter.time();
+      json points = json::array();
+      double lo = 1e9, hi = 0;
+      std::size_t next = 0;
+      for (double dt = 15; dt <= horizon + 1e-9; dt += 15) {
+        for (; next < plan_items.size() && plan_items[next].at < dt; ++next) {
+          const Item& it = plan_items[next];
+          MEDTWIN_RETURN_IF_ERROR(models::AdvanceGlucose(sim, inputs, t0 + it.at));
+          if (it.meal) {
+            inputs.StartMeal(t0 + it.at, it.amount);
+          } else {
+            inputs.GiveBolus(t0 + it.at, it.amount);
+          }
         }
-        ++next;
+        MEDTWIN_RETURN_IF_ERROR(models::AdvanceGlucose(sim, inputs, t0 + dt));
+        const double bg = sim.state()[models::uva::kGp] / vg;
+        lo = std::min(lo, bg);
+        hi = std::max(hi, bg);
+        points.push_back({{"minutes_ahead", dt}, {"bg_mg_dl", bg}});
       }
-      MEDTWIN_RETURN_IF_ERROR(models::AdvanceGlucose(sim, proposed, t0 + dt));
-      const double bg = sim.state()[models::uva::kGp] / vg;
-      lo = std::min(lo, bg);
-      hi = std::max(hi, bg);
-      points.push_back({{"minutes_ahead", dt}, {"bg_mg_dl", bg}});
-    }
-    return json{{"model", "glucose"},
-                {"current", base},
-                {"proposed", {{"points", points}, {"lowest_mg_dl", lo}, {"highest_mg_dl", hi}}}};
+      return json{{"points", points}, {"lowest_mg_dl", lo}, {"highest_mg_dl", hi}};
+    };
+    MEDTWIN_TRY(json base, run(current, {}));
+    MEDTWIN_TRY(json with_plan, run(proposed, items));
+    return json{{"model", "glucose"}, {"current", base}, {"proposed", with_plan}};
   }
   return InvalidArgument("model", "'" + model.substr(0, 24) + "' is not vancomycin or glucose");
 }
