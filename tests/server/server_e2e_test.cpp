@@ -191,8 +191,11 @@ TEST_P(ServerE2e, PatientsIngestTwinAlertsHistoryAndErrors) {
   EXPECT_EQ(updated.Json()["weight_kg"], 70);
 
   // Ingest: a full normal set, one bad item among them.
-  json set = VitalSet("bed-1", Now(30), 16, 97, 0, 125, 72, "A", 37.0);
-  set.push_back({{"code", "2708-6"}, {"value", 120}, {"unit", "%"}, {"time", Now(30)}});
+  // One timestamp for the set and its resend: a second boundary between them would make the
+  // resend new data rather than a duplicate.
+  const std::string normal_time = Now(30);
+  json set = VitalSet("bed-1", normal_time, 16, 97, 0, 125, 72, "A", 37.0);
+  set.push_back({{"code", "2708-6"}, {"value", 120}, {"unit", "%"}, {"time", normal_time}});
   auto ingest = Call(port, http::verb::post, "/api/v1/patients/bed-1/observations", set.dump());
   ASSERT_EQ(ingest.status, 200) << ingest.body;
   EXPECT_EQ(ingest.Json()["accepted"].size(), 7u);
@@ -204,7 +207,7 @@ TEST_P(ServerE2e, PatientsIngestTwinAlertsHistoryAndErrors) {
   EXPECT_EQ(twin["news2"]["risk"], "low");
   // The same set again: duplicates, not new.
   auto again = Call(port, http::verb::post, "/api/v1/patients/bed-1/observations",
-                    VitalSet("bed-1", Now(30), 16, 97, 0, 125, 72, "A", 37.0).dump());
+                    VitalSet("bed-1", normal_time, 16, 97, 0, 125, 72, "A", 37.0).dump());
   EXPECT_TRUE(again.Json()["accepted"][0]["duplicate"].get<bool>());
 
   // NDJSON bulk: a deteriorated set, a malformed line, an unknown patient.
