@@ -40,6 +40,9 @@ Status RunServe(const ServeArgs& args) {
     service->SetAlertListener([bridge](const std::string& patient, const std::string& json) {
       bridge->PublishAlert(patient, json);
     });
+    service->SetCommandListener([bridge](const std::string& patient, const nlohmann::json& cmd) {
+      bridge->PublishCommand(patient, cmd);
+    });
   }
   server::HttpOptions http;
   http.address = args.listen.substr(0, colon);

@@ -20,8 +20,9 @@ TwinService::TwinService(std::unique_ptr<store::Store> store, int shards,
           ++alerts_published_;
           if (alert_listener_) alert_listener_(patient, text);
         }
-        if (type == "recommendation" && recommendation_listener_) {
-          recommendation_listener_(patient, data);
+        if ((type == "recommendation" || type == "command" || type == "order") &&
+            command_listener_) {
+          command_listener_(patient, data);
         }
         b->Publish(patient, type, text);
       },

@@ -66,10 +66,10 @@ class TwinService {
   void SetAlertListener(std::function<void(const std::string&, const std::string&)> listener) {
     alert_listener_ = std::move(listener);
   }
-  // Recommendations (draft dose advice) go to `listener` too (MQTT medtwin/cmd/{patient}).
-  void SetRecommendationListener(
-      std::function<void(const std::string&, const nlohmann::json&)> listener) {
-    recommendation_listener_ = std::move(listener);
+  // Recommendations (draft dose advice), accepted orders and closed-loop insulin commands go to
+  // `listener` too (MQTT medtwin/cmd/{patient}).
+  void SetCommandListener(std::function<void(const std::string&, const nlohmann::json&)> listener) {
+    command_listener_ = std::move(listener);
   }
 
  private:
@@ -84,7 +84,7 @@ class TwinService {
   ServiceMetrics metrics_;
   std::atomic<std::uint64_t> alerts_published_{0};
   std::function<void(const std::string&, const std::string&)> alert_listener_;
-  std::function<void(const std::string&, const nlohmann::json&)> recommendation_listener_;
+  std::function<void(const std::string&, const nlohmann::json&)> command_listener_;
 };
 
 // The items of an ingest body: the elements of an array, or the object itself.

@@ -117,6 +117,7 @@ void TwinEngine::Apply(std::vector<io::Observation> batch, bool publish) {
           rec["patient"] = o.patient;
           sink_("recommendation", o.patient, rec);
         }
+        if (!u.command.is_null()) sink_("command", o.patient, u.command);
       }
     });
   }

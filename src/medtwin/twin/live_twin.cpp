@@ -43,8 +43,45 @@ LiveTwin::GlucoseTwin* LiveTwin::Glucose(Instant t) {
   auto filter = estimate::GlucoseFilter::Create(**model, (*vp)->params, 0);
   if (!filter.ok()) return nullptr;
   filter->inputs().basal_u_per_min = (*vp)->basal_u_per_min;
-  glucose_ = std::make_unique<GlucoseTwin>(GlucoseTwin{t, std::move(*filter), 0, 0, false, name});
+  glucose_ = std::make_unique<GlucoseTwin>(
+      GlucoseTwin{t, std::move(*filter), 0, 0, false, name, nullptr, 0, json()});
   return glucose_.get();
+}
+
+json LiveTwin::CloseTheLoop(GlucoseTwin& g, double t_min, const io::Observation& cgm) {
+  if (!g.controller) {
+    auto kind = decide::ParseControllerKind(record_.closed_loop);
+    auto vp = models::FindVirtualPatient(g.virtual_patient);
+    auto model = models::FindModel("uva_padova");
+    if (!kind.ok() || !vp.ok() || !model.ok()) return json();
+    auto c = decide::MakeController(*kind, **model, **vp);
+    if (!c.ok()) return json();
+    g.controller = std::move(*c);
+  }
+  decide::ControllerInput in;
+  in.t_min = t_min;
+  in.cgm_mg_dl = cgm.value;
+  in.meal_g = std::exchange(g.announced_meal_g, 0.0);
+  auto request = g.controller->Decide(in);
+  if (!request.ok()) return json();
+  const models::InsulinPump pump{models::PumpSpec{}};
+  const models::PumpDelivery delivery = pump.Deliver(request->basal_u_per_min, request->bolus_u);
+  g.controller->Delivered(t_min, delivery);
+  auto& inputs = g.filter.inputs();
+  inputs.basal_u_per_min = delivery.basal_u_per_min;
+  if (delivery.bolus_u > 0) inputs.GiveBolus(t_min, delivery.bolus_u);
+  g.last_command = {{"kind", "insulin"},
+                    {"patient", record_.id},
+                    {"controller", std::string(g.controller->Name())},
+                    {"time", FormatRfc3339(cgm.time)},
+                    {"cgm_mg_dl", cgm.value},
+                    {"basal_u_per_h", delivery.basal_u_per_min * 60.0},
+                    {"bolus_u", delivery.bolus_u},
+                    {"suspended", request->suspended},
+                    {"limited", delivery.limited},
+                    // A pump that hears nothing newer falls back to its own basal program.
+                    {"valid_for_min", 15}};
+  return g.last_command;
 }
 
 void LiveTwin::RefitDrugTwin() {
@@ -333,7 +370,10 @@ void LiveTwin::ApplyEvent(const io::Event& e) {
   if (t < g->filter.time()) return;  // the filter has moved past it
   if (t > g->filter.time() && !g->filter.Predict(t).ok()) return;
   auto& in = g->filter.inputs();
-  if (e.type == "meal") in.StartMeal(t, e.amount);
+  if (e.type == "meal") {
+    in.StartMeal(t, e.amount);
+    if (!record_.closed_loop.empty()) g->announced_meal_g += e.amount;
+  }
   if (e.type == "insulin") in.GiveBolus(t, e.amount);
   if (e.type == "basal") in.basal_u_per_min = e.rate / 60.0;
 }
@@ -579,6 +619,7 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_
             note(Resolve("hypoglycemia-predicted", o.time));
           }
         }
+        if (!record_.closed_loop.empty()) update.command = CloseTheLoop(*g, t, o);
       }
     }
   }
@@ -648,7 +689,10 @@ json LiveTwin::ToJson(bool forecast_bands) {
                     {"estimated_parameters", params},
                     {"forecast30_mg_dl", g.forecast30_mg_dl},
                     {"lowest_next_30min_mg_dl", g.lowest30_mg_dl},
-                    {"hypoglycemia_predicted", g.predicted_hypo}};
+                    {"hypoglycemia_predicted", g.predicted_hypo},
+                    {"closed_loop", record_.closed_loop.empty() ? json(nullptr)
+                                                                : json(record_.closed_loop)}};
+    if (!g.last_command.is_null()) glucose["last_command"] = g.last_command;
     if (forecast_bands) {
       json bands = json::array();
       auto f = g.filter.Forecast(120, 30);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "medtwin/decide/glucose_control.h"
 #include "medtwin/estimate/glucose_filter.h"
 #include "medtwin/estimate/map_estimator.h"
 #include "medtwin/io/event.h"
@@ -44,6 +45,9 @@ struct TwinUpdate {
   std::vector<Alert> alerts;  // raised, escalated or resolved by it
   bool news2_changed = false;
   bool recommendation_changed = false;
+  // A closed-loop insulin command for the pump (null when none): {"kind": "insulin",
+  // "controller", "time", "basal_u_per_h", "bolus_u", "suspended", "valid_for_min", "cgm_mg_dl"}.
+  nlohmann::json command;
 };
 
 class LiveTwin {
@@ -98,6 +102,11 @@ class LiveTwin {
     double lowest30_mg_dl = 0;
     bool predicted_hypo = false;
     std::string virtual_patient;
+    // Closed loop (record.closed_loop): the controller, carbohydrate announced since its last
+    // decision, and its last command.
+    std::unique_ptr<decide::GlucoseController> controller;
+    double announced_meal_g = 0;
+    nlohmann::json last_command;
   };
   GlucoseTwin* Glucose(Instant t);  // created on first use; nullptr if not a glucose twin
 
@@ -115,6 +124,10 @@ class LiveTwin {
     nlohmann::json recommendation;  // null until the first level
   };
   void RefitDrugTwin();
+  // One control decision on a CGM reading: the controller's request through the pump's limits,
+  // applied to the twin's inputs (the pump is assumed to deliver what it is commanded) and
+  // returned as the command to send.
+  nlohmann::json CloseTheLoop(GlucoseTwin& g, double t_min, const io::Observation& cgm);
   std::unique_ptr<DrugTwin> drug_;
   [[nodiscard]] double GlucoseMinutes(const GlucoseTwin& g, Instant t) const {
     return static_cast<double>(t.us_since_epoch - g.origin.us_since_epoch) / 6e7;

@@ -68,7 +68,8 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
                                  "spo2_scale",
                                  "models",
                                  "population_model",
-                                 "virtual_patient"};
+                                 "virtual_patient",
+                                 "closed_loop"};
   for (const auto& [key, value] : j.items()) {
     if (std::find_if(std::begin(kKnown), std::end(kKnown),
                      [&](const char* k) { return key == k; }) == std::end(kKnown)) {
@@ -148,6 +149,13 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
   if (j.contains("virtual_patient")) {
     MEDTWIN_TRY(p.virtual_patient, Text(j, "virtual_patient"));
   }
+  if (j.contains("closed_loop")) {
+    MEDTWIN_TRY(std::string c, Text(j, "closed_loop", 8));
+    if (c != "" && c != "bb" && c != "pid" && c != "mpc") {
+      return InvalidArgument("closed_loop", "\"\" (off), \"bb\", \"pid\" or \"mpc\"");
+    }
+    p.closed_loop = c;
+  }
   return p;
 }
 
@@ -164,7 +172,8 @@ json PatientToJson(const PatientRecord& p) {
             {"spo2_scale", p.spo2_scale},
             {"models", p.models},
             {"population_model", p.population_model},
-            {"virtual_patient", p.virtual_patient}};
+            {"virtual_patient", p.virtual_patient},
+            {"closed_loop", p.closed_loop}};
   j["birth_date"] = p.birth_date ? json(*p.birth_date) : json(nullptr);
   j["weight_kg"] = p.weight_kg ? json(*p.weight_kg) : json(nullptr);
   j["height_cm"] = p.height_cm ? json(*p.height_cm) : json(nullptr);

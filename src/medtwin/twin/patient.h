@@ -31,6 +31,9 @@ struct PatientRecord {
   std::vector<std::string> models = {"news2"};  // news2, glucose, vancomycin
   std::string population_model;                 // for drug twins, e.g. vancomycin_goti2018
   std::string virtual_patient;                  // glucose twin parameters, e.g. adult#001
+  // Closed-loop insulin for the glucose twin: "" (off: the twin only forecasts and warns), or
+  // the controller ("bb", "pid", "mpc") whose commands go back to the pump on each CGM reading.
+  std::string closed_loop;
 };
 
 // Parses a patient document. With `base`, members present override it (PUT/PATCH); without,
