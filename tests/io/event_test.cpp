@@ -25,9 +25,11 @@ TEST(Event, EveryTypeParsesAndRoundTrips) {
       R"({"type":"insulin","amount":4.5,"unit":"U","time":"2026-11-25T07:00:00Z"})",
       R"({"type":"basal","rate":0.9,"unit":"U/h","time":"2026-11-25T00:00:00Z"})",
       R"({"type":"basal","rate":0.015,"unit":"U/min","time":"2026-11-25T00:00:00Z"})",
-      R"({"type":"dose","drug":"vancomycin","amount":1,"unit":"g","duration_h":1,"time":"2026-11-25T08:00:00Z"})"};
-  const double expect[] = {60, 60, 4.5, 0.9, 0.9, 1000};
-  for (int i = 0; i < 6; ++i) {
+      R"({"type":"dose","drug":"vancomycin","amount":1,"unit":"g","duration_h":1,"time":"2026-11-25T08:00:00Z"})",
+      R"({"type":"dose","drug":"fentanyl patch","amount":1,"unit":"{patch}","time":"2026-11-25T08:00:00Z"})",
+      R"({"type":"order","drug":"vancomycin","amount":1250,"unit":"mg","interval_h":12,"duration_h":1.5,"by":"dr-1","time":"2026-11-25T08:00:00Z"})"};
+  const double expect[] = {60, 60, 4.5, 0.9, 0.9, 1000, 1, 1250};
+  for (int i = 0; i < 8; ++i) {
     auto e = ParseEvent(json::parse(bodies[i]), "p1", Now());
     ASSERT_TRUE(e.ok()) << bodies[i] << " " << e.error().ToString();
     EXPECT_NEAR(e->type == "basal" ? e->rate : e->amount, expect[i], 1e-9) << bodies[i];
@@ -52,6 +54,13 @@ TEST(Event, BadInputNamesTheField) {
       {R"({"type":"dose","drug":"x","amount":1000,"unit":"mg","duration_h":99,"time":"2026-11-25T07:00:00Z"})",
        "duration_h"},
       {R"({"type":"meal","amount":60,"unit":"g","time":"tomorrow"})", "time"},
+      // Vancomycin only in mass units; volumes need a concentration.
+      {R"({"type":"dose","drug":"vancomycin","amount":2,"unit":"{vial}","time":"2026-11-25T07:00:00Z"})",
+       "unit"},
+      {R"({"type":"dose","drug":"saline","amount":100,"unit":"mL","time":"2026-11-25T07:00:00Z"})",
+       "unit"},
+      {R"({"type":"order","drug":"vancomycin","amount":1000,"unit":"mg","time":"2026-11-25T07:00:00Z"})",
+       "interval_h"},
       {R"({"type":"meal","amount":60,"unit":"g","time":"2027-11-25T07:00:00Z"})", "time"}};
   for (const auto& c : cases) {
     auto e = ParseEvent(json::parse(c.body), "p1", Now());

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <functional>
+
 namespace medtwin::io {
 namespace {
 
@@ -112,6 +115,119 @@ TEST(Fhir, PatientMapsBothWays) {
   EXPECT_EQ(ToFhirPatient(*doc)["birthDate"], "1974-12-25");
   EXPECT_FALSE(
       FromFhirPatient(json::parse(R"({"resourceType":"Patient","birthDate":"1974"})")).ok());
+}
+
+}  // namespace
+}  // namespace medtwin::io
+
+namespace medtwin::io {
+namespace {
+
+json Example(const std::string& name) {
+  std::ifstream in(std::string(MEDTWIN_SOURCE_DIR) + "/tests/data/fhir/" + name);
+  return json::parse(in);
+}
+
+TEST(FhirMedication, OfficialR4ExamplesAreAccepted) {
+  ObservationLimits limits;
+  limits.now = *ParseRfc3339("2026-11-25T12:00:00Z");
+  // medadmin0301: vancomycin (a contained Medication coded by NDC) 500 mg IV push, ongoing.
+  auto v = FromFhirMedicationAdministration(Example("medicationadministration0301.json"), limits);
+  ASSERT_TRUE(v.ok()) << v.error().ToString();
+  ASSERT_TRUE(v->has_value());
+  const Event& dose = **v;
+  EXPECT_EQ(dose.patient, "pat1");
+  EXPECT_EQ(dose.type, "dose");
+  EXPECT_EQ(dose.drug, "vancomycin");
+  EXPECT_EQ(dose.amount, 500);
+  EXPECT_EQ(dose.dose_unit, "mg");
+  EXPECT_EQ(dose.duration_h, 0);
+  EXPECT_EQ(FormatRfc3339(dose.time), "2015-01-15T13:30:00Z");  // +01:00 → UTC
+  EXPECT_EQ(dose.source, "fhir:MedicationAdministration/medadmin0301");
+  // medadmin0302: potassium chloride 20 meq over 10 h (a compounded Medication named by its
+  // first ingredient; meq is kept as given).
+  auto k = FromFhirMedicationAdministration(Example("medicationadministration0302.json"), limits);
+  ASSERT_TRUE(k.ok()) << k.error().ToString();
+  ASSERT_TRUE(k->has_value());
+  EXPECT_EQ((*k)->drug, "Potassium Chloride");
+  EXPECT_EQ((*k)->amount, 20);
+  EXPECT_EQ((*k)->dose_unit, "meq");
+  EXPECT_DOUBLE_EQ((*k)->duration_h, 10.0);
+  // medadmin0303: entered in error — accepted, nothing to record.
+  auto z = FromFhirMedicationAdministration(Example("medicationadministration0303.json"), limits);
+  ASSERT_TRUE(z.ok()) << z.error().ToString();
+  EXPECT_FALSE(z->has_value());
+}
+
+TEST(FhirMedication, RoundTripAndErrorsNameTheElement) {
+  ObservationLimits limits;
+  limits.now = *ParseRfc3339("2026-11-25T12:00:00Z");
+  Event d;
+  d.patient = "p9";
+  d.type = "dose";
+  d.drug = "vancomycin";
+  d.amount = 1250;
+  d.duration_h = 1.5;
+  d.time = *ParseRfc3339("2026-11-25T08:00:00Z");
+  d.source = "fhir:MedicationAdministration/p9-dose-1";  // what a FHIR-sourced dose records
+  const json r = ToFhirMedicationAdministration(d, "p9-dose-1");
+  EXPECT_EQ(r["medicationCodeableConcept"]["coding"][0]["code"], "11124");
+  EXPECT_EQ(r["effectivePeriod"]["end"], "2026-11-25T09:30:00Z");
+  EXPECT_NEAR(r["dosage"]["rateQuantity"]["value"].get<double>(), 1250 / 1.5, 1e-9);
+  auto back = FromFhirMedicationAdministration(r, limits);
+  ASSERT_TRUE(back.ok() && back->has_value()) << (back.ok() ? "" : back.error().ToString());
+  EXPECT_EQ(EventToJson(**back).dump(), EventToJson(d).dump());
+
+  struct Case {
+    std::function<void(json&)> mutate;
+    const char* element;
+  } cases[] = {
+      {[](json& j) { j.erase("subject"); }, "MedicationAdministration.subject.reference"},
+      {[](json& j) { j["status"] = "given"; }, "MedicationAdministration.status"},
+      {[](json& j) { j.erase("medicationCodeableConcept"); },
+       "MedicationAdministration.medication[x]"},
+      {[](json& j) { j.erase("effectivePeriod"); }, "MedicationAdministration.effective[x]"},
+      {[](json& j) { j["effectivePeriod"]["end"] = "2026-11-24T00:00:00Z"; },
+       "MedicationAdministration.effectivePeriod.end"},
+      {[](json& j) { j["dosage"].erase("dose"); }, "MedicationAdministration.dosage.dose"},
+      {[](json& j) { j["dosage"]["dose"]["code"] = "mL"; },
+       "MedicationAdministration.dosage.dose.code"},
+      {[](json& j) { j["dosage"]["dose"]["value"] = -3; },
+       "MedicationAdministration.dosage.dose.value"},
+      {[](json& j) { j["effectivePeriod"]["end"] = "2026-11-28T00:00:00Z"; },
+       "MedicationAdministration.effectivePeriod"},
+  };
+  for (const auto& c : cases) {
+    json broken = r;
+    c.mutate(broken);
+    auto e = FromFhirMedicationAdministration(broken, limits);
+    ASSERT_FALSE(e.ok()) << c.element;
+    EXPECT_EQ(e.error().field, c.element) << e.error().ToString();
+  }
+}
+
+TEST(FhirMedication, DoseAdviceAndOrdersAreDraftMedicationRequests) {
+  const json advice = {{"drug", "vancomycin"},
+                       {"dose_mg", 1250},
+                       {"interval_h", 12},
+                       {"infusion_h", 1.25},
+                       {"basis", "MAP fit"},
+                       {"target", "AUC24 400-600 mg*h/L"},
+                       {"probability_of_target_attainment", 0.71}};
+  const json proposal = ToFhirMedicationRequest(advice, "p9", "p9-advice", false);
+  EXPECT_EQ(proposal["status"], "draft");
+  EXPECT_EQ(proposal["intent"], "proposal");
+  const json& dosage = proposal["dosageInstruction"][0];
+  EXPECT_EQ(dosage["timing"]["repeat"]["period"], 12);
+  EXPECT_EQ(dosage["doseAndRate"][0]["doseQuantity"]["value"], 1250);
+  EXPECT_DOUBLE_EQ(dosage["doseAndRate"][0]["rateQuantity"]["value"].get<double>(), 1000.0);
+  json order = advice;
+  order["accepted_by"] = "dr-1";
+  order["accepted_at"] = "2026-11-25T10:00:00Z";
+  const json request = ToFhirMedicationRequest(order, "p9", "p9-order-1", true);
+  EXPECT_EQ(request["intent"], "order");
+  EXPECT_EQ(request["status"], "draft");
+  EXPECT_EQ(request["authoredOn"], "2026-11-25T10:00:00Z");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // MQTT against a real Mosquitto broker started by the test: observations published on
 // medtwin/obs/{patient} are stored and applied, answered on medtwin/ack/{patient}, and alerts
-// come back on medtwin/alerts/{patient}.
+// come back on medtwin/alerts/{patient}; a closed-loop glucose twin's insulin commands go out on
+// medtwin/cmd/{patient}.
 #include <gtest/gtest.h>
 #include <mosquitto.h>
 #include <signal.h>
@@ -130,6 +131,8 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   const unsigned short port = ReadPort(server_out);
   ASSERT_NE(port, 0) << "server did not start";
   HttpPost(port, "/api/v1/patients", R"({"id":"m1"})");
+  HttpPost(port, "/api/v1/patients",
+           R"({"id":"g1","models":["glucose"],"virtual_patient":"adult#002","closed_loop":"pid"})");
 
   mosquitto_lib_init();
   Inbox inbox;
@@ -144,6 +147,7 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   ASSERT_EQ(mosquitto_connect(client, "127.0.0.1", broker_port, 30), MOSQ_ERR_SUCCESS);
   mosquitto_subscribe(client, nullptr, "medtwin/ack/#", 1);
   mosquitto_subscribe(client, nullptr, "medtwin/alerts/#", 1);
+  mosquitto_subscribe(client, nullptr, "medtwin/cmd/#", 1);
   ASSERT_EQ(mosquitto_loop_start(client), MOSQ_ERR_SUCCESS);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
 
@@ -180,6 +184,36 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   EXPECT_TRUE(inbox.WaitFor("medtwin/ack/ghost", "no patient 'ghost'", &err1));
   EXPECT_TRUE(inbox.WaitFor("medtwin/ack/m1", "malformed JSON", &err2));
   EXPECT_NE(HttpGet(port, "/healthz").find("ok"), std::string::npos);
+
+  // Closed loop: each CGM reading is answered with an insulin command; below 70 mg/dL the
+  // command suspends insulin.
+  std::string cmd_normal, cmd_low;
+  const auto earlier = now - 600;  // the first reading 10 min ago, the second now
+  char earlier_time[32];
+  std::strftime(earlier_time, sizeof earlier_time, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&earlier));
+  const std::string cgm = json::array({{{"code", "99504-3"},
+                                        {"value", 150},
+                                        {"unit", "mg/dL"},
+                                        {"time", earlier_time},
+                                        {"source", "cgm"}}})
+                              .dump();
+  mosquitto_publish(client, nullptr, "medtwin/obs/g1", static_cast<int>(cgm.size()), cgm.data(), 1,
+                    false);
+  ASSERT_TRUE(inbox.WaitFor("medtwin/cmd/g1", "\"cgm_mg_dl\":150", &cmd_normal));
+  const json c1 = json::parse(cmd_normal);
+  EXPECT_EQ(c1["kind"], "insulin");
+  EXPECT_EQ(c1["controller"], "pid");
+  EXPECT_EQ(c1["suspended"], false);
+  EXPECT_GT(c1["basal_u_per_h"].get<double>(), 0.0);
+  json low = json::parse(cgm);
+  low[0]["value"] = 62;
+  low[0]["time"] = time;
+  const std::string low_text = low.dump();
+  mosquitto_publish(client, nullptr, "medtwin/obs/g1", static_cast<int>(low_text.size()),
+                    low_text.data(), 1, false);
+  ASSERT_TRUE(inbox.WaitFor("medtwin/cmd/g1", "\"cgm_mg_dl\":62", &cmd_low));
+  EXPECT_EQ(json::parse(cmd_low)["suspended"], true);
+  EXPECT_EQ(json::parse(cmd_low)["basal_u_per_h"], 0.0);
 
   mosquitto_disconnect(client);
   mosquitto_loop_stop(client, false);

@@ -592,6 +592,145 @@ TEST_P(ServerE2e, DrugLevelRefitsTheTwinAndDraftsADose) {
   EXPECT_EQ(bad.Json()["error"]["field"], "regimens[0]");
 }
 
+// Doses as FHIR MedicationAdministration (POST and in a transaction, with an official example
+// that records nothing) give the same fit as the same doses as events; the advice appears as a
+// draft MedicationRequest; accepting it records a draft order that survives a restart.
+TEST_P(ServerE2e, FhirDosesAndAcceptedAdviceBecomeADraftOrder) {
+  auto server = std::make_unique<Server>(store_);
+  auto port = server->port();
+  ASSERT_NE(port, 0);
+  for (const char* id : {"rest", "fhir"}) {
+    ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients",
+                   json({{"id", id},
+                         {"sex", "female"},
+                         {"birth_date", "1955-01-01"},
+                         {"weight_kg", 70},
+                         {"scr_mg_dl", 1.3},
+                         {"models", {"news2", "vancomycin"}},
+                         {"population_model", "vancomycin_goti2018"}})
+                       .dump())
+                  .status,
+              201);
+  }
+  json events = json::array();
+  auto medadmin = [](const std::string& start, const std::string& end) {
+    return json{
+        {"resourceType", "MedicationAdministration"},
+        {"status", "completed"},
+        {"medicationCodeableConcept",
+         {{"coding",
+           {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", "11124"}}}}}},
+        {"subject", {{"reference", "Patient/fhir"}}},
+        {"effectivePeriod", {{"start", start}, {"end", end}}},
+        {"dosage",
+         {{"dose", {{"value", 1}, {"system", "http://unitsofmeasure.org"}, {"code", "g"}}}}}};
+  };
+  std::vector<std::string> starts;
+  for (int h : {26, 14, 2}) {
+    starts.push_back(Now(h * 60));
+    events.push_back({{"type", "dose"},
+                      {"drug", "vancomycin"},
+                      {"amount", 1000},
+                      {"unit", "mg"},
+                      {"duration_h", 1},
+                      {"time", starts.back()}});
+  }
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients/rest/events", events.dump()).status,
+            200);
+  auto one = Call(port, http::verb::post, "/fhir/r4/MedicationAdministration",
+                  medadmin(starts[0], Now(25 * 60)).dump(), "application/fhir+json");
+  ASSERT_EQ(one.status, 201) << one.body;
+  EXPECT_EQ(one.Json()["dosage"]["dose"]["value"], 1000);
+  json error_entry;
+  {
+    std::ifstream in(std::string(MEDTWIN_SOURCE_DIR) +
+                     "/tests/data/fhir/medicationadministration0303.json");
+    error_entry = json::parse(in);
+    error_entry["subject"]["reference"] = "Patient/fhir";
+  }
+  json bundle = {{"resourceType", "Bundle"},
+                 {"type", "transaction"},
+                 {"entry",
+                  {{{"resource", medadmin(starts[1], Now(13 * 60))}},
+                   {{"resource", medadmin(starts[2], Now(60))}},
+                   {{"resource", error_entry}}}}};
+  auto tx = Call(port, http::verb::post, "/fhir/r4", bundle.dump(), "application/fhir+json");
+  ASSERT_EQ(tx.status, 200) << tx.body;
+  const json tx_json = tx.Json();
+  EXPECT_EQ(tx_json["entry"][0]["response"]["status"], "201");
+  EXPECT_EQ(tx_json["entry"][2]["response"]["status"], "200");  // entered in error: nothing
+  auto administered =
+      Call(port, http::verb::get, "/fhir/r4/MedicationAdministration?patient=fhir").Json();
+  EXPECT_EQ(administered["total"], 3);
+  // Nothing to accept before a level.
+  EXPECT_EQ(
+      Call(port, http::verb::post, "/api/v1/patients/fhir/recommendations/accept", "{}").status,
+      409);
+  for (const char* id : {"rest", "fhir"}) {
+    auto level =
+        Call(port, http::verb::post, std::string("/api/v1/patients/") + id + "/observations",
+             json({{"code", "20578-1"},
+                   {"value", 14},
+                   {"unit", "mg/L"},
+                   {"time", Now(150)},
+                   {"source", "lab"}})
+                 .dump());
+    ASSERT_EQ(level.status, 200) << level.body;
+  }
+  const json rest = Call(port, http::verb::get, "/api/v1/patients/rest/twin").Json();
+  const json fhir = Call(port, http::verb::get, "/api/v1/patients/fhir/twin").Json();
+  ASSERT_TRUE(fhir["model_state"]["vancomycin"].contains("parameters")) << fhir.dump();
+  EXPECT_NEAR(fhir["model_state"]["vancomycin"]["parameters"]["CL"].get<double>(),
+              rest["model_state"]["vancomycin"]["parameters"]["CL"].get<double>(), 1e-9);
+  ASSERT_EQ(fhir["recommendations"].size(), 1u);
+  const json advice = fhir["recommendations"][0];
+
+  auto requests = Call(port, http::verb::get, "/fhir/r4/MedicationRequest?patient=fhir").Json();
+  ASSERT_EQ(requests["total"], 1);
+  EXPECT_EQ(requests["entry"][0]["resource"]["intent"], "proposal");
+  EXPECT_EQ(requests["entry"][0]["resource"]["status"], "draft");
+  EXPECT_EQ(requests["entry"][0]["resource"]["dosageInstruction"][0]["doseAndRate"][0]
+                    ["doseQuantity"]["value"],
+            advice["dose_mg"]);
+
+  auto bad = Call(port, http::verb::post, "/api/v1/patients/fhir/recommendations/accept",
+                  R"({"by":"dr-1","dose_mg":-5})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.Json()["error"]["field"], "dose_mg");
+  auto accepted = Call(port, http::verb::post, "/api/v1/patients/fhir/recommendations/accept",
+                       R"({"by":"dr-1","infusion_h":2})");
+  ASSERT_EQ(accepted.status, 201) << accepted.body;
+  const json order = accepted.Json();
+  EXPECT_EQ(order["status"], "draft");
+  EXPECT_EQ(order["dose_mg"], advice["dose_mg"]);
+  EXPECT_EQ(order["interval_h"], advice["interval_h"]);
+  EXPECT_EQ(order["infusion_h"], 2);
+  EXPECT_EQ(order["accepted_by"], "dr-1");
+  // Orders cannot be posted as ordinary events.
+  EXPECT_EQ(Call(port, http::verb::post, "/api/v1/patients/fhir/events",
+                 json({{"type", "order"},
+                       {"drug", "vancomycin"},
+                       {"amount", 1000},
+                       {"interval_h", 12},
+                       {"time", Now(0)}})
+                     .dump())
+                .status,
+            422);
+
+  // After a restart the order is still there, and the advice is derived again.
+  server.reset();
+  server = std::make_unique<Server>(store_);
+  port = server->port();
+  const json again = Call(port, http::verb::get, "/api/v1/patients/fhir/twin").Json();
+  ASSERT_EQ(again["orders"].size(), 1u) << again.dump();
+  EXPECT_EQ(again["orders"][0]["infusion_h"], 2);
+  EXPECT_EQ(again["recommendations"][0]["dose_mg"], advice["dose_mg"]);
+  requests = Call(port, http::verb::get, "/fhir/r4/MedicationRequest?patient=fhir").Json();
+  ASSERT_EQ(requests["total"], 2);
+  EXPECT_EQ(requests["entry"][1]["resource"]["intent"], "order");
+  EXPECT_EQ(requests["entry"][1]["resource"]["requester"]["display"], "dr-1");
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, ServerE2e, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& param_info) { return param_info.param; });
 

@@ -33,6 +33,51 @@ Result<double> Quantity(const nlohmann::json& j, const char* key, const char* un
   return *converted;
 }
 
+// A duration in hours in [lo, hi]; `missing` when absent (negative: required).
+Result<double> Hours(const nlohmann::json& j, const char* key, double lo, double hi,
+                     double missing) {
+  auto d = j.find(key);
+  if (d == j.end()) {
+    if (missing < 0) return InvalidArgument(key, "missing");
+    return missing;
+  }
+  if (!d->is_number() || !std::isfinite(d->get<double>()) || d->get<double>() < lo ||
+      d->get<double>() > hi) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g–%g h", lo, hi);
+    return InvalidArgument(key, buf);
+  }
+  return d->get<double>();
+}
+
+// A dose's amount: a mass (converted to mg) or a count of a countable unit ("patch", "{tbl}").
+Status ParseDoseAmount(const nlohmann::json& j, Event& e) {
+  std::string unit = "mg";
+  if (auto u = j.find("unit"); u != j.end() && u->is_string()) unit = u->get<std::string>();
+  if (ConvertUnit(1.0, unit, "mg").ok()) {
+    MEDTWIN_TRY(e.amount, Quantity(j, "amount", "unit", "mg", 0.001, 100000));
+    e.dose_unit = "mg";
+    return Ok{};
+  }
+  if (unit.empty() || unit.size() > 16 || unit.find_first_of(" \t\"\\") != std::string::npos) {
+    return InvalidArgument("unit", "a mass (mg, g, ug) or a countable unit such as {tbl}");
+  }
+  if (e.drug == "vancomycin") {
+    return Error{ErrorCode::kUnitMismatch, "unit", "vancomycin doses must be a mass (mg)"};
+  }
+  if (ConvertUnit(1.0, unit, "mL").ok()) {
+    return Error{ErrorCode::kUnitMismatch, "unit",
+                 "'" + unit + "' is a volume; give the dose as a mass (mg)"};
+  }
+  auto v = j.find("amount");
+  if (v == j.end() || !v->is_number() || !(v->get<double>() > 0) || v->get<double>() > 1e4) {
+    return InvalidArgument("amount", "a number > 0 is required");
+  }
+  e.amount = v->get<double>();
+  e.dose_unit = unit;
+  return Ok{};
+}
+
 }  // namespace
 
 Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_path,
@@ -65,12 +110,19 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
       return InvalidArgument("drug", "name the drug");
     }
     e.drug = drug->get<std::string>().substr(0, 64);
+    MEDTWIN_RETURN_IF_ERROR(ParseDoseAmount(j, e));
+    MEDTWIN_TRY(e.duration_h, Hours(j, "duration_h", 0, 48, 0));
+  } else if (e.type == "order") {
+    auto drug = j.find("drug");
+    if (drug == j.end() || !drug->is_string() || drug->get<std::string>().empty()) {
+      return InvalidArgument("drug", "name the drug");
+    }
+    e.drug = drug->get<std::string>().substr(0, 64);
     MEDTWIN_TRY(e.amount, Quantity(j, "amount", "unit", "mg", 0.001, 100000));
-    if (auto d = j.find("duration_h"); d != j.end()) {
-      if (!d->is_number() || d->get<double>() < 0 || d->get<double>() > 48) {
-        return InvalidArgument("duration_h", "0–48 h");
-      }
-      e.duration_h = d->get<double>();
+    MEDTWIN_TRY(e.interval_h, Hours(j, "interval_h", 1, 168, -1));
+    MEDTWIN_TRY(e.duration_h, Hours(j, "duration_h", 0, 48, 0));
+    if (auto by = j.find("by"); by != j.end() && by->is_string()) {
+      e.by = by->get<std::string>().substr(0, 64);
     }
   } else if (e.type == "ack") {
     auto kind = j.find("alert_kind");
@@ -88,6 +140,7 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
   } else {
     return InvalidArgument("type",
                            "'" + e.type.substr(0, 24) + "' is not meal, insulin, basal or dose");
+    // (ack and order are the server's own records; the API refuses them from clients)
   }
   auto time = j.find("time");
   if (time == j.end() || !time->is_string()) return InvalidArgument("time", "missing");
@@ -122,10 +175,17 @@ nlohmann::json EventToJson(const Event& e) {
     j["alert_kind"] = e.alert_kind;
     j["alert_raised_at"] = FormatRfc3339(e.alert_raised_at);
     j["by"] = e.by;
-  } else {
+  } else if (e.type == "order") {
     j["drug"] = e.drug;
     j["amount"] = e.amount;
     j["unit"] = "mg";
+    j["interval_h"] = e.interval_h;
+    j["duration_h"] = e.duration_h;
+    j["by"] = e.by;
+  } else {
+    j["drug"] = e.drug;
+    j["amount"] = e.amount;
+    j["unit"] = e.dose_unit;
     j["duration_h"] = e.duration_h;
   }
   return j;

@@ -5,7 +5,11 @@
 //   {"type": "insulin", "amount": 4, "unit": "U", "time": …}
 //   {"type": "basal", "rate": 0.9, "unit": "U/h", "time": …}
 //   {"type": "dose", "drug": "vancomycin", "amount": 1000, "unit": "mg", "duration_h": 1, "time":
-//   …}
+//   …}  (mass units become mg; a countable unit such as "patch" or "{tbl}" is kept as given, but
+//   drug twins only use doses in mg)
+// and, written by the server only, "ack" (an alert acknowledged) and "order" (a clinician
+// accepted the twin's dose recommendation: a draft order of `amount` mg every `interval_h`
+// infused over `duration_h`, by `by`).
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -21,11 +25,13 @@ namespace medtwin::io {
 
 struct Event {
   std::string patient;
-  std::string type;       // meal, insulin, basal, dose
-  double amount = 0;      // g (meal), U (insulin), mg (dose); 0 for basal
-  double rate = 0;        // U/h (basal)
-  double duration_h = 0;  // dose infusion time (0: bolus)
-  std::string drug;       // dose
+  std::string type;   // meal, insulin, basal, dose, ack, order
+  double amount = 0;  // g (meal), U (insulin), mg (dose, order; or dose_unit); 0 for basal
+  std::string dose_unit = "mg";  // dose: "mg", or a countable unit kept as given
+  double interval_h = 0;         // order
+  double rate = 0;               // U/h (basal)
+  double duration_h = 0;         // dose infusion time (0: bolus)
+  std::string drug;              // dose
   // ack (written by the server when a clinician acknowledges an alert, so that it stays
   // acknowledged across restarts): the alert's kind and when it was raised, and by whom.
   std::string alert_kind;

@@ -1,5 +1,7 @@
 #include "medtwin/io/fhir.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "medtwin/core/units.h"
@@ -87,7 +89,234 @@ Status ReadValue(const json& r, const ObservationCode& code, const std::string& 
   return Ok{};
 }
 
+constexpr const char* kRxNorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
+constexpr const char* kSnomed = "http://snomed.info/sct";
+
+template <class... Args>
+std::string Printf(const char* format, Args... args) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, format, args...);
+  return buf;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A drug's name from a CodeableConcept: "vancomycin" when any coding or text says so, else the
+// text, the first display or the first code.
+std::string DrugName(const json& cc) {
+  if (!cc.is_object()) return "";
+  std::string text =
+      cc.contains("text") && cc["text"].is_string() ? cc["text"].get<std::string>() : std::string();
+  std::string first;
+  if (cc.contains("coding") && cc["coding"].is_array()) {
+    for (const auto& c : cc["coding"]) {
+      if (!c.is_object()) continue;
+      const std::string system = c.value("system", "");
+      const std::string code = c.contains("code") && c["code"].is_string() ? c["code"] : json("");
+      const std::string display =
+          c.contains("display") && c["display"].is_string() ? c["display"] : json("");
+      if ((system == kRxNorm && code == "11124") || (system == kSnomed && code == "372735009") ||
+          Lower(display).find("vancomycin") != std::string::npos) {
+        return "vancomycin";
+      }
+      if (first.empty()) first = !display.empty() ? display : code;
+    }
+  }
+  if (Lower(text).find("vancomycin") != std::string::npos) return "vancomycin";
+  return !text.empty() ? text : first;
+}
+
+// A Quantity's UCUM code (or unit text).
+std::string QuantityUnit(const json& q) {
+  if (q.contains("code") && q["code"].is_string() &&
+      q.value("system", kUcum) == std::string(kUcum)) {
+    return q["code"];
+  }
+  if (q.contains("unit") && q["unit"].is_string()) return q["unit"];
+  return "";
+}
+
 }  // namespace
+
+Result<std::optional<Event>> FromFhirMedicationAdministration(const json& r,
+                                                              const ObservationLimits& limits) {
+  const std::string T = "MedicationAdministration";
+  if (!r.is_object() || r.value("resourceType", "") != T) {
+    return InvalidArgument(T + ".resourceType", "must be MedicationAdministration");
+  }
+  const std::string status =
+      r.contains("status") && r["status"].is_string() ? r["status"] : json("");
+  if (status.empty()) return InvalidArgument(T + ".status", "missing");
+  if (status == "not-done" || status == "entered-in-error") return std::optional<Event>();
+  static const char* kStatuses[] = {"in-progress", "on-hold", "completed", "stopped", "unknown"};
+  if (std::find_if(std::begin(kStatuses), std::end(kStatuses),
+                   [&](const char* k) { return status == k; }) == std::end(kStatuses)) {
+    return InvalidArgument(T + ".status", "'" + status.substr(0, 24) + "' is not an R4 status");
+  }
+  json e = {{"type", "dose"}};
+  const std::string ref = r.contains("subject") && r["subject"].is_object()
+                              ? r["subject"].value("reference", "")
+                              : std::string();
+  if (!ref.starts_with("Patient/") || ref.size() <= 8) {
+    return InvalidArgument(T + ".subject.reference", "Patient/{id} is required");
+  }
+  e["patient"] = ref.substr(8);
+  // The drug.
+  std::string drug;
+  if (r.contains("medicationCodeableConcept")) {
+    drug = DrugName(r["medicationCodeableConcept"]);
+  } else if (r.contains("medicationReference") && r["medicationReference"].is_object()) {
+    const json& mr = r["medicationReference"];
+    const std::string mref = mr.value("reference", "");
+    if (mref.starts_with("#") && r.contains("contained") && r["contained"].is_array()) {
+      for (const auto& c : r["contained"]) {
+        if (c.is_object() && c.value("resourceType", "") == "Medication" &&
+            c.value("id", "") == mref.substr(1)) {
+          drug = DrugName(c.value("code", json()));
+          // A compounded medication without a code: its first ingredient.
+          if (drug.empty() && c.contains("ingredient") && c["ingredient"].is_array() &&
+              !c["ingredient"].empty()) {
+            drug = DrugName(c["ingredient"][0].value("itemCodeableConcept", json()));
+          }
+        }
+      }
+    }
+    if (drug.empty() && mr.contains("display") && mr["display"].is_string()) {
+      drug = DrugName(json{{"text", mr["display"]}});
+    }
+    if (drug.empty()) drug = mref;
+  }
+  if (drug.empty()) {
+    return InvalidArgument(T + ".medication[x]",
+                           "medicationCodeableConcept or medicationReference");
+  }
+  e["drug"] = drug;
+  // When.
+  std::string start, end;
+  if (r.contains("effectiveDateTime") && r["effectiveDateTime"].is_string()) {
+    start = r["effectiveDateTime"];
+  } else if (r.contains("effectivePeriod") && r["effectivePeriod"].is_object()) {
+    const json& p = r["effectivePeriod"];
+    if (p.contains("start") && p["start"].is_string()) start = p["start"];
+    if (p.contains("end") && p["end"].is_string()) end = p["end"];
+  }
+  if (start.empty()) {
+    return InvalidArgument(T + ".effective[x]", "effectiveDateTime or effectivePeriod.start");
+  }
+  auto t0 = ParseFhirDateTime(start);
+  if (!t0.ok())
+    return InvalidArgument(T + ".effective[x]", "'" + start.substr(0, 40) + "' is not a dateTime");
+  e["time"] = FormatRfc3339(*t0);
+  if (!end.empty()) {
+    auto t1 = ParseFhirDateTime(end);
+    if (!t1.ok() || *t1 < *t0) {
+      return InvalidArgument(T + ".effectivePeriod.end", "not a dateTime after the start");
+    }
+    e["duration_h"] = static_cast<double>(t1->us_since_epoch - t0->us_since_epoch) / 3.6e9;
+  }
+  // How much.
+  const json dosage = r.value("dosage", json());
+  if (!dosage.is_object() || !dosage.contains("dose") || !dosage["dose"].is_object()) {
+    return InvalidArgument(T + ".dosage.dose", "the dose given is required");
+  }
+  const json& dose = dosage["dose"];
+  e["amount"] = dose.value("value", json());
+  e["unit"] = QuantityUnit(dose);
+  if (r.contains("id") && r["id"].is_string()) {
+    e["source"] = "fhir:MedicationAdministration/" + r["id"].get<std::string>();
+  }
+  auto parsed = ParseEvent(e, "", limits);
+  if (!parsed.ok()) {
+    Error err = parsed.error();
+    const std::string& f = err.field;
+    err.field = f == "amount"       ? T + ".dosage.dose.value"
+                : f == "unit"       ? T + ".dosage.dose.code"
+                : f == "duration_h" ? T + ".effectivePeriod"
+                : f == "time"       ? T + ".effective[x]"
+                                    : T + "." + f;
+    return err;
+  }
+  return std::optional<Event>(std::move(*parsed));
+}
+
+json ToFhirMedicationAdministration(const Event& d, const std::string& id) {
+  json med = {{"text", d.drug}};
+  if (d.drug == "vancomycin") {
+    med["coding"] = {{{"system", kRxNorm}, {"code", "11124"}, {"display", "vancomycin"}}};
+  }
+  json r = {
+      {"resourceType", "MedicationAdministration"},
+      {"id", id},
+      {"status", "completed"},
+      {"medicationCodeableConcept", med},
+      {"subject", {{"reference", "Patient/" + d.patient}}},
+      {"dosage",
+       {{"dose",
+         {{"value", d.amount}, {"unit", d.dose_unit}, {"system", kUcum}, {"code", d.dose_unit}}}}}};
+  if (d.duration_h > 0) {
+    r["effectivePeriod"] = {
+        {"start", FormatRfc3339(d.time)},
+        {"end", FormatRfc3339(Instant{d.time.us_since_epoch +
+                                      static_cast<std::int64_t>(d.duration_h * 3.6e9)})}};
+    if (d.dose_unit == "mg") {
+      r["dosage"]["rateQuantity"] = {{"value", d.amount / d.duration_h},
+                                     {"unit", "mg/h"},
+                                     {"system", kUcum},
+                                     {"code", "mg/h"}};
+    }
+  } else {
+    r["effectiveDateTime"] = FormatRfc3339(d.time);
+  }
+  return r;
+}
+
+json ToFhirMedicationRequest(const json& advice, const std::string& patient, const std::string& id,
+                             bool order) {
+  const std::string drug = advice.value("drug", "");
+  json med = {{"text", drug}};
+  if (drug == "vancomycin") {
+    med["coding"] = {{{"system", kRxNorm}, {"code", "11124"}, {"display", "vancomycin"}}};
+  }
+  const double dose = advice.value("dose_mg", 0.0);
+  const double interval = advice.value("interval_h", 0.0);
+  const double infusion = advice.value("infusion_h", 0.0);
+  json dosage = {
+      {"text", Printf("%g mg IV every %g h, infused over %g h", dose, interval, infusion)},
+      {"timing", {{"repeat", {{"frequency", 1}, {"period", interval}, {"periodUnit", "h"}}}}},
+      {"route",
+       {{"coding",
+         {{{"system", kSnomed}, {"code", "47625008"}, {"display", "Intravenous route"}}}}}},
+      {"doseAndRate",
+       {{{"doseQuantity", {{"value", dose}, {"unit", "mg"}, {"system", kUcum}, {"code", "mg"}}}}}}};
+  if (infusion > 0) {
+    dosage["doseAndRate"][0]["rateQuantity"] = {
+        {"value", dose / infusion}, {"unit", "mg/h"}, {"system", kUcum}, {"code", "mg/h"}};
+  }
+  json r = {{"resourceType", "MedicationRequest"},
+            {"id", id},
+            {"status", "draft"},
+            {"intent", order ? "order" : "proposal"},
+            {"medicationCodeableConcept", med},
+            {"subject", {{"reference", "Patient/" + patient}}},
+            {"dosageInstruction", {dosage}}};
+  if (order) {
+    r["authoredOn"] = advice.value("accepted_at", "");
+    r["requester"] = {{"display", advice.value("accepted_by", "")}};
+  } else {
+    json note = advice.value("basis", "");
+    if (advice.contains("probability_of_target_attainment")) {
+      r["note"] = {
+          {{"text", Printf("%s; target %s; probability of target attainment %.2f",
+                           note.get<std::string>().c_str(), advice.value("target", "").c_str(),
+                           advice["probability_of_target_attainment"].get<double>())}}};
+    }
+    r["performer"] = {{"display", "medtwin (twin's dose advice)"}};
+  }
+  return r;
+}
 
 Result<Instant> ParseFhirDateTime(const std::string& text) {
   // YYYY, YYYY-MM, YYYY-MM-DD: the start of that period, UTC.

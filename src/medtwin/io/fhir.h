@@ -1,16 +1,19 @@
 // io/fhir.h — FHIR R4 JSON in and out for what the twin consumes and produces: Patient and
 // Observation (vital signs, glucose, drug levels; LOINC codes and UCUM quantities, blood
-// pressure panels with components, partial dates), and the twin's outputs as RiskAssessment
-// (NEWS2) and DetectedIssue (alerts). Errors name the FHIR element at fault
+// pressure panels with components, partial dates), MedicationAdministration (doses), and the
+// twin's outputs as RiskAssessment (NEWS2), DetectedIssue (alerts) and MedicationRequest (dose
+// advice). Errors name the FHIR element at fault
 // ("Observation.valueQuantity.code").
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "medtwin/core/result.h"
+#include "medtwin/io/event.h"
 #include "medtwin/io/observation.h"
 
 namespace medtwin::io {
@@ -24,6 +27,23 @@ namespace medtwin::io {
 [[nodiscard]] Result<std::vector<Observation>> FromFhirObservation(const nlohmann::json& r,
                                                                    const ObservationLimits& limits);
 [[nodiscard]] nlohmann::json ToFhirObservation(const Observation& o, const std::string& id);
+
+// FHIR MedicationAdministration → a dose event (io::Event type "dose"). The drug is named from
+// medicationCodeableConcept or a contained Medication (medicationReference "#id"); RxNorm 11124,
+// SNOMED CT 372735009 or any name containing "vancomycin" is "vancomycin". Time from
+// effectiveDateTime or effectivePeriod.start; an effectivePeriod with an end is an infusion over
+// that period. dosage.dose in a mass unit becomes mg; other units (meq, patch) are kept as given.
+// status "not-done" or "entered-in-error" records nothing (nullopt); errors name the element.
+[[nodiscard]] Result<std::optional<Event>> FromFhirMedicationAdministration(
+    const nlohmann::json& r, const ObservationLimits& limits);
+[[nodiscard]] nlohmann::json ToFhirMedicationAdministration(const Event& dose,
+                                                            const std::string& id);
+// The twin's dose advice as a MedicationRequest: a recommendation (intent "proposal") or an
+// accepted recommendation (intent "order"), both status "draft" until signed in the EHR.
+// `advice` is the twin's recommendation or order JSON (dose_mg, interval_h, infusion_h, drug).
+[[nodiscard]] nlohmann::json ToFhirMedicationRequest(const nlohmann::json& advice,
+                                                     const std::string& patient,
+                                                     const std::string& id, bool order);
 
 // FHIR Patient ↔ medtwin's patient document (twin::PatientRecord JSON form).
 [[nodiscard]] Result<nlohmann::json> FromFhirPatient(const nlohmann::json& r);

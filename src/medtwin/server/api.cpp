@@ -301,6 +301,22 @@ Handler MakeApiHandler(TwinService& service) {
         }
         return Fail(405, "method", "method", "GET or POST");
       }
+      if (seg.size() == 6 && seg[4] == "recommendations" && seg[5] == "accept" &&
+          method == verb::post) {
+        json body = json::object();
+        if (!req.body().empty()) {
+          auto parsed = ParseBody(req);
+          if (!parsed.ok()) return Fail(400, parsed.error());
+          body = std::move(*parsed);
+        }
+        auto order = service.AcceptRecommendation(id, body);
+        if (!order.ok()) {
+          // Nothing to accept yet is a conflict with the twin's state, not a malformed request.
+          const bool none = order.error().field == "recommendation";
+          return Fail(none ? 409 : StatusFor(order.error()), order.error());
+        }
+        return Json(201, *order);
+      }
       if (seg.size() == 5 && seg[4] == "whatif" && method == verb::post) {
         auto body = ParseBody(req);
         if (!body.ok()) return Fail(400, body.error());

@@ -1,9 +1,13 @@
 // FHIR R4 under /fhir/r4: metadata, Patient (create, update, read, search), Observation
 // (create, search by patient, code, date), Bundle transaction (all entries validated before any
 // is applied; all or nothing) and batch (each entry on its own), and the twin's outputs as
-// RiskAssessment (NEWS2) and DetectedIssue (alerts). Errors are OperationOutcome resources.
+// RiskAssessment (NEWS2) and DetectedIssue (alerts). MedicationAdministration (create, search,
+// in Bundles: doses for the drug twins) and MedicationRequest (search: the twin's dose advice,
+// intent proposal, and accepted advice, intent order; both status draft). Errors are
+// OperationOutcome resources.
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <set>
 
 #include "medtwin/io/fhir.h"
@@ -48,6 +52,9 @@ json CapabilityStatement() {
               {resource("Patient", {"read", "search-type", "create", "update"}, {}),
                resource("Observation", {"search-type", "create"},
                         {{"patient", "reference"}, {"code", "token"}, {"date", "date"}}),
+               resource("MedicationAdministration", {"search-type", "create"},
+                        {{"patient", "reference"}}),
+               resource("MedicationRequest", {"search-type"}, {{"patient", "reference"}}),
                resource("RiskAssessment", {"search-type"}, {{"patient", "reference"}}),
                resource("DetectedIssue", {"search-type"}, {{"patient", "reference"}})}},
              {"interaction", {{{"code", "transaction"}}, {{"code", "batch"}}}}}}}};
@@ -64,6 +71,28 @@ json Searchset(const json& resources) {
 
 std::string ObservationId(const io::Observation& o) {
   return o.patient + "-" + o.code + "-" + std::to_string(o.time.us_since_epoch);
+}
+
+std::string DoseId(const io::Event& e) {
+  return e.patient + "-dose-" + std::to_string(e.time.us_since_epoch);
+}
+
+// Stores one dose through the service's event path; "" or the reason it was refused.
+std::string IngestDose(TwinService& service, const io::Event& dose) {
+  auto r = service.IngestEvents({io::EventToJson(dose)}, "");
+  if (!r.ok()) return r.error().message;
+  if (!r->rejected.empty()) return r->rejected[0]["reason"].get<std::string>();
+  return "";
+}
+
+// "patient" (or "subject") search parameter without a "Patient/" prefix.
+std::string PatientParam(const std::map<std::string, std::string>& query) {
+  auto pit = query.find("patient");
+  if (pit == query.end()) pit = query.find("subject");
+  if (pit == query.end()) return "";
+  std::string id = pit->second;
+  if (id.starts_with("Patient/")) id = id.substr(8);
+  return id;
 }
 
 // date=geYYYY-MM-DD / le… / eq… / plain.
@@ -122,6 +151,8 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       std::string error_where, error;
       json patient_doc;
       std::vector<io::Observation> observations;
+      std::optional<io::Event> dose;
+      bool not_given = false;  // a MedicationAdministration that records nothing
     };
     std::vector<Parsed> parsed(entries.size());
     std::set<std::string> bundle_patients;
@@ -132,7 +163,8 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       if (rt == "Patient") {
         auto doc = io::FromFhirPatient(res);
         if (!doc.ok()) {
-          parsed[i] = {where + "." + doc.error().field, doc.error().message, {}, {}};
+          parsed[i].error_where = where + "." + doc.error().field;
+          parsed[i].error = doc.error().message;
           continue;
         }
         parsed[i].patient_doc = *doc;
@@ -140,20 +172,34 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       } else if (rt == "Observation") {
         auto obs = io::FromFhirObservation(res, limits);
         if (!obs.ok()) {
-          parsed[i] = {where + "." + obs.error().field, obs.error().message, {}, {}};
+          parsed[i].error_where = where + "." + obs.error().field;
+          parsed[i].error = obs.error().message;
           continue;
         }
         parsed[i].observations = std::move(*obs);
+      } else if (rt == "MedicationAdministration") {
+        auto dose = io::FromFhirMedicationAdministration(res, limits);
+        if (!dose.ok()) {
+          parsed[i].error_where = where + "." + dose.error().field;
+          parsed[i].error = dose.error().message;
+          continue;
+        }
+        parsed[i].dose = std::move(*dose);
+        parsed[i].not_given = !parsed[i].dose.has_value();
       } else {
-        parsed[i] = {
-            where + ".resourceType", "'" + rt + "' is not accepted (Patient, Observation)", {}, {}};
+        parsed[i].error_where = where + ".resourceType";
+        parsed[i].error =
+            "'" + rt + "' is not accepted (Patient, Observation, MedicationAdministration)";
       }
     }
     for (std::size_t i = 0; i < parsed.size(); ++i) {
-      for (const auto& o : parsed[i].observations) {
-        if (!service.Patient(o.patient) && bundle_patients.count(o.patient) == 0) {
+      std::vector<std::string> subjects;
+      for (const auto& o : parsed[i].observations) subjects.push_back(o.patient);
+      if (parsed[i].dose) subjects.push_back(parsed[i].dose->patient);
+      for (const auto& patient : subjects) {
+        if (!service.Patient(patient) && bundle_patients.count(patient) == 0) {
           parsed[i].error_where = "Bundle.entry[" + std::to_string(i) + "].resource.subject";
-          parsed[i].error = "unknown patient '" + o.patient + "'";
+          parsed[i].error = "unknown patient '" + patient + "'";
         }
       }
     }
@@ -170,6 +216,26 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       if (!p.error.empty()) {
         entry_response = {{"status", "400"},
                           {"outcome", io::OperationOutcome("invalid", p.error_where, p.error)}};
+      } else if (p.not_given) {
+        entry_response = {{"status", "200"},
+                          {"outcome",
+                           {{"resourceType", "OperationOutcome"},
+                            {"issue",
+                             {{{"severity", "information"},
+                               {"code", "informational"},
+                               {"diagnostics",
+                                "not given (status not-done or entered-in-error): "
+                                "nothing recorded"}}}}}}};
+      } else if (p.dose) {
+        const std::string why = IngestDose(service, *p.dose);
+        if (why.empty()) {
+          entry_response = {{"status", "201"},
+                            {"location", "MedicationAdministration/" + DoseId(*p.dose)}};
+        } else {
+          entry_response = {
+              {"status", "400"},
+              {"outcome", io::OperationOutcome("invalid", "MedicationAdministration", why)}};
+        }
       } else if (!p.patient_doc.is_null()) {
         const std::string id = p.patient_doc.value("id", "");
         Result<twin::PatientRecord> r = !id.empty() && service.Patient(id)
@@ -288,6 +354,54 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       for (const auto& o : page->items) list.push_back(io::ToFhirObservation(o, ObservationId(o)));
       return Fhir(200, Searchset(list));
     }
+  }
+  if (type == "MedicationAdministration" && seg.size() == 3) {
+    if (method == verb::post) {
+      auto b = body();
+      if (!b.ok()) return Outcome(400, "structure", type, b.error().message);
+      auto dose = io::FromFhirMedicationAdministration(*b, limits);
+      if (!dose.ok()) return Outcome(400, "invalid", dose.error().field, dose.error().message);
+      if (!dose->has_value()) {
+        return Outcome(422, "business-rule", "MedicationAdministration.status",
+                       "not given: nothing to record");
+      }
+      if (!service.Patient((*dose)->patient)) {
+        return Outcome(404, "not-found", "MedicationAdministration.subject", "unknown patient");
+      }
+      if (const std::string why = IngestDose(service, **dose); !why.empty()) {
+        return Outcome(422, "invalid", "MedicationAdministration", why);
+      }
+      return Fhir(201, io::ToFhirMedicationAdministration(**dose, DoseId(**dose)));
+    }
+    if (method == verb::get) {
+      const std::string id = PatientParam(query);
+      if (id.empty()) return Outcome(400, "required", "patient", "search needs patient");
+      if (!service.Patient(id)) return Outcome(404, "not-found", "patient", "no Patient/" + id);
+      auto events = service.store().QueryEvents(id, std::nullopt, std::nullopt, 100'000);
+      if (!events.ok()) return Outcome(503, "transient", "store", events.error().message);
+      json list = json::array();
+      for (const auto& e : *events) {
+        if (e.type == "dose") list.push_back(io::ToFhirMedicationAdministration(e, DoseId(e)));
+      }
+      return Fhir(200, Searchset(list));
+    }
+  }
+  if (type == "MedicationRequest" && seg.size() == 3 && method == verb::get) {
+    const std::string id = PatientParam(query);
+    if (id.empty()) return Outcome(400, "required", "patient", "search needs patient");
+    auto twin = service.engine().TwinJson(id);
+    if (!twin) return Outcome(404, "not-found", "patient", "no Patient/" + id);
+    json list = json::array();
+    for (const auto& r : (*twin)["recommendations"]) {
+      list.push_back(io::ToFhirMedicationRequest(r, id, id + "-advice", false));
+    }
+    for (const auto& o : (*twin)["orders"]) {
+      const std::string at = o.value("accepted_at", "");
+      auto t = ParseRfc3339(at);
+      list.push_back(io::ToFhirMedicationRequest(
+          o, id, id + "-order-" + std::to_string(t.ok() ? t->us_since_epoch : 0), true));
+    }
+    return Fhir(200, Searchset(list));
   }
   if ((type == "RiskAssessment" || type == "DetectedIssue") && seg.size() == 3 &&
       method == verb::get) {

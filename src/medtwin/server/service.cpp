@@ -214,11 +214,13 @@ Result<IngestReport> TwinService::IngestEvents(const std::vector<json>& items,
     std::shared_lock lock(patients_mu_);
     for (std::size_t i = 0; i < items.size(); ++i) {
       auto e = io::ParseEvent(items[i], patient_from_path, limits);
-      if (e.ok() && e->type == "ack") {
+      if (e.ok() && (e->type == "ack" || e->type == "order")) {
         report.rejected.push_back(
             {{"index", i},
              {"field", "type"},
-             {"reason", "acknowledge alerts with POST /api/v1/alerts/{id}/ack"}});
+             {"reason", e->type == "ack" ? "acknowledge alerts with POST /api/v1/alerts/{id}/ack"
+                                         : "accept recommendations with POST "
+                                           "/api/v1/patients/{id}/recommendations/accept"}});
         continue;
       }
       if (!e.ok()) {
@@ -265,6 +267,45 @@ Result<json> TwinService::Acknowledge(std::uint64_t alert_id, const std::string&
     return stored.error();
   }
   return alert;
+}
+
+Result<json> TwinService::AcceptRecommendation(const std::string& patient, const json& body) {
+  if (!body.is_object()) return InvalidArgument("body", "must be a JSON object");
+  auto twin = engine_->TwinJson(patient);
+  if (!twin) return NotFound("patient", "no patient '" + patient + "'");
+  const json& recs = (*twin)["recommendations"];
+  if (!recs.is_array() || recs.empty()) {
+    return InvalidArgument("recommendation", "the twin has no recommendation to accept");
+  }
+  const json& rec = recs[0];
+  // The clinician may adjust the regimen while accepting it; what is accepted is validated as
+  // any order is.
+  json order = {{"type", "order"},
+                {"patient", patient},
+                {"drug", rec["drug"]},
+                {"amount", body.value("dose_mg", rec["dose_mg"])},
+                {"unit", "mg"},
+                {"interval_h", body.value("interval_h", rec["interval_h"])},
+                {"duration_h", body.value("infusion_h", rec["infusion_h"])},
+                {"by", body.value("by", "unknown")},
+                {"time", FormatRfc3339(LimitsNow().now)},
+                {"source", "recommendation"}};
+  auto e = io::ParseEvent(order, patient, LimitsNow());
+  if (!e.ok()) {
+    Error err = e.error();
+    if (err.field == "amount") err.field = "dose_mg";
+    if (err.field == "duration_h") err.field = "infusion_h";
+    return err;
+  }
+  if (auto stored = store_->AppendEvents(std::vector<io::Event>{*e}); !stored.ok()) {
+    return stored.error();
+  }
+  engine_->ApplyEvents({*e});
+  json out = twin::OrderToJson(*e);
+  out["based_on"] = rec;
+  if (command_listener_) command_listener_(patient, out);
+  broadcaster_->Publish(patient, "order", out.dump());
+  return out;
 }
 
 Result<store::ObservationPage> TwinService::History(const store::ObservationQuery& q) {

@@ -53,6 +53,11 @@ class TwinService {
   [[nodiscard]] Result<store::ObservationPage> History(const store::ObservationQuery& q);
   // Acknowledges an alert and stores the acknowledgement (it survives restarts).
   [[nodiscard]] Result<nlohmann::json> Acknowledge(std::uint64_t alert_id, const std::string& by);
+  // Records the twin's current dose recommendation as a draft order (optionally adjusted:
+  // {"by", "dose_mg", "interval_h", "infusion_h"}), durable before the reply, and sends it on
+  // (live stream "order", MQTT medtwin/cmd/{patient}). Returns the order.
+  [[nodiscard]] Result<nlohmann::json> AcceptRecommendation(const std::string& patient,
+                                                            const nlohmann::json& body);
   // Events (meals, insulin, basal rates, doses): the same report, durable before the reply.
   [[nodiscard]] Result<IngestReport> IngestEvents(const std::vector<nlohmann::json>& items,
                                                   std::string_view patient_from_path);

@@ -345,6 +345,12 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
 }
 
 void LiveTwin::ApplyEvent(const io::Event& e) {
+  if (e.type == "order") {
+    if (!drug_) drug_ = std::make_unique<DrugTwin>();
+    drug_->orders.push_back(e);
+    if (drug_->orders.size() > 10) drug_->orders.erase(drug_->orders.begin());
+    return;
+  }
   if (e.type == "ack") {  // a stored acknowledgement, replayed
     for (auto& a : alerts_) {
       if (a.kind == e.alert_kind && a.raised_at == e.alert_raised_at && a.status == "open") {
@@ -392,6 +398,18 @@ std::string_view SeverityName(Severity s) {
       return "critical";
   }
   return "low";
+}
+
+json OrderToJson(const io::Event& o) {
+  return {{"kind", "order"},
+          {"status", "draft"},
+          {"patient", o.patient},
+          {"drug", o.drug},
+          {"dose_mg", o.amount},
+          {"interval_h", o.interval_h},
+          {"infusion_h", o.duration_h},
+          {"accepted_by", o.by},
+          {"accepted_at", FormatRfc3339(o.time)}};
 }
 
 json AlertToJson(const Alert& a) {
@@ -682,16 +700,16 @@ json LiveTwin::ToJson(bool forecast_bands) {
       return FormatRfc3339(
           Instant{g.origin.us_since_epoch + static_cast<std::int64_t>(minutes * 6e7)});
     };
-    json glucose = {{"model", "uva_padova"},
-                    {"parameters_from", g.virtual_patient},
-                    {"time", at(g.filter.time())},
-                    {"bg_estimate_mg_dl", g.filter.bg_mg_dl()},
-                    {"estimated_parameters", params},
-                    {"forecast30_mg_dl", g.forecast30_mg_dl},
-                    {"lowest_next_30min_mg_dl", g.lowest30_mg_dl},
-                    {"hypoglycemia_predicted", g.predicted_hypo},
-                    {"closed_loop", record_.closed_loop.empty() ? json(nullptr)
-                                                                : json(record_.closed_loop)}};
+    json glucose = {
+        {"model", "uva_padova"},
+        {"parameters_from", g.virtual_patient},
+        {"time", at(g.filter.time())},
+        {"bg_estimate_mg_dl", g.filter.bg_mg_dl()},
+        {"estimated_parameters", params},
+        {"forecast30_mg_dl", g.forecast30_mg_dl},
+        {"lowest_next_30min_mg_dl", g.lowest30_mg_dl},
+        {"hypoglycemia_predicted", g.predicted_hypo},
+        {"closed_loop", record_.closed_loop.empty() ? json(nullptr) : json(record_.closed_loop)}};
     if (!g.last_command.is_null()) glucose["last_command"] = g.last_command;
     if (forecast_bands) {
       json bands = json::array();
@@ -713,10 +731,11 @@ json LiveTwin::ToJson(bool forecast_bands) {
     }
     model_state["glucose"] = glucose;
   }
-  json recommendations = json::array();
+  json recommendations = json::array(), orders = json::array();
   if (drug_) {
-    model_state["vancomycin"] = drug_->state;
+    if (!drug_->state.empty()) model_state["vancomycin"] = drug_->state;
     if (!drug_->recommendation.is_null()) recommendations.push_back(drug_->recommendation);
+    for (const auto& o : drug_->orders) orders.push_back(OrderToJson(o));
   }
   json open = json::array();
   for (const auto& a : alerts_) {
@@ -728,7 +747,8 @@ json LiveTwin::ToJson(bool forecast_bands) {
           {"alerts", open},
           {"models", record_.models},
           {"model_state", model_state},
-          {"recommendations", recommendations}};
+          {"recommendations", recommendations},
+          {"orders", orders}};
 }
 
 std::size_t LiveTwin::ApproxBytes() const {

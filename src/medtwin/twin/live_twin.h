@@ -39,6 +39,8 @@ struct Alert {
   std::string acknowledged_by;
 };
 nlohmann::json AlertToJson(const Alert& a);
+// A draft order (an "order" event) as the API shows it.
+nlohmann::json OrderToJson(const io::Event& order);
 
 // What one observation changed, for the live stream.
 struct TwinUpdate {
@@ -122,6 +124,7 @@ class LiveTwin {
     std::vector<std::pair<Instant, double>> levels;
     nlohmann::json state = nlohmann::json::object();
     nlohmann::json recommendation;  // null until the first level
+    std::vector<io::Event> orders;  // accepted recommendations (the last 10)
   };
   void RefitDrugTwin();
   // One control decision on a CGM reading: the controller's request through the pump's limits,
