@@ -5,7 +5,13 @@
 //                                                   p99) while background load runs at RATE/s
 //   sqlite  PATH ROWS BATCH                         plain SQLite inserts of the same rows (same
 //                                                   schema, WAL, synchronous=FULL): the limit
+//   mqtt    PORT BROKER_PORT PATIENTS SECONDS BATCH WINDOW
+//                                                   durable MQTT ingest: messages of BATCH
+//                                                   observations on medtwin/obs/{patient}, at
+//                                                   most WINDOW unacknowledged, counted from the
+//                                                   server's acks on medtwin/ack/#
 // Prints "key value" lines.
+#include <mosquitto.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -16,7 +22,9 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
+#include <condition_variable>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -256,6 +264,82 @@ int SqliteLimit(const char* path, long long rows, int batch) {
   return 0;
 }
 
+// Durable ingest over MQTT: the publisher keeps WINDOW messages in flight and counts what the
+// server's acks say was accepted (an ack is sent after the store has committed).
+int Mqtt(unsigned short port, int broker_port, int patients, double seconds, int batch,
+         int window) {
+  CreatePatients(port, patients);
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    long long in_flight = 0, acked_messages = 0, accepted = 0, rejected = 0;
+  } st;
+  mosquitto_lib_init();
+  mosquitto* client = mosquitto_new("medtwin-loadgen", true, &st);
+  mosquitto_message_callback_set(client, [](mosquitto*, void* ctx, const mosquitto_message* m) {
+    auto* s = static_cast<State*>(ctx);
+    const auto reply = nlohmann::json::parse(
+        std::string_view(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)),
+        nullptr, false);
+    std::lock_guard<std::mutex> lock(s->mu);
+    --s->in_flight;
+    ++s->acked_messages;
+    if (reply.is_object() && reply.contains("accepted")) {
+      s->accepted += static_cast<long long>(reply["accepted"].size());
+      s->rejected += static_cast<long long>(reply["rejected"].size());
+    }
+    s->cv.notify_all();
+  });
+  if (mosquitto_connect(client, "127.0.0.1", broker_port, 30) != MOSQ_ERR_SUCCESS) {
+    std::fprintf(stderr, "cannot connect to the broker on port %d\n", broker_port);
+    return 1;
+  }
+  mosquitto_subscribe(client, nullptr, "medtwin/ack/#", 1);
+  mosquitto_loop_start(client);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const long long base = NowUs() - 3'600'000'000LL;
+  long long seq = 0, sent = 0;
+  const auto t0 = Clock::now();
+  const auto end = t0 + std::chrono::duration<double>(seconds);
+  while (Clock::now() < end) {
+    {
+      std::unique_lock<std::mutex> lock(st.mu);
+      st.cv.wait(lock, [&] { return st.in_flight < window; });
+      ++st.in_flight;
+    }
+    const int patient = static_cast<int>(sent % patients);
+    std::string body = "[";
+    for (int i = 0; i < batch; ++i) {
+      const long long n = seq++;
+      std::string line = Line(patient, "8867-4", static_cast<double>(60 + n % 50), "/min",
+                              base + n, "mqtt");
+      line.pop_back();  // the newline
+      if (i > 0) body += ',';
+      body += line;
+    }
+    body += ']';
+    const std::string topic = "medtwin/obs/load-" + std::to_string(patient);
+    mosquitto_publish(client, nullptr, topic.c_str(), static_cast<int>(body.size()), body.data(), 1,
+                      false);
+    ++sent;
+  }
+  {
+    std::unique_lock<std::mutex> lock(st.mu);
+    st.cv.wait_for(lock, std::chrono::seconds(30), [&] { return st.in_flight == 0; });
+  }
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf("mqtt_messages %lld\nmqtt_acked_messages %lld\nmqtt_observations %lld\n"
+              "mqtt_rejected %lld\nmqtt_seconds %.3f\nmqtt_obs_per_s %.0f\nmqtt_msgs_per_s %.0f\n",
+              sent, st.acked_messages, st.accepted, st.rejected, elapsed,
+              static_cast<double>(st.accepted) / elapsed,
+              static_cast<double>(st.acked_messages) / elapsed);
+  mosquitto_disconnect(client);
+  mosquitto_loop_stop(client, false);
+  mosquitto_destroy(client);
+  mosquitto_lib_cleanup();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -268,11 +352,16 @@ int main(int argc, char** argv) {
     return Latency(static_cast<unsigned short>(std::stoi(argv[2])), std::stoi(argv[3]),
                    std::stod(argv[4]), std::stod(argv[5]));
   }
+  if (mode == "mqtt" && argc == 8) {
+    return Mqtt(static_cast<unsigned short>(std::stoi(argv[2])), std::stoi(argv[3]),
+                std::stoi(argv[4]), std::stod(argv[5]), std::stoi(argv[6]), std::stoi(argv[7]));
+  }
   if (mode == "sqlite" && argc == 5)
     return SqliteLimit(argv[2], std::stoll(argv[3]), std::stoi(argv[4]));
   std::fprintf(stderr,
                "usage: medtwin_loadgen ingest PORT PATIENTS SECONDS CONNECTIONS BATCH\n"
                "       medtwin_loadgen latency PORT PATIENTS SECONDS RATE\n"
-               "       medtwin_loadgen sqlite PATH ROWS BATCH\n");
+               "       medtwin_loadgen sqlite PATH ROWS BATCH\n"
+               "       medtwin_loadgen mqtt PORT BROKER_PORT PATIENTS SECONDS BATCH WINDOW\n");
   return 2;
 }

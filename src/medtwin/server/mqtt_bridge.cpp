@@ -2,6 +2,7 @@
 
 #include <mosquitto.h>
 
+#include <algorithm>
 #include <mutex>
 
 namespace medtwin::server {
@@ -30,6 +31,7 @@ Result<std::unique_ptr<MqttBridge>> MqttBridge::Start(const std::string& url,
     return InvalidArgument("--mqtt", "mqtt://HOST[:PORT]");
   std::call_once(g_lib_init, [] { mosquitto_lib_init(); });
   std::unique_ptr<MqttBridge> b(new MqttBridge(service));
+  b->worker_ = std::thread([bridge = b.get()] { bridge->IngestLoop(); });
   b->client_ = mosquitto_new("medtwin-serve", true, b.get());
   if (b->client_ == nullptr)
     return Error{ErrorCode::kIoError, "--mqtt", "cannot create an MQTT client"};
@@ -52,8 +54,14 @@ MqttBridge::~MqttBridge() {
   if (client_ != nullptr) {
     mosquitto_disconnect(client_);
     mosquitto_loop_stop(client_, false);
-    mosquitto_destroy(client_);
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();  // what was queued is still ingested
+  if (client_ != nullptr) mosquitto_destroy(client_);
 }
 
 void MqttBridge::OnConnect(struct mosquitto* m, void* /*self*/, int rc) {
@@ -66,30 +74,107 @@ void MqttBridge::OnMessage(struct mosquitto* /*m*/, void* self_ptr,
   ++self->messages_;
   const std::string topic = msg->topic != nullptr ? msg->topic : "";
   if (!topic.starts_with(kObsPrefix)) return;
-  const std::string patient = topic.substr(std::string_view(kObsPrefix).size());
-  nlohmann::json report;
-  const std::string_view payload(static_cast<const char*>(msg->payload),
-                                 static_cast<std::size_t>(msg->payloadlen));
-  nlohmann::json body = nlohmann::json::parse(payload, nullptr, false);
-  if (body.is_discarded()) {
-    report = {
-        {"error", {{"code", "invalid"}, {"field", "payload"}, {"message", "malformed JSON"}}}};
-  } else if (!self->service_.Patient(patient)) {
-    report = {{"error",
-               {{"code", "not_found"},
-                {"field", "patient"},
-                {"message", "no patient '" + patient + "'"}}}};
-  } else {
-    auto r = self->service_.Ingest(JsonItems(std::move(body)), patient);
-    if (r.ok()) {
-      report = {{"accepted", r->accepted}, {"rejected", r->rejected}};
-    } else {
-      report = {
-          {"error",
-           {{"code", "storage"}, {"field", r.error().field}, {"message", r.error().message}}}};
+  Message m{topic.substr(std::string_view(kObsPrefix).size()),
+            std::string(static_cast<const char*>(msg->payload),
+                        static_cast<std::size_t>(msg->payloadlen))};
+  {
+    std::lock_guard<std::mutex> lock(self->mu_);
+    self->queue_.push_back(std::move(m));
+  }
+  self->cv_.notify_one();
+}
+
+void MqttBridge::IngestLoop() {
+  constexpr std::size_t kMaxGroup = 4096;  // messages per commit
+  for (;;) {
+    std::vector<Message> group;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      while (!queue_.empty() && group.size() < kMaxGroup) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    IngestGroup(std::move(group));
+  }
+}
+
+void MqttBridge::IngestGroup(std::vector<Message> group) {
+  using nlohmann::json;
+  std::vector<json> reports(group.size());
+  // All messages' items in one ingest call; `origin[k]` = (message, index in it).
+  std::vector<json> items;
+  std::vector<std::pair<std::size_t, std::size_t>> origin;
+  for (std::size_t m = 0; m < group.size(); ++m) {
+    const std::string& patient = group[m].patient;
+    json body = json::parse(group[m].payload, nullptr, false);
+    if (body.is_discarded()) {
+      reports[m] = {
+          {"error", {{"code", "invalid"}, {"field", "payload"}, {"message", "malformed JSON"}}}};
+      continue;
+    }
+    if (!service_.Patient(patient)) {
+      reports[m] = {{"error",
+                     {{"code", "not_found"},
+                      {"field", "patient"},
+                      {"message", "no patient '" + patient + "'"}}}};
+      continue;
+    }
+    reports[m] = {{"accepted", json::array()}, {"rejected", json::array()}};
+    std::vector<json> own = JsonItems(std::move(body));
+    for (std::size_t i = 0; i < own.size(); ++i) {
+      json& item = own[i];
+      // The topic names the patient, as the URL does over HTTP.
+      if (item.is_object()) {
+        auto p = item.find("patient");
+        if (p != item.end() && !p->is_null() && *p != patient) {
+          reports[m]["rejected"].push_back(
+              {{"index", i},
+               {"field", "patient"},
+               {"reason", "'" + (p->is_string() ? p->get<std::string>() : p->dump()) +
+                              "' differs from the patient in the topic"}});
+          continue;
+        }
+        item["patient"] = patient;
+      }
+      items.push_back(std::move(item));
+      origin.emplace_back(m, i);
     }
   }
-  self->Publish("medtwin/ack/" + patient, report.dump());
+  if (!items.empty()) {
+    auto r = service_.Ingest(items, "");
+    if (!r.ok()) {
+      for (const auto& [m, i] : origin) {
+        reports[m] = {{"error",
+                       {{"code", "storage"},
+                        {"field", r.error().field},
+                        {"message", r.error().message}}}};
+      }
+    } else {
+      // Each entry back to its message, with the index it has there.
+      auto route = [&](const json& entries, const char* kind) {
+        for (json entry : entries) {
+          const auto [m, i] = origin[entry["index"].get<std::size_t>()];
+          entry["index"] = i;
+          reports[m][kind].push_back(std::move(entry));
+        }
+      };
+      route(r->accepted, "accepted");
+      route(r->rejected, "rejected");
+    }
+  }
+  for (std::size_t m = 0; m < group.size(); ++m) {
+    if (reports[m].contains("rejected")) {
+      // In item order, as an HTTP reply lists them.
+      auto& rej = reports[m]["rejected"];
+      std::stable_sort(rej.begin(), rej.end(), [](const json& a, const json& b) {
+        return a["index"].get<std::size_t>() < b["index"].get<std::size_t>();
+      });
+    }
+    Publish("medtwin/ack/" + group[m].patient, reports[m].dump());
+  }
 }
 
 void MqttBridge::Publish(const std::string& topic, const std::string& payload) {

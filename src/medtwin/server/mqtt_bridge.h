@@ -2,6 +2,9 @@
 // the server subscribes to `medtwin/obs/{patient}` (one observation object or an array; the
 // topic names the patient), ingests through the same path as HTTP (validated, stored, applied),
 // and answers each message on `medtwin/ack/{patient}` with the same accepted/rejected report.
+// Messages are ingested in groups: the client thread only queues them; one worker takes all
+// that have arrived, stores them in one commit and then acks each (a device sending one vital
+// set per message would otherwise wait for an fsync per message).
 // Alerts go out on `medtwin/alerts/{patient}`; recommendations and closed-loop commands on
 // `medtwin/cmd/{patient}` (PublishCommand).
 #pragma once
@@ -9,8 +12,12 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "medtwin/core/result.h"
 #include "medtwin/server/service.h"
@@ -35,10 +42,20 @@ class MqttBridge {
   static void OnConnect(struct mosquitto* m, void* self, int rc);
   static void OnMessage(struct mosquitto* m, void* self, const ::mosquitto_message* msg);
   void Publish(const std::string& topic, const std::string& payload);
+  struct Message {
+    std::string patient, payload;
+  };
+  void IngestLoop();
+  void IngestGroup(std::vector<Message> group);
 
   TwinService& service_;
   struct mosquitto* client_ = nullptr;
   std::atomic<std::uint64_t> messages_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Message> queue_;
+  bool stopping_ = false;
+  std::thread worker_;
 };
 
 }  // namespace medtwin::server
