@@ -154,6 +154,9 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   char time[32];
   std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const auto burst_at = now - 1200;
+  char earlier_burst[32];
+  std::strftime(earlier_burst, sizeof earlier_burst, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&burst_at));
   const std::string obs =
       json::array(
           {{{"code", "2708-6"},
@@ -184,6 +187,43 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   EXPECT_TRUE(inbox.WaitFor("medtwin/ack/ghost", "no patient 'ghost'", &err1));
   EXPECT_TRUE(inbox.WaitFor("medtwin/ack/m1", "malformed JSON", &err2));
   EXPECT_NE(HttpGet(port, "/healthz").find("ok"), std::string::npos);
+
+  // A burst: messages are stored in groups, but each gets its own ack with its own indices.
+  for (int k = 0; k < 40; ++k) {
+    const std::string burst = json::array({{{"code", "8867-4"},
+                                            {"value", 60 + k},
+                                            {"unit", "/min"},
+                                            {"time", earlier_burst},
+                                            {"source", "burst-" + std::to_string(k)}},
+                                           {{"patient", "someone-else"},
+                                            {"code", "8867-4"},
+                                            {"value", 70},
+                                            {"unit", "/min"},
+                                            {"time", earlier_burst}}})
+                                  .dump();
+    mosquitto_publish(client, nullptr, "medtwin/obs/m1", static_cast<int>(burst.size()),
+                      burst.data(), 1, false);
+  }
+  {
+    std::unique_lock<std::mutex> lock(inbox.mu);
+    ASSERT_TRUE(inbox.cv.wait_for(lock, std::chrono::seconds(10), [&] {
+      int acks = 0;
+      for (const auto& [t, p] : inbox.messages) {
+        if (t == "medtwin/ack/m1" && p.find("someone-else") != std::string::npos) ++acks;
+      }
+      return acks == 40;
+    }));
+    for (const auto& [t, p] : inbox.messages) {
+      if (t != "medtwin/ack/m1" || p.find("someone-else") == std::string::npos) continue;
+      const json r = json::parse(p);
+      ASSERT_EQ(r["accepted"].size(), 1u) << p;
+      EXPECT_EQ(r["accepted"][0]["index"], 0);
+      ASSERT_EQ(r["rejected"].size(), 1u);
+      EXPECT_EQ(r["rejected"][0]["index"], 1);
+      EXPECT_EQ(r["rejected"][0]["field"], "patient");
+    }
+  }
+  EXPECT_EQ(json::parse(HttpGet(port, "/api/v1/patients/m1/observations?code=8867-4")).size(), 40u);
 
   // Closed loop: each CGM reading is answered with an insulin command; below 70 mg/dL the
   // command suspends insulin.
