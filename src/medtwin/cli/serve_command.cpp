@@ -73,8 +73,13 @@ Status RunServe(const ServeArgs& args) {
   std::fprintf(stderr, "medtwin serve: stopping\n");
   demo.reset();
   server->Stop();
-  mqtt.reset();
+  if (mqtt) mqtt->Stop();
+  // Twins finish what they were given (and may still publish through the bridge), then the
+  // bridge goes.
   service->engine().Drain();
+  service->SetAlertListener({});
+  service->SetCommandListener({});
+  mqtt.reset();
   return Ok{};
 }
 

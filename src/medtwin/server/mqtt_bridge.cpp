@@ -50,17 +50,22 @@ Result<std::unique_ptr<MqttBridge>> MqttBridge::Start(const std::string& url,
   return b;
 }
 
-MqttBridge::~MqttBridge() {
-  if (client_ != nullptr) {
+void MqttBridge::Stop() {
+  if (client_ != nullptr && !stopped_) {
     mosquitto_disconnect(client_);
     mosquitto_loop_stop(client_, false);
   }
+  stopped_ = true;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
   if (worker_.joinable()) worker_.join();  // what was queued is still ingested
+}
+
+MqttBridge::~MqttBridge() {
+  Stop();
   if (client_ != nullptr) mosquitto_destroy(client_);
 }
 

@@ -32,6 +32,9 @@ class MqttBridge {
   // `url`: mqtt://HOST[:PORT] (port 1883 by default).
   static Result<std::unique_ptr<MqttBridge>> Start(const std::string& url, TwinService& service);
   ~MqttBridge();
+  // Stops taking messages and ingests what is queued (their acks cannot be sent any more: the
+  // client is disconnected, so devices resend; duplicates are recognised). Idempotent.
+  void Stop();
 
   void PublishAlert(const std::string& patient, const std::string& json);
   void PublishCommand(const std::string& patient, const nlohmann::json& command);
@@ -55,6 +58,7 @@ class MqttBridge {
   std::condition_variable cv_;
   std::deque<Message> queue_;
   bool stopping_ = false;
+  bool stopped_ = false;
   std::thread worker_;
 };
 
