@@ -26,6 +26,7 @@ endif()
 find_package(SQLite3 REQUIRED)
 find_package(PostgreSQL REQUIRED)
 find_package(Boost 1.74 REQUIRED)
+find_package(OpenSSL 3 REQUIRED)  # tokens (HMAC), audit ledger (SHA-256, Ed25519), TLS
 find_path(MOSQUITTO_INCLUDE_DIR mosquitto.h REQUIRED)
 find_library(MOSQUITTO_LIBRARY NAMES mosquitto REQUIRED)
 add_library(medtwin_mosquitto INTERFACE)

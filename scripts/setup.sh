@@ -11,6 +11,7 @@ PACKAGES=(
   build-essential cmake pkg-config git python3
   libeigen3-dev libsundials-dev libcli11-dev nlohmann-json3-dev
   libboost-dev libsqlite3-dev libpq-dev libmosquitto-dev       # server: HTTP, stores, MQTT
+  libssl-dev                                                    # security: tokens, audit, TLS
   postgresql mosquitto curl                                     # real peers the tests start; curl for bench/server_load.sh
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy

@@ -101,7 +101,7 @@ void TwinEngine::Apply(std::vector<io::Observation> batch, bool publish) {
       for (const auto& o : items) {
         auto it = s.twins.find(o.patient);
         if (it == s.twins.end()) continue;
-        const TwinUpdate u = it->second.Apply(o, &NextAlertId);
+        const TwinUpdate u = it->second.Apply(o, &NextAlertId, publish);
         if (!publish || !sink_) continue;
         // Alerts always go out (they are counted); observation and twin events only when
         // someone listens.

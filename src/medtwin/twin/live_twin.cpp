@@ -85,6 +85,7 @@ json LiveTwin::CloseTheLoop(GlucoseTwin& g, double t_min, const io::Observation&
 }
 
 void LiveTwin::RefitDrugTwin() {
+  drug_->stale = false;
   DrugTwin& d = *drug_;
   if (d.doses.empty() || d.levels.empty()) return;
   auto pop = estimate::FindPopulationModel(record_.population_model);
@@ -215,6 +216,7 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
   }
   const std::string model = plan["model"];
   if (model == "vancomycin") {
+    if (drug_ && drug_->stale) RefitDrugTwin();
     if (!drug_ || !drug_->estimator) {
       return InvalidArgument("model", "the vancomycin twin has no fit yet (doses and a level)");
     }
@@ -517,7 +519,8 @@ monitor::News2Score LiveTwin::News2() const {
   return monitor::ScoreNews2(v);
 }
 
-TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_id)()) {
+TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_id)(),
+                           bool live) {
   TwinUpdate update;
   auto& latest = latest_[o.code];
   const bool newest = o.time >= latest.time;
@@ -610,8 +613,12 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_
       !record_.population_model.empty()) {
     if (!drug_) drug_ = std::make_unique<DrugTwin>();
     drug_->levels.emplace_back(o.time, o.value);
-    RefitDrugTwin();
-    update.recommendation_changed = !drug_->recommendation.is_null();
+    if (live) {
+      RefitDrugTwin();
+      update.recommendation_changed = !drug_->recommendation.is_null();
+    } else {
+      drug_->stale = true;
+    }
   }
 
   // The glucose twin assimilates CGM readings and warns of predicted hypoglycemia.
@@ -732,6 +739,7 @@ json LiveTwin::ToJson(bool forecast_bands) {
     model_state["glucose"] = glucose;
   }
   json recommendations = json::array(), orders = json::array();
+  if (drug_ && drug_->stale) RefitDrugTwin();
   if (drug_) {
     if (!drug_->state.empty()) model_state["vancomycin"] = drug_->state;
     if (!drug_->recommendation.is_null()) recommendations.push_back(drug_->recommendation);

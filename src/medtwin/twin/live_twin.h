@@ -58,14 +58,17 @@ class LiveTwin {
   void SetRecord(PatientRecord record) { record_ = std::move(record); }
   [[nodiscard]] const PatientRecord& record() const { return record_; }
 
-  // `next_alert_id` hands out globally unique ids.
-  TwinUpdate Apply(const io::Observation& o, std::uint64_t (*next_alert_id)());
+  // `next_alert_id` hands out globally unique ids. `live` false (a rebuild replaying history)
+  // defers the drug twin's refit and regimen ranking (~0.2 s each) to the first time its
+  // result is needed, so a restart does not refit once per stored level.
+  TwinUpdate Apply(const io::Observation& o, std::uint64_t (*next_alert_id)(), bool live = true);
   // Meals, insulin and basal changes drive the glucose twin; doses are kept for drug twins.
   void ApplyEvent(const io::Event& e);
 
   [[nodiscard]] monitor::News2Score News2() const;
   // The drug twin's current draft recommendation (null if none).
-  [[nodiscard]] nlohmann::json Recommendation() const {
+  [[nodiscard]] nlohmann::json Recommendation() {
+    if (drug_ && drug_->stale) RefitDrugTwin();
     return drug_ ? drug_->recommendation : nlohmann::json();
   }
   // The twin as the API shows it; `forecast_bands` adds the glucose twin's 30/60/120-min
@@ -125,6 +128,7 @@ class LiveTwin {
     nlohmann::json state = nlohmann::json::object();
     nlohmann::json recommendation;  // null until the first level
     std::vector<io::Event> orders;  // accepted recommendations (the last 10)
+    bool stale = false;             // levels replayed but not fitted yet
   };
   void RefitDrugTwin();
   // One control decision on a CGM reading: the controller's request through the pump's limits,

@@ -1,0 +1,118 @@
+#include "medtwin/security/access.h"
+
+#include <algorithm>
+
+namespace medtwin::security {
+namespace {
+
+struct Scope {
+  std::string context;   // patient, user, system
+  std::string resource;  // "*" or a FHIR resource type
+  std::string letters;   // subset of "cruds"
+};
+
+bool ParseScope(std::string_view text, Scope* out) {
+  const auto slash = text.find('/');
+  const auto dot = text.rfind('.');
+  if (slash == std::string_view::npos || dot == std::string_view::npos || dot < slash) return false;
+  Scope s{std::string(text.substr(0, slash)), std::string(text.substr(slash + 1, dot - slash - 1)),
+          std::string(text.substr(dot + 1))};
+  if (s.context != "patient" && s.context != "user" && s.context != "system") return false;
+  if (s.resource.empty()) return false;
+  for (char c : s.resource) {
+    if (!(std::isalpha(static_cast<unsigned char>(c)) || c == '*')) return false;
+  }
+  if (s.letters == "read") {
+    s.letters = "rs";
+  } else if (s.letters == "write") {
+    s.letters = "cud";
+  } else if (s.letters == "*") {
+    s.letters = "cruds";
+  } else {
+    // v2: letters in the order c, r, u, d, s, each at most once.
+    std::size_t at = 0;
+    const std::string order = "cruds";
+    for (char c : s.letters) {
+      const auto pos = order.find(c, at);
+      if (pos == std::string::npos) return false;
+      at = pos + 1;
+    }
+    if (s.letters.empty()) return false;
+  }
+  *out = std::move(s);
+  return true;
+}
+
+Decision Deny(std::string why) { return {false, std::move(why)}; }
+
+}  // namespace
+
+char InteractionLetter(Interaction i) {
+  switch (i) {
+    case Interaction::kCreate:
+      return 'c';
+    case Interaction::kRead:
+      return 'r';
+    case Interaction::kUpdate:
+      return 'u';
+    case Interaction::kDelete:
+      return 'd';
+    case Interaction::kSearch:
+      return 's';
+  }
+  return 'r';
+}
+
+Status ValidateScope(std::string_view scope) {
+  Scope s;
+  if (!ParseScope(scope, &s)) {
+    return InvalidArgument("--scope", "'" + std::string(scope.substr(0, 40)) +
+                                          "' is not context/Resource.perms (e.g. patient/*.rs, "
+                                          "user/Observation.cruds, system/*.read)");
+  }
+  return Ok{};
+}
+
+Decision Decide(const Claims& who, std::string_view resource_type, Interaction what,
+                const std::string& patient, const std::vector<std::string>& care_team) {
+  const bool reading = what == Interaction::kRead || what == Interaction::kSearch;
+  // The role's bounds.
+  switch (who.role) {
+    case Role::kAdmin:
+      break;
+    case Role::kClinician:
+      if (!patient.empty() &&
+          std::find(care_team.begin(), care_team.end(), who.subject) == care_team.end()) {
+        return Deny("not on this patient's care team");
+      }
+      break;
+    case Role::kPatient:
+      if (!reading) return Deny("a patient token may only read");
+      if (!patient.empty() && patient != who.patient) return Deny("not this token's patient");
+      break;
+    case Role::kDevice:
+      if (what != Interaction::kCreate ||
+          (resource_type != "Observation" && resource_type != "MedicationAdministration")) {
+        return Deny("a device token may only send observations and device events");
+      }
+      if (patient != who.patient) return Deny("not the device's bound patient");
+      break;
+    case Role::kResearcher:
+      return Deny("researchers see de-identified exports only");
+  }
+  if (who.scopes.empty()) return {true, ""};
+  // Some scope must grant this resource and interaction.
+  const char letter = InteractionLetter(what);
+  for (const auto& text : who.scopes) {
+    Scope s;
+    if (!ParseScope(text, &s)) continue;
+    if (s.resource != "*" && s.resource != resource_type) continue;
+    if (s.letters.find(letter) == std::string::npos) continue;
+    if (s.context == "patient" && !patient.empty() && patient != who.patient) continue;
+    if (s.context == "patient" && who.patient.empty()) continue;
+    return {true, ""};
+  }
+  return Deny("no scope grants " + std::string(1, letter) + " on " + std::string(resource_type));
+}
+
+}  // namespace medtwin::security
