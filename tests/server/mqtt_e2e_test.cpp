@@ -18,10 +18,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "../support/auth.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using medtwin::testing_support::TestAuth;
 
 pid_t Spawn(std::vector<std::string> args, int* stdout_fd = nullptr) {
   int out[2];
@@ -70,6 +73,7 @@ std::string HttpGet(unsigned short port, const std::string& target) {
   s.connect(r.resolve("127.0.0.1", std::to_string(port)));
   http::request<http::string_body> req{http::verb::get, target, 11};
   req.set(http::field::host, "x");
+  req.set(http::field::authorization, "Bearer " + TestAuth::Admin());
   http::write(s, req);
   beast::flat_buffer b;
   http::response<http::string_body> res;
@@ -86,6 +90,7 @@ std::string HttpPost(unsigned short port, const std::string& target, const std::
   s.connect(r.resolve("127.0.0.1", std::to_string(port)));
   http::request<http::string_body> req{http::verb::post, target, 11};
   req.set(http::field::host, "x");
+  req.set(http::field::authorization, "Bearer " + TestAuth::Admin());
   req.body() = body;
   req.prepare_payload();
   http::write(s, req);
@@ -123,10 +128,13 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   const pid_t broker = Spawn({"/usr/sbin/mosquitto", "-c", (dir / "mosquitto.conf").string()});
   ASSERT_GT(broker, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string key_file = TestAuth::KeyFile();  // before any fork
+  (void)TestAuth::Admin();
   int server_out = -1;
   const pid_t server = Spawn({std::string(MEDTWIN_BINARY_DIR) + "/medtwin", "serve", "--listen",
                               "127.0.0.1:0", "--store", "sqlite:" + (dir / "t.db").string(),
-                              "--mqtt", "mqtt://127.0.0.1:" + std::to_string(broker_port)},
+                              "--mqtt", "mqtt://127.0.0.1:" + std::to_string(broker_port),
+                              "--auth-key", key_file},
                              &server_out);
   const unsigned short port = ReadPort(server_out);
   ASSERT_NE(port, 0) << "server did not start";

@@ -19,6 +19,7 @@
 #include <random>
 #include <thread>
 
+#include "../support/auth.h"
 #include "../support/mutate.h"
 #include "../support/pg_server.h"
 
@@ -30,6 +31,7 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using json = nlohmann::json;
 using medtwin::testing_support::PostgresServer;
+using medtwin::testing_support::TestAuth;
 const auto* const kPostgres = ::testing::AddGlobalTestEnvironment(new PostgresServer);
 
 struct Reply {
@@ -39,14 +41,17 @@ struct Reply {
   json Json() const { return json::parse(body, nullptr, false); }
 };
 
+// A request with a bearer token (an admin's unless given; "" sends none).
 Reply Call(unsigned short port, http::verb method, const std::string& target,
-           const std::string& body = "", const std::string& type = "application/json") {
+           const std::string& body = "", const std::string& type = "application/json",
+           const std::string& token = TestAuth::Admin()) {
   net::io_context ioc;
   net::ip::tcp::resolver resolver(ioc);
   beast::tcp_stream stream(ioc);
   stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, "127.0.0.1");
+  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
   if (!body.empty()) {
     req.set(http::field::content_type, type);
     req.body() = body;
@@ -72,6 +77,9 @@ Reply Call(unsigned short port, http::verb method, const std::string& target,
 class Server {
  public:
   explicit Server(const std::string& store, std::vector<std::string> extra = {}) {
+    // The key and tokens are made here, in the parent, not in the forked child.
+    const std::string key_file = TestAuth::KeyFile();
+    (void)TestAuth::Admin();
     int out[2];
     EXPECT_EQ(::pipe(out), 0);
     pid_ = ::fork();
@@ -83,7 +91,9 @@ class Server {
                                        "--listen",
                                        "127.0.0.1:0",
                                        "--store",
-                                       store};
+                                       store,
+                                       "--auth-key",
+                                       key_file};
       for (auto& e : extra) args.push_back(e);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -345,7 +355,8 @@ TEST_P(ServerE2e, LiveStreamCarriesObservationsAndAlerts) {
   net::io_context ioc;
   net::ip::tcp::socket sock(ioc);
   sock.connect({net::ip::make_address("127.0.0.1"), port});
-  const std::string req = "GET /api/v1/stream?patient=s1 HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string req = "GET /api/v1/stream?patient=s1 HTTP/1.1\r\nHost: x\r\n"
+                          "Authorization: Bearer " + TestAuth::Admin() + "\r\n\r\n";
   net::write(sock, net::buffer(req));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients/s1/observations",
@@ -746,7 +757,7 @@ TEST(ServerSlowClient, StalledRequestTimesOutOthersAreServed) {
   net::ip::tcp::socket slow(ioc);
   slow.connect({net::ip::make_address("127.0.0.1"), port});
   const std::string partial =
-      "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"pat";
+      "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"pat";  // stalls before authorization matters
   net::write(slow, net::buffer(partial));
   // Meanwhile another client is served at once.
   const auto t0 = std::chrono::steady_clock::now();
@@ -775,7 +786,7 @@ TEST(DevicesCli, StreamsIntoARunningServer) {
     const std::string out = medtwin::testing_support::Shell(
         std::string(MEDTWIN_BINARY_DIR) + "/medtwin devices --patients 4 --glucose-patients 1 " +
         "--speed 3000 --duration 2 --to http://127.0.0.1:" + std::to_string(server.port()) +
-        " 2>/dev/null");
+        " --token " + TestAuth::Admin() + " 2>/dev/null");
     EXPECT_NE(out.find("observations sent"), std::string::npos) << out;
     const auto patients = Call(server.port(), http::verb::get, "/api/v1/patients").Json();
     EXPECT_EQ(patients.size(), 5u);
@@ -852,14 +863,34 @@ TEST(ServeCli, BadArgumentsAreOneLineErrors) {
   auto run = [&](const std::string& args) {
     return medtwin::testing_support::Shell(bin + " " + args + " 2>&1; echo \"rc=$?\"");
   };
-  std::string out = run("serve --store mysql://x --listen 127.0.0.1:0");
+  const std::string key = " --auth-key " + TestAuth::KeyFile();
+  std::string out = run("serve --store mysql://x --listen 127.0.0.1:0" + key);
   EXPECT_NE(out.find("--store: 'mysql://x' is neither sqlite:PATH nor postgresql://"),
             std::string::npos)
       << out;
   EXPECT_NE(out.find("rc=2"), std::string::npos);
-  out = run("serve --listen nowhere --store sqlite::memory:");
+  out = run("serve --listen nowhere --store sqlite::memory:" + key);
   EXPECT_NE(out.find("--listen"), std::string::npos) << out;
   EXPECT_NE(out.find("rc=2"), std::string::npos);
+  // No key and no demo: refused, with how to make one.
+  out = run("serve --listen 127.0.0.1:0 --store sqlite::memory:");
+  EXPECT_NE(out.find("--auth-key: required (make one with `medtwin token keygen"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("rc=2"), std::string::npos);
+  out = run("serve --listen 127.0.0.1:0 --store sqlite::memory: --auth-key /nonexistent/key");
+  EXPECT_NE(out.find("cannot read the key file"), std::string::npos) << out;
+  // Token issuing: a patient token needs its patient; scopes are checked.
+  out = run("token issue --key " + TestAuth::KeyFile() + " --role patient --subject x");
+  EXPECT_NE(out.find("--patient"), std::string::npos) << out;
+  EXPECT_NE(out.find("rc=2"), std::string::npos);
+  out = run("token issue --key " + TestAuth::KeyFile() +
+            " --role clinician --subject x --scope doctor/all");
+  EXPECT_NE(out.find("--scope"), std::string::npos) << out;
+  out = run("token issue --key " + TestAuth::KeyFile() + " --role nurse --subject x");
+  EXPECT_NE(out.find("role"), std::string::npos) << out;
+  out = run("token keygen --out " + TestAuth::KeyFile());
+  EXPECT_NE(out.find("exists"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "medtwin/cli/devices_command.h"
 
+#include <cstdlib>
 #include <mosquitto.h>
 
 #include <boost/asio/connect.hpp>
@@ -55,7 +56,7 @@ Result<HostPort> ParseUrl(const std::string& url, const std::string& scheme, int
 // One keep-alive HTTP connection, reconnecting when the server closed it.
 class HttpClient {
  public:
-  explicit HttpClient(HostPort hp) : hp_(std::move(hp)) {}
+  HttpClient(HostPort hp, std::string token) : hp_(std::move(hp)), token_(std::move(token)) {}
   Result<std::pair<unsigned, std::string>> Post(const std::string& target, std::string body,
                                                 const char* type) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -69,6 +70,7 @@ class HttpClient {
         http::request<http::string_body> req{http::verb::post, target, 11};
         req.set(http::field::host, hp_.host);
         req.set(http::field::content_type, type);
+        if (!token_.empty()) req.set(http::field::authorization, "Bearer " + token_);
         req.body() = body;
         req.prepare_payload();
         http::write(*stream_, req);
@@ -90,6 +92,7 @@ class HttpClient {
 
  private:
   HostPort hp_;
+  std::string token_;
   std::mutex mu_;
   net::io_context ioc_;
   std::unique_ptr<beast::tcp_stream> stream_;
@@ -108,7 +111,14 @@ Status RunDevices(const DevicesArgs& args) {
   if (api.empty() && !mqtt) api = args.to;
   if (api.empty()) return InvalidArgument("--api", "give http://HOST:PORT to create the patients");
   MEDTWIN_TRY(HostPort api_hp, ParseUrl(api, "http", 80, "--api"));
-  auto http_client = std::make_shared<HttpClient>(api_hp);
+  std::string token = args.token;
+  if (token.empty()) {
+    if (const char* env = std::getenv("MEDTWIN_TOKEN")) token = env;
+  }
+  if (token.empty()) {
+    return InvalidArgument("--token", "the server needs a bearer token (or set MEDTWIN_TOKEN)");
+  }
+  auto http_client = std::make_shared<HttpClient>(api_hp, token);
 
   server::DeviceSink sink;
   sink.create_patient = [http_client](const nlohmann::json& p) -> Status {
@@ -164,7 +174,7 @@ Status RunDevices(const DevicesArgs& args) {
     };
   } else {
     MEDTWIN_TRY(HostPort to_hp, ParseUrl(args.to, "http", 80, "--to"));
-    auto to_client = std::make_shared<HttpClient>(to_hp);
+    auto to_client = std::make_shared<HttpClient>(to_hp, token);
     sink.send = [to_client](const std::vector<nlohmann::json>& batch) -> Result<std::size_t> {
       std::string ndjson;
       for (const auto& o : batch) ndjson += o.dump() + "\n";

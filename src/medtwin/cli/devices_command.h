@@ -17,6 +17,7 @@ struct DevicesArgs {
   std::string api;        // http://HOST:PORT to create patients (default: `to` if http)
   double duration_s = 0;  // 0: until Ctrl-C
   std::uint64_t seed = 1;
+  std::string token;  // bearer token for the HTTP API (default: $MEDTWIN_TOKEN)
 };
 
 [[nodiscard]] Status RunDevices(const DevicesArgs& args);

@@ -9,6 +9,7 @@
 #include "medtwin/cli/popfit_command.h"
 #include "medtwin/cli/serve_command.h"
 #include "medtwin/cli/simulate_command.h"
+#include "medtwin/cli/token_command.h"
 #include "medtwin/cli/trial_command.h"
 
 namespace {
@@ -216,6 +217,12 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--body-limit-mb", serve_args.body_limit_mb, "Largest request body (MB)")
       ->capture_default_str();
+  serve->add_option("--auth-key", serve_args.auth_key,
+                    "Signing key for bearer tokens (`medtwin token keygen`); every endpoint but\n"
+                    "/healthz, /metrics and /fhir/r4/metadata needs a token. Required unless\n"
+                    "--demo, which makes a key for the run and prints a token per role.");
+  serve->add_option("--rate-limit", serve_args.rate_limit, "Requests per second per token (429)")
+      ->capture_default_str();
   serve
       ->add_option("--read-timeout-s", serve_args.read_timeout_s,
                    "Seconds a client has to send a whole request (slow clients get 408)")
@@ -239,8 +246,35 @@ int Main(int argc, char** argv) {
   devices->add_option("--duration", devices_args.duration_s, "Seconds to run (0: until Ctrl-C)")
       ->capture_default_str();
   devices->add_option("--seed", devices_args.seed, "Random seed")->capture_default_str();
+  devices->add_option("--token", devices_args.token,
+                      "Bearer token for the HTTP API (default: $MEDTWIN_TOKEN); e.g. an admin "
+                      "token, or a clinician's whose care team the patients join");
 
   auto* models = app.add_subcommand("models", "List the built-in models with parameters and units");
+
+  auto* token = app.add_subcommand(
+      "token",
+      "Bearer tokens for `medtwin serve --auth-key FILE`: HS256 JWTs naming a subject, a role\n"
+      "(admin, clinician, patient, device, researcher), SMART scopes, a patient context and an\n"
+      "expiry.");
+  token->require_subcommand(1);
+  std::string keygen_out;
+  auto* keygen = token->add_subcommand("keygen", "Write a new 256-bit signing key (mode 0600)");
+  keygen->add_option("--out", keygen_out, "Key file to create")->required();
+  medtwin::cli::TokenIssueArgs issue_args;
+  auto* issue = token->add_subcommand("issue", "Print a signed token");
+  issue->add_option("--key", issue_args.key_file, "Signing key file")->required();
+  issue->add_option("--role", issue_args.role,
+                    "admin | clinician (their care teams' patients) | patient (own record, read)"
+                    " | device (writes for its patient) | researcher (de-identified data)")
+      ->required();
+  issue->add_option("--subject", issue_args.subject, "Who: a user name or device id")->required();
+  issue->add_option("--patient", issue_args.patient,
+                    "Patient context (required for patient and device tokens)");
+  issue->add_option("--scope", issue_args.scopes,
+                    "SMART scopes narrowing the role, e.g. patient/*.rs user/Observation.cruds "
+                    "system/*.read (repeatable)");
+  issue->add_option("--ttl", issue_args.ttl, "Lifetime: 90s, 30m, 8h, 2d")->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -262,6 +296,8 @@ int Main(int argc, char** argv) {
   if (devices->parsed()) return Report("devices", medtwin::cli::RunDevices(devices_args));
   if (dose->parsed()) return Report("dose", medtwin::cli::RunDose(dose_args));
   if (popfit->parsed()) return Report("popfit", medtwin::cli::RunPopfit(popfit_args));
+  if (keygen->parsed()) return Report("token keygen", medtwin::cli::RunTokenKeygen(keygen_out));
+  if (issue->parsed()) return Report("token issue", medtwin::cli::RunTokenIssue(issue_args));
   if (models->parsed()) {
     std::cout << medtwin::cli::DescribeModels();
     return 0;

@@ -1,9 +1,11 @@
 #include "medtwin/cli/serve_command.h"
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <thread>
 
+#include "medtwin/security/token.h"
 #include "medtwin/server/demo.h"
 #include "medtwin/server/http_server.h"
 #include "medtwin/server/mqtt_bridge.h"
@@ -14,6 +16,35 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 void OnSignal(int) { g_stop = 1; }
+
+// Tokens for trying the demo, valid for 12 h, one per role.
+void PrintDemoTokens(const security::SigningKey& key) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  auto token = [&](security::Role role, const char* subject, const char* patient) {
+    security::Claims c;
+    c.role = role;
+    c.subject = subject;
+    c.patient = patient;
+    c.issued_at_s = now;
+    c.expires_at_s = now + 12 * 3600;
+    c.token_id = std::string("demo-") + subject;
+    return security::IssueToken(c, key);
+  };
+  std::printf(
+      "medtwin serve: demo tokens (this run only; send as 'Authorization: Bearer TOKEN'):\n"
+      "  admin       %s\n"
+      "  clinician   %s  (dr-demo, on every demo patient's care team)\n"
+      "  patient     %s  (ward-01's own record)\n"
+      "  device      %s  (writes ward-01's observations)\n"
+      "  researcher  %s\n",
+      token(security::Role::kAdmin, "admin", "").c_str(),
+      token(security::Role::kClinician, server::kDemoClinician, "").c_str(),
+      token(security::Role::kPatient, "ward-01-patient", "ward-01").c_str(),
+      token(security::Role::kDevice, "ward-01-monitor", "ward-01").c_str(),
+      token(security::Role::kResearcher, "researcher", "").c_str());
+}
 
 }  // namespace
 
@@ -29,6 +60,21 @@ Status RunServe(const ServeArgs& args) {
   }
   if (port < 0 || port > 65535) return InvalidArgument("--listen", "port must be 0..65535");
   if (args.shards < 1 || args.shards > 64) return InvalidArgument("--shards", "1..64");
+  // Tokens: the key from --auth-key; with --demo and no key, a key for this run only and demo
+  // tokens printed for each role.
+  auto auth = std::make_shared<server::AuthOptions>();
+  if (!(args.rate_limit > 0)) return InvalidArgument("--rate-limit", "must be > 0");
+  auth->rate_limit_per_s = args.rate_limit;
+  std::string demo_key_file;
+  if (!args.auth_key.empty()) {
+    MEDTWIN_TRY(auth->key, security::ReadKeyFile(args.auth_key));
+  } else if (args.demo) {
+    MEDTWIN_TRY(auth->key, security::GenerateKey());
+  } else {
+    return InvalidArgument("--auth-key",
+                           "required (make one with `medtwin token keygen --out FILE`); only "
+                           "--demo runs without, with a key for that run");
+  }
   MEDTWIN_TRY(auto store, store::OpenStore(args.store));
   auto broadcaster = std::make_shared<server::Broadcaster>();
   std::fprintf(stderr, "medtwin serve: loading twins from %s ...\n", store->Kind().data());
@@ -54,7 +100,7 @@ Status RunServe(const ServeArgs& args) {
   }
   http.read_timeout = std::chrono::seconds(args.read_timeout_s);
   MEDTWIN_TRY(auto server,
-              server::HttpServer::Start(http, server::MakeApiHandler(*service), broadcaster));
+              server::HttpServer::Start(http, server::MakeApiHandler(*service, auth), broadcaster));
   std::unique_ptr<server::DemoFeeder> demo;
   if (args.demo) {
     server::DemoOptions d;
@@ -66,6 +112,7 @@ Status RunServe(const ServeArgs& args) {
               http.address.c_str(), server->port(), service->store().Kind().data(),
               service->engine().TwinCount(), args.demo ? ", demo running" : "",
               mqtt ? ", MQTT connected" : "");
+  if (args.demo && args.auth_key.empty()) PrintDemoTokens(auth->key);
   std::fflush(stdout);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

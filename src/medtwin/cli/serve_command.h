@@ -19,6 +19,8 @@ struct ServeArgs {
   int http_threads = 2;
   std::size_t body_limit_mb = 16;
   int read_timeout_s = 30;  // a request not received within this gets 408
+  std::string auth_key;     // signing key file for bearer tokens (required unless --demo)
+  double rate_limit = 1000;  // requests per second per token
 };
 
 [[nodiscard]] Status RunServe(const ServeArgs& args);

@@ -1,10 +1,13 @@
 // The REST API: routes, query strings, JSON errors. Every error body is
 // {"error": {"code": …, "field": …, "message": …}}.
 #include <charconv>
+#include <chrono>
 #include <sstream>
 
 #include "medtwin/core/time.h"
 #include "medtwin/io/event.h"
+#include "medtwin/io/fhir.h"
+#include "medtwin/server/access.h"
 #include "medtwin/server/service.h"
 
 namespace medtwin::server {
@@ -135,7 +138,8 @@ Response ReportResponse(const Result<IngestReport>& report) {
               {{"accepted", report->accepted}, {"rejected", report->rejected}});
 }
 
-Response Ingest(TwinService& s, const Request& req, const std::string& patient) {
+Response Ingest(TwinService& s, const Request& req, const std::string& patient,
+                const Caller& caller) {
   std::vector<json> items;
   std::vector<std::string> line_errors;
   if (patient.empty()) {
@@ -151,7 +155,17 @@ Response Ingest(TwinService& s, const Request& req, const std::string& patient) 
       if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
       json j = json::parse(line, nullptr, false);
       items.push_back(j.is_discarded() ? json() : std::move(j));
-      line_errors.push_back(items.back().is_null() ? "malformed JSON" : "");
+      std::string error = items.back().is_null() ? "malformed JSON" : "";
+      // Each line names its patient: the caller must be allowed to write there.
+      if (error.empty() && items.back().is_object()) {
+        auto p = items.back().find("patient");
+        if (p != items.back().end() && p->is_string()) {
+          const auto d =
+              caller.Check(p->get<std::string>(), "Observation", security::Interaction::kCreate);
+          if (!d.allowed) error = "forbidden: " + d.reason;
+        }
+      }
+      line_errors.push_back(std::move(error));
     }
     if (items.empty())
       return Fail(400, "invalid", "body", "no observations (NDJSON, one per line)");
@@ -203,15 +217,15 @@ constexpr const char* kIndexHtml = R"html(<!doctype html>
 events), <code>/healthz</code>, <code>/metrics</code>. See docs/api.md.</p></body></html>
 )html";
 
-}  // namespace
 
-Handler MakeApiHandler(TwinService& service) {
-  return [&service](const Request& req) -> Response {
-    ++service.metrics().http_requests;
-    const Target t = Split(std::string_view(req.target().data(), req.target().size()));
+// A request that has passed authentication and the route's authorization.
+Response Dispatch(TwinService& service, const Request& req, const Target& t,
+                  const Caller& caller) {
+  {
     const auto& seg = t.segments;
     const auto method = req.method();
     using http::verb;
+    using security::Interaction;
     if (seg.empty()) {
       if (method != verb::get) return Fail(405, "method", "method", "GET only");
       return Text("text/html; charset=utf-8", kIndexHtml);
@@ -225,7 +239,7 @@ Handler MakeApiHandler(TwinService& service) {
       return Text("text/plain; version=0.0.4", service.MetricsText());
     }
     if (seg.size() >= 2 && seg[0] == "fhir" && seg[1] == "r4") {
-      return HandleFhir(service, req, seg, t.query, t.all_query);
+      return HandleFhir(service, req, seg, t.query, t.all_query, caller);
     }
     if (seg.size() < 3 || seg[0] != "api" || seg[1] != "v1") {
       return Fail(404, "not_found", "path", "no such resource");
@@ -235,12 +249,17 @@ Handler MakeApiHandler(TwinService& service) {
       if (seg.size() == 3) {
         if (method == verb::get) {
           json arr = json::array();
-          for (const auto& p : service.Patients()) arr.push_back(twin::PatientToJson(p));
+          for (const auto& p : service.Patients()) {
+            if (caller.May(p.id, "Patient", Interaction::kSearch)) {
+              arr.push_back(twin::PatientToJson(p));
+            }
+          }
           return Json(200, arr);
         }
         if (method == verb::post) {
           auto body = ParseBody(req);
           if (!body.ok()) return Fail(400, body.error());
+          JoinCareTeam(*body, caller);
           auto p = service.CreatePatient(*body);
           if (!p.ok()) {
             const bool exists = p.error().message.find("exists") != std::string::npos;
@@ -269,7 +288,7 @@ Handler MakeApiHandler(TwinService& service) {
         return Fail(405, "method", "method", "GET, PUT or PATCH");
       }
       if (seg.size() == 5 && seg[4] == "observations") {
-        if (method == verb::post) return Ingest(service, req, id);
+        if (method == verb::post) return Ingest(service, req, id, caller);
         if (method == verb::get) return History(service, id, t);
         return Fail(405, "method", "method", "GET or POST");
       }
@@ -333,7 +352,7 @@ Handler MakeApiHandler(TwinService& service) {
     }
     if (resource == "observations" && seg.size() == 3) {
       if (method != verb::post) return Fail(405, "method", "method", "POST (NDJSON)");
-      return Ingest(service, req, "");
+      return Ingest(service, req, "", caller);
     }
     if (resource == "alerts") {
       if (seg.size() == 3 && method == verb::get) {
@@ -345,7 +364,13 @@ Handler MakeApiHandler(TwinService& service) {
             f.status != "resolved") {
           return Fail(400, "invalid", "status", "open, acknowledged or resolved");
         }
-        return Json(200, service.engine().Alerts(f));
+        json visible = json::array();
+        for (auto& a : service.engine().Alerts(f)) {
+          if (caller.May(a["patient"].get<std::string>(), "DetectedIssue", Interaction::kSearch)) {
+            visible.push_back(std::move(a));
+          }
+        }
+        return Json(200, visible);
       }
       if (seg.size() == 5 && (seg[4] == "ack" || seg[4] == "acknowledge") && method == verb::post) {
         std::uint64_t alert_id = 0;
@@ -353,7 +378,16 @@ Handler MakeApiHandler(TwinService& service) {
         if (ec != std::errc() || p != seg[3].data() + seg[3].size()) {
           return Fail(400, "invalid", "id", "alert ids are numbers");
         }
-        std::string by = "unknown";
+        // The alert's patient decides who may acknowledge it.
+        std::string patient;
+        for (const auto& a : service.engine().Alerts({})) {
+          if (a["id"] == seg[3]) patient = a["patient"];
+        }
+        if (patient.empty()) return Fail(404, "not_found", "id", "no alert " + seg[3]);
+        if (auto d = caller.Check(patient, "DetectedIssue", Interaction::kUpdate); !d.allowed) {
+          return Fail(403, "forbidden", "authorization", d.reason);
+        }
+        std::string by = caller.claims() ? caller.claims()->subject : "unknown";
         if (!req.body().empty()) {
           json body = json::parse(req.body(), nullptr, false);
           if (body.is_object() && body.contains("by") && body["by"].is_string()) {
@@ -369,10 +403,115 @@ Handler MakeApiHandler(TwinService& service) {
     if (resource == "stream" && seg.size() == 3 && method == verb::get) {
       Response r;
       r.event_stream = true;
-      if (auto it = t.query.find("patient"); it != t.query.end()) r.stream_topic = it->second;
+      if (auto it = t.query.find("patient"); it != t.query.end()) {
+        r.stream_topics = {it->second};  // authorized with the route
+      } else if (caller.claims() && caller.claims()->role == security::Role::kAdmin &&
+                 caller.May("", "Observation", Interaction::kSearch) &&
+                 caller.claims()->patient.empty()) {
+        r.stream_all = true;
+      } else {
+        // The patients the caller may see now (a patient added later needs a new stream).
+        for (const auto& p : service.Patients()) {
+          if (caller.May(p.id, "Observation", Interaction::kSearch)) r.stream_topics.push_back(p.id);
+        }
+      }
       return r;
     }
     return Fail(404, "not_found", "path", "no such resource");
+  }
+}
+
+// 401 and 403 in the API's error shape, or as an OperationOutcome under /fhir.
+Response Denied(bool fhir, unsigned status, const std::string& why) {
+  Response r;
+  if (fhir) {
+    r = Json(status, io::OperationOutcome(status == 401 ? "login" : status == 429 ? "throttled"
+                                                                                 : "forbidden",
+                                          "Authorization", why));
+    r.content_type = "application/fhir+json";
+  } else {
+    r = Fail(status,
+             status == 401   ? "unauthorized"
+             : status == 429 ? "rate_limited"
+                             : "forbidden",
+             "authorization", why);
+  }
+  if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"medtwin\"");
+  if (status == 429) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+}  // namespace
+
+void JoinCareTeam(json& patient_doc, const Caller& caller) {
+  const std::string subject = caller.ClinicianSubject();
+  if (subject.empty() || !patient_doc.is_object()) return;
+  json& team = patient_doc["care_team"];
+  if (!team.is_array()) team = json::array();
+  for (const auto& m : team) {
+    if (m == subject) return;
+  }
+  team.push_back(subject);
+}
+
+Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> auth) {
+  auto limiter = std::make_shared<RateLimiter>(auth->rate_limit_per_s);
+  return [&service, auth, limiter](const Request& req) -> Response {
+    ++service.metrics().http_requests;
+    const Target t = Split(std::string_view(req.target().data(), req.target().size()));
+    const bool fhir = t.segments.size() >= 2 && t.segments[0] == "fhir" && t.segments[1] == "r4";
+    std::map<std::string, std::string> params;
+    bool path_known = false;
+    const RouteSpec* route = MatchRoute(req.method(), t.segments, &params, &path_known);
+    if (route == nullptr) {
+      if (path_known) return Fail(405, "method", "method", "not allowed on this resource");
+      if (fhir) {
+        Response r = Json(404, io::OperationOutcome("not-found", "path", "no such FHIR endpoint"));
+        r.content_type = "application/fhir+json";
+        return r;
+      }
+      return Fail(404, "not_found", "path", "no such resource");
+    }
+    if (route->is_public) return Dispatch(service, req, t, Caller(service, std::nullopt));
+    // Authentication: a bearer token (the live stream may carry it as ?access_token=, since
+    // browsers' EventSource cannot set headers).
+    std::string token;
+    const auto header = req[http::field::authorization];
+    if (header.size() > 7 && (header.starts_with("Bearer ") || header.starts_with("bearer "))) {
+      token = std::string(header.substr(7));
+    } else if (route->path == "/api/v1/stream") {
+      if (auto it = t.query.find("access_token"); it != t.query.end()) token = it->second;
+    }
+    if (token.empty()) return Denied(fhir, 401, "a bearer token is required");
+    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    auto claims = security::VerifyToken(token, auth->key, now_s);
+    if (!claims.ok()) return Denied(fhir, 401, "token " + claims.error().message);
+    if (!limiter->Allow(claims->token_id.empty() ? claims->subject : claims->token_id)) {
+      return Denied(fhir, 429, "rate limit exceeded for this token");
+    }
+    const Caller caller(service, std::move(*claims));
+    // Authorization of the route itself.
+    std::string patient;
+    if (route->patient_from == PatientFrom::kPath) patient = params["id"];
+    if (route->patient_from == PatientFrom::kQuery) {
+      auto it = t.query.find("patient");
+      if (it == t.query.end()) it = t.query.find("subject");
+      if (it != t.query.end()) {
+        patient = it->second.starts_with("Patient/") ? it->second.substr(8) : it->second;
+      }
+    }
+    security::Interaction what = route->interaction;
+    // PUT of a patient that does not exist yet creates it.
+    if (route->resource == "Patient" && what == security::Interaction::kUpdate &&
+        !service.Patient(patient)) {
+      what = security::Interaction::kCreate;
+      patient.clear();
+    }
+    const security::Decision d = caller.Check(patient, route->resource, what);
+    if (!d.allowed) return Denied(fhir, 403, d.reason);
+    return Dispatch(service, req, t, caller);
   };
 }
 

@@ -61,7 +61,8 @@ std::vector<json> DemoPatients(const DemoOptions& o) {
                    {"weight_kg", 60 + (i * 7) % 35},
                    {"conditions", {kConditions[i % 6]}},
                    {"spo2_scale", kConditions[i % 6] == std::string("COPD") ? 2 : 1},
-                   {"models", {"news2"}}});
+                   {"models", {"news2"}},
+                   {"care_team", {kDemoClinician}}});
   }
   const char* kVirtual[] = {"adult#001", "adolescent#003", "adult#004", "child#002"};
   for (int i = 0; i < o.glucose_patients; ++i) {
@@ -69,7 +70,8 @@ std::vector<json> DemoPatients(const DemoOptions& o) {
                    {"name", "Demo type-1 diabetes patient " + std::to_string(i + 1)},
                    {"conditions", {"type 1 diabetes"}},
                    {"models", {"news2", "glucose"}},
-                   {"virtual_patient", kVirtual[i % 4]}});
+                   {"virtual_patient", kVirtual[i % 4]},
+                   {"care_team", {kDemoClinician}}});
   }
   return out;
 }

@@ -17,6 +17,10 @@
 
 namespace medtwin::server {
 
+// The demo clinician: on every demo patient's care team (`medtwin serve --demo` prints a token
+// for them).
+inline constexpr const char* kDemoClinician = "dr-demo";
+
 struct DemoOptions {
   int ward_patients = 12;
   int glucose_patients = 2;

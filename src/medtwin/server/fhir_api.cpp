@@ -120,7 +120,9 @@ Status ApplyDate(const std::string& value, store::ObservationQuery& q) {
 
 Response HandleFhir(TwinService& service, const Request& req, const std::vector<std::string>& seg,
                     const std::map<std::string, std::string>& query,
-                    const std::multimap<std::string, std::string>& all_query) {
+                    const std::multimap<std::string, std::string>& all_query,
+                    const Caller& caller) {
+  using security::Interaction;
   using http::verb;
   const auto method = req.method();
   // seg[0] = "fhir", seg[1] = "r4".
@@ -153,6 +155,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       std::vector<io::Observation> observations;
       std::optional<io::Event> dose;
       bool not_given = false;  // a MedicationAdministration that records nothing
+      bool forbidden = false;  // the caller may not write this entry
     };
     std::vector<Parsed> parsed(entries.size());
     std::set<std::string> bundle_patients;
@@ -202,8 +205,39 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
           parsed[i].error = "unknown patient '" + patient + "'";
         }
       }
+      // Authorization per entry: the patient it writes to.
+      security::Decision d{true, ""};
+      const std::string where = "Bundle.entry[" + std::to_string(i) + "]";
+      // Data for a patient this bundle creates needs the right to create patients.
+      auto check = [&](const std::string& patient, std::string_view resource) {
+        if (!service.Patient(patient) && bundle_patients.count(patient) > 0) {
+          return caller.Check("", "Patient", Interaction::kCreate);
+        }
+        return caller.Check(patient, resource, Interaction::kCreate);
+      };
+      if (!parsed[i].patient_doc.is_null()) {
+        const std::string id = parsed[i].patient_doc.value("id", "");
+        if (!id.empty() && service.Patient(id)) {
+          d = caller.Check(id, "Patient", Interaction::kUpdate);
+        } else {
+          JoinCareTeam(parsed[i].patient_doc, caller);
+          d = caller.Check("", "Patient", Interaction::kCreate);
+        }
+      }
+      for (const auto& o : parsed[i].observations) {
+        if (d.allowed) d = check(o.patient, "Observation");
+      }
+      if (parsed[i].dose && d.allowed) d = check(parsed[i].dose->patient, "MedicationAdministration");
+      if (!d.allowed) {
+        parsed[i].forbidden = true;
+        parsed[i].error_where = where;
+        parsed[i].error = "forbidden: " + d.reason;
+      }
     }
     if (type == "transaction") {
+      for (const auto& p : parsed) {
+        if (p.forbidden) return Outcome(403, "forbidden", p.error_where, p.error);
+      }
       for (const auto& p : parsed) {
         if (!p.error.empty()) return Outcome(400, "invalid", p.error_where, p.error);
       }
@@ -214,7 +248,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       auto& p = parsed[i];
       json entry_response;
       if (!p.error.empty()) {
-        entry_response = {{"status", "400"},
+        entry_response = {{"status", p.forbidden ? "403" : "400"},
                           {"outcome", io::OperationOutcome("invalid", p.error_where, p.error)}};
       } else if (p.not_given) {
         entry_response = {{"status", "200"},
@@ -275,8 +309,11 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
   if (type == "Patient") {
     if (seg.size() == 3 && method == verb::get) {
       json list = json::array();
-      for (const auto& p : service.Patients())
-        list.push_back(io::ToFhirPatient(twin::PatientToJson(p)));
+      for (const auto& p : service.Patients()) {
+        if (caller.May(p.id, "Patient", Interaction::kSearch)) {
+          list.push_back(io::ToFhirPatient(twin::PatientToJson(p)));
+        }
+      }
       return Fhir(200, Searchset(list));
     }
     if (seg.size() == 3 && method == verb::post) {
@@ -284,6 +321,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       if (!b.ok()) return Outcome(400, "structure", "Patient", b.error().message);
       auto doc = io::FromFhirPatient(*b);
       if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
+      JoinCareTeam(*doc, caller);
       auto p = service.CreatePatient(*doc);
       if (!p.ok())
         return Outcome(p.error().message.find("exists") != std::string::npos ? 409 : 400, "invalid",
@@ -304,6 +342,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
         if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
         (*doc)["id"] = id;
         const bool exists = service.Patient(id).has_value();
+        if (!exists) JoinCareTeam(*doc, caller);
         auto p = exists ? service.UpdatePatient(id, *doc) : service.CreatePatient(*doc);
         if (!p.ok()) return Outcome(400, "invalid", p.error().field, p.error().message);
         return Fhir(exists ? 200 : 201, io::ToFhirPatient(twin::PatientToJson(*p)));
@@ -317,6 +356,10 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       if (!b.ok()) return Outcome(400, "structure", "Observation", b.error().message);
       auto obs = io::FromFhirObservation(*b, limits);
       if (!obs.ok()) return Outcome(400, "invalid", obs.error().field, obs.error().message);
+      if (auto d = caller.Check(obs->front().patient, "Observation", Interaction::kCreate);
+          !d.allowed) {
+        return Outcome(403, "forbidden", "Observation.subject", d.reason);
+      }
       if (!service.Patient(obs->front().patient)) {
         return Outcome(404, "not-found", "Observation.subject", "unknown patient");
       }
@@ -364,6 +407,11 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       if (!dose->has_value()) {
         return Outcome(422, "business-rule", "MedicationAdministration.status",
                        "not given: nothing to record");
+      }
+      if (auto d = caller.Check((*dose)->patient, "MedicationAdministration",
+                                Interaction::kCreate);
+          !d.allowed) {
+        return Outcome(403, "forbidden", "MedicationAdministration.subject", d.reason);
       }
       if (!service.Patient((*dose)->patient)) {
         return Outcome(404, "not-found", "MedicationAdministration.subject", "unknown patient");

@@ -1,5 +1,7 @@
 #include "medtwin/server/http_server.h"
 
+#include <algorithm>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -30,7 +32,10 @@ void Broadcaster::Publish(const std::string& topic, std::string_view event,
   });
   active_ = subscribers_.size();
   for (const auto& w : subscribers_) {
-    if (auto s = w.lock(); s && (s->topic.empty() || s->topic == topic)) s->Send(message);
+    auto s = w.lock();
+    if (s && (s->all || std::binary_search(s->topics.begin(), s->topics.end(), topic))) {
+      s->Send(message);
+    }
   }
 }
 
@@ -182,7 +187,9 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
 
   void StartStream(const Request& req, Response&& r) {
     stream_.expires_never();
-    topic = r.stream_topic;
+    all = r.stream_all;
+    topics = std::move(r.stream_topics);
+    std::sort(topics.begin(), topics.end());
     auto header = std::make_shared<std::string>(
         "HTTP/1.1 200 OK\r\nServer: medtwin\r\nContent-Type: text/event-stream\r\n"
         "Cache-Control: no-cache\r\nConnection: keep-alive\r\n\r\n: stream open\n\n");

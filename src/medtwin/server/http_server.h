@@ -27,9 +27,11 @@ struct Response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   // Set by a handler that opens a Server-Sent Events stream: the connection stays open and
-  // receives every broadcast message whose topic matches (empty: all).
+  // receives every broadcast message whose topic (patient) is in `stream_topics` (sorted), or
+  // every message with `stream_all`.
   bool event_stream = false;
-  std::string stream_topic;
+  bool stream_all = false;
+  std::vector<std::string> stream_topics;
 };
 
 // Fan-out of live events to every open stream. Thread-safe; slow or gone clients are dropped.
@@ -39,9 +41,10 @@ class Broadcaster {
     virtual ~Subscriber() = default;
     virtual void Send(std::shared_ptr<const std::string> message) = 0;
     [[nodiscard]] virtual bool Alive() const = 0;
-    std::string topic;
+    bool all = false;
+    std::vector<std::string> topics;  // sorted
   };
-  // `topic` is the event's patient; subscribers with an empty topic get everything.
+  // `topic` is the event's patient; a subscriber gets it if `all` or it is among its topics.
   void Publish(const std::string& topic, std::string_view event, const std::string& data);
   void Add(std::shared_ptr<Subscriber> s);
   [[nodiscard]] std::size_t Count();

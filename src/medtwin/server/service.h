@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "medtwin/core/result.h"
+#include "medtwin/server/access.h"
 #include "medtwin/server/http_server.h"
 #include "medtwin/store/store.h"
 #include "medtwin/twin/engine.h"
@@ -98,13 +99,21 @@ class TwinService {
 // Validation limits as of now (no observation or event more than 5 min in the future).
 [[nodiscard]] io::ObservationLimits LimitsNow();
 
-// The REST API (/api/v1, /healthz, /metrics, the live stream, /fhir/r4) over a service.
-[[nodiscard]] Handler MakeApiHandler(TwinService& service);
+// The REST API (/api/v1, /healthz, /metrics, the live stream, /fhir/r4) over a service. Every
+// route but /, /healthz, /metrics and /fhir/r4/metadata needs a bearer token signed with
+// `auth->key` (401), the route's access (403) and a budget of requests (429).
+[[nodiscard]] Handler MakeApiHandler(TwinService& service,
+                                     std::shared_ptr<const AuthOptions> auth);
 
-// FHIR R4 requests (path segments from "fhir"; query parameters, repeated ones in all_query).
+// FHIR R4 requests (path segments from "fhir"; query parameters, repeated ones in all_query),
+// authorized per patient through `caller` where the body names the patient.
 [[nodiscard]] Response HandleFhir(TwinService& service, const Request& req,
                                   const std::vector<std::string>& seg,
                                   const std::map<std::string, std::string>& query,
-                                  const std::multimap<std::string, std::string>& all_query);
+                                  const std::multimap<std::string, std::string>& all_query,
+                                  const Caller& caller);
+
+// A clinician creating a patient is put on its care team (so they can see what they made).
+void JoinCareTeam(nlohmann::json& patient_doc, const Caller& caller);
 
 }  // namespace medtwin::server

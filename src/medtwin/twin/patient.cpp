@@ -69,7 +69,8 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
                                  "models",
                                  "population_model",
                                  "virtual_patient",
-                                 "closed_loop"};
+                                 "closed_loop",
+                                 "care_team"};
   for (const auto& [key, value] : j.items()) {
     if (std::find_if(std::begin(kKnown), std::end(kKnown),
                      [&](const char* k) { return key == k; }) == std::end(kKnown)) {
@@ -149,6 +150,14 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
   if (j.contains("virtual_patient")) {
     MEDTWIN_TRY(p.virtual_patient, Text(j, "virtual_patient"));
   }
+  if (j.contains("care_team")) {
+    MEDTWIN_TRY(p.care_team, TextList(j, "care_team"));
+    for (const auto& member : p.care_team) {
+      if (member.empty() || member.size() > 128) {
+        return InvalidArgument("care_team", "members are token subjects of 1–128 characters");
+      }
+    }
+  }
   if (j.contains("closed_loop")) {
     MEDTWIN_TRY(std::string c, Text(j, "closed_loop", 8));
     if (c != "" && c != "bb" && c != "pid" && c != "mpc") {
@@ -173,7 +182,8 @@ json PatientToJson(const PatientRecord& p) {
             {"models", p.models},
             {"population_model", p.population_model},
             {"virtual_patient", p.virtual_patient},
-            {"closed_loop", p.closed_loop}};
+            {"closed_loop", p.closed_loop},
+            {"care_team", p.care_team}};
   j["birth_date"] = p.birth_date ? json(*p.birth_date) : json(nullptr);
   j["weight_kg"] = p.weight_kg ? json(*p.weight_kg) : json(nullptr);
   j["height_cm"] = p.height_cm ? json(*p.height_cm) : json(nullptr);

@@ -34,6 +34,8 @@ struct PatientRecord {
   // Closed-loop insulin for the glucose twin: "" (off: the twin only forecasts and warns), or
   // the controller ("bb", "pid", "mpc") whose commands go back to the pump on each CGM reading.
   std::string closed_loop;
+  // Who may see and change this patient's data with a clinician token (token subjects).
+  std::vector<std::string> care_team;
 };
 
 // Parses a patient document. With `base`, members present override it (PUT/PATCH); without,

@@ -1,0 +1,55 @@
+#include "medtwin/cli/token_command.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "medtwin/security/access.h"
+#include "medtwin/security/token.h"
+
+namespace medtwin::cli {
+
+Status RunTokenKeygen(const std::string& out) {
+  if (out.empty()) return InvalidArgument("--out", "name the key file");
+  if (std::filesystem::exists(out)) {
+    return InvalidArgument("--out", out + " exists; a new key would invalidate its tokens");
+  }
+  MEDTWIN_TRY(auto key, security::GenerateKey());
+  MEDTWIN_RETURN_IF_ERROR(security::WriteKeyFile(key, out));
+  std::fprintf(stderr, "medtwin token: wrote a new signing key to %s (keep it secret)\n",
+               out.c_str());
+  return Ok{};
+}
+
+Result<std::string> IssueTokenFor(const TokenIssueArgs& args) {
+  MEDTWIN_TRY(auto key, security::ReadKeyFile(args.key_file));
+  security::Claims c;
+  MEDTWIN_TRY(c.role, security::ParseRole(args.role));
+  if (args.subject.empty() || args.subject.size() > 128) {
+    return InvalidArgument("--subject", "1–128 characters");
+  }
+  c.subject = args.subject;
+  c.patient = args.patient;
+  if ((c.role == security::Role::kPatient || c.role == security::Role::kDevice) &&
+      c.patient.empty()) {
+    return InvalidArgument("--patient", "a patient or device token needs --patient");
+  }
+  for (const auto& s : args.scopes) MEDTWIN_RETURN_IF_ERROR(security::ValidateScope(s));
+  c.scopes = args.scopes;
+  MEDTWIN_TRY(std::int64_t ttl, security::ParseDuration(args.ttl));
+  c.issued_at_s = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  c.expires_at_s = c.issued_at_s + ttl;
+  MEDTWIN_TRY(auto id, security::GenerateKey());  // 32 random bytes: the token's id
+  c.token_id = security::Base64UrlEncode(id.bytes.substr(0, 12));
+  return security::IssueToken(c, key);
+}
+
+Status RunTokenIssue(const TokenIssueArgs& args) {
+  MEDTWIN_TRY(std::string token, IssueTokenFor(args));
+  std::printf("%s\n", token.c_str());
+  return Ok{};
+}
+
+}  // namespace medtwin::cli

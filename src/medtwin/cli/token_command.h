@@ -1,0 +1,24 @@
+// cli/token_command.h — `medtwin token keygen --out FILE` writes a new signing key (mode 0600);
+// `medtwin token issue --key FILE --role ROLE --subject NAME [--patient ID] [--scope S …]
+// [--ttl 8h]` prints a signed bearer token for `medtwin serve --auth-key FILE`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "medtwin/core/result.h"
+
+namespace medtwin::cli {
+
+struct TokenIssueArgs {
+  std::string key_file, role, subject, patient, ttl = "8h";
+  std::vector<std::string> scopes;
+};
+
+[[nodiscard]] Status RunTokenKeygen(const std::string& out);
+// Prints the token on stdout.
+[[nodiscard]] Status RunTokenIssue(const TokenIssueArgs& args);
+// The token itself (for --demo and tests).
+[[nodiscard]] Result<std::string> IssueTokenFor(const TokenIssueArgs& args);
+
+}  // namespace medtwin::cli

@@ -1,0 +1,136 @@
+#include "medtwin/server/access.h"
+
+#include "medtwin/server/service.h"
+
+namespace medtwin::server {
+namespace {
+
+using I = security::Interaction;
+using V = http::verb;
+
+std::vector<std::string> Segments(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const auto slash = std::min(path.find('/', start), path.size());
+    if (slash > start) out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::vector<RouteSpec>& ApiRoutes() {
+  static const std::vector<RouteSpec> routes = {
+      {V::get, "/", true, "", I::kRead, PatientFrom::kNone},
+      {V::get, "/healthz", true, "", I::kRead, PatientFrom::kNone},
+      {V::get, "/metrics", true, "", I::kRead, PatientFrom::kNone},
+      {V::get, "/api/v1/patients", false, "Patient", I::kSearch, PatientFrom::kNone},
+      {V::post, "/api/v1/patients", false, "Patient", I::kCreate, PatientFrom::kNone},
+      {V::get, "/api/v1/patients/{id}", false, "Patient", I::kRead, PatientFrom::kPath},
+      {V::put, "/api/v1/patients/{id}", false, "Patient", I::kUpdate, PatientFrom::kPath},
+      {V::patch, "/api/v1/patients/{id}", false, "Patient", I::kUpdate, PatientFrom::kPath},
+      {V::post, "/api/v1/patients/{id}/observations", false, "Observation", I::kCreate,
+       PatientFrom::kPath},
+      {V::get, "/api/v1/patients/{id}/observations", false, "Observation", I::kSearch,
+       PatientFrom::kPath},
+      {V::post, "/api/v1/patients/{id}/events", false, "MedicationAdministration", I::kCreate,
+       PatientFrom::kPath},
+      {V::get, "/api/v1/patients/{id}/events", false, "MedicationAdministration", I::kSearch,
+       PatientFrom::kPath},
+      {V::get, "/api/v1/patients/{id}/twin", false, "Observation", I::kRead, PatientFrom::kPath},
+      {V::post, "/api/v1/patients/{id}/whatif", false, "MedicationRequest", I::kRead,
+       PatientFrom::kPath},
+      {V::post, "/api/v1/patients/{id}/recommendations/accept", false, "MedicationRequest",
+       I::kCreate, PatientFrom::kPath},
+      {V::post, "/api/v1/observations", false, "Observation", I::kCreate, PatientFrom::kBody},
+      {V::get, "/api/v1/alerts", false, "DetectedIssue", I::kSearch, PatientFrom::kQuery},
+      {V::post, "/api/v1/alerts/{id}/ack", false, "DetectedIssue", I::kUpdate,
+       PatientFrom::kBody},
+      {V::post, "/api/v1/alerts/{id}/acknowledge", false, "DetectedIssue", I::kUpdate,
+       PatientFrom::kBody},
+      {V::get, "/api/v1/stream", false, "Observation", I::kSearch, PatientFrom::kQuery},
+      {V::get, "/fhir/r4/metadata", true, "", I::kRead, PatientFrom::kNone},
+      {V::post, "/fhir/r4", false, "Bundle", I::kCreate, PatientFrom::kBody},
+      {V::get, "/fhir/r4/Patient", false, "Patient", I::kSearch, PatientFrom::kNone},
+      {V::post, "/fhir/r4/Patient", false, "Patient", I::kCreate, PatientFrom::kNone},
+      {V::get, "/fhir/r4/Patient/{id}", false, "Patient", I::kRead, PatientFrom::kPath},
+      {V::put, "/fhir/r4/Patient/{id}", false, "Patient", I::kUpdate, PatientFrom::kPath},
+      {V::post, "/fhir/r4/Observation", false, "Observation", I::kCreate, PatientFrom::kBody},
+      {V::get, "/fhir/r4/Observation", false, "Observation", I::kSearch, PatientFrom::kQuery},
+      {V::post, "/fhir/r4/MedicationAdministration", false, "MedicationAdministration",
+       I::kCreate, PatientFrom::kBody},
+      {V::get, "/fhir/r4/MedicationAdministration", false, "MedicationAdministration",
+       I::kSearch, PatientFrom::kQuery},
+      {V::get, "/fhir/r4/MedicationRequest", false, "MedicationRequest", I::kSearch,
+       PatientFrom::kQuery},
+      {V::get, "/fhir/r4/RiskAssessment", false, "RiskAssessment", I::kSearch,
+       PatientFrom::kQuery},
+      {V::get, "/fhir/r4/DetectedIssue", false, "DetectedIssue", I::kSearch,
+       PatientFrom::kQuery},
+  };
+  return routes;
+}
+
+const RouteSpec* MatchRoute(http::verb method, const std::vector<std::string>& segments,
+                            std::map<std::string, std::string>* params, bool* path_known) {
+  *path_known = false;
+  for (const auto& r : ApiRoutes()) {
+    const std::vector<std::string> pattern = Segments(r.path);
+    if (pattern.size() != segments.size()) continue;
+    std::map<std::string, std::string> found;
+    bool match = true;
+    for (std::size_t i = 0; i < pattern.size() && match; ++i) {
+      if (pattern[i].size() > 2 && pattern[i].front() == '{' && pattern[i].back() == '}') {
+        found[pattern[i].substr(1, pattern[i].size() - 2)] = segments[i];
+      } else {
+        match = pattern[i] == segments[i];
+      }
+    }
+    if (!match) continue;
+    *path_known = true;
+    if (r.method != method) continue;
+    *params = std::move(found);
+    return &r;
+  }
+  return nullptr;
+}
+
+security::Decision Caller::Check(const std::string& patient, std::string_view resource,
+                                 security::Interaction what) const {
+  if (!claims_) return {false, "no token"};
+  const auto key = std::make_tuple(patient, std::string(resource), static_cast<int>(what));
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  std::vector<std::string> team;
+  if (!patient.empty() && claims_->role == security::Role::kClinician) {
+    if (auto p = service_.Patient(patient)) team = p->care_team;
+  }
+  security::Decision d = security::Decide(*claims_, resource, what, patient, team);
+  cache_.emplace(key, d);
+  return d;
+}
+
+std::string Caller::ClinicianSubject() const {
+  return claims_ && claims_->role == security::Role::kClinician ? claims_->subject : "";
+}
+
+bool RateLimiter::Allow(const std::string& token_id) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (buckets_.size() > 100'000) buckets_.clear();  // bounded: forget idle tokens
+  auto [it, fresh] = buckets_.try_emplace(token_id);
+  Bucket& b = it->second;
+  if (fresh) {
+    b.tokens = 2 * rate_;
+  } else {
+    b.tokens = std::min(2 * rate_, b.tokens + rate_ * std::chrono::duration<double>(now - b.last)
+                                                          .count());
+  }
+  b.last = now;
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+}  // namespace medtwin::server

@@ -1,0 +1,94 @@
+// server/access.h — every route the server answers, with what it touches, and the caller of a
+// request. The dispatcher reaches a handler only through this table: a path that is not in it
+// is 404, and each entry says which resource type and interaction it is and where its patient
+// comes from, so authorization is decided before any handler runs (and cannot be forgotten by
+// a new route). Handlers that touch several patients (bulk ingest, Bundles, lists, the live
+// stream) ask the Caller per patient.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "medtwin/security/access.h"
+#include "medtwin/server/http_server.h"
+
+namespace medtwin::server {
+
+class TwinService;
+
+enum class PatientFrom {
+  kNone,   // not patient data, or a list the handler filters
+  kPath,   // the {id} path parameter
+  kQuery,  // the `patient` (or `subject`) query parameter; absent: a filtered list
+  kBody,   // named inside the body (per item): the handler checks each
+};
+
+struct RouteSpec {
+  http::verb method;
+  std::string path;  // "/api/v1/patients/{id}/observations"
+  bool is_public = false;
+  std::string resource;  // FHIR resource type the scopes speak of
+  security::Interaction interaction = security::Interaction::kRead;
+  PatientFrom patient_from = PatientFrom::kNone;
+};
+
+// Every route, in matching order.
+[[nodiscard]] const std::vector<RouteSpec>& ApiRoutes();
+
+// The route for `method` and `segments`, with its {params}; nullptr if none. `path_known` is
+// set when some route has this path (so the answer is 405, not 404).
+[[nodiscard]] const RouteSpec* MatchRoute(http::verb method, const std::vector<std::string>& segments,
+                                          std::map<std::string, std::string>* params,
+                                          bool* path_known);
+
+// Who is asking, and what they may do to whose data.
+class Caller {
+ public:
+  Caller(TwinService& service, std::optional<security::Claims> claims)
+      : service_(service), claims_(std::move(claims)) {}
+  [[nodiscard]] const std::optional<security::Claims>& claims() const { return claims_; }
+  // The decision for one patient ("" for a list across patients).
+  [[nodiscard]] security::Decision Check(const std::string& patient, std::string_view resource,
+                                         security::Interaction what) const;
+  [[nodiscard]] bool May(const std::string& patient, std::string_view resource,
+                         security::Interaction what) const {
+    return Check(patient, resource, what).allowed;
+  }
+  // A clinician creating a patient joins its care team.
+  [[nodiscard]] std::string ClinicianSubject() const;
+
+ private:
+  TwinService& service_;
+  std::optional<security::Claims> claims_;
+  mutable std::map<std::tuple<std::string, std::string, int>, security::Decision> cache_;
+};
+
+// Requests per second per token (token bucket, burst = 2 s worth).
+class RateLimiter {
+ public:
+  explicit RateLimiter(double per_second) : rate_(per_second) {}
+  // False when `token_id` has used its budget.
+  bool Allow(const std::string& token_id);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point last;
+  };
+  double rate_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_;
+};
+
+struct AuthOptions {
+  security::SigningKey key;
+  double rate_limit_per_s = 1000;
+};
+
+}  // namespace medtwin::server
