@@ -22,6 +22,7 @@
 #include "../support/auth.h"
 #include "../support/mutate.h"
 #include "../support/pg_server.h"
+#include "../support/server_process.h"
 
 namespace {
 
@@ -31,118 +32,12 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using json = nlohmann::json;
 using medtwin::testing_support::PostgresServer;
+using medtwin::testing_support::Call;
+using medtwin::testing_support::Now;
+using medtwin::testing_support::Reply;
+using medtwin::testing_support::Server;
 using medtwin::testing_support::TestAuth;
 const auto* const kPostgres = ::testing::AddGlobalTestEnvironment(new PostgresServer);
-
-struct Reply {
-  unsigned status = 0;
-  std::string body;
-  std::string next_cursor;
-  json Json() const { return json::parse(body, nullptr, false); }
-};
-
-// A request with a bearer token (an admin's unless given; "" sends none).
-Reply Call(unsigned short port, http::verb method, const std::string& target,
-           const std::string& body = "", const std::string& type = "application/json",
-           const std::string& token = TestAuth::Admin()) {
-  net::io_context ioc;
-  net::ip::tcp::resolver resolver(ioc);
-  beast::tcp_stream stream(ioc);
-  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
-  http::request<http::string_body> req{method, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
-  if (!body.empty()) {
-    req.set(http::field::content_type, type);
-    req.body() = body;
-  }
-  req.prepare_payload();
-  // The server may answer (413) and close before the whole body is sent: read the reply anyway.
-  beast::error_code ec;
-  http::write(stream, req, ec);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(1ULL << 30);
-  http::read(stream, buffer, parser, ec);
-  Reply r;
-  if (ec) return r;
-  const auto& res = parser.get();
-  r.status = res.result_int();
-  r.body = res.body();
-  if (res.count("X-Next-Cursor") > 0) r.next_cursor = std::string(res["X-Next-Cursor"]);
-  return r;
-}
-
-// A `medtwin serve` child process.
-class Server {
- public:
-  explicit Server(const std::string& store, std::vector<std::string> extra = {}) {
-    // The key and tokens are made here, in the parent, not in the forked child.
-    const std::string key_file = TestAuth::KeyFile();
-    (void)TestAuth::Admin();
-    int out[2];
-    EXPECT_EQ(::pipe(out), 0);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], 1);
-      ::close(out[0]);
-      std::vector<std::string> args = {std::string(MEDTWIN_BINARY_DIR) + "/medtwin",
-                                       "serve",
-                                       "--listen",
-                                       "127.0.0.1:0",
-                                       "--store",
-                                       store,
-                                       "--auth-key",
-                                       key_file};
-      for (auto& e : extra) args.push_back(e);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    // Wait for "listening on http://127.0.0.1:PORT".
-    std::string line;
-    char c;
-    while (::read(out[0], &c, 1) == 1) {
-      if (c == '\n') {
-        const auto at = line.find("http://127.0.0.1:");
-        if (at != std::string::npos) {
-          port_ = static_cast<unsigned short>(std::stoi(line.substr(at + 17)));
-          break;
-        }
-        line.clear();
-      } else {
-        line += c;
-      }
-    }
-    out_fd_ = out[0];
-  }
-  ~Server() { Stop(SIGTERM); }
-  void Stop(int signal) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, signal);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    ::close(out_fd_);
-    pid_ = -1;
-  }
-  unsigned short port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  unsigned short port_ = 0;
-};
-
-std::string Now(int minutes_ago = 0) {
-  const auto t = std::chrono::system_clock::now() - std::chrono::minutes(minutes_ago);
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&tt));
-  return buf;
-}
 
 json VitalSet(const std::string& patient, const std::string& time, double rr, double spo2,
               double o2, double sbp, double hr, const char* acvpu, double temp) {

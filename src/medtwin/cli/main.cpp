@@ -252,6 +252,13 @@ int Main(int argc, char** argv) {
 
   auto* models = app.add_subcommand("models", "List the built-in models with parameters and units");
 
+  bool routes_json = false;
+  auto* routes = app.add_subcommand(
+      "routes",
+      "Every route `medtwin serve` answers, with the resource type and interaction it is\n"
+      "authorized as and where its patient comes from (public routes need no token).");
+  routes->add_flag("--json", routes_json, "As a JSON array");
+
   auto* token = app.add_subcommand(
       "token",
       "Bearer tokens for `medtwin serve --auth-key FILE`: HS256 JWTs naming a subject, a role\n"
@@ -296,6 +303,10 @@ int Main(int argc, char** argv) {
   if (devices->parsed()) return Report("devices", medtwin::cli::RunDevices(devices_args));
   if (dose->parsed()) return Report("dose", medtwin::cli::RunDose(dose_args));
   if (popfit->parsed()) return Report("popfit", medtwin::cli::RunPopfit(popfit_args));
+  if (routes->parsed()) {
+    std::cout << medtwin::cli::DescribeRoutes(routes_json);
+    return 0;
+  }
   if (keygen->parsed()) return Report("token keygen", medtwin::cli::RunTokenKeygen(keygen_out));
   if (issue->parsed()) return Report("token issue", medtwin::cli::RunTokenIssue(issue_args));
   if (models->parsed()) {

@@ -6,6 +6,9 @@
 
 #include "medtwin/security/access.h"
 #include "medtwin/security/token.h"
+#include "medtwin/server/access.h"
+
+#include <nlohmann/json.hpp>
 
 namespace medtwin::cli {
 
@@ -50,6 +53,29 @@ Status RunTokenIssue(const TokenIssueArgs& args) {
   MEDTWIN_TRY(std::string token, IssueTokenFor(args));
   std::printf("%s\n", token.c_str());
   return Ok{};
+}
+
+std::string DescribeRoutes(bool as_json) {
+  static const char* kFrom[] = {"none", "path", "query", "body"};
+  nlohmann::json all = nlohmann::json::array();
+  std::string text;
+  for (const auto& r : server::ApiRoutes()) {
+    const std::string method(boost::beast::http::to_string(r.method));
+    const std::string interaction(1, security::InteractionLetter(r.interaction));
+    const char* from = kFrom[static_cast<int>(r.patient_from)];
+    all.push_back({{"method", method},
+                   {"path", r.path},
+                   {"public", r.is_public},
+                   {"resource", r.resource},
+                   {"interaction", interaction},
+                   {"patient_from", from}});
+    char line[256];
+    std::snprintf(line, sizeof line, "%-6s %-48s %s\n", method.c_str(), r.path.c_str(),
+                  r.is_public ? "public"
+                              : (r.resource + "." + interaction + "  patient from " + from).c_str());
+    text += line;
+  }
+  return as_json ? all.dump(1) + "\n" : text;
 }
 
 }  // namespace medtwin::cli

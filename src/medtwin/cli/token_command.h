@@ -21,4 +21,7 @@ struct TokenIssueArgs {
 // The token itself (for --demo and tests).
 [[nodiscard]] Result<std::string> IssueTokenFor(const TokenIssueArgs& args);
 
+// `medtwin routes`: the server's route table (text, or JSON with --json).
+[[nodiscard]] std::string DescribeRoutes(bool as_json);
+
 }  // namespace medtwin::cli

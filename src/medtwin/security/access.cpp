@@ -91,8 +91,10 @@ Decision Decide(const Claims& who, std::string_view resource_type, Interaction w
       if (!patient.empty() && patient != who.patient) return Deny("not this token's patient");
       break;
     case Role::kDevice:
+      // (A Bundle's entries are checked one by one against these same rules.)
       if (what != Interaction::kCreate ||
-          (resource_type != "Observation" && resource_type != "MedicationAdministration")) {
+          (resource_type != "Observation" && resource_type != "MedicationAdministration" &&
+           resource_type != "Bundle")) {
         return Deny("a device token may only send observations and device events");
       }
       if (patient != who.patient) return Deny("not the device's bound patient");

@@ -502,6 +502,9 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
         patient = it->second.starts_with("Patient/") ? it->second.substr(8) : it->second;
       }
     }
+    // Routes whose body names the patient: a caller bound to one patient (device, patient) is
+    // asked about that patient here; each item is checked again by the handler.
+    if (route->patient_from == PatientFrom::kBody) patient = caller.claims()->patient;
     security::Interaction what = route->interaction;
     // PUT of a patient that does not exist yet creates it.
     if (route->resource == "Patient" && what == security::Interaction::kUpdate &&

@@ -1,0 +1,381 @@
+// Authorization against the running binary: a table-driven walk over every route the server
+// registers (`medtwin routes --json`) with every role, asserting who is let through; broken
+// object-level authorization (clinician B reaching patient A by any route: REST, lists, bulk
+// items, FHIR search and Bundles, the live stream); and bad tokens, missing scopes, rate limits.
+#include <gtest/gtest.h>
+
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "../support/pg_server.h"
+#include "../support/server_process.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using json = nlohmann::json;
+using medtwin::security::Role;
+using medtwin::testing_support::Call;
+using medtwin::testing_support::Now;
+using medtwin::testing_support::Server;
+using medtwin::testing_support::Shell;
+using medtwin::testing_support::TestAuth;
+
+// The status of a live-stream request (the stream itself is left unread and closed).
+unsigned StreamStatus(unsigned short port, const std::string& target, const std::string& token) {
+  net::io_context ioc;
+  net::ip::tcp::socket s(ioc);
+  s.connect({net::ip::make_address("127.0.0.1"), port});
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: x\r\n";
+  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
+  req += "\r\n";
+  net::write(s, net::buffer(req));
+  std::string head;
+  boost::system::error_code ec;
+  net::read_until(s, net::dynamic_buffer(head), "\r\n\r\n", ec);
+  if (head.size() < 12) return 0;
+  return static_cast<unsigned>(std::stoi(head.substr(9, 3)));
+}
+
+struct Outcome {
+  unsigned status = 0;
+  std::string body;
+  bool Denied() const {
+    return status == 401 || status == 403 || body.find("forbidden") != std::string::npos;
+  }
+};
+
+class Authz : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("medtwin_authz_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    server_ = std::make_unique<Server>("sqlite:" + (dir_ / "a.db").string());
+    port_ = server_->port();
+    ASSERT_NE(port_, 0);
+    for (const auto& [id, team] : {std::pair{"p-a", "dr-a"}, std::pair{"p-b", "dr-b"}}) {
+      ASSERT_EQ(Call(port_, http::verb::post, "/api/v1/patients",
+                     json({{"id", id}, {"care_team", {team}}}).dump())
+                    .status,
+                201);
+      // A low SpO2 raises an alert on each.
+      ASSERT_EQ(Call(port_, http::verb::post, std::string("/api/v1/patients/") + id +
+                                                  "/observations",
+                     json({{"code", "2708-6"}, {"value", 84}, {"unit", "%"}, {"time", Now(5)}})
+                         .dump())
+                    .status,
+                200);
+    }
+    for (const auto& a : Call(port_, http::verb::get, "/api/v1/alerts").Json()) {
+      alert_of_[a["patient"].get<std::string>()] = a["id"].get<std::string>();
+    }
+    ASSERT_EQ(alert_of_.size(), 2u);
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // One request on `route` aimed at patient p-a, as `token`.
+  Outcome Send(const json& route, const std::string& token, int n) {
+    std::string path = route["path"];
+    const std::string method = route["method"];
+    const std::string from = route["patient_from"];
+    if (const auto at = path.find("{id}"); at != std::string::npos) {
+      path.replace(at, 4, path.starts_with("/api/v1/alerts") ? alert_of_["p-a"] : "p-a");
+    }
+    if (from == "query") path += "?patient=p-a";
+    if (path.starts_with("/api/v1/stream")) {
+      return {StreamStatus(port_, path, token), ""};
+    }
+    const std::string t = Now(1);
+    const json obs = {{"patient", "p-a"}, {"code", "8867-4"}, {"value", 80 + n % 20},
+                      {"unit", "/min"},   {"time", t},        {"source", "authz-" + std::to_string(n)}};
+    const json fhir_obs = {
+        {"resourceType", "Observation"},
+        {"status", "final"},
+        {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", "8867-4"}}}}}},
+        {"subject", {{"reference", "Patient/p-a"}}},
+        {"effectiveDateTime", Now(2)},
+        {"valueQuantity",
+         {{"value", 70 + n % 20}, {"system", "http://unitsofmeasure.org"}, {"code", "/min"}}}};
+    const json fhir_dose = {
+        {"resourceType", "MedicationAdministration"},
+        {"status", "completed"},
+        {"medicationCodeableConcept", {{"text", "paracetamol"}}},
+        {"subject", {{"reference", "Patient/p-a"}}},
+        {"effectiveDateTime", Now(3 + n % 50)},
+        {"dosage", {{"dose", {{"value", 500}, {"code", "mg"}}}}}};
+    std::string body, type = "application/json";
+    if (path == "/api/v1/patients") body = json({{"id", "new-" + std::to_string(n)}}).dump();
+    if (path == "/api/v1/patients/p-a" && method != "GET") body = R"({"scr_mg_dl":1.1})";
+    if (path.ends_with("/observations") && method == "POST") body = obs.dump();
+    if (path == "/api/v1/observations") {
+      body = obs.dump() + "\n";
+      type = "application/x-ndjson";
+    }
+    if (path.ends_with("/events") && method == "POST") {
+      body = json({{"type", "meal"}, {"amount", 40}, {"unit", "g"}, {"time", Now(4 + n % 50)}})
+                 .dump();
+    }
+    if (path.ends_with("/whatif")) body = R"({"model":"glucose","horizon_min":60})";
+    if (path.ends_with("/accept") || path.ends_with("/ack") || path.ends_with("/acknowledge")) {
+      body = "{}";
+    }
+    if (path == "/fhir/r4") {
+      body = json({{"resourceType", "Bundle"},
+                   {"type", "batch"},
+                   {"entry", {{{"resource", fhir_obs}}}}})
+                 .dump();
+      type = "application/fhir+json";
+    }
+    if (path == "/fhir/r4/Patient" && method == "POST") {
+      body = json({{"resourceType", "Patient"}, {"gender", "female"}}).dump();
+      type = "application/fhir+json";
+    }
+    if (path == "/fhir/r4/Patient/p-a" && method == "PUT") {
+      body = json({{"resourceType", "Patient"}, {"gender", "male"}}).dump();
+      type = "application/fhir+json";
+    }
+    if (path == "/fhir/r4/Observation" && method == "POST") {
+      body = fhir_obs.dump();
+      type = "application/fhir+json";
+    }
+    if (path == "/fhir/r4/MedicationAdministration" && method == "POST") {
+      body = fhir_dose.dump();
+      type = "application/fhir+json";
+    }
+    auto r = Call(port_, http::string_to_verb(method), path, body, type, token);
+    return {r.status, r.body};
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Server> server_;
+  unsigned short port_ = 0;
+  std::map<std::string, std::string> alert_of_;
+};
+
+TEST_F(Authz, EveryRouteEveryRole) {
+  const json routes = json::parse(Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin routes --json"));
+  ASSERT_GT(routes.size(), 30u);
+  // What the test itself expects (written from the issue's role definitions, not from the
+  // server's policy code). Everything aims at patient p-a, on dr-a's care team.
+  const std::set<std::string> device_may = {
+      "POST /api/v1/patients/{id}/observations", "POST /api/v1/patients/{id}/events",
+      "POST /api/v1/observations",               "POST /fhir/r4",
+      "POST /fhir/r4/Observation",               "POST /fhir/r4/MedicationAdministration"};
+  struct Who {
+    const char* name;
+    std::string token;
+  };
+  const std::vector<Who> roles = {
+      {"admin", TestAuth::Admin()},
+      {"clinician on the care team", TestAuth::Token(Role::kClinician, "dr-a")},
+      {"clinician off the care team", TestAuth::Token(Role::kClinician, "dr-b")},
+      {"patient p-a", TestAuth::Token(Role::kPatient, "anna", "p-a")},
+      {"device of p-a", TestAuth::Token(Role::kDevice, "monitor-a", "p-a")},
+      {"researcher", TestAuth::Token(Role::kResearcher, "res")},
+      {"no token", ""}};
+  int n = 0, walked = 0;
+  for (const auto& route : routes) {
+    const std::string key = route["method"].get<std::string>() + " " + route["path"].get<std::string>();
+    const bool is_public = route["public"];
+    const std::string from = route["patient_from"];
+    const bool reads = route["method"] == "GET" || key == "POST /api/v1/patients/{id}/whatif";
+    for (const auto& who : roles) {
+      bool expect_allowed = false;
+      const std::string role = who.name;
+      if (is_public) {
+        expect_allowed = true;
+      } else if (role == "admin" || role == "clinician on the care team") {
+        expect_allowed = true;
+      } else if (role == "clinician off the care team") {
+        expect_allowed = from == "none";  // lists (filtered) and creating patients
+      } else if (role == "patient p-a") {
+        expect_allowed = reads;
+      } else if (role == "device of p-a") {
+        expect_allowed = device_may.count(key) > 0;
+      }
+      const Outcome got = Send(route, who.token, ++n);
+      if (expect_allowed) {
+        EXPECT_FALSE(got.Denied()) << key << " as " << role << ": " << got.status << " "
+                                   << got.body.substr(0, 300);
+      } else {
+        EXPECT_TRUE(got.Denied()) << key << " as " << role << ": " << got.status << " "
+                                  << got.body.substr(0, 300);
+        if (role == "no token") EXPECT_EQ(got.status, 401u) << key;
+      }
+      ++walked;
+    }
+  }
+  EXPECT_EQ(walked, static_cast<int>(routes.size() * roles.size()));
+  EXPECT_EQ(Call(port_, http::verb::get, "/healthz", "", "", "").status, 200u);
+}
+
+TEST_F(Authz, ClinicianBCannotReachPatientAByAnyRoute) {
+  const std::string b = TestAuth::Token(Role::kClinician, "dr-b");
+  const std::string a = TestAuth::Token(Role::kClinician, "dr-a");
+  auto get = [&](const std::string& target, const std::string& token) {
+    return Call(port_, http::verb::get, target, "", "", token);
+  };
+  // Lists show only B's own patient.
+  const json patients = get("/api/v1/patients", b).Json();
+  ASSERT_EQ(patients.size(), 1u);
+  EXPECT_EQ(patients[0]["id"], "p-b");
+  for (const auto& al : get("/api/v1/alerts", b).Json()) EXPECT_EQ(al["patient"], "p-b");
+  EXPECT_EQ(get("/api/v1/alerts?patient=p-a", b).status, 403u);
+  const json fhir_patients = get("/fhir/r4/Patient", b).Json();
+  ASSERT_EQ(fhir_patients["total"], 1);
+  EXPECT_EQ(fhir_patients["entry"][0]["resource"]["id"], "p-b");
+  // Direct reads and searches of A, REST and FHIR (with the Patient/ prefix too).
+  for (const char* target :
+       {"/api/v1/patients/p-a", "/api/v1/patients/p-a/observations", "/api/v1/patients/p-a/twin",
+        "/api/v1/patients/p-a/events", "/fhir/r4/Patient/p-a", "/fhir/r4/Observation?patient=p-a",
+        "/fhir/r4/Observation?subject=Patient/p-a", "/fhir/r4/RiskAssessment?patient=p-a",
+        "/fhir/r4/DetectedIssue?patient=p-a", "/fhir/r4/MedicationRequest?patient=p-a",
+        "/fhir/r4/MedicationAdministration?patient=Patient/p-a"}) {
+    const auto r = get(target, b);
+    EXPECT_EQ(r.status, 403u) << target << " " << r.body;
+    EXPECT_EQ(r.body.find("\"84"), std::string::npos) << target;  // no data leaks in errors
+  }
+  // Writes into A hidden in bulk bodies: rejected per item, nothing stored.
+  const std::string line = json({{"patient", "p-a"},
+                                 {"code", "8867-4"},
+                                 {"value", 199},
+                                 {"unit", "/min"},
+                                 {"time", Now(1)}})
+                               .dump();
+  auto bulk = Call(port_, http::verb::post, "/api/v1/observations", line + "\n",
+                   "application/x-ndjson", b);
+  EXPECT_EQ(bulk.status, 422u) << bulk.body;
+  EXPECT_NE(bulk.body.find("forbidden"), std::string::npos);
+  auto ack = Call(port_, http::verb::post, "/api/v1/alerts/" + alert_of_["p-a"] + "/ack", "{}",
+                  "application/json", b);
+  EXPECT_EQ(ack.status, 403u);
+  const json tx = {{"resourceType", "Bundle"},
+                   {"type", "transaction"},
+                   {"entry",
+                    {{{"resource",
+                       {{"resourceType", "Observation"},
+                        {"status", "final"},
+                        {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", "8867-4"}}}}}},
+                        {"subject", {{"reference", "Patient/p-a"}}},
+                        {"effectiveDateTime", Now(1)},
+                        {"valueQuantity", {{"value", 199}, {"code", "/min"}}}}}}}}};
+  EXPECT_EQ(Call(port_, http::verb::post, "/fhir/r4", tx.dump(), "application/fhir+json", b).status,
+            403u);
+  for (const auto& o : get("/api/v1/patients/p-a/observations", TestAuth::Admin()).Json()) {
+    EXPECT_NE(o["value"], 199) << "a forbidden write was stored";
+  }
+  // The live stream: B's unfiltered stream gets nothing of A; A's clinician does.
+  EXPECT_EQ(StreamStatus(port_, "/api/v1/stream?patient=p-a", b), 403u);
+  auto open_stream = [&](const std::string& token, std::string* got, std::atomic<bool>* done) {
+    return std::thread([=, this] {
+      net::io_context ioc;
+      net::ip::tcp::socket s(ioc);
+      s.connect({net::ip::make_address("127.0.0.1"), port_});
+      const std::string req =
+          "GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n";
+      net::write(s, net::buffer(req));
+      char buf[4096];
+      const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      s.non_blocking(true);
+      while (std::chrono::steady_clock::now() < end && !*done) {
+        boost::system::error_code ec;
+        const std::size_t k = s.read_some(net::buffer(buf), ec);
+        if (k > 0) got->append(buf, k);
+        if (ec && ec != net::error::would_block) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+  };
+  std::string seen_by_a, seen_by_b;
+  std::atomic<bool> done{false};
+  std::thread ta = open_stream(a, &seen_by_a, &done);
+  std::thread tb = open_stream(b, &seen_by_b, &done);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  ASSERT_EQ(Call(port_, http::verb::post, "/api/v1/patients/p-a/observations",
+                 json({{"code", "8867-4"}, {"value", 141}, {"unit", "/min"}, {"time", Now(0)}}).dump())
+                .status,
+            200u);
+  ASSERT_EQ(Call(port_, http::verb::post, "/api/v1/patients/p-b/observations",
+                 json({{"code", "8867-4"}, {"value", 142}, {"unit", "/min"}, {"time", Now(0)}}).dump())
+                .status,
+            200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  done = true;
+  ta.join();
+  tb.join();
+  EXPECT_NE(seen_by_a.find("\"value\":141"), std::string::npos) << seen_by_a;
+  EXPECT_EQ(seen_by_a.find("\"value\":142"), std::string::npos);
+  EXPECT_NE(seen_by_b.find("\"value\":142"), std::string::npos) << seen_by_b;
+  EXPECT_EQ(seen_by_b.find("\"patient\":\"p-a\""), std::string::npos) << seen_by_b;
+}
+
+TEST_F(Authz, BadTokensMissingScopesAndRateLimits) {
+  auto status = [&](const std::string& token) {
+    return Call(port_, http::verb::get, "/api/v1/patients", "", "", token).status;
+  };
+  EXPECT_EQ(status(TestAuth::Token(Role::kAdmin, "old", "", {}, -10)), 401u);  // expired
+  EXPECT_EQ(status("not.a.token"), 401u);
+  EXPECT_EQ(status("garbage"), 401u);
+  std::string tampered = TestAuth::Admin();
+  tampered[tampered.size() - 3] = tampered[tampered.size() - 3] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(status(tampered), 401u);
+  // alg none with an admin payload.
+  const std::string admin = TestAuth::Admin();
+  const std::string payload = admin.substr(admin.find('.') + 1, admin.rfind('.') - admin.find('.') - 1);
+  EXPECT_EQ(status(medtwin::security::Base64UrlEncode(R"({"alg":"none","typ":"JWT"})") + "." +
+                   payload + "."),
+            401u);
+  // Signed with another key.
+  medtwin::security::Claims c;
+  c.subject = "mallory";
+  c.role = Role::kAdmin;
+  c.expires_at_s = TestAuth::NowS() + 600;
+  EXPECT_EQ(status(medtwin::security::IssueToken(c, *medtwin::security::GenerateKey())), 401u);
+  auto unauthorized = Call(port_, http::verb::get, "/api/v1/patients", "", "", "");
+  EXPECT_EQ(unauthorized.status, 401u);
+  EXPECT_EQ(unauthorized.Json()["error"]["code"], "unauthorized");
+  // FHIR answers with an OperationOutcome.
+  auto fhir = Call(port_, http::verb::get, "/fhir/r4/Patient", "", "", "");
+  EXPECT_EQ(fhir.status, 401u);
+  EXPECT_EQ(fhir.Json()["resourceType"], "OperationOutcome");
+  // A scope that reads observations only: writing is 403.
+  const std::string read_only =
+      TestAuth::Token(Role::kClinician, "dr-a", "", {"user/Observation.rs"});
+  EXPECT_EQ(Call(port_, http::verb::get, "/api/v1/patients/p-a/observations", "", "", read_only)
+                .status,
+            200u);
+  auto write = Call(port_, http::verb::post, "/api/v1/patients/p-a/observations",
+                    json({{"code", "8867-4"}, {"value", 90}, {"unit", "/min"}, {"time", Now(0)}})
+                        .dump(),
+                    "application/json", read_only);
+  EXPECT_EQ(write.status, 403u);
+  EXPECT_NE(write.body.find("no scope grants c on Observation"), std::string::npos) << write.body;
+  EXPECT_EQ(Call(port_, http::verb::get, "/api/v1/patients/p-a", "", "", read_only).status, 403u);
+}
+
+TEST(AuthzRateLimit, ATokenOverItsBudgetGets429) {
+  const fs::path dir = fs::temp_directory_path() / ("medtwin_rate_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  Server server("sqlite:" + (dir / "r.db").string(), {"--rate-limit", "5"});
+  ASSERT_NE(server.port(), 0);
+  const std::string greedy = TestAuth::Token(Role::kAdmin, "greedy");
+  int limited = 0;
+  for (int i = 0; i < 30; ++i) {
+    const auto r = Call(server.port(), http::verb::get, "/api/v1/patients", "", "", greedy);
+    if (r.status == 429) ++limited;
+  }
+  EXPECT_GE(limited, 15);  // a burst of 10, then about 5 per second
+  // Another token is unaffected.
+  EXPECT_EQ(Call(server.port(), http::verb::get, "/api/v1/patients").status, 200u);
+  fs::remove_all(dir);
+}
+
+}  // namespace
