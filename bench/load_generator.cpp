@@ -10,7 +10,7 @@
 //                                                   observations on medtwin/obs/{patient}, at
 //                                                   most WINDOW unacknowledged, counted from the
 //                                                   server's acks on medtwin/ack/#
-// Prints "key value" lines.
+// Prints "key value" lines. The server's bearer token comes from $MEDTWIN_TOKEN.
 #include <mosquitto.h>
 #include <sqlite3.h>
 
@@ -22,6 +22,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -35,6 +36,11 @@ namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+std::string& Token() {
+  static std::string token = std::getenv("MEDTWIN_TOKEN") != nullptr ? std::getenv("MEDTWIN_TOKEN") : "";
+  return token;
+}
 
 std::string IsoTime(long long us) {
   const std::time_t s = static_cast<std::time_t>(us / 1'000'000);
@@ -60,6 +66,7 @@ class Client {
   unsigned Post(const std::string& target, std::string body, std::string* reply = nullptr) {
     http::request<http::string_body> req{http::verb::post, target, 11};
     req.set(http::field::host, "127.0.0.1");
+    if (!Token().empty()) req.set(http::field::authorization, "Bearer " + Token());
     req.set(http::field::content_type, "application/json");
     req.keep_alive(true);
     req.body() = std::move(body);
@@ -132,7 +139,8 @@ int Latency(unsigned short port, int patients, double seconds, double rate) {
   net::io_context ioc;
   net::ip::tcp::socket sock(ioc);
   sock.connect({net::ip::make_address("127.0.0.1"), port});
-  const std::string req = "GET /api/v1/stream?patient=load-0 HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string req = "GET /api/v1/stream?patient=load-0 HTTP/1.1\r\nHost: x\r\n"
+                          "Authorization: Bearer " + Token() + "\r\n\r\n";
   net::write(sock, net::buffer(req));
   // Each alert event carries "updated_at", the probe observation's own time, which is the
   // moment the probe was sent: latency = arrival on the stream − that time.

@@ -13,10 +13,16 @@ work=$(mktemp -d /tmp/medtwin_load.XXXX)
 chmod 755 "$work"
 trap 'pkill -f "medtwin serve --listen 127.0.0.1:1809" 2>/dev/null || true; scripts/pg_test_server.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
+# Every request carries an admin token (the cost of checking it is part of what is measured).
+"$BUILD"/medtwin token keygen --out "$work/key" 2>/dev/null
+MEDTWIN_TOKEN=$("$BUILD"/medtwin token issue --key "$work/key" --role admin --subject loadgen --ttl 2h)
+export MEDTWIN_TOKEN
+
 serve() {  # serve PORT STORE [ARGS...]: starts the server, waits until it listens
   local port=$1 store=$2
   shift 2
-  "$BUILD"/medtwin serve --listen "127.0.0.1:$port" --store "$store" "$@" >"$work/serve.log" 2>&1 &
+  "$BUILD"/medtwin serve --listen "127.0.0.1:$port" --store "$store" --auth-key "$work/key" \
+    --rate-limit 100000 "$@" >"$work/serve.log" 2>&1 &
   for _ in $(seq 1 100); do
     curl -sf "127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
     sleep 0.1
@@ -90,11 +96,12 @@ rm -f "$work"/m.db*
 serve 18093 "sqlite:$work/m.db"
 before=$(curl -s 127.0.0.1:18093/metrics | value process_resident_memory_bytes)
 python3 - <<'PY'
-import http.client
+import http.client, os
 c = http.client.HTTPConnection("127.0.0.1", 18093)
 for i in range(10000):
     c.request("POST", "/api/v1/patients", body='{"id":"idle-%d","weight_kg":70}' % i,
-              headers={"Content-Type": "application/json"})
+              headers={"Content-Type": "application/json",
+                       "Authorization": "Bearer " + os.environ["MEDTWIN_TOKEN"]})
     c.getresponse().read()
 PY
 after=$(curl -s 127.0.0.1:18093/metrics | value process_resident_memory_bytes)
