@@ -16,6 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   r-base-core r-cran-desolve r-cran-nlme   # peer tools for checks and benchmarks
+  python3-cryptography                     # independent Ed25519 check of signed audit tree heads
 )
 
 missing=()

@@ -64,7 +64,9 @@ TEST(Merkle, FrontierAndInclusionProofsForEveryLeaf) {
       EXPECT_FALSE(VerifyInclusion(hashes[i], i, size, proof, LeafHash("other root")));
       // (A wrong size can verify when the path has the same shape: the signed tree head binds
       // the size to the root, so proofs are only checked against signed heads.)
-      if (size > 1) EXPECT_FALSE(VerifyInclusion(hashes[i], (i + 1) % size, size, proof, root));
+      if (size > 1) {
+        EXPECT_FALSE(VerifyInclusion(hashes[i], (i + 1) % size, size, proof, root));
+      }
     }
   }
 }

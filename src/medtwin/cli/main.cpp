@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "medtwin/cli/audit_command.h"
 #include "medtwin/cli/devices_command.h"
 #include "medtwin/cli/dose_command.h"
 #include "medtwin/cli/fit_command.h"
@@ -259,6 +260,28 @@ int Main(int argc, char** argv) {
       "authorized as and where its patient comes from (public routes need no token).");
   routes->add_flag("--json", routes_json, "As a JSON array");
 
+  auto* audit = app.add_subcommand(
+      "audit",
+      "The audit ledger in a store: every access to patient data, chained in an RFC 6962 Merkle\n"
+      "tree with Ed25519-signed tree heads (key derived from the server's --auth-key).");
+  audit->require_subcommand(1);
+  medtwin::cli::AuditArgs audit_args;
+  auto* audit_verify =
+      audit->add_subcommand("verify", "Check every record and tree head; name the first altered, "
+                                      "removed or reordered record (exit 1)");
+  auto* audit_proof = audit->add_subcommand(
+      "proof", "Inclusion proof of one record in the newest signed tree head (JSON)");
+  auto* audit_export =
+      audit->add_subcommand("export", "Every record as a FHIR R4 AuditEvent (NDJSON)");
+  for (auto* sub : {audit_verify, audit_proof, audit_export}) {
+    sub->add_option("--store", audit_args.store, "sqlite:PATH or postgresql://…")->required();
+  }
+  for (auto* sub : {audit_verify, audit_proof}) {
+    sub->add_option("--key", audit_args.key_file, "The server's --auth-key file")->required();
+  }
+  audit_proof->add_option("--seq", audit_args.seq, "Record number (from 0)")->required();
+  audit_export->add_option("--out", audit_args.out, "NDJSON file to write")->required();
+
   auto* token = app.add_subcommand(
       "token",
       "Bearer tokens for `medtwin serve --auth-key FILE`: HS256 JWTs naming a subject, a role\n"
@@ -306,6 +329,15 @@ int Main(int argc, char** argv) {
   if (routes->parsed()) {
     std::cout << medtwin::cli::DescribeRoutes(routes_json);
     return 0;
+  }
+  if (audit_verify->parsed()) {
+    auto ok = medtwin::cli::RunAuditVerify(audit_args);
+    if (!ok.ok()) return Report("audit verify", ok.error());
+    return *ok ? 0 : 1;
+  }
+  if (audit_proof->parsed()) return Report("audit proof", medtwin::cli::RunAuditProof(audit_args));
+  if (audit_export->parsed()) {
+    return Report("audit export", medtwin::cli::RunAuditExport(audit_args));
   }
   if (keygen->parsed()) return Report("token keygen", medtwin::cli::RunTokenKeygen(keygen_out));
   if (issue->parsed()) return Report("token issue", medtwin::cli::RunTokenIssue(issue_args));

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "medtwin/security/token.h"
+#include "medtwin/server/audit_log.h"
 #include "medtwin/server/demo.h"
 #include "medtwin/server/http_server.h"
 #include "medtwin/server/mqtt_bridge.h"
@@ -79,6 +80,9 @@ Status RunServe(const ServeArgs& args) {
   auto broadcaster = std::make_shared<server::Broadcaster>();
   std::fprintf(stderr, "medtwin serve: loading twins from %s ...\n", store->Kind().data());
   MEDTWIN_TRY(auto service, server::TwinService::Open(std::move(store), args.shards, broadcaster));
+  // The audit ledger, signed with a key derived from the token secret.
+  MEDTWIN_TRY(auto audit, server::AuditLog::Open(service->store(), auth->key));
+  service->SetAuditLog(audit.get());
   std::unique_ptr<server::MqttBridge> mqtt;
   if (!args.mqtt.empty()) {
     MEDTWIN_TRY(mqtt, server::MqttBridge::Start(args.mqtt, *service));
@@ -127,6 +131,8 @@ Status RunServe(const ServeArgs& args) {
   service->SetAlertListener({});
   service->SetCommandListener({});
   mqtt.reset();
+  service->SetAuditLog(nullptr);
+  audit.reset();  // stores what is queued, signs the last tree head
   return Ok{};
 }
 

@@ -76,6 +76,9 @@ Status ValidateScope(std::string_view scope) {
 Decision Decide(const Claims& who, std::string_view resource_type, Interaction what,
                 const std::string& patient, const std::vector<std::string>& care_team) {
   const bool reading = what == Interaction::kRead || what == Interaction::kSearch;
+  if (resource_type == "AuditEvent" && who.role != Role::kAdmin) {
+    return Deny("the audit trail is for administrators");
+  }
   // The role's bounds.
   switch (who.role) {
     case Role::kAdmin:

@@ -51,6 +51,8 @@ const std::vector<RouteSpec>& ApiRoutes() {
       {V::post, "/api/v1/alerts/{id}/acknowledge", false, "DetectedIssue", I::kUpdate,
        PatientFrom::kBody},
       {V::get, "/api/v1/stream", false, "Observation", I::kSearch, PatientFrom::kQuery},
+      {V::get, "/api/v1/audit", false, "AuditEvent", I::kSearch, PatientFrom::kNone},
+      {V::get, "/api/v1/audit/verify", false, "AuditEvent", I::kRead, PatientFrom::kNone},
       {V::get, "/fhir/r4/metadata", true, "", I::kRead, PatientFrom::kNone},
       {V::post, "/fhir/r4", false, "Bundle", I::kCreate, PatientFrom::kBody},
       {V::get, "/fhir/r4/Patient", false, "Patient", I::kSearch, PatientFrom::kNone},
@@ -69,6 +71,7 @@ const std::vector<RouteSpec>& ApiRoutes() {
        PatientFrom::kQuery},
       {V::get, "/fhir/r4/DetectedIssue", false, "DetectedIssue", I::kSearch,
        PatientFrom::kQuery},
+      {V::get, "/fhir/r4/AuditEvent", false, "AuditEvent", I::kSearch, PatientFrom::kNone},
   };
   return routes;
 }
@@ -108,7 +111,14 @@ security::Decision Caller::Check(const std::string& patient, std::string_view re
   }
   security::Decision d = security::Decide(*claims_, resource, what, patient, team);
   cache_.emplace(key, d);
+  if (d.allowed && !patient.empty()) touched_.insert(patient);
   return d;
+}
+
+std::vector<std::string> Caller::Touched(const std::string& also) const {
+  std::set<std::string> all = touched_;
+  if (!also.empty()) all.insert(also);
+  return {all.begin(), all.end()};
 }
 
 std::string Caller::ClinicianSubject() const {

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -62,11 +63,16 @@ class Caller {
   }
   // A clinician creating a patient joins its care team.
   [[nodiscard]] std::string ClinicianSubject() const;
+  // A patient the request created (for the audit trail).
+  void Touch(const std::string& patient) const { touched_.insert(patient); }
+  // The patients this request was allowed to touch (for the audit trail), plus `also`.
+  [[nodiscard]] std::vector<std::string> Touched(const std::string& also = "") const;
 
  private:
   TwinService& service_;
   std::optional<security::Claims> claims_;
   mutable std::map<std::tuple<std::string, std::string, int>, security::Decision> cache_;
+  mutable std::set<std::string> touched_;
 };
 
 // Requests per second per token (token bucket, burst = 2 s worth).

@@ -265,6 +265,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t,
             const bool exists = p.error().message.find("exists") != std::string::npos;
             return Fail(exists ? 409 : StatusFor(p.error()), p.error());
           }
+          caller.Touch(p->id);
           Response r = Json(201, twin::PatientToJson(*p));
           r.headers.emplace_back("Location", "/api/v1/patients/" + p->id);
           return r;
@@ -400,6 +401,31 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t,
       }
       return Fail(404, "not_found", "path", "no such resource");
     }
+    if (resource == "audit" && method == verb::get) {
+      AuditLog* log = service.audit_log();
+      if (log == nullptr) return Fail(404, "not_found", "audit", "this server keeps no audit log");
+      if (seg.size() == 4 && seg[3] == "verify") {
+        log->Flush();
+        return Json(200, VerifyStoredLedger(service.store(), log->public_key()));
+      }
+      std::size_t limit = 100;
+      if (auto it = t.query.find("limit"); it != t.query.end()) {
+        auto [p, ec] =
+            std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
+        if (ec != std::errc() || limit < 1 || limit > 10'000) {
+          return Fail(400, "invalid", "limit", "an integer 1..10000");
+        }
+      }
+      log->Flush();
+      auto rows = service.store().RecentAudit(limit);
+      if (!rows.ok()) return Fail(503, rows.error());
+      json out = json::array();
+      for (const auto& row : *rows) {
+        auto rec = security::ParseAuditRecord(row.body);
+        out.push_back(rec.ok() ? *rec : json{{"seq", row.seq}, {"invalid", true}});
+      }
+      return Json(200, out);
+    }
     if (resource == "stream" && seg.size() == 3 && method == verb::get) {
       Response r;
       r.event_stream = true;
@@ -473,6 +499,35 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
       return Fail(404, "not_found", "path", "no such resource");
     }
     if (route->is_public) return Dispatch(service, req, t, Caller(service, std::nullopt));
+    // Every other request leaves an audit record, whatever its outcome.
+    security::AuditEntry entry;
+    entry.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    entry.action = std::string(http::to_string(req.method())) + " " + route->path;
+    entry.resource = route->resource;
+    entry.interaction = security::InteractionLetter(route->interaction);
+    entry.from = std::string(req[kPeerHeader]);
+    std::string asked_patient;  // the patient named in the path or query, allowed or not
+    auto audited = [&](Response r, const Caller* caller) {
+      entry.outcome = static_cast<int>(r.status);
+      if (caller != nullptr) {
+        entry.patients = caller->Touched(asked_patient);
+      } else if (!asked_patient.empty()) {
+        entry.patients = {asked_patient};
+      }
+      service.Audit(std::move(entry));
+      return r;
+    };
+    if (route->patient_from == PatientFrom::kPath) asked_patient = params["id"];
+    if (route->patient_from == PatientFrom::kQuery) {
+      auto it = t.query.find("patient");
+      if (it == t.query.end()) it = t.query.find("subject");
+      if (it != t.query.end()) {
+        asked_patient = it->second.starts_with("Patient/") ? it->second.substr(8) : it->second;
+      }
+    }
+    if (route->path.starts_with("/api/v1/alerts/")) asked_patient.clear();  // {id} is an alert
     // Authentication: a bearer token (the live stream may carry it as ?access_token=, since
     // browsers' EventSource cannot set headers).
     std::string token;
@@ -482,14 +537,16 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
     } else if (route->path == "/api/v1/stream") {
       if (auto it = t.query.find("access_token"); it != t.query.end()) token = it->second;
     }
-    if (token.empty()) return Denied(fhir, 401, "a bearer token is required");
+    if (token.empty()) return audited(Denied(fhir, 401, "a bearer token is required"), nullptr);
     const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();
     auto claims = security::VerifyToken(token, auth->key, now_s);
-    if (!claims.ok()) return Denied(fhir, 401, "token " + claims.error().message);
+    if (!claims.ok()) return audited(Denied(fhir, 401, "token " + claims.error().message), nullptr);
+    entry.who = claims->subject;
+    entry.role = std::string(security::RoleName(claims->role));
     if (!limiter->Allow(claims->token_id.empty() ? claims->subject : claims->token_id)) {
-      return Denied(fhir, 429, "rate limit exceeded for this token");
+      return audited(Denied(fhir, 429, "rate limit exceeded for this token"), nullptr);
     }
     const Caller caller(service, std::move(*claims));
     // Authorization of the route itself.
@@ -513,8 +570,8 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
       patient.clear();
     }
     const security::Decision d = caller.Check(patient, route->resource, what);
-    if (!d.allowed) return Denied(fhir, 403, d.reason);
-    return Dispatch(service, req, t, caller);
+    if (!d.allowed) return audited(Denied(fhir, 403, d.reason), &caller);
+    return audited(Dispatch(service, req, t, caller), &caller);
   };
 }
 

@@ -55,6 +55,7 @@ json CapabilityStatement() {
                resource("MedicationAdministration", {"search-type", "create"},
                         {{"patient", "reference"}}),
                resource("MedicationRequest", {"search-type"}, {{"patient", "reference"}}),
+               resource("AuditEvent", {"search-type"}, {{"_count", "number"}}),
                resource("RiskAssessment", {"search-type"}, {{"patient", "reference"}}),
                resource("DetectedIssue", {"search-type"}, {{"patient", "reference"}})}},
              {"interaction", {{{"code", "transaction"}}, {{"code", "batch"}}}}}}}};
@@ -276,6 +277,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
                                             ? service.UpdatePatient(id, p.patient_doc)
                                             : service.CreatePatient(p.patient_doc);
         if (r.ok()) {
+          caller.Touch(r->id);
           entry_response = {{"status", "201"}, {"location", "Patient/" + r->id}};
         } else {
           entry_response = {
@@ -326,6 +328,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       if (!p.ok())
         return Outcome(p.error().message.find("exists") != std::string::npos ? 409 : 400, "invalid",
                        p.error().field, p.error().message);
+      caller.Touch(p->id);
       return Fhir(201, io::ToFhirPatient(twin::PatientToJson(*p)));
     }
     if (seg.size() == 4) {
@@ -433,6 +436,29 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       }
       return Fhir(200, Searchset(list));
     }
+  }
+  if (type == "AuditEvent" && seg.size() == 3 && method == verb::get) {
+    AuditLog* log = service.audit_log();
+    if (log == nullptr) return Outcome(404, "not-found", "AuditEvent", "no audit log");
+    std::size_t count = 100;
+    if (auto it = query.find("_count"); it != query.end()) {
+      try {
+        count = std::stoul(it->second);
+      } catch (const std::exception&) {
+        count = 0;
+      }
+      if (count < 1 || count > 10'000) return Outcome(400, "value", "_count", "1..10000");
+    }
+    log->Flush();
+    auto rows = service.store().RecentAudit(count);
+    if (!rows.ok()) return Outcome(503, "transient", "store", rows.error().message);
+    json list = json::array();
+    for (const auto& row : *rows) {
+      if (auto rec = security::ParseAuditRecord(row.body); rec.ok()) {
+        list.push_back(security::ToFhirAuditEvent(*rec));
+      }
+    }
+    return Fhir(200, Searchset(list));
   }
   if (type == "MedicationRequest" && seg.size() == 3 && method == verb::get) {
     const std::string id = PatientParam(query);

@@ -151,6 +151,13 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
       return;
     }
     Request req = parser_->release();
+    // Where the request came from, for the audit trail; a client cannot set it.
+    req.erase(kPeerHeader);
+    {
+      beast::error_code peer_ec;
+      const auto peer = stream_.socket().remote_endpoint(peer_ec);
+      req.set(kPeerHeader, peer_ec ? std::string("unknown") : peer.address().to_string());
+    }
     Response r;
     try {
       r = handler_(req);

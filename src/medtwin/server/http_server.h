@@ -65,6 +65,9 @@ struct HttpOptions {
   int threads = 2;
 };
 
+// The server sets this request header to the client's address (replacing any sent).
+inline constexpr const char* kPeerHeader = "X-Medtwin-Peer";
+
 using Handler = std::function<Response(const Request&)>;
 
 class HttpServer {

@@ -3,6 +3,8 @@
 #include <mosquitto.h>
 
 #include <algorithm>
+#include <chrono>
+#include <set>
 #include <mutex>
 
 namespace medtwin::server {
@@ -149,6 +151,22 @@ void MqttBridge::IngestGroup(std::vector<Message> group) {
     }
   }
   if (!items.empty()) {
+    // The broker authenticated the devices; the ledger records what they wrote.
+    security::AuditEntry audit;
+    audit.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    audit.who = "mqtt-bridge";
+    audit.role = "device";
+    audit.action = "MQTT medtwin/obs/{patient}";
+    audit.resource = "Observation";
+    audit.interaction = 'c';
+    audit.from = "mqtt";
+    std::set<std::string> patients;
+    for (const auto& [m, i] : origin) patients.insert(group[m].patient);
+    audit.patients.assign(patients.begin(), patients.end());
+    audit.outcome = 200;
+    service_.Audit(std::move(audit));
     auto r = service_.Ingest(items, "");
     if (!r.ok()) {
       for (const auto& [m, i] : origin) {

@@ -16,6 +16,7 @@
 
 #include "medtwin/core/result.h"
 #include "medtwin/server/access.h"
+#include "medtwin/server/audit_log.h"
 #include "medtwin/server/http_server.h"
 #include "medtwin/store/store.h"
 #include "medtwin/twin/engine.h"
@@ -72,6 +73,13 @@ class TwinService {
   void SetAlertListener(std::function<void(const std::string&, const std::string&)> listener) {
     alert_listener_ = std::move(listener);
   }
+  // The audit ledger every access is recorded in (set before traffic flows; may be null in
+  // tools that open a service without serving).
+  void SetAuditLog(AuditLog* log) { audit_ = log; }
+  [[nodiscard]] AuditLog* audit_log() { return audit_; }
+  void Audit(security::AuditEntry entry) {
+    if (audit_ != nullptr) audit_->Record(std::move(entry));
+  }
   // Recommendations (draft dose advice), accepted orders and closed-loop insulin commands go to
   // `listener` too (MQTT medtwin/cmd/{patient}).
   void SetCommandListener(std::function<void(const std::string&, const nlohmann::json&)> listener) {
@@ -91,6 +99,7 @@ class TwinService {
   std::atomic<std::uint64_t> alerts_published_{0};
   std::function<void(const std::string&, const std::string&)> alert_listener_;
   std::function<void(const std::string&, const nlohmann::json&)> command_listener_;
+  AuditLog* audit_ = nullptr;
 };
 
 // The items of an ingest body: the elements of an array, or the object itself.
@@ -112,6 +121,10 @@ class TwinService {
                                   const std::map<std::string, std::string>& query,
                                   const std::multimap<std::string, std::string>& all_query,
                                   const Caller& caller);
+
+// Verifies the stored audit ledger against the tree heads signed with `public_key`:
+// {"ok", "records", "tree_heads_checked", "root", and when not ok "first_bad_record", "problem"}.
+[[nodiscard]] nlohmann::json VerifyStoredLedger(store::Store& store, const std::string& public_key);
 
 // A clinician creating a patient is put on its care team (so they can see what they made).
 void JoinCareTeam(nlohmann::json& patient_doc, const Caller& caller);

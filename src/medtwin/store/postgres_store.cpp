@@ -38,6 +38,16 @@ CREATE TABLE IF NOT EXISTS events(
   body TEXT NOT NULL,
   PRIMARY KEY(patient, time_us, type, source)
 );
+CREATE TABLE IF NOT EXISTS audit(
+  seq BIGINT PRIMARY KEY,
+  body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_heads(
+  size BIGINT PRIMARY KEY,
+  root TEXT NOT NULL,
+  time_us BIGINT NOT NULL,
+  signature TEXT NOT NULL
+);
 )sql";
 
 struct ResultGuard {
@@ -250,6 +260,75 @@ class PostgresStore final : public Store {
       visit(e);
     }
     return Ok{};
+  }
+
+  Status AppendAudit(std::span<const AuditRow> rows) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ResultGuard begin{PQexec(conn_, "BEGIN")};
+    MEDTWIN_RETURN_IF_ERROR(Check(begin.r, "begin"));
+    for (const auto& row : rows) {
+      const std::string seq = std::to_string(row.seq);
+      const char* params[] = {seq.c_str(), row.body.c_str()};
+      ResultGuard r{PQexecParams(conn_, "INSERT INTO audit(seq, body) VALUES($1,$2)", 2, nullptr,
+                                 params, nullptr, nullptr, 0)};
+      if (Status s = Check(r.r, "append audit"); !s.ok()) {
+        ResultGuard rb{PQexec(conn_, "ROLLBACK")};
+        return s.error();
+      }
+    }
+    ResultGuard commit{PQexec(conn_, "COMMIT")};
+    return Check(commit.r, "commit");
+  }
+
+  Status ForEachAudit(const std::function<void(const AuditRow&)>& visit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ResultGuard r{PQexec(conn_, "SELECT seq, body FROM audit ORDER BY seq")};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read audit"));
+    for (int i = 0; i < PQntuples(r.r); ++i) {
+      visit({std::stoull(PQgetvalue(r.r, i, 0)), PQgetvalue(r.r, i, 1)});
+    }
+    return Ok{};
+  }
+
+  Result<std::vector<AuditRow>> RecentAudit(std::size_t limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string l = std::to_string(limit);
+    const char* params[] = {l.c_str()};
+    ResultGuard r{PQexecParams(conn_, "SELECT seq, body FROM audit ORDER BY seq DESC LIMIT $1", 1,
+                               nullptr, params, nullptr, nullptr, 0)};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read audit"));
+    std::vector<AuditRow> out;
+    for (int i = 0; i < PQntuples(r.r); ++i) {
+      out.push_back({std::stoull(PQgetvalue(r.r, i, 0)), PQgetvalue(r.r, i, 1)});
+    }
+    return out;
+  }
+
+  Status AppendTreeHead(const TreeHeadRow& head) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string size = std::to_string(head.size), t = std::to_string(head.time_us);
+    const char* params[] = {size.c_str(), head.root_hex.c_str(), t.c_str(),
+                            head.signature_hex.c_str()};
+    ResultGuard r{PQexecParams(conn_,
+                               "INSERT INTO audit_heads(size, root, time_us, signature) "
+                               "VALUES($1,$2,$3,$4) ON CONFLICT(size) DO UPDATE SET "
+                               "root = excluded.root, time_us = excluded.time_us, "
+                               "signature = excluded.signature",
+                               4, nullptr, params, nullptr, nullptr, 0)};
+    return Check(r.r, "append tree head");
+  }
+
+  Result<std::vector<TreeHeadRow>> TreeHeads() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ResultGuard r{
+        PQexec(conn_, "SELECT size, root, time_us, signature FROM audit_heads ORDER BY size")};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read tree heads"));
+    std::vector<TreeHeadRow> out;
+    for (int i = 0; i < PQntuples(r.r); ++i) {
+      out.push_back({std::stoull(PQgetvalue(r.r, i, 0)), PQgetvalue(r.r, i, 1),
+                     std::stoll(PQgetvalue(r.r, i, 2)), PQgetvalue(r.r, i, 3)});
+    }
+    return out;
   }
 
   Status CheckSchema() {

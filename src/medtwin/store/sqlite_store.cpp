@@ -36,6 +36,16 @@ CREATE TABLE IF NOT EXISTS events(
   body TEXT NOT NULL,
   PRIMARY KEY(patient, time_us, type, source)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit(
+  seq INTEGER PRIMARY KEY,
+  body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_heads(
+  size INTEGER PRIMARY KEY,
+  root TEXT NOT NULL,
+  time_us INTEGER NOT NULL,
+  signature TEXT NOT NULL
+);
 PRAGMA user_version = 2;
 )sql";
 
@@ -325,6 +335,77 @@ class SqliteStore final : public Store {
     }
     if (rc != SQLITE_DONE) return Fail("replay events");
     return Ok{};
+  }
+
+  Status AppendAudit(std::span<const AuditRow> rows) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare("INSERT INTO audit(seq, body) VALUES(?,?)", st));
+    MEDTWIN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    for (const auto& row : rows) {
+      sqlite3_reset(st.get());
+      sqlite3_bind_int64(st.get(), 1, static_cast<std::int64_t>(row.seq));
+      Bind(st, 2, row.body);
+      if (sqlite3_step(st.get()) != SQLITE_DONE) {
+        Error failure = Fail("append audit");
+        (void)Exec("ROLLBACK");
+        return failure;
+      }
+    }
+    return Exec("COMMIT");
+  }
+
+  Status ForEachAudit(const std::function<void(const AuditRow&)>& visit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare("SELECT seq, body FROM audit ORDER BY seq", st));
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      visit({static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 0)), Text(st, 1)});
+    }
+    if (rc != SQLITE_DONE) return Fail("read audit");
+    return Ok{};
+  }
+
+  Result<std::vector<AuditRow>> RecentAudit(std::size_t limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare("SELECT seq, body FROM audit ORDER BY seq DESC LIMIT ?", st));
+    sqlite3_bind_int64(st.get(), 1, static_cast<std::int64_t>(limit));
+    std::vector<AuditRow> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      out.push_back({static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 0)), Text(st, 1)});
+    }
+    if (rc != SQLITE_DONE) return Fail("read audit");
+    return out;
+  }
+
+  Status AppendTreeHead(const TreeHeadRow& head) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare(
+        "INSERT OR REPLACE INTO audit_heads(size, root, time_us, signature) VALUES(?,?,?,?)", st));
+    sqlite3_bind_int64(st.get(), 1, static_cast<std::int64_t>(head.size));
+    Bind(st, 2, head.root_hex);
+    sqlite3_bind_int64(st.get(), 3, head.time_us);
+    Bind(st, 4, head.signature_hex);
+    return Step(st);
+  }
+
+  Result<std::vector<TreeHeadRow>> TreeHeads() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(
+        Prepare("SELECT size, root, time_us, signature FROM audit_heads ORDER BY size", st));
+    std::vector<TreeHeadRow> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      out.push_back({static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 0)), Text(st, 1),
+                     sqlite3_column_int64(st.get(), 2), Text(st, 3)});
+    }
+    if (rc != SQLITE_DONE) return Fail("read tree heads");
+    return out;
   }
 
   Result<std::size_t> CountObservations() override {

@@ -63,6 +63,26 @@ class Store {
                                                                    std::optional<Instant> to,
                                                                    std::size_t limit) = 0;
   [[nodiscard]] virtual Status ForEachEvent(const std::function<void(const io::Event&)>& visit) = 0;
+
+  // The audit ledger (security/audit.h): records by sequence number, append-only, and the
+  // signed tree heads over them.
+  struct AuditRow {
+    std::uint64_t seq = 0;
+    std::string body;
+  };
+  struct TreeHeadRow {
+    std::uint64_t size = 0;
+    std::string root_hex;
+    std::int64_t time_us = 0;
+    std::string signature_hex;
+  };
+  [[nodiscard]] virtual Status AppendAudit(std::span<const AuditRow> rows) = 0;
+  // In row order of seq (whatever the rows now say: verification checks them).
+  [[nodiscard]] virtual Status ForEachAudit(const std::function<void(const AuditRow&)>& visit) = 0;
+  // The newest `limit` rows, newest first.
+  [[nodiscard]] virtual Result<std::vector<AuditRow>> RecentAudit(std::size_t limit) = 0;
+  [[nodiscard]] virtual Status AppendTreeHead(const TreeHeadRow& head) = 0;
+  [[nodiscard]] virtual Result<std::vector<TreeHeadRow>> TreeHeads() = 0;  // by size
 };
 
 // An event from its stored JSON form (shared by the backends).

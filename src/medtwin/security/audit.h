@@ -1,0 +1,74 @@
+// security/audit.h — the audit trail's records and their verification. Every access to patient
+// data becomes an AuditEntry (who, role, what, which patients, when, outcome, from where). The
+// ledger stores each as canonical JSON text that also carries its sequence number and the
+// Merkle root of all records before it (RFC 6962 tree, merkle.h), so a changed, missing or
+// moved record breaks the chain at that record; signed tree heads (Ed25519 over size, root and
+// time) pin the whole ledger, so rewriting the chain after a change needs the signing key.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "medtwin/security/merkle.h"
+#include "medtwin/security/token.h"
+
+namespace medtwin::security {
+
+struct AuditEntry {
+  std::int64_t time_us = 0;
+  std::string who;     // token subject ("" for no or a bad token)
+  std::string role;    // role name, or ""
+  std::string action;  // "GET /api/v1/patients/{id}/twin"
+  std::string resource;
+  char interaction = 'r';             // c r u d s
+  std::vector<std::string> patients;  // whose data (possibly several)
+  int outcome = 200;                  // HTTP status
+  std::string from;                   // client address
+};
+
+// The stored text of record `seq`, whose predecessors have Merkle root `prev_root`.
+[[nodiscard]] std::string AuditRecordText(const AuditEntry& e, std::uint64_t seq,
+                                          const Hash& prev_root);
+// A stored record as JSON (for listing and FHIR AuditEvent export); an error if it is not one.
+[[nodiscard]] Result<nlohmann::json> ParseAuditRecord(const std::string& text);
+
+// The Ed25519 key that signs tree heads, derived from the server's token secret (one secret
+// to keep; the derived key signs nothing else).
+[[nodiscard]] Result<SigningKeyPair> AuditSigningKey(const SigningKey& secret);
+// What a tree head's signature covers.
+[[nodiscard]] std::string TreeHeadMessage(std::uint64_t size, const Hash& root, std::int64_t time_us);
+
+struct StoredRecord {
+  std::uint64_t seq = 0;
+  std::string text;
+};
+struct StoredHead {
+  std::uint64_t size = 0;
+  std::string root_hex;
+  std::int64_t time_us = 0;
+  std::string signature_hex;
+};
+
+struct LedgerReport {
+  bool ok = true;
+  std::uint64_t records = 0;
+  std::uint64_t heads_checked = 0;
+  std::optional<std::uint64_t> first_bad_seq;  // the first record found altered/removed/moved
+  std::string problem;                         // what is wrong, in words
+  Hash root;                                   // of all records read
+};
+
+// Checks every record in order (sequence, chain of roots) and every tree head (signature,
+// root at its size, no records missing beyond the last).
+[[nodiscard]] LedgerReport VerifyLedger(const std::vector<StoredRecord>& rows,
+                                        const std::vector<StoredHead>& heads,
+                                        const std::string& public_key);
+
+// A FHIR R4 AuditEvent for a stored record.
+[[nodiscard]] nlohmann::json ToFhirAuditEvent(const nlohmann::json& record);
+
+}  // namespace medtwin::security

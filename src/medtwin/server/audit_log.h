@@ -1,0 +1,48 @@
+// server/audit_log.h — the server's append-only audit ledger (security/audit.h) on the store.
+// Record() queues an entry and returns at once; a writer thread gives entries their sequence
+// numbers and chain links, stores them in batches (every 20 ms at most) and signs a tree head
+// every second while records arrive, and on shutdown. On start the ledger's tree is rebuilt from
+// the stored records, so sequence numbers and roots continue across restarts.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "medtwin/security/audit.h"
+#include "medtwin/store/store.h"
+
+namespace medtwin::server {
+
+class AuditLog {
+ public:
+  static Result<std::unique_ptr<AuditLog>> Open(store::Store& store,
+                                                const security::SigningKey& secret);
+  ~AuditLog();  // stores what is queued and signs a final tree head
+  void Record(security::AuditEntry entry);
+  // Waits until everything recorded so far is stored and covered by a signed tree head.
+  void Flush();
+  [[nodiscard]] std::uint64_t size();
+  [[nodiscard]] const std::string& public_key() const { return key_.public_key; }
+
+ private:
+  AuditLog(store::Store& store, security::SigningKeyPair key) : store_(store), key_(std::move(key)) {}
+  void WriterLoop();
+  Status SignHead();
+
+  store::Store& store_;
+  security::SigningKeyPair key_;
+  security::MerkleFrontier tree_;  // writer thread only (and Open)
+  std::uint64_t signed_size_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_, flushed_cv_;
+  std::deque<security::AuditEntry> queue_;
+  std::uint64_t recorded_ = 0, stored_ = 0;  // under mu_
+  bool stopping_ = false;
+  std::uint64_t flush_requests_ = 0, flushes_done_ = 0;  // under mu_
+  std::thread writer_;
+};
+
+}  // namespace medtwin::server

@@ -1,0 +1,240 @@
+// The audit trail against the running binary, on SQLite and a real PostgreSQL: every access
+// (allowed, refused, unauthenticated) is recorded with who, role, what, which patient, outcome
+// and from where; `medtwin audit verify` passes on the untouched ledger, and when records are
+// altered, deleted, reordered or cut off, or a tree head is forged, directly in the store, it
+// names the first bad record; an inclusion proof checks out in an independent Python
+// implementation (hashlib for RFC 6962/9162, cryptography for Ed25519).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "../support/pg_server.h"
+#include "../support/server_process.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace http = boost::beast::http;
+using json = nlohmann::json;
+using medtwin::security::Role;
+using medtwin::testing_support::Call;
+using medtwin::testing_support::Now;
+using medtwin::testing_support::PostgresServer;
+using medtwin::testing_support::Server;
+using medtwin::testing_support::Shell;
+using medtwin::testing_support::TestAuth;
+
+class AuditE2e : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("medtwin_audit_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    if (GetParam() == "sqlite") {
+      store_ = "sqlite:" + (dir_ / "a.db").string();
+    } else {
+      ASSERT_NE(PostgresServer::Conninfo().find("dbname="), std::string::npos);
+      PostgresServer::Truncate();
+      store_ = PostgresServer::Url();
+    }
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // One SQL statement straight into the store, as an intruder with database access would.
+  void Sql(const std::string& statement) {
+    if (GetParam() == "sqlite") {
+      sqlite3* db = nullptr;
+      ASSERT_EQ(sqlite3_open((dir_ / "a.db").c_str(), &db), SQLITE_OK);
+      char* err = nullptr;
+      EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+          << (err != nullptr ? err : "") << " in " << statement;
+      sqlite3_free(err);
+      sqlite3_close(db);
+    } else {
+      const fs::path file = dir_ / "statement.sql";  // no shell quoting of the SQL
+      std::ofstream(file) << statement << ";\n";
+      const std::string out = Shell("psql \"" + PostgresServer::Conninfo() +
+                                    "\" -q -v ON_ERROR_STOP=1 -f " + file.string() + " 2>&1");
+      EXPECT_TRUE(out.empty()) << out << " in " << statement;
+    }
+  }
+  // `medtwin audit verify`: (exit code, report).
+  std::pair<int, json> Verify() {
+    const std::string out = Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin audit verify --store '" +
+                                  store_ + "' --key " + TestAuth::KeyFile() +
+                                  " 2>/dev/null; echo \"rc=$?\"");
+    const auto at = out.rfind("rc=");
+    return {std::stoi(out.substr(at + 3)), json::parse(out.substr(0, at), nullptr, false)};
+  }
+
+  fs::path dir_;
+  std::string store_;
+};
+
+TEST_P(AuditE2e, EveryAccessIsRecordedAndEveryTamperingIsFound) {
+  {
+    Server server(store_);
+    const auto port = server.port();
+    ASSERT_NE(port, 0);
+    ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients",
+                   R"({"id":"pa","care_team":["dr-a"]})")
+                  .status,
+              201u);
+    ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients/pa/observations",
+                   json({{"code", "8867-4"}, {"value", 90}, {"unit", "/min"}, {"time", Now(1)}})
+                       .dump(),
+                   "application/json", TestAuth::Token(Role::kClinician, "dr-a"))
+                  .status,
+              200u);
+    EXPECT_EQ(Call(port, http::verb::get, "/api/v1/patients/pa/twin", "", "",
+                   TestAuth::Token(Role::kClinician, "dr-b"))
+                  .status,
+              403u);
+    EXPECT_EQ(Call(port, http::verb::get, "/api/v1/patients/pa", "", "", "").status, 401u);
+    EXPECT_EQ(Call(port, http::verb::get, "/api/v1/patients/pa/twin").status, 200u);
+    // The ledger over the API: administrators only.
+    EXPECT_EQ(Call(port, http::verb::get, "/api/v1/audit", "", "",
+                   TestAuth::Token(Role::kClinician, "dr-a"))
+                  .status,
+              403u);
+    const json recent = Call(port, http::verb::get, "/api/v1/audit?limit=10").Json();
+    ASSERT_GE(recent.size(), 5u);
+    const json live = Call(port, http::verb::get, "/api/v1/audit/verify").Json();
+    EXPECT_EQ(live["ok"], true) << live.dump();
+    const json events = Call(port, http::verb::get, "/fhir/r4/AuditEvent?_count=3").Json();
+    ASSERT_EQ(events["total"], 3);
+    EXPECT_EQ(events["entry"][0]["resource"]["resourceType"], "AuditEvent");
+  }  // SIGTERM: the last records are stored and a final tree head signed
+
+  auto [rc, report] = Verify();
+  ASSERT_EQ(rc, 0) << report.dump();
+  const std::uint64_t n = report["records"];
+  ASSERT_GE(n, 8u);
+  EXPECT_GE(report["tree_heads_checked"].get<int>(), 1);
+  // What was recorded: read the records back through the export.
+  const std::string ndjson = (dir_ / "audit.ndjson").string();
+  ASSERT_EQ(Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin audit export --store '" + store_ +
+                  "' --out " + ndjson + " >/dev/null 2>&1; echo $?"),
+            "0");
+  std::vector<json> records;
+  {
+    std::ifstream in(ndjson);
+    for (std::string line; std::getline(in, line);) records.push_back(json::parse(line));
+  }
+  ASSERT_EQ(records.size(), n);
+  auto find = [&](const std::string& who, const std::string& outcome_desc) -> const json* {
+    for (const auto& r : records) {
+      if (r["agent"][0]["who"]["display"] == who &&
+          r["outcomeDesc"].get<std::string>().find(outcome_desc) != std::string::npos) {
+        return &r;
+      }
+    }
+    return nullptr;
+  };
+  const json* created = find("test-admin", "POST /api/v1/patients → 201");
+  ASSERT_NE(created, nullptr);
+  EXPECT_EQ((*created)["entity"][0]["what"]["reference"], "Patient/pa");
+  EXPECT_EQ((*created)["agent"][0]["network"]["address"], "127.0.0.1");
+  const json* refused = find("dr-b", "GET /api/v1/patients/{id}/twin → 403");
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ((*refused)["entity"][0]["what"]["reference"], "Patient/pa");
+  EXPECT_EQ((*refused)["outcome"], "4");
+  EXPECT_NE(find("", "GET /api/v1/patients/{id} → 401"), nullptr);
+  EXPECT_NE(find("dr-a", "POST /api/v1/patients/{id}/observations → 200"), nullptr);
+
+  // An inclusion proof, checked by an independent implementation.
+  const std::string proof = Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin audit proof --store '" +
+                                  store_ + "' --key " + TestAuth::KeyFile() + " --seq 2");
+  std::ofstream(dir_ / "proof.json") << proof;
+  std::ofstream(dir_ / "check.py") << R"py(
+import hashlib, json, sys
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+p = json.load(open(sys.argv[1]))
+H = lambda b: hashlib.sha256(b).digest()
+leaf = H(b"\x00" + json.dumps(p["record"], separators=(",", ":"), sort_keys=True,
+                              ensure_ascii=False).encode())
+assert leaf.hex() == p["leaf_hash"], "leaf hash"
+fn, sn, r = p["leaf_index"], p["tree_size"] - 1, leaf
+for h in p["inclusion_path"]:
+    h = bytes.fromhex(h)
+    assert sn != 0
+    if fn & 1 or fn == sn:
+        r = H(b"\x01" + h + r)
+        while not fn & 1 and fn != 0:
+            fn >>= 1; sn >>= 1
+    else:
+        r = H(b"\x01" + r + h)
+    fn >>= 1; sn >>= 1
+assert sn == 0 and r.hex() == p["root"], "inclusion"
+msg = "medtwin-audit-tree-head-v1\n%d\n%s\n%d" % (p["tree_size"], p["root"], p["tree_head_time_us"])
+Ed25519PublicKey.from_public_bytes(bytes.fromhex(p["public_key"])).verify(
+    bytes.fromhex(p["tree_head_signature"]), msg.encode())
+print("proof ok")
+)py";
+  EXPECT_EQ(Shell("python3 " + (dir_ / "check.py").string() + " " + (dir_ / "proof.json").string() +
+                  " 2>&1"),
+            "proof ok")
+      << proof;
+
+  // Tampering, each undone afterwards (the ledger verifies again, so each undo was exact).
+  const std::uint64_t k = 3;
+  auto expect_found = [&](const std::string& what, std::uint64_t bad, const std::string& words) {
+    auto [code, r] = Verify();
+    EXPECT_EQ(code, 1) << what << ": " << r.dump();
+    EXPECT_EQ(r["first_bad_record"], bad) << what << ": " << r.dump();
+    EXPECT_NE(r["problem"].get<std::string>().find(words), std::string::npos)
+        << what << ": " << r.dump();
+  };
+  auto expect_clean = [&](const std::string& after) {
+    auto [code, r] = Verify();
+    EXPECT_EQ(code, 0) << "after undoing " << after << ": " << r.dump();
+  };
+  const std::string seq = std::to_string(k), next = std::to_string(k + 1),
+                    last = std::to_string(n - 1);
+  // 1. Altered: a refused access rewritten as allowed.
+  Sql("UPDATE audit SET body = replace(body, '\"outcome\":', '\"outcome\":1') WHERE seq = " + seq);
+  expect_found("altered", k, "altered");
+  Sql("UPDATE audit SET body = replace(body, '\"outcome\":1', '\"outcome\":') WHERE seq = " + seq);
+  expect_clean("the alteration");
+  // 2. Deleted.
+  Sql("CREATE TABLE saved AS SELECT * FROM audit WHERE seq = " + seq);
+  Sql("DELETE FROM audit WHERE seq = " + seq);
+  expect_found("deleted", k, "missing (removed)");
+  Sql("INSERT INTO audit SELECT * FROM saved");
+  Sql("DROP TABLE saved");
+  expect_clean("the deletion");
+  // 3. Reordered: two records' places swapped.
+  Sql("UPDATE audit SET seq = -1 WHERE seq = " + seq);
+  Sql("UPDATE audit SET seq = " + seq + " WHERE seq = " + next);
+  Sql("UPDATE audit SET seq = " + next + " WHERE seq = -1");
+  expect_found("reordered", k, "reordered");
+  Sql("UPDATE audit SET seq = -1 WHERE seq = " + seq);
+  Sql("UPDATE audit SET seq = " + seq + " WHERE seq = " + next);
+  Sql("UPDATE audit SET seq = " + next + " WHERE seq = -1");
+  expect_clean("the reordering");
+  // 4. The newest record cut off.
+  Sql("CREATE TABLE saved AS SELECT * FROM audit WHERE seq = " + last);
+  Sql("DELETE FROM audit WHERE seq = " + last);
+  expect_found("truncated", n - 1, "missing");
+  Sql("INSERT INTO audit SELECT * FROM saved");
+  Sql("DROP TABLE saved");
+  expect_clean("the truncation");
+  // 5. The newest record altered (no successor chains to it: the signed head catches it).
+  Sql("UPDATE audit SET body = replace(body, '\"outcome\":', '\"outcome\":1') WHERE seq = " + last);
+  expect_found("last altered", n - 1, "differs from its signed tree head");
+  Sql("UPDATE audit SET body = replace(body, '\"outcome\":1', '\"outcome\":') WHERE seq = " + last);
+  expect_clean("the last alteration");
+  // 6. A forged tree head.
+  Sql("UPDATE audit_heads SET signature = replace(signature, substr(signature, 1, 2), 'ff') "
+      "WHERE size = (SELECT max(size) FROM audit_heads) AND substr(signature, 1, 2) <> 'ff'");
+  auto [code, forged] = Verify();
+  EXPECT_EQ(code, 1) << forged.dump();
+  EXPECT_NE(forged["problem"].get<std::string>().find("bad signature"), std::string::npos)
+      << forged.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, AuditE2e, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
