@@ -6,6 +6,7 @@
 #include "medtwin/cli/audit_command.h"
 #include "medtwin/cli/devices_command.h"
 #include "medtwin/cli/dose_command.h"
+#include "medtwin/cli/export_command.h"
 #include "medtwin/cli/fit_command.h"
 #include "medtwin/cli/popfit_command.h"
 #include "medtwin/cli/serve_command.h"
@@ -282,6 +283,18 @@ int Main(int argc, char** argv) {
   audit_proof->add_option("--seq", audit_args.seq, "Record number (from 0)")->required();
   audit_export->add_option("--out", audit_args.out, "NDJSON file to write")->required();
 
+  medtwin::cli::ExportArgs export_args;
+  auto* export_cmd = app.add_subcommand(
+      "export",
+      "Research data out of a store: only patients whose consent allows research now, with HIPAA\n"
+      "Safe Harbor de-identification (pseudonyms, dates shifted per patient, ages over 89 as\n"
+      "90+, no device ids) and k-anonymity on age and sex; CSV and FHIR NDJSON.");
+  export_cmd->add_flag("--deidentify", export_args.deidentify, "De-identify (required)");
+  export_cmd->add_option("--store", export_args.store, "sqlite:PATH or postgresql://…")->required();
+  export_cmd->add_option("--key", export_args.key_file, "The server's --auth-key file")->required();
+  export_cmd->add_option("--out", export_args.out, "Directory to write")->required();
+  export_cmd->add_option("--k", export_args.k, "k-anonymity on (age, sex)")->capture_default_str();
+
   auto* token = app.add_subcommand(
       "token",
       "Bearer tokens for `medtwin serve --auth-key FILE`: HS256 JWTs naming a subject, a role\n"
@@ -339,6 +352,7 @@ int Main(int argc, char** argv) {
   if (audit_export->parsed()) {
     return Report("audit export", medtwin::cli::RunAuditExport(audit_args));
   }
+  if (export_cmd->parsed()) return Report("export", medtwin::cli::RunExport(export_args));
   if (keygen->parsed()) return Report("token keygen", medtwin::cli::RunTokenKeygen(keygen_out));
   if (issue->parsed()) return Report("token issue", medtwin::cli::RunTokenIssue(issue_args));
   if (models->parsed()) {

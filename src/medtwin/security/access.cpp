@@ -79,6 +79,13 @@ Decision Decide(const Claims& who, std::string_view resource_type, Interaction w
   if (resource_type == "AuditEvent" && who.role != Role::kAdmin) {
     return Deny("the audit trail is for administrators");
   }
+  // De-identified research data: researchers (and administrators), reading only.
+  if (resource_type == "ResearchStudy") {
+    if (who.role != Role::kResearcher && who.role != Role::kAdmin) {
+      return Deny("research exports are for researchers");
+    }
+    if (!reading) return Deny("research exports are read-only");
+  }
   // The role's bounds.
   switch (who.role) {
     case Role::kAdmin:
@@ -103,7 +110,10 @@ Decision Decide(const Claims& who, std::string_view resource_type, Interaction w
       if (patient != who.patient) return Deny("not the device's bound patient");
       break;
     case Role::kResearcher:
-      return Deny("researchers see de-identified exports only");
+      if (resource_type != "ResearchStudy") {
+        return Deny("researchers see de-identified exports only");
+      }
+      break;
   }
   if (who.scopes.empty()) return {true, ""};
   // Some scope must grant this resource and interaction.

@@ -8,6 +8,7 @@
 #include "medtwin/io/event.h"
 #include "medtwin/io/fhir.h"
 #include "medtwin/server/access.h"
+#include "medtwin/server/research.h"
 #include "medtwin/server/service.h"
 
 namespace medtwin::server {
@@ -220,7 +221,7 @@ events), <code>/healthz</code>, <code>/metrics</code>. See docs/api.md.</p></bod
 
 // A request that has passed authentication and the route's authorization.
 Response Dispatch(TwinService& service, const Request& req, const Target& t,
-                  const Caller& caller) {
+                  const Caller& caller, const AuthOptions& auth) {
   {
     const auto& seg = t.segments;
     const auto method = req.method();
@@ -337,6 +338,39 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t,
         }
         return Json(201, *order);
       }
+      if (seg.size() >= 5 && seg[4] == "consent") {
+        auto p = service.Patient(id);
+        if (!p) return Fail(404, "not_found", "patient", "no patient '" + id + "'");
+        json consent = twin::PatientToJson(*p)["consent"];
+        if (seg.size() == 5 && method == verb::get) return Json(200, consent);
+        const std::string now = FormatRfc3339(LimitsNow().now);
+        if (seg.size() == 5 && method == verb::put) {
+          auto body = ParseBody(req);
+          if (!body.ok()) return Fail(400, body.error());
+          if (!body->is_object()) return Fail(400, "invalid", "body", "a consent object");
+          for (auto& [k, v] : body->items()) consent[k] = v;
+          if (!body->contains("recorded_at")) consent["recorded_at"] = now;
+          if (!body->contains("withdrawn_at")) consent["withdrawn_at"] = nullptr;
+        } else if (seg.size() == 6 && seg[5] == "withdraw" && method == verb::post) {
+          json body = json::object();
+          if (!req.body().empty()) {
+            auto parsed = ParseBody(req);
+            if (!parsed.ok()) return Fail(400, parsed.error());
+            body = *parsed;
+          }
+          consent["withdrawn_at"] = body.is_object() && body.contains("date") ? body["date"]
+                                                                              : json(now);
+        } else {
+          return Fail(404, "not_found", "path", "no such resource");
+        }
+        auto updated = service.UpdatePatient(id, json{{"consent", consent}});
+        if (!updated.ok()) {
+          Error e = updated.error();
+          if (!e.field.starts_with("consent")) e.field = "consent." + e.field;
+          return Fail(StatusFor(e), e);
+        }
+        return Json(200, twin::PatientToJson(*updated)["consent"]);
+      }
       if (seg.size() == 5 && seg[4] == "whatif" && method == verb::post) {
         auto body = ParseBody(req);
         if (!body.ok()) return Fail(400, body.error());
@@ -400,6 +434,27 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t,
         return Json(200, *a);
       }
       return Fail(404, "not_found", "path", "no such resource");
+    }
+    if (resource == "research" && seg.size() == 4 && seg[3] == "cohort" && method == verb::get) {
+      security::DeidentifyOptions options;
+      options.as_of = LimitsNow().now;
+      if (auto it = t.query.find("k"); it != t.query.end()) {
+        auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(),
+                                       options.k);
+        if (ec != std::errc() || options.k < 2 || options.k > 100) {
+          return Fail(400, "invalid", "k", "an integer 2..100");
+        }
+      }
+      auto cohort = ResearchCohort(service.store(), auth.key, options);
+      if (!cohort.ok()) return Fail(503, cohort.error());
+      const auto& c = cohort->cohort;
+      return Json(200, {{"k", c.k},
+                        {"age", c.age_generalization},
+                        {"patients_in_store", cohort->patients_in_store},
+                        {"consenting", cohort->consenting},
+                        {"suppressed", c.suppressed},
+                        {"patients", c.patients},
+                        {"observations", c.observations}});
     }
     if (resource == "audit" && method == verb::get) {
       AuditLog* log = service.audit_log();
@@ -498,7 +553,7 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
       }
       return Fail(404, "not_found", "path", "no such resource");
     }
-    if (route->is_public) return Dispatch(service, req, t, Caller(service, std::nullopt));
+    if (route->is_public) return Dispatch(service, req, t, Caller(service, std::nullopt), *auth);
     // Every other request leaves an audit record, whatever its outcome.
     security::AuditEntry entry;
     entry.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -571,7 +626,7 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
     }
     const security::Decision d = caller.Check(patient, route->resource, what);
     if (!d.allowed) return audited(Denied(fhir, 403, d.reason), &caller);
-    return audited(Dispatch(service, req, t, caller), &caller);
+    return audited(Dispatch(service, req, t, caller, *auth), &caller);
   };
 }
 

@@ -70,7 +70,8 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
                                  "population_model",
                                  "virtual_patient",
                                  "closed_loop",
-                                 "care_team"};
+                                 "care_team",
+                                 "consent"};
   for (const auto& [key, value] : j.items()) {
     if (std::find_if(std::begin(kKnown), std::end(kKnown),
                      [&](const char* k) { return key == k; }) == std::end(kKnown)) {
@@ -158,6 +159,37 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
       }
     }
   }
+  if (j.contains("consent")) {
+    const json& c = j.at("consent");
+    if (!c.is_object()) return InvalidArgument("consent", "must be an object");
+    for (const auto& [key, value] : c.items()) {
+      if (key != "research" && key != "share_with" && key != "recorded_at" &&
+          key != "withdrawn_at") {
+        return InvalidArgument("consent." + key.substr(0, 32),
+                               "unknown member (research, share_with, recorded_at, withdrawn_at)");
+      }
+    }
+    if (c.contains("research")) {
+      if (!c["research"].is_boolean()) return InvalidArgument("consent.research", "true or false");
+      p.consent.research = c["research"].get<bool>();
+    }
+    if (c.contains("share_with")) {
+      MEDTWIN_TRY(p.consent.share_with, TextList(c, "share_with"));
+    }
+    for (const char* key : {"recorded_at", "withdrawn_at"}) {
+      if (!c.contains(key)) continue;
+      std::string& field = std::string(key) == "recorded_at" ? p.consent.recorded_at
+                                                             : p.consent.withdrawn_at;
+      if (c[key].is_null()) {
+        field.clear();
+        continue;
+      }
+      if (!c[key].is_string() || !ParseRfc3339(c[key].get<std::string>()).ok()) {
+        return InvalidArgument(std::string("consent.") + key, "an RFC 3339 time or null");
+      }
+      field = c[key].get<std::string>();
+    }
+  }
   if (j.contains("closed_loop")) {
     MEDTWIN_TRY(std::string c, Text(j, "closed_loop", 8));
     if (c != "" && c != "bb" && c != "pid" && c != "mpc") {
@@ -183,12 +215,28 @@ json PatientToJson(const PatientRecord& p) {
             {"population_model", p.population_model},
             {"virtual_patient", p.virtual_patient},
             {"closed_loop", p.closed_loop},
-            {"care_team", p.care_team}};
+            {"care_team", p.care_team},
+            {"consent",
+             {{"research", p.consent.research},
+              {"share_with", p.consent.share_with},
+              {"recorded_at", p.consent.recorded_at.empty() ? json(nullptr)
+                                                            : json(p.consent.recorded_at)},
+              {"withdrawn_at", p.consent.withdrawn_at.empty() ? json(nullptr)
+                                                              : json(p.consent.withdrawn_at)}}}};
   j["birth_date"] = p.birth_date ? json(*p.birth_date) : json(nullptr);
   j["weight_kg"] = p.weight_kg ? json(*p.weight_kg) : json(nullptr);
   j["height_cm"] = p.height_cm ? json(*p.height_cm) : json(nullptr);
   j["scr_mg_dl"] = p.scr_mg_dl ? json(*p.scr_mg_dl) : json(nullptr);
   return j;
+}
+
+bool ResearchConsentAt(const PatientRecord& p, const std::string& at_rfc3339) {
+  if (!p.consent.research) return false;
+  if (p.consent.withdrawn_at.empty()) return true;
+  auto withdrawn = ParseRfc3339(p.consent.withdrawn_at);
+  auto at = ParseRfc3339(at_rfc3339);
+  if (!withdrawn.ok() || !at.ok()) return false;  // unreadable: treat as withdrawn
+  return at->us_since_epoch < withdrawn->us_since_epoch;
 }
 
 }  // namespace medtwin::twin

@@ -19,6 +19,15 @@ struct GenotypeCall {
   std::string phenotype;  // "Intermediate Metabolizer"
 };
 
+// The patient's consent, FHIR Consent-like: research use, sharing with named organizations, and
+// a withdrawal date after which neither holds (exports after it leave the patient out).
+struct Consent {
+  bool research = false;
+  std::vector<std::string> share_with;  // organizations
+  std::string recorded_at;              // RFC 3339, when this consent was given
+  std::string withdrawn_at;             // RFC 3339, or "" if not withdrawn
+};
+
 struct PatientRecord {
   std::string id;
   std::string name;                       // optional display name
@@ -36,7 +45,11 @@ struct PatientRecord {
   std::string closed_loop;
   // Who may see and change this patient's data with a clinician token (token subjects).
   std::vector<std::string> care_team;
+  Consent consent;
 };
+
+// Whether `p` allowed research use at `at` (given, and not withdrawn at or before `at`).
+[[nodiscard]] bool ResearchConsentAt(const PatientRecord& p, const std::string& at_rfc3339);
 
 // Parses a patient document. With `base`, members present override it (PUT/PATCH); without,
 // `id` may be absent (the server assigns one).

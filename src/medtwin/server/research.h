@@ -1,0 +1,22 @@
+// server/research.h — the de-identified research cohort: patients whose consent allowed
+// research at the time of the export (withdrawal ends it for every later export), with their
+// observations, through security::Deidentify (Safe Harbor + k-anonymity). Shared by the API
+// (GET /api/v1/research/cohort, researchers) and `medtwin export --deidentify`.
+#pragma once
+
+#include "medtwin/security/deidentify.h"
+#include "medtwin/store/store.h"
+
+namespace medtwin::server {
+
+struct CohortSummary {
+  security::DeidentifiedCohort cohort;
+  int patients_in_store = 0;
+  int consenting = 0;
+};
+
+[[nodiscard]] Result<CohortSummary> ResearchCohort(store::Store& store,
+                                                   const security::SigningKey& secret,
+                                                   const security::DeidentifyOptions& options);
+
+}  // namespace medtwin::server

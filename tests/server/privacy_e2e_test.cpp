@@ -1,0 +1,141 @@
+// Consent, the de-identified research cohort and the logs, against the running binary: only
+// patients whose consent allows research appear, under pseudonyms, and a withdrawal removes a
+// patient from every later export (API and `medtwin export --deidentify`); researchers get
+// nothing identifiable and others get no research data; the server's log of the whole run holds
+// no patient identifier, name, birth date or token.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "../support/pg_server.h"
+#include "../support/server_process.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace http = boost::beast::http;
+using json = nlohmann::json;
+using medtwin::security::Role;
+using medtwin::testing_support::Call;
+using medtwin::testing_support::Now;
+using medtwin::testing_support::Shell;
+using medtwin::testing_support::TestAuth;
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(Privacy, ConsentGovernsResearchDataAndLogsHoldNoIdentifiers) {
+  const fs::path dir = fs::temp_directory_path() / ("medtwin_priv_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string bin = std::string(MEDTWIN_BINARY_DIR) + "/medtwin";
+  const std::string store = "sqlite:" + (dir / "p.db").string();
+  const fs::path log = dir / "serve.log";
+  const std::string admin = TestAuth::Admin();
+  (void)Shell(bin + " serve --listen 127.0.0.1:0 --store " + store + " --auth-key " +
+              TestAuth::KeyFile() + " > " + log.string() + " 2>&1 & echo $! > " +
+              (dir / "pid").string());
+  unsigned short port = 0;
+  for (int i = 0; i < 100 && port == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::string text = ReadAll(log);
+    const auto at = text.find("http://127.0.0.1:");
+    if (at != std::string::npos) port = static_cast<unsigned short>(std::stoi(text.substr(at + 17)));
+  }
+  ASSERT_NE(port, 0) << ReadAll(log);
+
+  for (int i = 1; i <= 8; ++i) {
+    const std::string id = "priv-" + std::to_string(i);
+    ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients",
+                   json({{"id", id},
+                         {"name", "Zebra Quokka " + std::to_string(i)},
+                         {"sex", "female"},
+                         {"birth_date", "1980-07-0" + std::to_string(i)}})
+                       .dump())
+                  .status,
+              201u);
+    ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients/" + id + "/observations",
+                   json({{"code", "8867-4"},
+                         {"value", 70 + i},
+                         {"unit", "/min"},
+                         {"time", Now(30)},
+                         {"source", "SERIAL-XK" + std::to_string(i)}})
+                       .dump())
+                  .status,
+              200u);
+    if (i == 7) continue;  // never consented
+    auto c = Call(port, http::verb::put, "/api/v1/patients/" + id + "/consent",
+                  R"({"research":true,"share_with":["university-hospital"]})");
+    ASSERT_EQ(c.status, 200u) << c.body;
+    EXPECT_EQ(c.Json()["research"], true);
+  }
+  auto withdrawn = Call(port, http::verb::post, "/api/v1/patients/priv-8/consent/withdraw", "{}");
+  ASSERT_EQ(withdrawn.status, 200u) << withdrawn.body;
+  EXPECT_FALSE(withdrawn.Json()["withdrawn_at"].is_null());
+  EXPECT_EQ(Call(port, http::verb::put, "/api/v1/patients/priv-1/consent", R"({"research":"yes"})")
+                .Json()["error"]["field"],
+            "consent.research");
+
+  const std::string researcher = TestAuth::Token(Role::kResearcher, "res-1");
+  auto cohort = [&]() {
+    return Call(port, http::verb::get, "/api/v1/research/cohort?k=2", "", "", researcher);
+  };
+  auto first = cohort();
+  ASSERT_EQ(first.status, 200u) << first.body;
+  const json c1 = first.Json();
+  EXPECT_EQ(c1["consenting"], 6);
+  EXPECT_EQ(c1["patients"].size(), 6u);
+  EXPECT_EQ(c1["observations"].size(), 6u);
+  for (const char* identifier : {"priv-", "Zebra", "1980-07", "SERIAL-XK", "university"}) {
+    EXPECT_EQ(first.body.find(identifier), std::string::npos) << identifier;
+  }
+  // Researchers see nothing else; nobody else sees research data.
+  EXPECT_EQ(Call(port, http::verb::get, "/api/v1/patients", "", "", researcher).status, 403u);
+  EXPECT_EQ(Call(port, http::verb::get, "/api/v1/research/cohort", "", "",
+                 TestAuth::Token(Role::kClinician, "dr-x"))
+                .status,
+            403u);
+  // Withdrawal takes effect for the next export.
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients/priv-1/consent/withdraw", "{}").status,
+            200u);
+  EXPECT_EQ(cohort().Json()["consenting"], 5);
+  // Some bad requests, whose errors must not echo identifiers into the log either.
+  (void)Call(port, http::verb::get, "/api/v1/patients/priv-3", "", "", "eyJbroken.token.here");
+  (void)Call(port, http::verb::post, "/api/v1/patients/priv-3/observations", "{\"code\":");
+  (void)Call(port, http::verb::get, "/api/v1/patients/priv-3/twin", "", "",
+             TestAuth::Token(Role::kClinician, "dr-not-on-team"));
+
+  (void)Shell("kill $(cat " + (dir / "pid").string() + "); sleep 0.5");
+  // The command-line export agrees, from the store.
+  const fs::path out = dir / "export";
+  const std::string msg = Shell(bin + " export --deidentify --store " + store + " --key " +
+                                TestAuth::KeyFile() + " --out " + out.string() + " --k 2 2>&1");
+  EXPECT_NE(msg.find("5 of 8 patients"), std::string::npos) << msg;
+  const std::string csv = ReadAll(out / "patients.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6) << csv;
+  const std::string fhir = ReadAll(out / "Observation.ndjson");
+  EXPECT_EQ(std::count(fhir.begin(), fhir.end(), '\n'), 5) << fhir;
+  for (const auto& file : {"patients.csv", "observations.csv", "Patient.ndjson", "Observation.ndjson"}) {
+    const std::string text = ReadAll(out / file);
+    for (const char* identifier : {"priv-", "Zebra", "1980-07", "SERIAL-XK"}) {
+      EXPECT_EQ(text.find(identifier), std::string::npos) << file << ": " << identifier;
+    }
+  }
+  // The log of the whole run.
+  const std::string text = ReadAll(log);
+  EXPECT_FALSE(text.empty());
+  for (const std::string& secret : {std::string("priv-"), std::string("Zebra"),
+                                    std::string("1980-07"), std::string("SERIAL-XK"),
+                                    std::string("eyJ"), admin.substr(0, 40)}) {
+    EXPECT_EQ(text.find(secret), std::string::npos) << secret << " in the log:\n" << text;
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
