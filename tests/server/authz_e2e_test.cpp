@@ -188,6 +188,7 @@ TEST_F(Authz, EveryRouteEveryRole) {
     const std::string from = route["patient_from"];
     const bool reads = route["method"] == "GET" || key == "POST /api/v1/patients/{id}/whatif";
     const bool audit_trail = route["resource"] == "AuditEvent";  // administrators only
+    const bool research = route["resource"] == "ResearchStudy";  // de-identified: researchers
     for (const auto& who : roles) {
       bool expect_allowed = false;
       const std::string role = who.name;
@@ -195,6 +196,8 @@ TEST_F(Authz, EveryRouteEveryRole) {
         expect_allowed = true;
       } else if (role == "admin") {
         expect_allowed = true;
+      } else if (research) {
+        expect_allowed = role == "researcher";
       } else if (audit_trail) {
         expect_allowed = false;
       } else if (role == "clinician on the care team") {
@@ -213,7 +216,9 @@ TEST_F(Authz, EveryRouteEveryRole) {
       } else {
         EXPECT_TRUE(got.Denied()) << key << " as " << role << ": " << got.status << " "
                                   << got.body.substr(0, 300);
-        if (role == "no token") EXPECT_EQ(got.status, 401u) << key;
+        if (role == "no token") {
+          EXPECT_EQ(got.status, 401u) << key;
+        }
       }
       ++walked;
     }

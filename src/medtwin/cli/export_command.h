@@ -13,10 +13,17 @@ namespace medtwin::cli {
 
 struct ExportArgs {
   bool deidentify = false;
-  std::string store, key_file, out;
+  std::string store, key_file, out, data_key;
   int k = 5;
 };
 
 [[nodiscard]] Status RunExport(const ExportArgs& args);
+
+// `medtwin keys new --ring FILE`: adds a new data key at the top of the ring (creating the file;
+// older keys stay to read what they sealed). `medtwin keys rotate --store URL --data-key FILE`:
+// re-encrypts every stored patient's identifiers with the ring's first key, after which older
+// keys can be removed.
+[[nodiscard]] Status RunKeysNew(const std::string& ring_file);
+[[nodiscard]] Status RunKeysRotate(const std::string& store, const std::string& ring_file);
 
 }  // namespace medtwin::cli

@@ -225,6 +225,9 @@ int Main(int argc, char** argv) {
                     "--demo, which makes a key for the run and prints a token per role.");
   serve->add_option("--rate-limit", serve_args.rate_limit, "Requests per second per token (429)")
       ->capture_default_str();
+  serve->add_option("--data-key", serve_args.data_key,
+                    "Key ring for direct identifiers at rest (AES-256-GCM; `medtwin keys new`);\n"
+                    "default $MEDTWIN_DATA_KEY; without either they are stored unencrypted");
   serve
       ->add_option("--read-timeout-s", serve_args.read_timeout_s,
                    "Seconds a client has to send a whole request (slow clients get 408)")
@@ -294,6 +297,19 @@ int Main(int argc, char** argv) {
   export_cmd->add_option("--key", export_args.key_file, "The server's --auth-key file")->required();
   export_cmd->add_option("--out", export_args.out, "Directory to write")->required();
   export_cmd->add_option("--k", export_args.k, "k-anonymity on (age, sex)")->capture_default_str();
+  export_cmd->add_option("--data-key", export_args.data_key,
+                         "The server's data key ring, if identifiers are stored encrypted");
+
+  auto* keys = app.add_subcommand(
+      "keys", "Data keys for identifiers at rest (AES-256-GCM): make one, rotate the store");
+  keys->require_subcommand(1);
+  std::string ring_file, rotate_store;
+  auto* keys_new = keys->add_subcommand("new", "Put a new key at the top of a key ring file");
+  keys_new->add_option("--ring", ring_file, "Key ring file (created if missing)")->required();
+  auto* keys_rotate = keys->add_subcommand(
+      "rotate", "Re-encrypt every stored patient's identifiers with the ring's first key");
+  keys_rotate->add_option("--store", rotate_store, "sqlite:PATH or postgresql://…")->required();
+  keys_rotate->add_option("--data-key", ring_file, "Key ring file")->required();
 
   auto* token = app.add_subcommand(
       "token",
@@ -351,6 +367,10 @@ int Main(int argc, char** argv) {
   if (audit_proof->parsed()) return Report("audit proof", medtwin::cli::RunAuditProof(audit_args));
   if (audit_export->parsed()) {
     return Report("audit export", medtwin::cli::RunAuditExport(audit_args));
+  }
+  if (keys_new->parsed()) return Report("keys new", medtwin::cli::RunKeysNew(ring_file));
+  if (keys_rotate->parsed()) {
+    return Report("keys rotate", medtwin::cli::RunKeysRotate(rotate_store, ring_file));
   }
   if (export_cmd->parsed()) return Report("export", medtwin::cli::RunExport(export_args));
   if (keygen->parsed()) return Report("token keygen", medtwin::cli::RunTokenKeygen(keygen_out));

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <thread>
 
@@ -79,7 +80,21 @@ Status RunServe(const ServeArgs& args) {
   MEDTWIN_TRY(auto store, store::OpenStore(args.store));
   auto broadcaster = std::make_shared<server::Broadcaster>();
   std::fprintf(stderr, "medtwin serve: loading twins from %s ...\n", store->Kind().data());
-  MEDTWIN_TRY(auto service, server::TwinService::Open(std::move(store), args.shards, broadcaster));
+  // Data keys: identifiers at rest encrypted when given (file or environment).
+  std::shared_ptr<const security::DataKeyRing> data_keys;
+  if (!args.data_key.empty()) {
+    MEDTWIN_TRY(auto ring, security::DataKeyRing::FromFile(args.data_key));
+    data_keys = std::make_shared<const security::DataKeyRing>(std::move(ring));
+  } else if (const char* env = std::getenv("MEDTWIN_DATA_KEY"); env != nullptr && *env != 0) {
+    MEDTWIN_TRY(auto ring, security::DataKeyRing::FromText(env, "MEDTWIN_DATA_KEY"));
+    data_keys = std::make_shared<const security::DataKeyRing>(std::move(ring));
+  } else {
+    std::fprintf(stderr,
+                 "medtwin serve: warning: no --data-key: names and birth dates are stored "
+                 "unencrypted\n");
+  }
+  MEDTWIN_TRY(auto service,
+              server::TwinService::Open(std::move(store), args.shards, broadcaster, data_keys));
   // The audit ledger, signed with a key derived from the token secret.
   MEDTWIN_TRY(auto audit, server::AuditLog::Open(service->store(), auth->key));
   service->SetAuditLog(audit.get());

@@ -21,6 +21,7 @@ struct ServeArgs {
   int read_timeout_s = 30;  // a request not received within this gets 408
   std::string auth_key;     // signing key file for bearer tokens (required unless --demo)
   double rate_limit = 1000;  // requests per second per token
+  std::string data_key;      // key ring file for identifiers at rest (or $MEDTWIN_DATA_KEY)
 };
 
 [[nodiscard]] Status RunServe(const ServeArgs& args);

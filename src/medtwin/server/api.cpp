@@ -445,7 +445,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t,
           return Fail(400, "invalid", "k", "an integer 2..100");
         }
       }
-      auto cohort = ResearchCohort(service.store(), auth.key, options);
+      auto cohort = ResearchCohort(service.store(), auth.key, options, service.data_keys());
       if (!cohort.ok()) return Fail(503, cohort.error());
       const auto& c = cohort->cohort;
       return Json(200, {{"k", c.k},

@@ -1,24 +1,26 @@
 #include "medtwin/server/research.h"
 
+#include "medtwin/server/service.h"
 #include "medtwin/twin/patient.h"
 
 namespace medtwin::server {
 
 Result<CohortSummary> ResearchCohort(store::Store& store, const security::SigningKey& secret,
-                                     const security::DeidentifyOptions& options) {
+                                     const security::DeidentifyOptions& options,
+                                     const security::DataKeyRing* keys) {
   CohortSummary out;
   MEDTWIN_TRY(auto rows, store.LoadPatients());
   const std::string at = FormatRfc3339(options.as_of);
   std::vector<security::IdentifiedPatient> consenting;
   for (const auto& row : rows) {
     ++out.patients_in_store;
-    auto p = twin::ParsePatient(nlohmann::json::parse(row.body, nullptr, false));
-    if (!p.ok() || !twin::ResearchConsentAt(*p, at)) continue;
+    MEDTWIN_TRY(twin::PatientRecord p, PatientFromStored(row.body, keys));
+    if (!twin::ResearchConsentAt(p, at)) continue;
     ++out.consenting;
     security::IdentifiedPatient ip;
-    ip.record = twin::PatientToJson(*p);
+    ip.record = twin::PatientToJson(p);
     store::ObservationQuery q;
-    q.patient = p->id;
+    q.patient = p.id;
     q.limit = 100'000;
     for (;;) {
       MEDTWIN_TRY(auto page, store.QueryObservations(q));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "medtwin/security/deidentify.h"
+#include "medtwin/security/field_crypto.h"
 #include "medtwin/store/store.h"
 
 namespace medtwin::server {
@@ -15,8 +16,10 @@ struct CohortSummary {
   int consenting = 0;
 };
 
+// `keys`: the data keys when identifiers are stored encrypted (birth dates give ages).
 [[nodiscard]] Result<CohortSummary> ResearchCohort(store::Store& store,
                                                    const security::SigningKey& secret,
-                                                   const security::DeidentifyOptions& options);
+                                                   const security::DeidentifyOptions& options,
+                                                   const security::DataKeyRing* keys);
 
 }  // namespace medtwin::server

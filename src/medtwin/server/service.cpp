@@ -31,15 +31,55 @@ TwinService::TwinService(std::unique_ptr<store::Store> store, int shards,
 
 TwinService::~TwinService() { engine_->Drain(); }
 
+namespace {
+// Direct identifiers in the patient record, encrypted at rest when the server has data keys.
+constexpr const char* kSealedFields[] = {"name", "birth_date"};
+}  // namespace
+
+Result<std::string> SealedPatientBody(const twin::PatientRecord& p,
+                                      const security::DataKeyRing* keys) {
+  json doc = twin::PatientToJson(p);
+  if (keys == nullptr) return doc.dump();
+  for (const char* field : kSealedFields) {
+    if (!doc.contains(field) || !doc[field].is_string() || doc[field].get<std::string>().empty()) {
+      continue;
+    }
+    MEDTWIN_TRY(std::string sealed, keys->Encrypt(doc[field].get<std::string>(), field));
+    doc[field] = sealed;
+  }
+  return doc.dump();
+}
+
+Result<twin::PatientRecord> PatientFromStored(const std::string& body,
+                                              const security::DataKeyRing* keys) {
+  json doc = json::parse(body, nullptr, false);
+  if (!doc.is_object()) return Error{ErrorCode::kIoError, "store", "a stored patient is not JSON"};
+  for (const char* field : kSealedFields) {
+    if (!doc.contains(field) || !doc[field].is_string()) continue;
+    const std::string value = doc[field];
+    if (!security::DataKeyRing::IsEncrypted(value)) continue;
+    if (keys == nullptr) {
+      return Error{ErrorCode::kInvalidArgument, "--data-key",
+                   "stored identifiers are encrypted: give the data key file"};
+    }
+    MEDTWIN_TRY(std::string plain, keys->Decrypt(value, field));
+    doc[field] = plain;
+  }
+  auto p = twin::ParsePatient(doc);
+  if (!p.ok()) return p.error().WithContext("stored patient");
+  return p;
+}
+
 Result<std::unique_ptr<TwinService>> TwinService::Open(std::unique_ptr<store::Store> store,
                                                        int shards,
-                                                       std::shared_ptr<Broadcaster> broadcaster) {
+                                                       std::shared_ptr<Broadcaster> broadcaster,
+                                                       std::shared_ptr<const security::DataKeyRing> keys) {
   std::unique_ptr<TwinService> s(new TwinService(std::move(store), shards, std::move(broadcaster)));
+  s->keys_ = std::move(keys);
   MEDTWIN_TRY(auto rows, s->store_->LoadPatients());
   for (const auto& row : rows) {
-    json body = json::parse(row.body, nullptr, false);
-    auto p = twin::ParsePatient(body);
-    if (!p.ok()) return p.error().WithContext("stored patient");
+    auto p = PatientFromStored(row.body, s->keys_.get());
+    if (!p.ok()) return p.error();
     s->patients_[p->id] = *p;
     s->engine_->UpsertPatient(*p);
   }
@@ -116,7 +156,8 @@ Result<twin::PatientRecord> TwinService::CreatePatient(const json& body) {
     if (patients_.count(p.id) > 0) {
       return Error{ErrorCode::kInvalidArgument, "id", "patient '" + p.id + "' exists"};
     }
-    MEDTWIN_RETURN_IF_ERROR(store_->UpsertPatient({p.id, twin::PatientToJson(p).dump()}));
+    MEDTWIN_TRY(std::string stored, SealedPatientBody(p, keys_.get()));
+    MEDTWIN_RETURN_IF_ERROR(store_->UpsertPatient({p.id, stored}));
     patients_[p.id] = p;
   }
   engine_->UpsertPatient(p);
@@ -128,7 +169,8 @@ Result<twin::PatientRecord> TwinService::UpdatePatient(const std::string& id, co
   auto it = patients_.find(id);
   if (it == patients_.end()) return NotFound("patient", "no patient '" + id + "'");
   MEDTWIN_TRY(twin::PatientRecord p, twin::ParsePatient(body, &it->second));
-  MEDTWIN_RETURN_IF_ERROR(store_->UpsertPatient({p.id, twin::PatientToJson(p).dump()}));
+  MEDTWIN_TRY(std::string stored, SealedPatientBody(p, keys_.get()));
+  MEDTWIN_RETURN_IF_ERROR(store_->UpsertPatient({p.id, stored}));
   it->second = p;
   engine_->UpsertPatient(p);
   return p;

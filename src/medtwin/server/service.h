@@ -16,6 +16,7 @@
 
 #include "medtwin/core/result.h"
 #include "medtwin/server/access.h"
+#include "medtwin/security/field_crypto.h"
 #include "medtwin/server/audit_log.h"
 #include "medtwin/server/http_server.h"
 #include "medtwin/store/store.h"
@@ -37,8 +38,10 @@ struct ServiceMetrics {
 class TwinService {
  public:
   // Loads patients and replays observations from `store` into the twins.
-  static Result<std::unique_ptr<TwinService>> Open(std::unique_ptr<store::Store> store, int shards,
-                                                   std::shared_ptr<Broadcaster> broadcaster);
+  // With `keys`, direct identifiers (name, birth date) are stored encrypted (AES-256-GCM).
+  static Result<std::unique_ptr<TwinService>> Open(
+      std::unique_ptr<store::Store> store, int shards, std::shared_ptr<Broadcaster> broadcaster,
+      std::shared_ptr<const security::DataKeyRing> keys = nullptr);
   ~TwinService();
 
   [[nodiscard]] Result<twin::PatientRecord> CreatePatient(const nlohmann::json& body);
@@ -77,6 +80,7 @@ class TwinService {
   // tools that open a service without serving).
   void SetAuditLog(AuditLog* log) { audit_ = log; }
   [[nodiscard]] AuditLog* audit_log() { return audit_; }
+  [[nodiscard]] const security::DataKeyRing* data_keys() const { return keys_.get(); }
   void Audit(security::AuditEntry entry) {
     if (audit_ != nullptr) audit_->Record(std::move(entry));
   }
@@ -100,6 +104,7 @@ class TwinService {
   std::function<void(const std::string&, const std::string&)> alert_listener_;
   std::function<void(const std::string&, const nlohmann::json&)> command_listener_;
   AuditLog* audit_ = nullptr;
+  std::shared_ptr<const security::DataKeyRing> keys_;
 };
 
 // The items of an ingest body: the elements of an array, or the object itself.
@@ -121,6 +126,12 @@ class TwinService {
                                   const std::map<std::string, std::string>& query,
                                   const std::multimap<std::string, std::string>& all_query,
                                   const Caller& caller);
+
+// A patient record as stored, its direct identifiers sealed when `keys` is given; and back.
+[[nodiscard]] Result<std::string> SealedPatientBody(const twin::PatientRecord& p,
+                                                    const security::DataKeyRing* keys);
+[[nodiscard]] Result<twin::PatientRecord> PatientFromStored(const std::string& body,
+                                                            const security::DataKeyRing* keys);
 
 // Verifies the stored audit ledger against the tree heads signed with `public_key`:
 // {"ok", "records", "tree_heads_checked", "root", and when not ok "first_bad_record", "problem"}.
