@@ -12,7 +12,7 @@ PACKAGES=(
   libeigen3-dev libsundials-dev libcli11-dev nlohmann-json3-dev
   libboost-dev libsqlite3-dev libpq-dev libmosquitto-dev       # server: HTTP, stores, MQTT
   libssl-dev                                                    # security: tokens, audit, TLS
-  postgresql mosquitto curl                                     # real peers the tests start; curl for bench/server_load.sh
+  postgresql mosquitto curl openssl                             # real peers the tests start; curl, openssl for TLS tests and bench
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   r-base-core r-cran-desolve r-cran-nlme   # peer tools for checks and benchmarks

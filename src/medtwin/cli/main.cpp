@@ -225,6 +225,11 @@ int Main(int argc, char** argv) {
                     "--demo, which makes a key for the run and prints a token per role.");
   serve->add_option("--rate-limit", serve_args.rate_limit, "Requests per second per token (429)")
       ->capture_default_str();
+  serve->add_option("--tls-cert", serve_args.tls_cert,
+                    "PEM certificate chain: serve HTTPS (TLS 1.2+) instead of HTTP");
+  serve->add_option("--tls-key", serve_args.tls_key, "PEM private key for --tls-cert");
+  serve->add_option("--mqtt-ca", serve_args.mqtt_ca,
+                    "CA certificate for an mqtts:// broker (password: $MEDTWIN_MQTT_PASSWORD)");
   serve->add_option("--data-key", serve_args.data_key,
                     "Key ring for direct identifiers at rest (AES-256-GCM; `medtwin keys new`);\n"
                     "default $MEDTWIN_DATA_KEY; without either they are stored unencrypted");

@@ -100,7 +100,9 @@ Status RunServe(const ServeArgs& args) {
   service->SetAuditLog(audit.get());
   std::unique_ptr<server::MqttBridge> mqtt;
   if (!args.mqtt.empty()) {
-    MEDTWIN_TRY(mqtt, server::MqttBridge::Start(args.mqtt, *service));
+    server::MqttOptions mqtt_options;
+    mqtt_options.ca_file = args.mqtt_ca;
+    MEDTWIN_TRY(mqtt, server::MqttBridge::Start(args.mqtt, *service, mqtt_options));
     server::MqttBridge* bridge = mqtt.get();
     service->SetAlertListener([bridge](const std::string& patient, const std::string& json) {
       bridge->PublishAlert(patient, json);
@@ -118,6 +120,8 @@ Status RunServe(const ServeArgs& args) {
     return InvalidArgument("--read-timeout-s", "1..3600");
   }
   http.read_timeout = std::chrono::seconds(args.read_timeout_s);
+  http.tls_cert_file = args.tls_cert;
+  http.tls_key_file = args.tls_key;
   MEDTWIN_TRY(auto server,
               server::HttpServer::Start(http, server::MakeApiHandler(*service, auth), broadcaster));
   std::unique_ptr<server::DemoFeeder> demo;
@@ -127,8 +131,8 @@ Status RunServe(const ServeArgs& args) {
     MEDTWIN_TRY(demo, server::DemoFeeder::Start(*service, d));
   }
   // The one line a script waits for: where to connect.
-  std::printf("medtwin serve: listening on http://%s:%u (store %s, %zu twins%s%s)\n",
-              http.address.c_str(), server->port(), service->store().Kind().data(),
+  std::printf("medtwin serve: listening on %s://%s:%u (store %s, %zu twins%s%s)\n",
+              args.tls_cert.empty() ? "http" : "https", http.address.c_str(), server->port(), service->store().Kind().data(),
               service->engine().TwinCount(), args.demo ? ", demo running" : "",
               mqtt ? ", MQTT connected" : "");
   if (args.demo && args.auth_key.empty()) PrintDemoTokens(auth->key);

@@ -22,6 +22,8 @@ struct ServeArgs {
   std::string auth_key;     // signing key file for bearer tokens (required unless --demo)
   double rate_limit = 1000;  // requests per second per token
   std::string data_key;      // key ring file for identifiers at rest (or $MEDTWIN_DATA_KEY)
+  std::string tls_cert, tls_key;  // HTTPS
+  std::string mqtt_ca;            // CA file for mqtts://
 };
 
 [[nodiscard]] Status RunServe(const ServeArgs& args);

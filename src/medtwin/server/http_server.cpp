@@ -6,18 +6,21 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <array>
 #include <atomic>
 #include <deque>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 namespace medtwin::server {
 
 namespace beast = boost::beast;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+namespace ssl = net::ssl;
 
 // --- Broadcaster -------------------------------------------------------------------------------
 
@@ -75,22 +78,46 @@ std::string ErrorBody(const char* code, const std::string& message) {
          message + "\"}}";
 }
 
-class Session : public std::enable_shared_from_this<Session>, public Broadcaster::Subscriber {
+// One connection, plain (beast::tcp_stream) or TLS (beast::ssl_stream over it).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>>,
+                public Broadcaster::Subscriber {
  public:
   Session(tcp::socket socket, const HttpOptions& options, const Handler& handler,
           std::shared_ptr<Broadcaster> broadcaster)
+    requires std::is_same_v<Stream, beast::tcp_stream>
       : stream_(std::move(socket)),
+        timer_(stream_.get_executor()),
+        options_(options),
+        handler_(handler),
+        broadcaster_(std::move(broadcaster)) {}
+  Session(tcp::socket socket, ssl::context& tls, const HttpOptions& options,
+          const Handler& handler, std::shared_ptr<Broadcaster> broadcaster)
+    requires(!std::is_same_v<Stream, beast::tcp_stream>)
+      : stream_(std::move(socket), tls),
         timer_(stream_.get_executor()),
         options_(options),
         handler_(handler),
         broadcaster_(std::move(broadcaster)) {}
 
   void Run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        self->DoRead();
+      } else {
+        // The TLS handshake first, within the read timeout.
+        beast::get_lowest_layer(self->stream_).expires_after(self->options_.read_timeout);
+        self->stream_.async_handshake(ssl::stream_base::server,
+                                      [self](beast::error_code ec) {
+                                        if (ec) return self->Close();
+                                        self->DoRead();
+                                      });
+      }
+    });
   }
 
   void Send(std::shared_ptr<const std::string> message) override {
-    net::post(stream_.get_executor(), [self = shared_from_this(), message] {
+    net::post(stream_.get_executor(), [self = this->shared_from_this(), message] {
       if (!self->alive_) return;
       // A client that cannot keep up loses its stream rather than the server's memory.
       if (self->outbox_.size() > 10'000) {
@@ -109,17 +136,17 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
   void DoRead() {
     parser_.emplace();
     parser_->body_limit(options_.body_limit);
-    stream_.expires_never();
+    beast::get_lowest_layer(stream_).expires_never();
     timed_out_ = false;
     timer_.expires_after(options_.read_timeout);
-    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (ec) return;  // cancelled: the request arrived
       self->timed_out_ = true;
       beast::error_code ignored;
-      self->stream_.socket().cancel(ignored);
+      beast::get_lowest_layer(self->stream_).socket().cancel(ignored);
     });
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                        self->timer_.cancel();
                        self->OnRead(ec);
                      });
@@ -155,7 +182,7 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
     req.erase(kPeerHeader);
     {
       beast::error_code peer_ec;
-      const auto peer = stream_.socket().remote_endpoint(peer_ec);
+      const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec);
       req.set(kPeerHeader, peer_ec ? std::string("unknown") : peer.address().to_string());
     }
     Response r;
@@ -172,7 +199,7 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
     }
     auto res = std::make_shared<http::response<http::string_body>>(ToBeast(req, std::move(r)));
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code wec, std::size_t) {
+                      [self = this->shared_from_this(), res](beast::error_code wec, std::size_t) {
                         if (wec || !res->keep_alive()) return self->Close();
                         self->DoRead();
                       });
@@ -186,14 +213,14 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
     res->keep_alive(keep_alive);
     res->body() = std::move(body);
     res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(5));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
     http::async_write(
         stream_, *res,
-        [self = shared_from_this(), res](beast::error_code, std::size_t) { self->Close(); });
+        [self = this->shared_from_this(), res](beast::error_code, std::size_t) { self->Close(); });
   }
 
   void StartStream(const Request& req, Response&& r) {
-    stream_.expires_never();
+    beast::get_lowest_layer(stream_).expires_never();
     all = r.stream_all;
     topics = std::move(r.stream_topics);
     std::sort(topics.begin(), topics.end());
@@ -202,7 +229,7 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
         "Cache-Control: no-cache\r\nConnection: keep-alive\r\n\r\n: stream open\n\n");
     (void)req;
     outbox_.push_back(header);
-    broadcaster_->Add(shared_from_this());
+    broadcaster_->Add(this->shared_from_this());
     WriteNext();
     WaitForClose();
   }
@@ -211,7 +238,7 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
   // notices when the client goes away.
   void WaitForClose() {
     stream_.async_read_some(net::buffer(drain_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                               if (ec) return self->Close();
                               self->WaitForClose();
                             });
@@ -220,7 +247,7 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
   void WriteNext() {
     auto message = outbox_.front();
     net::async_write(stream_, net::buffer(*message),
-                     [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
+                     [self = this->shared_from_this(), message](beast::error_code ec, std::size_t) {
                        if (ec) return self->Close();
                        self->outbox_.pop_front();
                        if (!self->outbox_.empty()) self->WriteNext();
@@ -231,11 +258,11 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
     if (!alive_) return;
     alive_ = false;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(stream_).close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   net::steady_timer timer_;
   bool timed_out_ = false;
   beast::flat_buffer buffer_;
@@ -252,6 +279,7 @@ class Session : public std::enable_shared_from_this<Session>, public Broadcaster
 
 struct HttpServer::Impl {
   HttpOptions options;
+  std::unique_ptr<ssl::context> tls;  // set when serving HTTPS
   Handler handler;
   std::shared_ptr<Broadcaster> broadcaster;
   net::io_context ioc;
@@ -264,7 +292,15 @@ struct HttpServer::Impl {
       if (ec) {
         if (ec == net::error::operation_aborted) return;
       } else {
-        std::make_shared<Session>(std::move(socket), options, handler, broadcaster)->Run();
+        if (tls) {
+          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+              std::move(socket), *tls, options, handler, broadcaster)
+              ->Run();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(std::move(socket), options, handler,
+                                                      broadcaster)
+              ->Run();
+        }
       }
       Accept();
     });
@@ -279,6 +315,27 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options
   impl->options = options;
   impl->handler = std::move(handler);
   impl->broadcaster = broadcaster ? std::move(broadcaster) : std::make_shared<Broadcaster>();
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return InvalidArgument("--tls-cert", "give both --tls-cert and --tls-key");
+  }
+  if (!options.tls_cert_file.empty()) {
+    impl->tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+    // TLS 1.2 and later only.
+    impl->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                           ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    beast::error_code tls_ec;
+    impl->tls->use_certificate_chain_file(options.tls_cert_file, tls_ec);
+    if (tls_ec) {
+      return Error{ErrorCode::kIoError, "--tls-cert",
+                   "cannot use " + options.tls_cert_file + ": " + tls_ec.message()};
+    }
+    impl->tls->use_private_key_file(options.tls_key_file, ssl::context::pem, tls_ec);
+    if (tls_ec) {
+      return Error{ErrorCode::kIoError, "--tls-key",
+                   "cannot use " + options.tls_key_file + ": " + tls_ec.message()};
+    }
+  }
   beast::error_code ec;
   const auto address = net::ip::make_address(options.address, ec);
   if (ec) return InvalidArgument("--listen", "'" + options.address + "' is not an IP address");

@@ -63,6 +63,8 @@ struct HttpOptions {
   std::size_t body_limit = 16 * 1024 * 1024;
   std::chrono::seconds read_timeout{30};
   int threads = 2;
+  // HTTPS when both are given (PEM files; TLS 1.2+).
+  std::string tls_cert_file, tls_key_file;
 };
 
 // The server sets this request header to the client's address (replacing any sent).

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 
 namespace medtwin::server {
@@ -16,11 +18,22 @@ std::once_flag g_lib_init;
 
 }  // namespace
 
-Result<std::unique_ptr<MqttBridge>> MqttBridge::Start(const std::string& url,
-                                                      TwinService& service) {
-  if (!url.starts_with("mqtt://")) return InvalidArgument("--mqtt", "mqtt://HOST[:PORT]");
-  std::string host = url.substr(7);
-  int port = 1883;
+Result<std::unique_ptr<MqttBridge>> MqttBridge::Start(const std::string& url, TwinService& service,
+                                                      const MqttOptions& options) {
+  const bool tls = url.starts_with("mqtts://");
+  if (!url.starts_with("mqtt://") && !tls) {
+    return InvalidArgument("--mqtt", "mqtt://[USER@]HOST[:PORT] or mqtts://[USER@]HOST[:PORT]");
+  }
+  std::string host = url.substr(tls ? 8 : 7);
+  std::string user;
+  if (const auto at = host.rfind('@'); at != std::string::npos) {
+    user = host.substr(0, at);
+    host = host.substr(at + 1);
+    if (user.find(':') != std::string::npos) {
+      return InvalidArgument("--mqtt", "no password in the URL: use $MEDTWIN_MQTT_PASSWORD");
+    }
+  }
+  int port = tls ? 8883 : 1883;
   if (const auto colon = host.rfind(':'); colon != std::string::npos) {
     try {
       port = std::stoi(host.substr(colon + 1));
@@ -30,13 +43,24 @@ Result<std::unique_ptr<MqttBridge>> MqttBridge::Start(const std::string& url,
     host = host.substr(0, colon);
   }
   if (host.empty() || port <= 0 || port > 65535)
-    return InvalidArgument("--mqtt", "mqtt://HOST[:PORT]");
+    return InvalidArgument("--mqtt", "mqtt://[USER@]HOST[:PORT] or mqtts://[USER@]HOST[:PORT]");
+  if (tls && options.ca_file.empty()) {
+    return InvalidArgument("--mqtt-ca", "mqtts:// needs the CA certificate that signed the broker's");
+  }
   std::call_once(g_lib_init, [] { mosquitto_lib_init(); });
   std::unique_ptr<MqttBridge> b(new MqttBridge(service));
   b->worker_ = std::thread([bridge = b.get()] { bridge->IngestLoop(); });
   b->client_ = mosquitto_new("medtwin-serve", true, b.get());
   if (b->client_ == nullptr)
     return Error{ErrorCode::kIoError, "--mqtt", "cannot create an MQTT client"};
+  if (tls && mosquitto_tls_set(b->client_, options.ca_file.c_str(), nullptr, nullptr, nullptr,
+                               nullptr) != MOSQ_ERR_SUCCESS) {
+    return InvalidArgument("--mqtt-ca", "cannot use " + options.ca_file);
+  }
+  if (!user.empty()) {
+    const char* password = std::getenv("MEDTWIN_MQTT_PASSWORD");
+    mosquitto_username_pw_set(b->client_, user.c_str(), password);
+  }
   mosquitto_connect_callback_set(b->client_, &MqttBridge::OnConnect);
   mosquitto_message_callback_set(b->client_, &MqttBridge::OnMessage);
   mosquitto_reconnect_delay_set(b->client_, 1, 10, true);
@@ -72,7 +96,12 @@ MqttBridge::~MqttBridge() {
 }
 
 void MqttBridge::OnConnect(struct mosquitto* m, void* /*self*/, int rc) {
-  if (rc == 0) mosquitto_subscribe(m, nullptr, "medtwin/obs/+", 1);
+  if (rc == 0) {
+    mosquitto_subscribe(m, nullptr, "medtwin/obs/+", 1);
+  } else {
+    std::fprintf(stderr, "medtwin serve: the MQTT broker refused the connection: %s\n",
+                 mosquitto_connack_string(rc));
+  }
 }
 
 void MqttBridge::OnMessage(struct mosquitto* /*m*/, void* self_ptr,

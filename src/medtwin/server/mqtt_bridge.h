@@ -27,10 +27,16 @@ struct mosquitto_message;
 
 namespace medtwin::server {
 
+struct MqttOptions {
+  std::string ca_file;  // for mqtts://: the CA that signed the broker's certificate
+};
+
 class MqttBridge {
  public:
-  // `url`: mqtt://HOST[:PORT] (port 1883 by default).
-  static Result<std::unique_ptr<MqttBridge>> Start(const std::string& url, TwinService& service);
+  // `url`: mqtt://[USER@]HOST[:PORT] (1883) or mqtts://[USER@]HOST[:PORT] (TLS, 8883); the
+  // password comes from $MEDTWIN_MQTT_PASSWORD (never the command line).
+  static Result<std::unique_ptr<MqttBridge>> Start(const std::string& url, TwinService& service,
+                                                   const MqttOptions& options = {});
   ~MqttBridge();
   // Stops taking messages and ingests what is queued (their acks cannot be sent any more: the
   // client is disconnected, so devices resend; duplicates are recognised). Idempotent.
