@@ -57,6 +57,23 @@ pg_url="postgresql://medtwin@/medtwin_test?host=$work/pg&port=25432"
 ingest "medtwin serve, PostgreSQL 15 (local socket), 3 connections" "$pg_url" 3
 
 echo
+echo "Cost of security on the ingest path (SQLite sync=full, 3 connections, same run):"
+echo
+echo "| configuration | observations/s | / security off |"
+echo "|---|---:|---:|"
+rm -f "$work"/off.db*
+serve 18096 "sqlite:$work/off.db" --http-threads 3 --unsafe-no-security
+off=$("$BUILD"/medtwin_loadgen ingest 18096 1000 "$SECONDS_EACH" 3 5000 | value ingest_obs_per_s)
+stop 18096
+"$BUILD"/medtwin keys new --ring "$work/data.keys" 2>/dev/null
+rm -f "$work"/on.db*
+serve 18096 "sqlite:$work/on.db" --http-threads 3 --data-key "$work/data.keys"
+on=$("$BUILD"/medtwin_loadgen ingest 18096 1000 "$SECONDS_EACH" 3 5000 | value ingest_obs_per_s)
+stop 18096
+echo "| security off (--unsafe-no-security: no token check, no audit) | $off | 1.00 |"
+echo "| tokens + per-line authorization + audit ledger + identifiers encrypted at rest | $on | $(python3 -c "print(f'{$on / $off:.2f}')") |"
+
+echo
 echo "Durable ingest over MQTT (a real Mosquitto on loopback; QoS 1; 1,000 patients; a message is"
 echo "counted when the server's ack, sent after the commit, arrives)"
 echo

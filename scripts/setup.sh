@@ -14,7 +14,7 @@ PACKAGES=(
   libssl-dev                                                    # security: tokens, audit, TLS
   postgresql mosquitto curl openssl                             # real peers the tests start; curl, openssl for TLS tests and bench
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format clang-tidy
+  clang-format clang-tidy clang                 # clang: libFuzzer (scripts/fuzz.sh)
   r-base-core r-cran-desolve r-cran-nlme   # peer tools for checks and benchmarks
   python3-cryptography                     # independent Ed25519 check of signed audit tree heads
 )

@@ -228,6 +228,9 @@ int Main(int argc, char** argv) {
   serve->add_option("--tls-cert", serve_args.tls_cert,
                     "PEM certificate chain: serve HTTPS (TLS 1.2+) instead of HTTP");
   serve->add_option("--tls-key", serve_args.tls_key, "PEM private key for --tls-cert");
+  serve->add_flag("--unsafe-no-security", serve_args.unsafe_no_security,
+                  "Benchmarks only, 127.0.0.1 only: no tokens and no audit trail (to measure\n"
+                  "what security costs)");
   serve->add_option("--mqtt-ca", serve_args.mqtt_ca,
                     "CA certificate for an mqtts:// broker (password: $MEDTWIN_MQTT_PASSWORD)");
   serve->add_option("--data-key", serve_args.data_key,

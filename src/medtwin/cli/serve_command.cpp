@@ -67,10 +67,17 @@ Status RunServe(const ServeArgs& args) {
   auto auth = std::make_shared<server::AuthOptions>();
   if (!(args.rate_limit > 0)) return InvalidArgument("--rate-limit", "must be > 0");
   auth->rate_limit_per_s = args.rate_limit;
-  std::string demo_key_file;
+  if (args.unsafe_no_security) {
+    if (args.listen.substr(0, colon) != "127.0.0.1") {
+      return InvalidArgument("--unsafe-no-security", "only on 127.0.0.1 (it is for benchmarks)");
+    }
+    auth->disabled = true;
+    std::fprintf(stderr,
+                 "medtwin serve: WARNING: --unsafe-no-security: no tokens, no audit trail\n");
+  }
   if (!args.auth_key.empty()) {
     MEDTWIN_TRY(auth->key, security::ReadKeyFile(args.auth_key));
-  } else if (args.demo) {
+  } else if (args.demo || args.unsafe_no_security) {
     MEDTWIN_TRY(auth->key, security::GenerateKey());
   } else {
     return InvalidArgument("--auth-key",
@@ -96,8 +103,11 @@ Status RunServe(const ServeArgs& args) {
   MEDTWIN_TRY(auto service,
               server::TwinService::Open(std::move(store), args.shards, broadcaster, data_keys));
   // The audit ledger, signed with a key derived from the token secret.
-  MEDTWIN_TRY(auto audit, server::AuditLog::Open(service->store(), auth->key));
-  service->SetAuditLog(audit.get());
+  std::unique_ptr<server::AuditLog> audit;
+  if (!auth->disabled) {
+    MEDTWIN_TRY(audit, server::AuditLog::Open(service->store(), auth->key));
+    service->SetAuditLog(audit.get());
+  }
   std::unique_ptr<server::MqttBridge> mqtt;
   if (!args.mqtt.empty()) {
     server::MqttOptions mqtt_options;
@@ -135,7 +145,7 @@ Status RunServe(const ServeArgs& args) {
               args.tls_cert.empty() ? "http" : "https", http.address.c_str(), server->port(), service->store().Kind().data(),
               service->engine().TwinCount(), args.demo ? ", demo running" : "",
               mqtt ? ", MQTT connected" : "");
-  if (args.demo && args.auth_key.empty()) PrintDemoTokens(auth->key);
+  if (args.demo && args.auth_key.empty() && !auth->disabled) PrintDemoTokens(auth->key);
   std::fflush(stdout);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

@@ -24,6 +24,7 @@ struct ServeArgs {
   std::string data_key;      // key ring file for identifiers at rest (or $MEDTWIN_DATA_KEY)
   std::string tls_cert, tls_key;  // HTTPS
   std::string mqtt_ca;            // CA file for mqtts://
+  bool unsafe_no_security = false;  // benchmarks: no tokens, no audit (loopback only)
 };
 
 [[nodiscard]] Status RunServe(const ServeArgs& args);

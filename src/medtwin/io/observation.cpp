@@ -135,4 +135,25 @@ nlohmann::json ObservationToJson(const Observation& o) {
   return j;
 }
 
+std::vector<NdjsonLine> ReadNdjson(std::string_view body) {
+  std::vector<NdjsonLine> out;
+  std::size_t start = 0, number = 0;
+  while (start < body.size()) {
+    auto nl = body.find('\n', start);
+    if (nl == std::string_view::npos) nl = body.size();
+    std::string_view line = body.substr(start, nl - start);
+    ++number;
+    start = nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    NdjsonLine l;
+    l.number = number;
+    l.value = nlohmann::json::parse(line, nullptr, false);
+    l.malformed = l.value.is_discarded();
+    if (l.malformed) l.value = nullptr;
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
 }  // namespace medtwin::io

@@ -7,7 +7,7 @@
 // ([degF] → Cel, mmol/L → mg/dL for glucose) and are stored in the canonical one.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
@@ -69,5 +69,14 @@ struct ObservationLimits {
 
 // JSON form of a stored observation (canonical unit).
 [[nodiscard]] nlohmann::json ObservationToJson(const Observation& o);
+
+// An NDJSON body, line by line: each non-blank line parsed as JSON (CR LF accepted); a line
+// that is not JSON comes back as null with `malformed` set. Lines keep their 1-based numbers.
+struct NdjsonLine {
+  std::size_t number = 0;
+  nlohmann::json value;
+  bool malformed = false;
+};
+[[nodiscard]] std::vector<NdjsonLine> ReadNdjson(std::string_view body);
 
 }  // namespace medtwin::io

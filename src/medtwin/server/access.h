@@ -95,6 +95,9 @@ class RateLimiter {
 struct AuthOptions {
   security::SigningKey key;
   double rate_limit_per_s = 1000;
+  // Benchmarks only (`serve --unsafe-no-security`, loopback only): every request is an
+  // unaudited administrator, to measure what security costs.
+  bool disabled = false;
 };
 
 }  // namespace medtwin::server

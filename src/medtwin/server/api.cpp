@@ -145,18 +145,9 @@ Response Ingest(TwinService& s, const Request& req, const std::string& patient,
   std::vector<std::string> line_errors;
   if (patient.empty()) {
     // NDJSON: one observation per line, each naming its patient.
-    std::string_view body = req.body();
-    std::size_t start = 0;
-    while (start < body.size()) {
-      auto nl = body.find('\n', start);
-      if (nl == std::string_view::npos) nl = body.size();
-      std::string_view line = body.substr(start, nl - start);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      start = nl + 1;
-      if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-      json j = json::parse(line, nullptr, false);
-      items.push_back(j.is_discarded() ? json() : std::move(j));
-      std::string error = items.back().is_null() ? "malformed JSON" : "";
+    for (auto& line : io::ReadNdjson(req.body())) {
+      items.push_back(std::move(line.value));
+      std::string error = line.malformed ? "malformed JSON" : "";
       // Each line names its patient: the caller must be allowed to write there.
       if (error.empty() && items.back().is_object()) {
         auto p = items.back().find("patient");
@@ -554,6 +545,12 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
       return Fail(404, "not_found", "path", "no such resource");
     }
     if (route->is_public) return Dispatch(service, req, t, Caller(service, std::nullopt), *auth);
+    if (auth->disabled) {
+      security::Claims anyone;
+      anyone.subject = "unsafe-no-security";
+      anyone.role = security::Role::kAdmin;
+      return Dispatch(service, req, t, Caller(service, anyone), *auth);
+    }
     // Every other request leaves an audit record, whatever its outcome.
     security::AuditEntry entry;
     entry.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
