@@ -153,6 +153,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
   }
 
   void OnRead(beast::error_code ec) {
+    if (ec == http::error::header_limit) {
+      Reply(431, ErrorBody("headers_too_large", "request headers larger than 8 KiB"), false);
+      return;
+    }
     if (ec == http::error::body_limit) {
       Reply(413,
             ErrorBody("payload_too_large",
