@@ -21,9 +21,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -38,7 +38,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 std::string& Token() {
-  static std::string token = std::getenv("MEDTWIN_TOKEN") != nullptr ? std::getenv("MEDTWIN_TOKEN") : "";
+  static std::string token =
+      std::getenv("MEDTWIN_TOKEN") != nullptr ? std::getenv("MEDTWIN_TOKEN") : "";
   return token;
 }
 
@@ -139,8 +140,10 @@ int Latency(unsigned short port, int patients, double seconds, double rate) {
   net::io_context ioc;
   net::ip::tcp::socket sock(ioc);
   sock.connect({net::ip::make_address("127.0.0.1"), port});
-  const std::string req = "GET /api/v1/stream?patient=load-0 HTTP/1.1\r\nHost: x\r\n"
-                          "Authorization: Bearer " + Token() + "\r\n\r\n";
+  const std::string req =
+      "GET /api/v1/stream?patient=load-0 HTTP/1.1\r\nHost: x\r\n"
+      "Authorization: Bearer " +
+      Token() + "\r\n\r\n";
   net::write(sock, net::buffer(req));
   // Each alert event carries "updated_at", the probe observation's own time, which is the
   // moment the probe was sent: latency = arrival on the stream − that time.
@@ -286,9 +289,10 @@ int Mqtt(unsigned short port, int broker_port, int patients, double seconds, int
   mosquitto* client = mosquitto_new("medtwin-loadgen", true, &st);
   mosquitto_message_callback_set(client, [](mosquitto*, void* ctx, const mosquitto_message* m) {
     auto* s = static_cast<State*>(ctx);
-    const auto reply = nlohmann::json::parse(
-        std::string_view(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)),
-        nullptr, false);
+    const auto reply =
+        nlohmann::json::parse(std::string_view(static_cast<const char*>(m->payload),
+                                               static_cast<std::size_t>(m->payloadlen)),
+                              nullptr, false);
     std::lock_guard<std::mutex> lock(s->mu);
     --s->in_flight;
     ++s->acked_messages;
@@ -319,8 +323,8 @@ int Mqtt(unsigned short port, int broker_port, int patients, double seconds, int
     std::string body = "[";
     for (int i = 0; i < batch; ++i) {
       const long long n = seq++;
-      std::string line = Line(patient, "8867-4", static_cast<double>(60 + n % 50), "/min",
-                              base + n, "mqtt");
+      std::string line =
+          Line(patient, "8867-4", static_cast<double>(60 + n % 50), "/min", base + n, "mqtt");
       line.pop_back();  // the newline
       if (i > 0) body += ',';
       body += line;
@@ -336,11 +340,11 @@ int Mqtt(unsigned short port, int broker_port, int patients, double seconds, int
     st.cv.wait_for(lock, std::chrono::seconds(30), [&] { return st.in_flight == 0; });
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("mqtt_messages %lld\nmqtt_acked_messages %lld\nmqtt_observations %lld\n"
-              "mqtt_rejected %lld\nmqtt_seconds %.3f\nmqtt_obs_per_s %.0f\nmqtt_msgs_per_s %.0f\n",
-              sent, st.acked_messages, st.accepted, st.rejected, elapsed,
-              static_cast<double>(st.accepted) / elapsed,
-              static_cast<double>(st.acked_messages) / elapsed);
+  std::printf(
+      "mqtt_messages %lld\nmqtt_acked_messages %lld\nmqtt_observations %lld\n"
+      "mqtt_rejected %lld\nmqtt_seconds %.3f\nmqtt_obs_per_s %.0f\nmqtt_msgs_per_s %.0f\n",
+      sent, st.acked_messages, st.accepted, st.rejected, elapsed,
+      static_cast<double>(st.accepted) / elapsed, static_cast<double>(st.acked_messages) / elapsed);
   mosquitto_disconnect(client);
   mosquitto_loop_stop(client, false);
   mosquitto_destroy(client);

@@ -42,7 +42,8 @@ IdentifiedPatient Person(const std::string& id, const std::string& sex, int birt
 TEST(Deidentify, NoIdentifiersShiftedDatesAgesAndBands) {
   SigningKey secret{std::string(32, 's')};
   std::vector<IdentifiedPatient> cohort;
-  for (int i = 0; i < 20; ++i) cohort.push_back(Person("pat-" + std::to_string(i), "male", 1987 + i / 2));
+  for (int i = 0; i < 20; ++i)
+    cohort.push_back(Person("pat-" + std::to_string(i), "male", 1987 + i / 2));
   cohort.push_back(Person("old-1", "female", 1930));  // 96: "90+", alone: suppressed
   DeidentifyOptions options;
   options.as_of = kAsOf;
@@ -51,8 +52,8 @@ TEST(Deidentify, NoIdentifiersShiftedDatesAgesAndBands) {
   EXPECT_EQ(c.suppressed, 1);
   ASSERT_EQ(c.patients.size(), 20u);
   const std::string all = c.patients.dump() + c.observations.dump();
-  for (const char* identifier : {"pat-", "Name of", "1987", "03-15", "dr-secret", "monitor-serial",
-                                 "old-1"}) {
+  for (const char* identifier :
+       {"pat-", "Name of", "1987", "03-15", "dr-secret", "monitor-serial", "old-1"}) {
     EXPECT_EQ(all.find(identifier), std::string::npos) << identifier;
   }
   // Ages: born 1987-03-15 → 39 on 2026-11-25 → band 35-39; 1996 → 30 → 30-34.

@@ -37,8 +37,10 @@ TEST(Token, Rfc7515AppendixA1Hs256Vector) {
   ASSERT_TRUE(key.ok());
   const std::string input =
       "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9."
-      "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
-  EXPECT_EQ(Base64UrlEncode(HmacSha256(*key, input)), "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+      "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVl"
+      "fQ";
+  EXPECT_EQ(Base64UrlEncode(HmacSha256(*key, input)),
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
   // The whole token verifies as far as the signature; it then lacks medtwin's claims.
   auto v = VerifyToken(input + ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", SigningKey{*key},
                        1'300'819'000);
@@ -60,10 +62,10 @@ TEST(Token, Base64UrlRoundTripsAndIsStrict) {
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(*back, bytes);
   }
-  EXPECT_FALSE(Base64UrlDecode("abc=").ok());   // padding
-  EXPECT_FALSE(Base64UrlDecode("ab+c").ok());   // standard alphabet
-  EXPECT_FALSE(Base64UrlDecode("a").ok());      // impossible length
-  EXPECT_FALSE(Base64UrlDecode("QR").ok());     // non-canonical trailing bits ("QQ" is 'A')
+  EXPECT_FALSE(Base64UrlDecode("abc=").ok());  // padding
+  EXPECT_FALSE(Base64UrlDecode("ab+c").ok());  // standard alphabet
+  EXPECT_FALSE(Base64UrlDecode("a").ok());     // impossible length
+  EXPECT_FALSE(Base64UrlDecode("QR").ok());    // non-canonical trailing bits ("QQ" is 'A')
   EXPECT_EQ(*Base64UrlDecode("QQ"), "A");
 }
 

@@ -61,9 +61,9 @@ class AuditE2e : public ::testing::TestWithParam<std::string> {
   }
   // `medtwin audit verify`: (exit code, report).
   std::pair<int, json> Verify() {
-    const std::string out = Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin audit verify --store '" +
-                                  store_ + "' --key " + TestAuth::KeyFile() +
-                                  " 2>/dev/null; echo \"rc=$?\"");
+    const std::string out =
+        Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin audit verify --store '" + store_ +
+              "' --key " + TestAuth::KeyFile() + " 2>/dev/null; echo \"rc=$?\"");
     const auto at = out.rfind("rc=");
     return {std::stoi(out.substr(at + 3)), json::parse(out.substr(0, at), nullptr, false)};
   }
@@ -77,16 +77,16 @@ TEST_P(AuditE2e, EveryAccessIsRecordedAndEveryTamperingIsFound) {
     Server server(store_);
     const auto port = server.port();
     ASSERT_NE(port, 0);
-    ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients",
-                   R"({"id":"pa","care_team":["dr-a"]})")
-                  .status,
-              201u);
-    ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients/pa/observations",
-                   json({{"code", "8867-4"}, {"value", 90}, {"unit", "/min"}, {"time", Now(1)}})
-                       .dump(),
-                   "application/json", TestAuth::Token(Role::kClinician, "dr-a"))
-                  .status,
-              200u);
+    ASSERT_EQ(
+        Call(port, http::verb::post, "/api/v1/patients", R"({"id":"pa","care_team":["dr-a"]})")
+            .status,
+        201u);
+    ASSERT_EQ(
+        Call(port, http::verb::post, "/api/v1/patients/pa/observations",
+             json({{"code", "8867-4"}, {"value", 90}, {"unit", "/min"}, {"time", Now(1)}}).dump(),
+             "application/json", TestAuth::Token(Role::kClinician, "dr-a"))
+            .status,
+        200u);
     EXPECT_EQ(Call(port, http::verb::get, "/api/v1/patients/pa/twin", "", "",
                    TestAuth::Token(Role::kClinician, "dr-b"))
                   .status,
@@ -144,8 +144,9 @@ TEST_P(AuditE2e, EveryAccessIsRecordedAndEveryTamperingIsFound) {
   EXPECT_NE(find("dr-a", "POST /api/v1/patients/{id}/observations → 200"), nullptr);
 
   // An inclusion proof, checked by an independent implementation.
-  const std::string proof = Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin audit proof --store '" +
-                                  store_ + "' --key " + TestAuth::KeyFile() + " --seq 2");
+  const std::string proof =
+      Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin audit proof --store '" + store_ +
+            "' --key " + TestAuth::KeyFile() + " --seq 2");
   std::ofstream(dir_ / "proof.json") << proof;
   std::ofstream(dir_ / "check.py") << R"py(
 import hashlib, json, sys
@@ -235,6 +236,6 @@ print("proof ok")
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, AuditE2e, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 }  // namespace

@@ -64,12 +64,11 @@ class Authz : public ::testing::Test {
                     .status,
                 201);
       // A low SpO2 raises an alert on each.
-      ASSERT_EQ(Call(port_, http::verb::post, std::string("/api/v1/patients/") + id +
-                                                  "/observations",
-                     json({{"code", "2708-6"}, {"value", 84}, {"unit", "%"}, {"time", Now(5)}})
-                         .dump())
-                    .status,
-                200);
+      ASSERT_EQ(
+          Call(port_, http::verb::post, std::string("/api/v1/patients/") + id + "/observations",
+               json({{"code", "2708-6"}, {"value", 84}, {"unit", "%"}, {"time", Now(5)}}).dump())
+              .status,
+          200);
     }
     for (const auto& a : Call(port_, http::verb::get, "/api/v1/alerts").Json()) {
       alert_of_[a["patient"].get<std::string>()] = a["id"].get<std::string>();
@@ -94,8 +93,9 @@ class Authz : public ::testing::Test {
       return {StreamStatus(port_, path, token), ""};
     }
     const std::string t = Now(1);
-    const json obs = {{"patient", "p-a"}, {"code", "8867-4"}, {"value", 80 + n % 20},
-                      {"unit", "/min"},   {"time", t},        {"source", "authz-" + std::to_string(n)}};
+    const json obs = {
+        {"patient", "p-a"}, {"code", "8867-4"}, {"value", 80 + n % 20},
+        {"unit", "/min"},   {"time", t},        {"source", "authz-" + std::to_string(n)}};
     const json fhir_obs = {
         {"resourceType", "Observation"},
         {"status", "final"},
@@ -104,13 +104,12 @@ class Authz : public ::testing::Test {
         {"effectiveDateTime", Now(2)},
         {"valueQuantity",
          {{"value", 70 + n % 20}, {"system", "http://unitsofmeasure.org"}, {"code", "/min"}}}};
-    const json fhir_dose = {
-        {"resourceType", "MedicationAdministration"},
-        {"status", "completed"},
-        {"medicationCodeableConcept", {{"text", "paracetamol"}}},
-        {"subject", {{"reference", "Patient/p-a"}}},
-        {"effectiveDateTime", Now(3 + n % 50)},
-        {"dosage", {{"dose", {{"value", 500}, {"code", "mg"}}}}}};
+    const json fhir_dose = {{"resourceType", "MedicationAdministration"},
+                            {"status", "completed"},
+                            {"medicationCodeableConcept", {{"text", "paracetamol"}}},
+                            {"subject", {{"reference", "Patient/p-a"}}},
+                            {"effectiveDateTime", Now(3 + n % 50)},
+                            {"dosage", {{"dose", {{"value", 500}, {"code", "mg"}}}}}};
     std::string body, type = "application/json";
     if (path == "/api/v1/patients") body = json({{"id", "new-" + std::to_string(n)}}).dump();
     if (path == "/api/v1/patients/p-a" && method != "GET") body = R"({"scr_mg_dl":1.1})";
@@ -120,8 +119,8 @@ class Authz : public ::testing::Test {
       type = "application/x-ndjson";
     }
     if (path.ends_with("/events") && method == "POST") {
-      body = json({{"type", "meal"}, {"amount", 40}, {"unit", "g"}, {"time", Now(4 + n % 50)}})
-                 .dump();
+      body =
+          json({{"type", "meal"}, {"amount", 40}, {"unit", "g"}, {"time", Now(4 + n % 50)}}).dump();
     }
     if (path.ends_with("/whatif")) body = R"({"model":"glucose","horizon_min":60})";
     if (path.ends_with("/accept") || path.ends_with("/ack") || path.ends_with("/acknowledge")) {
@@ -161,14 +160,17 @@ class Authz : public ::testing::Test {
 };
 
 TEST_F(Authz, EveryRouteEveryRole) {
-  const json routes = json::parse(Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin routes --json"));
+  const json routes =
+      json::parse(Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin routes --json"));
   ASSERT_GT(routes.size(), 30u);
   // What the test itself expects (written from the issue's role definitions, not from the
   // server's policy code). Everything aims at patient p-a, on dr-a's care team.
-  const std::set<std::string> device_may = {
-      "POST /api/v1/patients/{id}/observations", "POST /api/v1/patients/{id}/events",
-      "POST /api/v1/observations",               "POST /fhir/r4",
-      "POST /fhir/r4/Observation",               "POST /fhir/r4/MedicationAdministration"};
+  const std::set<std::string> device_may = {"POST /api/v1/patients/{id}/observations",
+                                            "POST /api/v1/patients/{id}/events",
+                                            "POST /api/v1/observations",
+                                            "POST /fhir/r4",
+                                            "POST /fhir/r4/Observation",
+                                            "POST /fhir/r4/MedicationAdministration"};
   struct Who {
     const char* name;
     std::string token;
@@ -183,7 +185,8 @@ TEST_F(Authz, EveryRouteEveryRole) {
       {"no token", ""}};
   int n = 0, walked = 0;
   for (const auto& route : routes) {
-    const std::string key = route["method"].get<std::string>() + " " + route["path"].get<std::string>();
+    const std::string key =
+        route["method"].get<std::string>() + " " + route["path"].get<std::string>();
     const bool is_public = route["public"];
     const std::string from = route["patient_from"];
     const bool reads = route["method"] == "GET" || key == "POST /api/v1/patients/{id}/whatif";
@@ -211,8 +214,8 @@ TEST_F(Authz, EveryRouteEveryRole) {
       }
       const Outcome got = Send(route, who.token, ++n);
       if (expect_allowed) {
-        EXPECT_FALSE(got.Denied()) << key << " as " << role << ": " << got.status << " "
-                                   << got.body.substr(0, 300);
+        EXPECT_FALSE(got.Denied())
+            << key << " as " << role << ": " << got.status << " " << got.body.substr(0, 300);
       } else {
         EXPECT_TRUE(got.Denied()) << key << " as " << role << ": " << got.status << " "
                                   << got.body.substr(0, 300);
@@ -260,23 +263,24 @@ TEST_F(Authz, ClinicianBCannotReachPatientAByAnyRoute) {
                                  {"unit", "/min"},
                                  {"time", Now(1)}})
                                .dump();
-  auto bulk = Call(port_, http::verb::post, "/api/v1/observations", line + "\n",
-                   "application/x-ndjson", b);
+  auto bulk =
+      Call(port_, http::verb::post, "/api/v1/observations", line + "\n", "application/x-ndjson", b);
   EXPECT_EQ(bulk.status, 422u) << bulk.body;
   EXPECT_NE(bulk.body.find("forbidden"), std::string::npos);
   auto ack = Call(port_, http::verb::post, "/api/v1/alerts/" + alert_of_["p-a"] + "/ack", "{}",
                   "application/json", b);
   EXPECT_EQ(ack.status, 403u);
-  const json tx = {{"resourceType", "Bundle"},
-                   {"type", "transaction"},
-                   {"entry",
-                    {{{"resource",
-                       {{"resourceType", "Observation"},
-                        {"status", "final"},
-                        {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", "8867-4"}}}}}},
-                        {"subject", {{"reference", "Patient/p-a"}}},
-                        {"effectiveDateTime", Now(1)},
-                        {"valueQuantity", {{"value", 199}, {"code", "/min"}}}}}}}}};
+  const json tx = {
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry",
+       {{{"resource",
+          {{"resourceType", "Observation"},
+           {"status", "final"},
+           {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", "8867-4"}}}}}},
+           {"subject", {{"reference", "Patient/p-a"}}},
+           {"effectiveDateTime", Now(1)},
+           {"valueQuantity", {{"value", 199}, {"code", "/min"}}}}}}}}};
   EXPECT_EQ(Call(port_, http::verb::post, "/fhir/r4", tx.dump(), "application/fhir+json", b).status,
             403u);
   for (const auto& o : get("/api/v1/patients/p-a/observations", TestAuth::Admin()).Json()) {
@@ -309,14 +313,16 @@ TEST_F(Authz, ClinicianBCannotReachPatientAByAnyRoute) {
   std::thread ta = open_stream(a, &seen_by_a, &done);
   std::thread tb = open_stream(b, &seen_by_b, &done);
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
-  ASSERT_EQ(Call(port_, http::verb::post, "/api/v1/patients/p-a/observations",
-                 json({{"code", "8867-4"}, {"value", 141}, {"unit", "/min"}, {"time", Now(0)}}).dump())
-                .status,
-            200u);
-  ASSERT_EQ(Call(port_, http::verb::post, "/api/v1/patients/p-b/observations",
-                 json({{"code", "8867-4"}, {"value", 142}, {"unit", "/min"}, {"time", Now(0)}}).dump())
-                .status,
-            200u);
+  ASSERT_EQ(
+      Call(port_, http::verb::post, "/api/v1/patients/p-a/observations",
+           json({{"code", "8867-4"}, {"value", 141}, {"unit", "/min"}, {"time", Now(0)}}).dump())
+          .status,
+      200u);
+  ASSERT_EQ(
+      Call(port_, http::verb::post, "/api/v1/patients/p-b/observations",
+           json({{"code", "8867-4"}, {"value", 142}, {"unit", "/min"}, {"time", Now(0)}}).dump())
+          .status,
+      200u);
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   done = true;
   ta.join();
@@ -339,7 +345,8 @@ TEST_F(Authz, BadTokensMissingScopesAndRateLimits) {
   EXPECT_EQ(status(tampered), 401u);
   // alg none with an admin payload.
   const std::string admin = TestAuth::Admin();
-  const std::string payload = admin.substr(admin.find('.') + 1, admin.rfind('.') - admin.find('.') - 1);
+  const std::string payload =
+      admin.substr(admin.find('.') + 1, admin.rfind('.') - admin.find('.') - 1);
   EXPECT_EQ(status(medtwin::security::Base64UrlEncode(R"({"alg":"none","typ":"JWT"})") + "." +
                    payload + "."),
             401u);
@@ -359,13 +366,13 @@ TEST_F(Authz, BadTokensMissingScopesAndRateLimits) {
   // A scope that reads observations only: writing is 403.
   const std::string read_only =
       TestAuth::Token(Role::kClinician, "dr-a", "", {"user/Observation.rs"});
-  EXPECT_EQ(Call(port_, http::verb::get, "/api/v1/patients/p-a/observations", "", "", read_only)
-                .status,
-            200u);
-  auto write = Call(port_, http::verb::post, "/api/v1/patients/p-a/observations",
-                    json({{"code", "8867-4"}, {"value", 90}, {"unit", "/min"}, {"time", Now(0)}})
-                        .dump(),
-                    "application/json", read_only);
+  EXPECT_EQ(
+      Call(port_, http::verb::get, "/api/v1/patients/p-a/observations", "", "", read_only).status,
+      200u);
+  auto write =
+      Call(port_, http::verb::post, "/api/v1/patients/p-a/observations",
+           json({{"code", "8867-4"}, {"value", 90}, {"unit", "/min"}, {"time", Now(0)}}).dump(),
+           "application/json", read_only);
   EXPECT_EQ(write.status, 403u);
   EXPECT_NE(write.body.find("no scope grants c on Observation"), std::string::npos) << write.body;
   EXPECT_EQ(Call(port_, http::verb::get, "/api/v1/patients/p-a", "", "", read_only).status, 403u);

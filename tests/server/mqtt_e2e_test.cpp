@@ -131,11 +131,11 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   const std::string key_file = TestAuth::KeyFile();  // before any fork
   (void)TestAuth::Admin();
   int server_out = -1;
-  const pid_t server = Spawn({std::string(MEDTWIN_BINARY_DIR) + "/medtwin", "serve", "--listen",
-                              "127.0.0.1:0", "--store", "sqlite:" + (dir / "t.db").string(),
-                              "--mqtt", "mqtt://127.0.0.1:" + std::to_string(broker_port),
-                              "--auth-key", key_file},
-                             &server_out);
+  const pid_t server =
+      Spawn({std::string(MEDTWIN_BINARY_DIR) + "/medtwin", "serve", "--listen", "127.0.0.1:0",
+             "--store", "sqlite:" + (dir / "t.db").string(), "--mqtt",
+             "mqtt://127.0.0.1:" + std::to_string(broker_port), "--auth-key", key_file},
+            &server_out);
   const unsigned short port = ReadPort(server_out);
   ASSERT_NE(port, 0) << "server did not start";
   HttpPost(port, "/api/v1/patients", R"({"id":"m1"})");

@@ -46,7 +46,8 @@ TEST(Privacy, ConsentGovernsResearchDataAndLogsHoldNoIdentifiers) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const std::string text = ReadAll(log);
     const auto at = text.find("http://127.0.0.1:");
-    if (at != std::string::npos) port = static_cast<unsigned short>(std::stoi(text.substr(at + 17)));
+    if (at != std::string::npos)
+      port = static_cast<unsigned short>(std::stoi(text.substr(at + 17)));
   }
   ASSERT_NE(port, 0) << ReadAll(log);
 
@@ -121,7 +122,8 @@ TEST(Privacy, ConsentGovernsResearchDataAndLogsHoldNoIdentifiers) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6) << csv;
   const std::string fhir = ReadAll(out / "Observation.ndjson");
   EXPECT_EQ(std::count(fhir.begin(), fhir.end(), '\n'), 5) << fhir;
-  for (const auto& file : {"patients.csv", "observations.csv", "Patient.ndjson", "Observation.ndjson"}) {
+  for (const auto& file :
+       {"patients.csv", "observations.csv", "Patient.ndjson", "Observation.ndjson"}) {
     const std::string text = ReadAll(out / file);
     for (const char* identifier : {"priv-", "Zebra", "1980-07", "SERIAL-XK"}) {
       EXPECT_EQ(text.find(identifier), std::string::npos) << file << ": " << identifier;
@@ -130,9 +132,9 @@ TEST(Privacy, ConsentGovernsResearchDataAndLogsHoldNoIdentifiers) {
   // The log of the whole run.
   const std::string text = ReadAll(log);
   EXPECT_FALSE(text.empty());
-  for (const std::string& secret : {std::string("priv-"), std::string("Zebra"),
-                                    std::string("1980-07"), std::string("SERIAL-XK"),
-                                    std::string("eyJ"), admin.substr(0, 40)}) {
+  for (const std::string& secret :
+       {std::string("priv-"), std::string("Zebra"), std::string("1980-07"),
+        std::string("SERIAL-XK"), std::string("eyJ"), admin.substr(0, 40)}) {
     EXPECT_EQ(text.find(secret), std::string::npos) << secret << " in the log:\n" << text;
   }
   fs::remove_all(dir);
@@ -170,9 +172,8 @@ TEST(Privacy, IdentifiersAreEncryptedAtRestAndKeysRotate) {
   EXPECT_NE(body.find("enc:v1:"), std::string::npos) << body;
   const std::string first_key = body.substr(body.find("enc:v1:") + 7, 8);
   // Without the key: refused, with the reason.
-  const std::string refused =
-      Shell(bin + " serve --listen 127.0.0.1:0 --store " + store + " --auth-key " +
-            TestAuth::KeyFile() + " 2>&1; echo rc=$?");
+  const std::string refused = Shell(bin + " serve --listen 127.0.0.1:0 --store " + store +
+                                    " --auth-key " + TestAuth::KeyFile() + " 2>&1; echo rc=$?");
   EXPECT_NE(refused.find("--data-key: stored identifiers are encrypted"), std::string::npos)
       << refused;
   EXPECT_NE(refused.find("rc=2"), std::string::npos);

@@ -31,9 +31,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using json = nlohmann::json;
-using medtwin::testing_support::PostgresServer;
 using medtwin::testing_support::Call;
 using medtwin::testing_support::Now;
+using medtwin::testing_support::PostgresServer;
 using medtwin::testing_support::Reply;
 using medtwin::testing_support::Server;
 using medtwin::testing_support::TestAuth;
@@ -250,8 +250,10 @@ TEST_P(ServerE2e, LiveStreamCarriesObservationsAndAlerts) {
   net::io_context ioc;
   net::ip::tcp::socket sock(ioc);
   sock.connect({net::ip::make_address("127.0.0.1"), port});
-  const std::string req = "GET /api/v1/stream?patient=s1 HTTP/1.1\r\nHost: x\r\n"
-                          "Authorization: Bearer " + TestAuth::Admin() + "\r\n\r\n";
+  const std::string req =
+      "GET /api/v1/stream?patient=s1 HTTP/1.1\r\nHost: x\r\n"
+      "Authorization: Bearer " +
+      TestAuth::Admin() + "\r\n\r\n";
   net::write(sock, net::buffer(req));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients/s1/observations",
@@ -655,25 +657,32 @@ TEST_P(ServerE2e, InjectionTraversalAndOversizedHeadersAreHarmless) {
   ASSERT_EQ(created.status, 201u) << created.body;
   EXPECT_EQ(Call(port, http::verb::post, "/api/v1/patients", json({{"id", evil}}).dump()).status,
             400u);  // ids are restricted to [A-Za-z0-9._-]
-  auto obs = Call(port, http::verb::post, "/api/v1/patients/inj-1/observations",
-                  json({{"code", "8867-4"}, {"value", 80}, {"unit", "/min"}, {"time", Now(3)},
-                        {"source", evil}})
-                      .dump());
+  auto obs = Call(
+      port, http::verb::post, "/api/v1/patients/inj-1/observations",
+      json(
+          {{"code", "8867-4"}, {"value", 80}, {"unit", "/min"}, {"time", Now(3)}, {"source", evil}})
+          .dump());
   ASSERT_EQ(obs.status, 200u) << obs.body;
   auto ev = Call(port, http::verb::post, "/api/v1/patients/inj-1/events",
-                 json({{"type", "dose"}, {"drug", evil}, {"amount", 5}, {"unit", "mg"},
-                       {"time", Now(4)}, {"source", evil}})
+                 json({{"type", "dose"},
+                       {"drug", evil},
+                       {"amount", 5},
+                       {"unit", "mg"},
+                       {"time", Now(4)},
+                       {"source", evil}})
                      .dump());
   ASSERT_EQ(ev.status, 200u) << ev.body;
   // Query parameters too.
-  EXPECT_EQ(Call(port, http::verb::get, "/api/v1/patients/inj-1/observations?code=%27%3B%20DROP"
-                                          "%20TABLE%20patients%3B--")
+  EXPECT_EQ(Call(port, http::verb::get,
+                 "/api/v1/patients/inj-1/observations?code=%27%3B%20DROP"
+                 "%20TABLE%20patients%3B--")
                 .Json()
                 .size(),
             0u);
-  EXPECT_EQ(Call(port, http::verb::get, "/api/v1/patients/inj-1/observations?cursor=%27%20OR%201%3D1")
-                .status,
-            400u);
+  EXPECT_EQ(
+      Call(port, http::verb::get, "/api/v1/patients/inj-1/observations?cursor=%27%20OR%201%3D1")
+          .status,
+      400u);
   // Everything is there, literally.
   const json p = Call(port, http::verb::get, "/api/v1/patients/inj-1").Json();
   EXPECT_EQ(p["name"], evil);
@@ -696,8 +705,8 @@ TEST_P(ServerE2e, InjectionTraversalAndOversizedHeadersAreHarmless) {
     net::io_context ioc;
     net::ip::tcp::socket s(ioc);
     s.connect({net::ip::make_address("127.0.0.1"), port});
-    const std::string req = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " +
-                            std::string(64 * 1024, 'a') + "\r\n\r\n";
+    const std::string req =
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
     boost::system::error_code ec;
     net::write(s, net::buffer(req), ec);
     std::string got;
@@ -727,8 +736,9 @@ TEST(ServerSlowClient, StalledRequestTimesOutOthersAreServed) {
   net::io_context ioc;
   net::ip::tcp::socket slow(ioc);
   slow.connect({net::ip::make_address("127.0.0.1"), port});
-  const std::string partial =
-      "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"pat";  // stalls before authorization matters
+  const std::string
+      partial = "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                "100\r\n\r\n{\"pat";  // stalls before authorization matters
   net::write(slow, net::buffer(partial));
   // Meanwhile another client is served at once.
   const auto t0 = std::chrono::steady_clock::now();

@@ -40,7 +40,9 @@ std::string StartLogged(const std::string& command, const fs::path& log, const f
   return ReadAll(log);
 }
 
-void Stop(const fs::path& pid) { (void)Shell("kill $(cat " + pid.string() + ") 2>/dev/null; sleep 0.3"); }
+void Stop(const fs::path& pid) {
+  (void)Shell("kill $(cat " + pid.string() + ") 2>/dev/null; sleep 0.3");
+}
 
 class Tls : public ::testing::Test {
  protected:
@@ -50,8 +52,9 @@ class Tls : public ::testing::Test {
     // A self-signed certificate for 127.0.0.1 (its own CA).
     const std::string made = Shell(
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 "
-        "-addext subjectAltName=IP:127.0.0.1 -days 2 -keyout " + (dir_ / "key.pem").string() +
-        " -out " + (dir_ / "cert.pem").string() + " >/dev/null 2>&1; echo $?");
+        "-addext subjectAltName=IP:127.0.0.1 -days 2 -keyout " +
+        (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string() +
+        " >/dev/null 2>&1; echo $?");
     ASSERT_EQ(made, "0");
     (void)TestAuth::KeyFile();
   }
@@ -61,17 +64,18 @@ class Tls : public ::testing::Test {
 
 TEST_F(Tls, HttpsServesVerifiedClientsOnly) {
   const std::string bin = std::string(MEDTWIN_BINARY_DIR) + "/medtwin";
-  const std::string text = StartLogged(
-      bin + " serve --listen 127.0.0.1:0 --store sqlite:" + (dir_ / "t.db").string() +
-          " --auth-key " + TestAuth::KeyFile() + " --tls-cert " + (dir_ / "cert.pem").string() +
-          " --tls-key " + (dir_ / "key.pem").string(),
-      dir_ / "serve.log", dir_ / "serve.pid", "https://127.0.0.1:");
+  const std::string text =
+      StartLogged(bin + " serve --listen 127.0.0.1:0 --store sqlite:" + (dir_ / "t.db").string() +
+                      " --auth-key " + TestAuth::KeyFile() + " --tls-cert " +
+                      (dir_ / "cert.pem").string() + " --tls-key " + (dir_ / "key.pem").string(),
+                  dir_ / "serve.log", dir_ / "serve.pid", "https://127.0.0.1:");
   const auto at = text.find("https://127.0.0.1:");
   ASSERT_NE(at, std::string::npos) << text;
   const std::string port = std::to_string(std::stoi(text.substr(at + 18)));
   const std::string base = "https://127.0.0.1:" + port;
   const std::string ca = " --cacert " + (dir_ / "cert.pem").string();
-  EXPECT_EQ(Shell("curl -s" + ca + " " + base + "/healthz"), R"({"status":"ok","store":"sqlite","twins":0})");
+  EXPECT_EQ(Shell("curl -s" + ca + " " + base + "/healthz"),
+            R"({"status":"ok","store":"sqlite","twins":0})");
   EXPECT_EQ(Shell("curl -s" + ca + " -H 'Authorization: Bearer " + TestAuth::Admin() +
                   "' -X POST -d '{\"id\":\"tls-1\"}' -o /dev/null -w '%{http_code}' " + base +
                   "/api/v1/patients"),
@@ -86,9 +90,10 @@ TEST_F(Tls, HttpsServesVerifiedClientsOnly) {
             "0");
   Stop(dir_ / "serve.pid");
   // A key that does not match: a clear error.
-  const std::string bad = Shell(bin + " serve --listen 127.0.0.1:0 --store sqlite::memory: --auth-key " +
-                                TestAuth::KeyFile() + " --tls-cert " + (dir_ / "cert.pem").string() +
-                                " --tls-key " + (dir_ / "cert.pem").string() + " 2>&1; echo rc=$?");
+  const std::string bad =
+      Shell(bin + " serve --listen 127.0.0.1:0 --store sqlite::memory: --auth-key " +
+            TestAuth::KeyFile() + " --tls-cert " + (dir_ / "cert.pem").string() + " --tls-key " +
+            (dir_ / "cert.pem").string() + " 2>&1; echo rc=$?");
   EXPECT_NE(bad.find("--tls-key"), std::string::npos) << bad;
   EXPECT_NE(bad.find("rc=2"), std::string::npos) << bad;
 }
@@ -102,26 +107,26 @@ TEST_F(Tls, MqttOverTlsWithPerDeviceCredentials) {
   std::ofstream(dir_ / "acl") << "user medtwin-server\ntopic readwrite medtwin/#\n"
                               << "user monitor-a\ntopic write medtwin/obs/mq-a\n"
                               << "topic read medtwin/ack/mq-a\n";
-  std::ofstream(dir_ / "mosquitto.conf")
-      << "listener " << broker_port << " 127.0.0.1\n"
-      << "certfile " << (dir_ / "cert.pem").string() << "\n"
-      << "keyfile " << (dir_ / "key.pem").string() << "\n"
-      << "tls_version tlsv1.2\n"
-      << "allow_anonymous false\n"
-      << "password_file " << (dir_ / "passwd").string() << "\n"
-      << "acl_file " << (dir_ / "acl").string() << "\n"
-      << "persistence false\n";
+  std::ofstream(dir_ / "mosquitto.conf") << "listener " << broker_port << " 127.0.0.1\n"
+                                         << "certfile " << (dir_ / "cert.pem").string() << "\n"
+                                         << "keyfile " << (dir_ / "key.pem").string() << "\n"
+                                         << "tls_version tlsv1.2\n"
+                                         << "allow_anonymous false\n"
+                                         << "password_file " << (dir_ / "passwd").string() << "\n"
+                                         << "acl_file " << (dir_ / "acl").string() << "\n"
+                                         << "persistence false\n";
   (void)Shell("chmod 644 " + (dir_ / "key.pem").string() + " " + (dir_ / "passwd").string() + " " +
               (dir_ / "acl").string() + "; chmod 755 " + dir_.string());
   StartLogged("/usr/sbin/mosquitto -v -c " + (dir_ / "mosquitto.conf").string(),
               dir_ / "broker.log", dir_ / "broker.pid", "running");
   const std::string bin = std::string(MEDTWIN_BINARY_DIR) + "/medtwin";
-  const std::string text = StartLogged(
-      "MEDTWIN_MQTT_PASSWORD=s3rver-pw " + bin + " serve --listen 127.0.0.1:0 --store sqlite:" +
-          (dir_ / "m.db").string() + " --auth-key " + TestAuth::KeyFile() +
-          " --mqtt mqtts://medtwin-server@127.0.0.1:" + std::to_string(broker_port) +
-          " --mqtt-ca " + (dir_ / "cert.pem").string(),
-      dir_ / "serve.log", dir_ / "serve.pid", "http://127.0.0.1:");
+  const std::string text =
+      StartLogged("MEDTWIN_MQTT_PASSWORD=s3rver-pw " + bin +
+                      " serve --listen 127.0.0.1:0 --store sqlite:" + (dir_ / "m.db").string() +
+                      " --auth-key " + TestAuth::KeyFile() +
+                      " --mqtt mqtts://medtwin-server@127.0.0.1:" + std::to_string(broker_port) +
+                      " --mqtt-ca " + (dir_ / "cert.pem").string(),
+                  dir_ / "serve.log", dir_ / "serve.pid", "http://127.0.0.1:");
   const auto at = text.find("http://127.0.0.1:");
   ASSERT_NE(at, std::string::npos) << text << ReadAll(dir_ / "broker.log");
   const auto port = static_cast<unsigned short>(std::stoi(text.substr(at + 17)));
@@ -152,7 +157,8 @@ TEST_F(Tls, MqttOverTlsWithPerDeviceCredentials) {
     mosquitto_message_callback_set(c, [](mosquitto*, void* ctx, const mosquitto_message* m) {
       auto* b = static_cast<Box*>(ctx);
       std::lock_guard<std::mutex> lock(b->mu);
-      b->acks.emplace_back(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen));
+      b->acks.emplace_back(static_cast<const char*>(m->payload),
+                           static_cast<std::size_t>(m->payloadlen));
     });
     EXPECT_EQ(mosquitto_connect(c, "127.0.0.1", broker_port, 30), MOSQ_ERR_SUCCESS);
     mosquitto_loop_start(c);
@@ -178,11 +184,15 @@ TEST_F(Tls, MqttOverTlsWithPerDeviceCredentials) {
   }
   mosquitto_subscribe(device, nullptr, "medtwin/ack/mq-a", 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  const std::string obs =
-      json({{"code", "8867-4"}, {"value", 77}, {"unit", "/min"}, {"time", medtwin::testing_support::Now(1)}})
-          .dump();
-  mosquitto_publish(device, nullptr, "medtwin/obs/mq-a", static_cast<int>(obs.size()), obs.data(), 1, false);
-  mosquitto_publish(device, nullptr, "medtwin/obs/mq-b", static_cast<int>(obs.size()), obs.data(), 1, false);
+  const std::string obs = json({{"code", "8867-4"},
+                                {"value", 77},
+                                {"unit", "/min"},
+                                {"time", medtwin::testing_support::Now(1)}})
+                              .dump();
+  mosquitto_publish(device, nullptr, "medtwin/obs/mq-a", static_cast<int>(obs.size()), obs.data(),
+                    1, false);
+  mosquitto_publish(device, nullptr, "medtwin/obs/mq-b", static_cast<int>(obs.size()), obs.data(),
+                    1, false);
   bool acked = false;
   for (int i = 0; i < 50 && !acked; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -52,7 +52,8 @@ class PostgresServer : public ::testing::Environment {
            "&port=" + field("port");
   }
   static void Truncate() {
-    Shell("psql \"" + Conninfo() + "\" -q -c 'TRUNCATE observations, patients, events, audit, audit_heads' 2>&1");
+    Shell("psql \"" + Conninfo() +
+          "\" -q -c 'TRUNCATE observations, patients, events, audit, audit_heads' 2>&1");
   }
   void TearDown() override {
     if (!started_) return;

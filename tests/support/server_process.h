@@ -34,8 +34,8 @@ struct Reply {
 
 // A request with a bearer token (an admin's unless given; "" sends none).
 inline Reply Call(unsigned short port, e2e_http::verb method, const std::string& target,
-           const std::string& body = "", const std::string& type = "application/json",
-           const std::string& token = TestAuth::Admin()) {
+                  const std::string& body = "", const std::string& type = "application/json",
+                  const std::string& token = TestAuth::Admin()) {
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::resolver resolver(ioc);
   e2e_beast::tcp_stream stream(ioc);

@@ -21,9 +21,7 @@ std::uint64_t Ids() {
 constexpr std::int64_t kOriginUs = 1'800'000'000'000'000LL;
 constexpr double kMeals[][2] = {{7 * 60, 50}, {12 * 60, 70}, {18 * 60, 80}};
 
-Instant At(double minute) {
-  return Instant{kOriginUs + static_cast<std::int64_t>(minute * 60e6)};
-}
+Instant At(double minute) { return Instant{kOriginUs + static_cast<std::int64_t>(minute * 60e6)}; }
 
 struct DayResult {
   decide::GlycemicMetrics metrics;

@@ -17,8 +17,9 @@ struct Ledger {
 
 Result<Ledger> ReadLedger(store::Store& store) {
   Ledger l;
-  MEDTWIN_RETURN_IF_ERROR(store.ForEachAudit(
-      [&](const store::Store::AuditRow& r) { l.rows.push_back({r.seq, r.body}); }));
+  MEDTWIN_RETURN_IF_ERROR(store.ForEachAudit([&](const store::Store::AuditRow& r) {
+    l.rows.push_back({r.seq, r.body});
+  }));
   MEDTWIN_TRY(auto heads, store.TreeHeads());
   for (const auto& h : heads) l.heads.push_back({h.size, h.root_hex, h.time_us, h.signature_hex});
   return l;
@@ -33,9 +34,10 @@ Result<bool> RunAuditVerify(const AuditArgs& args) {
   const nlohmann::json report = server::VerifyStoredLedger(*store, key.public_key);
   std::printf("%s\n", report.dump(1).c_str());
   if (report["ok"].get<bool>()) {
-    std::fprintf(stderr, "medtwin audit: ledger intact: %llu records, %llu signed tree heads\n",
-                 static_cast<unsigned long long>(report["records"].get<std::uint64_t>()),
-                 static_cast<unsigned long long>(report["tree_heads_checked"].get<std::uint64_t>()));
+    std::fprintf(
+        stderr, "medtwin audit: ledger intact: %llu records, %llu signed tree heads\n",
+        static_cast<unsigned long long>(report["records"].get<std::uint64_t>()),
+        static_cast<unsigned long long>(report["tree_heads_checked"].get<std::uint64_t>()));
   } else {
     std::fprintf(stderr, "medtwin audit: LEDGER TAMPERED: %s\n",
                  report["problem"].get<std::string>().c_str());
@@ -76,7 +78,8 @@ Status RunAuditProof(const AuditArgs& args) {
       {"public_key", security::ToHex(key.public_key)},
       {"verified", verified}};
   std::printf("%s\n", out.dump(1).c_str());
-  if (!verified) return InvalidArgument("--seq", "the proof does not verify: the ledger was altered");
+  if (!verified)
+    return InvalidArgument("--seq", "the proof does not verify: the ledger was altered");
   return Ok{};
 }
 

@@ -1,7 +1,7 @@
 #include "medtwin/cli/devices_command.h"
 
-#include <cstdlib>
 #include <mosquitto.h>
+#include <cstdlib>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>

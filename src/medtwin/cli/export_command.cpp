@@ -1,7 +1,7 @@
 #include "medtwin/cli/export_command.h"
 
-#include <chrono>
 #include <sys/stat.h>
+#include <chrono>
 
 #include <cstdio>
 #include <fstream>
@@ -60,8 +60,8 @@ Status RunKeysNew(const std::string& ring_file) {
     return Error{ErrorCode::kIoError, ring_file, "cannot write"};
   }
   MEDTWIN_TRY(auto ring, security::DataKeyRing::FromFile(ring_file));
-  std::fprintf(stderr, "medtwin keys: new data key %s at the top of %s\n", ring.current_id().c_str(),
-               ring_file.c_str());
+  std::fprintf(stderr, "medtwin keys: new data key %s at the top of %s\n",
+               ring.current_id().c_str(), ring_file.c_str());
   return Ok{};
 }
 

@@ -279,8 +279,9 @@ int Main(int argc, char** argv) {
   audit->require_subcommand(1);
   medtwin::cli::AuditArgs audit_args;
   auto* audit_verify =
-      audit->add_subcommand("verify", "Check every record and tree head; name the first altered, "
-                                      "removed or reordered record (exit 1)");
+      audit->add_subcommand("verify",
+                            "Check every record and tree head; name the first altered, "
+                            "removed or reordered record (exit 1)");
   auto* audit_proof = audit->add_subcommand(
       "proof", "Inclusion proof of one record in the newest signed tree head (JSON)");
   auto* audit_export =
@@ -331,9 +332,10 @@ int Main(int argc, char** argv) {
   medtwin::cli::TokenIssueArgs issue_args;
   auto* issue = token->add_subcommand("issue", "Print a signed token");
   issue->add_option("--key", issue_args.key_file, "Signing key file")->required();
-  issue->add_option("--role", issue_args.role,
-                    "admin | clinician (their care teams' patients) | patient (own record, read)"
-                    " | device (writes for its patient) | researcher (de-identified data)")
+  issue
+      ->add_option("--role", issue_args.role,
+                   "admin | clinician (their care teams' patients) | patient (own record, read)"
+                   " | device (writes for its patient) | researcher (de-identified data)")
       ->required();
   issue->add_option("--subject", issue_args.subject, "Who: a user name or device id")->required();
   issue->add_option("--patient", issue_args.patient,

@@ -2,8 +2,8 @@
 
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "medtwin/security/token.h"
@@ -142,9 +142,9 @@ Status RunServe(const ServeArgs& args) {
   }
   // The one line a script waits for: where to connect.
   std::printf("medtwin serve: listening on %s://%s:%u (store %s, %zu twins%s%s)\n",
-              args.tls_cert.empty() ? "http" : "https", http.address.c_str(), server->port(), service->store().Kind().data(),
-              service->engine().TwinCount(), args.demo ? ", demo running" : "",
-              mqtt ? ", MQTT connected" : "");
+              args.tls_cert.empty() ? "http" : "https", http.address.c_str(), server->port(),
+              service->store().Kind().data(), service->engine().TwinCount(),
+              args.demo ? ", demo running" : "", mqtt ? ", MQTT connected" : "");
   if (args.demo && args.auth_key.empty() && !auth->disabled) PrintDemoTokens(auth->key);
   std::fflush(stdout);
   std::signal(SIGINT, OnSignal);

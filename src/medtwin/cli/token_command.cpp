@@ -71,8 +71,9 @@ std::string DescribeRoutes(bool as_json) {
                    {"patient_from", from}});
     char line[256];
     std::snprintf(line, sizeof line, "%-6s %-48s %s\n", method.c_str(), r.path.c_str(),
-                  r.is_public ? "public"
-                              : (r.resource + "." + interaction + "  patient from " + from).c_str());
+                  r.is_public
+                      ? "public"
+                      : (r.resource + "." + interaction + "  patient from " + from).c_str());
     text += line;
   }
   return as_json ? all.dump(1) + "\n" : text;

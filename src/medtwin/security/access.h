@@ -30,8 +30,8 @@ struct Decision {
 // `patient`: the patient the request touches ("" for requests across patients, such as a list:
 // those are allowed when the caller could see some patient, and the handler filters with
 // per-patient calls). `care_team`: the patient's care team (subjects).
-[[nodiscard]] Decision Decide(const Claims& who, std::string_view resource_type,
-                              Interaction what, const std::string& patient,
+[[nodiscard]] Decision Decide(const Claims& who, std::string_view resource_type, Interaction what,
+                              const std::string& patient,
                               const std::vector<std::string>& care_team);
 
 // A scope's grammar check (for `medtwin token issue`): context/resource.permissions.

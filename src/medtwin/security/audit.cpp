@@ -102,9 +102,8 @@ LedgerReport VerifyLedger(const std::vector<StoredRecord>& rows,
     }
     if (roots_at[h.size] != *root) {
       // The last record under this head is the one a change went unchained through.
-      fail(h.size - 1, "record " + std::to_string(h.size - 1) +
-                           " was altered (the root at size " + std::to_string(h.size) +
-                           " differs from its signed tree head)");
+      fail(h.size - 1, "record " + std::to_string(h.size - 1) + " was altered (the root at size " +
+                           std::to_string(h.size) + " differs from its signed tree head)");
       break;
     }
     ++report.heads_checked;
@@ -115,8 +114,8 @@ LedgerReport VerifyLedger(const std::vector<StoredRecord>& rows,
 json ToFhirAuditEvent(const json& r) {
   const std::string interaction = r.value("interaction", "r");
   // FHIR AuditEvent.action: C R U D E.
-  const std::string action = interaction == "s" ? "E" : std::string(1, static_cast<char>(
-                                                                            std::toupper(interaction[0])));
+  const std::string action =
+      interaction == "s" ? "E" : std::string(1, static_cast<char>(std::toupper(interaction[0])));
   const int outcome = r.value("outcome", 0);
   json entities = json::array();
   for (const auto& p : r.value("patients", json::array())) {
@@ -134,7 +133,9 @@ json ToFhirAuditEvent(const json& r) {
             {"display", "RESTful Operation"}}},
           {"action", action},
           {"recorded", r.value("time", "")},
-          {"outcome", outcome < 400 ? "0" : outcome < 500 ? "4" : "8"},
+          {"outcome", outcome < 400   ? "0"
+                      : outcome < 500 ? "4"
+                                      : "8"},
           {"outcomeDesc", r.value("action", "") + " → " + std::to_string(outcome)},
           {"agent",
            {{{"who", {{"display", r.value("who", "")}}},

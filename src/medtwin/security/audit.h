@@ -40,7 +40,8 @@ struct AuditEntry {
 // to keep; the derived key signs nothing else).
 [[nodiscard]] Result<SigningKeyPair> AuditSigningKey(const SigningKey& secret);
 // What a tree head's signature covers.
-[[nodiscard]] std::string TreeHeadMessage(std::uint64_t size, const Hash& root, std::int64_t time_us);
+[[nodiscard]] std::string TreeHeadMessage(std::uint64_t size, const Hash& root,
+                                          std::int64_t time_us);
 
 struct StoredRecord {
   std::uint64_t seq = 0;

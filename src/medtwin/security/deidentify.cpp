@@ -16,7 +16,8 @@ using nlohmann::json;
 std::uint64_t KeyedNumber(const SigningKey& secret, const std::string& label) {
   const std::string mac = HmacSha256(secret.bytes, label);
   std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(mac[static_cast<std::size_t>(i)]);
+  for (int i = 0; i < 8; ++i)
+    v = (v << 8) | static_cast<unsigned char>(mac[static_cast<std::size_t>(i)]);
   return v;
 }
 
@@ -75,7 +76,8 @@ std::string Pseudonym(const SigningKey& secret, const std::string& patient_id) {
 std::int64_t DateShiftUs(const SigningKey& secret, const std::string& patient_id) {
   // 1..365 days earlier: never zero, so no date is released as it was.
   const std::int64_t days =
-      1 + static_cast<std::int64_t>(KeyedNumber(secret, "medtwin date shift v1:" + patient_id) % 365);
+      1 +
+      static_cast<std::int64_t>(KeyedNumber(secret, "medtwin date shift v1:" + patient_id) % 365);
   return -days * 86'400'000'000LL;
 }
 
@@ -145,7 +147,8 @@ Status WriteCohortCsv(const DeidentifiedCohort& c, const std::string& dir) {
   std::string patients = "id,sex,age,conditions\n";
   for (const auto& p : c.patients) {
     std::string conditions;
-    for (const auto& x : p["conditions"]) conditions += (conditions.empty() ? "" : ";") + x.get<std::string>();
+    for (const auto& x : p["conditions"])
+      conditions += (conditions.empty() ? "" : ";") + x.get<std::string>();
     patients += CsvField(p["id"]) + "," + CsvField(p["sex"]) + "," + CsvField(p["age"]) + "," +
                 CsvField(conditions) + "\n";
   }

@@ -52,6 +52,7 @@ struct DeidentifiedCohort {
 // Writers: patients.csv + observations.csv, and FHIR R4 NDJSON (Patient.ndjson,
 // Observation.ndjson), into `dir` (created).
 [[nodiscard]] Status WriteCohortCsv(const DeidentifiedCohort& cohort, const std::string& dir);
-[[nodiscard]] Status WriteCohortFhirNdjson(const DeidentifiedCohort& cohort, const std::string& dir);
+[[nodiscard]] Status WriteCohortFhirNdjson(const DeidentifiedCohort& cohort,
+                                           const std::string& dir);
 
 }  // namespace medtwin::security

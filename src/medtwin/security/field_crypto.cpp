@@ -28,7 +28,8 @@ Result<DataKeyRing> DataKeyRing::FromText(std::string_view text, const std::stri
     if (line.empty() || line[0] == '#') continue;
     auto bytes = Base64UrlDecode(line);
     if (!bytes.ok() || bytes->size() != 32) {
-      return InvalidArgument(origin, "each line must be a base64url 256-bit key (`medtwin keys new`)");
+      return InvalidArgument(origin,
+                             "each line must be a base64url 256-bit key (`medtwin keys new`)");
     }
     ring.keys_.push_back({ToHex(Sha256(*bytes)).substr(0, 8), *bytes});
   }
@@ -63,7 +64,8 @@ Result<std::string> DataKeyRing::Encrypt(std::string_view plaintext, std::string
   const auto* k = reinterpret_cast<const unsigned char*>(key.bytes.data());
   const auto* iv = reinterpret_cast<const unsigned char*>(nonce.data());
   if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, k, iv) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(field.data()),
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len,
+                        reinterpret_cast<const unsigned char*>(field.data()),
                         static_cast<int>(field.size())) != 1 ||
       EVP_EncryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
                         reinterpret_cast<const unsigned char*>(plaintext.data()),
@@ -71,7 +73,8 @@ Result<std::string> DataKeyRing::Encrypt(std::string_view plaintext, std::string
     return CryptoError("encryption failed");
   }
   total = len;
-  if (EVP_EncryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + total, &len) != 1 ||
+  if (EVP_EncryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + total, &len) !=
+          1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag, tag.data()) != 1) {
     return CryptoError("encryption failed");
   }
@@ -108,7 +111,8 @@ Result<std::string> DataKeyRing::Decrypt(std::string_view stored, std::string_vi
       EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
                          reinterpret_cast<const unsigned char*>(key->bytes.data()),
                          reinterpret_cast<const unsigned char*>(nonce.data())) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(field.data()),
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len,
+                        reinterpret_cast<const unsigned char*>(field.data()),
                         static_cast<int>(field.size())) != 1 ||
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
                         reinterpret_cast<const unsigned char*>(cipher.data()),
@@ -117,7 +121,8 @@ Result<std::string> DataKeyRing::Decrypt(std::string_view stored, std::string_vi
   }
   total = len;
   if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, tag_copy.data()) != 1 ||
-      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + total, &len) != 1) {
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + total, &len) !=
+          1) {
     return CryptoError("an encrypted value failed authentication (altered, or the wrong field)");
   }
   total += len;

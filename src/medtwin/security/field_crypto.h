@@ -23,7 +23,8 @@ class DataKeyRing {
   [[nodiscard]] bool empty() const { return keys_.empty(); }
   [[nodiscard]] std::string current_id() const { return keys_.empty() ? "" : keys_[0].id; }
 
-  [[nodiscard]] Result<std::string> Encrypt(std::string_view plaintext, std::string_view field) const;
+  [[nodiscard]] Result<std::string> Encrypt(std::string_view plaintext,
+                                            std::string_view field) const;
   // Values that are not "enc:" text are returned as they are (stored before encryption).
   [[nodiscard]] Result<std::string> Decrypt(std::string_view stored, std::string_view field) const;
   [[nodiscard]] static bool IsEncrypted(std::string_view stored) {

@@ -23,8 +23,8 @@ Hash RootOf(const std::vector<Hash>& leaves, std::uint64_t begin, std::uint64_t 
 }
 
 // RFC 6962 §2.1.1 PATH(m, D[begin:end]).
-void Path(const std::vector<Hash>& leaves, std::uint64_t m, std::uint64_t begin,
-          std::uint64_t end, std::vector<Hash>& out) {
+void Path(const std::vector<Hash>& leaves, std::uint64_t m, std::uint64_t begin, std::uint64_t end,
+          std::vector<Hash>& out) {
   const std::uint64_t n = end - begin;
   if (n <= 1) return;
   const std::uint64_t k = SplitPoint(n);
@@ -136,7 +136,8 @@ bool VerifyInclusion(const Hash& leaf_hash, std::uint64_t index, std::uint64_t s
 void MerkleFrontier::Append(const Hash& leaf_hash) {
   stack_.push_back({leaf_hash, 1});
   // Merge equal-sized perfect subtrees, as a binary counter carries.
-  while (stack_.size() >= 2 && stack_[stack_.size() - 1].leaves == stack_[stack_.size() - 2].leaves) {
+  while (stack_.size() >= 2 &&
+         stack_[stack_.size() - 1].leaves == stack_[stack_.size() - 2].leaves) {
     Subtree right = std::move(stack_.back());
     stack_.pop_back();
     Subtree& left = stack_.back();
@@ -190,10 +191,10 @@ Result<std::string> Ed25519Sign(const SigningKeyPair& kp, std::string_view messa
 bool Ed25519Verify(std::string_view public_key, std::string_view message,
                    std::string_view signature) {
   if (public_key.size() != 32 || signature.size() != 64) return false;
-  PKey key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                       reinterpret_cast<const unsigned char*>(public_key.data()),
-                                       32),
-           &EVP_PKEY_free);
+  PKey key(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
+                                  reinterpret_cast<const unsigned char*>(public_key.data()), 32),
+      &EVP_PKEY_free);
   MdCtx ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   if (!key || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) {
     return false;

@@ -131,7 +131,8 @@ std::string_view RoleName(Role r) {
 }
 
 Result<Role> ParseRole(std::string_view text) {
-  for (Role r : {Role::kAdmin, Role::kClinician, Role::kPatient, Role::kDevice, Role::kResearcher}) {
+  for (Role r :
+       {Role::kAdmin, Role::kClinician, Role::kPatient, Role::kDevice, Role::kResearcher}) {
     if (text == RoleName(r)) return r;
   }
   return InvalidArgument("role", "admin, clinician, patient, device or researcher");
@@ -157,8 +158,8 @@ std::string IssueToken(const Claims& c, const SigningKey& key) {
   }
   if (!c.patient.empty()) payload["patient"] = c.patient;
   if (!c.token_id.empty()) payload["jti"] = c.token_id;
-  const std::string signing_input = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." +
-                                    Base64UrlEncode(payload.dump());
+  const std::string signing_input =
+      Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." + Base64UrlEncode(payload.dump());
   return signing_input + "." + Base64UrlEncode(HmacSha256(key.bytes, signing_input));
 }
 
@@ -226,9 +227,11 @@ Result<std::int64_t> ParseDuration(std::string_view text) {
   if (ec != std::errc() || p != text.data() + text.size() - 1 || n <= 0) {
     return InvalidArgument("--ttl", "a number and a unit: 90s, 30m, 8h, 2d");
   }
-  const std::int64_t scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600
-                             : unit == 'd'                  ? 86400
-                                                            : 0;
+  const std::int64_t scale = unit == 's'   ? 1
+                             : unit == 'm' ? 60
+                             : unit == 'h' ? 3600
+                             : unit == 'd' ? 86400
+                                           : 0;
   if (scale == 0) return InvalidArgument("--ttl", "unit s, m, h or d");
   if (n > 366 * 86400 / scale) return InvalidArgument("--ttl", "at most a year");
   return n * scale;

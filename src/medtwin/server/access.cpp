@@ -51,8 +51,7 @@ const std::vector<RouteSpec>& ApiRoutes() {
       {V::get, "/api/v1/research/cohort", false, "ResearchStudy", I::kSearch, PatientFrom::kNone},
       {V::post, "/api/v1/observations", false, "Observation", I::kCreate, PatientFrom::kBody},
       {V::get, "/api/v1/alerts", false, "DetectedIssue", I::kSearch, PatientFrom::kQuery},
-      {V::post, "/api/v1/alerts/{id}/ack", false, "DetectedIssue", I::kUpdate,
-       PatientFrom::kBody},
+      {V::post, "/api/v1/alerts/{id}/ack", false, "DetectedIssue", I::kUpdate, PatientFrom::kBody},
       {V::post, "/api/v1/alerts/{id}/acknowledge", false, "DetectedIssue", I::kUpdate,
        PatientFrom::kBody},
       {V::get, "/api/v1/stream", false, "Observation", I::kSearch, PatientFrom::kQuery},
@@ -66,16 +65,14 @@ const std::vector<RouteSpec>& ApiRoutes() {
       {V::put, "/fhir/r4/Patient/{id}", false, "Patient", I::kUpdate, PatientFrom::kPath},
       {V::post, "/fhir/r4/Observation", false, "Observation", I::kCreate, PatientFrom::kBody},
       {V::get, "/fhir/r4/Observation", false, "Observation", I::kSearch, PatientFrom::kQuery},
-      {V::post, "/fhir/r4/MedicationAdministration", false, "MedicationAdministration",
-       I::kCreate, PatientFrom::kBody},
-      {V::get, "/fhir/r4/MedicationAdministration", false, "MedicationAdministration",
-       I::kSearch, PatientFrom::kQuery},
+      {V::post, "/fhir/r4/MedicationAdministration", false, "MedicationAdministration", I::kCreate,
+       PatientFrom::kBody},
+      {V::get, "/fhir/r4/MedicationAdministration", false, "MedicationAdministration", I::kSearch,
+       PatientFrom::kQuery},
       {V::get, "/fhir/r4/MedicationRequest", false, "MedicationRequest", I::kSearch,
        PatientFrom::kQuery},
-      {V::get, "/fhir/r4/RiskAssessment", false, "RiskAssessment", I::kSearch,
-       PatientFrom::kQuery},
-      {V::get, "/fhir/r4/DetectedIssue", false, "DetectedIssue", I::kSearch,
-       PatientFrom::kQuery},
+      {V::get, "/fhir/r4/RiskAssessment", false, "RiskAssessment", I::kSearch, PatientFrom::kQuery},
+      {V::get, "/fhir/r4/DetectedIssue", false, "DetectedIssue", I::kSearch, PatientFrom::kQuery},
       {V::get, "/fhir/r4/AuditEvent", false, "AuditEvent", I::kSearch, PatientFrom::kNone},
   };
   return routes;
@@ -139,8 +136,8 @@ bool RateLimiter::Allow(const std::string& token_id) {
   if (fresh) {
     b.tokens = 2 * rate_;
   } else {
-    b.tokens = std::min(2 * rate_, b.tokens + rate_ * std::chrono::duration<double>(now - b.last)
-                                                          .count());
+    b.tokens =
+        std::min(2 * rate_, b.tokens + rate_ * std::chrono::duration<double>(now - b.last).count());
   }
   b.last = now;
   if (b.tokens < 1) return false;

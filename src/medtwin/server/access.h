@@ -44,7 +44,8 @@ struct RouteSpec {
 
 // The route for `method` and `segments`, with its {params}; nullptr if none. `path_known` is
 // set when some route has this path (so the answer is 405, not 404).
-[[nodiscard]] const RouteSpec* MatchRoute(http::verb method, const std::vector<std::string>& segments,
+[[nodiscard]] const RouteSpec* MatchRoute(http::verb method,
+                                          const std::vector<std::string>& segments,
                                           std::map<std::string, std::string>* params,
                                           bool* path_known);
 

@@ -209,10 +209,9 @@ constexpr const char* kIndexHtml = R"html(<!doctype html>
 events), <code>/healthz</code>, <code>/metrics</code>. See docs/api.md.</p></body></html>
 )html";
 
-
 // A request that has passed authentication and the route's authorization.
-Response Dispatch(TwinService& service, const Request& req, const Target& t,
-                  const Caller& caller, const AuthOptions& auth) {
+Response Dispatch(TwinService& service, const Request& req, const Target& t, const Caller& caller,
+                  const AuthOptions& auth) {
   {
     const auto& seg = t.segments;
     const auto method = req.method();
@@ -349,8 +348,8 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t,
             if (!parsed.ok()) return Fail(400, parsed.error());
             body = *parsed;
           }
-          consent["withdrawn_at"] = body.is_object() && body.contains("date") ? body["date"]
-                                                                              : json(now);
+          consent["withdrawn_at"] =
+              body.is_object() && body.contains("date") ? body["date"] : json(now);
         } else {
           return Fail(404, "not_found", "path", "no such resource");
         }
@@ -430,8 +429,8 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t,
       security::DeidentifyOptions options;
       options.as_of = LimitsNow().now;
       if (auto it = t.query.find("k"); it != t.query.end()) {
-        auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(),
-                                       options.k);
+        auto [p, ec] =
+            std::from_chars(it->second.data(), it->second.data() + it->second.size(), options.k);
         if (ec != std::errc() || options.k < 2 || options.k > 100) {
           return Fail(400, "invalid", "k", "an integer 2..100");
         }
@@ -484,7 +483,8 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t,
       } else {
         // The patients the caller may see now (a patient added later needs a new stream).
         for (const auto& p : service.Patients()) {
-          if (caller.May(p.id, "Observation", Interaction::kSearch)) r.stream_topics.push_back(p.id);
+          if (caller.May(p.id, "Observation", Interaction::kSearch))
+            r.stream_topics.push_back(p.id);
         }
       }
       return r;
@@ -497,8 +497,9 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t,
 Response Denied(bool fhir, unsigned status, const std::string& why) {
   Response r;
   if (fhir) {
-    r = Json(status, io::OperationOutcome(status == 401 ? "login" : status == 429 ? "throttled"
-                                                                                 : "forbidden",
+    r = Json(status, io::OperationOutcome(status == 401   ? "login"
+                                          : status == 429 ? "throttled"
+                                                          : "forbidden",
                                           "Authorization", why));
     r.content_type = "application/fhir+json";
   } else {

@@ -20,9 +20,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store,
   MEDTWIN_TRY(auto key, security::AuditSigningKey(secret));
   std::unique_ptr<AuditLog> log(new AuditLog(store, std::move(key)));
   // Continue the tree where the stored ledger ends.
-  MEDTWIN_RETURN_IF_ERROR(store.ForEachAudit([&](const store::Store::AuditRow& row) {
-    log->tree_.Append(security::LeafHash(row.body));
-  }));
+  MEDTWIN_RETURN_IF_ERROR(store.ForEachAudit(
+      [&](const store::Store::AuditRow& row) { log->tree_.Append(security::LeafHash(row.body)); }));
   log->recorded_ = log->stored_ = log->tree_.size();
   MEDTWIN_TRY(auto heads, store.TreeHeads());
   if (!heads.empty()) log->signed_size_ = heads.back().size;
@@ -65,8 +64,8 @@ Status AuditLog::SignHead() {
   const security::Hash root = tree_.Root();
   MEDTWIN_TRY(std::string sig,
               security::Ed25519Sign(key_, security::TreeHeadMessage(tree_.size(), root, now)));
-  MEDTWIN_RETURN_IF_ERROR(store_.AppendTreeHead(
-      {tree_.size(), security::ToHex(root), now, security::ToHex(sig)}));
+  MEDTWIN_RETURN_IF_ERROR(
+      store_.AppendTreeHead({tree_.size(), security::ToHex(root), now, security::ToHex(sig)}));
   signed_size_ = tree_.size();
   return Ok{};
 }
@@ -79,8 +78,9 @@ void AuditLog::WriterLoop() {
     std::uint64_t flush_upto = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(20),
-                   [&] { return stopping_ || flush_requests_ > flushes_done_ || queue_.size() >= 4096; });
+      cv_.wait_for(lock, std::chrono::milliseconds(20), [&] {
+        return stopping_ || flush_requests_ > flushes_done_ || queue_.size() >= 4096;
+      });
       batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
       queue_.clear();
       stopping = stopping_;
@@ -101,8 +101,9 @@ void AuditLog::WriterLoop() {
         std::fprintf(stderr, "medtwin: audit records not stored: %s\n",
                      s.error().ToString().c_str());
         security::MerkleFrontier rebuilt;
-        (void)store_.ForEachAudit(
-            [&](const store::Store::AuditRow& row) { rebuilt.Append(security::LeafHash(row.body)); });
+        (void)store_.ForEachAudit([&](const store::Store::AuditRow& row) {
+          rebuilt.Append(security::LeafHash(row.body));
+        });
         tree_ = rebuilt;
       }
     }
@@ -137,13 +138,15 @@ namespace medtwin::server {
 nlohmann::json VerifyStoredLedger(store::Store& store, const std::string& public_key) {
   std::vector<security::StoredRecord> rows;
   std::vector<security::StoredHead> heads;
-  auto read = store.ForEachAudit(
-      [&](const store::Store::AuditRow& r) { rows.push_back({r.seq, r.body}); });
+  auto read = store.ForEachAudit([&](const store::Store::AuditRow& r) {
+    rows.push_back({r.seq, r.body});
+  });
   auto stored_heads = store.TreeHeads();
   if (!read.ok() || !stored_heads.ok()) {
     return {{"ok", false}, {"problem", "the ledger cannot be read from the store"}};
   }
-  for (const auto& h : *stored_heads) heads.push_back({h.size, h.root_hex, h.time_us, h.signature_hex});
+  for (const auto& h : *stored_heads)
+    heads.push_back({h.size, h.root_hex, h.time_us, h.signature_hex});
   const security::LedgerReport r = security::VerifyLedger(rows, heads, public_key);
   nlohmann::json out = {{"ok", r.ok},
                         {"records", r.records},

@@ -28,7 +28,8 @@ class AuditLog {
   [[nodiscard]] const std::string& public_key() const { return key_.public_key; }
 
  private:
-  AuditLog(store::Store& store, security::SigningKeyPair key) : store_(store), key_(std::move(key)) {}
+  AuditLog(store::Store& store, security::SigningKeyPair key)
+      : store_(store), key_(std::move(key)) {}
   void WriterLoop();
   Status SignHead();
 

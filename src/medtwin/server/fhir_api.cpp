@@ -123,8 +123,8 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
                     const std::map<std::string, std::string>& query,
                     const std::multimap<std::string, std::string>& all_query,
                     const Caller& caller) {
-  using security::Interaction;
   using http::verb;
+  using security::Interaction;
   const auto method = req.method();
   // seg[0] = "fhir", seg[1] = "r4".
   if (seg.size() == 3 && seg[2] == "metadata" && method == verb::get) {
@@ -228,7 +228,8 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       for (const auto& o : parsed[i].observations) {
         if (d.allowed) d = check(o.patient, "Observation");
       }
-      if (parsed[i].dose && d.allowed) d = check(parsed[i].dose->patient, "MedicationAdministration");
+      if (parsed[i].dose && d.allowed)
+        d = check(parsed[i].dose->patient, "MedicationAdministration");
       if (!d.allowed) {
         parsed[i].forbidden = true;
         parsed[i].error_where = where;
@@ -411,8 +412,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
         return Outcome(422, "business-rule", "MedicationAdministration.status",
                        "not given: nothing to record");
       }
-      if (auto d = caller.Check((*dose)->patient, "MedicationAdministration",
-                                Interaction::kCreate);
+      if (auto d = caller.Check((*dose)->patient, "MedicationAdministration", Interaction::kCreate);
           !d.allowed) {
         return Outcome(403, "forbidden", "MedicationAdministration.subject", d.reason);
       }

@@ -83,17 +83,17 @@ template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>>,
                 public Broadcaster::Subscriber {
  public:
-  Session(tcp::socket socket, const HttpOptions& options, const Handler& handler,
-          std::shared_ptr<Broadcaster> broadcaster)
-    requires std::is_same_v<Stream, beast::tcp_stream>
+  Session(
+      tcp::socket socket, const HttpOptions& options, const Handler& handler,
+      std::shared_ptr<Broadcaster> broadcaster) requires std::is_same_v<Stream, beast::tcp_stream>
       : stream_(std::move(socket)),
         timer_(stream_.get_executor()),
         options_(options),
         handler_(handler),
         broadcaster_(std::move(broadcaster)) {}
-  Session(tcp::socket socket, ssl::context& tls, const HttpOptions& options,
-          const Handler& handler, std::shared_ptr<Broadcaster> broadcaster)
-    requires(!std::is_same_v<Stream, beast::tcp_stream>)
+  Session(
+      tcp::socket socket, ssl::context& tls, const HttpOptions& options, const Handler& handler,
+      std::shared_ptr<Broadcaster> broadcaster) requires(!std::is_same_v<Stream, beast::tcp_stream>)
       : stream_(std::move(socket), tls),
         timer_(stream_.get_executor()),
         options_(options),
@@ -107,11 +107,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
       } else {
         // The TLS handshake first, within the read timeout.
         beast::get_lowest_layer(self->stream_).expires_after(self->options_.read_timeout);
-        self->stream_.async_handshake(ssl::stream_base::server,
-                                      [self](beast::error_code ec) {
-                                        if (ec) return self->Close();
-                                        self->DoRead();
-                                      });
+        self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->Close();
+          self->DoRead();
+        });
       }
     });
   }
@@ -302,7 +301,7 @@ struct HttpServer::Impl {
               ->Run();
         } else {
           std::make_shared<Session<beast::tcp_stream>>(std::move(socket), options, handler,
-                                                      broadcaster)
+                                                       broadcaster)
               ->Run();
         }
       }

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <set>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <set>
 
 namespace medtwin::server {
 namespace {
@@ -45,7 +45,8 @@ Result<std::unique_ptr<MqttBridge>> MqttBridge::Start(const std::string& url, Tw
   if (host.empty() || port <= 0 || port > 65535)
     return InvalidArgument("--mqtt", "mqtt://[USER@]HOST[:PORT] or mqtts://[USER@]HOST[:PORT]");
   if (tls && options.ca_file.empty()) {
-    return InvalidArgument("--mqtt-ca", "mqtts:// needs the CA certificate that signed the broker's");
+    return InvalidArgument("--mqtt-ca",
+                           "mqtts:// needs the CA certificate that signed the broker's");
   }
   std::call_once(g_lib_init, [] { mosquitto_lib_init(); });
   std::unique_ptr<MqttBridge> b(new MqttBridge(service));
@@ -199,10 +200,9 @@ void MqttBridge::IngestGroup(std::vector<Message> group) {
     auto r = service_.Ingest(items, "");
     if (!r.ok()) {
       for (const auto& [m, i] : origin) {
-        reports[m] = {{"error",
-                       {{"code", "storage"},
-                        {"field", r.error().field},
-                        {"message", r.error().message}}}};
+        reports[m] = {
+            {"error",
+             {{"code", "storage"}, {"field", r.error().field}, {"message", r.error().message}}}};
       }
     } else {
       // Each entry back to its message, with the index it has there.

@@ -70,10 +70,9 @@ Result<twin::PatientRecord> PatientFromStored(const std::string& body,
   return p;
 }
 
-Result<std::unique_ptr<TwinService>> TwinService::Open(std::unique_ptr<store::Store> store,
-                                                       int shards,
-                                                       std::shared_ptr<Broadcaster> broadcaster,
-                                                       std::shared_ptr<const security::DataKeyRing> keys) {
+Result<std::unique_ptr<TwinService>> TwinService::Open(
+    std::unique_ptr<store::Store> store, int shards, std::shared_ptr<Broadcaster> broadcaster,
+    std::shared_ptr<const security::DataKeyRing> keys) {
   std::unique_ptr<TwinService> s(new TwinService(std::move(store), shards, std::move(broadcaster)));
   s->keys_ = std::move(keys);
   MEDTWIN_TRY(auto rows, s->store_->LoadPatients());

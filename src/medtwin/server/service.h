@@ -15,8 +15,8 @@
 #include <string_view>
 
 #include "medtwin/core/result.h"
-#include "medtwin/server/access.h"
 #include "medtwin/security/field_crypto.h"
+#include "medtwin/server/access.h"
 #include "medtwin/server/audit_log.h"
 #include "medtwin/server/http_server.h"
 #include "medtwin/store/store.h"
@@ -116,8 +116,7 @@ class TwinService {
 // The REST API (/api/v1, /healthz, /metrics, the live stream, /fhir/r4) over a service. Every
 // route but /, /healthz, /metrics and /fhir/r4/metadata needs a bearer token signed with
 // `auth->key` (401), the route's access (403) and a budget of requests (429).
-[[nodiscard]] Handler MakeApiHandler(TwinService& service,
-                                     std::shared_ptr<const AuthOptions> auth);
+[[nodiscard]] Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> auth);
 
 // FHIR R4 requests (path segments from "fhir"; query parameters, repeated ones in all_query),
 // authorized per patient through `caller` where the body names the patient.

@@ -519,8 +519,7 @@ monitor::News2Score LiveTwin::News2() const {
   return monitor::ScoreNews2(v);
 }
 
-TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_id)(),
-                           bool live) {
+TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_id)(), bool live) {
   TwinUpdate update;
   auto& latest = latest_[o.code];
   const bool newest = o.time >= latest.time;

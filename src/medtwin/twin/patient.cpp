@@ -178,8 +178,8 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
     }
     for (const char* key : {"recorded_at", "withdrawn_at"}) {
       if (!c.contains(key)) continue;
-      std::string& field = std::string(key) == "recorded_at" ? p.consent.recorded_at
-                                                             : p.consent.withdrawn_at;
+      std::string& field =
+          std::string(key) == "recorded_at" ? p.consent.recorded_at : p.consent.withdrawn_at;
       if (c[key].is_null()) {
         field.clear();
         continue;
@@ -219,10 +219,10 @@ json PatientToJson(const PatientRecord& p) {
             {"consent",
              {{"research", p.consent.research},
               {"share_with", p.consent.share_with},
-              {"recorded_at", p.consent.recorded_at.empty() ? json(nullptr)
-                                                            : json(p.consent.recorded_at)},
-              {"withdrawn_at", p.consent.withdrawn_at.empty() ? json(nullptr)
-                                                              : json(p.consent.withdrawn_at)}}}};
+              {"recorded_at",
+               p.consent.recorded_at.empty() ? json(nullptr) : json(p.consent.recorded_at)},
+              {"withdrawn_at",
+               p.consent.withdrawn_at.empty() ? json(nullptr) : json(p.consent.withdrawn_at)}}}};
   j["birth_date"] = p.birth_date ? json(*p.birth_date) : json(nullptr);
   j["weight_kg"] = p.weight_kg ? json(*p.weight_kg) : json(nullptr);
   j["height_cm"] = p.height_cm ? json(*p.height_cm) : json(nullptr);
