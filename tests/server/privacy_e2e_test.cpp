@@ -21,15 +21,9 @@ using json = nlohmann::json;
 using medtwin::security::Role;
 using medtwin::testing_support::Call;
 using medtwin::testing_support::Now;
+using medtwin::testing_support::ReadAll;
 using medtwin::testing_support::Shell;
 using medtwin::testing_support::TestAuth;
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TEST(Privacy, ConsentGovernsResearchDataAndLogsHoldNoIdentifiers) {
   const fs::path dir = fs::temp_directory_path() / ("medtwin_priv_" + std::to_string(::getpid()));
@@ -38,16 +32,12 @@ TEST(Privacy, ConsentGovernsResearchDataAndLogsHoldNoIdentifiers) {
   const std::string store = "sqlite:" + (dir / "p.db").string();
   const fs::path log = dir / "serve.log";
   const std::string admin = TestAuth::Admin();
-  (void)Shell(bin + " serve --listen 127.0.0.1:0 --store " + store + " --auth-key " +
-              TestAuth::KeyFile() + " > " + log.string() + " 2>&1 & echo $! > " +
-              (dir / "pid").string());
+  const std::string started = medtwin::testing_support::StartLogged(
+      bin + " serve --listen 127.0.0.1:0 --store " + store + " --auth-key " + TestAuth::KeyFile(),
+      log, dir / "pid", "http://127.0.0.1:");
   unsigned short port = 0;
-  for (int i = 0; i < 100 && port == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    const std::string text = ReadAll(log);
-    const auto at = text.find("http://127.0.0.1:");
-    if (at != std::string::npos)
-      port = static_cast<unsigned short>(std::stoi(text.substr(at + 17)));
+  if (const auto at = started.find("http://127.0.0.1:"); at != std::string::npos) {
+    port = static_cast<unsigned short>(std::stoi(started.substr(at + 17)));
   }
   ASSERT_NE(port, 0) << ReadAll(log);
 
@@ -112,7 +102,7 @@ TEST(Privacy, ConsentGovernsResearchDataAndLogsHoldNoIdentifiers) {
   (void)Call(port, http::verb::get, "/api/v1/patients/priv-3/twin", "", "",
              TestAuth::Token(Role::kClinician, "dr-not-on-team"));
 
-  (void)Shell("kill $(cat " + (dir / "pid").string() + "); sleep 0.5");
+  medtwin::testing_support::StopLogged(dir / "pid");
   // The command-line export agrees, from the store.
   const fs::path out = dir / "export";
   const std::string msg = Shell(bin + " export --deidentify --store " + store + " --key " +

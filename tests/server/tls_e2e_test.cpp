@@ -18,31 +18,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using medtwin::testing_support::ReadAll;
 using medtwin::testing_support::Shell;
+using medtwin::testing_support::StartLogged;
 using medtwin::testing_support::TestAuth;
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Starts `command` in the background with its output in `log`; waits for `needle` in it.
-std::string StartLogged(const std::string& command, const fs::path& log, const fs::path& pid,
-                        const std::string& needle) {
-  (void)Shell(command + " > " + log.string() + " 2>&1 & echo $! > " + pid.string());
-  for (int i = 0; i < 100; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    const std::string text = ReadAll(log);
-    if (text.find(needle) != std::string::npos) return text;
-  }
-  return ReadAll(log);
-}
-
-void Stop(const fs::path& pid) {
-  (void)Shell("kill $(cat " + pid.string() + ") 2>/dev/null; sleep 0.3");
-}
 
 class Tls : public ::testing::Test {
  protected:
@@ -88,7 +67,7 @@ TEST_F(Tls, HttpsServesVerifiedClientsOnly) {
   // Old protocol versions are refused.
   EXPECT_NE(Shell("curl -s" + ca + " --tls-max 1.1 -o /dev/null " + base + "/healthz; echo $?"),
             "0");
-  Stop(dir_ / "serve.pid");
+  medtwin::testing_support::StopLogged(dir_ / "serve.pid");
   // A key that does not match: a clear error.
   const std::string bad =
       Shell(bin + " serve --listen 127.0.0.1:0 --store sqlite::memory: --auth-key " +
@@ -212,8 +191,8 @@ TEST_F(Tls, MqttOverTlsWithPerDeviceCredentials) {
   mosquitto_loop_stop(device, true);
   mosquitto_destroy(device);
   mosquitto_lib_cleanup();
-  Stop(dir_ / "serve.pid");
-  Stop(dir_ / "broker.pid");
+  medtwin::testing_support::StopLogged(dir_ / "serve.pid");
+  medtwin::testing_support::StopLogged(dir_ / "broker.pid");
 }
 
 }  // namespace

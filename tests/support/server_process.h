@@ -11,6 +11,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -133,6 +137,32 @@ inline std::string Now(int minutes_ago = 0) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&tt));
   return buf;
+}
+
+inline std::string ReadAll(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Starts `command` in the background with its output in `log` and its pid in `pid`; waits (5 s
+// at most) for `needle` in the log and returns the log so far. Stop it with StopLogged(pid).
+inline std::string StartLogged(const std::string& command, const std::filesystem::path& log,
+                               const std::filesystem::path& pid, const std::string& needle) {
+  const std::string start = command + " > " + log.string() + " 2>&1 & echo $! > " + pid.string();
+  if (std::system(start.c_str()) != 0) return "";
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::string text = ReadAll(log);
+    if (text.find(needle) != std::string::npos) return text;
+  }
+  return ReadAll(log);
+}
+
+inline void StopLogged(const std::filesystem::path& pid) {
+  const std::string stop = "kill $(cat " + pid.string() + ") 2>/dev/null; sleep 0.3";
+  (void)std::system(stop.c_str());
 }
 
 }  // namespace medtwin::testing_support

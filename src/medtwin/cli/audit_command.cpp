@@ -8,25 +8,6 @@
 #include "medtwin/store/store.h"
 
 namespace medtwin::cli {
-namespace {
-
-struct Ledger {
-  std::vector<security::StoredRecord> rows;
-  std::vector<security::StoredHead> heads;
-};
-
-Result<Ledger> ReadLedger(store::Store& store) {
-  Ledger l;
-  MEDTWIN_RETURN_IF_ERROR(store.ForEachAudit([&](const store::Store::AuditRow& r) {
-    l.rows.push_back({r.seq, r.body});
-  }));
-  MEDTWIN_TRY(auto heads, store.TreeHeads());
-  for (const auto& h : heads) l.heads.push_back({h.size, h.root_hex, h.time_us, h.signature_hex});
-  return l;
-}
-
-}  // namespace
-
 Result<bool> RunAuditVerify(const AuditArgs& args) {
   MEDTWIN_TRY(auto secret, security::ReadKeyFile(args.key_file));
   MEDTWIN_TRY(auto key, security::AuditSigningKey(secret));
@@ -49,7 +30,7 @@ Status RunAuditProof(const AuditArgs& args) {
   MEDTWIN_TRY(auto secret, security::ReadKeyFile(args.key_file));
   MEDTWIN_TRY(auto key, security::AuditSigningKey(secret));
   MEDTWIN_TRY(auto store, store::OpenStore(args.store));
-  MEDTWIN_TRY(Ledger l, ReadLedger(*store));
+  MEDTWIN_TRY(server::StoredLedger l, server::ReadStoredLedger(*store));
   if (l.heads.empty()) return InvalidArgument("--seq", "the ledger has no signed tree head yet");
   const security::StoredHead& head = l.heads.back();
   if (args.seq >= head.size) {
@@ -57,9 +38,9 @@ Status RunAuditProof(const AuditArgs& args) {
                                         " is not under the newest signed tree head (size " +
                                         std::to_string(head.size) + ")");
   }
-  if (l.rows.size() < head.size) return InvalidArgument("store", "records are missing");
+  if (l.records.size() < head.size) return InvalidArgument("store", "records are missing");
   std::vector<security::Hash> leaves;
-  for (std::size_t i = 0; i < head.size; ++i) leaves.push_back(security::LeafHash(l.rows[i].text));
+  for (std::size_t i = 0; i < head.size; ++i) leaves.push_back(security::LeafHash(l.records[i].text));
   const auto proof = security::InclusionProof(leaves, args.seq, head.size);
   nlohmann::json path = nlohmann::json::array();
   for (const auto& h : proof) path.push_back(security::ToHex(h));
@@ -67,7 +48,7 @@ Status RunAuditProof(const AuditArgs& args) {
   const bool verified =
       security::VerifyInclusion(leaves[args.seq], args.seq, head.size, proof, root);
   const nlohmann::json out = {
-      {"record", nlohmann::json::parse(l.rows[args.seq].text, nullptr, false)},
+      {"record", nlohmann::json::parse(l.records[args.seq].text, nullptr, false)},
       {"leaf_index", args.seq},
       {"leaf_hash", security::ToHex(leaves[args.seq])},
       {"tree_size", head.size},

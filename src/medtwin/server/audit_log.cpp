@@ -135,23 +135,27 @@ void AuditLog::WriterLoop() {
 
 namespace medtwin::server {
 
+Result<StoredLedger> ReadStoredLedger(store::Store& store) {
+  StoredLedger l;
+  MEDTWIN_RETURN_IF_ERROR(store.ForEachAudit(
+      [&](const store::Store::AuditRow& r) { l.records.push_back({r.seq, r.body}); }));
+  MEDTWIN_TRY(auto heads, store.TreeHeads());
+  for (const auto& h : heads) {
+    l.heads.push_back({h.size, h.root_hex, h.time_us, h.signature_hex});
+  }
+  return l;
+}
+
 nlohmann::json VerifyStoredLedger(store::Store& store, const std::string& public_key) {
-  std::vector<security::StoredRecord> rows;
-  std::vector<security::StoredHead> heads;
-  auto read = store.ForEachAudit([&](const store::Store::AuditRow& r) {
-    rows.push_back({r.seq, r.body});
-  });
-  auto stored_heads = store.TreeHeads();
-  if (!read.ok() || !stored_heads.ok()) {
+  auto ledger = ReadStoredLedger(store);
+  if (!ledger.ok()) {
     return {{"ok", false}, {"problem", "the ledger cannot be read from the store"}};
   }
-  for (const auto& h : *stored_heads)
-    heads.push_back({h.size, h.root_hex, h.time_us, h.signature_hex});
-  const security::LedgerReport r = security::VerifyLedger(rows, heads, public_key);
+  const security::LedgerReport r = security::VerifyLedger(ledger->records, ledger->heads, public_key);
   nlohmann::json out = {{"ok", r.ok},
                         {"records", r.records},
                         {"tree_heads_checked", r.heads_checked},
-                        {"tree_heads", heads.size()},
+                        {"tree_heads", ledger->heads.size()},
                         {"root", security::ToHex(r.root)}};
   if (!r.ok) {
     out["first_bad_record"] = r.first_bad_seq ? nlohmann::json(*r.first_bad_seq) : nlohmann::json();

@@ -16,6 +16,13 @@
 
 namespace medtwin::server {
 
+// The ledger as stored (records in seq order, tree heads by size).
+struct StoredLedger {
+  std::vector<security::StoredRecord> records;
+  std::vector<security::StoredHead> heads;
+};
+[[nodiscard]] Result<StoredLedger> ReadStoredLedger(store::Store& store);
+
 class AuditLog {
  public:
   static Result<std::unique_ptr<AuditLog>> Open(store::Store& store,
