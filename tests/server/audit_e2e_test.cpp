@@ -26,20 +26,9 @@ using medtwin::testing_support::Server;
 using medtwin::testing_support::Shell;
 using medtwin::testing_support::TestAuth;
 
-class AuditE2e : public ::testing::TestWithParam<std::string> {
+class AuditE2e : public medtwin::testing_support::StoreTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("medtwin_audit_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    if (GetParam() == "sqlite") {
-      store_ = "sqlite:" + (dir_ / "a.db").string();
-    } else {
-      ASSERT_NE(PostgresServer::Conninfo().find("dbname="), std::string::npos);
-      PostgresServer::Truncate();
-      store_ = PostgresServer::Url();
-    }
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { OpenStore("medtwin_audit_", "a.db"); }
 
   // One SQL statement straight into the store, as an intruder with database access would.
   void Sql(const std::string& statement) {
@@ -68,8 +57,6 @@ class AuditE2e : public ::testing::TestWithParam<std::string> {
     return {std::stoi(out.substr(at + 3)), json::parse(out.substr(0, at), nullptr, false)};
   }
 
-  fs::path dir_;
-  std::string store_;
 };
 
 TEST_P(AuditE2e, EveryAccessIsRecordedAndEveryTamperingIsFound) {

@@ -52,22 +52,9 @@ json VitalSet(const std::string& patient, const std::string& time, double rr, do
                       o("80288-4", acvpu, nullptr), o("8310-5", temp, "Cel")});
 }
 
-class ServerE2e : public ::testing::TestWithParam<std::string> {
+class ServerE2e : public medtwin::testing_support::StoreTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("medtwin_e2e_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    if (GetParam() == "sqlite") {
-      store_ = "sqlite:" + (dir_ / "twin.db").string();
-    } else {
-      ASSERT_NE(PostgresServer::Conninfo().find("dbname="), std::string::npos);
-      PostgresServer::Truncate();
-      store_ = PostgresServer::Url();
-    }
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-  std::string store_;
+  void SetUp() override { OpenStore("medtwin_e2e_", "twin.db"); }
 };
 
 TEST_P(ServerE2e, PatientsIngestTwinAlertsHistoryAndErrors) {

@@ -66,4 +66,24 @@ class PostgresServer : public ::testing::Environment {
   static inline std::string dir_, conninfo_;
 };
 
+// A test on both stores: GetParam() "sqlite" (a file `db_file` in a fresh directory) or
+// "postgresql" (the process's throwaway server, emptied first). `store_` is the --store URL.
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void OpenStore(const std::string& prefix, const std::string& db_file) {
+    dir_ = std::filesystem::temp_directory_path() / (prefix + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    if (GetParam() == "sqlite") {
+      store_ = "sqlite:" + (dir_ / db_file).string();
+    } else {
+      ASSERT_NE(PostgresServer::Conninfo().find("dbname="), std::string::npos);
+      PostgresServer::Truncate();
+      store_ = PostgresServer::Url();
+    }
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+  std::string store_;
+};
+
 }  // namespace medtwin::testing_support
