@@ -17,6 +17,7 @@ PACKAGES=(
   clang-format clang-tidy clang                 # clang: libFuzzer (scripts/fuzz.sh)
   r-base-core r-cran-desolve r-cran-nlme   # peer tools for checks and benchmarks
   python3-cryptography                     # independent Ed25519 check of signed audit tree heads
+  nodejs npm chromium                      # the dashboard (web/): uPlot from npm; browser tests
 )
 
 missing=()
@@ -30,6 +31,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The dashboard's front-end packages (uPlot; playwright-core for its browser tests), pinned by
+# web/package-lock.json.
+if [ ! -d web/node_modules/uplot ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null

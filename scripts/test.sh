@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh Release
 ctest --test-dir build --output-on-failure -j"$(nproc)"
+# The dashboard in a real browser (playwright-core + Debian chromium) against `medtwin serve
+# --demo`; screenshots in web/test-artifacts/.
+(cd web && MEDTWIN_BINARY="$PWD/../build/medtwin" npm test)
 # libFuzzer on the parsers (token, observation, event, FHIR, NDJSON): a few seconds each here;
 # scripts/fuzz.sh 3600 for a long run.
 scripts/fuzz.sh 5

@@ -9,4 +9,9 @@ std::string DataDirectory() {
   return env != nullptr && *env != '\0' ? env : MEDTWIN_SOURCE_DATA_DIR;
 }
 
+std::string WebDirectory() {
+  const char* env = std::getenv("MEDTWIN_WEB_DIR");
+  return env != nullptr && *env != '\0' ? env : MEDTWIN_SOURCE_WEB_DIR;
+}
+
 }  // namespace medtwin

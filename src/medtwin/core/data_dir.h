@@ -7,5 +7,7 @@
 namespace medtwin {
 
 [[nodiscard]] std::string DataDirectory();
+// Where the dashboard's static files are: $MEDTWIN_WEB_DIR if set, else the source tree's web/.
+[[nodiscard]] std::string WebDirectory();
 
 }  // namespace medtwin

@@ -24,6 +24,7 @@ std::vector<std::string> Segments(const std::string& path) {
 const std::vector<RouteSpec>& ApiRoutes() {
   static const std::vector<RouteSpec> routes = {
       {V::get, "/", true, "", I::kRead, PatientFrom::kNone},
+      {V::get, "/static/{path*}", true, "", I::kRead, PatientFrom::kNone},
       {V::get, "/healthz", true, "", I::kRead, PatientFrom::kNone},
       {V::get, "/metrics", true, "", I::kRead, PatientFrom::kNone},
       {V::get, "/api/v1/patients", false, "Patient", I::kSearch, PatientFrom::kNone},
@@ -83,9 +84,23 @@ const RouteSpec* MatchRoute(http::verb method, const std::vector<std::string>& s
   *path_known = false;
   for (const auto& r : ApiRoutes()) {
     const std::vector<std::string> pattern = Segments(r.path);
-    if (pattern.size() != segments.size()) continue;
     std::map<std::string, std::string> found;
     bool match = true;
+    // A last "{name*}" takes every remaining segment (at least one), joined by '/'.
+    if (!pattern.empty() && pattern.back().ends_with("*}") && segments.size() >= pattern.size()) {
+      std::string rest;
+      for (std::size_t i = pattern.size() - 1; i < segments.size(); ++i) {
+        rest += (rest.empty() ? "" : "/") + segments[i];
+      }
+      for (std::size_t i = 0; i + 1 < pattern.size() && match; ++i) match = pattern[i] == segments[i];
+      if (!match) continue;
+      *path_known = true;
+      if (r.method != method) continue;
+      found[pattern.back().substr(1, pattern.back().size() - 3)] = rest;
+      *params = std::move(found);
+      return &r;
+    }
+    if (pattern.size() != segments.size()) continue;
     for (std::size_t i = 0; i < pattern.size() && match; ++i) {
       if (pattern[i].size() > 2 && pattern[i].front() == '{' && pattern[i].back() == '}') {
         found[pattern[i].substr(1, pattern[i].size() - 2)] = segments[i];

@@ -10,6 +10,7 @@
 #include "medtwin/server/access.h"
 #include "medtwin/server/research.h"
 #include "medtwin/server/service.h"
+#include "medtwin/server/static_files.h"
 
 namespace medtwin::server {
 namespace {
@@ -219,7 +220,13 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
     using security::Interaction;
     if (seg.empty()) {
       if (method != verb::get) return Fail(405, "method", "method", "GET only");
-      return Text("text/html; charset=utf-8", kIndexHtml);
+      Response index = ServeStatic("");
+      return index.status == 200 ? index : Text("text/html; charset=utf-8", kIndexHtml);
+    }
+    if (seg[0] == "static") {
+      std::string rest;
+      for (std::size_t i = 1; i < seg.size(); ++i) rest += (i > 1 ? "/" : "") + seg[i];
+      return ServeStatic(rest);
     }
     if (seg.size() == 1 && seg[0] == "healthz") {
       return Json(200, {{"status", "ok"},
