@@ -222,7 +222,7 @@ int Main(int argc, char** argv) {
   serve->add_option("--auth-key", serve_args.auth_key,
                     "Signing key for bearer tokens (`medtwin token keygen`); every endpoint but\n"
                     "/healthz, /metrics and /fhir/r4/metadata needs a token. Required unless\n"
-                    "--demo, which makes a key for the run and prints a token per role.");
+                    "--demo, which keeps a key beside its SQLite database (PATH.demo-key) and\nprints a token per role.");
   serve->add_option("--rate-limit", serve_args.rate_limit, "Requests per second per token (429)")
       ->capture_default_str();
   serve->add_option("--tls-cert", serve_args.tls_cert,

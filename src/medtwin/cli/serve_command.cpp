@@ -35,7 +35,7 @@ void PrintDemoTokens(const security::SigningKey& key) {
     return security::IssueToken(c, key);
   };
   std::printf(
-      "medtwin serve: demo tokens (this run only; send as 'Authorization: Bearer TOKEN'):\n"
+      "medtwin serve: demo tokens (12 h; send as 'Authorization: Bearer TOKEN'):\n"
       "  admin       %s\n"
       "  clinician   %s  (dr-demo, on every demo patient's care team)\n"
       "  patient     %s  (ward-01's own record)\n"
@@ -77,6 +77,20 @@ Status RunServe(const ServeArgs& args) {
   }
   if (!args.auth_key.empty()) {
     MEDTWIN_TRY(auth->key, security::ReadKeyFile(args.auth_key));
+  } else if (args.demo && args.store.starts_with("sqlite:") &&
+             args.store.find(":memory:") == std::string::npos) {
+    // The demo keeps its key beside its database, so its tokens and the audit ledger's
+    // signatures stay valid across restarts.
+    std::string path = args.store.substr(7);
+    if (const auto q = path.find('?'); q != std::string::npos) path = path.substr(0, q);
+    const std::string key_file = path + ".demo-key";
+    auto existing = security::ReadKeyFile(key_file);
+    if (existing.ok()) {
+      auth->key = *existing;
+    } else {
+      MEDTWIN_TRY(auth->key, security::GenerateKey());
+      MEDTWIN_RETURN_IF_ERROR(security::WriteKeyFile(auth->key, key_file));
+    }
   } else if (args.demo || args.unsafe_no_security) {
     MEDTWIN_TRY(auth->key, security::GenerateKey());
   } else {
