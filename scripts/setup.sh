@@ -17,8 +17,12 @@ PACKAGES=(
   clang-format clang-tidy clang                 # clang: libFuzzer (scripts/fuzz.sh)
   r-base-core r-cran-desolve r-cran-nlme   # peer tools for checks and benchmarks
   python3-cryptography                     # independent Ed25519 check of signed audit tree heads
-  nodejs npm chromium                      # the dashboard (web/): uPlot from npm; browser tests
+  chromium                                 # the dashboard's browser tests (web/tests)
 )
+
+# Node.js and npm for the dashboard (uPlot from npm): Debian's, unless a Node.js with its own
+# npm is already installed (its nodejs package conflicts with Debian's npm).
+command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
