@@ -18,8 +18,8 @@ function showWho() {
   document.getElementById('signout').onclick = () => { signOut(); location.hash = '#/signin'; };
 }
 
-function renderSignIn(message = '') {
-  main.innerHTML = `
+function renderSignIn(view, message = '') {
+  view.innerHTML = `
     <section class="card" style="max-width:40rem">
       <h1>Sign in</h1>
       <p>Paste your bearer token (<code>medtwin serve --demo</code> prints one for each role).</p>
@@ -43,20 +43,30 @@ function renderSignIn(message = '') {
   return () => {};
 }
 
+// Each route renders into its own element: a page still loading when the user moves on keeps
+// drawing into a detached element, and its live stream is closed as soon as it returns.
+let generation = 0;
+
 async function route() {
   cleanup();
+  cleanup = () => {};
+  const mine = ++generation;
   showWho();
+  const view = document.createElement('div');
+  main.replaceChildren(view);
   const hash = location.hash || '#/ward';
-  if (!token() || hash === '#/signin') { cleanup = renderSignIn(); return; }
+  if (!token() || hash === '#/signin') { cleanup = renderSignIn(view); return; }
   const [, page, arg] = hash.split('/');
   try {
-    if (page === 'patient' && arg) cleanup = await renderPatient(main, decodeURIComponent(arg));
-    else cleanup = await renderWard(main);
+    const done = page === 'patient' && arg ? await renderPatient(view, decodeURIComponent(arg))
+      : await renderWard(view);
+    if (mine !== generation) { done(); return; }
+    cleanup = done;
   } catch (err) {
-    if (err.status === 401) { signOut(); cleanup = renderSignIn('Your token was refused; sign in again.'); return; }
-    main.innerHTML = `<p class="error" role="alert" data-testid="page-error">${
+    if (mine !== generation) return;
+    if (err.status === 401) { signOut(); cleanup = renderSignIn(view, 'Your token was refused; sign in again.'); return; }
+    view.innerHTML = `<p class="error" role="alert" data-testid="page-error">${
       err.status === 403 ? 'You may not see this.' : 'Could not load the page'}: ${escapeHtml(err.message)}</p>`;
-    cleanup = () => {};
   }
   main.focus();
 }
