@@ -92,7 +92,8 @@ const RouteSpec* MatchRoute(http::verb method, const std::vector<std::string>& s
       for (std::size_t i = pattern.size() - 1; i < segments.size(); ++i) {
         rest += (rest.empty() ? "" : "/") + segments[i];
       }
-      for (std::size_t i = 0; i + 1 < pattern.size() && match; ++i) match = pattern[i] == segments[i];
+      for (std::size_t i = 0; i + 1 < pattern.size() && match; ++i)
+        match = pattern[i] == segments[i];
       if (!match) continue;
       *path_known = true;
       if (r.method != method) continue;
@@ -115,6 +116,13 @@ const RouteSpec* MatchRoute(http::verb method, const std::vector<std::string>& s
     return &r;
   }
   return nullptr;
+}
+
+std::string PatientInQuery(const std::map<std::string, std::string>& query) {
+  auto it = query.find("patient");
+  if (it == query.end()) it = query.find("subject");
+  if (it == query.end()) return "";
+  return it->second.starts_with("Patient/") ? it->second.substr(8) : it->second;
 }
 
 security::Decision Caller::Check(const std::string& patient, std::string_view resource,

@@ -49,6 +49,9 @@ struct RouteSpec {
                                           std::map<std::string, std::string>* params,
                                           bool* path_known);
 
+// The `patient` (or `subject`) query parameter without a "Patient/" prefix; "" if absent.
+[[nodiscard]] std::string PatientInQuery(const std::map<std::string, std::string>& query);
+
 // Who is asking, and what they may do to whose data.
 class Caller {
  public:

@@ -580,14 +580,7 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
       return r;
     };
     if (route->patient_from == PatientFrom::kPath) asked_patient = params["id"];
-    if (route->patient_from == PatientFrom::kQuery) {
-      auto it = t.query.find("patient");
-      if (it == t.query.end()) it = t.query.find("subject");
-      if (it != t.query.end()) {
-        asked_patient = it->second.starts_with("Patient/") ? it->second.substr(8) : it->second;
-      }
-    }
-    if (route->path.starts_with("/api/v1/alerts/")) asked_patient.clear();  // {id} is an alert
+    if (route->patient_from == PatientFrom::kQuery) asked_patient = PatientInQuery(t.query);
     // Authentication: a bearer token (the live stream may carry it as ?access_token=, since
     // browsers' EventSource cannot set headers).
     std::string token;
@@ -610,15 +603,7 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
     }
     const Caller caller(service, std::move(*claims));
     // Authorization of the route itself.
-    std::string patient;
-    if (route->patient_from == PatientFrom::kPath) patient = params["id"];
-    if (route->patient_from == PatientFrom::kQuery) {
-      auto it = t.query.find("patient");
-      if (it == t.query.end()) it = t.query.find("subject");
-      if (it != t.query.end()) {
-        patient = it->second.starts_with("Patient/") ? it->second.substr(8) : it->second;
-      }
-    }
+    std::string patient = asked_patient;
     // Routes whose body names the patient: a caller bound to one patient (device, patient) is
     // asked about that patient here; each item is checked again by the handler.
     if (route->patient_from == PatientFrom::kBody) patient = caller.claims()->patient;

@@ -86,16 +86,6 @@ std::string IngestDose(TwinService& service, const io::Event& dose) {
   return "";
 }
 
-// "patient" (or "subject") search parameter without a "Patient/" prefix.
-std::string PatientParam(const std::map<std::string, std::string>& query) {
-  auto pit = query.find("patient");
-  if (pit == query.end()) pit = query.find("subject");
-  if (pit == query.end()) return "";
-  std::string id = pit->second;
-  if (id.starts_with("Patient/")) id = id.substr(8);
-  return id;
-}
-
 // date=geYYYY-MM-DD / le… / eq… / plain.
 Status ApplyDate(const std::string& value, store::ObservationQuery& q) {
   std::string prefix = value.size() > 2 ? value.substr(0, 2) : "";
@@ -377,12 +367,9 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       return Fhir(201, io::ToFhirObservation(obs->front(), ObservationId(obs->front())));
     }
     if (method == verb::get) {
-      auto pit = query.find("patient");
-      if (pit == query.end()) pit = query.find("subject");
-      if (pit == query.end()) return Outcome(400, "required", "patient", "search needs patient");
       store::ObservationQuery q;
-      q.patient = pit->second;
-      if (q.patient.starts_with("Patient/")) q.patient = q.patient.substr(8);
+      q.patient = PatientInQuery(query);
+      if (q.patient.empty()) return Outcome(400, "required", "patient", "search needs patient");
       if (auto c = query.find("code"); c != query.end()) {
         q.code = c->second;
         if (const auto bar = q.code.find('|'); bar != std::string::npos)
@@ -425,7 +412,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       return Fhir(201, io::ToFhirMedicationAdministration(**dose, DoseId(**dose)));
     }
     if (method == verb::get) {
-      const std::string id = PatientParam(query);
+      const std::string id = PatientInQuery(query);
       if (id.empty()) return Outcome(400, "required", "patient", "search needs patient");
       if (!service.Patient(id)) return Outcome(404, "not-found", "patient", "no Patient/" + id);
       auto events = service.store().QueryEvents(id, std::nullopt, std::nullopt, 100'000);
@@ -461,7 +448,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
     return Fhir(200, Searchset(list));
   }
   if (type == "MedicationRequest" && seg.size() == 3 && method == verb::get) {
-    const std::string id = PatientParam(query);
+    const std::string id = PatientInQuery(query);
     if (id.empty()) return Outcome(400, "required", "patient", "search needs patient");
     auto twin = service.engine().TwinJson(id);
     if (!twin) return Outcome(404, "not-found", "patient", "no Patient/" + id);
@@ -479,10 +466,8 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
   }
   if ((type == "RiskAssessment" || type == "DetectedIssue") && seg.size() == 3 &&
       method == verb::get) {
-    auto pit = query.find("patient");
-    if (pit == query.end()) return Outcome(400, "required", "patient", "search needs patient");
-    std::string id = pit->second;
-    if (id.starts_with("Patient/")) id = id.substr(8);
+    const std::string id = PatientInQuery(query);
+    if (id.empty()) return Outcome(400, "required", "patient", "search needs patient");
     auto twin = service.engine().TwinJson(id);
     if (!twin) return Outcome(404, "not-found", "patient", "no Patient/" + id);
     json list = json::array();
