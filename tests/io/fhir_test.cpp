@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <functional>
+#include <set>
 
 namespace medtwin::io {
 namespace {
@@ -228,6 +229,58 @@ TEST(FhirMedication, DoseAdviceAndOrdersAreDraftMedicationRequests) {
   EXPECT_EQ(request["intent"], "order");
   EXPECT_EQ(request["status"], "draft");
   EXPECT_EQ(request["authoredOn"], "2026-11-25T10:00:00Z");
+}
+
+}  // namespace
+}  // namespace medtwin::io
+
+namespace medtwin::io {
+namespace {
+
+// Every member of the example resources replaced by a value of another JSON type (and whole
+// nested objects by scalars): the parsers answer with a result or an error, never an exception
+// (libFuzzer found `"status": {…}` throwing out of FromFhirObservation).
+TEST(FhirTypeConfusion, AnyMemberOfAnyTypeIsAnErrorNotAnException) {
+  ObservationLimits limits;
+  limits.now = *ParseRfc3339("2026-11-25T12:00:00Z");
+  std::vector<json> resources = {
+      Example("medicationadministration0301.json"),
+      Example("medicationadministration0302.json"),
+      Obs("8867-4", {{"valueQuantity", {{"value", 44}, {"code", "/min"}}}}),
+      {{"resourceType", "Patient"},
+       {"id", "p"},
+       {"gender", "male"},
+       {"birthDate", "1960-01-02"},
+       {"name", {{{"family", "F"}, {"given", {"G"}}}}}}};
+  const json replacements[] = {json::object(), json::array(), 5, "x", nullptr, json::array({1})};
+  int cases = 0;
+  // Walk every member at every depth (paths as JSON pointers).
+  for (const json& original : resources) {
+    const json flat = original.flatten();
+    std::set<std::string> pointers;
+    for (const auto& [pointer, value] : flat.items()) {
+      // The member itself and each of its ancestors.
+      std::string p = pointer;
+      while (!p.empty()) {
+        pointers.insert(p);
+        p = p.substr(0, p.rfind('/'));
+      }
+    }
+    for (const auto& pointer : pointers) {
+      for (const auto& replacement : replacements) {
+        json r = original;
+        r[json::json_pointer(pointer)] = replacement;
+        EXPECT_NO_THROW({
+          (void)FromFhirObservation(r, limits);
+          (void)FromFhirPatient(r);
+          (void)FromFhirMedicationAdministration(r, limits);
+        }) << pointer
+           << " = " << replacement.dump();
+        ++cases;
+      }
+    }
+  }
+  EXPECT_GT(cases, 300);
 }
 
 }  // namespace

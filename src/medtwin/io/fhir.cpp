@@ -14,12 +14,27 @@ using nlohmann::json;
 constexpr const char* kLoinc = "http://loinc.org";
 constexpr const char* kUcum = "http://unitsofmeasure.org";
 
+// A string member of an untrusted object, or `fallback` (a missing member, a member of another
+// type, or no object at all: never an exception).
+std::string Text(const json& j, const char* key, const std::string& fallback = "") {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+// A member of an untrusted object as JSON (null when absent or not an object).
+json Member(const json& j, const char* key) {
+  if (!j.is_object()) return json();
+  auto it = j.find(key);
+  return it != j.end() ? *it : json();
+}
+
 const ObservationCode* LoincCode(const json& codeable, std::string* code) {
   if (!codeable.is_object() || !codeable.contains("coding") || !codeable["coding"].is_array()) {
     return nullptr;
   }
   for (const auto& c : codeable["coding"]) {
-    if (!c.is_object() || c.value("system", "") != kLoinc || !c.contains("code") ||
+    if (!c.is_object() || Text(c, "system") != kLoinc || !c.contains("code") ||
         !c["code"].is_string()) {
       continue;
     }
@@ -42,10 +57,10 @@ Status ReadValue(const json& r, const ObservationCode& code, const std::string& 
       const json& cc = r["valueCodeableConcept"];
       if (cc.contains("coding") && cc["coding"].is_array() && !cc["coding"].empty()) {
         const json& c0 = cc["coding"][0];
-        v = c0.value("code", std::string());
-        if (v.size() != 1) v = c0.value("display", std::string());
+        v = Text(c0, "code");
+        if (v.size() != 1) v = Text(c0, "display");
       }
-      if (v.empty()) v = cc.value("text", std::string());
+      if (v.empty()) v = Text(cc, "text");
     }
     static const std::pair<const char*, const char*> kNames[] = {
         {"Alert", "A"}, {"Confusion", "C"}, {"New confusion", "C"},
@@ -69,7 +84,7 @@ Status ReadValue(const json& r, const ObservationCode& code, const std::string& 
   }
   std::string unit;
   if (q.contains("code") && q["code"].is_string() &&
-      q.value("system", kUcum) == std::string(kUcum)) {
+      Text(q, "system", kUcum) == std::string(kUcum)) {
     unit = q["code"].get<std::string>();
   } else if (q.contains("unit") && q["unit"].is_string()) {
     unit = q["unit"].get<std::string>();
@@ -114,7 +129,7 @@ std::string DrugName(const json& cc) {
   if (cc.contains("coding") && cc["coding"].is_array()) {
     for (const auto& c : cc["coding"]) {
       if (!c.is_object()) continue;
-      const std::string system = c.value("system", "");
+      const std::string system = Text(c, "system");
       const std::string code = c.contains("code") && c["code"].is_string() ? c["code"] : json("");
       const std::string display =
           c.contains("display") && c["display"].is_string() ? c["display"] : json("");
@@ -132,7 +147,7 @@ std::string DrugName(const json& cc) {
 // A Quantity's UCUM code (or unit text).
 std::string QuantityUnit(const json& q) {
   if (q.contains("code") && q["code"].is_string() &&
-      q.value("system", kUcum) == std::string(kUcum)) {
+      Text(q, "system", kUcum) == std::string(kUcum)) {
     return q["code"];
   }
   if (q.contains("unit") && q["unit"].is_string()) return q["unit"];
@@ -144,7 +159,7 @@ std::string QuantityUnit(const json& q) {
 Result<std::optional<Event>> FromFhirMedicationAdministration(const json& r,
                                                               const ObservationLimits& limits) {
   const std::string T = "MedicationAdministration";
-  if (!r.is_object() || r.value("resourceType", "") != T) {
+  if (!r.is_object() || Text(r, "resourceType") != T) {
     return InvalidArgument(T + ".resourceType", "must be MedicationAdministration");
   }
   const std::string status =
@@ -158,7 +173,7 @@ Result<std::optional<Event>> FromFhirMedicationAdministration(const json& r,
   }
   json e = {{"type", "dose"}};
   const std::string ref = r.contains("subject") && r["subject"].is_object()
-                              ? r["subject"].value("reference", "")
+                              ? Text(r["subject"], "reference")
                               : std::string();
   if (!ref.starts_with("Patient/") || ref.size() <= 8) {
     return InvalidArgument(T + ".subject.reference", "Patient/{id} is required");
@@ -170,16 +185,16 @@ Result<std::optional<Event>> FromFhirMedicationAdministration(const json& r,
     drug = DrugName(r["medicationCodeableConcept"]);
   } else if (r.contains("medicationReference") && r["medicationReference"].is_object()) {
     const json& mr = r["medicationReference"];
-    const std::string mref = mr.value("reference", "");
+    const std::string mref = Text(mr, "reference");
     if (mref.starts_with("#") && r.contains("contained") && r["contained"].is_array()) {
       for (const auto& c : r["contained"]) {
-        if (c.is_object() && c.value("resourceType", "") == "Medication" &&
-            c.value("id", "") == mref.substr(1)) {
-          drug = DrugName(c.value("code", json()));
+        if (c.is_object() && Text(c, "resourceType") == "Medication" &&
+            Text(c, "id") == mref.substr(1)) {
+          drug = DrugName(Member(c, "code"));
           // A compounded medication without a code: its first ingredient.
           if (drug.empty() && c.contains("ingredient") && c["ingredient"].is_array() &&
               !c["ingredient"].empty()) {
-            drug = DrugName(c["ingredient"][0].value("itemCodeableConcept", json()));
+            drug = DrugName(Member(c["ingredient"][0], "itemCodeableConcept"));
           }
         }
       }
@@ -328,32 +343,25 @@ Result<Instant> ParseFhirDateTime(const std::string& text) {
 
 Result<std::vector<Observation>> FromFhirObservation(const json& r,
                                                      const ObservationLimits& limits) {
-  if (!r.is_object() || r.value("resourceType", "") != "Observation") {
+  if (!r.is_object() || Text(r, "resourceType") != "Observation") {
     return InvalidArgument("Observation.resourceType", "must be Observation");
   }
-  const std::string status = r.value("status", "");
+  const std::string status = Text(r, "status");
   if (status == "entered-in-error" || status == "cancelled") {
     return InvalidArgument("Observation.status", "'" + status + "' carries no value to use");
   }
   if (status.empty()) return InvalidArgument("Observation.status", "missing");
   Observation base;
-  const std::string ref = r.contains("subject") ? r["subject"].value("reference", "") : "";
+  const std::string ref = r.contains("subject") ? Text(r["subject"], "reference") : "";
   if (!ref.starts_with("Patient/") || ref.size() <= 8) {
     return InvalidArgument("Observation.subject.reference", "Patient/{id} is required");
   }
   base.patient = ref.substr(8);
-  std::string when;
-  if (r.contains("effectiveDateTime") && r["effectiveDateTime"].is_string()) {
-    when = r["effectiveDateTime"];
-  } else if (r.contains("effectiveInstant") && r["effectiveInstant"].is_string()) {
-    when = r["effectiveInstant"];
-  } else if (r.contains("effectivePeriod") && r["effectivePeriod"].contains("start")) {
-    when = r["effectivePeriod"]["start"];
-  } else if (r.contains("issued") && r["issued"].is_string()) {
-    when = r["issued"];
-  } else {
-    return InvalidArgument("Observation.effective[x]", "missing");
-  }
+  std::string when = Text(r, "effectiveDateTime");
+  if (when.empty()) when = Text(r, "effectiveInstant");
+  if (when.empty()) when = Text(Member(r, "effectivePeriod"), "start");
+  if (when.empty()) when = Text(r, "issued");
+  if (when.empty()) return InvalidArgument("Observation.effective[x]", "missing");
   auto t = ParseFhirDateTime(when);
   if (!t.ok())
     return InvalidArgument("Observation.effective[x]", "'" + when + "' is not a dateTime");
@@ -364,13 +372,13 @@ Result<std::vector<Observation>> FromFhirObservation(const json& r,
   }
   base.source = "fhir";
   if (r.contains("device") && r["device"].contains("reference")) {
-    base.source = r["device"].value("reference", "fhir");
+    base.source = Text(r["device"], "reference", "fhir");
   } else if (r.contains("id") && r["id"].is_string()) {
     base.source = "fhir:" + r["id"].get<std::string>();
   }
   std::vector<Observation> out;
   std::string code;
-  if (const ObservationCode* c = LoincCode(r.value("code", json::object()), &code); c != nullptr) {
+  if (const ObservationCode* c = LoincCode(Member(r, "code"), &code); c != nullptr) {
     Observation o = base;
     o.code = code;
     MEDTWIN_RETURN_IF_ERROR(ReadValue(r, *c, "Observation", o));
@@ -380,7 +388,7 @@ Result<std::vector<Observation>> FromFhirObservation(const json& r,
     for (std::size_t i = 0; i < r["component"].size(); ++i) {
       const json& comp = r["component"][i];
       std::string cc;
-      const ObservationCode* cc_code = LoincCode(comp.value("code", json::object()), &cc);
+      const ObservationCode* cc_code = LoincCode(Member(comp, "code"), &cc);
       if (cc_code == nullptr) continue;
       Observation o = base;
       o.code = cc;
@@ -418,7 +426,7 @@ json ToFhirObservation(const Observation& o, const std::string& id) {
 }
 
 Result<json> FromFhirPatient(const json& r) {
-  if (!r.is_object() || r.value("resourceType", "") != "Patient") {
+  if (!r.is_object() || Text(r, "resourceType") != "Patient") {
     return InvalidArgument("Patient.resourceType", "must be Patient");
   }
   json doc = json::object();
@@ -438,14 +446,14 @@ Result<json> FromFhirPatient(const json& r) {
   }
   if (r.contains("name") && r["name"].is_array() && !r["name"].empty()) {
     const json& n = r["name"][0];
-    std::string text = n.value("text", std::string());
+    std::string text = Text(n, "text");
     if (text.empty()) {
       if (n.contains("given") && n["given"].is_array()) {
         for (const auto& g : n["given"]) {
           if (g.is_string()) text += g.get<std::string>() + " ";
         }
       }
-      text += n.value("family", std::string());
+      text += Text(n, "family");
     }
     while (!text.empty() && text.back() == ' ') text.pop_back();
     if (!text.empty()) doc["name"] = text;

@@ -74,6 +74,12 @@ std::string ObservationId(const io::Observation& o) {
   return o.patient + "-" + o.code + "-" + std::to_string(o.time.us_since_epoch);
 }
 
+// A string member of an untrusted object, or "" (never an exception).
+std::string StringMember(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return "";
+  return j[key].get<std::string>();
+}
+
 std::string DoseId(const io::Event& e) {
   return e.patient + "-dose-" + std::to_string(e.time.us_since_epoch);
 }
@@ -131,14 +137,15 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
   if (seg.size() == 2 && method == verb::post) {
     auto b = body();
     if (!b.ok()) return Outcome(400, "structure", "Bundle", b.error().message);
-    if (b->value("resourceType", "") != "Bundle") {
+    if (!b->is_object() || StringMember(*b, "resourceType") != "Bundle") {
       return Outcome(400, "structure", "Bundle.resourceType", "POST a Bundle to the base");
     }
-    const std::string type = b->value("type", "");
+    const std::string type = StringMember(*b, "type");
     if (type != "transaction" && type != "batch") {
       return Outcome(400, "value", "Bundle.type", "transaction or batch");
     }
-    const json entries = b->value("entry", json::array());
+    const json entries =
+        b->contains("entry") && (*b)["entry"].is_array() ? (*b)["entry"] : json::array();
     // Validate every entry first.
     struct Parsed {
       std::string error_where, error;
@@ -151,9 +158,11 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
     std::vector<Parsed> parsed(entries.size());
     std::set<std::string> bundle_patients;
     for (std::size_t i = 0; i < entries.size(); ++i) {
-      const json& res = entries[i].value("resource", json());
+      const json res = entries[i].is_object() && entries[i].contains("resource")
+                           ? entries[i]["resource"]
+                           : json();
       const std::string where = "Bundle.entry[" + std::to_string(i) + "].resource";
-      const std::string rt = res.is_object() ? res.value("resourceType", "") : "";
+      const std::string rt = StringMember(res, "resourceType");
       if (rt == "Patient") {
         auto doc = io::FromFhirPatient(res);
         if (!doc.ok()) {

@@ -124,6 +124,11 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
       if (!call.is_object() || !call.contains("gene") || !call["gene"].is_string()) {
         return InvalidArgument("genotype", "each call needs a gene");
       }
+      for (const char* key : {"diplotype", "phenotype"}) {
+        if (call.contains(key) && !call[key].is_string()) {
+          return InvalidArgument(std::string("genotype.") + key, "must be a string");
+        }
+      }
       GenotypeCall c{call["gene"].get<std::string>(), call.value("diplotype", ""),
                      call.value("phenotype", "")};
       p.genotype.push_back(std::move(c));
