@@ -328,7 +328,7 @@ Result<json> TwinService::AcceptRecommendation(const std::string& patient, const
                 {"unit", "mg"},
                 {"interval_h", body.value("interval_h", rec["interval_h"])},
                 {"duration_h", body.value("infusion_h", rec["infusion_h"])},
-                {"by", body.value("by", "unknown")},
+                {"by", body.contains("by") && body["by"].is_string() ? body["by"] : json("unknown")},
                 {"time", FormatRfc3339(LimitsNow().now)},
                 {"source", "recommendation"}};
   auto e = io::ParseEvent(order, patient, LimitsNow());
