@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "../support/auth.h"
+#include "../support/server_process.h"
 
 namespace {
 
@@ -64,40 +65,12 @@ unsigned short ReadPort(int fd) {
   return 0;
 }
 
+// One request with the test's admin token; the reply's body.
 std::string HttpGet(unsigned short port, const std::string& target) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::resolver r(ioc);
-  beast::tcp_stream s(ioc);
-  s.connect(r.resolve("127.0.0.1", std::to_string(port)));
-  http::request<http::string_body> req{http::verb::get, target, 11};
-  req.set(http::field::host, "x");
-  req.set(http::field::authorization, "Bearer " + TestAuth::Admin());
-  http::write(s, req);
-  beast::flat_buffer b;
-  http::response<http::string_body> res;
-  http::read(s, b, res);
-  return res.body();
+  return medtwin::testing_support::Call(port, boost::beast::http::verb::get, target).body;
 }
-
 std::string HttpPost(unsigned short port, const std::string& target, const std::string& body) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::resolver r(ioc);
-  beast::tcp_stream s(ioc);
-  s.connect(r.resolve("127.0.0.1", std::to_string(port)));
-  http::request<http::string_body> req{http::verb::post, target, 11};
-  req.set(http::field::host, "x");
-  req.set(http::field::authorization, "Bearer " + TestAuth::Admin());
-  req.body() = body;
-  req.prepare_payload();
-  http::write(s, req);
-  beast::flat_buffer b;
-  http::response<http::string_body> res;
-  http::read(s, b, res);
-  return res.body();
+  return medtwin::testing_support::Call(port, boost::beast::http::verb::post, target, body).body;
 }
 
 struct Inbox {
