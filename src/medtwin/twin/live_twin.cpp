@@ -26,6 +26,15 @@ std::string Fmt(const char* format, double v) {
   return buf;
 }
 
+// The drug twin's vancomycin target: AUC24 400–600 mg·h/L (shared by the advice and what-if).
+decide::Target VancomycinTarget() {
+  decide::Target target;
+  target.has_auc24 = true;
+  target.auc24_lo = 400;
+  target.auc24_hi = 600;
+  return target;
+}
+
 }  // namespace
 
 LiveTwin::GlucoseTwin* LiveTwin::Glucose(Instant t) {
@@ -179,17 +188,12 @@ void LiveTwin::RefitDrugTwin() {
              {"parameter_se", se},
              {"ofv", fit->ofv},
              {"predictions", preds}};
-  // Rank the menu for AUC24 400–600 (fewer posterior samples than the CLI: this runs on the
+  // Rank the menu for the AUC24 target (fewer posterior samples than the CLI: this runs on the
   // shard's thread).
-  decide::Target target;
-  target.has_auc24 = true;
-  target.auc24_lo = 400;
-  target.auc24_hi = 600;
   decide::RegimenSearch search;
   search.samples = 100;
-  decide::PatientPosterior posterior{fit->eta, fit->eta_covariance,
-                                     decide::LatestCovariates(subject, names.size())};
-  auto ranked = decide::RankRegimens(*d.estimator, posterior, target, search);
+  decide::PatientPosterior posterior{fit->eta, fit->eta_covariance, d.covariates};
+  auto ranked = decide::RankRegimens(*d.estimator, posterior, VancomycinTarget(), search);
   if (!ranked.ok()) {
     d.state["recommendation_error"] = ranked.error().ToString();
     return;
@@ -224,10 +228,7 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
         plan["regimens"].size() > 20) {
       return InvalidArgument("regimens", "1–20 regimens {dose_mg, interval_h, infusion_h}");
     }
-    decide::Target target;
-    target.has_auc24 = true;
-    target.auc24_lo = 400;
-    target.auc24_hi = 600;
+    const decide::Target target = VancomycinTarget();
     decide::RegimenSearch search;
     search.samples = 200;
     decide::PatientPosterior posterior{drug_->eta, drug_->eta_covariance, drug_->covariates};
