@@ -40,7 +40,8 @@ Status RunAuditProof(const AuditArgs& args) {
   }
   if (l.records.size() < head.size) return InvalidArgument("store", "records are missing");
   std::vector<security::Hash> leaves;
-  for (std::size_t i = 0; i < head.size; ++i) leaves.push_back(security::LeafHash(l.records[i].text));
+  for (std::size_t i = 0; i < head.size; ++i)
+    leaves.push_back(security::LeafHash(l.records[i].text));
   const auto proof = security::InclusionProof(leaves, args.seq, head.size);
   nlohmann::json path = nlohmann::json::array();
   for (const auto& h : proof) path.push_back(security::ToHex(h));
@@ -71,7 +72,7 @@ Status RunAuditExport(const AuditArgs& args) {
   if (!out) return Error{ErrorCode::kIoError, "--out", "cannot write " + args.out};
   std::size_t n = 0;
   MEDTWIN_RETURN_IF_ERROR(store->ForEachAudit([&](const store::Store::AuditRow& r) {
-    if (auto rec = security::ParseAuditRecord(r.body); rec.ok()) {
+    if (auto rec = security::ParseAuditRecord(r.text); rec.ok()) {
       out << security::ToFhirAuditEvent(*rec).dump() << "\n";
       ++n;
     }

@@ -473,7 +473,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
       if (!rows.ok()) return Fail(503, rows.error());
       json out = json::array();
       for (const auto& row : *rows) {
-        auto rec = security::ParseAuditRecord(row.body);
+        auto rec = security::ParseAuditRecord(row.text);
         out.push_back(rec.ok() ? *rec : json{{"seq", row.seq}, {"invalid", true}});
       }
       return Json(200, out);

@@ -21,7 +21,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store,
   std::unique_ptr<AuditLog> log(new AuditLog(store, std::move(key)));
   // Continue the tree where the stored ledger ends.
   MEDTWIN_RETURN_IF_ERROR(store.ForEachAudit(
-      [&](const store::Store::AuditRow& row) { log->tree_.Append(security::LeafHash(row.body)); }));
+      [&](const store::Store::AuditRow& row) { log->tree_.Append(security::LeafHash(row.text)); }));
   log->recorded_ = log->stored_ = log->tree_.size();
   MEDTWIN_TRY(auto heads, store.TreeHeads());
   if (!heads.empty()) log->signed_size_ = heads.back().size;
@@ -102,7 +102,7 @@ void AuditLog::WriterLoop() {
                      s.error().ToString().c_str());
         security::MerkleFrontier rebuilt;
         (void)store_.ForEachAudit([&](const store::Store::AuditRow& row) {
-          rebuilt.Append(security::LeafHash(row.body));
+          rebuilt.Append(security::LeafHash(row.text));
         });
         tree_ = rebuilt;
       }
@@ -137,12 +137,9 @@ namespace medtwin::server {
 
 Result<StoredLedger> ReadStoredLedger(store::Store& store) {
   StoredLedger l;
-  MEDTWIN_RETURN_IF_ERROR(store.ForEachAudit(
-      [&](const store::Store::AuditRow& r) { l.records.push_back({r.seq, r.body}); }));
-  MEDTWIN_TRY(auto heads, store.TreeHeads());
-  for (const auto& h : heads) {
-    l.heads.push_back({h.size, h.root_hex, h.time_us, h.signature_hex});
-  }
+  MEDTWIN_RETURN_IF_ERROR(
+      store.ForEachAudit([&](const store::Store::AuditRow& r) { l.records.push_back(r); }));
+  MEDTWIN_TRY(l.heads, store.TreeHeads());
   return l;
 }
 
@@ -151,7 +148,8 @@ nlohmann::json VerifyStoredLedger(store::Store& store, const std::string& public
   if (!ledger.ok()) {
     return {{"ok", false}, {"problem", "the ledger cannot be read from the store"}};
   }
-  const security::LedgerReport r = security::VerifyLedger(ledger->records, ledger->heads, public_key);
+  const security::LedgerReport r =
+      security::VerifyLedger(ledger->records, ledger->heads, public_key);
   nlohmann::json out = {{"ok", r.ok},
                         {"records", r.records},
                         {"tree_heads_checked", r.heads_checked},

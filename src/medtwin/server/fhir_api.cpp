@@ -450,7 +450,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
     if (!rows.ok()) return Outcome(503, "transient", "store", rows.error().message);
     json list = json::array();
     for (const auto& row : *rows) {
-      if (auto rec = security::ParseAuditRecord(row.body); rec.ok()) {
+      if (auto rec = security::ParseAuditRecord(row.text); rec.ok()) {
         list.push_back(security::ToFhirAuditEvent(*rec));
       }
     }

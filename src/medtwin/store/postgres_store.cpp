@@ -268,7 +268,7 @@ class PostgresStore final : public Store {
     MEDTWIN_RETURN_IF_ERROR(Check(begin.r, "begin"));
     for (const auto& row : rows) {
       const std::string seq = std::to_string(row.seq);
-      const char* params[] = {seq.c_str(), row.body.c_str()};
+      const char* params[] = {seq.c_str(), row.text.c_str()};
       ResultGuard r{PQexecParams(conn_, "INSERT INTO audit(seq, body) VALUES($1,$2)", 2, nullptr,
                                  params, nullptr, nullptr, 0)};
       if (Status s = Check(r.r, "append audit"); !s.ok()) {

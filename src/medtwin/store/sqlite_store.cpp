@@ -345,7 +345,7 @@ class SqliteStore final : public Store {
     for (const auto& row : rows) {
       sqlite3_reset(st.get());
       sqlite3_bind_int64(st.get(), 1, static_cast<std::int64_t>(row.seq));
-      Bind(st, 2, row.body);
+      Bind(st, 2, row.text);
       if (sqlite3_step(st.get()) != SQLITE_DONE) {
         Error failure = Fail("append audit");
         (void)Exec("ROLLBACK");

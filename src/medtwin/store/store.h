@@ -16,6 +16,7 @@
 #include "medtwin/core/result.h"
 #include "medtwin/io/event.h"
 #include "medtwin/io/observation.h"
+#include "medtwin/security/audit.h"
 
 namespace medtwin::store {
 
@@ -66,16 +67,9 @@ class Store {
 
   // The audit ledger (security/audit.h): records by sequence number, append-only, and the
   // signed tree heads over them.
-  struct AuditRow {
-    std::uint64_t seq = 0;
-    std::string body;
-  };
-  struct TreeHeadRow {
-    std::uint64_t size = 0;
-    std::string root_hex;
-    std::int64_t time_us = 0;
-    std::string signature_hex;
-  };
+  // (The ledger's own record types, so what is read goes to verification as it is.)
+  using AuditRow = security::StoredRecord;
+  using TreeHeadRow = security::StoredHead;
   [[nodiscard]] virtual Status AppendAudit(std::span<const AuditRow> rows) = 0;
   // In row order of seq (whatever the rows now say: verification checks them).
   [[nodiscard]] virtual Status ForEachAudit(const std::function<void(const AuditRow&)>& visit) = 0;
