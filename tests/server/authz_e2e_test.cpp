@@ -114,6 +114,9 @@ class Authz : public ::testing::Test {
     std::string body, type = "application/json";
     if (path == "/api/v1/patients") body = json({{"id", "new-" + std::to_string(n)}}).dump();
     if (path == "/api/v1/patients/p-a" && method != "GET") body = R"({"scr_mg_dl":1.1})";
+    if (path == "/api/v1/trials" && method == "POST") {
+      body = R"({"cohort":"children","days":1,"alerts":false,"ideal_sensor":true})";
+    }
     if (path.ends_with("/observations") && method == "POST") body = obs.dump();
     if (path == "/api/v1/observations") {
       body = obs.dump() + "\n";
@@ -193,6 +196,8 @@ TEST_F(Authz, EveryRouteEveryRole) {
     const bool reads = route["method"] == "GET" || key == "POST /api/v1/patients/{id}/whatif";
     const bool audit_trail = route["resource"] == "AuditEvent";  // administrators only
     const bool research = route["resource"] == "ResearchStudy";  // de-identified: researchers
+    // In-silico trials hold virtual patients only: clinicians (any) and researchers too.
+    const bool virtual_trial = route["resource"] == "InSilicoTrial";
     for (const auto& who : roles) {
       bool expect_allowed = false;
       const std::string role = who.name;
@@ -202,6 +207,8 @@ TEST_F(Authz, EveryRouteEveryRole) {
         expect_allowed = true;
       } else if (research) {
         expect_allowed = role == "researcher";
+      } else if (virtual_trial) {
+        expect_allowed = role == "researcher" || role.starts_with("clinician");
       } else if (audit_trail) {
         expect_allowed = false;
       } else if (role == "clinician on the care team") {

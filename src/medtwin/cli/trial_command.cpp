@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 
 #include "medtwin/decide/exposure.h"
 #include "medtwin/io/nonmem_csv.h"
@@ -27,34 +26,23 @@ std::string F(double v, int decimals = 1) {
 
 // Percentiles of BG by time of day (5-min bins) over every patient and day.
 io::PlotSpec AgpPlot(const std::vector<twin::LoopOutcome>& runs, const std::string& title) {
-  std::map<int, std::vector<double>> by_bin;
-  for (const auto& r : runs) {
-    for (std::size_t k = 0; k < r.trace.t_min.size(); ++k) {
-      by_bin[static_cast<int>(std::fmod(r.trace.t_min[k], 1440) / 5)].push_back(
-          r.trace.bg_mg_dl[k]);
-    }
-  }
+  const twin::GlucoseProfile profile = twin::AmbulatoryGlucoseProfile(runs);
   io::PlotSpec plot;
   plot.title = title;
   plot.x_label = "Time of day (h)";
   plot.y_label = "Plasma glucose (mg/dL)";
   const struct {
-    double q;
     const char* label;
     bool dashed;
     const char* colour;
-  } bands[] = {{0.05, "5th percentile", true, "#56B4E9"},
-               {0.25, "25th percentile", false, "#0072B2"},
-               {0.5, "median", false, "#000000"},
-               {0.75, "75th percentile", false, "#0072B2"},
-               {0.95, "95th percentile", true, "#56B4E9"}};
-  for (const auto& b : bands) {
-    io::PlotSeries s{b.label, {}, {}, false, b.dashed, b.colour};
-    for (const auto& [bin, values] : by_bin) {
-      s.x.push_back(bin * 5 / 60.0);
-      s.y.push_back(decide::Quantile(values, b.q));
-    }
-    plot.series.push_back(std::move(s));
+  } bands[] = {{"5th percentile", true, "#56B4E9"},
+               {"25th percentile", false, "#0072B2"},
+               {"median", false, "#000000"},
+               {"75th percentile", false, "#0072B2"},
+               {"95th percentile", true, "#56B4E9"}};
+  for (std::size_t q = 0; q < profile.mg_dl.size(); ++q) {
+    plot.series.push_back(io::PlotSeries{bands[q].label, profile.hour_of_day, profile.mg_dl[q],
+                                         false, bands[q].dashed, bands[q].colour});
   }
   for (double level : {70.0, 180.0}) {
     io::PlotSeries s{
@@ -159,8 +147,8 @@ Status RunTrialCommand(const TrialArgs& args) {
       "LBGI | HBGI | insulin U/day (basal + bolus) | hypo events (alerted, lead "
       "min) | CVGA |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n";
   std::vector<io::CvgaPoint> cvga;
-  nlohmann::json patients = nlohmann::json::array();
-  double sum_tir = 0, sum_low = 0, sum_mean = 0;
+  const nlohmann::json results = twin::TrialSummary(runs);
+  const double mean_tir = results["mean_tir_70_180_pct"], mean_low = results["mean_below_70_pct"];
   for (const auto& r : runs) {
     const auto& m = r.metrics;
     const std::string zone = io::CvgaZone(m.min_mg_dl, m.max_mg_dl);
@@ -181,27 +169,6 @@ Status RunTrialCommand(const TrialArgs& args) {
           std::to_string(r.alerts.detected) + ", " + F(r.alerts.MeanLeadMin(), 0) + ") | " + zone +
           " |\n";
     cvga.push_back({r.patient, m.min_mg_dl, m.max_mg_dl});
-    sum_tir += m.tir_70_180;
-    sum_low += m.below_70;
-    sum_mean += m.mean_mg_dl;
-    patients.push_back({{"patient", r.patient},
-                        {"cohort", r.cohort},
-                        {"tir_70_180_pct", m.tir_70_180},
-                        {"below_70_pct", m.below_70},
-                        {"below_54_pct", m.below_54},
-                        {"above_180_pct", m.above_180},
-                        {"above_250_pct", m.above_250},
-                        {"mean_mg_dl", m.mean_mg_dl},
-                        {"cv_pct", m.cv_percent},
-                        {"lbgi", m.lbgi},
-                        {"hbgi", m.hbgi},
-                        {"basal_u_per_day", r.basal_u_per_day},
-                        {"bolus_u_per_day", r.bolus_u_per_day},
-                        {"hypo_events", r.alerts.events},
-                        {"hypo_events_alerted", r.alerts.detected},
-                        {"mean_alert_lead_min", r.alerts.MeanLeadMin()},
-                        {"false_alerts", r.alerts.false_alerts},
-                        {"cvga_zone", zone}});
     // Per-patient trace.
     const bool bands = !r.trace.ahead30.empty();
     std::string trace = "t_min,bg_mg_dl,cgm_mg_dl,basal_u_per_min,bolus_u,meal_g,forecast30_mg_dl";
@@ -231,9 +198,8 @@ Status RunTrialCommand(const TrialArgs& args) {
     MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.out_dir + "/patients/" + file + ".svg",
                                                     io::RenderSvgLinePlot(PatientPlot(r))));
   }
-  const double n = static_cast<double>(runs.size());
-  md += "\nCohort mean: TIR " + F(sum_tir / n) + " %, time below 70 " + F(sum_low / n) +
-        " %, mean glucose " + F(sum_mean / n) + " mg/dL (" + std::to_string(runs.size()) +
+  md += "\nCohort mean: TIR " + F(mean_tir) + " %, time below 70 " + F(mean_low) +
+        " %, mean glucose " + F(results["mean_glucose_mg_dl"].get<double>()) + " mg/dL (" + std::to_string(runs.size()) +
         " patients). Metrics of plasma glucose every 5 min; CVGA zone from its min and max.\n";
   const std::string title =
       args.controller + " on " + args.cohort + ", " + std::to_string(args.days) + " day(s)";
@@ -243,11 +209,8 @@ Status RunTrialCommand(const TrialArgs& args) {
                             {"days", args.days},
                             {"meals", args.meals},
                             {"seed", args.seed},
-                            {"ideal_sensor", args.ideal_sensor},
-                            {"mean_tir_70_180_pct", sum_tir / n},
-                            {"mean_below_70_pct", sum_low / n},
-                            {"mean_glucose_mg_dl", sum_mean / n},
-                            {"patients", patients}};
+                            {"ideal_sensor", args.ideal_sensor}};
+  summary.update(results);
   MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.out_dir + "/cohort.csv", csv));
   MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.out_dir + "/cohort.md", md));
   MEDTWIN_RETURN_IF_ERROR(
@@ -259,7 +222,7 @@ Status RunTrialCommand(const TrialArgs& args) {
       args.out_dir + "/cvga.svg", io::RenderCvgaPlot("Control-variability grid: " + title, cvga)));
   std::fprintf(stderr,
                "medtwin trial: %zu patients, mean TIR %.1f %%, below 70 %.1f %%; wrote %s\n",
-               runs.size(), sum_tir / n, sum_low / n, args.out_dir.c_str());
+               runs.size(), mean_tir, mean_low, args.out_dir.c_str());
   return Ok{};
 }
 

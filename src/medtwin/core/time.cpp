@@ -1,5 +1,7 @@
 #include "medtwin/core/time.h"
 
+#include <chrono>
+
 #include <cctype>
 #include <cstdio>
 
@@ -145,6 +147,12 @@ double ElapsedHours(Instant origin, Instant t) {
 }
 double ElapsedMinutes(Instant origin, Instant t) {
   return static_cast<double>(t.us_since_epoch - origin.us_since_epoch) / 6e7;
+}
+
+Instant WallClockNow() {
+  return Instant{std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count()};
 }
 
 }  // namespace medtwin

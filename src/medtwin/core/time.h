@@ -18,6 +18,8 @@ struct Instant {
 
 // Parses "2026-11-25T10:43:46Z", "…T10:43:46.250+01:00", lower-case t/z accepted.
 [[nodiscard]] Result<Instant> ParseRfc3339(std::string_view text);
+// The wall clock now.
+[[nodiscard]] Instant WallClockNow();
 // Formats as "YYYY-MM-DDThh:mm:ss[.ffffff]Z" (fraction only when non-zero).
 [[nodiscard]] std::string FormatRfc3339(Instant t);
 

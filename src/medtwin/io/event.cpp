@@ -118,9 +118,26 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
       return InvalidArgument("drug", "name the drug");
     }
     e.drug = drug->get<std::string>().substr(0, 64);
-    MEDTWIN_TRY(e.amount, Quantity(j, "amount", "unit", "mg", 0.001, 100000));
-    MEDTWIN_TRY(e.interval_h, Hours(j, "interval_h", 1, 168, -1));
-    MEDTWIN_TRY(e.duration_h, Hours(j, "duration_h", 0, 48, 0));
+    if (e.drug == "insulin") {
+      // An insulin order (from the glucose twin's what-if): a bolus now (amount, U) and/or a
+      // basal rate (rate, U/h).
+      e.dose_unit = "U";
+      if (!j.contains("amount") && !j.contains("rate")) {
+        return InvalidArgument("amount", "an insulin order gives a bolus (amount, U) or a basal "
+                                         "rate (rate, U/h)");
+      }
+      if (j.contains("amount")) {
+        MEDTWIN_TRY(e.amount, Quantity(j, "amount", "unit", "U", 0, 25));
+      }
+      e.rate = -1;  // no change to the basal rate
+      if (j.contains("rate")) {
+        MEDTWIN_TRY(e.rate, Quantity(j, "rate", "rate_unit", "U/h", 0, 40));
+      }
+    } else {
+      MEDTWIN_TRY(e.amount, Quantity(j, "amount", "unit", "mg", 0.001, 100000));
+      MEDTWIN_TRY(e.interval_h, Hours(j, "interval_h", 1, 168, -1));
+      MEDTWIN_TRY(e.duration_h, Hours(j, "duration_h", 0, 48, 0));
+    }
     if (auto by = j.find("by"); by != j.end() && by->is_string()) {
       e.by = by->get<std::string>().substr(0, 64);
     }
@@ -174,6 +191,15 @@ nlohmann::json EventToJson(const Event& e) {
   } else if (e.type == "ack") {
     j["alert_kind"] = e.alert_kind;
     j["alert_raised_at"] = FormatRfc3339(e.alert_raised_at);
+    j["by"] = e.by;
+  } else if (e.type == "order" && e.drug == "insulin") {
+    j["drug"] = e.drug;
+    j["amount"] = e.amount;
+    j["unit"] = "U";
+    if (e.rate >= 0) {
+      j["rate"] = e.rate;
+      j["rate_unit"] = "U/h";
+    }
     j["by"] = e.by;
   } else if (e.type == "order") {
     j["drug"] = e.drug;

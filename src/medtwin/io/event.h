@@ -29,7 +29,7 @@ struct Event {
   double amount = 0;  // g (meal), U (insulin), mg (dose, order; or dose_unit); 0 for basal
   std::string dose_unit = "mg";  // dose: "mg", or a countable unit kept as given
   double interval_h = 0;         // order
-  double rate = 0;               // U/h (basal)
+  double rate = 0;               // U/h (basal; an insulin order: -1 when it keeps the rate)
   double duration_h = 0;         // dose infusion time (0: bolus)
   std::string drug;              // dose
   // ack (written by the server when a clinician acknowledges an alert, so that it stays

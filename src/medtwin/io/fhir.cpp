@@ -295,6 +295,34 @@ json ToFhirMedicationRequest(const json& advice, const std::string& patient, con
   if (drug == "vancomycin") {
     med["coding"] = {{{"system", kRxNorm}, {"code", "11124"}, {"display", "vancomycin"}}};
   }
+  if (drug == "insulin") {
+    // An accepted glucose plan: a subcutaneous bolus now and/or a basal rate.
+    const double bolus = advice.value("bolus_u", 0.0);
+    const json basal = advice.contains("basal_u_per_h") ? advice["basal_u_per_h"] : json();
+    json dose_and_rate = {
+        {"doseQuantity", {{"value", bolus}, {"unit", "U"}, {"system", kUcum}, {"code", "U"}}}};
+    std::string text = Printf("bolus %g U subcutaneous now", bolus);
+    if (basal.is_number()) {
+      dose_and_rate["rateQuantity"] = {
+          {"value", basal}, {"unit", "U/h"}, {"system", kUcum}, {"code", "U/h"}};
+      text += Printf("; basal %g U/h", basal.get<double>());
+    }
+    json dosage = {
+        {"text", text},
+        {"route",
+         {{"coding",
+           {{{"system", kSnomed}, {"code", "34206005"}, {"display", "Subcutaneous route"}}}}}},
+        {"doseAndRate", {dose_and_rate}}};
+    return {{"resourceType", "MedicationRequest"},
+            {"id", id},
+            {"status", "draft"},
+            {"intent", order ? "order" : "proposal"},
+            {"medicationCodeableConcept", med},
+            {"subject", {{"reference", "Patient/" + patient}}},
+            {"dosageInstruction", {dosage}},
+            {"authoredOn", advice.value("accepted_at", "")},
+            {"requester", {{"display", advice.value("accepted_by", "")}}}};
+  }
   const double dose = advice.value("dose_mg", 0.0);
   const double interval = advice.value("interval_h", 0.0);
   const double infusion = advice.value("infusion_h", 0.0);

@@ -86,6 +86,12 @@ Decision Decide(const Claims& who, std::string_view resource_type, Interaction w
     }
     if (!reading) return Deny("research exports are read-only");
   }
+  // In-silico trials run on virtual patients only: no one's data, so any clinical or research
+  // role may run and read them; patient and device tokens have no use for them.
+  const bool virtual_trial = resource_type == "InSilicoTrial";
+  if (virtual_trial && (who.role == Role::kPatient || who.role == Role::kDevice)) {
+    return Deny("in-silico trials are for clinicians and researchers");
+  }
   // The role's bounds.
   switch (who.role) {
     case Role::kAdmin:
@@ -110,7 +116,7 @@ Decision Decide(const Claims& who, std::string_view resource_type, Interaction w
       if (patient != who.patient) return Deny("not the device's bound patient");
       break;
     case Role::kResearcher:
-      if (resource_type != "ResearchStudy") {
+      if (resource_type != "ResearchStudy" && !virtual_trial) {
         return Deny("researchers see de-identified exports only");
       }
       break;

@@ -203,6 +203,45 @@ Response History(TwinService& s, const std::string& patient, const Target& t) {
   return r;
 }
 
+// NEWS2 over time from the stored vital signs: one point per instant a vital sign was
+// observed in [from, to] (default: the last 24 h), scored as the live twin scores (values up to
+// 4 h old count, so the window's first 4 h are read too).
+Response News2Series(TwinService& s, const std::string& patient, const Target& t) {
+  const auto record = s.Patient(patient);
+  if (!record) return Fail(404, "not_found", "patient", "no patient '" + patient + "'");
+  Instant to = LimitsNow().now, from{to.us_since_epoch - 24LL * 3600 * 1'000'000};
+  for (const char* key : {"from", "to"}) {
+    auto it = t.query.find(key);
+    if (it == t.query.end()) continue;
+    auto time = ParseRfc3339(it->second);
+    if (!time.ok()) return Fail(400, "invalid", key, "'" + it->second + "' is not RFC 3339");
+    (std::string(key) == "from" ? from : to) = *time;
+  }
+  if (to < from || to.us_since_epoch - from.us_since_epoch > 7LL * 24 * 3600 * 1'000'000) {
+    return Fail(400, "invalid", "from", "a window of at most 7 days ending at 'to'");
+  }
+  std::vector<io::Observation> vitals;
+  for (std::string_view code : twin::kNews2VitalCodes) {
+    store::ObservationQuery q;
+    q.patient = patient;
+    q.code = std::string(code);
+    q.from = Instant{from.us_since_epoch - 4LL * 3600 * 1'000'000};
+    q.to = to;
+    q.limit = 100'000;
+    auto page = s.History(q);
+    if (!page.ok()) return Fail(StatusFor(page.error()), page.error());
+    vitals.insert(vitals.end(), page->items.begin(), page->items.end());
+  }
+  json out = json::array();
+  for (const auto& p : twin::News2History(std::move(vitals), record->spo2_scale)) {
+    if (p.time < from) continue;
+    json point = twin::News2ToJson(p.score);
+    point["time"] = FormatRfc3339(p.time);
+    out.push_back(std::move(point));
+  }
+  return Json(200, out);
+}
+
 constexpr const char* kIndexHtml = R"html(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>medtwin</title></head>
 <body><h1>medtwin</h1><p>The twin server is running. API under <code>/api/v1</code>:
@@ -375,6 +414,9 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
         if (!r.ok()) return Fail(StatusFor(r.error()), r.error());
         return Json(200, *r);
       }
+      if (seg.size() == 5 && seg[4] == "news2" && method == verb::get) {
+        return News2Series(service, id, t);
+      }
       if (seg.size() == 5 && seg[4] == "twin" && method == verb::get) {
         auto j = service.engine().TwinJson(id);
         if (!j) return Fail(404, "not_found", "patient", "no patient '" + id + "'");
@@ -452,6 +494,27 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
                         {"suppressed", c.suppressed},
                         {"patients", c.patients},
                         {"observations", c.observations}});
+    }
+    if (resource == "trials") {
+      if (seg.size() == 3 && method == verb::get) return Json(200, service.trials().List());
+      if (seg.size() == 3 && method == verb::post) {
+        auto body = ParseBody(req);
+        if (!body.ok()) return Fail(400, body.error());
+        auto job = service.trials().Submit(
+            *body, caller.claims() ? caller.claims()->subject : "unknown");
+        if (!job.ok()) {
+          return Fail(job.error().field == "trial" ? 429 : StatusFor(job.error()), job.error());
+        }
+        Response r = Json(202, *job);
+        r.headers.emplace_back("Location", "/api/v1/trials/" + (*job)["id"].get<std::string>());
+        return r;
+      }
+      if (seg.size() == 4 && method == verb::get) {
+        auto job = service.trials().Get(seg[3]);
+        if (!job) return Fail(404, "not_found", "id", "no trial '" + seg[3].substr(0, 40) + "'");
+        return Json(200, *job);
+      }
+      return Fail(404, "not_found", "path", "no such resource");
     }
     if (resource == "audit" && method == verb::get) {
       AuditLog* log = service.audit_log();

@@ -127,9 +127,7 @@ std::vector<json> JsonItems(json body) {
 
 io::ObservationLimits LimitsNow() {
   io::ObservationLimits limits;
-  limits.now.us_since_epoch = std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
+  limits.now = WallClockNow();
   return limits;
 }
 
@@ -314,6 +312,12 @@ Result<json> TwinService::AcceptRecommendation(const std::string& patient, const
   if (!body.is_object()) return InvalidArgument("body", "must be a JSON object");
   auto twin = engine_->TwinJson(patient);
   if (!twin) return NotFound("patient", "no patient '" + patient + "'");
+  if (body.contains("model")) {
+    if (body["model"] == "glucose") return AcceptGlucosePlan(patient, *twin, body);
+    if (body["model"] != "vancomycin") {
+      return InvalidArgument("model", "vancomycin (the twin's dose advice) or glucose (a plan)");
+    }
+  }
   const json& recs = (*twin)["recommendations"];
   if (!recs.is_array() || recs.empty()) {
     return InvalidArgument("recommendation", "the twin has no recommendation to accept");
@@ -344,6 +348,80 @@ Result<json> TwinService::AcceptRecommendation(const std::string& patient, const
   engine_->ApplyEvents({*e});
   json out = twin::OrderToJson(*e);
   out["based_on"] = rec;
+  if (command_listener_) command_listener_(patient, out);
+  broadcaster_->Publish(patient, "order", out.dump());
+  return out;
+}
+
+Result<json> TwinService::AcceptGlucosePlan(const std::string& patient, const json& twin,
+                                            const json& body) {
+  const json* glucose = nullptr;
+  if (auto ms = twin.find("model_state"); ms != twin.end() && ms->contains("glucose")) {
+    glucose = &(*ms)["glucose"];
+  }
+  if (glucose == nullptr) return InvalidArgument("model", "the glucose twin has no data yet");
+  if (!body.contains("bolus_u") && !body.contains("basal_u_per_h")) {
+    return InvalidArgument("bolus_u", "give a bolus (bolus_u, U) and/or a basal rate "
+                                      "(basal_u_per_h, U/h)");
+  }
+  const Instant now = LimitsNow().now;
+  json order = {{"type", "order"},
+                {"patient", patient},
+                {"drug", "insulin"},
+                {"by", body.contains("by") && body["by"].is_string() ? body["by"] : json("unknown")},
+                {"time", FormatRfc3339(now)},
+                {"source", "whatif"}};
+  if (body.contains("bolus_u")) order["amount"] = body["bolus_u"];
+  if (body.contains("basal_u_per_h")) order["rate"] = body["basal_u_per_h"];
+  auto e = io::ParseEvent(order, patient, LimitsNow());
+  if (!e.ok()) {
+    Error err = e.error();
+    if (err.field == "amount") err.field = "bolus_u";
+    if (err.field == "rate") err.field = "basal_u_per_h";
+    return err;
+  }
+  std::vector<io::Event> events = {*e};
+  // In a closed loop the accepted plan goes to the pump at once and the twin takes it as
+  // delivered (stored as insulin and basal events, so a restart replays it); otherwise it
+  // waits as a draft order for a person to give it.
+  const bool closed_loop = (*glucose)["closed_loop"].is_string();
+  json command;
+  if (closed_loop) {
+    command = {{"kind", "insulin"},
+               {"patient", patient},
+               {"source", "clinician"},
+               {"time", FormatRfc3339(now)},
+               {"accepted_by", e->by},
+               {"valid_for_min", 15}};
+    if (body.contains("bolus_u") && e->amount > 0) {
+      io::Event bolus;
+      bolus.patient = patient;
+      bolus.type = "insulin";
+      bolus.amount = e->amount;
+      bolus.time = now;
+      bolus.source = "whatif-bolus";
+      events.push_back(bolus);
+      command["bolus_u"] = e->amount;
+    }
+    if (body.contains("basal_u_per_h")) {
+      io::Event basal;
+      basal.patient = patient;
+      basal.type = "basal";
+      basal.rate = e->rate;
+      basal.time = now;
+      basal.source = "whatif-basal";
+      events.push_back(basal);
+      command["basal_u_per_h"] = e->rate;
+    }
+  }
+  if (auto stored = store_->AppendEvents(events); !stored.ok()) return stored.error();
+  engine_->ApplyEvents(events);
+  json out = twin::OrderToJson(*e);
+  if (closed_loop) {
+    out["command"] = command;
+    if (command_listener_) command_listener_(patient, command);
+    broadcaster_->Publish(patient, "command", command.dump());
+  }
   if (command_listener_) command_listener_(patient, out);
   broadcaster_->Publish(patient, "order", out.dump());
   return out;

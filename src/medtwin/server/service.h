@@ -19,6 +19,7 @@
 #include "medtwin/server/access.h"
 #include "medtwin/server/audit_log.h"
 #include "medtwin/server/http_server.h"
+#include "medtwin/server/trials.h"
 #include "medtwin/store/store.h"
 #include "medtwin/twin/engine.h"
 
@@ -61,6 +62,9 @@ class TwinService {
   // Records the twin's current dose recommendation as a draft order (optionally adjusted:
   // {"by", "dose_mg", "interval_h", "infusion_h"}), durable before the reply, and sends it on
   // (live stream "order", MQTT medtwin/cmd/{patient}). Returns the order.
+  // With {"model": "glucose", "bolus_u", "basal_u_per_h"} it accepts a glucose plan (from the
+  // what-if) as a draft insulin order; for a closed-loop patient it also sends the pump the
+  // command (stream "command", MQTT) and the twin takes it as delivered.
   [[nodiscard]] Result<nlohmann::json> AcceptRecommendation(const std::string& patient,
                                                             const nlohmann::json& body);
   // Events (meals, insulin, basal rates, doses): the same report, durable before the reply.
@@ -71,6 +75,7 @@ class TwinService {
   [[nodiscard]] store::Store& store() { return *store_; }
   [[nodiscard]] ServiceMetrics& metrics() { return metrics_; }
   [[nodiscard]] Broadcaster& broadcaster() { return *broadcaster_; }
+  [[nodiscard]] TrialRunner& trials() { return trials_; }
   [[nodiscard]] std::string MetricsText();
   // Also hand every alert event to `listener` (e.g. the MQTT bridge). Set before traffic flows.
   void SetAlertListener(std::function<void(const std::string&, const std::string&)> listener) {
@@ -93,6 +98,9 @@ class TwinService {
  private:
   TwinService(std::unique_ptr<store::Store> store, int shards,
               std::shared_ptr<Broadcaster> broadcaster);
+  [[nodiscard]] Result<nlohmann::json> AcceptGlucosePlan(const std::string& patient,
+                                                         const nlohmann::json& twin,
+                                                         const nlohmann::json& body);
 
   std::unique_ptr<store::Store> store_;
   std::shared_ptr<Broadcaster> broadcaster_;
@@ -105,6 +113,7 @@ class TwinService {
   std::function<void(const std::string&, const nlohmann::json&)> command_listener_;
   AuditLog* audit_ = nullptr;
   std::shared_ptr<const security::DataKeyRing> keys_;
+  TrialRunner trials_;  // last: its worker stops first
 };
 
 // The items of an ingest body: the elements of an array, or the object itself.

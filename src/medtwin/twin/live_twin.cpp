@@ -404,6 +404,16 @@ std::string_view SeverityName(Severity s) {
 }
 
 json OrderToJson(const io::Event& o) {
+  if (o.drug == "insulin") {
+    return {{"kind", "order"},
+            {"status", "draft"},
+            {"patient", o.patient},
+            {"drug", o.drug},
+            {"bolus_u", o.amount},
+            {"basal_u_per_h", o.rate >= 0 ? json(o.rate) : json(nullptr)},
+            {"accepted_by", o.by},
+            {"accepted_at", FormatRfc3339(o.time)}};
+  }
   return {{"kind", "order"},
           {"status", "draft"},
           {"patient", o.patient},
@@ -492,24 +502,22 @@ const Alert* LiveTwin::Resolve(const std::string& kind, Instant t) {
   return nullptr;
 }
 
-monitor::News2Score LiveTwin::News2() const {
+monitor::News2Score ScoreLatestVitals(const std::map<std::string, LatestValue>& latest,
+                                      int spo2_scale) {
   // The newest vital sign sets the reference time; older than 4 h before it does not count.
   Instant newest{};
-  static const std::string_view kVitals[] = {
-      loinc::kRespiratoryRate, loinc::kSpo2,          loinc::kInhaledO2Flow,  loinc::kSystolicBp,
-      loinc::kHeartRate,       loinc::kConsciousness, loinc::kBodyTemperature};
-  for (auto code : kVitals) {
-    auto it = latest_.find(std::string(code));
-    if (it != latest_.end()) newest = std::max(newest, it->second.time);
+  for (auto code : kNews2VitalCodes) {
+    auto it = latest.find(std::string(code));
+    if (it != latest.end()) newest = std::max(newest, it->second.time);
   }
-  auto fresh = [&](std::string_view code) -> const Latest* {
-    auto it = latest_.find(std::string(code));
-    if (it == latest_.end()) return nullptr;
+  auto fresh = [&](std::string_view code) -> const LatestValue* {
+    auto it = latest.find(std::string(code));
+    if (it == latest.end()) return nullptr;
     if (it->second.time.us_since_epoch < newest.us_since_epoch - kNews2WindowUs) return nullptr;
     return &it->second;
   };
   monitor::VitalSigns v;
-  v.spo2_scale2 = record_.spo2_scale == 2;
+  v.spo2_scale2 = spo2_scale == 2;
   if (const auto* l = fresh(loinc::kRespiratoryRate)) v.respiration_per_min = l->value;
   if (const auto* l = fresh(loinc::kSpo2)) v.spo2_percent = l->value;
   if (const auto* l = fresh(loinc::kInhaledO2Flow)) v.on_oxygen = l->value > 0;
@@ -518,6 +526,40 @@ monitor::News2Score LiveTwin::News2() const {
   if (const auto* l = fresh(loinc::kConsciousness)) v.consciousness = monitor::ParseAcvpu(l->text);
   if (const auto* l = fresh(loinc::kBodyTemperature)) v.temperature_c = l->value;
   return monitor::ScoreNews2(v);
+}
+
+std::vector<News2Point> News2History(std::vector<io::Observation> observations, int spo2_scale) {
+  std::stable_sort(observations.begin(), observations.end(),
+                   [](const io::Observation& a, const io::Observation& b) { return a.time < b.time; });
+  std::map<std::string, LatestValue> latest;
+  std::vector<News2Point> out;
+  for (std::size_t i = 0; i < observations.size(); ++i) {
+    const io::Observation& o = observations[i];
+    if (std::find(kNews2VitalCodes.begin(), kNews2VitalCodes.end(), o.code) ==
+        kNews2VitalCodes.end()) {
+      continue;
+    }
+    latest[o.code] = {o.value, o.text, o.time};
+    // Score once per instant, after every observation made at it.
+    const bool last_at_instant = i + 1 == observations.size() || observations[i + 1].time != o.time;
+    if (last_at_instant) out.push_back({o.time, ScoreLatestVitals(latest, spo2_scale)});
+  }
+  return out;
+}
+
+json News2ToJson(const monitor::News2Score& s) {
+  json parts = json::object();
+  for (std::size_t i = 0; i < s.parts.size(); ++i) {
+    parts[monitor::News2Score::kParts[i]] = s.parts[i] ? json(*s.parts[i]) : json(nullptr);
+  }
+  return {{"total", s.total ? json(*s.total) : json(nullptr)},
+          {"complete", s.complete},
+          {"risk", s.risk ? json(std::string(monitor::News2RiskName(*s.risk))) : json(nullptr)},
+          {"parts", parts}};
+}
+
+monitor::News2Score LiveTwin::News2() const {
+  return ScoreLatestVitals(latest_, record_.spo2_scale);
 }
 
 TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_id)(), bool live) {
@@ -669,16 +711,9 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_
 }
 
 json LiveTwin::News2Json() const {
-  const monitor::News2Score s = News2();
-  json parts = json::object();
-  for (std::size_t i = 0; i < s.parts.size(); ++i) {
-    parts[monitor::News2Score::kParts[i]] = s.parts[i] ? json(*s.parts[i]) : json(nullptr);
-  }
-  return {{"total", s.total ? json(*s.total) : json(nullptr)},
-          {"complete", s.complete},
-          {"risk", s.risk ? json(std::string(monitor::News2RiskName(*s.risk))) : json(nullptr)},
-          {"parts", parts},
-          {"spo2_scale", record_.spo2_scale}};
+  json out = News2ToJson(News2());
+  out["spo2_scale"] = record_.spo2_scale;
+  return out;
 }
 
 json LiveTwin::ToJson(bool forecast_bands) {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -26,6 +27,35 @@ namespace medtwin::twin {
 
 enum class Severity { kLow = 1, kLowMedium, kMedium, kHigh, kCritical };
 std::string_view SeverityName(Severity s);
+
+// The newest value of one observed code.
+struct LatestValue {
+  double value = 0;
+  std::string text;  // coded values (ACVPU)
+  Instant time;
+};
+
+// The observation codes NEWS2 reads (LOINC).
+inline constexpr std::array<std::string_view, 7> kNews2VitalCodes = {
+    io::loinc::kRespiratoryRate, io::loinc::kSpo2,          io::loinc::kInhaledO2Flow,
+    io::loinc::kSystolicBp,      io::loinc::kHeartRate,     io::loinc::kConsciousness,
+    io::loinc::kBodyTemperature};
+
+// NEWS2 from the newest value of each vital sign, counting only values at most 4 h older than
+// the newest vital sign (the live twin's rule).
+[[nodiscard]] monitor::News2Score ScoreLatestVitals(const std::map<std::string, LatestValue>& latest,
+                                                    int spo2_scale);
+
+// NEWS2 over time, for a chart: the score after each instant at which a vital sign was
+// observed, replaying `observations` (any codes, any order) through ScoreLatestVitals.
+struct News2Point {
+  Instant time;
+  monitor::News2Score score;
+};
+[[nodiscard]] std::vector<News2Point> News2History(std::vector<io::Observation> observations,
+                                                   int spo2_scale);
+// One point as JSON: {"time", "total", "complete", "risk", "parts": {…}}.
+[[nodiscard]] nlohmann::json News2ToJson(const monitor::News2Score& s);
 
 struct Alert {
   std::uint64_t id = 0;
@@ -88,11 +118,7 @@ class LiveTwin {
   [[nodiscard]] std::size_t ApproxBytes() const;
 
  private:
-  struct Latest {
-    double value = 0;
-    std::string text;
-    Instant time;
-  };
+  using Latest = LatestValue;
   // Raises or updates (escalates) the open alert of `kind`; returns it if anything changed.
   const Alert* Raise(const std::string& kind, Severity severity, Instant t, std::string message,
                      std::uint64_t (*next_alert_id)());

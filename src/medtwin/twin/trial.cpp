@@ -1,6 +1,11 @@
 #include "medtwin/twin/trial.h"
 
+#include "medtwin/decide/exposure.h"
+#include "medtwin/io/svg_plot.h"
+
 #include <atomic>
+#include <cmath>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -46,6 +51,62 @@ Result<std::vector<LoopOutcome>> RunTrial(const sim::Model& model,
     out.push_back(std::move(*results[k]).value());
   }
   return out;
+}
+
+GlucoseProfile AmbulatoryGlucoseProfile(const std::vector<LoopOutcome>& runs) {
+  std::map<int, std::vector<double>> by_bin;
+  for (const auto& r : runs) {
+    for (std::size_t k = 0; k < r.trace.t_min.size(); ++k) {
+      by_bin[static_cast<int>(std::fmod(r.trace.t_min[k], 1440) / 5)].push_back(
+          r.trace.bg_mg_dl[k]);
+    }
+  }
+  GlucoseProfile out;
+  for (const auto& [bin, values] : by_bin) {
+    out.hour_of_day.push_back(bin * 5 / 60.0);
+    for (std::size_t q = 0; q < GlucoseProfile::kQuantiles.size(); ++q) {
+      out.mg_dl[q].push_back(decide::Quantile(values, GlucoseProfile::kQuantiles[q]));
+    }
+  }
+  return out;
+}
+
+nlohmann::json TrialSummary(const std::vector<LoopOutcome>& runs) {
+  nlohmann::json patients = nlohmann::json::array();
+  double sum_tir = 0, sum_low = 0, sum_mean = 0;
+  for (const auto& r : runs) {
+    const auto& m = r.metrics;
+    sum_tir += m.tir_70_180;
+    sum_low += m.below_70;
+    sum_mean += m.mean_mg_dl;
+    const double lead = r.alerts.MeanLeadMin();
+    patients.push_back({{"patient", r.patient},
+                        {"cohort", r.cohort},
+                        {"tir_70_180_pct", m.tir_70_180},
+                        {"below_70_pct", m.below_70},
+                        {"below_54_pct", m.below_54},
+                        {"above_180_pct", m.above_180},
+                        {"above_250_pct", m.above_250},
+                        {"mean_mg_dl", m.mean_mg_dl},
+                        {"cv_pct", m.cv_percent},
+                        {"min_mg_dl", m.min_mg_dl},
+                        {"max_mg_dl", m.max_mg_dl},
+                        {"lbgi", m.lbgi},
+                        {"hbgi", m.hbgi},
+                        {"basal_u_per_day", r.basal_u_per_day},
+                        {"bolus_u_per_day", r.bolus_u_per_day},
+                        {"hypo_events", r.alerts.events},
+                        {"hypo_events_alerted", r.alerts.detected},
+                        // No events alerted: no lead time (null, not NaN, in JSON).
+                        {"mean_alert_lead_min", std::isnan(lead) ? nlohmann::json() : nlohmann::json(lead)},
+                        {"false_alerts", r.alerts.false_alerts},
+                        {"cvga_zone", io::CvgaZone(m.min_mg_dl, m.max_mg_dl)}});
+  }
+  const double n = std::max<double>(1, static_cast<double>(runs.size()));
+  return {{"mean_tir_70_180_pct", sum_tir / n},
+          {"mean_below_70_pct", sum_low / n},
+          {"mean_glucose_mg_dl", sum_mean / n},
+          {"patients", patients}};
 }
 
 }  // namespace medtwin::twin

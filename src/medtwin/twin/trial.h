@@ -3,6 +3,9 @@
 // cohort order and do not depend on the number of threads.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
+#include <array>
 #include <functional>
 #include <vector>
 
@@ -26,5 +29,18 @@ std::uint64_t PatientSeed(std::uint64_t trial_seed, std::size_t k);
 [[nodiscard]] Result<std::vector<LoopOutcome>> RunTrial(
     const sim::Model& model, const std::vector<const models::VirtualPatient*>& cohort,
     const TrialOptions& options, const TrialProgress& progress = {});
+
+// The ambulatory glucose profile: plasma glucose percentiles (5, 25, 50, 75, 95) by time of
+// day in 5-min bins, pooled over every patient and day.
+struct GlucoseProfile {
+  static constexpr std::array<double, 5> kQuantiles = {0.05, 0.25, 0.5, 0.75, 0.95};
+  std::vector<double> hour_of_day;
+  std::array<std::vector<double>, 5> mg_dl;  // one per quantile, aligned with hour_of_day
+};
+GlucoseProfile AmbulatoryGlucoseProfile(const std::vector<LoopOutcome>& runs);
+
+// Per-patient metrics (TIR, hypoglycaemia, insulin, alerts, CVGA zone) and cohort means, as
+// written to trial.json and served by the API: {"mean_tir_70_180_pct", …, "patients": […]}.
+nlohmann::json TrialSummary(const std::vector<LoopOutcome>& runs);
 
 }  // namespace medtwin::twin

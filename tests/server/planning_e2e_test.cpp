@@ -1,0 +1,257 @@
+// End-to-end, against the real binary, of what the dashboard's planning pages use: a glucose
+// plan accepted from the what-if (a draft insulin order; in a closed loop also the pump command,
+// taken by the twin as delivered), NEWS2 over time, and in-silico trials run by the server with
+// progress, checked against the same trial run by `medtwin trial`.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "../support/pg_server.h"
+#include "../support/server_process.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace http = boost::beast::http;
+using json = nlohmann::json;
+using medtwin::testing_support::Call;
+using medtwin::testing_support::Now;
+using medtwin::testing_support::Server;
+using medtwin::testing_support::Shell;
+
+class Planning : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("medtwin_planning_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    server_ = std::make_unique<Server>("sqlite:" + (dir_ / "twin.db").string());
+    port_ = server_->port();
+    ASSERT_NE(port_, 0);
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+  json Post(const std::string& target, const json& body, unsigned expect = 200) {
+    auto r = Call(port_, http::verb::post, target, body.dump());
+    EXPECT_EQ(r.status, expect) << target << " " << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+  json Get(const std::string& target) {
+    auto r = Call(port_, http::verb::get, target);
+    EXPECT_EQ(r.status, 200u) << target << " " << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+  // CGM every 5 min for the last hour at `mg_dl`.
+  void SteadyCgm(const std::string& patient, double mg_dl) {
+    json batch = json::array();
+    for (int ago = 60; ago >= 0; ago -= 5) {
+      batch.push_back({{"code", "99504-3"},
+                       {"value", mg_dl},
+                       {"unit", "mg/dL"},
+                       {"time", Now(ago)},
+                       {"source", "cgm"}});
+    }
+    Post("/api/v1/patients/" + patient + "/observations", batch);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Server> server_;
+  unsigned short port_ = 0;
+};
+
+TEST_F(Planning, GlucosePlanBecomesADraftOrderAndInAClosedLoopAPumpCommand) {
+  Post("/api/v1/patients",
+       {{"id", "open"}, {"models", {"glucose"}}, {"virtual_patient", "adult#002"}}, 201);
+  Post("/api/v1/patients",
+       {{"id", "loop"},
+        {"models", {"glucose"}},
+        {"virtual_patient", "adult#002"},
+        {"closed_loop", "pid"}},
+       201);
+  Post("/api/v1/patients", {{"id", "vitals-only"}, {"models", {"news2"}}}, 201);
+  SteadyCgm("open", 150);
+  SteadyCgm("loop", 150);
+
+  // The what-if the clinician looks at: a 3 U bolus now lowers the 4-h trough.
+  const json plan = {{"model", "glucose"}, {"insulin", {{{"in_min", 0}, {"units", 3}}}}};
+  const json before = Post("/api/v1/patients/loop/whatif", plan);
+  ASSERT_TRUE(before.contains("proposed")) << before.dump();
+  const double trough_now = before["current"]["lowest_mg_dl"];
+  const double trough_with_bolus = before["proposed"]["lowest_mg_dl"];
+  EXPECT_LT(trough_with_bolus, trough_now - 10);
+
+  // Bad plans: named fields, nothing stored.
+  const auto events_before = Get("/api/v1/patients/open/events").size();
+  auto bad = [&](const std::string& patient, const json& body, const char* field) {
+    const json r = Post("/api/v1/patients/" + patient + "/recommendations/accept", body, 400);
+    EXPECT_EQ(r["error"]["field"], field) << body.dump() << " " << r.dump();
+  };
+  bad("open", {{"model", "glucose"}}, "bolus_u");
+  bad("open", {{"model", "glucose"}, {"bolus_u", 40}}, "bolus_u");
+  bad("open", {{"model", "glucose"}, {"bolus_u", "3"}}, "bolus_u");
+  bad("open", {{"model", "glucose"}, {"basal_u_per_h", -1}}, "basal_u_per_h");
+  bad("open", {{"model", "insulin"}, {"bolus_u", 1}}, "model");
+  bad("vitals-only", {{"model", "glucose"}, {"bolus_u", 1}}, "model");
+  EXPECT_EQ(Get("/api/v1/patients/open/events").size(), events_before);
+
+  // Open loop: a draft order for a person to give; no command, no insulin in the twin.
+  const json open_order = Post("/api/v1/patients/open/recommendations/accept",
+                               {{"model", "glucose"}, {"basal_u_per_h", 1.5}, {"by", "dr-x"}}, 201);
+  EXPECT_EQ(open_order["kind"], "order");
+  EXPECT_EQ(open_order["status"], "draft");
+  EXPECT_EQ(open_order["drug"], "insulin");
+  EXPECT_EQ(open_order["basal_u_per_h"], 1.5);
+  EXPECT_EQ(open_order["accepted_by"], "dr-x");
+  EXPECT_FALSE(open_order.contains("command"));
+  const json open_events = Get("/api/v1/patients/open/events");
+  ASSERT_EQ(open_events.size(), events_before + 1);
+  EXPECT_EQ(open_events.back()["type"], "order");
+
+  // Closed loop: the order, the pump command, and the twin takes the bolus as delivered.
+  const json loop_order = Post("/api/v1/patients/loop/recommendations/accept",
+                               {{"model", "glucose"}, {"bolus_u", 3}, {"by", "dr-x"}}, 201);
+  EXPECT_TRUE(loop_order["basal_u_per_h"].is_null());  // the rate is left to the controller
+  EXPECT_EQ(loop_order["bolus_u"], 3);
+  ASSERT_TRUE(loop_order.contains("command")) << loop_order.dump();
+  EXPECT_EQ(loop_order["command"]["bolus_u"], 3);
+  EXPECT_EQ(loop_order["command"]["source"], "clinician");
+  int insulin_events = 0;
+  for (const auto& e : Get("/api/v1/patients/loop/events")) {
+    if (e["type"] == "insulin" && e["amount"] == 3) ++insulin_events;
+  }
+  EXPECT_EQ(insulin_events, 1);
+  const json after = Post("/api/v1/patients/loop/whatif", {{"model", "glucose"}});
+  // The twin now forecasts with the bolus on board: its own trough falls to where the what-if
+  // said it would (not exactly: the bolus is given a few minutes after the what-if's start).
+  EXPECT_LT(after["current"]["lowest_mg_dl"].get<double>(), trough_now - 10);
+  EXPECT_NEAR(after["current"]["lowest_mg_dl"].get<double>(), trough_with_bolus, 15);
+
+  // The orders are FHIR MedicationRequests (intent order, status draft) in units.
+  const json bundle = Get("/fhir/r4/MedicationRequest?patient=loop");
+  bool found = false;
+  for (const auto& entry : bundle["entry"]) {
+    const json& r = entry["resource"];
+    if (r["intent"] != "order") continue;
+    found = true;
+    EXPECT_EQ(r["status"], "draft");
+    EXPECT_EQ(r["medicationCodeableConcept"]["text"], "insulin");
+    const json& dose = r["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"];
+    EXPECT_EQ(dose["value"], 3);
+    EXPECT_EQ(dose["code"], "U");
+  }
+  EXPECT_TRUE(found) << bundle.dump();
+}
+
+// NEWS2 over time, checked against totals worked out by hand from the RCP 2017 chart.
+TEST_F(Planning, News2OverTimeScoresEachInstantLikeTheChart) {
+  Post("/api/v1/patients", {{"id", "w1"}, {"models", {"news2"}}}, 201);
+  auto set = [&](int ago, double rr, double spo2, double o2, double sbp, double hr, double temp) {
+    const std::string t = Now(ago);
+    auto o = [&](const char* code, json value, const char* unit) {
+      json j = {{"code", code}, {"value", value}, {"time", t}, {"source", "chart"}};
+      if (unit != nullptr) j["unit"] = unit;
+      return j;
+    };
+    Post("/api/v1/patients/w1/observations",
+         json::array({o("9279-1", rr, "/min"), o("2708-6", spo2, "%"), o("3151-8", o2, "L/min"),
+                      o("8480-6", sbp, "mm[Hg]"), o("8867-4", hr, "/min"),
+                      o("80288-4", "A", nullptr), o("8310-5", temp, "Cel")}));
+  };
+  set(60, 16, 97, 0, 120, 70, 37.0);   // 0
+  set(30, 22, 94, 2, 105, 95, 38.5);   // RR 2, SpO2 1, O2 2, SBP 1, HR 1, T 1 = 8 (high)
+  set(10, 25, 96, 0, 118, 88, 36.5);   // RR 3 alone = 3 (low-medium: a single 3)
+  Post("/api/v1/patients/w1/observations",  // HR 135 scores 3: 6 (medium)
+       {{"code", "8867-4"}, {"value", 135}, {"unit", "/min"}, {"time", Now(5)}, {"source", "hr"}});
+  const json series = Get("/api/v1/patients/w1/news2");
+  ASSERT_EQ(series.size(), 4u) << series.dump();
+  const int totals[] = {0, 8, 3, 6};
+  const char* risks[] = {"low", "high", "low-medium", "medium"};
+  for (std::size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(series[k]["total"], totals[k]) << k;
+    EXPECT_EQ(series[k]["risk"], risks[k]) << k;
+    EXPECT_TRUE(series[k]["complete"]);
+  }
+  EXPECT_EQ(series[1]["parts"]["air_or_oxygen"], 2);
+  // The last point is the live twin's score.
+  EXPECT_EQ(Get("/api/v1/patients/w1/twin")["news2"]["total"], series[3]["total"]);
+  // A window: only the instants inside it.
+  const json recent = Get("/api/v1/patients/w1/news2?from=" + Now(20));
+  ASSERT_EQ(recent.size(), 2u);
+  EXPECT_EQ(recent[0]["total"], 3);
+  const auto r = Call(port_, http::verb::get, "/api/v1/patients/w1/news2?from=yesterday");
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.body.find("\"from\""), std::string::npos);
+  EXPECT_EQ(Call(port_, http::verb::get, "/api/v1/patients/nobody/news2").status, 404u);
+}
+
+TEST_F(Planning, TrialsRunWithProgressAndMatchTheCommandLine) {
+  auto bad = [&](const json& body, const char* field) {
+    auto r = Call(port_, http::verb::post, "/api/v1/trials", body.dump());
+    EXPECT_EQ(r.status, 400u) << body.dump() << " " << r.body;
+    EXPECT_EQ(json::parse(r.body)["error"]["field"], field) << r.body;
+  };
+  bad({{"days", 30}}, "days");
+  bad({{"days", "2"}}, "days");
+  bad({{"cohort", "elderly"}}, "cohort");
+  bad({{"controller", "fuzzy"}}, "controller");
+  bad({{"meals", "lunch"}}, "meals");
+  bad({{"dose", 3}}, "dose");
+  bad(json::array(), "body");
+
+  const json settings = {{"cohort", "children"}, {"controller", "pid"}, {"seed", 7}};
+  auto submitted = Call(port_, http::verb::post, "/api/v1/trials", settings.dump());
+  ASSERT_EQ(submitted.status, 202u) << submitted.body;
+  const std::string id = json::parse(submitted.body)["id"];
+  json job;
+  int max_done = 0;
+  for (int i = 0; i < 600; ++i) {
+    job = Get("/api/v1/trials/" + id);
+    max_done = std::max(max_done, job["progress"]["done"].get<int>());
+    if (job["status"] == "done" || job["status"] == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(job["status"], "done") << job.dump();
+  EXPECT_EQ(job["progress"]["done"], 10);
+  EXPECT_EQ(job["progress"]["total"], 10);
+  const json& patients = job["results"]["patients"];
+  ASSERT_EQ(patients.size(), 10u);
+  // The ambulatory glucose profile: 288 five-minute bins, percentiles in order.
+  const json& agp = job["profile"];
+  ASSERT_EQ(agp["hour_of_day"].size(), 288u);
+  for (std::size_t k = 0; k < 288; ++k) {
+    EXPECT_LE(agp["p05"][k].get<double>(), agp["p50"][k].get<double>());
+    EXPECT_LE(agp["p50"][k].get<double>(), agp["p95"][k].get<double>());
+  }
+  // The same trial from the command line gives the same patients' numbers.
+  const fs::path out = dir_ / "cli-trial";
+  Shell(std::string(MEDTWIN_BINARY_DIR) +
+        "/medtwin trial --cohort children --controller pid --seed 7 --out " + out.string() +
+        " 2>/dev/null");
+  std::ifstream in(out / "trial.json");
+  const json cli = json::parse(in);
+  ASSERT_EQ(cli["patients"].size(), 10u);
+  for (std::size_t k = 0; k < 10; ++k) {
+    EXPECT_EQ(patients[k]["patient"], cli["patients"][k]["patient"]);
+    EXPECT_DOUBLE_EQ(patients[k]["tir_70_180_pct"].get<double>(),
+                     cli["patients"][k]["tir_70_180_pct"].get<double>());
+    EXPECT_DOUBLE_EQ(patients[k]["mean_mg_dl"].get<double>(),
+                     cli["patients"][k]["mean_mg_dl"].get<double>());
+  }
+  EXPECT_DOUBLE_EQ(job["results"]["mean_tir_70_180_pct"].get<double>(),
+                   cli["mean_tir_70_180_pct"].get<double>());
+  // Listed (newest first, without the per-patient table); an unknown id is 404.
+  const json list = Get("/api/v1/trials");
+  ASSERT_FALSE(list.empty());
+  EXPECT_EQ(list[0]["id"], id);
+  EXPECT_FALSE(list[0]["results"].contains("patients"));
+  EXPECT_EQ(Call(port_, http::verb::get, "/api/v1/trials/trial-999").status, 404u);
+}
+
+}  // namespace
