@@ -481,6 +481,24 @@ TEST_P(ServerE2e, DrugLevelRefitsTheTwinAndDraftsADose) {
   EXPECT_NEAR(regs[1]["auc24_mg_h_per_l"].get<double>() / regs[0]["auc24_mg_h_per_l"].get<double>(),
               1.5, 0.01);
   EXPECT_GT(regs[0]["steady_state_curve"].size(), 40u);
+  // The forecast band: the posterior's 5–95 % holds the MAP curve, and (linear PK) the 1.5-g
+  // regimen's band is wider than the 1-g regimen's where both are at their peak.
+  for (const auto& reg : regs) {
+    for (const auto& p : reg["steady_state_curve"]) {
+      EXPECT_LE(p["p05_mg_l"].get<double>(), p["mg_l"].get<double>() * 1.0001);
+      EXPECT_GE(p["p95_mg_l"].get<double>(), p["mg_l"].get<double>() * 0.9999);
+      EXPECT_GT(p["p95_mg_l"].get<double>(), p["p05_mg_l"].get<double>());
+    }
+  }
+  auto band_at_2h = [&](const json& reg) {
+    for (const auto& p : reg["steady_state_curve"]) {
+      if (std::abs(p["hours"].get<double>() - 2) < 1e-6) {
+        return p["p95_mg_l"].get<double>() - p["p05_mg_l"].get<double>();
+      }
+    }
+    return 0.0;
+  };
+  EXPECT_GT(band_at_2h(regs[1]), band_at_2h(regs[0]));
   auto bad = Call(port, http::verb::post, "/api/v1/patients/v1/whatif",
                   R"({"model":"vancomycin","regimens":[{"dose_mg":-5,"interval_h":12}]})");
   EXPECT_EQ(bad.status, 400);

@@ -1,8 +1,11 @@
 // The dashboard's shell: sign-in, the role shown, sign-out, and hash routes
-// (#/ward, #/patient/ID). Pages render into <main>; each returns a cleanup function.
+// (#/ward, #/patient/ID, #/whatif/ID/MODEL, #/trials[/ID], #/audit). Pages render into <main>; each returns a cleanup function.
 import { claims, escapeHtml, signIn, signOut, token } from './api.js';
 import { renderWard } from './ward.js';
 import { renderPatient } from './patient.js';
+import { renderWhatIf } from './whatif.js';
+import { renderTrial, renderTrials } from './trials.js';
+import { renderAudit } from './audit.js';
 
 const main = document.getElementById('main');
 let cleanup = () => {};
@@ -12,6 +15,8 @@ function showWho() {
   const who = document.getElementById('who');
   document.getElementById('nav').hidden = !c;
   document.getElementById('nav-audit').hidden = !c || c.role !== 'admin';
+  document.getElementById('nav-ward').hidden = !c || c.role === 'researcher';
+  document.getElementById('nav-trials').hidden = !c || !['admin', 'clinician', 'researcher'].includes(c.role);
   if (!c) { who.textContent = ''; return; }
   who.innerHTML = `<span data-testid="who">${escapeHtml(c.sub)} · <strong>${escapeHtml(c.role)}</strong>` +
     `${c.patient ? ` · ${escapeHtml(c.patient)}` : ''}</span> <button class="secondary" id="signout">Sign out</button>`;
@@ -35,7 +40,8 @@ function renderSignIn(view, message = '') {
     e.preventDefault();
     try {
       const c = await signIn(document.getElementById('token').value);
-      location.hash = c.role === 'patient' ? `#/patient/${encodeURIComponent(c.patient)}` : '#/ward';
+      location.hash = c.role === 'patient' ? `#/patient/${encodeURIComponent(c.patient)}`
+        : c.role === 'researcher' ? '#/trials' : '#/ward';
     } catch (err) {
       document.getElementById('signin-error').textContent = err.message;
     }
@@ -56,10 +62,16 @@ async function route() {
   main.replaceChildren(view);
   const hash = location.hash || '#/ward';
   if (!token() || hash === '#/signin') { cleanup = renderSignIn(view); return; }
-  const [, page, arg] = hash.split('/');
+  const [, page, arg, arg2] = hash.split('/');
   try {
-    const done = page === 'patient' && arg ? await renderPatient(view, decodeURIComponent(arg))
-      : await renderWard(view);
+    let done;
+    if (page === 'patient' && arg) done = await renderPatient(view, decodeURIComponent(arg));
+    else if (page === 'whatif' && arg) done = await renderWhatIf(view, decodeURIComponent(arg), arg2 || 'vancomycin');
+    else if (page === 'trials' && arg) done = await renderTrial(view, decodeURIComponent(arg));
+    else if (page === 'trials') done = await renderTrials(view);
+    else if (page === 'audit') done = await renderAudit(view);
+    else if (claims()?.role === 'researcher') { location.hash = '#/trials'; return; }
+    else done = await renderWard(view);
     if (mine !== generation) { done(); return; }
     cleanup = done;
   } catch (err) {

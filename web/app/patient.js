@@ -2,7 +2,7 @@
 // forecast band), the drug twin's advice with "accept as draft order", and the alert list with
 // acknowledgement. Updates from the live stream.
 import { api, claims, escapeHtml, stream } from './api.js';
-import { timeChart } from './chart.js';
+import { lineChart, timeChart } from './chart.js';
 
 const VITALS = [
   ['8867-4', 'Heart rate', '/min'], ['9279-1', 'Respiratory rate', '/min'],
@@ -15,6 +15,7 @@ export async function renderPatient(main, id) {
   const base = `/api/v1/patients/${encodeURIComponent(id)}`;
   const [patient, twin] = await Promise.all([api(base), api(`${base}/twin`)]);
   const since = new Date(Date.now() - 12 * 3600e3).toISOString().replace(/\.\d+Z$/, 'Z');
+  const news2History = await api(`${base}/news2?from=${since}`);
   const history = {};
   await Promise.all(VITALS.map(async ([code]) => {
     history[code] = await api(`${base}/observations?code=${code}&from=${since}`);
@@ -37,22 +38,53 @@ export async function renderPatient(main, id) {
       <section class="card"><h2>Alerts</h2><ul class="alerts" data-testid="alerts"></ul></section>
       <section class="card" id="advice" hidden><h2>Dose advice</h2><div></div></section>
     </div>
+    ${who.role === 'admin' || who.role === 'clinician'
+    ? (twin.models || []).filter((m) => m === 'vancomycin' || m === 'glucose').map((m) =>
+      `<a class="button" href="#/whatif/${encodeURIComponent(id)}/${m}" data-testid="whatif-${m}">What-if: ${m === 'glucose' ? 'glucose plan' : 'vancomycin regimen'}</a> `).join('') : ''}
     <section id="charts" class="grid"></section>`;
   const charts = main.querySelector('#charts');
   for (const [code, label, unit] of VITALS) {
     const points = history[code].map((o) => [seconds(o.time), o.value]);
     if (points.length) timeChart(charts, code, label, unit, [{ label, unit, points }]);
   }
+  const newsPoints = news2History.filter((p) => p.total !== null).map((p) => [seconds(p.time), p.total]);
+  if (newsPoints.length) {
+    timeChart(charts, 'news2', 'NEWS2 over time (complete sets; 5 medium, 7 high)', 'score', [
+      { label: 'NEWS2', unit: 'score', points: newsPoints },
+    ], { lines: [{ label: 'medium risk', y: 5, colour: '#E69F00' }, { label: 'high risk', y: 7, colour: '#D55E00' }] });
+  }
+  const drug = twin.model_state?.vancomycin;
+  if (drug?.predictions?.length) {
+    const preds = drug.predictions;
+    lineChart(charts, 'vancomycin', 'Vancomycin levels and the MAP fit', {
+      xLabel: 'hours after the first dose', yLabel: 'mg/L', time: false,
+      series: [
+        { label: 'measured', unit: 'mg/L', points: preds.map((p) => [p.hours_after_first_dose, p.observed_mg_l]) },
+        { label: 'twin (MAP fit)', unit: 'mg/L', points: preds.map((p) => [p.hours_after_first_dose, p.individual_mg_l]), dash: [6, 4] },
+        { label: 'population', unit: 'mg/L', points: preds.map((p) => [p.hours_after_first_dose, p.population_mg_l]), dash: [2, 3] },
+      ],
+    });
+  }
   const glucose = twin.model_state?.glucose;
   if (glucose) {
     const cgm = await api(`${base}/observations?code=99504-3&from=${since}`);
     const bands = glucose.forecast || [];
-    timeChart(charts, 'glucose', 'Glucose: CGM and the twin\u2019s forecast (5–95 %)', 'mg/dL', [
+    const hypo = glucose.hypoglycemia_predicted
+      ? ` — <span class="sev-high" data-testid="hypo-predicted">hypoglycaemia predicted (lowest ${Math.round(glucose.lowest_next_30min_mg_dl)} mg/dL in 30 min)</span>` : '';
+    timeChart(charts, 'glucose', `Glucose: CGM and the twin\u2019s forecast (5–95 %)${hypo}`, 'mg/dL', [
       { label: 'CGM', unit: 'mg/dL', points: cgm.map((o) => [seconds(o.time), o.value]) },
       { label: 'forecast', unit: 'mg/dL', points: bands.map((b) => [seconds(b.time), b.mean_mg_dl]), dash: [6, 4] },
       { label: '5 %', unit: 'mg/dL', points: bands.map((b) => [seconds(b.time), b.p05_mg_dl]), dash: [2, 3] },
-      { label: '95 %', unit: 'mg/dL', points: bands.map((b) => [seconds(b.time), b.p95_mg_dl]), dash: [2, 3] },
-    ]);
+      { label: '95 %', unit: 'mg/dL', points: bands.map((b) => [seconds(b.time), b.p95_mg_dl]), dash: [2, 3], fillTo: 2 },
+    ], { lines: [{ label: '70 mg/dL', y: 70, colour: '#D55E00' }, { label: '180 mg/dL', y: 180, colour: '#E69F00' }] });
+  }
+  if (glucose?.last_command) {
+    const c = glucose.last_command;
+    const p = document.createElement('p');
+    p.className = 'card';
+    p.dataset.testid = 'last-command';
+    p.textContent = `Closed loop (${c.controller || c.source}): basal ${Number(c.basal_u_per_h ?? 0).toFixed(2)} U/h, bolus ${Number(c.bolus_u ?? 0).toFixed(2)} U at ${c.time}${c.suspended ? ' — suspended (low glucose)' : ''}`;
+    charts.appendChild(p);
   }
   const alertsList = main.querySelector('[data-testid=alerts]');
   let alerts = twin.alerts;

@@ -1,9 +1,10 @@
 // The dashboard in a real browser: playwright-core driving Debian's chromium (headless, no
 // sandbox, no background networking) against a `medtwin serve --demo` started here. Signs in,
 // watches the ward overview update live, opens a deteriorating patient and sees its alert,
-// compares a chart's plotted points with the API's numbers, acknowledges an alert, accepts a
-// dose recommendation as a draft order, and checks that a patient's token cannot open another
-// patient's page. Screenshots go to web/test-artifacts/.
+// compares a chart's plotted points with the API's numbers, acknowledges an alert, runs what-ifs
+// (vancomycin regimens, a glucose plan) and accepts them as draft orders, runs an in-silico trial,
+// reads the audit page, walks the controls by keyboard, and checks that a patient's token cannot
+// open another patient's page. Screenshots go to web/test-artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -151,4 +152,136 @@ test('sign-in refuses a bad token and sign-out forgets the token', async () => {
   await page.waitForSelector('#token');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('medtwin.token')), null);
   await page.close();
+});
+
+// Presses Tab until the element with `id` has focus (it must be reachable by keyboard).
+async function tabTo(page, id, max = 60) {
+  for (let i = 0; i < max; ++i) {
+    if (await page.evaluate((want) => document.activeElement?.id === want, id)) return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`#${id} cannot be reached with Tab`);
+}
+
+test('a vancomycin what-if: current vs proposed, the API\'s numbers, accepted as a draft order', async () => {
+  const page = await signedInPage('clinician');
+  await page.waitForSelector('[data-testid=ward] tbody tr');
+  await page.click('tr[data-patient="vanco-01"] a');
+  await page.waitForSelector('[data-chart=vancomycin] canvas');
+  await page.click('[data-testid=whatif-vancomycin]');
+  await page.waitForSelector('[data-testid=whatif-metrics]');
+  // Change the proposal by keyboard only: Tab to the dose, type, Enter submits the form.
+  await tabTo(page, 'proposed-dose');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('1250');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('tr[data-regimen=proposed] th:has-text("1250 mg")');
+  await page.screenshot({ path: join(artifacts, 'whatif-vancomycin.png'), fullPage: true });
+  const regimen = async (key) => ({
+    dose_mg: Number(await page.inputValue(`#${key}-dose`)),
+    interval_h: Number(await page.inputValue(`#${key}-interval`)),
+    infusion_h: Number(await page.inputValue(`#${key}-infusion`)),
+  });
+  const regimens = [await regimen('current'), await regimen('proposed')];
+  const api_ = await api('/api/v1/patients/vanco-01/whatif', tokens.clinician,
+    { method: 'POST', body: JSON.stringify({ model: 'vancomycin', regimens }) });
+  assert.equal(api_.status, 200);
+  const [cur, pro] = api_.json.regimens;
+  assert.equal(await page.textContent('[data-testid=auc-current]'), String(Math.round(cur.auc24_mg_h_per_l)));
+  assert.equal(await page.textContent('[data-testid=auc-proposed]'), String(Math.round(pro.auc24_mg_h_per_l)));
+  assert.equal(await page.textContent('[data-testid=pta-proposed]'), `${Math.round(100 * pro.probability_of_target_attainment)} %`);
+  // The proposed curve is plotted point for point.
+  const plotted = await page.evaluate(() => window.medtwinCharts['whatif-vancomycin']);
+  const proposedY = plotted.y[1].filter((v) => v !== null);
+  assert.deepEqual(proposedY, pro.steady_state_curve.map((p) => p.mg_l));
+  // Accept (keyboard again): a draft order with the proposed regimen.
+  await tabTo(page, 'accept');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid=accepted]:has-text("Draft order recorded")');
+  const twin = await api('/api/v1/patients/vanco-01/twin', tokens.clinician);
+  const order = twin.json.orders.at(-1);
+  assert.equal(order.dose_mg, 1250);
+  assert.equal(order.status, 'draft');
+  assert.equal(order.accepted_by, 'dr-demo');
+  await page.close();
+});
+
+test('a glucose what-if: a meal and a bolus compared, accepted as a draft insulin order', async () => {
+  const page = await signedInPage('clinician');
+  await page.waitForSelector('[data-testid=ward] tbody tr');
+  await page.goto(`${base}/#/patient/t1d-01`);
+  await page.waitForSelector('[data-chart=glucose] canvas');
+  await page.screenshot({ path: join(artifacts, 'patient-glucose.png'), fullPage: true });
+  await page.click('[data-testid=whatif-glucose]');
+  await page.waitForSelector('[data-testid=whatif-metrics]');
+  await page.fill('#meal-g', '60');
+  await page.fill('#bolus-u', '4');
+  await page.click('#plan button[type=submit]');
+  await page.waitForFunction(() => window.medtwinCharts['whatif-glucose']?.y[1].some((v) => v > 0));
+  await page.screenshot({ path: join(artifacts, 'whatif-glucose.png'), fullPage: true });
+  const before = await api('/api/v1/patients/t1d-01/twin', tokens.clinician);
+  const orders = (before.json.orders || []).length;
+  await page.click('[data-testid=accept]');
+  await page.waitForSelector('[data-testid=accepted]:has-text("Draft insulin order recorded")');
+  const after = await api('/api/v1/patients/t1d-01/twin', tokens.clinician);
+  assert.equal(after.json.orders.length, orders + 1);
+  const order = after.json.orders.at(-1);
+  assert.equal(order.drug, 'insulin');
+  assert.equal(order.bolus_u, 4);
+  const fhir = await api('/fhir/r4/MedicationRequest?patient=t1d-01', tokens.clinician);
+  assert.ok(fhir.json.entry.some((e) => e.resource.medicationCodeableConcept.text === 'insulin' &&
+    e.resource.dosageInstruction[0].doseAndRate[0].doseQuantity.value === 4));
+  await page.close();
+});
+
+test('trials: a researcher runs one, watches progress and reads the cohort', async () => {
+  const page = await signedInPage('researcher');
+  await page.waitForSelector('form#trial');
+  assert.match(page.url(), /#\/trials$/);
+  await page.selectOption('#cohort', 'children');
+  await page.selectOption('#controller', 'pid');
+  await page.click('form#trial button[type=submit]');
+  await page.waitForSelector('[data-testid=trial-summary]', { timeout: 60000 });
+  await page.waitForSelector('[data-chart=agp] canvas');
+  await page.screenshot({ path: join(artifacts, 'trial.png'), fullPage: true });
+  const id = decodeURIComponent(page.url().split('/').at(-1));
+  const job = await api(`/api/v1/trials/${id}`, tokens.researcher);
+  assert.equal(job.json.status, 'done');
+  const rows = await page.$$eval('[data-testid=cohort] tbody tr', (trs) => trs.map((t) => [t.dataset.patient, t.children[1].textContent]));
+  assert.equal(rows.length, 10);
+  job.json.results.patients.forEach((p, i) => {
+    assert.equal(rows[i][0], p.patient);
+    assert.equal(rows[i][1], p.tir_70_180_pct.toFixed(1));
+  });
+  const agp = await page.evaluate(() => window.medtwinCharts.agp);
+  assert.deepEqual(agp.y[0], job.json.profile.p50);
+  // Listed afterwards; a researcher sees no ward.
+  await page.goto(`${base}/#/trials`);
+  await page.waitForSelector(`[data-testid=trials] tr[data-trial="${id}"]`);
+  assert.equal(await page.isHidden('#nav-ward'), true);
+  await page.close();
+});
+
+test('the audit page: verified ledger and recent records for administrators only', async () => {
+  const page = await signedInPage('admin');
+  await page.waitForSelector('[data-testid=ward] tbody tr');
+  assert.equal(await page.isVisible('#nav-audit'), true);
+  await page.click('#nav-audit');
+  await page.waitForSelector('[data-testid=ledger-status]');
+  assert.match(await page.textContent('[data-testid=ledger-status] h2'), /verified/);
+  assert.doesNotMatch(await page.textContent('[data-testid=ledger-status] h2'), /NOT/);
+  const rows = await page.$$eval('[data-testid=audit] tbody tr', (trs) => trs.length);
+  assert.ok(rows > 5, `${rows} audit rows`);
+  await page.fill('#audit-filter', 'dr-demo');
+  const filtered = await page.$$eval('[data-testid=audit] tbody tr', (trs) => trs.map((t) => t.textContent));
+  assert.ok(filtered.every((t) => t.includes('dr-demo')));
+  await page.screenshot({ path: join(artifacts, 'audit.png'), fullPage: true });
+  await page.close();
+  const clinician = await signedInPage('clinician');
+  await clinician.waitForSelector('[data-testid=ward] tbody tr');
+  assert.equal(await clinician.isHidden('#nav-audit'), true);
+  await clinician.goto(`${base}/#/audit`);
+  await clinician.waitForSelector('[data-testid=page-error]');
+  assert.match(await clinician.textContent('[data-testid=page-error]'), /may not see this/);
+  await clinician.close();
 });

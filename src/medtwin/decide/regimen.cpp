@@ -141,6 +141,7 @@ Result<RegimenOutcome> EvaluateRegimen(estimate::MapEstimator& estimator,
   out.trough = Cmin(curve, 0, trough_to);
   out.cmax = Cmax(curve, 0, regimen.interval_h);
   std::vector<double> aucs, troughs;
+  std::vector<std::vector<double>> at_point(search.curve_bands ? curve.size() : 0);
   int hits = 0;
   for (const auto& eta :
        estimate::SamplePosterior(patient.eta, patient.covariance, search.samples, search.seed)) {
@@ -149,6 +150,14 @@ Result<RegimenOutcome> EvaluateRegimen(estimate::MapEstimator& estimator,
     aucs.push_back(auc);
     troughs.push_back(trough);
     hits += target.Attained(auc, trough) ? 1 : 0;
+    for (std::size_t k = 0; k < at_point.size() && k < c.size(); ++k) {
+      at_point[k].push_back(c[k].second);
+    }
+  }
+  for (std::size_t k = 0; k < at_point.size(); ++k) {
+    if (at_point[k].empty()) continue;
+    out.curve_p05.emplace_back(curve[k].first, Quantile(at_point[k], 0.05));
+    out.curve_p95.emplace_back(curve[k].first, Quantile(at_point[k], 0.95));
   }
   out.pta = aucs.empty() ? 0 : static_cast<double>(hits) / static_cast<double>(aucs.size());
   if (!aucs.empty()) {

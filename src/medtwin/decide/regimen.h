@@ -42,6 +42,7 @@ struct RegimenSearch {
   double dose_max_mg = 4000;
   int samples = 500;  // posterior samples for PTA
   unsigned seed = 20261125;
+  bool curve_bands = false;  // also the pointwise 5/95 % of the steady-state curve
 };
 
 struct RegimenOutcome {
@@ -50,6 +51,9 @@ struct RegimenOutcome {
   double pta = 0;                          // fraction of posterior samples on target
   double auc24_p05 = 0, auc24_p50 = 0, auc24_p95 = 0;
   double trough_p05 = 0, trough_p50 = 0, trough_p95 = 0;
+  // With RegimenSearch::curve_bands: the posterior's 5th and 95th percentile at each point of
+  // the steady-state curve (the forecast band); empty otherwise.
+  Curve curve_p05, curve_p95;
 };
 
 // Patient context for regimen evaluation: the fitted posterior and the covariate values (in

@@ -26,6 +26,55 @@ std::string GlucoseId(int i) {
   return buf;
 }
 
+std::string VancomycinId(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "vanco-%02d", i + 1);
+  return buf;
+}
+
+// The demo's vancomycin therapy: 1 g over 1 h every 12 h on a fixed 12-h grid (so a restart
+// re-sends the same doses, which the store recognizes), the last three doses up to now, and a
+// trough and a peak around the middle dose, from a one-compartment "true" patient (CL 4.2 L/h,
+// V 55 L: a typical adult with normal renal function).
+void VancomycinHistory(const std::string& patient, long long now_us, std::vector<json>& events,
+                       std::vector<json>& levels) {
+  constexpr long long kHourUs = 3'600'000'000LL;
+  const long long last = now_us / (12 * kHourUs) * (12 * kHourUs);
+  const double cl = 4.2, v = 55, k = cl / v, dose = 1000, infusion_h = 1;
+  std::vector<long long> doses = {last - 24 * kHourUs, last - 12 * kHourUs, last};
+  for (long long d : doses) {
+    events.push_back({{"patient", patient},
+                      {"type", "dose"},
+                      {"drug", "vancomycin"},
+                      {"amount", dose},
+                      {"unit", "mg"},
+                      {"duration_h", infusion_h},
+                      {"time", FormatRfc3339(Instant{d})},
+                      {"source", "demo-ehr"}});
+  }
+  auto concentration = [&](long long t_us) {
+    double c = 0;
+    for (long long d : doses) {
+      const double t = static_cast<double>(t_us - d) / static_cast<double>(kHourUs);
+      if (t <= 0) continue;
+      const double rate = dose / infusion_h;
+      c += t < infusion_h ? rate / cl * (1 - std::exp(-k * t))
+                          : rate / cl * (1 - std::exp(-k * infusion_h)) *
+                                std::exp(-k * (t - infusion_h));
+    }
+    return c;
+  };
+  for (long long t : {doses[1] - kHourUs / 2, doses[1] + 2 * kHourUs}) {
+    if (t > now_us) continue;
+    levels.push_back({{"patient", patient},
+                      {"code", loinc::kVancomycin},
+                      {"value", std::round(concentration(t) * 10) / 10},
+                      {"unit", "mg/L"},
+                      {"time", FormatRfc3339(Instant{t})},
+                      {"source", "demo-lab"}});
+  }
+}
+
 long long NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -71,6 +120,18 @@ std::vector<json> DemoPatients(const DemoOptions& o) {
                    {"conditions", {"type 1 diabetes"}},
                    {"models", {"news2", "glucose"}},
                    {"virtual_patient", kVirtual[i % 4]},
+                   {"care_team", {kDemoClinician}}});
+  }
+  for (int i = 0; i < o.vancomycin_patients; ++i) {
+    out.push_back({{"id", VancomycinId(i)},
+                   {"name", "Demo vancomycin patient " + std::to_string(i + 1)},
+                   {"sex", "male"},
+                   {"birth_date", "1958-03-14"},
+                   {"weight_kg", 82},
+                   {"scr_mg_dl", 1.1},
+                   {"conditions", {"MRSA bacteraemia"}},
+                   {"models", {"news2", "vancomycin"}},
+                   {"population_model", "vancomycin_goti2018"},
                    {"care_team", {kDemoClinician}}});
   }
   return out;
@@ -160,7 +221,25 @@ void DemoFeeder::Run() {
       (NowUs() - 24LL * 3600 * 1'000'000) / 300'000'000LL * 300'000'000LL;
   long long next_cgm_us = cgm_origin_us;
   models::InsulinPump pump(models::PumpSpec{});
+  long long vancomycin_sent_until = 0;
   while (!stop_) {
+    // Vancomycin: the dose history at start and at every new 12-h dose time.
+    if (options_.vancomycin_patients > 0 && NowUs() >= vancomycin_sent_until) {
+      std::vector<json> doses, levels;
+      for (int i = 0; i < options_.vancomycin_patients; ++i) {
+        VancomycinHistory(VancomycinId(i), NowUs(), doses, levels);
+      }
+      if (sink_.send_events && !sink_.send_events(doses).ok()) ++failed_;
+      if (!levels.empty()) {
+        if (auto r = sink_.send(levels); r.ok()) {
+          sent_ += *r;
+        } else {
+          ++failed_;
+        }
+      }
+      constexpr long long k12hUs = 12 * 3'600'000'000LL;
+      vancomycin_sent_until = (NowUs() / k12hUs + 1) * k12hUs;
+    }
     const double sim_min =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() *
         options_.speed / 60.0;

@@ -231,6 +231,7 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
     const decide::Target target = VancomycinTarget();
     decide::RegimenSearch search;
     search.samples = 200;
+    search.curve_bands = true;
     decide::PatientPosterior posterior{drug_->eta, drug_->eta_covariance, drug_->covariates};
     json out = json::array();
     for (std::size_t i = 0; i < plan["regimens"].size(); ++i) {
@@ -255,7 +256,12 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
                   decide::SteadyStateCurve(*drug_->estimator, posterior, reg, drug_->eta));
       json points = json::array();
       for (std::size_t k = 0; k < curve.size(); k += 6) {  // every 30 min
-        points.push_back({{"hours", curve[k].first}, {"mg_l", curve[k].second}});
+        json p = {{"hours", curve[k].first}, {"mg_l", curve[k].second}};
+        if (k < o.curve_p05.size()) {
+          p["p05_mg_l"] = o.curve_p05[k].second;
+          p["p95_mg_l"] = o.curve_p95[k].second;
+        }
+        points.push_back(std::move(p));
       }
       out.push_back({{"regimen", r},
                      {"auc24_mg_h_per_l", o.auc24},
@@ -264,6 +270,8 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
                      {"probability_of_target_attainment", o.pta},
                      {"auc24_p05", o.auc24_p05},
                      {"auc24_p95", o.auc24_p95},
+                     {"trough_p05", o.trough_p05},
+                     {"trough_p95", o.trough_p95},
                      {"steady_state_curve", points}});
     }
     return json{{"model", "vancomycin"}, {"target", "AUC24 400-600 mg*h/L"}, {"regimens", out}};

@@ -1,0 +1,205 @@
+// What-if: edit a plan, see the twin's prediction for the current plan and the proposed one
+// side by side, and accept the proposal (a draft order; in a closed loop also the pump
+// command). Vancomycin: regimens at steady state with AUC24, trough, Cmax, the posterior's
+// 5–95 % band and the probability of target attainment. Glucose: a meal, a bolus now and the
+// basal rate over the next hours.
+import { api, claims, escapeHtml } from './api.js';
+import { COLOURS, lineChart } from './chart.js';
+
+const AUC_TARGET = [400, 600];  // mg·h/L (ASHP/IDSA/PIDS/SIDP 2020 vancomycin guideline)
+
+function field(id, label, value, { min, max, unit }) {
+  return `<label class="field" for="${id}">${label}${unit ? ` <span class="muted">(${unit})</span>` : ''}
+    <input id="${id}" name="${id}" type="number" inputmode="decimal" value="${value ?? ''}" min="${min}" max="${max}" step="any" required></label>`;
+}
+
+const num = (form, id) => Number(form.querySelector(`#${id}`).value);
+
+// The regimen being given now: the latest accepted order, else the pattern of the last doses.
+function currentRegimen(twin, events) {
+  const order = (twin.orders || []).filter((o) => o.drug === 'vancomycin').at(-1);
+  if (order) return { dose_mg: order.dose_mg, interval_h: order.interval_h, infusion_h: order.infusion_h || 1 };
+  const doses = events.filter((e) => e.type === 'dose' && e.drug === 'vancomycin');
+  if (!doses.length) return { dose_mg: 1000, interval_h: 12, infusion_h: 1 };
+  const last = doses.at(-1);
+  const interval = doses.length > 1 ? (Date.parse(last.time) - Date.parse(doses.at(-2).time)) / 3600e3 : 12;
+  return { dose_mg: last.amount, interval_h: Math.round(interval * 10) / 10, infusion_h: last.duration_h || 1 };
+}
+
+// A horizontal bar: the 5–95 % interval and the point estimate against the target window.
+function aucBar(r) {
+  const max = Math.max(900, r.auc24_p95 * 1.1), w = 220, x = (v) => Math.min(w, (v / max) * w);
+  return `<svg width="${w}" height="22" role="img" aria-label="AUC24 ${Math.round(r.auc24_mg_h_per_l)}, 5–95 % ${Math.round(r.auc24_p05)}–${Math.round(r.auc24_p95)}, target ${AUC_TARGET.join('–')}">
+    <rect x="${x(AUC_TARGET[0])}" y="2" width="${x(AUC_TARGET[1]) - x(AUC_TARGET[0])}" height="18" fill="#009E7333"/>
+    <line x1="${x(r.auc24_p05)}" x2="${x(r.auc24_p95)}" y1="11" y2="11" stroke="#1b1f24" stroke-width="2"/>
+    <circle cx="${x(r.auc24_mg_h_per_l)}" cy="11" r="4" fill="#0072B2"/></svg>`;
+}
+
+async function vancomycin(view, id, base, who) {
+  const [twin, events] = await Promise.all([api(`${base}/twin`), api(`${base}/events`)]);
+  const rec = (twin.recommendations || [])[0];
+  const current = currentRegimen(twin, events);
+  const proposed = rec ? { dose_mg: rec.dose_mg, interval_h: rec.interval_h, infusion_h: rec.infusion_h } : { ...current };
+  const column = (key, title, r) => `
+    <fieldset class="card"><legend>${title}</legend>
+      ${field(`${key}-dose`, 'Dose', r.dose_mg, { min: 1, max: 6000, step: 50, unit: 'mg' })}
+      ${field(`${key}-interval`, 'Every', r.interval_h, { min: 4, max: 72, step: 1, unit: 'h' })}
+      ${field(`${key}-infusion`, 'Infused over', r.infusion_h, { min: 0, max: 24, step: 0.5, unit: 'h' })}
+    </fieldset>`;
+  view.innerHTML = `
+    <h1>What-if: vancomycin for <a href="#/patient/${encodeURIComponent(id)}">${escapeHtml(id)}</a></h1>
+    <p class="muted">Steady-state predictions from the twin's MAP fit (${escapeHtml(twin.model_state?.vancomycin?.population_model || 'no fit yet')});
+      the band is the posterior's 5–95 %. Target: AUC24 ${AUC_TARGET.join('–')} mg·h/L.
+      ${rec ? `The twin advises ${rec.dose_mg} mg every ${rec.interval_h} h.` : ''}</p>
+    <form id="plan" class="plan">
+      ${column('current', 'Current regimen', current)}
+      ${column('proposed', 'Proposed regimen', proposed)}
+      <div class="actions"><button type="submit">Compare</button></div>
+    </form>
+    <p class="error" role="alert" id="whatif-error"></p>
+    <div id="result"></div>`;
+  const form = view.querySelector('#plan');
+  const result = view.querySelector('#result');
+  const regimen = (key) => ({ dose_mg: num(form, `${key}-dose`), interval_h: num(form, `${key}-interval`), infusion_h: num(form, `${key}-infusion`) });
+  const compare = async () => {
+    view.querySelector('#whatif-error').textContent = '';
+    let out;
+    try {
+      out = await api(`${base}/whatif`, { method: 'POST', body: { model: 'vancomycin', regimens: [regimen('current'), regimen('proposed')] } });
+    } catch (e) {
+      view.querySelector('#whatif-error').textContent = `${e.body?.error?.field ? `${e.body.error.field}: ` : ''}${e.message}`;
+      return;
+    }
+    const [cur, pro] = out.regimens;
+    const row = (label, r) => `<tr data-regimen="${label}"><th scope="row">${label}: ${r.regimen.dose_mg} mg q${r.regimen.interval_h} h / ${r.regimen.infusion_h ?? 1} h</th>
+      <td data-testid="auc-${label}">${Math.round(r.auc24_mg_h_per_l)}</td><td>${Math.round(r.auc24_p05)}–${Math.round(r.auc24_p95)}</td>
+      <td>${r.trough_mg_l.toFixed(1)}</td><td>${r.cmax_mg_l.toFixed(1)}</td>
+      <td data-testid="pta-${label}"><strong>${Math.round(100 * r.probability_of_target_attainment)} %</strong></td><td>${aucBar(r)}</td></tr>`;
+    result.innerHTML = `
+      <table class="ward metrics" data-testid="whatif-metrics">
+        <thead><tr><th>Regimen</th><th>AUC24 (mg·h/L)</th><th>5–95 %</th><th>Trough (mg/L)</th><th>Cmax (mg/L)</th>
+          <th>Probability of target</th><th>AUC24 against the target (green)</th></tr></thead>
+        <tbody>${row('current', cur)}${row('proposed', pro)}</tbody></table>
+      <div class="grid" id="whatif-charts"></div>
+      ${who.role === 'admin' || who.role === 'clinician' ? '<p><button id="accept" data-testid="accept">Accept the proposed regimen as a draft order</button></p>' : ''}
+      <p id="accepted" role="status" data-testid="accepted"></p>`;
+    const charts = result.querySelector('#whatif-charts');
+    const curve = (r, key) => r.steady_state_curve.map((p) => [p.hours, p[key]]);
+    lineChart(charts, 'whatif-vancomycin', 'Concentration over 24 h at steady state', {
+      xLabel: 'hours after a dose', yLabel: 'mg/L', time: false, width: 900, height: 300,
+      series: [
+        { label: 'current', unit: 'mg/L', points: curve(cur, 'mg_l'), colour: COLOURS[6] },
+        { label: 'proposed', unit: 'mg/L', points: curve(pro, 'mg_l'), colour: COLOURS[0] },
+        { label: 'proposed 5 %', unit: 'mg/L', points: curve(pro, 'p05_mg_l'), dash: [2, 3], colour: COLOURS[4] },
+        { label: 'proposed 95 %', unit: 'mg/L', points: curve(pro, 'p95_mg_l'), dash: [2, 3], colour: COLOURS[4], fillTo: 2 },
+      ],
+    });
+    const accept = result.querySelector('#accept');
+    if (accept) accept.onclick = async () => {
+      try {
+        const order = await api(`${base}/recommendations/accept`, { method: 'POST', body: { by: who.sub, ...regimen('proposed') } });
+        result.querySelector('#accepted').textContent =
+          `Draft order recorded: ${order.dose_mg} mg every ${order.interval_h} h over ${order.infusion_h} h (by ${order.accepted_by}, ${order.accepted_at}).`;
+      } catch (e) {
+        result.querySelector('#accepted').textContent = `Not recorded: ${e.message}`;
+      }
+    };
+  };
+  form.onsubmit = (e) => { e.preventDefault(); compare(); };
+  if (twin.model_state?.vancomycin?.parameters) await compare();
+  else result.innerHTML = '<p class="muted">The twin needs doses and at least one level before it can predict.</p>';
+}
+
+function glucoseSummary(points) {
+  const bg = points.map((p) => p.bg_mg_dl);
+  const inRange = bg.filter((v) => v >= 70 && v <= 180).length;
+  return { low: Math.min(...bg), high: Math.max(...bg), tir: (100 * inRange) / bg.length, below: (100 * bg.filter((v) => v < 70).length) / bg.length };
+}
+
+async function glucose(view, id, base, who) {
+  const twin = await api(`${base}/twin`);
+  const g = twin.model_state?.glucose;
+  const basalNow = g?.last_command?.basal_u_per_h;
+  view.innerHTML = `
+    <h1>What-if: glucose plan for <a href="#/patient/${encodeURIComponent(id)}">${escapeHtml(id)}</a></h1>
+    <p class="muted">From the twin's current state (UVA/Padova, parameters from ${escapeHtml(g?.parameters_from || '–')}, estimate
+      ${g ? Math.round(g.bg_estimate_mg_dl) : '–'} mg/dL${g?.closed_loop ? `; closed loop: ${escapeHtml(g.closed_loop)}` : ''}).
+      Current: no change; proposed: the plan below.</p>
+    <form id="plan" class="plan">
+      <fieldset class="card"><legend>Meal</legend>
+        ${field('meal-g', 'Carbohydrate', 0, { min: 0, max: 500, step: 5, unit: 'g' })}
+        ${field('meal-in', 'In', 0, { min: 0, max: 1440, step: 5, unit: 'min' })}
+      </fieldset>
+      <fieldset class="card"><legend>Insulin</legend>
+        ${field('bolus-u', 'Bolus now', 2, { min: 0, max: 25, step: 0.5, unit: 'U' })}
+        ${field('basal', 'Basal rate', basalNow !== undefined ? Number(basalNow).toFixed(2) : '', { min: 0, max: 40, step: 0.05, unit: 'U/h' })}
+        ${field('horizon', 'Horizon', 240, { min: 15, max: 1440, step: 15, unit: 'min' })}
+      </fieldset>
+      <div class="actions"><button type="submit">Compare</button></div>
+    </form>
+    <p class="error" role="alert" id="whatif-error"></p>
+    <div id="result"></div>`;
+  view.querySelector('#basal').required = false;
+  const form = view.querySelector('#plan');
+  const result = view.querySelector('#result');
+  const plan = () => {
+    const p = { model: 'glucose', horizon_min: num(form, 'horizon') };
+    if (num(form, 'meal-g') > 0) p.meals = [{ in_min: num(form, 'meal-in'), grams: num(form, 'meal-g') }];
+    if (num(form, 'bolus-u') > 0) p.insulin = [{ in_min: 0, units: num(form, 'bolus-u') }];
+    if (form.querySelector('#basal').value !== '') p.basal_u_per_h = num(form, 'basal');
+    return p;
+  };
+  const compare = async () => {
+    view.querySelector('#whatif-error').textContent = '';
+    let out;
+    try {
+      out = await api(`${base}/whatif`, { method: 'POST', body: plan() });
+    } catch (e) {
+      view.querySelector('#whatif-error').textContent = `${e.body?.error?.field ? `${e.body.error.field}: ` : ''}${e.message}`;
+      return;
+    }
+    const cur = glucoseSummary(out.current.points), pro = glucoseSummary(out.proposed.points);
+    const row = (label, s) => `<tr data-plan="${label}"><th scope="row">${label}</th><td data-testid="low-${label}">${Math.round(s.low)}</td>
+      <td>${Math.round(s.high)}</td><td>${s.tir.toFixed(0)} %</td><td>${s.below.toFixed(0)} %</td></tr>`;
+    result.innerHTML = `
+      <table class="ward metrics" data-testid="whatif-metrics"><thead><tr><th>Plan</th><th>Lowest (mg/dL)</th><th>Highest (mg/dL)</th>
+        <th>Time 70–180</th><th>Time &lt; 70</th></tr></thead><tbody>${row('current', cur)}${row('proposed', pro)}</tbody></table>
+      <div class="grid" id="whatif-charts"></div>
+      ${who.role === 'admin' || who.role === 'clinician'
+    ? `<p><button id="accept" data-testid="accept">Accept the insulin plan${g?.closed_loop ? ' and send it to the pump' : ' as a draft order'}</button></p>` : ''}
+      <p id="accepted" role="status" data-testid="accepted"></p>`;
+    lineChart(result.querySelector('#whatif-charts'), 'whatif-glucose', 'Predicted plasma glucose', {
+      xLabel: 'minutes from now', yLabel: 'mg/dL', time: false, width: 900, height: 300,
+      series: [
+        { label: 'current', unit: 'mg/dL', points: out.current.points.map((p) => [p.minutes_ahead, p.bg_mg_dl]), colour: COLOURS[6] },
+        { label: 'proposed', unit: 'mg/dL', points: out.proposed.points.map((p) => [p.minutes_ahead, p.bg_mg_dl]), colour: COLOURS[0] },
+      ],
+      lines: [{ label: '70 mg/dL', y: 70, colour: '#D55E00' }, { label: '180 mg/dL', y: 180, colour: '#E69F00' }],
+    });
+    const accept = result.querySelector('#accept');
+    if (accept) accept.onclick = async () => {
+      const body = { model: 'glucose', by: who.sub };
+      if (num(form, 'bolus-u') > 0) body.bolus_u = num(form, 'bolus-u');
+      if (form.querySelector('#basal').value !== '') body.basal_u_per_h = num(form, 'basal');
+      try {
+        const order = await api(`${base}/recommendations/accept`, { method: 'POST', body });
+        result.querySelector('#accepted').textContent = `Draft insulin order recorded (bolus ${order.bolus_u} U` +
+          `${order.basal_u_per_h !== null ? `, basal ${order.basal_u_per_h} U/h` : ''}, by ${order.accepted_by})` +
+          `${order.command ? '; the command was sent to the pump.' : '.'}`;
+      } catch (e) {
+        result.querySelector('#accepted').textContent = `Not recorded: ${e.body?.error?.field ? `${e.body.error.field}: ` : ''}${e.message}`;
+      }
+    };
+  };
+  form.onsubmit = (e) => { e.preventDefault(); compare(); };
+  if (g) await compare();
+  else result.innerHTML = '<p class="muted">The glucose twin has no CGM data yet.</p>';
+}
+
+export async function renderWhatIf(view, id, model) {
+  const base = `/api/v1/patients/${encodeURIComponent(id)}`;
+  const who = claims();
+  if (model === 'glucose') await glucose(view, id, base, who);
+  else await vancomycin(view, id, base, who);
+  return () => {};
+}
