@@ -88,7 +88,8 @@ class Authz : public ::testing::Test {
     if (const auto at = path.find("{id}"); at != std::string::npos) {
       path.replace(at, 4, path.starts_with("/api/v1/alerts") ? alert_of_["p-a"] : "p-a");
     }
-    if (const auto at = path.find("{path*}"); at != std::string::npos) path.replace(at, 7, "style.css");
+    if (const auto at = path.find("{path*}"); at != std::string::npos)
+      path.replace(at, 7, "style.css");
     if (from == "query") path += "?patient=p-a";
     if (path.starts_with("/api/v1/stream")) {
       return {StreamStatus(port_, path, token), ""};

@@ -164,9 +164,9 @@ TEST_F(Planning, News2OverTimeScoresEachInstantLikeTheChart) {
                       o("8480-6", sbp, "mm[Hg]"), o("8867-4", hr, "/min"),
                       o("80288-4", "A", nullptr), o("8310-5", temp, "Cel")}));
   };
-  set(60, 16, 97, 0, 120, 70, 37.0);   // 0
-  set(30, 22, 94, 2, 105, 95, 38.5);   // RR 2, SpO2 1, O2 2, SBP 1, HR 1, T 1 = 8 (high)
-  set(10, 25, 96, 0, 118, 88, 36.5);   // RR 3 alone = 3 (low-medium: a single 3)
+  set(60, 16, 97, 0, 120, 70, 37.0);        // 0
+  set(30, 22, 94, 2, 105, 95, 38.5);        // RR 2, SpO2 1, O2 2, SBP 1, HR 1, T 1 = 8 (high)
+  set(10, 25, 96, 0, 118, 88, 36.5);        // RR 3 alone = 3 (low-medium: a single 3)
   Post("/api/v1/patients/w1/observations",  // HR 135 scores 3: 6 (medium)
        {{"code", "8867-4"}, {"value", 135}, {"unit", "/min"}, {"time", Now(5)}, {"source", "hr"}});
   const json series = Get("/api/v1/patients/w1/news2");

@@ -741,9 +741,9 @@ TEST(ServerSlowClient, StalledRequestTimesOutOthersAreServed) {
   net::io_context ioc;
   net::ip::tcp::socket slow(ioc);
   slow.connect({net::ip::make_address("127.0.0.1"), port});
-  const std::string
-      partial = "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nContent-Length: "
-                "100\r\n\r\n{\"pat";  // stalls before authorization matters
+  const std::string partial =
+      "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nContent-Length: "
+      "100\r\n\r\n{\"pat";  // stalls before authorization matters
   net::write(slow, net::buffer(partial));
   // Meanwhile another client is served at once.
   const auto t0 = std::chrono::steady_clock::now();

@@ -199,7 +199,8 @@ Status RunTrialCommand(const TrialArgs& args) {
                                                     io::RenderSvgLinePlot(PatientPlot(r))));
   }
   md += "\nCohort mean: TIR " + F(mean_tir) + " %, time below 70 " + F(mean_low) +
-        " %, mean glucose " + F(results["mean_glucose_mg_dl"].get<double>()) + " mg/dL (" + std::to_string(runs.size()) +
+        " %, mean glucose " + F(results["mean_glucose_mg_dl"].get<double>()) + " mg/dL (" +
+        std::to_string(runs.size()) +
         " patients). Metrics of plasma glucose every 5 min; CVGA zone from its min and max.\n";
   const std::string title =
       args.controller + " on " + args.cohort + ", " + std::to_string(args.days) + " day(s)";

@@ -123,8 +123,9 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
       // basal rate (rate, U/h).
       e.dose_unit = "U";
       if (!j.contains("amount") && !j.contains("rate")) {
-        return InvalidArgument("amount", "an insulin order gives a bolus (amount, U) or a basal "
-                                         "rate (rate, U/h)");
+        return InvalidArgument("amount",
+                               "an insulin order gives a bolus (amount, U) or a basal "
+                               "rate (rate, U/h)");
       }
       if (j.contains("amount")) {
         MEDTWIN_TRY(e.amount, Quantity(j, "amount", "unit", "U", 0, 25));

@@ -500,8 +500,8 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
       if (seg.size() == 3 && method == verb::post) {
         auto body = ParseBody(req);
         if (!body.ok()) return Fail(400, body.error());
-        auto job = service.trials().Submit(
-            *body, caller.claims() ? caller.claims()->subject : "unknown");
+        auto job =
+            service.trials().Submit(*body, caller.claims() ? caller.claims()->subject : "unknown");
         if (!job.ok()) {
           return Fail(job.error().field == "trial" ? 429 : StatusFor(job.error()), job.error());
         }

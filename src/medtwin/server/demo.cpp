@@ -58,9 +58,9 @@ void VancomycinHistory(const std::string& patient, long long now_us, std::vector
       const double t = static_cast<double>(t_us - d) / static_cast<double>(kHourUs);
       if (t <= 0) continue;
       const double rate = dose / infusion_h;
-      c += t < infusion_h ? rate / cl * (1 - std::exp(-k * t))
-                          : rate / cl * (1 - std::exp(-k * infusion_h)) *
-                                std::exp(-k * (t - infusion_h));
+      c += t < infusion_h
+               ? rate / cl * (1 - std::exp(-k * t))
+               : rate / cl * (1 - std::exp(-k * infusion_h)) * std::exp(-k * (t - infusion_h));
     }
     return c;
   };

@@ -25,7 +25,7 @@ struct DemoOptions {
   int ward_patients = 12;
   int glucose_patients = 2;
   int vancomycin_patients = 1;  // 1 g q12h with drug levels, so the drug twin has advice
-  double speed = 60;  // simulated seconds per real second
+  double speed = 60;            // simulated seconds per real second
   std::uint64_t seed = 1;
 };
 

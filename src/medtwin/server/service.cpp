@@ -325,16 +325,17 @@ Result<json> TwinService::AcceptRecommendation(const std::string& patient, const
   const json& rec = recs[0];
   // The clinician may adjust the regimen while accepting it; what is accepted is validated as
   // any order is.
-  json order = {{"type", "order"},
-                {"patient", patient},
-                {"drug", rec["drug"]},
-                {"amount", body.value("dose_mg", rec["dose_mg"])},
-                {"unit", "mg"},
-                {"interval_h", body.value("interval_h", rec["interval_h"])},
-                {"duration_h", body.value("infusion_h", rec["infusion_h"])},
-                {"by", body.contains("by") && body["by"].is_string() ? body["by"] : json("unknown")},
-                {"time", FormatRfc3339(LimitsNow().now)},
-                {"source", "recommendation"}};
+  json order = {
+      {"type", "order"},
+      {"patient", patient},
+      {"drug", rec["drug"]},
+      {"amount", body.value("dose_mg", rec["dose_mg"])},
+      {"unit", "mg"},
+      {"interval_h", body.value("interval_h", rec["interval_h"])},
+      {"duration_h", body.value("infusion_h", rec["infusion_h"])},
+      {"by", body.contains("by") && body["by"].is_string() ? body["by"] : json("unknown")},
+      {"time", FormatRfc3339(LimitsNow().now)},
+      {"source", "recommendation"}};
   auto e = io::ParseEvent(order, patient, LimitsNow());
   if (!e.ok()) {
     Error err = e.error();
@@ -361,16 +362,18 @@ Result<json> TwinService::AcceptGlucosePlan(const std::string& patient, const js
   }
   if (glucose == nullptr) return InvalidArgument("model", "the glucose twin has no data yet");
   if (!body.contains("bolus_u") && !body.contains("basal_u_per_h")) {
-    return InvalidArgument("bolus_u", "give a bolus (bolus_u, U) and/or a basal rate "
-                                      "(basal_u_per_h, U/h)");
+    return InvalidArgument("bolus_u",
+                           "give a bolus (bolus_u, U) and/or a basal rate "
+                           "(basal_u_per_h, U/h)");
   }
   const Instant now = LimitsNow().now;
-  json order = {{"type", "order"},
-                {"patient", patient},
-                {"drug", "insulin"},
-                {"by", body.contains("by") && body["by"].is_string() ? body["by"] : json("unknown")},
-                {"time", FormatRfc3339(now)},
-                {"source", "whatif"}};
+  json order = {
+      {"type", "order"},
+      {"patient", patient},
+      {"drug", "insulin"},
+      {"by", body.contains("by") && body["by"].is_string() ? body["by"] : json("unknown")},
+      {"time", FormatRfc3339(now)},
+      {"source", "whatif"}};
   if (body.contains("bolus_u")) order["amount"] = body["bolus_u"];
   if (body.contains("basal_u_per_h")) order["rate"] = body["basal_u_per_h"];
   auto e = io::ParseEvent(order, patient, LimitsNow());
@@ -387,12 +390,8 @@ Result<json> TwinService::AcceptGlucosePlan(const std::string& patient, const js
   const bool closed_loop = (*glucose)["closed_loop"].is_string();
   json command;
   if (closed_loop) {
-    command = {{"kind", "insulin"},
-               {"patient", patient},
-               {"source", "clinician"},
-               {"time", FormatRfc3339(now)},
-               {"accepted_by", e->by},
-               {"valid_for_min", 15}};
+    command = {{"kind", "insulin"},          {"patient", patient},   {"source", "clinician"},
+               {"time", FormatRfc3339(now)}, {"accepted_by", e->by}, {"valid_for_min", 15}};
     if (body.contains("bolus_u") && e->amount > 0) {
       io::Event bolus;
       bolus.patient = patient;

@@ -15,17 +15,15 @@ constexpr std::size_t kMaxWaiting = 4;
 // The settings with defaults filled in, each member type- and range-checked.
 Result<json> TrialSettings(const json& body) {
   if (!body.is_object()) return InvalidArgument("body", "must be a JSON object");
-  json s = {{"cohort", "adults"},
-            {"controller", "bb"},
-            {"days", 1},
-            {"meals", "07:00=45,12:00=70,18:00=80"},
-            {"seed", 1},
-            {"ideal_sensor", false},
+  json s = {{"cohort", "adults"}, {"controller", "bb"},
+            {"days", 1},          {"meals", "07:00=45,12:00=70,18:00=80"},
+            {"seed", 1},          {"ideal_sensor", false},
             {"alerts", true}};
   for (const auto& [key, value] : body.items()) {
     if (!s.contains(key)) {
-      return InvalidArgument(key, "unknown setting (cohort, controller, days, meals, seed, "
-                                  "ideal_sensor, alerts)");
+      return InvalidArgument(key,
+                             "unknown setting (cohort, controller, days, meals, seed, "
+                             "ideal_sensor, alerts)");
     }
     if (s[key].type() != value.type() &&
         !(s[key].is_number_integer() && value.is_number_unsigned())) {

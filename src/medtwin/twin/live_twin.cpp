@@ -413,14 +413,10 @@ std::string_view SeverityName(Severity s) {
 
 json OrderToJson(const io::Event& o) {
   if (o.drug == "insulin") {
-    return {{"kind", "order"},
-            {"status", "draft"},
-            {"patient", o.patient},
-            {"drug", o.drug},
-            {"bolus_u", o.amount},
-            {"basal_u_per_h", o.rate >= 0 ? json(o.rate) : json(nullptr)},
-            {"accepted_by", o.by},
-            {"accepted_at", FormatRfc3339(o.time)}};
+    return {{"kind", "order"},      {"status", "draft"},
+            {"patient", o.patient}, {"drug", o.drug},
+            {"bolus_u", o.amount},  {"basal_u_per_h", o.rate >= 0 ? json(o.rate) : json(nullptr)},
+            {"accepted_by", o.by},  {"accepted_at", FormatRfc3339(o.time)}};
   }
   return {{"kind", "order"},
           {"status", "draft"},
@@ -537,8 +533,9 @@ monitor::News2Score ScoreLatestVitals(const std::map<std::string, LatestValue>& 
 }
 
 std::vector<News2Point> News2History(std::vector<io::Observation> observations, int spo2_scale) {
-  std::stable_sort(observations.begin(), observations.end(),
-                   [](const io::Observation& a, const io::Observation& b) { return a.time < b.time; });
+  std::stable_sort(
+      observations.begin(), observations.end(),
+      [](const io::Observation& a, const io::Observation& b) { return a.time < b.time; });
   std::map<std::string, LatestValue> latest;
   std::vector<News2Point> out;
   for (std::size_t i = 0; i < observations.size(); ++i) {

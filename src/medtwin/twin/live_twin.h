@@ -37,14 +37,14 @@ struct LatestValue {
 
 // The observation codes NEWS2 reads (LOINC).
 inline constexpr std::array<std::string_view, 7> kNews2VitalCodes = {
-    io::loinc::kRespiratoryRate, io::loinc::kSpo2,          io::loinc::kInhaledO2Flow,
-    io::loinc::kSystolicBp,      io::loinc::kHeartRate,     io::loinc::kConsciousness,
+    io::loinc::kRespiratoryRate, io::loinc::kSpo2,      io::loinc::kInhaledO2Flow,
+    io::loinc::kSystolicBp,      io::loinc::kHeartRate, io::loinc::kConsciousness,
     io::loinc::kBodyTemperature};
 
 // NEWS2 from the newest value of each vital sign, counting only values at most 4 h older than
 // the newest vital sign (the live twin's rule).
-[[nodiscard]] monitor::News2Score ScoreLatestVitals(const std::map<std::string, LatestValue>& latest,
-                                                    int spo2_scale);
+[[nodiscard]] monitor::News2Score ScoreLatestVitals(
+    const std::map<std::string, LatestValue>& latest, int spo2_scale);
 
 // NEWS2 over time, for a chart: the score after each instant at which a vital sign was
 // observed, replaying `observations` (any codes, any order) through ScoreLatestVitals.
