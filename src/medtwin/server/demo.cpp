@@ -27,7 +27,7 @@ std::string GlucoseId(int i) {
 }
 
 std::string VancomycinId(int i) {
-  char buf[16];
+  char buf[24];
   std::snprintf(buf, sizeof buf, "vanco-%02d", i + 1);
   return buf;
 }
