@@ -12,6 +12,7 @@
 #include "medtwin/cli/serve_command.h"
 #include "medtwin/cli/simulate_command.h"
 #include "medtwin/cli/token_command.h"
+#include "medtwin/cli/pgx_command.h"
 #include "medtwin/cli/trial_command.h"
 
 namespace {
@@ -195,6 +196,26 @@ int Main(int argc, char** argv) {
                   "NAME.csv columns ahead30_mean,_p05,_p95 ...; slower)");
   trial->add_option("--out", trial_args.out_dir, "Output directory")->required();
 
+  auto* pgx = app.add_subcommand(
+      "pgx",
+      "Pharmacogenomics: star-allele diplotypes, phenotypes and activity scores from a VCF\n"
+      "(CPIC/PharmCAT allele definitions in data/pgx).");
+  pgx->require_subcommand(1);
+  medtwin::cli::PgxCallArgs pgx_call_args;
+  auto* pgx_call = pgx->add_subcommand(
+      "call",
+      "Call every sample of a GRCh38 VCF (single or multi-sample, GT phased or not) for every\n"
+      "gene in data/pgx: diplotype(s) with match score and missing positions, phenotype and\n"
+      "activity score. Outside calls (CYP2D6, HLA, …) come from a TSV:\n"
+      "GENE<TAB>DIPLOTYPE[<TAB>PHENOTYPE[<TAB>ACTIVITY]]. A gene with no data is 'not called',\n"
+      "never guessed.");
+  pgx_call->add_option("--vcf", pgx_call_args.vcf, "VCF file (- for standard input)")->required();
+  pgx_call->add_option("--outside-calls", pgx_call_args.outside_calls, "Outside calls (TSV)");
+  pgx_call->add_option("--out", pgx_call_args.out_json, "CALLS.json");
+  pgx_call->add_option("--tsv", pgx_call_args.out_tsv, "CALLS.tsv (one row per sample and gene)");
+  pgx_call->add_option("--data", pgx_call_args.data_dir,
+                       "Directory with alleles/ and phenotype/ (default: data/pgx)");
+
   medtwin::cli::ServeArgs serve_args;
   auto* serve = app.add_subcommand(
       "serve",
@@ -361,6 +382,7 @@ int Main(int argc, char** argv) {
   if (simulate->parsed()) return Report("simulate", medtwin::cli::RunSimulate(sim_args));
   if (fit->parsed()) return Report("fit", medtwin::cli::RunFit(fit_args));
   if (trial->parsed()) return Report("trial", medtwin::cli::RunTrialCommand(trial_args));
+  if (pgx_call->parsed()) return Report("pgx call", medtwin::cli::RunPgxCall(pgx_call_args));
   if (serve->parsed()) return Report("serve", medtwin::cli::RunServe(serve_args));
   if (devices->parsed()) return Report("devices", medtwin::cli::RunDevices(devices_args));
   if (dose->parsed()) return Report("dose", medtwin::cli::RunDose(dose_args));

@@ -1,0 +1,183 @@
+#include "medtwin/pgx/calls.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+namespace medtwin::pgx {
+
+using nlohmann::json;
+
+bool IsOutsideOnlyGene(const std::string& gene) {
+  return gene == "CYP2D6" || gene == "HLA-A" || gene == "HLA-B" || gene == "CYP3A4" ||
+         gene == "G6PD" || gene == "NAT2" || gene == "IFNL3" || gene == "RYR1" ||
+         gene == "CACNA1S" || gene == "CFTR" || gene == "ABCG2" || gene == "MT-RNR1";
+}
+
+Result<std::vector<SampleCalls>> CallVcf(std::istream& vcf, const PgxData& data,
+                                         const std::string& name) {
+  std::set<Position> wanted;
+  std::map<Position, std::string> expected_ref;
+  for (const auto& g : data.genes()) {
+    for (const auto& l : g.loci) {
+      wanted.insert({l.chromosome, l.position});
+      expected_ref[{l.chromosome, l.position}] = l.ref;
+    }
+  }
+  MEDTWIN_TRY(VcfData v, ReadVcf(vcf, wanted, expected_ref, name));
+  std::vector<SampleCalls> out;
+  out.reserve(v.samples.size());
+  for (std::size_t s = 0; s < v.samples.size(); ++s) {
+    SampleCalls sc;
+    sc.sample = v.samples[s];
+    for (const auto& g : data.genes()) {
+      sc.genes.push_back(CallGene(g, data.Phenotypes(g.gene), v, s));
+    }
+    out.push_back(std::move(sc));
+  }
+  return out;
+}
+
+Result<std::vector<GeneCall>> ReadOutsideCalls(std::istream& in, const PgxData& data,
+                                               const std::string& name) {
+  std::vector<GeneCall> out;
+  std::string line;
+  std::size_t n = 0;
+  std::set<std::string> seen;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> cols;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, '\t');) cols.push_back(c);
+    const std::string where = name + ":" + std::to_string(n);
+    if (cols.size() < 2 || cols[0].empty()) {
+      return InvalidArgument(where, "expected GENE<TAB>DIPLOTYPE[<TAB>PHENOTYPE[<TAB>ACTIVITY]]");
+    }
+    if (n == 1 && (cols[0] == "gene" || cols[0] == "Gene")) continue;  // a header row
+    GeneCall call;
+    call.gene = cols[0];
+    call.source = "outside call";
+    call.called = true;
+    call.phased = false;
+    const GeneDefinition* def = data.Gene(call.gene);
+    if (def == nullptr && !IsOutsideOnlyGene(call.gene)) {
+      return InvalidArgument(where + ": gene", "unknown gene '" + call.gene.substr(0, 24) + "'");
+    }
+    if (!seen.insert(call.gene).second) {
+      return InvalidArgument(where + ": gene", call.gene + " is called twice");
+    }
+    const std::string diplotype = cols[1];
+    const std::string phenotype = cols.size() > 2 ? cols[2] : "";
+    if (diplotype.empty() && phenotype.empty()) {
+      return InvalidArgument(where + ": diplotype", "give a diplotype or a phenotype");
+    }
+    if (!diplotype.empty()) {
+      const auto slash = diplotype.find('/');
+      if (slash == std::string::npos || slash == 0 || slash + 1 == diplotype.size()) {
+        return InvalidArgument(where + ": diplotype", "'" + diplotype.substr(0, 40) +
+                                                          "' is not ALLELE/ALLELE");
+      }
+      DiplotypeCall d{diplotype.substr(0, slash), diplotype.substr(slash + 1), 0};
+      if (def != nullptr) {
+        for (const std::string* a : {&d.allele1, &d.allele2}) {
+          const bool known = std::any_of(def->alleles.begin(), def->alleles.end(),
+                                         [&](const NamedAllele& x) { return x.name == *a; });
+          if (!known) {
+            return InvalidArgument(where + ": diplotype",
+                                   "unknown " + call.gene + " allele '" + a->substr(0, 24) + "'");
+          }
+        }
+      }
+      call.diplotypes.push_back(d);
+      Translate(call, data.Phenotypes(call.gene));
+    }
+    if (!phenotype.empty()) call.phenotype = phenotype;  // the caller's own translation wins
+    if (cols.size() > 3 && !cols[3].empty()) {
+      try {
+        std::size_t used = 0;
+        const double as = std::stod(cols[3], &used);
+        if (used != cols[3].size() || as < 0 || as > 10) throw std::invalid_argument("range");
+        call.activity_score = as;
+      } catch (const std::exception&) {
+        return InvalidArgument(where + ": activity score", "'" + cols[3].substr(0, 16) +
+                                                               "' is not a number 0–10");
+      }
+    }
+    out.push_back(std::move(call));
+  }
+  return out;
+}
+
+void MergeOutsideCalls(std::vector<SampleCalls>& samples, const std::vector<GeneCall>& outside) {
+  for (auto& s : samples) {
+    for (const auto& o : outside) {
+      auto it = std::find_if(s.genes.begin(), s.genes.end(),
+                             [&](const GeneCall& c) { return c.gene == o.gene; });
+      if (it != s.genes.end()) {
+        *it = o;
+      } else {
+        s.genes.push_back(o);
+      }
+    }
+  }
+}
+
+json GeneCallToJson(const GeneCall& c) {
+  json diplotypes = json::array();
+  int score = 0;
+  for (const auto& d : c.diplotypes) {
+    diplotypes.push_back(d.Name());
+    score = d.score;
+  }
+  json j = {{"called", c.called},
+            {"diplotypes", diplotypes},
+            {"phenotype", c.phenotype.empty() ? json(nullptr) : json(c.phenotype)},
+            {"activity_score", c.activity_score ? json(*c.activity_score) : json(nullptr)},
+            {"missing_positions", c.missing_positions},
+            {"source", c.source}};
+  if (c.source == "vcf") {
+    j["phased"] = c.phased;
+    j["match_score"] = score;
+  }
+  if (!c.functions.empty()) j["functions"] = c.functions;
+  if (!c.called) j["reason"] = c.reason;
+  return j;
+}
+
+json CallsToJson(const std::vector<SampleCalls>& samples) {
+  json out = json::array();
+  for (const auto& s : samples) {
+    json genes = json::object();
+    for (const auto& g : s.genes) genes[g.gene] = GeneCallToJson(g);
+    out.push_back({{"sample", s.sample}, {"genes", genes}});
+  }
+  return {{"samples", out}};
+}
+
+std::string CallsToTsv(const std::vector<SampleCalls>& samples) {
+  std::string out =
+      "sample\tgene\tcalled\tdiplotypes\tphenotype\tactivity_score\tmatch_score\t"
+      "missing_positions\tsource\n";
+  for (const auto& s : samples) {
+    for (const auto& g : s.genes) {
+      std::string diplotypes, missing;
+      int score = 0;
+      for (const auto& d : g.diplotypes) {
+        diplotypes += (diplotypes.empty() ? "" : "|") + d.Name();
+        score = d.score;
+      }
+      for (long long p : g.missing_positions) missing += (missing.empty() ? "" : ",") + std::to_string(p);
+      char as[32] = "";
+      if (g.activity_score) std::snprintf(as, sizeof as, "%.1f", *g.activity_score);
+      out += s.sample + "\t" + g.gene + "\t" + (g.called ? "yes" : "no") + "\t" + diplotypes +
+             "\t" + g.phenotype + "\t" + as + "\t" + (g.source == "vcf" ? std::to_string(score) : "") +
+             "\t" + missing + "\t" + g.source + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace medtwin::pgx

@@ -1,0 +1,47 @@
+// pgx/calls.h — every sample of a VCF called for every defined gene, outside calls (CYP2D6,
+// HLA, or any gene called elsewhere) merged in, and the result as CALLS.json:
+// {"samples": [{"sample": NAME, "genes": {"CYP2C19": {"called": true, "diplotypes": ["*1/*2"],
+//   "phenotype": "Intermediate Metabolizer", "activity_score": null, "missing_positions": […],
+//   …}}}]} — or as a TSV table.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <istream>
+#include <string>
+#include <vector>
+
+#include "medtwin/core/result.h"
+#include "medtwin/pgx/matcher.h"
+
+namespace medtwin::pgx {
+
+struct SampleCalls {
+  std::string sample;
+  std::vector<GeneCall> genes;  // in gene order
+};
+
+// Genes accepted only as outside calls (not callable from a VCF here).
+[[nodiscard]] bool IsOutsideOnlyGene(const std::string& gene);
+
+// Reads a VCF and calls every sample for every gene in `data`.
+[[nodiscard]] Result<std::vector<SampleCalls>> CallVcf(std::istream& vcf, const PgxData& data,
+                                                       const std::string& name = "VCF");
+
+// Outside calls, one per line: GENE <tab> DIPLOTYPE [<tab> PHENOTYPE [<tab> ACTIVITY SCORE]]
+// ('#' comments and blank lines skipped; DIPLOTYPE may be empty when a phenotype is given).
+// Known genes' diplotypes must use defined alleles and are translated by the phenotype table;
+// unknown genes are an error naming the line.
+[[nodiscard]] Result<std::vector<GeneCall>> ReadOutsideCalls(std::istream& in, const PgxData& data,
+                                                             const std::string& name = "TSV");
+
+// Outside calls replace the VCF's call of the same gene (in every sample).
+void MergeOutsideCalls(std::vector<SampleCalls>& samples, const std::vector<GeneCall>& outside);
+
+[[nodiscard]] nlohmann::json GeneCallToJson(const GeneCall& call);
+[[nodiscard]] nlohmann::json CallsToJson(const std::vector<SampleCalls>& samples);
+// sample, gene, called, diplotypes ("|"-separated when ambiguous), phenotype, activity score,
+// match score, missing positions.
+[[nodiscard]] std::string CallsToTsv(const std::vector<SampleCalls>& samples);
+
+}  // namespace medtwin::pgx

@@ -1,0 +1,77 @@
+// pgx/definitions.h — the pharmacogenomic reference data, loaded from data/pgx (PharmCAT's
+// CPIC/ClinPGx files): each gene's star-allele definitions on GRCh38 and its phenotype table
+// (allele function and activity value, diplotype phenotype and activity score). Nothing about
+// alleles is written into the code; a gene is known when its files are.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "medtwin/core/result.h"
+
+namespace medtwin::pgx {
+
+// One defining position: VCF-style reference and alternate alleles.
+struct VariantLocus {
+  std::string chromosome;  // "chr10"
+  long long position = 0;  // 1-based, GRCh38
+  std::string rsid;
+  std::string ref;
+  std::vector<std::string> alts;
+};
+
+// A named allele: its allele at each locus (nullopt: the reference allele's; a one-letter IUPAC
+// code such as R = A/G: either base).
+struct NamedAllele {
+  std::string name;
+  std::vector<std::optional<std::string>> alleles;  // one per GeneDefinition::loci
+  bool reference = false;
+};
+
+struct GeneDefinition {
+  std::string gene;
+  std::string chromosome;
+  std::string genome_build;  // "GRCh38.p14"
+  std::vector<VariantLocus> loci;
+  std::vector<NamedAllele> alleles;  // alleles[0] is the reference
+};
+
+// One diplotype's translation.
+struct DiplotypePhenotype {
+  std::string phenotype;                // "Intermediate Metabolizer"; "" when none is assigned
+  std::optional<double> activity_score;  // CPIC genes scored by activity only
+};
+
+struct GenePhenotypes {
+  std::map<std::string, std::string> function;         // allele → "No function" …
+  std::map<std::string, double> activity_value;        // allele → 0, 0.5, 1 … (if scored)
+  std::map<std::string, DiplotypePhenotype> diplotypes;  // key: DiplotypeKey(a, b)
+};
+
+// The order-free key of a diplotype ("*1/*2" and "*2/*1" are the same).
+[[nodiscard]] std::string DiplotypeKey(const std::string& a, const std::string& b);
+
+// Every gene with allele definitions under `dir` (alleles/<GENE>_translation.json) and its
+// phenotype table when there is one (phenotype/<GENE>.json). Errors name the file and field.
+class PgxData {
+ public:
+  [[nodiscard]] static Result<PgxData> Load(const std::string& dir);
+  // data/pgx under DataDirectory(), loaded once per process.
+  [[nodiscard]] static Result<const PgxData*> Default();
+
+  [[nodiscard]] const std::vector<GeneDefinition>& genes() const { return genes_; }
+  [[nodiscard]] const GeneDefinition* Gene(const std::string& gene) const;
+  [[nodiscard]] const GenePhenotypes* Phenotypes(const std::string& gene) const;
+
+ private:
+  std::vector<GeneDefinition> genes_;
+  std::map<std::string, GenePhenotypes> phenotypes_;
+};
+
+// The bases an allele in a definition stands for: itself, or the two (three) bases of an IUPAC
+// code ("R" → A, G).
+[[nodiscard]] std::vector<std::string> ExpandIupac(const std::string& allele);
+
+}  // namespace medtwin::pgx

@@ -1,0 +1,175 @@
+#include "medtwin/pgx/vcf.h"
+
+#include <charconv>
+#include <string_view>
+
+namespace medtwin::pgx {
+namespace {
+
+// Splits `s` on `sep` into `out` (views into s).
+void Split(std::string_view s, char sep, std::vector<std::string_view>& out) {
+  out.clear();
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t at = s.find(sep, start);
+    out.push_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) return;
+    start = at + 1;
+  }
+}
+
+bool IsBases(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c != 'A' && c != 'C' && c != 'G' && c != 'T' && c != 'N' && c != 'a' && c != 'c' &&
+        c != 'g' && c != 't' && c != 'n') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The genome build a header line states, if it states one.
+std::string StatedBuild(std::string_view line) {
+  for (const char* b : {"GRCh37", "hg19", "b37", "hs37"}) {
+    if (line.find(b) != std::string_view::npos) return std::string("GRCh37 (") + b + ")";
+  }
+  for (const char* b : {"NCBI36", "hg18"}) {
+    if (line.find(b) != std::string_view::npos) return std::string("NCBI36 (") + b + ")";
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
+                        const std::map<Position, std::string>& expected_ref,
+                        const std::string& name) {
+  VcfData out;
+  std::string line;
+  std::size_t n = 0;
+  bool header_seen = false;
+  std::vector<std::string_view> cols, alts, gt;
+  auto fail = [&](const std::string& field, const std::string& why) {
+    return InvalidArgument(name + ":" + std::to_string(n) + ": " + field, why);
+  };
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (line.starts_with("##")) {
+      if (line.starts_with("##reference") || line.starts_with("##contig") ||
+          line.starts_with("##assembly")) {
+        if (const std::string b = StatedBuild(line); !b.empty()) {
+          return fail("header", "the file is on " + b + "; medtwin's allele definitions are GRCh38");
+        }
+      }
+      if (line.starts_with("##fileformat") && line.find("VCFv4") == std::string::npos) {
+        return fail("fileformat", "expected VCFv4.x");
+      }
+      continue;
+    }
+    if (line.starts_with("#CHROM")) {
+      Split(line, '\t', cols);
+      if (cols.size() < 8 || cols[1] != "POS" || cols[3] != "REF" || cols[4] != "ALT") {
+        return fail("header", "the #CHROM line needs tab-separated CHROM POS ID REF ALT QUAL "
+                              "FILTER INFO [FORMAT samples…]");
+      }
+      if (cols.size() == 9) return fail("header", "FORMAT without sample columns");
+      for (std::size_t i = 9; i < cols.size(); ++i) out.samples.emplace_back(cols[i]);
+      if (out.samples.empty()) return fail("header", "no sample columns: nothing to call");
+      header_seen = true;
+      continue;
+    }
+    if (!header_seen) return fail("header", "data before the #CHROM header line");
+    // Chromosome and position first: most lines of a large file are not wanted.
+    const std::size_t tab1 = line.find('\t');
+    const std::size_t tab2 = tab1 == std::string::npos ? tab1 : line.find('\t', tab1 + 1);
+    if (tab2 == std::string::npos) return fail("line", "fewer than 8 tab-separated columns");
+    std::string chrom = line.substr(0, tab1);
+    if (!chrom.starts_with("chr")) chrom = "chr" + chrom;
+    long long pos = 0;
+    {
+      const char* b = line.data() + tab1 + 1;
+      const char* e = line.data() + tab2;
+      auto [p, ec] = std::from_chars(b, e, pos);
+      if (ec != std::errc() || p != e || pos < 1) return fail("POS", "not a positive integer");
+    }
+    const Position key{chrom, pos};
+    if (!wanted.contains(key)) continue;
+    Split(line, '\t', cols);
+    if (cols.size() < 8) return fail("line", "fewer than 8 tab-separated columns");
+    if (cols.size() != 9 + out.samples.size()) {
+      return fail("line", std::to_string(cols.size()) + " columns; the header has " +
+                              std::to_string(9 + out.samples.size()));
+    }
+    VcfRecord rec;
+    rec.line = n;
+    rec.ref = std::string(cols[3]);
+    if (!IsBases(rec.ref)) return fail("REF", "'" + rec.ref.substr(0, 20) + "' is not bases");
+    if (auto it = expected_ref.find(key); it != expected_ref.end()) {
+      // Indels may be represented from a neighbouring base; compare what overlaps.
+      const std::string& want = it->second;
+      const std::size_t k = std::min(want.size(), rec.ref.size());
+      if (rec.ref.compare(0, k, want, 0, k) != 0) {
+        return fail("REF", chrom + ":" + std::to_string(pos) + " has REF " + rec.ref.substr(0, 20) +
+                               "; GRCh38 has " + want + " (is the file on GRCh38?)");
+      }
+    }
+    if (cols[4] != ".") {
+      Split(cols[4], ',', alts);
+      for (auto a : alts) {
+        if (!IsBases(a) && a != "*" && !(a.starts_with("<") && a.ends_with(">"))) {
+          return fail("ALT", "'" + std::string(a.substr(0, 20)) + "' is not an allele");
+        }
+        rec.alts.emplace_back(a);
+      }
+    }
+    Split(cols[8], ':', gt);
+    if (gt.empty() || gt[0] != "GT") return fail("FORMAT", "GT must be the first FORMAT field");
+    const int n_alleles = 1 + static_cast<int>(rec.alts.size());
+    for (std::size_t s = 0; s < out.samples.size(); ++s) {
+      std::string_view call = cols[9 + s];
+      call = call.substr(0, call.find(':'));
+      std::int16_t a[2] = {-1, -2};
+      bool phased = false;
+      int k = 0;
+      std::size_t i = 0;
+      while (i <= call.size()) {
+        const std::size_t sep = call.find_first_of("/|", i);
+        std::string_view part = call.substr(i, sep == std::string_view::npos ? std::string_view::npos : sep - i);
+        if (k >= 2) return fail("GT", "sample " + out.samples[s] + ": more than two alleles in '" + std::string(call) + "'");
+        if (part == ".") {
+          a[k] = -1;
+        } else {
+          int v = 0;
+          auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+          if (ec != std::errc() || p != part.data() + part.size() || v < 0 || v >= n_alleles) {
+            return fail("GT", "sample " + out.samples[s] + ": '" + std::string(call) +
+                                  "' does not fit REF + " + std::to_string(rec.alts.size()) + " ALT");
+          }
+          a[k] = static_cast<std::int16_t>(v);
+        }
+        ++k;
+        if (sep == std::string_view::npos) break;
+        phased = call[sep] == '|';
+        i = sep + 1;
+      }
+      if (call.empty()) return fail("GT", "sample " + out.samples[s] + ": empty");
+      if (k == 2 && a[1] == -1 && a[0] != -1) a[0] = -1;  // half-missing: treat as missing
+      rec.allele1.push_back(a[0]);
+      rec.allele2.push_back(k == 1 ? std::int16_t{-2} : a[1]);
+      rec.phased.push_back(phased);
+    }
+    if (out.records.contains(key)) {
+      return fail("POS", chrom + ":" + std::to_string(pos) + " repeats line " +
+                             std::to_string(out.records[key].line) +
+                             " (merge multi-allelic records into one)");
+    }
+    out.records.emplace(key, std::move(rec));
+  }
+  if (!header_seen) return InvalidArgument(name, "no #CHROM header line: not a VCF");
+  return out;
+}
+
+}  // namespace medtwin::pgx
