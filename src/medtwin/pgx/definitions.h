@@ -4,6 +4,7 @@
 // alleles is written into the code; a gene is known when its files are.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,10 @@ struct NamedAllele {
   std::string name;
   std::vector<std::optional<std::string>> alleles;  // one per GeneDefinition::loci
   bool reference = false;
+  // Per locus, the locus alleles (bit 0 = ref, bit i = alts[i-1]) this allele accepts there:
+  // its own base, the reference's where it is blank, either base of an IUPAC code.
+  std::vector<std::uint32_t> accepts;
+  int score = 0;  // positions it defines
 };
 
 struct GeneDefinition {

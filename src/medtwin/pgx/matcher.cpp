@@ -6,20 +6,19 @@
 namespace medtwin::pgx {
 namespace {
 
-// The sample's two alleles (strings) at one locus.
+// The sample's two alleles at one locus, as indices into the locus' alleles (0 = ref).
 struct LocusGenotype {
-  std::string a, b;
+  int a = 0, b = 0;
 };
 
-// An allele definition restricted to the loci with data: the accepted bases per locus.
+// An allele restricted to the loci with data: its score there.
 struct Candidate {
   std::size_t index = 0;  // into GeneDefinition::alleles
-  std::vector<std::vector<std::string>> bases;  // per available locus
   int score = 0;
 };
 
-bool Accepts(const std::vector<std::string>& bases, const std::string& allele) {
-  return std::find(bases.begin(), bases.end(), allele) != bases.end();
+inline bool Accepts(const NamedAllele& allele, std::size_t locus, int which) {
+  return ((allele.accepts[locus] >> which) & 1U) != 0;
 }
 
 void KeepTop(std::vector<DiplotypeCall>& calls, DiplotypeCall d) {
@@ -38,9 +37,11 @@ DiplotypeCall Make(const GeneDefinition& g, const Candidate& x, const Candidate&
 }
 
 // DPYD (CPIC 2017, PharmCAT's exception): the variants present, each with its copy number, and
-// the diplotype of the two with the lowest activity value.
+// the diplotype of the two with the lowest activity value. `available[j]` is the locus of
+// genotype[j].
 std::vector<DiplotypeCall> CallDpyd(const GeneDefinition& g, const GenePhenotypes* p,
                                     const std::vector<Candidate>& candidates,
+                                    const std::vector<std::size_t>& available,
                                     const std::vector<LocusGenotype>& genotype, bool phased) {
   struct Found {
     std::size_t index;
@@ -50,26 +51,31 @@ std::vector<DiplotypeCall> CallDpyd(const GeneDefinition& g, const GenePhenotype
   std::vector<Found> found;
   for (const auto& c : candidates) {
     if (c.index == 0) continue;
+    const NamedAllele& a = g.alleles[c.index];
     int copies = 2, strands = 3;
-    for (std::size_t k = 0; k < genotype.size(); ++k) {
-      if (!g.alleles[c.index].alleles[k]) continue;  // only the positions it defines
-      const bool on_a = Accepts(c.bases[k], genotype[k].a);
-      const bool on_b = Accepts(c.bases[k], genotype[k].b);
+    for (std::size_t j = 0; j < available.size(); ++j) {
+      const std::size_t k = available[j];
+      if (!a.alleles[k]) continue;  // only the positions it defines
+      const bool on_a = Accepts(a, k, genotype[j].a);
+      const bool on_b = Accepts(a, k, genotype[j].b);
       copies = std::min(copies, static_cast<int>(on_a) + static_cast<int>(on_b));
       strands &= (on_a ? 1 : 0) | (on_b ? 2 : 0);
     }
     if (copies > 0) found.push_back({c.index, phased ? strands : copies, c.score});
   }
-  // A variant whose positions are a subset of a found longer one's is part of that haplotype
-  // where both are seen: the longer one takes those copies (strands).
+  // A variant whose (seen) positions are a subset of a found longer one's is part of that
+  // haplotype where both are seen: the longer one takes those copies (strands).
+  auto defines = [&](std::size_t allele, std::size_t k) {
+    return g.alleles[allele].alleles[k].has_value();
+  };
   std::vector<Found> kept;
   for (const Found& f : found) {
     Found rest = f;
     for (const auto& other : found) {
       if (other.index == f.index || other.score <= f.score) continue;
       bool subset = true;
-      for (std::size_t k = 0; k < genotype.size() && subset; ++k) {
-        if (g.alleles[f.index].alleles[k] && !g.alleles[other.index].alleles[k]) subset = false;
+      for (std::size_t k : available) {
+        if (defines(f.index, k) && !defines(other.index, k)) subset = false;
       }
       if (!subset) continue;
       rest.copies = phased ? (rest.copies & ~other.copies) : std::max(0, rest.copies - other.copies);
@@ -85,35 +91,29 @@ std::vector<DiplotypeCall> CallDpyd(const GeneDefinition& g, const GenePhenotype
   std::stable_sort(found.begin(), found.end(), [&](const Found& a, const Found& b) {
     return activity(a.index) < activity(b.index);
   });
-  const std::string& ref = g.alleles[0].name;
-  std::vector<std::string> picked;
+  std::vector<std::size_t> picked;
   if (phased) {
     // The lowest-activity variant on each strand.
     for (int strand : {1, 2}) {
       auto it = std::find_if(found.begin(), found.end(),
                              [&](const Found& f) { return (f.copies & strand) != 0; });
-      picked.push_back(it == found.end() ? ref : g.alleles[it->index].name);
+      picked.push_back(it == found.end() ? 0 : it->index);
     }
   } else {
     for (const auto& f : found) {
-      for (int c = 0; c < f.copies && picked.size() < 2; ++c) picked.push_back(g.alleles[f.index].name);
+      for (int c = 0; c < f.copies && picked.size() < 2; ++c) picked.push_back(f.index);
     }
-    while (picked.size() < 2) picked.push_back(ref);
+    while (picked.size() < 2) picked.push_back(0);
   }
-  auto score = [&](const std::string& name) {
+  std::sort(picked.begin(), picked.end());
+  auto score = [&](std::size_t index) {
     for (const auto& c : candidates) {
-      if (g.alleles[c.index].name == name) return c.score;
+      if (c.index == index) return c.score;
     }
     return 0;
   };
-  auto order = [&](const std::string& name) {
-    for (std::size_t i = 0; i < g.alleles.size(); ++i) {
-      if (g.alleles[i].name == name) return i;
-    }
-    return g.alleles.size();
-  };
-  if (order(picked[1]) < order(picked[0])) std::swap(picked[0], picked[1]);
-  return {{picked[0], picked[1], score(picked[0]) + score(picked[1])}};
+  return {{g.alleles[picked[0]].name, g.alleles[picked[1]].name,
+           score(picked[0]) + score(picked[1])}};
 }
 
 }  // namespace
@@ -154,7 +154,7 @@ GeneCall CallGene(const GeneDefinition& g, const GenePhenotypes* phenotypes, con
                   std::size_t sample) {
   GeneCall call;
   call.gene = g.gene;
-  // The sample's genotype at each locus, or missing.
+  // The sample's genotype at each locus (as the locus' allele indices), or missing.
   std::vector<std::size_t> available;
   std::vector<LocusGenotype> genotype;
   bool all_phased = true;
@@ -168,78 +168,65 @@ GeneCall CallGene(const GeneDefinition& g, const GenePhenotypes* phenotypes, con
     }
     const VcfRecord& r = it->second;
     const int i1 = r.allele1[sample];
-    const int i2 = r.allele2[sample] == -2 ? i1 : r.allele2[sample];  // haploid: one copy read twice
-    LocusGenotype lg{r.Allele(i1), r.Allele(i2)};
-    for (const std::string* s : {&lg.a, &lg.b}) {
-      const bool known = *s == locus.ref ||
-                         std::find(locus.alts.begin(), locus.alts.end(), *s) != locus.alts.end();
-      if (!known) {
-        call.reason = "undocumented allele " + s->substr(0, 20) + " at " + locus.chromosome + ":" +
+    const int i2 = r.allele2[sample] == -2 ? i1 : r.allele2[sample];  // haploid: one copy twice
+    LocusGenotype lg;
+    int* out[2] = {&lg.a, &lg.b};
+    const int in[2] = {i1, i2};
+    for (int h = 0; h < 2; ++h) {
+      const std::string& s = r.Allele(in[h]);
+      int index = s == locus.ref ? 0 : -1;
+      for (std::size_t i = 0; index < 0 && i < locus.alts.size(); ++i) {
+        if (s == locus.alts[i]) index = static_cast<int>(i) + 1;
+      }
+      if (index < 0) {
+        call.reason = "undocumented allele " + s.substr(0, 20) + " at " + locus.chromosome + ":" +
                       std::to_string(locus.position) + " (not in any " + g.gene + " definition)";
         return call;
       }
+      *out[h] = index;
     }
     if (lg.a != lg.b) {
       ++heterozygous;
       if (!r.phased[sample]) all_phased = false;
     }
     available.push_back(k);
-    genotype.push_back(std::move(lg));
+    genotype.push_back(lg);
   }
   if (available.empty()) {
     call.reason = "no genotype at any of the " + std::to_string(g.loci.size()) + " positions";
     return call;
   }
   call.phased = all_phased || heterozygous == 0;
-  // The definitions restricted to the loci with data.
+  // Scores over the loci with data; an allele whose every defining position is missing
+  // cannot be seen.
   std::vector<Candidate> candidates;
-  const NamedAllele& ref = g.alleles[0];
+  const bool complete = call.missing_positions.empty();
   for (std::size_t i = 0; i < g.alleles.size(); ++i) {
-    const NamedAllele& a = g.alleles[i];
-    Candidate c;
-    c.index = i;
-    for (std::size_t k : available) {
-      const std::optional<std::string>& def = a.alleles[k] ? a.alleles[k] : ref.alleles[k];
-      c.bases.push_back(ExpandIupac(*def));
-      if (a.alleles[k]) ++c.score;
+    int score = g.alleles[i].score;
+    if (!complete) {
+      score = 0;
+      for (std::size_t k : available) score += g.alleles[i].alleles[k] ? 1 : 0;
     }
-    if (i > 0 && c.score == 0) continue;  // every defining position missing: cannot be seen
-    candidates.push_back(std::move(c));
+    if (i > 0 && score == 0) continue;
+    candidates.push_back({i, score});
   }
   if (g.gene == "DPYD") {
-    std::vector<LocusGenotype> full(g.loci.size());
-    std::vector<Candidate> widened;
-    // CallDpyd reads defining positions by locus index: re-expand over all loci.
-    for (const auto& c : candidates) {
-      Candidate w;
-      w.index = c.index;
-      w.score = c.score;
-      w.bases.assign(g.loci.size(), {});
-      for (std::size_t j = 0; j < available.size(); ++j) w.bases[available[j]] = c.bases[j];
-      widened.push_back(std::move(w));
-    }
-    for (std::size_t j = 0; j < available.size(); ++j) full[available[j]] = genotype[j];
-    // Missing loci accept nothing; mark them so that no allele is found through them.
-    GeneDefinition visible = g;
-    for (std::size_t k = 0; k < g.loci.size(); ++k) {
-      if (std::find(available.begin(), available.end(), k) == available.end()) {
-        for (auto& a : visible.alleles) a.alleles[k].reset();
-      }
-    }
-    call.diplotypes = CallDpyd(visible, phenotypes, widened, full, call.phased);
+    call.diplotypes = CallDpyd(g, phenotypes, candidates, available, genotype, call.phased);
     call.called = true;
     Translate(call, phenotypes);
     return call;
   }
+  const std::size_t n = available.size();
   if (call.phased) {
     // Strand by strand: the top-scoring alleles matching each strand exactly.
     std::vector<const Candidate*> best[2];
     for (int s = 0; s < 2; ++s) {
       int top = -1;
       for (const auto& c : candidates) {
+        const NamedAllele& a = g.alleles[c.index];
         bool match = true;
-        for (std::size_t j = 0; j < genotype.size() && match; ++j) {
-          match = Accepts(c.bases[j], s == 0 ? genotype[j].a : genotype[j].b);
+        for (std::size_t j = 0; j < n && match; ++j) {
+          match = Accepts(a, available[j], s == 0 ? genotype[j].a : genotype[j].b);
         }
         if (!match) continue;
         if (c.score > top) {
@@ -256,9 +243,10 @@ GeneCall CallGene(const GeneDefinition& g, const GenePhenotypes* phenotypes, con
     // Alleles compatible with the genotype at every locus, then pairs explaining it.
     std::vector<const Candidate*> compatible;
     for (const auto& c : candidates) {
+      const NamedAllele& a = g.alleles[c.index];
       bool ok = true;
-      for (std::size_t j = 0; j < genotype.size() && ok; ++j) {
-        ok = Accepts(c.bases[j], genotype[j].a) || Accepts(c.bases[j], genotype[j].b);
+      for (std::size_t j = 0; j < n && ok; ++j) {
+        ok = Accepts(a, available[j], genotype[j].a) || Accepts(a, available[j], genotype[j].b);
       }
       if (ok) compatible.push_back(&c);
     }
@@ -269,11 +257,13 @@ GeneCall CallGene(const GeneDefinition& g, const GenePhenotypes* phenotypes, con
         if (!call.diplotypes.empty() && c1.score + c2.score < call.diplotypes.front().score) {
           continue;
         }
+        const NamedAllele& a1 = g.alleles[c1.index];
+        const NamedAllele& a2 = g.alleles[c2.index];
         bool explains = true;
-        for (std::size_t j = 0; j < genotype.size() && explains; ++j) {
-          const auto& [a, b] = genotype[j];
-          explains = (Accepts(c1.bases[j], a) && Accepts(c2.bases[j], b)) ||
-                     (Accepts(c1.bases[j], b) && Accepts(c2.bases[j], a));
+        for (std::size_t j = 0; j < n && explains; ++j) {
+          const std::size_t k = available[j];
+          const auto [a, b] = genotype[j];
+          explains = (Accepts(a1, k, a) && Accepts(a2, k, b)) || (Accepts(a1, k, b) && Accepts(a2, k, a));
         }
         if (explains) KeepTop(call.diplotypes, Make(g, c1, c2));
       }
