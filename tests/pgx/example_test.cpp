@@ -66,7 +66,8 @@ TEST(PgxExample, EveryDefinedGeneAgreesWithTheReferenceToolsReport) {
     EXPECT_TRUE(g.missing_positions.empty()) << g.gene;
     ++compared;
   }
-  EXPECT_EQ(compared, 11);  // CYP2B6 CYP2C19 CYP2C9 CYP3A5 CYP4F2 DPYD NUDT15 SLCO1B1 TPMT UGT1A1 VKORC1
+  EXPECT_EQ(compared,
+            11);  // CYP2B6 CYP2C19 CYP2C9 CYP3A5 CYP4F2 DPYD NUDT15 SLCO1B1 TPMT UGT1A1 VKORC1
 }
 
 TEST(PgxExample, TheMatchFilesDiplotypesToo) {

@@ -120,7 +120,8 @@ TEST_P(EveryPair, CalledBack) {
           auto it = p->activity_value.find(g.alleles[a].name);
           return it == p->activity_value.end() ? 1.0 : it->second;
         };
-        ASSERT_TRUE(call.activity_score.has_value()) << g.alleles[ti].name << "/" << g.alleles[tj].name;
+        ASSERT_TRUE(call.activity_score.has_value())
+            << g.alleles[ti].name << "/" << g.alleles[tj].name;
         EXPECT_DOUBLE_EQ(*call.activity_score, av(ti) + av(tj))
             << "DPYD " << g.alleles[ti].name << "/" << g.alleles[tj].name << " called "
             << call.diplotypes[0].Name();
@@ -155,6 +156,8 @@ TEST_P(EveryPair, CalledBack) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Pgx, EveryPair, ::testing::Values(true, false),
-                         [](const auto& param_info) { return param_info.param ? "Phased" : "Unphased"; });
+                         [](const auto& param_info) {
+                           return param_info.param ? "Phased" : "Unphased";
+                         });
 
 }  // namespace

@@ -38,7 +38,8 @@ const GeneCall& Gene(const SampleCalls& s, const std::string& gene) {
 }
 
 // Every CYP2C9 position in the file (reference unless *2 or *3) but one, left out.
-std::string Cyp2c9Vcf(const std::string& star2_gt, const std::string& star3_gt, long long* left_out) {
+std::string Cyp2c9Vcf(const std::string& star2_gt, const std::string& star3_gt,
+                      long long* left_out) {
   const GeneDefinition* g = (*PgxData::Default())->Gene("CYP2C9");
   std::string vcf = kHeader;
   *left_out = 0;
@@ -50,8 +51,8 @@ std::string Cyp2c9Vcf(const std::string& star2_gt, const std::string& star3_gt, 
     } else if (*left_out == 0) {
       *left_out = l.position;
     } else {
-      vcf += l.chromosome + "\t" + std::to_string(l.position) + "\t.\t" + l.ref + "\t" +
-             l.alts[0] + "\t.\tPASS\t.\tGT\t0/0\t0/0\n";
+      vcf += l.chromosome + "\t" + std::to_string(l.position) + "\t.\t" + l.ref + "\t" + l.alts[0] +
+             "\t.\tPASS\t.\tGT\t0/0\t0/0\n";
     }
   }
   return vcf;
@@ -99,7 +100,8 @@ TEST(PgxVcf, UndocumentedAllelesAndMissingGenotypesAreNotGuessed) {
   EXPECT_FALSE(Gene((*missing)[0], "CYP2C9").called);
   EXPECT_TRUE(Gene((*missing)[1], "CYP2C9").called);
   // "10" for "chr10", Windows line ends and FORMAT fields after GT are fine.
-  auto plain = Call(kHeader + "10\t94942290\trs1799853\tC\tT\t.\tPASS\t.\tGT:DP\t1/1:30\t0/1:12\r\n");
+  auto plain =
+      Call(kHeader + "10\t94942290\trs1799853\tC\tT\t.\tPASS\t.\tGT:DP\t1/1:30\t0/1:12\r\n");
   ASSERT_TRUE(plain.ok()) << plain.error().ToString();
   EXPECT_EQ(Gene((*plain)[0], "CYP2C9").diplotypes[0].Name(), "*2/*2");
 }

@@ -34,7 +34,8 @@ Status RunPgxCall(const PgxCallArgs& args) {
   }
   if (!args.outside_calls.empty()) {
     std::ifstream in(args.outside_calls);
-    if (!in) return Error{ErrorCode::kIoError, "--outside-calls", "cannot open " + args.outside_calls};
+    if (!in)
+      return Error{ErrorCode::kIoError, "--outside-calls", "cannot open " + args.outside_calls};
     MEDTWIN_TRY(auto outside, pgx::ReadOutsideCalls(in, *data, args.outside_calls));
     pgx::MergeOutsideCalls(calls, outside);
   }

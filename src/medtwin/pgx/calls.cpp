@@ -77,8 +77,8 @@ Result<std::vector<GeneCall>> ReadOutsideCalls(std::istream& in, const PgxData& 
     if (!diplotype.empty()) {
       const auto slash = diplotype.find('/');
       if (slash == std::string::npos || slash == 0 || slash + 1 == diplotype.size()) {
-        return InvalidArgument(where + ": diplotype", "'" + diplotype.substr(0, 40) +
-                                                          "' is not ALLELE/ALLELE");
+        return InvalidArgument(where + ": diplotype",
+                               "'" + diplotype.substr(0, 40) + "' is not ALLELE/ALLELE");
       }
       DiplotypeCall d{diplotype.substr(0, slash), diplotype.substr(slash + 1), 0};
       if (def != nullptr) {
@@ -102,8 +102,8 @@ Result<std::vector<GeneCall>> ReadOutsideCalls(std::istream& in, const PgxData& 
         if (used != cols[3].size() || as < 0 || as > 10) throw std::invalid_argument("range");
         call.activity_score = as;
       } catch (const std::exception&) {
-        return InvalidArgument(where + ": activity score", "'" + cols[3].substr(0, 16) +
-                                                               "' is not a number 0–10");
+        return InvalidArgument(where + ": activity score",
+                               "'" + cols[3].substr(0, 16) + "' is not a number 0–10");
       }
     }
     out.push_back(std::move(call));
@@ -169,12 +169,14 @@ std::string CallsToTsv(const std::vector<SampleCalls>& samples) {
         diplotypes += (diplotypes.empty() ? "" : "|") + d.Name();
         score = d.score;
       }
-      for (long long p : g.missing_positions) missing += (missing.empty() ? "" : ",") + std::to_string(p);
+      for (long long p : g.missing_positions)
+        missing += (missing.empty() ? "" : ",") + std::to_string(p);
       char as[32] = "";
       if (g.activity_score) std::snprintf(as, sizeof as, "%.1f", *g.activity_score);
       out += s.sample + "\t" + g.gene + "\t" + (g.called ? "yes" : "no") + "\t" + diplotypes +
-             "\t" + g.phenotype + "\t" + as + "\t" + (g.source == "vcf" ? std::to_string(score) : "") +
-             "\t" + missing + "\t" + g.source + "\n";
+             "\t" + g.phenotype + "\t" + as + "\t" +
+             (g.source == "vcf" ? std::to_string(score) : "") + "\t" + missing + "\t" + g.source +
+             "\n";
     }
   }
   return out;

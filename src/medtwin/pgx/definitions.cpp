@@ -152,17 +152,28 @@ std::string DiplotypeKey(const std::string& a, const std::string& b) {
 std::vector<std::string> ExpandIupac(const std::string& allele) {
   if (allele.size() != 1) return {allele};
   switch (allele[0]) {
-    case 'R': return {"A", "G"};
-    case 'Y': return {"C", "T"};
-    case 'S': return {"G", "C"};
-    case 'W': return {"A", "T"};
-    case 'K': return {"G", "T"};
-    case 'M': return {"A", "C"};
-    case 'B': return {"C", "G", "T"};
-    case 'D': return {"A", "G", "T"};
-    case 'H': return {"A", "C", "T"};
-    case 'V': return {"A", "C", "G"};
-    default: return {allele};
+    case 'R':
+      return {"A", "G"};
+    case 'Y':
+      return {"C", "T"};
+    case 'S':
+      return {"G", "C"};
+    case 'W':
+      return {"A", "T"};
+    case 'K':
+      return {"G", "T"};
+    case 'M':
+      return {"A", "C"};
+    case 'B':
+      return {"C", "G", "T"};
+    case 'D':
+      return {"A", "G", "T"};
+    case 'H':
+      return {"A", "C", "T"};
+    case 'V':
+      return {"A", "C", "G"};
+    default:
+      return {allele};
   }
 }
 

@@ -45,13 +45,13 @@ struct GeneDefinition {
 
 // One diplotype's translation.
 struct DiplotypePhenotype {
-  std::string phenotype;                // "Intermediate Metabolizer"; "" when none is assigned
+  std::string phenotype;                 // "Intermediate Metabolizer"; "" when none is assigned
   std::optional<double> activity_score;  // CPIC genes scored by activity only
 };
 
 struct GenePhenotypes {
-  std::map<std::string, std::string> function;         // allele → "No function" …
-  std::map<std::string, double> activity_value;        // allele → 0, 0.5, 1 … (if scored)
+  std::map<std::string, std::string> function;           // allele → "No function" …
+  std::map<std::string, double> activity_value;          // allele → 0, 0.5, 1 … (if scored)
   std::map<std::string, DiplotypePhenotype> diplotypes;  // key: DiplotypeKey(a, b)
 };
 

@@ -78,7 +78,8 @@ std::vector<DiplotypeCall> CallDpyd(const GeneDefinition& g, const GenePhenotype
         if (defines(f.index, k) && !defines(other.index, k)) subset = false;
       }
       if (!subset) continue;
-      rest.copies = phased ? (rest.copies & ~other.copies) : std::max(0, rest.copies - other.copies);
+      rest.copies =
+          phased ? (rest.copies & ~other.copies) : std::max(0, rest.copies - other.copies);
     }
     if (rest.copies > 0) kept.push_back(rest);
   }
@@ -112,8 +113,8 @@ std::vector<DiplotypeCall> CallDpyd(const GeneDefinition& g, const GenePhenotype
     }
     return 0;
   };
-  return {{g.alleles[picked[0]].name, g.alleles[picked[1]].name,
-           score(picked[0]) + score(picked[1])}};
+  return {
+      {g.alleles[picked[0]].name, g.alleles[picked[1]].name, score(picked[0]) + score(picked[1])}};
 }
 
 }  // namespace
@@ -263,7 +264,8 @@ GeneCall CallGene(const GeneDefinition& g, const GenePhenotypes* phenotypes, con
         for (std::size_t j = 0; j < n && explains; ++j) {
           const std::size_t k = available[j];
           const auto [a, b] = genotype[j];
-          explains = (Accepts(a1, k, a) && Accepts(a2, k, b)) || (Accepts(a1, k, b) && Accepts(a2, k, a));
+          explains =
+              (Accepts(a1, k, a) && Accepts(a2, k, b)) || (Accepts(a1, k, b) && Accepts(a2, k, a));
         }
         if (explains) KeepTop(call.diplotypes, Make(g, c1, c2));
       }

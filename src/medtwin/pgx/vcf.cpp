@@ -12,7 +12,8 @@ void Split(std::string_view s, char sep, std::vector<std::string_view>& out) {
   std::size_t start = 0;
   for (;;) {
     const std::size_t at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    out.push_back(
+        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
     if (at == std::string_view::npos) return;
     start = at + 1;
   }
@@ -61,7 +62,8 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
       if (line.starts_with("##reference") || line.starts_with("##contig") ||
           line.starts_with("##assembly")) {
         if (const std::string b = StatedBuild(line); !b.empty()) {
-          return fail("header", "the file is on " + b + "; medtwin's allele definitions are GRCh38");
+          return fail("header",
+                      "the file is on " + b + "; medtwin's allele definitions are GRCh38");
         }
       }
       if (line.starts_with("##fileformat") && line.find("VCFv4") == std::string::npos) {
@@ -72,8 +74,9 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
     if (line.starts_with("#CHROM")) {
       Split(line, '\t', cols);
       if (cols.size() < 8 || cols[1] != "POS" || cols[3] != "REF" || cols[4] != "ALT") {
-        return fail("header", "the #CHROM line needs tab-separated CHROM POS ID REF ALT QUAL "
-                              "FILTER INFO [FORMAT samples…]");
+        return fail("header",
+                    "the #CHROM line needs tab-separated CHROM POS ID REF ALT QUAL "
+                    "FILTER INFO [FORMAT samples…]");
       }
       if (cols.size() == 9) return fail("header", "FORMAT without sample columns");
       for (std::size_t i = 9; i < cols.size(); ++i) out.samples.emplace_back(cols[i]);
@@ -137,8 +140,11 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
       std::size_t i = 0;
       while (i <= call.size()) {
         const std::size_t sep = call.find_first_of("/|", i);
-        std::string_view part = call.substr(i, sep == std::string_view::npos ? std::string_view::npos : sep - i);
-        if (k >= 2) return fail("GT", "sample " + out.samples[s] + ": more than two alleles in '" + std::string(call) + "'");
+        std::string_view part =
+            call.substr(i, sep == std::string_view::npos ? std::string_view::npos : sep - i);
+        if (k >= 2)
+          return fail("GT", "sample " + out.samples[s] + ": more than two alleles in '" +
+                                std::string(call) + "'");
         if (part == ".") {
           a[k] = -1;
         } else {
@@ -146,7 +152,8 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
           auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
           if (ec != std::errc() || p != part.data() + part.size() || v < 0 || v >= n_alleles) {
             return fail("GT", "sample " + out.samples[s] + ": '" + std::string(call) +
-                                  "' does not fit REF + " + std::to_string(rec.alts.size()) + " ALT");
+                                  "' does not fit REF + " + std::to_string(rec.alts.size()) +
+                                  " ALT");
           }
           a[k] = static_cast<std::int16_t>(v);
         }

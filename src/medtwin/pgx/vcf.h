@@ -28,7 +28,9 @@ struct VcfRecord {
   std::vector<bool> phased;                    // per sample
   std::size_t line = 0;
   // The allele string of index `i` (0 = REF).
-  [[nodiscard]] const std::string& Allele(int i) const { return i == 0 ? ref : alts[static_cast<std::size_t>(i - 1)]; }
+  [[nodiscard]] const std::string& Allele(int i) const {
+    return i == 0 ? ref : alts[static_cast<std::size_t>(i - 1)];
+  }
 };
 
 struct VcfData {
