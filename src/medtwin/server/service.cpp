@@ -392,24 +392,23 @@ Result<json> TwinService::AcceptGlucosePlan(const std::string& patient, const js
   if (closed_loop) {
     command = {{"kind", "insulin"},          {"patient", patient},   {"source", "clinician"},
                {"time", FormatRfc3339(now)}, {"accepted_by", e->by}, {"valid_for_min", 15}};
+    // What the pump is told, as the twin's own input events.
+    auto delivered = [&](const char* type, double amount, double rate) {
+      io::Event d;
+      d.patient = patient;
+      d.type = type;
+      d.amount = amount;
+      d.rate = rate;
+      d.time = now;
+      d.source = std::string("whatif-") + type;
+      events.push_back(std::move(d));
+    };
     if (body.contains("bolus_u") && e->amount > 0) {
-      io::Event bolus;
-      bolus.patient = patient;
-      bolus.type = "insulin";
-      bolus.amount = e->amount;
-      bolus.time = now;
-      bolus.source = "whatif-bolus";
-      events.push_back(bolus);
+      delivered("insulin", e->amount, 0);
       command["bolus_u"] = e->amount;
     }
     if (body.contains("basal_u_per_h")) {
-      io::Event basal;
-      basal.patient = patient;
-      basal.type = "basal";
-      basal.rate = e->rate;
-      basal.time = now;
-      basal.source = "whatif-basal";
-      events.push_back(basal);
+      delivered("basal", 0, e->rate);
       command["basal_u_per_h"] = e->rate;
     }
   }
