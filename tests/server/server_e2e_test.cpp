@@ -775,7 +775,11 @@ TEST(DevicesCli, StreamsIntoARunningServer) {
         " --token " + TestAuth::Admin() + " 2>/dev/null");
     EXPECT_NE(out.find("observations sent"), std::string::npos) << out;
     const auto patients = Call(server.port(), http::verb::get, "/api/v1/patients").Json();
-    EXPECT_EQ(patients.size(), 5u);
+    EXPECT_EQ(patients.size(), 6u);  // 4 ward, 1 CGM, 1 vancomycin (the default)
+    const auto levels =
+        Call(server.port(), http::verb::get, "/api/v1/patients/vanco-01/observations?code=20578-1")
+            .Json();
+    EXPECT_GE(levels.size(), 1u);
     const auto ward =
         Call(server.port(), http::verb::get, "/api/v1/patients/ward-01/observations?code=8867-4")
             .Json();

@@ -272,6 +272,10 @@ int Main(int argc, char** argv) {
   devices->add_option("--patients", devices_args.patients, "Ward patients")->capture_default_str();
   devices->add_option("--glucose-patients", devices_args.glucose_patients, "CGM patients")
       ->capture_default_str();
+  devices
+      ->add_option("--vancomycin-patients", devices_args.vancomycin_patients,
+                   "Patients on vancomycin (doses every 12 h and drug levels)")
+      ->capture_default_str();
   devices->add_option("--speed", devices_args.speed, "Physiology speed (x real time)")
       ->capture_default_str();
   devices->add_option("--to", devices_args.to, "http://HOST:PORT or mqtt://HOST:PORT")->required();

@@ -165,6 +165,9 @@ Result<std::unique_ptr<DemoFeeder>> DemoFeeder::Start(DeviceSink sink, const Dem
       o.glucose_patients > 100) {
     return InvalidArgument("--patients", "0..10000 ward patients, 0..100 glucose patients");
   }
+  if (o.vancomycin_patients < 0 || o.vancomycin_patients > 100) {
+    return InvalidArgument("--vancomycin-patients", "0..100");
+  }
   for (const json& p : DemoPatients(o)) MEDTWIN_RETURN_IF_ERROR(sink.create_patient(p));
   std::unique_ptr<DemoFeeder> f(new DemoFeeder(std::move(sink), o));
   f->thread_ = std::thread([raw = f.get()] { raw->Run(); });
