@@ -42,6 +42,37 @@ TEST_F(PgxCli, CallsJsonAndTsvFromAVcfAndOutsideCalls) {
       << tsv;
 }
 
+TEST_F(PgxCli, GuideReadsTheCallsFile) {
+  std::ofstream(dir_ / "outside.tsv") << "HLA-B\t*15:02/*57:01\n";
+  std::string err;
+  ASSERT_EQ(Run("pgx call --vcf " + kVcf + " --outside-calls " + (dir_ / "outside.tsv").string() +
+                    " --out " + (dir_ / "calls.json").string(),
+                &err),
+            0)
+      << err;
+  for (const auto& [drug, action] : std::vector<std::pair<std::string, std::string>>{
+           {"clopidogrel", "standard"}, {"abacavir", "avoid"}, {"codeine", "no genotype"}}) {
+    ASSERT_EQ(Run("pgx guide --calls " + (dir_ / "calls.json").string() + " --drug " + drug +
+                      " --out " + (dir_ / "g.json").string(),
+                  &err),
+              0)
+        << err;
+    const auto g = nlohmann::json::parse(Read(dir_ / "g.json"));
+    ASSERT_EQ(g["guidance"].size(), 1u);
+    EXPECT_EQ(g["guidance"][0]["action"], action) << drug;
+    EXPECT_EQ(g["guidance"][0]["sample"], "Sample_1");
+    EXPECT_NE(g["guidance"][0]["source"].get<std::string>().find("CPIC"), std::string::npos);
+  }
+  EXPECT_NE(Run("pgx guide --calls " + (dir_ / "calls.json").string() + " --drug aspirin", &err),
+            0);
+  EXPECT_NE(err.find("aspirin"), std::string::npos) << err;
+  EXPECT_NE(Run("pgx guide --calls " + (dir_ / "calls.json").string() +
+                    " --drug clopidogrel --sample nobody",
+                &err),
+            0);
+  EXPECT_NE(err.find("--sample"), std::string::npos) << err;
+}
+
 TEST_F(PgxCli, BadInputIsOneLineNamingWhere) {
   std::ofstream(dir_ / "bad.vcf") << "##fileformat=VCFv4.2\n"
                                   << "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n"

@@ -216,6 +216,18 @@ int Main(int argc, char** argv) {
   pgx_call->add_option("--data", pgx_call_args.data_dir,
                        "Directory with alleles/ and phenotype/ (default: data/pgx)");
 
+  medtwin::cli::PgxGuideArgs pgx_guide_args;
+  auto* pgx_guide = pgx->add_subcommand(
+      "guide",
+      "The CPIC recommendation for a drug given the calls (clopidogrel, voriconazole,\n"
+      "simvastatin, azathioprine, mercaptopurine, fluorouracil, capecitabine, tacrolimus,\n"
+      "efavirenz, atazanavir, codeine, abacavir, allopurinol, carbamazepine, warfarin; from\n"
+      "data/pgx/guidance.json): action, strength, text and source, per sample.");
+  pgx_guide->add_option("--calls", pgx_guide_args.calls, "CALLS.json from pgx call")->required();
+  pgx_guide->add_option("--drug", pgx_guide_args.drug, "Drug name")->required();
+  pgx_guide->add_option("--sample", pgx_guide_args.sample, "Only this sample");
+  pgx_guide->add_option("--out", pgx_guide_args.out, "Write here instead of standard output");
+
   medtwin::cli::ServeArgs serve_args;
   auto* serve = app.add_subcommand(
       "serve",
@@ -387,6 +399,7 @@ int Main(int argc, char** argv) {
   if (fit->parsed()) return Report("fit", medtwin::cli::RunFit(fit_args));
   if (trial->parsed()) return Report("trial", medtwin::cli::RunTrialCommand(trial_args));
   if (pgx_call->parsed()) return Report("pgx call", medtwin::cli::RunPgxCall(pgx_call_args));
+  if (pgx_guide->parsed()) return Report("pgx guide", medtwin::cli::RunPgxGuide(pgx_guide_args));
   if (serve->parsed()) return Report("serve", medtwin::cli::RunServe(serve_args));
   if (devices->parsed()) return Report("devices", medtwin::cli::RunDevices(devices_args));
   if (dose->parsed()) return Report("dose", medtwin::cli::RunDose(dose_args));

@@ -7,6 +7,7 @@
 
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/pgx/calls.h"
+#include "medtwin/pgx/guidance.h"
 
 namespace medtwin::cli {
 
@@ -59,6 +60,34 @@ Status RunPgxCall(const PgxCallArgs& args) {
   std::fprintf(stderr, "medtwin pgx call: %zu sample(s), %zu of %zu gene calls made, %.3f s\n",
                calls.size(), called, total, seconds);
   return Ok{};
+}
+
+Status RunPgxGuide(const PgxGuideArgs& args) {
+  if (args.drug.empty()) return InvalidArgument("--drug", "name the drug");
+  std::ifstream in(args.calls);
+  if (!in) return Error{ErrorCode::kIoError, "--calls", "cannot open " + args.calls};
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded()) return InvalidArgument("--calls", args.calls + " is not JSON");
+  MEDTWIN_TRY(auto samples, pgx::CallsFromJson(j));
+  MEDTWIN_TRY(const pgx::GuidanceTable* table, pgx::GuidanceTable::Default());
+  nlohmann::json out = {{"drug", args.drug}, {"guidance", nlohmann::json::array()}};
+  bool found = args.sample.empty();
+  for (const auto& s : samples) {
+    if (!args.sample.empty() && s.sample != args.sample) continue;
+    found = true;
+    MEDTWIN_TRY(pgx::DrugGuidance g, table->Guide(args.drug, s.genes));
+    nlohmann::json entry = pgx::GuidanceToJson(g);
+    entry["sample"] = s.sample;
+    out["guidance"].push_back(std::move(entry));
+  }
+  if (!found)
+    return NotFound("--sample", "no sample '" + args.sample.substr(0, 40) + "' in " + args.calls);
+  const std::string text = out.dump(2) + "\n";
+  if (args.out.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return Ok{};
+  }
+  return io::WriteFileAtomically(args.out, text);
 }
 
 }  // namespace medtwin::cli

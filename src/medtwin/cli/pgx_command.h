@@ -1,6 +1,6 @@
-// cli/pgx_command.h — `medtwin pgx call`: star-allele diplotypes, phenotypes and activity
-// scores for every sample of a GRCh38 VCF (and outside calls), written as CALLS.json and/or a
-// TSV table.
+// cli/pgx_command.h — `medtwin pgx call` and `pgx guide`: star-allele diplotypes, phenotypes and
+// activity scores for every sample of a GRCh38 VCF (and outside calls), written as CALLS.json
+// and/or a TSV table.
 #pragma once
 
 #include <string>
@@ -18,5 +18,16 @@ struct PgxCallArgs {
 };
 
 [[nodiscard]] Status RunPgxCall(const PgxCallArgs& args);
+
+struct PgxGuideArgs {
+  std::string calls;  // CALLS.json
+  std::string drug;
+  std::string sample;  // empty: every sample
+  std::string out;     // empty: standard output
+};
+
+// `medtwin pgx guide`: the CPIC recommendation for a drug given each sample's calls, as JSON
+// ({"drug", "guidance": [{"sample", "action", "strength", "recommendation", …}]}).
+[[nodiscard]] Status RunPgxGuide(const PgxGuideArgs& args);
 
 }  // namespace medtwin::cli

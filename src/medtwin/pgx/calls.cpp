@@ -147,6 +147,58 @@ json GeneCallToJson(const GeneCall& c) {
   return j;
 }
 
+Result<GeneCall> GeneCallFromJson(const std::string& gene, const json& j) {
+  if (!j.is_object() || !j.contains("called") || !j["called"].is_boolean() ||
+      !j.contains("diplotypes") || !j["diplotypes"].is_array()) {
+    return InvalidArgument(gene, "needs called (true/false) and diplotypes []");
+  }
+  GeneCall c;
+  c.gene = gene;
+  c.called = j["called"];
+  for (const auto& d : j["diplotypes"]) {
+    const std::string name = d.is_string() ? d.get<std::string>() : "";
+    const auto slash = name.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == name.size()) {
+      return InvalidArgument(gene + ": diplotypes", "'" + name.substr(0, 40) + "' is not A/B");
+    }
+    c.diplotypes.push_back({name.substr(0, slash), name.substr(slash + 1), 0});
+  }
+  if (c.called == c.diplotypes.empty()) {
+    return InvalidArgument(gene, "a called gene has diplotypes; an uncalled one has none");
+  }
+  if (j.contains("phenotype") && j["phenotype"].is_string()) c.phenotype = j["phenotype"];
+  if (j.contains("activity_score") && j["activity_score"].is_number()) {
+    c.activity_score = j["activity_score"].get<double>();
+  }
+  if (j.contains("source") && j["source"].is_string()) c.source = j["source"];
+  if (j.contains("reason") && j["reason"].is_string()) c.reason = j["reason"];
+  return c;
+}
+
+Result<std::vector<SampleCalls>> CallsFromJson(const json& j) {
+  if (!j.is_object() || !j.contains("samples") || !j["samples"].is_array()) {
+    return InvalidArgument("samples", "expected {\"samples\": [...]}");
+  }
+  std::vector<SampleCalls> out;
+  for (std::size_t i = 0; i < j["samples"].size(); ++i) {
+    const json& s = j["samples"][i];
+    const std::string where = "samples[" + std::to_string(i) + "]";
+    if (!s.is_object() || !s.contains("sample") || !s["sample"].is_string() ||
+        !s.contains("genes") || !s["genes"].is_object()) {
+      return InvalidArgument(where, "needs sample and genes {}");
+    }
+    SampleCalls sc;
+    sc.sample = s["sample"];
+    for (const auto& [gene, call] : s["genes"].items()) {
+      auto c = GeneCallFromJson(gene, call);
+      if (!c.ok()) return c.error().WithContext(where);
+      sc.genes.push_back(std::move(*c));
+    }
+    out.push_back(std::move(sc));
+  }
+  return out;
+}
+
 json CallsToJson(const std::vector<SampleCalls>& samples) {
   json out = json::array();
   for (const auto& s : samples) {

@@ -39,6 +39,9 @@ struct SampleCalls {
 void MergeOutsideCalls(std::vector<SampleCalls>& samples, const std::vector<GeneCall>& outside);
 
 [[nodiscard]] nlohmann::json GeneCallToJson(const GeneCall& call);
+// Back from GeneCallToJson / CALLS.json (errors name the sample and gene).
+[[nodiscard]] Result<GeneCall> GeneCallFromJson(const std::string& gene, const nlohmann::json& j);
+[[nodiscard]] Result<std::vector<SampleCalls>> CallsFromJson(const nlohmann::json& j);
 [[nodiscard]] nlohmann::json CallsToJson(const std::vector<SampleCalls>& samples);
 // sample, gene, called, diplotypes ("|"-separated when ambiguous), phenotype, activity score,
 // match score, missing positions.
