@@ -5,8 +5,10 @@
 
 #include <sstream>
 
+#include "medtwin/decide/warfarin_dose.h"
 #include "medtwin/pgx/calls.h"
 #include "medtwin/pgx/guidance.h"
+#include "medtwin/pgx/warfarin.h"
 
 namespace {
 
@@ -170,6 +172,41 @@ TEST(PgxGuidance, UnknownDrugsAndUncalledGenesAreSaidPlainly) {
                                {"VKORC1", "rs9923231 reference (C)", "rs9923231 variant (T)"}}))
           .action,
       "genotype-guided dose");
+}
+
+TEST(PgxWarfarin, CalledGenotypesFeedTheIwpcAlgorithm) {
+  const PgxData& data = **PgxData::Default();
+  const std::string ref = "rs9923231 reference (C)", variant = "rs9923231 variant (T)";
+  auto g = WarfarinGenotypes(Calls({{"CYP2C9", "*1", "*3"}, {"VKORC1", ref, variant}}), data);
+  EXPECT_EQ(g.cyp2c9, "*1/*3");
+  EXPECT_EQ(g.vkorc1, "A/G");  // rs9923231 T on the plus strand is -1639 A
+  EXPECT_TRUE(g.notes.empty());
+  // *11 (decreased function, activity 0.5) enters as *2, with a note.
+  auto eleven = WarfarinGenotypes(Calls({{"CYP2C9", "*1", "*11"}, {"VKORC1", ref, ref}}), data);
+  EXPECT_EQ(eleven.cyp2c9, "*1/*2");
+  EXPECT_EQ(eleven.vkorc1, "G/G");
+  ASSERT_EQ(eleven.notes.size(), 1u);
+  EXPECT_NE(eleven.notes[0].find("activity value"), std::string::npos);
+  // Nothing called: both unknown.
+  auto none = WarfarinGenotypes({}, data);
+  EXPECT_EQ(none.cyp2c9, "");
+  EXPECT_EQ(none.vkorc1, "");
+  // A *3/*3, -1639 AA patient needs far less warfarin than a *1/*1, GG one of the same build.
+  medtwin::decide::WarfarinPatient p;
+  p.age_years = 60;
+  p.height_cm = 175;
+  p.weight_kg = 78;
+  p.race = medtwin::decide::IwpcRace::kWhite;
+  const auto slow =
+      WarfarinGenotypes(Calls({{"CYP2C9", "*3", "*3"}, {"VKORC1", variant, variant}}), data);
+  const auto fast = WarfarinGenotypes(Calls({{"CYP2C9", "*1", "*1"}, {"VKORC1", ref, ref}}), data);
+  p.cyp2c9 = slow.cyp2c9;
+  p.vkorc1 = slow.vkorc1;
+  const double slow_mg = medtwin::decide::IwpcPharmacogeneticDose(p)->weekly_mg;
+  p.cyp2c9 = fast.cyp2c9;
+  p.vkorc1 = fast.vkorc1;
+  const double fast_mg = medtwin::decide::IwpcPharmacogeneticDose(p)->weekly_mg;
+  EXPECT_LT(slow_mg, 0.3 * fast_mg);
 }
 
 TEST(PgxGuidance, CallsSurviveTheJsonRoundTrip) {
