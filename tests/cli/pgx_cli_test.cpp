@@ -10,7 +10,7 @@ namespace {
 using medtwin::testing_support::CliFixture;
 
 const std::string kVcf =
-    std::string(MEDTWIN_SOURCE_DIR) + "/../shared/data/pgx/examples/pharmcat.example.vcf";
+    std::string(MEDTWIN_SOURCE_DIR) + "/tests/data/pgx/pharmcat.example.vcf";
 
 class PgxCli : public CliFixture {};
 

@@ -14,7 +14,7 @@ namespace {
 using medtwin::pgx::CallVcf;
 using medtwin::pgx::PgxData;
 
-const std::string kExamples = std::string(MEDTWIN_SOURCE_DIR) + "/../shared/data/pgx/examples/";
+const std::string kExamples = std::string(MEDTWIN_SOURCE_DIR) + "/tests/data/pgx/";
 
 struct ReportRow {
   std::string diplotype, phenotype, activity, match_score;
@@ -40,7 +40,7 @@ TEST(PgxExample, EveryDefinedGeneAgreesWithTheReferenceToolsReport) {
   auto data = PgxData::Default();
   ASSERT_TRUE(data.ok()) << data.error().ToString();
   std::ifstream vcf(kExamples + "pharmcat.example.vcf");
-  ASSERT_TRUE(vcf.good()) << "needs ../shared beside the repository";
+  ASSERT_TRUE(vcf.good()) << "tests/data/pgx missing";
   auto calls = CallVcf(vcf, **data);
   ASSERT_TRUE(calls.ok()) << calls.error().ToString();
   ASSERT_EQ(calls->size(), 1u);

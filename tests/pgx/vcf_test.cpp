@@ -134,8 +134,7 @@ TEST(PgxVcf, BadInputIsAnErrorNamingTheLineAndField) {
 }
 
 TEST(PgxVcf, MutatedFilesNeverCrashTheReader) {
-  std::ifstream in(std::string(MEDTWIN_SOURCE_DIR) +
-                   "/../shared/data/pgx/examples/pharmcat.example.vcf");
+  std::ifstream in(std::string(MEDTWIN_SOURCE_DIR) + "/tests/data/pgx/pharmcat.example.vcf");
   ASSERT_TRUE(in.good());
   std::stringstream ss;
   ss << in.rdbuf();

@@ -5,6 +5,7 @@
 
 #include "medtwin/models/glucose.h"
 #include "medtwin/models/pk.h"
+#include "medtwin/models/warfarin.h"
 
 namespace medtwin::models {
 namespace {
@@ -13,6 +14,7 @@ const std::vector<std::unique_ptr<sim::Model>>& Registry() {
   static const auto* models = [] {
     auto* all = new std::vector<std::unique_ptr<sim::Model>>(MakePkModels());
     all->push_back(MakeUvaPadovaModel());
+    all->push_back(MakeWarfarinHambergModel());
     return all;
   }();
   return *models;
