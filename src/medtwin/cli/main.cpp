@@ -118,7 +118,8 @@ int Main(int argc, char** argv) {
   dose->add_option("--data", dose_args.data_path, "Records with doses, levels, covariates")
       ->required();
   dose->add_option("--target", dose_args.targets,
-                   "auc24=LOW:HIGH (mg*h/L) and/or trough=LOW:HIGH (mg/L); repeatable")
+                   "auc24=LOW:HIGH (mg*h/L) and/or trough=LOW:HIGH (mg/L; the INR for\n"
+                   "warfarin_hamberg2007, e.g. trough=2:3 with --intervals 24 --infusion-h 0); repeatable")
       ->required();
   dose->add_option("--intervals", dose_args.intervals_h, "Dosing intervals to consider, h")
       ->delimiter(',')
