@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "../support/pg_server.h"
@@ -189,6 +190,95 @@ TEST_F(Planning, News2OverTimeScoresEachInstantLikeTheChart) {
   EXPECT_EQ(r.status, 400u);
   EXPECT_NE(r.body.find("\"from\""), std::string::npos);
   EXPECT_EQ(Call(port_, http::verb::get, "/api/v1/patients/nobody/news2").status, 404u);
+}
+
+// Genotype on the twin: a VCF or calls uploaded to the patient, CPIC guidance for every covered
+// drug, and a "pgx-<drug>" alert when the genotype argues against a drug the patient was given
+// (before or after the genotype arrived).
+TEST_F(Planning, GenotypeGuidesAndAlertsOnConflictingPrescriptions) {
+  Post("/api/v1/patients", {{"id", "pgx1"}, {"models", {"news2"}}}, 201);
+  Post("/api/v1/patients", {{"id", "pgx2"}, {"models", {"news2"}}}, 201);
+  auto dose = [&](const std::string& patient, const std::string& drug, double mg) {
+    Post("/api/v1/patients/" + patient + "/events", json::array({{{"type", "dose"},
+                                                                  {"drug", drug},
+                                                                  {"amount", mg},
+                                                                  {"unit", "mg"},
+                                                                  {"time", Now(30)}}}));
+  };
+  auto pgx_alerts = [&](const std::string& patient) {
+    json out = json::array();
+    for (const auto& a : Get("/api/v1/alerts?patient=" + patient)) {
+      if (a["kind"].get<std::string>().starts_with("pgx-")) out.push_back(a);
+    }
+    return out;
+  };
+  dose("pgx1", "Clopidogrel", 75);
+  EXPECT_TRUE(pgx_alerts("pgx1").empty());  // no genotype yet
+  // Calls as JSON (what `medtwin pgx call` writes for one sample).
+  const json calls = {
+      {"genes",
+       {{"CYP2C19",
+         {{"called", true},
+          {"diplotypes", {"*2/*2"}},
+          {"phenotype", "Poor Metabolizer"},
+          {"activity_score", nullptr}}},
+        {"TPMT", {{"called", false}, {"diplotypes", json::array()}, {"reason", "no data"}}}}}};
+  auto put = Call(port_, http::verb::put, "/api/v1/patients/pgx1/genotype", calls.dump());
+  ASSERT_EQ(put.status, 200u) << put.body;
+  const json g = json::parse(put.body);
+  ASSERT_EQ(g["genotype"].size(), 1u);
+  EXPECT_EQ(g["genotype"][0]["diplotype"], "*2/*2");
+  EXPECT_EQ(g["not_called"]["TPMT"], "no data");
+  bool clopidogrel = false;
+  for (const auto& x : g["guidance"]) {
+    if (x["drug"] != "clopidogrel") continue;
+    clopidogrel = true;
+    EXPECT_EQ(x["action"], "alternative");
+    EXPECT_EQ(x["conflicts_with_standard_prescribing"], true);
+  }
+  EXPECT_TRUE(clopidogrel);
+  // The earlier clopidogrel dose now conflicts: an alert.
+  json alerts;
+  for (int i = 0; i < 50 && alerts.empty(); ++i) {
+    alerts = pgx_alerts("pgx1");
+    if (alerts.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0]["kind"], "pgx-clopidogrel");
+  EXPECT_EQ(alerts[0]["severity"], "high");
+  EXPECT_NE(alerts[0]["message"].get<std::string>().find("prasugrel"), std::string::npos);
+  // A VCF body (the reference tool's example: reference alleles) for the other patient:
+  // clopidogrel is standard there, so a dose raises nothing; the record keeps all 11 genes.
+  std::ifstream vcf(std::string(MEDTWIN_SOURCE_DIR) + "/tests/data/pgx/pharmcat.example.vcf");
+  std::stringstream text;
+  text << vcf.rdbuf();
+  auto put_vcf =
+      Call(port_, http::verb::put, "/api/v1/patients/pgx2/genotype", text.str(), "text/vcf");
+  ASSERT_EQ(put_vcf.status, 200u) << put_vcf.body.substr(0, 300);
+  EXPECT_EQ(json::parse(put_vcf.body)["genotype"].size(), 11u);
+  dose("pgx2", "clopidogrel", 75);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(pgx_alerts("pgx2").empty());
+  EXPECT_EQ(Get("/api/v1/patients/pgx2")["genotype"].size(), 11u);
+  // Bad uploads: named fields, nothing changed.
+  auto bad = Call(port_, http::verb::put, "/api/v1/patients/pgx2/genotype", "hello");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_NE(bad.body.find("\"body\""), std::string::npos) << bad.body;
+  // The same file with a second sample: which one is the patient's must be said.
+  std::string two;
+  std::istringstream lines(text.str());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("#CHROM")) {
+      line += "\tSample_2";
+    } else if (!line.starts_with("#")) {
+      line += "\t0/0";
+    }
+    two += line + "\n";
+  }
+  auto ambiguous = Call(port_, http::verb::put, "/api/v1/patients/pgx2/genotype", two, "text/vcf");
+  EXPECT_EQ(ambiguous.status, 400u) << ambiguous.body.substr(0, 300);
+  EXPECT_NE(ambiguous.body.find("\"sample\""), std::string::npos) << ambiguous.body.substr(0, 300);
+  EXPECT_EQ(Get("/api/v1/patients/pgx2/genotype")["genotype"].size(), 11u);
 }
 
 TEST_F(Planning, TrialsRunWithProgressAndMatchTheCommandLine) {

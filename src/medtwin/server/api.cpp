@@ -7,10 +7,13 @@
 #include "medtwin/core/time.h"
 #include "medtwin/io/event.h"
 #include "medtwin/io/fhir.h"
+#include "medtwin/pgx/calls.h"
+#include "medtwin/pgx/guidance.h"
 #include "medtwin/server/access.h"
 #include "medtwin/server/research.h"
 #include "medtwin/server/service.h"
 #include "medtwin/server/static_files.h"
+#include "medtwin/twin/pharmacogenomics.h"
 
 namespace medtwin::server {
 namespace {
@@ -242,6 +245,81 @@ Response News2Series(TwinService& s, const std::string& patient, const Target& t
   return Json(200, out);
 }
 
+// The patient's genotype calls and the CPIC guidance they give for every covered drug.
+json GenotypeJson(const twin::PatientRecord& p) {
+  json guidance = json::array();
+  if (auto table = pgx::GuidanceTable::Default(); table.ok()) {
+    for (const auto& drug : (*table)->Drugs()) {
+      if (auto g = twin::GuidanceFor(p, drug)) guidance.push_back(pgx::GuidanceToJson(*g));
+    }
+  }
+  return {{"genotype", twin::PatientToJson(p)["genotype"]}, {"guidance", guidance}};
+}
+
+Response GetGenotype(TwinService& s, const std::string& patient) {
+  const auto p = s.Patient(patient);
+  if (!p) return Fail(404, "not_found", "patient", "no patient '" + patient + "'");
+  return Json(200, GenotypeJson(*p));
+}
+
+// PUT …/genotype: a VCF (called here, one sample or ?sample=NAME), CALLS.json from `medtwin pgx
+// call` (one sample or ?sample=), or {"genes": {GENE: call}}. Called genes replace the
+// record's genotype; genes not called are listed, never guessed.
+Response PutGenotype(TwinService& s, const Request& req, const std::string& patient,
+                     const Target& t) {
+  if (!s.Patient(patient)) return Fail(404, "not_found", "patient", "no patient '" + patient + "'");
+  auto data = pgx::PgxData::Default();
+  if (!data.ok()) return Fail(503, data.error());
+  const std::string wanted = t.query.contains("sample") ? t.query.at("sample") : "";
+  std::vector<pgx::SampleCalls> samples;
+  const std::string& body = req.body();
+  const auto type = req[http::field::content_type];
+  if (type.find("vcf") != std::string_view::npos || body.starts_with("##fileformat=VCF")) {
+    std::istringstream in(body);
+    auto called = pgx::CallVcf(in, **data, "body");
+    if (!called.ok()) return Fail(400, called.error());
+    samples = std::move(*called);
+  } else {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      return Fail(400, "invalid", "body", "a VCF, CALLS.json or {\"genes\": {…}}");
+    }
+    if (j.contains("genes")) j = json{{"samples", {{{"sample", "body"}, {"genes", j["genes"]}}}}};
+    auto parsed = pgx::CallsFromJson(j);
+    if (!parsed.ok()) return Fail(400, parsed.error());
+    samples = std::move(*parsed);
+  }
+  const pgx::SampleCalls* chosen = nullptr;
+  for (const auto& sc : samples) {
+    if (wanted.empty() ? samples.size() == 1 : sc.sample == wanted) chosen = &sc;
+  }
+  if (chosen == nullptr) {
+    return Fail(400, "invalid", "sample",
+                wanted.empty() ? std::to_string(samples.size()) + " samples: name one with ?sample="
+                               : "no sample '" + wanted.substr(0, 40) + "'");
+  }
+  json calls = json::array(), not_called = json::object();
+  for (const auto& g : chosen->genes) {
+    if (!g.called) {
+      not_called[g.gene] = g.reason.empty() ? "not called" : g.reason;
+      continue;
+    }
+    std::string diplotype;
+    for (std::size_t i = 0; i < g.diplotypes.size(); ++i) {
+      diplotype += (i ? " or " : "") + g.diplotypes[i].Name();
+    }
+    calls.push_back({{"gene", g.gene},
+                     {"diplotype", g.diplotypes.size() == 1 ? diplotype : diplotype.substr(0, 200)},
+                     {"phenotype", g.phenotype},
+                     {"activity_score", g.activity_score ? json(*g.activity_score) : json()}});
+  }
+  auto updated = s.UpdatePatient(patient, json{{"genotype", calls}});
+  if (!updated.ok()) return Fail(StatusFor(updated.error()), updated.error());
+  json out = GenotypeJson(*updated);
+  out["not_called"] = not_called;
+  return Json(200, out);
+}
+
 constexpr const char* kIndexHtml = R"html(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>medtwin</title></head>
 <body><h1>medtwin</h1><p>The twin server is running. API under <code>/api/v1</code>:
@@ -413,6 +491,9 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
         auto r = service.engine().WhatIf(id, *body);
         if (!r.ok()) return Fail(StatusFor(r.error()), r.error());
         return Json(200, *r);
+      }
+      if (seg.size() == 5 && seg[4] == "genotype") {
+        return method == verb::put ? PutGenotype(service, req, id, t) : GetGenotype(service, id);
       }
       if (seg.size() == 5 && seg[4] == "news2" && method == verb::get) {
         return News2Series(service, id, t);

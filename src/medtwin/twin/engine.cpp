@@ -83,7 +83,16 @@ void TwinEngine::UpsertPatient(PatientRecord record) {
       s.twins.emplace(id, LiveTwin(std::move(record)));
       ++twin_count_;
     } else {
+      const bool genotype_changed =
+          it->second.record().genotype.size() != record.genotype.size() ||
+          PatientToJson(it->second.record())["genotype"] != PatientToJson(record)["genotype"];
       it->second.SetRecord(std::move(record));
+      // A new genotype may argue against drugs already given or ordered.
+      if (genotype_changed && sink_) {
+        for (const auto& a : it->second.CheckPrescriptions(WallClockNow(), &NextAlertId)) {
+          sink_("alert", a.patient, AlertToJson(a));
+        }
+      }
     }
   });
 }
@@ -135,9 +144,12 @@ void TwinEngine::ApplyEvents(std::vector<io::Event> batch, bool publish) {
       for (const auto& e : items) {
         auto it = s.twins.find(e.patient);
         if (it == s.twins.end()) continue;
-        it->second.ApplyEvent(e);
+        const auto alerts = it->second.ApplyEvent(e, &NextAlertId);
         if (publish && sink_ && (!listening_ || listening_())) {
           sink_("event", e.patient, io::EventToJson(e));
+        }
+        if (publish && sink_) {
+          for (const auto& a : alerts) sink_("alert", e.patient, AlertToJson(a));
         }
       }
     });

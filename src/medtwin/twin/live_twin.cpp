@@ -1,5 +1,9 @@
 #include "medtwin/twin/live_twin.h"
 
+#include <cctype>
+
+#include "medtwin/twin/pharmacogenomics.h"
+
 #include "medtwin/decide/regimen.h"
 #include "medtwin/estimate/map_estimator.h"
 #include "medtwin/models/glucose.h"
@@ -355,7 +359,46 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
   return InvalidArgument("model", "'" + model.substr(0, 24) + "' is not vancomycin or glucose");
 }
 
-void LiveTwin::ApplyEvent(const io::Event& e) {
+const Alert* LiveTwin::CheckDrug(const std::string& drug, Instant t,
+                                 std::uint64_t (*next_alert_id)()) {
+  if (record_.genotype.empty()) return nullptr;
+  const auto g = GuidanceFor(record_, drug);
+  if (!g || !g->Conflicts()) return nullptr;
+  const bool severe =
+      g->action == "avoid" || (g->action == "alternative" && g->strength == "strong");
+  std::string genotype;
+  for (const auto& x : g->genotype) genotype += (genotype.empty() ? "" : "; ") + x;
+  return Raise("pgx-" + g->drug, severe ? Severity::kHigh : Severity::kMedium, t,
+               g->drug + " with " + genotype + ": " + g->recommendation + " (" + g->source + ")",
+               next_alert_id);
+}
+
+std::vector<Alert> LiveTwin::CheckPrescriptions(Instant t, std::uint64_t (*next_alert_id)()) {
+  std::vector<Alert> out;
+  for (const auto& drug : drugs_) {
+    if (const Alert* a = CheckDrug(drug, t, next_alert_id)) out.push_back(*a);
+  }
+  return out;
+}
+
+std::vector<Alert> LiveTwin::ApplyEvent(const io::Event& e, std::uint64_t (*next_alert_id)()) {
+  std::vector<Alert> raised;
+  if ((e.type == "dose" || e.type == "order") && !e.drug.empty()) {
+    std::string drug = e.drug;
+    std::transform(drug.begin(), drug.end(), drug.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (std::find(drugs_.begin(), drugs_.end(), drug) == drugs_.end() && drugs_.size() < 64) {
+      drugs_.push_back(drug);
+    }
+    if (next_alert_id != nullptr) {
+      if (const Alert* a = CheckDrug(drug, e.time, next_alert_id)) raised.push_back(*a);
+    }
+  }
+  ApplyEventToModels(e);
+  return raised;
+}
+
+void LiveTwin::ApplyEventToModels(const io::Event& e) {
   if (e.type == "order") {
     if (!drug_) drug_ = std::make_unique<DrugTwin>();
     drug_->orders.push_back(e);

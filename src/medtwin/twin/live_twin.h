@@ -93,7 +93,12 @@ class LiveTwin {
   // result is needed, so a restart does not refit once per stored level.
   TwinUpdate Apply(const io::Observation& o, std::uint64_t (*next_alert_id)(), bool live = true);
   // Meals, insulin and basal changes drive the glucose twin; doses are kept for drug twins.
-  void ApplyEvent(const io::Event& e);
+  // A dose or order of a drug the patient's genotype argues against (CPIC) raises a
+  // "pgx-<drug>" alert, returned (with `next_alert_id`; none without, as on replay).
+  std::vector<Alert> ApplyEvent(const io::Event& e, std::uint64_t (*next_alert_id)() = nullptr);
+  // Every drug given or ordered so far, checked against the current genotype (after the
+  // record's genotype changes): the alerts raised.
+  std::vector<Alert> CheckPrescriptions(Instant t, std::uint64_t (*next_alert_id)());
 
   [[nodiscard]] monitor::News2Score News2() const;
   // The drug twin's current draft recommendation (null if none).
@@ -169,6 +174,9 @@ class LiveTwin {
   PatientRecord record_;
   std::unique_ptr<GlucoseTwin> glucose_;
   std::map<std::string, Latest> latest_;
+  std::vector<std::string> drugs_;  // drugs given or ordered (lower case), for the pgx check
+  const Alert* CheckDrug(const std::string& drug, Instant t, std::uint64_t (*next_alert_id)());
+  void ApplyEventToModels(const io::Event& e);
   // Recent values of codes with rate rules (last hour): the window's minimum and maximum kept in
   // monotonic deques (O(1) per value however fast a device sends), and for CGM the raw values
   // (at most 256) for the 15–20-min slope.

@@ -130,7 +130,14 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
         }
       }
       GenotypeCall c{call["gene"].get<std::string>(), call.value("diplotype", ""),
-                     call.value("phenotype", "")};
+                     call.value("phenotype", ""), std::nullopt};
+      if (call.contains("activity_score") && !call["activity_score"].is_null()) {
+        if (!call["activity_score"].is_number() || call["activity_score"] < 0 ||
+            call["activity_score"] > 10) {
+          return InvalidArgument("genotype.activity_score", "a number 0–10 or null");
+        }
+        c.activity_score = call["activity_score"].get<double>();
+      }
       p.genotype.push_back(std::move(c));
     }
   }
@@ -208,7 +215,10 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
 json PatientToJson(const PatientRecord& p) {
   json genotype = json::array();
   for (const auto& g : p.genotype) {
-    genotype.push_back({{"gene", g.gene}, {"diplotype", g.diplotype}, {"phenotype", g.phenotype}});
+    genotype.push_back({{"gene", g.gene},
+                        {"diplotype", g.diplotype},
+                        {"phenotype", g.phenotype},
+                        {"activity_score", g.activity_score ? json(*g.activity_score) : json()}});
   }
   json j = {{"id", p.id},
             {"name", p.name},

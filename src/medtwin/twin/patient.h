@@ -14,9 +14,10 @@
 namespace medtwin::twin {
 
 struct GenotypeCall {
-  std::string gene;       // "CYP2C19"
-  std::string diplotype;  // "*1/*2"
-  std::string phenotype;  // "Intermediate Metabolizer"
+  std::string gene;                      // "CYP2C19"
+  std::string diplotype;                 // "*1/*2"
+  std::string phenotype;                 // "Intermediate Metabolizer"
+  std::optional<double> activity_score;  // CPIC activity score where the gene has one
 };
 
 // The patient's consent, FHIR Consent-like: research use, sharing with named organizations, and
