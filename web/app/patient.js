@@ -16,6 +16,7 @@ export async function renderPatient(main, id) {
   const [patient, twin] = await Promise.all([api(base), api(`${base}/twin`)]);
   const since = new Date(Date.now() - 12 * 3600e3).toISOString().replace(/\.\d+Z$/, 'Z');
   const news2History = await api(`${base}/news2?from=${since}`);
+  const pgx = (patient.genotype || []).length ? await api(`${base}/genotype`).catch(() => null) : null;
   const history = {};
   await Promise.all(VITALS.map(async ([code]) => {
     history[code] = await api(`${base}/observations?code=${code}&from=${since}`);
@@ -37,6 +38,11 @@ export async function renderPatient(main, id) {
       </dl></section>
       <section class="card"><h2>Alerts</h2><ul class="alerts" data-testid="alerts"></ul></section>
       <section class="card" id="advice" hidden><h2>Dose advice</h2><div></div></section>
+      ${pgx ? `<section class="card" data-testid="pgx"><h2>Pharmacogenomics (CPIC)</h2><ul class="alerts">${
+    pgx.guidance.filter((g) => g.action !== 'no genotype').map((g) => `<li data-drug="${escapeHtml(g.drug)}">
+      <strong>${escapeHtml(g.drug)}</strong>
+      <span class="${g.conflicts_with_standard_prescribing ? 'sev-high' : ''}">${escapeHtml(g.action)}</span>
+      <span title="${escapeHtml(g.source)}">${escapeHtml(g.recommendation)}</span></li>`).join('') || '<li>No guidance for the called genes</li>'}</ul></section>` : ''}
     </div>
     ${who.role === 'admin' || who.role === 'clinician'
     ? (twin.models || []).filter((m) => m === 'vancomycin' || m === 'glucose').map((m) =>

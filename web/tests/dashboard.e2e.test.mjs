@@ -285,3 +285,18 @@ test('the audit page: verified ledger and recent records for administrators only
   assert.match(await clinician.textContent('[data-testid=page-error]'), /may not see this/);
   await clinician.close();
 });
+
+test("a patient's genotype on the twin page: CPIC guidance and the conflicting prescription's alert", async () => {
+  const page = await signedInPage('clinician');
+  await page.waitForSelector('[data-testid=ward] tbody tr');
+  await page.goto(`${base}/#/patient/ward-02`);
+  await page.waitForSelector('[data-testid=pgx] li[data-drug=clopidogrel]');
+  assert.match(await page.textContent('[data-testid=pgx] li[data-drug=clopidogrel]'), /alternative.*prasugrel or ticagrelor/s);
+  assert.match(await page.textContent('[data-testid=pgx] li[data-drug=simvastatin]'), /alternative/);
+  await page.waitForSelector('[data-testid=alerts] li:has-text("clopidogrel")');
+  const g = await api('/api/v1/patients/ward-02/genotype', tokens.clinician);
+  const shown = await page.$$eval('[data-testid=pgx] li[data-drug]', (lis) => lis.map((l) => l.dataset.drug));
+  assert.deepEqual(shown, g.json.guidance.filter((x) => x.action !== 'no genotype').map((x) => x.drug));
+  await page.screenshot({ path: join(artifacts, 'patient-pgx.png'), fullPage: true });
+  await page.close();
+});

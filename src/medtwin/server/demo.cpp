@@ -112,6 +112,12 @@ std::vector<json> DemoPatients(const DemoOptions& o) {
                    {"spo2_scale", kConditions[i % 6] == std::string("COPD") ? 2 : 1},
                    {"models", {"news2"}},
                    {"care_team", {kDemoClinician}}});
+    if (i == 1) {
+      // A CYP2C19 poor metabolizer on clopidogrel (given below): the pharmacogenomic alert.
+      out.back()["genotype"] = {
+          {{"gene", "CYP2C19"}, {"diplotype", "*2/*2"}, {"phenotype", "Poor Metabolizer"}},
+          {{"gene", "SLCO1B1"}, {"diplotype", "*1/*5"}, {"phenotype", "Decreased Function"}}};
+    }
   }
   const char* kVirtual[] = {"adult#001", "adolescent#003", "adult#004", "child#002"};
   for (int i = 0; i < o.glucose_patients; ++i) {
@@ -225,6 +231,18 @@ void DemoFeeder::Run() {
   long long next_cgm_us = cgm_origin_us;
   models::InsulinPump pump(models::PumpSpec{});
   long long vancomycin_sent_until = 0;
+  if (options_.ward_patients > 1 && sink_.send_events) {
+    // ward-02's clopidogrel, once a day at 00:00 UTC (the same record again after a restart).
+    const long long day_us = 24 * 3'600'000'000LL;
+    const std::vector<json> clopidogrel = {{{"patient", WardId(1)},
+                                            {"type", "dose"},
+                                            {"drug", "clopidogrel"},
+                                            {"amount", 75},
+                                            {"unit", "mg"},
+                                            {"time", FormatRfc3339(Instant{NowUs() / day_us * day_us})},
+                                            {"source", "demo-ehr"}}};
+    if (!sink_.send_events(clopidogrel).ok()) ++failed_;
+  }
   while (!stop_) {
     // Vancomycin: the dose history at start and at every new 12-h dose time.
     if (options_.vancomycin_patients > 0 && NowUs() >= vancomycin_sent_until) {
