@@ -281,6 +281,87 @@ TEST_F(Planning, GenotypeGuidesAndAlertsOnConflictingPrescriptions) {
   EXPECT_EQ(Get("/api/v1/patients/pgx2/genotype")["genotype"].size(), 11u);
 }
 
+// The warfarin twin: the IWPC starting dose from the record and genotype before any INR; then
+// daily doses and INR values individualize the Hamberg model by MAP and the twin proposes the
+// daily dose for INR 2-3, which a what-if can compare and a clinician accept.
+TEST_F(Planning, WarfarinTwinStartsFromIwpcAndFollowsTheInr) {
+  auto patient = [&](const std::string& id, const char* cyp2c9, const char* cyp_pheno,
+                     const char* vkorc1, const char* vk_pheno) {
+    Post("/api/v1/patients",
+         {{"id", id},
+          {"models", {"news2", "warfarin"}},
+          {"birth_date", "1960-05-01"},
+          {"height_cm", 175},
+          {"weight_kg", 80},
+          {"genotype",
+           {{{"gene", "CYP2C9"}, {"diplotype", cyp2c9}, {"phenotype", cyp_pheno}},
+            {{"gene", "VKORC1"}, {"diplotype", vkorc1}, {"phenotype", vk_pheno}}}}},
+         201);
+  };
+  const std::string ref = "rs9923231 reference (C)", var = "rs9923231 variant (T)";
+  patient("w11", "*1/*1", "Normal Metabolizer", (ref + "/" + ref).c_str(), "-1639 GG");
+  patient("w33", "*3/*3", "Poor Metabolizer", (var + "/" + var).c_str(), "-1639 AA");
+  const json iwpc11 = Get("/api/v1/patients/w11/twin")["model_state"]["warfarin"]["iwpc"];
+  const json iwpc33 = Get("/api/v1/patients/w33/twin")["model_state"]["warfarin"]["iwpc"];
+  ASSERT_TRUE(iwpc11.contains("daily_mg")) << iwpc11.dump();
+  EXPECT_EQ(iwpc11["cyp2c9"], "*1/*1");
+  EXPECT_EQ(iwpc33["vkorc1"], "A/A");
+  EXPECT_LT(iwpc33["daily_mg"].get<double>(), 0.5 * iwpc11["daily_mg"].get<double>());
+  // w33 on 5 mg/day for a week: the INR overshoots.
+  json doses = json::array();
+  for (int day = 7; day >= 1; --day) {
+    doses.push_back({{"type", "dose"},
+                     {"drug", "warfarin"},
+                     {"amount", 5},
+                     {"unit", "mg"},
+                     {"time", Now(day * 24 * 60)}});
+  }
+  Post("/api/v1/patients/w33/events", doses);
+  json inr = json::array();
+  for (const auto& [days_ago, value] :
+       std::vector<std::pair<int, double>>{{4, 1.9}, {2, 3.1}, {0, 4.3}}) {
+    inr.push_back({{"code", "6301-6"},
+                   {"value", value},
+                   {"unit", "{INR}"},
+                   {"time", Now(days_ago * 24 * 60 + 30)},
+                   {"source", "lab"}});
+  }
+  Post("/api/v1/patients/w33/observations", inr);
+  const json twin = Get("/api/v1/patients/w33/twin");
+  const json& w = twin["model_state"]["warfarin"];
+  ASSERT_TRUE(w.contains("parameters")) << w.dump();
+  EXPECT_EQ(w["levels"], 3);
+  ASSERT_EQ(twin["recommendations"].size(), 1u) << twin.dump();
+  const json& rec = twin["recommendations"][0];
+  EXPECT_EQ(rec["drug"], "warfarin");
+  EXPECT_EQ(rec["interval_h"], 24);
+  EXPECT_LT(rec["dose_mg"].get<double>(), 3.0);
+  EXPECT_GT(rec["predicted_inr_trough"].get<double>(), 1.8);
+  EXPECT_LT(rec["predicted_inr_trough"].get<double>(), 3.2);
+  // What-if: the current 5 mg/day against the proposal, on INR.
+  const json what =
+      Post("/api/v1/patients/w33/whatif",
+           {{"model", "warfarin"},
+            {"regimens",
+             {{{"dose_mg", 5}, {"interval_h", 24}, {"infusion_h", 0}},
+              {{"dose_mg", rec["dose_mg"]}, {"interval_h", 24}, {"infusion_h", 0}}}}});
+  ASSERT_EQ(what["regimens"].size(), 2u) << what.dump();
+  EXPECT_GT(what["regimens"][0]["trough_mg_l"].get<double>(), 3.0);  // INR trough on 5 mg
+  EXPECT_EQ(what["target"], "INR 2-3");
+  // Accepting records an oral draft order (FHIR: by mouth).
+  const json order = Post("/api/v1/patients/w33/recommendations/accept", {{"by", "dr-w"}}, 201);
+  EXPECT_EQ(order["drug"], "warfarin");
+  bool oral = false;
+  const json requests = Get("/fhir/r4/MedicationRequest?patient=w33");
+  for (const auto& e : requests["entry"]) {
+    const json& r = e["resource"];
+    if (r["intent"] == "order") {
+      oral = r["dosageInstruction"][0]["route"]["coding"][0]["code"] == "26643006";
+    }
+  }
+  EXPECT_TRUE(oral) << requests.dump().substr(0, 1500);
+}
+
 TEST_F(Planning, TrialsRunWithProgressAndMatchTheCommandLine) {
   auto bad = [&](const json& body, const char* field) {
     auto r = Call(port_, http::verb::post, "/api/v1/trials", body.dump());

@@ -122,6 +122,26 @@ Result<Unit> ParseTerm(std::string_view term, std::string_view whole) {
 }  // namespace
 
 Result<Unit> ParseUnit(std::string_view code) {
+  // UCUM annotations ("{INR}", "mg{total}") carry no dimension: an annotation alone is the
+  // unity, one attached to a unit is that unit.
+  if (code.find('{') != std::string_view::npos) {
+    std::string stripped;
+    int depth = 0;
+    for (char c : code) {
+      if (c == '{') {
+        ++depth;
+      } else if (c == '}') {
+        if (--depth < 0) return InvalidArgument("unit", "unbalanced '}'");
+      } else if (depth == 0) {
+        stripped += c;
+      }
+    }
+    if (depth != 0) return InvalidArgument("unit", "unbalanced '{'");
+    if (stripped.empty() || stripped.back() == '/' || stripped.back() == '.') stripped += "1";
+    MEDTWIN_TRY(Unit u, ParseUnit(stripped));
+    u.code = std::string(code);
+    return u;
+  }
   Unit out;
   out.code = std::string(code);
   if (code.empty()) return InvalidArgument("unit", "empty unit");

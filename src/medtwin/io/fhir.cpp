@@ -295,6 +295,9 @@ json ToFhirMedicationRequest(const json& advice, const std::string& patient, con
   if (drug == "vancomycin") {
     med["coding"] = {{{"system", kRxNorm}, {"code", "11124"}, {"display", "vancomycin"}}};
   }
+  if (drug == "warfarin") {
+    med["coding"] = {{{"system", kRxNorm}, {"code", "11289"}, {"display", "warfarin"}}};
+  }
   if (drug == "insulin") {
     // An accepted glucose plan: a subcutaneous bolus now and/or a basal rate.
     const double bolus = advice.value("bolus_u", 0.0);
@@ -326,12 +329,17 @@ json ToFhirMedicationRequest(const json& advice, const std::string& patient, con
   const double dose = advice.value("dose_mg", 0.0);
   const double interval = advice.value("interval_h", 0.0);
   const double infusion = advice.value("infusion_h", 0.0);
+  const bool oral = drug == "warfarin";  // tablets; the other drug twins' drugs are infused
   json dosage = {
-      {"text", Printf("%g mg IV every %g h, infused over %g h", dose, interval, infusion)},
+      {"text", oral ? Printf("%g mg by mouth every %g h", dose, interval)
+                    : Printf("%g mg IV every %g h, infused over %g h", dose, interval, infusion)},
       {"timing", {{"repeat", {{"frequency", 1}, {"period", interval}, {"periodUnit", "h"}}}}},
       {"route",
        {{"coding",
-         {{{"system", kSnomed}, {"code", "47625008"}, {"display", "Intravenous route"}}}}}},
+         {oral ? json{{"system", kSnomed}, {"code", "26643006"}, {"display", "Oral route"}}
+               : json{{"system", kSnomed},
+                      {"code", "47625008"},
+                      {"display", "Intravenous route"}}}}}},
       {"doseAndRate",
        {{{"doseQuantity", {{"value", dose}, {"unit", "mg"}, {"system", kUcum}, {"code", "mg"}}}}}}};
   if (infusion > 0) {

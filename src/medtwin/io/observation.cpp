@@ -25,6 +25,7 @@ const std::vector<ObservationCode>& ObservationCatalog() {
       {loinc::kCgmGlucose, "glucose in interstitial fluid (CGM)", "mg/dL", 0, 2000, false,
        kGlucoseMolarMass_g_per_mol},
       {loinc::kVancomycin, "vancomycin in serum or plasma", "mg/L", 0, 500},
+      {loinc::kInr, "INR (prothrombin time, coagulation assay)", "{INR}", 0.5, 25},
   };
   return kCatalog;
 }

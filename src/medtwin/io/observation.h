@@ -45,6 +45,7 @@ inline constexpr std::string_view kInhaledO2Flow = "3151-8";
 inline constexpr std::string_view kBloodGlucose = "2339-0";
 inline constexpr std::string_view kCgmGlucose = "99504-3";
 inline constexpr std::string_view kVancomycin = "20578-1";
+inline constexpr std::string_view kInr = "6301-6";  // INR in platelet-poor plasma
 }  // namespace loinc
 
 struct Observation {

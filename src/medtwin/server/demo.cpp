@@ -234,13 +234,14 @@ void DemoFeeder::Run() {
   if (options_.ward_patients > 1 && sink_.send_events) {
     // ward-02's clopidogrel, once a day at 00:00 UTC (the same record again after a restart).
     const long long day_us = 24 * 3'600'000'000LL;
-    const std::vector<json> clopidogrel = {{{"patient", WardId(1)},
-                                            {"type", "dose"},
-                                            {"drug", "clopidogrel"},
-                                            {"amount", 75},
-                                            {"unit", "mg"},
-                                            {"time", FormatRfc3339(Instant{NowUs() / day_us * day_us})},
-                                            {"source", "demo-ehr"}}};
+    const std::vector<json> clopidogrel = {
+        {{"patient", WardId(1)},
+         {"type", "dose"},
+         {"drug", "clopidogrel"},
+         {"amount", 75},
+         {"unit", "mg"},
+         {"time", FormatRfc3339(Instant{NowUs() / day_us * day_us})},
+         {"source", "demo-ehr"}}};
     if (!sink_.send_events(clopidogrel).ok()) ++failed_;
   }
   while (!stop_) {

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "medtwin/decide/warfarin_dose.h"
+#include "medtwin/pgx/warfarin.h"
 #include "medtwin/twin/pharmacogenomics.h"
 
 #include "medtwin/decide/regimen.h"
@@ -37,6 +39,50 @@ decide::Target VancomycinTarget() {
   target.auc24_lo = 400;
   target.auc24_hi = 600;
   return target;
+}
+
+}  // namespace
+
+// What makes a drug twin: the record's model name, the drug its doses name, the level that
+// refits it, the population model used when the record names none, and the target and regimen
+// menu of its advice.
+struct DrugTwinSpec {
+  std::string_view model;
+  std::string_view drug;
+  std::string_view level_code;
+  std::string_view default_population_model;  // "" : the record must name one
+  decide::Target target;
+  std::string_view target_text;
+  decide::RegimenSearch menu;
+};
+
+namespace {
+const std::vector<DrugTwinSpec>& DrugTwinSpecs() {
+  static const std::vector<DrugTwinSpec> specs = [] {
+    // Vancomycin: AUC24 400-600 mg·h/L (ASHP/IDSA 2020), infusions every 8, 12 or 24 h.
+    DrugTwinSpec vanco{"vancomycin",
+                       "vancomycin",
+                       loinc::kVancomycin,
+                       "",
+                       VancomycinTarget(),
+                       "AUC24 400-600 mg*h/L",
+                       {}};
+    // Warfarin: INR 2-3 before the next daily dose (CPIC 2017 / the usual target), tablets
+    // once a day in 0.5 mg steps up to 15 mg.
+    decide::Target inr;
+    inr.has_trough = true;
+    inr.trough_lo = 2;
+    inr.trough_hi = 3;
+    decide::RegimenSearch daily;
+    daily.intervals_h = {24};
+    daily.infusion_h = {0};
+    daily.dose_step_mg = 0.5;
+    daily.dose_max_mg = 15;
+    DrugTwinSpec warfarin{"warfarin", "warfarin", loinc::kInr, "warfarin_hamberg2007",
+                          inr,        "INR 2-3",  daily};
+    return std::vector<DrugTwinSpec>{vanco, warfarin};
+  }();
+  return specs;
 }
 
 }  // namespace
@@ -97,11 +143,84 @@ json LiveTwin::CloseTheLoop(GlucoseTwin& g, double t_min, const io::Observation&
   return g.last_command;
 }
 
+const DrugTwinSpec* LiveTwin::DrugSpec() const {
+  for (const auto& spec : DrugTwinSpecs()) {
+    if (std::find(record_.models.begin(), record_.models.end(), spec.model) !=
+        record_.models.end()) {
+      return &spec;
+    }
+  }
+  return nullptr;
+}
+
+double LiveTwin::GenotypeCovariate(const std::string& name, std::vector<std::string>* notes) const {
+  auto data = pgx::PgxData::Default();
+  pgx::IwpcGenotypes g;
+  if (data.ok()) g = pgx::WarfarinGenotypes(GeneCallsOf(record_), **data);
+  if (name == "CYP2C9") {
+    static const char* kCodes[] = {"*1/*1", "*1/*2", "*1/*3", "*2/*2", "*2/*3", "*3/*3"};
+    for (int i = 0; i < 6; ++i) {
+      if (g.cyp2c9 == kCodes[i]) return i;
+    }
+    notes->push_back("CYP2C9 unknown: taken as *1/*1");
+    return 0;
+  }
+  if (g.vkorc1 == "G/G") return 0;
+  if (g.vkorc1 == "A/G") return 1;
+  if (g.vkorc1 == "A/A") return 2;
+  notes->push_back("VKORC1 unknown: taken as G/A");
+  return 1;
+}
+
+json LiveTwin::IwpcStartingDose() const {
+  decide::WarfarinPatient p;
+  std::vector<std::string> notes;
+  if (!record_.birth_date || !record_.height_cm || !record_.weight_kg) {
+    return {{"error", "needs birth_date, height_cm and weight_kg on the record"}};
+  }
+  auto born = ParseRfc3339(*record_.birth_date + "T00:00:00Z");
+  if (!born.ok()) return {{"error", "birth_date is not a date"}};
+  p.age_years = static_cast<double>(WallClockNow().us_since_epoch - born->us_since_epoch) /
+                (365.25 * 86400e6);
+  p.height_cm = *record_.height_cm;
+  p.weight_kg = *record_.weight_kg;
+  p.race = decide::IwpcRace::kMissingOrMixed;  // the record keeps no race
+  for (const auto& d : drugs_) {
+    if (d == "carbamazepine" || d == "phenytoin" || d == "rifampin" || d == "rifampicin") {
+      p.enzyme_inducer = true;
+    }
+    if (d == "amiodarone") p.amiodarone = true;
+  }
+  if (auto data = pgx::PgxData::Default(); data.ok()) {
+    const auto g = pgx::WarfarinGenotypes(GeneCallsOf(record_), **data);
+    p.cyp2c9 = g.cyp2c9;
+    p.vkorc1 = g.vkorc1;
+    notes = g.notes;
+  }
+  auto dose = decide::IwpcPharmacogeneticDose(p);
+  if (!dose.ok()) return {{"error", dose.error().ToString()}};
+  notes.push_back("race not recorded: IWPC's missing/mixed category");
+  return {{"weekly_mg", dose->weekly_mg},
+          {"daily_mg", dose->daily_mg},
+          {"cyp2c9", p.cyp2c9.empty() ? json(nullptr) : json(p.cyp2c9)},
+          {"vkorc1", p.vkorc1.empty() ? json(nullptr) : json(p.vkorc1)},
+          {"enzyme_inducer", p.enzyme_inducer},
+          {"amiodarone", p.amiodarone},
+          {"notes", notes},
+          {"source", "IWPC pharmacogenetic algorithm, N Engl J Med 2009;360:753"}};
+}
+
 void LiveTwin::RefitDrugTwin() {
   drug_->stale = false;
   DrugTwin& d = *drug_;
+  d.state_notes.clear();
   if (d.doses.empty() || d.levels.empty()) return;
-  auto pop = estimate::FindPopulationModel(record_.population_model);
+  const auto* spec = DrugSpec();
+  if (spec == nullptr) return;
+  const std::string population = record_.population_model.empty()
+                                     ? std::string(spec->default_population_model)
+                                     : record_.population_model;
+  auto pop = estimate::FindPopulationModel(population);
   if (!pop.ok()) {
     d.state = {{"error", pop.error().ToString()}};
     return;
@@ -129,6 +248,7 @@ void LiveTwin::RefitDrugTwin() {
       covariates[k] = record_.sex == "female" ? 1 : 0;
     }
     if (n == "DIAL") covariates[k] = dialysis ? 1 : 0;
+    if (n == "CYP2C9" || n == "VKORC1") covariates[k] = GenotypeCovariate(n, &d.state_notes);
     if (n == "AGE" && record_.birth_date) {
       auto born = ParseRfc3339(*record_.birth_date + "T00:00:00Z");
       if (born.ok()) {
@@ -185,6 +305,8 @@ void LiveTwin::RefitDrugTwin() {
                      {"population_mg_l", p.pred}});
   }
   d.state = {{"population_model", pop->name},
+             {"drug", std::string(spec->drug)},
+             {"notes", d.state_notes},
              {"levels", d.levels.size()},
              {"doses", d.doses.size()},
              {"eta", eta},
@@ -194,10 +316,10 @@ void LiveTwin::RefitDrugTwin() {
              {"predictions", preds}};
   // Rank the menu for the AUC24 target (fewer posterior samples than the CLI: this runs on the
   // shard's thread).
-  decide::RegimenSearch search;
+  decide::RegimenSearch search = spec->menu;
   search.samples = 100;
   decide::PatientPosterior posterior{fit->eta, fit->eta_covariance, d.covariates};
-  auto ranked = decide::RankRegimens(*d.estimator, posterior, VancomycinTarget(), search);
+  auto ranked = decide::RankRegimens(*d.estimator, posterior, spec->target, search);
   if (!ranked.ok()) {
     d.state["recommendation_error"] = ranked.error().ToString();
     return;
@@ -207,32 +329,41 @@ void LiveTwin::RefitDrugTwin() {
   d.recommendation = {
       {"status", "draft"},
       {"kind", "dose"},
-      {"drug", "vancomycin"},
+      {"drug", std::string(spec->drug)},
       {"dose_mg", best.regimen.dose_mg},
       {"interval_h", best.regimen.interval_h},
       {"infusion_h", best.regimen.infusion_h},
-      {"predicted_auc24_mg_h_per_l", best.auc24},
-      {"predicted_trough_mg_l", best.trough},
       {"probability_of_target_attainment", best.pta},
-      {"target", "AUC24 400-600 mg*h/L"},
+      {"target", std::string(spec->target_text)},
       {"basis", "MAP fit of " + std::to_string(d.levels.size()) + " level(s), " + pop->name}};
+  if (spec->model == "warfarin") {
+    d.recommendation["predicted_inr_trough"] = best.trough;
+    d.recommendation["predicted_inr_peak"] = best.cmax;
+  } else {
+    d.recommendation["predicted_auc24_mg_h_per_l"] = best.auc24;
+    d.recommendation["predicted_trough_mg_l"] = best.trough;
+  }
 }
 
 Result<json> LiveTwin::WhatIf(const json& plan) {
   if (!plan.is_object() || !plan.contains("model") || !plan["model"].is_string()) {
-    return InvalidArgument("model", "vancomycin or glucose");
+    return InvalidArgument("model", "vancomycin, warfarin or glucose");
   }
   const std::string model = plan["model"];
-  if (model == "vancomycin") {
+  if (model == "vancomycin" || model == "warfarin") {
+    const DrugTwinSpec* spec = DrugSpec();
+    if (spec == nullptr || spec->model != model) {
+      return InvalidArgument("model", "this patient has no " + model + " twin");
+    }
     if (drug_ && drug_->stale) RefitDrugTwin();
     if (!drug_ || !drug_->estimator) {
-      return InvalidArgument("model", "the vancomycin twin has no fit yet (doses and a level)");
+      return InvalidArgument("model", "the " + model + " twin has no fit yet (doses and a level)");
     }
     if (!plan.contains("regimens") || !plan["regimens"].is_array() || plan["regimens"].empty() ||
         plan["regimens"].size() > 20) {
       return InvalidArgument("regimens", "1–20 regimens {dose_mg, interval_h, infusion_h}");
     }
-    const decide::Target target = VancomycinTarget();
+    const decide::Target target = spec->target;
     decide::RegimenSearch search;
     search.samples = 200;
     search.curve_bands = true;
@@ -278,7 +409,7 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
                      {"trough_p95", o.trough_p95},
                      {"steady_state_curve", points}});
     }
-    return json{{"model", "vancomycin"}, {"target", "AUC24 400-600 mg*h/L"}, {"regimens", out}};
+    return json{{"model", model}, {"target", std::string(spec->target_text)}, {"regimens", out}};
   }
   if (model == "glucose") {
     if (!glucose_) return InvalidArgument("model", "the glucose twin has no data yet");
@@ -356,7 +487,8 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
     MEDTWIN_TRY(json with_plan, run(proposed, items));
     return json{{"model", "glucose"}, {"current", base}, {"proposed", with_plan}};
   }
-  return InvalidArgument("model", "'" + model.substr(0, 24) + "' is not vancomycin or glucose");
+  return InvalidArgument("model",
+                         "'" + model.substr(0, 24) + "' is not vancomycin, warfarin or glucose");
 }
 
 const Alert* LiveTwin::CheckDrug(const std::string& drug, Instant t,
@@ -414,10 +546,8 @@ void LiveTwin::ApplyEventToModels(const io::Event& e) {
     }
     return;
   }
-  if (e.type == "dose" &&
-      std::find(record_.models.begin(), record_.models.end(), "vancomycin") !=
-          record_.models.end() &&
-      e.drug == "vancomycin") {
+  const auto* spec = DrugSpec();
+  if (e.type == "dose" && spec != nullptr && e.drug == spec->drug) {
     if (!drug_) drug_ = std::make_unique<DrugTwin>();
     drug_->doses.push_back(e);
     std::stable_sort(drug_->doses.begin(), drug_->doses.end(),
@@ -697,10 +827,9 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_
   }
 
   // A drug level refits the drug twin and renews its dose recommendation.
-  if (o.code == loinc::kVancomycin &&
-      std::find(record_.models.begin(), record_.models.end(), "vancomycin") !=
-          record_.models.end() &&
-      !record_.population_model.empty()) {
+  const auto* spec = DrugSpec();
+  if (spec != nullptr && o.code == spec->level_code &&
+      (!record_.population_model.empty() || !spec->default_population_model.empty())) {
     if (!drug_) drug_ = std::make_unique<DrugTwin>();
     drug_->levels.emplace_back(o.time, o.value);
     if (live) {
@@ -823,8 +952,16 @@ json LiveTwin::ToJson(bool forecast_bands) {
   }
   json recommendations = json::array(), orders = json::array();
   if (drug_ && drug_->stale) RefitDrugTwin();
+  if (const auto* spec = DrugSpec(); spec != nullptr && spec->model == "warfarin") {
+    // Before (and beside) the INR-driven fit: the IWPC pharmacogenetic starting dose.
+    model_state["warfarin"] = drug_ && !drug_->state.empty() ? drug_->state : json::object();
+    model_state["warfarin"]["iwpc"] = IwpcStartingDose();
+  }
   if (drug_) {
-    if (!drug_->state.empty()) model_state["vancomycin"] = drug_->state;
+    const auto* spec = DrugSpec();
+    if (!drug_->state.empty() && spec != nullptr && spec->model != "warfarin") {
+      model_state[std::string(spec->model)] = drug_->state;
+    }
     if (!drug_->recommendation.is_null()) recommendations.push_back(drug_->recommendation);
     for (const auto& o : drug_->orders) orders.push_back(OrderToJson(o));
   }

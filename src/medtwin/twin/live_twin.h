@@ -57,6 +57,8 @@ struct News2Point {
 // One point as JSON: {"time", "total", "complete", "risk", "parts": {…}}.
 [[nodiscard]] nlohmann::json News2ToJson(const monitor::News2Score& s);
 
+struct DrugTwinSpec;  // live_twin.cpp: what makes a drug twin (model, level, target, menu)
+
 struct Alert {
   std::uint64_t id = 0;
   std::string patient;
@@ -157,10 +159,21 @@ class LiveTwin {
     std::vector<io::Event> doses;
     std::vector<std::pair<Instant, double>> levels;
     nlohmann::json state = nlohmann::json::object();
-    nlohmann::json recommendation;  // null until the first level
-    std::vector<io::Event> orders;  // accepted recommendations (the last 10)
-    bool stale = false;             // levels replayed but not fitted yet
+    nlohmann::json recommendation;         // null until the first level
+    std::vector<io::Event> orders;         // accepted recommendations (the last 10)
+    bool stale = false;                    // levels replayed but not fitted yet
+    std::vector<std::string> state_notes;  // assumptions the fit had to make
   };
+  // The IWPC pharmacogenetic starting dose from the record (age, height, weight, genotype,
+  // inducers and amiodarone among the drugs given): {"daily_mg", "weekly_mg", …} or {"error"}.
+  [[nodiscard]] nlohmann::json IwpcStartingDose() const;
+  // The record's drug-twin spec (vancomycin, warfarin), or null.
+  [[nodiscard]] const DrugTwinSpec* DrugSpec() const;
+  // A genotype covariate of the population model from the record's calls: CYP2C9 as the code
+  // 0-5 of *1/*1, *1/*2, *1/*3, *2/*2, *2/*3, *3/*3 and VKORC1 as the count of -1639 A alleles;
+  // an unknown genotype is taken as the most common (*1/*1, G/A) with a note.
+  [[nodiscard]] double GenotypeCovariate(const std::string& name,
+                                         std::vector<std::string>* notes) const;
   void RefitDrugTwin();
   // One control decision on a CGM reading: the controller's request through the pump's limits,
   // applied to the twin's inputs (the pump is assumed to deliver what it is commanded) and

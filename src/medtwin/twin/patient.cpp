@@ -151,9 +151,9 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
   if (j.contains("models")) {
     MEDTWIN_TRY(p.models, TextList(j, "models"));
     for (const auto& m : p.models) {
-      if (m != "news2" && m != "glucose" && m != "vancomycin") {
-        return InvalidArgument(
-            "models", "unknown model '" + m.substr(0, 32) + "' (news2, glucose, vancomycin)");
+      if (m != "news2" && m != "glucose" && m != "vancomycin" && m != "warfarin") {
+        return InvalidArgument("models", "unknown model '" + m.substr(0, 32) +
+                                             "' (news2, glucose, vancomycin, warfarin)");
       }
     }
   }
