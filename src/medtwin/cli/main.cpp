@@ -229,6 +229,25 @@ int Main(int argc, char** argv) {
   pgx_guide->add_option("--sample", pgx_guide_args.sample, "Only this sample");
   pgx_guide->add_option("--out", pgx_guide_args.out, "Write here instead of standard output");
 
+  medtwin::cli::WarfarinTrialArgs warfarin_trial_args;
+  auto* warfarin_trial = app.add_subcommand(
+      "warfarin-trial",
+      "Precision twins for warfarin: virtual patients per ancestry group (CYP2C9 and VKORC1\n"
+      "genotypes from data/pgx/ancestry_frequencies.json, Hamberg 2007 variability), each\n"
+      "started on a fixed 5 mg/day and on the IWPC pharmacogenetic dose, followed on the INR\n"
+      "model: time in range 2-3 and INR > 4 by ancestry and genotype. Writes DIR/cohort.csv,\n"
+      "summary.json, summary.md and inr.svg.");
+  warfarin_trial->add_option("--ancestry", warfarin_trial_args.ancestries,
+                             "Groups, comma-separated (european, east_asian, african)")
+      ->capture_default_str();
+  warfarin_trial->add_option("--patients", warfarin_trial_args.patients, "Patients per group")
+      ->capture_default_str();
+  warfarin_trial->add_option("--days", warfarin_trial_args.days, "Days followed")
+      ->capture_default_str();
+  warfarin_trial->add_option("--seed", warfarin_trial_args.seed, "Random seed")
+      ->capture_default_str();
+  warfarin_trial->add_option("--out", warfarin_trial_args.out_dir, "Output directory")->required();
+
   medtwin::cli::ServeArgs serve_args;
   auto* serve = app.add_subcommand(
       "serve",
@@ -401,6 +420,9 @@ int Main(int argc, char** argv) {
   if (trial->parsed()) return Report("trial", medtwin::cli::RunTrialCommand(trial_args));
   if (pgx_call->parsed()) return Report("pgx call", medtwin::cli::RunPgxCall(pgx_call_args));
   if (pgx_guide->parsed()) return Report("pgx guide", medtwin::cli::RunPgxGuide(pgx_guide_args));
+  if (warfarin_trial->parsed()) {
+    return Report("warfarin-trial", medtwin::cli::RunWarfarinTrialCommand(warfarin_trial_args));
+  }
   if (serve->parsed()) return Report("serve", medtwin::cli::RunServe(serve_args));
   if (devices->parsed()) return Report("devices", medtwin::cli::RunDevices(devices_args));
   if (dose->parsed()) return Report("dose", medtwin::cli::RunDose(dose_args));

@@ -1,13 +1,21 @@
 #include "medtwin/cli/pgx_command.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <sstream>
 
+#include "medtwin/decide/exposure.h"
 #include "medtwin/io/nonmem_csv.h"
+#include "medtwin/io/svg_plot.h"
 #include "medtwin/pgx/calls.h"
 #include "medtwin/pgx/guidance.h"
+#include "medtwin/twin/warfarin_trial.h"
 
 namespace medtwin::cli {
 
@@ -88,6 +96,134 @@ Status RunPgxGuide(const PgxGuideArgs& args) {
     return Ok{};
   }
   return io::WriteFileAtomically(args.out, text);
+}
+
+}  // namespace medtwin::cli
+
+namespace medtwin::cli {
+
+Status RunWarfarinTrialCommand(const WarfarinTrialArgs& args) {
+  if (args.out_dir.empty()) return InvalidArgument("--out", "give a directory");
+  twin::WarfarinTrialOptions o;
+  o.ancestries.clear();
+  std::stringstream list(args.ancestries);
+  for (std::string a; std::getline(list, a, ',');) {
+    if (!a.empty()) o.ancestries.push_back(a);
+  }
+  if (o.ancestries.empty()) return InvalidArgument("--ancestry", "name at least one group");
+  o.patients_per_ancestry = args.patients;
+  o.days = args.days;
+  o.seed = args.seed;
+  const bool tty = ::isatty(2) != 0;
+  MEDTWIN_TRY(auto patients, twin::RunWarfarinTrial(o, [tty](int done, int total) {
+                if (tty) std::fprintf(stderr, "\r%d/%d virtual patients", done, total);
+                if (tty && done == total) std::fprintf(stderr, "\n");
+              }));
+  std::error_code ec;
+  std::filesystem::create_directories(args.out_dir, ec);
+  if (ec) return InvalidArgument("--out", "cannot create " + args.out_dir + ": " + ec.message());
+  // Per patient and arm.
+  std::string csv =
+      "patient,ancestry,arm,age_years,height_cm,weight_kg,cyp2c9,vkorc1,daily_dose_mg,ttr_pct,"
+      "inr_above4_pct,inr_day7,inr_last\n";
+  for (const auto& p : patients) {
+    char line[512];
+    std::snprintf(line, sizeof line, "%s,%s,%s,%.1f,%.1f,%.1f,%s,%s,%.1f,%.1f,%.1f,%.2f,%.2f\n",
+                  p.id.c_str(), p.ancestry.c_str(), p.arm.c_str(), p.age_years, p.height_cm,
+                  p.weight_kg, p.cyp2c9.c_str(), p.vkorc1.c_str(), p.daily_dose_mg, p.ttr_pct,
+                  p.above4_pct, p.inr_by_day[6], p.inr_by_day.back());
+    csv += line;
+  }
+  // Summaries by ancestry × arm, and by genotype stratum (CYP2C9 carrier of *2/*3 or not ×
+  // VKORC1 A alleles) × arm.
+  struct Acc {
+    int n = 0;
+    double ttr = 0, above4 = 0, dose = 0;
+  };
+  std::map<std::string, Acc> by_group, by_stratum;
+  for (const auto& p : patients) {
+    const std::string stratum =
+        std::string(p.cyp2c9 == "*1/*1" ? "CYP2C9 *1/*1" : "CYP2C9 variant") + ", VKORC1 " +
+        p.vkorc1;
+    for (auto* acc :
+         {&by_group[p.ancestry + " | " + p.arm], &by_stratum[stratum + " | " + p.arm]}) {
+      ++acc->n;
+      acc->ttr += p.ttr_pct;
+      acc->above4 += p.above4_pct;
+      acc->dose += p.daily_dose_mg;
+    }
+  }
+  auto table = [](const std::map<std::string, Acc>& m, const char* first) {
+    nlohmann::json rows = nlohmann::json::array();
+    std::string md =
+        std::string("| ") + first +
+        " | arm | patients | mean dose mg/day | mean TTR % (days 8+) | days INR > 4 % |\n"
+        "|---|---|---:|---:|---:|---:|\n";
+    for (const auto& [key, a] : m) {
+      const auto bar = key.find(" | ");
+      const std::string group = key.substr(0, bar), arm = key.substr(bar + 3);
+      rows.push_back({{"group", group},
+                      {"arm", arm},
+                      {"patients", a.n},
+                      {"mean_daily_dose_mg", a.dose / a.n},
+                      {"mean_ttr_pct", a.ttr / a.n},
+                      {"mean_days_inr_above_4_pct", a.above4 / a.n}});
+      char line[256];
+      std::snprintf(line, sizeof line, "| %s | %s | %d | %.1f | %.1f | %.1f |\n", group.c_str(),
+                    arm.c_str(), a.n, a.dose / a.n, a.ttr / a.n, a.above4 / a.n);
+      md += line;
+    }
+    return std::make_pair(rows, md);
+  };
+  const auto [groups, groups_md] = table(by_group, "ancestry");
+  const auto [strata, strata_md] = table(by_stratum, "genotype stratum");
+  const nlohmann::json summary = {{"ancestries", o.ancestries},
+                                  {"patients_per_ancestry", o.patients_per_ancestry},
+                                  {"days", o.days},
+                                  {"seed", o.seed},
+                                  {"model", "warfarin_hamberg2007"},
+                                  {"by_ancestry", groups},
+                                  {"by_genotype", strata}};
+  const std::string md =
+      "# Warfarin precision-twin trial\n\nEach virtual patient is followed in both arms on the "
+      "Hamberg 2007 INR model (no titration: the starting strategy alone). TTR: days 8-" +
+      std::to_string(o.days) + " with INR 2-3.\n\n" + groups_md + "\n" + strata_md;
+  // Median INR by day per ancestry and arm.
+  io::PlotSpec plot;
+  plot.title = "Median INR by day (virtual patients, Hamberg 2007)";
+  plot.x_label = "Day";
+  plot.y_label = "INR";
+  std::map<std::string, std::vector<std::vector<double>>> by_day;
+  for (const auto& p : patients) {
+    auto& days = by_day[p.ancestry + ", " + p.arm];
+    days.resize(p.inr_by_day.size());
+    for (std::size_t d = 0; d < p.inr_by_day.size(); ++d) days[d].push_back(p.inr_by_day[d]);
+  }
+  for (auto& [label, days] : by_day) {
+    io::PlotSeries s{label, {}, {}, false, label.find("fixed") != std::string::npos, ""};
+    for (std::size_t d = 0; d < days.size(); ++d) {
+      s.x.push_back(static_cast<double>(d + 1));
+      s.y.push_back(decide::Quantile(days[d], 0.5));
+    }
+    plot.series.push_back(std::move(s));
+  }
+  for (double level : {2.0, 3.0}) {
+    plot.series.push_back(io::PlotSeries{level == 2 ? "INR 2" : "INR 3",
+                                         {1, static_cast<double>(o.days)},
+                                         {level, level},
+                                         false,
+                                         true,
+                                         "#D55E00"});
+  }
+  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.out_dir + "/cohort.csv", csv));
+  MEDTWIN_RETURN_IF_ERROR(
+      io::WriteFileAtomically(args.out_dir + "/summary.json", summary.dump(2) + "\n"));
+  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.out_dir + "/summary.md", md));
+  MEDTWIN_RETURN_IF_ERROR(
+      io::WriteFileAtomically(args.out_dir + "/inr.svg", io::RenderSvgLinePlot(plot)));
+  std::fprintf(stderr, "medtwin warfarin-trial: %zu patient-arms; wrote %s\n", patients.size(),
+               args.out_dir.c_str());
+  return Ok{};
 }
 
 }  // namespace medtwin::cli

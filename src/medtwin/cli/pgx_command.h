@@ -3,6 +3,7 @@
 // and/or a TSV table.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "medtwin/core/result.h"
@@ -29,5 +30,21 @@ struct PgxGuideArgs {
 // `medtwin pgx guide`: the CPIC recommendation for a drug given each sample's calls, as JSON
 // ({"drug", "guidance": [{"sample", "action", "strength", "recommendation", …}]}).
 [[nodiscard]] Status RunPgxGuide(const PgxGuideArgs& args);
+
+}  // namespace medtwin::cli
+
+namespace medtwin::cli {
+
+struct WarfarinTrialArgs {
+  std::string ancestries = "european,east_asian,african";
+  int patients = 100;  // per ancestry group
+  int days = 28;
+  std::uint64_t seed = 1;
+  std::string out_dir;
+};
+
+// `medtwin warfarin-trial`: precision twins for warfarin (twin::RunWarfarinTrial); writes
+// DIR/cohort.csv, summary.json, summary.md and inr.svg (median INR by day, per ancestry and arm).
+[[nodiscard]] Status RunWarfarinTrialCommand(const WarfarinTrialArgs& args);
 
 }  // namespace medtwin::cli
