@@ -206,11 +206,7 @@ Result<PgxData> PgxData::Load(const std::string& dir) {
 }
 
 Result<const PgxData*> PgxData::Default() {
-  static std::once_flag once;
-  static Result<PgxData> loaded = Error{ErrorCode::kInternal, "pgx", "not loaded"};
-  std::call_once(once, [] { loaded = Load(DataDirectory() + "/pgx"); });
-  if (!loaded.ok()) return loaded.error();
-  return &*loaded;
+  return LoadedOnce<PgxData>([] { return Load(DataDirectory() + "/pgx"); });
 }
 
 const GeneDefinition* PgxData::Gene(const std::string& gene) const {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +75,17 @@ class PgxData {
   std::vector<GeneDefinition> genes_;
   std::map<std::string, GenePhenotypes> phenotypes_;
 };
+
+// `load()` run once per process, thread-safe, for data files read at run time; each call site
+// (each lambda type) has its own result.
+template <typename T, typename Loader>
+[[nodiscard]] Result<const T*> LoadedOnce(Loader load) {
+  static std::once_flag once;
+  static std::optional<Result<T>> loaded;
+  std::call_once(once, [&] { loaded.emplace(load()); });
+  if (!loaded->ok()) return loaded->error();
+  return &**loaded;
+}
 
 // The bases an allele in a definition stands for: itself, or the two (three) bases of an IUPAC
 // code ("R" → A, G).

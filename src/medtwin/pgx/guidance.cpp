@@ -112,11 +112,7 @@ Result<GuidanceTable> GuidanceTable::Load(const std::string& path) {
 }
 
 Result<const GuidanceTable*> GuidanceTable::Default() {
-  static std::once_flag once;
-  static Result<GuidanceTable> loaded = Error{ErrorCode::kInternal, "guidance", "not loaded"};
-  std::call_once(once, [] { loaded = Load(DataDirectory() + "/pgx/guidance.json"); });
-  if (!loaded.ok()) return loaded.error();
-  return &*loaded;
+  return LoadedOnce<GuidanceTable>([] { return Load(DataDirectory() + "/pgx/guidance.json"); });
 }
 
 std::vector<std::string> GuidanceTable::Drugs() const {
