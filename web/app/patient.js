@@ -45,8 +45,11 @@ export async function renderPatient(main, id) {
       <span title="${escapeHtml(g.source)}">${escapeHtml(g.recommendation)}</span></li>`).join('') || '<li>No guidance for the called genes</li>'}</ul></section>` : ''}
     </div>
     ${who.role === 'admin' || who.role === 'clinician'
-    ? (twin.models || []).filter((m) => m === 'vancomycin' || m === 'glucose').map((m) =>
-      `<a class="button" href="#/whatif/${encodeURIComponent(id)}/${m}" data-testid="whatif-${m}">What-if: ${m === 'glucose' ? 'glucose plan' : 'vancomycin regimen'}</a> `).join('') : ''}
+    ? (twin.models || []).filter((m) => ['vancomycin', 'warfarin', 'glucose'].includes(m)).map((m) =>
+      `<a class="button" href="#/whatif/${encodeURIComponent(id)}/${m}" data-testid="whatif-${m}">What-if: ${m === 'glucose' ? 'glucose plan' : `${m} regimen`}</a> `).join('') : ''}
+    ${twin.model_state?.warfarin?.iwpc?.daily_mg ? `<p class="card" data-testid="iwpc">Warfarin starting dose (IWPC pharmacogenetic algorithm):
+      <strong>${twin.model_state.warfarin.iwpc.daily_mg.toFixed(1)} mg/day</strong>
+      (CYP2C9 ${escapeHtml(twin.model_state.warfarin.iwpc.cyp2c9 ?? 'unknown')}, VKORC1 ${escapeHtml(twin.model_state.warfarin.iwpc.vkorc1 ?? 'unknown')})</p>` : ''}
     <section id="charts" class="grid"></section>`;
   const charts = main.querySelector('#charts');
   for (const [code, label, unit] of VITALS) {
@@ -59,15 +62,16 @@ export async function renderPatient(main, id) {
       { label: 'NEWS2', unit: 'score', points: newsPoints },
     ], { lines: [{ label: 'medium risk', y: 5, colour: '#E69F00' }, { label: 'high risk', y: 7, colour: '#D55E00' }] });
   }
-  const drug = twin.model_state?.vancomycin;
-  if (drug?.predictions?.length) {
-    const preds = drug.predictions;
-    lineChart(charts, 'vancomycin', 'Vancomycin levels and the MAP fit', {
-      xLabel: 'hours after the first dose', yLabel: 'mg/L', time: false,
+  for (const [name, title, unit] of [['vancomycin', 'Vancomycin levels and the MAP fit', 'mg/L'],
+    ['warfarin', 'INR and the MAP fit (Hamberg model)', 'INR']]) {
+    const preds = twin.model_state?.[name]?.predictions;
+    if (!preds?.length) continue;
+    lineChart(charts, name, title, {
+      xLabel: 'hours after the first dose', yLabel: unit, time: false,
       series: [
-        { label: 'measured', unit: 'mg/L', points: preds.map((p) => [p.hours_after_first_dose, p.observed_mg_l]) },
-        { label: 'twin (MAP fit)', unit: 'mg/L', points: preds.map((p) => [p.hours_after_first_dose, p.individual_mg_l]), dash: [6, 4] },
-        { label: 'population', unit: 'mg/L', points: preds.map((p) => [p.hours_after_first_dose, p.population_mg_l]), dash: [2, 3] },
+        { label: 'measured', unit, points: preds.map((p) => [p.hours_after_first_dose, p.observed_mg_l]) },
+        { label: 'twin (MAP fit)', unit, points: preds.map((p) => [p.hours_after_first_dose, p.individual_mg_l]), dash: [6, 4] },
+        { label: 'population', unit, points: preds.map((p) => [p.hours_after_first_dose, p.population_mg_l]), dash: [2, 3] },
       ],
     });
   }
@@ -116,9 +120,10 @@ export async function renderPatient(main, id) {
     advice.hidden = false;
     advice.querySelector('div').innerHTML = `
       <p data-testid="advice">${escapeHtml(r.drug)} <strong>${r.dose_mg} mg every ${r.interval_h} h</strong>
-        over ${r.infusion_h} h — predicted AUC24 ${Math.round(r.predicted_auc24_mg_h_per_l)} mg·h/L,
-        trough ${r.predicted_trough_mg_l.toFixed(1)} mg/L, probability of target
-        ${(100 * r.probability_of_target_attainment).toFixed(0)} % (${escapeHtml(r.target)})</p>
+        ${r.infusion_h ? `over ${r.infusion_h} h` : ''} — ${r.predicted_inr_trough !== undefined
+    ? `predicted INR ${r.predicted_inr_trough.toFixed(1)} before the next dose`
+    : `predicted AUC24 ${Math.round(r.predicted_auc24_mg_h_per_l)} mg·h/L, trough ${r.predicted_trough_mg_l.toFixed(1)} mg/L`},
+        probability of target ${(100 * r.probability_of_target_attainment).toFixed(0)} % (${escapeHtml(r.target)})</p>
       ${who.role === 'admin' || who.role === 'clinician' ? '<button id="accept">Accept as draft order</button>' : ''}
       <p id="accepted" role="status"></p>`;
     const accept = advice.querySelector('#accept');

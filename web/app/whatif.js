@@ -8,6 +8,14 @@ import { COLOURS, lineChart } from './chart.js';
 
 const AUC_TARGET = [400, 600];  // mg·h/L (ASHP/IDSA/PIDS/SIDP 2020 vancomycin guideline)
 
+// The drug twins' what-if: what is predicted and against which target.
+const DRUGS = {
+  vancomycin: { unit: 'mg/L', quantity: 'Concentration', target: `AUC24 ${AUC_TARGET.join('–')} mg·h/L`,
+    auc: true, fallback: { dose_mg: 1000, interval_h: 12, infusion_h: 1 } },
+  warfarin: { unit: 'INR', quantity: 'INR', target: 'INR 2–3 before the next dose (trough)',
+    auc: false, fallback: { dose_mg: 5, interval_h: 24, infusion_h: 0 } },
+};
+
 function field(id, label, value, { min, max, unit }) {
   return `<label class="field" for="${id}">${label}${unit ? ` <span class="muted">(${unit})</span>` : ''}
     <input id="${id}" name="${id}" type="number" inputmode="decimal" value="${value ?? ''}" min="${min}" max="${max}" step="any" required></label>`;
@@ -16,14 +24,14 @@ function field(id, label, value, { min, max, unit }) {
 const num = (form, id) => Number(form.querySelector(`#${id}`).value);
 
 // The regimen being given now: the latest accepted order, else the pattern of the last doses.
-function currentRegimen(twin, events) {
-  const order = (twin.orders || []).filter((o) => o.drug === 'vancomycin').at(-1);
-  if (order) return { dose_mg: order.dose_mg, interval_h: order.interval_h, infusion_h: order.infusion_h || 1 };
-  const doses = events.filter((e) => e.type === 'dose' && e.drug === 'vancomycin');
-  if (!doses.length) return { dose_mg: 1000, interval_h: 12, infusion_h: 1 };
+function currentRegimen(twin, events, drug) {
+  const order = (twin.orders || []).filter((o) => o.drug === drug).at(-1);
+  if (order) return { dose_mg: order.dose_mg, interval_h: order.interval_h, infusion_h: order.infusion_h ?? 0 };
+  const doses = events.filter((e) => e.type === 'dose' && e.drug === drug);
+  if (!doses.length) return { ...DRUGS[drug].fallback };
   const last = doses.at(-1);
   const interval = doses.length > 1 ? (Date.parse(last.time) - Date.parse(doses.at(-2).time)) / 3600e3 : 12;
-  return { dose_mg: last.amount, interval_h: Math.round(interval * 10) / 10, infusion_h: last.duration_h || 1 };
+  return { dose_mg: last.amount, interval_h: Math.round(interval * 10) / 10, infusion_h: last.duration_h ?? 0 };
 }
 
 // A horizontal bar: the 5–95 % interval and the point estimate against the target window.
@@ -35,21 +43,22 @@ function aucBar(r) {
     <circle cx="${x(r.auc24_mg_h_per_l)}" cy="11" r="4" fill="#0072B2"/></svg>`;
 }
 
-async function vancomycin(view, id, base, who) {
+async function drugWhatIf(view, id, base, who, drug) {
+  const spec = DRUGS[drug];
   const [twin, events] = await Promise.all([api(`${base}/twin`), api(`${base}/events`)]);
   const rec = (twin.recommendations || [])[0];
-  const current = currentRegimen(twin, events);
+  const current = currentRegimen(twin, events, drug);
   const proposed = rec ? { dose_mg: rec.dose_mg, interval_h: rec.interval_h, infusion_h: rec.infusion_h } : { ...current };
   const column = (key, title, r) => `
     <fieldset class="card"><legend>${title}</legend>
-      ${field(`${key}-dose`, 'Dose', r.dose_mg, { min: 1, max: 6000, step: 50, unit: 'mg' })}
+      ${field(`${key}-dose`, 'Dose', r.dose_mg, { min: 0.5, max: 6000, step: 50, unit: 'mg' })}
       ${field(`${key}-interval`, 'Every', r.interval_h, { min: 4, max: 72, step: 1, unit: 'h' })}
-      ${field(`${key}-infusion`, 'Infused over', r.infusion_h, { min: 0, max: 24, step: 0.5, unit: 'h' })}
+      ${field(`${key}-infusion`, spec.auc ? 'Infused over' : 'Infused over (0: by mouth)', r.infusion_h, { min: 0, max: 24, step: 0.5, unit: 'h' })}
     </fieldset>`;
   view.innerHTML = `
-    <h1>What-if: vancomycin for <a href="#/patient/${encodeURIComponent(id)}">${escapeHtml(id)}</a></h1>
-    <p class="muted">Steady-state predictions from the twin's MAP fit (${escapeHtml(twin.model_state?.vancomycin?.population_model || 'no fit yet')});
-      the band is the posterior's 5–95 %. Target: AUC24 ${AUC_TARGET.join('–')} mg·h/L.
+    <h1>What-if: ${drug} for <a href="#/patient/${encodeURIComponent(id)}">${escapeHtml(id)}</a></h1>
+    <p class="muted">Steady-state predictions from the twin's MAP fit (${escapeHtml(twin.model_state?.[drug]?.population_model || 'no fit yet')});
+      the band is the posterior's 5–95 %. Target: ${spec.target}.
       ${rec ? `The twin advises ${rec.dose_mg} mg every ${rec.interval_h} h.` : ''}</p>
     <form id="plan" class="plan">
       ${column('current', 'Current regimen', current)}
@@ -65,48 +74,49 @@ async function vancomycin(view, id, base, who) {
     view.querySelector('#whatif-error').textContent = '';
     let out;
     try {
-      out = await api(`${base}/whatif`, { method: 'POST', body: { model: 'vancomycin', regimens: [regimen('current'), regimen('proposed')] } });
+      out = await api(`${base}/whatif`, { method: 'POST', body: { model: drug, regimens: [regimen('current'), regimen('proposed')] } });
     } catch (e) {
       view.querySelector('#whatif-error').textContent = `${e.body?.error?.field ? `${e.body.error.field}: ` : ''}${e.message}`;
       return;
     }
     const [cur, pro] = out.regimens;
-    const row = (label, r) => `<tr data-regimen="${label}"><th scope="row">${label}: ${r.regimen.dose_mg} mg q${r.regimen.interval_h} h / ${r.regimen.infusion_h ?? 1} h</th>
-      <td data-testid="auc-${label}">${Math.round(r.auc24_mg_h_per_l)}</td><td>${Math.round(r.auc24_p05)}–${Math.round(r.auc24_p95)}</td>
-      <td>${r.trough_mg_l.toFixed(1)}</td><td>${r.cmax_mg_l.toFixed(1)}</td>
-      <td data-testid="pta-${label}"><strong>${Math.round(100 * r.probability_of_target_attainment)} %</strong></td><td>${aucBar(r)}</td></tr>`;
+    const row = (label, r) => `<tr data-regimen="${label}"><th scope="row">${label}: ${r.regimen.dose_mg} mg q${r.regimen.interval_h} h${r.regimen.infusion_h ? ` / ${r.regimen.infusion_h} h` : ''}</th>
+      ${spec.auc ? `<td data-testid="auc-${label}">${Math.round(r.auc24_mg_h_per_l)}</td><td>${Math.round(r.auc24_p05)}–${Math.round(r.auc24_p95)}</td>` : ''}
+      <td data-testid="trough-${label}">${r.trough_mg_l.toFixed(1)}</td>${spec.auc ? '' : `<td>${r.trough_p05.toFixed(1)}–${r.trough_p95.toFixed(1)}</td>`}<td>${r.cmax_mg_l.toFixed(1)}</td>
+      <td data-testid="pta-${label}"><strong>${Math.round(100 * r.probability_of_target_attainment)} %</strong></td>${spec.auc ? `<td>${aucBar(r)}</td>` : ''}</tr>`;
     result.innerHTML = `
       <table class="ward metrics" data-testid="whatif-metrics">
-        <thead><tr><th>Regimen</th><th>AUC24 (mg·h/L)</th><th>5–95 %</th><th>Trough (mg/L)</th><th>Cmax (mg/L)</th>
-          <th>Probability of target</th><th>AUC24 against the target (green)</th></tr></thead>
+        <thead><tr><th>Regimen</th>${spec.auc ? '<th>AUC24 (mg·h/L)</th><th>5–95 %</th>' : ''}<th>Trough (${spec.unit})</th>${spec.auc ? '' : '<th>5–95 %</th>'}<th>Peak (${spec.unit})</th>
+          <th>Probability of target</th>${spec.auc ? '<th>AUC24 against the target (green)</th>' : ''}</tr></thead>
         <tbody>${row('current', cur)}${row('proposed', pro)}</tbody></table>
       <div class="grid" id="whatif-charts"></div>
       ${who.role === 'admin' || who.role === 'clinician' ? '<p><button id="accept" data-testid="accept">Accept the proposed regimen as a draft order</button></p>' : ''}
       <p id="accepted" role="status" data-testid="accepted"></p>`;
     const charts = result.querySelector('#whatif-charts');
     const curve = (r, key) => r.steady_state_curve.map((p) => [p.hours, p[key]]);
-    lineChart(charts, 'whatif-vancomycin', 'Concentration over 24 h at steady state', {
-      xLabel: 'hours after a dose', yLabel: 'mg/L', time: false, width: 900, height: 300,
+    lineChart(charts, `whatif-${drug}`, `${spec.quantity} over 24 h at steady state`, {
+      xLabel: 'hours after a dose', yLabel: spec.unit, time: false, width: 900, height: 300,
       series: [
-        { label: 'current', unit: 'mg/L', points: curve(cur, 'mg_l'), colour: COLOURS[6] },
-        { label: 'proposed', unit: 'mg/L', points: curve(pro, 'mg_l'), colour: COLOURS[0] },
-        { label: 'proposed 5 %', unit: 'mg/L', points: curve(pro, 'p05_mg_l'), dash: [2, 3], colour: COLOURS[4] },
-        { label: 'proposed 95 %', unit: 'mg/L', points: curve(pro, 'p95_mg_l'), dash: [2, 3], colour: COLOURS[4], fillTo: 2 },
+        { label: 'current', unit: spec.unit, points: curve(cur, 'mg_l'), colour: COLOURS[6] },
+        { label: 'proposed', unit: spec.unit, points: curve(pro, 'mg_l'), colour: COLOURS[0] },
+        { label: 'proposed 5 %', unit: spec.unit, points: curve(pro, 'p05_mg_l'), dash: [2, 3], colour: COLOURS[4] },
+        { label: 'proposed 95 %', unit: spec.unit, points: curve(pro, 'p95_mg_l'), dash: [2, 3], colour: COLOURS[4], fillTo: 2 },
       ],
+      lines: spec.auc ? [] : [{ label: 'INR 2', y: 2, colour: '#009E73' }, { label: 'INR 3', y: 3, colour: '#009E73' }],
     });
     const accept = result.querySelector('#accept');
     if (accept) accept.onclick = async () => {
       try {
         const order = await api(`${base}/recommendations/accept`, { method: 'POST', body: { by: who.sub, ...regimen('proposed') } });
         result.querySelector('#accepted').textContent =
-          `Draft order recorded: ${order.dose_mg} mg every ${order.interval_h} h over ${order.infusion_h} h (by ${order.accepted_by}, ${order.accepted_at}).`;
+          `Draft order recorded: ${order.dose_mg} mg every ${order.interval_h} h${order.infusion_h ? ` over ${order.infusion_h} h` : ''} (by ${order.accepted_by}, ${order.accepted_at}).`;
       } catch (e) {
         result.querySelector('#accepted').textContent = `Not recorded: ${e.message}`;
       }
     };
   };
   form.onsubmit = (e) => { e.preventDefault(); compare(); };
-  if (twin.model_state?.vancomycin?.parameters) await compare();
+  if (twin.model_state?.[drug]?.parameters) await compare();
   else result.innerHTML = '<p class="muted">The twin needs doses and at least one level before it can predict.</p>';
 }
 
@@ -200,6 +210,6 @@ export async function renderWhatIf(view, id, model) {
   const base = `/api/v1/patients/${encodeURIComponent(id)}`;
   const who = claims();
   if (model === 'glucose') await glucose(view, id, base, who);
-  else await vancomycin(view, id, base, who);
+  else await drugWhatIf(view, id, base, who, DRUGS[model] ? model : 'vancomycin');
   return () => {};
 }
