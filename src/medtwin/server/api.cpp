@@ -309,7 +309,7 @@ Response PutGenotype(TwinService& s, const Request& req, const std::string& pati
       diplotype += (i ? " or " : "") + g.diplotypes[i].Name();
     }
     calls.push_back({{"gene", g.gene},
-                     {"diplotype", g.diplotypes.size() == 1 ? diplotype : diplotype.substr(0, 200)},
+                     {"diplotype", diplotype.substr(0, 400)},
                      {"phenotype", g.phenotype},
                      {"activity_score", g.activity_score ? json(*g.activity_score) : json()}});
   }

@@ -8,9 +8,16 @@ std::vector<pgx::GeneCall> GeneCallsOf(const PatientRecord& record) {
     pgx::GeneCall c;
     c.gene = g.gene;
     c.source = "record";
-    const auto slash = g.diplotype.find('/');
-    if (slash != std::string::npos && slash > 0 && slash + 1 < g.diplotype.size()) {
-      c.diplotypes.push_back({g.diplotype.substr(0, slash), g.diplotype.substr(slash + 1), 0});
+    // "A/B", or "A/B or C/D" for an unphased call that could not be resolved.
+    std::size_t start = 0;
+    while (start < g.diplotype.size()) {
+      const std::size_t end = std::min(g.diplotype.find(" or ", start), g.diplotype.size());
+      const std::string one = g.diplotype.substr(start, end - start);
+      const auto slash = one.find('/');
+      if (slash != std::string::npos && slash > 0 && slash + 1 < one.size()) {
+        c.diplotypes.push_back({one.substr(0, slash), one.substr(slash + 1), 0});
+      }
+      start = end + 4;
     }
     c.called = !c.diplotypes.empty() || !g.phenotype.empty();
     if (c.diplotypes.empty() && c.called) c.diplotypes.push_back({"?", "?", 0});
