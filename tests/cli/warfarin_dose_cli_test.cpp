@@ -24,6 +24,7 @@ TEST_F(WarfarinDoseCli, InrValuesGiveAGenotypeAwareDailyDose) {
       << err;
   const auto advice = nlohmann::json::parse(Read(dir_ / "advice.json"));
   ASSERT_EQ(advice["patients"].size(), 2u);
+  EXPECT_EQ(advice["observed_output"]["name"], "INR");  // "trough" below is the INR
   const auto& normal = advice["patients"][0];
   const auto& poor = advice["patients"][1];
   EXPECT_EQ(normal["id"], "P11");

@@ -9,6 +9,7 @@
 #include "medtwin/decide/regimen.h"
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/io/svg_plot.h"
+#include "medtwin/models/registry.h"
 
 namespace medtwin::cli {
 namespace {
@@ -65,12 +66,19 @@ Status RunDose(const DoseArgs& args) {
   search.dose_max_mg = args.dose_max_mg;
   search.samples = args.samples;
 
-  json advice = {{"model", pop.name}, {"target", target.ToString()}, {"patients", json::array()}};
+  // What "trough" and the forecast are of: the model's observed output (CP in mg/L for PK
+  // models, the INR for warfarin_hamberg2007).
+  MEDTWIN_TRY(const sim::Model* structural, models::FindModel(pop.structural_model));
+  const sim::OutputSpec& observed = structural->Info().outputs.front();
+  json advice = {{"model", pop.name},
+                 {"target", target.ToString()},
+                 {"observed_output", {{"name", observed.name}, {"unit", observed.unit}}},
+                 {"patients", json::array()}};
   std::string forecast = "ID,TIME,P05,P50,P95,IPRED\n";
   io::PlotSpec plot;
   plot.title = pop.name + ": forecast with the recommended regimen (5-95 % band)";
   plot.x_label = "Time (h)";
-  plot.y_label = "Concentration (mg/L)";
+  plot.y_label = observed.name + " (" + observed.unit + ")";
   const std::size_t columns = pop.DataColumns().size();
   for (const auto& subject : data.subjects) {
     const std::string where = args.data_path + ": ID " + subject.id;
