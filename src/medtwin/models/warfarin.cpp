@@ -88,16 +88,16 @@ std::unique_ptr<sim::Model> MakeWarfarinHambergModel() {
   return std::make_unique<WarfarinHamberg>();
 }
 
-double hamberg::Cyp2c9ClFactor(std::string_view diplotype) {
-  static const struct {
-    const char* name;
-    double kept;
-  } kTable[] = {{"*1/*1", 1.0},       {"*1/*2", 1 - 0.315}, {"*1/*3", 1 - 0.453},
-                {"*2/*2", 1 - 0.722}, {"*2/*3", 1 - 0.690}, {"*3/*3", 1 - 0.852}};
-  for (const auto& row : kTable) {
-    if (row.name == diplotype) return row.kept;
+int hamberg::Cyp2c9Code(std::string_view diplotype) {
+  for (std::size_t i = 0; i < kCyp2c9Diplotypes.size(); ++i) {
+    if (kCyp2c9Diplotypes[i] == diplotype) return static_cast<int>(i);
   }
-  return 0;
+  return -1;
+}
+
+double hamberg::Cyp2c9ClFactor(std::string_view diplotype) {
+  const int code = Cyp2c9Code(diplotype);
+  return code < 0 ? 0 : kCyp2c9ClKept[static_cast<std::size_t>(code)];
 }
 
 }  // namespace medtwin::models

@@ -14,6 +14,7 @@
 // observed quantity) and CS (S-warfarin, mg/L).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string_view>
 
@@ -32,6 +33,14 @@ inline constexpr double kClS11 = 0.314;
 inline constexpr double kClAgePerYear = 0.0091;  // −0.91 % per year around 71 years
 // EC50 (mg/L) by VKORC1 -1639: G/G, G/A, A/A.
 inline constexpr double kEc50[3] = {4.61, 3.02, 2.20};
+// The CYP2C9 diplotypes the model knows, in the order of the population model's CYP2C9
+// covariate code (0-5), and the fraction of CL each keeps.
+inline constexpr std::array<std::string_view, 6> kCyp2c9Diplotypes = {"*1/*1", "*1/*2", "*1/*3",
+                                                                      "*2/*2", "*2/*3", "*3/*3"};
+inline constexpr std::array<double, 6> kCyp2c9ClKept = {1.0,       1 - 0.315, 1 - 0.453,
+                                                        1 - 0.722, 1 - 0.690, 1 - 0.852};
+// The CYP2C9 covariate code of `diplotype`, or -1 for a diplotype the model does not know.
+[[nodiscard]] int Cyp2c9Code(std::string_view diplotype);
 // The fraction of CL kept, by CYP2C9 diplotype: "*1/*1", "*1/*2", … ; 0 for others.
 [[nodiscard]] double Cyp2c9ClFactor(std::string_view diplotype);
 }  // namespace hamberg

@@ -75,16 +75,10 @@ void VancomycinHistory(const std::string& patient, long long now_us, std::vector
   }
 }
 
-long long NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+long long NowUs() { return WallClockNow().us_since_epoch; }
 
 std::string NowRfc3339() {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+  const long long us = NowUs();
   // Whole milliseconds: readable and unique enough per source.
   return FormatRfc3339(Instant{us - us % 1000});
 }

@@ -308,6 +308,40 @@ Result<json> TwinService::Acknowledge(std::uint64_t alert_id, const std::string&
   return alert;
 }
 
+namespace {
+
+// Who accepts: the body's "by" when it is a string.
+json AcceptedBy(const json& body) {
+  return body.contains("by") && body["by"].is_string() ? body["by"] : json("unknown");
+}
+
+// An order built from an accepted plan, validated as any order event is; errors name the
+// request's fields (`renames`: event field → request field).
+Result<io::Event> ParseAcceptedOrder(
+    const json& order, const std::string& patient, const io::ObservationLimits& limits,
+    std::initializer_list<std::pair<const char*, const char*>> renames) {
+  auto e = io::ParseEvent(order, patient, limits);
+  if (e.ok()) return e;
+  Error err = e.error();
+  for (const auto& [from, to] : renames) {
+    if (err.field == from) err.field = to;
+  }
+  return err;
+}
+
+}  // namespace
+
+Status TwinService::StoreAndApply(const std::vector<io::Event>& events) {
+  if (auto stored = store_->AppendEvents(events); !stored.ok()) return stored.error();
+  engine_->ApplyEvents(events);
+  return Ok{};
+}
+
+void TwinService::SendOut(const std::string& patient, const char* type, const json& data) {
+  if (command_listener_) command_listener_(patient, data);
+  broadcaster_->Publish(patient, type, data.dump());
+}
+
 Result<json> TwinService::AcceptRecommendation(const std::string& patient, const json& body) {
   if (!body.is_object()) return InvalidArgument("body", "must be a JSON object");
   auto twin = engine_->TwinJson(patient);
@@ -323,34 +357,26 @@ Result<json> TwinService::AcceptRecommendation(const std::string& patient, const
     return InvalidArgument("recommendation", "the twin has no recommendation to accept");
   }
   const json& rec = recs[0];
+  const io::ObservationLimits limits = LimitsNow();
   // The clinician may adjust the regimen while accepting it; what is accepted is validated as
   // any order is.
-  json order = {
-      {"type", "order"},
-      {"patient", patient},
-      {"drug", rec["drug"]},
-      {"amount", body.value("dose_mg", rec["dose_mg"])},
-      {"unit", "mg"},
-      {"interval_h", body.value("interval_h", rec["interval_h"])},
-      {"duration_h", body.value("infusion_h", rec["infusion_h"])},
-      {"by", body.contains("by") && body["by"].is_string() ? body["by"] : json("unknown")},
-      {"time", FormatRfc3339(LimitsNow().now)},
-      {"source", "recommendation"}};
-  auto e = io::ParseEvent(order, patient, LimitsNow());
-  if (!e.ok()) {
-    Error err = e.error();
-    if (err.field == "amount") err.field = "dose_mg";
-    if (err.field == "duration_h") err.field = "infusion_h";
-    return err;
-  }
-  if (auto stored = store_->AppendEvents(std::vector<io::Event>{*e}); !stored.ok()) {
-    return stored.error();
-  }
-  engine_->ApplyEvents({*e});
-  json out = twin::OrderToJson(*e);
+  json order = {{"type", "order"},
+                {"patient", patient},
+                {"drug", rec["drug"]},
+                {"amount", body.value("dose_mg", rec["dose_mg"])},
+                {"unit", "mg"},
+                {"interval_h", body.value("interval_h", rec["interval_h"])},
+                {"duration_h", body.value("infusion_h", rec["infusion_h"])},
+                {"by", AcceptedBy(body)},
+                {"time", FormatRfc3339(limits.now)},
+                {"source", "recommendation"}};
+  MEDTWIN_TRY(io::Event e,
+              ParseAcceptedOrder(order, patient, limits,
+                                 {{"amount", "dose_mg"}, {"duration_h", "infusion_h"}}));
+  MEDTWIN_RETURN_IF_ERROR(StoreAndApply({e}));
+  json out = twin::OrderToJson(e);
   out["based_on"] = rec;
-  if (command_listener_) command_listener_(patient, out);
-  broadcaster_->Publish(patient, "order", out.dump());
+  SendOut(patient, "order", out);
   return out;
 }
 
@@ -366,32 +392,24 @@ Result<json> TwinService::AcceptGlucosePlan(const std::string& patient, const js
                            "give a bolus (bolus_u, U) and/or a basal rate "
                            "(basal_u_per_h, U/h)");
   }
-  const Instant now = LimitsNow().now;
-  json order = {
-      {"type", "order"},
-      {"patient", patient},
-      {"drug", "insulin"},
-      {"by", body.contains("by") && body["by"].is_string() ? body["by"] : json("unknown")},
-      {"time", FormatRfc3339(now)},
-      {"source", "whatif"}};
+  const io::ObservationLimits limits = LimitsNow();
+  const Instant now = limits.now;
+  json order = {{"type", "order"},        {"patient", patient},         {"drug", "insulin"},
+                {"by", AcceptedBy(body)}, {"time", FormatRfc3339(now)}, {"source", "whatif"}};
   if (body.contains("bolus_u")) order["amount"] = body["bolus_u"];
   if (body.contains("basal_u_per_h")) order["rate"] = body["basal_u_per_h"];
-  auto e = io::ParseEvent(order, patient, LimitsNow());
-  if (!e.ok()) {
-    Error err = e.error();
-    if (err.field == "amount") err.field = "bolus_u";
-    if (err.field == "rate") err.field = "basal_u_per_h";
-    return err;
-  }
-  std::vector<io::Event> events = {*e};
+  MEDTWIN_TRY(const io::Event e,
+              ParseAcceptedOrder(order, patient, limits,
+                                 {{"amount", "bolus_u"}, {"rate", "basal_u_per_h"}}));
+  std::vector<io::Event> events = {e};
   // In a closed loop the accepted plan goes to the pump at once and the twin takes it as
   // delivered (stored as insulin and basal events, so a restart replays it); otherwise it
   // waits as a draft order for a person to give it.
   const bool closed_loop = (*glucose)["closed_loop"].is_string();
   json command;
   if (closed_loop) {
-    command = {{"kind", "insulin"},          {"patient", patient},   {"source", "clinician"},
-               {"time", FormatRfc3339(now)}, {"accepted_by", e->by}, {"valid_for_min", 15}};
+    command = {{"kind", "insulin"},          {"patient", patient},  {"source", "clinician"},
+               {"time", FormatRfc3339(now)}, {"accepted_by", e.by}, {"valid_for_min", 15}};
     // What the pump is told, as the twin's own input events.
     auto delivered = [&](const char* type, double amount, double rate) {
       io::Event d;
@@ -403,25 +421,22 @@ Result<json> TwinService::AcceptGlucosePlan(const std::string& patient, const js
       d.source = std::string("whatif-") + type;
       events.push_back(std::move(d));
     };
-    if (body.contains("bolus_u") && e->amount > 0) {
-      delivered("insulin", e->amount, 0);
-      command["bolus_u"] = e->amount;
+    if (body.contains("bolus_u") && e.amount > 0) {
+      delivered("insulin", e.amount, 0);
+      command["bolus_u"] = e.amount;
     }
     if (body.contains("basal_u_per_h")) {
-      delivered("basal", 0, e->rate);
-      command["basal_u_per_h"] = e->rate;
+      delivered("basal", 0, e.rate);
+      command["basal_u_per_h"] = e.rate;
     }
   }
-  if (auto stored = store_->AppendEvents(events); !stored.ok()) return stored.error();
-  engine_->ApplyEvents(events);
-  json out = twin::OrderToJson(*e);
+  MEDTWIN_RETURN_IF_ERROR(StoreAndApply(events));
+  json out = twin::OrderToJson(e);
   if (closed_loop) {
     out["command"] = command;
-    if (command_listener_) command_listener_(patient, command);
-    broadcaster_->Publish(patient, "command", command.dump());
+    SendOut(patient, "command", command);
   }
-  if (command_listener_) command_listener_(patient, out);
-  broadcaster_->Publish(patient, "order", out.dump());
+  SendOut(patient, "order", out);
   return out;
 }
 

@@ -98,6 +98,10 @@ class TwinService {
  private:
   TwinService(std::unique_ptr<store::Store> store, int shards,
               std::shared_ptr<Broadcaster> broadcaster);
+  // Stores `events` (durable first) and applies them to the twins.
+  [[nodiscard]] Status StoreAndApply(const std::vector<io::Event>& events);
+  // To the devices (command listener: MQTT) and the live stream as `type`.
+  void SendOut(const std::string& patient, const char* type, const nlohmann::json& data);
   [[nodiscard]] Result<nlohmann::json> AcceptGlucosePlan(const std::string& patient,
                                                          const nlohmann::json& twin,
                                                          const nlohmann::json& body);

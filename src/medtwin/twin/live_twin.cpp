@@ -10,6 +10,7 @@
 #include "medtwin/estimate/map_estimator.h"
 #include "medtwin/models/glucose.h"
 #include "medtwin/models/registry.h"
+#include "medtwin/models/warfarin.h"
 
 #include <algorithm>
 #include <cmath>
@@ -156,10 +157,7 @@ double LiveTwin::GenotypeCovariate(const std::string& name, std::vector<std::str
   pgx::IwpcGenotypes g;
   if (data.ok()) g = pgx::WarfarinGenotypes(GeneCallsOf(record_), **data);
   if (name == "CYP2C9") {
-    static const char* kCodes[] = {"*1/*1", "*1/*2", "*1/*3", "*2/*2", "*2/*3", "*3/*3"};
-    for (int i = 0; i < 6; ++i) {
-      if (g.cyp2c9 == kCodes[i]) return i;
-    }
+    if (const int code = models::hamberg::Cyp2c9Code(g.cyp2c9); code >= 0) return code;
     notes->push_back("CYP2C9 unknown: taken as *1/*1");
     return 0;
   }
