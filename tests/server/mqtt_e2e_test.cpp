@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "../support/auth.h"
+#include "../support/free_port.h"
 #include "../support/server_process.h"
 
 namespace {
@@ -94,13 +95,14 @@ struct Inbox {
 TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   const fs::path dir = fs::temp_directory_path() / ("medtwin_mqtt_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  const int broker_port = 30000 + ::getpid() % 20000;
+  const int broker_port = medtwin::testing_support::FreePortBelowEphemeral(1);
+  ASSERT_NE(broker_port, 0);
   std::ofstream(dir / "mosquitto.conf") << "listener " << broker_port << " 127.0.0.1\n"
                                         << "allow_anonymous true\n"
                                         << "persistence false\n";
   const pid_t broker = Spawn({"/usr/sbin/mosquitto", "-c", (dir / "mosquitto.conf").string()});
   ASSERT_GT(broker, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(medtwin::testing_support::WaitListening(broker_port)) << "mosquitto did not start";
   const std::string key_file = TestAuth::KeyFile();  // before any fork
   (void)TestAuth::Admin();
   int server_out = -1;

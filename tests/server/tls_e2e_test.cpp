@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/free_port.h"
 #include "../support/pg_server.h"
 #include "../support/server_process.h"
 
@@ -78,7 +79,7 @@ TEST_F(Tls, HttpsServesVerifiedClientsOnly) {
 }
 
 TEST_F(Tls, MqttOverTlsWithPerDeviceCredentials) {
-  const int broker_port = 31000 + ::getpid() % 20000;
+  const int broker_port = medtwin::testing_support::FreePortBelowEphemeral(2);
   ASSERT_EQ(Shell("mosquitto_passwd -b -c " + (dir_ / "passwd").string() +
                   " medtwin-server s3rver-pw >/dev/null 2>&1 && mosquitto_passwd -b " +
                   (dir_ / "passwd").string() + " monitor-a dev1ce-pw >/dev/null 2>&1; echo $?"),

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <string>
 
+#include "free_port.h"
+
 namespace medtwin::testing_support {
 
 inline std::string Shell(const std::string& cmd) {
@@ -32,7 +34,7 @@ class PostgresServer : public ::testing::Environment {
       dir_ = "/tmp/medtwin_pg_" + std::to_string(::getpid());
       std::filesystem::create_directories(dir_);
       std::filesystem::permissions(dir_, std::filesystem::perms::all);
-      const std::string port = std::to_string(20000 + ::getpid() % 20000);
+      const std::string port = std::to_string(FreePortBelowEphemeral(3));
       conninfo_ = Shell(std::string(MEDTWIN_SOURCE_DIR) + "/scripts/pg_test_server.sh start " +
                         dir_ + "/pg " + port + " 2>&1");
     }
