@@ -471,6 +471,9 @@ std::string TwinService::MetricsText() {
   line(out, "medtwin_twins", "gauge", "Live twins.", static_cast<double>(engine_->TwinCount()));
   line(out, "medtwin_twin_queue_depth", "gauge", "Tasks waiting in the shards' queues.",
        static_cast<double>(engine_->QueueDepth()));
+  line(out, "medtwin_drug_refits_in_flight", "gauge",
+       "Drug-twin refits queued or running on the fit workers.",
+       static_cast<double>(engine_->DrugFitsInFlight()));
   line(out, "medtwin_live_clients", "gauge", "Open live streams.",
        static_cast<double>(broadcaster_->Count()));
   std::ifstream statm("/proc/self/statm");

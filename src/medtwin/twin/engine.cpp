@@ -17,8 +17,12 @@ int SeverityRank(std::string_view name) {
 
 }  // namespace
 
-TwinEngine::TwinEngine(int shards, EventSink sink, std::function<bool()> listening)
+TwinEngine::TwinEngine(int shards, EventSink sink, std::function<bool()> listening, int fit_threads)
     : sink_(std::move(sink)), listening_(std::move(listening)) {
+  if (fit_threads <= 0) {
+    fit_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
+  }
+  fits_ = std::make_unique<WorkerPool>(fit_threads);
   const int n = std::max(1, shards);
   for (int i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>());
   for (auto& s : shards_) {
@@ -28,6 +32,12 @@ TwinEngine::TwinEngine(int shards, EventSink sink, std::function<bool()> listeni
 }
 
 TwinEngine::~TwinEngine() {
+  // No refit starts after this: a shard task that read `stopping_` false has finished once
+  // every shard answered. The pool then finishes its running fits (their installs queue on the
+  // shards, which drain before they stop) and drops the rest.
+  stopping_ = true;
+  for (auto& s : shards_) Ask<int>(*s, [] { return 0; });
+  fits_.reset();
   for (auto& s : shards_) {
     {
       std::lock_guard<std::mutex> lock(s->mu);
@@ -111,6 +121,7 @@ void TwinEngine::Apply(std::vector<io::Observation> batch, bool publish) {
         auto it = s.twins.find(o.patient);
         if (it == s.twins.end()) continue;
         const TwinUpdate u = it->second.Apply(o, &NextAlertId, publish);
+        if (u.drug_fit_needed) StartDrugFit(s, o.patient, it->second, /*announce=*/true);
         if (!publish || !sink_) continue;
         // Alerts always go out (they are counted); observation and twin events only when
         // someone listens.
@@ -121,11 +132,6 @@ void TwinEngine::Apply(std::vector<io::Observation> batch, bool publish) {
           }
         }
         for (const auto& a : u.alerts) sink_("alert", o.patient, AlertToJson(a));
-        if (u.recommendation_changed) {
-          nlohmann::json rec = it->second.Recommendation();
-          rec["patient"] = o.patient;
-          sink_("recommendation", o.patient, rec);
-        }
         if (!u.command.is_null()) sink_("command", o.patient, u.command);
       }
     });
@@ -156,7 +162,71 @@ void TwinEngine::ApplyEvents(std::vector<io::Event> batch, bool publish) {
   }
 }
 
+void TwinEngine::StartDrugFit(Shard& s, const std::string& patient, LiveTwin& twin, bool announce) {
+  if (stopping_) return;
+  auto job = twin.TakeDrugFitJob(announce);
+  if (!job) return;
+  {
+    std::lock_guard<std::mutex> lock(fit_mu_);
+    ++fits_in_flight_;
+  }
+  fits_->Submit([this, &s, patient, job = std::move(*job)] {
+    auto fit = std::make_shared<const DrugFit>(FitDrugTwin(job));
+    Post(s, [this, &s, patient, fit = std::move(fit)]() mutable {
+      FinishDrugFit(s, patient, std::move(fit));
+    });
+  });
+}
+
+void TwinEngine::FinishDrugFit(Shard& s, const std::string& patient,
+                               std::shared_ptr<const DrugFit> fit) {
+  auto it = s.twins.find(patient);
+  bool pending = false;
+  if (it != s.twins.end()) {
+    const bool announce = fit->announce;
+    const bool has_advice = it->second.InstallDrugFit(std::move(fit));
+    if (announce && has_advice && sink_) {
+      nlohmann::json rec = it->second.Recommendation();
+      rec["patient"] = patient;
+      sink_("recommendation", patient, rec);
+    }
+    // Levels that arrived while it ran: fit again (announced, as they were live).
+    StartDrugFit(s, patient, it->second, /*announce=*/true);
+    pending = it->second.DrugFitPending();
+  }
+  if (!pending) {
+    if (auto w = s.fit_waiters.find(patient); w != s.fit_waiters.end()) {
+      for (auto& p : w->second) p->set_value();
+      s.fit_waiters.erase(w);
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(fit_mu_);
+    --fits_in_flight_;
+  }
+  fit_cv_.notify_all();
+}
+
+void TwinEngine::AwaitDrugFit(const std::string& patient) {
+  Shard& s = ShardOf(patient);
+  auto done = Ask<std::optional<std::shared_future<void>>>(
+      s, [this, &s, &patient]() -> std::optional<std::shared_future<void>> {
+        auto it = s.twins.find(patient);
+        if (it == s.twins.end()) return std::nullopt;
+        // A refit deferred on replay starts now; one already running is waited for.
+        StartDrugFit(s, patient, it->second, /*announce=*/false);
+        if (!it->second.DrugFitPending()) return std::nullopt;
+        auto p = std::make_shared<std::promise<void>>();
+        s.fit_waiters[patient].push_back(p);
+        return p->get_future().share();
+      });
+  // A bound, so a reader is never stuck: past it the twin answers with its last fit and
+  // "refit_pending".
+  if (done) done->wait_for(std::chrono::minutes(2));
+}
+
 std::optional<nlohmann::json> TwinEngine::TwinJson(const std::string& patient) {
+  AwaitDrugFit(patient);
   Shard& s = ShardOf(patient);
   return Ask<std::optional<nlohmann::json>>(s, [&s, patient]() -> std::optional<nlohmann::json> {
     auto it = s.twins.find(patient);
@@ -167,6 +237,20 @@ std::optional<nlohmann::json> TwinEngine::TwinJson(const std::string& patient) {
 
 Result<nlohmann::json> TwinEngine::WhatIf(const std::string& patient, const nlohmann::json& plan) {
   Shard& s = ShardOf(patient);
+  const bool drug = plan.is_object() && plan.contains("model") &&
+                    (plan["model"] == "vancomycin" || plan["model"] == "warfarin");
+  if (drug) {
+    AwaitDrugFit(patient);
+    const std::string model = plan["model"];
+    using SpecAndFit = std::pair<const DrugTwinSpec*, std::shared_ptr<const DrugFit>>;
+    auto fit = Ask<Result<SpecAndFit>>(s, [&s, &patient, &model]() -> Result<SpecAndFit> {
+      auto it = s.twins.find(patient);
+      if (it == s.twins.end()) return NotFound("patient", "no patient '" + patient + "'");
+      return it->second.DrugFitFor(model);
+    });
+    if (!fit.ok()) return fit.error();
+    return DrugWhatIf(*fit->first, *fit->second, plan);  // on this thread, not the shard's
+  }
   return Ask<Result<nlohmann::json>>(s, [&s, &patient, &plan]() -> Result<nlohmann::json> {
     auto it = s.twins.find(patient);
     if (it == s.twins.end()) return NotFound("patient", "no patient '" + patient + "'");
@@ -226,6 +310,15 @@ Result<nlohmann::json> TwinEngine::Acknowledge(std::uint64_t alert_id, const std
 
 void TwinEngine::Drain() {
   for (auto& s : shards_) Ask<int>(*s, [] { return 0; });
+  // Installs run on the shards before the count drops, and may start the next refit first:
+  // zero means every refit is installed.
+  std::unique_lock<std::mutex> lock(fit_mu_);
+  fit_cv_.wait(lock, [this] { return fits_in_flight_ == 0; });
+}
+
+std::size_t TwinEngine::DrugFitsInFlight() const {
+  std::lock_guard<std::mutex> lock(fit_mu_);
+  return fits_in_flight_;
 }
 
 std::size_t TwinEngine::QueueDepth() const {

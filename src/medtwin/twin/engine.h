@@ -3,7 +3,9 @@
 // no locks and one patient's observations are applied in arrival order. Readers ask the owning
 // shard and wait for its answer. Everything a twin does is published to an event sink (the live
 // stream): accepted observations, NEWS2 changes, alerts raised, escalated, acknowledged or
-// resolved.
+// resolved. Drug-twin refits (seconds for warfarin) run on a small worker pool instead of the
+// shard thread; their outcome is installed by the shard, and readers of a twin whose refit is
+// pending wait for it on their own thread, so they see every level already accepted.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "medtwin/core/result.h"
+#include "medtwin/core/worker_pool.h"
 #include "medtwin/io/observation.h"
 #include "medtwin/twin/live_twin.h"
 #include "medtwin/twin/patient.h"
@@ -40,8 +43,8 @@ struct AlertFilter {
 class TwinEngine {
  public:
   // `listening` (optional) says whether anyone receives events now; when it returns false the
-  // engine does not build them.
-  TwinEngine(int shards, EventSink sink, std::function<bool()> listening = {});
+  // engine does not build them. `fit_threads` 0: half the hardware threads, at least one.
+  TwinEngine(int shards, EventSink sink, std::function<bool()> listening = {}, int fit_threads = 0);
   ~TwinEngine();
   TwinEngine(const TwinEngine&) = delete;
   TwinEngine& operator=(const TwinEngine&) = delete;
@@ -53,15 +56,19 @@ class TwinEngine {
   void ApplyEvents(std::vector<io::Event> batch, bool publish = true);
 
   [[nodiscard]] std::optional<nlohmann::json> TwinJson(const std::string& patient);
-  // A what-if on the patient's twin (LiveTwin::WhatIf), run on its shard.
+  // A what-if on the patient's twin: drug models on the caller's thread from the twin's fit
+  // (after any pending refit), the glucose twin on its shard (LiveTwin::WhatIf).
   [[nodiscard]] Result<nlohmann::json> WhatIf(const std::string& patient,
                                               const nlohmann::json& plan);
   [[nodiscard]] nlohmann::json Alerts(const AlertFilter& filter);
   [[nodiscard]] Result<nlohmann::json> Acknowledge(std::uint64_t alert_id, const std::string& by);
 
-  // Waits until every queue is empty (tests, shutdown, start-up replay).
+  // Waits until every queue is empty and every drug refit started is installed (tests,
+  // shutdown, start-up replay).
   void Drain();
   [[nodiscard]] std::size_t QueueDepth() const;
+  // Drug refits queued or running.
+  [[nodiscard]] std::size_t DrugFitsInFlight() const;
   [[nodiscard]] std::size_t TwinCount() const;
   [[nodiscard]] std::size_t ApproxTwinBytes();
   [[nodiscard]] int shards() const { return static_cast<int>(shards_.size()); }
@@ -75,17 +82,30 @@ class TwinEngine {
     std::thread thread;
     bool stop = false;
     std::atomic<std::size_t> depth{0};
+    // Readers waiting for a patient's drug refit (shard thread only).
+    std::unordered_map<std::string, std::vector<std::shared_ptr<std::promise<void>>>> fit_waiters;
   };
   Shard& ShardOf(const std::string& patient);
   void Post(Shard& s, std::function<void()> task);
   void Run(Shard& s);
   template <typename T>
   T Ask(Shard& s, std::function<T()> question);
+  // On the shard thread: hands the twin's pending refit (if any, one at a time) to the pool.
+  void StartDrugFit(Shard& s, const std::string& patient, LiveTwin& twin, bool announce);
+  // On the shard thread: installs a finished fit, publishes its advice, starts the next.
+  void FinishDrugFit(Shard& s, const std::string& patient, std::shared_ptr<const DrugFit> fit);
+  // Waits (on the caller's thread) until the patient's pending refit, if any, is installed.
+  void AwaitDrugFit(const std::string& patient);
 
   EventSink sink_;
   std::function<bool()> listening_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<std::size_t> twin_count_{0};
+  std::unique_ptr<WorkerPool> fits_;
+  std::atomic<bool> stopping_{false};  // no new refits once destruction begins
+  mutable std::mutex fit_mu_;
+  std::condition_variable fit_cv_;
+  std::size_t fits_in_flight_ = 0;  // started and not installed (guarded by fit_mu_)
 };
 
 }  // namespace medtwin::twin

@@ -1,19 +1,13 @@
 #include "medtwin/twin/live_twin.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 
-#include "medtwin/decide/warfarin_dose.h"
-#include "medtwin/pgx/warfarin.h"
-#include "medtwin/twin/pharmacogenomics.h"
-
-#include "medtwin/decide/regimen.h"
-#include "medtwin/estimate/map_estimator.h"
 #include "medtwin/models/glucose.h"
 #include "medtwin/models/registry.h"
-#include "medtwin/models/warfarin.h"
-
-#include <algorithm>
-#include <cmath>
+#include "medtwin/twin/drug_twin.h"
+#include "medtwin/twin/pharmacogenomics.h"
 
 namespace medtwin::twin {
 namespace {
@@ -31,57 +25,6 @@ std::string Fmt(const char* format, double v) {
   char buf[160];
   std::snprintf(buf, sizeof buf, format, v);
   return buf;
-}
-
-// The drug twin's vancomycin target: AUC24 400–600 mg·h/L (shared by the advice and what-if).
-decide::Target VancomycinTarget() {
-  decide::Target target;
-  target.has_auc24 = true;
-  target.auc24_lo = 400;
-  target.auc24_hi = 600;
-  return target;
-}
-
-}  // namespace
-
-// What makes a drug twin: the record's model name, the drug its doses name, the level that
-// refits it, the population model used when the record names none, and the target and regimen
-// menu of its advice.
-struct DrugTwinSpec {
-  std::string_view model;
-  std::string_view drug;
-  std::string_view level_code;
-  std::string_view default_population_model;  // "" : the record must name one
-  decide::Target target;
-  std::string_view target_text;
-  decide::RegimenSearch menu;
-};
-
-namespace {
-const std::vector<DrugTwinSpec>& DrugTwinSpecs() {
-  static const std::vector<DrugTwinSpec> specs = [] {
-    // Vancomycin: AUC24 400-600 mg·h/L (ASHP/IDSA 2020), infusions every 8, 12 or 24 h.
-    decide::RegimenSearch infusions;
-    infusions.samples = 100;  // fewer than the CLI's: ~0.2 s per level on the shard thread
-    DrugTwinSpec vanco{"vancomycin",       "vancomycin",           loinc::kVancomycin, "",
-                       VancomycinTarget(), "AUC24 400-600 mg*h/L", infusions};
-    // Warfarin: INR 2-3 before the next daily dose (CPIC 2017 / the usual target), tablets
-    // once a day in 0.5 mg steps up to 15 mg.
-    decide::Target inr;
-    inr.has_trough = true;
-    inr.trough_lo = 2;
-    inr.trough_hi = 3;
-    decide::RegimenSearch daily;
-    daily.intervals_h = {24};
-    daily.infusion_h = {0};
-    daily.dose_step_mg = 0.5;
-    daily.dose_max_mg = 15;
-    daily.samples = 50;  // each candidate integrates the INR chains to steady state: ~2.5 s
-    DrugTwinSpec warfarin{"warfarin", "warfarin", loinc::kInr, "warfarin_hamberg2007",
-                          inr,        "INR 2-3",  daily};
-    return std::vector<DrugTwinSpec>{vanco, warfarin};
-  }();
-  return specs;
 }
 
 }  // namespace
@@ -142,268 +85,14 @@ json LiveTwin::CloseTheLoop(GlucoseTwin& g, double t_min, const io::Observation&
   return g.last_command;
 }
 
-const DrugTwinSpec* LiveTwin::DrugSpec() const {
-  for (const auto& spec : DrugTwinSpecs()) {
-    if (std::find(record_.models.begin(), record_.models.end(), spec.model) !=
-        record_.models.end()) {
-      return &spec;
-    }
-  }
-  return nullptr;
-}
-
-double LiveTwin::GenotypeCovariate(const std::string& name, std::vector<std::string>* notes) const {
-  auto data = pgx::PgxData::Default();
-  pgx::IwpcGenotypes g;
-  if (data.ok()) g = pgx::WarfarinGenotypes(GeneCallsOf(record_), **data);
-  if (name == "CYP2C9") {
-    if (const int code = models::hamberg::Cyp2c9Code(g.cyp2c9); code >= 0) return code;
-    notes->push_back("CYP2C9 unknown: taken as *1/*1");
-    return 0;
-  }
-  if (g.vkorc1 == "G/G") return 0;
-  if (g.vkorc1 == "A/G") return 1;
-  if (g.vkorc1 == "A/A") return 2;
-  notes->push_back("VKORC1 unknown: taken as G/A");
-  return 1;
-}
-
-json LiveTwin::IwpcStartingDose() const {
-  decide::WarfarinPatient p;
-  std::vector<std::string> notes;
-  if (!record_.birth_date || !record_.height_cm || !record_.weight_kg) {
-    return {{"error", "needs birth_date, height_cm and weight_kg on the record"}};
-  }
-  auto born = ParseRfc3339(*record_.birth_date + "T00:00:00Z");
-  if (!born.ok()) return {{"error", "birth_date is not a date"}};
-  p.age_years = static_cast<double>(WallClockNow().us_since_epoch - born->us_since_epoch) /
-                (365.25 * 86400e6);
-  p.height_cm = *record_.height_cm;
-  p.weight_kg = *record_.weight_kg;
-  p.race = decide::IwpcRace::kMissingOrMixed;  // the record keeps no race
-  for (const auto& d : drugs_) {
-    if (d == "carbamazepine" || d == "phenytoin" || d == "rifampin" || d == "rifampicin") {
-      p.enzyme_inducer = true;
-    }
-    if (d == "amiodarone") p.amiodarone = true;
-  }
-  if (auto data = pgx::PgxData::Default(); data.ok()) {
-    const auto g = pgx::WarfarinGenotypes(GeneCallsOf(record_), **data);
-    p.cyp2c9 = g.cyp2c9;
-    p.vkorc1 = g.vkorc1;
-    notes = g.notes;
-  }
-  auto dose = decide::IwpcPharmacogeneticDose(p);
-  if (!dose.ok()) return {{"error", dose.error().ToString()}};
-  notes.push_back("race not recorded: IWPC's missing/mixed category");
-  return {{"weekly_mg", dose->weekly_mg},
-          {"daily_mg", dose->daily_mg},
-          {"cyp2c9", p.cyp2c9.empty() ? json(nullptr) : json(p.cyp2c9)},
-          {"vkorc1", p.vkorc1.empty() ? json(nullptr) : json(p.vkorc1)},
-          {"enzyme_inducer", p.enzyme_inducer},
-          {"amiodarone", p.amiodarone},
-          {"notes", notes},
-          {"source", "IWPC pharmacogenetic algorithm, N Engl J Med 2009;360:753"}};
-}
-
-void LiveTwin::RefitDrugTwin() {
-  drug_->stale = false;
-  DrugTwin& d = *drug_;
-  d.state_notes.clear();
-  if (d.doses.empty() || d.levels.empty()) return;
-  const auto* spec = DrugSpec();
-  if (spec == nullptr) return;
-  const std::string population = record_.population_model.empty()
-                                     ? std::string(spec->default_population_model)
-                                     : record_.population_model;
-  auto pop = estimate::FindPopulationModel(population);
-  if (!pop.ok()) {
-    d.state = {{"error", pop.error().ToString()}};
-    return;
-  }
-  auto estimator = estimate::MapEstimator::Create(*pop);
-  if (!estimator.ok()) {
-    d.state = {{"error", estimator.error().ToString()}};
-    return;
-  }
-  // Records in hours since the first dose, covariates from the patient record on each record.
-  const Instant origin = d.doses.front().time;
-  auto hours = [&](Instant t) {
-    return static_cast<double>(t.us_since_epoch - origin.us_since_epoch) / 3.6e9;
-  };
-  const std::vector<std::string> names = estimator->data_info().covariates;  // a copy: moved below
-  std::vector<double> covariates(names.size(), std::numeric_limits<double>::quiet_NaN());
-  const bool dialysis =
-      std::any_of(record_.conditions.begin(), record_.conditions.end(),
-                  [](const std::string& c) { return c.find("dialysis") != std::string::npos; });
-  for (std::size_t k = 0; k < names.size(); ++k) {
-    const std::string& n = names[k];
-    if (n == "WT" && record_.weight_kg) covariates[k] = *record_.weight_kg;
-    if (n == "SCR" && record_.scr_mg_dl) covariates[k] = *record_.scr_mg_dl;
-    if (n == "SEX" && (record_.sex == "female" || record_.sex == "male")) {
-      covariates[k] = record_.sex == "female" ? 1 : 0;
-    }
-    if (n == "DIAL") covariates[k] = dialysis ? 1 : 0;
-    if (n == "CYP2C9" || n == "VKORC1") covariates[k] = GenotypeCovariate(n, &d.state_notes);
-    if (n == "AGE" && record_.birth_date) {
-      auto born = ParseRfc3339(*record_.birth_date + "T00:00:00Z");
-      if (born.ok()) {
-        covariates[k] = std::floor(
-            static_cast<double>(origin.us_since_epoch - born->us_since_epoch) / (365.25 * 86400e6));
-      }
-    }
-  }
-  sim::Subject subject;
-  subject.id = record_.id;
-  std::vector<std::pair<double, sim::Record>> records;
-  for (const auto& e : d.doses) {
-    sim::Record r;
-    r.time = hours(e.time);
-    r.evid = sim::Evid::kDose;
-    r.amt = e.amount;
-    r.rate = e.duration_h > 0 ? e.amount / e.duration_h : 0;
-    r.covariates = covariates;
-    records.emplace_back(r.time, r);
-  }
-  for (const auto& [t, v] : d.levels) {
-    sim::Record r;
-    r.time = hours(t);
-    r.evid = sim::Evid::kObservation;
-    r.dv = v;
-    r.covariates = covariates;
-    records.emplace_back(r.time, r);
-  }
-  std::stable_sort(records.begin(), records.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (auto& [t, r] : records) subject.records.push_back(std::move(r));
-  auto fit = estimator->Fit(subject);
-  if (!fit.ok()) {
-    d.state = {{"error", fit.error().ToString()}};
-    return;
-  }
-  d.estimator = std::make_shared<estimate::MapEstimator>(std::move(*estimator));
-  d.eta = fit->eta;
-  d.eta_covariance = fit->eta_covariance;
-  d.covariates = decide::LatestCovariates(subject, names.size());
-  json params = json::object(), eta = json::object(), se = json::object();
-  for (std::size_t k = 0; k < fit->parameter_names.size(); ++k) {
-    params[fit->parameter_names[k]] = fit->parameters[k];
-    se[fit->parameter_names[k]] = fit->parameter_se[k];
-  }
-  for (std::size_t k = 0; k < pop->eta_names.size(); ++k) {
-    eta[pop->eta_names[k]] = fit->eta(static_cast<Eigen::Index>(k));
-  }
-  json preds = json::array();
-  for (const auto& p : fit->predictions) {
-    preds.push_back({{"hours_after_first_dose", p.time},
-                     {"observed_mg_l", p.dv},
-                     {"individual_mg_l", p.ipred},
-                     {"population_mg_l", p.pred}});
-  }
-  d.state = {{"population_model", pop->name},
-             {"drug", std::string(spec->drug)},
-             {"notes", d.state_notes},
-             {"levels", d.levels.size()},
-             {"doses", d.doses.size()},
-             {"eta", eta},
-             {"parameters", params},
-             {"parameter_se", se},
-             {"ofv", fit->ofv},
-             {"predictions", preds}};
-  // Rank the spec's menu for its target (this runs on the shard's thread).
-  decide::RegimenSearch search = spec->menu;  // its posterior samples sized for the shard thread
-  decide::PatientPosterior posterior{fit->eta, fit->eta_covariance, d.covariates};
-  auto ranked = decide::RankRegimens(*d.estimator, posterior, spec->target, search);
-  if (!ranked.ok()) {
-    d.state["recommendation_error"] = ranked.error().ToString();
-    return;
-  }
-  if (ranked->empty()) return;
-  const auto& best = ranked->front();
-  d.recommendation = {
-      {"status", "draft"},
-      {"kind", "dose"},
-      {"drug", std::string(spec->drug)},
-      {"dose_mg", best.regimen.dose_mg},
-      {"interval_h", best.regimen.interval_h},
-      {"infusion_h", best.regimen.infusion_h},
-      {"probability_of_target_attainment", best.pta},
-      {"target", std::string(spec->target_text)},
-      {"basis", "MAP fit of " + std::to_string(d.levels.size()) + " level(s), " + pop->name}};
-  if (spec->model == "warfarin") {
-    d.recommendation["predicted_inr_trough"] = best.trough;
-    d.recommendation["predicted_inr_peak"] = best.cmax;
-  } else {
-    d.recommendation["predicted_auc24_mg_h_per_l"] = best.auc24;
-    d.recommendation["predicted_trough_mg_l"] = best.trough;
-  }
-}
-
 Result<json> LiveTwin::WhatIf(const json& plan) {
   if (!plan.is_object() || !plan.contains("model") || !plan["model"].is_string()) {
     return InvalidArgument("model", "vancomycin, warfarin or glucose");
   }
   const std::string model = plan["model"];
   if (model == "vancomycin" || model == "warfarin") {
-    const DrugTwinSpec* spec = DrugSpec();
-    if (spec == nullptr || spec->model != model) {
-      return InvalidArgument("model", "this patient has no " + model + " twin");
-    }
-    if (drug_ && drug_->stale) RefitDrugTwin();
-    if (!drug_ || !drug_->estimator) {
-      return InvalidArgument("model", "the " + model + " twin has no fit yet (doses and a level)");
-    }
-    if (!plan.contains("regimens") || !plan["regimens"].is_array() || plan["regimens"].empty() ||
-        plan["regimens"].size() > 20) {
-      return InvalidArgument("regimens", "1–20 regimens {dose_mg, interval_h, infusion_h}");
-    }
-    const decide::Target target = spec->target;
-    decide::RegimenSearch search;
-    search.samples = 200;
-    search.curve_bands = true;
-    decide::PatientPosterior posterior{drug_->eta, drug_->eta_covariance, drug_->covariates};
-    json out = json::array();
-    for (std::size_t i = 0; i < plan["regimens"].size(); ++i) {
-      const json& r = plan["regimens"][i];
-      const std::string where = "regimens[" + std::to_string(i) + "]";
-      decide::Regimen reg;
-      if (!r.is_object() || !r.value("dose_mg", json()).is_number() ||
-          !r.value("interval_h", json()).is_number()) {
-        return InvalidArgument(where, "needs dose_mg and interval_h");
-      }
-      reg.dose_mg = r["dose_mg"];
-      reg.interval_h = r["interval_h"];
-      reg.infusion_h = r.value("infusion_h", 1.0);
-      if (!(reg.dose_mg > 0 && reg.dose_mg <= 6000) ||
-          !(reg.interval_h >= 4 && reg.interval_h <= 72) ||
-          !(reg.infusion_h >= 0 && reg.infusion_h < reg.interval_h)) {
-        return InvalidArgument(where, "dose 0–6000 mg, interval 4–72 h, infusion shorter than it");
-      }
-      MEDTWIN_TRY(decide::RegimenOutcome o,
-                  decide::EvaluateRegimen(*drug_->estimator, posterior, reg, target, search));
-      MEDTWIN_TRY(decide::Curve curve,
-                  decide::SteadyStateCurve(*drug_->estimator, posterior, reg, drug_->eta));
-      json points = json::array();
-      for (std::size_t k = 0; k < curve.size(); k += 6) {  // every 30 min
-        json p = {{"hours", curve[k].first}, {"mg_l", curve[k].second}};
-        if (k < o.curve_p05.size()) {
-          p["p05_mg_l"] = o.curve_p05[k].second;
-          p["p95_mg_l"] = o.curve_p95[k].second;
-        }
-        points.push_back(std::move(p));
-      }
-      out.push_back({{"regimen", r},
-                     {"auc24_mg_h_per_l", o.auc24},
-                     {"trough_mg_l", o.trough},
-                     {"cmax_mg_l", o.cmax},
-                     {"probability_of_target_attainment", o.pta},
-                     {"auc24_p05", o.auc24_p05},
-                     {"auc24_p95", o.auc24_p95},
-                     {"trough_p05", o.trough_p05},
-                     {"trough_p95", o.trough_p95},
-                     {"steady_state_curve", points}});
-    }
-    return json{{"model", model}, {"target", std::string(spec->target_text)}, {"regimens", out}};
+    MEDTWIN_TRY(auto spec_and_fit, DrugFitFor(model));
+    return DrugWhatIf(*spec_and_fit.first, *spec_and_fit.second, plan);
   }
   if (model == "glucose") {
     if (!glucose_) return InvalidArgument("model", "the glucose twin has no data yet");
@@ -826,12 +515,8 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_
       (!record_.population_model.empty() || !spec->default_population_model.empty())) {
     if (!drug_) drug_ = std::make_unique<DrugTwin>();
     drug_->levels.emplace_back(o.time, o.value);
-    if (live) {
-      RefitDrugTwin();
-      update.recommendation_changed = !drug_->recommendation.is_null();
-    } else {
-      drug_->stale = true;
-    }
+    drug_->stale = true;
+    update.drug_fit_needed = live;
   }
 
   // The glucose twin assimilates CGM readings and warns of predicted hypoglycemia.
@@ -945,18 +630,21 @@ json LiveTwin::ToJson(bool forecast_bands) {
     model_state["glucose"] = glucose;
   }
   json recommendations = json::array(), orders = json::array();
-  if (drug_ && drug_->stale) RefitDrugTwin();
-  if (const auto* spec = DrugSpec(); spec != nullptr && spec->model == "warfarin") {
+  const DrugTwinSpec* spec = DrugSpec();
+  if (spec != nullptr &&
+      (spec->model == "warfarin" || (drug_ && (drug_->fit || !drug_->levels.empty())))) {
+    json state = drug_ && drug_->fit ? drug_->fit->state : json::object();
+    // A level newer than the fit shown: its refit is queued or running.
+    if (drug_ && !drug_->levels.empty()) state["refit_pending"] = DrugFitPending();
     // Before (and beside) the INR-driven fit: the IWPC pharmacogenetic starting dose.
-    model_state["warfarin"] = drug_ && !drug_->state.empty() ? drug_->state : json::object();
-    model_state["warfarin"]["iwpc"] = IwpcStartingDose();
+    if (spec->model == "warfarin")
+      state["iwpc"] = IwpcStartingDose(record_, drugs_, WallClockNow());
+    if (!state.empty()) model_state[std::string(spec->model)] = std::move(state);
   }
   if (drug_) {
-    const auto* spec = DrugSpec();
-    if (!drug_->state.empty() && spec != nullptr && spec->model != "warfarin") {
-      model_state[std::string(spec->model)] = drug_->state;
+    if (drug_->fit && !drug_->fit->recommendation.is_null()) {
+      recommendations.push_back(drug_->fit->recommendation);
     }
-    if (!drug_->recommendation.is_null()) recommendations.push_back(drug_->recommendation);
     for (const auto& o : drug_->orders) orders.push_back(OrderToJson(o));
   }
   json open = json::array();
@@ -971,6 +659,53 @@ json LiveTwin::ToJson(bool forecast_bands) {
           {"model_state", model_state},
           {"recommendations", recommendations},
           {"orders", orders}};
+}
+
+const DrugTwinSpec* LiveTwin::DrugSpec() const { return DrugSpecFor(record_); }
+
+std::optional<DrugFitJob> LiveTwin::TakeDrugFitJob(bool announce) {
+  if (!drug_ || !drug_->stale || drug_->fitting) return std::nullopt;
+  drug_->stale = false;
+  DrugFitJob job{record_, DrugSpec(), drug_->doses, drug_->levels, announce};
+  if (job.spec == nullptr || job.doses.empty() || job.levels.empty()) return std::nullopt;
+  drug_->fitting = true;
+  return job;
+}
+
+bool LiveTwin::InstallDrugFit(std::shared_ptr<const DrugFit> fit) {
+  if (!drug_) return false;
+  drug_->fitting = false;
+  if (!fit->model && drug_->fit && drug_->fit->model) {
+    // A failed refit reports its error but keeps the last good posterior and advice.
+    auto kept = std::make_shared<DrugFit>(*drug_->fit);
+    kept->state = fit->state;
+    kept->announce = false;
+    fit = std::move(kept);
+  }
+  drug_->fit = std::move(fit);
+  return !drug_->fit->recommendation.is_null();
+}
+
+bool LiveTwin::DrugFitPending() const {
+  return drug_ && (drug_->fitting || (drug_->stale && !drug_->doses.empty() && DrugSpec()));
+}
+
+void LiveTwin::RefitDrugTwinNow() {
+  if (auto job = TakeDrugFitJob(false)) {
+    InstallDrugFit(std::make_shared<const DrugFit>(FitDrugTwin(*job)));
+  }
+}
+
+Result<std::pair<const DrugTwinSpec*, std::shared_ptr<const DrugFit>>> LiveTwin::DrugFitFor(
+    const std::string& model) const {
+  const DrugTwinSpec* spec = DrugSpec();
+  if (spec == nullptr || spec->model != model) {
+    return InvalidArgument("model", "this patient has no " + model + " twin");
+  }
+  if (!drug_ || !drug_->fit || !drug_->fit->model) {
+    return InvalidArgument("model", "the " + model + " twin has no fit yet (doses and a level)");
+  }
+  return std::make_pair(spec, drug_->fit);
 }
 
 std::size_t LiveTwin::ApproxBytes() const {

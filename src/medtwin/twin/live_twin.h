@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "medtwin/io/event.h"
 #include "medtwin/io/observation.h"
 #include "medtwin/monitor/news2.h"
+#include "medtwin/twin/drug_twin.h"
 #include "medtwin/twin/patient.h"
 
 namespace medtwin::twin {
@@ -57,8 +59,6 @@ struct News2Point {
 // One point as JSON: {"time", "total", "complete", "risk", "parts": {…}}.
 [[nodiscard]] nlohmann::json News2ToJson(const monitor::News2Score& s);
 
-struct DrugTwinSpec;  // live_twin.cpp: what makes a drug twin (model, level, target, menu)
-
 struct Alert {
   std::uint64_t id = 0;
   std::string patient;
@@ -78,7 +78,7 @@ nlohmann::json OrderToJson(const io::Event& order);
 struct TwinUpdate {
   std::vector<Alert> alerts;  // raised, escalated or resolved by it
   bool news2_changed = false;
-  bool recommendation_changed = false;
+  bool drug_fit_needed = false;  // a new drug level: the drug twin wants a refit (TakeDrugFitJob)
   // A closed-loop insulin command for the pump (null when none): {"kind": "insulin",
   // "controller", "time", "basal_u_per_h", "bolus_u", "suspended", "valid_for_min", "cgm_mg_dl"}.
   nlohmann::json command;
@@ -91,8 +91,7 @@ class LiveTwin {
   [[nodiscard]] const PatientRecord& record() const { return record_; }
 
   // `next_alert_id` hands out globally unique ids. `live` false (a rebuild replaying history)
-  // defers the drug twin's refit and regimen ranking (~0.2 s each) to the first time its
-  // result is needed, so a restart does not refit once per stored level.
+  // does not ask for drug refits, so a restart does not refit once per stored level.
   TwinUpdate Apply(const io::Observation& o, std::uint64_t (*next_alert_id)(), bool live = true);
   // Meals, insulin and basal changes drive the glucose twin; doses are kept for drug twins.
   // A dose or order of a drug the patient's genotype argues against (CPIC) raises a
@@ -104,18 +103,31 @@ class LiveTwin {
 
   [[nodiscard]] monitor::News2Score News2() const;
   // The drug twin's current draft recommendation (null if none).
-  [[nodiscard]] nlohmann::json Recommendation() {
-    if (drug_ && drug_->stale) RefitDrugTwin();
-    return drug_ ? drug_->recommendation : nlohmann::json();
+  [[nodiscard]] nlohmann::json Recommendation() const {
+    return drug_ && drug_->fit ? drug_->fit->recommendation : nlohmann::json();
   }
+
+  // Drug-twin fits, one at a time, wherever the caller runs them: a new level makes the fit
+  // stale; TakeDrugFitJob hands out a snapshot (none while one runs or nothing is stale);
+  // FitDrugTwin(job) may run on any thread; InstallDrugFit puts its outcome in place (true if
+  // the twin now has advice). A failed refit keeps the last good posterior.
+  [[nodiscard]] std::optional<DrugFitJob> TakeDrugFitJob(bool announce);
+  bool InstallDrugFit(std::shared_ptr<const DrugFit> fit);
+  // Levels not yet reflected by the installed fit (a fit queued or running).
+  [[nodiscard]] bool DrugFitPending() const;
+  // Take, fit and install on this thread (standalone use).
+  void RefitDrugTwinNow();
+  // The drug twin's spec and installed fit for a what-if on another thread; an error (field
+  // "model") when the patient has no such twin or it has no fit yet.
+  [[nodiscard]] Result<std::pair<const DrugTwinSpec*, std::shared_ptr<const DrugFit>>> DrugFitFor(
+      const std::string& model) const;
   // The twin as the API shows it; `forecast_bands` adds the glucose twin's 30/60/120-min
   // forecasts with 5–95 % bands (31 simulations, so only on request).
   [[nodiscard]] nlohmann::json ToJson(bool forecast_bands = false);
   [[nodiscard]] nlohmann::json News2Json() const;
 
   // What-if: predictions for proposed plans without changing the twin.
-  //   {"model": "vancomycin", "regimens": [{"dose_mg": 1250, "interval_h": 12, "infusion_h": 1}]}
-  //     → steady-state AUC24, trough, Cmax, PTA for AUC24 400–600 and a 24-h curve per regimen;
+  //   {"model": "vancomycin" | "warfarin", "regimens": [...]} → DrugWhatIf on the installed fit;
   //   {"model": "glucose", "horizon_min": 240, "basal_u_per_h": 1.0,
   //    "meals": [{"in_min": 30, "grams": 60}], "insulin": [{"in_min": 30, "units": 5}]}
   //     → BG every 15 min for the current inputs and for the plan, with lowest/highest values.
@@ -148,33 +160,19 @@ class LiveTwin {
   };
   GlucoseTwin* Glucose(Instant t);  // created on first use; nullptr if not a glucose twin
 
-  // The drug twin (when the patient's models include "vancomycin" and a population model is
-  // set): the doses and levels so far; each new level refits η by MAP and re-ranks the regimen
-  // menu (AUC24 400–600 mg·h/L) into a draft recommendation.
+  // The drug twin (when the patient's models include "vancomycin" or "warfarin" and a
+  // population model is known): the doses and levels so far and the installed fit; each new
+  // level makes the fit stale (the engine refits off the shard thread).
   struct DrugTwin {
-    std::shared_ptr<estimate::MapEstimator> estimator;  // after the first fit
-    Eigen::VectorXd eta;
-    Eigen::MatrixXd eta_covariance;
-    std::vector<double> covariates;
-    std::vector<io::Event> doses;
+    std::vector<io::Event> doses;  // by time
     std::vector<std::pair<Instant, double>> levels;
-    nlohmann::json state = nlohmann::json::object();
-    nlohmann::json recommendation;         // null until the first level
-    std::vector<io::Event> orders;         // accepted recommendations (the last 10)
-    bool stale = false;                    // levels replayed but not fitted yet
-    std::vector<std::string> state_notes;  // assumptions the fit had to make
+    std::shared_ptr<const DrugFit> fit;  // null until the first fit
+    std::vector<io::Event> orders;       // accepted recommendations (the last 10)
+    bool stale = false;                  // levels newer than the last fit taken
+    bool fitting = false;                // a fit taken and not installed yet
   };
-  // The IWPC pharmacogenetic starting dose from the record (age, height, weight, genotype,
-  // inducers and amiodarone among the drugs given): {"daily_mg", "weekly_mg", …} or {"error"}.
-  [[nodiscard]] nlohmann::json IwpcStartingDose() const;
   // The record's drug-twin spec (vancomycin, warfarin), or null.
   [[nodiscard]] const DrugTwinSpec* DrugSpec() const;
-  // A genotype covariate of the population model from the record's calls: CYP2C9 as the code
-  // 0-5 of *1/*1, *1/*2, *1/*3, *2/*2, *2/*3, *3/*3 and VKORC1 as the count of -1639 A alleles;
-  // an unknown genotype is taken as the most common (*1/*1, G/A) with a note.
-  [[nodiscard]] double GenotypeCovariate(const std::string& name,
-                                         std::vector<std::string>* notes) const;
-  void RefitDrugTwin();
   // One control decision on a CGM reading: the controller's request through the pump's limits,
   // applied to the twin's inputs (the pump is assumed to deliver what it is commanded) and
   // returned as the command to send.

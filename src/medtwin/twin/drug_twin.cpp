@@ -1,0 +1,314 @@
+#include "medtwin/twin/drug_twin.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "medtwin/decide/warfarin_dose.h"
+#include "medtwin/estimate/map_estimator.h"
+#include "medtwin/io/observation.h"
+#include "medtwin/models/warfarin.h"
+#include "medtwin/pgx/warfarin.h"
+#include "medtwin/twin/pharmacogenomics.h"
+
+namespace medtwin::twin {
+namespace {
+
+using nlohmann::json;
+namespace loinc = io::loinc;
+
+// The drug twin's vancomycin target: AUC24 400–600 mg·h/L (shared by the advice and what-if).
+decide::Target VancomycinTarget() {
+  decide::Target target;
+  target.has_auc24 = true;
+  target.auc24_lo = 400;
+  target.auc24_hi = 600;
+  return target;
+}
+
+const std::vector<DrugTwinSpec>& DrugTwinSpecs() {
+  static const std::vector<DrugTwinSpec> specs = [] {
+    // Vancomycin: AUC24 400-600 mg·h/L (ASHP/IDSA 2020), infusions every 8, 12 or 24 h.
+    decide::RegimenSearch infusions;
+    infusions.samples = 100;  // fewer than the CLI's: ~0.2 s per level
+    DrugTwinSpec vanco{"vancomycin",       "vancomycin",           loinc::kVancomycin, "",
+                       VancomycinTarget(), "AUC24 400-600 mg*h/L", infusions};
+    // Warfarin: INR 2-3 before the next daily dose (CPIC 2017 / the usual target), tablets
+    // once a day in 0.5 mg steps up to 15 mg.
+    decide::Target inr;
+    inr.has_trough = true;
+    inr.trough_lo = 2;
+    inr.trough_hi = 3;
+    decide::RegimenSearch daily;
+    daily.intervals_h = {24};
+    daily.infusion_h = {0};
+    daily.dose_step_mg = 0.5;
+    daily.dose_max_mg = 15;
+    daily.samples = 50;  // each candidate integrates the INR chains to steady state: ~2.5 s
+    DrugTwinSpec warfarin{"warfarin", "warfarin", loinc::kInr, "warfarin_hamberg2007",
+                          inr,        "INR 2-3",  daily};
+    return std::vector<DrugTwinSpec>{vanco, warfarin};
+  }();
+  return specs;
+}
+
+}  // namespace
+
+const DrugTwinSpec* DrugSpecFor(const PatientRecord& record) {
+  for (const auto& spec : DrugTwinSpecs()) {
+    if (std::find(record.models.begin(), record.models.end(), spec.model) != record.models.end()) {
+      return &spec;
+    }
+  }
+  return nullptr;
+}
+
+double GenotypeCovariate(const PatientRecord& record, const std::string& name,
+                         std::vector<std::string>* notes) {
+  auto data = pgx::PgxData::Default();
+  pgx::IwpcGenotypes g;
+  if (data.ok()) g = pgx::WarfarinGenotypes(GeneCallsOf(record), **data);
+  if (name == "CYP2C9") {
+    if (const int code = models::hamberg::Cyp2c9Code(g.cyp2c9); code >= 0) return code;
+    notes->push_back("CYP2C9 unknown: taken as *1/*1");
+    return 0;
+  }
+  if (g.vkorc1 == "G/G") return 0;
+  if (g.vkorc1 == "A/G") return 1;
+  if (g.vkorc1 == "A/A") return 2;
+  notes->push_back("VKORC1 unknown: taken as G/A");
+  return 1;
+}
+
+json IwpcStartingDose(const PatientRecord& record, const std::vector<std::string>& drugs_given,
+                      Instant now) {
+  decide::WarfarinPatient p;
+  std::vector<std::string> notes;
+  if (!record.birth_date || !record.height_cm || !record.weight_kg) {
+    return {{"error", "needs birth_date, height_cm and weight_kg on the record"}};
+  }
+  auto born = ParseRfc3339(*record.birth_date + "T00:00:00Z");
+  if (!born.ok()) return {{"error", "birth_date is not a date"}};
+  p.age_years = static_cast<double>(now.us_since_epoch - born->us_since_epoch) / (365.25 * 86400e6);
+  p.height_cm = *record.height_cm;
+  p.weight_kg = *record.weight_kg;
+  p.race = decide::IwpcRace::kMissingOrMixed;  // the record keeps no race
+  for (const auto& d : drugs_given) {
+    if (d == "carbamazepine" || d == "phenytoin" || d == "rifampin" || d == "rifampicin") {
+      p.enzyme_inducer = true;
+    }
+    if (d == "amiodarone") p.amiodarone = true;
+  }
+  if (auto data = pgx::PgxData::Default(); data.ok()) {
+    const auto g = pgx::WarfarinGenotypes(GeneCallsOf(record), **data);
+    p.cyp2c9 = g.cyp2c9;
+    p.vkorc1 = g.vkorc1;
+    notes = g.notes;
+  }
+  auto dose = decide::IwpcPharmacogeneticDose(p);
+  if (!dose.ok()) return {{"error", dose.error().ToString()}};
+  notes.push_back("race not recorded: IWPC's missing/mixed category");
+  return {{"weekly_mg", dose->weekly_mg},
+          {"daily_mg", dose->daily_mg},
+          {"cyp2c9", p.cyp2c9.empty() ? json(nullptr) : json(p.cyp2c9)},
+          {"vkorc1", p.vkorc1.empty() ? json(nullptr) : json(p.vkorc1)},
+          {"enzyme_inducer", p.enzyme_inducer},
+          {"amiodarone", p.amiodarone},
+          {"notes", notes},
+          {"source", "IWPC pharmacogenetic algorithm, N Engl J Med 2009;360:753"}};
+}
+
+DrugFit FitDrugTwin(const DrugFitJob& job) {
+  DrugFit out;
+  out.announce = job.announce;
+  const DrugTwinSpec* spec = job.spec;
+  if (spec == nullptr || job.doses.empty() || job.levels.empty()) return out;
+  const PatientRecord& record = job.record;
+  const std::string population = record.population_model.empty()
+                                     ? std::string(spec->default_population_model)
+                                     : record.population_model;
+  auto pop = estimate::FindPopulationModel(population);
+  if (!pop.ok()) {
+    out.state = {{"error", pop.error().ToString()}};
+    return out;
+  }
+  auto estimator = estimate::MapEstimator::Create(*pop);
+  if (!estimator.ok()) {
+    out.state = {{"error", estimator.error().ToString()}};
+    return out;
+  }
+  // Records in hours since the first dose, covariates from the patient record on each record.
+  const Instant origin = job.doses.front().time;
+  auto hours = [&](Instant t) {
+    return static_cast<double>(t.us_since_epoch - origin.us_since_epoch) / 3.6e9;
+  };
+  std::vector<std::string> notes;
+  const std::vector<std::string>& names = estimator->data_info().covariates;
+  std::vector<double> covariates(names.size(), std::numeric_limits<double>::quiet_NaN());
+  const bool dialysis =
+      std::any_of(record.conditions.begin(), record.conditions.end(),
+                  [](const std::string& c) { return c.find("dialysis") != std::string::npos; });
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    const std::string& n = names[k];
+    if (n == "WT" && record.weight_kg) covariates[k] = *record.weight_kg;
+    if (n == "SCR" && record.scr_mg_dl) covariates[k] = *record.scr_mg_dl;
+    if (n == "SEX" && (record.sex == "female" || record.sex == "male")) {
+      covariates[k] = record.sex == "female" ? 1 : 0;
+    }
+    if (n == "DIAL") covariates[k] = dialysis ? 1 : 0;
+    if (n == "CYP2C9" || n == "VKORC1") covariates[k] = GenotypeCovariate(record, n, &notes);
+    if (n == "AGE" && record.birth_date) {
+      auto born = ParseRfc3339(*record.birth_date + "T00:00:00Z");
+      if (born.ok()) {
+        covariates[k] = std::floor(
+            static_cast<double>(origin.us_since_epoch - born->us_since_epoch) / (365.25 * 86400e6));
+      }
+    }
+  }
+  sim::Subject subject;
+  subject.id = record.id;
+  std::vector<std::pair<double, sim::Record>> records;
+  for (const auto& e : job.doses) {
+    sim::Record r;
+    r.time = hours(e.time);
+    r.evid = sim::Evid::kDose;
+    r.amt = e.amount;
+    r.rate = e.duration_h > 0 ? e.amount / e.duration_h : 0;
+    r.covariates = covariates;
+    records.emplace_back(r.time, r);
+  }
+  for (const auto& [t, v] : job.levels) {
+    sim::Record r;
+    r.time = hours(t);
+    r.evid = sim::Evid::kObservation;
+    r.dv = v;
+    r.covariates = covariates;
+    records.emplace_back(r.time, r);
+  }
+  std::stable_sort(records.begin(), records.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [t, r] : records) subject.records.push_back(std::move(r));
+  auto fit = estimator->Fit(subject);
+  if (!fit.ok()) {
+    out.state = {{"error", fit.error().ToString()}};
+    return out;
+  }
+  out.model = std::make_shared<const estimate::PopulationModel>(*pop);
+  out.posterior = {fit->eta, fit->eta_covariance, decide::LatestCovariates(subject, names.size())};
+  json params = json::object(), eta = json::object(), se = json::object();
+  for (std::size_t k = 0; k < fit->parameter_names.size(); ++k) {
+    params[fit->parameter_names[k]] = fit->parameters[k];
+    se[fit->parameter_names[k]] = fit->parameter_se[k];
+  }
+  for (std::size_t k = 0; k < pop->eta_names.size(); ++k) {
+    eta[pop->eta_names[k]] = fit->eta(static_cast<Eigen::Index>(k));
+  }
+  json preds = json::array();
+  for (const auto& p : fit->predictions) {
+    preds.push_back({{"hours_after_first_dose", p.time},
+                     {"observed_mg_l", p.dv},
+                     {"individual_mg_l", p.ipred},
+                     {"population_mg_l", p.pred}});
+  }
+  out.state = {{"population_model", pop->name},
+               {"drug", std::string(spec->drug)},
+               {"notes", notes},
+               {"levels", job.levels.size()},
+               {"doses", job.doses.size()},
+               {"eta", eta},
+               {"parameters", params},
+               {"parameter_se", se},
+               {"ofv", fit->ofv},
+               {"predictions", preds}};
+  // Rank the spec's menu for its target.
+  auto ranked = decide::RankRegimens(*estimator, out.posterior, spec->target, spec->menu);
+  if (!ranked.ok()) {
+    out.state["recommendation_error"] = ranked.error().ToString();
+    return out;
+  }
+  if (ranked->empty()) return out;
+  const auto& best = ranked->front();
+  out.recommendation = {
+      {"status", "draft"},
+      {"kind", "dose"},
+      {"drug", std::string(spec->drug)},
+      {"dose_mg", best.regimen.dose_mg},
+      {"interval_h", best.regimen.interval_h},
+      {"infusion_h", best.regimen.infusion_h},
+      {"probability_of_target_attainment", best.pta},
+      {"target", std::string(spec->target_text)},
+      {"basis", "MAP fit of " + std::to_string(job.levels.size()) + " level(s), " + pop->name}};
+  if (spec->model == "warfarin") {
+    out.recommendation["predicted_inr_trough"] = best.trough;
+    out.recommendation["predicted_inr_peak"] = best.cmax;
+  } else {
+    out.recommendation["predicted_auc24_mg_h_per_l"] = best.auc24;
+    out.recommendation["predicted_trough_mg_l"] = best.trough;
+  }
+  return out;
+}
+
+Result<json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit, const json& plan) {
+  if (!fit.model) {
+    return InvalidArgument(
+        "model", "the " + std::string(spec.model) + " twin has no fit yet (doses and a level)");
+  }
+  if (!plan.contains("regimens") || !plan["regimens"].is_array() || plan["regimens"].empty() ||
+      plan["regimens"].size() > 20) {
+    return InvalidArgument("regimens", "1–20 regimens {dose_mg, interval_h, infusion_h}");
+  }
+  // An estimator of its own: MapEstimator keeps scratch state, and what-ifs run on the
+  // caller's thread.
+  MEDTWIN_TRY(estimate::MapEstimator estimator, estimate::MapEstimator::Create(*fit.model));
+  const decide::PatientPosterior& posterior = fit.posterior;
+  const decide::Target target = spec.target;
+  decide::RegimenSearch search;
+  search.samples = 200;
+  search.curve_bands = true;
+  json out = json::array();
+  for (std::size_t i = 0; i < plan["regimens"].size(); ++i) {
+    const json& r = plan["regimens"][i];
+    const std::string where = "regimens[" + std::to_string(i) + "]";
+    decide::Regimen reg;
+    if (!r.is_object() || !r.value("dose_mg", json()).is_number() ||
+        !r.value("interval_h", json()).is_number()) {
+      return InvalidArgument(where, "needs dose_mg and interval_h");
+    }
+    reg.dose_mg = r["dose_mg"];
+    reg.interval_h = r["interval_h"];
+    reg.infusion_h = r.value("infusion_h", 1.0);
+    if (!(reg.dose_mg > 0 && reg.dose_mg <= 6000) ||
+        !(reg.interval_h >= 4 && reg.interval_h <= 72) ||
+        !(reg.infusion_h >= 0 && reg.infusion_h < reg.interval_h)) {
+      return InvalidArgument(where, "dose 0–6000 mg, interval 4–72 h, infusion shorter than it");
+    }
+    MEDTWIN_TRY(decide::RegimenOutcome o,
+                decide::EvaluateRegimen(estimator, posterior, reg, target, search));
+    MEDTWIN_TRY(decide::Curve curve,
+                decide::SteadyStateCurve(estimator, posterior, reg, posterior.eta));
+    json points = json::array();
+    for (std::size_t k = 0; k < curve.size(); k += 6) {  // every 30 min
+      json p = {{"hours", curve[k].first}, {"mg_l", curve[k].second}};
+      if (k < o.curve_p05.size()) {
+        p["p05_mg_l"] = o.curve_p05[k].second;
+        p["p95_mg_l"] = o.curve_p95[k].second;
+      }
+      points.push_back(std::move(p));
+    }
+    out.push_back({{"regimen", r},
+                   {"auc24_mg_h_per_l", o.auc24},
+                   {"trough_mg_l", o.trough},
+                   {"cmax_mg_l", o.cmax},
+                   {"probability_of_target_attainment", o.pta},
+                   {"auc24_p05", o.auc24_p05},
+                   {"auc24_p95", o.auc24_p95},
+                   {"trough_p05", o.trough_p05},
+                   {"trough_p95", o.trough_p95},
+                   {"steady_state_curve", points}});
+  }
+  return json{{"model", std::string(spec.model)},
+              {"target", std::string(spec.target_text)},
+              {"regimens", out}};
+}
+
+}  // namespace medtwin::twin

@@ -1,0 +1,132 @@
+// Drug-twin refits off the shard thread: a warfarin refit (seconds) does not hold up the other
+// patients of its shard, readers of the refitting twin wait for it and see every level already
+// accepted, levels that arrive during a refit get a second one, and the result is the same as
+// fitting on the spot.
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "medtwin/io/observation.h"
+#include "medtwin/twin/engine.h"
+#include "medtwin/twin/live_twin.h"
+
+namespace medtwin::twin {
+namespace {
+
+constexpr std::int64_t kT0Us = 1'800'000'000'000'000LL;  // 2027-01-15
+constexpr std::int64_t kHourUs = 3'600'000'000LL;
+
+PatientRecord WarfarinPatient() {
+  PatientRecord r;
+  r.id = "w1";
+  r.models = {"warfarin"};
+  r.birth_date = "1960-05-01";
+  r.height_cm = 175;
+  r.weight_kg = 80;
+  return r;
+}
+
+// 5 mg a day for a week from kT0Us.
+std::vector<io::Event> Doses() {
+  std::vector<io::Event> doses;
+  for (int day = 0; day < 7; ++day) {
+    io::Event e;
+    e.patient = "w1";
+    e.type = "dose";
+    e.drug = "warfarin";
+    e.amount = 5;
+    e.time.us_since_epoch = kT0Us + day * 24 * kHourUs;
+    doses.push_back(e);
+  }
+  return doses;
+}
+
+io::Observation Inr(double value, int hours) {
+  io::Observation o;
+  o.patient = "w1";
+  o.code = std::string(io::loinc::kInr);
+  o.value = value;
+  o.time.us_since_epoch = kT0Us + hours * kHourUs;
+  o.source = "lab";
+  return o;
+}
+
+TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
+  std::mutex mu;
+  std::vector<nlohmann::json> advice;  // published recommendations
+  TwinEngine engine(
+      1,
+      [&](std::string_view type, const std::string&, const nlohmann::json& data) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (type == "recommendation") advice.push_back(data);
+      },
+      {}, 1);
+  engine.UpsertPatient(WarfarinPatient());
+  PatientRecord other;
+  other.id = "v1";
+  engine.UpsertPatient(other);  // one shard: the same thread as w1
+  engine.ApplyEvents(Doses());
+  // Two INRs in one batch: the first starts a refit, the second arrives while it runs.
+  engine.Apply({Inr(2.4, 4 * 24 + 2), Inr(3.6, 6 * 24 + 2)});
+  io::Observation hr;
+  hr.patient = "v1";
+  hr.code = std::string(io::loinc::kHeartRate);
+  hr.value = 88;
+  hr.time.us_since_epoch = kT0Us + 150 * kHourUs;
+  hr.source = "monitor";
+  engine.Apply({hr});
+  // v1 is answered while w1's refit is still running (on the shard it would have waited).
+  const auto v1 = engine.TwinJson("v1");
+  ASSERT_TRUE(v1.has_value());
+  EXPECT_EQ((*v1)["latest"]["8867-4"]["value"], 88);
+  EXPECT_GE(engine.DrugFitsInFlight(), 1u) << "the refit should still be running";
+  // w1's reader waits for the refits: both INRs are in the fit it sees.
+  const auto w1 = engine.TwinJson("w1");
+  ASSERT_TRUE(w1.has_value());
+  const nlohmann::json& state = (*w1)["model_state"]["warfarin"];
+  ASSERT_TRUE(state.contains("parameters")) << state.dump();
+  EXPECT_EQ(state["levels"], 2);
+  EXPECT_EQ(state["refit_pending"], false);
+  ASSERT_EQ((*w1)["recommendations"].size(), 1u);
+  const nlohmann::json rec = (*w1)["recommendations"][0];
+  engine.Drain();
+  EXPECT_EQ(engine.DrugFitsInFlight(), 0u);
+  {
+    // One fit for the first level, one for the level that came during it; the last one
+    // published is the advice the twin shows.
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_EQ(advice.size(), 2u);
+    EXPECT_EQ(advice.back()["dose_mg"], rec["dose_mg"]);
+    EXPECT_EQ(advice.back()["basis"], rec["basis"]);
+    EXPECT_EQ(advice.back()["patient"], "w1");
+  }
+
+  // The same data fitted on the spot by a standalone twin: the same posterior and advice.
+  LiveTwin standalone(WarfarinPatient());
+  for (const auto& e : Doses()) standalone.ApplyEvent(e);
+  standalone.Apply(Inr(2.4, 4 * 24 + 2), nullptr, /*live=*/false);
+  standalone.Apply(Inr(3.6, 6 * 24 + 2), nullptr, /*live=*/false);
+  EXPECT_TRUE(standalone.DrugFitPending());
+  standalone.RefitDrugTwinNow();
+  EXPECT_FALSE(standalone.DrugFitPending());
+  const nlohmann::json here = standalone.ToJson();
+  EXPECT_EQ(here["model_state"]["warfarin"]["eta"], state["eta"]);
+  EXPECT_EQ(here["recommendations"][0]["dose_mg"], rec["dose_mg"]);
+  EXPECT_EQ(here["recommendations"][0]["predicted_inr_trough"], rec["predicted_inr_trough"]);
+
+  // A what-if runs on the caller's thread from the installed fit: the recommended dose's INR
+  // trough is the one the advice predicted (same posterior; 200 draws instead of 50, so the
+  // median may move a little).
+  auto what = engine.WhatIf(
+      "w1", {{"model", "warfarin"},
+             {"regimens", {{{"dose_mg", rec["dose_mg"]}, {"interval_h", 24}, {"infusion_h", 0}}}}});
+  ASSERT_TRUE(what.ok()) << what.error().ToString();
+  EXPECT_NEAR((*what)["regimens"][0]["trough_mg_l"].get<double>(),
+              rec["predicted_inr_trough"].get<double>(), 0.15);
+  auto wrong = engine.WhatIf("v1", {{"model", "warfarin"}, {"regimens", nlohmann::json::array()}});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().field, "model");
+}
+
+}  // namespace
+}  // namespace medtwin::twin
