@@ -118,6 +118,55 @@ TEST(Fhir, PatientMapsBothWays) {
       FromFhirPatient(json::parse(R"({"resourceType":"Patient","birthDate":"1974"})")).ok());
 }
 
+// US Core's race extension (the shape of US Core's Patient example: three OMB categories, two
+// detailed codes, text "Mixed") ↔ the record's race in IWPC's categories.
+TEST(Fhir, UsCoreRaceMapsToTheRecordsRace) {
+  const std::string url = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
+  auto omb = [](const char* code) {
+    return json{{"url", "ombCategory"},
+                {"valueCoding", {{"system", "urn:oid:2.16.840.1.113883.6.238"}, {"code", code}}}};
+  };
+  auto patient = [&](json subs) {
+    subs.push_back({{"url", "text"}, {"valueString", "as reported"}});
+    return json{{"resourceType", "Patient"},
+                {"id", "r1"},
+                {"extension", {{{"url", url}, {"extension", subs}}}}};
+  };
+  json us_core_example = json::array({omb("2106-3"), omb("1002-5"), omb("2028-9")});
+  us_core_example.push_back(
+      {{"url", "detailed"},
+       {"valueCoding", {{"system", "urn:oid:2.16.840.1.113883.6.238"}, {"code", "1586-7"}}}});
+  const std::pair<json, const char*> cases[] = {
+      {us_core_example, "mixed"},
+      {json::array({omb("2106-3")}), "white"},
+      {json::array({omb("2028-9")}), "asian"},
+      {json::array({omb("2054-5")}), "black"},
+      {json::array({omb("2076-8")}), "other"},
+      {json::array({omb("2028-9"), omb("2028-9")}), "asian"},  // repeated, not mixed
+      {json::array({omb("UNK")}), "unknown"}};
+  for (const auto& [subs, race] : cases) {
+    auto doc = FromFhirPatient(patient(subs));
+    ASSERT_TRUE(doc.ok()) << doc.error().ToString();
+    EXPECT_EQ((*doc)["race"], race) << subs.dump();
+    // And back: the same category out (OMB-coded where there is one).
+    auto again = FromFhirPatient(ToFhirPatient(*doc));
+    ASSERT_TRUE(again.ok());
+    if (std::string(race) != "mixed" && std::string(race) != "other") {
+      EXPECT_EQ((*again)["race"], race);
+    }
+  }
+  const json white = ToFhirPatient(json{{"id", "r2"}, {"race", "white"}});
+  EXPECT_EQ(white["extension"][0]["url"], url);
+  EXPECT_EQ(white["extension"][0]["extension"][0]["valueCoding"]["code"], "2106-3");
+  EXPECT_EQ(white["extension"][0]["extension"].back()["valueString"], "White");
+  // No race extension, or only text: no race. An unknown category names the field.
+  EXPECT_FALSE(FromFhirPatient(patient(json::array()))->contains("race"));
+  auto bad = FromFhirPatient(patient(json::array({omb("9999-9")})));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "Patient.extension[us-core-race].ombCategory");
+  EXPECT_NE(bad.error().ToString().find("9999-9"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace medtwin::io
 

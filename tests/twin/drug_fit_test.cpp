@@ -4,6 +4,7 @@
 // fitting on the spot.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <mutex>
 
 #include "medtwin/io/observation.h"
@@ -126,6 +127,32 @@ TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
   auto wrong = engine.WhatIf("v1", {{"model", "warfarin"}, {"regimens", nlohmann::json::array()}});
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.error().field, "model");
+}
+
+// The record's race enters the IWPC pharmacogenetic algorithm with the published coefficients
+// on √(weekly dose): Asian −0.1092, Black or African American −0.2760, missing or mixed
+// −0.1032 against White (Klein et al., N Engl J Med 2009, supplementary appendix).
+TEST(DrugFit, IwpcStartingDoseReadsTheRecordsRace) {
+  const Instant now{kT0Us};
+  auto sqrt_weekly = [&](const char* race, nlohmann::json* out = nullptr) {
+    PatientRecord r = WarfarinPatient();
+    r.race = race;
+    const nlohmann::json dose = IwpcStartingDose(r, {}, now);
+    if (out != nullptr) *out = dose;
+    return std::sqrt(dose.at("weekly_mg").get<double>());
+  };
+  const double white = sqrt_weekly("white");
+  EXPECT_NEAR(white - sqrt_weekly("asian"), 0.1092, 1e-9);
+  EXPECT_NEAR(white - sqrt_weekly("black"), 0.2760, 1e-9);
+  nlohmann::json unrecorded, mixed;
+  EXPECT_NEAR(white - sqrt_weekly("", &unrecorded), 0.1032, 1e-9);
+  EXPECT_NEAR(white - sqrt_weekly("mixed", &mixed), 0.1032, 1e-9);
+  EXPECT_NEAR(white - sqrt_weekly("other"), 0.1032, 1e-9);
+  EXPECT_NEAR(white - sqrt_weekly("unknown"), 0.1032, 1e-9);
+  // Only an unrecorded race is noted as an assumption.
+  EXPECT_NE(unrecorded["notes"].dump().find("race not recorded"), std::string::npos);
+  EXPECT_EQ(mixed["notes"].dump().find("race not recorded"), std::string::npos);
+  EXPECT_EQ(mixed["race"], "mixed");
 }
 
 }  // namespace

@@ -132,11 +132,12 @@ TEST(LiveTwin, ThresholdAndRateRulesAndLateObservations) {
 
 TEST(PatientRecord, ParsesValidatesAndRoundTrips) {
   auto p = ParsePatient(nlohmann::json::parse(
-      R"({"id":"bed-12","sex":"female","weight_kg":71.5,"scr_mg_dl":1.1,"spo2_scale":2,
+      R"({"id":"bed-12","sex":"female","race":"asian","weight_kg":71.5,"scr_mg_dl":1.1,"spo2_scale":2,
           "models":["news2","vancomycin"],"population_model":"vancomycin_goti2018",
           "genotype":[{"gene":"CYP2C19","diplotype":"*1/*2","phenotype":"Intermediate Metabolizer"}]})"));
   ASSERT_TRUE(p.ok()) << p.error().ToString();
   EXPECT_EQ(p->spo2_scale, 2);
+  EXPECT_EQ(p->race, "asian");
   auto back = ParsePatient(PatientToJson(*p));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(PatientToJson(*back), PatientToJson(*p));
@@ -150,6 +151,7 @@ TEST(PatientRecord, ParsesValidatesAndRoundTrips) {
              {R"({"spo2_scale":3})", "spo2_scale"},
              {R"({"models":["astrology"]})", "models"},
              {R"({"birth_date":"25/11/1970"})", "birth_date"},
+             {R"({"race":"martian"})", "race"},
              {R"({"shoe_size":44})", "shoe_size"}};
   for (const auto& c : bad) {
     auto r = ParsePatient(nlohmann::json::parse(c.body));

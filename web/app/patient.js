@@ -31,6 +31,7 @@ export async function renderPatient(main, id) {
         <dt>Name</dt><dd>${escapeHtml(patient.name || '–')}</dd>
         <dt>Sex</dt><dd>${escapeHtml(patient.sex)}</dd>
         <dt>Born</dt><dd>${escapeHtml(patient.birth_date || '–')}</dd>
+        ${patient.race ? `<dt>Race</dt><dd>${escapeHtml(patient.race)} <small class="muted">(self-reported; used by IWPC)</small></dd>` : ''}
         <dt>Weight</dt><dd>${patient.weight_kg ?? '–'} kg</dd>
         <dt>Conditions</dt><dd>${escapeHtml((patient.conditions || []).join(', ') || '–')}</dd>
         <dt>Genotype</dt><dd>${escapeHtml((patient.genotype || []).map((g) => `${g.gene} ${g.diplotype} ${g.phenotype}`).join('; ') || '–')}</dd>

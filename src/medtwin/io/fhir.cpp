@@ -461,6 +461,86 @@ json ToFhirObservation(const Observation& o, const std::string& id) {
   return r;
 }
 
+namespace {
+
+// US Core race extension (OMB categories, CDC Race & Ethnicity code system) ↔ the record's race:
+// one OMB category → white, asian, black (American Indian / Alaska Native and Native Hawaiian /
+// Pacific Islander → other, IWPC having no category for them); several → mixed; the null
+// flavours UNK / ASKU → unknown.
+constexpr const char* kUsCoreRace = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
+constexpr const char* kOmbRaceSystem = "urn:oid:2.16.840.1.113883.6.238";
+constexpr const char* kNullFlavor = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor";
+struct OmbRace {
+  const char* code;
+  const char* display;
+  const char* race;
+};
+constexpr OmbRace kOmbRaces[] = {{"2106-3", "White", "white"},
+                                 {"2028-9", "Asian", "asian"},
+                                 {"2054-5", "Black or African American", "black"},
+                                 {"1002-5", "American Indian or Alaska Native", "other"},
+                                 {"2076-8", "Native Hawaiian or Other Pacific Islander", "other"}};
+
+Result<std::string> RaceFromUsCore(const json& ext) {
+  const std::string where = "Patient.extension[us-core-race]";
+  if (!ext.contains("extension") || !ext["extension"].is_array()) {
+    return InvalidArgument(where, "needs its ombCategory / text sub-extensions");
+  }
+  std::vector<std::string> categories;
+  bool unknown = false;
+  for (const auto& sub : ext["extension"]) {
+    if (!sub.is_object() || Text(sub, "url") != "ombCategory") continue;
+    if (!sub.contains("valueCoding") || !sub["valueCoding"].is_object()) {
+      return InvalidArgument(where + ".ombCategory", "needs a valueCoding");
+    }
+    const std::string code = Text(sub["valueCoding"], "code");
+    if (code == "UNK" || code == "ASKU") {
+      unknown = true;
+      continue;
+    }
+    const auto* omb = std::find_if(std::begin(kOmbRaces), std::end(kOmbRaces),
+                                   [&](const OmbRace& o) { return code == o.code; });
+    if (omb == std::end(kOmbRaces)) {
+      return InvalidArgument(where + ".ombCategory",
+                             "code '" + code.substr(0, 20) +
+                                 "' is not an OMB race category (2106-3, 2028-9, 2054-5, "
+                                 "1002-5, 2076-8) or UNK/ASKU");
+    }
+    if (std::find(categories.begin(), categories.end(), code) == categories.end()) {
+      categories.push_back(code);
+    }
+  }
+  if (categories.size() > 1) return std::string("mixed");
+  if (categories.size() == 1) {
+    for (const auto& o : kOmbRaces) {
+      if (categories[0] == o.code) return std::string(o.race);
+    }
+  }
+  return std::string(unknown ? "unknown" : "");
+}
+
+json UsCoreRace(const std::string& race) {
+  json subs = json::array();
+  std::string text = race == "mixed" ? "Mixed" : race == "other" ? "Other" : "Unknown";
+  for (const auto& o : kOmbRaces) {
+    if (race == o.race && race != "other") {
+      subs.push_back({{"url", "ombCategory"},
+                      {"valueCoding",
+                       {{"system", kOmbRaceSystem}, {"code", o.code}, {"display", o.display}}}});
+      text = o.display;
+    }
+  }
+  if (race == "unknown") {
+    subs.push_back(
+        {{"url", "ombCategory"},
+         {"valueCoding", {{"system", kNullFlavor}, {"code", "UNK"}, {"display", "Unknown"}}}});
+  }
+  subs.push_back({{"url", "text"}, {"valueString", text}});
+  return {{"url", kUsCoreRace}, {"extension", subs}};
+}
+
+}  // namespace
+
 Result<json> FromFhirPatient(const json& r) {
   if (!r.is_object() || Text(r, "resourceType") != "Patient") {
     return InvalidArgument("Patient.resourceType", "must be Patient");
@@ -473,6 +553,13 @@ Result<json> FromFhirPatient(const json& r) {
   if (r.contains("gender")) {
     if (!r["gender"].is_string()) return InvalidArgument("Patient.gender", "must be a code");
     doc["sex"] = r["gender"];
+  }
+  if (r.contains("extension") && r["extension"].is_array()) {
+    for (const auto& ext : r["extension"]) {
+      if (!ext.is_object() || Text(ext, "url") != kUsCoreRace) continue;
+      MEDTWIN_TRY(std::string race, RaceFromUsCore(ext));
+      if (!race.empty()) doc["race"] = race;
+    }
   }
   if (r.contains("birthDate")) {
     if (!r["birthDate"].is_string() || r["birthDate"].get<std::string>().size() != 10) {
@@ -500,6 +587,9 @@ Result<json> FromFhirPatient(const json& r) {
 json ToFhirPatient(const json& p) {
   json r = {{"resourceType", "Patient"}, {"id", p.value("id", "")}};
   if (p.contains("sex")) r["gender"] = p["sex"];
+  if (p.contains("race") && p["race"].is_string()) {
+    r["extension"] = json::array({UsCoreRace(p["race"].get<std::string>())});
+  }
   if (p.contains("birth_date") && p["birth_date"].is_string()) r["birthDate"] = p["birth_date"];
   if (p.contains("name") && p["name"].is_string() && !p["name"].get<std::string>().empty()) {
     r["name"] = {{{"text", p["name"]}}};

@@ -92,7 +92,9 @@ json IwpcStartingDose(const PatientRecord& record, const std::vector<std::string
   p.age_years = static_cast<double>(now.us_since_epoch - born->us_since_epoch) / (365.25 * 86400e6);
   p.height_cm = *record.height_cm;
   p.weight_kg = *record.weight_kg;
-  p.race = decide::IwpcRace::kMissingOrMixed;  // the record keeps no race
+  // "other" (and an unrecorded race) fall in IWPC's missing/mixed category.
+  auto race = decide::ParseIwpcRace(record.race == "other" ? "" : record.race);
+  p.race = race.ok() ? *race : decide::IwpcRace::kMissingOrMixed;
   for (const auto& d : drugs_given) {
     if (d == "carbamazepine" || d == "phenytoin" || d == "rifampin" || d == "rifampicin") {
       p.enzyme_inducer = true;
@@ -107,13 +109,16 @@ json IwpcStartingDose(const PatientRecord& record, const std::vector<std::string
   }
   auto dose = decide::IwpcPharmacogeneticDose(p);
   if (!dose.ok()) return {{"error", dose.error().ToString()}};
-  notes.push_back("race not recorded: IWPC's missing/mixed category");
+  if (record.race.empty() || record.race == "unknown") {
+    notes.push_back("race not recorded: IWPC's missing/mixed category");
+  }
   return {{"weekly_mg", dose->weekly_mg},
           {"daily_mg", dose->daily_mg},
           {"cyp2c9", p.cyp2c9.empty() ? json(nullptr) : json(p.cyp2c9)},
           {"vkorc1", p.vkorc1.empty() ? json(nullptr) : json(p.vkorc1)},
           {"enzyme_inducer", p.enzyme_inducer},
           {"amiodarone", p.amiodarone},
+          {"race", record.race.empty() ? json(nullptr) : json(record.race)},
           {"notes", notes},
           {"source", "IWPC pharmacogenetic algorithm, N Engl J Med 2009;360:753"}};
 }

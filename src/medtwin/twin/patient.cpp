@@ -60,6 +60,7 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
                                  "name",
                                  "birth_date",
                                  "sex",
+                                 "race",
                                  "weight_kg",
                                  "height_cm",
                                  "scr_mg_dl",
@@ -103,6 +104,16 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
       return InvalidArgument("sex", "one of female, male, other, unknown");
     }
     p.sex = s;
+  }
+  if (j.contains("race") && j.at("race").is_null()) {
+    p.race.clear();
+  } else if (j.contains("race")) {
+    MEDTWIN_TRY(std::string r, Text(j, "race", 16));
+    if (r != "white" && r != "asian" && r != "black" && r != "mixed" && r != "other" &&
+        r != "unknown") {
+      return InvalidArgument("race", "one of white, asian, black, mixed, other, unknown");
+    }
+    p.race = r;
   }
   if (j.contains("weight_kg")) {
     MEDTWIN_TRY(p.weight_kg, Number(j, "weight_kg", 0.3, 500, "kg"));
@@ -223,6 +234,7 @@ json PatientToJson(const PatientRecord& p) {
   json j = {{"id", p.id},
             {"name", p.name},
             {"sex", p.sex},
+            {"race", p.race.empty() ? json(nullptr) : json(p.race)},
             {"conditions", p.conditions},
             {"genotype", genotype},
             {"spo2_scale", p.spo2_scale},

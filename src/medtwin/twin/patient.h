@@ -34,6 +34,10 @@ struct PatientRecord {
   std::string name;                       // optional display name
   std::optional<std::string> birth_date;  // YYYY-MM-DD
   std::string sex = "unknown";            // female, male, other, unknown
+  // Self-reported race in the categories of the IWPC warfarin algorithm, the one model here
+  // that takes it (it was fitted with it): "white", "asian", "black", "mixed", "other",
+  // "unknown", or "" when not recorded. Not exported for research (a quasi-identifier).
+  std::string race;
   std::optional<double> weight_kg, height_cm, scr_mg_dl;
   std::vector<std::string> conditions;
   std::vector<GenotypeCall> genotype;
