@@ -423,6 +423,18 @@ TEST_F(Planning, TrialsRunWithProgressAndMatchTheCommandLine) {
   EXPECT_EQ(list[0]["id"], id);
   EXPECT_FALSE(list[0]["results"].contains("patients"));
   EXPECT_EQ(Call(port_, http::verb::get, "/api/v1/trials/trial-999").status, 404u);
+  // Finished trials are in the store: after a restart the same job, results and profile are
+  // there, and a new trial gets a new id.
+  const json before = Get("/api/v1/trials/" + id);
+  server_.reset();
+  server_ = std::make_unique<Server>("sqlite:" + (dir_ / "twin.db").string());
+  port_ = server_->port();
+  ASSERT_NE(port_, 0);
+  EXPECT_EQ(Get("/api/v1/trials/" + id), before);
+  EXPECT_EQ(Get("/api/v1/trials")[0]["id"], id);
+  auto again = Call(port_, http::verb::post, "/api/v1/trials", json{{"cohort", "children"}}.dump());
+  ASSERT_EQ(again.status, 202u) << again.body;
+  EXPECT_NE(json::parse(again.body)["id"], id);
 }
 
 }  // namespace

@@ -75,6 +75,19 @@ TEST_P(StoreSuite, PatientsUpsertAndLoad) {
   EXPECT_EQ((*rows)[1].body, R"({"weight_kg":72})");
 }
 
+TEST_P(StoreSuite, TrialsAreReplacedByIdAndListedNewestFirst) {
+  ASSERT_TRUE(store_->SaveTrial("trial-1", 100, R"({"id":"trial-1","status":"failed"})").ok());
+  ASSERT_TRUE(store_->SaveTrial("trial-2", 200, R"({"id":"trial-2"})").ok());
+  ASSERT_TRUE(store_->SaveTrial("trial-3", 300, R"({"id":"trial-3"})").ok());
+  ASSERT_TRUE(store_->SaveTrial("trial-1", 400, R"({"id":"trial-1","status":"done"})").ok());
+  auto two = store_->RecentTrials(2);
+  ASSERT_TRUE(two.ok()) << two.error().ToString();
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0], R"({"id":"trial-1","status":"done"})");
+  EXPECT_EQ((*two)[1], R"({"id":"trial-3"})");
+  EXPECT_EQ(store_->RecentTrials(10)->size(), 3u);
+}
+
 TEST_P(StoreSuite, AppendDeduplicatesAndFlagsWhatIsNew) {
   std::vector<io::Observation> batch = {Obs("p1", "8867-4", 100, 80), Obs("p1", "8867-4", 160, 82),
                                         Obs("p1", "8867-4", 100, 80),  // duplicate in batch

@@ -55,7 +55,7 @@ class PostgresServer : public ::testing::Environment {
   }
   static void Truncate() {
     Shell("psql \"" + Conninfo() +
-          "\" -q -c 'TRUNCATE observations, patients, events, audit, audit_heads' 2>&1");
+          "\" -q -c 'TRUNCATE observations, patients, events, audit, audit_heads, trials' 2>&1");
   }
   void TearDown() override {
     if (!started_) return;

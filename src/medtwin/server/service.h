@@ -117,7 +117,7 @@ class TwinService {
   std::function<void(const std::string&, const nlohmann::json&)> command_listener_;
   AuditLog* audit_ = nullptr;
   std::shared_ptr<const security::DataKeyRing> keys_;
-  TrialRunner trials_;  // last: its worker stops first
+  TrialRunner trials_{store_.get()};  // last: its worker stops first
 };
 
 // The items of an ingest body: the elements of an array, or the object itself.

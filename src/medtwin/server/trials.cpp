@@ -1,5 +1,9 @@
 #include "medtwin/server/trials.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
 #include "medtwin/core/time.h"
 #include "medtwin/models/registry.h"
 #include "medtwin/twin/trial.h"
@@ -47,7 +51,37 @@ Result<json> TrialSettings(const json& body) {
 
 }  // namespace
 
-TrialRunner::TrialRunner() : worker_([this] { Work(); }) {}
+TrialRunner::TrialRunner(store::Store* store) : store_(store) {
+  if (store_ != nullptr) {
+    auto kept = store_->RecentTrials(kKeptJobs);
+    if (kept.ok()) {
+      for (const auto& body : *kept) {
+        json job = json::parse(body, nullptr, false);
+        if (!job.is_object() || !job.contains("id") || !job["id"].is_string()) continue;
+        const std::string id = job["id"];
+        if (id.starts_with("trial-")) {
+          const std::uint64_t n = std::strtoull(id.c_str() + 6, nullptr, 10);
+          next_id_ = std::max(next_id_, n + 1);
+        }
+        jobs_.push_back(std::move(job));  // newest first, as stored
+      }
+    } else {
+      std::fprintf(stderr, "medtwin serve: trials not loaded: %s\n",
+                   kept.error().ToString().c_str());
+    }
+  }
+  worker_ = std::thread([this] { Work(); });
+}
+
+void TrialRunner::Save(const json& job) {
+  if (store_ == nullptr) return;
+  auto saved =
+      store_->SaveTrial(job["id"].get<std::string>(), WallClockNow().us_since_epoch, job.dump());
+  if (!saved.ok()) {
+    std::fprintf(stderr, "medtwin serve: trial %s not saved: %s\n",
+                 job["id"].get<std::string>().c_str(), saved.error().ToString().c_str());
+  }
+}
 
 TrialRunner::~TrialRunner() {
   {
@@ -129,13 +163,22 @@ void TrialRunner::Work() {
         if (job["id"] == id) change(job);
       }
     };
+    // The last change of a job: made under the lock, saved outside it.
+    auto finish = [&](const std::function<void(json&)>& change) {
+      json final_job;
+      update([&](json& job) {
+        change(job);
+        final_job = job;
+      });
+      if (!final_job.is_null()) Save(final_job);
+    };
     // Validated on submission; checked again only as an invariant.
     auto model = models::FindModel("uva_padova");
     auto cohort = models::VirtualCohort(settings["cohort"].get<std::string>());
     auto kind = decide::ParseControllerKind(settings["controller"].get<std::string>());
     auto meals = twin::ParseMealSpec(settings["meals"].get<std::string>());
     if (!model.ok() || !cohort.ok() || !kind.ok() || !meals.ok()) {
-      update([](json& job) { job["status"] = "failed"; });
+      finish([](json& job) { job["status"] = "failed"; });
       continue;
     }
     twin::TrialOptions options;
@@ -151,7 +194,7 @@ void TrialRunner::Work() {
       update([&](json& job) { job["progress"] = {{"done", done}, {"total", total}}; });
     });
     if (!runs.ok()) {
-      update([&](json& job) {
+      finish([&](json& job) {
         job["status"] = "failed";
         job["error"] = runs.error().ToString();
       });
@@ -162,7 +205,7 @@ void TrialRunner::Work() {
     const char* names[] = {"p05", "p25", "p50", "p75", "p95"};
     for (std::size_t q = 0; q < agp.mg_dl.size(); ++q) profile[names[q]] = agp.mg_dl[q];
     json results = twin::TrialSummary(*runs);
-    update([&](json& job) {
+    finish([&](json& job) {
       job["status"] = "done";
       job["finished_at"] = FormatRfc3339(WallClockNow());
       job["results"] = std::move(results);

@@ -1,7 +1,8 @@
 // server/trials.h — in-silico trials run by the server for the dashboard and API. Each request
 // becomes a job run on the runner's own thread, one at a time (the twins' shards and the HTTP
 // threads are never held up), with progress per patient. Trials use virtual patients only (no
-// patient data); the last 20 jobs are kept in memory.
+// patient data); the last 20 jobs are listed, and finished ones are saved in the store, so
+// they are still there after a restart (queued or running ones are not: they start again).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,12 +15,14 @@
 #include <thread>
 
 #include "medtwin/core/result.h"
+#include "medtwin/store/store.h"
 
 namespace medtwin::server {
 
 class TrialRunner {
  public:
-  TrialRunner();
+  // `store` (may be null: memory only) must outlive the runner; its kept trials are loaded.
+  explicit TrialRunner(store::Store* store = nullptr);
   ~TrialRunner();  // finishes the running patient, drops queued jobs
   TrialRunner(const TrialRunner&) = delete;
   TrialRunner& operator=(const TrialRunner&) = delete;
@@ -36,6 +39,8 @@ class TrialRunner {
 
  private:
   void Work();
+  // Saves a finished job (logged, not fatal, if the store refuses: the job stays listed).
+  void Save(const nlohmann::json& job);
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
@@ -43,6 +48,7 @@ class TrialRunner {
   std::deque<std::string> queue_;
   std::uint64_t next_id_ = 1;
   bool stopping_ = false;
+  store::Store* store_ = nullptr;
   std::thread worker_;
 };
 

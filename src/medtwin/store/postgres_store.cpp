@@ -48,6 +48,11 @@ CREATE TABLE IF NOT EXISTS audit_heads(
   time_us BIGINT NOT NULL,
   signature TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS trials(
+  id TEXT PRIMARY KEY,
+  saved_us BIGINT NOT NULL,
+  body TEXT NOT NULL
+);
 )sql";
 
 struct ResultGuard {
@@ -328,6 +333,31 @@ class PostgresStore final : public Store {
       out.push_back({std::stoull(PQgetvalue(r.r, i, 0)), PQgetvalue(r.r, i, 1),
                      std::stoll(PQgetvalue(r.r, i, 2)), PQgetvalue(r.r, i, 3)});
     }
+    return out;
+  }
+
+  Status SaveTrial(const std::string& id, std::int64_t saved_us, const std::string& body) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string t = std::to_string(saved_us);
+    const char* params[] = {id.c_str(), t.c_str(), body.c_str()};
+    ResultGuard r{PQexecParams(conn_,
+                               "INSERT INTO trials(id, saved_us, body) VALUES($1,$2,$3) "
+                               "ON CONFLICT(id) DO UPDATE SET saved_us = excluded.saved_us, "
+                               "body = excluded.body",
+                               3, nullptr, params, nullptr, nullptr, 0)};
+    return Check(r.r, "save trial");
+  }
+
+  Result<std::vector<std::string>> RecentTrials(std::size_t limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string n = std::to_string(limit);
+    const char* params[] = {n.c_str()};
+    ResultGuard r{PQexecParams(conn_,
+                               "SELECT body FROM trials ORDER BY saved_us DESC, id DESC LIMIT $1",
+                               1, nullptr, params, nullptr, nullptr, 0)};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read trials"));
+    std::vector<std::string> out;
+    for (int i = 0; i < PQntuples(r.r); ++i) out.emplace_back(PQgetvalue(r.r, i, 0));
     return out;
   }
 

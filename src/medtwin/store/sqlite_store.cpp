@@ -46,7 +46,12 @@ CREATE TABLE IF NOT EXISTS audit_heads(
   time_us INTEGER NOT NULL,
   signature TEXT NOT NULL
 );
-PRAGMA user_version = 2;
+CREATE TABLE IF NOT EXISTS trials(
+  id TEXT PRIMARY KEY,
+  saved_us INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+PRAGMA user_version = 3;
 )sql";
 
 class Statement {
@@ -405,6 +410,30 @@ class SqliteStore final : public Store {
                      sqlite3_column_int64(st.get(), 2), Text(st, 3)});
     }
     if (rc != SQLITE_DONE) return Fail("read tree heads");
+    return out;
+  }
+
+  Status SaveTrial(const std::string& id, std::int64_t saved_us, const std::string& body) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(
+        Prepare("INSERT OR REPLACE INTO trials(id, saved_us, body) VALUES(?,?,?)", st));
+    Bind(st, 1, id);
+    sqlite3_bind_int64(st.get(), 2, saved_us);
+    Bind(st, 3, body);
+    return Step(st);
+  }
+
+  Result<std::vector<std::string>> RecentTrials(std::size_t limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(
+        Prepare("SELECT body FROM trials ORDER BY saved_us DESC, id DESC LIMIT ?", st));
+    sqlite3_bind_int64(st.get(), 1, static_cast<std::int64_t>(limit));
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.push_back(Text(st, 0));
+    if (rc != SQLITE_DONE) return Fail("read trials");
     return out;
   }
 

@@ -77,6 +77,12 @@ class Store {
   [[nodiscard]] virtual Result<std::vector<AuditRow>> RecentAudit(std::size_t limit) = 0;
   [[nodiscard]] virtual Status AppendTreeHead(const TreeHeadRow& head) = 0;
   [[nodiscard]] virtual Result<std::vector<TreeHeadRow>> TreeHeads() = 0;  // by size
+
+  // Finished in-silico trials (virtual patients only: no patient data), one JSON document per
+  // trial id; saving an id again replaces it. The newest `limit` by save time, newest first.
+  [[nodiscard]] virtual Status SaveTrial(const std::string& id, std::int64_t saved_us,
+                                         const std::string& body) = 0;
+  [[nodiscard]] virtual Result<std::vector<std::string>> RecentTrials(std::size_t limit) = 0;
 };
 
 // An event from its stored JSON form (shared by the backends).
