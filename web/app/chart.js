@@ -9,7 +9,7 @@ window.medtwinCharts = window.medtwinCharts || {};
 export const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#56B4E9', '#E69F00', '#000000'];
 
 // series: [{label, unit, points: [[x, y], …], dash?, colour?, fillTo? (index of the series a
-// shaded band reaches to)}]. xKind: 'time' (x in seconds since 1970) or a label such as
+// shaded band reaches to), markers? (points only, no line: measurements)}]. xKind: 'time' (x in seconds since 1970) or a label such as
 // 'hours after the dose'. Horizontal reference lines: lines: [{label, y, colour}].
 export function lineChart(container, name, title, { xLabel = 'time', yLabel, time = true, series, lines = [],
   width = 520, height = 240 }) {
@@ -37,7 +37,9 @@ export function lineChart(container, name, title, { xLabel = 'time', yLabel, tim
     width: Math.min(width, Math.max(280, container.clientWidth - 40 || width)), height,
     series: [{ label: xLabel }, ...all.map((s, i) => ({
       label: `${s.label}${s.unit ? ` (${s.unit})` : ''}`, stroke: s.colour || COLOURS[i % COLOURS.length],
-      width: s.thin ? 1 : 2, dash: s.dash, spanGaps: true, points: { show: !s.thin && s.points.length < 80, size: 4 },
+      width: s.thin ? 1 : 2, dash: s.dash, spanGaps: true,
+      points: { show: s.markers || (!s.thin && s.points.length < 80), size: s.markers ? 8 : 4 },
+      ...(s.markers ? { paths: () => null } : {}),
     }))],
     bands,
     axes: [{ label: xLabel }, { label: yLabel }],

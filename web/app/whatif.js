@@ -1,7 +1,8 @@
 // What-if: edit a plan, see the twin's prediction for the current plan and the proposed one
 // side by side, and accept the proposal (a draft order; in a closed loop also the pump
-// command). Vancomycin: regimens at steady state with AUC24, trough, Cmax, the posterior's
-// 5–95 % band and the probability of target attainment. Glucose: a meal, a bolus now and the
+// command). Vancomycin and warfarin: regimens at steady state with AUC24, trough, Cmax, the
+// posterior's 5–95 % band and the probability of target attainment, and the forecast from now
+// (the doses given so far, then each regimen) with the measured levels. Glucose: a meal, a bolus now and the
 // basal rate over the next hours.
 import { api, claims, escapeHtml } from './api.js';
 import { COLOURS, lineChart } from './chart.js';
@@ -49,6 +50,12 @@ async function drugWhatIf(view, id, base, who, drug) {
   const rec = (twin.recommendations || [])[0];
   const current = currentRegimen(twin, events, drug);
   const proposed = rec ? { dose_mg: rec.dose_mg, interval_h: rec.interval_h, infusion_h: rec.infusion_h } : { ...current };
+  // The forecast starts each regimen when the next dose is due (the last dose + the current
+  // interval), not now.
+  const lastDose = events.filter((e) => e.type === 'dose' && e.drug === drug).at(-1);
+  const startInH = lastDose
+    ? Math.min(72, Math.max(0, Math.round(((Date.parse(lastDose.time) - Date.now()) / 3600e3 + current.interval_h) * 10) / 10))
+    : 0;
   const column = (key, title, r) => `
     <fieldset class="card"><legend>${title}</legend>
       ${field(`${key}-dose`, 'Dose', r.dose_mg, { min: 0.5, max: 6000, step: 50, unit: 'mg' })}
@@ -57,7 +64,7 @@ async function drugWhatIf(view, id, base, who, drug) {
     </fieldset>`;
   view.innerHTML = `
     <h1>What-if: ${drug} for <a href="#/patient/${encodeURIComponent(id)}">${escapeHtml(id)}</a></h1>
-    <p class="muted">Steady-state predictions from the twin's MAP fit (${escapeHtml(twin.model_state?.[drug]?.population_model || 'no fit yet')});
+    <p class="muted">Steady-state predictions and the forecast from now, from the twin's MAP fit (${escapeHtml(twin.model_state?.[drug]?.population_model || 'no fit yet')});
       the band is the posterior's 5–95 %. Target: ${spec.target}.
       ${rec ? `The twin advises ${rec.dose_mg} mg every ${rec.interval_h} h.` : ''}</p>
     <form id="plan" class="plan">
@@ -74,12 +81,13 @@ async function drugWhatIf(view, id, base, who, drug) {
     view.querySelector('#whatif-error').textContent = '';
     let out;
     try {
-      out = await api(`${base}/whatif`, { method: 'POST', body: { model: drug, regimens: [regimen('current'), regimen('proposed')] } });
+      out = await api(`${base}/whatif`, { method: 'POST', body: { model: drug, regimens: [regimen('current'), regimen('proposed')], start_in_h: startInH } });
     } catch (e) {
       view.querySelector('#whatif-error').textContent = `${e.body?.error?.field ? `${e.body.error.field}: ` : ''}${e.message}`;
       return;
     }
     const [cur, pro] = out.regimens;
+    result.dataset.startInH = out.start_in_h;
     const row = (label, r) => `<tr data-regimen="${label}"><th scope="row">${label}: ${r.regimen.dose_mg} mg q${r.regimen.interval_h} h${r.regimen.infusion_h ? ` / ${r.regimen.infusion_h} h` : ''}</th>
       ${spec.auc ? `<td data-testid="auc-${label}">${Math.round(r.auc24_mg_h_per_l)}</td><td>${Math.round(r.auc24_p05)}–${Math.round(r.auc24_p95)}</td>` : ''}
       <td data-testid="trough-${label}">${r.trough_mg_l.toFixed(1)}</td>${spec.auc ? '' : `<td>${r.trough_p05.toFixed(1)}–${r.trough_p95.toFixed(1)}</td>`}<td>${r.cmax_mg_l.toFixed(1)}</td>
@@ -89,7 +97,7 @@ async function drugWhatIf(view, id, base, who, drug) {
         <thead><tr><th>Regimen</th>${spec.auc ? '<th>AUC24 (mg·h/L)</th><th>5–95 %</th>' : ''}<th>Trough (${spec.unit})</th>${spec.auc ? '' : '<th>5–95 %</th>'}<th>Peak (${spec.unit})</th>
           <th>Probability of target</th>${spec.auc ? '<th>AUC24 against the target (green)</th>' : ''}</tr></thead>
         <tbody>${row('current', cur)}${row('proposed', pro)}</tbody></table>
-      <div class="grid" id="whatif-charts"></div>
+      <div id="whatif-charts"></div>
       ${who.role === 'admin' || who.role === 'clinician' ? '<p><button id="accept" data-testid="accept">Accept the proposed regimen as a draft order</button></p>' : ''}
       <p id="accepted" role="status" data-testid="accepted"></p>`;
     const charts = result.querySelector('#whatif-charts');
@@ -104,6 +112,20 @@ async function drugWhatIf(view, id, base, who, drug) {
       ],
       lines: spec.auc ? [] : [{ label: 'INR 2', y: 2, colour: '#009E73' }, { label: 'INR 3', y: 3, colour: '#009E73' }],
     });
+    // From now: the doses given so far, then each regimen from its start; the measured levels.
+    const ahead = (r, key) => r.forecast.map((p) => [p.hours_from_now, p[key]]);
+    lineChart(charts, `whatif-${drug}-forecast`,
+      `${spec.quantity} from now (0 = ${out.now}): the doses given so far, then each regimen from the next dose, due in ${out.start_in_h} h`, {
+        xLabel: 'hours from now', yLabel: spec.unit, time: false, width: 900, height: 300,
+        series: [
+          { label: 'current', unit: spec.unit, points: ahead(cur, 'mg_l'), colour: COLOURS[6] },
+          { label: 'proposed', unit: spec.unit, points: ahead(pro, 'mg_l'), colour: COLOURS[0] },
+          { label: 'proposed 5 %', unit: spec.unit, points: ahead(pro, 'p05_mg_l'), dash: [2, 3], colour: COLOURS[4] },
+          { label: 'proposed 95 %', unit: spec.unit, points: ahead(pro, 'p95_mg_l'), dash: [2, 3], colour: COLOURS[4], fillTo: 2 },
+          { label: 'measured', unit: spec.unit, points: out.observed.map((o) => [o.hours_from_now, o.value]), colour: COLOURS[1], markers: true },
+        ],
+        lines: spec.auc ? [] : [{ label: 'INR 2', y: 2, colour: '#009E73' }, { label: 'INR 3', y: 3, colour: '#009E73' }],
+      });
     const accept = result.querySelector('#accept');
     if (accept) accept.onclick = async () => {
       try {
@@ -174,7 +196,7 @@ async function glucose(view, id, base, who) {
     result.innerHTML = `
       <table class="ward metrics" data-testid="whatif-metrics"><thead><tr><th>Plan</th><th>Lowest (mg/dL)</th><th>Highest (mg/dL)</th>
         <th>Time 70–180</th><th>Time &lt; 70</th></tr></thead><tbody>${row('current', cur)}${row('proposed', pro)}</tbody></table>
-      <div class="grid" id="whatif-charts"></div>
+      <div id="whatif-charts"></div>
       ${who.role === 'admin' || who.role === 'clinician'
     ? `<p><button id="accept" data-testid="accept">Accept the insulin plan${g?.closed_loop ? ' and send it to the pump' : ' as a draft order'}</button></p>` : ''}
       <p id="accepted" role="status" data-testid="accepted"></p>`;

@@ -65,6 +65,10 @@ async function api(path, token, options = {}) {
 
 async function signedInPage(role, { width = 1280, height = 800 } = {}) {
   const page = await browser.newPage({ viewport: { width, height } });
+  // Script errors in the page show up in the test's output.
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') console.error(`page console: ${m.text()}`); });
+  page.on('response', (r) => { if (r.status() >= 400) console.error(`page request: ${r.status()} ${r.url()}`); });
   await page.goto(base + '/');
   await page.fill('#token', tokens[role]);
   await page.click('button[type=submit]');
@@ -183,8 +187,11 @@ test('a vancomycin what-if: current vs proposed, the API\'s numbers, accepted as
     infusion_h: Number(await page.inputValue(`#${key}-infusion`)),
   });
   const regimens = [await regimen('current'), await regimen('proposed')];
+  // The page starts the forecast's regimens at the next dose due (demo: a 12-h grid).
+  const startInH = Number(await page.getAttribute('#result', 'data-start-in-h'));
+  assert.ok(startInH > 0 && startInH <= 12, `next dose in ${startInH} h`);
   const api_ = await api('/api/v1/patients/vanco-01/whatif', tokens.clinician,
-    { method: 'POST', body: JSON.stringify({ model: 'vancomycin', regimens }) });
+    { method: 'POST', body: JSON.stringify({ model: 'vancomycin', regimens, start_in_h: startInH }) });
   assert.equal(api_.status, 200);
   const [cur, pro] = api_.json.regimens;
   assert.equal(await page.textContent('[data-testid=auc-current]'), String(Math.round(cur.auc24_mg_h_per_l)));
@@ -194,6 +201,27 @@ test('a vancomycin what-if: current vs proposed, the API\'s numbers, accepted as
   const plotted = await page.evaluate(() => window.medtwinCharts['whatif-vancomycin']);
   const proposedY = plotted.y[1].filter((v) => v !== null);
   assert.deepEqual(proposedY, pro.steady_state_curve.map((p) => p.mg_l));
+  // The forecast from now: the same grid (hours from now) and, as "now" moved by the seconds
+  // between the two requests, the same values within 1 % + 0.2 mg/L; the measured levels at
+  // their times.
+  const ahead = await page.evaluate(() => window.medtwinCharts['whatif-vancomycin-forecast']);
+  assert.deepEqual(ahead.x.filter((x) => pro.forecast.some((p) => p.hours_from_now === x)),
+    pro.forecast.map((p) => p.hours_from_now));
+  assert.equal(pro.forecast[0].hours_from_now, -24);
+  assert.equal(pro.forecast.at(-1).hours_from_now, 72);
+  const plottedAhead = ahead.x.map((x, i) => [x, ahead.y[1][i]]).filter(([, y]) => y !== null);
+  assert.equal(plottedAhead.length, pro.forecast.length);
+  plottedAhead.forEach(([x, y], i) => {
+    assert.equal(x, pro.forecast[i].hours_from_now);
+    assert.ok(Math.abs(y - pro.forecast[i].mg_l) <= 0.01 * pro.forecast[i].mg_l + 0.2, `${x} h: ${y} vs ${pro.forecast[i].mg_l}`);
+  });
+  const measured = ahead.x.map((x, i) => [x, ahead.y[4][i]]).filter(([, y]) => y !== null);
+  assert.equal(measured.length, api_.json.observed.length);
+  assert.ok(measured.length >= 1);
+  measured.forEach(([x, y], i) => {
+    assert.equal(y, api_.json.observed[i].value);
+    assert.ok(Math.abs(x - api_.json.observed[i].hours_from_now) < 0.05);
+  });
   // Accept (keyboard again): a draft order with the proposed regimen.
   await tabTo(page, 'accept');
   await page.keyboard.press('Enter');

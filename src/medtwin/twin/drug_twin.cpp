@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "medtwin/decide/exposure.h"
 #include "medtwin/decide/warfarin_dose.h"
 #include "medtwin/estimate/map_estimator.h"
 #include "medtwin/io/observation.h"
@@ -45,11 +46,91 @@ const std::vector<DrugTwinSpec>& DrugTwinSpecs() {
     daily.dose_step_mg = 0.5;
     daily.dose_max_mg = 15;
     daily.samples = 50;  // each candidate integrates the INR chains to steady state: ~2.5 s
-    DrugTwinSpec warfarin{"warfarin", "warfarin", loinc::kInr, "warfarin_hamberg2007",
-                          inr,        "INR 2-3",  daily};
+    // The INR follows a dose change over days: a week ahead on a 2-h grid.
+    DrugTwinSpec warfarin{
+        "warfarin", "warfarin", loinc::kInr, "warfarin_hamberg2007", inr, "INR 2-3", daily, 168, 2};
     return std::vector<DrugTwinSpec>{vanco, warfarin};
   }();
   return specs;
+}
+
+constexpr int kForecastDraws = 100;
+constexpr unsigned kForecastSeed = 20240611;
+
+// From now on: the history's doses up to the regimen's start, then the regimen's doses from
+// `start_h` (hours since the first dose) every interval until `end_h`; concentration (the
+// model's first output) on a grid from `from_h` to `end_h`, at η̂ and over posterior draws.
+Result<json> ForecastFromNow(estimate::MapEstimator& estimator, const DrugFit& fit,
+                             const DrugHistory& history, Instant origin, double now_h,
+                             const decide::Regimen& reg, double start_h, double end_h,
+                             double step_h) {
+  auto hours = [&](Instant t) {
+    return static_cast<double>(t.us_since_epoch - origin.us_since_epoch) / 3.6e9;
+  };
+  sim::Subject subject;
+  subject.id = "forecast";
+  auto add = [&](double t, sim::Evid evid, double amt, double rate) {
+    sim::Record r;
+    r.time = t;
+    r.evid = evid;
+    r.amt = amt;
+    r.rate = rate;
+    r.covariates = fit.posterior.covariates;
+    subject.records.push_back(std::move(r));
+  };
+  for (const auto& e : history.doses) {
+    const double t = hours(e.time);
+    if (t >= start_h) break;  // the regimen replaces what was planned from its start
+    add(t, sim::Evid::kDose, e.amount, e.duration_h > 0 ? e.amount / e.duration_h : 0);
+  }
+  for (int k = 0; start_h + k * reg.interval_h <= end_h + 1e-9; ++k) {
+    add(start_h + k * reg.interval_h, sim::Evid::kDose, reg.dose_mg,
+        reg.infusion_h > 0 ? reg.dose_mg / reg.infusion_h : 0);
+  }
+  const std::size_t first_grid = subject.records.size();
+  std::vector<double> grid;
+  // The grid in hours from now (exact multiples of the step from −24 h, or from the first dose
+  // if that is later), and in hours since the first dose for the simulation.
+  std::vector<double> from_now;
+  const double first_k = std::ceil(std::max(-24.0, -now_h) / step_h - 1e-9);
+  for (int k = 0; (first_k + k) * step_h <= end_h - now_h + 1e-9; ++k) {
+    from_now.push_back((first_k + k) * step_h);
+    grid.push_back(now_h + from_now.back());
+    add(grid.back(), sim::Evid::kObservation, 0, 0);
+  }
+  // Doses before observations at equal times (a dose at a grid time counts there).
+  std::vector<std::size_t> order(subject.records.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return subject.records[a].time < subject.records[b].time;
+  });
+  sim::Subject sorted{subject.id, {}};
+  std::vector<std::size_t> grid_at(grid.size());  // grid point k → row in `sorted`
+  for (std::size_t row = 0; row < order.size(); ++row) {
+    sorted.records.push_back(subject.records[order[row]]);
+    if (order[row] >= first_grid) grid_at[order[row] - first_grid] = row;
+  }
+  MEDTWIN_TRY(std::vector<double> mean, estimator.Simulate(sorted, fit.posterior.eta));
+  std::vector<std::vector<double>> draws(grid.size());
+  for (const auto& eta : estimate::SamplePosterior(fit.posterior.eta, fit.posterior.covariance,
+                                                   kForecastDraws, kForecastSeed)) {
+    auto c = estimator.Simulate(sorted, eta);
+    if (!c.ok()) continue;
+    for (std::size_t k = 0; k < grid.size(); ++k) draws[k].push_back((*c)[grid_at[k]]);
+  }
+  json points = json::array();
+  for (std::size_t k = 0; k < grid.size(); ++k) {
+    json p = {{"time", FormatRfc3339(Instant{origin.us_since_epoch +
+                                             static_cast<std::int64_t>(grid[k] * 3.6e9)})},
+              {"hours_from_now", from_now[k]},
+              {"mg_l", mean[grid_at[k]]}};
+    if (!draws[k].empty()) {
+      p["p05_mg_l"] = decide::Quantile(draws[k], 0.05);
+      p["p95_mg_l"] = decide::Quantile(draws[k], 0.95);
+    }
+    points.push_back(std::move(p));
+  }
+  return points;
 }
 
 }  // namespace
@@ -253,7 +334,8 @@ DrugFit FitDrugTwin(const DrugFitJob& job) {
   return out;
 }
 
-Result<json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit, const json& plan) {
+Result<json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit, const DrugHistory& history,
+                        Instant now, const json& plan) {
   if (!fit.model) {
     return InvalidArgument(
         "model", "the " + std::string(spec.model) + " twin has no fit yet (doses and a level)");
@@ -261,6 +343,28 @@ Result<json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit, const json
   if (!plan.contains("regimens") || !plan["regimens"].is_array() || plan["regimens"].empty() ||
       plan["regimens"].size() > 20) {
     return InvalidArgument("regimens", "1–20 regimens {dose_mg, interval_h, infusion_h}");
+  }
+  const double forecast_h = plan.value("forecast_h", json(spec.forecast_h)).is_number()
+                                ? plan.value("forecast_h", spec.forecast_h)
+                                : -1;
+  if (!(forecast_h >= 12 && forecast_h <= 336)) {
+    return InvalidArgument("forecast_h", "hours to forecast after now, 12–336");
+  }
+  const double start_in_h =
+      plan.value("start_in_h", json(0.0)).is_number() ? plan.value("start_in_h", 0.0) : -1;
+  if (!(start_in_h >= 0 && start_in_h <= 72)) {
+    return InvalidArgument("start_in_h", "hours from now to the regimen's first dose, 0–72");
+  }
+  if (history.doses.empty()) return InvalidArgument("model", "the twin has no doses");
+  // Hours since the first dose, as the fit counts them.
+  const Instant origin = history.doses.front().time;
+  const double now_h = static_cast<double>(now.us_since_epoch - origin.us_since_epoch) / 3.6e9;
+  json observed = json::array();
+  for (const auto& [t, v] : history.levels) {
+    const double h = static_cast<double>(t.us_since_epoch - now.us_since_epoch) / 3.6e9;
+    if (h >= -24 && h <= forecast_h) {
+      observed.push_back({{"time", FormatRfc3339(t)}, {"hours_from_now", h}, {"value", v}});
+    }
   }
   // An estimator of its own: MapEstimator keeps scratch state, and what-ifs run on the
   // caller's thread.
@@ -291,6 +395,9 @@ Result<json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit, const json
                 decide::EvaluateRegimen(estimator, posterior, reg, target, search));
     MEDTWIN_TRY(decide::Curve curve,
                 decide::SteadyStateCurve(estimator, posterior, reg, posterior.eta));
+    MEDTWIN_TRY(json forecast,
+                ForecastFromNow(estimator, fit, history, origin, now_h, reg, now_h + start_in_h,
+                                now_h + forecast_h, spec.forecast_step_h));
     json points = json::array();
     for (std::size_t k = 0; k < curve.size(); k += 6) {  // every 30 min
       json p = {{"hours", curve[k].first}, {"mg_l", curve[k].second}};
@@ -309,10 +416,15 @@ Result<json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit, const json
                    {"auc24_p95", o.auc24_p95},
                    {"trough_p05", o.trough_p05},
                    {"trough_p95", o.trough_p95},
-                   {"steady_state_curve", points}});
+                   {"steady_state_curve", points},
+                   {"forecast", std::move(forecast)}});
   }
   return json{{"model", std::string(spec.model)},
               {"target", std::string(spec.target_text)},
+              {"now", FormatRfc3339(now)},
+              {"forecast_h", forecast_h},
+              {"start_in_h", start_in_h},
+              {"observed", observed},
               {"regimens", out}};
 }
 

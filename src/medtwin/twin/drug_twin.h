@@ -35,6 +35,8 @@ struct DrugTwinSpec {
   decide::Target target;
   std::string_view target_text;
   decide::RegimenSearch menu;
+  double forecast_h = 72;        // what-if forecasts: default horizon after now
+  double forecast_step_h = 0.5;  // and their grid
 };
 
 // The spec of the first drug-twin model the record lists, or null.
@@ -65,11 +67,31 @@ struct DrugFit {
 // fit.
 [[nodiscard]] DrugFit FitDrugTwin(const DrugFitJob& job);
 
+// The drug's doses and levels as the twin has them now (the fit may be older: a dose without a
+// new level does not refit).
+struct DrugHistory {
+  std::vector<io::Event> doses;                    // by time
+  std::vector<std::pair<Instant, double>> levels;  // in arrival order
+};
+
+// What a drug what-if reads from the twin (copied, so it can run on another thread).
+struct DrugWhatIfInputs {
+  const DrugTwinSpec* spec = nullptr;
+  std::shared_ptr<const DrugFit> fit;
+  DrugHistory history;
+};
+
 // Predictions for proposed regimens on a fitted posterior:
-//   {"model": "vancomycin", "regimens": [{"dose_mg": 1250, "interval_h": 12, "infusion_h": 1}]}
-//   → steady-state AUC24, trough, Cmax, PTA for the spec's target and a 24-h curve (with its
-//     posterior 5–95 % band) per regimen.
+//   {"model": "vancomycin", "regimens": [{"dose_mg": 1250, "interval_h": 12, "infusion_h": 1}],
+//    "forecast_h": 72, "start_in_h": 0}
+//   → per regimen: steady-state AUC24, trough, Cmax, PTA for the spec's target and a 24-h
+//     curve (with its posterior 5–95 % band); and "forecast": from 24 h before `now` to
+//     forecast_h (12–336; default the spec's) after it, the history's doses and then the
+//     regimen's from now + start_in_h (0–72, default 0; planned doses from then on are
+//     replaced), at η̂ with the posterior's 5–95 % — {"time", "hours_from_now", "mg_l",
+//     "p05_mg_l", "p95_mg_l"}. The result's "observed" lists the levels in that window.
 [[nodiscard]] Result<nlohmann::json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit,
+                                                const DrugHistory& history, Instant now,
                                                 const nlohmann::json& plan);
 
 // A genotype covariate of a population model from the record's calls: CYP2C9 as the code 0-5

@@ -242,14 +242,15 @@ Result<nlohmann::json> TwinEngine::WhatIf(const std::string& patient, const nloh
   if (drug) {
     AwaitDrugFit(patient);
     const std::string model = plan["model"];
-    using SpecAndFit = std::pair<const DrugTwinSpec*, std::shared_ptr<const DrugFit>>;
-    auto fit = Ask<Result<SpecAndFit>>(s, [&s, &patient, &model]() -> Result<SpecAndFit> {
-      auto it = s.twins.find(patient);
-      if (it == s.twins.end()) return NotFound("patient", "no patient '" + patient + "'");
-      return it->second.DrugFitFor(model);
-    });
-    if (!fit.ok()) return fit.error();
-    return DrugWhatIf(*fit->first, *fit->second, plan);  // on this thread, not the shard's
+    auto in =
+        Ask<Result<DrugWhatIfInputs>>(s, [&s, &patient, &model]() -> Result<DrugWhatIfInputs> {
+          auto it = s.twins.find(patient);
+          if (it == s.twins.end()) return NotFound("patient", "no patient '" + patient + "'");
+          return it->second.DrugWhatIfInputsFor(model);
+        });
+    if (!in.ok()) return in.error();
+    // On this thread, not the shard's.
+    return DrugWhatIf(*in->spec, *in->fit, in->history, WallClockNow(), plan);
   }
   return Ask<Result<nlohmann::json>>(s, [&s, &patient, &plan]() -> Result<nlohmann::json> {
     auto it = s.twins.find(patient);

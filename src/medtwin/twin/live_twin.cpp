@@ -91,8 +91,8 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
   }
   const std::string model = plan["model"];
   if (model == "vancomycin" || model == "warfarin") {
-    MEDTWIN_TRY(auto spec_and_fit, DrugFitFor(model));
-    return DrugWhatIf(*spec_and_fit.first, *spec_and_fit.second, plan);
+    MEDTWIN_TRY(DrugWhatIfInputs in, DrugWhatIfInputsFor(model));
+    return DrugWhatIf(*in.spec, *in.fit, in.history, WallClockNow(), plan);
   }
   if (model == "glucose") {
     if (!glucose_) return InvalidArgument("model", "the glucose twin has no data yet");
@@ -696,8 +696,7 @@ void LiveTwin::RefitDrugTwinNow() {
   }
 }
 
-Result<std::pair<const DrugTwinSpec*, std::shared_ptr<const DrugFit>>> LiveTwin::DrugFitFor(
-    const std::string& model) const {
+Result<DrugWhatIfInputs> LiveTwin::DrugWhatIfInputsFor(const std::string& model) const {
   const DrugTwinSpec* spec = DrugSpec();
   if (spec == nullptr || spec->model != model) {
     return InvalidArgument("model", "this patient has no " + model + " twin");
@@ -705,7 +704,7 @@ Result<std::pair<const DrugTwinSpec*, std::shared_ptr<const DrugFit>>> LiveTwin:
   if (!drug_ || !drug_->fit || !drug_->fit->model) {
     return InvalidArgument("model", "the " + model + " twin has no fit yet (doses and a level)");
   }
-  return std::make_pair(spec, drug_->fit);
+  return DrugWhatIfInputs{spec, drug_->fit, DrugHistory{drug_->doses, drug_->levels}};
 }
 
 std::size_t LiveTwin::ApproxBytes() const {

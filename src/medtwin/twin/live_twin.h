@@ -117,10 +117,9 @@ class LiveTwin {
   [[nodiscard]] bool DrugFitPending() const;
   // Take, fit and install on this thread (standalone use).
   void RefitDrugTwinNow();
-  // The drug twin's spec and installed fit for a what-if on another thread; an error (field
-  // "model") when the patient has no such twin or it has no fit yet.
-  [[nodiscard]] Result<std::pair<const DrugTwinSpec*, std::shared_ptr<const DrugFit>>> DrugFitFor(
-      const std::string& model) const;
+  // The drug twin's spec, installed fit and current doses and levels for a what-if on another
+  // thread; an error (field "model") when the patient has no such twin or it has no fit yet.
+  [[nodiscard]] Result<DrugWhatIfInputs> DrugWhatIfInputsFor(const std::string& model) const;
   // The twin as the API shows it; `forecast_bands` adds the glucose twin's 30/60/120-min
   // forecasts with 5–95 % bands (31 simulations, so only on request).
   [[nodiscard]] nlohmann::json ToJson(bool forecast_bands = false);
