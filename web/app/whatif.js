@@ -101,30 +101,24 @@ async function drugWhatIf(view, id, base, who, drug) {
       ${who.role === 'admin' || who.role === 'clinician' ? '<p><button id="accept" data-testid="accept">Accept the proposed regimen as a draft order</button></p>' : ''}
       <p id="accepted" role="status" data-testid="accepted"></p>`;
     const charts = result.querySelector('#whatif-charts');
-    const curve = (r, key) => r.steady_state_curve.map((p) => [p.hours, p[key]]);
+    // Current and proposed with the proposal's posterior 5–95 % band, from `points(r, key)`.
+    const compared = (points) => [
+      { label: 'current', unit: spec.unit, points: points(cur, 'mg_l'), colour: COLOURS[6] },
+      { label: 'proposed', unit: spec.unit, points: points(pro, 'mg_l'), colour: COLOURS[0] },
+      { label: 'proposed 5 %', unit: spec.unit, points: points(pro, 'p05_mg_l'), dash: [2, 3], colour: COLOURS[4] },
+      { label: 'proposed 95 %', unit: spec.unit, points: points(pro, 'p95_mg_l'), dash: [2, 3], colour: COLOURS[4], fillTo: 2 },
+    ];
+    const window_ = spec.auc ? [] : [{ label: 'INR 2', y: 2, colour: '#009E73' }, { label: 'INR 3', y: 3, colour: '#009E73' }];
     lineChart(charts, `whatif-${drug}`, `${spec.quantity} over 24 h at steady state`, {
-      xLabel: 'hours after a dose', yLabel: spec.unit, time: false, width: 900, height: 300,
-      series: [
-        { label: 'current', unit: spec.unit, points: curve(cur, 'mg_l'), colour: COLOURS[6] },
-        { label: 'proposed', unit: spec.unit, points: curve(pro, 'mg_l'), colour: COLOURS[0] },
-        { label: 'proposed 5 %', unit: spec.unit, points: curve(pro, 'p05_mg_l'), dash: [2, 3], colour: COLOURS[4] },
-        { label: 'proposed 95 %', unit: spec.unit, points: curve(pro, 'p95_mg_l'), dash: [2, 3], colour: COLOURS[4], fillTo: 2 },
-      ],
-      lines: spec.auc ? [] : [{ label: 'INR 2', y: 2, colour: '#009E73' }, { label: 'INR 3', y: 3, colour: '#009E73' }],
+      xLabel: 'hours after a dose', yLabel: spec.unit, time: false, width: 900, height: 300, lines: window_,
+      series: compared((r, key) => r.steady_state_curve.map((p) => [p.hours, p[key]])),
     });
     // From now: the doses given so far, then each regimen from its start; the measured levels.
-    const ahead = (r, key) => r.forecast.map((p) => [p.hours_from_now, p[key]]);
     lineChart(charts, `whatif-${drug}-forecast`,
       `${spec.quantity} from now (0 = ${out.now}): the doses given so far, then each regimen from the next dose, due in ${out.start_in_h} h`, {
-        xLabel: 'hours from now', yLabel: spec.unit, time: false, width: 900, height: 300,
-        series: [
-          { label: 'current', unit: spec.unit, points: ahead(cur, 'mg_l'), colour: COLOURS[6] },
-          { label: 'proposed', unit: spec.unit, points: ahead(pro, 'mg_l'), colour: COLOURS[0] },
-          { label: 'proposed 5 %', unit: spec.unit, points: ahead(pro, 'p05_mg_l'), dash: [2, 3], colour: COLOURS[4] },
-          { label: 'proposed 95 %', unit: spec.unit, points: ahead(pro, 'p95_mg_l'), dash: [2, 3], colour: COLOURS[4], fillTo: 2 },
-          { label: 'measured', unit: spec.unit, points: out.observed.map((o) => [o.hours_from_now, o.value]), colour: COLOURS[1], markers: true },
-        ],
-        lines: spec.auc ? [] : [{ label: 'INR 2', y: 2, colour: '#009E73' }, { label: 'INR 3', y: 3, colour: '#009E73' }],
+        xLabel: 'hours from now', yLabel: spec.unit, time: false, width: 900, height: 300, lines: window_,
+        series: [...compared((r, key) => r.forecast.map((p) => [p.hours_from_now, p[key]])),
+          { label: 'measured', unit: spec.unit, points: out.observed.map((o) => [o.hours_from_now, o.value]), colour: COLOURS[1], markers: true }],
       });
     const accept = result.querySelector('#accept');
     if (accept) accept.onclick = async () => {
