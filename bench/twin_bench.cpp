@@ -8,6 +8,7 @@
 
 #include <chrono>
 
+#include "../tests/support/warfarin_patient.h"
 #include "medtwin/io/observation.h"
 #include "medtwin/twin/drug_twin.h"
 #include "medtwin/twin/engine.h"
@@ -17,32 +18,10 @@ namespace {
 using namespace medtwin;
 using namespace medtwin::twin;
 
-constexpr std::int64_t kT0Us = 1'800'000'000'000'000LL;
-constexpr std::int64_t kHourUs = 3'600'000'000LL;
-
-PatientRecord Warfarin() {
-  PatientRecord r;
-  r.id = "w1";
-  r.models = {"warfarin"};
-  r.birth_date = "1960-05-01";
-  r.height_cm = 175;
-  r.weight_kg = 80;
-  return r;
-}
-
-std::vector<io::Event> Doses() {
-  std::vector<io::Event> doses;
-  for (int day = 0; day < 7; ++day) {
-    io::Event e;
-    e.patient = "w1";
-    e.type = "dose";
-    e.drug = "warfarin";
-    e.amount = 5;
-    e.time.us_since_epoch = kT0Us + day * 24 * kHourUs;
-    doses.push_back(e);
-  }
-  return doses;
-}
+using testing_support::kHourUs;
+using testing_support::WarfarinPatient;
+using testing_support::WarfarinWeekOf5mg;
+constexpr std::int64_t kT0Us = testing_support::kWarfarinT0Us;
 
 io::Observation Obs(const char* patient, std::string_view code, double value, int hours) {
   io::Observation o;
@@ -55,7 +34,7 @@ io::Observation Obs(const char* patient, std::string_view code, double value, in
 }
 
 void BM_WarfarinRefit(benchmark::State& state) {
-  DrugFitJob job{Warfarin(), DrugSpecFor(Warfarin()), Doses(), {}, false};
+  DrugFitJob job{WarfarinPatient(), DrugSpecFor(WarfarinPatient()), WarfarinWeekOf5mg(), {}, false};
   job.levels = {{Instant{kT0Us + 98 * kHourUs}, 2.4}, {Instant{kT0Us + 146 * kHourUs}, 3.6}};
   for (auto _ : state) {
     DrugFit fit = FitDrugTwin(job);
@@ -67,11 +46,11 @@ BENCHMARK(BM_WarfarinRefit)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 void BM_NeighbourReadDuringWarfarinRefit(benchmark::State& state) {
   TwinEngine engine(1, {}, {}, 1);
-  engine.UpsertPatient(Warfarin());
+  engine.UpsertPatient(WarfarinPatient());
   PatientRecord other;
   other.id = "v1";
   engine.UpsertPatient(other);
-  engine.ApplyEvents(Doses());
+  engine.ApplyEvents(WarfarinWeekOf5mg());
   engine.Drain();
   int hour = 100;
   std::size_t running = 0;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <mutex>
 
+#include "../support/warfarin_patient.h"
 #include "medtwin/io/observation.h"
 #include "medtwin/twin/engine.h"
 #include "medtwin/twin/live_twin.h"
@@ -14,33 +15,10 @@
 namespace medtwin::twin {
 namespace {
 
-constexpr std::int64_t kT0Us = 1'800'000'000'000'000LL;  // 2027-01-15
-constexpr std::int64_t kHourUs = 3'600'000'000LL;
-
-PatientRecord WarfarinPatient() {
-  PatientRecord r;
-  r.id = "w1";
-  r.models = {"warfarin"};
-  r.birth_date = "1960-05-01";
-  r.height_cm = 175;
-  r.weight_kg = 80;
-  return r;
-}
-
-// 5 mg a day for a week from kT0Us.
-std::vector<io::Event> Doses() {
-  std::vector<io::Event> doses;
-  for (int day = 0; day < 7; ++day) {
-    io::Event e;
-    e.patient = "w1";
-    e.type = "dose";
-    e.drug = "warfarin";
-    e.amount = 5;
-    e.time.us_since_epoch = kT0Us + day * 24 * kHourUs;
-    doses.push_back(e);
-  }
-  return doses;
-}
+using testing_support::kHourUs;
+using testing_support::WarfarinPatient;
+using testing_support::WarfarinWeekOf5mg;
+constexpr std::int64_t kT0Us = testing_support::kWarfarinT0Us;
 
 io::Observation Inr(double value, int hours) {
   io::Observation o;
@@ -66,7 +44,7 @@ TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
   PatientRecord other;
   other.id = "v1";
   engine.UpsertPatient(other);  // one shard: the same thread as w1
-  engine.ApplyEvents(Doses());
+  engine.ApplyEvents(WarfarinWeekOf5mg());
   // Two INRs in one batch: the first starts a refit, the second arrives while it runs.
   engine.Apply({Inr(2.4, 4 * 24 + 2), Inr(3.6, 6 * 24 + 2)});
   io::Observation hr;
@@ -104,7 +82,7 @@ TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
 
   // The same data fitted on the spot by a standalone twin: the same posterior and advice.
   LiveTwin standalone(WarfarinPatient());
-  for (const auto& e : Doses()) standalone.ApplyEvent(e);
+  for (const auto& e : WarfarinWeekOf5mg()) standalone.ApplyEvent(e);
   standalone.Apply(Inr(2.4, 4 * 24 + 2), nullptr, /*live=*/false);
   standalone.Apply(Inr(3.6, 6 * 24 + 2), nullptr, /*live=*/false);
   EXPECT_TRUE(standalone.DrugFitPending());
