@@ -187,6 +187,23 @@ TEST(PgxWarfarin, CalledGenotypesFeedTheIwpcAlgorithm) {
   EXPECT_EQ(eleven.vkorc1, "G/G");
   ASSERT_EQ(eleven.notes.size(), 1u);
   EXPECT_NE(eleven.notes[0].find("activity value"), std::string::npos);
+  // A hand-entered record: the heterozygote label in either order, or no label we know but
+  // the rs9923231 alleles in the diplotype (counted: one variant = -1639 A/G).
+  auto vkorc1 = [](std::vector<GeneCall>& calls) -> GeneCall& {
+    for (auto& c : calls) {
+      if (c.gene == "VKORC1") return c;
+    }
+    ADD_FAILURE() << "no VKORC1 call";
+    return calls.front();
+  };
+  std::vector<GeneCall> typed = Calls({{"VKORC1", ref, variant}});
+  vkorc1(typed).phenotype = "-1639 GA";
+  EXPECT_EQ(WarfarinGenotypes(typed, data).vkorc1, "A/G");
+  vkorc1(typed).phenotype = "heterozygous";
+  EXPECT_EQ(WarfarinGenotypes(typed, data).vkorc1, "A/G");
+  std::vector<GeneCall> two = Calls({{"VKORC1", variant, variant}});
+  vkorc1(two).phenotype.clear();
+  EXPECT_EQ(WarfarinGenotypes(two, data).vkorc1, "A/A");
   // Nothing called: both unknown.
   auto none = WarfarinGenotypes({}, data);
   EXPECT_EQ(none.cyp2c9, "");

@@ -775,7 +775,7 @@ TEST(DevicesCli, StreamsIntoARunningServer) {
         " --token " + TestAuth::Admin() + " 2>/dev/null");
     EXPECT_NE(out.find("observations sent"), std::string::npos) << out;
     const auto patients = Call(server.port(), http::verb::get, "/api/v1/patients").Json();
-    EXPECT_EQ(patients.size(), 6u);  // 4 ward, 1 CGM, 1 vancomycin (the default)
+    EXPECT_EQ(patients.size(), 7u);  // 4 ward, 1 CGM, 1 vancomycin, 1 warfarin (the defaults)
     const auto levels =
         Call(server.port(), http::verb::get, "/api/v1/patients/vanco-01/observations?code=20578-1")
             .Json();

@@ -191,14 +191,17 @@ Status RunDevices(const DevicesArgs& args) {
   o.ward_patients = args.patients;
   o.glucose_patients = args.glucose_patients;
   o.vancomycin_patients = args.vancomycin_patients;
+  o.warfarin_patients = args.warfarin_patients;
   o.speed = args.speed;
   o.seed = args.seed;
   MEDTWIN_TRY(auto feeder, server::DemoFeeder::Start(std::move(sink), o));
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  std::fprintf(stderr, "medtwin devices: %d ward + %d CGM + %d vancomycin patients → %s at %gx\n",
-               args.patients, args.glucose_patients, args.vancomycin_patients, args.to.c_str(),
-               args.speed);
+  std::fprintf(stderr,
+               "medtwin devices: %d ward + %d CGM + %d vancomycin + %d warfarin patients → %s at "
+               "%gx\n",
+               args.patients, args.glucose_patients, args.vancomycin_patients,
+               args.warfarin_patients, args.to.c_str(), args.speed);
   const auto start = std::chrono::steady_clock::now();
   auto last_report = start;
   while (g_stop == 0) {

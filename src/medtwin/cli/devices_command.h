@@ -10,9 +10,10 @@
 namespace medtwin::cli {
 
 struct DevicesArgs {
-  int patients = 12;         // ward patients
-  int glucose_patients = 2;  // CGM patients
+  int patients = 12;            // ward patients
+  int glucose_patients = 2;     // CGM patients
   int vancomycin_patients = 1;  // on vancomycin, with drug levels
+  int warfarin_patients = 1;    // on warfarin, with INRs
   double speed = 60;
   std::string to;         // http://HOST:PORT or mqtt://HOST:PORT
   std::string api;        // http://HOST:PORT to create patients (default: `to` if http)

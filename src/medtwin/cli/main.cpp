@@ -308,6 +308,10 @@ int Main(int argc, char** argv) {
       ->add_option("--vancomycin-patients", devices_args.vancomycin_patients,
                    "Patients on vancomycin (doses every 12 h and drug levels)")
       ->capture_default_str();
+  devices
+      ->add_option("--warfarin-patients", devices_args.warfarin_patients,
+                   "Patients on warfarin (5 mg a day, INRs, CYP2C9/VKORC1 genotype)")
+      ->capture_default_str();
   devices->add_option("--speed", devices_args.speed, "Physiology speed (x real time)")
       ->capture_default_str();
   devices->add_option("--to", devices_args.to, "http://HOST:PORT or mqtt://HOST:PORT")->required();

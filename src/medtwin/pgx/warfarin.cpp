@@ -40,8 +40,23 @@ IwpcGenotypes WarfarinGenotypes(const std::vector<GeneCall>& calls, const PgxDat
   }
   if (const GeneCall* v = find("VKORC1")) {
     if (v->phenotype == "-1639 GG") out.vkorc1 = "G/G";
-    if (v->phenotype == "-1639 AG") out.vkorc1 = "A/G";
+    if (v->phenotype == "-1639 AG" || v->phenotype == "-1639 GA") out.vkorc1 = "A/G";
     if (v->phenotype == "-1639 AA") out.vkorc1 = "A/A";
+    if (out.vkorc1.empty() && !v->diplotypes.empty()) {
+      // No phenotype label we know: count the -1639 A (rs9923231 variant) alleles of the call.
+      const std::string& a = v->diplotypes[0].allele1;
+      const std::string& b = v->diplotypes[0].allele2;
+      auto variant = [](const std::string& allele) {
+        return allele.find("rs9923231 variant") != std::string::npos;
+      };
+      auto reference = [](const std::string& allele) {
+        return allele.find("rs9923231 reference") != std::string::npos;
+      };
+      if ((variant(a) || reference(a)) && (variant(b) || reference(b))) {
+        const int n = (variant(a) ? 1 : 0) + (variant(b) ? 1 : 0);
+        out.vkorc1 = n == 0 ? "G/G" : n == 1 ? "A/G" : "A/A";
+      }
+    }
     if (out.vkorc1.empty()) out.notes.push_back("VKORC1 phenotype unknown: entered as unknown");
   } else {
     out.notes.push_back("VKORC1 not called: entered as unknown");

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "medtwin/decide/glucose_control.h"
+#include "medtwin/estimate/map_estimator.h"
 #include "medtwin/models/glucose.h"
 #include "medtwin/models/glucose_devices.h"
 #include "medtwin/models/registry.h"
@@ -75,6 +76,81 @@ void VancomycinHistory(const std::string& patient, long long now_us, std::vector
   }
 }
 
+std::string WarfarinId(int i) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "warf-%02d", i + 1);
+  return buf;
+}
+
+// The demo's warfarin therapy: 5 mg a day at 18:00 UTC for the last week (a fixed daily grid,
+// so a restart re-sends the same records), INR at 08:00 on the 3rd, 5th and 7th day. The INR
+// values come from the Hamberg 2007 model itself for the record's genotype (CYP2C9 *1/*3: code
+// 2; VKORC1 -1639 G/A: 1) and age at the typical individual (η = 0), rounded to 0.1 as a lab
+// reports it.
+constexpr const char* kWarfarinBirthDate = "1952-09-02";
+void WarfarinHistory(const std::string& patient, long long now_us, std::vector<json>& events,
+                     std::vector<json>& levels) {
+  constexpr long long kHourUs = 3'600'000'000LL, kDayUs = 24 * kHourUs;
+  long long last = now_us / kDayUs * kDayUs + 18 * kHourUs;
+  if (last > now_us) last -= kDayUs;
+  const long long first = last - 6 * kDayUs;
+  sim::Subject truth{patient, {}};
+  auto pop = estimate::FindPopulationModel("warfarin_hamberg2007");
+  if (!pop.ok()) return;
+  auto estimator = estimate::MapEstimator::Create(*pop);
+  if (!estimator.ok()) return;
+  std::vector<double> covariates;
+  const auto born = ParseRfc3339(std::string(kWarfarinBirthDate) + "T00:00:00Z");
+  for (const auto& name : estimator->data_info().covariates) {
+    double v = 0;
+    if (name == "CYP2C9") v = 2;
+    if (name == "VKORC1") v = 1;
+    if (name == "AGE" && born.ok()) {
+      v = std::floor(static_cast<double>(first - born->us_since_epoch) / (365.25 * kDayUs));
+    }
+    covariates.push_back(v);
+  }
+  std::vector<long long> inr_times;
+  for (int day = 0; day < 7; ++day) {
+    const long long d = first + day * kDayUs;
+    events.push_back({{"patient", patient},
+                      {"type", "dose"},
+                      {"drug", "warfarin"},
+                      {"amount", 5},
+                      {"unit", "mg"},
+                      {"time", FormatRfc3339(Instant{d})},
+                      {"source", "demo-ehr"}});
+    sim::Record r;
+    r.time = static_cast<double>(d - first) / static_cast<double>(kHourUs);
+    r.evid = sim::Evid::kDose;
+    r.amt = 5;
+    r.covariates = covariates;
+    truth.records.push_back(r);
+    // INR the morning after the 3rd, 5th and 7th dose (14 h after it).
+    if ((day == 2 || day == 4 || day == 6) && d + 14 * kHourUs <= now_us) {
+      inr_times.push_back(d + 14 * kHourUs);
+      sim::Record o;
+      o.time = static_cast<double>(inr_times.back() - first) / static_cast<double>(kHourUs);
+      o.evid = sim::Evid::kObservation;
+      o.covariates = covariates;
+      truth.records.push_back(o);
+    }
+  }
+  auto inr = estimator->Simulate(
+      truth, Eigen::VectorXd::Zero(static_cast<Eigen::Index>(pop->eta_names.size())));
+  if (!inr.ok()) return;
+  std::size_t next = 0;
+  for (std::size_t k = 0; k < truth.records.size(); ++k) {
+    if (truth.records[k].evid != sim::Evid::kObservation) continue;
+    levels.push_back({{"patient", patient},
+                      {"code", loinc::kInr},
+                      {"value", std::round((*inr)[k] * 10) / 10},
+                      {"unit", "{INR}"},
+                      {"time", FormatRfc3339(Instant{inr_times[next++]})},
+                      {"source", "demo-lab"}});
+  }
+}
+
 long long NowUs() { return WallClockNow().us_since_epoch; }
 
 std::string NowRfc3339() {
@@ -134,6 +210,24 @@ std::vector<json> DemoPatients(const DemoOptions& o) {
                    {"population_model", "vancomycin_goti2018"},
                    {"care_team", {kDemoClinician}}});
   }
+  for (int i = 0; i < o.warfarin_patients; ++i) {
+    out.push_back(
+        {{"id", WarfarinId(i)},
+         {"name", "Demo warfarin patient " + std::to_string(i + 1)},
+         {"sex", "female"},
+         {"race", "white"},
+         {"birth_date", kWarfarinBirthDate},
+         {"height_cm", 165},
+         {"weight_kg", 70},
+         {"conditions", {"atrial fibrillation"}},
+         {"models", {"news2", "warfarin"}},
+         {"genotype",
+          {{{"gene", "CYP2C9"}, {"diplotype", "*1/*3"}, {"phenotype", "Intermediate Metabolizer"}},
+           {{"gene", "VKORC1"},
+            {"diplotype", "rs9923231 reference (C)/rs9923231 variant (T)"},
+            {"phenotype", "-1639 AG"}}}},
+         {"care_team", {kDemoClinician}}});
+  }
   return out;
 }
 
@@ -167,6 +261,9 @@ Result<std::unique_ptr<DemoFeeder>> DemoFeeder::Start(DeviceSink sink, const Dem
   }
   if (o.vancomycin_patients < 0 || o.vancomycin_patients > 100) {
     return InvalidArgument("--vancomycin-patients", "0..100");
+  }
+  if (o.warfarin_patients < 0 || o.warfarin_patients > 100) {
+    return InvalidArgument("--warfarin-patients", "0..100");
   }
   for (const json& p : DemoPatients(o)) MEDTWIN_RETURN_IF_ERROR(sink.create_patient(p));
   std::unique_ptr<DemoFeeder> f(new DemoFeeder(std::move(sink), o));
@@ -224,7 +321,7 @@ void DemoFeeder::Run() {
       (NowUs() - 24LL * 3600 * 1'000'000) / 300'000'000LL * 300'000'000LL;
   long long next_cgm_us = cgm_origin_us;
   models::InsulinPump pump(models::PumpSpec{});
-  long long vancomycin_sent_until = 0;
+  long long vancomycin_sent_until = 0, warfarin_sent_until = 0;
   if (options_.ward_patients > 1 && sink_.send_events) {
     // ward-02's clopidogrel, once a day at 00:00 UTC (the same record again after a restart).
     const long long day_us = 24 * 3'600'000'000LL;
@@ -255,6 +352,24 @@ void DemoFeeder::Run() {
       }
       constexpr long long k12hUs = 12 * 3'600'000'000LL;
       vancomycin_sent_until = (NowUs() / k12hUs + 1) * k12hUs;
+    }
+    // Warfarin: the week's doses and INRs at start and at every new hour (a new dose or INR
+    // time may have come; repeats are recognized by the store).
+    if (options_.warfarin_patients > 0 && NowUs() >= warfarin_sent_until) {
+      std::vector<json> doses, inrs;
+      for (int i = 0; i < options_.warfarin_patients; ++i) {
+        WarfarinHistory(WarfarinId(i), NowUs(), doses, inrs);
+      }
+      if (sink_.send_events && !sink_.send_events(doses).ok()) ++failed_;
+      if (!inrs.empty()) {
+        if (auto r = sink_.send(inrs); r.ok()) {
+          sent_ += *r;
+        } else {
+          ++failed_;
+        }
+      }
+      constexpr long long k1hUs = 3'600'000'000LL;
+      warfarin_sent_until = (NowUs() / k1hUs + 1) * k1hUs;
     }
     const double sim_min =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() *

@@ -25,6 +25,7 @@ struct DemoOptions {
   int ward_patients = 12;
   int glucose_patients = 2;
   int vancomycin_patients = 1;  // 1 g q12h with drug levels, so the drug twin has advice
+  int warfarin_patients = 1;    // 5 mg a day for a week with INRs: IWPC start, fit, advice
   double speed = 60;            // simulated seconds per real second
   std::uint64_t seed = 1;
 };
