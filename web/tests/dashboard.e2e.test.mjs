@@ -330,11 +330,11 @@ test("a patient's genotype on the twin page: CPIC guidance and the conflicting p
 });
 
 test('the warfarin twin: IWPC start, INR fit, a what-if on INR and an oral draft order', async () => {
-  // A patient made through the API (the demo has none): CYP2C9 *1/*3, VKORC1 A/G, 5 mg/day for
+  // A patient made through the API (besides the demo's warf-01): CYP2C9 *1/*3, VKORC1 A/G, 5 mg/day for
   // a week with a rising INR.
   const post = (path, body) => api(path, tokens.admin, { method: 'POST', body: JSON.stringify(body) });
   const created = await post('/api/v1/patients', {
-    id: 'warf-01', models: ['news2', 'warfarin'], birth_date: '1955-02-01', height_cm: 172, weight_kg: 78,
+    id: 'warf-api', models: ['news2', 'warfarin'], birth_date: '1955-02-01', height_cm: 172, weight_kg: 78,
     care_team: ['dr-demo'],
     genotype: [{ gene: 'CYP2C9', diplotype: '*1/*3', phenotype: 'Intermediate Metabolizer' },
       { gene: 'VKORC1', diplotype: 'rs9923231 reference (C)/rs9923231 variant (T)', phenotype: '-1639 AG' }],
@@ -343,27 +343,27 @@ test('the warfarin twin: IWPC start, INR fit, a what-if on INR and an oral draft
   const iso = (hoursAgo) => new Date(Date.now() - hoursAgo * 3600e3).toISOString();
   const doses = [];
   for (let d = 7; d >= 1; --d) doses.push({ type: 'dose', drug: 'warfarin', amount: 5, unit: 'mg', time: iso(24 * d) });
-  assert.equal((await post('/api/v1/patients/warf-01/events', doses)).status, 200);
+  assert.equal((await post('/api/v1/patients/warf-api/events', doses)).status, 200);
   const inr = [[96, 1.6], [48, 2.4], [1, 3.4]].map(([h, v]) => ({ code: '6301-6', value: v, unit: '{INR}', time: iso(h), source: 'lab' }));
-  assert.equal((await post('/api/v1/patients/warf-01/observations', inr)).status, 200);
+  assert.equal((await post('/api/v1/patients/warf-api/observations', inr)).status, 200);
   const page = await signedInPage('clinician');
   await page.waitForSelector('[data-testid=ward] tbody tr');
-  await page.goto(`${base}/#/patient/warf-01`);
+  await page.goto(`${base}/#/patient/warf-api`);
   await page.waitForSelector('[data-testid=iwpc]', { timeout: 60000 });
   await page.waitForSelector('[data-chart=warfarin] canvas');
   assert.match(await page.textContent('[data-testid=advice]'), /predicted INR/);
   await page.click('[data-testid=whatif-warfarin]');
   await page.waitForSelector('[data-testid=whatif-metrics]', { timeout: 60000 });
   await page.screenshot({ path: join(artifacts, 'whatif-warfarin.png'), fullPage: true });
-  const twin = await api('/api/v1/patients/warf-01/twin', tokens.clinician);
+  const twin = await api('/api/v1/patients/warf-api/twin', tokens.clinician);
   const rec = twin.json.recommendations[0];
-  const what = await api('/api/v1/patients/warf-01/whatif', tokens.clinician, { method: 'POST', body: JSON.stringify({
+  const what = await api('/api/v1/patients/warf-api/whatif', tokens.clinician, { method: 'POST', body: JSON.stringify({
     model: 'warfarin', regimens: [{ dose_mg: 5, interval_h: 24, infusion_h: 0 }, { dose_mg: rec.dose_mg, interval_h: 24, infusion_h: 0 }] }) });
   assert.equal(await page.textContent('[data-testid=trough-current]'), what.json.regimens[0].trough_mg_l.toFixed(1));
   assert.equal(await page.textContent('[data-testid=trough-proposed]'), what.json.regimens[1].trough_mg_l.toFixed(1));
   await page.click('[data-testid=accept]');
   await page.waitForSelector('[data-testid=accepted]:has-text("Draft order recorded")');
-  const fhir = await api('/fhir/r4/MedicationRequest?patient=warf-01', tokens.clinician);
+  const fhir = await api('/fhir/r4/MedicationRequest?patient=warf-api', tokens.clinician);
   const order = fhir.json.entry.map((e) => e.resource).find((r) => r.intent === 'order');
   assert.equal(order.dosageInstruction[0].route.coding[0].display, 'Oral route');
   await page.close();
