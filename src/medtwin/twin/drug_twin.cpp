@@ -54,6 +54,13 @@ const std::vector<DrugTwinSpec>& DrugTwinSpecs() {
   return specs;
 }
 
+// A number member of `plan`: `fallback` when absent, NaN when not a number (range checks then
+// refuse it).
+double NumberOr(const json& plan, const char* key, double fallback) {
+  if (!plan.contains(key)) return fallback;
+  return plan[key].is_number() ? plan[key].get<double>() : std::nan("");
+}
+
 constexpr int kForecastDraws = 100;
 constexpr unsigned kForecastSeed = 20240611;
 
@@ -87,7 +94,6 @@ Result<json> ForecastFromNow(estimate::MapEstimator& estimator, const DrugFit& f
     add(start_h + k * reg.interval_h, sim::Evid::kDose, reg.dose_mg,
         reg.infusion_h > 0 ? reg.dose_mg / reg.infusion_h : 0);
   }
-  const std::size_t first_grid = subject.records.size();
   std::vector<double> grid;
   // The grid in hours from now (exact multiples of the step from −24 h, or from the first dose
   // if that is later), and in hours since the first dose for the simulation.
@@ -98,23 +104,20 @@ Result<json> ForecastFromNow(estimate::MapEstimator& estimator, const DrugFit& f
     grid.push_back(now_h + from_now.back());
     add(grid.back(), sim::Evid::kObservation, 0, 0);
   }
-  // Doses before observations at equal times (a dose at a grid time counts there).
-  std::vector<std::size_t> order(subject.records.size());
-  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return subject.records[a].time < subject.records[b].time;
-  });
-  sim::Subject sorted{subject.id, {}};
-  std::vector<std::size_t> grid_at(grid.size());  // grid point k → row in `sorted`
-  for (std::size_t row = 0; row < order.size(); ++row) {
-    sorted.records.push_back(subject.records[order[row]]);
-    if (order[row] >= first_grid) grid_at[order[row] - first_grid] = row;
+  // By time, doses before observations at equal times (they were added first, and the sort
+  // is stable): a dose at a grid time counts there. The grid points are then the observation
+  // rows, in order.
+  std::stable_sort(subject.records.begin(), subject.records.end(),
+                   [](const sim::Record& a, const sim::Record& b) { return a.time < b.time; });
+  std::vector<std::size_t> grid_at;
+  for (std::size_t row = 0; row < subject.records.size(); ++row) {
+    if (subject.records[row].evid == sim::Evid::kObservation) grid_at.push_back(row);
   }
-  MEDTWIN_TRY(std::vector<double> mean, estimator.Simulate(sorted, fit.posterior.eta));
+  MEDTWIN_TRY(std::vector<double> mean, estimator.Simulate(subject, fit.posterior.eta));
   std::vector<std::vector<double>> draws(grid.size());
   for (const auto& eta : estimate::SamplePosterior(fit.posterior.eta, fit.posterior.covariance,
                                                    kForecastDraws, kForecastSeed)) {
-    auto c = estimator.Simulate(sorted, eta);
+    auto c = estimator.Simulate(subject, eta);
     if (!c.ok()) continue;
     for (std::size_t k = 0; k < grid.size(); ++k) draws[k].push_back((*c)[grid_at[k]]);
   }
@@ -344,14 +347,11 @@ Result<json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit, const Drug
       plan["regimens"].size() > 20) {
     return InvalidArgument("regimens", "1–20 regimens {dose_mg, interval_h, infusion_h}");
   }
-  const double forecast_h = plan.value("forecast_h", json(spec.forecast_h)).is_number()
-                                ? plan.value("forecast_h", spec.forecast_h)
-                                : -1;
+  const double forecast_h = NumberOr(plan, "forecast_h", spec.forecast_h);
   if (!(forecast_h >= 12 && forecast_h <= 336)) {
     return InvalidArgument("forecast_h", "hours to forecast after now, 12–336");
   }
-  const double start_in_h =
-      plan.value("start_in_h", json(0.0)).is_number() ? plan.value("start_in_h", 0.0) : -1;
+  const double start_in_h = NumberOr(plan, "start_in_h", 0);
   if (!(start_in_h >= 0 && start_in_h <= 72)) {
     return InvalidArgument("start_in_h", "hours from now to the regimen's first dose, 0–72");
   }
