@@ -335,42 +335,33 @@ void DemoFeeder::Run() {
          {"source", "demo-ehr"}}};
     if (!sink_.send_events(clopidogrel).ok()) ++failed_;
   }
+  // Drug therapies: each patient's history (doses as events, then levels) at start and again
+  // every `period_us`, when a new dose or level time may have come (repeats are recognized by
+  // the store).
+  using History = void (*)(const std::string&, long long, std::vector<json>&, std::vector<json>&);
+  auto send_history = [&](int patients, std::string (*id)(int), History history,
+                          long long period_us, long long& sent_until) {
+    if (patients <= 0 || NowUs() < sent_until) return;
+    std::vector<json> doses, levels;
+    for (int i = 0; i < patients; ++i) history(id(i), NowUs(), doses, levels);
+    if (sink_.send_events && !sink_.send_events(doses).ok()) ++failed_;
+    if (!levels.empty()) {
+      if (auto r = sink_.send(levels); r.ok()) {
+        sent_ += *r;
+      } else {
+        ++failed_;
+      }
+    }
+    sent_until = (NowUs() / period_us + 1) * period_us;
+  };
+  constexpr long long k1hUs = 3'600'000'000LL;
   while (!stop_) {
-    // Vancomycin: the dose history at start and at every new 12-h dose time.
-    if (options_.vancomycin_patients > 0 && NowUs() >= vancomycin_sent_until) {
-      std::vector<json> doses, levels;
-      for (int i = 0; i < options_.vancomycin_patients; ++i) {
-        VancomycinHistory(VancomycinId(i), NowUs(), doses, levels);
-      }
-      if (sink_.send_events && !sink_.send_events(doses).ok()) ++failed_;
-      if (!levels.empty()) {
-        if (auto r = sink_.send(levels); r.ok()) {
-          sent_ += *r;
-        } else {
-          ++failed_;
-        }
-      }
-      constexpr long long k12hUs = 12 * 3'600'000'000LL;
-      vancomycin_sent_until = (NowUs() / k12hUs + 1) * k12hUs;
-    }
-    // Warfarin: the week's doses and INRs at start and at every new hour (a new dose or INR
-    // time may have come; repeats are recognized by the store).
-    if (options_.warfarin_patients > 0 && NowUs() >= warfarin_sent_until) {
-      std::vector<json> doses, inrs;
-      for (int i = 0; i < options_.warfarin_patients; ++i) {
-        WarfarinHistory(WarfarinId(i), NowUs(), doses, inrs);
-      }
-      if (sink_.send_events && !sink_.send_events(doses).ok()) ++failed_;
-      if (!inrs.empty()) {
-        if (auto r = sink_.send(inrs); r.ok()) {
-          sent_ += *r;
-        } else {
-          ++failed_;
-        }
-      }
-      constexpr long long k1hUs = 3'600'000'000LL;
-      warfarin_sent_until = (NowUs() / k1hUs + 1) * k1hUs;
-    }
+    // Vancomycin: at every new 12-h dose time; warfarin: every hour (doses at 18:00, INRs at
+    // 08:00).
+    send_history(options_.vancomycin_patients, VancomycinId, VancomycinHistory, 12 * k1hUs,
+                 vancomycin_sent_until);
+    send_history(options_.warfarin_patients, WarfarinId, WarfarinHistory, k1hUs,
+                 warfarin_sent_until);
     const double sim_min =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() *
         options_.speed / 60.0;
