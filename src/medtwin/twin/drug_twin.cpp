@@ -139,10 +139,15 @@ Result<json> ForecastFromNow(estimate::MapEstimator& estimator, const DrugFit& f
 }  // namespace
 
 const DrugTwinSpec* DrugSpecFor(const PatientRecord& record) {
+  for (const auto& model : record.models) {
+    if (const DrugTwinSpec* spec = DrugSpecNamed(model)) return spec;
+  }
+  return nullptr;
+}
+
+const DrugTwinSpec* DrugSpecNamed(std::string_view model) {
   for (const auto& spec : DrugTwinSpecs()) {
-    if (std::find(record.models.begin(), record.models.end(), spec.model) != record.models.end()) {
-      return &spec;
-    }
+    if (spec.model == model) return &spec;
   }
   return nullptr;
 }

@@ -41,6 +41,8 @@ struct DrugTwinSpec {
 
 // The spec of the first drug-twin model the record lists, or null.
 [[nodiscard]] const DrugTwinSpec* DrugSpecFor(const PatientRecord& record);
+// The spec of a drug-twin model ("vancomycin", "warfarin"), or null for any other name.
+[[nodiscard]] const DrugTwinSpec* DrugSpecNamed(std::string_view model);
 
 // Everything a fit needs, copied from the live twin so it can run on another thread.
 struct DrugFitJob {

@@ -237,8 +237,8 @@ std::optional<nlohmann::json> TwinEngine::TwinJson(const std::string& patient) {
 
 Result<nlohmann::json> TwinEngine::WhatIf(const std::string& patient, const nlohmann::json& plan) {
   Shard& s = ShardOf(patient);
-  const bool drug = plan.is_object() && plan.contains("model") &&
-                    (plan["model"] == "vancomycin" || plan["model"] == "warfarin");
+  const bool drug = plan.is_object() && plan.contains("model") && plan["model"].is_string() &&
+                    DrugSpecNamed(plan["model"].get<std::string>()) != nullptr;
   if (drug) {
     AwaitDrugFit(patient);
     const std::string model = plan["model"];

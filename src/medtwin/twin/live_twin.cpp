@@ -90,7 +90,7 @@ Result<json> LiveTwin::WhatIf(const json& plan) {
     return InvalidArgument("model", "vancomycin, warfarin or glucose");
   }
   const std::string model = plan["model"];
-  if (model == "vancomycin" || model == "warfarin") {
+  if (DrugSpecNamed(model) != nullptr) {
     MEDTWIN_TRY(DrugWhatIfInputs in, DrugWhatIfInputsFor(model));
     return DrugWhatIf(*in.spec, *in.fit, in.history, WallClockNow(), plan);
   }
@@ -663,13 +663,19 @@ json LiveTwin::ToJson(bool forecast_bands) {
 
 const DrugTwinSpec* LiveTwin::DrugSpec() const { return DrugSpecFor(record_); }
 
+bool LiveTwin::DrugFitDue() const {
+  // `stale` is set only with a new level, so there are levels; a fit also needs doses and a
+  // drug-twin model on the record.
+  return drug_ && drug_->stale && !drug_->doses.empty() && DrugSpec() != nullptr;
+}
+
 std::optional<DrugFitJob> LiveTwin::TakeDrugFitJob(bool announce) {
-  if (!drug_ || !drug_->stale || drug_->fitting) return std::nullopt;
-  drug_->stale = false;
-  DrugFitJob job{record_, DrugSpec(), drug_->doses, drug_->levels, announce};
-  if (job.spec == nullptr || job.doses.empty() || job.levels.empty()) return std::nullopt;
+  if (!drug_ || drug_->fitting) return std::nullopt;
+  const bool due = DrugFitDue();
+  drug_->stale = false;  // not due: nothing to fit until the next level
+  if (!due) return std::nullopt;
   drug_->fitting = true;
-  return job;
+  return DrugFitJob{record_, DrugSpec(), drug_->doses, drug_->levels, announce};
 }
 
 bool LiveTwin::InstallDrugFit(std::shared_ptr<const DrugFit> fit) {
@@ -686,9 +692,7 @@ bool LiveTwin::InstallDrugFit(std::shared_ptr<const DrugFit> fit) {
   return !drug_->fit->recommendation.is_null();
 }
 
-bool LiveTwin::DrugFitPending() const {
-  return drug_ && (drug_->fitting || (drug_->stale && !drug_->doses.empty() && DrugSpec()));
-}
+bool LiveTwin::DrugFitPending() const { return drug_ && (drug_->fitting || DrugFitDue()); }
 
 void LiveTwin::RefitDrugTwinNow() {
   if (auto job = TakeDrugFitJob(false)) {

@@ -172,6 +172,8 @@ class LiveTwin {
   };
   // The record's drug-twin spec (vancomycin, warfarin), or null.
   [[nodiscard]] const DrugTwinSpec* DrugSpec() const;
+  // New levels, doses and a drug-twin model: a fit can be taken.
+  [[nodiscard]] bool DrugFitDue() const;
   // One control decision on a CGM reading: the controller's request through the pump's limits,
   // applied to the twin's inputs (the pump is assumed to deliver what it is commanded) and
   // returned as the command to send.
