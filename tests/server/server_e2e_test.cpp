@@ -538,9 +538,15 @@ TEST_P(ServerE2e, FhirDosesAndAcceptedAdviceBecomeADraftOrder) {
         {"dosage",
          {{"dose", {{"value", 1}, {"system", "http://unitsofmeasure.org"}, {"code", "g"}}}}}};
   };
+  // One base instant: the REST and FHIR infusions must last exactly 1 h each, or the two fits
+  // differ (separate Now() calls may straddle a second).
+  const auto base = std::chrono::system_clock::now();
+  auto at = [&](int minutes_ago) {
+    return medtwin::testing_support::MinutesBefore(base, minutes_ago);
+  };
   std::vector<std::string> starts;
   for (int h : {26, 14, 2}) {
-    starts.push_back(Now(h * 60));
+    starts.push_back(at(h * 60));
     events.push_back({{"type", "dose"},
                       {"drug", "vancomycin"},
                       {"amount", 1000},
@@ -551,7 +557,7 @@ TEST_P(ServerE2e, FhirDosesAndAcceptedAdviceBecomeADraftOrder) {
   ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients/rest/events", events.dump()).status,
             200);
   auto one = Call(port, http::verb::post, "/fhir/r4/MedicationAdministration",
-                  medadmin(starts[0], Now(25 * 60)).dump(), "application/fhir+json");
+                  medadmin(starts[0], at(25 * 60)).dump(), "application/fhir+json");
   ASSERT_EQ(one.status, 201) << one.body;
   EXPECT_EQ(one.Json()["dosage"]["dose"]["value"], 1000);
   json error_entry;
@@ -564,8 +570,8 @@ TEST_P(ServerE2e, FhirDosesAndAcceptedAdviceBecomeADraftOrder) {
   json bundle = {{"resourceType", "Bundle"},
                  {"type", "transaction"},
                  {"entry",
-                  {{{"resource", medadmin(starts[1], Now(13 * 60))}},
-                   {{"resource", medadmin(starts[2], Now(60))}},
+                  {{{"resource", medadmin(starts[1], at(13 * 60))}},
+                   {{"resource", medadmin(starts[2], at(60))}},
                    {{"resource", error_entry}}}}};
   auto tx = Call(port, http::verb::post, "/fhir/r4", bundle.dump(), "application/fhir+json");
   ASSERT_EQ(tx.status, 200) << tx.body;
@@ -585,7 +591,7 @@ TEST_P(ServerE2e, FhirDosesAndAcceptedAdviceBecomeADraftOrder) {
              json({{"code", "20578-1"},
                    {"value", 14},
                    {"unit", "mg/L"},
-                   {"time", Now(150)},
+                   {"time", at(150)},
                    {"source", "lab"}})
                  .dump());
     ASSERT_EQ(level.status, 200) << level.body;

@@ -11,13 +11,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <thread>
-#include <ctime>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -131,12 +131,18 @@ class Server {
   unsigned short port_ = 0;
 };
 
-inline std::string Now(int minutes_ago = 0) {
-  const auto t = std::chrono::system_clock::now() - std::chrono::minutes(minutes_ago);
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+// RFC 3339 (whole seconds) `minutes_ago` before `base`. Times that must differ by exact amounts
+// take one base: separate Now() calls may straddle a second.
+inline std::string MinutesBefore(std::chrono::system_clock::time_point base, int minutes_ago) {
+  const std::time_t tt =
+      std::chrono::system_clock::to_time_t(base - std::chrono::minutes(minutes_ago));
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&tt));
   return buf;
+}
+
+inline std::string Now(int minutes_ago = 0) {
+  return MinutesBefore(std::chrono::system_clock::now(), minutes_ago);
 }
 
 inline std::string ReadAll(const std::filesystem::path& p) {
