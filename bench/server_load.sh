@@ -86,7 +86,7 @@ sleep 0.5
 for spec in "10 5000" "100 500"; do
   set -- $spec
   rm -f "$work"/q.db*
-  serve 18094 "sqlite:$work/q.db" --mqtt mqtt://127.0.0.1:18831
+  serve 18094 "sqlite:$work/q.db" --mqtt mqtt://127.0.0.1:18831 --allow-anonymous-mqtt
   out=$("$BUILD"/medtwin_loadgen mqtt 18094 18831 1000 "$SECONDS_EACH" "$1" "$2")
   stop 18094
   r=$(echo "$out" | value mqtt_obs_per_s)

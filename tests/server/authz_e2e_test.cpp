@@ -55,7 +55,10 @@ class Authz : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("medtwin_authz_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
-    server_ = std::make_unique<Server>("sqlite:" + (dir_ / "a.db").string());
+    // Every route × role sends many refused requests from one address: a higher failure budget
+    // than the default (which the flood test checks).
+    server_ = std::make_unique<Server>("sqlite:" + (dir_ / "a.db").string(),
+                                       std::vector<std::string>{"--auth-failure-limit", "1000"});
     port_ = server_->port();
     ASSERT_NE(port_, 0);
     for (const auto& [id, team] : {std::pair{"p-a", "dr-a"}, std::pair{"p-b", "dr-b"}}) {

@@ -28,6 +28,19 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using medtwin::testing_support::TestAuth;
 
+// Stops a child it was given, by pid, however the test ends (a failed ASSERT returns early).
+struct Reaper {
+  explicit Reaper(pid_t p) : pid(p) {}
+  pid_t pid;
+  Reaper(const Reaper&) = delete;
+  Reaper& operator=(const Reaper&) = delete;
+  ~Reaper() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
+
 pid_t Spawn(std::vector<std::string> args, int* stdout_fd = nullptr) {
   int out[2];
   if (stdout_fd != nullptr && ::pipe(out) != 0) return -1;
@@ -102,6 +115,7 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
                                         << "persistence false\n";
   const pid_t broker = Spawn({"/usr/sbin/mosquitto", "-c", (dir / "mosquitto.conf").string()});
   ASSERT_GT(broker, 0);
+  const Reaper broker_reaper{broker};
   ASSERT_TRUE(medtwin::testing_support::WaitListening(broker_port)) << "mosquitto did not start";
   const std::string key_file = TestAuth::KeyFile();  // before any fork
   (void)TestAuth::Admin();
@@ -109,8 +123,10 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   const pid_t server =
       Spawn({std::string(MEDTWIN_BINARY_DIR) + "/medtwin", "serve", "--listen", "127.0.0.1:0",
              "--store", "sqlite:" + (dir / "t.db").string(), "--mqtt",
-             "mqtt://127.0.0.1:" + std::to_string(broker_port), "--auth-key", key_file},
+             "mqtt://127.0.0.1:" + std::to_string(broker_port), "--allow-anonymous-mqtt",
+             "--auth-key", key_file},
             &server_out);
+  const Reaper server_reaper{server};
   const unsigned short port = ReadPort(server_out);
   ASSERT_NE(port, 0) << "server did not start";
   HttpPost(port, "/api/v1/patients", R"({"id":"m1"})");
@@ -169,6 +185,22 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   std::string err1, err2;
   EXPECT_TRUE(inbox.WaitFor("medtwin/ack/ghost", "no patient 'ghost'", &err1));
   EXPECT_TRUE(inbox.WaitFor("medtwin/ack/m1", "malformed JSON", &err2));
+  // A payload nested 200,000 arrays deep (it crashed the bridge's dump()) and a patient that
+  // is not a string: error acks, and the server lives on.
+  const std::string deep =
+      "{\"patient\":" + std::string(200'000, '[') + std::string(200'000, ']') + "}";
+  mosquitto_publish(client, nullptr, "medtwin/obs/m1", static_cast<int>(deep.size()), deep.data(),
+                    1, false);
+  std::string err3, err4;
+  EXPECT_TRUE(inbox.WaitFor("medtwin/ack/m1", "deeper than 64", &err3));
+  const std::string not_string =
+      R"({"patient":["m1"],"code":"8867-4","value":80,"unit":"/min","time":")" +
+      std::string(time) + R"("})";
+  mosquitto_publish(client, nullptr, "medtwin/obs/m1", static_cast<int>(not_string.size()),
+                    not_string.data(), 1, false);
+  EXPECT_TRUE(inbox.WaitFor("medtwin/ack/m1", "must be a string", &err4));
+  // A topic that is not a patient id is dropped before it reaches anything.
+  mosquitto_publish(client, nullptr, "medtwin/obs/a b", 2, "{}", 1, false);
   EXPECT_NE(HttpGet(port, "/healthz").find("ok"), std::string::npos);
 
   // A burst: messages are stored in groups, but each gets its own ack with its own indices.
@@ -192,12 +224,12 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
     ASSERT_TRUE(inbox.cv.wait_for(lock, std::chrono::seconds(10), [&] {
       int acks = 0;
       for (const auto& [t, p] : inbox.messages) {
-        if (t == "medtwin/ack/m1" && p.find("someone-else") != std::string::npos) ++acks;
+        if (t == "medtwin/ack/m1" && p.find("differs from the patient in the topic") != std::string::npos) ++acks;
       }
       return acks == 40;
     }));
     for (const auto& [t, p] : inbox.messages) {
-      if (t != "medtwin/ack/m1" || p.find("someone-else") == std::string::npos) continue;
+      if (t != "medtwin/ack/m1" || p.find("differs from the patient in the topic") == std::string::npos) continue;
       const json r = json::parse(p);
       ASSERT_EQ(r["accepted"].size(), 1u) << p;
       EXPECT_EQ(r["accepted"][0]["index"], 0);
@@ -242,10 +274,6 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   mosquitto_loop_stop(client, false);
   mosquitto_destroy(client);
   mosquitto_lib_cleanup();
-  ::kill(server, SIGTERM);
-  ::waitpid(server, nullptr, 0);
-  ::kill(broker, SIGTERM);
-  ::waitpid(broker, nullptr, 0);
   fs::remove_all(dir);
 }
 

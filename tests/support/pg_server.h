@@ -55,7 +55,17 @@ class PostgresServer : public ::testing::Environment {
   }
   static void Truncate() {
     Shell("psql \"" + Conninfo() +
-          "\" -q -c 'TRUNCATE observations, patients, events, audit, audit_heads, trials' 2>&1");
+          "\" -q -c 'TRUNCATE observations, patients, events, audit, audit_heads, trials, revoked_tokens' 2>&1");
+  }
+  // An outage: the server stops (its data kept) until Resume().
+  static void Pause() {
+    Shell(std::string(MEDTWIN_SOURCE_DIR) + "/scripts/pg_test_server.sh pause " + dir_ + "/pg");
+  }
+  static void Resume() {
+    const auto at = conninfo_.find("port=");
+    const std::string port = conninfo_.substr(at + 5, conninfo_.find(' ', at) - at - 5);
+    Shell(std::string(MEDTWIN_SOURCE_DIR) + "/scripts/pg_test_server.sh resume " + dir_ + "/pg " +
+          port);
   }
   void TearDown() override {
     if (!started_) return;

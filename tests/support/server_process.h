@@ -10,10 +10,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -33,6 +35,7 @@ struct Reply {
   unsigned status = 0;
   std::string body;
   std::string next_cursor;
+  std::map<std::string, std::string> headers;  // names lower-case
   nlohmann::json Json() const { return nlohmann::json::parse(body, nullptr, false); }
 };
 
@@ -65,7 +68,29 @@ inline Reply Call(unsigned short port, e2e_http::verb method, const std::string&
   r.status = res.result_int();
   r.body = res.body();
   if (res.count("X-Next-Cursor") > 0) r.next_cursor = std::string(res["X-Next-Cursor"]);
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[name] = std::string(field.value());
+  }
   return r;
+}
+
+// A patient's twin once its drug refit (if any) is installed: the server answers twin reads
+// at once with "refitting": true while a fit of seconds runs, so a test that wants the new fit
+// asks again until it is done (bounded: 2 min).
+inline nlohmann::json FittedTwin(unsigned short port, const std::string& patient,
+                                 const std::string& token = TestAuth::Admin()) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  nlohmann::json twin;
+  do {
+    twin = Call(port, e2e_http::verb::get, "/api/v1/patients/" + patient + "/twin", "",
+                "application/json", token)
+               .Json();
+    if (!twin.is_object() || !twin.value("refitting", false)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return twin;
 }
 
 // A `medtwin serve` child process.
@@ -124,6 +149,7 @@ class Server {
     pid_ = -1;
   }
   unsigned short port() const { return port_; }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

@@ -1,6 +1,6 @@
 // Drug-twin refits off the shard thread: a warfarin refit (seconds) does not hold up the other
-// patients of its shard, readers of the refitting twin wait for it and see every level already
-// accepted, levels that arrive during a refit get a second one, and the result is the same as
+// patients of its shard, readers of the refitting twin are answered at once from the last fit
+// (and told it is refitting), a caller that waits on its own thread sees every level accepted, levels that arrive during a refit get a second one, and the result is the same as
 // fitting on the spot.
 #include <gtest/gtest.h>
 
@@ -59,13 +59,19 @@ TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
   ASSERT_TRUE(v1.has_value());
   EXPECT_EQ((*v1)["latest"]["8867-4"]["value"], 88);
   EXPECT_GE(engine.DrugFitsInFlight(), 1u) << "the refit should still be running";
-  // w1's reader waits for the refits: both INRs are in the fit it sees.
+  // A reader is answered at once, from the last complete fit, and told a refit is running.
+  const auto during = engine.TwinJson("w1");
+  ASSERT_TRUE(during.has_value());
+  EXPECT_EQ((*during)["refitting"], true);
+  // Waiting on its own thread, a caller then sees both INRs in the fit.
+  ASSERT_TRUE(engine.AwaitDrugFit("w1", std::chrono::minutes(2)));
   const auto w1 = engine.TwinJson("w1");
   ASSERT_TRUE(w1.has_value());
   const nlohmann::json& state = (*w1)["model_state"]["warfarin"];
   ASSERT_TRUE(state.contains("parameters")) << state.dump();
   EXPECT_EQ(state["levels"], 2);
   EXPECT_EQ(state["refit_pending"], false);
+  EXPECT_EQ((*w1)["refitting"], false);
   ASSERT_EQ((*w1)["recommendations"].size(), 1u);
   const nlohmann::json rec = (*w1)["recommendations"][0];
   engine.Drain();

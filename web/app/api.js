@@ -33,6 +33,19 @@ export async function api(path, { method = 'GET', body } = {}) {
   return json;
 }
 
+// The twin once a drug refit it is running (seconds) is installed: the server answers at once
+// with "refitting": true, so the page asks again (every 0.5 s, 2 min at most) instead of the
+// server holding a connection.
+export async function fittedTwin(base) {
+  const deadline = Date.now() + 120e3;
+  let twin = await api(`${base}/twin`);
+  while (twin?.refitting && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    twin = await api(`${base}/twin`);
+  }
+  return twin;
+}
+
 // Signs in: keeps the token if the server accepts it.
 export async function signIn(t) {
   const c = claims(t.trim());

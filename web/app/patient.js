@@ -1,7 +1,7 @@
 // Patient twin: the record, live vital-sign charts, NEWS2, the glucose twin (CGM and its
 // forecast band), the drug twin's advice with "accept as draft order", and the alert list with
 // acknowledgement. Updates from the live stream.
-import { api, claims, escapeHtml, stream } from './api.js';
+import { api, claims, escapeHtml, fittedTwin, stream } from './api.js';
 import { lineChart, timeChart } from './chart.js';
 
 const VITALS = [
@@ -13,7 +13,7 @@ const seconds = (iso) => Date.parse(iso) / 1000;
 
 export async function renderPatient(main, id) {
   const base = `/api/v1/patients/${encodeURIComponent(id)}`;
-  const [patient, twin] = await Promise.all([api(base), api(`${base}/twin`)]);
+  const [patient, twin] = await Promise.all([api(base), fittedTwin(base)]);
   const since = new Date(Date.now() - 12 * 3600e3).toISOString().replace(/\.\d+Z$/, 'Z');
   const news2History = await api(`${base}/news2?from=${since}`);
   const pgx = (patient.genotype || []).length ? await api(`${base}/genotype`).catch(() => null) : null;
@@ -129,7 +129,7 @@ export async function renderPatient(main, id) {
       <p id="accepted" role="status"></p>`;
     const accept = advice.querySelector('#accept');
     if (accept) accept.onclick = async () => {
-      const order = await api(`${base}/recommendations/accept`, { method: 'POST', body: { by: who.sub } });
+      const order = await api(`${base}/recommendations/accept`, { method: 'POST' });
       advice.querySelector('#accepted').textContent = `Draft order recorded: ${order.dose_mg} mg every ${order.interval_h} h (by ${order.accepted_by}).`;
     };
   };

@@ -4,7 +4,7 @@
 // posterior's 5–95 % band and the probability of target attainment, and the forecast from now
 // (the doses given so far, then each regimen) with the measured levels. Glucose: a meal, a bolus now and the
 // basal rate over the next hours.
-import { api, claims, escapeHtml } from './api.js';
+import { api, claims, escapeHtml, fittedTwin } from './api.js';
 import { COLOURS, lineChart } from './chart.js';
 
 const AUC_TARGET = [400, 600];  // mg·h/L (ASHP/IDSA/PIDS/SIDP 2020 vancomycin guideline)
@@ -46,7 +46,7 @@ function aucBar(r) {
 
 async function drugWhatIf(view, id, base, who, drug) {
   const spec = DRUGS[drug];
-  const [twin, events] = await Promise.all([api(`${base}/twin`), api(`${base}/events`)]);
+  const [twin, events] = await Promise.all([fittedTwin(base), api(`${base}/events`)]);
   const rec = (twin.recommendations || [])[0];
   const current = currentRegimen(twin, events, drug);
   const proposed = rec ? { dose_mg: rec.dose_mg, interval_h: rec.interval_h, infusion_h: rec.infusion_h } : { ...current };

@@ -260,7 +260,8 @@ int Main(int argc, char** argv) {
   serve->add_option("--store", serve_args.store, "sqlite:PATH or postgresql://USER@HOST/DB")
       ->capture_default_str();
   serve->add_option("--mqtt", serve_args.mqtt,
-                    "mqtt://HOST:PORT broker: ingest from medtwin/obs/{patient}, answer on\n"
+                    "mqtt://USER@HOST:PORT or mqtts://USER@HOST:PORT broker (password:\n"
+                    "$MEDTWIN_MQTT_PASSWORD): ingest from medtwin/obs/{patient}, answer on\n"
                     "medtwin/ack/{patient}, alerts on medtwin/alerts/{patient}");
   serve->add_flag("--demo", serve_args.demo,
                   "Create demo patients (a ward, three deteriorating; two with type-1 diabetes\n"
@@ -276,6 +277,11 @@ int Main(int argc, char** argv) {
                     "Signing key for bearer tokens (`medtwin token keygen`); every endpoint but\n"
                     "/healthz, /metrics and /fhir/r4/metadata needs a token. Required unless\n"
                     "--demo, which keeps a key beside its SQLite database (PATH.demo-key) and\nprints a token per role.");
+  serve
+      ->add_option("--auth-failure-limit", serve_args.auth_failure_limit,
+                   "Failed authentications per second per client address (burst twice that);\n"
+                   "beyond it the address's refusals are 429s, aggregated in the audit trail")
+      ->capture_default_str();
   serve->add_option("--rate-limit", serve_args.rate_limit, "Requests per second per token (429)")
       ->capture_default_str();
   serve->add_option("--tls-cert", serve_args.tls_cert,
@@ -286,6 +292,9 @@ int Main(int argc, char** argv) {
                   "what security costs)");
   serve->add_option("--mqtt-ca", serve_args.mqtt_ca,
                     "CA certificate for an mqtts:// broker (password: $MEDTWIN_MQTT_PASSWORD)");
+  serve->add_flag("--allow-anonymous-mqtt", serve_args.allow_anonymous_mqtt,
+                  "Let --mqtt connect without a user (anyone who reaches the broker could then\n"
+                  "publish observations and read alerts): loopback brokers only");
   serve->add_option("--data-key", serve_args.data_key,
                     "Key ring for direct identifiers at rest (AES-256-GCM; `medtwin keys new`);\n"
                     "default $MEDTWIN_DATA_KEY; without either they are stored unencrypted");
@@ -404,7 +413,16 @@ int Main(int argc, char** argv) {
   issue->add_option("--scope", issue_args.scopes,
                     "SMART scopes narrowing the role, e.g. patient/*.rs user/Observation.cruds "
                     "system/*.read (repeatable)");
-  issue->add_option("--ttl", issue_args.ttl, "Lifetime: 90s, 30m, 8h, 2d")->capture_default_str();
+  issue->add_option("--ttl", issue_args.ttl, "Lifetime: 90s, 30m, 8h, 2d (at most 366d)")
+      ->capture_default_str();
+  std::string revoke_jti, revoke_store;
+  auto* revoke = token->add_subcommand(
+      "revoke",
+      "Revoke a token by its id (jti, printed by `token issue`): servers on the same store\n"
+      "refuse it within a second and end its open streams");
+  revoke->add_option("jti", revoke_jti, "The token's id")->required();
+  revoke->add_option("--store", revoke_store, "sqlite:PATH or postgresql://… (the server's)")
+      ->required();
 
   try {
     app.parse(argc, argv);
@@ -451,6 +469,9 @@ int Main(int argc, char** argv) {
   if (export_cmd->parsed()) return Report("export", medtwin::cli::RunExport(export_args));
   if (keygen->parsed()) return Report("token keygen", medtwin::cli::RunTokenKeygen(keygen_out));
   if (issue->parsed()) return Report("token issue", medtwin::cli::RunTokenIssue(issue_args));
+  if (revoke->parsed()) {
+    return Report("token revoke", medtwin::cli::RunTokenRevoke(revoke_jti, revoke_store));
+  }
   if (models->parsed()) {
     std::cout << medtwin::cli::DescribeModels();
     return 0;

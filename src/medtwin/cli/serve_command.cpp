@@ -67,6 +67,8 @@ Status RunServe(const ServeArgs& args) {
   auto auth = std::make_shared<server::AuthOptions>();
   if (!(args.rate_limit > 0)) return InvalidArgument("--rate-limit", "must be > 0");
   auth->rate_limit_per_s = args.rate_limit;
+  if (!(args.auth_failure_limit > 0)) return InvalidArgument("--auth-failure-limit", "must be > 0");
+  auth->auth_failures_per_s = args.auth_failure_limit;
   if (args.unsafe_no_security) {
     if (args.listen.substr(0, colon) != "127.0.0.1") {
       return InvalidArgument("--unsafe-no-security", "only on 127.0.0.1 (it is for benchmarks)");
@@ -126,6 +128,7 @@ Status RunServe(const ServeArgs& args) {
   if (!args.mqtt.empty()) {
     server::MqttOptions mqtt_options;
     mqtt_options.ca_file = args.mqtt_ca;
+    mqtt_options.allow_anonymous = args.allow_anonymous_mqtt;
     MEDTWIN_TRY(mqtt, server::MqttBridge::Start(args.mqtt, *service, mqtt_options));
     server::MqttBridge* bridge = mqtt.get();
     service->SetAlertListener([bridge](const std::string& patient, const std::string& json) {

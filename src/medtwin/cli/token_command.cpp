@@ -7,6 +7,7 @@
 #include "medtwin/security/access.h"
 #include "medtwin/security/token.h"
 #include "medtwin/server/access.h"
+#include "medtwin/store/store.h"
 
 #include <nlohmann/json.hpp>
 
@@ -52,6 +53,29 @@ Result<std::string> IssueTokenFor(const TokenIssueArgs& args) {
 Status RunTokenIssue(const TokenIssueArgs& args) {
   MEDTWIN_TRY(std::string token, IssueTokenFor(args));
   std::printf("%s\n", token.c_str());
+  // The id to revoke it by (the payload is the token's second part).
+  const auto dot1 = token.find('.'), dot2 = token.find('.', dot1 + 1);
+  if (auto payload = security::Base64UrlDecode(token.substr(dot1 + 1, dot2 - dot1 - 1));
+      payload.ok()) {
+    const auto j = nlohmann::json::parse(*payload, nullptr, false);
+    if (j.is_object() && j.contains("jti")) {
+      std::fprintf(stderr, "medtwin token: token id (jti) %s; revoke with `medtwin token revoke %s --store STORE`\n",
+                   j["jti"].get<std::string>().c_str(), j["jti"].get<std::string>().c_str());
+    }
+  }
+  return Ok{};
+}
+
+Status RunTokenRevoke(const std::string& jti, const std::string& store_url) {
+  if (jti.empty() || jti.size() > 128) return InvalidArgument("JTI", "a token id (1-128 characters)");
+  MEDTWIN_TRY(auto store, store::OpenStore(store_url));
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now).count();
+  // Kept as long as any token could still be valid.
+  MEDTWIN_RETURN_IF_ERROR(store->RevokeToken(
+      jti, std::chrono::duration_cast<std::chrono::microseconds>(now).count(),
+      now_s + security::kMaxTokenLifetimeS));
+  std::fprintf(stderr, "medtwin token: %s revoked\n", jti.c_str());
   return Ok{};
 }
 

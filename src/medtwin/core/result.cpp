@@ -16,6 +16,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "solver_failure";
     case ErrorCode::kUnimplemented:
       return "unimplemented";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
     case ErrorCode::kInternal:
       return "internal";
   }

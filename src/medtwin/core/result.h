@@ -18,6 +18,7 @@ enum class ErrorCode {
   kIoError,          // file system or stream failure
   kSolverFailure,    // an integrator could not reach the requested time
   kUnimplemented,
+  kUnavailable,  // not now: a fit in progress, a store that is down (retry later)
   kInternal,
 };
 

@@ -1,5 +1,7 @@
 #include "medtwin/core/time.h"
 
+#include <algorithm>
+
 #include <chrono>
 
 #include <cctype>
@@ -59,6 +61,22 @@ unsigned DaysInMonth(int year, int month) {
   return month == 2 && leap ? 29U : kDays[month - 1];
 }
 
+// The UTC days ending in a leap second, 1972-2016 (IERS Bulletin C; none announced since, and
+// the CGPM's Resolution 4 of 2022 plans to stop adding them by 2035).
+bool IsLeapSecondDay(std::int64_t days_since_epoch) {
+  static const std::int64_t kDays[] = {
+      DaysFromCivil(1972, 6, 30),  DaysFromCivil(1972, 12, 31), DaysFromCivil(1973, 12, 31),
+      DaysFromCivil(1974, 12, 31), DaysFromCivil(1975, 12, 31), DaysFromCivil(1976, 12, 31),
+      DaysFromCivil(1977, 12, 31), DaysFromCivil(1978, 12, 31), DaysFromCivil(1979, 12, 31),
+      DaysFromCivil(1981, 6, 30),  DaysFromCivil(1982, 6, 30),  DaysFromCivil(1983, 6, 30),
+      DaysFromCivil(1985, 6, 30),  DaysFromCivil(1987, 12, 31), DaysFromCivil(1989, 12, 31),
+      DaysFromCivil(1990, 12, 31), DaysFromCivil(1992, 6, 30),  DaysFromCivil(1993, 6, 30),
+      DaysFromCivil(1994, 6, 30),  DaysFromCivil(1995, 12, 31), DaysFromCivil(1997, 6, 30),
+      DaysFromCivil(1998, 12, 31), DaysFromCivil(2005, 12, 31), DaysFromCivil(2008, 12, 31),
+      DaysFromCivil(2012, 6, 30),  DaysFromCivil(2015, 6, 30),  DaysFromCivil(2016, 12, 31)};
+  return std::find(std::begin(kDays), std::end(kDays), days_since_epoch) != std::end(kDays);
+}
+
 }  // namespace
 
 Result<Instant> ParseRfc3339(std::string_view s) {
@@ -112,10 +130,20 @@ Result<Instant> ParseRfc3339(std::string_view s) {
     return bad("missing time zone (Z or +hh:mm)");
   }
   if (p != s.size()) return bad("trailing characters");
-  if (second == 60) second = 59;  // leap second: clamp, UTC arithmetic has no slot for it
+  const bool leap_second = second == 60;
+  if (leap_second) second = 59;
   std::int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   std::int64_t secs =
       days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second - offset_s;
+  if (leap_second) {
+    // Only a real leap second (RFC 3339 §5.7): 23:59:60 UTC on a day IERS inserted one. UTC
+    // arithmetic has no slot for it, so it is kept as the last microsecond of 23:59:59 — after
+    // every reading of 23:59:59 and before midnight, so it collides with neither.
+    if (secs % 86400 != 86399 || !IsLeapSecondDay(secs / 86400)) {
+      return bad("second 60 on a day without a leap second");
+    }
+    return Instant{secs * 1000000 + 999999};
+  }
   return Instant{secs * 1000000 + micros};
 }
 

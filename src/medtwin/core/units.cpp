@@ -183,6 +183,8 @@ bool SameDimension(const Unit& a, const Unit& b) { return a.dim == b.dim; }
 Result<double> ConvertUnit(double value, const Unit& from, const Unit& to,
                            double molar_mass_g_per_mol) {
   if (!std::isfinite(value)) return InvalidArgument("value", "not a finite number");
+  // The same unit (offset units included: 37.1 Cel is not 37.1 + 273.15 - 273.15) is exact.
+  if (SameDimension(from, to) && from.scale == to.scale && from.offset == to.offset) return value;
   // Without offsets, multiply by the ratio of scales: exact when the units are the same
   // (125 /min stays 125, not 125.00000000000001 through 1/60 and back).
   if (SameDimension(from, to) && from.offset == 0 && to.offset == 0) {

@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include "medtwin/core/text.h"
 #include "medtwin/core/units.h"
+#include "medtwin/io/json_input.h"
 
 namespace medtwin::io {
 namespace {
@@ -84,10 +86,7 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
                          const ObservationLimits& limits) {
   if (!j.is_object()) return InvalidArgument("event", "must be a JSON object");
   Event e;
-  if (auto p = j.find("patient"); p != j.end() && !p->is_null()) {
-    if (!p->is_string()) return InvalidArgument("patient", "must be a string");
-    e.patient = p->get<std::string>();
-  }
+  MEDTWIN_TRY(e.patient, TextMember(j, "patient", false, kMaxIdLength));
   if (!patient_from_path.empty()) {
     if (!e.patient.empty() && e.patient != patient_from_path) {
       return InvalidArgument("patient", "differs from the patient in the URL");
@@ -95,9 +94,8 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
     e.patient = std::string(patient_from_path);
   }
   if (e.patient.empty()) return InvalidArgument("patient", "missing");
-  auto type = j.find("type");
-  if (type == j.end() || !type->is_string()) return InvalidArgument("type", "missing");
-  e.type = type->get<std::string>();
+  MEDTWIN_RETURN_IF_ERROR(ValidateId(e.patient, "patient"));
+  MEDTWIN_TRY(e.type, TextMember(j, "type", true, 32));
   if (e.type == "meal") {
     MEDTWIN_TRY(e.amount, Quantity(j, "amount", "unit", "g", 0.1, 500));
   } else if (e.type == "insulin") {
@@ -105,19 +103,13 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
   } else if (e.type == "basal") {
     MEDTWIN_TRY(e.rate, Quantity(j, "rate", "unit", "U/h", 0, 40));
   } else if (e.type == "dose") {
-    auto drug = j.find("drug");
-    if (drug == j.end() || !drug->is_string() || drug->get<std::string>().empty()) {
-      return InvalidArgument("drug", "name the drug");
-    }
-    e.drug = drug->get<std::string>().substr(0, 64);
+    MEDTWIN_TRY(e.drug, TextMember(j, "drug", false, 64));
+    if (e.drug.empty()) return InvalidArgument("drug", "name the drug");
     MEDTWIN_RETURN_IF_ERROR(ParseDoseAmount(j, e));
     MEDTWIN_TRY(e.duration_h, Hours(j, "duration_h", 0, 48, 0));
   } else if (e.type == "order") {
-    auto drug = j.find("drug");
-    if (drug == j.end() || !drug->is_string() || drug->get<std::string>().empty()) {
-      return InvalidArgument("drug", "name the drug");
-    }
-    e.drug = drug->get<std::string>().substr(0, 64);
+    MEDTWIN_TRY(e.drug, TextMember(j, "drug", false, 64));
+    if (e.drug.empty()) return InvalidArgument("drug", "name the drug");
     if (e.drug == "insulin") {
       // An insulin order (from the glucose twin's what-if): a bolus now (amount, U) and/or a
       // basal rate (rate, U/h).
@@ -139,25 +131,21 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
       MEDTWIN_TRY(e.interval_h, Hours(j, "interval_h", 1, 168, -1));
       MEDTWIN_TRY(e.duration_h, Hours(j, "duration_h", 0, 48, 0));
     }
-    if (auto by = j.find("by"); by != j.end() && by->is_string()) {
-      e.by = by->get<std::string>().substr(0, 64);
-    }
+    MEDTWIN_TRY(e.by, TextMember(j, "by", false, 64));
   } else if (e.type == "ack") {
     auto kind = j.find("alert_kind");
     auto raised = j.find("alert_raised_at");
     if (kind == j.end() || !kind->is_string() || raised == j.end() || !raised->is_string()) {
       return InvalidArgument("alert_kind", "an ack names the alert's kind and raised time");
     }
-    e.alert_kind = kind->get<std::string>().substr(0, 64);
+    MEDTWIN_TRY(e.alert_kind, TextMember(j, "alert_kind", true, 64));
     auto raised_at = ParseRfc3339(raised->get<std::string>());
     if (!raised_at.ok()) return InvalidArgument("alert_raised_at", "not RFC 3339");
     e.alert_raised_at = *raised_at;
-    if (auto by = j.find("by"); by != j.end() && by->is_string()) {
-      e.by = by->get<std::string>().substr(0, 64);
-    }
+    MEDTWIN_TRY(e.by, TextMember(j, "by", false, 64));
   } else {
     return InvalidArgument("type",
-                           "'" + e.type.substr(0, 24) + "' is not meal, insulin, basal or dose");
+                           "'" + e.type + "' is not meal, insulin, basal or dose");
     // (ack and order are the server's own records; the API refuses them from clients)
   }
   auto time = j.find("time");
@@ -169,9 +157,8 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
       e.time.us_since_epoch > limits.now.us_since_epoch + limits.max_future_us) {
     return InvalidArgument("time", "more than 5 min in the future");
   }
-  if (auto s = j.find("source"); s != j.end() && s->is_string()) {
-    e.source = s->get<std::string>().substr(0, 256);
-  }
+  if (e.time < limits.earliest) return InvalidArgument("time", "before 1900-01-01");
+  MEDTWIN_TRY(e.source, TextMember(j, "source", false, 256));
   return e;
 }
 

@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include "medtwin/core/text.h"
 #include "medtwin/core/units.h"
+#include "medtwin/io/json_input.h"
 
 namespace medtwin::io {
 
@@ -41,25 +43,13 @@ namespace {
 
 constexpr const char* kAcvpu[] = {"A", "C", "V", "P", "U"};
 
-Result<std::string> StringMember(const nlohmann::json& j, const char* key, bool required) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) {
-    if (required) return InvalidArgument(key, "missing");
-    return std::string();
-  }
-  if (!it->is_string()) return InvalidArgument(key, "must be a string");
-  std::string s = it->get<std::string>();
-  if (s.size() > 256) return InvalidArgument(key, "longer than 256 characters");
-  return s;
-}
-
 }  // namespace
 
 Result<Observation> ParseObservation(const nlohmann::json& j, std::string_view patient_from_path,
                                      const ObservationLimits& limits) {
   if (!j.is_object()) return InvalidArgument("observation", "must be a JSON object");
   Observation o;
-  MEDTWIN_TRY(o.patient, StringMember(j, "patient", patient_from_path.empty()));
+  MEDTWIN_TRY(o.patient, TextMember(j, "patient", patient_from_path.empty()));
   if (!patient_from_path.empty()) {
     if (o.patient.empty()) {
       o.patient = std::string(patient_from_path);
@@ -68,7 +58,8 @@ Result<Observation> ParseObservation(const nlohmann::json& j, std::string_view p
     }
   }
   if (o.patient.empty()) return InvalidArgument("patient", "empty");
-  MEDTWIN_TRY(o.code, StringMember(j, "code", true));
+  MEDTWIN_RETURN_IF_ERROR(ValidateId(o.patient, "patient"));
+  MEDTWIN_TRY(o.code, TextMember(j, "code", true));
   const ObservationCode* code = FindObservationCode(o.code);
   if (code == nullptr) {
     return InvalidArgument("code", "unknown LOINC code '" + o.code + "'");
@@ -94,7 +85,7 @@ Result<Observation> ParseObservation(const nlohmann::json& j, std::string_view p
     if (!value->is_number()) return InvalidArgument("value", "must be a number");
     const double v = value->get<double>();
     if (!std::isfinite(v)) return InvalidArgument("value", "must be finite");
-    MEDTWIN_TRY(std::string unit, StringMember(j, "unit", true));
+    MEDTWIN_TRY(std::string unit, TextMember(j, "unit", true));
     auto converted = ConvertUnit(v, unit, code->unit, code->molar_mass);
     if (!converted.ok()) {
       return Error{ErrorCode::kUnitMismatch, "unit",
@@ -110,7 +101,7 @@ Result<Observation> ParseObservation(const nlohmann::json& j, std::string_view p
       return InvalidArgument("value", buf);
     }
   }
-  MEDTWIN_TRY(std::string time, StringMember(j, "time", true));
+  MEDTWIN_TRY(std::string time, TextMember(j, "time", true));
   auto t = ParseRfc3339(time);
   if (!t.ok()) return InvalidArgument("time", "'" + time.substr(0, 40) + "' is not RFC 3339");
   o.time = *t;
@@ -118,7 +109,8 @@ Result<Observation> ParseObservation(const nlohmann::json& j, std::string_view p
       o.time.us_since_epoch > limits.now.us_since_epoch + limits.max_future_us) {
     return InvalidArgument("time", "more than 5 min in the future");
   }
-  MEDTWIN_TRY(o.source, StringMember(j, "source", false));
+  if (o.time < limits.earliest) return InvalidArgument("time", "before 1900-01-01");
+  MEDTWIN_TRY(o.source, TextMember(j, "source", false));
   return o;
 }
 
@@ -136,6 +128,18 @@ nlohmann::json ObservationToJson(const Observation& o) {
   return j;
 }
 
+std::size_t CountNdjsonLines(std::string_view body) {
+  std::size_t count = 0, start = 0;
+  while (start < body.size()) {
+    auto nl = body.find('\n', start);
+    if (nl == std::string_view::npos) nl = body.size();
+    const std::string_view line = body.substr(start, nl - start);
+    if (line.find_first_not_of(" \t\r") != std::string_view::npos) ++count;
+    start = nl + 1;
+  }
+  return count;
+}
+
 std::vector<NdjsonLine> ReadNdjson(std::string_view body) {
   std::vector<NdjsonLine> out;
   std::size_t start = 0, number = 0;
@@ -149,9 +153,13 @@ std::vector<NdjsonLine> ReadNdjson(std::string_view body) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     NdjsonLine l;
     l.number = number;
-    l.value = nlohmann::json::parse(line, nullptr, false);
-    l.malformed = l.value.is_discarded();
-    if (l.malformed) l.value = nullptr;
+    auto parsed = ParseUntrustedJson(line, "json");
+    l.malformed = !parsed.ok();
+    if (l.malformed) {
+      l.error = parsed.error().message;
+    } else {
+      l.value = std::move(*parsed);
+    }
     out.push_back(std::move(l));
   }
   return out;

@@ -60,6 +60,9 @@ struct Observation {
 struct ObservationLimits {
   Instant now;                               // to reject times in the future
   std::int64_t max_future_us = 300'000'000;  // 5 min of clock skew allowed
+  // Nothing measured on a living patient predates 1900-01-01 (a year-0001 date is a default
+  // value, not a reading); the service also refuses times before the patient's birth date.
+  Instant earliest{-2'208'988'800'000'000};
 };
 
 // Parses one observation object. `patient_from_path`, when non-empty, is the patient the URL
@@ -72,12 +75,17 @@ struct ObservationLimits {
 [[nodiscard]] nlohmann::json ObservationToJson(const Observation& o);
 
 // An NDJSON body, line by line: each non-blank line parsed as JSON (CR LF accepted); a line
-// that is not JSON comes back as null with `malformed` set. Lines keep their 1-based numbers.
+// that is not JSON (or nests too deep, io/json_input.h) comes back as null with `malformed` set
+// and the reason in `error`. Lines keep their 1-based numbers.
 struct NdjsonLine {
   std::size_t number = 0;
   nlohmann::json value;
   bool malformed = false;
+  std::string error;
 };
+// The number of non-blank lines of an NDJSON body, without parsing them (to refuse a body with
+// too many lines before doing any work on it).
+[[nodiscard]] std::size_t CountNdjsonLines(std::string_view body);
 [[nodiscard]] std::vector<NdjsonLine> ReadNdjson(std::string_view body);
 
 }  // namespace medtwin::io

@@ -8,7 +8,7 @@ using nlohmann::json;
 
 std::string AuditRecordText(const AuditEntry& e, std::uint64_t seq, const Hash& prev_root) {
   // nlohmann's object keeps keys sorted and dump() is deterministic: the canonical form.
-  const json j = {{"seq", seq},
+  json j = {{"seq", seq},
                   {"time", FormatRfc3339(Instant{e.time_us})},
                   {"who", e.who},
                   {"role", e.role},
@@ -19,7 +19,10 @@ std::string AuditRecordText(const AuditEntry& e, std::uint64_t seq, const Hash& 
                   {"outcome", e.outcome},
                   {"from", e.from},
                   {"prev_root", ToHex(prev_root)}};
-  return j.dump();
+  if (e.count != 1) j["count"] = e.count;
+  // Never throws: a byte that is not UTF-8 (which the edges refuse) would become U+FFFD rather
+  // than stop the ledger's writer.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<json> ParseAuditRecord(const std::string& text) {

@@ -28,6 +28,9 @@ struct AuditEntry {
   std::vector<std::string> patients;  // whose data (possibly several)
   int outcome = 200;                  // HTTP status
   std::string from;                   // client address
+  // Identical refused requests recorded as one (a flood of requests without a valid token):
+  // how many this record stands for. Stored only when not 1.
+  std::uint64_t count = 1;
 };
 
 // The stored text of record `seq`, whose predecessors have Merkle root `prev_root`.

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "medtwin/core/text.h"
+
 namespace medtwin::security {
 namespace {
 
@@ -195,6 +197,8 @@ Result<Claims> VerifyToken(std::string_view token, const SigningKey& key, std::i
     return TokenError("no subject");
   }
   c.subject = p["sub"];
+  // The subject goes into the audit trail and onto orders: text only, no control characters.
+  if (!ValidateText(c.subject, "sub", 256).ok()) return TokenError("subject is not plain text");
   if (!p.contains("role") || !p["role"].is_string()) return TokenError("no role");
   auto role = ParseRole(p["role"].get<std::string>());
   if (!role.ok()) return TokenError("unknown role");
@@ -202,7 +206,20 @@ Result<Claims> VerifyToken(std::string_view token, const SigningKey& key, std::i
   if (!p.contains("exp") || !p["exp"].is_number_integer()) return TokenError("no expiry");
   c.expires_at_s = p["exp"];
   if (now_s >= c.expires_at_s) return TokenError("expired");
-  if (p.contains("iat") && p["iat"].is_number_integer()) c.issued_at_s = p["iat"];
+  // Issued-at is required and bounds the lifetime (RFC 7519 §4.1.6): a leaked token cannot be
+  // made to live forever, and one "issued" in the future is refused.
+  if (!p.contains("iat") || !p["iat"].is_number_integer()) return TokenError("no issued-at (iat)");
+  c.issued_at_s = p["iat"];
+  if (c.issued_at_s > now_s + kClockSkewS) return TokenError("issued in the future");
+  if (c.expires_at_s - c.issued_at_s > kMaxTokenLifetimeS) {
+    return TokenError("lives longer than " + std::to_string(kMaxTokenLifetimeS / 86400) +
+                      " days");
+  }
+  // Not before (RFC 7519 §4.1.5).
+  if (p.contains("nbf")) {
+    if (!p["nbf"].is_number_integer()) return TokenError("nbf must be an integer");
+    if (now_s + kClockSkewS < p["nbf"].get<std::int64_t>()) return TokenError("not yet valid (nbf)");
+  }
   if (p.contains("scope")) {
     if (!p["scope"].is_string()) return TokenError("scope must be a string");
     std::istringstream words(p["scope"].get<std::string>());
@@ -211,8 +228,14 @@ Result<Claims> VerifyToken(std::string_view token, const SigningKey& key, std::i
   if (p.contains("patient")) {
     if (!p["patient"].is_string()) return TokenError("patient must be a string");
     c.patient = p["patient"];
+    if (!IsValidId(c.patient)) return TokenError("patient is not a patient id");
   }
-  if (p.contains("jti") && p["jti"].is_string()) c.token_id = p["jti"];
+  if (p.contains("jti")) {
+    if (!p["jti"].is_string() || !ValidateText(p["jti"].get<std::string>(), "jti", 128).ok()) {
+      return TokenError("jti must be plain text of at most 128 bytes");
+    }
+    c.token_id = p["jti"];
+  }
   if ((c.role == Role::kPatient || c.role == Role::kDevice) && c.patient.empty()) {
     return TokenError("a patient or device token needs a patient");
   }

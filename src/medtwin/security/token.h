@@ -1,7 +1,9 @@
 // security/token.h — bearer tokens: JSON Web Tokens (RFC 7519) signed with HMAC-SHA-256
 // (JWS "HS256", RFC 7515) under a 256-bit key kept in a file. A token names its subject, role,
 // SMART-on-FHIR scopes, patient context and expiry. Verification accepts exactly HS256 (never
-// "none" or another algorithm), compares signatures in constant time and checks expiry.
+// "none" or another algorithm), compares signatures in constant time and checks expiry, not
+// before, issued-at and the longest lifetime. Revocation (by jti) is the server's: it keeps the
+// revoked ids in its store.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +41,10 @@ struct Claims {
   std::int64_t expires_at_s = 0;    // "exp"
   std::string token_id;             // "jti"
 };
+
+// The longest a token may live (exp - iat), and the clock skew allowed on iat and nbf.
+inline constexpr std::int64_t kMaxTokenLifetimeS = 366LL * 86400;
+inline constexpr std::int64_t kClockSkewS = 300;
 
 // HMAC-SHA-256 of `data` under `key` (raw 32 bytes out).
 [[nodiscard]] std::string HmacSha256(std::string_view key, std::string_view data);

@@ -26,6 +26,7 @@ const std::vector<RouteSpec>& ApiRoutes() {
       {V::get, "/", true, "", I::kRead, PatientFrom::kNone},
       {V::get, "/static/{path*}", true, "", I::kRead, PatientFrom::kNone},
       {V::get, "/healthz", true, "", I::kRead, PatientFrom::kNone},
+      {V::get, "/readyz", true, "", I::kRead, PatientFrom::kNone},
       {V::get, "/metrics", true, "", I::kRead, PatientFrom::kNone},
       {V::get, "/api/v1/patients", false, "Patient", I::kSearch, PatientFrom::kNone},
       {V::post, "/api/v1/patients", false, "Patient", I::kCreate, PatientFrom::kNone},
@@ -159,11 +160,10 @@ std::string Caller::ClinicianSubject() const {
   return claims_ && claims_->role == security::Role::kClinician ? claims_->subject : "";
 }
 
-bool RateLimiter::Allow(const std::string& token_id) {
+RateLimiter::Bucket& RateLimiter::Refill(const std::string& key) {
   const auto now = std::chrono::steady_clock::now();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (buckets_.size() > 100'000) buckets_.clear();  // bounded: forget idle tokens
-  auto [it, fresh] = buckets_.try_emplace(token_id);
+  if (buckets_.size() > 100'000) buckets_.clear();  // bounded: forget idle keys
+  auto [it, fresh] = buckets_.try_emplace(key);
   Bucket& b = it->second;
   if (fresh) {
     b.tokens = 2 * rate_;
@@ -172,9 +172,31 @@ bool RateLimiter::Allow(const std::string& token_id) {
         std::min(2 * rate_, b.tokens + rate_ * std::chrono::duration<double>(now - b.last).count());
   }
   b.last = now;
+  return b;
+}
+
+bool RateLimiter::Allow(const std::string& token_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bucket& b = Refill(token_id);
   if (b.tokens < 1) return false;
   b.tokens -= 1;
   return true;
+}
+
+bool RevocationList::Revoked(const std::string& token_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - loaded_ >= std::chrono::seconds(1)) {
+    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    // A store that cannot be read keeps the list it had (revocations are never forgotten).
+    if (auto ids = store_.RevokedTokens(now_s); ids.ok()) {
+      for (auto& id : *ids) revoked_.insert(std::move(id));
+      loaded_ = now;
+    }
+  }
+  return revoked_.contains(token_id);
 }
 
 }  // namespace medtwin::server

@@ -18,6 +18,7 @@
 
 #include "medtwin/security/access.h"
 #include "medtwin/server/http_server.h"
+#include "medtwin/store/store.h"
 
 namespace medtwin::server {
 
@@ -65,6 +66,8 @@ class Caller {
                          security::Interaction what) const {
     return Check(patient, resource, what).allowed;
   }
+  // The token's subject ("unknown" without a token): who did what, for records and orders.
+  [[nodiscard]] std::string Subject() const { return claims_ ? claims_->subject : "unknown"; }
   // A clinician creating a patient joins its care team.
   [[nodiscard]] std::string ClinicianSubject() const;
   // A patient the request created (for the audit trail).
@@ -91,14 +94,33 @@ class RateLimiter {
     double tokens = 0;
     std::chrono::steady_clock::time_point last;
   };
+  Bucket& Refill(const std::string& key);
   double rate_;
   std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;
 };
 
+// Revoked token ids (jti), read from the store (`medtwin token revoke` writes there, from any
+// process) at most once a second, so a revocation takes effect within a second on every request
+// and every open stream.
+class RevocationList {
+ public:
+  explicit RevocationList(store::Store& store) : store_(store) {}
+  [[nodiscard]] bool Revoked(const std::string& token_id);
+
+ private:
+  store::Store& store_;
+  std::mutex mu_;
+  std::set<std::string> revoked_;
+  std::chrono::steady_clock::time_point loaded_{};
+};
+
 struct AuthOptions {
   security::SigningKey key;
   double rate_limit_per_s = 1000;
+  // Requests failing authentication per second per client address (burst: twice that); past
+  // it the address's refusals are 429s (and aggregated in the audit trail).
+  double auth_failures_per_s = 10;
   // Benchmarks only (`serve --unsafe-no-security`, loopback only): every request is an
   // unaudited administrator, to measure what security costs.
   bool disabled = false;

@@ -4,9 +4,11 @@
 #include <chrono>
 #include <sstream>
 
+#include "medtwin/core/text.h"
 #include "medtwin/core/time.h"
 #include "medtwin/io/event.h"
 #include "medtwin/io/fhir.h"
+#include "medtwin/io/json_input.h"
 #include "medtwin/pgx/calls.h"
 #include "medtwin/pgx/guidance.h"
 #include "medtwin/server/access.h"
@@ -23,7 +25,7 @@ using nlohmann::json;
 Response Json(unsigned status, const json& body) {
   Response r;
   r.status = status;
-  r.body = body.dump();
+  r.body = io::DumpJson(body);
   return r;
 }
 
@@ -44,6 +46,8 @@ std::string_view CodeName(ErrorCode c) {
       return "unit_mismatch";
     case ErrorCode::kIoError:
       return "storage";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
     default:
       return "internal";
   }
@@ -63,6 +67,7 @@ unsigned StatusFor(const Error& e) {
       return 404;
     case ErrorCode::kIoError:
     case ErrorCode::kInternal:
+    case ErrorCode::kUnavailable:
       return 503;
     default:
       return 400;
@@ -128,19 +133,31 @@ Target Split(std::string_view target) {
   return t;
 }
 
-Result<json> ParseBody(const Request& req) {
-  json j = json::parse(req.body(), nullptr, false);
-  if (j.is_discarded()) return InvalidArgument("body", "malformed JSON");
-  return j;
-}
+Result<json> ParseBody(const Request& req) { return io::ParseUntrustedJson(req.body(), "body"); }
 
 // An ingest report: 200 when something was accepted (or nothing was given), 422 when every
 // item was rejected.
+// Rejections are listed up to kListedRejections and counted by field and reason beyond that, so
+// the reply stays small whatever the body held.
 Response ReportResponse(const Result<IngestReport>& report) {
+  constexpr std::size_t kListedRejections = 100;
   if (!report.ok()) return Fail(StatusFor(report.error()), report.error());
   const bool any = !report->accepted.empty();
-  return Json(any || report->rejected.empty() ? 200 : 422,
-              {{"accepted", report->accepted}, {"rejected", report->rejected}});
+  const json& rejected = report->rejected;
+  json listed = json::array(), reasons = json::array();
+  std::map<std::pair<std::string, std::string>, std::size_t> counts;
+  for (std::size_t i = 0; i < rejected.size(); ++i) {
+    if (i < kListedRejections) listed.push_back(rejected[i]);
+    ++counts[{rejected[i].value("field", ""), rejected[i].value("reason", "")}];
+  }
+  for (const auto& [key, n] : counts) {
+    if (reasons.size() == kListedRejections) break;
+    reasons.push_back({{"field", key.first}, {"reason", key.second}, {"count", n}});
+  }
+  return Json(any || rejected.empty() ? 200 : 422, {{"accepted", report->accepted},
+                                                    {"rejected", std::move(listed)},
+                                                    {"rejected_count", rejected.size()},
+                                                    {"rejected_reasons", std::move(reasons)}});
 }
 
 Response Ingest(TwinService& s, const Request& req, const std::string& patient,
@@ -148,10 +165,17 @@ Response Ingest(TwinService& s, const Request& req, const std::string& patient,
   std::vector<json> items;
   std::vector<std::string> line_errors;
   if (patient.empty()) {
-    // NDJSON: one observation per line, each naming its patient.
+    // NDJSON: one observation per line, each naming its patient. The line count is checked
+    // before any line is parsed: 16 MB of "1\n" would otherwise become 8 million parsed values
+    // and as many rejections in the reply.
+    if (const std::size_t lines = io::CountNdjsonLines(req.body()); lines > kMaxIngestItems) {
+      return Fail(413, "too_many_lines", "body",
+                  std::to_string(lines) + " lines: send at most " +
+                      std::to_string(kMaxIngestItems) + " observations per request");
+    }
     for (auto& line : io::ReadNdjson(req.body())) {
       items.push_back(std::move(line.value));
-      std::string error = line.malformed ? "malformed JSON" : "";
+      std::string error = line.malformed ? line.error : "";
       // Each line names its patient: the caller must be allowed to write there.
       if (error.empty() && items.back().is_object()) {
         auto p = items.back().find("patient");
@@ -170,6 +194,11 @@ Response Ingest(TwinService& s, const Request& req, const std::string& patient,
     if (!body.ok()) return Fail(400, body.error());
     items = JsonItems(std::move(*body));
     if (items.empty()) return Fail(400, "invalid", "body", "empty array");
+    if (items.size() > kMaxIngestItems) {
+      return Fail(413, "too_many_items", "body",
+                  std::to_string(items.size()) + " items: send at most " +
+                      std::to_string(kMaxIngestItems) + " per request");
+    }
     if (!s.Patient(patient))
       return Fail(404, "not_found", "patient", "no patient '" + patient + "'");
   }
@@ -196,13 +225,23 @@ Response History(TwinService& s, const std::string& patient, const Target& t) {
     }
     q.limit = limit;
   }
-  if (auto it = t.query.find("cursor"); it != t.query.end()) q.cursor = it->second;
+  // Cursors are opaque to clients (base64url of the store's position): whatever a source or
+  // code holds, the header carries only [A-Za-z0-9_-].
+  if (auto it = t.query.find("cursor"); it != t.query.end()) {
+    auto decoded = security::Base64UrlDecode(it->second);
+    if (!decoded.ok() || decoded->empty()) {
+      return Fail(400, "invalid", "cursor", "not a cursor this server gave out");
+    }
+    q.cursor = std::move(*decoded);
+  }
   auto page = s.History(q);
   if (!page.ok()) return Fail(StatusFor(page.error()), page.error());
   json arr = json::array();
   for (const auto& o : page->items) arr.push_back(io::ObservationToJson(o));
   Response r = Json(200, arr);
-  if (!page->next_cursor.empty()) r.headers.emplace_back("X-Next-Cursor", page->next_cursor);
+  if (!page->next_cursor.empty()) {
+    r.headers.emplace_back("X-Next-Cursor", security::Base64UrlEncode(page->next_cursor));
+  }
   return r;
 }
 
@@ -327,6 +366,28 @@ constexpr const char* kIndexHtml = R"html(<!doctype html>
 events), <code>/healthz</code>, <code>/metrics</code>. See docs/api.md.</p></body></html>
 )html";
 
+// What a live stream carries: the one patient asked for, everything (an administrator without
+// a patient context), or the patients the caller may see now (a patient added later, or put in
+// the caller's care, joins at the stream's next check).
+void SelectStream(TwinService& service, const Caller& caller,
+                  const std::map<std::string, std::string>& query, bool* all,
+                  std::vector<std::string>* topics) {
+  using security::Interaction;
+  topics->clear();
+  *all = false;
+  if (auto it = query.find("patient"); it != query.end()) {
+    if (caller.May(it->second, "Observation", Interaction::kSearch)) *topics = {it->second};
+  } else if (caller.claims() && caller.claims()->role == security::Role::kAdmin &&
+             caller.May("", "Observation", Interaction::kSearch) &&
+             caller.claims()->patient.empty()) {
+    *all = true;
+  } else {
+    for (const auto& p : service.Patients()) {
+      if (caller.May(p.id, "Observation", Interaction::kSearch)) topics->push_back(p.id);
+    }
+  }
+}
+
 // A request that has passed authentication and the route's authorization.
 Response Dispatch(TwinService& service, const Request& req, const Target& t, const Caller& caller,
                   const AuthOptions& auth) {
@@ -349,6 +410,24 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
       return Json(200, {{"status", "ok"},
                         {"store", std::string(service.store().Kind())},
                         {"twins", service.engine().TwinCount()}});
+    }
+    if (seg.size() == 1 && seg[0] == "readyz") {
+      // Ready only when a write can be committed now and the audit trail keeps up: a load
+      // balancer sends no traffic to a server whose store is down or whose disk is full.
+      json out = {{"store", std::string(service.store().Kind())}};
+      bool ready = true;
+      if (Status st = service.store().CheckWritable(WallClockNow().us_since_epoch); !st.ok()) {
+        ready = false;
+        out["store_error"] = st.error().message;
+      }
+      if (AuditLog* log = service.audit_log(); log != nullptr) {
+        out["audit_records_held"] = log->held();
+        if (log->held() > 0) ready = false;
+      }
+      out["status"] = ready ? "ready" : "not ready";
+      Response r = Json(ready ? 200 : 503, out);
+      if (!ready) r.headers.emplace_back("Retry-After", "2");
+      return r;
     }
     if (seg.size() == 1 && seg[0] == "metrics") {
       return Text("text/plain; version=0.0.4", service.MetricsText());
@@ -414,7 +493,12 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
           if (!body.ok()) return Fail(400, body.error());
           if (!service.Patient(id))
             return Fail(404, "not_found", "patient", "no patient '" + id + "'");
-          return ReportResponse(service.IngestEvents(JsonItems(std::move(*body)), id));
+          auto items = JsonItems(std::move(*body));
+          if (items.size() > kMaxIngestItems) {
+            return Fail(413, "too_many_items", "body",
+                        "send at most " + std::to_string(kMaxIngestItems) + " events per request");
+          }
+          return ReportResponse(service.IngestEvents(items, id));
         }
         if (method == verb::get) {
           if (!service.Patient(id))
@@ -444,10 +528,14 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
           if (!parsed.ok()) return Fail(400, parsed.error());
           body = std::move(*parsed);
         }
+        if (!body.is_object()) return Fail(400, "invalid", "body", "an object (or no body)");
+        // The order records who signed in as its author, whatever the body says.
+        body["by"] = caller.Subject();
         auto order = service.AcceptRecommendation(id, body);
         if (!order.ok()) {
           // Nothing to accept yet is a conflict with the twin's state, not a malformed request.
-          const bool none = order.error().field == "recommendation";
+          const bool none = order.error().field == "recommendation" &&
+                            order.error().code != ErrorCode::kUnavailable;
           return Fail(none ? 409 : StatusFor(order.error()), order.error());
         }
         return Json(201, *order);
@@ -519,6 +607,13 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
             f.status != "resolved") {
           return Fail(400, "invalid", "status", "open, acknowledged or resolved");
         }
+        if (!f.severity.empty() && f.severity != "low" && f.severity != "low-medium" &&
+            f.severity != "medium" && f.severity != "high" && f.severity != "critical") {
+          return Fail(400, "invalid", "severity", "low, low-medium, medium, high or critical");
+        }
+        if (!f.patient.empty() && !IsValidId(f.patient)) {
+          return Fail(400, ValidateId(f.patient, "patient").error());
+        }
         json visible = json::array();
         for (auto& a : service.engine().Alerts(f)) {
           if (caller.May(a["patient"].get<std::string>(), "DetectedIssue", Interaction::kSearch)) {
@@ -542,14 +637,8 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
         if (auto d = caller.Check(patient, "DetectedIssue", Interaction::kUpdate); !d.allowed) {
           return Fail(403, "forbidden", "authorization", d.reason);
         }
-        std::string by = caller.claims() ? caller.claims()->subject : "unknown";
-        if (!req.body().empty()) {
-          json body = json::parse(req.body(), nullptr, false);
-          if (body.is_object() && body.contains("by") && body["by"].is_string()) {
-            by = body["by"].get<std::string>().substr(0, 64);
-          }
-        }
-        auto a = service.Acknowledge(alert_id, by);
+        // Who acknowledged is who signed in (the token's subject), never what a body says.
+        auto a = service.Acknowledge(alert_id, caller.Subject());
         if (!a.ok()) return Fail(404, a.error());
         return Json(200, *a);
       }
@@ -581,8 +670,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
       if (seg.size() == 3 && method == verb::post) {
         auto body = ParseBody(req);
         if (!body.ok()) return Fail(400, body.error());
-        auto job =
-            service.trials().Submit(*body, caller.claims() ? caller.claims()->subject : "unknown");
+        auto job = service.trials().Submit(*body, caller.Subject());
         if (!job.ok()) {
           return Fail(job.error().field == "trial" ? 429 : StatusFor(job.error()), job.error());
         }
@@ -625,19 +713,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
     if (resource == "stream" && seg.size() == 3 && method == verb::get) {
       Response r;
       r.event_stream = true;
-      if (auto it = t.query.find("patient"); it != t.query.end()) {
-        r.stream_topics = {it->second};  // authorized with the route
-      } else if (caller.claims() && caller.claims()->role == security::Role::kAdmin &&
-                 caller.May("", "Observation", Interaction::kSearch) &&
-                 caller.claims()->patient.empty()) {
-        r.stream_all = true;
-      } else {
-        // The patients the caller may see now (a patient added later needs a new stream).
-        for (const auto& p : service.Patients()) {
-          if (caller.May(p.id, "Observation", Interaction::kSearch))
-            r.stream_topics.push_back(p.id);
-        }
-      }
+      SelectStream(service, caller, t.query, &r.stream_all, &r.stream_topics);
       return r;
     }
     return Fail(404, "not_found", "path", "no such resource");
@@ -665,6 +741,40 @@ Response Denied(bool fhir, unsigned status, const std::string& why) {
   return r;
 }
 
+// An open stream's periodic check (http_server.h): its token not revoked, its access as it is
+// now (care team, consent), and an audit record naming the patients whose events it delivered
+// since the last check. nullopt ends the stream.
+std::function<std::optional<std::vector<std::string>>(const std::vector<std::string>&)> StreamCheck(
+    TwinService& service, security::Claims claims, std::shared_ptr<RevocationList> revoked,
+    const Target& t, const security::AuditEntry& opened) {
+  security::AuditEntry base = opened;
+  base.action = "STREAM /api/v1/stream (events delivered)";
+  base.outcome = 200;
+  auto query = t.query;
+  query.erase("access_token");
+  return [&service, claims = std::move(claims), revoked = std::move(revoked), base,
+          query = std::move(query)](const std::vector<std::string>& delivered)
+             -> std::optional<std::vector<std::string>> {
+    if (!delivered.empty()) {
+      security::AuditEntry e = base;
+      e.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+      e.patients = delivered;
+      service.Audit(std::move(e));
+    }
+    if (!claims.token_id.empty() && revoked->Revoked(claims.token_id)) return std::nullopt;
+    const Caller caller(service, claims);  // fresh: no decisions cached from before
+    bool all = false;
+    std::vector<std::string> topics;
+    SelectStream(service, caller, query, &all, &topics);
+    // A stream of one patient ends when that patient is no longer allowed; a list stream
+    // stays open (patients may be put in the caller's care later).
+    if (query.contains("patient") && topics.empty()) return std::nullopt;
+    return topics;
+  };
+}
+
 }  // namespace
 
 void JoinCareTeam(json& patient_doc, const Caller& caller) {
@@ -680,7 +790,12 @@ void JoinCareTeam(json& patient_doc, const Caller& caller) {
 
 Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> auth) {
   auto limiter = std::make_shared<RateLimiter>(auth->rate_limit_per_s);
-  return [&service, auth, limiter](const Request& req) -> Response {
+  // Requests that fail authentication, per client address (AuthOptions::auth_failures_per_s);
+  // past that an address is refused (429) before any token is looked at.
+  auto refused_by_address = std::make_shared<RateLimiter>(auth->auth_failures_per_s);
+  auto revoked = std::make_shared<RevocationList>(service.store());
+  return [&service, auth, limiter, refused_by_address,
+          revoked](const Request& req) -> Response {
     ++service.metrics().http_requests;
     const Target t = Split(std::string_view(req.target().data(), req.target().size()));
     const bool fhir = t.segments.size() >= 2 && t.segments[0] == "fhir" && t.segments[1] == "r4";
@@ -720,11 +835,43 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
       } else if (!asked_patient.empty()) {
         entry.patients = {asked_patient};
       }
+      if (r.status == 503) r.headers.emplace_back("Retry-After", "2");
       service.Audit(std::move(entry));
+      return r;
+    };
+    // Refused before a valid token was shown: recorded, but a flood of them is aggregated.
+    auto refused = [&](Response r) {
+      entry.outcome = static_cast<int>(r.status);
+      if (!asked_patient.empty()) entry.patients = {asked_patient};
+      if (AuditLog* log = service.audit_log(); log != nullptr) log->RecordRefused(std::move(entry));
       return r;
     };
     if (route->patient_from == PatientFrom::kPath) asked_patient = params["id"];
     if (route->patient_from == PatientFrom::kQuery) asked_patient = PatientInQuery(t.query);
+    // Ids are checked before they go anywhere (the audit record, a message, the store): bytes
+    // that are not an id are refused and never echoed (a %FF id once stopped the audit writer).
+    if (!asked_patient.empty() && !IsValidId(asked_patient)) {
+      asked_patient.clear();
+      const Error e = ValidateId(params.contains("id") ? params["id"] : PatientInQuery(t.query),
+                                 "patient")
+                          .error();
+      if (fhir) {
+        Response r = Json(400, io::OperationOutcome("value", "patient", e.message));
+        r.content_type = "application/fhir+json";
+        return audited(std::move(r), nullptr);
+      }
+      return audited(Fail(400, e), nullptr);
+    }
+    // An address that keeps failing authentication gets 429 instead of 401, and its refusals
+    // are aggregated in the audit trail. Valid tokens from the same address (a ward behind one
+    // NAT) are not held up by someone else's flood: checking a token costs one HMAC.
+    auto unauthenticated = [&](const std::string& why) {
+      if (!refused_by_address->Allow(entry.from)) {
+        return refused(
+            Denied(fhir, 429, "too many requests without a valid token from this address"));
+      }
+      return refused(Denied(fhir, 401, why));
+    };
     // Authentication: a bearer token (the live stream may carry it as ?access_token=, since
     // browsers' EventSource cannot set headers).
     std::string token;
@@ -734,16 +881,26 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
     } else if (route->path == "/api/v1/stream") {
       if (auto it = t.query.find("access_token"); it != t.query.end()) token = it->second;
     }
-    if (token.empty()) return audited(Denied(fhir, 401, "a bearer token is required"), nullptr);
+    if (token.empty()) return unauthenticated("a bearer token is required");
     const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();
     auto claims = security::VerifyToken(token, auth->key, now_s);
-    if (!claims.ok()) return audited(Denied(fhir, 401, "token " + claims.error().message), nullptr);
+    if (!claims.ok()) return unauthenticated("token " + claims.error().message);
+    if (!claims->token_id.empty() && revoked->Revoked(claims->token_id)) {
+      return unauthenticated("token revoked");
+    }
     entry.who = claims->subject;
     entry.role = std::string(security::RoleName(claims->role));
     if (!limiter->Allow(claims->token_id.empty() ? claims->subject : claims->token_id)) {
       return audited(Denied(fhir, 429, "rate limit exceeded for this token"), nullptr);
+    }
+    // The audit trail cannot keep up (its store refuses): refuse new work rather than do it
+    // unrecorded; what was refused is still held for the ledger.
+    if (AuditLog* log = service.audit_log(); log != nullptr && log->held() > kMaxHeldAuditRecords) {
+      return audited(Fail(503, "unavailable", "audit",
+                          "the audit trail cannot be stored now; try again shortly"),
+                     nullptr);
     }
     const Caller caller(service, std::move(*claims));
     // Authorization of the route itself.
@@ -760,7 +917,19 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
     }
     const security::Decision d = caller.Check(patient, route->resource, what);
     if (!d.allowed) return audited(Denied(fhir, 403, d.reason), &caller);
-    return audited(Dispatch(service, req, t, caller, *auth), &caller);
+    // A handler that fails unexpectedly still answers, and the request is still audited.
+    Response answer;
+    try {
+      answer = Dispatch(service, req, t, caller, *auth);
+    } catch (const std::exception&) {
+      answer = fhir ? Json(500, io::OperationOutcome("exception", "request", "internal error"))
+                    : Fail(500, "internal", "request", "internal error");
+    }
+    if (answer.event_stream) {
+      answer.stream_expires_at_s = caller.claims()->expires_at_s;
+      answer.stream_check = StreamCheck(service, *caller.claims(), revoked, t, entry);
+    }
+    return audited(std::move(answer), &caller);
   };
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 namespace medtwin::server {
 namespace {
@@ -47,6 +48,45 @@ void AuditLog::Record(security::AuditEntry entry) {
   cv_.notify_one();
 }
 
+void AuditLog::RecordRefused(security::AuditEntry entry) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto key = std::make_pair(entry.from, entry.outcome);
+    auto it = refused_.find(key);
+    if (it == refused_.end()) {
+      // The first of a window is recorded as it is.
+      security::AuditEntry aggregate = entry;
+      aggregate.count = 0;
+      aggregate.action = "requests refused before authentication (aggregated)";
+      aggregate.who.clear();
+      aggregate.role.clear();
+      aggregate.patients.clear();
+      refused_.emplace(key, RefusedWindow{std::chrono::steady_clock::now(), std::move(aggregate)});
+      queue_.push_back(std::move(entry));
+      ++recorded_;
+    } else {
+      ++it->second.entry.count;
+      it->second.entry.time_us = entry.time_us;  // the last one counted
+    }
+  }
+  cv_.notify_one();
+}
+
+void AuditLog::CloseRefusedWindows(bool everything) {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = refused_.begin(); it != refused_.end();) {
+    if (!everything && now - it->second.start < std::chrono::seconds(10)) {
+      ++it;
+      continue;
+    }
+    if (it->second.entry.count > 0) {
+      queue_.push_back(std::move(it->second.entry));
+      ++recorded_;
+    }
+    it = refused_.erase(it);
+  }
+}
+
 void AuditLog::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
   const std::uint64_t mine = ++flush_requests_;
@@ -72,47 +112,88 @@ Status AuditLog::SignHead() {
 
 void AuditLog::WriterLoop() {
   auto last_head = std::chrono::steady_clock::now();
+  auto last_complaint = std::chrono::steady_clock::time_point{};
+  std::uint64_t failed_attempts = 0;
+  // Taken from the queue but not yet stored: kept, in order, until the store takes them (a
+  // store outage delays records; it never drops them).
+  std::deque<security::AuditEntry> pending;
   for (;;) {
-    std::vector<security::AuditEntry> batch;
     bool stopping = false, flush = false;
     std::uint64_t flush_upto = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(20), [&] {
-        return stopping_ || flush_requests_ > flushes_done_ || queue_.size() >= 4096;
+      // While the store refuses, retry at most every 200 ms (and on a flush or at shutdown).
+      const auto wait = failed_attempts > 0 ? std::chrono::milliseconds(200)
+                                            : std::chrono::milliseconds(20);
+      cv_.wait_for(lock, wait, [&] {
+        return stopping_ || flush_requests_ > flushes_done_ ||
+               (failed_attempts == 0 && queue_.size() >= 4096);
       });
-      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+      CloseRefusedWindows(stopping_ || flush_requests_ > flushes_done_);
+      for (auto& e : queue_) pending.push_back(std::move(e));
       queue_.clear();
       stopping = stopping_;
       flush_upto = flush_requests_;
       flush = flush_upto > flushes_done_;
     }
-    if (!batch.empty()) {
-      std::vector<store::Store::AuditRow> rows;
-      rows.reserve(batch.size());
-      for (const auto& e : batch) {
-        const std::uint64_t seq = tree_.size();
-        std::string text = security::AuditRecordText(e, seq, tree_.Root());
-        tree_.Append(security::LeafHash(text));
-        rows.push_back({seq, std::move(text)});
+    bool stored_all = true;
+    if (!pending.empty()) {
+      std::string problem;
+      try {
+        // Chain the batch on a copy of the tree: the tree moves on only with the store.
+        security::MerkleFrontier tree = tree_;
+        std::vector<store::Store::AuditRow> rows;
+        rows.reserve(pending.size());
+        for (const auto& e : pending) {
+          const std::uint64_t seq = tree.size();
+          std::string text = security::AuditRecordText(e, seq, tree.Root());
+          tree.Append(security::LeafHash(text));
+          rows.push_back({seq, std::move(text)});
+        }
+        if (Status st = store_.AppendAudit(rows); st.ok()) {
+          tree_ = tree;
+          if (failed_attempts > 0) {
+            std::fprintf(stderr,
+                         "medtwin: audit store available again: %zu held records stored after "
+                         "%llu failed attempts\n",
+                         pending.size(), static_cast<unsigned long long>(failed_attempts));
+          }
+          pending.clear();
+          failed_attempts = 0;
+        } else {
+          problem = st.error().ToString();
+        }
+      } catch (const std::exception& e) {
+        problem = e.what();
+      } catch (...) {
+        problem = "unknown failure";
       }
-      if (Status s = store_.AppendAudit(rows); !s.ok()) {
-        // The store refused: the records stay out of the tree too (no gap in the ledger).
-        std::fprintf(stderr, "medtwin: audit records not stored: %s\n",
-                     s.error().ToString().c_str());
-        security::MerkleFrontier rebuilt;
-        (void)store_.ForEachAudit([&](const store::Store::AuditRow& row) {
-          rebuilt.Append(security::LeafHash(row.text));
-        });
-        tree_ = rebuilt;
+      if (!problem.empty()) {
+        stored_all = false;
+        ++failed_attempts;
+        held_.store(pending.size());
+        // One line per 10 s at most, however often the store is tried.
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_complaint >= std::chrono::seconds(10)) {
+          std::fprintf(stderr, "medtwin: audit store unavailable, %zu records held in order: %s\n",
+                       pending.size(), problem.c_str());
+          last_complaint = now;
+        }
+        // At shutdown the wait above no longer paces the retries.
+        if (stopping) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      } else {
+        held_.store(0);
       }
     }
     const auto now = std::chrono::steady_clock::now();
-    if (tree_.size() > signed_size_ &&
+    if (stored_all && tree_.size() > signed_size_ &&
         (stopping || flush || now - last_head >= std::chrono::seconds(1))) {
-      if (Status s = SignHead(); !s.ok()) {
-        std::fprintf(stderr, "medtwin: audit tree head not stored: %s\n",
-                     s.error().ToString().c_str());
+      if (Status st = SignHead(); !st.ok()) {
+        if (now - last_complaint >= std::chrono::seconds(10)) {
+          std::fprintf(stderr, "medtwin: audit tree head not stored: %s\n",
+                       st.error().ToString().c_str());
+          last_complaint = now;
+        }
       }
       last_head = now;
     }
@@ -124,7 +205,15 @@ void AuditLog::WriterLoop() {
     flushed_cv_.notify_all();
     if (stopping) {
       std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.empty()) return;
+      // At shutdown: a few more tries while the store refuses, then say what is lost.
+      if (queue_.empty() && (pending.empty() || failed_attempts > 25)) {
+        if (!pending.empty()) {
+          std::fprintf(stderr,
+                       "medtwin: %zu audit records could not be stored before shutdown\n",
+                       pending.size());
+        }
+        return;
+      }
     }
   }
 }

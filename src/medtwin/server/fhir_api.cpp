@@ -11,6 +11,7 @@
 #include <set>
 
 #include "medtwin/io/fhir.h"
+#include "medtwin/io/json_input.h"
 #include "medtwin/server/service.h"
 
 namespace medtwin::server {
@@ -22,7 +23,7 @@ Response Fhir(unsigned status, const json& body) {
   Response r;
   r.status = status;
   r.content_type = "application/fhir+json";
-  r.body = body.dump();
+  r.body = io::DumpJson(body);
   return r;
 }
 
@@ -126,11 +127,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
   if (seg.size() == 3 && seg[2] == "metadata" && method == verb::get) {
     return Fhir(200, CapabilityStatement());
   }
-  auto body = [&]() -> Result<json> {
-    json j = json::parse(req.body(), nullptr, false);
-    if (j.is_discarded()) return InvalidArgument("body", "malformed JSON");
-    return j;
-  };
+  auto body = [&]() -> Result<json> { return io::ParseUntrustedJson(req.body(), "body"); };
   const io::ObservationLimits limits = LimitsNow();
 
   // Bundles.

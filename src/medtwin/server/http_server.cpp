@@ -12,6 +12,7 @@
 #include <atomic>
 #include <deque>
 #include <optional>
+#include <set>
 #include <thread>
 #include <type_traits>
 
@@ -37,9 +38,14 @@ void Broadcaster::Publish(const std::string& topic, std::string_view event,
   for (const auto& w : subscribers_) {
     auto s = w.lock();
     if (s && (s->all || std::binary_search(s->topics.begin(), s->topics.end(), topic))) {
-      s->Send(message);
+      s->Send(topic, message);
     }
   }
+}
+
+void Broadcaster::SetTopics(Subscriber& s, std::vector<std::string> sorted_topics) {
+  std::lock_guard<std::mutex> lock(mu_);
+  s.topics = std::move(sorted_topics);
 }
 
 void Broadcaster::Add(std::shared_ptr<Subscriber> s) {
@@ -66,7 +72,16 @@ http::response<http::string_body> ToBeast(const Request& req, Response&& r) {
   http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
   res.set(http::field::server, "medtwin");
   res.set(http::field::content_type, r.content_type);
-  for (auto& [k, v] : r.headers) res.set(k, v);
+  // Patient data must not be kept by caches or sniffed into another type; a handler may say
+  // otherwise for its own response (static files).
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  for (auto& [k, v] : r.headers) {
+    // A header value is never allowed to end the header block (CR, LF, NUL): drop it rather
+    // than let a value split the response.
+    if (v.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) continue;
+    res.set(k, v);
+  }
   res.keep_alive(req.keep_alive());
   res.body() = std::move(r.body);
   res.prepare_payload();
@@ -115,9 +130,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
     });
   }
 
-  void Send(std::shared_ptr<const std::string> message) override {
-    net::post(stream_.get_executor(), [self = this->shared_from_this(), message] {
-      if (!self->alive_) return;
+  void Send(const std::string& topic, std::shared_ptr<const std::string> message) override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this(), topic, message] {
+      if (!self->alive_ || self->ending_) return;
+      self->delivered_.insert(topic);
       // A client that cannot keep up loses its stream rather than the server's memory.
       if (self->outbox_.size() > 10'000) {
         self->Close();
@@ -191,7 +207,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
     Response r;
     try {
       r = handler_(req);
-    } catch (const std::exception&) {
+    } catch (...) {
       r = Response{};
       r.status = 500;
       r.body = ErrorBody("internal", "internal error");
@@ -213,6 +229,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
         std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
     res->set(http::field::server, "medtwin");
     res->set(http::field::content_type, "application/json");
+    res->set(http::field::cache_control, "no-store");
+    res->set("X-Content-Type-Options", "nosniff");
     res->keep_alive(keep_alive);
     res->body() = std::move(body);
     res->prepare_payload();
@@ -229,12 +247,48 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
     std::sort(topics.begin(), topics.end());
     auto header = std::make_shared<std::string>(
         "HTTP/1.1 200 OK\r\nServer: medtwin\r\nContent-Type: text/event-stream\r\n"
-        "Cache-Control: no-cache\r\nConnection: keep-alive\r\n\r\n: stream open\n\n");
+        "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: keep-alive\r\n\r\n"
+        ": stream open\n\n");
     (void)req;
     outbox_.push_back(header);
+    stream_expires_at_s_ = r.stream_expires_at_s;
+    stream_check_ = std::move(r.stream_check);
     broadcaster_->Add(this->shared_from_this());
     WriteNext();
     WaitForClose();
+    ScheduleStreamCheck();
+  }
+
+  // Ends the stream at its token's expiry, and narrows it (or ends it) when access changes.
+  void ScheduleStreamCheck() {
+    timer_.expires_after(options_.stream_check_interval);
+    timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec || !self->alive_) return;
+      const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+      std::vector<std::string> delivered(self->delivered_.begin(), self->delivered_.end());
+      self->delivered_.clear();
+      std::optional<std::vector<std::string>> allowed;
+      if (self->stream_check_) allowed = self->stream_check_(delivered);
+      if (self->stream_expires_at_s_ > 0 && now_s >= self->stream_expires_at_s_) {
+        return self->EndStream("token expired");
+      }
+      if (self->stream_check_ && !allowed) return self->EndStream("access withdrawn");
+      if (allowed) {
+        std::sort(allowed->begin(), allowed->end());
+        self->broadcaster_->SetTopics(*self, std::move(*allowed));
+      }
+      self->ScheduleStreamCheck();
+    });
+  }
+
+  // A last event that says why, then the connection closes.
+  void EndStream(const char* reason) {
+    ending_ = true;
+    outbox_.push_back(std::make_shared<const std::string>(
+        std::string("event: end\ndata: {\"reason\":\"") + reason + "\"}\n\n"));
+    if (outbox_.size() == 1) WriteNext();
   }
 
   // A pending read keeps the streaming session alive (the broadcaster holds it weakly) and
@@ -253,7 +307,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
                      [self = this->shared_from_this(), message](beast::error_code ec, std::size_t) {
                        if (ec) return self->Close();
                        self->outbox_.pop_front();
-                       if (!self->outbox_.empty()) self->WriteNext();
+                       if (!self->outbox_.empty()) return self->WriteNext();
+                       if (self->ending_) self->Close();
                      });
   }
 
@@ -276,6 +331,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
   std::deque<std::shared_ptr<const std::string>> outbox_;
   std::array<char, 512> drain_{};
   std::atomic<bool> alive_{true};
+  // Streams only (on the session's strand).
+  std::set<std::string> delivered_;
+  std::int64_t stream_expires_at_s_ = 0;
+  std::function<std::optional<std::vector<std::string>>(const std::vector<std::string>&)>
+      stream_check_;
+  bool ending_ = false;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,14 @@ struct Response {
   bool event_stream = false;
   bool stream_all = false;
   std::vector<std::string> stream_topics;
+  // A stream ends when its token expires (Unix seconds; 0: never) with a final
+  // `event: end`. Every HttpOptions::stream_check_interval, `stream_check` is given the topics
+  // (patients) whose events were delivered since the last check (so they can be audited) and
+  // returns the topics the stream may carry now, or nullopt to end it (access withdrawn, token
+  // revoked).
+  std::int64_t stream_expires_at_s = 0;
+  std::function<std::optional<std::vector<std::string>>(const std::vector<std::string>& delivered)>
+      stream_check;
 };
 
 // Fan-out of live events to every open stream. Thread-safe; slow or gone clients are dropped.
@@ -39,14 +48,16 @@ class Broadcaster {
  public:
   struct Subscriber {
     virtual ~Subscriber() = default;
-    virtual void Send(std::shared_ptr<const std::string> message) = 0;
+    virtual void Send(const std::string& topic, std::shared_ptr<const std::string> message) = 0;
     [[nodiscard]] virtual bool Alive() const = 0;
-    bool all = false;
-    std::vector<std::string> topics;  // sorted
+    bool all = false;                 // under the broadcaster's lock once added
+    std::vector<std::string> topics;  // sorted; under the broadcaster's lock once added
   };
   // `topic` is the event's patient; a subscriber gets it if `all` or it is among its topics.
   void Publish(const std::string& topic, std::string_view event, const std::string& data);
   void Add(std::shared_ptr<Subscriber> s);
+  // Narrows or widens what a subscriber receives (after its access was checked again).
+  void SetTopics(Subscriber& s, std::vector<std::string> sorted_topics);
   [[nodiscard]] std::size_t Count();
   // Cheap check for publishers: is any stream open (may lag by one connection)?
   [[nodiscard]] bool HasSubscribers() const { return active_.load(std::memory_order_relaxed) > 0; }
@@ -63,6 +74,8 @@ struct HttpOptions {
   std::size_t body_limit = 16 * 1024 * 1024;
   std::chrono::seconds read_timeout{30};
   int threads = 2;
+  // How often open streams are checked against their token and access (Response::stream_check).
+  std::chrono::milliseconds stream_check_interval{2000};
   // HTTPS when both are given (PEM files; TLS 1.2+).
   std::string tls_cert_file, tls_key_file;
 };

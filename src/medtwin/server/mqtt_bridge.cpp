@@ -9,6 +9,9 @@
 #include <mutex>
 #include <set>
 
+#include "medtwin/core/text.h"
+#include "medtwin/io/json_input.h"
+
 namespace medtwin::server {
 namespace {
 
@@ -44,12 +47,32 @@ Result<std::unique_ptr<MqttBridge>> MqttBridge::Start(const std::string& url, Tw
   }
   if (host.empty() || port <= 0 || port > 65535)
     return InvalidArgument("--mqtt", "mqtt://[USER@]HOST[:PORT] or mqtts://[USER@]HOST[:PORT]");
+  if (user.empty()) {
+    const bool loopback = host == "localhost" || host == "::1" || host == "[::1]" ||
+                          host.starts_with("127.");
+    if (!options.allow_anonymous) {
+      return InvalidArgument(
+          "--mqtt",
+          "no MQTT user: a broker without credentials lets anyone publish observations and read "
+          "alerts. Give mqtt://USER@HOST with $MEDTWIN_MQTT_PASSWORD (and per-device ACLs on the "
+          "broker), or --allow-anonymous-mqtt for a broker on loopback");
+    }
+    if (!loopback) {
+      return InvalidArgument("--allow-anonymous-mqtt", "only for a broker on loopback, not '" +
+                                                           host + "'");
+    }
+    std::fprintf(stderr,
+                 "medtwin serve: WARNING: anonymous MQTT (--allow-anonymous-mqtt): anyone who "
+                 "can reach %s:%d can publish observations and read alerts\n",
+                 host.c_str(), port);
+  }
   if (tls && options.ca_file.empty()) {
     return InvalidArgument("--mqtt-ca",
                            "mqtts:// needs the CA certificate that signed the broker's");
   }
   std::call_once(g_lib_init, [] { mosquitto_lib_init(); });
   std::unique_ptr<MqttBridge> b(new MqttBridge(service));
+  if (!user.empty()) b->identity_ = "mqtt:" + user;
   b->worker_ = std::thread([bridge = b.get()] { bridge->IngestLoop(); });
   b->client_ = mosquitto_new("medtwin-serve", true, b.get());
   if (b->client_ == nullptr)
@@ -111,6 +134,12 @@ void MqttBridge::OnMessage(struct mosquitto* /*m*/, void* self_ptr,
   ++self->messages_;
   const std::string topic = msg->topic != nullptr ? msg->topic : "";
   if (!topic.starts_with(kObsPrefix)) return;
+  // The topic names the patient: anything that is not an id is dropped here, before it can
+  // reach a reply topic, the audit trail or the store.
+  if (!IsValidId(std::string_view(topic).substr(std::string_view(kObsPrefix).size()))) {
+    ++self->dropped_;
+    return;
+  }
   Message m{topic.substr(std::string_view(kObsPrefix).size()),
             std::string(static_cast<const char*>(msg->payload),
                         static_cast<std::size_t>(msg->payloadlen))};
@@ -146,12 +175,15 @@ void MqttBridge::IngestGroup(std::vector<Message> group) {
   std::vector<std::pair<std::size_t, std::size_t>> origin;
   for (std::size_t m = 0; m < group.size(); ++m) {
     const std::string& patient = group[m].patient;
-    json body = json::parse(group[m].payload, nullptr, false);
-    if (body.is_discarded()) {
-      reports[m] = {
-          {"error", {{"code", "invalid"}, {"field", "payload"}, {"message", "malformed JSON"}}}};
+    auto parsed = io::ParseUntrustedJson(group[m].payload, "payload");
+    if (!parsed.ok()) {
+      reports[m] = {{"error",
+                     {{"code", "invalid"},
+                      {"field", parsed.error().field},
+                      {"message", parsed.error().message}}}};
       continue;
     }
+    json body = std::move(*parsed);
     if (!service_.Patient(patient)) {
       reports[m] = {{"error",
                      {{"code", "not_found"},
@@ -161,17 +193,29 @@ void MqttBridge::IngestGroup(std::vector<Message> group) {
     }
     reports[m] = {{"accepted", json::array()}, {"rejected", json::array()}};
     std::vector<json> own = JsonItems(std::move(body));
+    if (own.size() > kMaxIngestItems) {
+      reports[m] = {{"error",
+                     {{"code", "too_many_items"},
+                      {"field", "payload"},
+                      {"message", "send at most " + std::to_string(kMaxIngestItems) +
+                                      " observations per message"}}}};
+      continue;
+    }
     for (std::size_t i = 0; i < own.size(); ++i) {
       json& item = own[i];
       // The topic names the patient, as the URL does over HTTP.
       if (item.is_object()) {
         auto p = item.find("patient");
+        if (p != item.end() && !p->is_null() && !p->is_string()) {
+          reports[m]["rejected"].push_back(
+              {{"index", i}, {"field", "patient"}, {"reason", "must be a string"}});
+          continue;
+        }
         if (p != item.end() && !p->is_null() && *p != patient) {
           reports[m]["rejected"].push_back(
               {{"index", i},
                {"field", "patient"},
-               {"reason", "'" + (p->is_string() ? p->get<std::string>() : p->dump()) +
-                              "' differs from the patient in the topic"}});
+               {"reason", "differs from the patient in the topic"}});
           continue;
         }
         item["patient"] = patient;
@@ -186,12 +230,12 @@ void MqttBridge::IngestGroup(std::vector<Message> group) {
     audit.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
-    audit.who = "mqtt-bridge";
+    audit.who = identity_;
     audit.role = "device";
     audit.action = "MQTT medtwin/obs/{patient}";
     audit.resource = "Observation";
     audit.interaction = 'c';
-    audit.from = "mqtt";
+    audit.from = "mqtt medtwin/obs/{patient}";
     std::set<std::string> patients;
     for (const auto& [m, i] : origin) patients.insert(group[m].patient);
     audit.patients.assign(patients.begin(), patients.end());
@@ -225,7 +269,7 @@ void MqttBridge::IngestGroup(std::vector<Message> group) {
         return a["index"].get<std::size_t>() < b["index"].get<std::size_t>();
       });
     }
-    Publish("medtwin/ack/" + group[m].patient, reports[m].dump());
+    Publish("medtwin/ack/" + group[m].patient, io::DumpJson(reports[m]));
   }
 }
 
@@ -239,7 +283,7 @@ void MqttBridge::PublishAlert(const std::string& patient, const std::string& jso
 }
 
 void MqttBridge::PublishCommand(const std::string& patient, const nlohmann::json& command) {
-  Publish("medtwin/cmd/" + patient, command.dump());
+  Publish("medtwin/cmd/" + patient, io::DumpJson(command));
 }
 
 }  // namespace medtwin::server

@@ -29,12 +29,17 @@ namespace medtwin::server {
 
 struct MqttOptions {
   std::string ca_file;  // for mqtts://: the CA that signed the broker's certificate
+  // A broker without credentials lets anyone publish observations and read alerts: refused
+  // unless this is set, and then only for a broker on loopback (tests, a single machine).
+  bool allow_anonymous = false;
 };
 
 class MqttBridge {
  public:
   // `url`: mqtt://[USER@]HOST[:PORT] (1883) or mqtts://[USER@]HOST[:PORT] (TLS, 8883); the
-  // password comes from $MEDTWIN_MQTT_PASSWORD (never the command line).
+  // password comes from $MEDTWIN_MQTT_PASSWORD (never the command line). Without USER the
+  // bridge refuses to start unless options.allow_anonymous and HOST is loopback. The audit
+  // trail records what arrives as written by "mqtt:USER" (the identity the broker checked).
   static Result<std::unique_ptr<MqttBridge>> Start(const std::string& url, TwinService& service,
                                                    const MqttOptions& options = {});
   ~MqttBridge();
@@ -45,6 +50,8 @@ class MqttBridge {
   void PublishAlert(const std::string& patient, const std::string& json);
   void PublishCommand(const std::string& patient, const nlohmann::json& command);
   [[nodiscard]] std::uint64_t messages() const { return messages_.load(); }
+  // Messages dropped because their topic did not name a valid patient id.
+  [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(); }
 
  private:
   explicit MqttBridge(TwinService& service) : service_(service) {}
@@ -58,8 +65,9 @@ class MqttBridge {
   void IngestGroup(std::vector<Message> group);
 
   TwinService& service_;
+  std::string identity_ = "mqtt:anonymous";  // who the audit trail says wrote
   struct mosquitto* client_ = nullptr;
-  std::atomic<std::uint64_t> messages_{0};
+  std::atomic<std::uint64_t> messages_{0}, dropped_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Message> queue_;

@@ -1,6 +1,9 @@
 #include "medtwin/server/service.h"
 
+#include "medtwin/io/json_input.h"
+
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <random>
 
@@ -15,7 +18,7 @@ TwinService::TwinService(std::unique_ptr<store::Store> store, int shards,
   engine_ = std::make_unique<twin::TwinEngine>(
       shards,
       [this, b](std::string_view type, const std::string& patient, const json& data) {
-        const std::string text = data.dump();
+        const std::string text = io::DumpJson(data);
         if (type == "alert") {
           ++alerts_published_;
           if (alert_listener_) alert_listener_(patient, text);
@@ -187,6 +190,47 @@ std::vector<twin::PatientRecord> TwinService::Patients() {
   return out;
 }
 
+namespace {
+
+// The stored readings that items not inserted (duplicates by patient, code, time and source)
+// collided with, by index in `items`: one query per patient and code.
+std::map<std::size_t, io::Observation> StoredValuesOfDuplicates(
+    store::Store& store, const std::vector<io::Observation>& items,
+    const std::vector<bool>& inserted) {
+  std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> groups;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    if (!inserted[k]) groups[{items[k].patient, items[k].code}].push_back(k);
+  }
+  std::map<std::size_t, io::Observation> out;
+  for (const auto& [key, indices] : groups) {
+    store::ObservationQuery q;
+    q.patient = key.first;
+    q.code = key.second;
+    q.from = q.to = items[indices.front()].time;
+    for (std::size_t k : indices) {
+      q.from = std::min(*q.from, items[k].time);
+      q.to = std::max(*q.to, items[k].time);
+    }
+    q.limit = 100'000;
+    auto page = store.QueryObservations(q);
+    if (!page.ok()) continue;  // the report then says duplicate only
+    std::map<std::pair<std::int64_t, std::string>, const io::Observation*> by_key;
+    for (const auto& o : page->items) by_key[{o.time.us_since_epoch, o.source}] = &o;
+    for (std::size_t k : indices) {
+      auto it = by_key.find({items[k].time.us_since_epoch, items[k].source});
+      if (it != by_key.end()) out[k] = *it->second;
+    }
+  }
+  return out;
+}
+
+bool SameReading(const io::Observation& a, const io::Observation& b) {
+  return a.text == b.text && (a.value == b.value || std::abs(a.value - b.value) <=
+                                                        1e-12 * std::max(std::abs(a.value), 1.0));
+}
+
+}  // namespace
+
 Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
                                          std::string_view patient_from_path,
                                          const std::vector<std::string>& parse_errors) {
@@ -212,10 +256,20 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
             {{index_key, shown}, {"field", o.error().field}, {"reason", o.error().message}});
         continue;
       }
-      if (patients_.count(o->patient) == 0) {
+      const auto record = patients_.find(o->patient);
+      if (record == patients_.end()) {
         report.rejected.push_back(
             {{index_key, shown}, {"field", "patient"}, {"reason", "unknown patient"}});
         continue;
+      }
+      if (record->second.birth_date) {
+        if (auto born = ParseRfc3339(*record->second.birth_date + "T00:00:00Z");
+            born.ok() && o->time < *born) {
+          report.rejected.push_back({{index_key, shown},
+                                     {"field", "time"},
+                                     {"reason", "before the patient's birth date"}});
+          continue;
+        }
       }
       accepted.push_back(std::move(*o));
       accepted_index.push_back(shown);
@@ -227,8 +281,18 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
     MEDTWIN_TRY(std::size_t fresh, store_->AppendObservations(accepted, &inserted));
     std::vector<io::Observation> to_apply;
     to_apply.reserve(fresh);
+    const auto stored = StoredValuesOfDuplicates(*store_, accepted, inserted);
     for (std::size_t k = 0; k < accepted.size(); ++k) {
-      report.accepted.push_back({{index_key, accepted_index[k]}, {"duplicate", !inserted[k]}});
+      json entry = {{index_key, accepted_index[k]}, {"duplicate", !inserted[k]}};
+      // A resent reading is a duplicate; one that says something else about the same instant is
+      // a conflict, and the reply says what is kept.
+      if (!inserted[k]) {
+        if (auto it = stored.find(k); it != stored.end() && !SameReading(it->second, accepted[k])) {
+          entry["conflict"] = true;
+          entry["stored"] = io::ObservationToJson(it->second);
+        }
+      }
+      report.accepted.push_back(std::move(entry));
       if (inserted[k]) to_apply.push_back(std::move(accepted[k]));
     }
     metrics_.observations_accepted += fresh;
@@ -339,7 +403,7 @@ Status TwinService::StoreAndApply(const std::vector<io::Event>& events) {
 
 void TwinService::SendOut(const std::string& patient, const char* type, const json& data) {
   if (command_listener_) command_listener_(patient, data);
-  broadcaster_->Publish(patient, type, data.dump());
+  broadcaster_->Publish(patient, type, io::DumpJson(data));
 }
 
 Result<json> TwinService::AcceptRecommendation(const std::string& patient, const json& body) {
@@ -351,6 +415,13 @@ Result<json> TwinService::AcceptRecommendation(const std::string& patient, const
     if (body["model"] != "vancomycin") {
       return InvalidArgument("model", "vancomycin (the twin's dose advice) or glucose (a plan)");
     }
+  }
+  // Advice about to be replaced by a refit (a newer level arrived) is not accepted: the reply
+  // says to come back when the twin has fitted it.
+  if (twin->value("refitting", false)) {
+    return Error{ErrorCode::kUnavailable, "recommendation",
+                 "a newer level is being fitted and the advice may change; accept it after the "
+                 "refit (retry shortly)"};
   }
   const json& recs = (*twin)["recommendations"];
   if (!recs.is_array() || recs.empty()) {

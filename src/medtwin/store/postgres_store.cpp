@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <set>
 #include <tuple>
@@ -53,6 +56,15 @@ CREATE TABLE IF NOT EXISTS trials(
   saved_us BIGINT NOT NULL,
   body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS revoked_tokens(
+  jti TEXT PRIMARY KEY,
+  revoked_us BIGINT NOT NULL,
+  expires_s BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS health(
+  id INTEGER PRIMARY KEY,
+  checked_us BIGINT NOT NULL
+);
 )sql";
 
 struct ResultGuard {
@@ -78,6 +90,7 @@ class PostgresStore final : public Store {
 
   Status UpsertPatient(const PatientRow& row) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     const char* params[] = {row.id.c_str(), row.body.c_str()};
     ResultGuard r{PQexecParams(conn_,
                                "INSERT INTO patients(id, body) VALUES($1,$2) "
@@ -88,6 +101,7 @@ class PostgresStore final : public Store {
 
   Result<std::vector<PatientRow>> LoadPatients() override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     ResultGuard r{PQexec(conn_, "SELECT id, body FROM patients ORDER BY id")};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "load patients"));
     std::vector<PatientRow> out;
@@ -100,6 +114,7 @@ class PostgresStore final : public Store {
   Result<std::size_t> AppendObservations(std::span<const io::Observation> items,
                                          std::vector<bool>* inserted) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     if (inserted != nullptr) inserted->assign(items.size(), false);
     if (items.empty()) return std::size_t{0};
     std::string arrays[6];
@@ -150,6 +165,7 @@ class PostgresStore final : public Store {
 
   Result<ObservationPage> QueryObservations(const ObservationQuery& q) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     std::int64_t after_time = INT64_MIN, after_id = INT64_MIN;
     if (!q.cursor.empty()) {
       const auto colon = q.cursor.find(':');
@@ -189,6 +205,7 @@ class PostgresStore final : public Store {
 
   Status ForEachObservation(const std::function<void(const io::Observation&)>& visit) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     ResultGuard r{PQexec(conn_,
                          "SELECT id, patient, code, time_us, value, text, source FROM observations "
                          "ORDER BY patient, time_us, id")};
@@ -199,6 +216,7 @@ class PostgresStore final : public Store {
 
   Result<std::size_t> CountObservations() override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     ResultGuard r{PQexec(conn_, "SELECT count(*) FROM observations")};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "count"));
     return static_cast<std::size_t>(std::stoll(PQgetvalue(r.r, 0, 0)));
@@ -207,6 +225,7 @@ class PostgresStore final : public Store {
   Result<std::size_t> AppendEvents(std::span<const io::Event> items,
                                    std::vector<bool>* inserted) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     if (inserted != nullptr) inserted->assign(items.size(), false);
     ResultGuard begin{PQexec(conn_, "BEGIN")};
     MEDTWIN_RETURN_IF_ERROR(Check(begin.r, "begin"));
@@ -239,6 +258,7 @@ class PostgresStore final : public Store {
                                              std::optional<Instant> from, std::optional<Instant> to,
                                              std::size_t limit) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     const std::string f = std::to_string(from ? from->us_since_epoch : INT64_MIN);
     const std::string t = std::to_string(to ? to->us_since_epoch : INT64_MAX);
     const std::string l = std::to_string(limit);
@@ -258,6 +278,7 @@ class PostgresStore final : public Store {
 
   Status ForEachEvent(const std::function<void(const io::Event&)>& visit) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     ResultGuard r{PQexec(conn_, "SELECT body FROM events ORDER BY patient, time_us, type, source")};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "replay events"));
     for (int i = 0; i < PQntuples(r.r); ++i) {
@@ -269,6 +290,7 @@ class PostgresStore final : public Store {
 
   Status AppendAudit(std::span<const AuditRow> rows) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     ResultGuard begin{PQexec(conn_, "BEGIN")};
     MEDTWIN_RETURN_IF_ERROR(Check(begin.r, "begin"));
     for (const auto& row : rows) {
@@ -287,6 +309,7 @@ class PostgresStore final : public Store {
 
   Status ForEachAudit(const std::function<void(const AuditRow&)>& visit) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     ResultGuard r{PQexec(conn_, "SELECT seq, body FROM audit ORDER BY seq")};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read audit"));
     for (int i = 0; i < PQntuples(r.r); ++i) {
@@ -297,6 +320,7 @@ class PostgresStore final : public Store {
 
   Result<std::vector<AuditRow>> RecentAudit(std::size_t limit) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     const std::string l = std::to_string(limit);
     const char* params[] = {l.c_str()};
     ResultGuard r{PQexecParams(conn_, "SELECT seq, body FROM audit ORDER BY seq DESC LIMIT $1", 1,
@@ -311,6 +335,7 @@ class PostgresStore final : public Store {
 
   Status AppendTreeHead(const TreeHeadRow& head) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     const std::string size = std::to_string(head.size), t = std::to_string(head.time_us);
     const char* params[] = {size.c_str(), head.root_hex.c_str(), t.c_str(),
                             head.signature_hex.c_str()};
@@ -325,6 +350,7 @@ class PostgresStore final : public Store {
 
   Result<std::vector<TreeHeadRow>> TreeHeads() override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     ResultGuard r{
         PQexec(conn_, "SELECT size, root, time_us, signature FROM audit_heads ORDER BY size")};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read tree heads"));
@@ -338,6 +364,7 @@ class PostgresStore final : public Store {
 
   Status SaveTrial(const std::string& id, std::int64_t saved_us, const std::string& body) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     const std::string t = std::to_string(saved_us);
     const char* params[] = {id.c_str(), t.c_str(), body.c_str()};
     ResultGuard r{PQexecParams(conn_,
@@ -350,6 +377,7 @@ class PostgresStore final : public Store {
 
   Result<std::vector<std::string>> RecentTrials(std::size_t limit) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     const std::string n = std::to_string(limit);
     const char* params[] = {n.c_str()};
     ResultGuard r{PQexecParams(conn_,
@@ -361,6 +389,44 @@ class PostgresStore final : public Store {
     return out;
   }
 
+  Status RevokeToken(const std::string& jti, std::int64_t revoked_us,
+                     std::int64_t expires_s) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
+    const std::string r_us = std::to_string(revoked_us), e_s = std::to_string(expires_s);
+    const char* params[] = {jti.c_str(), r_us.c_str(), e_s.c_str()};
+    ResultGuard r{PQexecParams(conn_,
+                               "INSERT INTO revoked_tokens(jti, revoked_us, expires_s) "
+                               "VALUES($1,$2,$3) ON CONFLICT(jti) DO NOTHING",
+                               3, nullptr, params, nullptr, nullptr, 0)};
+    return Check(r.r, "revoke token");
+  }
+
+  Result<std::vector<std::string>> RevokedTokens(std::int64_t now_s) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
+    const std::string n = std::to_string(now_s);
+    const char* params[] = {n.c_str()};
+    ResultGuard r{PQexecParams(conn_, "SELECT jti FROM revoked_tokens WHERE expires_s > $1", 1,
+                               nullptr, params, nullptr, nullptr, 0)};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read revoked tokens"));
+    std::vector<std::string> out;
+    for (int i = 0; i < PQntuples(r.r); ++i) out.emplace_back(PQgetvalue(r.r, i, 0));
+    return out;
+  }
+
+  Status CheckWritable(std::int64_t now_us) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
+    const std::string t = std::to_string(now_us);
+    const char* params[] = {t.c_str()};
+    ResultGuard r{PQexecParams(conn_,
+                               "INSERT INTO health(id, checked_us) VALUES(1,$1) "
+                               "ON CONFLICT(id) DO UPDATE SET checked_us = excluded.checked_us",
+                               1, nullptr, params, nullptr, nullptr, 0)};
+    return Check(r.r, "write check");
+  }
+
   Status CheckSchema() {
     ResultGuard quiet{PQexec(conn_, "SET client_min_messages = warning")};
     ResultGuard r{PQexec(conn_, kSchema)};
@@ -368,6 +434,27 @@ class PostgresStore final : public Store {
   }
 
  private:
+  // A lost connection (PostgreSQL restarted, network cut) is re-established here, before each
+  // call, with exponential backoff from 250 ms to 5 s between attempts; meanwhile calls fail at
+  // once with kIoError (the API answers 503 with Retry-After), never with a false success.
+  Status EnsureConnected() {
+    if (PQstatus(conn_) == CONNECTION_OK) return Ok{};
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_attempt_) {
+      return Error{ErrorCode::kIoError, "store", "no connection to PostgreSQL (reconnecting)"};
+    }
+    PQreset(conn_);
+    if (PQstatus(conn_) == CONNECTION_OK) {
+      backoff_ = std::chrono::milliseconds(250);
+      std::fprintf(stderr, "medtwin: reconnected to PostgreSQL\n");
+      ResultGuard quiet{PQexec(conn_, "SET client_min_messages = warning")};
+      return Ok{};
+    }
+    next_attempt_ = now + backoff_;
+    backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(5000));
+    return Error{ErrorCode::kIoError, "store", "no connection to PostgreSQL (reconnecting)"};
+  }
+
   Status Check(PGresult* r, const char* what) {
     const auto status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Ok{};
@@ -387,6 +474,8 @@ class PostgresStore final : public Store {
 
   PGconn* conn_;
   std::mutex mu_;
+  std::chrono::steady_clock::time_point next_attempt_{};
+  std::chrono::milliseconds backoff_{250};
 };
 
 }  // namespace

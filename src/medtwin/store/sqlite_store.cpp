@@ -4,7 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <condition_variable>
+#include <cstdio>
+#include <limits>
 #include <mutex>
 
 #include "medtwin/store/store.h"
@@ -50,6 +56,15 @@ CREATE TABLE IF NOT EXISTS trials(
   id TEXT PRIMARY KEY,
   saved_us INTEGER NOT NULL,
   body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS revoked_tokens(
+  jti TEXT PRIMARY KEY,
+  revoked_us INTEGER NOT NULL,
+  expires_s INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS health(
+  id INTEGER PRIMARY KEY,
+  checked_us INTEGER NOT NULL
 );
 PRAGMA user_version = 3;
 )sql";
@@ -437,6 +452,39 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Status RevokeToken(const std::string& jti, std::int64_t revoked_us,
+                     std::int64_t expires_s) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare(
+        "INSERT OR IGNORE INTO revoked_tokens(jti, revoked_us, expires_s) VALUES(?,?,?)", st));
+    Bind(st, 1, jti);
+    sqlite3_bind_int64(st.get(), 2, revoked_us);
+    sqlite3_bind_int64(st.get(), 3, expires_s);
+    return Step(st);
+  }
+
+  Result<std::vector<std::string>> RevokedTokens(std::int64_t now_s) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare("SELECT jti FROM revoked_tokens WHERE expires_s > ?", st));
+    sqlite3_bind_int64(st.get(), 1, now_s);
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.push_back(Text(st, 0));
+    if (rc != SQLITE_DONE) return Fail("read revoked tokens");
+    return out;
+  }
+
+  Status CheckWritable(std::int64_t now_us) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(
+        Prepare("INSERT OR REPLACE INTO health(id, checked_us) VALUES(1, ?)", st));
+    sqlite3_bind_int64(st.get(), 1, now_us);
+    return Step(st);
+  }
+
   Result<std::size_t> CountObservations() override {
     std::lock_guard<std::mutex> lock(mu_);
     Statement st;
@@ -541,6 +589,17 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& spec) {
                              "sqlite option '" + option + "': use sync=full or sync=normal");
     }
   }
+  // Patient data: the database (and the WAL and shared-memory files SQLite creates with the
+  // database's mode) readable by the server's user only.
+  if (path != ":memory:" && !path.empty() && !path.starts_with("file:")) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd >= 0) ::close(fd);
+    } else if ((st.st_mode & 077) != 0 && ::chmod(path.c_str(), 0600) == 0) {
+      std::fprintf(stderr, "medtwin: %s was readable by others: now mode 0600\n", path.c_str());
+    }
+  }
   sqlite3* db = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &db,
@@ -557,7 +616,10 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& spec) {
 
 Result<io::Event> EventFromStored(const std::string& body) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  auto e = io::ParseEvent(j, "", io::ObservationLimits{});
+  // What was stored is read back as it was, whatever today's limits on new events.
+  io::ObservationLimits as_stored;
+  as_stored.earliest = Instant{std::numeric_limits<std::int64_t>::min()};
+  auto e = io::ParseEvent(j, "", as_stored);
   if (!e.ok()) return e.error().WithContext("stored event");
   return e;
 }

@@ -83,6 +83,13 @@ class Store {
   [[nodiscard]] virtual Status SaveTrial(const std::string& id, std::int64_t saved_us,
                                          const std::string& body) = 0;
   [[nodiscard]] virtual Result<std::vector<std::string>> RecentTrials(std::size_t limit) = 0;
+  // Revoked bearer tokens by id (jti), kept until they would have expired anyway.
+  [[nodiscard]] virtual Status RevokeToken(const std::string& jti, std::int64_t revoked_us,
+                                           std::int64_t expires_s) = 0;
+  [[nodiscard]] virtual Result<std::vector<std::string>> RevokedTokens(std::int64_t now_s) = 0;
+  // Can a write be committed now (disk not full, database reachable)? A one-row write that is
+  // committed as observations are: for readiness checks.
+  [[nodiscard]] virtual Status CheckWritable(std::int64_t now_us) = 0;
 };
 
 // An event from its stored JSON form (shared by the backends).

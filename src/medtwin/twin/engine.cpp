@@ -207,32 +207,37 @@ void TwinEngine::FinishDrugFit(Shard& s, const std::string& patient,
   fit_cv_.notify_all();
 }
 
-void TwinEngine::AwaitDrugFit(const std::string& patient) {
+bool TwinEngine::KickDrugFit(Shard& s, const std::string& patient) {
+  auto it = s.twins.find(patient);
+  if (it == s.twins.end()) return false;
+  // A refit deferred on replay starts now.
+  StartDrugFit(s, patient, it->second, /*announce=*/false);
+  return it->second.DrugFitPending();
+}
+
+bool TwinEngine::AwaitDrugFit(const std::string& patient, std::chrono::milliseconds max_wait) {
   Shard& s = ShardOf(patient);
   auto done = Ask<std::optional<std::shared_future<void>>>(
       s, [this, &s, &patient]() -> std::optional<std::shared_future<void>> {
-        auto it = s.twins.find(patient);
-        if (it == s.twins.end()) return std::nullopt;
-        // A refit deferred on replay starts now; one already running is waited for.
-        StartDrugFit(s, patient, it->second, /*announce=*/false);
-        if (!it->second.DrugFitPending()) return std::nullopt;
+        if (!KickDrugFit(s, patient)) return std::nullopt;
         auto p = std::make_shared<std::promise<void>>();
         s.fit_waiters[patient].push_back(p);
         return p->get_future().share();
       });
-  // A bound, so a reader is never stuck: past it the twin answers with its last fit and
-  // "refit_pending".
-  if (done) done->wait_for(std::chrono::minutes(2));
+  return !done || done->wait_for(max_wait) == std::future_status::ready;
 }
 
 std::optional<nlohmann::json> TwinEngine::TwinJson(const std::string& patient) {
-  AwaitDrugFit(patient);
   Shard& s = ShardOf(patient);
-  return Ask<std::optional<nlohmann::json>>(s, [&s, patient]() -> std::optional<nlohmann::json> {
-    auto it = s.twins.find(patient);
-    if (it == s.twins.end()) return std::nullopt;
-    return it->second.ToJson(/*forecast_bands=*/true);
-  });
+  return Ask<std::optional<nlohmann::json>>(
+      s, [this, &s, patient]() -> std::optional<nlohmann::json> {
+        auto it = s.twins.find(patient);
+        if (it == s.twins.end()) return std::nullopt;
+        const bool refitting = KickDrugFit(s, patient);
+        nlohmann::json out = it->second.ToJson(/*forecast_bands=*/true);
+        out["refitting"] = refitting;
+        return out;
+      });
 }
 
 Result<nlohmann::json> TwinEngine::WhatIf(const std::string& patient, const nlohmann::json& plan) {
@@ -240,17 +245,28 @@ Result<nlohmann::json> TwinEngine::WhatIf(const std::string& patient, const nloh
   const bool drug = plan.is_object() && plan.contains("model") && plan["model"].is_string() &&
                     DrugSpecNamed(plan["model"].get<std::string>()) != nullptr;
   if (drug) {
-    AwaitDrugFit(patient);
     const std::string model = plan["model"];
-    auto in =
-        Ask<Result<DrugWhatIfInputs>>(s, [&s, &patient, &model]() -> Result<DrugWhatIfInputs> {
+    bool refitting = false;
+    auto in = Ask<Result<DrugWhatIfInputs>>(
+        s, [this, &s, &patient, &model, &refitting]() -> Result<DrugWhatIfInputs> {
           auto it = s.twins.find(patient);
           if (it == s.twins.end()) return NotFound("patient", "no patient '" + patient + "'");
+          refitting = KickDrugFit(s, patient);
           return it->second.DrugWhatIfInputsFor(model);
         });
-    if (!in.ok()) return in.error();
-    // On this thread, not the shard's.
-    return DrugWhatIf(*in->spec, *in->fit, in->history, WallClockNow(), plan);
+    if (!in.ok()) {
+      // No fit yet, but one is running: come back shortly rather than wait here.
+      if (refitting) {
+        return Error{ErrorCode::kUnavailable, "model",
+                     "the " + model + " twin is fitting its first levels; try again shortly"};
+      }
+      return in.error();
+    }
+    // On this thread, not the shard's, from the last complete fit.
+    MEDTWIN_TRY(nlohmann::json out,
+                DrugWhatIf(*in->spec, *in->fit, in->history, WallClockNow(), plan));
+    out["refitting"] = refitting;
+    return out;
   }
   return Ask<Result<nlohmann::json>>(s, [&s, &patient, &plan]() -> Result<nlohmann::json> {
     auto it = s.twins.find(patient);

@@ -55,7 +55,13 @@ class TwinEngine {
   void Apply(std::vector<io::Observation> batch, bool publish = true);
   void ApplyEvents(std::vector<io::Event> batch, bool publish = true);
 
+  // Never waits for a drug refit: a twin whose refit is pending answers with its last complete
+  // fit and "refitting": true (an I/O thread must not be held by a fit of seconds).
   [[nodiscard]] std::optional<nlohmann::json> TwinJson(const std::string& patient);
+  // Waits on the caller's own thread, at most `max_wait`, until the patient's pending refit (if
+  // any) is installed; true when none is pending any more. For tools and tests, never for a
+  // request thread.
+  bool AwaitDrugFit(const std::string& patient, std::chrono::milliseconds max_wait);
   // A what-if on the patient's twin: drug models on the caller's thread from the twin's fit
   // (after any pending refit), the glucose twin on its shard (LiveTwin::WhatIf).
   [[nodiscard]] Result<nlohmann::json> WhatIf(const std::string& patient,
@@ -94,8 +100,8 @@ class TwinEngine {
   void StartDrugFit(Shard& s, const std::string& patient, LiveTwin& twin, bool announce);
   // On the shard thread: installs a finished fit, publishes its advice, starts the next.
   void FinishDrugFit(Shard& s, const std::string& patient, std::shared_ptr<const DrugFit> fit);
-  // Waits (on the caller's thread) until the patient's pending refit, if any, is installed.
-  void AwaitDrugFit(const std::string& patient);
+  // On the shard thread: starts a refit deferred on replay; true while one is pending.
+  bool KickDrugFit(Shard& s, const std::string& patient);
 
   EventSink sink_;
   std::function<bool()> listening_;

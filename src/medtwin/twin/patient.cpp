@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "medtwin/core/text.h"
 #include "medtwin/core/time.h"
 
 namespace medtwin::twin {
@@ -14,7 +15,7 @@ Result<std::string> Text(const json& j, const char* key, std::size_t max_len = 2
   const json& v = j.at(key);
   if (!v.is_string()) return InvalidArgument(key, "must be a string");
   std::string s = v.get<std::string>();
-  if (s.size() > max_len) return InvalidArgument(key, "longer than " + std::to_string(max_len));
+  MEDTWIN_RETURN_IF_ERROR(ValidateText(s, key, max_len));
   return s;
 }
 
@@ -38,17 +39,10 @@ Result<std::vector<std::string>> TextList(const json& j, const char* key) {
   std::vector<std::string> out;
   for (const auto& e : v) {
     if (!e.is_string()) return InvalidArgument(key, "must be an array of strings");
+    MEDTWIN_RETURN_IF_ERROR(ValidateText(e.get_ref<const std::string&>(), key, 200));
     out.push_back(e.get<std::string>());
   }
   return out;
-}
-
-bool ValidId(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.';
-  });
 }
 
 }  // namespace
@@ -81,7 +75,7 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
   }
   if (j.contains("id")) {
     MEDTWIN_TRY(std::string id, Text(j, "id", 64));
-    if (!ValidId(id)) {
+    if (!IsValidId(id)) {
       return InvalidArgument("id", "1–64 characters from A–Z, a–z, 0–9, '-', '_', '.'");
     }
     if (base != nullptr && id != base->id) return InvalidArgument("id", "cannot be changed");
