@@ -15,6 +15,7 @@ trap 'pkill -f "medtwin serve --listen 127.0.0.1:1809" 2>/dev/null || true; scri
 
 # Every request carries an admin token (the cost of checking it is part of what is measured).
 "$BUILD"/medtwin token keygen --out "$work/key" 2>/dev/null
+"$BUILD"/medtwin audit keygen --out "$work/audit-key" >/dev/null 2>&1
 MEDTWIN_TOKEN=$("$BUILD"/medtwin token issue --key "$work/key" --role admin --subject loadgen --ttl 2h)
 export MEDTWIN_TOKEN
 
@@ -22,6 +23,7 @@ serve() {  # serve PORT STORE [ARGS...]: starts the server, waits until it liste
   local port=$1 store=$2
   shift 2
   "$BUILD"/medtwin serve --listen "127.0.0.1:$port" --store "$store" --auth-key "$work/key" \
+    --audit-key "$work/audit-key" \
     --rate-limit 100000 "$@" >"$work/serve.log" 2>&1 &
   for _ in $(seq 1 100); do
     curl -sf "127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0

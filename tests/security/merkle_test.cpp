@@ -90,5 +90,83 @@ TEST(Ed25519, Rfc8032Test1AndTampering) {
   EXPECT_FALSE(Ed25519Verify(key->public_key, "", bad));
 }
 
+// Certificate Transparency's reference consistency proofs over the 8 leaves above (the vectors
+// every RFC 6962 implementation tests against).
+TEST(Merkle, ConsistencyProofsMatchTheCertificateTransparencyVectors) {
+  std::vector<std::string> leaves = {"",
+                                     Bytes({0x00}),
+                                     Bytes({0x10}),
+                                     Bytes({0x20, 0x21}),
+                                     Bytes({0x30, 0x31}),
+                                     Bytes({0x40, 0x41, 0x42, 0x43}),
+                                     Bytes({0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57}),
+                                     Bytes({0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68,
+                                            0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f})};
+  std::vector<Hash> hashes;
+  for (const auto& l : leaves) hashes.push_back(LeafHash(l));
+  struct Vector {
+    std::uint64_t m, n;
+    std::vector<const char*> proof;
+  };
+  const std::vector<Vector> vectors = {
+      {1, 8,
+       {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+      {6, 8,
+       {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+      {2, 5,
+       {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}}};
+  for (const auto& v : vectors) {
+    const auto proof = ConsistencyProof(hashes, v.m, v.n);
+    ASSERT_EQ(proof.size(), v.proof.size()) << v.m << "," << v.n;
+    for (std::size_t i = 0; i < proof.size(); ++i) EXPECT_EQ(ToHex(proof[i]), v.proof[i]);
+    const Hash first = MerkleRoot({hashes.begin(), hashes.begin() + static_cast<long>(v.m)});
+    const Hash second = MerkleRoot({hashes.begin(), hashes.begin() + static_cast<long>(v.n)});
+    EXPECT_TRUE(VerifyConsistency(v.m, v.n, first, second, proof));
+  }
+  EXPECT_TRUE(VerifyConsistency(1, 1, MerkleRoot({hashes[0]}), MerkleRoot({hashes[0]}), {}));
+}
+
+// Every pair of sizes up to 40: the proof verifies; a changed old root (a rewritten prefix), a
+// changed new root, a dropped or altered proof node, or swapped sizes do not.
+TEST(Merkle, ConsistencyProofsForEveryPairOfSizesAndTheirTampering) {
+  std::vector<Hash> hashes;
+  for (int n = 1; n <= 40; ++n) hashes.push_back(LeafHash("record " + std::to_string(n)));
+  std::vector<Hash> roots = {MerkleRoot({})};
+  for (std::size_t n = 1; n <= hashes.size(); ++n) {
+    roots.push_back(MerkleRoot({hashes.begin(), hashes.begin() + static_cast<long>(n)}));
+  }
+  // A ledger whose record 3 was rewritten: its roots from size 4 on differ.
+  std::vector<Hash> rewritten = hashes;
+  rewritten[3] = LeafHash("record 4, rewritten");
+  for (std::uint64_t m = 1; m <= 40; ++m) {
+    for (std::uint64_t n = m + 1; n <= 40; ++n) {
+      const auto proof = ConsistencyProof(hashes, m, n);
+      ASSERT_TRUE(VerifyConsistency(m, n, roots[m], roots[n], proof)) << m << "," << n;
+      EXPECT_FALSE(VerifyConsistency(m, n, roots[n], roots[n], proof)) << m << "," << n;
+      EXPECT_FALSE(VerifyConsistency(m, n, roots[m], roots[m], proof)) << m << "," << n;
+      if (!proof.empty()) {
+        auto shorter = proof;
+        shorter.pop_back();
+        EXPECT_FALSE(VerifyConsistency(m, n, roots[m], roots[n], shorter)) << m << "," << n;
+        auto altered = proof;
+        altered[0][0] = static_cast<char>(altered[0][0] ^ 1);
+        EXPECT_FALSE(VerifyConsistency(m, n, roots[m], roots[n], altered)) << m << "," << n;
+      }
+      if (m > 3) {
+        // The server rewrote history: its new tree is not an extension of the old head.
+        const Hash forged = MerkleRoot({rewritten.begin(), rewritten.begin() + static_cast<long>(n)});
+        EXPECT_FALSE(VerifyConsistency(m, n, roots[m], forged, ConsistencyProof(rewritten, m, n)))
+            << m << "," << n;
+      }
+    }
+  }
+  EXPECT_FALSE(VerifyConsistency(5, 4, roots[5], roots[4], {}));
+}
+
 }  // namespace
 }  // namespace medtwin::security

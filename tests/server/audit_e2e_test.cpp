@@ -52,7 +52,7 @@ class AuditE2e : public medtwin::testing_support::StoreTest {
   std::pair<int, json> Verify() {
     const std::string out =
         Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin audit verify --store '" + store_ +
-              "' --key " + TestAuth::KeyFile() + " 2>/dev/null; echo \"rc=$?\"");
+              "' --key " + TestAuth::AuditKeyFile() + " 2>/dev/null; echo \"rc=$?\"");
     const auto at = out.rfind("rc=");
     return {std::stoi(out.substr(at + 3)), json::parse(out.substr(0, at), nullptr, false)};
   }
@@ -133,7 +133,7 @@ TEST_P(AuditE2e, EveryAccessIsRecordedAndEveryTamperingIsFound) {
   // An inclusion proof, checked by an independent implementation.
   const std::string proof =
       Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin audit proof --store '" + store_ +
-            "' --key " + TestAuth::KeyFile() + " --seq 2");
+            "' --key " + TestAuth::AuditKeyFile() + " --seq 2");
   std::ofstream(dir_ / "proof.json") << proof;
   std::ofstream(dir_ / "check.py") << R"py(
 import hashlib, json, sys
@@ -220,6 +220,121 @@ print("proof ok")
   EXPECT_EQ(code, 1) << forged.dump();
   EXPECT_NE(forged["problem"].get<std::string>().find("bad signature"), std::string::npos)
       << forged.dump();
+}
+
+// Finding: deleting the ledger's tail (records and the heads over them) passed verification,
+// and whoever held the token secret could rewrite and re-sign it. Now the heads are signed by a
+// key of its own; a witness keeps the heads it saw and checks each new one against the last
+// with an RFC 6962 consistency proof (checked here by an independent Python implementation of
+// RFC 9162 §2.1.4.2); `verify --heads` fails on a store shorter than, or different from, any
+// kept head — even when the store's own heads were rewritten with the real key.
+TEST_P(AuditE2e, AWitnessCatchesTruncationAndRewrittenHistory) {
+  const std::string bin = std::string(MEDTWIN_BINARY_DIR) + "/medtwin";
+  const std::string pub = Shell(bin + " audit pubkey --key " + TestAuth::AuditKeyFile());
+  ASSERT_EQ(pub.size(), 64u) << pub;
+  const std::string heads = (dir_ / "heads.jsonl").string();
+  auto witness = [&](unsigned short port) {
+    return Shell(bin + " audit witness --url http://127.0.0.1:" + std::to_string(port) +
+                 " --token " + TestAuth::Admin() + " --public-key " + pub + " --out " + heads +
+                 " --count 1 2>&1; echo rc=$?");
+  };
+  auto verify = [&](bool with_heads) {
+    return Shell(bin + " audit verify --store '" + store_ + "' --public-key " + pub +
+                 (with_heads ? " --heads " + heads : std::string()) + " 2>&1; echo rc=$?");
+  };
+  auto requests = [&](unsigned short port, int n) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_EQ(Call(port, http::verb::get, "/api/v1/patients").status, 200u);
+    }
+  };
+  std::uint64_t kept_size = 0;
+  {
+    Server server(store_);
+    const auto port = server.port();
+    ASSERT_NE(port, 0);
+    requests(port, 5);
+    std::string out = witness(port);
+    ASSERT_NE(out.find("rc=0"), std::string::npos) << out;
+    requests(port, 7);
+    out = witness(port);
+    ASSERT_NE(out.find("rc=0"), std::string::npos) << out;
+    ASSERT_NE(out.find("consistent"), std::string::npos) << out;
+    // The proof between the two kept heads, checked by an independent implementation.
+    std::ifstream in(heads);
+    std::string l1, l2;
+    std::getline(in, l1);
+    std::getline(in, l2);
+    const json h1 = json::parse(l1), h2 = json::parse(l2);
+    kept_size = h2["size"];
+    const auto proof = Call(port, http::verb::get,
+                            "/api/v1/audit/consistency?first=" + std::to_string(h1["size"].get<int>()) +
+                                "&second=" + std::to_string(h2["size"].get<int>()));
+    ASSERT_EQ(proof.status, 200u) << proof.body;
+    std::ofstream(dir_ / "consistency.json")
+        << json({{"first", h1}, {"second", h2}, {"proof", proof.Json()["proof"]}}).dump();
+    std::ofstream(dir_ / "consistency.py") << R"py(
+import hashlib, json, sys
+c = json.load(open(sys.argv[1]))
+H = lambda b: hashlib.sha256(b).digest()
+m, n = c["first"]["size"], c["second"]["size"]
+path = [bytes.fromhex(h) for h in c["proof"]]
+r1, r2 = bytes.fromhex(c["first"]["root"]), bytes.fromhex(c["second"]["root"])
+if m & (m - 1) == 0:
+    path = [r1] + path
+fn, sn = m - 1, n - 1
+while fn & 1:
+    fn >>= 1; sn >>= 1
+fr = sr = path[0]
+for x in path[1:]:
+    assert sn != 0
+    if fn & 1 or fn == sn:
+        fr = H(b"\x01" + x + fr); sr = H(b"\x01" + x + sr)
+        while not fn & 1 and fn != 0:
+            fn >>= 1; sn >>= 1
+    else:
+        sr = H(b"\x01" + sr + x)
+    fn >>= 1; sn >>= 1
+assert fr == r1 and sr == r2 and sn == 0, "inconsistent"
+print("consistent")
+)py";
+    EXPECT_EQ(Shell("python3 " + (dir_ / "consistency.py").string() + " " +
+                    (dir_ / "consistency.json").string() + " 2>&1"),
+              "consistent");
+    server.Stop(SIGTERM);
+  }
+  ASSERT_NE(verify(true).find("rc=0"), std::string::npos) << verify(true);
+  // Truncation: the tail of the records and the heads over it are deleted. The store alone
+  // still verifies; against the witness's heads it does not.
+  Sql("DELETE FROM audit WHERE seq >= " + std::to_string(kept_size - 3));
+  Sql("DELETE FROM audit_heads WHERE size > " + std::to_string(kept_size - 3));
+  EXPECT_NE(verify(false).find("rc=0"), std::string::npos) << verify(false);
+  const std::string truncated = verify(true);
+  EXPECT_NE(truncated.find("rc=1"), std::string::npos) << truncated;
+  EXPECT_NE(truncated.find("missing"), std::string::npos) << truncated;
+  // Rewritten history, signed with the real key: the ledger is emptied and the server started
+  // again makes a fresh one that grows past the kept head. Its heads are validly signed, so the
+  // store verifies alone; the witness finds the new tree does not extend the one it kept.
+  Sql("DELETE FROM audit");
+  Sql("DELETE FROM audit_heads");
+  {
+    Server server(store_);
+    const auto port = server.port();
+    ASSERT_NE(port, 0);
+    requests(port, static_cast<int>(kept_size) + 5);
+    const std::string out = witness(port);
+    EXPECT_NE(out.find("rc=1"), std::string::npos) << out;
+    EXPECT_NE(out.find("INCONSISTENT"), std::string::npos) << out;
+    server.Stop(SIGTERM);
+  }
+  EXPECT_NE(verify(false).find("rc=0"), std::string::npos);
+  const std::string rewritten = verify(true);
+  EXPECT_NE(rewritten.find("rc=1"), std::string::npos) << rewritten;
+  EXPECT_NE(rewritten.find("altered"), std::string::npos) << rewritten;
+  // The token secret no longer signs the ledger: a head signed with the key earlier versions
+  // derived from it does not verify.
+  const std::string wrong = Shell(bin + " audit verify --store '" + store_ + "' --public-key " +
+                                  std::string(64, 'a') + " 2>&1; echo rc=$?");
+  EXPECT_NE(wrong.find("rc=1"), std::string::npos) << wrong;
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, AuditE2e, ::testing::Values("sqlite", "postgresql"),

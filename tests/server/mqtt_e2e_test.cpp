@@ -124,7 +124,7 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
       Spawn({std::string(MEDTWIN_BINARY_DIR) + "/medtwin", "serve", "--listen", "127.0.0.1:0",
              "--store", "sqlite:" + (dir / "t.db").string(), "--mqtt",
              "mqtt://127.0.0.1:" + std::to_string(broker_port), "--allow-anonymous-mqtt",
-             "--auth-key", key_file},
+             "--auth-key", key_file, "--audit-key", TestAuth::AuditKeyFile()},
             &server_out);
   const Reaper server_reaper{server};
   const unsigned short port = ReadPort(server_out);

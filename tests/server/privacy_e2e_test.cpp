@@ -33,7 +33,7 @@ TEST(Privacy, ConsentGovernsResearchDataAndLogsHoldNoIdentifiers) {
   const fs::path log = dir / "serve.log";
   const std::string admin = TestAuth::Admin();
   const std::string started = medtwin::testing_support::StartLogged(
-      bin + " serve --listen 127.0.0.1:0 --store " + store + " --auth-key " + TestAuth::KeyFile(),
+      bin + " serve --listen 127.0.0.1:0 --store " + store + " --auth-key " + TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile(),
       log, dir / "pid", "http://127.0.0.1:");
   unsigned short port = 0;
   if (const auto at = started.find("http://127.0.0.1:"); at != std::string::npos) {
@@ -163,7 +163,7 @@ TEST(Privacy, IdentifiersAreEncryptedAtRestAndKeysRotate) {
   const std::string first_key = body.substr(body.find("enc:v1:") + 7, 8);
   // Without the key: refused, with the reason.
   const std::string refused = Shell(bin + " serve --listen 127.0.0.1:0 --store " + store +
-                                    " --auth-key " + TestAuth::KeyFile() + " 2>&1; echo rc=$?");
+                                    " --auth-key " + TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile() + " 2>&1; echo rc=$?");
   EXPECT_NE(refused.find("--data-key: stored identifiers are encrypted"), std::string::npos)
       << refused;
   EXPECT_NE(refused.find("rc=2"), std::string::npos);

@@ -23,6 +23,16 @@ class TestAuth {
     }();
     return path;
   }
+  // The tree-head signing key `medtwin serve --audit-key` reads (apart from the token key).
+  static const std::string& AuditKeyFile() {
+    static const std::string path = [] {
+      const std::string p = "/tmp/medtwin_test_" + std::to_string(::getpid()) + ".audit-key";
+      std::remove(p.c_str());
+      (void)security::WriteKeyFile(*security::GenerateKey(), p);
+      return p;
+    }();
+    return path;
+  }
   static std::string Token(security::Role role, const std::string& subject,
                            const std::string& patient = "", std::vector<std::string> scopes = {},
                            std::int64_t ttl_s = 3600) {

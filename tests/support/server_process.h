@@ -99,6 +99,7 @@ class Server {
   explicit Server(const std::string& store, std::vector<std::string> extra = {}) {
     // The key and tokens are made here, in the parent, not in the forked child.
     const std::string key_file = TestAuth::KeyFile();
+    const std::string audit_key_file = TestAuth::AuditKeyFile();
     (void)TestAuth::Admin();
     int out[2];
     EXPECT_EQ(::pipe(out), 0);
@@ -113,7 +114,9 @@ class Server {
                                        "--store",
                                        store,
                                        "--auth-key",
-                                       key_file};
+                                       key_file,
+                                       "--audit-key",
+                                       audit_key_file};
       for (auto& e : extra) args.push_back(e);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());

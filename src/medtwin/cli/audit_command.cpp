@@ -1,24 +1,60 @@
 #include "medtwin/cli/audit_command.h"
 
 #include <cstdio>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <optional>
+#include <thread>
 
+#include "medtwin/cli/http_client.h"
 #include "medtwin/security/audit.h"
 #include "medtwin/server/service.h"
 #include "medtwin/store/store.h"
 
 namespace medtwin::cli {
+namespace {
+
+// The verifier's public key: --public-key, or derived from --key (the audit key file).
+Result<std::string> VerifierKey(const AuditArgs& args) {
+  if (!args.public_key.empty()) return security::ReadPublicKey(args.public_key);
+  if (!args.key_file.empty()) {
+    MEDTWIN_TRY(auto key, security::ReadAuditKeyFile(args.key_file));
+    return key.public_key;
+  }
+  return InvalidArgument("--public-key", "give the ledger's public key (`medtwin audit pubkey`)");
+}
+
+// Heads a witness kept: one JSON object per line.
+Result<std::vector<security::StoredHead>> ReadHeads(const std::string& path) {
+  std::vector<security::StoredHead> heads;
+  if (path.empty()) return heads;
+  std::ifstream in(path);
+  if (!in) return Error{ErrorCode::kNotFound, "--heads", "cannot read " + path};
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto head = security::TreeHeadFromJson(nlohmann::json::parse(line, nullptr, false));
+    if (!head.ok()) return head.error().WithContext(path + ":" + std::to_string(n));
+    heads.push_back(*head);
+  }
+  return heads;
+}
+
+}  // namespace
+
 Result<bool> RunAuditVerify(const AuditArgs& args) {
-  MEDTWIN_TRY(auto secret, security::ReadKeyFile(args.key_file));
-  MEDTWIN_TRY(auto key, security::AuditSigningKey(secret));
+  MEDTWIN_TRY(std::string public_key, VerifierKey(args));
+  MEDTWIN_TRY(auto kept, ReadHeads(args.heads_file));
   MEDTWIN_TRY(auto store, store::OpenStore(args.store));
-  const nlohmann::json report = server::VerifyStoredLedger(*store, key.public_key);
+  const nlohmann::json report = server::VerifyStoredLedger(*store, public_key, kept);
   std::printf("%s\n", report.dump(1).c_str());
   if (report["ok"].get<bool>()) {
     std::fprintf(
-        stderr, "medtwin audit: ledger intact: %llu records, %llu signed tree heads\n",
+        stderr, "medtwin audit: ledger intact: %llu records, %llu signed tree heads%s\n",
         static_cast<unsigned long long>(report["records"].get<std::uint64_t>()),
-        static_cast<unsigned long long>(report["tree_heads_checked"].get<std::uint64_t>()));
+        static_cast<unsigned long long>(report["tree_heads_checked"].get<std::uint64_t>()),
+        kept.empty() ? "" : " (witness heads included)");
   } else {
     std::fprintf(stderr, "medtwin audit: LEDGER TAMPERED: %s\n",
                  report["problem"].get<std::string>().c_str());
@@ -27,12 +63,14 @@ Result<bool> RunAuditVerify(const AuditArgs& args) {
 }
 
 Status RunAuditProof(const AuditArgs& args) {
-  MEDTWIN_TRY(auto secret, security::ReadKeyFile(args.key_file));
-  MEDTWIN_TRY(auto key, security::AuditSigningKey(secret));
+  MEDTWIN_TRY(std::string public_key, VerifierKey(args));
   MEDTWIN_TRY(auto store, store::OpenStore(args.store));
   MEDTWIN_TRY(server::StoredLedger l, server::ReadStoredLedger(*store));
   if (l.heads.empty()) return InvalidArgument("--seq", "the ledger has no signed tree head yet");
   const security::StoredHead& head = l.heads.back();
+  if (!security::TreeHeadSignatureValid(head, public_key)) {
+    return InvalidArgument("--public-key", "the newest tree head is not signed by this key");
+  }
   if (args.seq >= head.size) {
     return InvalidArgument("--seq", "record " + std::to_string(args.seq) +
                                         " is not under the newest signed tree head (size " +
@@ -57,12 +95,111 @@ Status RunAuditProof(const AuditArgs& args) {
       {"inclusion_path", path},
       {"tree_head_time_us", head.time_us},
       {"tree_head_signature", head.signature_hex},
-      {"public_key", security::ToHex(key.public_key)},
+      {"public_key", security::ToHex(public_key)},
       {"verified", verified}};
   std::printf("%s\n", out.dump(1).c_str());
   if (!verified)
     return InvalidArgument("--seq", "the proof does not verify: the ledger was altered");
   return Ok{};
+}
+
+Status RunAuditKeygen(const AuditArgs& args) {
+  if (args.out.empty()) return InvalidArgument("--out", "name the key file");
+  if (std::filesystem::exists(args.out)) {
+    return InvalidArgument("--out", args.out + " exists; a new key would not verify its ledger");
+  }
+  MEDTWIN_TRY(auto seed, security::GenerateKey());
+  MEDTWIN_RETURN_IF_ERROR(security::WriteKeyFile(seed, args.out));
+  MEDTWIN_TRY(auto key, security::Ed25519FromSeed(seed.bytes));
+  std::fprintf(stderr,
+               "medtwin audit: wrote a new audit signing key to %s (keep it secret, apart from the "
+               "token key); its public key:\n",
+               args.out.c_str());
+  std::printf("%s\n", security::ToHex(key.public_key).c_str());
+  return Ok{};
+}
+
+Status RunAuditPubkey(const AuditArgs& args) {
+  MEDTWIN_TRY(auto key, security::ReadAuditKeyFile(args.key_file));
+  std::printf("%s\n", security::ToHex(key.public_key).c_str());
+  return Ok{};
+}
+
+Result<bool> RunAuditWitness(const AuditArgs& args) {
+  MEDTWIN_TRY(std::string public_key, VerifierKey(args));
+  MEDTWIN_TRY(std::int64_t interval_s, security::ParseDuration(args.interval));
+  MEDTWIN_TRY(HostPort hp, ParseUrl(args.url, "http", 80, "--url"));
+  if (args.out.empty()) return InvalidArgument("--out", "the file that keeps the heads");
+  std::vector<security::StoredHead> kept;  // a witness starts with no file
+  if (std::filesystem::exists(args.out)) {
+    MEDTWIN_TRY(kept, ReadHeads(args.out));
+  }
+  HttpClient client(hp, args.token, "--url");
+  std::optional<security::StoredHead> last;
+  if (!kept.empty()) last = kept.back();
+  int taken = 0;
+  for (;;) {
+    MEDTWIN_TRY(auto reply, client.Get("/api/v1/audit/head"));
+    if (reply.first != 200) {
+      return Error{ErrorCode::kIoError, "--url",
+                   "GET /api/v1/audit/head answered " + std::to_string(reply.first) + ": " +
+                       reply.second.substr(0, 200)};
+    }
+    MEDTWIN_TRY(security::StoredHead head,
+                security::TreeHeadFromJson(nlohmann::json::parse(reply.second, nullptr, false)));
+    if (!security::TreeHeadSignatureValid(head, public_key)) {
+      std::fprintf(stderr, "medtwin audit witness: the server's tree head at size %llu is not "
+                           "signed by the ledger's key\n",
+                   static_cast<unsigned long long>(head.size));
+      return false;
+    }
+    bool consistent = true;
+    std::string why;
+    if (last && head.size < last->size) {
+      consistent = false;
+      why = "the ledger shrank from " + std::to_string(last->size) + " to " +
+            std::to_string(head.size) + " records (truncated)";
+    } else if (last && head.size > last->size) {
+      MEDTWIN_TRY(auto proof_reply,
+                  client.Get("/api/v1/audit/consistency?first=" + std::to_string(last->size) +
+                             "&second=" + std::to_string(head.size)));
+      const auto j = nlohmann::json::parse(proof_reply.second, nullptr, false);
+      std::vector<security::Hash> proof;
+      if (proof_reply.first == 200 && j.is_object() && j.contains("proof")) {
+        for (const auto& h : j["proof"]) {
+          if (auto b = security::FromHex(h.is_string() ? h.get<std::string>() : ""); b.ok()) {
+            proof.push_back(*b);
+          }
+        }
+      }
+      auto first_root = security::FromHex(last->root_hex);
+      auto second_root = security::FromHex(head.root_hex);
+      consistent = proof_reply.first == 200 && first_root.ok() && second_root.ok() &&
+                   security::VerifyConsistency(last->size, head.size, *first_root, *second_root,
+                                               proof);
+      if (!consistent) {
+        why = "the tree at " + std::to_string(head.size) + " does not extend the one at " +
+              std::to_string(last->size) + " (records were rewritten)";
+      }
+    } else if (last && head.size == last->size && head.root_hex != last->root_hex) {
+      consistent = false;
+      why = "two different roots for " + std::to_string(head.size) + " records";
+    }
+    if (!consistent) {
+      std::fprintf(stderr, "medtwin audit witness: INCONSISTENT: %s\n", why.c_str());
+      return false;
+    }
+    if (!last || head.size != last->size || head.time_us != last->time_us) {
+      std::ofstream out(args.out, std::ios::app);
+      out << security::TreeHeadToJson(head).dump() << "\n";
+      if (!out) return Error{ErrorCode::kIoError, "--out", "cannot write " + args.out};
+      std::fprintf(stderr, "medtwin audit witness: head at %llu records kept, consistent\n",
+                   static_cast<unsigned long long>(head.size));
+      last = head;
+    }
+    if (args.count > 0 && ++taken >= args.count) return true;
+    std::this_thread::sleep_for(std::chrono::seconds(interval_s));
+  }
 }
 
 Status RunAuditExport(const AuditArgs& args) {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "medtwin/cli/http_client.h"
 #include "medtwin/server/demo.h"
 
 namespace medtwin::cli {
@@ -25,78 +26,6 @@ namespace net = boost::asio;
 
 volatile std::sig_atomic_t g_stop = 0;
 void OnSignal(int) { g_stop = 1; }
-
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-
-Result<HostPort> ParseUrl(const std::string& url, const std::string& scheme, int default_port,
-                          const char* field) {
-  if (!url.starts_with(scheme + "://")) {
-    return InvalidArgument(field, "'" + url + "' is not " + scheme + "://HOST[:PORT]");
-  }
-  std::string rest = url.substr(scheme.size() + 3);
-  if (const auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
-  HostPort hp{rest, default_port};
-  if (const auto colon = rest.rfind(':'); colon != std::string::npos) {
-    hp.host = rest.substr(0, colon);
-    try {
-      hp.port = std::stoi(rest.substr(colon + 1));
-    } catch (const std::exception&) {
-      return InvalidArgument(field, "port is not a number");
-    }
-  }
-  if (hp.host.empty() || hp.port <= 0 || hp.port > 65535) {
-    return InvalidArgument(field, "'" + url + "' is not " + scheme + "://HOST[:PORT]");
-  }
-  return hp;
-}
-
-// One keep-alive HTTP connection, reconnecting when the server closed it.
-class HttpClient {
- public:
-  HttpClient(HostPort hp, std::string token) : hp_(std::move(hp)), token_(std::move(token)) {}
-  Result<std::pair<unsigned, std::string>> Post(const std::string& target, std::string body,
-                                                const char* type) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      try {
-        if (!stream_) {
-          stream_ = std::make_unique<beast::tcp_stream>(ioc_);
-          net::ip::tcp::resolver r(ioc_);
-          stream_->connect(r.resolve(hp_.host, std::to_string(hp_.port)));
-        }
-        http::request<http::string_body> req{http::verb::post, target, 11};
-        req.set(http::field::host, hp_.host);
-        req.set(http::field::content_type, type);
-        if (!token_.empty()) req.set(http::field::authorization, "Bearer " + token_);
-        req.body() = body;
-        req.prepare_payload();
-        http::write(*stream_, req);
-        beast::flat_buffer buffer;
-        http::response<http::string_body> res;
-        http::read(*stream_, buffer, res);
-        return std::make_pair(res.result_int(), std::move(res.body()));
-      } catch (const std::exception& e) {
-        stream_.reset();
-        if (attempt == 1) {
-          return Error{
-              ErrorCode::kIoError, "--to",
-              "cannot reach " + hp_.host + ":" + std::to_string(hp_.port) + ": " + e.what()};
-        }
-      }
-    }
-    return Error{ErrorCode::kIoError, "--to", "unreachable"};
-  }
-
- private:
-  HostPort hp_;
-  std::string token_;
-  std::mutex mu_;
-  net::io_context ioc_;
-  std::unique_ptr<beast::tcp_stream> stream_;
-};
 
 }  // namespace
 

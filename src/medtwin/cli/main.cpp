@@ -277,6 +277,10 @@ int Main(int argc, char** argv) {
                     "Signing key for bearer tokens (`medtwin token keygen`); every endpoint but\n"
                     "/healthz, /metrics and /fhir/r4/metadata needs a token. Required unless\n"
                     "--demo, which keeps a key beside its SQLite database (PATH.demo-key) and\nprints a token per role.");
+  serve->add_option("--audit-key", serve_args.audit_key,
+                    "Key that signs the audit ledger's tree heads (`medtwin audit keygen`); give\n"
+                    "verifiers its public key (`medtwin audit pubkey`). Required unless --demo,\n"
+                    "which keeps one beside its SQLite database (PATH.audit-key)");
   serve
       ->add_option("--auth-failure-limit", serve_args.auth_failure_limit,
                    "Failed authentications per second per client address (burst twice that);\n"
@@ -344,26 +348,50 @@ int Main(int argc, char** argv) {
 
   auto* audit = app.add_subcommand(
       "audit",
-      "The audit ledger in a store: every access to patient data, chained in an RFC 6962 Merkle\n"
-      "tree with Ed25519-signed tree heads (key derived from the server's --auth-key).");
+      "The audit ledger: every access to patient data, chained in an RFC 6962 Merkle tree with\n"
+      "tree heads signed by the server's --audit-key (Ed25519); anyone with the public key can\n"
+      "verify it, and a witness that keeps heads catches truncation and rewriting.");
   audit->require_subcommand(1);
   medtwin::cli::AuditArgs audit_args;
+  auto* audit_keygen = audit->add_subcommand(
+      "keygen", "Write a new tree-head signing key (mode 0600) and print its public key");
+  audit_keygen->add_option("--out", audit_args.out, "Key file to create")->required();
+  auto* audit_pubkey =
+      audit->add_subcommand("pubkey", "Print the public key of an audit key file (hex)");
+  audit_pubkey->add_option("--key", audit_args.key_file, "The --audit-key file")->required();
   auto* audit_verify =
       audit->add_subcommand("verify",
-                            "Check every record and tree head; name the first altered, "
-                            "removed or reordered record (exit 1)");
+                            "Check every record and tree head (and a witness's kept heads);\n"
+                            "name the first altered, removed or reordered record (exit 1)");
   auto* audit_proof = audit->add_subcommand(
       "proof", "Inclusion proof of one record in the newest signed tree head (JSON)");
   auto* audit_export =
       audit->add_subcommand("export", "Every record as a FHIR R4 AuditEvent (NDJSON)");
+  auto* audit_witness = audit->add_subcommand(
+      "witness",
+      "Keep every signed tree head a server shows (HEADS.jsonl) and check each new one extends\n"
+      "the last by an RFC 6962 consistency proof; exit 1 when one does not");
   for (auto* sub : {audit_verify, audit_proof, audit_export}) {
     sub->add_option("--store", audit_args.store, "sqlite:PATH or postgresql://…")->required();
   }
-  for (auto* sub : {audit_verify, audit_proof}) {
-    sub->add_option("--key", audit_args.key_file, "The server's --auth-key file")->required();
+  for (auto* sub : {audit_verify, audit_proof, audit_witness}) {
+    sub->add_option("--public-key", audit_args.public_key,
+                    "The ledger's public key: 64 hex digits or a file (`medtwin audit pubkey`)");
+    sub->add_option("--key", audit_args.key_file, "Or the --audit-key file itself");
   }
+  audit_verify->add_option("--heads", audit_args.heads_file,
+                           "Tree heads a witness kept (JSON lines): the store must hold them all");
   audit_proof->add_option("--seq", audit_args.seq, "Record number (from 0)")->required();
   audit_export->add_option("--out", audit_args.out, "NDJSON file to write")->required();
+  audit_witness->add_option("--url", audit_args.url, "The server, http://HOST:PORT")->required();
+  audit_witness->add_option("--token", audit_args.token, "An administrator's bearer token")
+      ->required();
+  audit_witness->add_option("--out", audit_args.out, "Where the heads are kept (appended)")
+      ->required();
+  audit_witness->add_option("--interval", audit_args.interval, "Between looks: 10s, 1m …")
+      ->capture_default_str();
+  audit_witness->add_option("--count", audit_args.count, "Stop after this many looks (0: never)")
+      ->capture_default_str();
 
   medtwin::cli::ExportArgs export_args;
   auto* export_cmd = app.add_subcommand(
@@ -459,6 +487,17 @@ int Main(int argc, char** argv) {
     return *ok ? 0 : 1;
   }
   if (audit_proof->parsed()) return Report("audit proof", medtwin::cli::RunAuditProof(audit_args));
+  if (audit_keygen->parsed()) {
+    return Report("audit keygen", medtwin::cli::RunAuditKeygen(audit_args));
+  }
+  if (audit_pubkey->parsed()) {
+    return Report("audit pubkey", medtwin::cli::RunAuditPubkey(audit_args));
+  }
+  if (audit_witness->parsed()) {
+    auto ok = medtwin::cli::RunAuditWitness(audit_args);
+    if (!ok.ok()) return Report("audit witness", ok.error());
+    return *ok ? 0 : 1;
+  }
   if (audit_export->parsed()) {
     return Report("audit export", medtwin::cli::RunAuditExport(audit_args));
   }

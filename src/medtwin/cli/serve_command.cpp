@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "medtwin/security/audit.h"
 #include "medtwin/security/token.h"
 #include "medtwin/server/audit_log.h"
 #include "medtwin/server/demo.h"
@@ -46,6 +47,47 @@ void PrintDemoTokens(const security::SigningKey& key) {
       token(security::Role::kPatient, "ward-01-patient", "ward-01").c_str(),
       token(security::Role::kDevice, "ward-01-monitor", "ward-01").c_str(),
       token(security::Role::kResearcher, "researcher", "").c_str());
+}
+
+// The demo's store file, or "" (in memory, or not SQLite).
+std::string DemoStorePath(const ServeArgs& args) {
+  if (!args.demo || !args.store.starts_with("sqlite:") ||
+      args.store.find(":memory:") != std::string::npos) {
+    return "";
+  }
+  std::string path = args.store.substr(7);
+  if (const auto q = path.find('?'); q != std::string::npos) path = path.substr(0, q);
+  return path;
+}
+
+// --audit-key, or for the demo a key kept beside its database (PATH.audit-key; a demo ledger
+// begun before audit keys of their own keeps the key it was signed with), or one for this run.
+Result<security::SigningKeyPair> AuditKeyFor(const ServeArgs& args, store::Store& store,
+                                             const security::SigningKey& token_secret) {
+  if (!args.audit_key.empty()) return security::ReadAuditKeyFile(args.audit_key);
+  if (!args.demo) {
+    return InvalidArgument("--audit-key",
+                           "required (make one with `medtwin audit keygen --out FILE`; give "
+                           "verifiers `medtwin audit pubkey --key FILE`); only --demo runs "
+                           "without");
+  }
+  const std::string path = DemoStorePath(args);
+  if (path.empty()) {
+    MEDTWIN_TRY(auto seed, security::GenerateKey());
+    return security::Ed25519FromSeed(seed.bytes);
+  }
+  const std::string key_file = path + ".audit-key";
+  if (auto existing = security::ReadAuditKeyFile(key_file); existing.ok()) return existing;
+  security::SigningKey seed;
+  MEDTWIN_TRY(auto heads, store.TreeHeads());
+  MEDTWIN_TRY(auto legacy, security::LegacyAuditSigningKey(token_secret));
+  if (!heads.empty() && security::TreeHeadSignatureValid(heads.back(), legacy.public_key)) {
+    seed.bytes = legacy.seed;
+  } else {
+    MEDTWIN_TRY(seed, security::GenerateKey());
+  }
+  MEDTWIN_RETURN_IF_ERROR(security::WriteKeyFile(seed, key_file));
+  return security::Ed25519FromSeed(seed.bytes);
 }
 
 }  // namespace
@@ -118,10 +160,13 @@ Status RunServe(const ServeArgs& args) {
   }
   MEDTWIN_TRY(auto service,
               server::TwinService::Open(std::move(store), args.shards, broadcaster, data_keys));
-  // The audit ledger, signed with a key derived from the token secret.
+  // The audit ledger, its tree heads signed with a key of its own (not the token secret).
   std::unique_ptr<server::AuditLog> audit;
   if (!auth->disabled) {
-    MEDTWIN_TRY(audit, server::AuditLog::Open(service->store(), auth->key));
+    MEDTWIN_TRY(auto audit_key, AuditKeyFor(args, service->store(), auth->key));
+    std::fprintf(stderr, "medtwin serve: audit tree heads signed by public key %s\n",
+                 security::ToHex(audit_key.public_key).c_str());
+    MEDTWIN_TRY(audit, server::AuditLog::Open(service->store(), std::move(audit_key)));
     service->SetAuditLog(audit.get());
   }
   std::unique_ptr<server::MqttBridge> mqtt;

@@ -26,6 +26,7 @@ struct ServeArgs {
   std::string tls_cert, tls_key;    // HTTPS
   std::string mqtt_ca;              // CA file for mqtts://
   bool allow_anonymous_mqtt = false;  // a loopback broker without credentials
+  std::string audit_key;            // Ed25519 seed file signing the audit tree heads
   bool unsafe_no_security = false;  // benchmarks: no tokens, no audit (loopback only)
 };
 

@@ -2,6 +2,8 @@
 
 #include "medtwin/core/time.h"
 
+#include <fstream>
+
 namespace medtwin::security {
 
 using nlohmann::json;
@@ -34,8 +36,56 @@ Result<json> ParseAuditRecord(const std::string& text) {
   return j;
 }
 
-Result<SigningKeyPair> AuditSigningKey(const SigningKey& secret) {
+Result<SigningKeyPair> ReadAuditKeyFile(const std::string& path) {
+  auto seed = ReadKeyFile(path);
+  if (!seed.ok()) return seed.error().WithContext("--audit-key");
+  return Ed25519FromSeed(seed->bytes);
+}
+
+Result<SigningKeyPair> LegacyAuditSigningKey(const SigningKey& secret) {
   return Ed25519FromSeed(HmacSha256(secret.bytes, "medtwin audit signing key v1"));
+}
+
+Result<std::string> ReadPublicKey(const std::string& hex_or_file) {
+  std::string text = hex_or_file;
+  if (text.size() != 64) {
+    std::ifstream in(hex_or_file);
+    if (!in) {
+      return InvalidArgument("--public-key", "64 hex digits, or a file holding them");
+    }
+    std::getline(in, text);
+    while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  }
+  auto bytes = FromHex(text);
+  if (!bytes.ok() || bytes->size() != 32) {
+    return InvalidArgument("--public-key", "an Ed25519 public key is 64 hex digits");
+  }
+  return *bytes;
+}
+
+json TreeHeadToJson(const StoredHead& h) {
+  return {{"size", h.size},
+          {"root", h.root_hex},
+          {"time_us", h.time_us},
+          {"signature", h.signature_hex}};
+}
+
+Result<StoredHead> TreeHeadFromJson(const json& j) {
+  if (!j.is_object() || !j.contains("size") || !j["size"].is_number_unsigned() ||
+      !j.contains("root") || !j["root"].is_string() || !j.contains("time_us") ||
+      !j["time_us"].is_number_integer() || !j.contains("signature") ||
+      !j["signature"].is_string()) {
+    return InvalidArgument("tree head", "expected {size, root, time_us, signature}");
+  }
+  return StoredHead{j["size"].get<std::uint64_t>(), j["root"].get<std::string>(),
+                    j["time_us"].get<std::int64_t>(), j["signature"].get<std::string>()};
+}
+
+bool TreeHeadSignatureValid(const StoredHead& h, const std::string& public_key) {
+  auto root = FromHex(h.root_hex);
+  auto sig = FromHex(h.signature_hex);
+  return root.ok() && sig.ok() &&
+         Ed25519Verify(public_key, TreeHeadMessage(h.size, *root, h.time_us), *sig);
 }
 
 std::string TreeHeadMessage(std::uint64_t size, const Hash& root, std::int64_t time_us) {
@@ -90,9 +140,7 @@ LedgerReport VerifyLedger(const std::vector<StoredRecord>& rows,
   for (const auto& h : heads) {
     if (!report.ok) break;
     auto root = FromHex(h.root_hex);
-    auto sig = FromHex(h.signature_hex);
-    if (!root.ok() || !sig.ok() ||
-        !Ed25519Verify(public_key, TreeHeadMessage(h.size, *root, h.time_us), *sig)) {
+    if (!root.ok() || !TreeHeadSignatureValid(h, public_key)) {
       fail(h.size == 0 ? 0 : h.size - 1,
            "tree head at size " + std::to_string(h.size) + " has a bad signature");
       break;

@@ -39,9 +39,15 @@ struct AuditEntry {
 // A stored record as JSON (for listing and FHIR AuditEvent export); an error if it is not one.
 [[nodiscard]] Result<nlohmann::json> ParseAuditRecord(const std::string& text);
 
-// The Ed25519 key that signs tree heads, derived from the server's token secret (one secret
-// to keep; the derived key signs nothing else).
-[[nodiscard]] Result<SigningKeyPair> AuditSigningKey(const SigningKey& secret);
+// The Ed25519 key that signs tree heads: a key of its own (`medtwin audit keygen`, a 32-byte
+// seed in a 0600 file), so whoever holds the token secret cannot re-sign a rewritten ledger, and
+// verifiers need only its public key (`medtwin audit pubkey`).
+[[nodiscard]] Result<SigningKeyPair> ReadAuditKeyFile(const std::string& path);
+// The key earlier versions derived from the token secret; only to carry a demo store's ledger
+// over to a key of its own.
+[[nodiscard]] Result<SigningKeyPair> LegacyAuditSigningKey(const SigningKey& secret);
+// A public key given as 64 hex digits, or the name of a file holding them.
+[[nodiscard]] Result<std::string> ReadPublicKey(const std::string& hex_or_file);
 // What a tree head's signature covers.
 [[nodiscard]] std::string TreeHeadMessage(std::uint64_t size, const Hash& root,
                                           std::int64_t time_us);
@@ -66,8 +72,15 @@ struct LedgerReport {
   Hash root;                                   // of all records read
 };
 
+// A signed tree head as JSON ({"size", "root", "time_us", "signature"}: what the API serves and
+// a witness keeps, one per line), and back.
+[[nodiscard]] nlohmann::json TreeHeadToJson(const StoredHead& head);
+[[nodiscard]] Result<StoredHead> TreeHeadFromJson(const nlohmann::json& j);
+[[nodiscard]] bool TreeHeadSignatureValid(const StoredHead& head, const std::string& public_key);
+
 // Checks every record in order (sequence, chain of roots) and every tree head (signature,
-// root at its size, no records missing beyond the last).
+// root at its size, no records missing beyond the last). Heads kept elsewhere (a witness's)
+// are checked the same way: a store shorter than, or different from, any of them fails.
 [[nodiscard]] LedgerReport VerifyLedger(const std::vector<StoredRecord>& rows,
                                         const std::vector<StoredHead>& heads,
                                         const std::string& public_key);

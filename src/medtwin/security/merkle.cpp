@@ -37,6 +37,24 @@ void Path(const std::vector<Hash>& leaves, std::uint64_t m, std::uint64_t begin,
   }
 }
 
+// RFC 6962 §2.1.2 SUBPROOF(m, D[begin:end], b).
+void SubProof(const std::vector<Hash>& leaves, std::uint64_t m, std::uint64_t begin,
+              std::uint64_t end, bool complete, std::vector<Hash>& out) {
+  const std::uint64_t n = end - begin;
+  if (m == n) {
+    if (!complete) out.push_back(RootOf(leaves, begin, end));
+    return;
+  }
+  const std::uint64_t k = SplitPoint(n);
+  if (m <= k) {
+    SubProof(leaves, m, begin, begin + k, complete, out);
+    out.push_back(RootOf(leaves, begin + k, end));
+  } else {
+    SubProof(leaves, m - k, begin + k, end, false, out);
+    out.push_back(RootOf(leaves, begin, begin + k));
+  }
+}
+
 using PKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 
@@ -106,6 +124,48 @@ std::vector<Hash> InclusionProof(const std::vector<Hash>& leaf_hashes, std::uint
   if (size > leaf_hashes.size() || index >= size) return out;
   Path(leaf_hashes, index, 0, size, out);
   return out;
+}
+
+std::vector<Hash> ConsistencyProof(const std::vector<Hash>& leaf_hashes, std::uint64_t first,
+                                   std::uint64_t second) {
+  std::vector<Hash> out;
+  if (first == 0 || first >= second || second > leaf_hashes.size()) return out;
+  SubProof(leaf_hashes, first, 0, second, true, out);
+  return out;
+}
+
+bool VerifyConsistency(std::uint64_t first, std::uint64_t second, const Hash& first_root,
+                       const Hash& second_root, const std::vector<Hash>& proof) {
+  // RFC 9162 §2.1.4.2.
+  if (first > second) return false;
+  if (first == second) return proof.empty() && first_root == second_root;
+  if (first == 0) return proof.empty();  // the empty tree is a prefix of every tree
+  std::vector<Hash> path = proof;
+  if ((first & (first - 1)) == 0) path.insert(path.begin(), first_root);
+  if (path.empty()) return false;
+  std::uint64_t fn = first - 1, sn = second - 1;
+  while ((fn & 1) == 1) {
+    fn >>= 1;
+    sn >>= 1;
+  }
+  Hash fr = path[0], sr = path[0];
+  for (std::size_t i = 1; i < path.size(); ++i) {
+    const Hash& c = path[i];
+    if (sn == 0) return false;
+    if ((fn & 1) == 1 || fn == sn) {
+      fr = NodeHash(c, fr);
+      sr = NodeHash(c, sr);
+      while ((fn & 1) == 0 && fn != 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
+    } else {
+      sr = NodeHash(sr, c);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return fr == first_root && sr == second_root && sn == 0;
 }
 
 bool VerifyInclusion(const Hash& leaf_hash, std::uint64_t index, std::uint64_t size,

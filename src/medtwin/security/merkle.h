@@ -31,6 +31,16 @@ using Hash = std::string;  // 32 raw bytes
 [[nodiscard]] bool VerifyInclusion(const Hash& leaf_hash, std::uint64_t index, std::uint64_t size,
                                    const std::vector<Hash>& proof, const Hash& root);
 
+// RFC 6962 §2.1.2 consistency proof that the tree of the first `first` leaves is a prefix of
+// the tree of the first `second` (0 < first < second ≤ leaves); verification as RFC 9162
+// §2.1.4.2 gives it. With it, anyone who kept an older signed tree head can check a newer one
+// extends it: a truncated or rewritten ledger has no valid proof.
+[[nodiscard]] std::vector<Hash> ConsistencyProof(const std::vector<Hash>& leaf_hashes,
+                                                 std::uint64_t first, std::uint64_t second);
+[[nodiscard]] bool VerifyConsistency(std::uint64_t first, std::uint64_t second,
+                                     const Hash& first_root, const Hash& second_root,
+                                     const std::vector<Hash>& proof);
+
 // Appends leaves one at a time and knows the root of the tree so far: the roots of the perfect
 // subtrees that make up the tree (one per set bit of the size), largest first.
 class MerkleFrontier {

@@ -68,6 +68,8 @@ const std::vector<RouteSpec>& ApiRoutes() {
       {V::get, "/api/v1/stream", false, "Observation", I::kSearch, PatientFrom::kQuery},
       {V::get, "/api/v1/audit", false, "AuditEvent", I::kSearch, PatientFrom::kNone},
       {V::get, "/api/v1/audit/verify", false, "AuditEvent", I::kRead, PatientFrom::kNone},
+      {V::get, "/api/v1/audit/head", false, "AuditEvent", I::kRead, PatientFrom::kNone},
+      {V::get, "/api/v1/audit/consistency", false, "AuditEvent", I::kRead, PatientFrom::kNone},
       {V::get, "/fhir/r4/metadata", true, "", I::kRead, PatientFrom::kNone},
       {V::post, "/fhir/r4", false, "Bundle", I::kCreate, PatientFrom::kBody},
       {V::get, "/fhir/r4/Patient", false, "Patient", I::kSearch, PatientFrom::kNone},

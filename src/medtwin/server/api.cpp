@@ -690,7 +690,55 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
       if (log == nullptr) return Fail(404, "not_found", "audit", "this server keeps no audit log");
       if (seg.size() == 4 && seg[3] == "verify") {
         log->Flush();
-        return Json(200, VerifyStoredLedger(service.store(), log->public_key()));
+        json report = VerifyStoredLedger(service.store(), log->public_key());
+        report["public_key"] = security::ToHex(log->public_key());
+        return Json(200, report);
+      }
+      if (seg.size() == 4 && seg[3] == "head") {
+        // The newest signed tree head: what a witness keeps.
+        auto head = log->NewestHead();
+        if (!head.ok()) return Fail(head.error().code == ErrorCode::kNotFound ? 404 : 503,
+                                    head.error());
+        json out = security::TreeHeadToJson(*head);
+        out["public_key"] = security::ToHex(log->public_key());
+        return Json(200, out);
+      }
+      if (seg.size() == 4 && seg[3] == "consistency") {
+        // RFC 6962 §2.1.2: the proof that the tree at `first` records is a prefix of the tree
+        // at `second`, with both roots.
+        std::uint64_t sizes[2] = {0, 0};
+        const char* names[2] = {"first", "second"};
+        for (int k = 0; k < 2; ++k) {
+          auto it = t.query.find(names[k]);
+          const std::string v = it == t.query.end() ? "" : it->second;
+          auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), sizes[k]);
+          if (v.empty() || ec != std::errc() || p != v.data() + v.size()) {
+            return Fail(400, "invalid", names[k], "a tree size (records), e.g. from a tree head");
+          }
+        }
+        log->Flush();
+        auto ledger = ReadStoredLedger(service.store());
+        if (!ledger.ok()) return Fail(503, ledger.error());
+        if (sizes[0] > sizes[1] || sizes[1] > ledger->records.size()) {
+          return Fail(400, "invalid", "second",
+                      "0 < first <= second <= " + std::to_string(ledger->records.size()));
+        }
+        std::vector<security::Hash> leaves;
+        leaves.reserve(sizes[1]);
+        for (std::uint64_t i = 0; i < sizes[1]; ++i) {
+          leaves.push_back(security::LeafHash(ledger->records[i].text));
+        }
+        json proof = json::array();
+        for (const auto& h : security::ConsistencyProof(leaves, sizes[0], sizes[1])) {
+          proof.push_back(security::ToHex(h));
+        }
+        const std::vector<security::Hash> first(leaves.begin(),
+                                                leaves.begin() + static_cast<long>(sizes[0]));
+        return Json(200, {{"first", sizes[0]},
+                          {"second", sizes[1]},
+                          {"first_root", security::ToHex(security::MerkleRoot(first))},
+                          {"second_root", security::ToHex(security::MerkleRoot(leaves))},
+                          {"proof", proof}});
       }
       std::size_t limit = 100;
       if (auto it = t.query.find("limit"); it != t.query.end()) {

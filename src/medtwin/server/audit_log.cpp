@@ -17,15 +17,21 @@ std::int64_t NowUs() {
 }  // namespace
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store,
-                                                 const security::SigningKey& secret) {
-  MEDTWIN_TRY(auto key, security::AuditSigningKey(secret));
+                                                 security::SigningKeyPair key) {
   std::unique_ptr<AuditLog> log(new AuditLog(store, std::move(key)));
   // Continue the tree where the stored ledger ends.
   MEDTWIN_RETURN_IF_ERROR(store.ForEachAudit(
       [&](const store::Store::AuditRow& row) { log->tree_.Append(security::LeafHash(row.text)); }));
   log->recorded_ = log->stored_ = log->tree_.size();
   MEDTWIN_TRY(auto heads, store.TreeHeads());
-  if (!heads.empty()) log->signed_size_ = heads.back().size;
+  if (!heads.empty()) {
+    if (!security::TreeHeadSignatureValid(heads.back(), log->key_.public_key)) {
+      return InvalidArgument("--audit-key",
+                             "this store's audit ledger was signed with another key: give that "
+                             "key (heads signed with a new one would not verify against it)");
+    }
+    log->signed_size_ = heads.back().size;
+  }
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
   return log;
 }
@@ -97,6 +103,13 @@ void AuditLog::Flush() {
 std::uint64_t AuditLog::size() {
   std::lock_guard<std::mutex> lock(mu_);
   return stored_;
+}
+
+Result<security::StoredHead> AuditLog::NewestHead() {
+  Flush();
+  MEDTWIN_TRY(auto heads, store_.TreeHeads());
+  if (heads.empty()) return NotFound("audit", "no signed tree head yet");
+  return heads.back();
 }
 
 Status AuditLog::SignHead() {
@@ -232,13 +245,17 @@ Result<StoredLedger> ReadStoredLedger(store::Store& store) {
   return l;
 }
 
-nlohmann::json VerifyStoredLedger(store::Store& store, const std::string& public_key) {
+nlohmann::json VerifyStoredLedger(store::Store& store, const std::string& public_key,
+                                  const std::vector<security::StoredHead>& kept_heads) {
   auto ledger = ReadStoredLedger(store);
   if (!ledger.ok()) {
     return {{"ok", false}, {"problem", "the ledger cannot be read from the store"}};
   }
-  const security::LedgerReport r =
-      security::VerifyLedger(ledger->records, ledger->heads, public_key);
+  // Heads kept outside the store are checked as the store's own are: a store that lost or
+  // rewrote records under a head someone kept fails, whatever the store's heads now say.
+  std::vector<security::StoredHead> heads = ledger->heads;
+  heads.insert(heads.end(), kept_heads.begin(), kept_heads.end());
+  const security::LedgerReport r = security::VerifyLedger(ledger->records, heads, public_key);
   nlohmann::json out = {{"ok", r.ok},
                         {"records", r.records},
                         {"tree_heads_checked", r.heads_checked},

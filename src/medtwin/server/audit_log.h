@@ -30,8 +30,10 @@ struct StoredLedger {
 
 class AuditLog {
  public:
+  // `key` signs the tree heads. A ledger whose newest stored head another key signed is
+  // refused (kInvalidArgument naming --audit-key): it would no longer verify.
   static Result<std::unique_ptr<AuditLog>> Open(store::Store& store,
-                                                const security::SigningKey& secret);
+                                                security::SigningKeyPair key);
   ~AuditLog();  // stores what is queued and signs a final tree head
   void Record(security::AuditEntry entry);
   // A request refused before authentication succeeded (401, 429): the first from an address in
@@ -44,6 +46,9 @@ class AuditLog {
   // Records waiting because the store refused them (0 when the store keeps up).
   [[nodiscard]] std::uint64_t held() const { return held_.load(); }
   [[nodiscard]] const std::string& public_key() const { return key_.public_key; }
+  // Every record stored so far (for consistency proofs) is read from the store; this is the
+  // newest signed tree head.
+  [[nodiscard]] Result<security::StoredHead> NewestHead();
 
  private:
   AuditLog(store::Store& store, security::SigningKeyPair key)

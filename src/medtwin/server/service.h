@@ -154,7 +154,10 @@ inline constexpr std::uint64_t kMaxHeldAuditRecords = 100'000;
 
 // Verifies the stored audit ledger against the tree heads signed with `public_key`:
 // {"ok", "records", "tree_heads_checked", "root", and when not ok "first_bad_record", "problem"}.
-[[nodiscard]] nlohmann::json VerifyStoredLedger(store::Store& store, const std::string& public_key);
+// Heads a witness kept (`kept_heads`) are checked too.
+[[nodiscard]] nlohmann::json VerifyStoredLedger(
+    store::Store& store, const std::string& public_key,
+    const std::vector<security::StoredHead>& kept_heads = {});
 
 // A clinician creating a patient is put on its care team (so they can see what they made).
 void JoinCareTeam(nlohmann::json& patient_doc, const Caller& caller);
