@@ -589,6 +589,14 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
       if (seg.size() == 5 && seg[4] == "twin" && method == verb::get) {
         auto j = service.engine().TwinJson(id);
         if (!j) return Fail(404, "not_found", "patient", "no patient '" + id + "'");
+        // The route needs Observation read; the record it embeds (name, birth date, genotype,
+        // care team, consent) needs its own scopes, or it is left out.
+        json& record = (*j)["patient"];
+        if (!caller.May(id, "Patient", Interaction::kRead)) {
+          record = {{"id", id}, {"omitted", "the token's scopes do not cover Patient"}};
+        } else if (!caller.May(id, "Consent", Interaction::kRead)) {
+          record.erase("consent");
+        }
         return Json(200, *j);
       }
       return Fail(404, "not_found", "path", "no such resource");
