@@ -159,8 +159,8 @@ TEST(Privacy, IdentifiersAreEncryptedAtRestAndKeysRotate) {
   std::string body = raw_body();
   EXPECT_EQ(body.find("Zebra"), std::string::npos) << body;
   EXPECT_EQ(body.find("1944"), std::string::npos) << body;
-  EXPECT_NE(body.find("enc:v1:"), std::string::npos) << body;
-  const std::string first_key = body.substr(body.find("enc:v1:") + 7, 8);
+  EXPECT_NE(body.find("enc:v2:"), std::string::npos) << body;
+  const std::string first_key = body.substr(body.find("enc:v2:") + 7, 8);
   // Without the key: refused, with the reason.
   const std::string refused = Shell(bin + " serve --listen 127.0.0.1:0 --store " + store +
                                     " --auth-key " + TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile() + " 2>&1; echo rc=$?");
@@ -173,7 +173,7 @@ TEST(Privacy, IdentifiersAreEncryptedAtRestAndKeysRotate) {
                   " 2>/dev/null; echo $?"),
             "0");
   body = raw_body();
-  const std::string second_key = body.substr(body.find("enc:v1:") + 7, 8);
+  const std::string second_key = body.substr(body.find("enc:v2:") + 7, 8);
   EXPECT_NE(first_key, second_key);
   EXPECT_EQ(body.find(first_key), std::string::npos) << body;
   {

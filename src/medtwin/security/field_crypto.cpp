@@ -50,8 +50,23 @@ Result<std::string> NewDataKeyLine() {
   return Base64UrlEncode(k.bytes);
 }
 
-Result<std::string> DataKeyRing::Encrypt(std::string_view plaintext, std::string_view field) const {
+namespace {
+// What a value is bound to: v1 the field only; v2 the field and the record's owner (a
+// patient's ciphertext copied into another patient's record does not open there).
+std::string AssociatedData(std::string_view field, std::string_view owner) {
+  std::string ad(field);
+  if (!owner.empty()) {
+    ad += '\0';
+    ad += owner;
+  }
+  return ad;
+}
+}  // namespace
+
+Result<std::string> DataKeyRing::Encrypt(std::string_view plaintext, std::string_view field,
+                                         std::string_view owner) const {
   if (keys_.empty()) return CryptoError("no data key");
+  const std::string ad = AssociatedData(field, owner);
   const Key& key = keys_[0];
   std::string nonce(kNonce, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), kNonce) != 1) {
@@ -64,9 +79,8 @@ Result<std::string> DataKeyRing::Encrypt(std::string_view plaintext, std::string
   const auto* k = reinterpret_cast<const unsigned char*>(key.bytes.data());
   const auto* iv = reinterpret_cast<const unsigned char*>(nonce.data());
   if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, k, iv) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len,
-                        reinterpret_cast<const unsigned char*>(field.data()),
-                        static_cast<int>(field.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(ad.data()),
+                        static_cast<int>(ad.size())) != 1 ||
       EVP_EncryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
                         reinterpret_cast<const unsigned char*>(plaintext.data()),
                         static_cast<int>(plaintext.size())) != 1) {
@@ -80,11 +94,15 @@ Result<std::string> DataKeyRing::Encrypt(std::string_view plaintext, std::string
   }
   total += len;
   out.resize(static_cast<std::size_t>(total));
-  return "enc:v1:" + key.id + ":" + Base64UrlEncode(nonce + out + tag);
+  return (owner.empty() ? "enc:v1:" : "enc:v2:") + key.id + ":" +
+         Base64UrlEncode(nonce + out + tag);
 }
 
-Result<std::string> DataKeyRing::Decrypt(std::string_view stored, std::string_view field) const {
+Result<std::string> DataKeyRing::Decrypt(std::string_view stored, std::string_view field,
+                                         std::string_view owner) const {
   if (!IsEncrypted(stored)) return std::string(stored);
+  // v2 values are bound to their owner; v1 values (written before) to the field only.
+  const std::string ad = AssociatedData(field, stored.starts_with("enc:v2:") ? owner : "");
   const std::string_view rest = stored.substr(7);
   const auto colon = rest.find(':');
   if (colon != 8) return CryptoError("malformed encrypted value");
@@ -111,9 +129,8 @@ Result<std::string> DataKeyRing::Decrypt(std::string_view stored, std::string_vi
       EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
                          reinterpret_cast<const unsigned char*>(key->bytes.data()),
                          reinterpret_cast<const unsigned char*>(nonce.data())) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len,
-                        reinterpret_cast<const unsigned char*>(field.data()),
-                        static_cast<int>(field.size())) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(ad.data()),
+                        static_cast<int>(ad.size())) != 1 ||
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
                         reinterpret_cast<const unsigned char*>(cipher.data()),
                         static_cast<int>(cipher.size())) != 1) {
@@ -123,7 +140,9 @@ Result<std::string> DataKeyRing::Decrypt(std::string_view stored, std::string_vi
   if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, tag_copy.data()) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + total, &len) !=
           1) {
-    return CryptoError("an encrypted value failed authentication (altered, or the wrong field)");
+    return CryptoError(
+        "an encrypted value failed authentication (altered, or moved from another field or "
+        "patient)");
   }
   total += len;
   out.resize(static_cast<std::size_t>(total));

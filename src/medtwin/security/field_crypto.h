@@ -1,7 +1,9 @@
 // security/field_crypto.h — direct identifiers encrypted at rest: AES-256-GCM (OpenSSL) with a
-// random 96-bit nonce per value, the field's name bound in as associated data (a ciphertext
-// cannot be moved to another field), under a key ring read from a file or the environment. The
-// stored form is "enc:v1:KEYID:base64url(nonce ‖ ciphertext ‖ tag)"; KEYID (8 hex digits of
+// random 96-bit nonce per value, the field's name and the record's owner (the patient id) bound
+// in as associated data (a ciphertext cannot be moved to another field or another patient's
+// record), under a key ring read from a file or the environment. The stored form is
+// "enc:v2:KEYID:base64url(nonce ‖ ciphertext ‖ tag)" ("enc:v1:", bound to the field only, is
+// what earlier versions wrote: still read, re-encrypted as v2 by `medtwin keys rotate`); KEYID (8 hex digits of
 // SHA-256 of the key) says which key of the ring opens it, so keys can be rotated: new values
 // use the ring's first key, old ones stay readable until `medtwin keys rotate` re-encrypts them.
 #pragma once
@@ -23,12 +25,14 @@ class DataKeyRing {
   [[nodiscard]] bool empty() const { return keys_.empty(); }
   [[nodiscard]] std::string current_id() const { return keys_.empty() ? "" : keys_[0].id; }
 
-  [[nodiscard]] Result<std::string> Encrypt(std::string_view plaintext,
-                                            std::string_view field) const;
+  // `owner`: the id of the record the value belongs to ("" writes the old, field-only v1 form).
+  [[nodiscard]] Result<std::string> Encrypt(std::string_view plaintext, std::string_view field,
+                                            std::string_view owner) const;
   // Values that are not "enc:" text are returned as they are (stored before encryption).
-  [[nodiscard]] Result<std::string> Decrypt(std::string_view stored, std::string_view field) const;
+  [[nodiscard]] Result<std::string> Decrypt(std::string_view stored, std::string_view field,
+                                            std::string_view owner) const;
   [[nodiscard]] static bool IsEncrypted(std::string_view stored) {
-    return stored.starts_with("enc:v1:");
+    return stored.starts_with("enc:v1:") || stored.starts_with("enc:v2:");
   }
 
  private:

@@ -47,7 +47,7 @@ Result<std::string> SealedPatientBody(const twin::PatientRecord& p,
     if (!doc.contains(field) || !doc[field].is_string() || doc[field].get<std::string>().empty()) {
       continue;
     }
-    MEDTWIN_TRY(std::string sealed, keys->Encrypt(doc[field].get<std::string>(), field));
+    MEDTWIN_TRY(std::string sealed, keys->Encrypt(doc[field].get<std::string>(), field, p.id));
     doc[field] = sealed;
   }
   return doc.dump();
@@ -65,7 +65,9 @@ Result<twin::PatientRecord> PatientFromStored(const std::string& body,
       return Error{ErrorCode::kInvalidArgument, "--data-key",
                    "stored identifiers are encrypted: give the data key file"};
     }
-    MEDTWIN_TRY(std::string plain, keys->Decrypt(value, field));
+    const std::string owner =
+        doc.contains("id") && doc["id"].is_string() ? doc["id"].get<std::string>() : "";
+    MEDTWIN_TRY(std::string plain, keys->Decrypt(value, field, owner));
     doc[field] = plain;
   }
   auto p = twin::ParsePatient(doc);
