@@ -221,7 +221,8 @@ TEST_F(Authz, EveryRouteEveryRole) {
       } else if (role == "clinician off the care team") {
         expect_allowed = from == "none";  // lists (filtered) and creating patients
       } else if (role == "patient p-a") {
-        expect_allowed = reads;
+        // Reads their own record, and decides their own consent (grant or withdraw).
+        expect_allowed = reads || route["resource"] == "Consent";
       } else if (role == "device of p-a") {
         expect_allowed = device_may.count(key) > 0;
       }

@@ -33,7 +33,8 @@ TEST(Privacy, ConsentGovernsResearchDataAndLogsHoldNoIdentifiers) {
   const fs::path log = dir / "serve.log";
   const std::string admin = TestAuth::Admin();
   const std::string started = medtwin::testing_support::StartLogged(
-      bin + " serve --listen 127.0.0.1:0 --store " + store + " --auth-key " + TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile(),
+      bin + " serve --listen 127.0.0.1:0 --store " + store + " --auth-key " + TestAuth::KeyFile() +
+          " --audit-key " + TestAuth::AuditKeyFile() + " --research-min-k 2",
       log, dir / "pid", "http://127.0.0.1:");
   unsigned short port = 0;
   if (const auto at = started.find("http://127.0.0.1:"); at != std::string::npos) {
@@ -55,7 +56,8 @@ TEST(Privacy, ConsentGovernsResearchDataAndLogsHoldNoIdentifiers) {
                    json({{"code", "8867-4"},
                          {"value", 70 + i},
                          {"unit", "/min"},
-                         {"time", Now(30)},
+                         // Older than the export's embargo on recent readings (30-120 days).
+                         {"time", Now(200 * 24 * 60)},
                          {"source", "SERIAL-XK" + std::to_string(i)}})
                        .dump())
                   .status,
@@ -79,6 +81,14 @@ TEST(Privacy, ConsentGovernsResearchDataAndLogsHoldNoIdentifiers) {
   };
   auto first = cohort();
   ASSERT_EQ(first.status, 200u) << first.body;
+  // Below the server's minimum k: refused; a linkable study key is for administrators.
+  EXPECT_EQ(Call(port, http::verb::get, "/api/v1/research/cohort?k=1", "", "", researcher).status,
+            400u);
+  EXPECT_EQ(
+      Call(port, http::verb::get, "/api/v1/research/cohort?study=s1", "", "", researcher).status,
+      403u);
+  // Each export's pseudonyms are its own: two exports cannot be joined.
+  EXPECT_NE(cohort().Json()["patients"][0]["id"], first.Json()["patients"][0]["id"]);
   const json c1 = first.Json();
   EXPECT_EQ(c1["consenting"], 6);
   EXPECT_EQ(c1["patients"].size(), 6u);
@@ -146,7 +156,7 @@ TEST(Privacy, IdentifiersAreEncryptedAtRestAndKeysRotate) {
                  "').execute('select body from patients').fetchone()[0])\"");
   };
   {
-    medtwin::testing_support::Server server(store, {"--data-key", ring});
+    medtwin::testing_support::Server server(store, {"--data-key", ring, "--research-min-k", "2"});
     ASSERT_NE(server.port(), 0);
     ASSERT_EQ(Call(server.port(), http::verb::post, "/api/v1/patients",
                    R"({"id":"enc-1","name":"Zebra Quokka","birth_date":"1944-05-06","sex":"male"})")
@@ -177,7 +187,7 @@ TEST(Privacy, IdentifiersAreEncryptedAtRestAndKeysRotate) {
   EXPECT_NE(first_key, second_key);
   EXPECT_EQ(body.find(first_key), std::string::npos) << body;
   {
-    medtwin::testing_support::Server server(store, {"--data-key", ring});
+    medtwin::testing_support::Server server(store, {"--data-key", ring, "--research-min-k", "2"});
     ASSERT_NE(server.port(), 0);
     EXPECT_EQ(Call(server.port(), http::verb::get, "/api/v1/patients/enc-1").Json()["name"],
               "Zebra Quokka");

@@ -21,6 +21,7 @@ Status RunExport(const ExportArgs& args) {
   MEDTWIN_TRY(auto store, store::OpenStore(args.store));
   security::DeidentifyOptions options;
   options.k = args.k;
+  MEDTWIN_TRY(options.salt, server::ExportSalt(args.study));
   options.as_of.us_since_epoch = std::chrono::duration_cast<std::chrono::microseconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count();

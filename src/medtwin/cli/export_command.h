@@ -14,6 +14,7 @@ namespace medtwin::cli {
 struct ExportArgs {
   bool deidentify = false;
   std::string store, key_file, out, data_key;
+  std::string study;  // a stable study key (linkable exports); empty: unlinkable
   int k = 5;
 };
 

@@ -282,6 +282,10 @@ int Main(int argc, char** argv) {
                     "verifiers its public key (`medtwin audit pubkey`). Required unless --demo,\n"
                     "which keeps one beside its SQLite database (PATH.audit-key)");
   serve
+      ->add_option("--research-min-k", serve_args.research_min_k,
+                   "The least k (k-anonymity) a researcher's export may use (2..100)")
+      ->capture_default_str();
+  serve
       ->add_option("--auth-failure-limit", serve_args.auth_failure_limit,
                    "Failed authentications per second per client address (burst twice that);\n"
                    "beyond it the address's refusals are 429s, aggregated in the audit trail")
@@ -403,7 +407,11 @@ int Main(int argc, char** argv) {
   export_cmd->add_option("--store", export_args.store, "sqlite:PATH or postgresql://…")->required();
   export_cmd->add_option("--key", export_args.key_file, "The server's --auth-key file")->required();
   export_cmd->add_option("--out", export_args.out, "Directory to write")->required();
-  export_cmd->add_option("--k", export_args.k, "k-anonymity on (age, sex)")->capture_default_str();
+  export_cmd->add_option("--k", export_args.k, "k-anonymity on (age, sex, condition codes)")
+      ->capture_default_str();
+  export_cmd->add_option("--study", export_args.study,
+                         "A study key: the same pseudonyms in every export of the study (by\n"
+                         "default each export's pseudonyms and date shifts are its own)");
   export_cmd->add_option("--data-key", export_args.data_key,
                          "The server's data key ring, if identifiers are stored encrypted");
 

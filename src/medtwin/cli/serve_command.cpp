@@ -111,6 +111,10 @@ Status RunServe(const ServeArgs& args) {
   auth->rate_limit_per_s = args.rate_limit;
   if (!(args.auth_failure_limit > 0)) return InvalidArgument("--auth-failure-limit", "must be > 0");
   auth->auth_failures_per_s = args.auth_failure_limit;
+  if (args.research_min_k < 2 || args.research_min_k > 100) {
+    return InvalidArgument("--research-min-k", "2..100");
+  }
+  auth->research_min_k = args.research_min_k;
   if (args.unsafe_no_security) {
     if (args.listen.substr(0, colon) != "127.0.0.1") {
       return InvalidArgument("--unsafe-no-security", "only on 127.0.0.1 (it is for benchmarks)");

@@ -27,6 +27,7 @@ struct ServeArgs {
   std::string mqtt_ca;              // CA file for mqtts://
   bool allow_anonymous_mqtt = false;  // a loopback broker without credentials
   std::string audit_key;            // Ed25519 seed file signing the audit tree heads
+  int research_min_k = 5;           // the least k researchers may ask for
   bool unsafe_no_security = false;  // benchmarks: no tokens, no audit (loopback only)
 };
 

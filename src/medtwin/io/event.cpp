@@ -86,7 +86,7 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
                          const ObservationLimits& limits) {
   if (!j.is_object()) return InvalidArgument("event", "must be a JSON object");
   Event e;
-  MEDTWIN_TRY(e.patient, TextMember(j, "patient", false, kMaxIdLength));
+  MEDTWIN_TRY(e.patient, TextMember(j, "patient", false, kMaxIdLength, !limits.as_stored));
   if (!patient_from_path.empty()) {
     if (!e.patient.empty() && e.patient != patient_from_path) {
       return InvalidArgument("patient", "differs from the patient in the URL");
@@ -95,7 +95,7 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
   }
   if (e.patient.empty()) return InvalidArgument("patient", "missing");
   MEDTWIN_RETURN_IF_ERROR(ValidateId(e.patient, "patient"));
-  MEDTWIN_TRY(e.type, TextMember(j, "type", true, 32));
+  MEDTWIN_TRY(e.type, TextMember(j, "type", true, 32, !limits.as_stored));
   if (e.type == "meal") {
     MEDTWIN_TRY(e.amount, Quantity(j, "amount", "unit", "g", 0.1, 500));
   } else if (e.type == "insulin") {
@@ -103,12 +103,12 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
   } else if (e.type == "basal") {
     MEDTWIN_TRY(e.rate, Quantity(j, "rate", "unit", "U/h", 0, 40));
   } else if (e.type == "dose") {
-    MEDTWIN_TRY(e.drug, TextMember(j, "drug", false, 64));
+    MEDTWIN_TRY(e.drug, TextMember(j, "drug", false, 64, !limits.as_stored));
     if (e.drug.empty()) return InvalidArgument("drug", "name the drug");
     MEDTWIN_RETURN_IF_ERROR(ParseDoseAmount(j, e));
     MEDTWIN_TRY(e.duration_h, Hours(j, "duration_h", 0, 48, 0));
   } else if (e.type == "order") {
-    MEDTWIN_TRY(e.drug, TextMember(j, "drug", false, 64));
+    MEDTWIN_TRY(e.drug, TextMember(j, "drug", false, 64, !limits.as_stored));
     if (e.drug.empty()) return InvalidArgument("drug", "name the drug");
     if (e.drug == "insulin") {
       // An insulin order (from the glucose twin's what-if): a bolus now (amount, U) and/or a
@@ -131,18 +131,18 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
       MEDTWIN_TRY(e.interval_h, Hours(j, "interval_h", 1, 168, -1));
       MEDTWIN_TRY(e.duration_h, Hours(j, "duration_h", 0, 48, 0));
     }
-    MEDTWIN_TRY(e.by, TextMember(j, "by", false, 64));
+    MEDTWIN_TRY(e.by, TextMember(j, "by", false, 64, !limits.as_stored));
   } else if (e.type == "ack") {
     auto kind = j.find("alert_kind");
     auto raised = j.find("alert_raised_at");
     if (kind == j.end() || !kind->is_string() || raised == j.end() || !raised->is_string()) {
       return InvalidArgument("alert_kind", "an ack names the alert's kind and raised time");
     }
-    MEDTWIN_TRY(e.alert_kind, TextMember(j, "alert_kind", true, 64));
+    MEDTWIN_TRY(e.alert_kind, TextMember(j, "alert_kind", true, 64, !limits.as_stored));
     auto raised_at = ParseRfc3339(raised->get<std::string>());
     if (!raised_at.ok()) return InvalidArgument("alert_raised_at", "not RFC 3339");
     e.alert_raised_at = *raised_at;
-    MEDTWIN_TRY(e.by, TextMember(j, "by", false, 64));
+    MEDTWIN_TRY(e.by, TextMember(j, "by", false, 64, !limits.as_stored));
   } else {
     return InvalidArgument("type",
                            "'" + e.type + "' is not meal, insulin, basal or dose");
@@ -158,7 +158,7 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
     return InvalidArgument("time", "more than 5 min in the future");
   }
   if (e.time < limits.earliest) return InvalidArgument("time", "before 1900-01-01");
-  MEDTWIN_TRY(e.source, TextMember(j, "source", false, 256));
+  MEDTWIN_TRY(e.source, TextMember(j, "source", false, 256, !limits.as_stored));
   return e;
 }
 

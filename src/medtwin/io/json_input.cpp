@@ -46,7 +46,7 @@ std::string DumpJson(const nlohmann::json& j) {
 }
 
 Result<std::string> TextMember(const nlohmann::json& j, const char* key, bool required,
-                               std::size_t max_bytes) {
+                               std::size_t max_bytes, bool check_text) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) {
     if (required) return InvalidArgument(key, "missing");
@@ -54,6 +54,12 @@ Result<std::string> TextMember(const nlohmann::json& j, const char* key, bool re
   }
   if (!it->is_string()) return InvalidArgument(key, "must be a string");
   std::string s = it->get<std::string>();
+  if (!check_text) {
+    if (s.size() > max_bytes) {
+      return InvalidArgument(key, "longer than " + std::to_string(max_bytes) + " bytes");
+    }
+    return s;
+  }
   MEDTWIN_RETURN_IF_ERROR(ValidateText(s, key, max_bytes));
   return s;
 }

@@ -33,7 +33,9 @@ inline constexpr int kMaxJsonDepth = 64;
 // The string member `key` of object `j`: "" when absent or null (an error when `required`), an
 // error naming `key` when it is not a string, longer than `max_bytes`, or holds control
 // characters (text may reach a header, a log line or the audit trail).
+// `check_text` false (stored data) checks the type and length only.
 [[nodiscard]] Result<std::string> TextMember(const nlohmann::json& j, const char* key,
-                                             bool required, std::size_t max_bytes = 256);
+                                             bool required, std::size_t max_bytes = 256,
+                                             bool check_text = true);
 
 }  // namespace medtwin::io

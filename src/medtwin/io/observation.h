@@ -63,6 +63,9 @@ struct ObservationLimits {
   // Nothing measured on a living patient predates 1900-01-01 (a year-0001 date is a default
   // value, not a reading); the service also refuses times before the patient's birth date.
   Instant earliest{-2'208'988'800'000'000};
+  // Reading back what the store holds: text is taken as stored (no control-character check),
+  // so a record an earlier version accepted never stops a restart.
+  bool as_stored = false;
 };
 
 // Parses one observation object. `patient_from_path`, when non-empty, is the patient the URL

@@ -103,7 +103,10 @@ Decision Decide(const Claims& who, std::string_view resource_type, Interaction w
       }
       break;
     case Role::kPatient:
-      if (!reading) return Deny("a patient token may only read");
+      // A patient reads their own record, and decides their own consent (grant or withdraw).
+      if (!reading && !(resource_type == "Consent" && what == Interaction::kUpdate)) {
+        return Deny("a patient token may only read (and update its own consent)");
+      }
       if (!patient.empty() && patient != who.patient) return Deny("not this token's patient");
       break;
     case Role::kDevice:

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 
 #include "medtwin/security/merkle.h"
 
@@ -69,16 +70,42 @@ Status WriteFile(const std::filesystem::path& path, const std::string& text) {
 
 }  // namespace
 
-std::string Pseudonym(const SigningKey& secret, const std::string& patient_id) {
-  return "R-" + ToHex(HmacSha256(secret.bytes, "medtwin pseudonym v1:" + patient_id).substr(0, 6));
+std::optional<std::string> ConditionCode(const std::string& condition) {
+  static const std::regex kSnomed(R"((?:SNOMED|SCT|snomed|sct)[: ]?([0-9]{6,18}))");
+  static const std::regex kSnomedUri(R"(http://snomed\.info/sct\|([0-9]{6,18}))");
+  static const std::regex kDigits(R"([0-9]{6,18})");
+  static const std::regex kIcd10(R"((?:ICD-?10(?:-CM)?[: ]?)?([A-Z][0-9][0-9AB](?:\.[0-9A-TV-Z]{1,4})?))");
+  std::smatch m;
+  if (std::regex_match(condition, m, kSnomed) || std::regex_match(condition, m, kSnomedUri)) {
+    return "SNOMED:" + m[1].str();
+  }
+  if (std::regex_match(condition, kDigits)) return "SNOMED:" + condition;
+  if (std::regex_match(condition, m, kIcd10)) return "ICD-10:" + m[1].str();
+  return std::nullopt;
 }
 
-std::int64_t DateShiftUs(const SigningKey& secret, const std::string& patient_id) {
+std::string Pseudonym(const SigningKey& secret, const std::string& salt,
+                      const std::string& patient_id) {
+  return "R-" + ToHex(HmacSha256(secret.bytes, "medtwin pseudonym v2:" + salt + "\n" + patient_id)
+                          .substr(0, 6));
+}
+
+std::int64_t DateShiftUs(const SigningKey& secret, const std::string& salt,
+                         const std::string& patient_id) {
   // 1..365 days earlier: never zero, so no date is released as it was.
   const std::int64_t days =
-      1 +
-      static_cast<std::int64_t>(KeyedNumber(secret, "medtwin date shift v1:" + patient_id) % 365);
+      1 + static_cast<std::int64_t>(
+              KeyedNumber(secret, "medtwin date shift v2:" + salt + "\n" + patient_id) % 365);
   return -days * 86'400'000'000LL;
+}
+
+int EmbargoDays(const SigningKey& secret, const DeidentifyOptions& options,
+                const std::string& patient_id) {
+  const int span = std::max(0, options.embargo_max_days - options.embargo_min_days) + 1;
+  return options.embargo_min_days +
+         static_cast<int>(KeyedNumber(secret, "medtwin embargo v1:" + options.salt + "\n" +
+                                                  patient_id) %
+                          static_cast<std::uint64_t>(span));
 }
 
 DeidentifiedCohort Deidentify(const std::vector<IdentifiedPatient>& patients,
@@ -89,47 +116,65 @@ DeidentifiedCohort Deidentify(const std::vector<IdentifiedPatient>& patients,
     const IdentifiedPatient* p;
     int age;
     std::string sex;
+    std::vector<std::string> conditions;  // codes only, sorted
+    std::string condition_key;
   };
   std::vector<Row> rows;
   for (const auto& p : patients) {
-    rows.push_back({&p, AgeYears(p.record, options.as_of), p.record.value("sex", "unknown")});
+    Row r{&p, AgeYears(p.record, options.as_of), p.record.value("sex", "unknown"), {}, ""};
+    for (const auto& c : p.record.value("conditions", json::array())) {
+      if (!c.is_string()) continue;
+      if (auto code = ConditionCode(c.get<std::string>())) r.conditions.push_back(*code);
+    }
+    std::sort(r.conditions.begin(), r.conditions.end());
+    r.conditions.erase(std::unique(r.conditions.begin(), r.conditions.end()), r.conditions.end());
+    for (const auto& c : r.conditions) r.condition_key += c + ";";
+    rows.push_back(std::move(r));
   }
+  // The quasi-identifiers: age (as released at a level), sex and the condition codes.
+  auto key = [](const Row& r, int level) {
+    return AgeLabel(r.age, level) + "|" + r.sex + "|" + r.condition_key;
+  };
   // The least generalization that leaves at most 5 % of patients in classes under k; failing
   // that, the coarsest.
   static const char* kNames[] = {"years", "5-year bands", "10-year bands", "20-year bands"};
   int level = 3;
   for (int l = 0; l <= 3; ++l) {
-    std::map<std::pair<std::string, std::string>, int> classes;
-    for (const auto& r : rows) ++classes[{AgeLabel(r.age, l), r.sex}];
+    std::map<std::string, int> classes;
+    for (const auto& r : rows) ++classes[key(r, l)];
     int small = 0;
-    for (const auto& r : rows) small += classes[{AgeLabel(r.age, l), r.sex}] < options.k ? 1 : 0;
+    for (const auto& r : rows) small += classes[key(r, l)] < options.k ? 1 : 0;
     if (small * 20 <= static_cast<int>(rows.size())) {
       level = l;
       break;
     }
   }
   out.age_generalization = kNames[level];
-  std::map<std::pair<std::string, std::string>, int> classes;
-  for (const auto& r : rows) ++classes[{AgeLabel(r.age, level), r.sex}];
+  std::map<std::string, int> classes;
+  for (const auto& r : rows) ++classes[key(r, level)];
+  constexpr std::int64_t kDayUs = 86'400'000'000LL;
   for (const auto& r : rows) {
-    const std::string age = AgeLabel(r.age, level);
-    if (classes[{age, r.sex}] < options.k) {
+    if (classes[key(r, level)] < options.k) {
       ++out.suppressed;
       continue;
     }
     const std::string id = r.p->record.value("id", "");
-    const std::string pseudonym = Pseudonym(secret, id);
-    const std::int64_t shift = DateShiftUs(secret, id);
+    const std::string pseudonym = Pseudonym(secret, options.salt, id);
+    const std::int64_t shift = DateShiftUs(secret, options.salt, id);
+    const std::int64_t newest_released =
+        options.as_of.us_since_epoch - EmbargoDays(secret, options, id) * kDayUs;
     out.patients.push_back({{"id", pseudonym},
                             {"sex", r.sex},
-                            {"age", age},
-                            {"conditions", r.p->record.value("conditions", json::array())},
+                            {"age", AgeLabel(r.age, level)},
+                            {"conditions", r.conditions},
                             {"models", r.p->record.value("models", json::array())}});
     for (const auto& o : r.p->observations) {
+      if (o.time.us_since_epoch > newest_released) continue;  // the embargo
       const io::ObservationCode* code = io::FindObservationCode(o.code);
-      json row = {{"patient", pseudonym},
-                  {"code", o.code},
-                  {"time", FormatRfc3339(Instant{o.time.us_since_epoch + shift})}};
+      // Shifted, then generalized to the day (floor: times before 1970 round down too).
+      std::int64_t t = o.time.us_since_epoch + shift;
+      t = (t >= 0 ? t / kDayUs : (t - kDayUs + 1) / kDayUs) * kDayUs;
+      json row = {{"patient", pseudonym}, {"code", o.code}, {"time", FormatRfc3339(Instant{t})}};
       if (code != nullptr && code->coded) {
         row["value"] = o.text;
       } else {

@@ -1,16 +1,20 @@
 // security/deidentify.h — research data that cannot identify anyone, by HIPAA Safe Harbor
 // (45 CFR 164.514(b)(2)): the 18 identifier kinds removed — names, identifiers (patient id →
-// a keyed pseudonym), all dates but the year (here: every date shifted by a secret per-patient
-// offset of 1–365 days, so intervals within a patient are kept), ages over 89 grouped as "90+",
-// device identifiers (observation sources dropped), and free-text care-team names; the patient
-// record holds no address, so there is no ZIP code to truncate. Then k-anonymity (Sweeney 2002)
-// on the quasi-identifiers (age, sex): age is generalized (1 → 5 → 10 → 20-year bands) until
-// every (age, sex) class holds at least k patients, and patients still in smaller classes are
-// suppressed.
+// a keyed pseudonym, salted per export so two exports cannot be joined unless an administrator
+// asks for a study key), all dates but the year (here: every date shifted by a secret
+// per-patient, per-export offset of 1–365 days and generalized to the day, and each patient's
+// most recent 30–120 days (a secret per-patient embargo) withheld, so "the newest reading was
+// taken just before the export" cannot recover the shift), ages over 89 grouped as "90+",
+// device identifiers (observation sources dropped), and free text (care teams; conditions go
+// out only as SNOMED CT or ICD-10 codes, others dropped). Then k-anonymity (Sweeney 2002) on the
+// quasi-identifiers (age, sex, condition codes): age is generalized (1 → 5 → 10 → 20-year bands)
+// until every class holds at least k patients, and patients still in smaller classes are
+// suppressed. The server enforces a minimum k (`serve --research-min-k`).
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +27,17 @@ namespace medtwin::security {
 struct DeidentifyOptions {
   int k = 5;
   Instant as_of;  // ages are computed at this time (the export's)
+  // Mixed into pseudonyms and date shifts: random per export (unlinkable exports), or a study
+  // key an administrator chose (the same pseudonyms in every export of that study).
+  std::string salt;
+  // Each patient's newest readings withheld: a secret per-patient embargo in this range.
+  int embargo_min_days = 30, embargo_max_days = 120;
 };
+
+// A condition as a code, or nullopt when it is free text: "SNOMED:<6–18 digits>" (also written
+// "SCT:…", "http://snomed.info/sct|…" or bare digits) or "ICD-10:<code>" (also bare, e.g.
+// "E11.9", "I10").
+[[nodiscard]] std::optional<std::string> ConditionCode(const std::string& condition);
 
 // One consenting patient as the store holds it: the patient document (twin::PatientToJson) and
 // their observations.
@@ -40,10 +54,14 @@ struct DeidentifiedCohort {
   int suppressed = 0;              // patients left out to reach k
 };
 
-// Stable pseudonym and date shift from the server's secret (the same patient maps the same way
-// in every export; without the secret neither can be reversed).
-[[nodiscard]] std::string Pseudonym(const SigningKey& secret, const std::string& patient_id);
-[[nodiscard]] std::int64_t DateShiftUs(const SigningKey& secret, const std::string& patient_id);
+// Pseudonym, date shift and embargo from the server's secret and the export's salt (without the
+// secret none can be reversed; with another salt they differ).
+[[nodiscard]] std::string Pseudonym(const SigningKey& secret, const std::string& salt,
+                                    const std::string& patient_id);
+[[nodiscard]] std::int64_t DateShiftUs(const SigningKey& secret, const std::string& salt,
+                                       const std::string& patient_id);
+[[nodiscard]] int EmbargoDays(const SigningKey& secret, const DeidentifyOptions& options,
+                              const std::string& patient_id);
 
 [[nodiscard]] DeidentifiedCohort Deidentify(const std::vector<IdentifiedPatient>& patients,
                                             const SigningKey& secret,

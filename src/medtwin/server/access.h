@@ -121,6 +121,8 @@ struct AuthOptions {
   // Requests failing authentication per second per client address (burst: twice that); past
   // it the address's refusals are 429s (and aggregated in the audit trail).
   double auth_failures_per_s = 10;
+  // The least k a research export may use (k-anonymity), whatever a researcher asks for.
+  int research_min_k = 5;
   // Benchmarks only (`serve --unsafe-no-security`, loopback only): every request is an
   // unaudited administrator, to measure what security costs.
   bool disabled = false;

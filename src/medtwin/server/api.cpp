@@ -319,8 +319,10 @@ Response PutGenotype(TwinService& s, const Request& req, const std::string& pati
     if (!called.ok()) return Fail(400, called.error());
     samples = std::move(*called);
   } else {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    auto document = io::ParseUntrustedJson(body, "body");
+    if (!document.ok()) return Fail(400, document.error());
+    json j = std::move(*document);
+    if (!j.is_object()) {
       return Fail(400, "invalid", "body", "a VCF, CALLS.json or {\"genes\": {…}}");
     }
     if (j.contains("genes")) j = json{{"samples", {{{"sample", "body"}, {"genes", j["genes"]}}}}};
@@ -655,17 +657,36 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
     if (resource == "research" && seg.size() == 4 && seg[3] == "cohort" && method == verb::get) {
       security::DeidentifyOptions options;
       options.as_of = LimitsNow().now;
+      options.k = std::max(options.k, auth.research_min_k);
       if (auto it = t.query.find("k"); it != t.query.end()) {
         auto [p, ec] =
             std::from_chars(it->second.data(), it->second.data() + it->second.size(), options.k);
-        if (ec != std::errc() || options.k < 2 || options.k > 100) {
-          return Fail(400, "invalid", "k", "an integer 2..100");
+        if (ec != std::errc() || p != it->second.data() + it->second.size() || options.k > 100) {
+          return Fail(400, "invalid", "k", "an integer up to 100");
+        }
+        // The server's minimum (set by its operator), never less.
+        if (options.k < auth.research_min_k) {
+          return Fail(400, "invalid", "k",
+                      "at least " + std::to_string(auth.research_min_k) + " on this server");
         }
       }
+      // Unlinkable exports, unless an administrator names a study (a stable study key).
+      std::string study;
+      if (auto it = t.query.find("study"); it != t.query.end()) {
+        if (!caller.claims() || caller.claims()->role != security::Role::kAdmin) {
+          return Fail(403, "forbidden", "study",
+                      "a linkable study key is for administrators; exports are unlinkable");
+        }
+        study = it->second;
+      }
+      auto salt = ExportSalt(study);
+      if (!salt.ok()) return Fail(400, salt.error());
+      options.salt = *salt;
       auto cohort = ResearchCohort(service.store(), auth.key, options, service.data_keys());
       if (!cohort.ok()) return Fail(503, cohort.error());
       const auto& c = cohort->cohort;
       return Json(200, {{"k", c.k},
+                        {"linkable", !study.empty()},
                         {"age", c.age_generalization},
                         {"patients_in_store", cohort->patients_in_store},
                         {"consenting", cohort->consenting},
@@ -905,9 +926,12 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
     if (route->patient_from == PatientFrom::kPath) asked_patient = params["id"];
     if (route->patient_from == PatientFrom::kQuery) asked_patient = PatientInQuery(t.query);
     // Ids are checked before they go anywhere (the audit record, a message, the store): bytes
-    // that are not an id are refused and never echoed (a %FF id once stopped the audit writer).
-    if (!asked_patient.empty() && !IsValidId(asked_patient)) {
-      asked_patient.clear();
+    // that are not an id are never echoed or recorded (a %FF id once stopped the audit writer).
+    // The 400 comes after authentication, so an unauthenticated flood of them is throttled and
+    // aggregated like any other.
+    const bool bad_id = !asked_patient.empty() && !IsValidId(asked_patient);
+    if (bad_id) asked_patient.clear();
+    auto refuse_bad_id = [&]() {
       const Error e = ValidateId(params.contains("id") ? params["id"] : PatientInQuery(t.query),
                                  "patient")
                           .error();
@@ -917,7 +941,7 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
         return audited(std::move(r), nullptr);
       }
       return audited(Fail(400, e), nullptr);
-    }
+    };
     // An address that keeps failing authentication gets 429 instead of 401, and its refusals
     // are aggregated in the audit trail. Valid tokens from the same address (a ward behind one
     // NAT) are not held up by someone else's flood: checking a token costs one HMAC.
@@ -948,6 +972,7 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
     }
     entry.who = claims->subject;
     entry.role = std::string(security::RoleName(claims->role));
+    if (bad_id) return refuse_bad_id();
     if (!limiter->Allow(claims->token_id.empty() ? claims->subject : claims->token_id)) {
       return audited(Denied(fhir, 429, "rate limit exceeded for this token"), nullptr);
     }

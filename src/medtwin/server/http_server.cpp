@@ -98,6 +98,7 @@ template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>>,
                 public Broadcaster::Subscriber {
  public:
+  ~Session() override { ReportDelivered(); }
   Session(
       tcp::socket socket, const HttpOptions& options, const Handler& handler,
       std::shared_ptr<Broadcaster> broadcaster) requires std::is_same_v<Stream, beast::tcp_stream>
@@ -312,8 +313,21 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
                      });
   }
 
+  // A stream that ends (client gone, token expired, shutdown) still reports what it delivered
+  // since its last check, so every delivered event is audited.
+  void ReportDelivered() {
+    if (!stream_check_ || delivered_.empty()) return;
+    std::vector<std::string> delivered(delivered_.begin(), delivered_.end());
+    delivered_.clear();
+    try {
+      (void)stream_check_(delivered);
+    } catch (...) {
+    }
+  }
+
   void Close() {
     if (!alive_) return;
+    ReportDelivered();
     alive_ = false;
     beast::error_code ec;
     beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);

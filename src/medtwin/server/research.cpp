@@ -1,5 +1,7 @@
 #include "medtwin/server/research.h"
 
+#include "medtwin/core/text.h"
+#include "medtwin/security/merkle.h"
 #include "medtwin/server/service.h"
 #include "medtwin/twin/patient.h"
 
@@ -32,6 +34,15 @@ Result<CohortSummary> ResearchCohort(store::Store& store, const security::Signin
   }
   out.cohort = security::Deidentify(consenting, secret, options);
   return out;
+}
+
+Result<std::string> ExportSalt(const std::string& study) {
+  if (!study.empty()) {
+    MEDTWIN_RETURN_IF_ERROR(ValidateText(study, "study", 64));
+    return "study:" + study;
+  }
+  MEDTWIN_TRY(auto random, security::GenerateKey());
+  return security::ToHex(random.bytes);
 }
 
 }  // namespace medtwin::server

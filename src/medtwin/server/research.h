@@ -22,4 +22,8 @@ struct CohortSummary {
                                                    const security::DeidentifyOptions& options,
                                                    const security::DataKeyRing* keys);
 
+// The salt of one export: random (this export's pseudonyms and shifts match no other's), or
+// for a named study "study:NAME" (the same in every export of that study; administrators only).
+[[nodiscard]] Result<std::string> ExportSalt(const std::string& study);
+
 }  // namespace medtwin::server

@@ -70,7 +70,7 @@ Result<twin::PatientRecord> PatientFromStored(const std::string& body,
     MEDTWIN_TRY(std::string plain, keys->Decrypt(value, field, owner));
     doc[field] = plain;
   }
-  auto p = twin::ParsePatient(doc);
+  auto p = twin::ParsePatient(doc, nullptr, /*from_store=*/true);
   if (!p.ok()) return p.error().WithContext("stored patient");
   return p;
 }

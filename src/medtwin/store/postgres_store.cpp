@@ -296,9 +296,23 @@ class PostgresStore final : public Store {
     for (const auto& row : rows) {
       const std::string seq = std::to_string(row.seq);
       const char* params[] = {seq.c_str(), row.text.c_str()};
-      ResultGuard r{PQexecParams(conn_, "INSERT INTO audit(seq, body) VALUES($1,$2)", 2, nullptr,
-                                 params, nullptr, nullptr, 0)};
-      if (Status s = Check(r.r, "append audit"); !s.ok()) {
+      // A retry after a COMMIT whose answer was lost finds its rows already there: the same
+      // text is success, other text at that seq is an error (never overwritten).
+      ResultGuard r{PQexecParams(conn_,
+                                 "INSERT INTO audit(seq, body) VALUES($1,$2) ON CONFLICT (seq) DO "
+                                 "NOTHING RETURNING seq",
+                                 2, nullptr, params, nullptr, nullptr, 0)};
+      Status s = Check(r.r, "append audit");
+      if (s.ok() && PQntuples(r.r) == 0) {
+        ResultGuard existing{PQexecParams(conn_, "SELECT body FROM audit WHERE seq = $1", 1,
+                                          nullptr, params, nullptr, nullptr, 0)};
+        s = Check(existing.r, "append audit");
+        if (s.ok() && (PQntuples(existing.r) != 1 || row.text != PQgetvalue(existing.r, 0, 0))) {
+          s = Error{ErrorCode::kIoError, "store",
+                    "audit record " + seq + " is already stored with other content"};
+        }
+      }
+      if (!s.ok()) {
         ResultGuard rb{PQexec(conn_, "ROLLBACK")};
         return s.error();
       }
@@ -480,7 +494,18 @@ class PostgresStore final : public Store {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo) {
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& given) {
+  // A bound on every (re)connection, so a network that drops packets yields a quick error (and
+  // a 503) rather than a request thread held for minutes.
+  std::string conninfo = given;
+  if (conninfo.find("connect_timeout") == std::string::npos) {
+    if (conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://")) {
+      conninfo += conninfo.find('?') == std::string::npos ? "?connect_timeout=5"
+                                                            : "&connect_timeout=5";
+    } else {
+      conninfo += " connect_timeout=5";
+    }
+  }
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     // The message may carry the connection string's host and user, never data.

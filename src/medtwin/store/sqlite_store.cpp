@@ -619,6 +619,7 @@ Result<io::Event> EventFromStored(const std::string& body) {
   // What was stored is read back as it was, whatever today's limits on new events.
   io::ObservationLimits as_stored;
   as_stored.earliest = Instant{std::numeric_limits<std::int64_t>::min()};
+  as_stored.as_stored = true;
   auto e = io::ParseEvent(j, "", as_stored);
   if (!e.ok()) return e.error().WithContext("stored event");
   return e;

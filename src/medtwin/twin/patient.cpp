@@ -11,10 +11,19 @@ namespace {
 
 using nlohmann::json;
 
-Result<std::string> Text(const json& j, const char* key, std::size_t max_len = 200) {
+// Text from a client is checked as text that may reach a header, a log or the audit trail;
+// text read back from the store is taken as it was stored (a record written by an earlier
+// version must not stop the server from starting).
+enum class Source { kClient, kStore };
+
+Result<std::string> Text(Source from, const json& j, const char* key, std::size_t max_len = 200) {
   const json& v = j.at(key);
   if (!v.is_string()) return InvalidArgument(key, "must be a string");
   std::string s = v.get<std::string>();
+  if (from == Source::kStore) {
+    if (s.size() > max_len) return InvalidArgument(key, "longer than " + std::to_string(max_len));
+    return s;
+  }
   MEDTWIN_RETURN_IF_ERROR(ValidateText(s, key, max_len));
   return s;
 }
@@ -33,13 +42,15 @@ Result<std::optional<double>> Number(const json& j, const char* key, double lo, 
   return std::optional<double>(x);
 }
 
-Result<std::vector<std::string>> TextList(const json& j, const char* key) {
+Result<std::vector<std::string>> TextList(Source from, const json& j, const char* key) {
   const json& v = j.at(key);
   if (!v.is_array()) return InvalidArgument(key, "must be an array of strings");
   std::vector<std::string> out;
   for (const auto& e : v) {
     if (!e.is_string()) return InvalidArgument(key, "must be an array of strings");
-    MEDTWIN_RETURN_IF_ERROR(ValidateText(e.get_ref<const std::string&>(), key, 200));
+    if (from == Source::kClient) {
+      MEDTWIN_RETURN_IF_ERROR(ValidateText(e.get_ref<const std::string&>(), key, 200));
+    }
     out.push_back(e.get<std::string>());
   }
   return out;
@@ -47,7 +58,8 @@ Result<std::vector<std::string>> TextList(const json& j, const char* key) {
 
 }  // namespace
 
-Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
+Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, bool from_store) {
+  const Source from = from_store ? Source::kStore : Source::kClient;
   if (!j.is_object()) return InvalidArgument("patient", "must be a JSON object");
   PatientRecord p = base != nullptr ? *base : PatientRecord{};
   static const char* kKnown[] = {"id",
@@ -74,7 +86,7 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
     }
   }
   if (j.contains("id")) {
-    MEDTWIN_TRY(std::string id, Text(j, "id", 64));
+    MEDTWIN_TRY(std::string id, Text(from, j, "id", 64));
     if (!IsValidId(id)) {
       return InvalidArgument("id", "1–64 characters from A–Z, a–z, 0–9, '-', '_', '.'");
     }
@@ -82,18 +94,18 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
     p.id = id;
   }
   if (j.contains("name")) {
-    MEDTWIN_TRY(p.name, Text(j, "name"));
+    MEDTWIN_TRY(p.name, Text(from, j, "name"));
   }
   if (j.contains("birth_date") && j.at("birth_date").is_null()) {
     p.birth_date.reset();
   } else if (j.contains("birth_date")) {
-    MEDTWIN_TRY(std::string d, Text(j, "birth_date", 10));
+    MEDTWIN_TRY(std::string d, Text(from, j, "birth_date", 10));
     auto t = ParseRfc3339(d + "T00:00:00Z");
     if (d.size() != 10 || !t.ok()) return InvalidArgument("birth_date", "must be YYYY-MM-DD");
     p.birth_date = d;
   }
   if (j.contains("sex")) {
-    MEDTWIN_TRY(std::string s, Text(j, "sex", 16));
+    MEDTWIN_TRY(std::string s, Text(from, j, "sex", 16));
     if (s != "female" && s != "male" && s != "other" && s != "unknown") {
       return InvalidArgument("sex", "one of female, male, other, unknown");
     }
@@ -102,7 +114,7 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
   if (j.contains("race") && j.at("race").is_null()) {
     p.race.clear();
   } else if (j.contains("race")) {
-    MEDTWIN_TRY(std::string r, Text(j, "race", 16));
+    MEDTWIN_TRY(std::string r, Text(from, j, "race", 16));
     if (r != "white" && r != "asian" && r != "black" && r != "mixed" && r != "other" &&
         r != "unknown") {
       return InvalidArgument("race", "one of white, asian, black, mixed, other, unknown");
@@ -119,7 +131,7 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
     MEDTWIN_TRY(p.scr_mg_dl, Number(j, "scr_mg_dl", 0.05, 30, "mg/dL"));
   }
   if (j.contains("conditions")) {
-    MEDTWIN_TRY(p.conditions, TextList(j, "conditions"));
+    MEDTWIN_TRY(p.conditions, TextList(from, j, "conditions"));
   }
   if (j.contains("genotype")) {
     const json& g = j.at("genotype");
@@ -154,7 +166,7 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
     p.spo2_scale = v.get<int>();
   }
   if (j.contains("models")) {
-    MEDTWIN_TRY(p.models, TextList(j, "models"));
+    MEDTWIN_TRY(p.models, TextList(from, j, "models"));
     for (const auto& m : p.models) {
       if (m != "news2" && m != "glucose" && m != "vancomycin" && m != "warfarin") {
         return InvalidArgument("models", "unknown model '" + m.substr(0, 32) +
@@ -163,13 +175,13 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
     }
   }
   if (j.contains("population_model")) {
-    MEDTWIN_TRY(p.population_model, Text(j, "population_model"));
+    MEDTWIN_TRY(p.population_model, Text(from, j, "population_model"));
   }
   if (j.contains("virtual_patient")) {
-    MEDTWIN_TRY(p.virtual_patient, Text(j, "virtual_patient"));
+    MEDTWIN_TRY(p.virtual_patient, Text(from, j, "virtual_patient"));
   }
   if (j.contains("care_team")) {
-    MEDTWIN_TRY(p.care_team, TextList(j, "care_team"));
+    MEDTWIN_TRY(p.care_team, TextList(from, j, "care_team"));
     for (const auto& member : p.care_team) {
       if (member.empty() || member.size() > 128) {
         return InvalidArgument("care_team", "members are token subjects of 1–128 characters");
@@ -191,7 +203,7 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
       p.consent.research = c["research"].get<bool>();
     }
     if (c.contains("share_with")) {
-      MEDTWIN_TRY(p.consent.share_with, TextList(c, "share_with"));
+      MEDTWIN_TRY(p.consent.share_with, TextList(from, c, "share_with"));
     }
     for (const char* key : {"recorded_at", "withdrawn_at"}) {
       if (!c.contains(key)) continue;
@@ -208,7 +220,7 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base) {
     }
   }
   if (j.contains("closed_loop")) {
-    MEDTWIN_TRY(std::string c, Text(j, "closed_loop", 8));
+    MEDTWIN_TRY(std::string c, Text(from, j, "closed_loop", 8));
     if (c != "" && c != "bb" && c != "pid" && c != "mpc") {
       return InvalidArgument("closed_loop", "\"\" (off), \"bb\", \"pid\" or \"mpc\"");
     }
@@ -257,7 +269,10 @@ bool ResearchConsentAt(const PatientRecord& p, const std::string& at_rfc3339) {
   auto withdrawn = ParseRfc3339(p.consent.withdrawn_at);
   auto at = ParseRfc3339(at_rfc3339);
   if (!withdrawn.ok() || !at.ok()) return false;  // unreadable: treat as withdrawn
-  return at->us_since_epoch < withdrawn->us_since_epoch;
+  // A withdrawal takes effect when it is recorded, whatever date it names: a future-dated one
+  // does not keep the patient in exports until then.
+  (void)withdrawn;
+  return false;
 }
 
 }  // namespace medtwin::twin

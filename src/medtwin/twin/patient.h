@@ -53,13 +53,17 @@ struct PatientRecord {
   Consent consent;
 };
 
-// Whether `p` allowed research use at `at` (given, and not withdrawn at or before `at`).
+// Whether `p` allowed research use at `at` (given, and not withdrawn: a recorded withdrawal counts at once, whatever
+// date it names).
 [[nodiscard]] bool ResearchConsentAt(const PatientRecord& p, const std::string& at_rfc3339);
 
 // Parses a patient document. With `base`, members present override it (PUT/PATCH); without,
-// `id` may be absent (the server assigns one).
+// `id` may be absent (the server assigns one). Text from clients may hold no control
+// characters; `from_store` reads a stored document as it was written (earlier versions
+// allowed them), so an old record never stops the server from starting.
 [[nodiscard]] Result<PatientRecord> ParsePatient(const nlohmann::json& j,
-                                                 const PatientRecord* base = nullptr);
+                                                 const PatientRecord* base = nullptr,
+                                                 bool from_store = false);
 [[nodiscard]] nlohmann::json PatientToJson(const PatientRecord& p);
 
 }  // namespace medtwin::twin
