@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <regex>
 #include <string>
 #include <thread>
@@ -493,6 +494,160 @@ TEST_F(Attack, AStoreFromAnEarlierVersionStillStarts) {
   EXPECT_EQ(Call(again.port(), http::verb::get, "/api/v1/patients/old-1").Json()["name"],
             "Ada\tLovelace");
   EXPECT_EQ(Call(again.port(), http::verb::get, "/api/v1/patients/old-1/events").Json().size(), 1u);
+}
+
+// Every route, every query parameter (property): random bytes, percent-encoded or raw, in path
+// ids and in the query parameters the server reads (and unknown ones), as an admin and without
+// a token. Nothing is a 5xx, every reply is valid JSON (or the dashboard's files), and the
+// server lives on.
+TEST_F(Attack, RandomBytesInEveryPathAndQueryParameterAreClearErrors) {
+  Server server(store_, {"--auth-failure-limit", "100000", "--rate-limit", "100000"});
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  CreatePatient(port, {{"id", "p1"}, {"models", {"news2", "vancomycin"}}});
+  const json routes =
+      json::parse(Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin routes --json"));
+  const std::vector<std::string> params = {
+      "patient", "subject", "code",  "from",   "to",       "limit",   "cursor", "status",
+      "severity", "k",      "study", "first",  "second",   "_count",  "date",   "sample",
+      "access_token", "_id", "unknown"};
+  std::mt19937 rng(2026);
+  auto random_text = [&](bool encode) {
+    std::string out;
+    const int n = static_cast<int>(rng() % 24);
+    for (int i = 0; i < n; ++i) {
+      const auto b = static_cast<unsigned char>(rng() % 256);
+      if (encode || b < 0x21 || b > 0x7E || b == '%' || b == '&' || b == '#' || b == '?' ||
+          b == '/') {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", b);
+        out += buf;
+      } else {
+        out += static_cast<char>(b);
+      }
+    }
+    return out;
+  };
+  int requests = 0;
+  for (int round = 0; round < 6; ++round) {
+    for (const auto& route : routes) {
+      std::string path = route["path"];
+      // (The live stream is an open-ended reply; its query parameters are covered by the
+      // stream tests.)
+      if (path.find("{path*}") != std::string::npos || path == "/api/v1/stream") continue;
+      for (const char* hole : {"{id}"}) {
+        if (const auto at = path.find(hole); at != std::string::npos) {
+          path.replace(at, std::string(hole).size(), rng() % 3 == 0 ? "p1" : random_text(rng() % 2));
+        }
+      }
+      std::string target = path + "?";
+      for (int q = 0; q < 3; ++q) {
+        target += params[rng() % params.size()] + "=" + random_text(rng() % 2) + "&";
+      }
+      const auto method = http::string_to_verb(route["method"].get<std::string>());
+      for (const std::string& token : {TestAuth::Admin(), std::string()}) {
+        const Reply r = Call(port, method, target, "", "application/json", token);
+        ++requests;
+        EXPECT_LT(r.status, 500u) << route["method"] << " " << target << " -> " << r.body;
+        EXPECT_NE(r.status, 0u) << "no reply: " << target;
+        if (!r.body.empty() && r.headers.contains("content-type") &&
+            r.headers.at("content-type").find("json") != std::string::npos) {
+          EXPECT_FALSE(json::parse(r.body, nullptr, false).is_discarded()) << target;
+        }
+      }
+    }
+    ASSERT_TRUE(Alive(port));
+  }
+  EXPECT_GT(requests, 500);
+}
+
+// Finding 17: SIGTERM during a request lets it finish: the reply arrives whole and what it
+// acknowledged is stored.
+TEST_F(Attack, SigtermDrainsTheRequestInFlight) {
+  constexpr int kLines = 40'000;
+  std::string body;
+  for (int i = 0; i < kLines; ++i) {
+    body += json({{"patient", "p1"},
+                  {"code", "8867-4"},
+                  {"value", 60 + i % 40},
+                  {"unit", "/min"},
+                  {"time", "2026-01-01T00:00:00." + std::to_string(100000 + i) + "Z"},
+                  {"source", "drain"}})
+                .dump() +
+            "\n";
+  }
+  Reply reply;
+  {
+    Server server(store_);
+    const auto port = server.port();
+    ASSERT_NE(port, 0);
+    CreatePatient(port, {{"id", "p1"}});
+    std::thread client([&] {
+      reply = Call(port, http::verb::post, "/api/v1/observations", body, "application/x-ndjson");
+    });
+    // Once the request is in the server's hands, stop it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    ::kill(server.pid(), SIGTERM);
+    client.join();
+    server.Stop(SIGTERM);
+  }
+  ASSERT_EQ(reply.status, 200u) << reply.body.substr(0, 300);
+  const std::size_t acknowledged = reply.Json()["accepted"].size();
+  EXPECT_EQ(acknowledged, static_cast<std::size_t>(kLines));
+  Server again(store_);
+  ASSERT_NE(again.port(), 0);
+  const json stored = Call(again.port(), http::verb::get,
+                           "/api/v1/patients/p1/observations?code=8867-4&limit=100000")
+                          .Json();
+  EXPECT_EQ(stored.size(), acknowledged);
+}
+
+// Finding 12, consent: every change keeps the consent it replaced, with who and when; clients
+// cannot write that history; a patient withdraws their own consent, and a future-dated
+// withdrawal takes them out of research exports at once.
+TEST_F(Attack, ConsentHasAHistoryAndItsWithdrawalCountsAtOnce) {
+  Server server(store_, {"--research-min-k", "2"});
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  for (const char* id : {"c1", "c2"}) {
+    CreatePatient(port, {{"id", id}, {"sex", "female"}, {"birth_date", "1970-01-01"}});
+    ASSERT_EQ(Call(port, http::verb::put, std::string("/api/v1/patients/") + id + "/consent",
+                   R"({"research":true})")
+                  .status,
+              200u);
+  }
+  const std::string researcher = TestAuth::Token(Role::kResearcher, "res");
+  auto consenting = [&]() {
+    return Call(port, http::verb::get, "/api/v1/research/cohort?k=2", "", "", researcher)
+        .Json()["consenting"];
+  };
+  EXPECT_EQ(consenting(), 2);
+  // The patient withdraws, dated next year: out of the next export already.
+  const std::string patient = TestAuth::Token(Role::kPatient, "c1-self", "c1");
+  const Reply withdrawn = Call(port, http::verb::post, "/api/v1/patients/c1/consent/withdraw",
+                               R"({"date":"2099-01-01T00:00:00Z"})", "application/json", patient);
+  ASSERT_EQ(withdrawn.status, 200u) << withdrawn.body;
+  EXPECT_EQ(consenting(), 1);
+  // Another patient's consent is not theirs to change.
+  EXPECT_EQ(Call(port, http::verb::post, "/api/v1/patients/c2/consent/withdraw", "{}",
+                 "application/json", patient)
+                .status,
+            403u);
+  // The history: the consent before each change, who changed it and when.
+  const json history =
+      Call(port, http::verb::get, "/api/v1/patients/c1/consent/history").Json();
+  ASSERT_EQ(history.size(), 2u) << history.dump();
+  EXPECT_EQ(history[0]["research"], false);  // before the first PUT
+  EXPECT_EQ(history[0]["by"], "test-admin");
+  EXPECT_EQ(history[1]["research"], true);  // before the withdrawal
+  EXPECT_TRUE(history[1]["withdrawn_at"].is_null());
+  EXPECT_EQ(history[1]["by"], "c1-self");
+  // Sent back by a client, the history is ignored (it is the server's).
+  ASSERT_EQ(Call(port, http::verb::put, "/api/v1/patients/c1",
+                 json({{"consent_history", json::array()}, {"name", "C One"}}).dump())
+                .status,
+            200u);
+  EXPECT_EQ(Call(port, http::verb::get, "/api/v1/patients/c1/consent/history").Json().size(), 2u);
 }
 
 // Finding 17: the leap second, a conflicting resend, impossible dates and float noise.

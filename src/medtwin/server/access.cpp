@@ -53,6 +53,8 @@ const std::vector<RouteSpec>& ApiRoutes() {
       {V::post, "/api/v1/patients/{id}/recommendations/accept", false, "MedicationRequest",
        I::kCreate, PatientFrom::kPath},
       {V::get, "/api/v1/patients/{id}/consent", false, "Consent", I::kRead, PatientFrom::kPath},
+      {V::get, "/api/v1/patients/{id}/consent/history", false, "Consent", I::kRead,
+       PatientFrom::kPath},
       {V::put, "/api/v1/patients/{id}/consent", false, "Consent", I::kUpdate, PatientFrom::kPath},
       {V::post, "/api/v1/patients/{id}/consent/withdraw", false, "Consent", I::kUpdate,
        PatientFrom::kPath},

@@ -478,7 +478,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
         if (method == verb::put || method == verb::patch) {
           auto body = ParseBody(req);
           if (!body.ok()) return Fail(400, body.error());
-          auto p = service.UpdatePatient(id, *body);
+          auto p = service.UpdatePatient(id, *body, caller.Subject());
           if (!p.ok()) return Fail(StatusFor(p.error()), p.error());
           return Json(200, twin::PatientToJson(*p));
         }
@@ -547,6 +547,10 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
         if (!p) return Fail(404, "not_found", "patient", "no patient '" + id + "'");
         json consent = twin::PatientToJson(*p)["consent"];
         if (seg.size() == 5 && method == verb::get) return Json(200, consent);
+        if (seg.size() == 6 && seg[5] == "history" && method == verb::get) {
+          // Every earlier consent, oldest first, with who changed it and when.
+          return Json(200, twin::PatientToJson(*p)["consent_history"]);
+        }
         const std::string now = FormatRfc3339(LimitsNow().now);
         if (seg.size() == 5 && method == verb::put) {
           auto body = ParseBody(req);
@@ -567,7 +571,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
         } else {
           return Fail(404, "not_found", "path", "no such resource");
         }
-        auto updated = service.UpdatePatient(id, json{{"consent", consent}});
+        auto updated = service.UpdatePatient(id, json{{"consent", consent}}, caller.Subject());
         if (!updated.ok()) {
           Error e = updated.error();
           if (!e.field.starts_with("consent")) e.field = "consent." + e.field;
@@ -598,6 +602,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
           record = {{"id", id}, {"omitted", "the token's scopes do not cover Patient"}};
         } else if (!caller.May(id, "Consent", Interaction::kRead)) {
           record.erase("consent");
+          record.erase("consent_history");
         }
         return Json(200, *j);
       }
@@ -990,9 +995,11 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
     // asked about that patient here; each item is checked again by the handler.
     if (route->patient_from == PatientFrom::kBody) patient = caller.claims()->patient;
     security::Interaction what = route->interaction;
-    // PUT of a patient that does not exist yet creates it.
+    // PUT of a patient that does not exist yet creates it — for administrators. Anyone else is
+    // answered as for an existing patient they may not change (403), so the answer does not tell
+    // whether the id exists (clinicians create with POST).
     if (route->resource == "Patient" && what == security::Interaction::kUpdate &&
-        !service.Patient(patient)) {
+        caller.claims()->role == security::Role::kAdmin && !service.Patient(patient)) {
       what = security::Interaction::kCreate;
       patient.clear();
     }

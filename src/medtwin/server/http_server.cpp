@@ -99,18 +99,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
                 public Broadcaster::Subscriber {
  public:
   ~Session() override { ReportDelivered(); }
-  Session(
-      tcp::socket socket, const HttpOptions& options, const Handler& handler,
-      std::shared_ptr<Broadcaster> broadcaster) requires std::is_same_v<Stream, beast::tcp_stream>
-      : stream_(std::move(socket)),
+  Session(tcp::socket socket, const HttpOptions& options, const Handler& handler,
+          std::shared_ptr<Broadcaster> broadcaster,
+          std::atomic<int>& in_flight) requires std::is_same_v<Stream, beast::tcp_stream>
+      : in_flight_(in_flight),
+        stream_(std::move(socket)),
         timer_(stream_.get_executor()),
         options_(options),
         handler_(handler),
         broadcaster_(std::move(broadcaster)) {}
-  Session(
-      tcp::socket socket, ssl::context& tls, const HttpOptions& options, const Handler& handler,
-      std::shared_ptr<Broadcaster> broadcaster) requires(!std::is_same_v<Stream, beast::tcp_stream>)
-      : stream_(std::move(socket), tls),
+  Session(tcp::socket socket, ssl::context& tls, const HttpOptions& options,
+          const Handler& handler, std::shared_ptr<Broadcaster> broadcaster,
+          std::atomic<int>& in_flight) requires(!std::is_same_v<Stream, beast::tcp_stream>)
+      : in_flight_(in_flight),
+        stream_(std::move(socket), tls),
         timer_(stream_.get_executor()),
         options_(options),
         handler_(handler),
@@ -198,6 +200,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
       return;
     }
     Request req = parser_->release();
+    // Counted from here until its reply is written, so a stop can let it finish (drain).
+    in_flight_.fetch_add(1);
     // Where the request came from, for the audit trail; a client cannot set it.
     req.erase(kPeerHeader);
     {
@@ -214,12 +218,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
       r.body = ErrorBody("internal", "internal error");
     }
     if (r.event_stream) {
+      in_flight_.fetch_sub(1);  // a stream is not a request to wait for
       StartStream(req, std::move(r));
       return;
     }
     auto res = std::make_shared<http::response<http::string_body>>(ToBeast(req, std::move(r)));
     http::async_write(stream_, *res,
                       [self = this->shared_from_this(), res](beast::error_code wec, std::size_t) {
+                        self->in_flight_.fetch_sub(1);
                         if (wec || !res->keep_alive()) return self->Close();
                         self->DoRead();
                       });
@@ -334,6 +340,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
     beast::get_lowest_layer(stream_).close();
   }
 
+  std::atomic<int>& in_flight_;
   Stream stream_;
   net::steady_timer timer_;
   bool timed_out_ = false;
@@ -364,6 +371,7 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
+  std::atomic<int> in_flight{0};  // requests read and not yet answered
 
   void Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -372,11 +380,11 @@ struct HttpServer::Impl {
       } else {
         if (tls) {
           std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-              std::move(socket), *tls, options, handler, broadcaster)
+              std::move(socket), *tls, options, handler, broadcaster, in_flight)
               ->Run();
         } else {
           std::make_shared<Session<beast::tcp_stream>>(std::move(socket), options, handler,
-                                                       broadcaster)
+                                                       broadcaster, in_flight)
               ->Run();
         }
       }
@@ -443,6 +451,12 @@ void HttpServer::Stop() {
     beast::error_code ec;
     impl->acceptor.close(ec);
   });
+  // Drain: no new connections; requests already being handled get their replies (10 s at
+  // most), then the loop stops (idle keep-alive connections and streams are closed).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   impl_->ioc.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();

@@ -91,7 +91,9 @@ class HttpServer {
                                                    std::shared_ptr<Broadcaster> broadcaster);
   ~HttpServer();
   [[nodiscard]] unsigned short port() const;
-  void Stop();  // idempotent
+  // Stops accepting, lets requests already being handled finish (10 s at most), then closes the
+  // rest (idle connections, streams). Idempotent.
+  void Stop();
 
   struct Impl;
 

@@ -166,11 +166,16 @@ Result<twin::PatientRecord> TwinService::CreatePatient(const json& body) {
   return p;
 }
 
-Result<twin::PatientRecord> TwinService::UpdatePatient(const std::string& id, const json& body) {
+Result<twin::PatientRecord> TwinService::UpdatePatient(const std::string& id, const json& body,
+                                                       const std::string& by) {
   std::unique_lock lock(patients_mu_);
   auto it = patients_.find(id);
   if (it == patients_.end()) return NotFound("patient", "no patient '" + id + "'");
   MEDTWIN_TRY(twin::PatientRecord p, twin::ParsePatient(body, &it->second));
+  if (twin::ConsentToJson(p.consent) != twin::ConsentToJson(it->second.consent)) {
+    p.consent_history.push_back(
+        {it->second.consent, FormatRfc3339(WallClockNow()), by.empty() ? "unknown" : by});
+  }
   MEDTWIN_TRY(std::string stored, SealedPatientBody(p, keys_.get()));
   MEDTWIN_RETURN_IF_ERROR(store_->UpsertPatient({p.id, stored}));
   it->second = p;

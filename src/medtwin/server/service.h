@@ -46,8 +46,11 @@ class TwinService {
   ~TwinService();
 
   [[nodiscard]] Result<twin::PatientRecord> CreatePatient(const nlohmann::json& body);
+  // A change of consent keeps the consent it replaces in the record's history, with `by` (the
+  // token subject) and the time.
   [[nodiscard]] Result<twin::PatientRecord> UpdatePatient(const std::string& id,
-                                                          const nlohmann::json& body);
+                                                          const nlohmann::json& body,
+                                                          const std::string& by = "");
   [[nodiscard]] std::optional<twin::PatientRecord> Patient(const std::string& id);
   [[nodiscard]] std::vector<twin::PatientRecord> Patients();
 

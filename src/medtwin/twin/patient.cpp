@@ -78,7 +78,8 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
                                  "virtual_patient",
                                  "closed_loop",
                                  "care_team",
-                                 "consent"};
+                                 "consent",
+                                 "consent_history"};
   for (const auto& [key, value] : j.items()) {
     if (std::find_if(std::begin(kKnown), std::end(kKnown),
                      [&](const char* k) { return key == k; }) == std::end(kKnown)) {
@@ -219,6 +220,32 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
       field = c[key].get<std::string>();
     }
   }
+  if (j.contains("consent_history")) {
+    // Written by the server only (each consent change keeps the one before): what a client
+    // sends back (a record it read) is ignored.
+  }
+  if (from == Source::kStore && j.contains("consent_history")) {
+    p.consent_history.clear();
+    for (const auto& h : j.at("consent_history")) {
+      if (!h.is_object()) continue;
+      ConsentChange change;
+      change.consent.research = h.value("research", false);
+      if (h.contains("share_with") && h["share_with"].is_array()) {
+        for (const auto& org : h["share_with"]) {
+          if (org.is_string()) change.consent.share_with.push_back(org);
+        }
+      }
+      for (const char* key : {"recorded_at", "withdrawn_at", "changed_at", "by"}) {
+        if (!h.contains(key) || !h[key].is_string()) continue;
+        const std::string v = h[key];
+        if (std::string(key) == "recorded_at") change.consent.recorded_at = v;
+        if (std::string(key) == "withdrawn_at") change.consent.withdrawn_at = v;
+        if (std::string(key) == "changed_at") change.changed_at = v;
+        if (std::string(key) == "by") change.by = v;
+      }
+      p.consent_history.push_back(std::move(change));
+    }
+  }
   if (j.contains("closed_loop")) {
     MEDTWIN_TRY(std::string c, Text(from, j, "closed_loop", 8));
     if (c != "" && c != "bb" && c != "pid" && c != "mpc") {
@@ -227,6 +254,13 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
     p.closed_loop = c;
   }
   return p;
+}
+
+json ConsentToJson(const Consent& c) {
+  return {{"research", c.research},
+          {"share_with", c.share_with},
+          {"recorded_at", c.recorded_at.empty() ? json(nullptr) : json(c.recorded_at)},
+          {"withdrawn_at", c.withdrawn_at.empty() ? json(nullptr) : json(c.withdrawn_at)}};
 }
 
 json PatientToJson(const PatientRecord& p) {
@@ -249,13 +283,15 @@ json PatientToJson(const PatientRecord& p) {
             {"virtual_patient", p.virtual_patient},
             {"closed_loop", p.closed_loop},
             {"care_team", p.care_team},
-            {"consent",
-             {{"research", p.consent.research},
-              {"share_with", p.consent.share_with},
-              {"recorded_at",
-               p.consent.recorded_at.empty() ? json(nullptr) : json(p.consent.recorded_at)},
-              {"withdrawn_at",
-               p.consent.withdrawn_at.empty() ? json(nullptr) : json(p.consent.withdrawn_at)}}}};
+            {"consent", ConsentToJson(p.consent)}};
+  json history = json::array();
+  for (const auto& h : p.consent_history) {
+    json entry = ConsentToJson(h.consent);
+    entry["changed_at"] = h.changed_at;
+    entry["by"] = h.by;
+    history.push_back(std::move(entry));
+  }
+  j["consent_history"] = std::move(history);
   j["birth_date"] = p.birth_date ? json(*p.birth_date) : json(nullptr);
   j["weight_kg"] = p.weight_kg ? json(*p.weight_kg) : json(nullptr);
   j["height_cm"] = p.height_cm ? json(*p.height_cm) : json(nullptr);

@@ -29,6 +29,14 @@ struct Consent {
   std::string withdrawn_at;             // RFC 3339, or "" if not withdrawn
 };
 
+// A consent as it was before a change: who changed it, and when (the history is kept by the
+// server; clients cannot write it).
+struct ConsentChange {
+  Consent consent;
+  std::string changed_at;  // RFC 3339
+  std::string by;          // token subject
+};
+
 struct PatientRecord {
   std::string id;
   std::string name;                       // optional display name
@@ -51,6 +59,7 @@ struct PatientRecord {
   // Who may see and change this patient's data with a clinician token (token subjects).
   std::vector<std::string> care_team;
   Consent consent;
+  std::vector<ConsentChange> consent_history;  // earlier consents, oldest first
 };
 
 // Whether `p` allowed research use at `at` (given, and not withdrawn: a recorded withdrawal counts at once, whatever
@@ -64,6 +73,8 @@ struct PatientRecord {
 [[nodiscard]] Result<PatientRecord> ParsePatient(const nlohmann::json& j,
                                                  const PatientRecord* base = nullptr,
                                                  bool from_store = false);
+// A consent as JSON: {"research", "share_with", "recorded_at", "withdrawn_at"}.
+[[nodiscard]] nlohmann::json ConsentToJson(const Consent& c);
 [[nodiscard]] nlohmann::json PatientToJson(const PatientRecord& p);
 
 }  // namespace medtwin::twin
