@@ -28,8 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const auto nl = input.find('\n');
   const std::string_view topic_patient = input.substr(0, nl == std::string_view::npos ? 0 : nl);
-  const std::string_view payload =
-      nl == std::string_view::npos ? input : input.substr(nl + 1);
+  const std::string_view payload = nl == std::string_view::npos ? input : input.substr(nl + 1);
   if (medtwin::IsValidId(topic_patient)) {
     if (!medtwin::IsValidUtf8(topic_patient) || medtwin::HasControlCharacters(topic_patient)) {
       __builtin_trap();

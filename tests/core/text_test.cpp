@@ -54,7 +54,7 @@ TEST(Utf8, EveryStringOfUpToThreeBytesIsValidExactlyWhenItIsEncodedScalarValues)
     for (const auto& b : enc1) {
       valid2[index(a + b)] = true;
       for (const auto& c : enc1) valid3[index(a + b + c)] = true;
-      }
+    }
     for (const auto& b : enc2) valid3[index(a + b)] = true;
   }
   for (const auto& a : enc2) {
@@ -93,8 +93,8 @@ TEST(Utf8, FourByteSequencesAreValidExactlyForSupplementaryScalarValues) {
     for (auto& c : s) c = static_cast<char>(rng() & 0xFF);
     const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
     if (b(0) < 0xF0) continue;  // 4-byte leads only; shorter pieces are covered above
-    const std::uint32_t cp = ((b(0) & 0x07U) << 18) | ((b(1) & 0x3FU) << 12) |
-                             ((b(2) & 0x3FU) << 6) | (b(3) & 0x3FU);
+    const std::uint32_t cp =
+        ((b(0) & 0x07U) << 18) | ((b(1) & 0x3FU) << 12) | ((b(2) & 0x3FU) << 6) | (b(3) & 0x3FU);
     const bool expected = b(0) <= 0xF7 && (b(1) & 0xC0) == 0x80 && (b(2) & 0xC0) == 0x80 &&
                           (b(3) & 0xC0) == 0x80 && cp >= 0x10000 && cp <= 0x10FFFF;
     ASSERT_EQ(IsValidUtf8(s), expected) << std::hex << b(0) << " " << b(1);
@@ -132,9 +132,9 @@ TEST(Ids, FollowTheFhirIdRule) {
 TEST(Text, RefusesControlCharactersAndInvalidUtf8) {
   EXPECT_TRUE(ValidateText("monitor-12 (bed 4)", "source", 256).ok());
   EXPECT_TRUE(ValidateText("Zoë", "name", 256).ok());
-  for (const std::string& bad : {std::string("x\r\n\r\n{}"), std::string("a\0b", 3),
-                                std::string("tab\there"), std::string("\x1b[31m"),
-                                std::string("del\x7f")}) {
+  for (const std::string& bad :
+       {std::string("x\r\n\r\n{}"), std::string("a\0b", 3), std::string("tab\there"),
+        std::string("\x1b[31m"), std::string("del\x7f")}) {
     auto r = ValidateText(bad, "source", 256);
     ASSERT_FALSE(r.ok()) << Printable(bad);
     EXPECT_EQ(r.error().field, "source");
@@ -159,12 +159,12 @@ TEST(Time, LeapSecondOnlyOnLeapSecondDaysAndAfterEveryReadingOfItsSecond) {
   ASSERT_TRUE(offset.ok());
   EXPECT_EQ(*offset, *leap);
   // Every one of the 27 leap seconds is accepted (IERS Bulletin C list), others are not.
-  for (const char* day : {"1972-06-30", "1972-12-31", "1973-12-31", "1974-12-31", "1975-12-31",
-                          "1976-12-31", "1977-12-31", "1978-12-31", "1979-12-31", "1981-06-30",
-                          "1982-06-30", "1983-06-30", "1985-06-30", "1987-12-31", "1989-12-31",
-                          "1990-12-31", "1992-06-30", "1993-06-30", "1994-06-30", "1995-12-31",
-                          "1997-06-30", "1998-12-31", "2005-12-31", "2008-12-31", "2012-06-30",
-                          "2015-06-30", "2016-12-31"}) {
+  for (const char* day :
+       {"1972-06-30", "1972-12-31", "1973-12-31", "1974-12-31", "1975-12-31", "1976-12-31",
+        "1977-12-31", "1978-12-31", "1979-12-31", "1981-06-30", "1982-06-30", "1983-06-30",
+        "1985-06-30", "1987-12-31", "1989-12-31", "1990-12-31", "1992-06-30", "1993-06-30",
+        "1994-06-30", "1995-12-31", "1997-06-30", "1998-12-31", "2005-12-31", "2008-12-31",
+        "2012-06-30", "2015-06-30", "2016-12-31"}) {
     EXPECT_TRUE(ParseRfc3339(std::string(day) + "T23:59:60Z").ok()) << day;
   }
   EXPECT_FALSE(ParseRfc3339("2026-11-25T10:43:60Z").ok());

@@ -57,8 +57,7 @@ TEST(UntrustedJson, TwoHundredThousandNestedArraysAreRefusedWithoutBuildingThem)
   auto parsed = ParseUntrustedJson(text, "payload");
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(parsed.error().field, "payload");
-  EXPECT_NE(parsed.error().message.find("at byte 74"), std::string::npos)
-      << parsed.error().message;
+  EXPECT_NE(parsed.error().message.find("at byte 74"), std::string::npos) << parsed.error().message;
   // And through NDJSON.
   auto lines = ReadNdjson("{\"a\":1}\n" + text + "\n");
   ASSERT_EQ(lines.size(), 2U);
@@ -69,7 +68,7 @@ TEST(UntrustedJson, TwoHundredThousandNestedArraysAreRefusedWithoutBuildingThem)
 
 TEST(UntrustedJson, MalformedAndInvalidUtf8AreErrorsNotExceptions) {
   for (const std::string& bad : {std::string("{"), std::string("[1,]"), std::string("\"\xFF\""),
-                                std::string("{\"a\":\"\xC0\xAF\"}"), std::string("")}) {
+                                 std::string("{\"a\":\"\xC0\xAF\"}"), std::string("")}) {
     auto parsed = ParseUntrustedJson(bad, "body");
     ASSERT_FALSE(parsed.ok());
     EXPECT_EQ(parsed.error().message, "malformed JSON");
@@ -100,7 +99,7 @@ TEST(Observations, RefuseHeaderInjectionInSourceAndTimesBeforeNineteenHundred) {
   ObservationLimits limits;
   auto obs = [](const char* source, const char* time) {
     return nlohmann::json{{"patient", "p1"}, {"code", "8867-4"}, {"value", 80},
-                          {"unit", "/min"},   {"time", time},     {"source", source}};
+                          {"unit", "/min"},  {"time", time},     {"source", source}};
   };
   auto injected = ParseObservation(obs("x\r\n\r\n{}", "2026-11-25T10:00:00Z"), "", limits);
   ASSERT_FALSE(injected.ok());
@@ -109,10 +108,12 @@ TEST(Observations, RefuseHeaderInjectionInSourceAndTimesBeforeNineteenHundred) {
   ASSERT_FALSE(ancient.ok());
   EXPECT_EQ(ancient.error().field, "time");
   EXPECT_TRUE(ParseObservation(obs("m", "1900-01-01T00:00:00Z"), "", limits).ok());
-  auto bad_id = ParseObservation(
-      nlohmann::json{{"patient", "a/b"}, {"code", "8867-4"}, {"value", 80}, {"unit", "/min"},
-                     {"time", "2026-11-25T10:00:00Z"}},
-      "", limits);
+  auto bad_id = ParseObservation(nlohmann::json{{"patient", "a/b"},
+                                                {"code", "8867-4"},
+                                                {"value", 80},
+                                                {"unit", "/min"},
+                                                {"time", "2026-11-25T10:00:00Z"}},
+                                 "", limits);
   ASSERT_FALSE(bad_id.ok());
   EXPECT_EQ(bad_id.error().field, "patient");
 }

@@ -78,7 +78,8 @@ TEST(Deidentify, NoIdentifiersShiftedDatesAgesAndBands) {
   }
   // Pseudonyms keyed by the secret and the export's salt.
   EXPECT_EQ(Pseudonym(secret, "a", "pat-1"), Pseudonym(secret, "a", "pat-1"));
-  EXPECT_NE(Pseudonym(secret, "a", "pat-1"), Pseudonym(SigningKey{std::string(32, 't')}, "a", "pat-1"));
+  EXPECT_NE(Pseudonym(secret, "a", "pat-1"),
+            Pseudonym(SigningKey{std::string(32, 't')}, "a", "pat-1"));
   EXPECT_NE(Pseudonym(secret, "a", "pat-1"), Pseudonym(secret, "a", "pat-2"));
   EXPECT_NE(Pseudonym(secret, "a", "pat-1"), Pseudonym(secret, "b", "pat-1"));
   // A 96-year-old in a large enough class is released as 90+.

@@ -15,17 +15,22 @@ std::string Bytes(std::initializer_list<int> b) {
   return s;
 }
 
+// The leaves of the Certificate Transparency reference implementation's Merkle tree tests.
+std::vector<std::string> CtLeaves() {
+  return {"",
+          Bytes({0x00}),
+          Bytes({0x10}),
+          Bytes({0x20, 0x21}),
+          Bytes({0x30, 0x31}),
+          Bytes({0x40, 0x41, 0x42, 0x43}),
+          Bytes({0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57}),
+          Bytes({0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d,
+                 0x6e, 0x6f})};
+}
+
 TEST(Merkle, CertificateTransparencyVectors) {
   // The leaves and roots of the CT reference implementation's Merkle tree tests.
-  std::vector<std::string> leaves = {"",
-                                     Bytes({0x00}),
-                                     Bytes({0x10}),
-                                     Bytes({0x20, 0x21}),
-                                     Bytes({0x30, 0x31}),
-                                     Bytes({0x40, 0x41, 0x42, 0x43}),
-                                     Bytes({0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57}),
-                                     Bytes({0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68,
-                                            0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f})};
+  const std::vector<std::string> leaves = CtLeaves();
   const char* roots[] = {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
                          "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
                          "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
@@ -93,15 +98,7 @@ TEST(Ed25519, Rfc8032Test1AndTampering) {
 // Certificate Transparency's reference consistency proofs over the 8 leaves above (the vectors
 // every RFC 6962 implementation tests against).
 TEST(Merkle, ConsistencyProofsMatchTheCertificateTransparencyVectors) {
-  std::vector<std::string> leaves = {"",
-                                     Bytes({0x00}),
-                                     Bytes({0x10}),
-                                     Bytes({0x20, 0x21}),
-                                     Bytes({0x30, 0x31}),
-                                     Bytes({0x40, 0x41, 0x42, 0x43}),
-                                     Bytes({0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57}),
-                                     Bytes({0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68,
-                                            0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f})};
+  const std::vector<std::string> leaves = CtLeaves();
   std::vector<Hash> hashes;
   for (const auto& l : leaves) hashes.push_back(LeafHash(l));
   struct Vector {
@@ -109,15 +106,18 @@ TEST(Merkle, ConsistencyProofsMatchTheCertificateTransparencyVectors) {
     std::vector<const char*> proof;
   };
   const std::vector<Vector> vectors = {
-      {1, 8,
+      {1,
+       8,
        {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
         "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
         "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-      {6, 8,
+      {6,
+       8,
        {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
         "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
         "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-      {2, 5,
+      {2,
+       5,
        {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
         "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}}};
   for (const auto& v : vectors) {
@@ -159,7 +159,8 @@ TEST(Merkle, ConsistencyProofsForEveryPairOfSizesAndTheirTampering) {
       }
       if (m > 3) {
         // The server rewrote history: its new tree is not an extension of the old head.
-        const Hash forged = MerkleRoot({rewritten.begin(), rewritten.begin() + static_cast<long>(n)});
+        const Hash forged =
+            MerkleRoot({rewritten.begin(), rewritten.begin() + static_cast<long>(n)});
         EXPECT_FALSE(VerifyConsistency(m, n, roots[m], forged, ConsistencyProof(rewritten, m, n)))
             << m << "," << n;
       }

@@ -19,9 +19,9 @@
 #include <thread>
 
 #include "../support/auth.h"
-#include "medtwin/core/text.h"
 #include "../support/pg_server.h"
 #include "../support/server_process.h"
+#include "medtwin/core/text.h"
 
 namespace {
 
@@ -126,11 +126,14 @@ TEST_F(Attack, MalformedIdsAreRefusedAndNoAuditRecordIsLost) {
     CreatePatient(port, {{"id", "p1"}, {"care_team", {"dr-a"}}});
     // Another clinician's read, just before the attack: its record must survive.
     ASSERT_EQ(Call(port, http::verb::get, "/api/v1/patients/p1", "", "", clinician).status, 200u);
-    const std::vector<std::string> targets = {
-        "/api/v1/patients/%FF",          "/api/v1/patients/%C0%AF/twin",
-        "/api/v1/patients/%FF%FE/observations", "/fhir/r4/DetectedIssue?patient=%C0%AF",
-        "/fhir/r4/Observation?patient=%ED%A0%80", "/api/v1/alerts?patient=%FF",
-        "/api/v1/patients/a%0D%0Ab",     "/api/v1/patients/" + std::string(65, 'x')};
+    const std::vector<std::string> targets = {"/api/v1/patients/%FF",
+                                              "/api/v1/patients/%C0%AF/twin",
+                                              "/api/v1/patients/%FF%FE/observations",
+                                              "/fhir/r4/DetectedIssue?patient=%C0%AF",
+                                              "/fhir/r4/Observation?patient=%ED%A0%80",
+                                              "/api/v1/alerts?patient=%FF",
+                                              "/api/v1/patients/a%0D%0Ab",
+                                              "/api/v1/patients/" + std::string(65, 'x')};
     for (const auto& target : targets) {
       for (const std::string& token : {std::string(), TestAuth::Admin()}) {
         const Reply r = Call(port, http::verb::get, target, "", "", token);
@@ -205,13 +208,15 @@ TEST_F(Attack, DeeplyNestedJsonIsRefusedOnEveryBody) {
   EXPECT_EQ(r.Json()["error"]["field"], "body");
   EXPECT_NE(r.body.find("deeper than 64"), std::string::npos) << r.body;
   // NDJSON: the line is rejected with the reason, the others still accepted.
-  const std::string ndjson =
-      json({{"patient", "p1"}, {"code", "8867-4"}, {"value", 80}, {"unit", "/min"},
-            {"time", Now(1)}})
-          .dump() +
-      "\n" + deep_member + "\n";
-  const Reply lines = Call(port, http::verb::post, "/api/v1/observations", ndjson,
-                           "application/x-ndjson");
+  const std::string ndjson = json({{"patient", "p1"},
+                                   {"code", "8867-4"},
+                                   {"value", 80},
+                                   {"unit", "/min"},
+                                   {"time", Now(1)}})
+                                 .dump() +
+                             "\n" + deep_member + "\n";
+  const Reply lines =
+      Call(port, http::verb::post, "/api/v1/observations", ndjson, "application/x-ndjson");
   ASSERT_EQ(lines.status, 200u) << lines.body;
   EXPECT_EQ(lines.Json()["accepted"].size(), 1u);
   EXPECT_NE(lines.Json()["rejected"][0]["reason"].get<std::string>().find("deeper than"),
@@ -240,8 +245,8 @@ TEST_F(Attack, AHugeNdjsonBodyIsRefusedBeforeParsingAndMemoryStaysBounded) {
   // At the limit: every line rejected, the reply lists 100 and counts the rest by reason.
   std::string at_limit;
   for (int i = 0; i < 50'000; ++i) at_limit += "1\n";
-  const Reply all_bad = Call(port, http::verb::post, "/api/v1/observations", at_limit,
-                             "application/x-ndjson");
+  const Reply all_bad =
+      Call(port, http::verb::post, "/api/v1/observations", at_limit, "application/x-ndjson");
   ASSERT_EQ(all_bad.status, 422u);
   const json report = all_bad.Json();
   EXPECT_EQ(report["rejected"].size(), 100u);
@@ -263,17 +268,20 @@ TEST_F(Attack, TextThatCouldSplitAHeaderIsRefusedAndCursorsAreOpaque) {
   CreatePatient(port, {{"id", "p1"}});
   const std::string injected = "x\r\n\r\n{\"patient\":\"p2\"}";
   auto obs = [&](const std::string& source, int minutes_ago) {
-    return json({{"code", "8867-4"}, {"value", 80}, {"unit", "/min"}, {"time", Now(minutes_ago)},
+    return json({{"code", "8867-4"},
+                 {"value", 80},
+                 {"unit", "/min"},
+                 {"time", Now(minutes_ago)},
                  {"source", source}});
   };
-  const Reply r = Call(port, http::verb::post, "/api/v1/patients/p1/observations",
-                       obs(injected, 1).dump());
+  const Reply r =
+      Call(port, http::verb::post, "/api/v1/patients/p1/observations", obs(injected, 1).dump());
   EXPECT_EQ(r.status, 422u) << r.body;
   EXPECT_EQ(r.Json()["rejected"][0]["field"], "source");
   for (const std::string& nasty :
        {std::string("a\0b", 3), std::string("tab\there"), std::string("esc\x1b[2J")}) {
-    const Reply n = Call(port, http::verb::post, "/api/v1/patients/p1/observations",
-                         obs(nasty, 1).dump());
+    const Reply n =
+        Call(port, http::verb::post, "/api/v1/patients/p1/observations", obs(nasty, 1).dump());
     EXPECT_EQ(n.status, 422u) << n.body;
   }
   // Sources with ':' '%' and non-ASCII are fine, and page through opaque cursors.
@@ -283,8 +291,7 @@ TEST_F(Attack, TextThatCouldSplitAHeaderIsRefusedAndCursorsAreOpaque) {
                   .status,
               200u);
   }
-  const Reply page1 =
-      Call(port, http::verb::get, "/api/v1/patients/p1/observations?limit=1");
+  const Reply page1 = Call(port, http::verb::get, "/api/v1/patients/p1/observations?limit=1");
   ASSERT_FALSE(page1.next_cursor.empty());
   EXPECT_TRUE(std::regex_match(page1.next_cursor, std::regex("[A-Za-z0-9_-]+")))
       << page1.next_cursor;
@@ -312,9 +319,9 @@ TEST_F(Attack, WhoActedIsTheSignedInSubjectNotTheBody) {
   const json alerts = Call(port, http::verb::get, "/api/v1/alerts?patient=p1&status=open").Json();
   ASSERT_FALSE(alerts.empty()) << alerts.dump();
   const std::string dr_b = TestAuth::Token(Role::kClinician, "dr-b");
-  const Reply ack = Call(port, http::verb::post,
-                         "/api/v1/alerts/" + alerts[0]["id"].get<std::string>() + "/ack",
-                         R"x({"by":"dr-a (attending)"})x", "application/json", dr_b);
+  const Reply ack =
+      Call(port, http::verb::post, "/api/v1/alerts/" + alerts[0]["id"].get<std::string>() + "/ack",
+           R"x({"by":"dr-a (attending)"})x", "application/json", dr_b);
   ASSERT_EQ(ack.status, 200u) << ack.body;
   EXPECT_EQ(ack.Json()["acknowledged_by"], "dr-b");
 }
@@ -440,15 +447,16 @@ TEST_F(Attack, TokensThatAreNotYetValidOrLiveTooLongAreRefused) {
       401u);
   // nbf: hand-made payload (IssueToken writes none).
   const std::string header = medtwin::security::Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})");
-  const std::string payload = medtwin::security::Base64UrlEncode(
-      json({{"sub", "admin-3"}, {"role", "admin"}, {"iat", now}, {"exp", now + 600},
-            {"nbf", now + 1200}})
-          .dump());
+  const std::string payload = medtwin::security::Base64UrlEncode(json({{"sub", "admin-3"},
+                                                                       {"role", "admin"},
+                                                                       {"iat", now},
+                                                                       {"exp", now + 600},
+                                                                       {"nbf", now + 1200}})
+                                                                     .dump());
   const std::string signing_input = header + "." + payload;
-  const std::string nbf_token =
-      signing_input + "." +
-      medtwin::security::Base64UrlEncode(
-          medtwin::security::HmacSha256(TestAuth::Key().bytes, signing_input));
+  const std::string nbf_token = signing_input + "." +
+                                medtwin::security::Base64UrlEncode(medtwin::security::HmacSha256(
+                                    TestAuth::Key().bytes, signing_input));
   const Reply early = Call(port, http::verb::get, "/api/v1/patients", "", "", nbf_token);
   EXPECT_EQ(early.status, 401u);
   EXPECT_NE(early.body.find("nbf"), std::string::npos) << early.body;
@@ -507,10 +515,10 @@ TEST_F(Attack, RandomBytesInEveryPathAndQueryParameterAreClearErrors) {
   CreatePatient(port, {{"id", "p1"}, {"models", {"news2", "vancomycin"}}});
   const json routes =
       json::parse(Shell(std::string(MEDTWIN_BINARY_DIR) + "/medtwin routes --json"));
-  const std::vector<std::string> params = {
-      "patient", "subject", "code",  "from",   "to",       "limit",   "cursor", "status",
-      "severity", "k",      "study", "first",  "second",   "_count",  "date",   "sample",
-      "access_token", "_id", "unknown"};
+  const std::vector<std::string> params = {"patient", "subject",      "code",   "from",     "to",
+                                           "limit",   "cursor",       "status", "severity", "k",
+                                           "study",   "first",        "second", "_count",   "date",
+                                           "sample",  "access_token", "_id",    "unknown"};
   std::mt19937 rng(2026);
   auto random_text = [&](bool encode) {
     std::string out;
@@ -537,7 +545,8 @@ TEST_F(Attack, RandomBytesInEveryPathAndQueryParameterAreClearErrors) {
       if (path.find("{path*}") != std::string::npos || path == "/api/v1/stream") continue;
       for (const char* hole : {"{id}"}) {
         if (const auto at = path.find(hole); at != std::string::npos) {
-          path.replace(at, std::string(hole).size(), rng() % 3 == 0 ? "p1" : random_text(rng() % 2));
+          path.replace(at, std::string(hole).size(),
+                       rng() % 3 == 0 ? "p1" : random_text(rng() % 2));
         }
       }
       std::string target = path + "?";
@@ -634,8 +643,7 @@ TEST_F(Attack, ConsentHasAHistoryAndItsWithdrawalCountsAtOnce) {
                 .status,
             403u);
   // The history: the consent before each change, who changed it and when.
-  const json history =
-      Call(port, http::verb::get, "/api/v1/patients/c1/consent/history").Json();
+  const json history = Call(port, http::verb::get, "/api/v1/patients/c1/consent/history").Json();
   ASSERT_EQ(history.size(), 2u) << history.dump();
   EXPECT_EQ(history[0]["research"], false);  // before the first PUT
   EXPECT_EQ(history[0]["by"], "test-admin");
@@ -660,8 +668,8 @@ TEST_F(Attack, ReadingsKeepTheirInstantValueAndStoredUnit) {
     return Call(port, http::verb::post, "/api/v1/patients/p1/observations", o.dump()).Json();
   };
   auto hr = [](const char* time, double value) {
-    return json({{"code", "8867-4"}, {"value", value}, {"unit", "/min"}, {"time", time},
-                 {"source", "m1"}});
+    return json(
+        {{"code", "8867-4"}, {"value", value}, {"unit", "/min"}, {"time", time}, {"source", "m1"}});
   };
   const json leap = post(hr("2016-12-31T23:59:60Z", 71));
   const json after = post(hr("2016-12-31T23:59:59Z", 72));
@@ -686,8 +694,7 @@ TEST_F(Attack, ReadingsKeepTheirInstantValueAndStoredUnit) {
                        {"source", "t"}}))["accepted"]
                 .size(),
             1u);
-  const Reply temps =
-      Call(port, http::verb::get, "/api/v1/patients/p1/observations?code=8310-5");
+  const Reply temps = Call(port, http::verb::get, "/api/v1/patients/p1/observations?code=8310-5");
   EXPECT_NE(temps.body.find("\"value\":37.1}"), std::string::npos) << temps.body;
 }
 

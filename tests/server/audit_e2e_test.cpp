@@ -56,7 +56,6 @@ class AuditE2e : public medtwin::testing_support::StoreTest {
     const auto at = out.rfind("rc=");
     return {std::stoi(out.substr(at + 3)), json::parse(out.substr(0, at), nullptr, false)};
   }
-
 };
 
 TEST_P(AuditE2e, EveryAccessIsRecordedAndEveryTamperingIsFound) {
@@ -266,9 +265,10 @@ TEST_P(AuditE2e, AWitnessCatchesTruncationAndRewrittenHistory) {
     std::getline(in, l2);
     const json h1 = json::parse(l1), h2 = json::parse(l2);
     kept_size = h2["size"];
-    const auto proof = Call(port, http::verb::get,
-                            "/api/v1/audit/consistency?first=" + std::to_string(h1["size"].get<int>()) +
-                                "&second=" + std::to_string(h2["size"].get<int>()));
+    const auto proof =
+        Call(port, http::verb::get,
+             "/api/v1/audit/consistency?first=" + std::to_string(h1["size"].get<int>()) +
+                 "&second=" + std::to_string(h2["size"].get<int>()));
     ASSERT_EQ(proof.status, 200u) << proof.body;
     std::ofstream(dir_ / "consistency.json")
         << json({{"first", h1}, {"second", h2}, {"proof", proof.Json()["proof"]}}).dump();

@@ -21,8 +21,8 @@ namespace net = boost::asio;
 using json = nlohmann::json;
 using medtwin::security::Role;
 using medtwin::testing_support::Call;
-using medtwin::testing_support::Reply;
 using medtwin::testing_support::Now;
+using medtwin::testing_support::Reply;
 using medtwin::testing_support::Server;
 using medtwin::testing_support::Shell;
 using medtwin::testing_support::TestAuth;
@@ -392,21 +392,21 @@ TEST_F(Authz, BadTokensMissingScopesAndRateLimits) {
   EXPECT_EQ(Call(port_, http::verb::get, "/api/v1/patients/p-a", "", "", read_only).status, 403u);
   // The twin (an Observation read) does not smuggle out the record it embeds: name, birth
   // date, consent, genotype and care team need Patient (and Consent) scopes.
-  const Reply twin =
-      Call(port_, http::verb::get, "/api/v1/patients/p-a/twin", "", "", read_only);
+  const Reply twin = Call(port_, http::verb::get, "/api/v1/patients/p-a/twin", "", "", read_only);
   ASSERT_EQ(twin.status, 200u) << twin.body;
   EXPECT_EQ(twin.Json()["patient"]["id"], "p-a");
   for (const char* hidden : {"name", "birth_date", "consent", "genotype", "care_team"}) {
     EXPECT_FALSE(twin.Json()["patient"].contains(hidden)) << hidden << ": " << twin.body;
   }
-  const std::string with_patient = TestAuth::Token(Role::kClinician, "dr-a", "",
-                                                   {"user/Observation.rs", "user/Patient.r"});
+  const std::string with_patient =
+      TestAuth::Token(Role::kClinician, "dr-a", "", {"user/Observation.rs", "user/Patient.r"});
   const json full =
       Call(port_, http::verb::get, "/api/v1/patients/p-a/twin", "", "", with_patient).Json();
   EXPECT_TRUE(full["patient"].contains("care_team")) << full.dump();
   EXPECT_FALSE(full["patient"].contains("consent")) << "Consent needs its own scope";
-  EXPECT_TRUE(Call(port_, http::verb::get, "/api/v1/patients/p-a/twin").Json()["patient"].contains(
-      "consent"));
+  EXPECT_TRUE(Call(port_, http::verb::get, "/api/v1/patients/p-a/twin")
+                  .Json()["patient"]
+                  .contains("consent"));
 }
 
 TEST(AuthzRateLimit, ATokenOverItsBudgetGets429) {

@@ -194,8 +194,8 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   std::string err3, err4;
   EXPECT_TRUE(inbox.WaitFor("medtwin/ack/m1", "deeper than 64", &err3));
   const std::string not_string =
-      R"({"patient":["m1"],"code":"8867-4","value":80,"unit":"/min","time":")" +
-      std::string(time) + R"("})";
+      R"({"patient":["m1"],"code":"8867-4","value":80,"unit":"/min","time":")" + std::string(time) +
+      R"("})";
   mosquitto_publish(client, nullptr, "medtwin/obs/m1", static_cast<int>(not_string.size()),
                     not_string.data(), 1, false);
   EXPECT_TRUE(inbox.WaitFor("medtwin/ack/m1", "must be a string", &err4));
@@ -224,12 +224,16 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
     ASSERT_TRUE(inbox.cv.wait_for(lock, std::chrono::seconds(10), [&] {
       int acks = 0;
       for (const auto& [t, p] : inbox.messages) {
-        if (t == "medtwin/ack/m1" && p.find("differs from the patient in the topic") != std::string::npos) ++acks;
+        if (t == "medtwin/ack/m1" &&
+            p.find("differs from the patient in the topic") != std::string::npos)
+          ++acks;
       }
       return acks == 40;
     }));
     for (const auto& [t, p] : inbox.messages) {
-      if (t != "medtwin/ack/m1" || p.find("differs from the patient in the topic") == std::string::npos) continue;
+      if (t != "medtwin/ack/m1" ||
+          p.find("differs from the patient in the topic") == std::string::npos)
+        continue;
       const json r = json::parse(p);
       ASSERT_EQ(r["accepted"].size(), 1u) << p;
       EXPECT_EQ(r["accepted"][0]["index"], 0);

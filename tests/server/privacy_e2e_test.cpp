@@ -172,8 +172,9 @@ TEST(Privacy, IdentifiersAreEncryptedAtRestAndKeysRotate) {
   EXPECT_NE(body.find("enc:v2:"), std::string::npos) << body;
   const std::string first_key = body.substr(body.find("enc:v2:") + 7, 8);
   // Without the key: refused, with the reason.
-  const std::string refused = Shell(bin + " serve --listen 127.0.0.1:0 --store " + store +
-                                    " --auth-key " + TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile() + " 2>&1; echo rc=$?");
+  const std::string refused =
+      Shell(bin + " serve --listen 127.0.0.1:0 --store " + store + " --auth-key " +
+            TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile() + " 2>&1; echo rc=$?");
   EXPECT_NE(refused.find("--data-key: stored identifiers are encrypted"), std::string::npos)
       << refused;
   EXPECT_NE(refused.find("rc=2"), std::string::npos);

@@ -862,7 +862,8 @@ TEST(ServeCli, BadArgumentsAreOneLineErrors) {
   auto run = [&](const std::string& args) {
     return medtwin::testing_support::Shell(bin + " " + args + " 2>&1; echo \"rc=$?\"");
   };
-  const std::string key = " --auth-key " + TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile();
+  const std::string key =
+      " --auth-key " + TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile();
   std::string out = run("serve --store mysql://x --listen 127.0.0.1:0" + key);
   EXPECT_NE(out.find("--store: 'mysql://x' is neither sqlite:PATH nor postgresql://"),
             std::string::npos)

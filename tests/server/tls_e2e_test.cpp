@@ -46,8 +46,9 @@ TEST_F(Tls, HttpsServesVerifiedClientsOnly) {
   const std::string bin = std::string(MEDTWIN_BINARY_DIR) + "/medtwin";
   const std::string text =
       StartLogged(bin + " serve --listen 127.0.0.1:0 --store sqlite:" + (dir_ / "t.db").string() +
-                      " --auth-key " + TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile() + " --tls-cert " +
-                      (dir_ / "cert.pem").string() + " --tls-key " + (dir_ / "key.pem").string(),
+                      " --auth-key " + TestAuth::KeyFile() + " --audit-key " +
+                      TestAuth::AuditKeyFile() + " --tls-cert " + (dir_ / "cert.pem").string() +
+                      " --tls-key " + (dir_ / "key.pem").string(),
                   dir_ / "serve.log", dir_ / "serve.pid", "https://127.0.0.1:");
   const auto at = text.find("https://127.0.0.1:");
   ASSERT_NE(at, std::string::npos) << text;
@@ -72,8 +73,9 @@ TEST_F(Tls, HttpsServesVerifiedClientsOnly) {
   // A key that does not match: a clear error.
   const std::string bad =
       Shell(bin + " serve --listen 127.0.0.1:0 --store sqlite::memory: --auth-key " +
-            TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile() + " --tls-cert " + (dir_ / "cert.pem").string() + " --tls-key " +
-            (dir_ / "cert.pem").string() + " 2>&1; echo rc=$?");
+            TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile() + " --tls-cert " +
+            (dir_ / "cert.pem").string() + " --tls-key " + (dir_ / "cert.pem").string() +
+            " 2>&1; echo rc=$?");
   EXPECT_NE(bad.find("--tls-key"), std::string::npos) << bad;
   EXPECT_NE(bad.find("rc=2"), std::string::npos) << bad;
 }
@@ -100,13 +102,13 @@ TEST_F(Tls, MqttOverTlsWithPerDeviceCredentials) {
   StartLogged("/usr/sbin/mosquitto -v -c " + (dir_ / "mosquitto.conf").string(),
               dir_ / "broker.log", dir_ / "broker.pid", "running");
   const std::string bin = std::string(MEDTWIN_BINARY_DIR) + "/medtwin";
-  const std::string text =
-      StartLogged("MEDTWIN_MQTT_PASSWORD=s3rver-pw " + bin +
-                      " serve --listen 127.0.0.1:0 --store sqlite:" + (dir_ / "m.db").string() +
-                      " --auth-key " + TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile() +
-                      " --mqtt mqtts://medtwin-server@127.0.0.1:" + std::to_string(broker_port) +
-                      " --mqtt-ca " + (dir_ / "cert.pem").string(),
-                  dir_ / "serve.log", dir_ / "serve.pid", "http://127.0.0.1:");
+  const std::string text = StartLogged(
+      "MEDTWIN_MQTT_PASSWORD=s3rver-pw " + bin +
+          " serve --listen 127.0.0.1:0 --store sqlite:" + (dir_ / "m.db").string() +
+          " --auth-key " + TestAuth::KeyFile() + " --audit-key " + TestAuth::AuditKeyFile() +
+          " --mqtt mqtts://medtwin-server@127.0.0.1:" + std::to_string(broker_port) +
+          " --mqtt-ca " + (dir_ / "cert.pem").string(),
+      dir_ / "serve.log", dir_ / "serve.pid", "http://127.0.0.1:");
   const auto at = text.find("http://127.0.0.1:");
   ASSERT_NE(at, std::string::npos) << text << ReadAll(dir_ / "broker.log");
   const auto port = static_cast<unsigned short>(std::stoi(text.substr(at + 17)));

@@ -55,7 +55,8 @@ class PostgresServer : public ::testing::Environment {
   }
   static void Truncate() {
     Shell("psql \"" + Conninfo() +
-          "\" -q -c 'TRUNCATE observations, patients, events, audit, audit_heads, trials, revoked_tokens' 2>&1");
+          "\" -q -c 'TRUNCATE observations, patients, events, audit, audit_heads, trials, "
+          "revoked_tokens' 2>&1");
   }
   // An outage: the server stops (its data kept) until Resume().
   static void Pause() {

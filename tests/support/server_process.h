@@ -145,6 +145,19 @@ class Server {
   ~Server() { Stop(SIGTERM); }
   void Stop(int signal) {
     if (pid_ <= 0) return;
+    // A server that died by itself (a crash) before the test stopped it fails the test.
+    int early = 0;
+    if (::waitpid(pid_, &early, WNOHANG) == pid_) {
+      // (A test may have stopped it itself with SIGTERM or SIGKILL: that is not a crash.)
+      if (WIFSIGNALED(early) && WTERMSIG(early) != SIGTERM && WTERMSIG(early) != SIGKILL) {
+        ADD_FAILURE() << "medtwin serve crashed with signal " << WTERMSIG(early);
+      } else if (WIFEXITED(early) && WEXITSTATUS(early) != 0) {
+        ADD_FAILURE() << "medtwin serve exited by itself with status " << WEXITSTATUS(early);
+      }
+      ::close(out_fd_);
+      pid_ = -1;
+      return;
+    }
     ::kill(pid_, signal);
     int status = 0;
     ::waitpid(pid_, &status, 0);

@@ -1,7 +1,8 @@
 // Drug-twin refits off the shard thread: a warfarin refit (seconds) does not hold up the other
 // patients of its shard, readers of the refitting twin are answered at once from the last fit
-// (and told it is refitting), a caller that waits on its own thread sees every level accepted, levels that arrive during a refit get a second one, and the result is the same as
-// fitting on the spot.
+// (and told it is refitting), a caller that waits on its own thread sees every level accepted,
+// levels that arrive during a refit get a second one, and the result is the same as fitting on the
+// spot.
 #include <gtest/gtest.h>
 
 #include <cmath>

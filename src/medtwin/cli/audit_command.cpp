@@ -1,7 +1,7 @@
 #include "medtwin/cli/audit_command.h"
 
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -50,11 +50,10 @@ Result<bool> RunAuditVerify(const AuditArgs& args) {
   const nlohmann::json report = server::VerifyStoredLedger(*store, public_key, kept);
   std::printf("%s\n", report.dump(1).c_str());
   if (report["ok"].get<bool>()) {
-    std::fprintf(
-        stderr, "medtwin audit: ledger intact: %llu records, %llu signed tree heads%s\n",
-        static_cast<unsigned long long>(report["records"].get<std::uint64_t>()),
-        static_cast<unsigned long long>(report["tree_heads_checked"].get<std::uint64_t>()),
-        kept.empty() ? "" : " (witness heads included)");
+    std::fprintf(stderr, "medtwin audit: ledger intact: %llu records, %llu signed tree heads%s\n",
+                 static_cast<unsigned long long>(report["records"].get<std::uint64_t>()),
+                 static_cast<unsigned long long>(report["tree_heads_checked"].get<std::uint64_t>()),
+                 kept.empty() ? "" : " (witness heads included)");
   } else {
     std::fprintf(stderr, "medtwin audit: LEDGER TAMPERED: %s\n",
                  report["problem"].get<std::string>().c_str());
@@ -148,8 +147,9 @@ Result<bool> RunAuditWitness(const AuditArgs& args) {
     MEDTWIN_TRY(security::StoredHead head,
                 security::TreeHeadFromJson(nlohmann::json::parse(reply.second, nullptr, false)));
     if (!security::TreeHeadSignatureValid(head, public_key)) {
-      std::fprintf(stderr, "medtwin audit witness: the server's tree head at size %llu is not "
-                           "signed by the ledger's key\n",
+      std::fprintf(stderr,
+                   "medtwin audit witness: the server's tree head at size %llu is not "
+                   "signed by the ledger's key\n",
                    static_cast<unsigned long long>(head.size));
       return false;
     }
@@ -174,9 +174,9 @@ Result<bool> RunAuditWitness(const AuditArgs& args) {
       }
       auto first_root = security::FromHex(last->root_hex);
       auto second_root = security::FromHex(head.root_hex);
-      consistent = proof_reply.first == 200 && first_root.ok() && second_root.ok() &&
-                   security::VerifyConsistency(last->size, head.size, *first_root, *second_root,
-                                               proof);
+      consistent =
+          proof_reply.first == 200 && first_root.ok() && second_root.ok() &&
+          security::VerifyConsistency(last->size, head.size, *first_root, *second_root, proof);
       if (!consistent) {
         why = "the tree at " + std::to_string(head.size) + " does not extend the one at " +
               std::to_string(last->size) + " (records were rewritten)";

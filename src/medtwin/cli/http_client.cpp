@@ -25,8 +25,8 @@ Result<HostPort> ParseUrl(const std::string& url, const std::string& scheme, int
 }
 
 Result<std::pair<unsigned, std::string>> HttpClient::Send(http::verb method,
-                                                        const std::string& target,
-                                                        std::string body, const char* type) {
+                                                          const std::string& target,
+                                                          std::string body, const char* type) {
   std::lock_guard<std::mutex> lock(mu_);
   for (int attempt = 0; attempt < 2; ++attempt) {
     try {
@@ -49,9 +49,8 @@ Result<std::pair<unsigned, std::string>> HttpClient::Send(http::verb method,
     } catch (const std::exception& e) {
       stream_.reset();
       if (attempt == 1) {
-        return Error{
-            ErrorCode::kIoError, field_,
-            "cannot reach " + hp_.host + ":" + std::to_string(hp_.port) + ": " + e.what()};
+        return Error{ErrorCode::kIoError, field_,
+                     "cannot reach " + hp_.host + ":" + std::to_string(hp_.port) + ": " + e.what()};
       }
     }
   }

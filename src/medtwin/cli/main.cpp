@@ -8,11 +8,11 @@
 #include "medtwin/cli/dose_command.h"
 #include "medtwin/cli/export_command.h"
 #include "medtwin/cli/fit_command.h"
+#include "medtwin/cli/pgx_command.h"
 #include "medtwin/cli/popfit_command.h"
 #include "medtwin/cli/serve_command.h"
 #include "medtwin/cli/simulate_command.h"
 #include "medtwin/cli/token_command.h"
-#include "medtwin/cli/pgx_command.h"
 #include "medtwin/cli/trial_command.h"
 
 namespace {
@@ -117,9 +117,10 @@ int Main(int argc, char** argv) {
   dose->add_option("--model", dose_args.model, "Population model name or .json file")->required();
   dose->add_option("--data", dose_args.data_path, "Records with doses, levels, covariates")
       ->required();
-  dose->add_option("--target", dose_args.targets,
-                   "auc24=LOW:HIGH (mg*h/L) and/or trough=LOW:HIGH (mg/L; the INR for\n"
-                   "warfarin_hamberg2007, e.g. trough=2:3 with --intervals 24 --infusion-h 0); repeatable")
+  dose->add_option(
+          "--target", dose_args.targets,
+          "auc24=LOW:HIGH (mg*h/L) and/or trough=LOW:HIGH (mg/L; the INR for\n"
+          "warfarin_hamberg2007, e.g. trough=2:3 with --intervals 24 --infusion-h 0); repeatable")
       ->required();
   dose->add_option("--intervals", dose_args.intervals_h, "Dosing intervals to consider, h")
       ->delimiter(',')
@@ -237,8 +238,9 @@ int Main(int argc, char** argv) {
       "started on a fixed 5 mg/day and on the IWPC pharmacogenetic dose, followed on the INR\n"
       "model: time in range 2-3 and INR > 4 by ancestry and genotype. Writes DIR/cohort.csv,\n"
       "summary.json, summary.md and inr.svg.");
-  warfarin_trial->add_option("--ancestry", warfarin_trial_args.ancestries,
-                             "Groups, comma-separated (european, east_asian, african)")
+  warfarin_trial
+      ->add_option("--ancestry", warfarin_trial_args.ancestries,
+                   "Groups, comma-separated (european, east_asian, african)")
       ->capture_default_str();
   warfarin_trial->add_option("--patients", warfarin_trial_args.patients, "Patients per group")
       ->capture_default_str();
@@ -276,7 +278,8 @@ int Main(int argc, char** argv) {
   serve->add_option("--auth-key", serve_args.auth_key,
                     "Signing key for bearer tokens (`medtwin token keygen`); every endpoint but\n"
                     "/healthz, /metrics and /fhir/r4/metadata needs a token. Required unless\n"
-                    "--demo, which keeps a key beside its SQLite database (PATH.demo-key) and\nprints a token per role.");
+                    "--demo, which keeps a key beside its SQLite database (PATH.demo-key) "
+                    "and\nprints a token per role.");
   serve->add_option("--audit-key", serve_args.audit_key,
                     "Key that signs the audit ledger's tree heads (`medtwin audit keygen`); give\n"
                     "verifiers its public key (`medtwin audit pubkey`). Required unless --demo,\n"

@@ -18,17 +18,17 @@ struct ServeArgs {
   int shards = 2;
   int http_threads = 2;
   std::size_t body_limit_mb = 16;
-  int read_timeout_s = 30;          // a request not received within this gets 408
-  std::string auth_key;             // signing key file for bearer tokens (required unless --demo)
-  double rate_limit = 1000;         // requests per second per token
-  double auth_failure_limit = 10;   // failed authentications per second per client address
-  std::string data_key;             // key ring file for identifiers at rest (or $MEDTWIN_DATA_KEY)
-  std::string tls_cert, tls_key;    // HTTPS
-  std::string mqtt_ca;              // CA file for mqtts://
+  int read_timeout_s = 30;         // a request not received within this gets 408
+  std::string auth_key;            // signing key file for bearer tokens (required unless --demo)
+  double rate_limit = 1000;        // requests per second per token
+  double auth_failure_limit = 10;  // failed authentications per second per client address
+  std::string data_key;            // key ring file for identifiers at rest (or $MEDTWIN_DATA_KEY)
+  std::string tls_cert, tls_key;   // HTTPS
+  std::string mqtt_ca;             // CA file for mqtts://
   bool allow_anonymous_mqtt = false;  // a loopback broker without credentials
-  std::string audit_key;            // Ed25519 seed file signing the audit tree heads
-  int research_min_k = 5;           // the least k researchers may ask for
-  bool unsafe_no_security = false;  // benchmarks: no tokens, no audit (loopback only)
+  std::string audit_key;              // Ed25519 seed file signing the audit tree heads
+  int research_min_k = 5;             // the least k researchers may ask for
+  bool unsafe_no_security = false;    // benchmarks: no tokens, no audit (loopback only)
 };
 
 [[nodiscard]] Status RunServe(const ServeArgs& args);

@@ -59,22 +59,25 @@ Status RunTokenIssue(const TokenIssueArgs& args) {
       payload.ok()) {
     const auto j = nlohmann::json::parse(*payload, nullptr, false);
     if (j.is_object() && j.contains("jti")) {
-      std::fprintf(stderr, "medtwin token: token id (jti) %s; revoke with `medtwin token revoke %s --store STORE`\n",
-                   j["jti"].get<std::string>().c_str(), j["jti"].get<std::string>().c_str());
+      std::fprintf(
+          stderr,
+          "medtwin token: token id (jti) %s; revoke with `medtwin token revoke %s --store STORE`\n",
+          j["jti"].get<std::string>().c_str(), j["jti"].get<std::string>().c_str());
     }
   }
   return Ok{};
 }
 
 Status RunTokenRevoke(const std::string& jti, const std::string& store_url) {
-  if (jti.empty() || jti.size() > 128) return InvalidArgument("JTI", "a token id (1-128 characters)");
+  if (jti.empty() || jti.size() > 128)
+    return InvalidArgument("JTI", "a token id (1-128 characters)");
   MEDTWIN_TRY(auto store, store::OpenStore(store_url));
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now).count();
   // Kept as long as any token could still be valid.
-  MEDTWIN_RETURN_IF_ERROR(store->RevokeToken(
-      jti, std::chrono::duration_cast<std::chrono::microseconds>(now).count(),
-      now_s + security::kMaxTokenLifetimeS));
+  MEDTWIN_RETURN_IF_ERROR(
+      store->RevokeToken(jti, std::chrono::duration_cast<std::chrono::microseconds>(now).count(),
+                         now_s + security::kMaxTokenLifetimeS));
   std::fprintf(stderr, "medtwin token: %s revoked\n", jti.c_str());
   return Ok{};
 }

@@ -144,8 +144,7 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
     e.alert_raised_at = *raised_at;
     MEDTWIN_TRY(e.by, TextMember(j, "by", false, 64, !limits.as_stored));
   } else {
-    return InvalidArgument("type",
-                           "'" + e.type + "' is not meal, insulin, basal or dose");
+    return InvalidArgument("type", "'" + e.type + "' is not meal, insulin, basal or dose");
     // (ack and order are the server's own records; the API refuses them from clients)
   }
   auto time = j.find("time");

@@ -11,16 +11,16 @@ using nlohmann::json;
 std::string AuditRecordText(const AuditEntry& e, std::uint64_t seq, const Hash& prev_root) {
   // nlohmann's object keeps keys sorted and dump() is deterministic: the canonical form.
   json j = {{"seq", seq},
-                  {"time", FormatRfc3339(Instant{e.time_us})},
-                  {"who", e.who},
-                  {"role", e.role},
-                  {"action", e.action},
-                  {"resource", e.resource},
-                  {"interaction", std::string(1, e.interaction)},
-                  {"patients", e.patients},
-                  {"outcome", e.outcome},
-                  {"from", e.from},
-                  {"prev_root", ToHex(prev_root)}};
+            {"time", FormatRfc3339(Instant{e.time_us})},
+            {"who", e.who},
+            {"role", e.role},
+            {"action", e.action},
+            {"resource", e.resource},
+            {"interaction", std::string(1, e.interaction)},
+            {"patients", e.patients},
+            {"outcome", e.outcome},
+            {"from", e.from},
+            {"prev_root", ToHex(prev_root)}};
   if (e.count != 1) j["count"] = e.count;
   // Never throws: a byte that is not UTF-8 (which the edges refuse) would become U+FFFD rather
   // than stop the ledger's writer.

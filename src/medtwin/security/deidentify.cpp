@@ -74,7 +74,8 @@ std::optional<std::string> ConditionCode(const std::string& condition) {
   static const std::regex kSnomed(R"((?:SNOMED|SCT|snomed|sct)[: ]?([0-9]{6,18}))");
   static const std::regex kSnomedUri(R"(http://snomed\.info/sct\|([0-9]{6,18}))");
   static const std::regex kDigits(R"([0-9]{6,18})");
-  static const std::regex kIcd10(R"((?:ICD-?10(?:-CM)?[: ]?)?([A-Z][0-9][0-9AB](?:\.[0-9A-TV-Z]{1,4})?))");
+  static const std::regex kIcd10(
+      R"((?:ICD-?10(?:-CM)?[: ]?)?([A-Z][0-9][0-9AB](?:\.[0-9A-TV-Z]{1,4})?))");
   std::smatch m;
   if (std::regex_match(condition, m, kSnomed) || std::regex_match(condition, m, kSnomedUri)) {
     return "SNOMED:" + m[1].str();
@@ -103,9 +104,9 @@ int EmbargoDays(const SigningKey& secret, const DeidentifyOptions& options,
                 const std::string& patient_id) {
   const int span = std::max(0, options.embargo_max_days - options.embargo_min_days) + 1;
   return options.embargo_min_days +
-         static_cast<int>(KeyedNumber(secret, "medtwin embargo v1:" + options.salt + "\n" +
-                                                  patient_id) %
-                          static_cast<std::uint64_t>(span));
+         static_cast<int>(
+             KeyedNumber(secret, "medtwin embargo v1:" + options.salt + "\n" + patient_id) %
+             static_cast<std::uint64_t>(span));
 }
 
 DeidentifiedCohort Deidentify(const std::vector<IdentifiedPatient>& patients,

@@ -3,9 +3,10 @@
 // in as associated data (a ciphertext cannot be moved to another field or another patient's
 // record), under a key ring read from a file or the environment. The stored form is
 // "enc:v2:KEYID:base64url(nonce ‖ ciphertext ‖ tag)" ("enc:v1:", bound to the field only, is
-// what earlier versions wrote: still read, re-encrypted as v2 by `medtwin keys rotate`); KEYID (8 hex digits of
-// SHA-256 of the key) says which key of the ring opens it, so keys can be rotated: new values
-// use the ring's first key, old ones stay readable until `medtwin keys rotate` re-encrypts them.
+// what earlier versions wrote: still read, re-encrypted as v2 by `medtwin keys rotate`); KEYID (8
+// hex digits of SHA-256 of the key) says which key of the ring opens it, so keys can be rotated:
+// new values use the ring's first key, old ones stay readable until `medtwin keys rotate`
+// re-encrypts them.
 #pragma once
 
 #include <string>

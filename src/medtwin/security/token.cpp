@@ -212,13 +212,13 @@ Result<Claims> VerifyToken(std::string_view token, const SigningKey& key, std::i
   c.issued_at_s = p["iat"];
   if (c.issued_at_s > now_s + kClockSkewS) return TokenError("issued in the future");
   if (c.expires_at_s - c.issued_at_s > kMaxTokenLifetimeS) {
-    return TokenError("lives longer than " + std::to_string(kMaxTokenLifetimeS / 86400) +
-                      " days");
+    return TokenError("lives longer than " + std::to_string(kMaxTokenLifetimeS / 86400) + " days");
   }
   // Not before (RFC 7519 §4.1.5).
   if (p.contains("nbf")) {
     if (!p["nbf"].is_number_integer()) return TokenError("nbf must be an integer");
-    if (now_s + kClockSkewS < p["nbf"].get<std::int64_t>()) return TokenError("not yet valid (nbf)");
+    if (now_s + kClockSkewS < p["nbf"].get<std::int64_t>())
+      return TokenError("not yet valid (nbf)");
   }
   if (p.contains("scope")) {
     if (!p["scope"].is_string()) return TokenError("scope must be a string");

@@ -1,5 +1,7 @@
 // The REST API: routes, query strings, JSON errors. Every error body is
 // {"error": {"code": …, "field": …, "message": …}}.
+#include <malloc.h>
+
 #include <charconv>
 #include <chrono>
 #include <sstream>
@@ -202,7 +204,10 @@ Response Ingest(TwinService& s, const Request& req, const std::string& patient,
     if (!s.Patient(patient))
       return Fail(404, "not_found", "patient", "no patient '" + patient + "'");
   }
-  return ReportResponse(s.Ingest(items, patient, line_errors));
+  Response reply = ReportResponse(s.Ingest(items, patient, line_errors));
+  // A large body's parse leaves freed pages in the allocator: hand them back to the system.
+  if (req.body().size() > (4U << 20)) ::malloc_trim(0);
+  return reply;
 }
 
 Response History(TwinService& s, const std::string& patient, const Target& t) {
@@ -731,8 +736,8 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
       if (seg.size() == 4 && seg[3] == "head") {
         // The newest signed tree head: what a witness keeps.
         auto head = log->NewestHead();
-        if (!head.ok()) return Fail(head.error().code == ErrorCode::kNotFound ? 404 : 503,
-                                    head.error());
+        if (!head.ok())
+          return Fail(head.error().code == ErrorCode::kNotFound ? 404 : 503, head.error());
         json out = security::TreeHeadToJson(*head);
         out["public_key"] = security::ToHex(log->public_key());
         return Json(200, out);
@@ -835,8 +840,8 @@ std::function<std::optional<std::vector<std::string>>(const std::vector<std::str
   auto query = t.query;
   query.erase("access_token");
   return [&service, claims = std::move(claims), revoked = std::move(revoked), base,
-          query = std::move(query)](const std::vector<std::string>& delivered)
-             -> std::optional<std::vector<std::string>> {
+          query = std::move(query)](
+             const std::vector<std::string>& delivered) -> std::optional<std::vector<std::string>> {
     if (!delivered.empty()) {
       security::AuditEntry e = base;
       e.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -876,8 +881,7 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
   // past that an address is refused (429) before any token is looked at.
   auto refused_by_address = std::make_shared<RateLimiter>(auth->auth_failures_per_s);
   auto revoked = std::make_shared<RevocationList>(service.store());
-  return [&service, auth, limiter, refused_by_address,
-          revoked](const Request& req) -> Response {
+  return [&service, auth, limiter, refused_by_address, revoked](const Request& req) -> Response {
     ++service.metrics().http_requests;
     const Target t = Split(std::string_view(req.target().data(), req.target().size()));
     const bool fhir = t.segments.size() >= 2 && t.segments[0] == "fhir" && t.segments[1] == "r4";
@@ -937,9 +941,9 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
     const bool bad_id = !asked_patient.empty() && !IsValidId(asked_patient);
     if (bad_id) asked_patient.clear();
     auto refuse_bad_id = [&]() {
-      const Error e = ValidateId(params.contains("id") ? params["id"] : PatientInQuery(t.query),
-                                 "patient")
-                          .error();
+      const Error e =
+          ValidateId(params.contains("id") ? params["id"] : PatientInQuery(t.query), "patient")
+              .error();
       if (fhir) {
         Response r = Json(400, io::OperationOutcome("value", "patient", e.message));
         r.content_type = "application/fhir+json";
@@ -981,9 +985,9 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
     if (!limiter->Allow(claims->token_id.empty() ? claims->subject : claims->token_id)) {
       return audited(Denied(fhir, 429, "rate limit exceeded for this token"), nullptr);
     }
-    // The audit trail cannot keep up (its store refuses): refuse new work rather than do it
-    // unrecorded; what was refused is still held for the ledger.
-    if (AuditLog* log = service.audit_log(); log != nullptr && log->held() > kMaxHeldAuditRecords) {
+    // The audit trail cannot be stored now (its store refuses): refuse access to patient data
+    // rather than give it unrecorded; the refusal's own record is held until the store returns.
+    if (AuditLog* log = service.audit_log(); log != nullptr && log->held() > 0) {
       return audited(Fail(503, "unavailable", "audit",
                           "the audit trail cannot be stored now; try again shortly"),
                      nullptr);

@@ -136,8 +136,8 @@ void AuditLog::WriterLoop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       // While the store refuses, retry at most every 200 ms (and on a flush or at shutdown).
-      const auto wait = failed_attempts > 0 ? std::chrono::milliseconds(200)
-                                            : std::chrono::milliseconds(20);
+      const auto wait =
+          failed_attempts > 0 ? std::chrono::milliseconds(200) : std::chrono::milliseconds(20);
       cv_.wait_for(lock, wait, [&] {
         return stopping_ || flush_requests_ > flushes_done_ ||
                (failed_attempts == 0 && queue_.size() >= 4096);
@@ -221,8 +221,7 @@ void AuditLog::WriterLoop() {
       // At shutdown: a few more tries while the store refuses, then say what is lost.
       if (queue_.empty() && (pending.empty() || failed_attempts > 25)) {
         if (!pending.empty()) {
-          std::fprintf(stderr,
-                       "medtwin: %zu audit records could not be stored before shutdown\n",
+          std::fprintf(stderr, "medtwin: %zu audit records could not be stored before shutdown\n",
                        pending.size());
         }
         return;

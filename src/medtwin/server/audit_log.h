@@ -8,8 +8,8 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
@@ -32,8 +32,7 @@ class AuditLog {
  public:
   // `key` signs the tree heads. A ledger whose newest stored head another key signed is
   // refused (kInvalidArgument naming --audit-key): it would no longer verify.
-  static Result<std::unique_ptr<AuditLog>> Open(store::Store& store,
-                                                security::SigningKeyPair key);
+  static Result<std::unique_ptr<AuditLog>> Open(store::Store& store, security::SigningKeyPair key);
   ~AuditLog();  // stores what is queued and signs a final tree head
   void Record(security::AuditEntry entry);
   // A request refused before authentication succeeded (401, 429): the first from an address in

@@ -270,9 +270,10 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
         }
       } else if (!p.patient_doc.is_null()) {
         const std::string id = p.patient_doc.value("id", "");
-        Result<twin::PatientRecord> r = !id.empty() && service.Patient(id)
-                                            ? service.UpdatePatient(id, p.patient_doc, caller.Subject())
-                                            : service.CreatePatient(p.patient_doc);
+        Result<twin::PatientRecord> r =
+            !id.empty() && service.Patient(id)
+                ? service.UpdatePatient(id, p.patient_doc, caller.Subject())
+                : service.CreatePatient(p.patient_doc);
         if (r.ok()) {
           caller.Touch(r->id);
           entry_response = {{"status", "201"}, {"location", "Patient/" + r->id}};
@@ -343,7 +344,8 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
         (*doc)["id"] = id;
         const bool exists = service.Patient(id).has_value();
         if (!exists) JoinCareTeam(*doc, caller);
-        auto p = exists ? service.UpdatePatient(id, *doc, caller.Subject()) : service.CreatePatient(*doc);
+        auto p = exists ? service.UpdatePatient(id, *doc, caller.Subject())
+                        : service.CreatePatient(*doc);
         if (!p.ok()) return Outcome(400, "invalid", p.error().field, p.error().message);
         return Fhir(exists ? 200 : 201, io::ToFhirPatient(twin::PatientToJson(*p)));
       }

@@ -108,8 +108,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
         options_(options),
         handler_(handler),
         broadcaster_(std::move(broadcaster)) {}
-  Session(tcp::socket socket, ssl::context& tls, const HttpOptions& options,
-          const Handler& handler, std::shared_ptr<Broadcaster> broadcaster,
+  Session(tcp::socket socket, ssl::context& tls, const HttpOptions& options, const Handler& handler,
+          std::shared_ptr<Broadcaster> broadcaster,
           std::atomic<int>& in_flight) requires(!std::is_same_v<Stream, beast::tcp_stream>)
       : in_flight_(in_flight),
         stream_(std::move(socket), tls),
@@ -254,7 +254,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
     std::sort(topics.begin(), topics.end());
     auto header = std::make_shared<std::string>(
         "HTTP/1.1 200 OK\r\nServer: medtwin\r\nContent-Type: text/event-stream\r\n"
-        "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: keep-alive\r\n\r\n"
+        "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: "
+        "keep-alive\r\n\r\n"
         ": stream open\n\n");
     (void)req;
     outbox_.push_back(header);

@@ -48,8 +48,8 @@ Result<std::unique_ptr<MqttBridge>> MqttBridge::Start(const std::string& url, Tw
   if (host.empty() || port <= 0 || port > 65535)
     return InvalidArgument("--mqtt", "mqtt://[USER@]HOST[:PORT] or mqtts://[USER@]HOST[:PORT]");
   if (user.empty()) {
-    const bool loopback = host == "localhost" || host == "::1" || host == "[::1]" ||
-                          host.starts_with("127.");
+    const bool loopback =
+        host == "localhost" || host == "::1" || host == "[::1]" || host.starts_with("127.");
     if (!options.allow_anonymous) {
       return InvalidArgument(
           "--mqtt",
@@ -58,8 +58,8 @@ Result<std::unique_ptr<MqttBridge>> MqttBridge::Start(const std::string& url, Tw
           "broker), or --allow-anonymous-mqtt for a broker on loopback");
     }
     if (!loopback) {
-      return InvalidArgument("--allow-anonymous-mqtt", "only for a broker on loopback, not '" +
-                                                           host + "'");
+      return InvalidArgument("--allow-anonymous-mqtt",
+                             "only for a broker on loopback, not '" + host + "'");
     }
     std::fprintf(stderr,
                  "medtwin serve: WARNING: anonymous MQTT (--allow-anonymous-mqtt): anyone who "
@@ -212,10 +212,9 @@ void MqttBridge::IngestGroup(std::vector<Message> group) {
           continue;
         }
         if (p != item.end() && !p->is_null() && *p != patient) {
-          reports[m]["rejected"].push_back(
-              {{"index", i},
-               {"field", "patient"},
-               {"reason", "differs from the patient in the topic"}});
+          reports[m]["rejected"].push_back({{"index", i},
+                                            {"field", "patient"},
+                                            {"reason", "differs from the patient in the topic"}});
           continue;
         }
         item["patient"] = patient;

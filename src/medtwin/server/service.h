@@ -126,9 +126,6 @@ class TwinService {
 // Items in one ingest request or MQTT message (a device gateway batches a few thousand); more
 // is refused before any is parsed (413), so one request cannot hold a thread or the memory.
 inline constexpr std::size_t kMaxIngestItems = 50'000;
-// Audit records held in memory while the store refuses them, beyond which new requests are
-// refused (503) rather than served unrecorded.
-inline constexpr std::uint64_t kMaxHeldAuditRecords = 100'000;
 
 // The items of an ingest body: the elements of an array, or the object itself.
 [[nodiscard]] std::vector<nlohmann::json> JsonItems(nlohmann::json body);

@@ -77,9 +77,10 @@ Response ServeStatic(const std::string& path) {
   r.body = body.str();
   r.headers.emplace_back("Cache-Control", "no-cache");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  r.headers.emplace_back("Content-Security-Policy",
-                         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                         "frame-ancestors 'none'");
+  r.headers.emplace_back(
+      "Content-Security-Policy",
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+      "frame-ancestors 'none'");
   r.headers.emplace_back("X-Frame-Options", "DENY");
   return r;
 }

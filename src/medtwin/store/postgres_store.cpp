@@ -500,8 +500,8 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& given) {
   std::string conninfo = given;
   if (conninfo.find("connect_timeout") == std::string::npos) {
     if (conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://")) {
-      conninfo += conninfo.find('?') == std::string::npos ? "?connect_timeout=5"
-                                                            : "&connect_timeout=5";
+      conninfo +=
+          conninfo.find('?') == std::string::npos ? "?connect_timeout=5" : "&connect_timeout=5";
     } else {
       conninfo += " connect_timeout=5";
     }

@@ -62,8 +62,8 @@ struct PatientRecord {
   std::vector<ConsentChange> consent_history;  // earlier consents, oldest first
 };
 
-// Whether `p` allowed research use at `at` (given, and not withdrawn: a recorded withdrawal counts at once, whatever
-// date it names).
+// Whether `p` allowed research use at `at` (given, and not withdrawn: a recorded withdrawal counts
+// at once, whatever date it names).
 [[nodiscard]] bool ResearchConsentAt(const PatientRecord& p, const std::string& at_rfc3339);
 
 // Parses a patient document. With `base`, members present override it (PUT/PATCH); without,
