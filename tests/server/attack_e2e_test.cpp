@@ -333,14 +333,18 @@ TEST_F(Attack, ATokenlessFloodIsThrottledAndAggregatedInTheAudit) {
   ASSERT_NE(port, 0);
   int unauthorized = 0, throttled = 0;
   constexpr int kFlood = 300;
+  const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kFlood; ++i) {
     const auto status = Call(port, http::verb::get, "/api/v1/patients", "", "", "").status;
     unauthorized += status == 401;
     throttled += status == 429;
   }
+  const double elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(unauthorized + throttled, kFlood);
-  EXPECT_LE(unauthorized, 40);  // the default budget: 10/s, 20 at once
-  EXPECT_GT(throttled, 200);
+  // The default budget: 20 at once, then 10 a second (however long the flood took here).
+  EXPECT_LE(unauthorized, 20 + static_cast<int>(10 * elapsed_s) + 1) << elapsed_s << " s";
+  EXPECT_GT(throttled, 0);
   // A valid token from the same address is not held up by the flood.
   EXPECT_EQ(Call(port, http::verb::get, "/api/v1/patients").status, 200u);
   // Every refused request is in the ledger, in a handful of records.
