@@ -282,8 +282,8 @@ int Main(int argc, char** argv) {
                     "and\nprints a token per role.");
   serve->add_option("--audit-key", serve_args.audit_key,
                     "Key that signs the audit ledger's tree heads (`medtwin audit keygen`); give\n"
-                    "verifiers its public key (`medtwin audit pubkey`). Required unless --demo,\n"
-                    "which keeps one beside its SQLite database (PATH.audit-key)");
+                    "verifiers its public key (`medtwin audit pubkey`). Without it a SQLite store\n"
+                    "keeps one beside its database (PATH.audit-key); PostgreSQL needs it");
   serve
       ->add_option("--research-min-k", serve_args.research_min_k,
                    "The least k (k-anonymity) a researcher's export may use (2..100)")

@@ -49,10 +49,9 @@ void PrintDemoTokens(const security::SigningKey& key) {
       token(security::Role::kResearcher, "researcher", "").c_str());
 }
 
-// The demo's store file, or "" (in memory, or not SQLite).
-std::string DemoStorePath(const ServeArgs& args) {
-  if (!args.demo || !args.store.starts_with("sqlite:") ||
-      args.store.find(":memory:") != std::string::npos) {
+// The SQLite store's file, or "" (in memory, or not SQLite).
+std::string SqliteStorePath(const ServeArgs& args) {
+  if (!args.store.starts_with("sqlite:") || args.store.find(":memory:") != std::string::npos) {
     return "";
   }
   std::string path = args.store.substr(7);
@@ -60,19 +59,20 @@ std::string DemoStorePath(const ServeArgs& args) {
   return path;
 }
 
-// --audit-key, or for the demo a key kept beside its database (PATH.audit-key; a demo ledger
-// begun before audit keys of their own keeps the key it was signed with), or one for this run.
+// --audit-key; else, for a SQLite store, a key kept beside its database (PATH.audit-key,
+// created 0600 on first start; a ledger begun before audit keys of their own keeps the key it
+// was signed with), or for an in-memory store one for this run. A PostgreSQL store has no
+// place to keep one: there the key must be given.
 Result<security::SigningKeyPair> AuditKeyFor(const ServeArgs& args, store::Store& store,
                                              const security::SigningKey& token_secret) {
   if (!args.audit_key.empty()) return security::ReadAuditKeyFile(args.audit_key);
-  if (!args.demo) {
-    return InvalidArgument("--audit-key",
-                           "required (make one with `medtwin audit keygen --out FILE`; give "
-                           "verifiers `medtwin audit pubkey --key FILE`); only --demo runs "
-                           "without");
-  }
-  const std::string path = DemoStorePath(args);
+  const std::string path = SqliteStorePath(args);
   if (path.empty()) {
+    if (!args.store.starts_with("sqlite:")) {
+      return InvalidArgument("--audit-key",
+                             "required with this store (make one with `medtwin audit keygen "
+                             "--out FILE`; give verifiers `medtwin audit pubkey --key FILE`)");
+    }
     MEDTWIN_TRY(auto seed, security::GenerateKey());
     return security::Ed25519FromSeed(seed.bytes);
   }
@@ -87,6 +87,13 @@ Result<security::SigningKeyPair> AuditKeyFor(const ServeArgs& args, store::Store
     MEDTWIN_TRY(seed, security::GenerateKey());
   }
   MEDTWIN_RETURN_IF_ERROR(security::WriteKeyFile(seed, key_file));
+  if (!args.demo) {
+    std::fprintf(stderr,
+                 "medtwin serve: no --audit-key: the audit ledger is signed with %s (kept apart "
+                 "from the token key; keep it secret and publish `medtwin audit pubkey --key "
+                 "%s`)\n",
+                 key_file.c_str(), key_file.c_str());
+  }
   return security::Ed25519FromSeed(seed.bytes);
 }
 
