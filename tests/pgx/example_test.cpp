@@ -128,7 +128,21 @@ TEST(PgxExample, OutsideCallsComeThroughAndReplaceTheVcfCall) {
   bad("CYP2D6\t*1/*3\nFOO1\t*1/*1\n", "calls.tsv:2: gene");
   bad("CYP2C19\t*1/*99\n", "calls.tsv:1: diplotype");
   bad("CYP2C19\t*1\n", "calls.tsv:1: diplotype");
-  bad("CYP2D6\t*1/*3\nCYP2D6\t*1/*1\n", "calls.tsv:2: gene");
+  bad("CYP2C19\t\t\t\n", "calls.tsv:1: diplotype");
+  // A gene on two lines: one call with both diplotypes, in PharmCAT's allele order (PharmCAT
+  // PipelineTest.outsideCallCollision2Files, testOutsideCallDiplotypeNormalization).
+  std::istringstream twice("CYP4F2\t*1/*3\nCYP4F2\t*9/*4\n");
+  auto both = medtwin::pgx::ReadOutsideCalls(twice, **data, "calls.tsv");
+  ASSERT_TRUE(both.ok()) << both.error().ToString();
+  ASSERT_EQ(both->size(), 1u);
+  ASSERT_EQ((*both)[0].diplotypes.size(), 2u);
+  EXPECT_EQ((*both)[0].diplotypes[1].Name(), "*4/*9");
+  // An activity score alone, and one allele of a gene medtwin does not define.
+  std::istringstream terse("CYP2D6\t\t\t1.25\nMT-RNR1\tm.1555A>G\n");
+  auto t = medtwin::pgx::ReadOutsideCalls(terse, **data, "calls.tsv");
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  EXPECT_DOUBLE_EQ(*(*t)[0].activity_score, 1.25);
+  EXPECT_EQ((*t)[1].diplotypes[0].Name(), "m.1555A>G");
   bad("CYP2D6\t*1/*3\tIM\tlots\n", "calls.tsv:1: activity score");
   bad("CYP2D6\n", "calls.tsv:1");
 }

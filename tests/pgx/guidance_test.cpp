@@ -228,7 +228,7 @@ TEST(PgxWarfarin, CalledGenotypesFeedTheIwpcAlgorithm) {
 
 TEST(PgxGuidance, CallsSurviveTheJsonRoundTrip) {
   const auto calls = Calls({{"CYP2C19", "*2", "*17"}});
-  SampleCalls s{"S", calls};
+  SampleCalls s{"S", calls, {}};
   auto back = CallsFromJson(CallsToJson({s}));
   ASSERT_TRUE(back.ok()) << back.error().ToString();
   EXPECT_EQ(Guide("clopidogrel", (*back)[0].genes).action, Guide("clopidogrel", calls).action);

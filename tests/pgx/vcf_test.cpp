@@ -106,6 +106,32 @@ TEST(PgxVcf, UndocumentedAllelesAndMissingGenotypesAreNotGuessed) {
   EXPECT_EQ(Gene((*plain)[0], "CYP2C9").diplotypes[0].Name(), "*2/*2");
 }
 
+TEST(PgxVcf, RecordsPharmCatSetsAsideAreWarnedAbout) {
+  // A repeated position: the first usable record wins, with a warning (PharmCAT
+  // PipelineTest.testDuplicateEntry*). The second says *2/*2; the first, *1/*2, is used.
+  auto twice = Call(kHeader + kStar2 + "\t0/1\t0/0\n" + kStar2 + "\t1/1\t1/1\n");
+  ASSERT_TRUE(twice.ok()) << twice.error().ToString();
+  EXPECT_EQ(Gene((*twice)[0], "CYP2C9").diplotypes[0].Name(), "*1/*2");
+  ASSERT_EQ((*twice)[0].warnings.size(), 1u);
+  EXPECT_NE((*twice)[0].warnings[0].find("repeats line 4"), std::string::npos);
+  // A REF written from a neighbouring base where the definition has the full indel: the
+  // record is set aside (the position is missing), and a later usable record is taken.
+  const std::string nudt15_ref = "chr13\t48037782\t.\tA\tC\t.\tPASS\t.\tGT\t0/1\t0/0\n";
+  const std::string nudt15 =
+      "chr13\t48037782\t.\tAGGAGTC\tA,AGGAGTCGGAGTC\t.\tPASS\t.\tGT\t0/2\t0/0\n";
+  auto aside = Call(kHeader + nudt15_ref + nudt15);
+  ASSERT_TRUE(aside.ok()) << aside.error().ToString();
+  EXPECT_NE((*aside)[0].warnings.at(0).find("record ignored"), std::string::npos);
+  EXPECT_TRUE(Gene((*aside)[0], "NUDT15").called);
+  // Comment lines among the records (PharmCAT's test files have them) are skipped.
+  auto commented = Call(kHeader + "# missing: rs1799853\n" + kStar2 + "\t0/1\t0/0\n");
+  ASSERT_TRUE(commented.ok()) << commented.error().ToString();
+  // A bad phase set names its field.
+  auto r = Call(kHeader + "chr10\t94942290\trs1799853\tC\tT\t.\tPASS\t.\tGT:PS\t0|1:x\t0|0:.\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "in.vcf:4: PS");
+}
+
 TEST(PgxVcf, BadInputIsAnErrorNamingTheLineAndField) {
   auto expect = [](const std::string& vcf, const std::string& field, const std::string& words) {
     auto r = Call(vcf);
@@ -124,7 +150,6 @@ TEST(PgxVcf, BadInputIsAnErrorNamingTheLineAndField) {
   expect(kHeader + "chr10\t94942290\t.\tC\tT\t.\tPASS\t.\tDP\t3\t4\n", "in.vcf:4: FORMAT", "GT");
   expect(kHeader + kStar2 + "\t0/2\t0/0\n", "in.vcf:4: GT", "sample A");
   expect(kHeader + kStar2 + "\t0/1/1\t0/0\n", "in.vcf:4: GT", "more than two");
-  expect(kHeader + kStar2 + "\t0/1\t0/0\n" + kStar2 + "\t0/1\t0/0\n", "in.vcf:5: POS", "repeats");
   expect(kHeader + "chr10\t94942290\t.\tC\tT,Q\t.\tPASS\t.\tGT\t0/1\t0/0\n", "in.vcf:4: ALT",
          "not an allele");
   expect(kStar2 + "\t0/1\n", "in.vcf:1: header", "before the #CHROM");

@@ -210,13 +210,21 @@ int Main(int argc, char** argv) {
       "gene in data/pgx: diplotype(s) with match score and missing positions, phenotype and\n"
       "activity score. Outside calls (CYP2D6, HLA, …) come from a TSV:\n"
       "GENE<TAB>DIPLOTYPE[<TAB>PHENOTYPE[<TAB>ACTIVITY]]. A gene with no data is 'not called',\n"
-      "never guessed.");
+      "never guessed. Calls are PharmCAT's (v3.1.1 matcher semantics, checked on its own test\n"
+      "suite): FORMAT/PS phase sets are used; DPYD by its two lowest-function alleles.");
   pgx_call->add_option("--vcf", pgx_call_args.vcf, "VCF file (- for standard input)")->required();
   pgx_call->add_option("--outside-calls", pgx_call_args.outside_calls, "Outside calls (TSV)");
   pgx_call->add_option("--out", pgx_call_args.out_json, "CALLS.json");
   pgx_call->add_option("--tsv", pgx_call_args.out_tsv, "CALLS.tsv (one row per sample and gene)");
   pgx_call->add_option("--data", pgx_call_args.data_dir,
                        "Directory with alleles/ and phenotype/ (default: data/pgx)");
+  pgx_call->add_flag("--all-results", pgx_call_args.all_results,
+                     "List every diplotype that explains the genotypes, best score first, not\n"
+                     "only the top-scoring ones (PharmCAT's --matcher-all-results)");
+  pgx_call->add_flag("--research-combinations", pgx_call_args.combinations,
+                     "When no pair of defined alleles explains the genotypes, name each strand by\n"
+                     "the alleles and variants it carries, e.g. [*2 + *3] or g.94781859G>A\n"
+                     "(PharmCAT's research mode; not for clinical use)");
 
   medtwin::cli::PgxGuideArgs pgx_guide_args;
   auto* pgx_guide = pgx->add_subcommand(

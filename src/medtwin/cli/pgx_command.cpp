@@ -34,12 +34,15 @@ Status RunPgxCall(const PgxCallArgs& args) {
   }
   const auto start = std::chrono::steady_clock::now();
   std::vector<pgx::SampleCalls> calls;
+  pgx::MatchOptions options;
+  options.top_candidate_only = !args.all_results;
+  options.find_combinations = args.combinations;
   if (args.vcf == "-") {
-    MEDTWIN_TRY(calls, pgx::CallVcf(std::cin, *data, "stdin"));
+    MEDTWIN_TRY(calls, pgx::CallVcf(std::cin, *data, "stdin", options));
   } else {
     std::ifstream in(args.vcf);
     if (!in) return Error{ErrorCode::kIoError, "--vcf", "cannot open " + args.vcf};
-    MEDTWIN_TRY(calls, pgx::CallVcf(in, *data, args.vcf));
+    MEDTWIN_TRY(calls, pgx::CallVcf(in, *data, args.vcf, options));
   }
   if (!args.outside_calls.empty()) {
     std::ifstream in(args.outside_calls);
@@ -47,6 +50,11 @@ Status RunPgxCall(const PgxCallArgs& args) {
       return Error{ErrorCode::kIoError, "--outside-calls", "cannot open " + args.outside_calls};
     MEDTWIN_TRY(auto outside, pgx::ReadOutsideCalls(in, *data, args.outside_calls));
     pgx::MergeOutsideCalls(calls, outside);
+  }
+  if (!calls.empty()) {
+    for (const auto& w : calls.front().warnings) {
+      std::fprintf(stderr, "medtwin pgx call: warning: %s\n", w.c_str());
+    }
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include "medtwin/pgx/haplotype_names.h"
+
 namespace medtwin::pgx {
 
 using nlohmann::json;
@@ -16,7 +18,7 @@ bool IsOutsideOnlyGene(const std::string& gene) {
 }
 
 Result<std::vector<SampleCalls>> CallVcf(std::istream& vcf, const PgxData& data,
-                                         const std::string& name) {
+                                         const std::string& name, const MatchOptions& options) {
   std::set<Position> wanted;
   std::map<Position, std::string> expected_ref;
   for (const auto& g : data.genes()) {
@@ -31,8 +33,9 @@ Result<std::vector<SampleCalls>> CallVcf(std::istream& vcf, const PgxData& data,
   for (std::size_t s = 0; s < v.samples.size(); ++s) {
     SampleCalls sc;
     sc.sample = v.samples[s];
+    sc.warnings = v.warnings;
     for (const auto& g : data.genes()) {
-      sc.genes.push_back(CallGene(g, data.Phenotypes(g.gene), v, s));
+      sc.genes.push_back(CallGene(g, data.Phenotypes(g.gene), v, s, options));
     }
     out.push_back(std::move(sc));
   }
@@ -44,7 +47,6 @@ Result<std::vector<GeneCall>> ReadOutsideCalls(std::istream& in, const PgxData& 
   std::vector<GeneCall> out;
   std::string line;
   std::size_t n = 0;
-  std::set<std::string> seen;
   while (std::getline(in, line)) {
     ++n;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -66,21 +68,29 @@ Result<std::vector<GeneCall>> ReadOutsideCalls(std::istream& in, const PgxData& 
     if (def == nullptr && !IsOutsideOnlyGene(call.gene)) {
       return InvalidArgument(where + ": gene", "unknown gene '" + call.gene.substr(0, 24) + "'");
     }
-    if (!seen.insert(call.gene).second) {
-      return InvalidArgument(where + ": gene", call.gene + " is called twice");
-    }
     const std::string diplotype = cols[1];
     const std::string phenotype = cols.size() > 2 ? cols[2] : "";
-    if (diplotype.empty() && phenotype.empty()) {
-      return InvalidArgument(where + ": diplotype", "give a diplotype or a phenotype");
+    const std::string activity = cols.size() > 3 ? cols[3] : "";
+    if (diplotype.empty() && phenotype.empty() && activity.empty()) {
+      return InvalidArgument(where + ": diplotype",
+                             "give a diplotype, a phenotype or an activity score");
     }
     if (!diplotype.empty()) {
       const auto slash = diplotype.find('/');
-      if (slash == std::string::npos || slash == 0 || slash + 1 == diplotype.size()) {
+      // A gene medtwin does not define may be called by one allele (MT-RNR1 m.1555A>G).
+      const bool one_allele = slash == std::string::npos && def == nullptr;
+      if (!one_allele &&
+          (slash == std::string::npos || slash == 0 || slash + 1 == diplotype.size())) {
         return InvalidArgument(where + ": diplotype",
                                "'" + diplotype.substr(0, 40) + "' is not ALLELE/ALLELE");
       }
-      DiplotypeCall d{diplotype.substr(0, slash), diplotype.substr(slash + 1), 0};
+      DiplotypeCall d = one_allele ? DiplotypeCall{diplotype, "", 0}
+                                   : DiplotypeCall{diplotype.substr(0, slash),
+                                                   diplotype.substr(slash + 1), 0};
+      // In PharmCAT's allele order ("*2/*1" is reported "*1/*2").
+      if (!d.allele2.empty() && CompareHaplotypeNames(d.allele1, d.allele2) > 0) {
+        std::swap(d.allele1, d.allele2);
+      }
       if (def != nullptr) {
         for (const std::string* a : {&d.allele1, &d.allele2}) {
           const bool known = std::any_of(def->alleles.begin(), def->alleles.end(),
@@ -92,18 +102,27 @@ Result<std::vector<GeneCall>> ReadOutsideCalls(std::istream& in, const PgxData& 
         }
       }
       call.diplotypes.push_back(d);
-      Translate(call, data.Phenotypes(call.gene));
     }
+    // A gene given on several lines is one call with several possible diplotypes (as
+    // PharmCAT reads it).
+    auto earlier = std::find_if(out.begin(), out.end(),
+                                [&](const GeneCall& c) { return c.gene == call.gene; });
+    if (earlier != out.end()) {
+      for (auto& d : call.diplotypes) earlier->diplotypes.push_back(std::move(d));
+      Translate(*earlier, data.Phenotypes(call.gene));
+      continue;
+    }
+    if (!call.diplotypes.empty()) Translate(call, data.Phenotypes(call.gene));
     if (!phenotype.empty()) call.phenotype = phenotype;  // the caller's own translation wins
-    if (cols.size() > 3 && !cols[3].empty()) {
+    if (!activity.empty()) {
       try {
         std::size_t used = 0;
-        const double as = std::stod(cols[3], &used);
-        if (used != cols[3].size() || as < 0 || as > 10) throw std::invalid_argument("range");
+        const double as = std::stod(activity, &used);
+        if (used != activity.size() || as < 0 || as > 10) throw std::invalid_argument("range");
         call.activity_score = as;
       } catch (const std::exception&) {
         return InvalidArgument(where + ": activity score",
-                               "'" + cols[3].substr(0, 16) + "' is not a number 0–10");
+                               "'" + activity.substr(0, 16) + "' is not a number 0–10");
       }
     }
     out.push_back(std::move(call));
@@ -143,6 +162,11 @@ json GeneCallToJson(const GeneCall& c) {
     j["match_score"] = score;
   }
   if (!c.functions.empty()) j["functions"] = c.functions;
+  if (!c.matcher_calls.empty()) {
+    j[c.matcher_haplotypes ? "matcher_haplotypes" : "matcher_diplotypes"] = c.matcher_calls;
+  }
+  if (!c.matcher_homozygous.empty()) j["matcher_homozygous"] = c.matcher_homozygous;
+  if (!c.inferred_from.empty()) j["inferred_from"] = c.inferred_from;
   if (!c.called) j["reason"] = c.reason;
   return j;
 }
@@ -158,12 +182,27 @@ Result<GeneCall> GeneCallFromJson(const std::string& gene, const json& j) {
   for (const auto& d : j["diplotypes"]) {
     const std::string name = d.is_string() ? d.get<std::string>() : "";
     const auto slash = name.find('/');
+    const bool one_allele = slash == std::string::npos && !name.empty() &&
+                            IsOutsideOnlyGene(gene) && j.value("source", "") == "outside call";
+    if (one_allele) {
+      c.diplotypes.push_back({name, "", 0});
+      continue;
+    }
     if (slash == std::string::npos || slash == 0 || slash + 1 == name.size()) {
       return InvalidArgument(gene + ": diplotypes", "'" + name.substr(0, 40) + "' is not A/B");
     }
     c.diplotypes.push_back({name.substr(0, slash), name.substr(slash + 1), 0});
   }
-  if (c.called == c.diplotypes.empty()) {
+  for (const char* key : {"matcher_diplotypes", "matcher_haplotypes"}) {
+    if (!j.contains(key) || !j[key].is_array()) continue;
+    for (const auto& m : j[key]) {
+      if (m.is_string()) c.matcher_calls.push_back(m.get<std::string>());
+    }
+    c.matcher_haplotypes = std::string(key) == "matcher_haplotypes";
+  }
+  const bool translation_only = c.called && c.diplotypes.empty() &&
+                                j.value("source", "") == "outside call";
+  if (!translation_only && c.called == c.diplotypes.empty()) {
     return InvalidArgument(gene, "a called gene has diplotypes; an uncalled one has none");
   }
   if (j.contains("phenotype") && j["phenotype"].is_string()) c.phenotype = j["phenotype"];
@@ -204,7 +243,9 @@ json CallsToJson(const std::vector<SampleCalls>& samples) {
   for (const auto& s : samples) {
     json genes = json::object();
     for (const auto& g : s.genes) genes[g.gene] = GeneCallToJson(g);
-    out.push_back({{"sample", s.sample}, {"genes", genes}});
+    json sample = {{"sample", s.sample}, {"genes", genes}};
+    if (!s.warnings.empty()) sample["warnings"] = s.warnings;
+    out.push_back(std::move(sample));
   }
   return {{"samples", out}};
 }

@@ -19,6 +19,7 @@ namespace medtwin::pgx {
 struct SampleCalls {
   std::string sample;
   std::vector<GeneCall> genes;  // in gene order
+  std::vector<std::string> warnings;  // about the VCF's records (positions, never sample data)
 };
 
 // Genes accepted only as outside calls (not callable from a VCF here).
@@ -26,12 +27,15 @@ struct SampleCalls {
 
 // Reads a VCF and calls every sample for every gene in `data`.
 [[nodiscard]] Result<std::vector<SampleCalls>> CallVcf(std::istream& vcf, const PgxData& data,
-                                                       const std::string& name = "VCF");
+                                                       const std::string& name = "VCF",
+                                                       const MatchOptions& options = {});
 
 // Outside calls, one per line: GENE <tab> DIPLOTYPE [<tab> PHENOTYPE [<tab> ACTIVITY SCORE]]
-// ('#' comments and blank lines skipped; DIPLOTYPE may be empty when a phenotype is given).
-// Known genes' diplotypes must use defined alleles and are translated by the phenotype table;
-// unknown genes are an error naming the line.
+// ('#' comments and blank lines skipped; DIPLOTYPE may be empty when a phenotype or an
+// activity score is given; one allele for a gene medtwin does not define, e.g. MT-RNR1).
+// Known genes' diplotypes must use defined alleles, are put in PharmCAT's allele order ("*2/*1"
+// → "*1/*2") and translated by the phenotype table; a gene on several lines is one call with
+// several possible diplotypes; unknown genes are an error naming the line.
 [[nodiscard]] Result<std::vector<GeneCall>> ReadOutsideCalls(std::istream& in, const PgxData& data,
                                                              const std::string& name = "TSV");
 

@@ -50,6 +50,20 @@ Result<GeneDefinition> ParseDefinition(const json& j, const std::string& where) 
     if (v.contains("rsid") && v["rsid"].is_string()) locus.rsid = v["rsid"];
     MEDTWIN_TRY(locus.ref, Member<std::string>(v, "ref", where));
     MEDTWIN_TRY(locus.alts, Member<std::vector<std::string>>(v, "alts", where));
+    if (v.contains("chromosomeHgvsName") && v["chromosomeHgvsName"].is_string()) {
+      // One name per alt, ';'-separated.
+      const std::string names = v["chromosomeHgvsName"];
+      std::size_t start = 0;
+      for (;;) {
+        const std::size_t at = names.find(';', start);
+        std::string name = names.substr(start, at == std::string::npos ? at : at - start);
+        const auto first = name.find_first_not_of(' ');
+        const auto last = name.find_last_not_of(' ');
+        locus.hgvs.push_back(first == std::string::npos ? "" : name.substr(first, last - first + 1));
+        if (at == std::string::npos) break;
+        start = at + 1;
+      }
+    }
     g.loci.push_back(std::move(locus));
   }
   for (const auto& a : j["namedAlleles"]) {
@@ -71,6 +85,11 @@ Result<GeneDefinition> ParseDefinition(const json& j, const std::string& where) 
     }
     allele.reference = a.value("reference", false);
     g.alleles.push_back(std::move(allele));
+  }
+  if (j.contains("suballelesMap") && j["suballelesMap"].is_object()) {
+    for (const auto& [sub, core] : j["suballelesMap"].items()) {
+      if (core.is_string()) g.suballeles[sub] = core.get<std::string>();
+    }
   }
   if (g.alleles.empty() || !g.alleles.front().reference) {
     return InvalidArgument(where, "the first named allele must be the reference");
@@ -144,6 +163,15 @@ Result<GenePhenotypes> ParsePhenotypes(const json& j, const std::string& where) 
 }
 
 }  // namespace
+
+std::string VariantLocus::HgvsName(const std::string& vcf_allele) const {
+  if (vcf_allele == ".") return "g." + std::to_string(position) + "?";
+  if (vcf_allele == ref) return "g." + std::to_string(position) + "=";
+  for (std::size_t i = 0; i < alts.size(); ++i) {
+    if (vcf_allele == alts[i] && i < hgvs.size()) return hgvs[i];
+  }
+  return "g." + std::to_string(position) + ref + ">" + vcf_allele;
+}
 
 std::string DiplotypeKey(const std::string& a, const std::string& b) {
   return a < b ? a + "/" + b : b + "/" + a;

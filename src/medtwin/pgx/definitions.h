@@ -22,6 +22,12 @@ struct VariantLocus {
   std::string rsid;
   std::string ref;
   std::vector<std::string> alts;
+  // HGVS name of each alt on the chromosome ("g.97573863C>T"), to name a variant no allele
+  // explains (PharmCAT's partial alleles).
+  std::vector<std::string> hgvs;
+  // PharmCAT's name for `vcf_allele` here: the alt's HGVS name, "g.POS=" for the reference,
+  // "g.POS?" for a missing call.
+  [[nodiscard]] std::string HgvsName(const std::string& vcf_allele) const;
 };
 
 // A named allele: its allele at each locus (nullopt: the reference allele's; a one-letter IUPAC
@@ -42,6 +48,8 @@ struct GeneDefinition {
   std::string genome_build;  // "GRCh38.p14"
   std::vector<VariantLocus> loci;
   std::vector<NamedAllele> alleles;  // alleles[0] is the reference
+  // Sub-alleles reported by their core allele ("*45.001" → "*45"; PharmCAT's suballelesMap).
+  std::map<std::string, std::string> suballeles;
 };
 
 // One diplotype's translation.

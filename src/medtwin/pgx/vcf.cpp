@@ -85,6 +85,7 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
       continue;
     }
     if (!header_seen) return fail("header", "data before the #CHROM header line");
+    if (line[0] == '#') continue;  // a comment among the records (PharmCAT's test files have them)
     // Chromosome and position first: most lines of a large file are not wanted.
     const std::size_t tab1 = line.find('\t');
     const std::size_t tab2 = tab1 == std::string::npos ? tab1 : line.find('\t', tab1 + 1);
@@ -110,13 +111,22 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
     rec.line = n;
     rec.ref = std::string(cols[3]);
     if (!IsBases(rec.ref)) return fail("REF", "'" + rec.ref.substr(0, 20) + "' is not bases");
+    const std::string where = chrom + ":" + std::to_string(pos);
+    bool usable = true;
     if (auto it = expected_ref.find(key); it != expected_ref.end()) {
       // Indels may be represented from a neighbouring base; compare what overlaps.
       const std::string& want = it->second;
       const std::size_t k = std::min(want.size(), rec.ref.size());
       if (rec.ref.compare(0, k, want, 0, k) != 0) {
-        return fail("REF", chrom + ":" + std::to_string(pos) + " has REF " + rec.ref.substr(0, 20) +
-                               "; GRCh38 has " + want + " (is the file on GRCh38?)");
+        return fail("REF", where + " has REF " + rec.ref.substr(0, 20) + "; GRCh38 has " + want +
+                               " (is the file on GRCh38?)");
+      }
+      if (rec.ref != want) {
+        // Same bases, another representation: PharmCAT discards the record.
+        usable = false;
+        out.warnings.push_back(where + " (line " + std::to_string(n) + "): REF " +
+                               rec.ref.substr(0, 20) + " is not the definition's " + want +
+                               "; record ignored");
       }
     }
     if (cols[4] != ".") {
@@ -130,9 +140,28 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
     }
     Split(cols[8], ':', gt);
     if (gt.empty() || gt[0] != "GT") return fail("FORMAT", "GT must be the first FORMAT field");
+    std::size_t ps_field = 0;  // index of PS in FORMAT; 0 = none
+    for (std::size_t f = 1; f < gt.size(); ++f) {
+      if (gt[f] == "PS") ps_field = f;
+    }
     const int n_alleles = 1 + static_cast<int>(rec.alts.size());
     for (std::size_t s = 0; s < out.samples.size(); ++s) {
       std::string_view call = cols[9 + s];
+      int phase_set = kNoPhaseSet;
+      if (ps_field != 0) {
+        std::vector<std::string_view> fields;
+        Split(call, ':', fields);
+        if (ps_field < fields.size() && fields[ps_field] != "." && !fields[ps_field].empty()) {
+          const std::string_view ps = fields[ps_field];
+          int v = 0;
+          auto [p, ec] = std::from_chars(ps.data(), ps.data() + ps.size(), v);
+          if (ec != std::errc() || p != ps.data() + ps.size() || v < 0) {
+            return fail("PS", "sample " + out.samples[s] + ": '" + std::string(ps.substr(0, 20)) +
+                                  "' is not a phase set (a non-negative integer)");
+          }
+          phase_set = v;
+        }
+      }
       call = call.substr(0, call.find(':'));
       std::int16_t a[2] = {-1, -2};
       bool phased = false;
@@ -163,15 +192,19 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
         i = sep + 1;
       }
       if (call.empty()) return fail("GT", "sample " + out.samples[s] + ": empty");
-      if (k == 2 && a[1] == -1 && a[0] != -1) a[0] = -1;  // half-missing: treat as missing
       rec.allele1.push_back(a[0]);
       rec.allele2.push_back(k == 1 ? std::int16_t{-2} : a[1]);
       rec.phased.push_back(phased);
+      rec.phase_set.push_back(phased ? phase_set : kNoPhaseSet);
     }
-    if (out.records.contains(key)) {
-      return fail("POS", chrom + ":" + std::to_string(pos) + " repeats line " +
-                             std::to_string(out.records[key].line) +
-                             " (merge multi-allelic records into one)");
+    if (!usable) continue;
+    if (auto it = out.records.find(key); it != out.records.end()) {
+      // The first usable record wins (PharmCAT); split multi-allelic records lose their
+      // later alts, so say so.
+      out.warnings.push_back(where + " (line " + std::to_string(n) + ") repeats line " +
+                             std::to_string(it->second.line) +
+                             "; the first is used (merge multi-allelic records into one)");
+      continue;
     }
     out.records.emplace(key, std::move(rec));
   }

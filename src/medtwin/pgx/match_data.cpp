@@ -1,0 +1,379 @@
+#include "medtwin/pgx/match_data.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "medtwin/pgx/haplotype_names.h"
+
+namespace medtwin::pgx::match {
+namespace {
+
+// Beyond this many independent choices (unphased heterozygous positions and phase sets) the
+// sequences are not enumerated: 2^16 already takes long, and no real sample of one gene comes
+// near it.
+constexpr int kMaxChoices = 16;
+
+std::string Upper(std::string s) {
+  for (char& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return s;
+}
+
+// The bases an IUPAC code stands for ("" when `c` is not one).
+std::string_view IupacBases(char c) {
+  switch (c) {
+    case 'A':
+      return "A";
+    case 'C':
+      return "C";
+    case 'G':
+      return "G";
+    case 'T':
+      return "T";
+    case 'R':
+      return "AG";
+    case 'Y':
+      return "CT";
+    case 'S':
+      return "GC";
+    case 'W':
+      return "AT";
+    case 'K':
+      return "GT";
+    case 'M':
+      return "AC";
+    case 'B':
+      return "CGT";
+    case 'D':
+      return "AGT";
+    case 'H':
+      return "ACT";
+    case 'V':
+      return "ACG";
+    case 'N':
+      return "ACGT";
+    default:
+      return "";
+  }
+}
+
+bool IsWobble(const std::optional<std::string>& allele) {
+  return allele && allele->size() == 1 && IupacBases((*allele)[0]).size() > 1;
+}
+
+}  // namespace
+
+bool TreatsUndocumentedAsReference(const std::string& gene) {
+  // PharmCAT NamedAlleleMatcher.TREAT_UNDOCUMENTED_VARIATIONS_AS_REFERENCE.
+  return gene == "CACNA1S" || gene == "DPYD" || gene == "G6PD" || gene == "NUDT15" ||
+         gene == "RYR1" || gene == "TPMT";
+}
+
+bool IsLowestFunctionGene(const std::string& gene) { return gene == "DPYD" || gene == "RYR1"; }
+
+bool Haplotype::Matches(const Sequence& seq) const {
+  for (std::size_t i = 0; i < alleles.size(); ++i) {
+    if (!alleles[i]) continue;
+    const std::string& want = *alleles[i];
+    const std::string& have = seq.alleles[i];
+    if (want.size() == 1) {
+      if (want == "-") {
+        if (have != "del") return false;
+        continue;
+      }
+      const std::string_view bases = IupacBases(want[0]);
+      if (have.size() != 1 || bases.find(have[0]) == std::string_view::npos) return false;
+    } else if (want != have) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int Haplotype::ScoreFor(const std::vector<VariantLocus>& positions,
+                        const std::vector<const Sequence*>& seqs) const {
+  int s = score;
+  for (std::size_t i : wobbles) {
+    const bool all_reference = std::all_of(seqs.begin(), seqs.end(), [&](const Sequence* q) {
+      return q->alleles[i] == positions[i].ref;
+    });
+    if (all_reference) --s;
+  }
+  return s;
+}
+
+int CompareHaplotypes(const Haplotype& a, const Haplotype& b) {
+  if (a.reference != b.reference) return a.reference ? -1 : 1;
+  if (const int c = CompareHaplotypeNames(a.name, b.name); c != 0) return c;
+  return a.id.compare(b.id) < 0 ? -1 : (a.id == b.id ? 0 : 1);
+}
+
+void Initialize(Haplotype& h, const std::vector<VariantLocus>& positions) {
+  h.score = 0;
+  h.wobbles.clear();
+  h.core_positions.clear();
+  for (std::size_t i = 0; i < h.alleles.size(); ++i) {
+    if (!h.alleles[i]) continue;
+    if (IsWobble(h.alleles[i])) h.wobbles.push_back(i);
+    ++h.score;
+    if (!h.reference) h.core_positions.insert(positions[i].position);
+  }
+  h.score -= h.num_partials;
+}
+
+MatchData::MatchData(const GeneDefinition& gene, const VcfData& vcf, std::size_t sample,
+                     bool find_combinations)
+    : gene_(&gene) {
+  const bool treat = TreatsUndocumentedAsReference(gene.gene) &&
+                     (IsLowestFunctionGene(gene.gene) || !find_combinations);
+  for (const VariantLocus& locus : gene.loci) {
+    auto it = vcf.records.find({locus.chromosome, locus.position});
+    if (it == vcf.records.end()) {
+      missing_.push_back(locus.position);
+      continue;
+    }
+    const VcfRecord& r = it->second;
+    const int i1 = r.allele1[sample];
+    const int i2 = r.allele2[sample];  // -2: a one-allele GT
+    const bool two_parts = i2 != -2;
+    std::vector<int> called;
+    for (int i : {i1, i2}) {
+      if (i >= 0) called.push_back(i);
+    }
+    // No call, or a half call of the reference ("./0"): PharmCAT reads it as missing.
+    if (called.empty() || (called.size() == 1 && called[0] == 0 && locus.chromosome != "chrX")) {
+      missing_.push_back(locus.position);
+      continue;
+    }
+    SampleAllele sa;
+    sa.position = locus.position;
+    // Alts no definition has (unless the file has only SNVs where an indel is defined: then
+    // nothing can be checked).
+    std::set<std::string> undocumented;
+    const bool expect_multi = std::any_of(locus.alts.begin(), locus.alts.end(),
+                                          [](const std::string& a) { return a.size() > 1; });
+    const bool has_multi = std::any_of(r.alts.begin(), r.alts.end(), [](const std::string& a) {
+      return a.size() > 1 && !a.starts_with("<");
+    });
+    if (!(expect_multi && !has_multi)) {
+      for (int i : called) {
+        if (i == 0) continue;
+        const std::string alt = Upper(r.Allele(i));
+        if (alt.starts_with("<")) continue;
+        if (std::find(locus.alts.begin(), locus.alts.end(), alt) == locus.alts.end()) {
+          undocumented.insert(alt);
+        }
+      }
+    }
+    sa.undocumented = !undocumented.empty();
+    if (sa.undocumented) sa.undocumented_allele = *undocumented.begin();
+    auto compute = [&](const std::string& allele) {
+      if (treat && undocumented.contains(allele)) {
+        sa.undocumented_as_reference = true;
+        return Upper(r.ref);
+      }
+      return allele;
+    };
+    if (i1 >= 0) {
+      sa.allele1 = Upper(r.Allele(i1));
+      sa.computed1 = compute(*sa.allele1);
+    }
+    if (i2 >= 0) {
+      sa.allele2 = Upper(r.Allele(i2));
+      sa.computed2 = compute(*sa.allele2);
+    } else if (two_parts) {
+      sa.computed2 = ".";
+    }
+    sa.partial = i1 < 0 || (two_parts && i2 < 0);
+    sa.has_variant = std::any_of(called.begin(), called.end(), [](int i) { return i > 0; });
+    // A one-allele GT has no '/': PharmCAT counts it as phased.
+    sa.phased = two_parts ? static_cast<bool>(r.phased[sample]) : true;
+    const bool distinct = called.size() == 2 && called[0] != called[1];
+    if (!sa.phased) {
+      sa.effectively_phased = !distinct;
+    } else if (r.phase_set[sample] != kNoPhaseSet) {
+      sa.phase_set = r.phase_set[sample];
+      sa.effectively_phased = !distinct;
+    }
+    if (!sa.phased) phased_ = false;
+    if (sa.phased) phase_sets_[sa.phase_set.value_or(kUnsetPhaseSet)].insert(locus.position);
+    positions_.push_back(locus);
+    sample_.push_back(std::move(sa));
+  }
+  std::size_t no1 = 0, no2 = 0;
+  for (const auto& sa : sample_) {
+    if (!sa.allele1) ++no1;
+    if (!sa.allele2) ++no2;
+  }
+  haploid_ = !sample_.empty() && (no1 == sample_.size() || no2 == sample_.size());
+  if (!sample_.empty()) GeneratePermutations();
+}
+
+bool MatchData::using_phase_sets() const {
+  if (phase_sets_.empty()) return false;
+  if (phase_sets_.contains(kUnsetPhaseSet)) return phase_sets_.size() > 1;
+  return true;
+}
+
+std::optional<int> MatchData::PhaseSet(long long position) const {
+  if (!using_phase_sets()) return std::nullopt;
+  for (const auto& [ps, positions] : phase_sets_) {
+    if (positions.contains(position)) return ps;
+  }
+  return std::nullopt;
+}
+
+bool MatchData::HasPartialMissingAlleles() const {
+  return std::any_of(sample_.begin(), sample_.end(),
+                     [](const SampleAllele& s) { return s.partial; });
+}
+
+bool MatchData::HasUndocumented() const {
+  return std::any_of(sample_.begin(), sample_.end(),
+                     [](const SampleAllele& s) { return s.undocumented; });
+}
+
+bool MatchData::HasUntreatedUndocumented() const {
+  return std::any_of(sample_.begin(), sample_.end(), [](const SampleAllele& s) {
+    return s.undocumented && !s.undocumented_as_reference;
+  });
+}
+
+std::optional<std::size_t> MatchData::IndexOf(long long position) const {
+  for (std::size_t i = 0; i < positions_.size(); ++i) {
+    if (positions_[i].position == position) return i;
+  }
+  return std::nullopt;
+}
+
+const SampleAllele* MatchData::SampleAt(long long position) const {
+  const auto i = IndexOf(position);
+  return i ? &sample_[*i] : nullptr;
+}
+
+// PharmCAT CombinationUtil.generatePermutations: strand 1 (and strand 2 unless haploid), each
+// phased position taking its strand's allele, each unphased heterozygous position either
+// allele, and the positions of one phase set together (either all first alleles or all
+// second).
+void MatchData::GeneratePermutations() {
+  int choices = 0;
+  std::set<int> sets;
+  for (const auto& sa : sample_) {
+    if (sa.effectively_phased) continue;
+    if (sa.phase_set) {
+      sets.insert(*sa.phase_set);
+    } else {
+      ++choices;
+    }
+  }
+  if (choices + static_cast<int>(sets.size()) > kMaxChoices) {
+    too_many_ = true;
+    return;
+  }
+  bool blank1 = true, blank2 = true;
+  for (const auto& sa : sample_) {
+    if (sa.allele1) blank1 = false;
+    if (sa.allele2) blank2 = false;
+  }
+  std::set<Sequence> out;
+  std::vector<std::string> alleles(sample_.size());
+  std::map<int, bool> phase_choice;
+  auto allele_of = [](const SampleAllele& sa, bool first) {
+    if (first) return sa.computed1;
+    return sa.computed2 ? *sa.computed2 : std::string("null");
+  };
+  std::function<void(std::size_t, bool, bool)> walk = [&](std::size_t k, bool haploid,
+                                                          bool first) {
+    if (k == sample_.size()) {
+      Sequence seq;
+      seq.alleles = alleles;
+      for (std::size_t i = 0; i < sample_.size(); ++i) {
+        seq.key += std::to_string(sample_[i].position) + ":" + alleles[i] + ";";
+      }
+      out.insert(std::move(seq));
+      return;
+    }
+    const SampleAllele& sa = sample_[k];
+    if (sa.effectively_phased || haploid) {
+      alleles[k] = allele_of(sa, first);
+      walk(k + 1, haploid, first);
+    } else if (sa.phase_set) {
+      auto it = phase_choice.find(*sa.phase_set);
+      if (it != phase_choice.end()) {
+        alleles[k] = allele_of(sa, it->second);
+        walk(k + 1, false, first);
+      } else {
+        for (bool in_set : {true, false}) {
+          phase_choice[*sa.phase_set] = in_set;
+          alleles[k] = allele_of(sa, in_set);
+          walk(k + 1, false, first);
+        }
+        phase_choice.erase(*sa.phase_set);
+      }
+    } else {
+      for (bool which : {true, false}) {
+        alleles[k] = allele_of(sa, which);
+        walk(k + 1, false, first);
+      }
+    }
+  };
+  if (!blank1) walk(0, blank2, true);
+  if (!blank2) {
+    phase_choice.clear();
+    walk(0, blank1, false);
+  }
+  permutations_.assign(out.begin(), out.end());
+}
+
+void MatchData::MarshallHaplotypes(bool find_combinations, bool assume_reference,
+                                   const std::set<std::string>& exclude) {
+  haplotypes_.clear();
+  // Each position with data, as an index into the definition's loci.
+  std::vector<std::size_t> locus_index;
+  for (const auto& p : positions_) {
+    for (std::size_t k = 0; k < gene_->loci.size(); ++k) {
+      if (gene_->loci[k].position == p.position) locus_index.push_back(k);
+    }
+  }
+  const NamedAllele& ref_def = gene_->alleles.front();
+  for (const NamedAllele& a : gene_->alleles) {
+    if (exclude.contains(a.name)) continue;
+    if (find_combinations && gene_->gene == "UGT1A1" &&
+        a.name.find('+') != std::string::npos) {
+      continue;  // UGT1A1's defined combinations are found as combinations instead
+    }
+    Haplotype h;
+    h.name = a.name;
+    h.reference = a.reference;
+    for (std::size_t k : locus_index) h.alleles.push_back(a.alleles[k]);
+    Initialize(h, positions_);
+    if (!missing_.empty() && h.score == 0) continue;
+    if (assume_reference && !h.reference) {
+      const int score = h.score;
+      for (std::size_t i = 0; i < h.alleles.size(); ++i) {
+        if (h.alleles[i]) continue;
+        const std::optional<std::string>& r = ref_def.alleles[locus_index[i]];
+        h.alleles[i] = IsWobble(r) ? positions_[i].ref : r;
+      }
+      Initialize(h, positions_);
+      h.score = score;
+    }
+    haplotypes_.push_back(std::move(h));
+  }
+  std::stable_sort(haplotypes_.begin(), haplotypes_.end(),
+                   [](const Haplotype& x, const Haplotype& y) {
+                     return CompareHaplotypes(x, y) < 0;
+                   });
+}
+
+bool SampleHasVariantsOutside(const VcfData& vcf, std::size_t sample,
+                              const std::set<long long>& except) {
+  for (const auto& [pos, r] : vcf.records) {
+    if (except.contains(pos.second)) continue;
+    if (r.allele1[sample] > 0 || r.allele2[sample] > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace medtwin::pgx::match

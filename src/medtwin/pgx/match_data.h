@@ -1,0 +1,131 @@
+// pgx/match_data.h — one sample's genotypes at one gene's positions, arranged as PharmCAT's
+// Named Allele Matcher arranges them (haplotype/MatchData, SampleAllele, CombinationUtil):
+// the positions with data and those missing; the sample's possible haplotype sequences
+// ("permutations": one per strand when phased, every combination of the two alleles at each
+// unphased heterozygous position, phase sets (FORMAT/PS) kept together); and the allele
+// definitions restricted to the positions with data. Internal to pgx: the matcher builds on it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "medtwin/pgx/definitions.h"
+#include "medtwin/pgx/vcf.h"
+
+namespace medtwin::pgx::match {
+
+// A "phased" call without FORMAT/PS (PharmCAT's NULL_PHASE_SET).
+inline constexpr int kUnsetPhaseSet = -2147483647 - 1;
+
+// The sample's call at one position.
+struct SampleAllele {
+  long long position = 0;
+  std::optional<std::string> allele1, allele2;  // VCF alleles; nullopt: '.' (or no 2nd: haploid)
+  std::string computed1 = ".";                  // what is matched: '.' missing; an undocumented
+  std::optional<std::string> computed2;         // alt as the reference where the gene says so
+  bool phased = false;
+  bool effectively_phased = true;  // phased without a phase set, or homozygous
+  std::optional<int> phase_set;
+  bool partial = false;       // a half call ("./1", "1/.")
+  bool has_variant = false;   // some allele index > 0 (PharmCAT: GT without 0, | and /)
+  bool undocumented = false;  // an alt no definition has
+  std::string undocumented_allele;
+  bool undocumented_as_reference = false;
+  [[nodiscard]] bool Homozygous() const { return computed2 && computed1 == *computed2; }
+};
+
+// Genes whose undocumented alts are read as the reference (PharmCAT's NamedAlleleMatcher list).
+[[nodiscard]] bool TreatsUndocumentedAsReference(const std::string& gene);
+// Genes called by the lowest-function rule (PharmCAT Constants.LOWEST_FUNCTION_GENES).
+[[nodiscard]] bool IsLowestFunctionGene(const std::string& gene);
+
+// One possible haplotype of the sample: an allele per position with data. `key` is PharmCAT's
+// "POS:ALLELE;…" text, which orders sequences as PharmCAT does.
+struct Sequence {
+  std::string key;
+  std::vector<std::string> alleles;
+  bool operator<(const Sequence& o) const { return key < o.key; }
+  bool operator==(const Sequence& o) const { return key == o.key; }
+};
+
+// A named allele over the positions with data.
+struct Haplotype {
+  std::string name, id;
+  bool reference = false;
+  std::vector<std::optional<std::string>> alleles;  // per position with data; nullopt: any
+  int score = 0;                                    // positions it defines (less partials)
+  int num_combinations = 0, num_partials = 0;
+  std::vector<std::size_t> wobbles;  // positions (indices) with an IUPAC ambiguity code
+  std::set<long long> core_positions;
+
+  [[nodiscard]] bool Matches(const Sequence& seq) const;
+  // The score for these sequences: a wobble position where every sequence has the reference
+  // allele does not count (PharmCAT NamedAllele.scoreForSample).
+  [[nodiscard]] int ScoreFor(const std::vector<VariantLocus>& positions,
+                             const std::vector<const Sequence*>& seqs) const;
+};
+
+// Reference first, then by name (PharmCAT NamedAllele.compareTo).
+[[nodiscard]] int CompareHaplotypes(const Haplotype& a, const Haplotype& b);
+
+// Computes score, wobbles and core positions from the alleles.
+void Initialize(Haplotype& h, const std::vector<VariantLocus>& positions);
+
+class MatchData {
+ public:
+  // The sample's alleles at `gene`'s positions. `find_combinations`: PharmCAT's research mode
+  // (undocumented alts kept as they are, except for lowest-function genes).
+  MatchData(const GeneDefinition& gene, const VcfData& vcf, std::size_t sample,
+            bool find_combinations);
+
+  // The definitions over the positions with data (those defining none dropped when positions
+  // are missing); `assume_reference` fills an allele's blanks with the reference's alleles
+  // (keeping its score); `exclude` leaves alleles out by name.
+  void MarshallHaplotypes(bool find_combinations, bool assume_reference,
+                          const std::set<std::string>& exclude = {});
+
+  [[nodiscard]] const GeneDefinition& gene() const { return *gene_; }
+  [[nodiscard]] std::size_t num_sample_alleles() const { return sample_.size(); }
+  [[nodiscard]] const std::vector<VariantLocus>& positions() const { return positions_; }
+  [[nodiscard]] const std::vector<SampleAllele>& sample() const { return sample_; }  // per position
+  [[nodiscard]] const std::vector<long long>& missing_positions() const { return missing_; }
+  [[nodiscard]] const std::vector<Haplotype>& haplotypes() const { return haplotypes_; }
+  [[nodiscard]] const std::vector<Sequence>& permutations() const { return permutations_; }
+  [[nodiscard]] bool haploid() const { return haploid_; }
+  [[nodiscard]] bool phased() const { return phased_; }
+  [[nodiscard]] bool effectively_phased() const { return permutations_.size() <= 2; }
+  [[nodiscard]] bool using_phase_sets() const;
+  [[nodiscard]] std::optional<int> PhaseSet(long long position) const;
+  [[nodiscard]] bool HasPartialMissingAlleles() const;
+  [[nodiscard]] bool HasUndocumented() const;
+  [[nodiscard]] bool HasUntreatedUndocumented() const;
+  // Index of `position` among the positions with data, if it has data.
+  [[nodiscard]] std::optional<std::size_t> IndexOf(long long position) const;
+  // The sample's allele at the position (by VCF position), or nullopt.
+  [[nodiscard]] const SampleAllele* SampleAt(long long position) const;
+  // Too many unphased heterozygous positions to enumerate the sequences.
+  [[nodiscard]] bool TooManyPermutations() const { return too_many_; }
+
+ private:
+  void GeneratePermutations();
+
+  const GeneDefinition* gene_;
+  std::vector<VariantLocus> positions_;
+  std::vector<SampleAllele> sample_;
+  std::vector<long long> missing_;
+  std::vector<Haplotype> haplotypes_;
+  std::vector<Sequence> permutations_;
+  std::map<int, std::set<long long>> phase_sets_;
+  bool haploid_ = false, phased_ = true, too_many_ = false;
+};
+
+// Every position of the VCF (any gene) carries a non-reference allele for the sample, other
+// than at `except` (PharmCAT DpydHapB3Matcher.hasNonHapB3Variants looks at the whole file).
+[[nodiscard]] bool SampleHasVariantsOutside(const VcfData& vcf, std::size_t sample,
+                                            const std::set<long long>& except);
+
+}  // namespace medtwin::pgx::match
