@@ -155,8 +155,9 @@ TEST_P(EveryPair, CalledBack) {
             has_truth |= (x == ti && y == tj) || (x == tj && y == ti);
           }
         }
-        EXPECT_TRUE(explains) << g.gene << ": " << d.Name() << " does not reproduce the genotype of "
-                              << g.alleles[ti].name << "/" << g.alleles[tj].name;
+        EXPECT_TRUE(explains) << g.gene << ": " << d.Name()
+                              << " does not reproduce the genotype of " << g.alleles[ti].name << "/"
+                              << g.alleles[tj].name;
       }
       if (has_truth) {
         ++exact;

@@ -132,6 +132,15 @@ TEST(PgxVcf, RecordsPharmCatSetsAsideAreWarnedAbout) {
   EXPECT_EQ(r.error().field, "in.vcf:4: PS");
 }
 
+TEST(PgxVcf, SecondHeaderLineIsAnError) {
+  // Found by fuzz_vcf: a second #CHROM line added its samples to the first's, and the records
+  // read before it had too few genotypes for them (a heap overflow in the matcher).
+  const std::string second = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tC\n";
+  auto r = Call(kHeader + kStar2 + "\t0/1\t0/0\n" + second);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "in.vcf:5: header");
+}
+
 TEST(PgxVcf, BadInputIsAnErrorNamingTheLineAndField) {
   auto expect = [](const std::string& vcf, const std::string& field, const std::string& words) {
     auto r = Call(vcf);

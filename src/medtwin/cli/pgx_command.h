@@ -15,7 +15,7 @@ struct PgxCallArgs {
   std::string outside_calls;  // TSV (optional)
   std::string out_json;       // CALLS.json (optional if out_tsv)
   std::string out_tsv;
-  std::string data_dir;  // allele/phenotype files; default data/pgx
+  std::string data_dir;       // allele/phenotype files; default data/pgx
   bool all_results = false;   // every diplotype that explains the data, not only the top
   bool combinations = false;  // PharmCAT's research mode: combinations and partial alleles
 };

@@ -84,9 +84,9 @@ Result<std::vector<GeneCall>> ReadOutsideCalls(std::istream& in, const PgxData& 
         return InvalidArgument(where + ": diplotype",
                                "'" + diplotype.substr(0, 40) + "' is not ALLELE/ALLELE");
       }
-      DiplotypeCall d = one_allele ? DiplotypeCall{diplotype, "", 0}
-                                   : DiplotypeCall{diplotype.substr(0, slash),
-                                                   diplotype.substr(slash + 1), 0};
+      DiplotypeCall d =
+          one_allele ? DiplotypeCall{diplotype, "", 0}
+                     : DiplotypeCall{diplotype.substr(0, slash), diplotype.substr(slash + 1), 0};
       // In PharmCAT's allele order ("*2/*1" is reported "*1/*2").
       if (!d.allele2.empty() && CompareHaplotypeNames(d.allele1, d.allele2) > 0) {
         std::swap(d.allele1, d.allele2);
@@ -200,8 +200,8 @@ Result<GeneCall> GeneCallFromJson(const std::string& gene, const json& j) {
     }
     c.matcher_haplotypes = std::string(key) == "matcher_haplotypes";
   }
-  const bool translation_only = c.called && c.diplotypes.empty() &&
-                                j.value("source", "") == "outside call";
+  const bool translation_only =
+      c.called && c.diplotypes.empty() && j.value("source", "") == "outside call";
   if (!translation_only && c.called == c.diplotypes.empty()) {
     return InvalidArgument(gene, "a called gene has diplotypes; an uncalled one has none");
   }

@@ -18,7 +18,7 @@ namespace medtwin::pgx {
 
 struct SampleCalls {
   std::string sample;
-  std::vector<GeneCall> genes;  // in gene order
+  std::vector<GeneCall> genes;        // in gene order
   std::vector<std::string> warnings;  // about the VCF's records (positions, never sample data)
 };
 

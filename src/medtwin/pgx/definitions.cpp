@@ -59,7 +59,8 @@ Result<GeneDefinition> ParseDefinition(const json& j, const std::string& where) 
         std::string name = names.substr(start, at == std::string::npos ? at : at - start);
         const auto first = name.find_first_not_of(' ');
         const auto last = name.find_last_not_of(' ');
-        locus.hgvs.push_back(first == std::string::npos ? "" : name.substr(first, last - first + 1));
+        locus.hgvs.push_back(first == std::string::npos ? ""
+                                                        : name.substr(first, last - first + 1));
         if (at == std::string::npos) break;
         start = at + 1;
       }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -50,6 +51,13 @@ struct GeneDefinition {
   std::vector<NamedAllele> alleles;  // alleles[0] is the reference
   // Sub-alleles reported by their core allele ("*45.001" → "*45"; PharmCAT's suballelesMap).
   std::map<std::string, std::string> suballeles;
+  // What the matcher derives from these definitions (the alleles over a given set of positions),
+  // kept once built: every sample with the same positions shares it. Internal to pgx.
+  struct DerivedCache {
+    std::mutex mutex;
+    std::map<std::string, std::shared_ptr<const void>> entries;
+  };
+  std::shared_ptr<DerivedCache> derived = std::make_shared<DerivedCache>();
 };
 
 // One diplotype's translation.

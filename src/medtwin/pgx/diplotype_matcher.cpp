@@ -58,7 +58,7 @@ std::vector<std::vector<Haplotype>> ViableCombinations(std::vector<Haplotype> co
                 covered.end());
   auto overlaps = [](const Haplotype& a, const Haplotype& b) {
     return std::any_of(b.core_positions.begin(), b.core_positions.end(),
-                       [&](long long p) { return a.core_positions.contains(p); });
+                       [&](long long p) { return a.IsCore(p); });
   };
   std::vector<std::vector<Haplotype>> combos;
   for (const Haplotype& allele : covered) {
@@ -84,9 +84,8 @@ std::vector<std::vector<Haplotype>> ViableCombinations(std::vector<Haplotype> co
     if (!added && overlap_count == 0) combos.push_back({allele});
   }
   for (auto& combo : combos) {
-    std::sort(combo.begin(), combo.end(), [](const Haplotype& a, const Haplotype& b) {
-      return CompareHaplotypes(a, b) < 0;
-    });
+    std::sort(combo.begin(), combo.end(),
+              [](const Haplotype& a, const Haplotype& b) { return CompareHaplotypes(a, b) < 0; });
   }
   return combos;
 }
@@ -100,7 +99,7 @@ std::map<long long, std::string> PartialNames(const MatchData& data, const Seque
     const VariantLocus& locus = data.positions()[i];
     if (seq.alleles[i] == locus.ref) continue;
     const bool explained = std::any_of(covered.begin(), covered.end(), [&](const Haplotype& h) {
-      return h.core_positions.contains(locus.position);
+      return h.IsCore(locus.position);
     });
     if (!explained) names[locus.position] = locus.HgvsName(seq.alleles[i]);
   }
@@ -210,9 +209,8 @@ Match PlainMatch(const Haplotype& h) {
 Match CombinationOf(const std::vector<VariantLocus>& positions, const Sequence& seq,
                     std::vector<Haplotype> components,
                     const std::map<long long, std::string>& partials) {
-  std::sort(components.begin(), components.end(), [](const Haplotype& a, const Haplotype& b) {
-    return CompareHaplotypes(a, b) < 0;
-  });
+  std::sort(components.begin(), components.end(),
+            [](const Haplotype& a, const Haplotype& b) { return CompareHaplotypes(a, b) < 0; });
   Match m;
   m.combination = true;
   m.sequences.insert(seq);
@@ -291,20 +289,22 @@ void SortUnique(std::vector<DiplotypeMatch>& v) {
 std::vector<Match> ComparePermutations(const MatchData& data) {
   std::vector<Match> out;
   for (const auto& h : data.haplotypes()) {
-    Match m = PlainMatch(h);
+    std::set<Sequence> matched;
     for (const Sequence& seq : data.permutations()) {
-      if (h.Matches(seq)) m.sequences.insert(seq);
+      if (h.Matches(seq)) matched.insert(seq);
     }
-    if (!m.sequences.empty()) InsertUnique(out, std::move(m));
+    if (matched.empty()) continue;
+    Match m = PlainMatch(h);
+    m.sequences = std::move(matched);
+    InsertUnique(out, std::move(m));
   }
   return out;
 }
 
 std::vector<DiplotypeMatch> ComputeDiplotypes(const MatchData& data, bool find_combinations,
                                               bool find_partials, bool top_candidate_only) {
-  const std::vector<Match> matches = find_combinations
-                                         ? MatchCombinations(data, find_partials)
-                                         : ComparePermutations(data);
+  const std::vector<Match> matches =
+      find_combinations ? MatchCombinations(data, find_partials) : ComparePermutations(data);
   if (matches.empty()) return {};
   std::vector<DiplotypeMatch> pairs;
   if (data.permutations().size() == 1) {

@@ -24,7 +24,7 @@ struct Match {
   Haplotype haplotype;  // for a combination: the merged definition
   std::set<Sequence> sequences;
   bool combination = false;
-  std::vector<Haplotype> components;         // combination: its alleles, in allele order
+  std::vector<Haplotype> components;          // combination: its alleles, in allele order
   std::map<long long, std::string> partials;  // combination: position → HGVS name
 };
 

@@ -17,9 +17,9 @@ namespace medtwin::pgx::match {
 
 struct MatcherResult {
   bool called = false;
-  std::string reason;                        // when not called
-  std::vector<DiplotypeMatch> diplotypes;    // ranked
-  std::vector<Match> haplotypes;             // lowest-function genes without phase
+  std::string reason;                      // when not called
+  std::vector<DiplotypeMatch> diplotypes;  // ranked
+  std::vector<Match> haplotypes;           // lowest-function genes without phase
 };
 
 // `base`: the sample's data for the gene (haplotypes not yet marshalled).

@@ -9,9 +9,10 @@ namespace medtwin::pgx::match {
 namespace {
 
 // Beyond this many independent choices (unphased heterozygous positions and phase sets) the
-// sequences are not enumerated: 2^16 already takes long, and no real sample of one gene comes
-// near it.
-constexpr int kMaxChoices = 16;
+// sequences are not enumerated: pairing them grows with the square of their number (2^10: DPYD
+// 0.44 s and 92 MB, measured; 2^16 did not finish in 10 minutes), and no case in PharmCAT's
+// test suite comes near it. Such a gene is not called, with the reason.
+constexpr int kMaxChoices = 10;
 
 std::string Upper(std::string s) {
   for (char& c : s) {
@@ -73,22 +74,18 @@ bool TreatsUndocumentedAsReference(const std::string& gene) {
 bool IsLowestFunctionGene(const std::string& gene) { return gene == "DPYD" || gene == "RYR1"; }
 
 bool Haplotype::Matches(const Sequence& seq) const {
-  for (std::size_t i = 0; i < alleles.size(); ++i) {
-    if (!alleles[i]) continue;
-    const std::string& want = *alleles[i];
-    const std::string& have = seq.alleles[i];
-    if (want.size() == 1) {
-      if (want == "-") {
-        if (have != "del") return false;
-        continue;
-      }
-      const std::string_view bases = IupacBases(want[0]);
-      if (have.size() != 1 || bases.find(have[0]) == std::string_view::npos) return false;
-    } else if (want != have) {
-      return false;
-    }
+  for (std::size_t i = 0; i < accepts.size(); ++i) {
+    if (((accepts[i] >> seq.codes[i]) & 1U) == 0) return false;
   }
   return true;
+}
+
+std::uint8_t AlleleCode(const VariantLocus& locus, const std::string& allele) {
+  if (allele == locus.ref) return 0;
+  for (std::size_t i = 0; i < locus.alts.size() && i + 1 < kMissingCode; ++i) {
+    if (allele == locus.alts[i]) return static_cast<std::uint8_t>(i + 1);
+  }
+  return allele == "." ? kMissingCode : kOtherCode;
 }
 
 int Haplotype::ScoreFor(const std::vector<VariantLocus>& positions,
@@ -109,16 +106,37 @@ int CompareHaplotypes(const Haplotype& a, const Haplotype& b) {
   return a.id.compare(b.id) < 0 ? -1 : (a.id == b.id ? 0 : 1);
 }
 
+// The codes a definition's allele matches at `locus` (PharmCAT matches it as a regular
+// expression: an IUPAC code as a class of bases, anything longer literally).
+static std::uint64_t AcceptedCodes(const VariantLocus& locus,
+                                   const std::optional<std::string>& allele) {
+  if (!allele) return ~std::uint64_t{0};
+  std::uint64_t bits = 0;
+  auto add = [&](const std::string& base) {
+    const std::uint8_t code = AlleleCode(locus, base);
+    if (code != kOtherCode && code != kMissingCode) bits |= std::uint64_t{1} << code;
+  };
+  if (allele->size() == 1 && IupacBases((*allele)[0]).size() > 0) {
+    for (char b : IupacBases((*allele)[0])) add(std::string(1, b));
+  } else {
+    add(*allele);
+  }
+  return bits;
+}
+
 void Initialize(Haplotype& h, const std::vector<VariantLocus>& positions) {
   h.score = 0;
   h.wobbles.clear();
   h.core_positions.clear();
+  h.accepts.assign(h.alleles.size(), 0);
   for (std::size_t i = 0; i < h.alleles.size(); ++i) {
+    h.accepts[i] = AcceptedCodes(positions[i], h.alleles[i]);
     if (!h.alleles[i]) continue;
     if (IsWobble(h.alleles[i])) h.wobbles.push_back(i);
     ++h.score;
-    if (!h.reference) h.core_positions.insert(positions[i].position);
+    if (!h.reference) h.core_positions.push_back(positions[i].position);
   }
+  std::sort(h.core_positions.begin(), h.core_positions.end());
   h.score -= h.num_partials;
 }
 
@@ -127,6 +145,8 @@ MatchData::MatchData(const GeneDefinition& gene, const VcfData& vcf, std::size_t
     : gene_(&gene) {
   const bool treat = TreatsUndocumentedAsReference(gene.gene) &&
                      (IsLowestFunctionGene(gene.gene) || !find_combinations);
+  std::string positions_key = "P@";
+  std::vector<const VariantLocus*> with_data;
   for (const VariantLocus& locus : gene.loci) {
     auto it = vcf.records.find({locus.chromosome, locus.position});
     if (it == vcf.records.end()) {
@@ -198,8 +218,24 @@ MatchData::MatchData(const GeneDefinition& gene, const VcfData& vcf, std::size_t
     }
     if (!sa.phased) phased_ = false;
     if (sa.phased) phase_sets_[sa.phase_set.value_or(kUnsetPhaseSet)].insert(locus.position);
-    positions_.push_back(locus);
+    with_data.push_back(&locus);
+    positions_key += std::to_string(locus.position) + ",";
     sample_.push_back(std::move(sa));
+  }
+  GeneDefinition::DerivedCache& cache = *gene.derived;
+  {
+    std::lock_guard lock(cache.mutex);
+    if (auto it = cache.entries.find(positions_key); it != cache.entries.end()) {
+      positions_ = std::static_pointer_cast<const std::vector<VariantLocus>>(it->second);
+    }
+  }
+  if (!positions_) {
+    std::vector<VariantLocus> positions;
+    for (const VariantLocus* l : with_data) positions.push_back(*l);
+    positions_ = std::make_shared<const std::vector<VariantLocus>>(std::move(positions));
+    std::lock_guard lock(cache.mutex);
+    if (cache.entries.size() > 256) cache.entries.clear();
+    cache.entries.emplace(positions_key, positions_);
   }
   std::size_t no1 = 0, no2 = 0;
   for (const auto& sa : sample_) {
@@ -241,8 +277,8 @@ bool MatchData::HasUntreatedUndocumented() const {
 }
 
 std::optional<std::size_t> MatchData::IndexOf(long long position) const {
-  for (std::size_t i = 0; i < positions_.size(); ++i) {
-    if (positions_[i].position == position) return i;
+  for (std::size_t i = 0; i < positions_->size(); ++i) {
+    if ((*positions_)[i].position == position) return i;
   }
   return std::nullopt;
 }
@@ -278,18 +314,25 @@ void MatchData::GeneratePermutations() {
   }
   std::set<Sequence> out;
   std::vector<std::string> alleles(sample_.size());
+  std::vector<std::string> prefixes;  // "POS:"
+  for (const auto& sa : sample_) prefixes.push_back(std::to_string(sa.position) + ":");
   std::map<int, bool> phase_choice;
   auto allele_of = [](const SampleAllele& sa, bool first) {
     if (first) return sa.computed1;
     return sa.computed2 ? *sa.computed2 : std::string("null");
   };
-  std::function<void(std::size_t, bool, bool)> walk = [&](std::size_t k, bool haploid,
-                                                          bool first) {
+  std::function<void(std::size_t, bool, bool)> walk = [&](std::size_t k, bool haploid, bool first) {
     if (k == sample_.size()) {
       Sequence seq;
       seq.alleles = alleles;
+      seq.codes.resize(alleles.size());
+      for (std::size_t i = 0; i < alleles.size(); ++i) {
+        seq.codes[i] = AlleleCode((*positions_)[i], alleles[i]);
+      }
       for (std::size_t i = 0; i < sample_.size(); ++i) {
-        seq.key += std::to_string(sample_[i].position) + ":" + alleles[i] + ";";
+        seq.key += prefixes[i];
+        seq.key += alleles[i];
+        seq.key += ';';
       }
       out.insert(std::move(seq));
       return;
@@ -323,15 +366,28 @@ void MatchData::GeneratePermutations() {
     phase_choice.clear();
     walk(0, blank1, false);
   }
-  permutations_.assign(out.begin(), out.end());
+  permutations_ = std::make_shared<const std::vector<Sequence>>(out.begin(), out.end());
 }
 
 void MatchData::MarshallHaplotypes(bool find_combinations, bool assume_reference,
                                    const std::set<std::string>& exclude) {
-  haplotypes_.clear();
+  // The same positions give the same alleles: built once per definition and key.
+  std::string key = std::string(find_combinations ? "C" : "-") + (assume_reference ? "R" : "-");
+  for (const auto& name : exclude) key += "|" + name;
+  key += "@";
+  for (const auto& p : *positions_) key += std::to_string(p.position) + ",";
+  GeneDefinition::DerivedCache& cache = *gene_->derived;
+  {
+    std::lock_guard lock(cache.mutex);
+    if (auto it = cache.entries.find(key); it != cache.entries.end()) {
+      haplotypes_ = std::static_pointer_cast<const std::vector<Haplotype>>(it->second);
+      return;
+    }
+  }
+  std::vector<Haplotype> haplotypes;
   // Each position with data, as an index into the definition's loci.
   std::vector<std::size_t> locus_index;
-  for (const auto& p : positions_) {
+  for (const auto& p : *positions_) {
     for (std::size_t k = 0; k < gene_->loci.size(); ++k) {
       if (gene_->loci[k].position == p.position) locus_index.push_back(k);
     }
@@ -339,32 +395,38 @@ void MatchData::MarshallHaplotypes(bool find_combinations, bool assume_reference
   const NamedAllele& ref_def = gene_->alleles.front();
   for (const NamedAllele& a : gene_->alleles) {
     if (exclude.contains(a.name)) continue;
-    if (find_combinations && gene_->gene == "UGT1A1" &&
-        a.name.find('+') != std::string::npos) {
+    if (find_combinations && gene_->gene == "UGT1A1" && a.name.find('+') != std::string::npos) {
       continue;  // UGT1A1's defined combinations are found as combinations instead
     }
     Haplotype h;
     h.name = a.name;
     h.reference = a.reference;
     for (std::size_t k : locus_index) h.alleles.push_back(a.alleles[k]);
-    Initialize(h, positions_);
+    Initialize(h, *positions_);
     if (!missing_.empty() && h.score == 0) continue;
     if (assume_reference && !h.reference) {
       const int score = h.score;
       for (std::size_t i = 0; i < h.alleles.size(); ++i) {
         if (h.alleles[i]) continue;
         const std::optional<std::string>& r = ref_def.alleles[locus_index[i]];
-        h.alleles[i] = IsWobble(r) ? positions_[i].ref : r;
+        h.alleles[i] = IsWobble(r) ? (*positions_)[i].ref : r;
       }
-      Initialize(h, positions_);
+      Initialize(h, *positions_);
       h.score = score;
     }
-    haplotypes_.push_back(std::move(h));
+    haplotypes.push_back(std::move(h));
   }
-  std::stable_sort(haplotypes_.begin(), haplotypes_.end(),
-                   [](const Haplotype& x, const Haplotype& y) {
-                     return CompareHaplotypes(x, y) < 0;
-                   });
+  std::stable_sort(
+      haplotypes.begin(), haplotypes.end(),
+      [](const Haplotype& x, const Haplotype& y) { return CompareHaplotypes(x, y) < 0; });
+  auto shared = std::make_shared<const std::vector<Haplotype>>(std::move(haplotypes));
+  {
+    std::lock_guard lock(cache.mutex);
+    // Bounded: a file with many different missing-position patterns must not grow it forever.
+    if (cache.entries.size() > 256) cache.entries.clear();
+    cache.entries.emplace(key, shared);
+  }
+  haplotypes_ = std::move(shared);
 }
 
 bool SampleHasVariantsOutside(const VcfData& vcf, std::size_t sample,

@@ -6,8 +6,10 @@
 // definitions restricted to the positions with data. Internal to pgx: the matcher builds on it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -48,9 +50,17 @@ struct SampleAllele {
 struct Sequence {
   std::string key;
   std::vector<std::string> alleles;
+  // Per position, the allele as an index into the locus' alleles (0 the reference, i the i-th
+  // alt), kMissingCode for '.', kOtherCode for anything else: matched as bits.
+  std::vector<std::uint8_t> codes;
   bool operator<(const Sequence& o) const { return key < o.key; }
   bool operator==(const Sequence& o) const { return key == o.key; }
 };
+
+inline constexpr std::uint8_t kMissingCode = 62;
+inline constexpr std::uint8_t kOtherCode = 63;
+// The code of `allele` at `locus` (see Sequence::codes).
+[[nodiscard]] std::uint8_t AlleleCode(const VariantLocus& locus, const std::string& allele);
 
 // A named allele over the positions with data.
 struct Haplotype {
@@ -59,8 +69,13 @@ struct Haplotype {
   std::vector<std::optional<std::string>> alleles;  // per position with data; nullopt: any
   int score = 0;                                    // positions it defines (less partials)
   int num_combinations = 0, num_partials = 0;
-  std::vector<std::size_t> wobbles;  // positions (indices) with an IUPAC ambiguity code
-  std::set<long long> core_positions;
+  std::vector<std::size_t> wobbles;       // positions (indices) with an IUPAC ambiguity code
+  std::vector<std::uint64_t> accepts;     // per position, the codes it matches (all for a blank)
+  std::vector<long long> core_positions;  // ascending
+
+  [[nodiscard]] bool IsCore(long long position) const {
+    return std::binary_search(core_positions.begin(), core_positions.end(), position);
+  }
 
   [[nodiscard]] bool Matches(const Sequence& seq) const;
   // The score for these sequences: a wobble position where every sequence has the reference
@@ -90,14 +105,14 @@ class MatchData {
 
   [[nodiscard]] const GeneDefinition& gene() const { return *gene_; }
   [[nodiscard]] std::size_t num_sample_alleles() const { return sample_.size(); }
-  [[nodiscard]] const std::vector<VariantLocus>& positions() const { return positions_; }
+  [[nodiscard]] const std::vector<VariantLocus>& positions() const { return *positions_; }
   [[nodiscard]] const std::vector<SampleAllele>& sample() const { return sample_; }  // per position
   [[nodiscard]] const std::vector<long long>& missing_positions() const { return missing_; }
-  [[nodiscard]] const std::vector<Haplotype>& haplotypes() const { return haplotypes_; }
-  [[nodiscard]] const std::vector<Sequence>& permutations() const { return permutations_; }
+  [[nodiscard]] const std::vector<Haplotype>& haplotypes() const { return *haplotypes_; }
+  [[nodiscard]] const std::vector<Sequence>& permutations() const { return *permutations_; }
   [[nodiscard]] bool haploid() const { return haploid_; }
   [[nodiscard]] bool phased() const { return phased_; }
-  [[nodiscard]] bool effectively_phased() const { return permutations_.size() <= 2; }
+  [[nodiscard]] bool effectively_phased() const { return permutations_->size() <= 2; }
   [[nodiscard]] bool using_phase_sets() const;
   [[nodiscard]] std::optional<int> PhaseSet(long long position) const;
   [[nodiscard]] bool HasPartialMissingAlleles() const;
@@ -114,11 +129,14 @@ class MatchData {
   void GeneratePermutations();
 
   const GeneDefinition* gene_;
-  std::vector<VariantLocus> positions_;
+  std::shared_ptr<const std::vector<VariantLocus>> positions_;  // shared by equal sets
   std::vector<SampleAllele> sample_;
   std::vector<long long> missing_;
-  std::vector<Haplotype> haplotypes_;
-  std::vector<Sequence> permutations_;
+  // Shared: copies of the data (one per way of marshalling) do not copy them.
+  std::shared_ptr<const std::vector<Haplotype>> haplotypes_ =
+      std::make_shared<const std::vector<Haplotype>>();
+  std::shared_ptr<const std::vector<Sequence>> permutations_ =
+      std::make_shared<const std::vector<Sequence>>();
   std::map<int, std::set<long long>> phase_sets_;
   bool haploid_ = false, phased_ = true, too_many_ = false;
 };

@@ -103,8 +103,7 @@ std::string NoCallReason(const MatchData& data) {
   for (const auto& sa : data.sample()) {
     if (sa.undocumented && !sa.undocumented_as_reference) {
       return "undocumented allele " + sa.undocumented_allele.substr(0, 20) + " at " +
-             Locus(data.gene(), sa.position) + " (not in any " + data.gene().gene +
-             " definition)";
+             Locus(data.gene(), sa.position) + " (not in any " + data.gene().gene + " definition)";
     }
   }
   return "no pair of defined alleles explains the genotypes";
@@ -213,13 +212,15 @@ GeneCall CallGene(const GeneDefinition& g, const GenePhenotypes* phenotypes, con
     return call;
   }
   if (base.TooManyPermutations()) {
-    call.reason = "too many unphased heterozygous positions to resolve without phase";
+    call.reason =
+        "more than 10 unphased heterozygous positions (or phase sets): too many possible "
+        "haplotypes to resolve without phase";
     return call;
   }
   call.phased = base.effectively_phased();
   const bool lowest = match::IsLowestFunctionGene(g.gene);
-  MatcherResult r = lowest ? match::CallLowestFunctionGene(base, vcf, sample)
-                           : CallStandardGene(base, options);
+  MatcherResult r =
+      lowest ? match::CallLowestFunctionGene(base, vcf, sample) : CallStandardGene(base, options);
   if (!r.called) {
     call.reason = r.reason;
     if (g.gene == "SLCO1B1") InferSlco1b1(base, phenotypes, call);
@@ -227,8 +228,8 @@ GeneCall CallGene(const GeneDefinition& g, const GenePhenotypes* phenotypes, con
   }
   call.called = true;
   for (const DiplotypeMatch& dm : r.diplotypes) {
-    call.diplotypes.push_back({CoreNames(g, dm.first.name),
-                               dm.second ? CoreNames(g, dm.second->name) : "", dm.score});
+    call.diplotypes.push_back(
+        {CoreNames(g, dm.first.name), dm.second ? CoreNames(g, dm.second->name) : "", dm.score});
   }
   if (lowest) {
     for (const auto& d : call.diplotypes) call.matcher_calls.push_back(d.Name());

@@ -44,7 +44,7 @@ struct MatchOptions {
 struct GeneCall {
   std::string gene;
   bool called = false;
-  std::string reason;                     // why not called
+  std::string reason;  // why not called
   // The diplotype(s) the phenotype comes from: the matcher's (several when unphased data is
   // ambiguous), or for DPYD the one of lowest activity inferred from them.
   std::vector<DiplotypeCall> diplotypes;
@@ -52,7 +52,7 @@ struct GeneCall {
   // phased diplotypes with combinations ("[A + B]/Reference"), or the alleles found in unphased
   // DPYD data ("c.1627A>G (*5)", "c.1905+1G>A (*2A)").
   std::vector<std::string> matcher_calls;
-  bool matcher_haplotypes = false;  // matcher_calls lists alleles, not diplotypes
+  bool matcher_haplotypes = false;              // matcher_calls lists alleles, not diplotypes
   std::vector<std::string> matcher_homozygous;  // of those alleles, the ones on both copies
   // Not called by the matcher but inferred from one variant: SLCO1B1 from rs4149056 alone
   // (T → *1, C → *5; PharmCAT's Slco1b1CustomCaller), `matcher_calls` giving the genotype.

@@ -72,6 +72,8 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
       continue;
     }
     if (line.starts_with("#CHROM")) {
+      // A second header would change the sample columns under the records already read.
+      if (header_seen) return fail("header", "a second #CHROM header line");
       Split(line, '\t', cols);
       if (cols.size() < 8 || cols[1] != "POS" || cols[3] != "REF" || cols[4] != "ALT") {
         return fail("header",

@@ -1,8 +1,8 @@
 // pgx/vcf.h — reading genotypes from a VCF (4.x; single or multi-sample; GT with '/' or '|';
-// GRCh38; FORMAT/PS phase sets) at the positions the allele definitions use. Lines elsewhere are skipped after a light
-// check, so a whole-genome VCF works. Bad input is an error naming the line and field: a
-// malformed line, no GT, a GT that does not fit the alleles, a file on another genome build
-// (stated in the header, or given away by a REF that is not GRCh38's).
+// GRCh38; FORMAT/PS phase sets) at the positions the allele definitions use. Lines elsewhere are
+// skipped after a light check, so a whole-genome VCF works. Bad input is an error naming the line
+// and field: a malformed line, no GT, a GT that does not fit the alleles, a file on another genome
+// build (stated in the header, or given away by a REF that is not GRCh38's).
 #pragma once
 
 #include <cstdint>

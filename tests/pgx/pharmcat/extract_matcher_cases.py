@@ -9,12 +9,20 @@ Reads (via `git show REF:PATH`, no work tree needed):
   src/test/java/org/pharmgkb/pharmcat/TestVcfBuilder.java     (only sanity-checked)
   src/test/resources/org/pharmgkb/pharmcat/...                 (test VCFs)
   src/main/resources/org/pharmgkb/pharmcat/definition/alleles  (allele definitions, exemptions)
+  src/test/resources/org/pharmgkb/pharmcat/haplotype/*.json    (test-resource allele definitions)
 
 Writes:
   OUT/matcher_cases.json
   OUT/vcf/matcher/<path under haplotype/>            VCFs from test resources
   OUT/vcf/matcher/generated/<Class>/<method>[_k].vcf VCFs the tests build with TestVcfBuilder
-  (OUT/vcf/matcher is emptied first; nothing else under OUT is touched.)
+  OUT/definitions/<file>.json                        test-resource allele definitions that in-scope
+                                                     cases use instead of the shipped one (verbatim)
+  (OUT/vcf/matcher and OUT/definitions are emptied first; nothing else under OUT is touched.)
+
+A test that runs the matcher on a test-resource definition file (DefinitionReader(List.of(
+PathUtils.getPathToResource("...json")), ...)) is in scope when that file's "gene" is one of
+SCOPE_GENES; its cases carry "definition": "definitions/<file>" (relative to OUT) and the file's
+differences in shape from the shipped <GENE>_translation.json are listed under "definitions".
 
 How it works: the Java test methods are tokenized and run through a small symbolic
 interpreter that knows the handful of PharmCAT test APIs involved (testMatchNamedAlleles
@@ -55,6 +63,14 @@ OUT_OF_SCOPE_OVERRIDES = {
         "34 VCF warnings and >= 10 CYP2D6 diplotypes (TreeSet sort-contract regression); CYP2D6 not in scope",
     "NamedAlleleMatcherCyp2c9Test.extraPosition":
         "asserts only the CYP2C9 extra position of interest (variantsOfInterest = rs12777823 'G/A'), "
+        "no diplotype assertion",
+    "NamedAlleleMatcherTest.testMismatchedRefAlleleWarnings":
+        "test-resource definition NamedAlleleMatcher-mismatchedRefAllele.json (CYP2C9); asserts only VCF "
+        "warnings (2: 'does not match expected reference' at chr10:94942205 and chr10:94949281), "
+        "no diplotype assertion",
+    "NamedAlleleMatcherTest.testDiplotypeMatcher":
+        "test-resource definition NamedAlleleMatcher-dpyd.json (DPYD) on NamedAlleleMatcher-diplotypeMatcher.vcf; "
+        "asserts only that 10 repeated runs each return 1 gene call (DiplotypeMatch sort regression), "
         "no diplotype assertion",
 }
 
@@ -1604,14 +1620,66 @@ def result_gene_and_scope(rec, defs):
         return None, "matcher runs all shipped definitions"
     res = [s for s in m.sources if s[0] == "resource"]
     if res:
-        return defs.get(res[0]).get("gene"), "uses test-resource definition %s instead of the shipped one" % \
-            os.path.basename(res[0][1])
+        if len(m.sources) != 1:
+            return None, "matcher runs several definitions (%s)" % ", ".join(
+                os.path.basename(s[1]) if s[0] == "resource" else s[1] for s in m.sources)
+        gene = defs.get(res[0]).get("gene")
+        if gene not in SCOPE_GENES:
+            return gene, "uses test-resource definition %s (gene %s not in scope) instead of the shipped one" % \
+                (os.path.basename(res[0][1]), gene)
+        return gene, None
     genes = [s[1] for s in m.sources]
     if len(genes) != 1:
         return None, "matcher runs several definitions (%s)" % ", ".join(genes)
     if genes[0] not in SCOPE_GENES:
         return genes[0], "gene %s not in scope" % genes[0]
     return genes[0], None
+
+
+def definition_shape_differences(test_def, shipped_def):
+    """How a test-resource definition differs in shape from the shipped one of the same gene."""
+    out = []
+
+    def keys_diff(what, test_keys, shipped_keys):
+        missing = [k for k in shipped_keys if k not in test_keys]
+        extra = [k for k in test_keys if k not in shipped_keys]
+        if missing:
+            out.append("%s: missing %s" % (what, ", ".join(missing)))
+        if extra:
+            out.append("%s: extra %s" % (what, ", ".join(extra)))
+
+    def union(items):
+        seen = []
+        for it in items:
+            for k in it:
+                if k not in seen:
+                    seen.append(k)
+        return seen
+
+    keys_diff("top level", list(test_def), list(shipped_def))
+    for k in ("chromosome", "genomeBuild", "refSeqChromosomeId", "formatVersion"):
+        if test_def.get(k) != shipped_def.get(k):
+            out.append("%s: %s (shipped %s)" % (k, json.dumps(test_def.get(k)), json.dumps(shipped_def.get(k))))
+    keys_diff("variants[]", union(test_def["variants"]), union(shipped_def["variants"]))
+    keys_diff("namedAlleles[]", union(test_def["namedAlleles"]), union(shipped_def["namedAlleles"]))
+    for k in ("variants", "namedAlleles"):
+        if len(test_def[k]) != len(shipped_def[k]):
+            out.append("%d %s (shipped %d)" % (len(test_def[k]), k, len(shipped_def[k])))
+    shipped_pos = {v["position"]: v for v in shipped_def["variants"]}
+    novel = [v["position"] for v in test_def["variants"] if v["position"] not in shipped_pos]
+    if novel:
+        out.append("positions not in the shipped definition: %s" % ", ".join(str(p) for p in novel))
+    changed = []
+    for v in test_def["variants"]:
+        w = shipped_pos.get(v["position"])
+        if w is None:
+            continue
+        for k in ("ref", "alts", "rsid", "chromosomeHgvsName"):
+            if v.get(k) != w.get(k):
+                changed.append("%d %s %s (shipped %s)" % (v["position"], k, json.dumps(v.get(k)), json.dumps(w.get(k))))
+    if changed:
+        out.append("variants differing from the shipped ones: " + "; ".join(changed))
+    return out
 
 
 def derive_expectation(rec):
@@ -1653,9 +1721,34 @@ def derive_expectation(rec):
             extras["expect_" + k] = facts[k]
     if facts.get("gene_call_count", 1) != 1:
         extras["expect_gene_call_count"] = facts["gene_call_count"]
+    hap_matches = haplotype_match_expectation(unchecked)
+    if hap_matches is not None:
+        extras["expect_haplotype_matches"], unchecked = hap_matches
     if unchecked:
         extras["unchecked_assertions"] = unchecked
     return expect, extras, None
+
+
+def haplotype_match_expectation(unchecked):
+    """The lowest-function genes' haplotype matches (no diplotypes without phase): a size
+    assertion on geneCall.getHaplotypeMatches() with a contains("…", …) list of the same length.
+    Returns (names, remaining unchecked assertions) or None."""
+    size = None
+    names = None
+    used = []
+    for text in unchecked:
+        m = re.search(r"assertEquals\((\d+),\s*geneCall\.getHaplotypeMatches\(\)\.size\(\)\)", text)
+        if m:
+            size = int(m.group(1))
+            used.append(text)
+            continue
+        m = re.search(r"contains\(((?:\s*\"[^\"]*\"\s*,?)+)\)\s*\)\s*;", text)
+        if m and ("names" in text or "getHaplotypeMatches" in text):
+            names = re.findall(r'"([^"]*)"', m.group(1))
+            used.append(text)
+    if size is None or names is None or len(names) != size:
+        return None
+    return names, [t for t in unchecked if t not in used]
 
 
 def in_scope_file(jc):
@@ -1703,6 +1796,7 @@ def main():
     interp = Interp(defs, registry)
     cases, oos, unclassified, skipped_files = [], [], [], []
     vcf_outputs = {}  # out rel path -> bytes
+    def_outputs = {}  # out rel path -> (resource path, gene)
 
     for p in sorted(files):
         jc = registry[p.rsplit("/", 1)[1][:-5]]
@@ -1797,12 +1891,22 @@ def main():
                     "id": rid,
                     "source": "%s:%d" % (p, rec.line),
                     "gene": gene,
+                }
+                res_src = [s for s in rec.matcher.sources if s[0] == "resource"]
+                if res_src:
+                    def_rel = "definitions/" + os.path.basename(res_src[0][1])
+                    prev = def_outputs.get(def_rel)
+                    if prev is not None and prev[0] != res_src[0][1]:
+                        raise ExtractError("two different definitions map to %s" % def_rel)
+                    def_outputs[def_rel] = (res_src[0][1], gene)
+                    case["definition"] = def_rel
+                case.update({
                     "vcf": out_rel,
                     "sample": sample,
                     "mode": {"top_candidate_only": rec.matcher.top, "find_combinations": rec.matcher.find,
                              "exemptions": rec.matcher.exemptions},
                     "expect": expect,
-                }
+                })
                 if generated:
                     case["vcf_generated"] = "TestVcfBuilder"
                 case.update(extras)
@@ -1832,6 +1936,23 @@ def main():
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as fh:
             fh.write(data)
+    ddir = os.path.join(opts.out, "definitions")
+    if os.path.isdir(ddir):
+        shutil.rmtree(ddir)
+    def_docs = []
+    for rel, (res_path, gene) in sorted(def_outputs.items()):
+        path = os.path.join(opts.out, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(git.read_bytes(RES_ROOT + res_path))
+        def_docs.append({
+            "file": rel,
+            "source": RES_ROOT + res_path,
+            "gene": gene,
+            "cases": sum(1 for c in cases if c.get("definition") == rel),
+            "shape_differences_from_shipped": definition_shape_differences(
+                defs.get(("resource", res_path)), defs.get(("shipped", gene))),
+        })
     doc = {
         "pharmcat_ref": opts.ref,
         "pharmcat_commit": commit,
@@ -1844,8 +1965,13 @@ def main():
             "vcf_generated: VCF re-created from the test's TestVcfBuilder calls (##fileDate fixed to the "
             "commit date); '# missing: ID' lines are what TestVcfBuilder writes for missing positions.",
             "unchecked_assertions: Java assertions of the test that the case format does not express.",
+            "definition: the case runs the matcher on this test-resource allele definition (path relative to "
+            "this file's directory; load it as alleles/<gene>_translation.json) instead of the shipped one, "
+            "exactly as the Java test does; see 'definitions' for how each differs in shape from the "
+            "shipped file.",
         ],
         "cases": cases,
+        "definitions": def_docs,
         "out_of_scope": oos,
         "skipped_files": [{"file": f, "reason": "no matcher run / diplotype assertion"} for f in skipped_files],
     }
@@ -1855,8 +1981,9 @@ def main():
     per_gene = {}
     for c in cases:
         per_gene[c["gene"]] = per_gene.get(c["gene"], 0) + 1
-    print("%d cases (%s), %d out of scope, %d VCFs written to %s" % (
-        len(cases), ", ".join("%s %d" % kv for kv in sorted(per_gene.items())), len(oos), len(vcf_outputs), vdir))
+    print("%d cases (%s), %d out of scope, %d VCFs written to %s, %d definitions to %s" % (
+        len(cases), ", ".join("%s %d" % kv for kv in sorted(per_gene.items())), len(oos), len(vcf_outputs), vdir,
+        len(def_docs), ddir))
 
 
 class interp_ctx_shim:
