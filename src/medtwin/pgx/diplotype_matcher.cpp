@@ -10,7 +10,7 @@ namespace {
 int CompareSequenceSets(const std::set<Sequence>& a, const std::set<Sequence>& b) {
   if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
   for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
-    if (const int c = i->key.compare(j->key); c != 0) return c < 0 ? -1 : 1;
+    if (const int c = i->Compare(*j); c != 0) return c;
   }
   return 0;
 }
@@ -123,7 +123,7 @@ std::vector<Match> MatchCombinations(const MatchData& data, bool find_partials) 
       const Haplotype& h = covered.empty() ? *reference : covered.front();
       auto partials = PartialNames(data, seq, covered, find_partials);
       if (partials.empty()) {
-        Match m = PlainMatch(h);
+        Match m = covered.empty() ? PlainMatch(data.Shared(h)) : PlainMatch(h);
         m.sequences.insert(seq);
         InsertUnique(matches, std::move(m));
       } else {
@@ -177,34 +177,36 @@ int ScorePair(const MatchData& data, const DiplotypeMatch& dm,
     if (dm.first.name == dm.second->name) {
       homozygous = true;
       const Sequence* s = pair.second ? &*pair.second : &pair.first;
-      second_score = dm.second->haplotype.ScoreFor(positions, SequencesFor(*dm.second, {s}));
+      second_score = dm.second->haplotype->ScoreFor(positions, SequencesFor(*dm.second, {s}));
     } else {
-      second_score = dm.second->haplotype.ScoreFor(positions, SequencesFor(*dm.second, both));
+      second_score = dm.second->haplotype->ScoreFor(positions, SequencesFor(*dm.second, both));
     }
   }
   if (homozygous) {
-    return dm.first.haplotype.ScoreFor(positions, SequencesFor(dm.first, {&pair.first})) +
+    return dm.first.haplotype->ScoreFor(positions, SequencesFor(dm.first, {&pair.first})) +
            second_score;
   }
-  return dm.first.haplotype.ScoreFor(positions, SequencesFor(dm.first, both)) + second_score;
+  return dm.first.haplotype->ScoreFor(positions, SequencesFor(dm.first, both)) + second_score;
 }
 
 }  // namespace
 
 int CompareMatches(const Match& a, const Match& b) {
   if (const int c = CompareHaplotypeNames(a.name, b.name); c != 0) return c;
-  if (!a.combination && !b.combination && a.haplotype.score != b.haplotype.score) {
-    return a.haplotype.score < b.haplotype.score ? -1 : 1;
+  if (!a.combination && !b.combination && a.haplotype->score != b.haplotype->score) {
+    return a.haplotype->score < b.haplotype->score ? -1 : 1;
   }
   return CompareSequenceSets(a.sequences, b.sequences);
 }
 
-Match PlainMatch(const Haplotype& h) {
+Match PlainMatch(std::shared_ptr<const Haplotype> h) {
   Match m;
-  m.name = h.name;
-  m.haplotype = h;
+  m.name = h->name;
+  m.haplotype = std::move(h);
   return m;
 }
+
+Match PlainMatch(const Haplotype& h) { return PlainMatch(std::make_shared<const Haplotype>(h)); }
 
 Match CombinationOf(const std::vector<VariantLocus>& positions, const Sequence& seq,
                     std::vector<Haplotype> components,
@@ -236,7 +238,8 @@ Match CombinationOf(const std::vector<VariantLocus>& positions, const Sequence& 
     count += 1;
   }
   m.name = count > 1 ? "[" + name + "]" : name;
-  Haplotype& h = m.haplotype;
+  auto merged = std::make_shared<Haplotype>();
+  Haplotype& h = *merged;
   h.name = m.name;
   h.alleles.assign(positions.size(), std::nullopt);
   for (const auto& c : components) {
@@ -249,6 +252,7 @@ Match CombinationOf(const std::vector<VariantLocus>& positions, const Sequence& 
   h.num_combinations = static_cast<int>(components.size());
   h.num_partials = static_cast<int>(partials.size());
   Initialize(h, positions);
+  m.haplotype = std::move(merged);
   m.components = std::move(components);
   return m;
 }
@@ -258,10 +262,10 @@ DiplotypeMatch MakeDiplotype(Match a, std::optional<Match> b) {
   if (b) {
     if (CompareMatches(*b, a) < 0) std::swap(a, *b);
     d.name = a.name + "/" + b->name;
-    d.score = a.haplotype.score + b->haplotype.score;
+    d.score = a.haplotype->score + b->haplotype->score;
   } else {
     d.name = a.name;
-    d.score = a.haplotype.score;
+    d.score = a.haplotype->score;
   }
   d.first = std::move(a);
   d.second = std::move(b);
@@ -294,7 +298,7 @@ std::vector<Match> ComparePermutations(const MatchData& data) {
       if (h.Matches(seq)) matched.insert(seq);
     }
     if (matched.empty()) continue;
-    Match m = PlainMatch(h);
+    Match m = PlainMatch(data.Shared(h));
     m.sequences = std::move(matched);
     InsertUnique(out, std::move(m));
   }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,7 +22,7 @@ namespace medtwin::pgx::match {
 // it matches.
 struct Match {
   std::string name;
-  Haplotype haplotype;  // for a combination: the merged definition
+  std::shared_ptr<const Haplotype> haplotype;  // for a combination: the merged definition
   std::set<Sequence> sequences;
   bool combination = false;
   std::vector<Haplotype> components;          // combination: its alleles, in allele order
@@ -31,7 +32,8 @@ struct Match {
 // PharmCAT BaseMatch.compareTo: by name, then (two plain matches) score, then sequences.
 [[nodiscard]] int CompareMatches(const Match& a, const Match& b);
 
-Match PlainMatch(const Haplotype& h);
+Match PlainMatch(std::shared_ptr<const Haplotype> h);
+Match PlainMatch(const Haplotype& h);  // a copy of h
 // A combination of `components` (allele order) and partial variants on sequence `seq`.
 Match CombinationOf(const std::vector<VariantLocus>& positions, const Sequence& seq,
                     std::vector<Haplotype> components,

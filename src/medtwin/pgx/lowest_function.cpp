@@ -32,7 +32,7 @@ std::vector<std::string> HaplotypeNames(const Match& m) {
   if (m.combination) {
     for (const auto& c : m.components) names.push_back(c.name);
   } else {
-    names.push_back(m.haplotype.name);
+    names.push_back(m.haplotype->name);
   }
   return names;
 }
@@ -279,7 +279,7 @@ class HapB3 {
     }
     if (base->name == kReference) return PlainMatch(*allele);
     const Haplotype* h = Find(data, base->name);
-    components.push_back(h != nullptr ? *h : base->haplotype);
+    components.push_back(h != nullptr ? *h : *base->haplotype);
     return CombinationOf(data.positions(), *base->sequences.begin(), std::move(components), {});
   }
 
@@ -331,7 +331,7 @@ std::vector<Match> Haplotypes(const MatchData& combo, const std::vector<Diplotyp
     for (const Match* m : {&dm.first, dm.second ? &*dm.second : nullptr}) {
       if (m == nullptr) continue;
       for (const auto& n : HaplotypeNames(*m)) {
-        if (m->haplotype.num_partials == 0 || n != kReference) ++count[n];
+        if (m->haplotype->num_partials == 0 || n != kReference) ++count[n];
       }
     }
     for (const auto& [n, c] : count) {

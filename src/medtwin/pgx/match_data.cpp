@@ -80,6 +80,24 @@ bool Haplotype::Matches(const Sequence& seq) const {
   return true;
 }
 
+int Sequence::Compare(const Sequence& o) const {
+  for (std::size_t i = 0; i < alleles.size() && i < o.alleles.size(); ++i) {
+    const std::string& a = alleles[i];
+    const std::string& b = o.alleles[i];
+    if (a == b) continue;
+    // As the texts "a;" and "b;" compare.
+    const std::size_t n = std::min(a.size(), b.size());
+    for (std::size_t k = 0; k < n; ++k) {
+      if (a[k] != b[k])
+        return static_cast<unsigned char>(a[k]) < static_cast<unsigned char>(b[k]) ? -1 : 1;
+    }
+    const unsigned char next_a = a.size() > n ? static_cast<unsigned char>(a[n]) : ';';
+    const unsigned char next_b = b.size() > n ? static_cast<unsigned char>(b[n]) : ';';
+    return next_a < next_b ? -1 : 1;
+  }
+  return alleles.size() == o.alleles.size() ? 0 : (alleles.size() < o.alleles.size() ? -1 : 1);
+}
+
 std::uint8_t AlleleCode(const VariantLocus& locus, const std::string& allele) {
   if (allele == locus.ref) return 0;
   for (std::size_t i = 0; i < locus.alts.size() && i + 1 < kMissingCode; ++i) {
@@ -143,11 +161,17 @@ void Initialize(Haplotype& h, const std::vector<VariantLocus>& positions) {
 MatchData::MatchData(const GeneDefinition& gene, const VcfData& vcf, std::size_t sample,
                      bool find_combinations)
     : gene_(&gene) {
+  std::vector<SampleAllele> alleles_here;
   const bool treat = TreatsUndocumentedAsReference(gene.gene) &&
                      (IsLowestFunctionGene(gene.gene) || !find_combinations);
-  std::string positions_key = "P@";
+  // Which loci have data, one character each: the key of the cached positions.
+  std::string positions_key(gene.loci.size() + 2, '0');
+  positions_key[0] = 'P';
+  positions_key[1] = '@';
+  std::size_t locus_number = 0;
   std::vector<const VariantLocus*> with_data;
   for (const VariantLocus& locus : gene.loci) {
+    ++locus_number;
     auto it = vcf.records.find({locus.chromosome, locus.position});
     if (it == vcf.records.end()) {
       missing_.push_back(locus.position);
@@ -219,8 +243,8 @@ MatchData::MatchData(const GeneDefinition& gene, const VcfData& vcf, std::size_t
     if (!sa.phased) phased_ = false;
     if (sa.phased) phase_sets_[sa.phase_set.value_or(kUnsetPhaseSet)].insert(locus.position);
     with_data.push_back(&locus);
-    positions_key += std::to_string(locus.position) + ",";
-    sample_.push_back(std::move(sa));
+    positions_key[locus_number + 1] = '1';
+    alleles_here.push_back(std::move(sa));
   }
   GeneDefinition::DerivedCache& cache = *gene.derived;
   {
@@ -237,13 +261,15 @@ MatchData::MatchData(const GeneDefinition& gene, const VcfData& vcf, std::size_t
     if (cache.entries.size() > 256) cache.entries.clear();
     cache.entries.emplace(positions_key, positions_);
   }
+  positions_key_ = positions_key.substr(2);
   std::size_t no1 = 0, no2 = 0;
-  for (const auto& sa : sample_) {
+  sample_ = std::make_shared<const std::vector<SampleAllele>>(std::move(alleles_here));
+  for (const auto& sa : *sample_) {
     if (!sa.allele1) ++no1;
     if (!sa.allele2) ++no2;
   }
-  haploid_ = !sample_.empty() && (no1 == sample_.size() || no2 == sample_.size());
-  if (!sample_.empty()) GeneratePermutations();
+  haploid_ = !sample_->empty() && (no1 == sample_->size() || no2 == sample_->size());
+  if (!sample_->empty()) GeneratePermutations();
 }
 
 bool MatchData::using_phase_sets() const {
@@ -261,17 +287,17 @@ std::optional<int> MatchData::PhaseSet(long long position) const {
 }
 
 bool MatchData::HasPartialMissingAlleles() const {
-  return std::any_of(sample_.begin(), sample_.end(),
+  return std::any_of(sample_->begin(), sample_->end(),
                      [](const SampleAllele& s) { return s.partial; });
 }
 
 bool MatchData::HasUndocumented() const {
-  return std::any_of(sample_.begin(), sample_.end(),
+  return std::any_of(sample_->begin(), sample_->end(),
                      [](const SampleAllele& s) { return s.undocumented; });
 }
 
 bool MatchData::HasUntreatedUndocumented() const {
-  return std::any_of(sample_.begin(), sample_.end(), [](const SampleAllele& s) {
+  return std::any_of(sample_->begin(), sample_->end(), [](const SampleAllele& s) {
     return s.undocumented && !s.undocumented_as_reference;
   });
 }
@@ -285,7 +311,7 @@ std::optional<std::size_t> MatchData::IndexOf(long long position) const {
 
 const SampleAllele* MatchData::SampleAt(long long position) const {
   const auto i = IndexOf(position);
-  return i ? &sample_[*i] : nullptr;
+  return i ? &(*sample_)[*i] : nullptr;
 }
 
 // PharmCAT CombinationUtil.generatePermutations: strand 1 (and strand 2 unless haploid), each
@@ -295,7 +321,7 @@ const SampleAllele* MatchData::SampleAt(long long position) const {
 void MatchData::GeneratePermutations() {
   int choices = 0;
   std::set<int> sets;
-  for (const auto& sa : sample_) {
+  for (const auto& sa : *sample_) {
     if (sa.effectively_phased) continue;
     if (sa.phase_set) {
       sets.insert(*sa.phase_set);
@@ -308,36 +334,29 @@ void MatchData::GeneratePermutations() {
     return;
   }
   bool blank1 = true, blank2 = true;
-  for (const auto& sa : sample_) {
+  for (const auto& sa : *sample_) {
     if (sa.allele1) blank1 = false;
     if (sa.allele2) blank2 = false;
   }
-  std::set<Sequence> out;
-  std::vector<std::string> alleles(sample_.size());
-  std::vector<std::string> prefixes;  // "POS:"
-  for (const auto& sa : sample_) prefixes.push_back(std::to_string(sa.position) + ":");
+  std::vector<Sequence> out;
+  std::vector<std::string> alleles(sample_->size());
   std::map<int, bool> phase_choice;
   auto allele_of = [](const SampleAllele& sa, bool first) {
     if (first) return sa.computed1;
     return sa.computed2 ? *sa.computed2 : std::string("null");
   };
   std::function<void(std::size_t, bool, bool)> walk = [&](std::size_t k, bool haploid, bool first) {
-    if (k == sample_.size()) {
+    if (k == sample_->size()) {
       Sequence seq;
       seq.alleles = alleles;
       seq.codes.resize(alleles.size());
       for (std::size_t i = 0; i < alleles.size(); ++i) {
         seq.codes[i] = AlleleCode((*positions_)[i], alleles[i]);
       }
-      for (std::size_t i = 0; i < sample_.size(); ++i) {
-        seq.key += prefixes[i];
-        seq.key += alleles[i];
-        seq.key += ';';
-      }
-      out.insert(std::move(seq));
+      out.push_back(std::move(seq));
       return;
     }
-    const SampleAllele& sa = sample_[k];
+    const SampleAllele& sa = (*sample_)[k];
     if (sa.effectively_phased || haploid) {
       alleles[k] = allele_of(sa, first);
       walk(k + 1, haploid, first);
@@ -366,7 +385,9 @@ void MatchData::GeneratePermutations() {
     phase_choice.clear();
     walk(0, blank1, false);
   }
-  permutations_ = std::make_shared<const std::vector<Sequence>>(out.begin(), out.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  permutations_ = std::make_shared<const std::vector<Sequence>>(std::move(out));
 }
 
 void MatchData::MarshallHaplotypes(bool find_combinations, bool assume_reference,
@@ -375,7 +396,7 @@ void MatchData::MarshallHaplotypes(bool find_combinations, bool assume_reference
   std::string key = std::string(find_combinations ? "C" : "-") + (assume_reference ? "R" : "-");
   for (const auto& name : exclude) key += "|" + name;
   key += "@";
-  for (const auto& p : *positions_) key += std::to_string(p.position) + ",";
+  key += positions_key_;
   GeneDefinition::DerivedCache& cache = *gene_->derived;
   {
     std::lock_guard lock(cache.mutex);

@@ -45,16 +45,17 @@ struct SampleAllele {
 // Genes called by the lowest-function rule (PharmCAT Constants.LOWEST_FUNCTION_GENES).
 [[nodiscard]] bool IsLowestFunctionGene(const std::string& gene);
 
-// One possible haplotype of the sample: an allele per position with data. `key` is PharmCAT's
-// "POS:ALLELE;…" text, which orders sequences as PharmCAT does.
+// One possible haplotype of the sample: an allele per position with data. Ordered as PharmCAT
+// orders its "POS:ALLELE;…" strings (the positions being the same, by the first differing
+// allele followed by ';').
 struct Sequence {
-  std::string key;
   std::vector<std::string> alleles;
   // Per position, the allele as an index into the locus' alleles (0 the reference, i the i-th
   // alt), kMissingCode for '.', kOtherCode for anything else: matched as bits.
   std::vector<std::uint8_t> codes;
-  bool operator<(const Sequence& o) const { return key < o.key; }
-  bool operator==(const Sequence& o) const { return key == o.key; }
+  [[nodiscard]] int Compare(const Sequence& o) const;
+  bool operator<(const Sequence& o) const { return Compare(o) < 0; }
+  bool operator==(const Sequence& o) const { return alleles == o.alleles; }
 };
 
 inline constexpr std::uint8_t kMissingCode = 62;
@@ -104,11 +105,17 @@ class MatchData {
                           const std::set<std::string>& exclude = {});
 
   [[nodiscard]] const GeneDefinition& gene() const { return *gene_; }
-  [[nodiscard]] std::size_t num_sample_alleles() const { return sample_.size(); }
+  [[nodiscard]] std::size_t num_sample_alleles() const { return sample_->size(); }
   [[nodiscard]] const std::vector<VariantLocus>& positions() const { return *positions_; }
-  [[nodiscard]] const std::vector<SampleAllele>& sample() const { return sample_; }  // per position
+  [[nodiscard]] const std::vector<SampleAllele>& sample() const {
+    return *sample_;
+  }  // per position
   [[nodiscard]] const std::vector<long long>& missing_positions() const { return missing_; }
   [[nodiscard]] const std::vector<Haplotype>& haplotypes() const { return *haplotypes_; }
+  // `h`, one of haplotypes(), shared without a copy.
+  [[nodiscard]] std::shared_ptr<const Haplotype> Shared(const Haplotype& h) const {
+    return {haplotypes_, &h};
+  }
   [[nodiscard]] const std::vector<Sequence>& permutations() const { return *permutations_; }
   [[nodiscard]] bool haploid() const { return haploid_; }
   [[nodiscard]] bool phased() const { return phased_; }
@@ -130,7 +137,8 @@ class MatchData {
 
   const GeneDefinition* gene_;
   std::shared_ptr<const std::vector<VariantLocus>> positions_;  // shared by equal sets
-  std::vector<SampleAllele> sample_;
+  std::string positions_key_;  // which of the gene's loci have data ('1'/'0' per locus)
+  std::shared_ptr<const std::vector<SampleAllele>> sample_;  // shared by copies
   std::vector<long long> missing_;
   // Shared: copies of the data (one per way of marshalling) do not copy them.
   std::shared_ptr<const std::vector<Haplotype>> haplotypes_ =

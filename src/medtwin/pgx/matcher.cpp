@@ -30,7 +30,7 @@ std::vector<std::string> ComponentNames(const Match& m) {
   if (m.combination) {
     for (const auto& c : m.components) names.push_back(c.name);
   } else {
-    names.push_back(m.haplotype.name);
+    names.push_back(m.haplotype->name);
   }
   return names;
 }
