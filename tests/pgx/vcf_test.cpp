@@ -126,6 +126,32 @@ TEST(PgxVcf, RecordsPharmCatSetsAsideAreWarnedAbout) {
   // Comment lines among the records (PharmCAT's test files have them) are skipped.
   auto commented = Call(kHeader + "# missing: rs1799853\n" + kStar2 + "\t0/1\t0/0\n");
   ASSERT_TRUE(commented.ok()) << commented.error().ToString();
+  // More than two alleles: the first two are used, as PharmCAT does, with a warning.
+  auto triple = Call(kHeader + kStar2 + "\t0/1/1\t0/0\n");
+  ASSERT_TRUE(triple.ok()) << triple.error().ToString();
+  EXPECT_EQ(Gene((*triple)[0], "CYP2C9").diplotypes[0].Name(), "*1/*2");
+  EXPECT_NE((*triple)[0].warnings.at(0).find("first two"), std::string::npos);
+  // A heterozygous GT whose reads are all on one allele (AD): the call is set aside
+  // (PharmCAT testAdField), so CYP2C9 is called from its other positions.
+  auto ad =
+      Call(kHeader + "chr10\t94942290\trs1799853\tC\tT\t.\tPASS\t.\tGT:AD\t0/1:0,12\t0/0:9,0\n" +
+           kStar3 + "\t0/0\t0/0\n");
+  ASSERT_TRUE(ad.ok()) << ad.error().ToString();
+  EXPECT_TRUE(Gene((*ad)[0], "CYP2C9").called);
+  EXPECT_EQ(Gene((*ad)[0], "CYP2C9").missing_positions.size(),
+            Gene((*ad)[1], "CYP2C9").missing_positions.size() + 1);
+  // A '*' or symbolic allele called: the position is missing for that sample.
+  auto star = Call(kHeader + "chr10\t94942290\trs1799853\tC\tT,*\t.\tPASS\t.\tGT\t0/2\t0/1\n" +
+                   kStar3 + "\t0/0\t0/0\n");
+  ASSERT_TRUE(star.ok()) << star.error().ToString();
+  EXPECT_TRUE(Gene((*star)[0], "CYP2C9").called);
+  EXPECT_EQ(Gene((*star)[1], "CYP2C9").diplotypes[0].Name(), "*1/*2");
+  // A repeated position whose first record has no call for a sample: that sample takes the
+  // second record's call (PharmCAT: the first usable call wins).
+  auto nocall_first = Call(kHeader + kStar2 + "\t./.\t0/0\n" + kStar2 + "\t0/1\t1/1\n");
+  ASSERT_TRUE(nocall_first.ok()) << nocall_first.error().ToString();
+  EXPECT_EQ(Gene((*nocall_first)[0], "CYP2C9").diplotypes[0].Name(), "*1/*2");
+  EXPECT_EQ(Gene((*nocall_first)[1], "CYP2C9").diplotypes[0].Name(), "*1/*1");
   // A bad phase set names its field.
   auto r = Call(kHeader + "chr10\t94942290\trs1799853\tC\tT\t.\tPASS\t.\tGT:PS\t0|1:x\t0|0:.\n");
   ASSERT_FALSE(r.ok());
@@ -158,7 +184,6 @@ TEST(PgxVcf, BadInputIsAnErrorNamingTheLineAndField) {
          "integer");
   expect(kHeader + "chr10\t94942290\t.\tC\tT\t.\tPASS\t.\tDP\t3\t4\n", "in.vcf:4: FORMAT", "GT");
   expect(kHeader + kStar2 + "\t0/2\t0/0\n", "in.vcf:4: GT", "sample A");
-  expect(kHeader + kStar2 + "\t0/1/1\t0/0\n", "in.vcf:4: GT", "more than two");
   expect(kHeader + "chr10\t94942290\t.\tC\tT,Q\t.\tPASS\t.\tGT\t0/1\t0/0\n", "in.vcf:4: ALT",
          "not an allele");
   expect(kStar2 + "\t0/1\n", "in.vcf:1: header", "before the #CHROM");

@@ -281,6 +281,14 @@ TEST_F(Planning, GenotypeGuidesAndAlertsOnConflictingPrescriptions) {
   EXPECT_EQ(ambiguous.status, 400u) << ambiguous.body.substr(0, 300);
   EXPECT_NE(ambiguous.body.find("\"sample\""), std::string::npos) << ambiguous.body.substr(0, 300);
   EXPECT_EQ(Get("/api/v1/patients/pgx2/genotype")["genotype"].size(), 11u);
+  // Named: only that sample is called (the others cost nothing); an absent name is refused.
+  auto named = Call(port_, http::verb::put, "/api/v1/patients/pgx2/genotype?sample=Sample_2", two,
+                    "text/vcf");
+  EXPECT_EQ(named.status, 200u) << named.body.substr(0, 300);
+  auto absent =
+      Call(port_, http::verb::put, "/api/v1/patients/pgx2/genotype?sample=Nobody", two, "text/vcf");
+  EXPECT_EQ(absent.status, 400u);
+  EXPECT_NE(absent.body.find("\"sample\""), std::string::npos) << absent.body.substr(0, 300);
 }
 
 // The warfarin twin: the IWPC starting dose from the record and genotype before any INR; then

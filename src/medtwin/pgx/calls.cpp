@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -18,7 +20,8 @@ bool IsOutsideOnlyGene(const std::string& gene) {
 }
 
 Result<std::vector<SampleCalls>> CallVcf(std::istream& vcf, const PgxData& data,
-                                         const std::string& name, const MatchOptions& options) {
+                                         const std::string& name, const MatchOptions& options,
+                                         const SampleScope& scope) {
   std::set<Position> wanted;
   std::map<Position, std::string> expected_ref;
   for (const auto& g : data.genes()) {
@@ -29,8 +32,18 @@ Result<std::vector<SampleCalls>> CallVcf(std::istream& vcf, const PgxData& data,
   }
   MEDTWIN_TRY(VcfData v, ReadVcf(vcf, wanted, expected_ref, name));
   std::vector<SampleCalls> out;
-  out.reserve(v.samples.size());
+  if (scope.sample.empty() && v.samples.size() > scope.max_samples) {
+    return InvalidArgument("sample",
+                           std::to_string(v.samples.size()) + " samples: name one with ?sample=");
+  }
+  if (!scope.sample.empty() &&
+      std::find(v.samples.begin(), v.samples.end(), scope.sample) == v.samples.end()) {
+    return InvalidArgument("sample", "no sample '" + scope.sample.substr(0, 40) + "'");
+  }
+  out.reserve(scope.sample.empty() ? v.samples.size() : 1);
   for (std::size_t s = 0; s < v.samples.size(); ++s) {
+    // Only the sample asked for is called: the others' genotypes cost nothing.
+    if (!scope.sample.empty() && v.samples[s] != scope.sample) continue;
     SampleCalls sc;
     sc.sample = v.samples[s];
     sc.warnings = v.warnings;
@@ -45,6 +58,7 @@ Result<std::vector<SampleCalls>> CallVcf(std::istream& vcf, const PgxData& data,
 Result<std::vector<GeneCall>> ReadOutsideCalls(std::istream& in, const PgxData& data,
                                                const std::string& name) {
   std::vector<GeneCall> out;
+  std::map<std::string, std::pair<std::string, std::optional<double>>> stated;  // by gene
   std::string line;
   std::size_t n = 0;
   while (std::getline(in, line)) {
@@ -103,28 +117,34 @@ Result<std::vector<GeneCall>> ReadOutsideCalls(std::istream& in, const PgxData& 
       }
       call.diplotypes.push_back(d);
     }
-    // A gene given on several lines is one call with several possible diplotypes (as
-    // PharmCAT reads it).
-    auto earlier = std::find_if(out.begin(), out.end(),
-                                [&](const GeneCall& c) { return c.gene == call.gene; });
-    if (earlier != out.end()) {
-      for (auto& d : call.diplotypes) earlier->diplotypes.push_back(std::move(d));
-      Translate(*earlier, data.Phenotypes(call.gene));
-      continue;
-    }
-    if (!call.diplotypes.empty()) Translate(call, data.Phenotypes(call.gene));
-    if (!phenotype.empty()) call.phenotype = phenotype;  // the caller's own translation wins
+    std::optional<double> activity_score;
     if (!activity.empty()) {
       try {
         std::size_t used = 0;
         const double as = std::stod(activity, &used);
         if (used != activity.size() || as < 0 || as > 10) throw std::invalid_argument("range");
-        call.activity_score = as;
+        activity_score = as;
       } catch (const std::exception&) {
         return InvalidArgument(where + ": activity score",
                                "'" + activity.substr(0, 16) + "' is not a number 0–10");
       }
     }
+    // The caller's own phenotype and activity score win over the table's translation; a gene
+    // given on several lines is one call with several possible diplotypes (as PharmCAT reads
+    // it), keeping what each line said.
+    auto& given = stated[call.gene];
+    if (!phenotype.empty()) given.first = phenotype;
+    if (activity_score) given.second = activity_score;
+    auto earlier = std::find_if(out.begin(), out.end(),
+                                [&](const GeneCall& c) { return c.gene == call.gene; });
+    GeneCall& target = earlier != out.end() ? *earlier : call;
+    if (earlier != out.end()) {
+      for (auto& d : call.diplotypes) earlier->diplotypes.push_back(std::move(d));
+    }
+    if (!target.diplotypes.empty()) Translate(target, data.Phenotypes(target.gene));
+    if (!given.first.empty()) target.phenotype = given.first;
+    if (given.second) target.activity_score = given.second;
+    if (earlier != out.end()) continue;
     out.push_back(std::move(call));
   }
   return out;

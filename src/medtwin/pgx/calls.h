@@ -25,10 +25,18 @@ struct SampleCalls {
 // Genes accepted only as outside calls (not callable from a VCF here).
 [[nodiscard]] bool IsOutsideOnlyGene(const std::string& gene);
 
-// Reads a VCF and calls every sample for every gene in `data`.
+// Which samples of a VCF to call.
+struct SampleScope {
+  std::string sample;                                      // only this one ("": every sample)
+  std::size_t max_samples = static_cast<std::size_t>(-1);  // more, unless one is named: error
+};
+
+// Reads a VCF and calls its samples (all, or as `scope` says) for every gene in `data`.
+// Errors name the file's line and field, or "sample" for a scope the file does not fit.
 [[nodiscard]] Result<std::vector<SampleCalls>> CallVcf(std::istream& vcf, const PgxData& data,
                                                        const std::string& name = "VCF",
-                                                       const MatchOptions& options = {});
+                                                       const MatchOptions& options = {},
+                                                       const SampleScope& scope = {});
 
 // Outside calls, one per line: GENE <tab> DIPLOTYPE [<tab> PHENOTYPE [<tab> ACTIVITY SCORE]]
 // ('#' comments and blank lines skipped; DIPLOTYPE may be empty when a phenotype or an

@@ -70,6 +70,7 @@ Result<GeneDefinition> ParseDefinition(const json& j, const std::string& where) 
   for (const auto& a : j["namedAlleles"]) {
     NamedAllele allele;
     MEDTWIN_TRY(allele.name, Member<std::string>(a, "name", where));
+    if (a.contains("id") && a["id"].is_string()) allele.id = a["id"];
     if (a.value("structuralVariant", false)) continue;  // not callable from a VCF of SNVs/indels
     if (!a.contains("alleles") || !a["alleles"].is_array() ||
         a["alleles"].size() != g.loci.size()) {
@@ -90,6 +91,15 @@ Result<GeneDefinition> ParseDefinition(const json& j, const std::string& where) 
   if (j.contains("suballelesMap") && j["suballelesMap"].is_object()) {
     for (const auto& [sub, core] : j["suballelesMap"].items()) {
       if (core.is_string()) g.suballeles[sub] = core.get<std::string>();
+    }
+  }
+  for (std::size_t k = 1; k < g.loci.size(); ++k) {
+    // The matcher orders a sample's haplotypes by position, as PharmCAT does.
+    if (g.loci[k].chromosome != g.loci[0].chromosome ||
+        g.loci[k].position <= g.loci[k - 1].position) {
+      return InvalidArgument(where + ": variants",
+                             "positions must be on one chromosome, ascending and distinct (" +
+                                 std::to_string(g.loci[k].position) + ")");
     }
   }
   if (g.alleles.empty() || !g.alleles.front().reference) {
@@ -178,32 +188,48 @@ std::string DiplotypeKey(const std::string& a, const std::string& b) {
   return a < b ? a + "/" + b : b + "/" + a;
 }
 
-std::vector<std::string> ExpandIupac(const std::string& allele) {
-  if (allele.size() != 1) return {allele};
-  switch (allele[0]) {
+std::string_view IupacBases(char code) {
+  switch (code) {
+    case 'A':
+      return "A";
+    case 'C':
+      return "C";
+    case 'G':
+      return "G";
+    case 'T':
+      return "T";
     case 'R':
-      return {"A", "G"};
+      return "AG";
     case 'Y':
-      return {"C", "T"};
+      return "CT";
     case 'S':
-      return {"G", "C"};
+      return "GC";
     case 'W':
-      return {"A", "T"};
+      return "AT";
     case 'K':
-      return {"G", "T"};
+      return "GT";
     case 'M':
-      return {"A", "C"};
+      return "AC";
     case 'B':
-      return {"C", "G", "T"};
+      return "CGT";
     case 'D':
-      return {"A", "G", "T"};
+      return "AGT";
     case 'H':
-      return {"A", "C", "T"};
+      return "ACT";
     case 'V':
-      return {"A", "C", "G"};
+      return "ACG";
+    case 'N':
+      return "ACGT";
     default:
-      return {allele};
+      return "";
   }
+}
+
+std::vector<std::string> ExpandIupac(const std::string& allele) {
+  if (allele.size() != 1 || IupacBases(allele[0]).empty()) return {allele};
+  std::vector<std::string> out;
+  for (char b : IupacBases(allele[0])) out.emplace_back(1, b);
+  return out;
 }
 
 Result<PgxData> PgxData::Load(const std::string& dir) {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "medtwin/core/result.h"
@@ -35,6 +36,7 @@ struct VariantLocus {
 // code such as R = A/G: either base).
 struct NamedAllele {
   std::string name;
+  std::string id;  // PharmCAT's (ClinPGx) allele id: the tie-break of its allele order
   std::vector<std::optional<std::string>> alleles;  // one per GeneDefinition::loci
   bool reference = false;
   // Per locus, the locus alleles (bit 0 = ref, bit i = alts[i-1]) this allele accepts there:
@@ -51,13 +53,28 @@ struct GeneDefinition {
   std::vector<NamedAllele> alleles;  // alleles[0] is the reference
   // Sub-alleles reported by their core allele ("*45.001" → "*45"; PharmCAT's suballelesMap).
   std::map<std::string, std::string> suballeles;
-  // What the matcher derives from these definitions (the alleles over a given set of positions),
-  // kept once built: every sample with the same positions shares it. Internal to pgx.
+  // What the matcher derives from these definitions (the positions and alleles over a given
+  // set of positions with data), kept once built: every sample with the same positions shares
+  // it. Internal to pgx; a copy of the definition starts with an empty one.
   struct DerivedCache {
+    static constexpr std::size_t kMaxEntries = 32;  // per kind: DPYD's alleles are ~0.4 MB
     std::mutex mutex;
-    std::map<std::string, std::shared_ptr<const void>> entries;
+    std::map<std::string, std::shared_ptr<const std::vector<VariantLocus>>> positions;
+    std::map<std::string, std::shared_ptr<const void>> haplotypes;  // match::Haplotype vectors
   };
-  std::shared_ptr<DerivedCache> derived = std::make_shared<DerivedCache>();
+  struct DerivedCacheHandle {
+    std::shared_ptr<DerivedCache> cache = std::make_shared<DerivedCache>();
+    DerivedCacheHandle() = default;
+    DerivedCacheHandle(const DerivedCacheHandle&) {}
+    DerivedCacheHandle& operator=(const DerivedCacheHandle&) {
+      cache = std::make_shared<DerivedCache>();
+      return *this;
+    }
+    DerivedCacheHandle(DerivedCacheHandle&&) noexcept = default;
+    DerivedCacheHandle& operator=(DerivedCacheHandle&&) noexcept = default;
+    ~DerivedCacheHandle() = default;
+  };
+  DerivedCacheHandle derived;
 };
 
 // One diplotype's translation.
@@ -103,8 +120,10 @@ template <typename T, typename Loader>
   return &**loaded;
 }
 
-// The bases an allele in a definition stands for: itself, or the two (three) bases of an IUPAC
-// code ("R" → A, G).
+// The bases an allele in a definition stands for: itself, or the bases of an IUPAC code
+// ("R" → A, G; "N" → A, C, G, T).
 [[nodiscard]] std::vector<std::string> ExpandIupac(const std::string& allele);
+// The bases of a one-letter IUPAC code ("" if `code` is not one).
+[[nodiscard]] std::string_view IupacBases(char code);
 
 }  // namespace medtwin::pgx

@@ -199,6 +199,16 @@ int CompareMatches(const Match& a, const Match& b) {
   return CompareSequenceSets(a.sequences, b.sequences);
 }
 
+std::vector<std::string> MatchComponentNames(const Match& m) {
+  std::vector<std::string> names;
+  if (m.combination) {
+    for (const auto& c : m.components) names.push_back(c.name);
+  } else {
+    names.push_back(m.haplotype->name);
+  }
+  return names;
+}
+
 Match PlainMatch(std::shared_ptr<const Haplotype> h) {
   Match m;
   m.name = h->name;

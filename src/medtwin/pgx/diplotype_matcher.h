@@ -32,6 +32,9 @@ struct Match {
 // PharmCAT BaseMatch.compareTo: by name, then (two plain matches) score, then sequences.
 [[nodiscard]] int CompareMatches(const Match& a, const Match& b);
 
+// The alleles a match names: a combination's components, or its one allele.
+[[nodiscard]] std::vector<std::string> MatchComponentNames(const Match& m);
+
 Match PlainMatch(std::shared_ptr<const Haplotype> h);
 Match PlainMatch(const Haplotype& h);  // a copy of h
 // A combination of `components` (allele order) and partial variants on sequence `seq`.

@@ -26,17 +26,6 @@ const Haplotype* Find(const MatchData& data, const std::string& name) {
   return nullptr;
 }
 
-// The alleles named in a match (a combination's components).
-std::vector<std::string> HaplotypeNames(const Match& m) {
-  std::vector<std::string> names;
-  if (m.combination) {
-    for (const auto& c : m.components) names.push_back(c.name);
-  } else {
-    names.push_back(m.haplotype->name);
-  }
-  return names;
-}
-
 // DPYD's HapB3, called from its intronic and exonic positions (PharmCAT DpydHapB3Matcher).
 class HapB3 {
  public:
@@ -45,18 +34,28 @@ class HapB3 {
       if (l.rsid == kHapB3ExonicRsid) exon_ = &l;
       if (l.rsid == kHapB3IntronicRsid) intron_ = &l;
     }
+    bool intronic = false, reference = false;
     for (const auto& a : orig.gene().alleles) {
       if (a.name == kHapB3) definition_ = &a;
+      if (a.name == kHapB3Intronic) intronic = true;
+      if (a.name == kReference && a.reference) reference = true;
     }
-    if (exon_ == nullptr || intron_ == nullptr || definition_ == nullptr) return;
+    // Data without HapB3's positions and alleles (another release's naming): no HapB3 rule.
+    if (exon_ == nullptr || intron_ == nullptr || definition_ == nullptr || !intronic ||
+        !reference) {
+      return;
+    }
+    valid_ = true;
     exon_sample_ = orig.SampleAt(exon_->position);
     intron_sample_ = orig.SampleAt(intron_->position);
-    has_other_variants_ =
-        SampleHasVariantsOutside(vcf, sample, {exon_->position, intron_->position});
+    has_other_variants_ = SampleHasVariantsOutside(
+        vcf, sample,
+        {{exon_->chromosome, exon_->position}, {intron_->chromosome, intron_->position}});
     has_variants_ = (exon_sample_ != nullptr && exon_sample_->has_variant) ||
                     (intron_sample_ != nullptr && intron_sample_->has_variant);
   }
 
+  [[nodiscard]] bool valid() const { return valid_; }
   [[nodiscard]] bool has_variants() const { return has_variants_; }
   [[nodiscard]] bool has_other_variants() const { return has_other_variants_; }
   [[nodiscard]] bool present() const { return num_called_ > 0; }
@@ -64,7 +63,7 @@ class HapB3 {
 
   // Unphased calls: how many copies of HapB3 and of the intronic variant alone.
   void CallHaplotypeMatches() {
-    if (exon_ == nullptr) return;
+    if (!valid_) return;
     bool phased = orig_->effectively_phased();
     if (!phased && orig_->using_phase_sets()) {
       const auto e = orig_->PhaseSet(exon_->position);
@@ -267,6 +266,10 @@ class HapB3 {
   Match Build(const MatchData& data, const std::string& name, const Match* base) const {
     const Haplotype* allele = Find(data, name);
     if (allele == nullptr) allele = Find(*orig_, name);
+    if (allele == nullptr) {  // not among the alleles seen with these positions
+      if (base != nullptr) return *base;
+      allele = Find(*orig_, kReference);
+    }
     if (base == nullptr) return PlainMatch(*allele);
     if (name == kReference) return *base;
     std::vector<Haplotype> components{*allele};
@@ -307,7 +310,7 @@ class HapB3 {
   const NamedAllele* definition_ = nullptr;
   const SampleAllele* exon_sample_ = nullptr;
   const SampleAllele* intron_sample_ = nullptr;
-  bool has_variants_ = false, has_other_variants_ = false;
+  bool valid_ = false, has_variants_ = false, has_other_variants_ = false;
   std::optional<std::vector<std::string>> call_, intron_call_;
   int num_called_ = 0;
 };
@@ -330,7 +333,7 @@ std::vector<Match> Haplotypes(const MatchData& combo, const std::vector<Diplotyp
     std::map<std::string, int> count;
     for (const Match* m : {&dm.first, dm.second ? &*dm.second : nullptr}) {
       if (m == nullptr) continue;
-      for (const auto& n : HaplotypeNames(*m)) {
+      for (const auto& n : MatchComponentNames(*m)) {
         if (m->haplotype->num_partials == 0 || n != kReference) ++count[n];
       }
     }
@@ -364,7 +367,7 @@ MatcherResult CallLowestFunctionGene(const MatchData& base, const VcfData& vcf,
   const bool dpyd = base.gene().gene == "DPYD";
   std::optional<HapB3> hapb3;
   if (dpyd) hapb3.emplace(orig, vcf, sample);
-  const bool with_hapb3 = hapb3 && hapb3->has_variants();
+  const bool with_hapb3 = hapb3 && hapb3->valid() && hapb3->has_variants();
   const std::set<std::string> no_hapb3{kHapB3, kHapB3Intronic};
   const MatchData working = with_hapb3 ? Marshalled(base, false, true, no_hapb3) : orig;
 

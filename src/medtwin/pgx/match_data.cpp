@@ -12,51 +12,12 @@ namespace {
 // sequences are not enumerated: pairing them grows with the square of their number (2^10: DPYD
 // 0.44 s and 92 MB, measured; 2^16 did not finish in 10 minutes), and no case in PharmCAT's
 // test suite comes near it. Such a gene is not called, with the reason.
-constexpr int kMaxChoices = 10;
 
 std::string Upper(std::string s) {
   for (char& c : s) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
   return s;
-}
-
-// The bases an IUPAC code stands for ("" when `c` is not one).
-std::string_view IupacBases(char c) {
-  switch (c) {
-    case 'A':
-      return "A";
-    case 'C':
-      return "C";
-    case 'G':
-      return "G";
-    case 'T':
-      return "T";
-    case 'R':
-      return "AG";
-    case 'Y':
-      return "CT";
-    case 'S':
-      return "GC";
-    case 'W':
-      return "AT";
-    case 'K':
-      return "GT";
-    case 'M':
-      return "AC";
-    case 'B':
-      return "CGT";
-    case 'D':
-      return "AGT";
-    case 'H':
-      return "ACT";
-    case 'V':
-      return "ACG";
-    case 'N':
-      return "ACGT";
-    default:
-      return "";
-  }
 }
 
 bool IsWobble(const std::optional<std::string>& allele) {
@@ -185,8 +146,15 @@ MatchData::MatchData(const GeneDefinition& gene, const VcfData& vcf, std::size_t
     for (int i : {i1, i2}) {
       if (i >= 0) called.push_back(i);
     }
-    // No call, or a half call of the reference ("./0"): PharmCAT reads it as missing.
-    if (called.empty() || (called.size() == 1 && called[0] == 0 && locus.chromosome != "chrX")) {
+    // No call, a half call of the reference ("./0"), a REF with N, or a called allele that is
+    // no base ('*', N, a symbolic <…>): PharmCAT reads it as missing.
+    auto unusable = [&](int i) {
+      const std::string& a = r.Allele(i);
+      return a == "*" || a.starts_with("<") || a.find_first_of("Nn") != std::string::npos;
+    };
+    if (called.empty() || (called.size() == 1 && called[0] == 0 && locus.chromosome != "chrX") ||
+        r.ref.find_first_of("Nn") != std::string::npos ||
+        std::any_of(called.begin(), called.end(), unusable)) {
       missing_.push_back(locus.position);
       continue;
     }
@@ -246,11 +214,11 @@ MatchData::MatchData(const GeneDefinition& gene, const VcfData& vcf, std::size_t
     positions_key[locus_number + 1] = '1';
     alleles_here.push_back(std::move(sa));
   }
-  GeneDefinition::DerivedCache& cache = *gene.derived;
+  GeneDefinition::DerivedCache& cache = *gene.derived.cache;
   {
     std::lock_guard lock(cache.mutex);
-    if (auto it = cache.entries.find(positions_key); it != cache.entries.end()) {
-      positions_ = std::static_pointer_cast<const std::vector<VariantLocus>>(it->second);
+    if (auto it = cache.positions.find(positions_key); it != cache.positions.end()) {
+      positions_ = it->second;
     }
   }
   if (!positions_) {
@@ -258,8 +226,10 @@ MatchData::MatchData(const GeneDefinition& gene, const VcfData& vcf, std::size_t
     for (const VariantLocus* l : with_data) positions.push_back(*l);
     positions_ = std::make_shared<const std::vector<VariantLocus>>(std::move(positions));
     std::lock_guard lock(cache.mutex);
-    if (cache.entries.size() > 256) cache.entries.clear();
-    cache.entries.emplace(positions_key, positions_);
+    if (cache.positions.size() >= GeneDefinition::DerivedCache::kMaxEntries) {
+      cache.positions.clear();
+    }
+    cache.positions.emplace(positions_key, positions_);
   }
   positions_key_ = positions_key.substr(2);
   std::size_t no1 = 0, no2 = 0;
@@ -289,17 +259,6 @@ std::optional<int> MatchData::PhaseSet(long long position) const {
 bool MatchData::HasPartialMissingAlleles() const {
   return std::any_of(sample_->begin(), sample_->end(),
                      [](const SampleAllele& s) { return s.partial; });
-}
-
-bool MatchData::HasUndocumented() const {
-  return std::any_of(sample_->begin(), sample_->end(),
-                     [](const SampleAllele& s) { return s.undocumented; });
-}
-
-bool MatchData::HasUntreatedUndocumented() const {
-  return std::any_of(sample_->begin(), sample_->end(), [](const SampleAllele& s) {
-    return s.undocumented && !s.undocumented_as_reference;
-  });
 }
 
 std::optional<std::size_t> MatchData::IndexOf(long long position) const {
@@ -397,10 +356,10 @@ void MatchData::MarshallHaplotypes(bool find_combinations, bool assume_reference
   for (const auto& name : exclude) key += "|" + name;
   key += "@";
   key += positions_key_;
-  GeneDefinition::DerivedCache& cache = *gene_->derived;
+  GeneDefinition::DerivedCache& cache = *gene_->derived.cache;
   {
     std::lock_guard lock(cache.mutex);
-    if (auto it = cache.entries.find(key); it != cache.entries.end()) {
+    if (auto it = cache.haplotypes.find(key); it != cache.haplotypes.end()) {
       haplotypes_ = std::static_pointer_cast<const std::vector<Haplotype>>(it->second);
       return;
     }
@@ -421,6 +380,7 @@ void MatchData::MarshallHaplotypes(bool find_combinations, bool assume_reference
     }
     Haplotype h;
     h.name = a.name;
+    h.id = a.id;
     h.reference = a.reference;
     for (std::size_t k : locus_index) h.alleles.push_back(a.alleles[k]);
     Initialize(h, *positions_);
@@ -444,16 +404,18 @@ void MatchData::MarshallHaplotypes(bool find_combinations, bool assume_reference
   {
     std::lock_guard lock(cache.mutex);
     // Bounded: a file with many different missing-position patterns must not grow it forever.
-    if (cache.entries.size() > 256) cache.entries.clear();
-    cache.entries.emplace(key, shared);
+    if (cache.haplotypes.size() >= GeneDefinition::DerivedCache::kMaxEntries) {
+      cache.haplotypes.clear();
+    }
+    cache.haplotypes.emplace(key, shared);
   }
   haplotypes_ = std::move(shared);
 }
 
 bool SampleHasVariantsOutside(const VcfData& vcf, std::size_t sample,
-                              const std::set<long long>& except) {
+                              const std::set<Position>& except) {
   for (const auto& [pos, r] : vcf.records) {
-    if (except.contains(pos.second)) continue;
+    if (except.contains(pos)) continue;
     if (r.allele1[sample] > 0 || r.allele2[sample] > 0) return true;
   }
   return false;

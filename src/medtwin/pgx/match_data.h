@@ -91,6 +91,10 @@ struct Haplotype {
 // Computes score, wobbles and core positions from the alleles.
 void Initialize(Haplotype& h, const std::vector<VariantLocus>& positions);
 
+// At most this many independent choices (unphased heterozygous positions and phase sets) are
+// enumerated; see match_data.cpp.
+inline constexpr int kMaxChoices = 10;
+
 class MatchData {
  public:
   // The sample's alleles at `gene`'s positions. `find_combinations`: PharmCAT's research mode
@@ -119,12 +123,11 @@ class MatchData {
   [[nodiscard]] const std::vector<Sequence>& permutations() const { return *permutations_; }
   [[nodiscard]] bool haploid() const { return haploid_; }
   [[nodiscard]] bool phased() const { return phased_; }
-  [[nodiscard]] bool effectively_phased() const { return permutations_->size() <= 2; }
+  // At most two possible haplotypes (false when there were too many to enumerate).
+  [[nodiscard]] bool effectively_phased() const { return !too_many_ && permutations_->size() <= 2; }
   [[nodiscard]] bool using_phase_sets() const;
   [[nodiscard]] std::optional<int> PhaseSet(long long position) const;
   [[nodiscard]] bool HasPartialMissingAlleles() const;
-  [[nodiscard]] bool HasUndocumented() const;
-  [[nodiscard]] bool HasUntreatedUndocumented() const;
   // Index of `position` among the positions with data, if it has data.
   [[nodiscard]] std::optional<std::size_t> IndexOf(long long position) const;
   // The sample's allele at the position (by VCF position), or nullopt.
@@ -149,9 +152,11 @@ class MatchData {
   bool haploid_ = false, phased_ = true, too_many_ = false;
 };
 
-// Every position of the VCF (any gene) carries a non-reference allele for the sample, other
-// than at `except` (PharmCAT DpydHapB3Matcher.hasNonHapB3Variants looks at the whole file).
+// Some position of the VCF medtwin reads (any of its genes) carries a non-reference allele for
+// the sample, other than `except`. PharmCAT's DpydHapB3Matcher.hasNonHapB3Variants looks at
+// every position PharmCAT knows, including genes medtwin does not call from a VCF; the final
+// call is the same unless those alone carry variants.
 [[nodiscard]] bool SampleHasVariantsOutside(const VcfData& vcf, std::size_t sample,
-                                            const std::set<long long>& except);
+                                            const std::set<Position>& except);
 
 }  // namespace medtwin::pgx::match

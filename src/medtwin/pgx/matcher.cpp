@@ -25,16 +25,6 @@ std::string CoreNames(const GeneDefinition& g, std::string name) {
   return name;
 }
 
-std::vector<std::string> ComponentNames(const Match& m) {
-  std::vector<std::string> names;
-  if (m.combination) {
-    for (const auto& c : m.components) names.push_back(c.name);
-  } else {
-    names.push_back(m.haplotype->name);
-  }
-  return names;
-}
-
 // CPIC activity value of a DPYD allele; none for partial variants.
 std::optional<double> Activity(const GenePhenotypes* p, const std::string& name) {
   if (p == nullptr) return std::nullopt;
@@ -66,18 +56,18 @@ DiplotypeCall LowestFunctionDiplotype(const MatcherResult& r, const GenePhenotyp
   if (r.diplotypes.empty()) {
     std::vector<std::string> names;
     for (const Match& m : r.haplotypes) {
-      for (auto& n : ComponentNames(m)) names.push_back(std::move(n));
+      for (auto& n : match::MatchComponentNames(m)) names.push_back(std::move(n));
     }
     SortByActivity(names, p);
     return {names.at(0), names.size() > 1 ? names[1] : "", 0};
   }
   std::optional<DiplotypeCall> best;
   for (const DiplotypeMatch& dm : r.diplotypes) {
-    auto first = ComponentNames(dm.first);
+    auto first = match::MatchComponentNames(dm.first);
     SortByActivity(first, p);
     DiplotypeCall d{first.front(), "", dm.score};
     if (dm.second) {
-      auto second = ComponentNames(*dm.second);
+      auto second = match::MatchComponentNames(*dm.second);
       SortByActivity(second, p);
       d.allele2 = second.front();
     }
@@ -212,9 +202,10 @@ GeneCall CallGene(const GeneDefinition& g, const GenePhenotypes* phenotypes, con
     return call;
   }
   if (base.TooManyPermutations()) {
-    call.reason =
-        "more than 10 unphased heterozygous positions (or phase sets): too many possible "
-        "haplotypes to resolve without phase";
+    call.reason = "more than " + std::to_string(match::kMaxChoices) +
+                  " unphased heterozygous positions (or phase sets): too many possible "
+                  "haplotypes to resolve without phase";
+    if (g.gene == "SLCO1B1") InferSlco1b1(base, phenotypes, call);
     return call;
   }
   call.phased = base.effectively_phased();
@@ -237,7 +228,7 @@ GeneCall CallGene(const GeneDefinition& g, const GenePhenotypes* phenotypes, con
     // (PharmCAT GeneReport's source diplotypes and homozygous components).
     std::map<std::string, int> copies;
     for (const Match& m : r.haplotypes) {
-      for (const auto& n : ComponentNames(m)) ++copies[n];
+      for (const auto& n : match::MatchComponentNames(m)) ++copies[n];
       if (std::find(call.matcher_calls.begin(), call.matcher_calls.end(), m.name) ==
           call.matcher_calls.end()) {
         call.matcher_calls.push_back(m.name);

@@ -1,10 +1,15 @@
 #include "medtwin/pgx/vcf.h"
 
+#include <cctype>
 #include <charconv>
 #include <string_view>
 
 namespace medtwin::pgx {
 namespace {
+
+constexpr std::size_t kMaxWarnings = 50;
+// More alts than any pharmacogene position has; also keeps GT indices small.
+constexpr std::size_t kMaxAlts = 255;
 
 // Splits `s` on `sep` into `out` (views into s).
 void Split(std::string_view s, char sep, std::vector<std::string_view>& out) {
@@ -50,6 +55,16 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
   std::string line;
   std::size_t n = 0;
   bool header_seen = false;
+  bool use_ad = true;
+  bool warned_polyploid = false;
+  std::size_t aside = 0;  // warnings beyond kMaxWarnings, counted
+  auto warn = [&](std::string w) {
+    if (out.warnings.size() < kMaxWarnings) {
+      out.warnings.push_back(std::move(w));
+    } else {
+      ++aside;
+    }
+  };
   std::vector<std::string_view> cols, alts, gt;
   auto fail = [&](const std::string& field, const std::string& why) {
     return InvalidArgument(name + ":" + std::to_string(n) + ": " + field, why);
@@ -68,6 +83,10 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
       }
       if (line.starts_with("##fileformat") && line.find("VCFv4") == std::string::npos) {
         return fail("fileformat", "expected VCFv4.x");
+      }
+      // PharmCAT reads AD only when declared one value per allele (Number=R).
+      if (line.starts_with("##FORMAT=<ID=AD,") && line.find("Number=R") == std::string::npos) {
+        use_ad = false;
       }
       continue;
     }
@@ -113,6 +132,7 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
     rec.line = n;
     rec.ref = std::string(cols[3]);
     if (!IsBases(rec.ref)) return fail("REF", "'" + rec.ref.substr(0, 20) + "' is not bases");
+    for (char& c : rec.ref) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     const std::string where = chrom + ":" + std::to_string(pos);
     bool usable = true;
     if (auto it = expected_ref.find(key); it != expected_ref.end()) {
@@ -126,9 +146,8 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
       if (rec.ref != want) {
         // Same bases, another representation: PharmCAT discards the record.
         usable = false;
-        out.warnings.push_back(where + " (line " + std::to_string(n) + "): REF " +
-                               rec.ref.substr(0, 20) + " is not the definition's " + want +
-                               "; record ignored");
+        warn(where + " (line " + std::to_string(n) + "): REF " + rec.ref.substr(0, 20) +
+             " is not the definition's " + want + "; record ignored");
       }
     }
     if (cols[4] != ".") {
@@ -139,20 +158,25 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
         }
         rec.alts.emplace_back(a);
       }
+      if (rec.alts.size() > kMaxAlts) {
+        return fail("ALT", std::to_string(rec.alts.size()) + " alleles; at most " +
+                               std::to_string(kMaxAlts));
+      }
     }
     Split(cols[8], ':', gt);
     if (gt.empty() || gt[0] != "GT") return fail("FORMAT", "GT must be the first FORMAT field");
-    std::size_t ps_field = 0;  // index of PS in FORMAT; 0 = none
+    std::size_t ps_field = 0, ad_field = 0;  // indices in FORMAT; 0 = none
     for (std::size_t f = 1; f < gt.size(); ++f) {
       if (gt[f] == "PS") ps_field = f;
+      if (gt[f] == "AD" && use_ad) ad_field = f;
     }
     const int n_alleles = 1 + static_cast<int>(rec.alts.size());
     for (std::size_t s = 0; s < out.samples.size(); ++s) {
       std::string_view call = cols[9 + s];
       int phase_set = kNoPhaseSet;
+      std::vector<std::string_view> fields;
+      if (ps_field != 0 || ad_field != 0) Split(call, ':', fields);
       if (ps_field != 0) {
-        std::vector<std::string_view> fields;
-        Split(call, ':', fields);
         if (ps_field < fields.size() && fields[ps_field] != "." && !fields[ps_field].empty()) {
           const std::string_view ps = fields[ps_field];
           int v = 0;
@@ -173,9 +197,17 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
         const std::size_t sep = call.find_first_of("/|", i);
         std::string_view part =
             call.substr(i, sep == std::string_view::npos ? std::string_view::npos : sep - i);
-        if (k >= 2)
-          return fail("GT", "sample " + out.samples[s] + ": more than two alleles in '" +
-                                std::string(call) + "'");
+        if (k >= 2) {
+          // PharmCAT uses the first two and warns.
+          if (!warned_polyploid) {
+            warn(where + " (line " + std::to_string(n) + "): more than two alleles in a GT; " +
+                 "the first two are used");
+            warned_polyploid = true;
+          }
+          if (sep == std::string_view::npos) break;
+          i = sep + 1;
+          continue;
+        }
         if (part == ".") {
           a[k] = -1;
         } else {
@@ -190,27 +222,67 @@ Result<VcfData> ReadVcf(std::istream& in, const std::set<Position>& wanted,
         }
         ++k;
         if (sep == std::string_view::npos) break;
-        phased = call[sep] == '|';
+        if (k == 1) phased = call[sep] == '|';
         i = sep + 1;
       }
       if (call.empty()) return fail("GT", "sample " + out.samples[s] + ": empty");
+      // A heterozygous GT whose reads (AD) are all on one allele: PharmCAT discards the call
+      // (GATK's reference-overlap style; PharmCAT issue 90).
+      if (ad_field != 0 && ad_field < fields.size() && k >= 2 && a[0] >= 0 && a[1] >= 0 &&
+          a[0] != a[1] && fields[ad_field] != ".") {
+        std::vector<std::string_view> depths;
+        Split(fields[ad_field], ',', depths);
+        int positive = 0;
+        bool numbers = true;
+        for (auto d : depths) {
+          if (d == ".") continue;
+          long v = 0;
+          auto [p, ec] = std::from_chars(d.data(), d.data() + d.size(), v);
+          if (ec != std::errc() || p != d.data() + d.size()) numbers = false;
+          if (v > 0) ++positive;
+        }
+        if (numbers && positive == 1) {
+          warn(where + " (line " + std::to_string(n) + "): a heterozygous GT with reads on one " +
+               "allele only (AD); that call is ignored");
+          a[0] = -1;
+          a[1] = -1;
+        }
+      }
       rec.allele1.push_back(a[0]);
       rec.allele2.push_back(k == 1 ? std::int16_t{-2} : a[1]);
       rec.phased.push_back(phased);
-      rec.phase_set.push_back(phased ? phase_set : kNoPhaseSet);
+      // A one-allele GT has no '/': as PharmCAT, it keeps its phase set.
+      rec.phase_set.push_back(phased || k == 1 ? phase_set : kNoPhaseSet);
     }
     if (!usable) continue;
     if (auto it = out.records.find(key); it != out.records.end()) {
-      // The first usable record wins (PharmCAT); split multi-allelic records lose their
-      // later alts, so say so.
-      out.warnings.push_back(where + " (line " + std::to_string(n) + ") repeats line " +
-                             std::to_string(it->second.line) +
-                             "; the first is used (merge multi-allelic records into one)");
+      // The first usable call wins (PharmCAT, per sample): a sample with no call in the
+      // earlier record takes this one's when the alleles are written the same way.
+      VcfRecord& first = it->second;
+      std::size_t taken = 0;
+      if (first.ref == rec.ref && first.alts == rec.alts) {
+        for (std::size_t s = 0; s < out.samples.size(); ++s) {
+          const bool no_call = first.allele1[s] < 0 && first.allele2[s] < 0;
+          const bool ref_half = (first.allele1[s] == 0 && first.allele2[s] == -1) ||
+                                (first.allele1[s] == -1 && first.allele2[s] == 0);
+          if ((no_call || ref_half) && (rec.allele1[s] >= 0 || rec.allele2[s] >= 0)) {
+            first.allele1[s] = rec.allele1[s];
+            first.allele2[s] = rec.allele2[s];
+            first.phased[s] = rec.phased[s];
+            first.phase_set[s] = rec.phase_set[s];
+            ++taken;
+          }
+        }
+      }
+      warn(where + " (line " + std::to_string(n) + ") repeats line " + std::to_string(first.line) +
+           (taken > 0 ? "; used only where the first has no call"
+                      : "; the first is used (merge multi-allelic records into one)"));
       continue;
     }
     out.records.emplace(key, std::move(rec));
   }
   if (!header_seen) return InvalidArgument(name, "no #CHROM header line: not a VCF");
+  if (aside > 0) out.warnings.push_back("… and " + std::to_string(aside) + " more");
   return out;
 }
 

@@ -320,7 +320,8 @@ Response PutGenotype(TwinService& s, const Request& req, const std::string& pati
   const auto type = req[http::field::content_type];
   if (type.find("vcf") != std::string_view::npos || body.starts_with("##fileformat=VCF")) {
     std::istringstream in(body);
-    auto called = pgx::CallVcf(in, **data, "body");
+    // One sample is called: the named one, or the file's only one.
+    auto called = pgx::CallVcf(in, **data, "body", {}, {.sample = wanted, .max_samples = 1});
     if (!called.ok()) return Fail(400, called.error());
     samples = std::move(*called);
   } else {
