@@ -2,7 +2,11 @@
 // positions reported and a gene without data "not called", undocumented alleles not guessed,
 // multi-sample files, and mutated files never crashing the reader.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -218,6 +222,26 @@ TEST(PgxVcf, MutatedFilesNeverCrashTheReader) {
   }
   EXPECT_GT(ok, 0);
   EXPECT_GT(errors, 0);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(PgxData, GenesCalledOnlyOutsideAreRefusedAsDefinitions) {
+  // RYR1 definitions would be called by DPYD's rules here; PharmCAT has its own for RYR1.
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("medtwin-ryr1-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "alleles");
+  std::ifstream in(std::string(MEDTWIN_SOURCE_DIR) + "/data/pgx/alleles/TPMT_translation.json");
+  auto j = nlohmann::json::parse(in);
+  j["gene"] = "RYR1";
+  std::ofstream(dir / "alleles" / "RYR1_translation.json") << j.dump();
+  auto data = medtwin::pgx::PgxData::Load(dir.string());
+  fs::remove_all(dir);
+  ASSERT_FALSE(data.ok());
+  EXPECT_NE(data.error().message.find("outside call"), std::string::npos)
+      << data.error().ToString();
 }
 
 }  // namespace

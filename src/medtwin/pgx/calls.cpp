@@ -13,12 +13,6 @@ namespace medtwin::pgx {
 
 using nlohmann::json;
 
-bool IsOutsideOnlyGene(const std::string& gene) {
-  return gene == "CYP2D6" || gene == "HLA-A" || gene == "HLA-B" || gene == "CYP3A4" ||
-         gene == "G6PD" || gene == "NAT2" || gene == "IFNL3" || gene == "RYR1" ||
-         gene == "CACNA1S" || gene == "CFTR" || gene == "ABCG2" || gene == "MT-RNR1";
-}
-
 Result<std::vector<SampleCalls>> CallVcf(std::istream& vcf, const PgxData& data,
                                          const std::string& name, const MatchOptions& options,
                                          const SampleScope& scope) {

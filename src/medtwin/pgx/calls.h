@@ -22,9 +22,6 @@ struct SampleCalls {
   std::vector<std::string> warnings;  // about the VCF's records (positions, never sample data)
 };
 
-// Genes accepted only as outside calls (not callable from a VCF here).
-[[nodiscard]] bool IsOutsideOnlyGene(const std::string& gene);
-
 // Which samples of a VCF to call.
 struct SampleScope {
   std::string sample;                                      // only this one ("": every sample)

@@ -184,6 +184,12 @@ std::string VariantLocus::HgvsName(const std::string& vcf_allele) const {
   return "g." + std::to_string(position) + ref + ">" + vcf_allele;
 }
 
+bool IsOutsideOnlyGene(const std::string& gene) {
+  return gene == "CYP2D6" || gene == "HLA-A" || gene == "HLA-B" || gene == "CYP3A4" ||
+         gene == "G6PD" || gene == "NAT2" || gene == "IFNL3" || gene == "RYR1" ||
+         gene == "CACNA1S" || gene == "CFTR" || gene == "ABCG2" || gene == "MT-RNR1";
+}
+
 std::string DiplotypeKey(const std::string& a, const std::string& b) {
   return a < b ? a + "/" + b : b + "/" + a;
 }
@@ -248,6 +254,12 @@ Result<PgxData> PgxData::Load(const std::string& dir) {
   for (const auto& f : files) {
     MEDTWIN_TRY(json j, ReadJson(f));
     MEDTWIN_TRY(GeneDefinition g, ParseDefinition(j, f.filename().string()));
+    if (IsOutsideOnlyGene(g.gene)) {
+      return InvalidArgument(f.filename().string() + ": gene",
+                             g.gene +
+                                 " is taken only as an outside call: PharmCAT calls it with "
+                                 "rules medtwin does not implement");
+    }
     const fs::path pheno = fs::path(dir) / "phenotype" / (g.gene + ".json");
     if (fs::exists(pheno)) {
       MEDTWIN_TRY(json pj, ReadJson(pheno));

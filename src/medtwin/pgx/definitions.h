@@ -89,6 +89,11 @@ struct GenePhenotypes {
   std::map<std::string, DiplotypePhenotype> diplotypes;  // key: DiplotypeKey(a, b)
 };
 
+// Genes accepted only as outside calls, never called from a VCF here: PharmCAT calls them with
+// rules of their own (CYP2D6's research caller, G6PD's X-chromosome caller, RYR1's malignancy
+// order, NAT2's unphased priorities, HLA by other tools), which medtwin does not implement.
+[[nodiscard]] bool IsOutsideOnlyGene(const std::string& gene);
+
 // The order-free key of a diplotype ("*1/*2" and "*2/*1" are the same).
 [[nodiscard]] std::string DiplotypeKey(const std::string& a, const std::string& b);
 
