@@ -12,16 +12,21 @@ namespace {
 TEST(HypoglycemiaAlert, RaisesOncePerEpisodeAndClearsWithHysteresis) {
   HypoglycemiaAlert alert;
   std::vector<double> fine{120, 110, 100}, low{90, 80, 68}, middling{80, 76, 75}, high{90, 95, 99};
-  EXPECT_FALSE(alert.Feed(0, fine));
-  EXPECT_TRUE(alert.Feed(5, low));
-  EXPECT_FALSE(alert.Feed(10, low));       // still active: not raised again
-  EXPECT_FALSE(alert.Feed(15, middling));  // min 75 is not above 80: stays active
+  EXPECT_FALSE(alert.Feed(0, 100, fine));
+  EXPECT_TRUE(alert.Feed(5, 100, low));
+  EXPECT_FALSE(alert.Feed(10, 100, low));       // still active: not raised again
+  EXPECT_FALSE(alert.Feed(15, 100, middling));  // min 75 is not above 80: stays active
   EXPECT_TRUE(alert.active());
-  EXPECT_FALSE(alert.Feed(20, high));  // clears
+  EXPECT_FALSE(alert.Feed(20, 100, high));  // clears
   EXPECT_FALSE(alert.active());
-  EXPECT_TRUE(alert.Feed(25, low));  // a new episode
+  EXPECT_TRUE(alert.Feed(25, 100, low));  // a new episode
   EXPECT_EQ(alert.raised_at(), (std::vector<double>{5, 25}));
-  EXPECT_FALSE(alert.Feed(30, {}));
+  // Already below 70: the plain hypoglycemia alert speaks; no prediction is raised.
+  HypoglycemiaAlert already;
+  EXPECT_FALSE(already.Feed(0, 65, low));
+  EXPECT_FALSE(already.active());
+  EXPECT_TRUE(already.Feed(5, 72, low));
+  EXPECT_FALSE(alert.Feed(30, 100, {}));
 }
 
 TEST(HypoglycemiaAlert, PerformanceCountsEventsLeadTimesAndFalseAlerts) {

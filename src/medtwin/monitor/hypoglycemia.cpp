@@ -4,10 +4,10 @@
 
 namespace medtwin::monitor {
 
-bool HypoglycemiaAlert::Feed(double t_min, std::span<const double> forecast) {
+bool HypoglycemiaAlert::Feed(double t_min, double current_mg_dl, std::span<const double> forecast) {
   if (forecast.empty()) return false;
   const double lowest = *std::min_element(forecast.begin(), forecast.end());
-  if (!active_ && lowest < options_.threshold_mg_dl) {
+  if (!active_ && lowest < options_.threshold_mg_dl && current_mg_dl >= options_.threshold_mg_dl) {
     active_ = true;
     raised_.push_back(t_min);
     return true;

@@ -1,7 +1,9 @@
 // monitor/hypoglycemia.h — the predictive hypoglycemia alert: raised when the twin's forecast
-// falls below 70 mg/dL within the next 30 min, cleared (hysteresis) once the forecast stays
+// falls below 70 mg/dL within the next 30 min while the current reading is not yet below 70
+// (below it, the plain hypoglycemia alert speaks), cleared (hysteresis) once the forecast stays
 // above 80 mg/dL; and how well such alerts did against what happened: hypoglycemic events
-// caught, lead time, false alerts.
+// caught, lead time, false alerts. The one rule: the live twin, the closed-loop runs and the
+// trials all feed it.
 #pragma once
 
 #include <span>
@@ -17,9 +19,9 @@ struct HypoAlertOptions {
 class HypoglycemiaAlert {
  public:
   explicit HypoglycemiaAlert(HypoAlertOptions options = {}) : options_(options) {}
-  // Feeds the forecast BG path for the next horizon; returns true when an alert is raised now
-  // (not while it stays active).
-  bool Feed(double t_min, std::span<const double> forecast_bg_mg_dl);
+  // Feeds the current reading and the forecast BG path for the next horizon; returns true when
+  // an alert is raised now (not while it stays active).
+  bool Feed(double t_min, double current_mg_dl, std::span<const double> forecast_bg_mg_dl);
   [[nodiscard]] bool active() const { return active_; }
   [[nodiscard]] const std::vector<double>& raised_at() const { return raised_; }
 

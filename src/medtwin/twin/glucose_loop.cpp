@@ -129,7 +129,7 @@ Result<LoopOutcome> RunGlucoseLoop(const sim::Model& model, const models::Virtua
     double forecast30 = kNaN;
     if (twin != nullptr) {
       MEDTWIN_TRY(std::vector<double> path, twin->ForecastMean(30, kControlMin));
-      alert.Feed(t, path);
+      alert.Feed(t, reading, path);
       forecast30 = path.back();
       if (options.forecast_bands && options.keep_trace) {
         MEDTWIN_TRY(auto band, twin->Forecast(120, 30));  // at 30, 60, 90, 120 min

@@ -44,8 +44,8 @@ LiveTwin::GlucoseTwin* LiveTwin::Glucose(Instant t) {
   auto filter = estimate::GlucoseFilter::Create(**model, (*vp)->params, 0);
   if (!filter.ok()) return nullptr;
   filter->inputs().basal_u_per_min = (*vp)->basal_u_per_min;
-  glucose_ = std::make_unique<GlucoseTwin>(
-      GlucoseTwin{t, std::move(*filter), 0, 0, false, name, nullptr, 0, json()});
+  glucose_ = std::make_unique<GlucoseTwin>(GlucoseTwin{
+      t, std::move(*filter), 0, 0, false, name, nullptr, 0, json(), monitor::HypoglycemiaAlert()});
   return glucose_.get();
 }
 
@@ -531,16 +531,17 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, std::uint64_t (*next_alert_
         if (path.ok() && !path->empty()) {
           g->forecast30_mg_dl = path->back();
           g->lowest30_mg_dl = *std::min_element(path->begin(), path->end());
-          if (g->lowest30_mg_dl < 70 && o.value >= 70) {
-            g->predicted_hypo = true;
+          // monitor::HypoglycemiaAlert decides (docs/glucose.md scores this very rule).
+          const bool was_active = g->hypo_alert.active();
+          if (g->hypo_alert.Feed(t, o.value, *path)) {
             note(Raise(
                 "hypoglycemia-predicted", Severity::kHigh, o.time,
                 Fmt("glucose predicted to fall to %.0f mg/dL within 30 min", g->lowest30_mg_dl),
                 next_alert_id));
-          } else if (g->lowest30_mg_dl > 80) {
-            g->predicted_hypo = false;
+          } else if (was_active && !g->hypo_alert.active()) {
             note(Resolve("hypoglycemia-predicted", o.time));
           }
+          g->predicted_hypo = g->hypo_alert.active();
         }
         if (!record_.closed_loop.empty()) update.command = CloseTheLoop(*g, t, o);
       }

@@ -21,6 +21,7 @@
 #include "medtwin/estimate/map_estimator.h"
 #include "medtwin/io/event.h"
 #include "medtwin/io/observation.h"
+#include "medtwin/monitor/hypoglycemia.h"
 #include "medtwin/monitor/news2.h"
 #include "medtwin/twin/drug_twin.h"
 #include "medtwin/twin/patient.h"
@@ -156,6 +157,7 @@ class LiveTwin {
     std::unique_ptr<decide::GlucoseController> controller;
     double announced_meal_g = 0;
     nlohmann::json last_command;
+    monitor::HypoglycemiaAlert hypo_alert;  // the same rule the trials score
   };
   GlucoseTwin* Glucose(Instant t);  // created on first use; nullptr if not a glucose twin
 
