@@ -69,7 +69,9 @@ TEST_P(ServerE2e, PatientsIngestTwinAlertsHistoryAndErrors) {
                       R"({"id":"bed-1","sex":"female","weight_kg":70})");
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(created.Json()["id"], "bed-1");
-  EXPECT_EQ(Call(port, http::verb::post, "/api/v1/patients", R"({"id":"bed-1"})").status, 409);
+  auto duplicate = Call(port, http::verb::post, "/api/v1/patients", R"({"id":"bed-1"})");
+  EXPECT_EQ(duplicate.status, 409);
+  EXPECT_EQ(duplicate.Json()["error"]["code"], "already_exists");
   auto anon = Call(port, http::verb::post, "/api/v1/patients", R"({"sex":"male"})");
   ASSERT_EQ(anon.status, 201);
   EXPECT_FALSE(anon.Json()["id"].get<std::string>().empty());
@@ -584,9 +586,9 @@ TEST_P(ServerE2e, FhirDosesAndAcceptedAdviceBecomeADraftOrder) {
       Call(port, http::verb::get, "/fhir/r4/MedicationAdministration?patient=fhir").Json();
   EXPECT_EQ(administered["total"], 3);
   // Nothing to accept before a level.
-  EXPECT_EQ(
-      Call(port, http::verb::post, "/api/v1/patients/fhir/recommendations/accept", "{}").status,
-      409);
+  auto nothing = Call(port, http::verb::post, "/api/v1/patients/fhir/recommendations/accept", "{}");
+  EXPECT_EQ(nothing.status, 409);
+  EXPECT_EQ(nothing.Json()["error"]["code"], "failed_precondition");
   for (const char* id : {"rest", "fhir"}) {
     auto level =
         Call(port, http::verb::post, std::string("/api/v1/patients/") + id + "/observations",

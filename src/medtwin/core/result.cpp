@@ -18,6 +18,12 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "unimplemented";
     case ErrorCode::kUnavailable:
       return "unavailable";
+    case ErrorCode::kAlreadyExists:
+      return "already_exists";
+    case ErrorCode::kFailedPrecondition:
+      return "failed_precondition";
+    case ErrorCode::kResourceExhausted:
+      return "resource_exhausted";
     case ErrorCode::kInternal:
       return "internal";
   }

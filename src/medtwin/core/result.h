@@ -18,7 +18,10 @@ enum class ErrorCode {
   kIoError,          // file system or stream failure
   kSolverFailure,    // an integrator could not reach the requested time
   kUnimplemented,
-  kUnavailable,  // not now: a fit in progress, a store that is down (retry later)
+  kUnavailable,         // not now: a fit in progress, a store that is down (retry later)
+  kAlreadyExists,       // creating what is there already (a patient id)
+  kFailedPrecondition,  // the state does not allow it (no recommendation to accept)
+  kResourceExhausted,   // a bounded queue or budget is full (trials waiting)
   kInternal,
 };
 

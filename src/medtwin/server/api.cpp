@@ -50,6 +50,12 @@ std::string_view CodeName(ErrorCode c) {
       return "storage";
     case ErrorCode::kUnavailable:
       return "unavailable";
+    case ErrorCode::kAlreadyExists:
+      return "already_exists";
+    case ErrorCode::kFailedPrecondition:
+      return "failed_precondition";
+    case ErrorCode::kResourceExhausted:
+      return "resource_exhausted";
     default:
       return "internal";
   }
@@ -63,10 +69,16 @@ Response Fail(unsigned status, const char* code, const std::string& field,
               const std::string& message) {
   return Json(status, {{"error", {{"code", code}, {"field", field}, {"message", message}}}});
 }
+// The one map from an error's meaning to its HTTP status.
 unsigned StatusFor(const Error& e) {
   switch (e.code) {
     case ErrorCode::kNotFound:
       return 404;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
+      return 409;
+    case ErrorCode::kResourceExhausted:
+      return 429;
     case ErrorCode::kIoError:
     case ErrorCode::kInternal:
     case ErrorCode::kUnavailable:
@@ -463,10 +475,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
           if (!body.ok()) return Fail(400, body.error());
           JoinCareTeam(*body, caller);
           auto p = service.CreatePatient(*body);
-          if (!p.ok()) {
-            const bool exists = p.error().message.find("exists") != std::string::npos;
-            return Fail(exists ? 409 : StatusFor(p.error()), p.error());
-          }
+          if (!p.ok()) return Fail(StatusFor(p.error()), p.error());
           caller.Touch(p->id);
           Response r = Json(201, twin::PatientToJson(*p));
           r.headers.emplace_back("Location", "/api/v1/patients/" + p->id);
@@ -541,10 +550,8 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
         body["by"] = caller.Subject();
         auto order = service.AcceptRecommendation(id, body);
         if (!order.ok()) {
-          // Nothing to accept yet is a conflict with the twin's state, not a malformed request.
-          const bool none = order.error().field == "recommendation" &&
-                            order.error().code != ErrorCode::kUnavailable;
-          return Fail(none ? 409 : StatusFor(order.error()), order.error());
+          // Nothing to accept yet is a conflict with the twin's state (kFailedPrecondition).
+          return Fail(StatusFor(order.error()), order.error());
         }
         return Json(201, *order);
       }
@@ -712,7 +719,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
         if (!body.ok()) return Fail(400, body.error());
         auto job = service.trials().Submit(*body, caller.Subject());
         if (!job.ok()) {
-          return Fail(job.error().field == "trial" ? 429 : StatusFor(job.error()), job.error());
+          return Fail(StatusFor(job.error()), job.error());
         }
         Response r = Json(202, *job);
         r.headers.emplace_back("Location", "/api/v1/trials/" + (*job)["id"].get<std::string>());

@@ -324,7 +324,8 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       JoinCareTeam(*doc, caller);
       auto p = service.CreatePatient(*doc);
       if (!p.ok())
-        return Outcome(p.error().message.find("exists") != std::string::npos ? 409 : 400, "invalid",
+        return Outcome(p.error().code == ErrorCode::kAlreadyExists ? 409 : 400,
+                       p.error().code == ErrorCode::kAlreadyExists ? "duplicate" : "invalid",
                        p.error().field, p.error().message);
       caller.Touch(p->id);
       return Fhir(201, io::ToFhirPatient(twin::PatientToJson(*p)));

@@ -156,7 +156,7 @@ Result<twin::PatientRecord> TwinService::CreatePatient(const json& body) {
   {
     std::unique_lock lock(patients_mu_);
     if (patients_.count(p.id) > 0) {
-      return Error{ErrorCode::kInvalidArgument, "id", "patient '" + p.id + "' exists"};
+      return Error{ErrorCode::kAlreadyExists, "id", "patient '" + p.id + "' exists"};
     }
     MEDTWIN_TRY(std::string stored, SealedPatientBody(p, keys_.get()));
     MEDTWIN_RETURN_IF_ERROR(store_->UpsertPatient({p.id, stored}));
@@ -432,7 +432,8 @@ Result<json> TwinService::AcceptRecommendation(const std::string& patient, const
   }
   const json& recs = (*twin)["recommendations"];
   if (!recs.is_array() || recs.empty()) {
-    return InvalidArgument("recommendation", "the twin has no recommendation to accept");
+    return Error{ErrorCode::kFailedPrecondition, "recommendation",
+                 "the twin has no recommendation to accept"};
   }
   const json& rec = recs[0];
   const io::ObservationLimits limits = LimitsNow();

@@ -96,7 +96,8 @@ Result<json> TrialRunner::Submit(const json& body, const std::string& by) {
   MEDTWIN_TRY(json settings, TrialSettings(body));
   std::lock_guard lock(mu_);
   if (queue_.size() >= kMaxWaiting) {
-    return InvalidArgument("trial", "4 trials are already waiting; try again when one is done");
+    return Error{ErrorCode::kResourceExhausted, "trial",
+                 "4 trials are already waiting; try again when one is done"};
   }
   const std::string id = "trial-" + std::to_string(next_id_++);
   json job = {{"id", id},
