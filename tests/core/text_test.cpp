@@ -187,3 +187,24 @@ TEST(Units, AValueInItsOwnUnitComesBackUnchanged) {
 
 }  // namespace
 }  // namespace medtwin
+
+namespace medtwin {
+namespace {
+
+TEST(ParseNumbers, WholeTextOrNothing) {
+  EXPECT_EQ(ParseInt64("-42"), -42);
+  EXPECT_EQ(ParseInt64("9223372036854775807"), INT64_MAX);
+  for (const char* bad : {"", " 1", "1 ", "12abc", "0x10", "9223372036854775808", "+"}) {
+    EXPECT_FALSE(ParseInt64(bad).has_value()) << bad;  // std::stoll took several of these
+  }
+  EXPECT_EQ(ParseUint64("18446744073709551615"), UINT64_MAX);
+  EXPECT_FALSE(ParseUint64("-1").has_value());
+  EXPECT_DOUBLE_EQ(*ParseDouble("1.25"), 1.25);
+  EXPECT_DOUBLE_EQ(*ParseDouble("2e-3"), 0.002);
+  for (const char* bad : {"", "n/a", "1.5x", "inf", "nan", "1e999"}) {
+    EXPECT_FALSE(ParseDouble(bad).has_value()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace medtwin

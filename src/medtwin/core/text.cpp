@@ -1,5 +1,8 @@
 #include "medtwin/core/text.h"
 
+#include <charconv>
+#include <cmath>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -91,6 +94,28 @@ std::string Printable(std::string_view text, std::size_t max_bytes) {
     }
   }
   return out;
+}
+
+namespace {
+template <typename T>
+std::optional<T> ParseWhole(std::string_view text) {
+  T v{};
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+}  // namespace
+
+std::optional<std::int64_t> ParseInt64(std::string_view text) {
+  return ParseWhole<std::int64_t>(text);
+}
+std::optional<std::uint64_t> ParseUint64(std::string_view text) {
+  return ParseWhole<std::uint64_t>(text);
+}
+std::optional<double> ParseDouble(std::string_view text) {
+  auto v = ParseWhole<double>(text);
+  if (v && !std::isfinite(*v)) return std::nullopt;
+  return v;
 }
 
 }  // namespace medtwin

@@ -1,8 +1,12 @@
 // core/text.h — checks on text that arrives from outside, applied at every edge before the text
 // is stored, logged, put in a header or serialized: identifiers (the FHIR id rule), UTF-8
 // validity and control characters. Bytes that fail here never reach JSON or the audit trail.
+// And numbers read from text: the whole text or nothing (std::from_chars; no exceptions, no
+// leading spaces or trailing junk as std::stoll would accept).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,5 +33,10 @@ inline constexpr std::size_t kMaxIdLength = 64;
 // `text` with every byte outside printable ASCII written as \xHH, cut to `max_bytes`: for
 // messages that must mention untrusted bytes.
 [[nodiscard]] std::string Printable(std::string_view text, std::size_t max_bytes = 64);
+
+// The number `text` is, entirely; nullopt otherwise (a double must also be finite).
+[[nodiscard]] std::optional<std::int64_t> ParseInt64(std::string_view text);
+[[nodiscard]] std::optional<std::uint64_t> ParseUint64(std::string_view text);
+[[nodiscard]] std::optional<double> ParseDouble(std::string_view text);
 
 }  // namespace medtwin

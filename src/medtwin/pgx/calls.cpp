@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "medtwin/core/text.h"
 #include "medtwin/pgx/haplotype_names.h"
 
 namespace medtwin::pgx {
@@ -113,12 +114,8 @@ Result<std::vector<GeneCall>> ReadOutsideCalls(std::istream& in, const PgxData& 
     }
     std::optional<double> activity_score;
     if (!activity.empty()) {
-      try {
-        std::size_t used = 0;
-        const double as = std::stod(activity, &used);
-        if (used != activity.size() || as < 0 || as > 10) throw std::invalid_argument("range");
-        activity_score = as;
-      } catch (const std::exception&) {
+      activity_score = ParseDouble(activity);
+      if (!activity_score || *activity_score < 0 || *activity_score > 10) {
         return InvalidArgument(where + ": activity score",
                                "'" + activity.substr(0, 16) + "' is not a number 0–10");
       }

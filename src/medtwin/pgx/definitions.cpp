@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "medtwin/core/data_dir.h"
+#include "medtwin/core/text.h"
 
 namespace medtwin::pgx {
 namespace {
@@ -143,11 +144,8 @@ Result<GenePhenotypes> ParsePhenotypes(const json& j, const std::string& where) 
       p.function[name] = a["functionValue"];
     }
     if (a.contains("activityValue") && a["activityValue"].is_string()) {
-      try {
-        p.activity_value[name] = std::stod(a["activityValue"].get<std::string>());
-      } catch (const std::exception&) {
-        // "n/a": no activity value assigned
-      }
+      // "n/a": no activity value assigned.
+      if (auto v = ParseDouble(a["activityValue"].get<std::string>())) p.activity_value[name] = *v;
     }
   }
   for (const auto& d : j["diplotypes"]) {
@@ -162,11 +160,7 @@ Result<GenePhenotypes> ParsePhenotypes(const json& j, const std::string& where) 
     DiplotypePhenotype out;
     if (d.contains("phenotype") && d["phenotype"].is_string()) out.phenotype = d["phenotype"];
     if (d.contains("activityScore") && d["activityScore"].is_string()) {
-      try {
-        out.activity_score = std::stod(d["activityScore"].get<std::string>());
-      } catch (const std::exception&) {
-        // "n/a"
-      }
+      out.activity_score = ParseDouble(d["activityScore"].get<std::string>());  // "n/a": none
     }
     p.diplotypes[DiplotypeKey(names[0], names[1])] = out;
   }

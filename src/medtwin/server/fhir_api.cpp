@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 
+#include "medtwin/core/text.h"
 #include "medtwin/io/fhir.h"
 #include "medtwin/io/json_input.h"
 #include "medtwin/server/service.h"
@@ -438,11 +439,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
     if (log == nullptr) return Outcome(404, "not-found", "AuditEvent", "no audit log");
     std::size_t count = 100;
     if (auto it = query.find("_count"); it != query.end()) {
-      try {
-        count = std::stoul(it->second);
-      } catch (const std::exception&) {
-        count = 0;
-      }
+      count = static_cast<std::size_t>(ParseUint64(it->second).value_or(0));
       if (count < 1 || count > 10'000) return Outcome(400, "value", "_count", "1..10000");
     }
     log->Flush();

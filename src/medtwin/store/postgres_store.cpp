@@ -12,6 +12,7 @@
 #include <set>
 #include <tuple>
 
+#include "medtwin/core/text.h"
 #include "medtwin/store/store.h"
 
 namespace medtwin::store {
@@ -169,13 +170,12 @@ class PostgresStore final : public Store {
     std::int64_t after_time = INT64_MIN, after_id = INT64_MIN;
     if (!q.cursor.empty()) {
       const auto colon = q.cursor.find(':');
-      try {
-        if (colon == std::string::npos) throw std::invalid_argument("no colon");
-        after_time = std::stoll(q.cursor.substr(0, colon));
-        after_id = std::stoll(q.cursor.substr(colon + 1));
-      } catch (const std::exception&) {
-        return InvalidArgument("cursor", "not a cursor this server gave out");
-      }
+      const std::string_view c = q.cursor;
+      const auto time = colon == std::string::npos ? std::nullopt : ParseInt64(c.substr(0, colon));
+      const auto id = colon == std::string::npos ? std::nullopt : ParseInt64(c.substr(colon + 1));
+      if (!time || !id) return InvalidArgument("cursor", "not a cursor this server gave out");
+      after_time = *time;
+      after_id = *id;
     }
     const std::string from = std::to_string(q.from ? q.from->us_since_epoch : INT64_MIN);
     const std::string to = std::to_string(q.to ? q.to->us_since_epoch : INT64_MAX);

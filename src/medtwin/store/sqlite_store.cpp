@@ -13,6 +13,7 @@
 #include <limits>
 #include <mutex>
 
+#include "medtwin/core/text.h"
 #include "medtwin/store/store.h"
 
 namespace medtwin::store {
@@ -235,14 +236,13 @@ class SqliteStore final : public Store {
     if (!q.cursor.empty()) {
       const auto c1 = q.cursor.find(':');
       const auto c2 = c1 == std::string::npos ? c1 : q.cursor.find(':', c1 + 1);
-      try {
-        if (c2 == std::string::npos) throw std::invalid_argument("cursor");
-        after_time = std::stoll(q.cursor.substr(0, c1));
-        after_code = Unescape(q.cursor.substr(c1 + 1, c2 - c1 - 1));
-        after_source = Unescape(q.cursor.substr(c2 + 1));
-      } catch (const std::exception&) {
-        return InvalidArgument("cursor", "not a cursor this server gave out");
-      }
+      const auto time = c2 == std::string::npos
+                            ? std::nullopt
+                            : ParseInt64(std::string_view(q.cursor).substr(0, c1));
+      if (!time) return InvalidArgument("cursor", "not a cursor this server gave out");
+      after_time = *time;
+      after_code = Unescape(q.cursor.substr(c1 + 1, c2 - c1 - 1));
+      after_source = Unescape(q.cursor.substr(c2 + 1));
     }
     std::string sql =
         "SELECT patient, code, time_us, value, text, source FROM observations "
