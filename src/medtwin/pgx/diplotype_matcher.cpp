@@ -23,23 +23,6 @@ void InsertUnique(std::vector<Match>& set, Match m) {
   set.insert(at, std::move(m));
 }
 
-// The sample has every allele `h` defines (its core positions) on `seq`.
-bool SequenceHasAllele(const MatchData& data, const Sequence& seq, const Haplotype& h) {
-  for (long long pos : h.core_positions) {
-    const auto i = data.IndexOf(pos);
-    if (!i) return false;
-    const std::string& want = *h.alleles[*i];
-    const std::string& have = seq.alleles[*i];
-    if (std::find(h.wobbles.begin(), h.wobbles.end(), *i) != h.wobbles.end()) {
-      const auto bases = ExpandIupac(want);
-      if (std::find(bases.begin(), bases.end(), have) == bases.end()) return false;
-    } else if (want != have) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Groups of covered alleles that can sit together on one strand: alleles taken by number of
 // core positions (most first); each joins every group it does not overlap; an allele overlapping
 // a group member of a different size is subsumed by it (PharmCAT computeViableCombinations).
@@ -116,7 +99,9 @@ std::vector<Match> MatchCombinations(const MatchData& data, bool find_partials) 
   for (const Sequence& seq : data.permutations()) {
     std::vector<Haplotype> covered;
     for (const auto& h : data.haplotypes()) {
-      if (!h.reference && SequenceHasAllele(data, seq, h)) covered.push_back(h);
+      // The sequence carries every allele `h` defines (its core positions; PharmCAT's
+      // sampleHasNamedAllele): in combination mode blanks are not filled, so that is Matches.
+      if (!h.reference && h.Matches(seq)) covered.push_back(h);
     }
     if (covered.size() <= 1) {
       if (covered.empty() && reference == nullptr) continue;
