@@ -3,6 +3,8 @@
 // expectations below are the guideline's, read from the cited papers, not from the data file).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <sstream>
 
 #include "medtwin/decide/warfarin_dose.h"
@@ -27,11 +29,20 @@ std::vector<GeneCall> Calls(const std::vector<Genotype>& genotypes,
   for (const auto& gt : genotypes) {
     const GeneDefinition* g = data.Gene(gt.gene);
     EXPECT_NE(g, nullptr) << gt.gene;
+    // The lowest VCF allele index allele `name` allows at locus k (blank: the reference's
+    // base; an IUPAC code: either base).
     auto index = [&](const std::string& name, std::size_t k) {
+      const auto& l = g->loci[k];
       for (const auto& a : g->alleles) {
         if (a.name != name) continue;
-        for (int bit = 0; bit < 32; ++bit) {
-          if ((a.accepts[k] >> bit) & 1U) return bit;
+        const std::string& def = a.alleles[k] ? *a.alleles[k] : *g->alleles.front().alleles[k];
+        const auto bases = ExpandIupac(def);
+        auto allows = [&](const std::string& b) {
+          return std::find(bases.begin(), bases.end(), b) != bases.end();
+        };
+        if (allows(l.ref)) return 0;
+        for (std::size_t i = 0; i < l.alts.size(); ++i) {
+          if (allows(l.alts[i])) return static_cast<int>(i) + 1;
         }
       }
       ADD_FAILURE() << gt.gene << " has no allele " << name;

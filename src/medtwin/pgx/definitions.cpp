@@ -112,23 +112,6 @@ Result<GeneDefinition> ParseDefinition(const json& j, const std::string& where) 
     }
     if (g.loci[k].alts.size() > 30) return InvalidArgument(where, "more than 30 ALT alleles");
   }
-  // What each allele accepts at each locus, as bits over the locus' VCF alleles.
-  for (auto& a : g.alleles) {
-    a.score = 0;
-    for (std::size_t k = 0; k < g.loci.size(); ++k) {
-      const VariantLocus& l = g.loci[k];
-      const std::string& def = a.alleles[k] ? *a.alleles[k] : *g.alleles.front().alleles[k];
-      std::uint32_t bits = 0;
-      for (const std::string& base : ExpandIupac(def)) {
-        if (base == l.ref) bits |= 1U;
-        for (std::size_t i = 0; i < l.alts.size(); ++i) {
-          if (base == l.alts[i]) bits |= 1U << (i + 1);
-        }
-      }
-      a.accepts.push_back(bits);
-      if (a.alleles[k]) ++a.score;
-    }
-  }
   return g;
 }
 

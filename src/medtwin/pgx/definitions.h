@@ -39,10 +39,6 @@ struct NamedAllele {
   std::string id;  // PharmCAT's (ClinPGx) allele id: the tie-break of its allele order
   std::vector<std::optional<std::string>> alleles;  // one per GeneDefinition::loci
   bool reference = false;
-  // Per locus, the locus alleles (bit 0 = ref, bit i = alts[i-1]) this allele accepts there:
-  // its own base, the reference's where it is blank, either base of an IUPAC code.
-  std::vector<std::uint32_t> accepts;
-  int score = 0;  // positions it defines
 };
 
 struct GeneDefinition {
