@@ -38,26 +38,20 @@ Response Text(const char* content_type, std::string body) {
   return r;
 }
 
+// The API's error code: core's name, except where the API has its own older one (and the
+// solver's and unimplemented paths, which a client sees as internal).
 std::string_view CodeName(ErrorCode c) {
   switch (c) {
     case ErrorCode::kInvalidArgument:
       return "invalid";
-    case ErrorCode::kNotFound:
-      return "not_found";
-    case ErrorCode::kUnitMismatch:
-      return "unit_mismatch";
     case ErrorCode::kIoError:
       return "storage";
-    case ErrorCode::kUnavailable:
-      return "unavailable";
-    case ErrorCode::kAlreadyExists:
-      return "already_exists";
-    case ErrorCode::kFailedPrecondition:
-      return "failed_precondition";
-    case ErrorCode::kResourceExhausted:
-      return "resource_exhausted";
-    default:
+    case ErrorCode::kSolverFailure:
+    case ErrorCode::kUnimplemented:
+    case ErrorCode::kInternal:
       return "internal";
+    default:
+      return ErrorCodeName(c);
   }
 }
 
