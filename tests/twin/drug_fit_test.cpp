@@ -10,6 +10,7 @@
 
 #include "../support/warfarin_patient.h"
 #include "medtwin/io/observation.h"
+#include "medtwin/twin/drug_twin.h"
 #include "medtwin/twin/engine.h"
 #include "medtwin/twin/live_twin.h"
 
@@ -92,9 +93,9 @@ TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
   for (const auto& e : WarfarinWeekOf5mg()) standalone.ApplyEvent(e);
   standalone.Apply(Inr(2.4, 4 * 24 + 2), nullptr, /*live=*/false);
   standalone.Apply(Inr(3.6, 6 * 24 + 2), nullptr, /*live=*/false);
-  EXPECT_TRUE(standalone.DrugFitPending());
-  standalone.RefitDrugTwinNow();
-  EXPECT_FALSE(standalone.DrugFitPending());
+  EXPECT_TRUE(standalone.OffShardPending());
+  standalone.RunOffShardNow();
+  EXPECT_FALSE(standalone.OffShardPending());
   const nlohmann::json here = standalone.ToJson();
   EXPECT_EQ(here["model_state"]["warfarin"]["eta"], state["eta"]);
   EXPECT_EQ(here["recommendations"][0]["dose_mg"], rec["dose_mg"]);

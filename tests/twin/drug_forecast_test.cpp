@@ -53,7 +53,7 @@ LiveTwin FittedVancomycinTwin() {
     o.source = "lab";
     twin.Apply(o, nullptr, /*live=*/false);
   }
-  twin.RefitDrugTwinNow();
+  twin.RunOffShardNow();
   return twin;
 }
 
@@ -66,8 +66,6 @@ const json* PointAt(const json& forecast, double hours_from_now) {
 
 TEST(DrugForecast, JoinsTheFitInThePastAndSteadyStateInTheFuture) {
   LiveTwin twin = FittedVancomycinTwin();
-  auto in = twin.DrugWhatIfInputsFor("vancomycin");
-  ASSERT_TRUE(in.ok()) << in.error().ToString();
   // Now is 46 h after the first dose; the next dose is due in 2 h.
   const Instant now = At(46);
   const json plan = {{"model", "vancomycin"},
@@ -76,7 +74,7 @@ TEST(DrugForecast, JoinsTheFitInThePastAndSteadyStateInTheFuture) {
                        {{"dose_mg", 750}, {"interval_h", 8}, {"infusion_h", 1}}}},
                      {"forecast_h", 240},
                      {"start_in_h", 2}};
-  auto out = DrugWhatIf(*in->spec, *in->fit, in->history, now, plan);
+  auto out = twin.WhatIf(plan, now);
   ASSERT_TRUE(out.ok()) << out.error().ToString();
   const json& a = (*out)["regimens"][0];
   const json& b = (*out)["regimens"][1];
@@ -140,8 +138,6 @@ TEST(DrugForecast, JoinsTheFitInThePastAndSteadyStateInTheFuture) {
 
 TEST(DrugForecast, BadHorizonsAndStartsNameTheirField) {
   LiveTwin twin = FittedVancomycinTwin();
-  auto in = twin.DrugWhatIfInputsFor("vancomycin");
-  ASSERT_TRUE(in.ok());
   const json regimens = {{{"dose_mg", 1000}, {"interval_h", 12}, {"infusion_h", 1}}};
   for (const auto& [extra, field] :
        std::vector<std::pair<json, const char*>>{{{{"forecast_h", 1000}}, "forecast_h"},
@@ -151,16 +147,15 @@ TEST(DrugForecast, BadHorizonsAndStartsNameTheirField) {
                                                  {{{"start_in_h", 100}}, "start_in_h"}}) {
     json plan = {{"model", "vancomycin"}, {"regimens", regimens}};
     plan.update(extra);
-    auto out = DrugWhatIf(*in->spec, *in->fit, in->history, At(46), plan);
+    auto out = twin.WhatIf(plan, At(46));
     ASSERT_FALSE(out.ok()) << extra.dump();
     EXPECT_EQ(out.error().field, field) << out.error().ToString();
   }
   // The spec's default horizon: 72 h for vancomycin.
-  auto out = DrugWhatIf(*in->spec, *in->fit, in->history, At(46),
-                        {{"model", "vancomycin"}, {"regimens", regimens}});
+  auto out = twin.WhatIf({{"model", "vancomycin"}, {"regimens", regimens}}, At(46));
   ASSERT_TRUE(out.ok());
   EXPECT_DOUBLE_EQ((*out)["regimens"][0]["forecast"].back()["hours_from_now"].get<double>(), 72);
-  auto none = twin.DrugWhatIfInputsFor("warfarin");
+  auto none = twin.WhatIf({{"model", "warfarin"}, {"regimens", regimens}}, At(46));
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().field, "model");
 }

@@ -78,7 +78,7 @@ TEST(LiveTwin, DeterioratingPatientRaisesEscalatesAndResolvesOneNews2Alert) {
   EXPECT_EQ(twin.ToJson()["news2"]["risk"], "high");
   // Recovery: resolved.
   for (const auto& o : Set(600, 16, 97, 0, 125, 72, "A", 37.0)) twin.Apply(o, &Ids);
-  EXPECT_EQ(Find(twin, "news2")->status, "resolved");
+  EXPECT_EQ(Find(twin, "news2")->status, AlertStatus::kResolved);
   EXPECT_EQ(twin.ToJson()["alerts"].size(), 0u);  // only open ones are listed
 }
 
@@ -106,7 +106,7 @@ TEST(LiveTwin, ThresholdAndRateRulesAndLateObservations) {
   twin.Apply(Vital(io::loinc::kSpo2, 83, 5), &Ids);
   EXPECT_EQ(Find(twin, "spo2-low")->severity, Severity::kCritical);
   twin.Apply(Vital(io::loinc::kSpo2, 95, 10), &Ids);
-  EXPECT_EQ(Find(twin, "spo2-low")->status, "resolved");
+  EXPECT_EQ(Find(twin, "spo2-low")->status, AlertStatus::kResolved);
   // Scale 2 patients: 87 % is their target range, no alert.
   PatientRecord copd = Rec("p2");
   copd.spo2_scale = 2;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "medtwin/core/text.h"
 #include "medtwin/core/units.h"
 
 namespace medtwin::io {
@@ -114,11 +115,6 @@ std::string Printf(const char* format, Args... args) {
   return buf;
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // A drug's name from a CodeableConcept: "vancomycin" when any coding or text says so, else the
 // text, the first display or the first code.
 std::string DrugName(const json& cc) {
@@ -134,13 +130,13 @@ std::string DrugName(const json& cc) {
       const std::string display =
           c.contains("display") && c["display"].is_string() ? c["display"] : json("");
       if ((system == kRxNorm && code == "11124") || (system == kSnomed && code == "372735009") ||
-          Lower(display).find("vancomycin") != std::string::npos) {
+          AsciiLower(display).find("vancomycin") != std::string::npos) {
         return "vancomycin";
       }
       if (first.empty()) first = !display.empty() ? display : code;
     }
   }
-  if (Lower(text).find("vancomycin") != std::string::npos) return "vancomycin";
+  if (AsciiLower(text).find("vancomycin") != std::string::npos) return "vancomycin";
   return !text.empty() ? text : first;
 }
 

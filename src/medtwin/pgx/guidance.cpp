@@ -7,17 +7,12 @@
 #include <mutex>
 
 #include "medtwin/core/data_dir.h"
+#include "medtwin/core/text.h"
 
 namespace medtwin::pgx {
 namespace {
 
 using nlohmann::json;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 const GeneCall* Find(const std::vector<GeneCall>& calls, const std::string& gene) {
   for (const auto& c : calls) {
@@ -123,7 +118,7 @@ std::vector<std::string> GuidanceTable::Drugs() const {
 
 Result<DrugGuidance> GuidanceTable::Guide(const std::string& drug,
                                           const std::vector<GeneCall>& calls) const {
-  const std::string want = Lower(drug);
+  const std::string want = AsciiLower(drug);
   for (const auto& d : table_["drugs"]) {
     if (d["drug"] != want) continue;
     DrugGuidance g;

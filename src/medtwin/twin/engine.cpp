@@ -9,10 +9,8 @@ std::atomic<std::uint64_t> g_alert_ids{0};
 std::uint64_t NextAlertId() { return ++g_alert_ids; }
 
 int SeverityRank(std::string_view name) {
-  for (int s = 1; s <= 5; ++s) {
-    if (SeverityName(static_cast<Severity>(s)) == name) return s;
-  }
-  return 0;
+  const auto s = monitor::ParseSeverity(name);
+  return s ? static_cast<int>(*s) : 0;
 }
 
 }  // namespace
@@ -93,15 +91,9 @@ void TwinEngine::UpsertPatient(PatientRecord record) {
       s.twins.emplace(id, LiveTwin(std::move(record)));
       ++twin_count_;
     } else {
-      const bool genotype_changed =
-          it->second.record().genotype.size() != record.genotype.size() ||
-          PatientToJson(it->second.record())["genotype"] != PatientToJson(record)["genotype"];
-      it->second.SetRecord(std::move(record));
       // A new genotype may argue against drugs already given or ordered.
-      if (genotype_changed && sink_) {
-        for (const auto& a : it->second.CheckPrescriptions(WallClockNow(), &NextAlertId)) {
-          sink_("alert", a.patient, AlertToJson(a));
-        }
+      for (const auto& a : it->second.SetRecord(std::move(record), &NextAlertId)) {
+        if (sink_) sink_("alert", a.patient, AlertToJson(a));
       }
     }
   });
@@ -121,7 +113,7 @@ void TwinEngine::Apply(std::vector<io::Observation> batch, bool publish) {
         auto it = s.twins.find(o.patient);
         if (it == s.twins.end()) continue;
         const TwinUpdate u = it->second.Apply(o, &NextAlertId, publish);
-        if (u.drug_fit_needed) StartDrugFit(s, o.patient, it->second, /*announce=*/true);
+        if (u.fit_needed) StartFit(s, o.patient, it->second, /*announce=*/true);
         if (!publish || !sink_) continue;
         // Alerts always go out (they are counted); observation and twin events only when
         // someone listens.
@@ -162,37 +154,35 @@ void TwinEngine::ApplyEvents(std::vector<io::Event> batch, bool publish) {
   }
 }
 
-void TwinEngine::StartDrugFit(Shard& s, const std::string& patient, LiveTwin& twin, bool announce) {
+void TwinEngine::StartFit(Shard& s, const std::string& patient, LiveTwin& twin, bool announce) {
   if (stopping_) return;
-  auto job = twin.TakeDrugFitJob(announce);
+  auto job = twin.TakeOffShardJob(announce);
   if (!job) return;
   {
     std::lock_guard<std::mutex> lock(fit_mu_);
     ++fits_in_flight_;
   }
   fits_->Submit([this, &s, patient, job = std::move(*job)] {
-    auto fit = std::make_shared<const DrugFit>(FitDrugTwin(job));
-    Post(s, [this, &s, patient, fit = std::move(fit)]() mutable {
-      FinishDrugFit(s, patient, std::move(fit));
+    auto install = job.job.run();
+    Post(s, [this, &s, patient, kind = job.kind, install = std::move(install)] {
+      FinishFit(s, patient, kind, install);
     });
   });
 }
 
-void TwinEngine::FinishDrugFit(Shard& s, const std::string& patient,
-                               std::shared_ptr<const DrugFit> fit) {
+void TwinEngine::FinishFit(Shard& s, const std::string& patient, std::size_t kind,
+                           const OffShardJob::Install& install) {
   auto it = s.twins.find(patient);
   bool pending = false;
   if (it != s.twins.end()) {
-    const bool announce = fit->announce;
-    const bool has_advice = it->second.InstallDrugFit(std::move(fit));
-    if (announce && has_advice && sink_) {
-      nlohmann::json rec = it->second.Recommendation();
-      rec["patient"] = patient;
-      sink_("recommendation", patient, rec);
+    nlohmann::json advice = it->second.InstallOffShard(kind, install);
+    if (!advice.is_null() && sink_) {
+      advice["patient"] = patient;
+      sink_("recommendation", patient, advice);
     }
-    // Levels that arrived while it ran: fit again (announced, as they were live).
-    StartDrugFit(s, patient, it->second, /*announce=*/true);
-    pending = it->second.DrugFitPending();
+    // Inputs that arrived while it ran: fit again (announced, as they were live).
+    StartFit(s, patient, it->second, /*announce=*/true);
+    pending = it->second.OffShardPending();
   }
   if (!pending) {
     if (auto w = s.fit_waiters.find(patient); w != s.fit_waiters.end()) {
@@ -207,19 +197,19 @@ void TwinEngine::FinishDrugFit(Shard& s, const std::string& patient,
   fit_cv_.notify_all();
 }
 
-bool TwinEngine::KickDrugFit(Shard& s, const std::string& patient) {
+bool TwinEngine::KickFit(Shard& s, const std::string& patient) {
   auto it = s.twins.find(patient);
   if (it == s.twins.end()) return false;
   // A refit deferred on replay starts now.
-  StartDrugFit(s, patient, it->second, /*announce=*/false);
-  return it->second.DrugFitPending();
+  StartFit(s, patient, it->second, /*announce=*/false);
+  return it->second.OffShardPending();
 }
 
 bool TwinEngine::AwaitDrugFit(const std::string& patient, std::chrono::milliseconds max_wait) {
   Shard& s = ShardOf(patient);
   auto done = Ask<std::optional<std::shared_future<void>>>(
       s, [this, &s, &patient]() -> std::optional<std::shared_future<void>> {
-        if (!KickDrugFit(s, patient)) return std::nullopt;
+        if (!KickFit(s, patient)) return std::nullopt;
         auto p = std::make_shared<std::promise<void>>();
         s.fit_waiters[patient].push_back(p);
         return p->get_future().share();
@@ -233,7 +223,7 @@ std::optional<nlohmann::json> TwinEngine::TwinJson(const std::string& patient) {
       s, [this, &s, patient]() -> std::optional<nlohmann::json> {
         auto it = s.twins.find(patient);
         if (it == s.twins.end()) return std::nullopt;
-        const bool refitting = KickDrugFit(s, patient);
+        const bool refitting = KickFit(s, patient);
         nlohmann::json out = it->second.ToJson(/*forecast_bands=*/true);
         out["refitting"] = refitting;
         return out;
@@ -242,37 +232,20 @@ std::optional<nlohmann::json> TwinEngine::TwinJson(const std::string& patient) {
 
 Result<nlohmann::json> TwinEngine::WhatIf(const std::string& patient, const nlohmann::json& plan) {
   Shard& s = ShardOf(patient);
-  const bool drug = plan.is_object() && plan.contains("model") && plan["model"].is_string() &&
-                    DrugSpecNamed(plan["model"].get<std::string>()) != nullptr;
-  if (drug) {
-    const std::string model = plan["model"];
-    bool refitting = false;
-    auto in = Ask<Result<DrugWhatIfInputs>>(
-        s, [this, &s, &patient, &model, &refitting]() -> Result<DrugWhatIfInputs> {
-          auto it = s.twins.find(patient);
-          if (it == s.twins.end()) return NotFound("patient", "no patient '" + patient + "'");
-          refitting = KickDrugFit(s, patient);
-          return it->second.DrugWhatIfInputsFor(model);
-        });
-    if (!in.ok()) {
-      // No fit yet, but one is running: come back shortly rather than wait here.
-      if (refitting) {
-        return Error{ErrorCode::kUnavailable, "model",
-                     "the " + model + " twin is fitting its first levels; try again shortly"};
-      }
-      return in.error();
-    }
-    // On this thread, not the shard's, from the last complete fit.
-    MEDTWIN_TRY(nlohmann::json out,
-                DrugWhatIf(*in->spec, *in->fit, in->history, WallClockNow(), plan));
-    out["refitting"] = refitting;
-    return out;
-  }
-  return Ask<Result<nlohmann::json>>(s, [&s, &patient, &plan]() -> Result<nlohmann::json> {
-    auto it = s.twins.find(patient);
-    if (it == s.twins.end()) return NotFound("patient", "no patient '" + patient + "'");
-    return it->second.WhatIf(plan);
-  });
+  const Instant now = WallClockNow();
+  // Prepared on the shard from a copy of the twin's state (after starting any pending refit);
+  // run here, on the caller's thread, so the shard keeps applying observations.
+  MEDTWIN_TRY(
+      PreparedWhatIf prepared,
+      Ask<Result<PreparedWhatIf>>(s, [this, &s, &patient, &plan, now]() -> Result<PreparedWhatIf> {
+        auto it = s.twins.find(patient);
+        if (it == s.twins.end()) return NotFound("patient", "no patient '" + patient + "'");
+        KickFit(s, patient);
+        return it->second.PrepareWhatIf(plan, now);
+      }));
+  MEDTWIN_TRY(nlohmann::json out, prepared.task());
+  out["refitting"] = prepared.refitting;
+  return out;
 }
 
 nlohmann::json TwinEngine::Alerts(const AlertFilter& filter) {
@@ -286,7 +259,9 @@ nlohmann::json TwinEngine::Alerts(const AlertFilter& filter) {
       for (const auto& [id, twin] : s.twins) {
         if (!filter.patient.empty() && id != filter.patient) continue;
         for (const auto& a : twin.alerts()) {
-          if (!filter.status.empty() && a.status != filter.status) continue;
+          if (!filter.status.empty() && monitor::AlertStatusName(a.status) != filter.status) {
+            continue;
+          }
           if (static_cast<int>(a.severity) < min_rank) continue;
           list.push_back(AlertToJson(a));
         }
@@ -307,16 +282,11 @@ Result<nlohmann::json> TwinEngine::Acknowledge(std::uint64_t alert_id, const std
     auto found = Ask<std::optional<nlohmann::json>>(
         s, [this, &s, alert_id, &by]() -> std::optional<nlohmann::json> {
           for (auto& [id, twin] : s.twins) {
-            for (auto& a : twin.alerts()) {
-              if (a.id != alert_id) continue;
-              if (a.status == "open") {
-                a.status = "acknowledged";
-                a.acknowledged_by = by;
-              }
-              nlohmann::json j = AlertToJson(a);
-              if (sink_) sink_("alert", a.patient, j);
-              return j;
-            }
+            const Alert* a = twin.Acknowledge(alert_id, by);
+            if (a == nullptr) continue;
+            nlohmann::json j = AlertToJson(*a);
+            if (sink_) sink_("alert", a->patient, j);
+            return j;
           }
           return std::nullopt;
         });

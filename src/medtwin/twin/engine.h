@@ -96,12 +96,14 @@ class TwinEngine {
   void Run(Shard& s);
   template <typename T>
   T Ask(Shard& s, std::function<T()> question);
-  // On the shard thread: hands the twin's pending refit (if any, one at a time) to the pool.
-  void StartDrugFit(Shard& s, const std::string& patient, LiveTwin& twin, bool announce);
-  // On the shard thread: installs a finished fit, publishes its advice, starts the next.
-  void FinishDrugFit(Shard& s, const std::string& patient, std::shared_ptr<const DrugFit> fit);
+  // On the shard thread: hands the twin's due off-shard work (a refit; one at a time per kind)
+  // to the pool.
+  void StartFit(Shard& s, const std::string& patient, LiveTwin& twin, bool announce);
+  // On the shard thread: installs a finished job, publishes its advice, starts the next.
+  void FinishFit(Shard& s, const std::string& patient, std::size_t kind,
+                 const OffShardJob::Install& install);
   // On the shard thread: starts a refit deferred on replay; true while one is pending.
-  bool KickDrugFit(Shard& s, const std::string& patient);
+  bool KickFit(Shard& s, const std::string& patient);
 
   EventSink sink_;
   std::function<bool()> listening_;

@@ -79,7 +79,8 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
                                  "closed_loop",
                                  "care_team",
                                  "consent",
-                                 "consent_history"};
+                                 "consent_history",
+                                 "alarm_limits"};
   for (const auto& [key, value] : j.items()) {
     if (std::find_if(std::begin(kKnown), std::end(kKnown),
                      [&](const char* k) { return key == k; }) == std::end(kKnown)) {
@@ -253,7 +254,76 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
     }
     p.closed_loop = c;
   }
+  if (j.contains("alarm_limits")) {
+    MEDTWIN_TRY(p.alarm_limits, ParseAlarmLimits(j.at("alarm_limits")));
+  }
+  // Checked against the record's own defaults (SpO2 scale 2 alarms lower), also when only the
+  // scale changed.
+  if (from == Source::kClient) {
+    MEDTWIN_RETURN_IF_ERROR(
+        monitor::ValidateAlarmLimits(p.alarm_limits, monitor::DefaultAlarmLimits(p.spo2_scale)));
+  }
   return p;
+}
+
+Result<monitor::AlarmLimits> ParseAlarmLimits(const json& j) {
+  if (!j.is_object()) return InvalidArgument("alarm_limits", "must be a JSON object");
+  monitor::AlarmLimits out;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "escalate_unacknowledged_min") {
+      if (!value.is_number_integer()) {
+        return InvalidArgument("alarm_limits.escalate_unacknowledged_min", "whole minutes");
+      }
+      const auto minutes = value.get<std::int64_t>();
+      if (minutes < 0 || minutes > 1440) {
+        return InvalidArgument("alarm_limits.escalate_unacknowledged_min", "0–1440 minutes");
+      }
+      out.escalate_unacknowledged_min = static_cast<int>(minutes);
+    } else if (key == "rules") {
+      if (!value.is_object()) return InvalidArgument("alarm_limits.rules", "must be a JSON object");
+      if (value.size() > monitor::Rules().size()) {
+        return InvalidArgument("alarm_limits.rules", "more rules than there are");
+      }
+      for (const auto& [kind, limit] : value.items()) {
+        const std::string field = "alarm_limits.rules." + Printable(kind, 40);
+        if (monitor::FindRule(kind) == nullptr) return InvalidArgument(field, "no such rule");
+        if (!limit.is_object()) return InvalidArgument(field, "must be a JSON object");
+        monitor::AlarmLimit l{kind, {}, {}, {}};
+        for (const auto& [name, v] : limit.items()) {
+          std::optional<double>* slot = name == "raise"      ? &l.raise
+                                        : name == "clear"    ? &l.clear
+                                        : name == "critical" ? &l.critical
+                                                             : nullptr;
+          if (slot == nullptr) {
+            return InvalidArgument(field + "." + Printable(name, 40),
+                                   "unknown: raise, clear or critical");
+          }
+          if (v.is_null()) continue;
+          if (!v.is_number() || !std::isfinite(v.get<double>())) {
+            return InvalidArgument(field + "." + name, "must be a number");
+          }
+          *slot = v.get<double>();
+        }
+        out.limits.push_back(std::move(l));
+      }
+    } else {
+      return InvalidArgument("alarm_limits." + Printable(key, 40),
+                             "unknown: rules or escalate_unacknowledged_min");
+    }
+  }
+  return out;
+}
+
+json AlarmLimitsToJson(const monitor::AlarmLimits& limits) {
+  json rules = json::object();
+  for (const auto& l : limits.limits) {
+    json r = json::object();
+    if (l.raise) r["raise"] = *l.raise;
+    if (l.clear) r["clear"] = *l.clear;
+    if (l.critical) r["critical"] = *l.critical;
+    rules[l.kind] = std::move(r);
+  }
+  return {{"rules", rules}, {"escalate_unacknowledged_min", limits.escalate_unacknowledged_min}};
 }
 
 json ConsentToJson(const Consent& c) {
@@ -283,6 +353,7 @@ json PatientToJson(const PatientRecord& p) {
             {"virtual_patient", p.virtual_patient},
             {"closed_loop", p.closed_loop},
             {"care_team", p.care_team},
+            {"alarm_limits", AlarmLimitsToJson(p.alarm_limits)},
             {"consent", ConsentToJson(p.consent)}};
   json history = json::array();
   for (const auto& h : p.consent_history) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "medtwin/core/result.h"
+#include "medtwin/monitor/rules.h"
 
 namespace medtwin::twin {
 
@@ -18,6 +19,7 @@ struct GenotypeCall {
   std::string diplotype;                 // "*1/*2"
   std::string phenotype;                 // "Intermediate Metabolizer"
   std::optional<double> activity_score;  // CPIC activity score where the gene has one
+  bool operator==(const GenotypeCall&) const = default;
 };
 
 // The patient's consent, FHIR Consent-like: research use, sharing with named organizations, and
@@ -60,6 +62,9 @@ struct PatientRecord {
   std::vector<std::string> care_team;
   Consent consent;
   std::vector<ConsentChange> consent_history;  // earlier consents, oldest first
+  // The clinician's alarm limits over monitor::Rules() and the escalation time (audited as any
+  // change of the record).
+  monitor::AlarmLimits alarm_limits;
 };
 
 // Whether `p` allowed research use at `at` (given, and not withdrawn: a recorded withdrawal counts
@@ -73,6 +78,10 @@ struct PatientRecord {
 [[nodiscard]] Result<PatientRecord> ParsePatient(const nlohmann::json& j,
                                                  const PatientRecord* base = nullptr,
                                                  bool from_store = false);
+// {"rules": {"spo2-low": {"raise": 92, "clear": 94, "critical": 88}, …},
+//  "escalate_unacknowledged_min": 15}; every error names its field ("alarm_limits.rules.…").
+[[nodiscard]] Result<monitor::AlarmLimits> ParseAlarmLimits(const nlohmann::json& j);
+[[nodiscard]] nlohmann::json AlarmLimitsToJson(const monitor::AlarmLimits& limits);
 // A consent as JSON: {"research", "share_with", "recorded_at", "withdrawn_at"}.
 [[nodiscard]] nlohmann::json ConsentToJson(const Consent& c);
 [[nodiscard]] nlohmann::json PatientToJson(const PatientRecord& p);

@@ -1,0 +1,70 @@
+// monitor/alerts.h — a patient's alerts and their one lifecycle, used by the live twin, the
+// closed-loop runs and the trials alike: an alert of a kind is raised once and then updated
+// (a worse condition escalates it, back to open even if acknowledged; a better but unresolved
+// one de-escalates it; the same condition again is deduplicated), acknowledged by a clinician,
+// escalated when left unacknowledged for a set time, and resolved when its condition clears.
+// One open alert per kind; the list keeps at most 50 alerts, dropping the oldest resolved.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "medtwin/core/time.h"
+
+namespace medtwin::monitor {
+
+enum class Severity { kLow = 1, kLowMedium, kMedium, kHigh, kCritical };
+std::string_view SeverityName(Severity s);  // "low", "low-medium", "medium", "high", "critical"
+std::optional<Severity> ParseSeverity(std::string_view name);
+
+enum class AlertStatus { kOpen, kAcknowledged, kResolved };
+std::string_view AlertStatusName(AlertStatus s);  // "open", "acknowledged", "resolved"
+std::optional<AlertStatus> ParseAlertStatus(std::string_view name);
+
+struct Alert {
+  std::uint64_t id = 0;
+  std::string patient;
+  std::string kind;  // "news2", "spo2-low", "hypoglycemia", "heart-rate-rising", …
+  Severity severity = Severity::kLow;
+  AlertStatus status = AlertStatus::kOpen;
+  Instant raised_at, updated_at;
+  std::string message;
+  int escalations = 0;
+  std::string acknowledged_by;
+};
+
+// Hands out alert ids, unique across every patient (the engine's counter).
+using AlertIdSource = std::uint64_t (*)();
+
+class AlertBook {
+ public:
+  explicit AlertBook(std::string patient) : patient_(std::move(patient)) {}
+
+  // Raises or updates the open alert of `kind`; the alert if anything changed, else null.
+  const Alert* Raise(std::string_view kind, Severity severity, Instant t, std::string message,
+                     AlertIdSource next_id);
+  // Resolves the open alert of `kind`; the alert if there was one.
+  const Alert* Resolve(std::string_view kind, Instant t);
+  // A clinician acknowledges alert `id` (an open one; others are returned unchanged); null if
+  // this book has no such alert.
+  const Alert* Acknowledge(std::uint64_t id, const std::string& by);
+  // A stored acknowledgement replayed at start-up, naming the alert by kind and raise time.
+  void ReplayAcknowledgement(std::string_view kind, Instant raised_at, const std::string& by);
+  // Alerts open (not acknowledged) for `after_min` since their last change go up one severity
+  // (at most critical) and count an escalation; the alerts changed. `after_min` <= 0: none.
+  std::vector<const Alert*> EscalateUnacknowledged(Instant now, int after_min);
+
+  [[nodiscard]] const std::vector<Alert>& all() const { return alerts_; }
+  [[nodiscard]] const Alert* Find(std::uint64_t id) const;
+  [[nodiscard]] const std::string& patient() const { return patient_; }
+  void set_patient(std::string patient) { patient_ = std::move(patient); }
+
+ private:
+  std::string patient_;
+  std::vector<Alert> alerts_;
+};
+
+}  // namespace medtwin::monitor

@@ -1,0 +1,126 @@
+#include "medtwin/twin/kinds/drug.h"
+
+#include <algorithm>
+
+#include "medtwin/twin/drug_twin.h"
+
+namespace medtwin::twin {
+namespace {
+
+using nlohmann::json;
+
+class DrugTwin final : public TwinKind {
+ public:
+  std::string_view name() const override { return "drug"; }
+
+  // A level of the drug refits the twin and renews its advice (when a population model is
+  // known: the record's or the spec's default).
+  void Observe(const io::Observation& o, TwinContext& ctx) override {
+    const DrugTwinSpec* spec = DrugSpecFor(ctx.record);
+    if (spec == nullptr || o.code != spec->level_code) return;
+    if (ctx.record.population_model.empty() && spec->default_population_model.empty()) return;
+    levels_.emplace_back(o.time, o.value);
+    stale_ = true;
+    ctx.update.fit_needed = ctx.live;
+  }
+
+  void OnEvent(const io::Event& e, TwinContext& ctx) override {
+    const DrugTwinSpec* spec = DrugSpecFor(ctx.record);
+    if (e.type != "dose" || spec == nullptr || e.drug != spec->drug) return;
+    doses_.push_back(e);
+    std::stable_sort(doses_.begin(), doses_.end(),
+                     [](const io::Event& a, const io::Event& b) { return a.time < b.time; });
+  }
+
+  void AddToView(const TwinFacts& ctx, json& doc, bool) override {
+    const DrugTwinSpec* spec = DrugSpecFor(ctx.record);
+    if (spec != nullptr && (spec->model == "warfarin" || fit_ || !levels_.empty())) {
+      json state = fit_ ? fit_->state : json::object();
+      // A level newer than the fit shown: its refit is queued or running.
+      if (!levels_.empty()) state["refit_pending"] = OffShardPending(ctx);
+      // Before (and beside) the INR-driven fit: the IWPC pharmacogenetic starting dose.
+      if (spec->model == "warfarin") {
+        state["iwpc"] = IwpcStartingDose(ctx.record, ctx.drugs, WallClockNow());
+      }
+      if (!state.empty()) doc["model_state"][std::string(spec->model)] = std::move(state);
+    }
+    if (json advice = Advice(); !advice.is_null()) doc["recommendations"].push_back(advice);
+  }
+
+  json Advice() const override { return fit_ ? fit_->recommendation : json(); }
+
+  bool AnswersWhatIf(std::string_view model) const override {
+    return DrugSpecNamed(model) != nullptr;
+  }
+
+  Result<WhatIfTask> PrepareWhatIf(const TwinFacts& ctx, const json& plan, Instant now) override {
+    const std::string model = plan["model"].get<std::string>();
+    const DrugTwinSpec* spec = DrugSpecFor(ctx.record);
+    if (spec == nullptr || spec->model != model) {
+      return InvalidArgument("model", "this patient has no " + model + " twin");
+    }
+    if (!fit_ || !fit_->model) {
+      return InvalidArgument("model", "the " + model + " twin has no fit yet (doses and a level)");
+    }
+    // From the last complete fit, on the caller's thread.
+    return WhatIfTask([spec, fit = fit_, history = DrugHistory{doses_, levels_}, now, plan] {
+      return DrugWhatIf(*spec, *fit, history, now, plan);
+    });
+  }
+
+  std::optional<OffShardJob> TakeOffShardJob(const TwinFacts& ctx, bool announce) override {
+    if (fitting_) return std::nullopt;
+    const bool due = FitDue(ctx);
+    stale_ = false;  // not due: nothing to fit until the next level
+    if (!due) return std::nullopt;
+    fitting_ = true;
+    DrugFitJob job{ctx.record, DrugSpecFor(ctx.record), doses_, levels_, announce};
+    return OffShardJob{[job = std::move(job)]() -> OffShardJob::Install {
+      auto fit = std::make_shared<const DrugFit>(FitDrugTwin(job));
+      return [fit](TwinKind& kind) { return static_cast<DrugTwin&>(kind).Install(fit); };
+    }};
+  }
+
+  bool OffShardPending(const TwinFacts& ctx) const override { return fitting_ || FitDue(ctx); }
+
+  std::size_t ApproxBytes() const override {
+    return sizeof(*this) + doses_.size() * sizeof(io::Event) + levels_.size() * 16;
+  }
+
+ private:
+  // A new level (so there are levels), doses, and a drug-twin model on the record.
+  bool FitDue(const TwinFacts& ctx) const {
+    return stale_ && !doses_.empty() && DrugSpecFor(ctx.record) != nullptr;
+  }
+
+  // Puts a finished fit in place: its advice when it is to be announced and has any.
+  json Install(std::shared_ptr<const DrugFit> fit) {
+    fitting_ = false;
+    const bool announce = fit->announce;
+    if (!fit->model && fit_ && fit_->model) {
+      // A failed refit reports its error but keeps the last good posterior and advice.
+      auto kept = std::make_shared<DrugFit>(*fit_);
+      kept->state = fit->state;
+      kept->announce = false;
+      fit = std::move(kept);
+    }
+    fit_ = std::move(fit);
+    return announce ? fit_->recommendation : json();
+  }
+
+  std::vector<io::Event> doses_;  // by time
+  std::vector<std::pair<Instant, double>> levels_;
+  std::shared_ptr<const DrugFit> fit_;  // null until the first fit
+  bool stale_ = false;                  // levels newer than the last fit taken
+  bool fitting_ = false;                // a fit taken and not installed yet
+};
+
+}  // namespace
+
+bool WantsDrugTwin(const PatientRecord& record) { return DrugSpecFor(record) != nullptr; }
+
+std::unique_ptr<TwinKind> MakeDrugTwin(const PatientRecord&) {
+  return std::make_unique<DrugTwin>();
+}
+
+}  // namespace medtwin::twin

@@ -1,0 +1,297 @@
+#include "medtwin/twin/kinds/glucose.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "medtwin/decide/glucose_control.h"
+#include "medtwin/estimate/glucose_filter.h"
+#include "medtwin/models/glucose.h"
+#include "medtwin/models/registry.h"
+#include "medtwin/monitor/hypoglycemia.h"
+
+namespace medtwin::twin {
+namespace {
+
+using nlohmann::json;
+
+std::string Fmt(const char* format, double v) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+// What a glucose what-if needs, copied off the twin so it runs on any thread.
+struct GlucoseSnapshot {
+  const sim::Model* model = nullptr;
+  std::vector<double> parameters;
+  sim::LiveSimulation::Checkpoint start;
+  models::GlucoseInputs inputs;
+  double t0_min = 0;
+};
+
+Result<json> GlucoseWhatIf(const GlucoseSnapshot& g, const json& plan) {
+  const double horizon = plan.value("horizon_min", 240.0);
+  if (!(horizon >= 15 && horizon <= 1440)) return InvalidArgument("horizon_min", "15–1440");
+  sim::SimOptions options;
+  options.tolerances.rtol = 1e-6;
+  options.tolerances.atol = 1e-8;
+  MEDTWIN_TRY(sim::LiveSimulation sim,
+              sim::LiveSimulation::Create(*g.model, g.parameters, 0, options));
+  const double vg = g.parameters[models::uva::kParamVg];
+  models::GlucoseInputs proposed = g.inputs;
+  if (plan.contains("basal_u_per_h")) {
+    if (!plan["basal_u_per_h"].is_number() || plan["basal_u_per_h"] < 0 ||
+        plan["basal_u_per_h"] > 40) {
+      return InvalidArgument("basal_u_per_h", "0–40 U/h");
+    }
+    proposed.basal_u_per_min = plan["basal_u_per_h"].get<double>() / 60;
+  }
+  // Meals and boluses at their offsets, applied when the simulation reaches them.
+  struct Item {
+    double at;
+    bool meal;
+    double amount;
+  };
+  std::vector<Item> items;
+  for (const char* key : {"meals", "insulin"}) {
+    if (!plan.contains(key)) continue;
+    if (!plan[key].is_array()) return InvalidArgument(key, "an array");
+    for (const auto& m : plan[key]) {
+      const bool meal = std::string(key) == "meals";
+      const char* amount_key = meal ? "grams" : "units";
+      if (!m.is_object() || !m.value("in_min", json()).is_number() ||
+          !m.value(amount_key, json()).is_number() || m["in_min"] < 0 || m["in_min"] > horizon ||
+          m[amount_key] <= 0 || m[amount_key] > (meal ? 500 : 50)) {
+        return InvalidArgument(key, std::string("each needs in_min (0–horizon) and ") + amount_key +
+                                        (meal ? " (0–500)" : " (0–50)"));
+      }
+      items.push_back({m["in_min"].get<double>(), meal, m[amount_key].get<double>()});
+    }
+  }
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.at < b.at; });
+  // BG every 15 min from the twin's mean state under `inputs`, with `plan_items` given on the
+  // way (none for the current inputs).
+  auto run = [&](models::GlucoseInputs inputs,
+                 const std::vector<Item>& plan_items) -> Result<json> {
+    sim.Restore(g.start);
+    const double t0 = g.t0_min;
+    json points = json::array();
+    double lo = 1e9, hi = 0;
+    std::size_t next = 0;
+    for (double dt = 15; dt <= horizon + 1e-9; dt += 15) {
+      for (; next < plan_items.size() && plan_items[next].at < dt; ++next) {
+        const Item& it = plan_items[next];
+        MEDTWIN_RETURN_IF_ERROR(models::AdvanceGlucose(sim, inputs, t0 + it.at));
+        if (it.meal) {
+          inputs.StartMeal(t0 + it.at, it.amount);
+        } else {
+          inputs.GiveBolus(t0 + it.at, it.amount);
+        }
+      }
+      MEDTWIN_RETURN_IF_ERROR(models::AdvanceGlucose(sim, inputs, t0 + dt));
+      const double bg = sim.state()[models::uva::kGp] / vg;
+      lo = std::min(lo, bg);
+      hi = std::max(hi, bg);
+      points.push_back({{"minutes_ahead", dt}, {"bg_mg_dl", bg}});
+    }
+    return json{{"points", points}, {"lowest_mg_dl", lo}, {"highest_mg_dl", hi}};
+  };
+  MEDTWIN_TRY(json base, run(g.inputs, {}));
+  MEDTWIN_TRY(json with_plan, run(proposed, items));
+  return json{{"model", "glucose"}, {"current", base}, {"proposed", with_plan}};
+}
+
+class GlucoseTwin final : public TwinKind {
+ public:
+  std::string_view name() const override { return "glucose"; }
+
+  void Observe(const io::Observation& o, TwinContext& ctx) override {
+    if (o.code != io::loinc::kCgmGlucose) return;
+    State* g = Start(ctx.record, o.time);
+    if (g == nullptr) return;
+    const double t = Minutes(*g, o.time);
+    bool ok = t >= g->filter.time();
+    if (ok && t > g->filter.time()) ok = g->filter.Predict(t).ok();
+    if (ok) ok = g->filter.Update(o.value).ok();
+    if (!ok) return;
+    auto path = g->filter.ForecastMean(30, 5);
+    if (path.ok() && !path->empty()) {
+      g->forecast30_mg_dl = path->back();
+      g->lowest30_mg_dl = *std::min_element(path->begin(), path->end());
+      // monitor::HypoglycemiaAlert decides (docs/glucose.md scores this very rule).
+      const bool was_active = g->hypo_alert.active();
+      if (g->hypo_alert.Feed(t, o.value, *path)) {
+        ctx.Raise("hypoglycemia-predicted", Severity::kHigh, o.time,
+                  Fmt("glucose predicted to fall to %.0f mg/dL within 30 min", g->lowest30_mg_dl));
+      } else if (was_active && !g->hypo_alert.active()) {
+        ctx.Resolve("hypoglycemia-predicted", o.time);
+      }
+      g->predicted_hypo = g->hypo_alert.active();
+    }
+    if (!ctx.record.closed_loop.empty()) ctx.update.command = CloseTheLoop(*g, ctx.record, t, o);
+  }
+
+  void OnEvent(const io::Event& e, TwinContext& ctx) override {
+    if (e.type != "meal" && e.type != "insulin" && e.type != "basal") return;
+    State* g = Start(ctx.record, e.time);
+    if (g == nullptr) return;
+    const double t = Minutes(*g, e.time);
+    if (t < g->filter.time()) return;  // the filter has moved past it
+    if (t > g->filter.time() && !g->filter.Predict(t).ok()) return;
+    auto& in = g->filter.inputs();
+    if (e.type == "meal") {
+      in.StartMeal(t, e.amount);
+      if (!ctx.record.closed_loop.empty()) g->announced_meal_g += e.amount;
+    }
+    if (e.type == "insulin") in.GiveBolus(t, e.amount);
+    if (e.type == "basal") in.basal_u_per_min = e.rate / 60.0;
+  }
+
+  void AddToView(const TwinFacts& ctx, json& doc, bool forecast_bands) override {
+    if (!state_) return;
+    auto& g = *state_;
+    const auto est = g.filter.EstimatedParameters();
+    const auto& names = g.filter.estimated_names();
+    json params = json::object();
+    for (std::size_t k = 0; k < est.size(); ++k) params[names[k]] = est[k];
+    const auto at = [&](double minutes) {
+      return FormatRfc3339(
+          Instant{g.origin.us_since_epoch + static_cast<std::int64_t>(minutes * 6e7)});
+    };
+    const std::string& closed_loop = ctx.record.closed_loop;
+    json glucose = {{"model", "uva_padova"},
+                    {"parameters_from", g.virtual_patient},
+                    {"time", at(g.filter.time())},
+                    {"bg_estimate_mg_dl", g.filter.bg_mg_dl()},
+                    {"estimated_parameters", params},
+                    {"forecast30_mg_dl", g.forecast30_mg_dl},
+                    {"lowest_next_30min_mg_dl", g.lowest30_mg_dl},
+                    {"hypoglycemia_predicted", g.predicted_hypo},
+                    {"closed_loop", closed_loop.empty() ? json(nullptr) : json(closed_loop)}};
+    if (!g.last_command.is_null()) glucose["last_command"] = g.last_command;
+    if (forecast_bands) {
+      json bands = json::array();
+      auto f = g.filter.Forecast(120, 30);
+      if (f.ok()) {
+        // Steps at 30, 60, 90 and 120 min: report 30, 60 and 120 (by index: the filter's
+        // clock is in fractional minutes, so comparing times would be fragile).
+        for (std::size_t k : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
+          if (k >= f->size()) break;
+          const auto& p = (*f)[k];
+          bands.push_back({{"time", at(p.t_min)},
+                           {"minutes_ahead", 30 * (k + 1)},
+                           {"mean_mg_dl", p.mean_mg_dl},
+                           {"p05_mg_dl", p.p05_mg_dl},
+                           {"p95_mg_dl", p.p95_mg_dl}});
+        }
+      }
+      glucose["forecast"] = bands;
+    }
+    doc["model_state"]["glucose"] = glucose;
+  }
+
+  bool AnswersWhatIf(std::string_view model) const override { return model == "glucose"; }
+
+  Result<WhatIfTask> PrepareWhatIf(const TwinFacts&, const json& plan, Instant) override {
+    if (!state_) return InvalidArgument("model", "the glucose twin has no data yet");
+    auto uva = models::FindModel("uva_padova");
+    if (!uva.ok()) return uva.error();
+    GlucoseSnapshot snap{*uva, state_->filter.Parameters(), state_->filter.MeanCheckpoint(),
+                         state_->filter.inputs(), state_->filter.time()};
+    return WhatIfTask([snap = std::move(snap), plan] { return GlucoseWhatIf(snap, plan); });
+  }
+
+  std::size_t ApproxBytes() const override { return sizeof(*this) + (state_ ? sizeof(State) : 0); }
+
+ private:
+  struct State {
+    Instant origin;
+    estimate::GlucoseFilter filter;
+    double forecast30_mg_dl = 0;
+    double lowest30_mg_dl = 0;
+    bool predicted_hypo = false;
+    std::string virtual_patient;
+    // Closed loop (record.closed_loop): the controller, carbohydrate announced since its last
+    // decision, and its last command.
+    std::unique_ptr<decide::GlucoseController> controller;
+    double announced_meal_g = 0;
+    json last_command;
+    monitor::HypoglycemiaAlert hypo_alert;  // the same rule the trials score
+  };
+
+  static double Minutes(const State& g, Instant t) {
+    return static_cast<double>(t.us_since_epoch - g.origin.us_since_epoch) / 6e7;
+  }
+
+  // Started at the first CGM reading or glucose event, with the patient's own parameters when
+  // a virtual patient is named (demo, trials); otherwise adult#001's as the prior, insulin
+  // sensitivity and meal absorption estimated online. Null if the model cannot be made.
+  State* Start(const PatientRecord& record, Instant t) {
+    if (state_) return state_.get();
+    const std::string name =
+        record.virtual_patient.empty() ? std::string("adult#001") : record.virtual_patient;
+    auto vp = models::FindVirtualPatient(name);
+    auto model = models::FindModel("uva_padova");
+    if (!vp.ok() || !model.ok()) return nullptr;
+    auto filter = estimate::GlucoseFilter::Create(**model, (*vp)->params, 0);
+    if (!filter.ok()) return nullptr;
+    filter->inputs().basal_u_per_min = (*vp)->basal_u_per_min;
+    state_ = std::make_unique<State>(State{t, std::move(*filter), 0, 0, false, name, nullptr, 0,
+                                           json(), monitor::HypoglycemiaAlert()});
+    return state_.get();
+  }
+
+  // One control decision on a CGM reading: the controller's request through the pump's limits,
+  // applied to the twin's inputs (the pump is assumed to deliver what it is commanded) and
+  // returned as the command to send.
+  static json CloseTheLoop(State& g, const PatientRecord& record, double t_min,
+                           const io::Observation& cgm) {
+    if (!g.controller) {
+      auto kind = decide::ParseControllerKind(record.closed_loop);
+      auto vp = models::FindVirtualPatient(g.virtual_patient);
+      auto model = models::FindModel("uva_padova");
+      if (!kind.ok() || !vp.ok() || !model.ok()) return json();
+      auto c = decide::MakeController(*kind, **model, **vp);
+      if (!c.ok()) return json();
+      g.controller = std::move(*c);
+    }
+    decide::ControllerInput in;
+    in.t_min = t_min;
+    in.cgm_mg_dl = cgm.value;
+    in.meal_g = std::exchange(g.announced_meal_g, 0.0);
+    auto request = g.controller->Decide(in);
+    if (!request.ok()) return json();
+    const models::InsulinPump pump{models::PumpSpec{}};
+    const models::PumpDelivery delivery = pump.Deliver(request->basal_u_per_min, request->bolus_u);
+    g.controller->Delivered(t_min, delivery);
+    auto& inputs = g.filter.inputs();
+    inputs.basal_u_per_min = delivery.basal_u_per_min;
+    if (delivery.bolus_u > 0) inputs.GiveBolus(t_min, delivery.bolus_u);
+    g.last_command = {{"kind", "insulin"},
+                      {"patient", record.id},
+                      {"controller", std::string(g.controller->Name())},
+                      {"time", FormatRfc3339(cgm.time)},
+                      {"cgm_mg_dl", cgm.value},
+                      {"basal_u_per_h", delivery.basal_u_per_min * 60.0},
+                      {"bolus_u", delivery.bolus_u},
+                      {"suspended", request->suspended},
+                      {"limited", delivery.limited},
+                      // A pump that hears nothing newer falls back to its own basal program.
+                      {"valid_for_min", 15}};
+    return g.last_command;
+  }
+
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace
+
+bool WantsGlucoseTwin(const PatientRecord& record) {
+  return std::find(record.models.begin(), record.models.end(), "glucose") != record.models.end();
+}
+
+std::unique_ptr<TwinKind> MakeGlucoseTwin(const PatientRecord&) {
+  return std::make_unique<GlucoseTwin>();
+}
+
+}  // namespace medtwin::twin

@@ -1,0 +1,155 @@
+// twin/twin_kind.h — the seam every kind of twin implements (ward monitoring, glucose, the drug
+// twins, prescription checks; next oncology). A LiveTwin holds one instance of each kind that
+// applies to the patient's record and drives them through one lifecycle, in the spirit of
+// Pulse's system seams: each kind assimilates the observations and events it takes, raising
+// and resolving alerts through the patient's one AlertBook; contributes its part of the twin's
+// view and its advice; answers what-ifs on a copy of its state (so they run off the shard
+// thread); and hands out the work too slow for the shard thread (fits), whose outcome the shard
+// installs later. docs/twins.md explains the lifecycle and how to add a kind.
+//
+// Kinds are listed by name in twin_registry.cpp; a kind lives in its own files.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "medtwin/core/result.h"
+#include "medtwin/core/time.h"
+#include "medtwin/io/event.h"
+#include "medtwin/io/observation.h"
+#include "medtwin/monitor/alerts.h"
+#include "medtwin/monitor/rules.h"
+#include "medtwin/twin/patient.h"
+
+namespace medtwin::twin {
+
+using monitor::Alert;
+using monitor::AlertIdSource;
+using monitor::AlertStatus;
+using monitor::Severity;
+using monitor::SeverityName;
+
+// The newest value of one observed code.
+struct LatestValue {
+  double value = 0;
+  std::string text;  // coded values (ACVPU)
+  Instant time;
+};
+using LatestValues = std::map<std::string, LatestValue>;
+
+// What one observation or event changed, for the live stream.
+struct TwinUpdate {
+  std::vector<Alert> alerts;  // raised, escalated, de-escalated or resolved by it
+  bool news2_changed = false;
+  bool fit_needed = false;  // a kind has new off-shard work (TakeOffShardJob)
+  // A closed-loop insulin command for the pump (null when none): {"kind": "insulin",
+  // "controller", "time", "basal_u_per_h", "bolus_u", "suspended", "valid_for_min", "cgm_mg_dl"}.
+  nlohmann::json command;
+};
+
+// What a kind sees of the whole twin.
+struct TwinFacts {
+  const PatientRecord& record;
+  const LatestValues& latest;
+  const std::vector<std::string>& drugs;  // drugs given or ordered so far (lower case)
+};
+
+// ... and, while it assimilates, how it raises alerts: through the patient's one AlertBook,
+// each change noted in the update.
+class TwinContext : public TwinFacts {
+ public:
+  TwinContext(const TwinFacts& facts, monitor::AlertBook& alerts, AlertIdSource next_alert_id,
+              bool is_live, TwinUpdate& changes)
+      : TwinFacts(facts),
+        live(is_live),
+        update(changes),
+        alerts_(alerts),
+        next_alert_id_(next_alert_id) {}
+
+  const bool live;  // false while history is replayed at start-up: no refits are asked for
+  TwinUpdate& update;
+
+  // New alerts need an id source; without one (events replayed) only existing alerts change.
+  [[nodiscard]] bool can_raise() const { return next_alert_id_ != nullptr; }
+  void Raise(std::string_view kind, Severity severity, Instant t, std::string message);
+  void Resolve(std::string_view kind, Instant t);
+
+ private:
+  monitor::AlertBook& alerts_;
+  AlertIdSource next_alert_id_;
+};
+
+// A what-if prepared from a copy of a kind's state: runs on any thread.
+using WhatIfTask = std::function<Result<nlohmann::json>()>;
+
+class TwinKind;
+// Work a kind hands out to run off the shard thread (a population-model fit): `run` may run on
+// any thread and returns `install`, which the shard thread calls on the same kind; `install`
+// returns advice to publish (null when none, or when the job was not to be announced).
+struct OffShardJob {
+  using Install = std::function<nlohmann::json(TwinKind&)>;
+  std::function<Install()> run;
+};
+
+class TwinKind {
+ public:
+  virtual ~TwinKind() = default;
+  [[nodiscard]] virtual std::string_view name() const = 0;
+
+  // Assimilates one observation, the newest of its code (older ones go to history only).
+  virtual void Observe(const io::Observation& /*o*/, TwinContext& /*ctx*/) {}
+  // Takes one event (meal, insulin, basal, dose, order; every kind sees every event and
+  // ignores what is not its own).
+  virtual void OnEvent(const io::Event& /*e*/, TwinContext& /*ctx*/) {}
+  // The record changed (`before` is the old one; ctx.record the new).
+  virtual void OnRecordChanged(const PatientRecord& /*before*/, TwinContext& /*ctx*/) {}
+
+  // Adds the kind's part to the twin document: its entry under "model_state", its advice under
+  // "recommendations". `forecast_bands` asks for the costlier forecasts.
+  virtual void AddToView(const TwinFacts& /*facts*/, nlohmann::json& /*doc*/,
+                         bool /*forecast_bands*/) {}
+  // Its current advice (null when none).
+  [[nodiscard]] virtual nlohmann::json Advice() const { return nullptr; }
+
+  // The what-if models it answers ("glucose", "vancomycin", …), and a what-if on a copy of its
+  // state (`now` is the wall clock).
+  [[nodiscard]] virtual bool AnswersWhatIf(std::string_view /*model*/) const { return false; }
+  [[nodiscard]] virtual Result<WhatIfTask> PrepareWhatIf(const TwinFacts& /*facts*/,
+                                                         const nlohmann::json& /*plan*/,
+                                                         Instant /*now*/) {
+    return InvalidArgument("model", "this twin answers no what-if");
+  }
+
+  // Off-shard work: one job at a time; `announce` publishes its advice when installed.
+  [[nodiscard]] virtual std::optional<OffShardJob> TakeOffShardJob(const TwinFacts& /*facts*/,
+                                                                   bool /*announce*/) {
+    return std::nullopt;
+  }
+  // Work queued, running, or due (inputs newer than the installed outcome).
+  [[nodiscard]] virtual bool OffShardPending(const TwinFacts& /*facts*/) const { return false; }
+
+  [[nodiscard]] virtual std::size_t ApproxBytes() const { return 0; }
+};
+
+// One kind of twin: its name, whether a record calls for it, and how to make it.
+struct TwinKindEntry {
+  std::string_view name;
+  bool (*applies)(const PatientRecord& record);
+  std::unique_ptr<TwinKind> (*make)(const PatientRecord& record);
+  // The what-if models it answers, for errors naming what a patient lacks.
+  std::array<std::string_view, 4> what_if_models;
+};
+
+// Every kind, in the order a twin consults them (twin_registry.cpp).
+[[nodiscard]] std::span<const TwinKindEntry> TwinKinds();
+
+}  // namespace medtwin::twin

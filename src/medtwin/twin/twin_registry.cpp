@@ -1,0 +1,26 @@
+// Every kind of twin, in the order a twin consults them: the ward's rules and NEWS2 first (the
+// bedside alerts), then the prescription checks, the drug twins and the glucose twin. A new
+// kind adds its row here and lives in its own files under kinds/ (docs/twins.md).
+#include "medtwin/twin/kinds/drug.h"
+#include "medtwin/twin/kinds/glucose.h"
+#include "medtwin/twin/kinds/prescriptions.h"
+#include "medtwin/twin/kinds/ward.h"
+#include "medtwin/twin/twin_kind.h"
+
+namespace medtwin::twin {
+namespace {
+
+bool Always(const PatientRecord&) { return true; }
+
+constexpr TwinKindEntry kKinds[] = {
+    {"ward", Always, MakeWardTwin, {}},
+    {"prescriptions", Always, MakePrescriptionChecks, {}},
+    {"drug", WantsDrugTwin, MakeDrugTwin, {"vancomycin", "warfarin"}},
+    {"glucose", WantsGlucoseTwin, MakeGlucoseTwin, {"glucose"}},
+};
+
+}  // namespace
+
+std::span<const TwinKindEntry> TwinKinds() { return kKinds; }
+
+}  // namespace medtwin::twin
