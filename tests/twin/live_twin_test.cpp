@@ -166,6 +166,59 @@ TEST(PatientRecord, ParsesValidatesAndRoundTrips) {
   EXPECT_FALSE(ParsePatient(nlohmann::json::parse(R"({"id":"other"})"), &*p).ok());
 }
 
+TEST(LiveTwin, ClinicianAlarmLimitsAndEscalationOfUnacknowledgedAlerts) {
+  // A patient whose clinician wants to hear below 94 % SpO2 and escalation after 15 min.
+  auto rec = ParsePatient(nlohmann::json::parse(R"({"id":"p1","alarm_limits":{
+      "rules":{"spo2-low":{"raise":94,"clear":96}},"escalate_unacknowledged_min":15}})"));
+  ASSERT_TRUE(rec.ok()) << rec.error().ToString();
+  EXPECT_EQ(PatientToJson(*rec)["alarm_limits"]["rules"]["spo2-low"]["raise"], 94);
+  auto back = ParsePatient(PatientToJson(*rec));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->alarm_limits, rec->alarm_limits);
+
+  LiveTwin twin(*rec);
+  auto u = twin.Apply(Vital(io::loinc::kSpo2, 93, 0), &Ids);
+  ASSERT_EQ(u.alerts.size(), 1u);
+  EXPECT_EQ(u.alerts[0].kind, "spo2-low");
+  EXPECT_EQ(u.alerts[0].severity, Severity::kHigh);
+  // Still 93 % ten minutes on: deduplicated, not yet overdue.
+  EXPECT_TRUE(twin.Apply(Vital(io::loinc::kSpo2, 93, 10), &Ids).alerts.empty());
+  // Fifteen minutes unacknowledged: up one severity, counted.
+  u = twin.Apply(Vital(io::loinc::kSpo2, 93, 15), &Ids);
+  ASSERT_EQ(u.alerts.size(), 1u);
+  EXPECT_EQ(u.alerts[0].severity, Severity::kCritical);
+  EXPECT_EQ(u.alerts[0].escalations, 1);
+  // Acknowledged: no more escalation; 95 % is inside the hysteresis band, 96 % clears.
+  ASSERT_NE(twin.Acknowledge(u.alerts[0].id, "dr-a"), nullptr);
+  EXPECT_TRUE(twin.Apply(Vital(io::loinc::kSpo2, 95, 40), &Ids).alerts.empty());
+  u = twin.Apply(Vital(io::loinc::kSpo2, 96, 41), &Ids);
+  ASSERT_EQ(u.alerts.size(), 1u);
+  EXPECT_EQ(u.alerts[0].status, AlertStatus::kResolved);
+
+  // The default patient hears nothing at 93 %.
+  LiveTwin plain(Rec("p1"));
+  EXPECT_TRUE(plain.Apply(Vital(io::loinc::kSpo2, 93, 0), &Ids).alerts.empty());
+
+  // Bad limits name their field.
+  for (const auto& [body, field] : std::vector<std::pair<const char*, const char*>>{
+           {R"({"alarm_limits":{"rules":{"spo2":{"raise":94}}}})", "alarm_limits.rules.spo2"},
+           {R"({"alarm_limits":{"rules":{"spo2-low":{"raise":"94"}}}})",
+            "alarm_limits.rules.spo2-low.raise"},
+           {R"({"alarm_limits":{"rules":{"spo2-low":{"low":94}}}})",
+            "alarm_limits.rules.spo2-low.low"},
+           {R"({"alarm_limits":{"rules":{"spo2-low":{"raise":97}}}})",
+            "alarm_limits.spo2-low.clear"},
+           {R"({"alarm_limits":{"escalate_unacknowledged_min":1.5}})",
+            "alarm_limits.escalate_unacknowledged_min"},
+           {R"({"alarm_limits":[]})", "alarm_limits"},
+           {R"({"spo2_scale":2,"alarm_limits":{"rules":{"spo2-low":{"raise":88}}}})",
+            "alarm_limits.spo2-low.clear"}}) {
+    auto r = ParsePatient(nlohmann::json::parse(body));
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.error().field, field) << body;
+  }
+}
+
 TEST(TwinEngine, RoutesByPatientAnswersQueriesAndPublishesEvents) {
   std::mutex mu;
   std::vector<std::pair<std::string, std::string>> events;  // (type, patient)
