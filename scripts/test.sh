@@ -4,6 +4,9 @@
 # MEDTWIN_SANITIZE=1 also builds and runs the suite under ASan/UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The module graph: every include matches a CMake dependency (the build enforces visibility;
+# this checks direct links, PUBLIC for headers, no unused links, no cycles).
+python3 scripts/check_includes.py
 scripts/setup.sh Release
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 # The dashboard in a real browser (playwright-core + Debian chromium) against `medtwin serve
