@@ -23,8 +23,8 @@ using testing_support::WarfarinPatient;
 using testing_support::WarfarinWeekOf5mg;
 constexpr std::int64_t kT0Us = testing_support::kWarfarinT0Us;
 
-io::Observation Obs(const char* patient, std::string_view code, double value, int hours) {
-  io::Observation o;
+record::Observation Obs(const char* patient, std::string_view code, double value, int hours) {
+  record::Observation o;
   o.patient = patient;
   o.code = std::string(code);
   o.value = value;
@@ -47,7 +47,7 @@ BENCHMARK(BM_WarfarinRefit)->Unit(benchmark::kMillisecond)->Iterations(3);
 void BM_NeighbourReadDuringWarfarinRefit(benchmark::State& state) {
   TwinEngine engine(1, {}, {}, 1);
   engine.UpsertPatient(WarfarinPatient());
-  PatientRecord other;
+  record::PatientRecord other;
   other.id = "v1";
   engine.UpsertPatient(other);
   engine.ApplyEvents(WarfarinWeekOf5mg());
@@ -55,8 +55,8 @@ void BM_NeighbourReadDuringWarfarinRefit(benchmark::State& state) {
   int hour = 100;
   std::size_t running = 0;
   for (auto _ : state) {
-    engine.Apply({Obs("w1", io::loinc::kInr, 2.5, hour)});
-    engine.Apply({Obs("v1", io::loinc::kHeartRate, 80, hour)});
+    engine.Apply({Obs("w1", record::loinc::kInr, 2.5, hour)});
+    engine.Apply({Obs("v1", record::loinc::kHeartRate, 80, hour)});
     const auto start = std::chrono::steady_clock::now();
     auto twin = engine.TwinJson("v1");
     const auto stop = std::chrono::steady_clock::now();

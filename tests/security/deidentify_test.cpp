@@ -30,7 +30,7 @@ IdentifiedPatient Person(const std::string& id, const std::string& sex, int birt
               {"conditions", {"pneumonia"}},
               {"models", {"news2"}}};
   for (int i = 0; i < n_obs; ++i) {
-    io::Observation o;
+    record::Observation o;
     o.patient = id;
     o.code = "8867-4";
     o.value = 70 + i;
@@ -131,7 +131,7 @@ TEST(Deidentify, TheExportResistsTheReidentificationAttacks) {
     // Live patients: a reading every day up to the hour before the export.
     IdentifiedPatient p = Person("live-" + std::to_string(i), i % 2 ? "male" : "female", 1960, 0);
     for (int d = 300; d >= 0; --d) {
-      io::Observation o;
+      record::Observation o;
       o.patient = p.record["id"];
       o.code = "8867-4";
       o.value = 60 + d % 30;

@@ -27,9 +27,9 @@ using testing_support::PostgresServer;
 using testing_support::Shell;
 const auto* const kPostgres = ::testing::AddGlobalTestEnvironment(new PostgresServer);
 
-io::Observation Obs(const std::string& patient, const std::string& code, std::int64_t t_s,
-                    double value, const std::string& source = "dev") {
-  io::Observation o;
+record::Observation Obs(const std::string& patient, const std::string& code, std::int64_t t_s,
+                        double value, const std::string& source = "dev") {
+  record::Observation o;
   o.patient = patient;
   o.code = code;
   o.time.us_since_epoch = t_s * 1'000'000;
@@ -89,9 +89,10 @@ TEST_P(StoreSuite, TrialsAreReplacedByIdAndListedNewestFirst) {
 }
 
 TEST_P(StoreSuite, AppendDeduplicatesAndFlagsWhatIsNew) {
-  std::vector<io::Observation> batch = {Obs("p1", "8867-4", 100, 80), Obs("p1", "8867-4", 160, 82),
-                                        Obs("p1", "8867-4", 100, 80),  // duplicate in batch
-                                        Obs("p1", "8867-4", 100, 80, "other")};  // other source
+  std::vector<record::Observation> batch = {Obs("p1", "8867-4", 100, 80),
+                                            Obs("p1", "8867-4", 160, 82),
+                                            Obs("p1", "8867-4", 100, 80),  // duplicate in batch
+                                            Obs("p1", "8867-4", 100, 80, "other")};  // other source
   std::vector<bool> inserted;
   auto n = store_->AppendObservations(batch, &inserted);
   ASSERT_TRUE(n.ok()) << n.error().ToString();
@@ -106,7 +107,7 @@ TEST_P(StoreSuite, AppendDeduplicatesAndFlagsWhatIsNew) {
 }
 
 TEST_P(StoreSuite, QueriesFilterAndPageInTimeOrder) {
-  std::vector<io::Observation> batch;
+  std::vector<record::Observation> batch;
   for (int i = 0; i < 250; ++i) {
     batch.push_back(Obs("p1", i % 2 == 0 ? "8867-4" : "9279-1", 1000 + 60 * (249 - i), i));
   }
@@ -117,7 +118,7 @@ TEST_P(StoreSuite, QueriesFilterAndPageInTimeOrder) {
   q.patient = "p1";
   q.code = "8867-4";
   q.limit = 40;
-  std::vector<io::Observation> all;
+  std::vector<record::Observation> all;
   int pages = 0;
   for (;;) {
     auto page = store_->QueryObservations(q);
@@ -149,15 +150,15 @@ TEST_P(StoreSuite, QueriesFilterAndPageInTimeOrder) {
 }
 
 TEST_P(StoreSuite, TextRoundTripsAndReplayIsOrderedPerPatient) {
-  io::Observation odd = Obs("pa\"ti,ent{1}\\", "80288-4", 50, 2, "sensor \"x\", bed 3 – ü");
+  record::Observation odd = Obs("pa\"ti,ent{1}\\", "80288-4", 50, 2, "sensor \"x\", bed 3 – ü");
   odd.text = "V";
   ASSERT_TRUE(store_
-                  ->AppendObservations(std::vector<io::Observation>{Obs("b", "8867-4", 30, 1), odd,
-                                                                    Obs("b", "8867-4", 10, 2)})
+                  ->AppendObservations(std::vector<record::Observation>{
+                      Obs("b", "8867-4", 30, 1), odd, Obs("b", "8867-4", 10, 2)})
                   .ok());
-  std::vector<io::Observation> seen;
+  std::vector<record::Observation> seen;
   ASSERT_TRUE(
-      store_->ForEachObservation([&](const io::Observation& o) { seen.push_back(o); }).ok());
+      store_->ForEachObservation([&](const record::Observation& o) { seen.push_back(o); }).ok());
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_EQ(seen[0].patient, "b");
   EXPECT_EQ(seen[0].time.us_since_epoch, 10'000'000);
@@ -184,7 +185,7 @@ TEST(SqliteDurability, AcknowledgedBatchesSurviveKillNine) {
     auto s = OpenStore(url);
     if (!s.ok()) ::_exit(3);
     for (int b = 0;; ++b) {
-      std::vector<io::Observation> batch;
+      std::vector<record::Observation> batch;
       for (int i = 0; i < 100; ++i) batch.push_back(Obs("p", "8867-4", b * 100 + i, 70));
       if (!(*s)->AppendObservations(batch).ok()) ::_exit(4);
       const int acked = (b + 1) * 100;
@@ -242,9 +243,9 @@ TEST(SqliteStore, MigratesTheFirstSchema) {
   EXPECT_EQ(page->items[0].value, 70);
   // And it takes new data in the new layout, still deduplicating.
   std::vector<bool> inserted;
-  ASSERT_TRUE(
-      (*s)->AppendObservations(std::vector<io::Observation>{Obs("a", "8867-4", 0, 1)}, &inserted)
-          .ok());
+  ASSERT_TRUE((*s)->AppendObservations(std::vector<record::Observation>{Obs("a", "8867-4", 0, 1)},
+                                       &inserted)
+                  .ok());
   s->reset();
   fs::remove_all(dir);
 }

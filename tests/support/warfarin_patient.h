@@ -5,15 +5,15 @@
 #include <vector>
 
 #include "medtwin/io/event.h"
-#include "medtwin/twin/patient.h"
+#include "medtwin/record/patient.h"
 
 namespace medtwin::testing_support {
 
 inline constexpr std::int64_t kWarfarinT0Us = 1'800'000'000'000'000LL;  // 2027-01-15
 inline constexpr std::int64_t kHourUs = 3'600'000'000LL;
 
-inline twin::PatientRecord WarfarinPatient() {
-  twin::PatientRecord r;
+inline record::PatientRecord WarfarinPatient() {
+  record::PatientRecord r;
   r.id = "w1";
   r.models = {"warfarin"};
   r.birth_date = "1960-05-01";
@@ -22,10 +22,10 @@ inline twin::PatientRecord WarfarinPatient() {
   return r;
 }
 
-inline std::vector<io::Event> WarfarinWeekOf5mg() {
-  std::vector<io::Event> doses;
+inline std::vector<record::Event> WarfarinWeekOf5mg() {
+  std::vector<record::Event> doses;
   for (int day = 0; day < 7; ++day) {
-    io::Event e;
+    record::Event e;
     e.patient = "w1";
     e.type = "dose";
     e.drug = "warfarin";

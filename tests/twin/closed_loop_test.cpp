@@ -40,7 +40,7 @@ DayResult LiveDay(const std::string& controller) {
   models::GlucoseInputs inputs;
   inputs.basal_u_per_min = (*vp)->basal_u_per_min;
 
-  PatientRecord record;
+  record::PatientRecord record;
   record.id = "loop-1";
   record.models = {"glucose"};
   record.virtual_patient = "adult#001";
@@ -53,16 +53,16 @@ DayResult LiveDay(const std::string& controller) {
     for (const auto& m : kMeals) {
       if (m[0] != t) continue;
       inputs.StartMeal(t, m[1]);
-      io::Event e;
+      record::Event e;
       e.patient = record.id;
       e.type = "meal";
       e.amount = m[1];
       e.time = At(t);
       twin.ApplyEvent(e);
     }
-    io::Observation cgm;
+    record::Observation cgm;
     cgm.patient = record.id;
-    cgm.code = std::string(io::loinc::kCgmGlucose);
+    cgm.code = std::string(record::loinc::kCgmGlucose);
     cgm.value = body->Output(1);  // an ideal sensor
     cgm.time = At(t);
     const TwinUpdate u = twin.Apply(cgm, &Ids);
@@ -114,7 +114,7 @@ TEST(ClosedLoop, LiveTwinCommandsReproduceTheReferenceLoopAndBeatBasalAlone) {
 }
 
 TEST(ClosedLoop, MpcOnTheTwinCommandsAndSuspendsWhenLow) {
-  PatientRecord record;
+  record::PatientRecord record;
   record.id = "loop-2";
   record.models = {"glucose"};
   record.virtual_patient = "adult#001";
@@ -123,9 +123,9 @@ TEST(ClosedLoop, MpcOnTheTwinCommandsAndSuspendsWhenLow) {
   // Falling CGM into hypoglycemia: insulin must stop below 70 mg/dL.
   bool suspended_low = false;
   for (int k = 0; k < 24; ++k) {
-    io::Observation cgm;
+    record::Observation cgm;
     cgm.patient = record.id;
-    cgm.code = std::string(io::loinc::kCgmGlucose);
+    cgm.code = std::string(record::loinc::kCgmGlucose);
     cgm.value = 140 - 4.0 * k;  // 140 → 48 mg/dL over 2 h
     cgm.time = At(5.0 * k);
     const TwinUpdate u = twin.Apply(cgm, &Ids);

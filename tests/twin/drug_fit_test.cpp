@@ -22,10 +22,10 @@ using testing_support::WarfarinPatient;
 using testing_support::WarfarinWeekOf5mg;
 constexpr std::int64_t kT0Us = testing_support::kWarfarinT0Us;
 
-io::Observation Inr(double value, int hours) {
-  io::Observation o;
+record::Observation Inr(double value, int hours) {
+  record::Observation o;
   o.patient = "w1";
-  o.code = std::string(io::loinc::kInr);
+  o.code = std::string(record::loinc::kInr);
   o.value = value;
   o.time.us_since_epoch = kT0Us + hours * kHourUs;
   o.source = "lab";
@@ -43,15 +43,15 @@ TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
       },
       {}, 1);
   engine.UpsertPatient(WarfarinPatient());
-  PatientRecord other;
+  record::PatientRecord other;
   other.id = "v1";
   engine.UpsertPatient(other);  // one shard: the same thread as w1
   engine.ApplyEvents(WarfarinWeekOf5mg());
   // Two INRs in one batch: the first starts a refit, the second arrives while it runs.
   engine.Apply({Inr(2.4, 4 * 24 + 2), Inr(3.6, 6 * 24 + 2)});
-  io::Observation hr;
+  record::Observation hr;
   hr.patient = "v1";
-  hr.code = std::string(io::loinc::kHeartRate);
+  hr.code = std::string(record::loinc::kHeartRate);
   hr.value = 88;
   hr.time.us_since_epoch = kT0Us + 150 * kHourUs;
   hr.source = "monitor";
@@ -121,7 +121,7 @@ TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
 TEST(DrugFit, IwpcStartingDoseReadsTheRecordsRace) {
   const Instant now{kT0Us};
   auto sqrt_weekly = [&](const char* race, nlohmann::json* out = nullptr) {
-    PatientRecord r = WarfarinPatient();
+    record::PatientRecord r = WarfarinPatient();
     r.race = race;
     const nlohmann::json dose = IwpcStartingDose(r, {}, now);
     if (out != nullptr) *out = dose;

@@ -25,7 +25,7 @@ Instant At(double hours) {
 
 // 1 g over 1 h every 12 h (0, 12, 24, 36 h); a trough at 35.5 h and a level at 38 h.
 LiveTwin FittedVancomycinTwin() {
-  PatientRecord r;
+  record::PatientRecord r;
   r.id = "v1";
   r.sex = "male";
   r.birth_date = "1960-06-01";
@@ -35,7 +35,7 @@ LiveTwin FittedVancomycinTwin() {
   r.population_model = "vancomycin_goti2018";
   LiveTwin twin(r);
   for (int h : {0, 12, 24, 36}) {
-    io::Event e;
+    record::Event e;
     e.patient = "v1";
     e.type = "dose";
     e.drug = "vancomycin";
@@ -45,9 +45,9 @@ LiveTwin FittedVancomycinTwin() {
     twin.ApplyEvent(e);
   }
   for (const auto& [h, mg_l] : std::vector<std::pair<double, double>>{{35.5, 12.0}, {38, 27.0}}) {
-    io::Observation o;
+    record::Observation o;
     o.patient = "v1";
-    o.code = std::string(io::loinc::kVancomycin);
+    o.code = std::string(record::loinc::kVancomycin);
     o.value = mg_l;
     o.time = At(h);
     o.source = "lab";

@@ -2,6 +2,7 @@
 // late observations, patient records, and the sharded engine (routing, queries,
 // acknowledgement, the event stream).
 #include "medtwin/twin/live_twin.h"
+#include "medtwin/io/patient.h"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +13,8 @@
 namespace medtwin::twin {
 namespace {
 
-PatientRecord Rec(const char* id) {
-  PatientRecord r;
+record::PatientRecord Rec(const char* id) {
+  record::PatientRecord r;
   r.id = id;
   return r;
 }
@@ -23,8 +24,8 @@ std::uint64_t Ids() {
   return ++n;
 }
 
-io::Observation Vital(std::string_view code, double value, int minute, std::string text = "") {
-  io::Observation o;
+record::Observation Vital(std::string_view code, double value, int minute, std::string text = "") {
+  record::Observation o;
   o.patient = "p1";
   o.code = std::string(code);
   o.value = value;
@@ -35,8 +36,8 @@ io::Observation Vital(std::string_view code, double value, int minute, std::stri
 }
 
 // A full set at `minute`: RR, SpO2, O2 flow, SBP, HR, ACVPU, temperature.
-std::vector<io::Observation> Set(int minute, double rr, double spo2, double o2, double sbp,
-                                 double hr, const char* acvpu, double temp) {
+std::vector<record::Observation> Set(int minute, double rr, double spo2, double o2, double sbp,
+                                     double hr, const char* acvpu, double temp) {
   namespace l = io::loinc;
   return {Vital(l::kRespiratoryRate, rr, minute),  Vital(l::kSpo2, spo2, minute),
           Vital(l::kInhaledO2Flow, o2, minute),    Vital(l::kSystolicBp, sbp, minute),
@@ -52,7 +53,7 @@ const Alert* Find(const LiveTwin& t, const std::string& kind) {
 }
 
 TEST(LiveTwin, DeterioratingPatientRaisesEscalatesAndResolvesOneNews2Alert) {
-  PatientRecord r;
+  record::PatientRecord r;
   r.id = "p1";
   LiveTwin twin(r);
   for (const auto& o : Set(0, 16, 97, 0, 125, 72, "A", 37.0)) twin.Apply(o, &Ids);
@@ -84,7 +85,7 @@ TEST(LiveTwin, DeterioratingPatientRaisesEscalatesAndResolvesOneNews2Alert) {
 
 TEST(LiveTwin, IncompleteSetHasNullTotalAndStaleValuesDropOut) {
   LiveTwin twin(Rec("p1"));
-  twin.Apply(Vital(io::loinc::kHeartRate, 135, 0), &Ids);
+  twin.Apply(Vital(record::loinc::kHeartRate, 135, 0), &Ids);
   auto j = twin.ToJson();
   EXPECT_TRUE(j["news2"]["total"].is_null());
   EXPECT_FALSE(j["news2"]["complete"]);
@@ -93,54 +94,54 @@ TEST(LiveTwin, IncompleteSetHasNullTotalAndStaleValuesDropOut) {
   // A full set, then 5 h later only a new heart rate: the rest is stale, the set incomplete.
   for (const auto& o : Set(10, 16, 97, 0, 125, 72, "A", 37.0)) twin.Apply(o, &Ids);
   EXPECT_TRUE(twin.News2().complete);
-  twin.Apply(Vital(io::loinc::kHeartRate, 80, 310), &Ids);
+  twin.Apply(Vital(record::loinc::kHeartRate, 80, 310), &Ids);
   EXPECT_FALSE(twin.News2().complete);
 }
 
 TEST(LiveTwin, ThresholdAndRateRulesAndLateObservations) {
-  PatientRecord r = Rec("p1");
+  record::PatientRecord r = Rec("p1");
   LiveTwin twin(r);
-  twin.Apply(Vital(io::loinc::kSpo2, 88, 0), &Ids);
+  twin.Apply(Vital(record::loinc::kSpo2, 88, 0), &Ids);
   ASSERT_NE(Find(twin, "spo2-low"), nullptr);
   EXPECT_EQ(Find(twin, "spo2-low")->severity, Severity::kHigh);
-  twin.Apply(Vital(io::loinc::kSpo2, 83, 5), &Ids);
+  twin.Apply(Vital(record::loinc::kSpo2, 83, 5), &Ids);
   EXPECT_EQ(Find(twin, "spo2-low")->severity, Severity::kCritical);
-  twin.Apply(Vital(io::loinc::kSpo2, 95, 10), &Ids);
+  twin.Apply(Vital(record::loinc::kSpo2, 95, 10), &Ids);
   EXPECT_EQ(Find(twin, "spo2-low")->status, AlertStatus::kResolved);
   // Scale 2 patients: 87 % is their target range, no alert.
-  PatientRecord copd = Rec("p2");
+  record::PatientRecord copd = Rec("p2");
   copd.spo2_scale = 2;
   LiveTwin t2(copd);
-  t2.Apply(Vital(io::loinc::kSpo2, 87, 0), &Ids);
+  t2.Apply(Vital(record::loinc::kSpo2, 87, 0), &Ids);
   EXPECT_EQ(Find(t2, "spo2-low"), nullptr);
   // Heart rate up 35 /min within 40 min.
-  twin.Apply(Vital(io::loinc::kHeartRate, 80, 20), &Ids);
-  twin.Apply(Vital(io::loinc::kHeartRate, 95, 40), &Ids);
+  twin.Apply(Vital(record::loinc::kHeartRate, 80, 20), &Ids);
+  twin.Apply(Vital(record::loinc::kHeartRate, 95, 40), &Ids);
   EXPECT_EQ(Find(twin, "heart-rate-rising"), nullptr);
-  twin.Apply(Vital(io::loinc::kHeartRate, 115, 60), &Ids);
+  twin.Apply(Vital(record::loinc::kHeartRate, 115, 60), &Ids);
   ASSERT_NE(Find(twin, "heart-rate-rising"), nullptr);
   // A late value does not replace the latest.
-  twin.Apply(Vital(io::loinc::kHeartRate, 50, 30), &Ids);
+  twin.Apply(Vital(record::loinc::kHeartRate, 50, 30), &Ids);
   EXPECT_EQ(twin.ToJson()["latest"]["8867-4"]["value"], 115);
   // CGM hypoglycemia and a fast fall.
-  twin.Apply(Vital(io::loinc::kCgmGlucose, 130, 100), &Ids);
-  twin.Apply(Vital(io::loinc::kCgmGlucose, 85, 115), &Ids);
+  twin.Apply(Vital(record::loinc::kCgmGlucose, 130, 100), &Ids);
+  twin.Apply(Vital(record::loinc::kCgmGlucose, 85, 115), &Ids);
   ASSERT_NE(Find(twin, "glucose-falling-fast"), nullptr);
-  twin.Apply(Vital(io::loinc::kCgmGlucose, 52, 130), &Ids);
+  twin.Apply(Vital(record::loinc::kCgmGlucose, 52, 130), &Ids);
   EXPECT_EQ(Find(twin, "hypoglycemia")->severity, Severity::kCritical);
 }
 
 TEST(PatientRecord, ParsesValidatesAndRoundTrips) {
-  auto p = ParsePatient(nlohmann::json::parse(
+  auto p = io::ParsePatient(nlohmann::json::parse(
       R"({"id":"bed-12","sex":"female","race":"asian","weight_kg":71.5,"scr_mg_dl":1.1,"spo2_scale":2,
           "models":["news2","vancomycin"],"population_model":"vancomycin_goti2018",
           "genotype":[{"gene":"CYP2C19","diplotype":"*1/*2","phenotype":"Intermediate Metabolizer"}]})"));
   ASSERT_TRUE(p.ok()) << p.error().ToString();
   EXPECT_EQ(p->spo2_scale, 2);
   EXPECT_EQ(p->race, "asian");
-  auto back = ParsePatient(PatientToJson(*p));
+  auto back = io::ParsePatient(io::PatientToJson(*p));
   ASSERT_TRUE(back.ok());
-  EXPECT_EQ(PatientToJson(*back), PatientToJson(*p));
+  EXPECT_EQ(io::PatientToJson(*back), io::PatientToJson(*p));
   struct Case {
     const char* body;
     const char* field;
@@ -154,50 +155,50 @@ TEST(PatientRecord, ParsesValidatesAndRoundTrips) {
              {R"({"race":"martian"})", "race"},
              {R"({"shoe_size":44})", "shoe_size"}};
   for (const auto& c : bad) {
-    auto r = ParsePatient(nlohmann::json::parse(c.body));
+    auto r = io::ParsePatient(nlohmann::json::parse(c.body));
     ASSERT_FALSE(r.ok()) << c.body;
     EXPECT_EQ(r.error().field, c.field) << r.error().ToString();
   }
   // Updates keep what they do not mention; the id cannot change.
-  auto u = ParsePatient(nlohmann::json::parse(R"({"weight_kg":80})"), &*p);
+  auto u = io::ParsePatient(nlohmann::json::parse(R"({"weight_kg":80})"), &*p);
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(*u->weight_kg, 80);
   EXPECT_EQ(u->population_model, "vancomycin_goti2018");
-  EXPECT_FALSE(ParsePatient(nlohmann::json::parse(R"({"id":"other"})"), &*p).ok());
+  EXPECT_FALSE(io::ParsePatient(nlohmann::json::parse(R"({"id":"other"})"), &*p).ok());
 }
 
 TEST(LiveTwin, ClinicianAlarmLimitsAndEscalationOfUnacknowledgedAlerts) {
   // A patient whose clinician wants to hear below 94 % SpO2 and escalation after 15 min.
-  auto rec = ParsePatient(nlohmann::json::parse(R"({"id":"p1","alarm_limits":{
+  auto rec = io::ParsePatient(nlohmann::json::parse(R"({"id":"p1","alarm_limits":{
       "rules":{"spo2-low":{"raise":94,"clear":96}},"escalate_unacknowledged_min":15}})"));
   ASSERT_TRUE(rec.ok()) << rec.error().ToString();
-  EXPECT_EQ(PatientToJson(*rec)["alarm_limits"]["rules"]["spo2-low"]["raise"], 94);
-  auto back = ParsePatient(PatientToJson(*rec));
+  EXPECT_EQ(io::PatientToJson(*rec)["alarm_limits"]["rules"]["spo2-low"]["raise"], 94);
+  auto back = io::ParsePatient(io::PatientToJson(*rec));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->alarm_limits, rec->alarm_limits);
 
   LiveTwin twin(*rec);
-  auto u = twin.Apply(Vital(io::loinc::kSpo2, 93, 0), &Ids);
+  auto u = twin.Apply(Vital(record::loinc::kSpo2, 93, 0), &Ids);
   ASSERT_EQ(u.alerts.size(), 1u);
   EXPECT_EQ(u.alerts[0].kind, "spo2-low");
   EXPECT_EQ(u.alerts[0].severity, Severity::kHigh);
   // Still 93 % ten minutes on: deduplicated, not yet overdue.
-  EXPECT_TRUE(twin.Apply(Vital(io::loinc::kSpo2, 93, 10), &Ids).alerts.empty());
+  EXPECT_TRUE(twin.Apply(Vital(record::loinc::kSpo2, 93, 10), &Ids).alerts.empty());
   // Fifteen minutes unacknowledged: up one severity, counted.
-  u = twin.Apply(Vital(io::loinc::kSpo2, 93, 15), &Ids);
+  u = twin.Apply(Vital(record::loinc::kSpo2, 93, 15), &Ids);
   ASSERT_EQ(u.alerts.size(), 1u);
   EXPECT_EQ(u.alerts[0].severity, Severity::kCritical);
   EXPECT_EQ(u.alerts[0].escalations, 1);
   // Acknowledged: no more escalation; 95 % is inside the hysteresis band, 96 % clears.
   ASSERT_NE(twin.Acknowledge(u.alerts[0].id, "dr-a"), nullptr);
-  EXPECT_TRUE(twin.Apply(Vital(io::loinc::kSpo2, 95, 40), &Ids).alerts.empty());
-  u = twin.Apply(Vital(io::loinc::kSpo2, 96, 41), &Ids);
+  EXPECT_TRUE(twin.Apply(Vital(record::loinc::kSpo2, 95, 40), &Ids).alerts.empty());
+  u = twin.Apply(Vital(record::loinc::kSpo2, 96, 41), &Ids);
   ASSERT_EQ(u.alerts.size(), 1u);
   EXPECT_EQ(u.alerts[0].status, AlertStatus::kResolved);
 
   // The default patient hears nothing at 93 %.
   LiveTwin plain(Rec("p1"));
-  EXPECT_TRUE(plain.Apply(Vital(io::loinc::kSpo2, 93, 0), &Ids).alerts.empty());
+  EXPECT_TRUE(plain.Apply(Vital(record::loinc::kSpo2, 93, 0), &Ids).alerts.empty());
 
   // Bad limits name their field.
   for (const auto& [body, field] : std::vector<std::pair<const char*, const char*>>{
@@ -213,7 +214,7 @@ TEST(LiveTwin, ClinicianAlarmLimitsAndEscalationOfUnacknowledgedAlerts) {
            {R"({"alarm_limits":[]})", "alarm_limits"},
            {R"({"spo2_scale":2,"alarm_limits":{"rules":{"spo2-low":{"raise":88}}}})",
             "alarm_limits.spo2-low.clear"}}) {
-    auto r = ParsePatient(nlohmann::json::parse(body));
+    auto r = io::ParsePatient(nlohmann::json::parse(body));
     ASSERT_FALSE(r.ok()) << body;
     EXPECT_EQ(r.error().field, field) << body;
   }
@@ -227,17 +228,17 @@ TEST(TwinEngine, RoutesByPatientAnswersQueriesAndPublishesEvents) {
     events.emplace_back(std::string(type), patient);
   });
   for (int i = 0; i < 50; ++i) {
-    PatientRecord r;
+    record::PatientRecord r;
     r.id = "p" + std::to_string(i);
     engine.UpsertPatient(r);
   }
-  std::vector<io::Observation> batch;
+  std::vector<record::Observation> batch;
   for (int i = 0; i < 50; ++i) {
-    auto o = Vital(io::loinc::kSpo2, i == 7 ? 85 : 97, 0);
+    auto o = Vital(record::loinc::kSpo2, i == 7 ? 85 : 97, 0);
     o.patient = "p" + std::to_string(i);
     batch.push_back(o);
   }
-  auto stranger = Vital(io::loinc::kSpo2, 80, 0);
+  auto stranger = Vital(record::loinc::kSpo2, 80, 0);
   stranger.patient = "nobody";
   batch.push_back(stranger);
   engine.Apply(batch);

@@ -6,10 +6,10 @@
 
 namespace {
 
+using medtwin::record::GenotypeCall;
+using medtwin::record::PatientRecord;
 using medtwin::twin::GeneCallsOf;
-using medtwin::twin::GenotypeCall;
 using medtwin::twin::GuidanceFor;
-using medtwin::twin::PatientRecord;
 
 TEST(TwinPharmacogenomics, AmbiguousCallsKeepEveryDiplotype) {
   PatientRecord r;

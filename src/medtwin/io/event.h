@@ -20,26 +20,11 @@
 #include "medtwin/core/result.h"
 #include "medtwin/core/time.h"
 #include "medtwin/io/observation.h"
+#include "medtwin/record/event.h"
 
 namespace medtwin::io {
 
-struct Event {
-  std::string patient;
-  std::string type;   // meal, insulin, basal, dose, ack, order
-  double amount = 0;  // g (meal), U (insulin), mg (dose, order; or dose_unit); 0 for basal
-  std::string dose_unit = "mg";  // dose: "mg", or a countable unit kept as given
-  double interval_h = 0;         // order
-  double rate = 0;               // U/h (basal; an insulin order: -1 when it keeps the rate)
-  double duration_h = 0;         // dose infusion time (0: bolus)
-  std::string drug;              // dose
-  // ack (written by the server when a clinician acknowledges an alert, so that it stays
-  // acknowledged across restarts): the alert's kind and when it was raised, and by whom.
-  std::string alert_kind;
-  Instant alert_raised_at;
-  std::string by;
-  Instant time;
-  std::string source;
-};
+using record::Event;
 
 [[nodiscard]] Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_path,
                                        const ObservationLimits& limits);

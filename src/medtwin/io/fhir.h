@@ -28,7 +28,7 @@ namespace medtwin::io {
                                                                    const ObservationLimits& limits);
 [[nodiscard]] nlohmann::json ToFhirObservation(const Observation& o, const std::string& id);
 
-// FHIR MedicationAdministration → a dose event (io::Event type "dose"). The drug is named from
+// FHIR MedicationAdministration → a dose event (record::Event type "dose"). The drug is named from
 // medicationCodeableConcept or a contained Medication (medicationReference "#id"); RxNorm 11124,
 // SNOMED CT 372735009 or any name containing "vancomycin" is "vancomycin". Time from
 // effectiveDateTime or effectivePeriod.start; an effectivePeriod with an end is an infusion over
@@ -45,7 +45,7 @@ namespace medtwin::io {
                                                      const std::string& patient,
                                                      const std::string& id, bool order);
 
-// FHIR Patient ↔ medtwin's patient document (twin::PatientRecord JSON form).
+// FHIR Patient ↔ medtwin's patient document (record::PatientRecord JSON form).
 [[nodiscard]] Result<nlohmann::json> FromFhirPatient(const nlohmann::json& r);
 [[nodiscard]] nlohmann::json ToFhirPatient(const nlohmann::json& patient_doc);
 

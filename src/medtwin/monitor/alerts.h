@@ -13,28 +13,17 @@
 #include <vector>
 
 #include "medtwin/core/time.h"
+#include "medtwin/record/alert.h"
 
 namespace medtwin::monitor {
 
-enum class Severity { kLow = 1, kLowMedium, kMedium, kHigh, kCritical };
-std::string_view SeverityName(Severity s);  // "low", "low-medium", "medium", "high", "critical"
-std::optional<Severity> ParseSeverity(std::string_view name);
-
-enum class AlertStatus { kOpen, kAcknowledged, kResolved };
-std::string_view AlertStatusName(AlertStatus s);  // "open", "acknowledged", "resolved"
-std::optional<AlertStatus> ParseAlertStatus(std::string_view name);
-
-struct Alert {
-  std::uint64_t id = 0;
-  std::string patient;
-  std::string kind;  // "news2", "spo2-low", "hypoglycemia", "heart-rate-rising", …
-  Severity severity = Severity::kLow;
-  AlertStatus status = AlertStatus::kOpen;
-  Instant raised_at, updated_at;
-  std::string message;
-  int escalations = 0;
-  std::string acknowledged_by;
-};
+using record::Alert;
+using record::AlertStatus;
+using record::AlertStatusName;
+using record::ParseAlertStatus;
+using record::ParseSeverity;
+using record::Severity;
+using record::SeverityName;
 
 // Hands out alert ids, unique across every patient (the engine's counter).
 using AlertIdSource = std::uint64_t (*)();

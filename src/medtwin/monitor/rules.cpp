@@ -189,17 +189,6 @@ const Rule* FindRule(std::string_view kind) {
   return nullptr;
 }
 
-bool operator==(const AlarmLimit& a, const AlarmLimit& b) {
-  return a.kind == b.kind && a.raise == b.raise && a.clear == b.clear && a.critical == b.critical;
-}
-
-const AlarmLimit* AlarmLimits::For(std::string_view kind) const {
-  for (const auto& l : limits) {
-    if (l.kind == kind) return &l;
-  }
-  return nullptr;
-}
-
 AlarmLimits DefaultAlarmLimits(int spo2_scale) {
   AlarmLimits out;
   if (spo2_scale == 2) out.limits.push_back({"spo2-low", 85, 87, 80});

@@ -22,6 +22,7 @@
 #include "medtwin/core/result.h"
 #include "medtwin/core/time.h"
 #include "medtwin/monitor/alerts.h"
+#include "medtwin/record/patient.h"
 
 namespace medtwin::monitor {
 
@@ -57,19 +58,8 @@ struct Rule {
 [[nodiscard]] std::span<const Rule> Rules();
 [[nodiscard]] const Rule* FindRule(std::string_view kind);
 
-// A clinician's limits for one rule, replacing its defaults where given.
-struct AlarmLimit {
-  std::string kind;
-  std::optional<double> raise, clear, critical;
-};
-struct AlarmLimits {
-  std::vector<AlarmLimit> limits;
-  // Open alerts unacknowledged this long are escalated one severity (0: never).
-  int escalate_unacknowledged_min = 0;
-  [[nodiscard]] const AlarmLimit* For(std::string_view kind) const;
-  bool operator==(const AlarmLimits&) const = default;
-};
-bool operator==(const AlarmLimit& a, const AlarmLimit& b);
+using record::AlarmLimit;
+using record::AlarmLimits;
 
 // The defaults that follow from the patient rather than the clinician: a patient on NEWS2's
 // SpO2 scale 2 (prescribed target 88–92 %, RCP 2017) alarms below 85 % instead of 90 %.

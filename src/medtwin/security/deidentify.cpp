@@ -171,7 +171,7 @@ DeidentifiedCohort Deidentify(const std::vector<IdentifiedPatient>& patients,
                             {"models", r.p->record.value("models", json::array())}});
     for (const auto& o : r.p->observations) {
       if (o.time.us_since_epoch > newest_released) continue;  // the embargo
-      const io::ObservationCode* code = io::FindObservationCode(o.code);
+      const record::ObservationCode* code = record::FindObservationCode(o.code);
       // Shifted, then generalized to the day (floor: times before 1970 round down too).
       std::int64_t t = o.time.us_since_epoch + shift;
       t = (t >= 0 ? t / kDayUs : (t - kDayUs + 1) / kDayUs) * kDayUs;

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "medtwin/core/time.h"
-#include "medtwin/io/observation.h"
+#include "medtwin/record/observation.h"
 #include "medtwin/security/token.h"
 
 namespace medtwin::security {
@@ -39,11 +39,11 @@ struct DeidentifyOptions {
 // "E11.9", "I10").
 [[nodiscard]] std::optional<std::string> ConditionCode(const std::string& condition);
 
-// One consenting patient as the store holds it: the patient document (twin::PatientToJson) and
+// One consenting patient as the store holds it: the patient document (io::PatientToJson) and
 // their observations.
 struct IdentifiedPatient {
   nlohmann::json record;
-  std::vector<io::Observation> observations;
+  std::vector<record::Observation> observations;
 };
 
 struct DeidentifiedCohort {

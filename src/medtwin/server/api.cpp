@@ -11,6 +11,7 @@
 #include "medtwin/io/event.h"
 #include "medtwin/io/fhir.h"
 #include "medtwin/io/json_input.h"
+#include "medtwin/io/patient.h"
 #include "medtwin/pgx/calls.h"
 #include "medtwin/pgx/guidance.h"
 #include "medtwin/server/access.h"
@@ -273,7 +274,7 @@ Response News2Series(TwinService& s, const std::string& patient, const Target& t
   if (to < from || to.us_since_epoch - from.us_since_epoch > 7LL * 24 * 3600 * 1'000'000) {
     return Fail(400, "invalid", "from", "a window of at most 7 days ending at 'to'");
   }
-  std::vector<io::Observation> vitals;
+  std::vector<record::Observation> vitals;
   for (std::string_view code : twin::kNews2VitalCodes) {
     store::ObservationQuery q;
     q.patient = patient;
@@ -296,14 +297,14 @@ Response News2Series(TwinService& s, const std::string& patient, const Target& t
 }
 
 // The patient's genotype calls and the CPIC guidance they give for every covered drug.
-json GenotypeJson(const twin::PatientRecord& p) {
+json GenotypeJson(const record::PatientRecord& p) {
   json guidance = json::array();
   if (auto table = pgx::GuidanceTable::Default(); table.ok()) {
     for (const auto& drug : (*table)->Drugs()) {
       if (auto g = twin::GuidanceFor(p, drug)) guidance.push_back(pgx::GuidanceToJson(*g));
     }
   }
-  return {{"genotype", twin::PatientToJson(p)["genotype"]}, {"guidance", guidance}};
+  return {{"genotype", io::PatientToJson(p)["genotype"]}, {"guidance", guidance}};
 }
 
 Response GetGenotype(TwinService& s, const std::string& patient) {
@@ -459,7 +460,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
           json arr = json::array();
           for (const auto& p : service.Patients()) {
             if (caller.May(p.id, "Patient", Interaction::kSearch)) {
-              arr.push_back(twin::PatientToJson(p));
+              arr.push_back(io::PatientToJson(p));
             }
           }
           return Json(200, arr);
@@ -471,7 +472,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
           auto p = service.CreatePatient(*body);
           if (!p.ok()) return Fail(StatusFor(p.error()), p.error());
           caller.Touch(p->id);
-          Response r = Json(201, twin::PatientToJson(*p));
+          Response r = Json(201, io::PatientToJson(*p));
           r.headers.emplace_back("Location", "/api/v1/patients/" + p->id);
           return r;
         }
@@ -482,14 +483,14 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
         if (method == verb::get) {
           auto p = service.Patient(id);
           if (!p) return Fail(404, "not_found", "patient", "no patient '" + id + "'");
-          return Json(200, twin::PatientToJson(*p));
+          return Json(200, io::PatientToJson(*p));
         }
         if (method == verb::put || method == verb::patch) {
           auto body = ParseBody(req);
           if (!body.ok()) return Fail(400, body.error());
           auto p = service.UpdatePatient(id, *body, caller.Subject());
           if (!p.ok()) return Fail(StatusFor(p.error()), p.error());
-          return Json(200, twin::PatientToJson(*p));
+          return Json(200, io::PatientToJson(*p));
         }
         return Fail(405, "method", "method", "GET, PUT or PATCH");
       }
@@ -552,11 +553,11 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
       if (seg.size() >= 5 && seg[4] == "consent") {
         auto p = service.Patient(id);
         if (!p) return Fail(404, "not_found", "patient", "no patient '" + id + "'");
-        json consent = twin::PatientToJson(*p)["consent"];
+        json consent = io::PatientToJson(*p)["consent"];
         if (seg.size() == 5 && method == verb::get) return Json(200, consent);
         if (seg.size() == 6 && seg[5] == "history" && method == verb::get) {
           // Every earlier consent, oldest first, with who changed it and when.
-          return Json(200, twin::PatientToJson(*p)["consent_history"]);
+          return Json(200, io::PatientToJson(*p)["consent_history"]);
         }
         const std::string now = FormatRfc3339(LimitsNow().now);
         if (seg.size() == 5 && method == verb::put) {
@@ -584,7 +585,7 @@ Response Dispatch(TwinService& service, const Request& req, const Target& t, con
           if (!e.field.starts_with("consent")) e.field = "consent." + e.field;
           return Fail(StatusFor(e), e);
         }
-        return Json(200, twin::PatientToJson(*updated)["consent"]);
+        return Json(200, io::PatientToJson(*updated)["consent"]);
       }
       if (seg.size() == 5 && seg[4] == "whatif" && method == verb::post) {
         auto body = ParseBody(req);

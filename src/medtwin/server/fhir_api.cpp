@@ -13,6 +13,7 @@
 #include "medtwin/core/text.h"
 #include "medtwin/io/fhir.h"
 #include "medtwin/io/json_input.h"
+#include "medtwin/io/patient.h"
 #include "medtwin/server/service.h"
 
 namespace medtwin::server {
@@ -72,7 +73,7 @@ json Searchset(const json& resources) {
   return b;
 }
 
-std::string ObservationId(const io::Observation& o) {
+std::string ObservationId(const record::Observation& o) {
   return o.patient + "-" + o.code + "-" + std::to_string(o.time.us_since_epoch);
 }
 
@@ -82,12 +83,12 @@ std::string StringMember(const json& j, const char* key) {
   return j[key].get<std::string>();
 }
 
-std::string DoseId(const io::Event& e) {
+std::string DoseId(const record::Event& e) {
   return e.patient + "-dose-" + std::to_string(e.time.us_since_epoch);
 }
 
 // Stores one dose through the service's event path; "" or the reason it was refused.
-std::string IngestDose(TwinService& service, const io::Event& dose) {
+std::string IngestDose(TwinService& service, const record::Event& dose) {
   auto r = service.IngestEvents({io::EventToJson(dose)}, "");
   if (!r.ok()) return r.error().message;
   if (!r->rejected.empty()) return r->rejected[0]["reason"].get<std::string>();
@@ -148,8 +149,8 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
     struct Parsed {
       std::string error_where, error;
       json patient_doc;
-      std::vector<io::Observation> observations;
-      std::optional<io::Event> dose;
+      std::vector<record::Observation> observations;
+      std::optional<record::Event> dose;
       bool not_given = false;  // a MedicationAdministration that records nothing
       bool forbidden = false;  // the caller may not write this entry
     };
@@ -271,7 +272,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
         }
       } else if (!p.patient_doc.is_null()) {
         const std::string id = p.patient_doc.value("id", "");
-        Result<twin::PatientRecord> r =
+        Result<record::PatientRecord> r =
             !id.empty() && service.Patient(id)
                 ? service.UpdatePatient(id, p.patient_doc, caller.Subject())
                 : service.CreatePatient(p.patient_doc);
@@ -312,7 +313,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
       json list = json::array();
       for (const auto& p : service.Patients()) {
         if (caller.May(p.id, "Patient", Interaction::kSearch)) {
-          list.push_back(io::ToFhirPatient(twin::PatientToJson(p)));
+          list.push_back(io::ToFhirPatient(io::PatientToJson(p)));
         }
       }
       return Fhir(200, Searchset(list));
@@ -329,14 +330,14 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
                        p.error().code == ErrorCode::kAlreadyExists ? "duplicate" : "invalid",
                        p.error().field, p.error().message);
       caller.Touch(p->id);
-      return Fhir(201, io::ToFhirPatient(twin::PatientToJson(*p)));
+      return Fhir(201, io::ToFhirPatient(io::PatientToJson(*p)));
     }
     if (seg.size() == 4) {
       const std::string& id = seg[3];
       if (method == verb::get) {
         auto p = service.Patient(id);
         if (!p) return Outcome(404, "not-found", "Patient.id", "no Patient/" + id);
-        return Fhir(200, io::ToFhirPatient(twin::PatientToJson(*p)));
+        return Fhir(200, io::ToFhirPatient(io::PatientToJson(*p)));
       }
       if (method == verb::put) {
         auto b = body();
@@ -349,7 +350,7 @@ Response HandleFhir(TwinService& service, const Request& req, const std::vector<
         auto p = exists ? service.UpdatePatient(id, *doc, caller.Subject())
                         : service.CreatePatient(*doc);
         if (!p.ok()) return Outcome(400, "invalid", p.error().field, p.error().message);
-        return Fhir(exists ? 200 : 201, io::ToFhirPatient(twin::PatientToJson(*p)));
+        return Fhir(exists ? 200 : 201, io::ToFhirPatient(io::PatientToJson(*p)));
       }
     }
     return Outcome(405, "not-supported", "Patient", "unsupported interaction");

@@ -1,9 +1,10 @@
 #include "medtwin/server/research.h"
 
 #include "medtwin/core/text.h"
+#include "medtwin/io/patient.h"
+#include "medtwin/record/patient.h"
 #include "medtwin/security/merkle.h"
 #include "medtwin/server/service.h"
-#include "medtwin/twin/patient.h"
 
 namespace medtwin::server {
 
@@ -16,11 +17,11 @@ Result<CohortSummary> ResearchCohort(store::Store& store, const security::Signin
   std::vector<security::IdentifiedPatient> consenting;
   for (const auto& row : rows) {
     ++out.patients_in_store;
-    MEDTWIN_TRY(twin::PatientRecord p, PatientFromStored(row.body, keys));
-    if (!twin::ResearchConsentAt(p, at)) continue;
+    MEDTWIN_TRY(record::PatientRecord p, PatientFromStored(row.body, keys));
+    if (!record::ResearchConsentAt(p, at)) continue;
     ++out.consenting;
     security::IdentifiedPatient ip;
-    ip.record = twin::PatientToJson(p);
+    ip.record = io::PatientToJson(p);
     store::ObservationQuery q;
     q.patient = p.id;
     q.limit = 100'000;

@@ -1,6 +1,7 @@
 #include "medtwin/server/service.h"
 
 #include "medtwin/io/json_input.h"
+#include "medtwin/io/patient.h"
 
 #include <chrono>
 #include <cmath>
@@ -39,9 +40,9 @@ namespace {
 constexpr const char* kSealedFields[] = {"name", "birth_date"};
 }  // namespace
 
-Result<std::string> SealedPatientBody(const twin::PatientRecord& p,
+Result<std::string> SealedPatientBody(const record::PatientRecord& p,
                                       const security::DataKeyRing* keys) {
-  json doc = twin::PatientToJson(p);
+  json doc = io::PatientToJson(p);
   if (keys == nullptr) return doc.dump();
   for (const char* field : kSealedFields) {
     if (!doc.contains(field) || !doc[field].is_string() || doc[field].get<std::string>().empty()) {
@@ -53,8 +54,8 @@ Result<std::string> SealedPatientBody(const twin::PatientRecord& p,
   return doc.dump();
 }
 
-Result<twin::PatientRecord> PatientFromStored(const std::string& body,
-                                              const security::DataKeyRing* keys) {
+Result<record::PatientRecord> PatientFromStored(const std::string& body,
+                                                const security::DataKeyRing* keys) {
   json doc = json::parse(body, nullptr, false);
   if (!doc.is_object()) return Error{ErrorCode::kIoError, "store", "a stored patient is not JSON"};
   for (const char* field : kSealedFields) {
@@ -70,7 +71,7 @@ Result<twin::PatientRecord> PatientFromStored(const std::string& body,
     MEDTWIN_TRY(std::string plain, keys->Decrypt(value, field, owner));
     doc[field] = plain;
   }
-  auto p = twin::ParsePatient(doc, nullptr, /*from_store=*/true);
+  auto p = io::ParsePatient(doc, nullptr, /*from_store=*/true);
   if (!p.ok()) return p.error().WithContext("stored patient");
   return p;
 }
@@ -89,18 +90,18 @@ Result<std::unique_ptr<TwinService>> TwinService::Open(
   }
   // Replay history so the twins come back as they were: observations in batches, each
   // patient's events interleaved at their times (both streams are ordered by patient, time).
-  std::vector<io::Event> events;
+  std::vector<record::Event> events;
   MEDTWIN_RETURN_IF_ERROR(
-      s->store_->ForEachEvent([&](const io::Event& e) { events.push_back(e); }));
+      s->store_->ForEachEvent([&](const record::Event& e) { events.push_back(e); }));
   std::size_t next_event = 0;
-  std::vector<io::Observation> batch;
-  auto before = [](const io::Event& e, const io::Observation& o) {
+  std::vector<record::Observation> batch;
+  auto before = [](const record::Event& e, const record::Observation& o) {
     return e.patient < o.patient || (e.patient == o.patient && e.time <= o.time);
   };
-  MEDTWIN_RETURN_IF_ERROR(s->store_->ForEachObservation([&](const io::Observation& o) {
+  MEDTWIN_RETURN_IF_ERROR(s->store_->ForEachObservation([&](const record::Observation& o) {
     if (next_event < events.size() && before(events[next_event], o)) {
       if (!batch.empty()) s->engine_->Apply(std::exchange(batch, {}), false);
-      std::vector<io::Event> due;
+      std::vector<record::Event> due;
       while (next_event < events.size() && before(events[next_event], o)) {
         due.push_back(events[next_event++]);
       }
@@ -112,8 +113,8 @@ Result<std::unique_ptr<TwinService>> TwinService::Open(
   if (!batch.empty()) s->engine_->Apply(std::move(batch), false);
   if (next_event < events.size()) {
     s->engine_->ApplyEvents(
-        std::vector<io::Event>(events.begin() + static_cast<std::ptrdiff_t>(next_event),
-                               events.end()),
+        std::vector<record::Event>(events.begin() + static_cast<std::ptrdiff_t>(next_event),
+                                   events.end()),
         false);
   }
   s->engine_->Drain();
@@ -150,8 +151,8 @@ std::string NewPatientId() {
 
 }  // namespace
 
-Result<twin::PatientRecord> TwinService::CreatePatient(const json& body) {
-  MEDTWIN_TRY(twin::PatientRecord p, twin::ParsePatient(body));
+Result<record::PatientRecord> TwinService::CreatePatient(const json& body) {
+  MEDTWIN_TRY(record::PatientRecord p, io::ParsePatient(body));
   if (p.id.empty()) p.id = NewPatientId();
   {
     std::unique_lock lock(patients_mu_);
@@ -166,13 +167,13 @@ Result<twin::PatientRecord> TwinService::CreatePatient(const json& body) {
   return p;
 }
 
-Result<twin::PatientRecord> TwinService::UpdatePatient(const std::string& id, const json& body,
-                                                       const std::string& by) {
+Result<record::PatientRecord> TwinService::UpdatePatient(const std::string& id, const json& body,
+                                                         const std::string& by) {
   std::unique_lock lock(patients_mu_);
   auto it = patients_.find(id);
   if (it == patients_.end()) return NotFound("patient", "no patient '" + id + "'");
-  MEDTWIN_TRY(twin::PatientRecord p, twin::ParsePatient(body, &it->second));
-  if (twin::ConsentToJson(p.consent) != twin::ConsentToJson(it->second.consent)) {
+  MEDTWIN_TRY(record::PatientRecord p, io::ParsePatient(body, &it->second));
+  if (io::ConsentToJson(p.consent) != io::ConsentToJson(it->second.consent)) {
     p.consent_history.push_back(
         {it->second.consent, FormatRfc3339(WallClockNow()), by.empty() ? "unknown" : by});
   }
@@ -183,16 +184,16 @@ Result<twin::PatientRecord> TwinService::UpdatePatient(const std::string& id, co
   return p;
 }
 
-std::optional<twin::PatientRecord> TwinService::Patient(const std::string& id) {
+std::optional<record::PatientRecord> TwinService::Patient(const std::string& id) {
   std::shared_lock lock(patients_mu_);
   auto it = patients_.find(id);
   if (it == patients_.end()) return std::nullopt;
   return it->second;
 }
 
-std::vector<twin::PatientRecord> TwinService::Patients() {
+std::vector<record::PatientRecord> TwinService::Patients() {
   std::shared_lock lock(patients_mu_);
-  std::vector<twin::PatientRecord> out;
+  std::vector<record::PatientRecord> out;
   for (const auto& [id, p] : patients_) out.push_back(p);
   return out;
 }
@@ -201,14 +202,14 @@ namespace {
 
 // The stored readings that items not inserted (duplicates by patient, code, time and source)
 // collided with, by index in `items`: one query per patient and code.
-std::map<std::size_t, io::Observation> StoredValuesOfDuplicates(
-    store::Store& store, const std::vector<io::Observation>& items,
+std::map<std::size_t, record::Observation> StoredValuesOfDuplicates(
+    store::Store& store, const std::vector<record::Observation>& items,
     const std::vector<bool>& inserted) {
   std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> groups;
   for (std::size_t k = 0; k < items.size(); ++k) {
     if (!inserted[k]) groups[{items[k].patient, items[k].code}].push_back(k);
   }
-  std::map<std::size_t, io::Observation> out;
+  std::map<std::size_t, record::Observation> out;
   for (const auto& [key, indices] : groups) {
     store::ObservationQuery q;
     q.patient = key.first;
@@ -221,7 +222,7 @@ std::map<std::size_t, io::Observation> StoredValuesOfDuplicates(
     q.limit = 100'000;
     auto page = store.QueryObservations(q);
     if (!page.ok()) continue;  // the report then says duplicate only
-    std::map<std::pair<std::int64_t, std::string>, const io::Observation*> by_key;
+    std::map<std::pair<std::int64_t, std::string>, const record::Observation*> by_key;
     for (const auto& o : page->items) by_key[{o.time.us_since_epoch, o.source}] = &o;
     for (std::size_t k : indices) {
       auto it = by_key.find({items[k].time.us_since_epoch, items[k].source});
@@ -231,7 +232,7 @@ std::map<std::size_t, io::Observation> StoredValuesOfDuplicates(
   return out;
 }
 
-bool SameReading(const io::Observation& a, const io::Observation& b) {
+bool SameReading(const record::Observation& a, const record::Observation& b) {
   return a.text == b.text && (a.value == b.value || std::abs(a.value - b.value) <=
                                                         1e-12 * std::max(std::abs(a.value), 1.0));
 }
@@ -246,7 +247,7 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
   const bool lines = !parse_errors.empty();
   const char* index_key = lines ? "line" : "index";
   const io::ObservationLimits limits = LimitsNow();
-  std::vector<io::Observation> accepted;
+  std::vector<record::Observation> accepted;
   std::vector<std::size_t> accepted_index;
   {
     std::shared_lock lock(patients_mu_);
@@ -286,7 +287,7 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
   if (!accepted.empty()) {
     std::vector<bool> inserted;
     MEDTWIN_TRY(std::size_t fresh, store_->AppendObservations(accepted, &inserted));
-    std::vector<io::Observation> to_apply;
+    std::vector<record::Observation> to_apply;
     to_apply.reserve(fresh);
     const auto stored = StoredValuesOfDuplicates(*store_, accepted, inserted);
     for (std::size_t k = 0; k < accepted.size(); ++k) {
@@ -318,7 +319,7 @@ Result<IngestReport> TwinService::IngestEvents(const std::vector<json>& items,
                                                std::string_view patient_from_path) {
   IngestReport report;
   const io::ObservationLimits limits = LimitsNow();
-  std::vector<io::Event> accepted;
+  std::vector<record::Event> accepted;
   std::vector<std::size_t> index;
   {
     std::shared_lock lock(patients_mu_);
@@ -351,7 +352,7 @@ Result<IngestReport> TwinService::IngestEvents(const std::vector<json>& items,
     std::vector<bool> inserted;
     MEDTWIN_TRY(std::size_t fresh, store_->AppendEvents(accepted, &inserted));
     (void)fresh;
-    std::vector<io::Event> to_apply;
+    std::vector<record::Event> to_apply;
     for (std::size_t k = 0; k < accepted.size(); ++k) {
       report.accepted.push_back({{"index", index[k]}, {"duplicate", !inserted[k]}});
       if (inserted[k]) to_apply.push_back(std::move(accepted[k]));
@@ -365,7 +366,7 @@ Result<json> TwinService::Acknowledge(std::uint64_t alert_id, const std::string&
   MEDTWIN_TRY(json alert, engine_->Acknowledge(alert_id, by));
   auto raised = ParseRfc3339(alert["raised_at"].get<std::string>());
   if (!raised.ok()) return raised.error();
-  io::Event ack;
+  record::Event ack;
   ack.patient = alert["patient"];
   ack.type = "ack";
   ack.alert_kind = alert["kind"];
@@ -373,7 +374,7 @@ Result<json> TwinService::Acknowledge(std::uint64_t alert_id, const std::string&
   ack.by = by;
   ack.time = LimitsNow().now;
   ack.source = "ack:" + std::to_string(alert_id);
-  if (auto stored = store_->AppendEvents(std::vector<io::Event>{ack}); !stored.ok()) {
+  if (auto stored = store_->AppendEvents(std::vector<record::Event>{ack}); !stored.ok()) {
     return stored.error();
   }
   return alert;
@@ -388,7 +389,7 @@ json AcceptedBy(const json& body) {
 
 // An order built from an accepted plan, validated as any order event is; errors name the
 // request's fields (`renames`: event field → request field).
-Result<io::Event> ParseAcceptedOrder(
+Result<record::Event> ParseAcceptedOrder(
     const json& order, const std::string& patient, const io::ObservationLimits& limits,
     std::initializer_list<std::pair<const char*, const char*>> renames) {
   auto e = io::ParseEvent(order, patient, limits);
@@ -402,7 +403,7 @@ Result<io::Event> ParseAcceptedOrder(
 
 }  // namespace
 
-Status TwinService::StoreAndApply(const std::vector<io::Event>& events) {
+Status TwinService::StoreAndApply(const std::vector<record::Event>& events) {
   if (auto stored = store_->AppendEvents(events); !stored.ok()) return stored.error();
   engine_->ApplyEvents(events);
   return Ok{};
@@ -449,7 +450,7 @@ Result<json> TwinService::AcceptRecommendation(const std::string& patient, const
                 {"by", AcceptedBy(body)},
                 {"time", FormatRfc3339(limits.now)},
                 {"source", "recommendation"}};
-  MEDTWIN_TRY(io::Event e,
+  MEDTWIN_TRY(record::Event e,
               ParseAcceptedOrder(order, patient, limits,
                                  {{"amount", "dose_mg"}, {"duration_h", "infusion_h"}}));
   MEDTWIN_RETURN_IF_ERROR(StoreAndApply({e}));
@@ -477,10 +478,10 @@ Result<json> TwinService::AcceptGlucosePlan(const std::string& patient, const js
                 {"by", AcceptedBy(body)}, {"time", FormatRfc3339(now)}, {"source", "whatif"}};
   if (body.contains("bolus_u")) order["amount"] = body["bolus_u"];
   if (body.contains("basal_u_per_h")) order["rate"] = body["basal_u_per_h"];
-  MEDTWIN_TRY(const io::Event e,
+  MEDTWIN_TRY(const record::Event e,
               ParseAcceptedOrder(order, patient, limits,
                                  {{"amount", "bolus_u"}, {"rate", "basal_u_per_h"}}));
-  std::vector<io::Event> events = {e};
+  std::vector<record::Event> events = {e};
   // In a closed loop the accepted plan goes to the pump at once and the twin takes it as
   // delivered (stored as insulin and basal events, so a restart replays it); otherwise it
   // waits as a draft order for a person to give it.
@@ -491,7 +492,7 @@ Result<json> TwinService::AcceptGlucosePlan(const std::string& patient, const js
                {"time", FormatRfc3339(now)}, {"accepted_by", e.by}, {"valid_for_min", 15}};
     // What the pump is told, as the twin's own input events.
     auto delivered = [&](const char* type, double amount, double rate) {
-      io::Event d;
+      record::Event d;
       d.patient = patient;
       d.type = type;
       d.amount = amount;

@@ -45,14 +45,14 @@ class TwinService {
       std::shared_ptr<const security::DataKeyRing> keys = nullptr);
   ~TwinService();
 
-  [[nodiscard]] Result<twin::PatientRecord> CreatePatient(const nlohmann::json& body);
+  [[nodiscard]] Result<record::PatientRecord> CreatePatient(const nlohmann::json& body);
   // A change of consent keeps the consent it replaces in the record's history, with `by` (the
   // token subject) and the time.
-  [[nodiscard]] Result<twin::PatientRecord> UpdatePatient(const std::string& id,
-                                                          const nlohmann::json& body,
-                                                          const std::string& by = "");
-  [[nodiscard]] std::optional<twin::PatientRecord> Patient(const std::string& id);
-  [[nodiscard]] std::vector<twin::PatientRecord> Patients();
+  [[nodiscard]] Result<record::PatientRecord> UpdatePatient(const std::string& id,
+                                                            const nlohmann::json& body,
+                                                            const std::string& by = "");
+  [[nodiscard]] std::optional<record::PatientRecord> Patient(const std::string& id);
+  [[nodiscard]] std::vector<record::PatientRecord> Patients();
 
   // `items` are observation objects; `patient_from_path` as in io::ParseObservation. Index
   // base: 0 for a JSON array, 1 for NDJSON lines (reported as "line").
@@ -102,7 +102,7 @@ class TwinService {
   TwinService(std::unique_ptr<store::Store> store, int shards,
               std::shared_ptr<Broadcaster> broadcaster);
   // Stores `events` (durable first) and applies them to the twins.
-  [[nodiscard]] Status StoreAndApply(const std::vector<io::Event>& events);
+  [[nodiscard]] Status StoreAndApply(const std::vector<record::Event>& events);
   // To the devices (command listener: MQTT) and the live stream as `type`.
   void SendOut(const std::string& patient, const char* type, const nlohmann::json& data);
   [[nodiscard]] Result<nlohmann::json> AcceptGlucosePlan(const std::string& patient,
@@ -113,7 +113,7 @@ class TwinService {
   std::shared_ptr<Broadcaster> broadcaster_;
   std::unique_ptr<twin::TwinEngine> engine_;
   std::shared_mutex patients_mu_;
-  std::map<std::string, twin::PatientRecord> patients_;
+  std::map<std::string, record::PatientRecord> patients_;
   ServiceMetrics metrics_;
   std::atomic<std::uint64_t> alerts_published_{0};
   std::function<void(const std::string&, const std::string&)> alert_listener_;
@@ -147,10 +147,10 @@ inline constexpr std::size_t kMaxIngestItems = 50'000;
                                   const Caller& caller);
 
 // A patient record as stored, its direct identifiers sealed when `keys` is given; and back.
-[[nodiscard]] Result<std::string> SealedPatientBody(const twin::PatientRecord& p,
+[[nodiscard]] Result<std::string> SealedPatientBody(const record::PatientRecord& p,
                                                     const security::DataKeyRing* keys);
-[[nodiscard]] Result<twin::PatientRecord> PatientFromStored(const std::string& body,
-                                                            const security::DataKeyRing* keys);
+[[nodiscard]] Result<record::PatientRecord> PatientFromStored(const std::string& body,
+                                                              const security::DataKeyRing* keys);
 
 // Verifies the stored audit ledger against the tree heads signed with `public_key`:
 // {"ok", "records", "tree_heads_checked", "root", and when not ok "first_bad_record", "problem"}.

@@ -112,7 +112,7 @@ class PostgresStore final : public Store {
     return out;
   }
 
-  Result<std::size_t> AppendObservations(std::span<const io::Observation> items,
+  Result<std::size_t> AppendObservations(std::span<const record::Observation> items,
                                          std::vector<bool>* inserted) override {
     std::lock_guard<std::mutex> lock(mu_);
     MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
@@ -203,7 +203,7 @@ class PostgresStore final : public Store {
     return page;
   }
 
-  Status ForEachObservation(const std::function<void(const io::Observation&)>& visit) override {
+  Status ForEachObservation(const std::function<void(const record::Observation&)>& visit) override {
     std::lock_guard<std::mutex> lock(mu_);
     MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     ResultGuard r{PQexec(conn_,
@@ -222,7 +222,7 @@ class PostgresStore final : public Store {
     return static_cast<std::size_t>(std::stoll(PQgetvalue(r.r, 0, 0)));
   }
 
-  Result<std::size_t> AppendEvents(std::span<const io::Event> items,
+  Result<std::size_t> AppendEvents(std::span<const record::Event> items,
                                    std::vector<bool>* inserted) override {
     std::lock_guard<std::mutex> lock(mu_);
     MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
@@ -254,9 +254,10 @@ class PostgresStore final : public Store {
     return count;
   }
 
-  Result<std::vector<io::Event>> QueryEvents(const std::string& patient,
-                                             std::optional<Instant> from, std::optional<Instant> to,
-                                             std::size_t limit) override {
+  Result<std::vector<record::Event>> QueryEvents(const std::string& patient,
+                                                 std::optional<Instant> from,
+                                                 std::optional<Instant> to,
+                                                 std::size_t limit) override {
     std::lock_guard<std::mutex> lock(mu_);
     MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     const std::string f = std::to_string(from ? from->us_since_epoch : INT64_MIN);
@@ -268,21 +269,21 @@ class PostgresStore final : public Store {
                                "time_us <= $3 ORDER BY time_us, type, source LIMIT $4",
                                4, nullptr, params, nullptr, nullptr, 0)};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "query events"));
-    std::vector<io::Event> out;
+    std::vector<record::Event> out;
     for (int i = 0; i < PQntuples(r.r); ++i) {
-      MEDTWIN_TRY(io::Event e, EventFromStored(PQgetvalue(r.r, i, 0)));
+      MEDTWIN_TRY(record::Event e, EventFromStored(PQgetvalue(r.r, i, 0)));
       out.push_back(std::move(e));
     }
     return out;
   }
 
-  Status ForEachEvent(const std::function<void(const io::Event&)>& visit) override {
+  Status ForEachEvent(const std::function<void(const record::Event&)>& visit) override {
     std::lock_guard<std::mutex> lock(mu_);
     MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     ResultGuard r{PQexec(conn_, "SELECT body FROM events ORDER BY patient, time_us, type, source")};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "replay events"));
     for (int i = 0; i < PQntuples(r.r); ++i) {
-      MEDTWIN_TRY(io::Event e, EventFromStored(PQgetvalue(r.r, i, 0)));
+      MEDTWIN_TRY(record::Event e, EventFromStored(PQgetvalue(r.r, i, 0)));
       visit(e);
     }
     return Ok{};
@@ -475,8 +476,8 @@ class PostgresStore final : public Store {
     return Error{ErrorCode::kIoError, "store",
                  std::string("postgresql ") + what + ": " + PQerrorMessage(conn_)};
   }
-  static io::Observation Row(PGresult* r, int i) {
-    io::Observation o;
+  static record::Observation Row(PGresult* r, int i) {
+    record::Observation o;
     o.patient = PQgetvalue(r, i, 1);
     o.code = PQgetvalue(r, i, 2);
     o.time.us_since_epoch = std::stoll(PQgetvalue(r, i, 3));

@@ -161,7 +161,7 @@ class SqliteStore final : public Store {
   // Group commit: callers that arrive while a commit is running queue up; the next one to
   // find the writer free writes every queued batch in one transaction (one fsync) and wakes
   // the others. Each caller still returns only after its rows are committed.
-  Result<std::size_t> AppendObservations(std::span<const io::Observation> items,
+  Result<std::size_t> AppendObservations(std::span<const record::Observation> items,
                                          std::vector<bool>* inserted) override {
     Pending me{items, inserted, std::size_t{0}, false};
     std::unique_lock<std::mutex> lock(group_mu_);
@@ -185,7 +185,7 @@ class SqliteStore final : public Store {
   }
 
   struct Pending {
-    std::span<const io::Observation> items;
+    std::span<const record::Observation> items;
     std::vector<bool>* inserted;
     Result<std::size_t> result;
     bool done;
@@ -275,7 +275,7 @@ class SqliteStore final : public Store {
     return page;
   }
 
-  Status ForEachObservation(const std::function<void(const io::Observation&)>& visit) override {
+  Status ForEachObservation(const std::function<void(const record::Observation&)>& visit) override {
     std::lock_guard<std::mutex> lock(mu_);
     Statement st;
     MEDTWIN_RETURN_IF_ERROR(
@@ -288,7 +288,7 @@ class SqliteStore final : public Store {
     return Ok{};
   }
 
-  Result<std::size_t> AppendEvents(std::span<const io::Event> items,
+  Result<std::size_t> AppendEvents(std::span<const record::Event> items,
                                    std::vector<bool>* inserted) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (inserted != nullptr) inserted->assign(items.size(), false);
@@ -320,9 +320,10 @@ class SqliteStore final : public Store {
     return count;
   }
 
-  Result<std::vector<io::Event>> QueryEvents(const std::string& patient,
-                                             std::optional<Instant> from, std::optional<Instant> to,
-                                             std::size_t limit) override {
+  Result<std::vector<record::Event>> QueryEvents(const std::string& patient,
+                                                 std::optional<Instant> from,
+                                                 std::optional<Instant> to,
+                                                 std::size_t limit) override {
     std::lock_guard<std::mutex> lock(mu_);
     Statement st;
     MEDTWIN_RETURN_IF_ERROR(
@@ -333,24 +334,24 @@ class SqliteStore final : public Store {
     sqlite3_bind_int64(st.get(), 2, from ? from->us_since_epoch : INT64_MIN);
     sqlite3_bind_int64(st.get(), 3, to ? to->us_since_epoch : INT64_MAX);
     sqlite3_bind_int64(st.get(), 4, static_cast<std::int64_t>(limit));
-    std::vector<io::Event> out;
+    std::vector<record::Event> out;
     int rc;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-      MEDTWIN_TRY(io::Event e, EventFromStored(Text(st, 0)));
+      MEDTWIN_TRY(record::Event e, EventFromStored(Text(st, 0)));
       out.push_back(std::move(e));
     }
     if (rc != SQLITE_DONE) return Fail("query events");
     return out;
   }
 
-  Status ForEachEvent(const std::function<void(const io::Event&)>& visit) override {
+  Status ForEachEvent(const std::function<void(const record::Event&)>& visit) override {
     std::lock_guard<std::mutex> lock(mu_);
     Statement st;
     MEDTWIN_RETURN_IF_ERROR(
         Prepare("SELECT body FROM events ORDER BY patient, time_us, type, source", st));
     int rc;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-      MEDTWIN_TRY(io::Event e, EventFromStored(Text(st, 0)));
+      MEDTWIN_TRY(record::Event e, EventFromStored(Text(st, 0)));
       visit(e);
     }
     if (rc != SQLITE_DONE) return Fail("replay events");
@@ -553,8 +554,8 @@ class SqliteStore final : public Store {
     }
     return out;
   }
-  static io::Observation Row(Statement& st, int first) {
-    io::Observation o;
+  static record::Observation Row(Statement& st, int first) {
+    record::Observation o;
     o.patient = Text(st, first);
     o.code = Text(st, first + 1);
     o.time.us_since_epoch = sqlite3_column_int64(st.get(), first + 2);
@@ -614,7 +615,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& spec) {
   return std::unique_ptr<Store>(std::move(store));
 }
 
-Result<io::Event> EventFromStored(const std::string& body) {
+Result<record::Event> EventFromStored(const std::string& body) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
   // What was stored is read back as it was, whatever today's limits on new events.
   io::ObservationLimits as_stored;

@@ -34,7 +34,7 @@ struct ObservationQuery {
 };
 
 struct ObservationPage {
-  std::vector<io::Observation> items;
+  std::vector<record::Observation> items;
   std::string next_cursor;  // empty when there is no more
 };
 
@@ -48,22 +48,23 @@ class Store {
 
   // Appends durably. `inserted` (if given) gets one flag per item: false for a duplicate.
   [[nodiscard]] virtual Result<std::size_t> AppendObservations(
-      std::span<const io::Observation> items, std::vector<bool>* inserted = nullptr) = 0;
+      std::span<const record::Observation> items, std::vector<bool>* inserted = nullptr) = 0;
   [[nodiscard]] virtual Result<ObservationPage> QueryObservations(const ObservationQuery& q) = 0;
   // Every observation in time order (per patient), for rebuilding twins.
   [[nodiscard]] virtual Status ForEachObservation(
-      const std::function<void(const io::Observation&)>& visit) = 0;
+      const std::function<void(const record::Observation&)>& visit) = 0;
   [[nodiscard]] virtual Result<std::size_t> CountObservations() = 0;
 
   // Events (meals, insulin, doses), durable and deduplicated by (patient, time, type, source).
-  [[nodiscard]] virtual Result<std::size_t> AppendEvents(std::span<const io::Event> items,
+  [[nodiscard]] virtual Result<std::size_t> AppendEvents(std::span<const record::Event> items,
                                                          std::vector<bool>* inserted = nullptr) = 0;
   // A patient's events in time order within [from, to] (at most `limit`).
-  [[nodiscard]] virtual Result<std::vector<io::Event>> QueryEvents(const std::string& patient,
-                                                                   std::optional<Instant> from,
-                                                                   std::optional<Instant> to,
-                                                                   std::size_t limit) = 0;
-  [[nodiscard]] virtual Status ForEachEvent(const std::function<void(const io::Event&)>& visit) = 0;
+  [[nodiscard]] virtual Result<std::vector<record::Event>> QueryEvents(const std::string& patient,
+                                                                       std::optional<Instant> from,
+                                                                       std::optional<Instant> to,
+                                                                       std::size_t limit) = 0;
+  [[nodiscard]] virtual Status ForEachEvent(
+      const std::function<void(const record::Event&)>& visit) = 0;
 
   // The audit ledger (security/audit.h): records by sequence number, append-only, and the
   // signed tree heads over them.
@@ -93,7 +94,7 @@ class Store {
 };
 
 // An event from its stored JSON form (shared by the backends).
-[[nodiscard]] Result<io::Event> EventFromStored(const std::string& body);
+[[nodiscard]] Result<record::Event> EventFromStored(const std::string& body);
 
 // "sqlite:PATH[?sync=full|normal]" (":memory:" allowed; full — the default — survives power
 // loss, normal survives a crash of the process) or "postgresql://…" / "postgres://…".

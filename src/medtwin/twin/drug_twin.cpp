@@ -138,7 +138,7 @@ Result<json> ForecastFromNow(estimate::MapEstimator& estimator, const DrugFit& f
 
 }  // namespace
 
-const DrugTwinSpec* DrugSpecFor(const PatientRecord& record) {
+const DrugTwinSpec* DrugSpecFor(const record::PatientRecord& record) {
   for (const auto& model : record.models) {
     if (const DrugTwinSpec* spec = DrugSpecNamed(model)) return spec;
   }
@@ -152,7 +152,7 @@ const DrugTwinSpec* DrugSpecNamed(std::string_view model) {
   return nullptr;
 }
 
-double GenotypeCovariate(const PatientRecord& record, const std::string& name,
+double GenotypeCovariate(const record::PatientRecord& record, const std::string& name,
                          std::vector<std::string>* notes) {
   auto data = pgx::PgxData::Default();
   pgx::IwpcGenotypes g;
@@ -169,8 +169,8 @@ double GenotypeCovariate(const PatientRecord& record, const std::string& name,
   return 1;
 }
 
-json IwpcStartingDose(const PatientRecord& record, const std::vector<std::string>& drugs_given,
-                      Instant now) {
+json IwpcStartingDose(const record::PatientRecord& record,
+                      const std::vector<std::string>& drugs_given, Instant now) {
   decide::WarfarinPatient p;
   std::vector<std::string> notes;
   if (!record.birth_date || !record.height_cm || !record.weight_kg) {
@@ -217,7 +217,7 @@ DrugFit FitDrugTwin(const DrugFitJob& job) {
   out.announce = job.announce;
   const DrugTwinSpec* spec = job.spec;
   if (spec == nullptr || job.doses.empty() || job.levels.empty()) return out;
-  const PatientRecord& record = job.record;
+  const record::PatientRecord& record = job.record;
   const std::string population = record.population_model.empty()
                                      ? std::string(spec->default_population_model)
                                      : record.population_model;

@@ -20,7 +20,7 @@
 #include "medtwin/decide/regimen.h"
 #include "medtwin/estimate/population_model.h"
 #include "medtwin/io/event.h"
-#include "medtwin/twin/patient.h"
+#include "medtwin/record/patient.h"
 
 namespace medtwin::twin {
 
@@ -40,15 +40,15 @@ struct DrugTwinSpec {
 };
 
 // The spec of the first drug-twin model the record lists, or null.
-[[nodiscard]] const DrugTwinSpec* DrugSpecFor(const PatientRecord& record);
+[[nodiscard]] const DrugTwinSpec* DrugSpecFor(const record::PatientRecord& record);
 // The spec of a drug-twin model ("vancomycin", "warfarin"), or null for any other name.
 [[nodiscard]] const DrugTwinSpec* DrugSpecNamed(std::string_view model);
 
 // Everything a fit needs, copied from the live twin so it can run on another thread.
 struct DrugFitJob {
-  PatientRecord record;
+  record::PatientRecord record;
   const DrugTwinSpec* spec = nullptr;
-  std::vector<io::Event> doses;                    // by time
+  std::vector<record::Event> doses;                // by time
   std::vector<std::pair<Instant, double>> levels;  // in arrival order
   bool announce = false;                           // publish the advice when installed
 };
@@ -72,7 +72,7 @@ struct DrugFit {
 // The drug's doses and levels as the twin has them now (the fit may be older: a dose without a
 // new level does not refit).
 struct DrugHistory {
-  std::vector<io::Event> doses;                    // by time
+  std::vector<record::Event> doses;                // by time
   std::vector<std::pair<Instant, double>> levels;  // in arrival order
 };
 
@@ -99,13 +99,13 @@ struct DrugWhatIfInputs {
 // A genotype covariate of a population model from the record's calls: CYP2C9 as the code 0-5
 // of *1/*1, *1/*2, *1/*3, *2/*2, *2/*3, *3/*3 and VKORC1 as the count of -1639 A alleles; an
 // unknown genotype is taken as the most common (*1/*1, G/A) with a note.
-[[nodiscard]] double GenotypeCovariate(const PatientRecord& record, const std::string& name,
+[[nodiscard]] double GenotypeCovariate(const record::PatientRecord& record, const std::string& name,
                                        std::vector<std::string>* notes);
 
 // The IWPC pharmacogenetic starting dose from the record (age at `now`, height, weight,
 // genotype; inducers and amiodarone among `drugs_given`, lower case):
 // {"daily_mg", "weekly_mg", …} or {"error"}.
-[[nodiscard]] nlohmann::json IwpcStartingDose(const PatientRecord& record,
+[[nodiscard]] nlohmann::json IwpcStartingDose(const record::PatientRecord& record,
                                               const std::vector<std::string>& drugs_given,
                                               Instant now);
 

@@ -82,7 +82,7 @@ T TwinEngine::Ask(Shard& s, std::function<T()> question) {
   return future.get();
 }
 
-void TwinEngine::UpsertPatient(PatientRecord record) {
+void TwinEngine::UpsertPatient(record::PatientRecord record) {
   Shard& s = ShardOf(record.id);
   Post(s, [this, &s, record = std::move(record)]() mutable {
     auto it = s.twins.find(record.id);
@@ -99,9 +99,9 @@ void TwinEngine::UpsertPatient(PatientRecord record) {
   });
 }
 
-void TwinEngine::Apply(std::vector<io::Observation> batch, bool publish) {
+void TwinEngine::Apply(std::vector<record::Observation> batch, bool publish) {
   // One task per shard, keeping arrival order within each.
-  std::vector<std::vector<io::Observation>> per_shard(shards_.size());
+  std::vector<std::vector<record::Observation>> per_shard(shards_.size());
   for (auto& o : batch) {
     per_shard[std::hash<std::string>{}(o.patient) % shards_.size()].push_back(std::move(o));
   }
@@ -130,8 +130,8 @@ void TwinEngine::Apply(std::vector<io::Observation> batch, bool publish) {
   }
 }
 
-void TwinEngine::ApplyEvents(std::vector<io::Event> batch, bool publish) {
-  std::vector<std::vector<io::Event>> per_shard(shards_.size());
+void TwinEngine::ApplyEvents(std::vector<record::Event> batch, bool publish) {
+  std::vector<std::vector<record::Event>> per_shard(shards_.size());
   for (auto& e : batch) {
     per_shard[std::hash<std::string>{}(e.patient) % shards_.size()].push_back(std::move(e));
   }

@@ -26,8 +26,8 @@
 #include "medtwin/core/result.h"
 #include "medtwin/core/worker_pool.h"
 #include "medtwin/io/observation.h"
+#include "medtwin/record/patient.h"
 #include "medtwin/twin/live_twin.h"
-#include "medtwin/twin/patient.h"
 
 namespace medtwin::twin {
 
@@ -49,11 +49,11 @@ class TwinEngine {
   TwinEngine(const TwinEngine&) = delete;
   TwinEngine& operator=(const TwinEngine&) = delete;
 
-  void UpsertPatient(PatientRecord record);
+  void UpsertPatient(record::PatientRecord record);
   // Applies observations of known patients (unknown ones are ignored); `publish` false while
   // replaying history at start-up.
-  void Apply(std::vector<io::Observation> batch, bool publish = true);
-  void ApplyEvents(std::vector<io::Event> batch, bool publish = true);
+  void Apply(std::vector<record::Observation> batch, bool publish = true);
+  void ApplyEvents(std::vector<record::Event> batch, bool publish = true);
 
   // Never waits for a drug refit: a twin whose refit is pending answers with its last complete
   // fit and "refitting": true (an I/O thread must not be held by a fit of seconds).

@@ -1,4 +1,5 @@
 #include "medtwin/twin/live_twin.h"
+#include "medtwin/io/patient.h"
 
 #include <algorithm>
 
@@ -18,7 +19,7 @@ void TwinContext::Resolve(std::string_view kind, Instant t) {
   if (const Alert* a = alerts_.Resolve(kind, t)) update.alerts.push_back(*a);
 }
 
-LiveTwin::LiveTwin(PatientRecord record) : record_(std::move(record)), alerts_(record_.id) {
+LiveTwin::LiveTwin(record::PatientRecord record) : record_(std::move(record)), alerts_(record_.id) {
   AddKinds();
 }
 LiveTwin::LiveTwin(LiveTwin&&) noexcept = default;
@@ -33,8 +34,8 @@ void LiveTwin::AddKinds() {
   }
 }
 
-std::vector<Alert> LiveTwin::SetRecord(PatientRecord record, AlertIdSource next_alert_id) {
-  PatientRecord before = std::exchange(record_, std::move(record));
+std::vector<Alert> LiveTwin::SetRecord(record::PatientRecord record, AlertIdSource next_alert_id) {
+  record::PatientRecord before = std::exchange(record_, std::move(record));
   alerts_.set_patient(record_.id);
   AddKinds();
   TwinUpdate update;
@@ -45,7 +46,7 @@ std::vector<Alert> LiveTwin::SetRecord(PatientRecord record, AlertIdSource next_
   return std::move(update.alerts);
 }
 
-TwinUpdate LiveTwin::Apply(const io::Observation& o, AlertIdSource next_alert_id, bool live) {
+TwinUpdate LiveTwin::Apply(const record::Observation& o, AlertIdSource next_alert_id, bool live) {
   TwinUpdate update;
   auto& latest = latest_[o.code];
   // Late observations go to history (the store) but do not replace the present state.
@@ -63,7 +64,7 @@ TwinUpdate LiveTwin::Apply(const io::Observation& o, AlertIdSource next_alert_id
   return update;
 }
 
-std::vector<Alert> LiveTwin::ApplyEvent(const io::Event& e, AlertIdSource next_alert_id) {
+std::vector<Alert> LiveTwin::ApplyEvent(const record::Event& e, AlertIdSource next_alert_id) {
   if (e.type == "ack") {  // a stored acknowledgement, replayed
     alerts_.ReplayAcknowledgement(e.alert_kind, e.alert_raised_at, e.by);
     return {};
@@ -167,7 +168,7 @@ Result<json> LiveTwin::WhatIf(const json& plan, Instant now) {
   return prepared.task();
 }
 
-json OrderToJson(const io::Event& o) {
+json OrderToJson(const record::Event& o) {
   if (o.drug == "insulin") {
     return {{"kind", "order"},      {"status", "draft"},
             {"patient", o.patient}, {"drug", o.drug},
@@ -212,7 +213,7 @@ json News2ToJson(const monitor::News2Score& s) {
 json LiveTwin::ToJson(bool forecast_bands) {
   json latest = json::object();
   for (const auto& [code, l] : latest_) {
-    const io::ObservationCode* c = io::FindObservationCode(code);
+    const record::ObservationCode* c = record::FindObservationCode(code);
     json v = {{"time", FormatRfc3339(l.time)}};
     if (c != nullptr && c->coded) {
       v["value"] = l.text;
@@ -227,7 +228,7 @@ json LiveTwin::ToJson(bool forecast_bands) {
   for (const auto& a : alerts_.all()) {
     if (a.status != AlertStatus::kResolved) open.push_back(AlertToJson(a));
   }
-  json doc = {{"patient", PatientToJson(record_)},
+  json doc = {{"patient", io::PatientToJson(record_)},
               {"latest", latest},
               {"news2", News2Json()},
               {"alerts", open},

@@ -17,8 +17,8 @@
 #include "medtwin/io/event.h"
 #include "medtwin/io/observation.h"
 #include "medtwin/monitor/news2.h"
+#include "medtwin/record/patient.h"
 #include "medtwin/twin/kinds/ward.h"
-#include "medtwin/twin/patient.h"
 #include "medtwin/twin/twin_kind.h"
 
 namespace medtwin::twin {
@@ -27,7 +27,7 @@ namespace medtwin::twin {
 [[nodiscard]] nlohmann::json News2ToJson(const monitor::News2Score& s);
 nlohmann::json AlertToJson(const Alert& a);
 // A draft order (an "order" event) as the API shows it.
-nlohmann::json OrderToJson(const io::Event& order);
+nlohmann::json OrderToJson(const record::Event& order);
 
 // A what-if ready to run on any thread, and whether the kind answering it has work pending off
 // the shard (a refit whose outcome may change the answer).
@@ -44,23 +44,23 @@ struct TwinJob {
 
 class LiveTwin {
  public:
-  explicit LiveTwin(PatientRecord record);
+  explicit LiveTwin(record::PatientRecord record);
   LiveTwin(LiveTwin&&) noexcept;
   LiveTwin& operator=(LiveTwin&&) noexcept;
   ~LiveTwin();
 
   // A changed record: kinds it now calls for are added; kinds see the change (a new genotype
   // checks the drugs given so far). The alerts raised.
-  std::vector<Alert> SetRecord(PatientRecord record, AlertIdSource next_alert_id);
-  [[nodiscard]] const PatientRecord& record() const { return record_; }
+  std::vector<Alert> SetRecord(record::PatientRecord record, AlertIdSource next_alert_id);
+  [[nodiscard]] const record::PatientRecord& record() const { return record_; }
 
   // `next_alert_id` hands out globally unique ids. `live` false (a rebuild replaying history)
   // does not ask for refits, so a restart does not refit once per stored level.
-  TwinUpdate Apply(const io::Observation& o, AlertIdSource next_alert_id, bool live = true);
+  TwinUpdate Apply(const record::Observation& o, AlertIdSource next_alert_id, bool live = true);
   // Meals, insulin and basal changes drive the glucose twin; doses are kept for drug twins;
   // orders are kept (the last 10); a stored acknowledgement is replayed. A dose or order of a
   // drug the genotype argues against raises a "pgx-<drug>" alert (only with `next_alert_id`).
-  std::vector<Alert> ApplyEvent(const io::Event& e, AlertIdSource next_alert_id = nullptr);
+  std::vector<Alert> ApplyEvent(const record::Event& e, AlertIdSource next_alert_id = nullptr);
 
   [[nodiscard]] monitor::News2Score News2() const;
   [[nodiscard]] nlohmann::json News2Json() const;
@@ -99,11 +99,11 @@ class LiveTwin {
   void AddKinds();
   [[nodiscard]] TwinFacts Facts() const { return {record_, latest_, drugs_}; }
 
-  PatientRecord record_;
+  record::PatientRecord record_;
   std::vector<std::unique_ptr<TwinKind>> kinds_;
   LatestValues latest_;
-  std::vector<std::string> drugs_;  // drugs given or ordered (lower case), for the pgx check
-  std::vector<io::Event> orders_;   // accepted recommendations (the last 10)
+  std::vector<std::string> drugs_;     // drugs given or ordered (lower case), for the pgx check
+  std::vector<record::Event> orders_;  // accepted recommendations (the last 10)
   monitor::AlertBook alerts_;
 };
 

@@ -2,7 +2,7 @@
 
 namespace medtwin::twin {
 
-std::vector<pgx::GeneCall> GeneCallsOf(const PatientRecord& record) {
+std::vector<pgx::GeneCall> GeneCallsOf(const record::PatientRecord& record) {
   std::vector<pgx::GeneCall> out;
   for (const auto& g : record.genotype) {
     pgx::GeneCall c;
@@ -28,7 +28,8 @@ std::vector<pgx::GeneCall> GeneCallsOf(const PatientRecord& record) {
   return out;
 }
 
-std::optional<pgx::DrugGuidance> GuidanceFor(const PatientRecord& record, const std::string& drug) {
+std::optional<pgx::DrugGuidance> GuidanceFor(const record::PatientRecord& record,
+                                             const std::string& drug) {
   auto table = pgx::GuidanceTable::Default();
   if (!table.ok()) return std::nullopt;
   auto g = (*table)->Guide(drug, GeneCallsOf(record));

@@ -8,16 +8,16 @@
 #include <vector>
 
 #include "medtwin/pgx/guidance.h"
-#include "medtwin/twin/patient.h"
+#include "medtwin/record/patient.h"
 
 namespace medtwin::twin {
 
 // The record's calls as the matcher's GeneCalls (diplotype "A/B" split, phenotype, score).
-[[nodiscard]] std::vector<pgx::GeneCall> GeneCallsOf(const PatientRecord& record);
+[[nodiscard]] std::vector<pgx::GeneCall> GeneCallsOf(const record::PatientRecord& record);
 
 // CPIC guidance for `drug` (any case) and the record's genotype; nullopt when the drug is not
 // covered or the guidance table cannot be loaded.
-[[nodiscard]] std::optional<pgx::DrugGuidance> GuidanceFor(const PatientRecord& record,
+[[nodiscard]] std::optional<pgx::DrugGuidance> GuidanceFor(const record::PatientRecord& record,
                                                            const std::string& drug);
 
 }  // namespace medtwin::twin

@@ -28,7 +28,7 @@
 #include "medtwin/io/observation.h"
 #include "medtwin/monitor/alerts.h"
 #include "medtwin/monitor/rules.h"
-#include "medtwin/twin/patient.h"
+#include "medtwin/record/patient.h"
 
 namespace medtwin::twin {
 
@@ -58,7 +58,7 @@ struct TwinUpdate {
 
 // What a kind sees of the whole twin.
 struct TwinFacts {
-  const PatientRecord& record;
+  const record::PatientRecord& record;
   const LatestValues& latest;
   const std::vector<std::string>& drugs;  // drugs given or ordered so far (lower case)
 };
@@ -106,12 +106,12 @@ class TwinKind {
   [[nodiscard]] virtual std::string_view name() const = 0;
 
   // Assimilates one observation, the newest of its code (older ones go to history only).
-  virtual void Observe(const io::Observation& /*o*/, TwinContext& /*ctx*/) {}
+  virtual void Observe(const record::Observation& /*o*/, TwinContext& /*ctx*/) {}
   // Takes one event (meal, insulin, basal, dose, order; every kind sees every event and
   // ignores what is not its own).
-  virtual void OnEvent(const io::Event& /*e*/, TwinContext& /*ctx*/) {}
+  virtual void OnEvent(const record::Event& /*e*/, TwinContext& /*ctx*/) {}
   // The record changed (`before` is the old one; ctx.record the new).
-  virtual void OnRecordChanged(const PatientRecord& /*before*/, TwinContext& /*ctx*/) {}
+  virtual void OnRecordChanged(const record::PatientRecord& /*before*/, TwinContext& /*ctx*/) {}
 
   // Adds the kind's part to the twin document: its entry under "model_state", its advice under
   // "recommendations". `forecast_bands` asks for the costlier forecasts.
@@ -143,8 +143,8 @@ class TwinKind {
 // One kind of twin: its name, whether a record calls for it, and how to make it.
 struct TwinKindEntry {
   std::string_view name;
-  bool (*applies)(const PatientRecord& record);
-  std::unique_ptr<TwinKind> (*make)(const PatientRecord& record);
+  bool (*applies)(const record::PatientRecord& record);
+  std::unique_ptr<TwinKind> (*make)(const record::PatientRecord& record);
   // The what-if models it answers, for errors naming what a patient lacks.
   std::array<std::string_view, 4> what_if_models;
 };

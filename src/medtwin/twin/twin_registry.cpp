@@ -10,7 +10,7 @@
 namespace medtwin::twin {
 namespace {
 
-bool Always(const PatientRecord&) { return true; }
+bool Always(const record::PatientRecord&) { return true; }
 
 constexpr TwinKindEntry kKinds[] = {
     {"ward", Always, MakeWardTwin, {}},

@@ -15,7 +15,7 @@ class DrugTwin final : public TwinKind {
 
   // A level of the drug refits the twin and renews its advice (when a population model is
   // known: the record's or the spec's default).
-  void Observe(const io::Observation& o, TwinContext& ctx) override {
+  void Observe(const record::Observation& o, TwinContext& ctx) override {
     const DrugTwinSpec* spec = DrugSpecFor(ctx.record);
     if (spec == nullptr || o.code != spec->level_code) return;
     if (ctx.record.population_model.empty() && spec->default_population_model.empty()) return;
@@ -24,12 +24,13 @@ class DrugTwin final : public TwinKind {
     ctx.update.fit_needed = ctx.live;
   }
 
-  void OnEvent(const io::Event& e, TwinContext& ctx) override {
+  void OnEvent(const record::Event& e, TwinContext& ctx) override {
     const DrugTwinSpec* spec = DrugSpecFor(ctx.record);
     if (e.type != "dose" || spec == nullptr || e.drug != spec->drug) return;
     doses_.push_back(e);
-    std::stable_sort(doses_.begin(), doses_.end(),
-                     [](const io::Event& a, const io::Event& b) { return a.time < b.time; });
+    std::stable_sort(
+        doses_.begin(), doses_.end(),
+        [](const record::Event& a, const record::Event& b) { return a.time < b.time; });
   }
 
   void AddToView(const TwinFacts& ctx, json& doc, bool) override {
@@ -84,7 +85,7 @@ class DrugTwin final : public TwinKind {
   bool OffShardPending(const TwinFacts& ctx) const override { return fitting_ || FitDue(ctx); }
 
   std::size_t ApproxBytes() const override {
-    return sizeof(*this) + doses_.size() * sizeof(io::Event) + levels_.size() * 16;
+    return sizeof(*this) + doses_.size() * sizeof(record::Event) + levels_.size() * 16;
   }
 
  private:
@@ -108,7 +109,7 @@ class DrugTwin final : public TwinKind {
     return announce ? fit_->recommendation : json();
   }
 
-  std::vector<io::Event> doses_;  // by time
+  std::vector<record::Event> doses_;  // by time
   std::vector<std::pair<Instant, double>> levels_;
   std::shared_ptr<const DrugFit> fit_;  // null until the first fit
   bool stale_ = false;                  // levels newer than the last fit taken
@@ -117,9 +118,9 @@ class DrugTwin final : public TwinKind {
 
 }  // namespace
 
-bool WantsDrugTwin(const PatientRecord& record) { return DrugSpecFor(record) != nullptr; }
+bool WantsDrugTwin(const record::PatientRecord& record) { return DrugSpecFor(record) != nullptr; }
 
-std::unique_ptr<TwinKind> MakeDrugTwin(const PatientRecord&) {
+std::unique_ptr<TwinKind> MakeDrugTwin(const record::PatientRecord&) {
   return std::make_unique<DrugTwin>();
 }
 

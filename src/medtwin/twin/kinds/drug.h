@@ -10,7 +10,7 @@
 
 namespace medtwin::twin {
 
-[[nodiscard]] bool WantsDrugTwin(const PatientRecord& record);
-[[nodiscard]] std::unique_ptr<TwinKind> MakeDrugTwin(const PatientRecord& record);
+[[nodiscard]] bool WantsDrugTwin(const record::PatientRecord& record);
+[[nodiscard]] std::unique_ptr<TwinKind> MakeDrugTwin(const record::PatientRecord& record);
 
 }  // namespace medtwin::twin

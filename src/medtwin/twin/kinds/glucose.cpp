@@ -105,8 +105,8 @@ class GlucoseTwin final : public TwinKind {
  public:
   std::string_view name() const override { return "glucose"; }
 
-  void Observe(const io::Observation& o, TwinContext& ctx) override {
-    if (o.code != io::loinc::kCgmGlucose) return;
+  void Observe(const record::Observation& o, TwinContext& ctx) override {
+    if (o.code != record::loinc::kCgmGlucose) return;
     State* g = Start(ctx.record, o.time);
     if (g == nullptr) return;
     const double t = Minutes(*g, o.time);
@@ -131,7 +131,7 @@ class GlucoseTwin final : public TwinKind {
     if (!ctx.record.closed_loop.empty()) ctx.update.command = CloseTheLoop(*g, ctx.record, t, o);
   }
 
-  void OnEvent(const io::Event& e, TwinContext& ctx) override {
+  void OnEvent(const record::Event& e, TwinContext& ctx) override {
     if (e.type != "meal" && e.type != "insulin" && e.type != "basal") return;
     State* g = Start(ctx.record, e.time);
     if (g == nullptr) return;
@@ -226,7 +226,7 @@ class GlucoseTwin final : public TwinKind {
   // Started at the first CGM reading or glucose event, with the patient's own parameters when
   // a virtual patient is named (demo, trials); otherwise adult#001's as the prior, insulin
   // sensitivity and meal absorption estimated online. Null if the model cannot be made.
-  State* Start(const PatientRecord& record, Instant t) {
+  State* Start(const record::PatientRecord& record, Instant t) {
     if (state_) return state_.get();
     const std::string name =
         record.virtual_patient.empty() ? std::string("adult#001") : record.virtual_patient;
@@ -244,8 +244,8 @@ class GlucoseTwin final : public TwinKind {
   // One control decision on a CGM reading: the controller's request through the pump's limits,
   // applied to the twin's inputs (the pump is assumed to deliver what it is commanded) and
   // returned as the command to send.
-  static json CloseTheLoop(State& g, const PatientRecord& record, double t_min,
-                           const io::Observation& cgm) {
+  static json CloseTheLoop(State& g, const record::PatientRecord& record, double t_min,
+                           const record::Observation& cgm) {
     if (!g.controller) {
       auto kind = decide::ParseControllerKind(record.closed_loop);
       auto vp = models::FindVirtualPatient(g.virtual_patient);
@@ -286,11 +286,11 @@ class GlucoseTwin final : public TwinKind {
 
 }  // namespace
 
-bool WantsGlucoseTwin(const PatientRecord& record) {
+bool WantsGlucoseTwin(const record::PatientRecord& record) {
   return std::find(record.models.begin(), record.models.end(), "glucose") != record.models.end();
 }
 
-std::unique_ptr<TwinKind> MakeGlucoseTwin(const PatientRecord&) {
+std::unique_ptr<TwinKind> MakeGlucoseTwin(const record::PatientRecord&) {
   return std::make_unique<GlucoseTwin>();
 }
 

@@ -11,7 +11,7 @@
 
 namespace medtwin::twin {
 
-[[nodiscard]] bool WantsGlucoseTwin(const PatientRecord& record);
-[[nodiscard]] std::unique_ptr<TwinKind> MakeGlucoseTwin(const PatientRecord& record);
+[[nodiscard]] bool WantsGlucoseTwin(const record::PatientRecord& record);
+[[nodiscard]] std::unique_ptr<TwinKind> MakeGlucoseTwin(const record::PatientRecord& record);
 
 }  // namespace medtwin::twin

@@ -10,13 +10,13 @@ class PrescriptionChecks final : public TwinKind {
  public:
   std::string_view name() const override { return "prescriptions"; }
 
-  void OnEvent(const io::Event& e, TwinContext& ctx) override {
+  void OnEvent(const record::Event& e, TwinContext& ctx) override {
     if ((e.type == "dose" || e.type == "order") && !e.drug.empty() && ctx.can_raise()) {
       Check(AsciiLower(e.drug), e.time, ctx);
     }
   }
 
-  void OnRecordChanged(const PatientRecord& before, TwinContext& ctx) override {
+  void OnRecordChanged(const record::PatientRecord& before, TwinContext& ctx) override {
     if (before.genotype == ctx.record.genotype) return;
     const Instant now = WallClockNow();
     for (const auto& drug : ctx.drugs) Check(drug, now, ctx);
@@ -38,7 +38,7 @@ class PrescriptionChecks final : public TwinKind {
 
 }  // namespace
 
-std::unique_ptr<TwinKind> MakePrescriptionChecks(const PatientRecord&) {
+std::unique_ptr<TwinKind> MakePrescriptionChecks(const record::PatientRecord&) {
   return std::make_unique<PrescriptionChecks>();
 }
 

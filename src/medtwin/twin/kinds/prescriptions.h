@@ -9,6 +9,6 @@
 
 namespace medtwin::twin {
 
-[[nodiscard]] std::unique_ptr<TwinKind> MakePrescriptionChecks(const PatientRecord& record);
+[[nodiscard]] std::unique_ptr<TwinKind> MakePrescriptionChecks(const record::PatientRecord& record);
 
 }  // namespace medtwin::twin

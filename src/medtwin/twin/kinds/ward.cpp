@@ -20,8 +20,8 @@ class WardTwin final : public TwinKind {
  public:
   std::string_view name() const override { return "ward"; }
 
-  void Observe(const io::Observation& o, TwinContext& ctx) override {
-    const PatientRecord& r = ctx.record;
+  void Observe(const record::Observation& o, TwinContext& ctx) override {
+    const record::PatientRecord& r = ctx.record;
     if (base_scale_ != r.spo2_scale) {
       base_ = monitor::DefaultAlarmLimits(r.spo2_scale);
       base_scale_ = r.spo2_scale;
@@ -54,7 +54,7 @@ class WardTwin final : public TwinKind {
 
  private:
   monitor::RuleMonitor rules_;
-  monitor::AlarmLimits base_;
+  record::AlarmLimits base_;
   int base_scale_ = 1;
   std::optional<monitor::News2Risk> last_risk_;
   std::optional<int> last_total_;
@@ -87,14 +87,15 @@ monitor::News2Score ScoreLatestVitals(const LatestValues& latest, int spo2_scale
   return monitor::ScoreNews2(v);
 }
 
-std::vector<News2Point> News2History(std::vector<io::Observation> observations, int spo2_scale) {
+std::vector<News2Point> News2History(std::vector<record::Observation> observations,
+                                     int spo2_scale) {
   std::stable_sort(
       observations.begin(), observations.end(),
-      [](const io::Observation& a, const io::Observation& b) { return a.time < b.time; });
+      [](const record::Observation& a, const record::Observation& b) { return a.time < b.time; });
   LatestValues latest;
   std::vector<News2Point> out;
   for (std::size_t i = 0; i < observations.size(); ++i) {
-    const io::Observation& o = observations[i];
+    const record::Observation& o = observations[i];
     if (std::find(kNews2VitalCodes.begin(), kNews2VitalCodes.end(), o.code) ==
         kNews2VitalCodes.end()) {
       continue;
@@ -107,7 +108,7 @@ std::vector<News2Point> News2History(std::vector<io::Observation> observations, 
   return out;
 }
 
-std::unique_ptr<TwinKind> MakeWardTwin(const PatientRecord&) {
+std::unique_ptr<TwinKind> MakeWardTwin(const record::PatientRecord&) {
   return std::make_unique<WardTwin>();
 }
 

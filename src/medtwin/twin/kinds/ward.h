@@ -15,9 +15,9 @@ namespace medtwin::twin {
 
 // The observation codes NEWS2 reads (LOINC).
 inline constexpr std::array<std::string_view, 7> kNews2VitalCodes = {
-    io::loinc::kRespiratoryRate, io::loinc::kSpo2,      io::loinc::kInhaledO2Flow,
-    io::loinc::kSystolicBp,      io::loinc::kHeartRate, io::loinc::kConsciousness,
-    io::loinc::kBodyTemperature};
+    record::loinc::kRespiratoryRate, record::loinc::kSpo2,      record::loinc::kInhaledO2Flow,
+    record::loinc::kSystolicBp,      record::loinc::kHeartRate, record::loinc::kConsciousness,
+    record::loinc::kBodyTemperature};
 
 // NEWS2 from the newest value of each vital sign, counting only values at most 4 h older than
 // the newest vital sign (ward observations are at most 4-hourly at low scores; older values
@@ -30,9 +30,9 @@ struct News2Point {
   Instant time;
   monitor::News2Score score;
 };
-[[nodiscard]] std::vector<News2Point> News2History(std::vector<io::Observation> observations,
+[[nodiscard]] std::vector<News2Point> News2History(std::vector<record::Observation> observations,
                                                    int spo2_scale);
 
-[[nodiscard]] std::unique_ptr<TwinKind> MakeWardTwin(const PatientRecord& record);
+[[nodiscard]] std::unique_ptr<TwinKind> MakeWardTwin(const record::PatientRecord& record);
 
 }  // namespace medtwin::twin

@@ -1,12 +1,19 @@
-#include "medtwin/twin/patient.h"
+#include "medtwin/io/patient.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "medtwin/core/text.h"
 #include "medtwin/core/time.h"
+#include "medtwin/monitor/rules.h"
 
-namespace medtwin::twin {
+namespace medtwin::io {
+
+using record::Consent;
+using record::ConsentChange;
+using record::GenotypeCall;
+using record::PatientRecord;
+
 namespace {
 
 using nlohmann::json;
@@ -266,9 +273,9 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
   return p;
 }
 
-Result<monitor::AlarmLimits> ParseAlarmLimits(const json& j) {
+Result<record::AlarmLimits> ParseAlarmLimits(const json& j) {
   if (!j.is_object()) return InvalidArgument("alarm_limits", "must be a JSON object");
-  monitor::AlarmLimits out;
+  record::AlarmLimits out;
   for (const auto& [key, value] : j.items()) {
     if (key == "escalate_unacknowledged_min") {
       if (!value.is_number_integer()) {
@@ -288,7 +295,7 @@ Result<monitor::AlarmLimits> ParseAlarmLimits(const json& j) {
         const std::string field = "alarm_limits.rules." + Printable(kind, 40);
         if (monitor::FindRule(kind) == nullptr) return InvalidArgument(field, "no such rule");
         if (!limit.is_object()) return InvalidArgument(field, "must be a JSON object");
-        monitor::AlarmLimit l{kind, {}, {}, {}};
+        record::AlarmLimit l{kind, {}, {}, {}};
         for (const auto& [name, v] : limit.items()) {
           std::optional<double>* slot = name == "raise"      ? &l.raise
                                         : name == "clear"    ? &l.clear
@@ -314,7 +321,7 @@ Result<monitor::AlarmLimits> ParseAlarmLimits(const json& j) {
   return out;
 }
 
-json AlarmLimitsToJson(const monitor::AlarmLimits& limits) {
+json AlarmLimitsToJson(const record::AlarmLimits& limits) {
   json rules = json::object();
   for (const auto& l : limits.limits) {
     json r = json::object();
@@ -370,16 +377,4 @@ json PatientToJson(const PatientRecord& p) {
   return j;
 }
 
-bool ResearchConsentAt(const PatientRecord& p, const std::string& at_rfc3339) {
-  if (!p.consent.research) return false;
-  if (p.consent.withdrawn_at.empty()) return true;
-  auto withdrawn = ParseRfc3339(p.consent.withdrawn_at);
-  auto at = ParseRfc3339(at_rfc3339);
-  if (!withdrawn.ok() || !at.ok()) return false;  // unreadable: treat as withdrawn
-  // A withdrawal takes effect when it is recorded, whatever date it names: a future-dated one
-  // does not keep the patient in exports until then.
-  (void)withdrawn;
-  return false;
-}
-
-}  // namespace medtwin::twin
+}  // namespace medtwin::io

@@ -1,18 +1,29 @@
-// twin/patient.h — the patient record a twin is built around: demographics, size, renal
-// function, conditions, genotype calls, which models the twin runs. JSON in and out; every
-// error names the field. Identifiers (id, name) are data, never written to logs.
+// record/patient.h — the patient record a twin is built around: demographics, size, renal
+// function, conditions, genotype calls, which models the twin runs, the clinician's alarm
+// limits, the care team and consent. io/patient.h reads and writes it as JSON (every error
+// naming the field). Identifiers (id, name) are data, never written to logs.
 #pragma once
-
-#include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "medtwin/core/result.h"
-#include "medtwin/monitor/rules.h"
+namespace medtwin::record {
 
-namespace medtwin::twin {
+// A clinician's limits for one rule, replacing its defaults where given.
+struct AlarmLimit {
+  std::string kind;  // a rule of monitor::Rules()
+  std::optional<double> raise, clear, critical;
+  bool operator==(const AlarmLimit&) const = default;
+};
+struct AlarmLimits {
+  std::vector<AlarmLimit> limits;
+  // Open alerts unacknowledged this long are escalated one severity (0: never).
+  int escalate_unacknowledged_min = 0;
+  [[nodiscard]] const AlarmLimit* For(std::string_view kind) const;
+  bool operator==(const AlarmLimits&) const = default;
+};
 
 struct GenotypeCall {
   std::string gene;                      // "CYP2C19"
@@ -64,26 +75,11 @@ struct PatientRecord {
   std::vector<ConsentChange> consent_history;  // earlier consents, oldest first
   // The clinician's alarm limits over monitor::Rules() and the escalation time (audited as any
   // change of the record).
-  monitor::AlarmLimits alarm_limits;
+  AlarmLimits alarm_limits;
 };
 
 // Whether `p` allowed research use at `at` (given, and not withdrawn: a recorded withdrawal counts
 // at once, whatever date it names).
 [[nodiscard]] bool ResearchConsentAt(const PatientRecord& p, const std::string& at_rfc3339);
 
-// Parses a patient document. With `base`, members present override it (PUT/PATCH); without,
-// `id` may be absent (the server assigns one). Text from clients may hold no control
-// characters; `from_store` reads a stored document as it was written (earlier versions
-// allowed them), so an old record never stops the server from starting.
-[[nodiscard]] Result<PatientRecord> ParsePatient(const nlohmann::json& j,
-                                                 const PatientRecord* base = nullptr,
-                                                 bool from_store = false);
-// {"rules": {"spo2-low": {"raise": 92, "clear": 94, "critical": 88}, …},
-//  "escalate_unacknowledged_min": 15}; every error names its field ("alarm_limits.rules.…").
-[[nodiscard]] Result<monitor::AlarmLimits> ParseAlarmLimits(const nlohmann::json& j);
-[[nodiscard]] nlohmann::json AlarmLimitsToJson(const monitor::AlarmLimits& limits);
-// A consent as JSON: {"research", "share_with", "recorded_at", "withdrawn_at"}.
-[[nodiscard]] nlohmann::json ConsentToJson(const Consent& c);
-[[nodiscard]] nlohmann::json PatientToJson(const PatientRecord& p);
-
-}  // namespace medtwin::twin
+}  // namespace medtwin::record

@@ -1,0 +1,36 @@
+#include "medtwin/record/observation.h"
+
+#include "medtwin/core/units.h"
+
+namespace medtwin::record {
+
+const std::vector<ObservationCode>& ObservationCatalog() {
+  // Ranges: what a living patient's reading can be, so a typo (SpO2 120 %) is refused while
+  // extreme but real values pass.
+  static const std::vector<ObservationCode> kCatalog = {
+      {loinc::kHeartRate, "heart rate", "/min", 0, 350},
+      {loinc::kRespiratoryRate, "respiratory rate", "/min", 0, 100},
+      {loinc::kSpo2, "oxygen saturation (SpO2)", "%", 0, 100},
+      {loinc::kBodyTemperature, "body temperature", "Cel", 20, 46},
+      {loinc::kSystolicBp, "systolic blood pressure", "mm[Hg]", 0, 350},
+      {loinc::kDiastolicBp, "diastolic blood pressure", "mm[Hg]", 0, 250},
+      {loinc::kConsciousness, "level of consciousness (ACVPU)", "", 0, 4, true},
+      {loinc::kInhaledO2Flow, "inhaled oxygen flow (0 = air)", "L/min", 0, 80},
+      {loinc::kBloodGlucose, "glucose in blood", "mg/dL", 0, 2000, false,
+       kGlucoseMolarMass_g_per_mol},
+      {loinc::kCgmGlucose, "glucose in interstitial fluid (CGM)", "mg/dL", 0, 2000, false,
+       kGlucoseMolarMass_g_per_mol},
+      {loinc::kVancomycin, "vancomycin in serum or plasma", "mg/L", 0, 500},
+      {loinc::kInr, "INR (prothrombin time, coagulation assay)", "{INR}", 0.5, 25},
+  };
+  return kCatalog;
+}
+
+const ObservationCode* FindObservationCode(std::string_view code) {
+  for (const auto& c : ObservationCatalog()) {
+    if (c.loinc == code) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace medtwin::record

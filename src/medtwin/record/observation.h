@@ -1,0 +1,52 @@
+// record/observation.h — one observed value of a patient, and the catalog of LOINC codes medtwin
+// understands: each with the one UCUM unit its values are kept in and the range a real value
+// can take. io parses and formats observations; everything else uses them as they are here.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "medtwin/core/time.h"
+
+namespace medtwin::record {
+
+struct ObservationCode {
+  std::string_view loinc;
+  std::string_view name;
+  std::string_view unit;    // canonical UCUM unit ("" for coded values)
+  double min = 0, max = 0;  // physically possible range, in the canonical unit
+  bool coded = false;       // value is a code (ACVPU), not a number
+  double molar_mass = 0;    // allows mol-based units (glucose)
+};
+
+// The catalog, in a stable order.
+const std::vector<ObservationCode>& ObservationCatalog();
+const ObservationCode* FindObservationCode(std::string_view loinc);
+
+// LOINC codes used by the twin's models.
+namespace loinc {
+inline constexpr std::string_view kHeartRate = "8867-4";
+inline constexpr std::string_view kRespiratoryRate = "9279-1";
+inline constexpr std::string_view kSpo2 = "2708-6";
+inline constexpr std::string_view kBodyTemperature = "8310-5";
+inline constexpr std::string_view kSystolicBp = "8480-6";
+inline constexpr std::string_view kDiastolicBp = "8462-4";
+inline constexpr std::string_view kConsciousness = "80288-4";
+inline constexpr std::string_view kInhaledO2Flow = "3151-8";
+inline constexpr std::string_view kBloodGlucose = "2339-0";
+inline constexpr std::string_view kCgmGlucose = "99504-3";
+inline constexpr std::string_view kVancomycin = "20578-1";
+inline constexpr std::string_view kInr = "6301-6";  // INR in platelet-poor plasma
+}  // namespace loinc
+
+struct Observation {
+  std::string patient;
+  std::string code;  // LOINC
+  double value = 0;  // canonical unit; for coded values the index of the code
+  std::string text;  // coded value as given ("A", "C", "V", "P", "U"); else empty
+  Instant time;
+  std::string source;
+};
+
+}  // namespace medtwin::record
