@@ -1,9 +1,11 @@
-// server/access.h — every route the server answers, with what it touches, and the caller of a
-// request. The dispatcher reaches a handler only through this table: a path that is not in it
-// is 404, and each entry says which resource type and interaction it is and where its patient
-// comes from, so authorization is decided before any handler runs (and cannot be forgotten by
-// a new route). Handlers that touch several patients (bulk ingest, Bundles, lists, the live
-// stream) ask the Caller per patient.
+// server/access.h — every route the server answers, with what it touches and the handler that
+// answers it, and the caller of a request. A request reaches a handler only through this table:
+// a path that is not in it is 404 (405 for another method), and each entry says which resource
+// type and interaction it is and where its patient comes from, so authorization is decided
+// before any handler runs (and cannot be forgotten by a new route). The handler receives the
+// path parameters the match extracted. Handlers that touch several patients (bulk ingest,
+// Bundles, lists, the live stream) ask the Caller per patient. Handlers live in files by
+// resource (api_*.cpp, fhir_*.cpp; declared in handlers.h).
 #pragma once
 
 #include <chrono>
@@ -23,6 +25,32 @@
 namespace medtwin::server {
 
 class TwinService;
+class Caller;
+struct AuthOptions;
+
+// A request target split: decoded path segments and query parameters (repeated ones, such as
+// FHIR's date, in all_query).
+struct Target {
+  std::vector<std::string> segments;
+  std::map<std::string, std::string> query;
+  std::multimap<std::string, std::string> all_query;
+};
+// Splits and percent-decodes "/a/b%2Fc?x=1&y=2".
+[[nodiscard]] Target SplitTarget(std::string_view target);
+
+// What a route's handler is given: the request, its target, the parameters its route
+// extracted ({id}, {path*}), and the authorized caller.
+struct RouteRequest {
+  TwinService& service;
+  const Request& req;
+  const Target& target;
+  const std::map<std::string, std::string>& params;
+  const Caller& caller;
+  const AuthOptions& auth;
+  [[nodiscard]] const std::string& param(const std::string& name) const { return params.at(name); }
+  [[nodiscard]] const std::map<std::string, std::string>& query() const { return target.query; }
+};
+using RouteHandler = Response (*)(const RouteRequest&);
 
 enum class PatientFrom {
   kNone,   // not patient data, or a list the handler filters
@@ -38,6 +66,7 @@ struct RouteSpec {
   std::string resource;  // FHIR resource type the scopes speak of
   security::Interaction interaction = security::Interaction::kRead;
   PatientFrom patient_from = PatientFrom::kNone;
+  RouteHandler handler = nullptr;
 };
 
 // Every route, in matching order.

@@ -138,14 +138,6 @@ inline constexpr std::size_t kMaxIngestItems = 50'000;
 // `auth->key` (401), the route's access (403) and a budget of requests (429).
 [[nodiscard]] Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> auth);
 
-// FHIR R4 requests (path segments from "fhir"; query parameters, repeated ones in all_query),
-// authorized per patient through `caller` where the body names the patient.
-[[nodiscard]] Response HandleFhir(TwinService& service, const Request& req,
-                                  const std::vector<std::string>& seg,
-                                  const std::map<std::string, std::string>& query,
-                                  const std::multimap<std::string, std::string>& all_query,
-                                  const Caller& caller);
-
 // A patient record as stored, its direct identifiers sealed when `keys` is given; and back.
 [[nodiscard]] Result<std::string> SealedPatientBody(const record::PatientRecord& p,
                                                     const security::DataKeyRing* keys);

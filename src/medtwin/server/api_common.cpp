@@ -1,0 +1,194 @@
+#include "medtwin/server/api_common.h"
+
+#include <charconv>
+#include <map>
+
+#include "medtwin/io/fhir.h"
+#include "medtwin/io/json_input.h"
+#include "medtwin/server/access.h"
+
+namespace medtwin::server {
+namespace {
+
+using nlohmann::json;
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size()) {
+      int v = 0;
+      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      if (ec == std::errc() && p == s.data() + i + 3) {
+        out += static_cast<char>(v);
+        i += 2;
+      } else {
+        out += s[i];
+      }
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Target SplitTarget(std::string_view target) {
+  Target t;
+  const auto q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::size_t start = 0;
+  while (start < path.size()) {
+    const auto slash = path.find('/', start);
+    const auto end = slash == std::string_view::npos ? path.size() : slash;
+    if (end > start) t.segments.push_back(PercentDecode(path.substr(start, end - start)));
+    start = end + 1;
+  }
+  if (q != std::string_view::npos) {
+    std::string_view qs = target.substr(q + 1);
+    std::size_t s = 0;
+    while (s <= qs.size()) {
+      const auto amp = std::min(qs.find('&', s), qs.size());
+      const auto part = qs.substr(s, amp - s);
+      const auto eq = part.find('=');
+      if (!part.empty()) {
+        const std::string key = PercentDecode(part.substr(0, eq));
+        const std::string value =
+            eq == std::string_view::npos ? "" : PercentDecode(part.substr(eq + 1));
+        t.query[key] = value;
+        t.all_query.emplace(key, value);
+      }
+      if (amp == qs.size()) break;
+      s = amp + 1;
+    }
+  }
+  return t;
+}
+
+Response Json(unsigned status, const json& body) {
+  Response r;
+  r.status = status;
+  r.body = io::DumpJson(body);
+  return r;
+}
+
+Response Text(const char* content_type, std::string body) {
+  Response r;
+  r.content_type = content_type;
+  r.body = std::move(body);
+  return r;
+}
+
+std::string_view CodeName(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::kInvalidArgument:
+      return "invalid";
+    case ErrorCode::kIoError:
+      return "storage";
+    case ErrorCode::kSolverFailure:
+    case ErrorCode::kUnimplemented:
+    case ErrorCode::kInternal:
+      return "internal";
+    default:
+      return ErrorCodeName(c);
+  }
+}
+
+Response Fail(unsigned status, const Error& e) {
+  return Json(status, {{"error",
+                        {{"code", CodeName(e.code)}, {"field", e.field}, {"message", e.message}}}});
+}
+
+Response Fail(unsigned status, const char* code, const std::string& field,
+              const std::string& message) {
+  return Json(status, {{"error", {{"code", code}, {"field", field}, {"message", message}}}});
+}
+
+unsigned StatusFor(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
+      return 409;
+    case ErrorCode::kResourceExhausted:
+      return 429;
+    case ErrorCode::kIoError:
+    case ErrorCode::kInternal:
+    case ErrorCode::kUnavailable:
+      return 503;
+    default:
+      return 400;
+  }
+}
+
+Result<json> ParseBody(const Request& req) { return io::ParseUntrustedJson(req.body(), "body"); }
+
+Result<json> ParseOptionalBody(const Request& req) {
+  if (req.body().empty()) return json::object();
+  return ParseBody(req);
+}
+
+Response NoPatient(const std::string& id) {
+  return Fail(404, "not_found", "patient", "no patient '" + id + "'");
+}
+
+Response ReportResponse(const Result<IngestReport>& report) {
+  constexpr std::size_t kListedRejections = 100;
+  if (!report.ok()) return FailFor(report.error());
+  const bool any = !report->accepted.empty();
+  const json& rejected = report->rejected;
+  json listed = json::array(), reasons = json::array();
+  std::map<std::pair<std::string, std::string>, std::size_t> counts;
+  for (std::size_t i = 0; i < rejected.size(); ++i) {
+    if (i < kListedRejections) listed.push_back(rejected[i]);
+    ++counts[{rejected[i].value("field", ""), rejected[i].value("reason", "")}];
+  }
+  for (const auto& [key, n] : counts) {
+    if (reasons.size() == kListedRejections) break;
+    reasons.push_back({{"field", key.first}, {"reason", key.second}, {"count", n}});
+  }
+  return Json(any || rejected.empty() ? 200 : 422, {{"accepted", report->accepted},
+                                                    {"rejected", std::move(listed)},
+                                                    {"rejected_count", rejected.size()},
+                                                    {"rejected_reasons", std::move(reasons)}});
+}
+
+Response Fhir(unsigned status, const json& body) {
+  Response r;
+  r.status = status;
+  r.content_type = "application/fhir+json";
+  r.body = io::DumpJson(body);
+  return r;
+}
+
+Response Outcome(unsigned status, const std::string& type, const std::string& where,
+                 const std::string& why) {
+  return Fhir(status, io::OperationOutcome(type, where, why));
+}
+
+json Searchset(const json& resources) {
+  json b = {{"resourceType", "Bundle"},
+            {"type", "searchset"},
+            {"total", resources.size()},
+            {"entry", json::array()}};
+  for (const auto& r : resources) b["entry"].push_back({{"resource", r}});
+  return b;
+}
+
+std::string ObservationId(const record::Observation& o) {
+  return o.patient + "-" + o.code + "-" + std::to_string(o.time.us_since_epoch);
+}
+
+std::string DoseId(const record::Event& e) {
+  return e.patient + "-dose-" + std::to_string(e.time.us_since_epoch);
+}
+
+std::string StringMember(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return "";
+  return j[key].get<std::string>();
+}
+
+}  // namespace medtwin::server

@@ -1,0 +1,51 @@
+// server/api_common.h — what the route handlers share: JSON and text replies, the API's error
+// body {"error": {"code", "field", "message"}} with the one map from an error's meaning to its
+// HTTP status, bodies parsed as untrusted JSON, ingest reports, and FHIR's reply forms
+// (application/fhir+json, OperationOutcome, searchset Bundles).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "medtwin/core/result.h"
+#include "medtwin/record/event.h"
+#include "medtwin/record/observation.h"
+#include "medtwin/server/http_server.h"
+#include "medtwin/server/service.h"
+
+namespace medtwin::server {
+
+[[nodiscard]] Response Json(unsigned status, const nlohmann::json& body);
+[[nodiscard]] Response Text(const char* content_type, std::string body);
+// The API's error code for an error: core's name, except where the API has its own older one.
+[[nodiscard]] std::string_view CodeName(ErrorCode c);
+[[nodiscard]] Response Fail(unsigned status, const Error& e);
+[[nodiscard]] Response Fail(unsigned status, const char* code, const std::string& field,
+                            const std::string& message);
+// The one map from an error's meaning to its HTTP status.
+[[nodiscard]] unsigned StatusFor(const Error& e);
+// Fail with the status the error's meaning calls for.
+[[nodiscard]] inline Response FailFor(const Error& e) { return Fail(StatusFor(e), e); }
+[[nodiscard]] Result<nlohmann::json> ParseBody(const Request& req);
+// A body that may be empty: {} then.
+[[nodiscard]] Result<nlohmann::json> ParseOptionalBody(const Request& req);
+// "no patient 'ID'" as a 404.
+[[nodiscard]] Response NoPatient(const std::string& id);
+
+// An ingest report: 200 when something was accepted (or nothing was given), 422 when every
+// item was rejected; rejections listed up to 100 and counted by field and reason beyond.
+[[nodiscard]] Response ReportResponse(const Result<IngestReport>& report);
+
+// FHIR replies.
+[[nodiscard]] Response Fhir(unsigned status, const nlohmann::json& body);
+[[nodiscard]] Response Outcome(unsigned status, const std::string& type, const std::string& where,
+                               const std::string& why);
+[[nodiscard]] nlohmann::json Searchset(const nlohmann::json& resources);
+// Ids the FHIR endpoint gives stored observations and doses.
+[[nodiscard]] std::string ObservationId(const record::Observation& o);
+[[nodiscard]] std::string DoseId(const record::Event& e);
+// A string member of an untrusted object, or "" (never an exception).
+[[nodiscard]] std::string StringMember(const nlohmann::json& j, const char* key);
+
+}  // namespace medtwin::server

@@ -1,0 +1,96 @@
+// The twin's outputs in FHIR, searched by patient: MedicationRequest (the dose advice, intent
+// proposal, and accepted advice, intent order; both status draft), RiskAssessment (NEWS2; the
+// glucose twin's hypoglycemia risk) and DetectedIssue (the patient's open alerts).
+#include "medtwin/server/handlers.h"
+
+#include "medtwin/core/time.h"
+#include "medtwin/io/fhir.h"
+#include "medtwin/server/api_common.h"
+
+namespace medtwin::server {
+namespace {
+
+using nlohmann::json;
+
+Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
+  TwinService& service = rq.service;
+  const auto& query = rq.query();
+  const std::string id = PatientInQuery(query);
+  if (id.empty()) return Outcome(400, "required", "patient", "search needs patient");
+  auto twin = service.engine().TwinJson(id);
+  if (!twin) return Outcome(404, "not-found", "patient", "no Patient/" + id);
+  json list = json::array();
+  if (type == "MedicationRequest") {
+    for (const auto& r : (*twin)["recommendations"]) {
+      list.push_back(io::ToFhirMedicationRequest(r, id, id + "-advice", false));
+    }
+    for (const auto& o : (*twin)["orders"]) {
+      const std::string at = o.value("accepted_at", "");
+      auto t = ParseRfc3339(at);
+      list.push_back(io::ToFhirMedicationRequest(
+          o, id, id + "-order-" + std::to_string(t.ok() ? t->us_since_epoch : 0), true));
+    }
+  } else if (type == "RiskAssessment") {
+    const json& n = (*twin)["news2"];
+    json ra = {{"resourceType", "RiskAssessment"},
+               {"id", id + "-news2"},
+               {"status", n["complete"].get<bool>() ? "final" : "preliminary"},
+               {"subject", {{"reference", "Patient/" + id}}},
+               {"method", {{"text", "NEWS2 (Royal College of Physicians, 2017)"}}},
+               {"prediction", json::array()}};
+    json pred = {{"outcome", {{"text", "clinical deterioration"}}}};
+    if (!n["risk"].is_null()) pred["qualitativeRisk"] = {{"text", n["risk"]}};
+    if (!n["total"].is_null())
+      pred["rationale"] = "NEWS2 total " + std::to_string(n["total"].get<int>());
+    ra["prediction"].push_back(pred);
+    list.push_back(ra);
+    if ((*twin)["model_state"].contains("glucose")) {
+      const json& g = (*twin)["model_state"]["glucose"];
+      list.push_back(
+          {{"resourceType", "RiskAssessment"},
+           {"id", id + "-hypoglycemia"},
+           {"status", "final"},
+           {"subject", {{"reference", "Patient/" + id}}},
+           {"method", {{"text", "medtwin glucose twin (UVA/Padova + UKF), 30-min forecast"}}},
+           {"prediction",
+            {{{"outcome", {{"text", "hypoglycemia (glucose < 70 mg/dL) within 30 min"}}},
+              {"qualitativeRisk",
+               {{"text", g["hypoglycemia_predicted"].get<bool>() ? "high" : "low"}}},
+              {"rationale",
+               "lowest forecast " +
+                   std::to_string(static_cast<int>(g["lowest_next_30min_mg_dl"].get<double>())) +
+                   " mg/dL"}}}}});
+    }
+  } else {
+    for (const auto& a : (*twin)["alerts"]) {
+      const std::string sev = a["severity"];
+      list.push_back({{"resourceType", "DetectedIssue"},
+                      {"id", a["id"]},
+                      {"status", a["status"] == "open" ? "preliminary" : "final"},
+                      {"severity", sev == "critical" || sev == "high" ? "high"
+                                   : sev == "medium"                  ? "moderate"
+                                                                      : "low"},
+                      {"patient", {{"reference", "Patient/" + id}}},
+                      {"identifiedDateTime", a["raised_at"]},
+                      {"code", {{"text", a["kind"]}}},
+                      {"detail", a["message"]}});
+    }
+  }
+  return Fhir(200, Searchset(list));
+}
+
+}  // namespace
+
+Response FhirSearchMedicationRequest(const RouteRequest& rq) {
+  return TwinOutputs(rq, "MedicationRequest");
+}
+
+Response FhirSearchRiskAssessment(const RouteRequest& rq) {
+  return TwinOutputs(rq, "RiskAssessment");
+}
+
+Response FhirSearchDetectedIssue(const RouteRequest& rq) {
+  return TwinOutputs(rq, "DetectedIssue");
+}
+
+}  // namespace medtwin::server
