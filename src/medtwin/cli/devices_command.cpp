@@ -14,8 +14,8 @@
 #include <mutex>
 #include <thread>
 
+#include "medtwin/cli/demo_devices.h"
 #include "medtwin/cli/http_client.h"
-#include "medtwin/server/demo.h"
 
 namespace medtwin::cli {
 namespace {
@@ -49,7 +49,7 @@ Status RunDevices(const DevicesArgs& args) {
   }
   auto http_client = std::make_shared<HttpClient>(api_hp, token);
 
-  server::DeviceSink sink;
+  DeviceSink sink;
   sink.create_patient = [http_client](const nlohmann::json& p) -> Status {
     MEDTWIN_TRY(auto reply, http_client->Post("/api/v1/patients", p.dump(), "application/json"));
     if (reply.first != 201 && reply.first != 409) {
@@ -116,14 +116,14 @@ Status RunDevices(const DevicesArgs& args) {
       return j["accepted"].size();
     };
   }
-  server::DemoOptions o;
+  DemoOptions o;
   o.ward_patients = args.patients;
   o.glucose_patients = args.glucose_patients;
   o.vancomycin_patients = args.vancomycin_patients;
   o.warfarin_patients = args.warfarin_patients;
   o.speed = args.speed;
   o.seed = args.seed;
-  MEDTWIN_TRY(auto feeder, server::DemoFeeder::Start(std::move(sink), o));
+  MEDTWIN_TRY(auto feeder, DemoFeeder::Start(std::move(sink), o));
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::fprintf(stderr,

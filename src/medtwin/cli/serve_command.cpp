@@ -6,10 +6,10 @@
 #include <cstdlib>
 #include <thread>
 
+#include "medtwin/cli/demo_devices.h"
 #include "medtwin/security/audit.h"
 #include "medtwin/security/token.h"
 #include "medtwin/server/audit_log.h"
-#include "medtwin/server/demo.h"
 #include "medtwin/server/http_server.h"
 #include "medtwin/server/mqtt_bridge.h"
 #include "medtwin/server/service.h"
@@ -43,7 +43,7 @@ void PrintDemoTokens(const security::SigningKey& key) {
       "  device      %s  (writes ward-01's observations)\n"
       "  researcher  %s\n",
       token(security::Role::kAdmin, "admin", "").c_str(),
-      token(security::Role::kClinician, server::kDemoClinician, "").c_str(),
+      token(security::Role::kClinician, kDemoClinician, "").c_str(),
       token(security::Role::kPatient, "ward-01-patient", "ward-01").c_str(),
       token(security::Role::kDevice, "ward-01-monitor", "ward-01").c_str(),
       token(security::Role::kResearcher, "researcher", "").c_str());
@@ -207,11 +207,11 @@ Status RunServe(const ServeArgs& args) {
   http.tls_key_file = args.tls_key;
   MEDTWIN_TRY(auto server,
               server::HttpServer::Start(http, server::MakeApiHandler(*service, auth), broadcaster));
-  std::unique_ptr<server::DemoFeeder> demo;
+  std::unique_ptr<DemoFeeder> demo;
   if (args.demo) {
-    server::DemoOptions d;
+    DemoOptions d;
     d.speed = args.speed;
-    MEDTWIN_TRY(demo, server::DemoFeeder::Start(*service, d));
+    MEDTWIN_TRY(demo, DemoFeeder::Start(*service, d));
   }
   // The one line a script waits for: where to connect.
   std::printf("medtwin serve: listening on %s://%s:%u (store %s, %zu twins%s%s)\n",

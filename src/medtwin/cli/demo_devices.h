@@ -1,5 +1,5 @@
-// server/demo.h — the built-in demo of `medtwin serve --demo`: a ward of virtual patients whose
-// monitors send vital signs (three of them drift into sepsis-like deterioration) and two
+// cli/demo_devices.h — the built-in demo of `medtwin serve --demo`: a ward of virtual patients
+// whose monitors send vital signs (three of them drift into sepsis-like deterioration) and two
 // type-1 diabetes patients (UVA/Padova virtual patients under basal-bolus therapy) whose CGMs
 // report every 5 min with their meals and insulin as events. Ward physiology runs `speed`
 // times faster than the clock; the CGM patients live in real time (their twins' models must
@@ -15,7 +15,7 @@
 
 #include "medtwin/server/service.h"
 
-namespace medtwin::server {
+namespace medtwin::cli {
 
 // The demo clinician: on every demo patient's care team (`medtwin serve --demo` prints a token
 // for them).
@@ -47,7 +47,8 @@ class DemoFeeder {
  public:
   // Creates the demo patients (if the store does not have them yet) and starts feeding the
   // service in-process.
-  static Result<std::unique_ptr<DemoFeeder>> Start(TwinService& service, const DemoOptions& o);
+  static Result<std::unique_ptr<DemoFeeder>> Start(server::TwinService& service,
+                                                   const DemoOptions& o);
   // The same devices, feeding any sink (HTTP, MQTT: `medtwin devices`).
   static Result<std::unique_ptr<DemoFeeder>> Start(DeviceSink sink, const DemoOptions& o);
   ~DemoFeeder();
@@ -66,4 +67,4 @@ class DemoFeeder {
   std::thread thread_;
 };
 
-}  // namespace medtwin::server
+}  // namespace medtwin::cli

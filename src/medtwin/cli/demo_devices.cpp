@@ -1,4 +1,4 @@
-#include "medtwin/server/demo.h"
+#include "medtwin/cli/demo_devices.h"
 
 #include <chrono>
 #include <cmath>
@@ -9,8 +9,9 @@
 #include "medtwin/models/glucose.h"
 #include "medtwin/models/glucose_devices.h"
 #include "medtwin/models/registry.h"
+#include "medtwin/models/vitals.h"
 
-namespace medtwin::server {
+namespace medtwin::cli {
 namespace {
 
 using nlohmann::json;
@@ -159,12 +160,10 @@ std::string NowRfc3339() {
   return FormatRfc3339(Instant{us - us % 1000});
 }
 
-// One ward patient's physiology: stable around a baseline, or drifting after onset (h).
+// One ward patient's monitor.
 struct WardPatient {
   std::string id;
-  bool deteriorates = false;
-  double onset_h = 0;
-  double rr = 16, spo2 = 97, sbp = 124, hr = 74, temp = 36.9;
+  models::WardPatientVitals vitals;
 };
 
 }  // namespace
@@ -231,7 +230,8 @@ std::vector<json> DemoPatients(const DemoOptions& o) {
   return out;
 }
 
-Result<std::unique_ptr<DemoFeeder>> DemoFeeder::Start(TwinService& service, const DemoOptions& o) {
+Result<std::unique_ptr<DemoFeeder>> DemoFeeder::Start(server::TwinService& service,
+                                                      const DemoOptions& o) {
   DeviceSink sink;
   sink.create_patient = [&service](const json& p) -> Status {
     if (service.Patient(p["id"].get<std::string>())) return Ok{};
@@ -240,7 +240,7 @@ Result<std::unique_ptr<DemoFeeder>> DemoFeeder::Start(TwinService& service, cons
     return Ok{};
   };
   sink.send = [&service](const std::vector<json>& batch) -> Result<std::size_t> {
-    MEDTWIN_TRY(IngestReport r, service.Ingest(batch, ""));
+    MEDTWIN_TRY(server::IngestReport r, service.Ingest(batch, ""));
     return r.accepted.size();
   };
   sink.send_events = [&service](const std::vector<json>& events) -> Status {
@@ -278,14 +278,10 @@ DemoFeeder::~DemoFeeder() {
 
 void DemoFeeder::Run() {
   std::mt19937_64 rng(options_.seed);
-  std::normal_distribution<double> noise(0, 1);
   std::vector<WardPatient> ward;
   for (int i = 0; i < options_.ward_patients; ++i) {
-    WardPatient w;
-    w.id = WardId(i);
-    w.deteriorates = i % 4 == 2;  // ward-03, ward-07, ward-11
-    w.onset_h = 0.25 + 0.5 * (i / 4);
-    ward.push_back(w);
+    // ward-03, ward-07, ward-11 deteriorate, from 15, 45 and 75 simulated minutes on.
+    ward.push_back({WardId(i), models::WardPatientVitals(i % 4 == 2, 0.25 + 0.5 * (i / 4))});
   }
   // Glucose patients: the UVA/Padova body, a CGM, a pump and basal-bolus therapy.
   struct GlucosePatient {
@@ -371,14 +367,7 @@ void DemoFeeder::Run() {
       const std::string now = NowRfc3339();
       const double h = sim_min / 60;
       for (auto& w : ward) {
-        const double d = w.deteriorates ? std::max(0.0, h - w.onset_h) : 0;
-        const double rr = w.rr + 3.5 * d + 0.8 * noise(rng);
-        const double spo2 = std::min(100.0, w.spo2 - 1.2 * d + 0.6 * noise(rng));
-        const double sbp = w.sbp - 9 * d + 3 * noise(rng);
-        const double hr = w.hr + 11 * d + 2 * noise(rng);
-        const double temp = w.temp + 0.45 * std::min(d, 5.0) + 0.1 * noise(rng);
-        const bool oxygen = spo2 < 92;
-        const char* acvpu = d > 4 ? "C" : "A";
+        const models::VitalSignsReading v = w.vitals.Read(h, rng);
         auto add = [&](std::string_view code, json value, const char* unit) {
           json o = {{"patient", w.id},
                     {"code", code},
@@ -388,14 +377,14 @@ void DemoFeeder::Run() {
           if (unit != nullptr) o["unit"] = unit;
           batch.push_back(std::move(o));
         };
-        add(loinc::kRespiratoryRate, std::max(4.0, std::round(rr)), "/min");
-        add(loinc::kSpo2, std::clamp(std::round(spo2 + (oxygen ? 4 : 0)), 60.0, 100.0), "%");
-        add(loinc::kInhaledO2Flow, oxygen ? 2.0 : 0.0, "L/min");
-        add(loinc::kSystolicBp, std::max(50.0, std::round(sbp)), "mm[Hg]");
-        add(loinc::kDiastolicBp, std::max(30.0, std::round(sbp * 0.62)), "mm[Hg]");
-        add(loinc::kHeartRate, std::max(30.0, std::round(hr)), "/min");
-        add(loinc::kBodyTemperature, std::round(temp * 10) / 10, "Cel");
-        add(loinc::kConsciousness, acvpu, nullptr);
+        add(loinc::kRespiratoryRate, v.respiration_per_min, "/min");
+        add(loinc::kSpo2, v.spo2_percent, "%");
+        add(loinc::kInhaledO2Flow, v.o2_flow_l_per_min, "L/min");
+        add(loinc::kSystolicBp, v.systolic_mmhg, "mm[Hg]");
+        add(loinc::kDiastolicBp, v.diastolic_mmhg, "mm[Hg]");
+        add(loinc::kHeartRate, v.heart_rate_per_min, "/min");
+        add(loinc::kBodyTemperature, v.temperature_c, "Cel");
+        add(loinc::kConsciousness, std::string(1, v.acvpu), nullptr);
       }
     }
     // CGM patients live in real time (their twins' physiology must match the clock), after
@@ -472,4 +461,4 @@ void DemoFeeder::Run() {
   }
 }
 
-}  // namespace medtwin::server
+}  // namespace medtwin::cli
