@@ -1,5 +1,7 @@
 #include "medtwin/cli/audit_command.h"
 
+#include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -7,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/cli/http_client.h"
 #include "medtwin/security/audit.h"
 #include "medtwin/server/service.h"
@@ -221,6 +224,65 @@ Status RunAuditExport(const AuditArgs& args) {
   std::fprintf(stderr, "medtwin audit: %zu AuditEvent resources written to %s\n", n,
                args.out.c_str());
   return Ok{};
+}
+
+void AddAuditCommand(CLI::App& app) {
+  auto* audit = app.add_subcommand(
+      "audit",
+      "The audit ledger: every access to patient data, chained in an RFC 6962 Merkle tree with\n"
+      "tree heads signed by the server's --audit-key (Ed25519); anyone with the public key can\n"
+      "verify it, and a witness that keeps heads catches truncation and rewriting.");
+  audit->require_subcommand(1);
+  auto args = std::make_shared<AuditArgs>();
+  auto* audit_keygen = audit->add_subcommand(
+      "keygen", "Write a new tree-head signing key (mode 0600) and print its public key");
+  audit_keygen->add_option("--out", args->out, "Key file to create")->required();
+  auto* audit_pubkey =
+      audit->add_subcommand("pubkey", "Print the public key of an audit key file (hex)");
+  audit_pubkey->add_option("--key", args->key_file, "The --audit-key file")->required();
+  auto* audit_verify =
+      audit->add_subcommand("verify",
+                            "Check every record and tree head (and a witness's kept heads);\n"
+                            "name the first altered, removed or reordered record (exit 1)");
+  auto* audit_proof = audit->add_subcommand(
+      "proof", "Inclusion proof of one record in the newest signed tree head (JSON)");
+  auto* audit_export =
+      audit->add_subcommand("export", "Every record as a FHIR R4 AuditEvent (NDJSON)");
+  auto* audit_witness = audit->add_subcommand(
+      "witness",
+      "Keep every signed tree head a server shows (HEADS.jsonl) and check each new one extends\n"
+      "the last by an RFC 6962 consistency proof; exit 1 when one does not");
+  for (auto* sub : {audit_verify, audit_proof, audit_export}) {
+    sub->add_option("--store", args->store, "sqlite:PATH or postgresql://…")->required();
+  }
+  for (auto* sub : {audit_verify, audit_proof, audit_witness}) {
+    sub->add_option("--public-key", args->public_key,
+                    "The ledger's public key: 64 hex digits or a file (`medtwin audit pubkey`)");
+    sub->add_option("--key", args->key_file, "Or the --audit-key file itself");
+  }
+  audit_verify->add_option("--heads", args->heads_file,
+                           "Tree heads a witness kept (JSON lines): the store must hold them all");
+  audit_proof->add_option("--seq", args->seq, "Record number (from 0)")->required();
+  audit_export->add_option("--out", args->out, "NDJSON file to write")->required();
+  audit_witness->add_option("--url", args->url, "The server, http://HOST:PORT")->required();
+  audit_witness->add_option("--token", args->token, "An administrator's bearer token")->required();
+  audit_witness->add_option("--out", args->out, "Where the heads are kept (appended)")->required();
+  audit_witness->add_option("--interval", args->interval, "Between looks: 10s, 1m …")
+      ->capture_default_str();
+  audit_witness->add_option("--count", args->count, "Stop after this many looks (0: never)")
+      ->capture_default_str();
+
+  // verify and witness exit 1 when the ledger does not check out.
+  auto check = [](const char* name, const Result<bool>& ok) {
+    if (!ok.ok()) return Report(name, ok.error());
+    return *ok ? 0 : 1;
+  };
+  OnChosen(audit_verify, [args, check] { return check("audit verify", RunAuditVerify(*args)); });
+  OnChosen(audit_witness, [args, check] { return check("audit witness", RunAuditWitness(*args)); });
+  OnChosen(audit_proof, [args] { return Report("audit proof", RunAuditProof(*args)); });
+  OnChosen(audit_keygen, [args] { return Report("audit keygen", RunAuditKeygen(*args)); });
+  OnChosen(audit_pubkey, [args] { return Report("audit pubkey", RunAuditPubkey(*args)); });
+  OnChosen(audit_export, [args] { return Report("audit export", RunAuditExport(*args)); });
 }
 
 }  // namespace medtwin::cli

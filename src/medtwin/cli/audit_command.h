@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <string>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/core/result.h"
 
 namespace medtwin::cli {
@@ -40,5 +41,8 @@ struct AuditArgs {
 [[nodiscard]] Status RunAuditPubkey(const AuditArgs& args);
 // Returns whether every head seen was consistent with the ones before it.
 [[nodiscard]] Result<bool> RunAuditWitness(const AuditArgs& args);
+
+// Adds `medtwin audit keygen|pubkey|verify|proof|export|witness`.
+void AddAuditCommand(CLI::App& app);
 
 }  // namespace medtwin::cli

@@ -1,5 +1,7 @@
 #include "medtwin/cli/devices_command.h"
 
+#include <CLI/CLI.hpp>
+
 #include <mosquitto.h>
 #include <cstdlib>
 
@@ -14,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/cli/demo_devices.h"
 #include "medtwin/cli/http_client.h"
 
@@ -156,6 +159,40 @@ Status RunDevices(const DevicesArgs& args) {
   }
   std::printf("medtwin devices: %llu observations sent\n", static_cast<unsigned long long>(sent));
   return Ok{};
+}
+
+void AddDevicesCommand(CLI::App& app) {
+  auto args = std::make_shared<DevicesArgs>();
+  auto* devices = app.add_subcommand(
+      "devices",
+      "Device simulator: streams ward monitors' vital signs (every fourth patient deteriorates,\n"
+      "sepsis-like) and CGMs of UVA/Padova virtual patients under basal-bolus therapy to a\n"
+      "running server, over HTTP (bulk NDJSON) or MQTT (medtwin/obs/{patient}). Patients are\n"
+      "created through the HTTP API first. Runs until --duration or Ctrl-C.");
+  devices->add_option("--patients", args->patients, "Ward patients")->capture_default_str();
+  devices->add_option("--glucose-patients", args->glucose_patients, "CGM patients")
+      ->capture_default_str();
+  devices
+      ->add_option("--vancomycin-patients", args->vancomycin_patients,
+                   "Patients on vancomycin (doses every 12 h and drug levels)")
+      ->capture_default_str();
+  devices
+      ->add_option("--warfarin-patients", args->warfarin_patients,
+                   "Patients on warfarin (5 mg a day, INRs, CYP2C9/VKORC1 genotype)")
+      ->capture_default_str();
+  devices->add_option("--speed", args->speed, "Physiology speed (x real time)")
+      ->capture_default_str();
+  devices->add_option("--to", args->to, "http://HOST:PORT or mqtt://HOST:PORT")->required();
+  devices->add_option("--api", args->api,
+                      "http://HOST:PORT of the server's API (to create patients; default --to)");
+  devices->add_option("--duration", args->duration_s, "Seconds to run (0: until Ctrl-C)")
+      ->capture_default_str();
+  devices->add_option("--seed", args->seed, "Random seed")->capture_default_str();
+  devices->add_option("--token", args->token,
+                      "Bearer token for the HTTP API (default: $MEDTWIN_TOKEN); e.g. an admin "
+                      "token, or a clinician's whose care team the patients join");
+
+  OnChosen(devices, [args] { return Report("devices", RunDevices(*args)); });
 }
 
 }  // namespace medtwin::cli

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/core/result.h"
 
 namespace medtwin::cli {
@@ -23,5 +24,8 @@ struct DevicesArgs {
 };
 
 [[nodiscard]] Status RunDevices(const DevicesArgs& args);
+
+// Adds `medtwin devices`.
+void AddDevicesCommand(CLI::App& app);
 
 }  // namespace medtwin::cli

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/core/result.h"
 
 namespace medtwin::cli {
@@ -27,5 +28,8 @@ struct DoseArgs {
 };
 
 [[nodiscard]] Status RunDose(const DoseArgs& args);
+
+// Adds `medtwin dose`.
+void AddDoseCommand(CLI::App& app);
 
 }  // namespace medtwin::cli

@@ -1,5 +1,7 @@
 #include "medtwin/cli/export_command.h"
 
+#include <CLI/CLI.hpp>
+
 #include <sys/stat.h>
 #include <chrono>
 
@@ -7,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/server/research.h"
 #include "medtwin/server/service.h"
 
@@ -80,6 +83,48 @@ Status RunKeysRotate(const std::string& store_url, const std::string& ring_file)
   std::fprintf(stderr, "medtwin keys: %zu patients re-encrypted with key %s\n", n,
                ring.current_id().c_str());
   return Ok{};
+}
+
+void AddExportCommand(CLI::App& app) {
+  auto args = std::make_shared<ExportArgs>();
+  auto* export_cmd = app.add_subcommand(
+      "export",
+      "Research data out of a store: only patients whose consent allows research now, with HIPAA\n"
+      "Safe Harbor de-identification (pseudonyms, dates shifted per patient, ages over 89 as\n"
+      "90+, no device ids) and k-anonymity on age and sex; CSV and FHIR NDJSON.");
+  export_cmd->add_flag("--deidentify", args->deidentify, "De-identify (required)");
+  export_cmd->add_option("--store", args->store, "sqlite:PATH or postgresql://…")->required();
+  export_cmd->add_option("--key", args->key_file, "The server's --auth-key file")->required();
+  export_cmd->add_option("--out", args->out, "Directory to write")->required();
+  export_cmd->add_option("--k", args->k, "k-anonymity on (age, sex, condition codes)")
+      ->capture_default_str();
+  export_cmd->add_option("--study", args->study,
+                         "A study key: the same pseudonyms in every export of the study (by\n"
+                         "default each export's pseudonyms and date shifts are its own)");
+  export_cmd->add_option("--data-key", args->data_key,
+                         "The server's data key ring, if identifiers are stored encrypted");
+
+  OnChosen(export_cmd, [args] { return Report("export", RunExport(*args)); });
+}
+
+void AddKeysCommand(CLI::App& app) {
+  auto* keys = app.add_subcommand(
+      "keys", "Data keys for identifiers at rest (AES-256-GCM): make one, rotate the store");
+  keys->require_subcommand(1);
+  struct KeysArgs {
+    std::string ring_file, store;
+  };
+  auto args = std::make_shared<KeysArgs>();
+  auto* keys_new = keys->add_subcommand("new", "Put a new key at the top of a key ring file");
+  keys_new->add_option("--ring", args->ring_file, "Key ring file (created if missing)")->required();
+  auto* keys_rotate = keys->add_subcommand(
+      "rotate", "Re-encrypt every stored patient's identifiers with the ring's first key");
+  keys_rotate->add_option("--store", args->store, "sqlite:PATH or postgresql://…")->required();
+  keys_rotate->add_option("--data-key", args->ring_file, "Key ring file")->required();
+
+  OnChosen(keys_new, [args] { return Report("keys new", RunKeysNew(args->ring_file)); });
+  OnChosen(keys_rotate,
+           [args] { return Report("keys rotate", RunKeysRotate(args->store, args->ring_file)); });
 }
 
 }  // namespace medtwin::cli

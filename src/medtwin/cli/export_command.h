@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/core/result.h"
 
 namespace medtwin::cli {
@@ -26,5 +27,10 @@ struct ExportArgs {
 // keys can be removed.
 [[nodiscard]] Status RunKeysNew(const std::string& ring_file);
 [[nodiscard]] Status RunKeysRotate(const std::string& store, const std::string& ring_file);
+
+// Adds `medtwin export`.
+void AddExportCommand(CLI::App& app);
+// Adds `medtwin keys new|rotate`.
+void AddKeysCommand(CLI::App& app);
 
 }  // namespace medtwin::cli

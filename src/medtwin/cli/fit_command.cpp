@@ -1,5 +1,7 @@
 #include "medtwin/cli/fit_command.h"
 
+#include <CLI/CLI.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -7,6 +9,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/decide/exposure.h"
 #include "medtwin/estimate/map_estimator.h"
 #include "medtwin/io/nonmem_csv.h"
@@ -160,6 +163,31 @@ Status RunFit(const FitArgs& args) {
     MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.plot_path, io::RenderSvgLinePlot(plot)));
   }
   return io::WriteFileAtomically(args.out_path, out.dump(2) + "\n");
+}
+
+void AddFitCommand(CLI::App& app) {
+  auto args = std::make_shared<FitArgs>();
+  auto* fit = app.add_subcommand(
+      "fit",
+      "Bayesian MAP individualization: for every ID in the record file, the η that minimize\n"
+      "ηᵀΩ⁻¹η + Σ[(y−f)²/σ² + ln σ²] under a population model, with individual parameters,\n"
+      "their approximate SE (Laplace), OFV and predictions at the observations (FIT.json).\n"
+      "Covariate columns as the model declares (e.g. CRCL mL/min, WT kg, DIAL 0/1; or AGE,\n"
+      "SEX 0 male/1 female, SCR mg/dL for Cockcroft-Gault).");
+  fit->add_option("--model", args->model,
+                  "Population model: vancomycin_goti2018, vancomycin_buelga2005, or a .json file")
+      ->required();
+  fit->add_option("--data", args->data_path, "Records with DV levels, CSV")->required();
+  fit->add_option("--out", args->out_path, "FIT.json (written atomically)")->required();
+  fit->add_option("--plot", args->plot_path,
+                  "SVG: observed levels, individual fit and population prediction");
+  fit->add_option(
+      "--auc", args->auc_windows,
+      "Exposure window FROM:TO in hours after the first dose (repeatable), e.g.\n"
+      "--auc 0:24 --auc 24:48; default: each day up to the one holding the last record.\n"
+      "FIT.json reports AUC, Cmax and Cmin of the individual curve per window.");
+
+  OnChosen(fit, [args] { return Report("fit", RunFit(*args)); });
 }
 
 }  // namespace medtwin::cli

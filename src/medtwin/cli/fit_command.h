@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/core/result.h"
 
 namespace medtwin::cli {
@@ -20,5 +21,8 @@ struct FitArgs {
 };
 
 [[nodiscard]] Status RunFit(const FitArgs& args);
+
+// Adds `medtwin fit`.
+void AddFitCommand(CLI::App& app);
 
 }  // namespace medtwin::cli

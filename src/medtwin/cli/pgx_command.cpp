@@ -1,5 +1,7 @@
 #include "medtwin/cli/pgx_command.h"
 
+#include <CLI/CLI.hpp>
+
 #include <unistd.h>
 
 #include <chrono>
@@ -10,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/decide/exposure.h"
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/io/svg_plot.h"
@@ -232,6 +235,74 @@ Status RunWarfarinTrialCommand(const WarfarinTrialArgs& args) {
   std::fprintf(stderr, "medtwin warfarin-trial: %zu patient-arms; wrote %s\n", patients.size(),
                args.out_dir.c_str());
   return Ok{};
+}
+
+void AddPgxCommand(CLI::App& app) {
+  auto* pgx = app.add_subcommand(
+      "pgx",
+      "Pharmacogenomics: star-allele diplotypes, phenotypes and activity scores from a VCF\n"
+      "(CPIC/PharmCAT allele definitions in data/pgx).");
+  pgx->require_subcommand(1);
+  auto call_args = std::make_shared<PgxCallArgs>();
+  auto* pgx_call = pgx->add_subcommand(
+      "call",
+      "Call every sample of a GRCh38 VCF (single or multi-sample, GT phased or not) for every\n"
+      "gene in data/pgx: diplotype(s) with match score and missing positions, phenotype and\n"
+      "activity score. Outside calls (CYP2D6, HLA, …) come from a TSV:\n"
+      "GENE<TAB>DIPLOTYPE[<TAB>PHENOTYPE[<TAB>ACTIVITY]]. A gene with no data is 'not called',\n"
+      "never guessed. Calls are PharmCAT's (v3.1.1 matcher semantics, checked on its own test\n"
+      "suite): FORMAT/PS phase sets are used; DPYD by its two lowest-function alleles.");
+  pgx_call->add_option("--vcf", call_args->vcf, "VCF file (- for standard input)")->required();
+  pgx_call->add_option("--outside-calls", call_args->outside_calls, "Outside calls (TSV)");
+  pgx_call->add_option("--out", call_args->out_json, "CALLS.json");
+  pgx_call->add_option("--tsv", call_args->out_tsv, "CALLS.tsv (one row per sample and gene)");
+  pgx_call->add_option("--data", call_args->data_dir,
+                       "Directory with alleles/ and phenotype/ (default: data/pgx)");
+  pgx_call->add_flag("--all-results", call_args->all_results,
+                     "List every diplotype that explains the genotypes, best score first, not\n"
+                     "only the top-scoring ones (PharmCAT's --matcher-all-results)");
+  pgx_call->add_flag("--research-combinations", call_args->combinations,
+                     "When no pair of defined alleles explains the genotypes, name each strand by\n"
+                     "the alleles and variants it carries, e.g. [*2 + *3] or g.94781859G>A\n"
+                     "(PharmCAT's research mode; not for clinical use)");
+
+  auto guide_args = std::make_shared<PgxGuideArgs>();
+  auto* pgx_guide = pgx->add_subcommand(
+      "guide",
+      "The CPIC recommendation for a drug given the calls (clopidogrel, voriconazole,\n"
+      "simvastatin, azathioprine, mercaptopurine, fluorouracil, capecitabine, tacrolimus,\n"
+      "efavirenz, atazanavir, codeine, abacavir, allopurinol, carbamazepine, warfarin; from\n"
+      "data/pgx/guidance.json): action, strength, text and source, per sample.");
+  pgx_guide->add_option("--calls", guide_args->calls, "CALLS.json from pgx call")->required();
+  pgx_guide->add_option("--drug", guide_args->drug, "Drug name")->required();
+  pgx_guide->add_option("--sample", guide_args->sample, "Only this sample");
+  pgx_guide->add_option("--out", guide_args->out, "Write here instead of standard output");
+
+  OnChosen(pgx_call, [call_args] { return Report("pgx call", RunPgxCall(*call_args)); });
+  OnChosen(pgx_guide, [guide_args] { return Report("pgx guide", RunPgxGuide(*guide_args)); });
+}
+
+void AddWarfarinTrialCommand(CLI::App& app) {
+  auto args = std::make_shared<WarfarinTrialArgs>();
+  auto* warfarin_trial = app.add_subcommand(
+      "warfarin-trial",
+      "Precision twins for warfarin: virtual patients per ancestry group (CYP2C9 and VKORC1\n"
+      "genotypes from data/pgx/ancestry_frequencies.json, Hamberg 2007 variability), each\n"
+      "started on a fixed 5 mg/day and on the IWPC pharmacogenetic dose, followed on the INR\n"
+      "model: time in range 2-3 and INR > 4 by ancestry and genotype. Writes DIR/cohort.csv,\n"
+      "summary.json, summary.md and inr.svg.");
+  warfarin_trial
+      ->add_option("--ancestry", args->ancestries,
+                   "Groups, comma-separated (european, east_asian, african)")
+      ->capture_default_str();
+  warfarin_trial->add_option("--patients", args->patients, "Patients per group")
+      ->capture_default_str();
+  warfarin_trial->add_option("--days", args->days, "Days followed")->capture_default_str();
+  warfarin_trial->add_option("--seed", args->seed, "Random seed")->capture_default_str();
+  warfarin_trial->add_option("--out", args->out_dir, "Output directory")->required();
+
+  OnChosen(warfarin_trial,
+           [args] { return Report("warfarin-trial", RunWarfarinTrialCommand(*args)); });
 }
 
 }  // namespace medtwin::cli

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/core/result.h"
 
 namespace medtwin::cli {
@@ -48,5 +49,10 @@ struct WarfarinTrialArgs {
 // `medtwin warfarin-trial`: precision twins for warfarin (twin::RunWarfarinTrial); writes
 // DIR/cohort.csv, summary.json, summary.md and inr.svg (median INR by day, per ancestry and arm).
 [[nodiscard]] Status RunWarfarinTrialCommand(const WarfarinTrialArgs& args);
+
+// Adds `medtwin pgx call` and `pgx guide`.
+void AddPgxCommand(CLI::App& app);
+// Adds `medtwin warfarin-trial`.
+void AddWarfarinTrialCommand(CLI::App& app);
 
 }  // namespace medtwin::cli

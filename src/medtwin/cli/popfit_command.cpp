@@ -1,10 +1,13 @@
 #include "medtwin/cli/popfit_command.h"
 
+#include <CLI/CLI.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cctype>
 #include <cstdio>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/core/format.h"
 #include "medtwin/estimate/population_fit.h"
 #include "medtwin/io/nonmem_csv.h"
@@ -86,6 +89,31 @@ Status RunPopfit(const PopfitArgs& args) {
       model_out, estimate::PopulationModelJson(fit, "popfit_" + args.model, args.model,
                                                "medtwin popfit on " + args.data_path)));
   return io::WriteFileAtomically(args.out_path, out.dump(2) + "\n");
+}
+
+void AddPopfitCommand(CLI::App& app) {
+  auto args = std::make_shared<PopfitArgs>();
+  auto* popfit = app.add_subcommand(
+      "popfit",
+      "Population estimation by FOCE with interaction: typical values and log-normal IIV\n"
+      "(diagonal or full Ω) of the --iiv parameters, and the residual error, from a multi-subject\n"
+      "record file with DV levels. Writes POP.json and a population model file for fit/dose.");
+  popfit->add_option("--model", args->model, "Structural model, e.g. pk_1cmt_oral")->required();
+  popfit->add_option("--data", args->data_path, "Records, CSV")->required();
+  popfit->add_option("--iiv", args->iiv, "Parameters with IIV, e.g. KA,CL,V")
+      ->delimiter(',')
+      ->required();
+  popfit->add_option("--error", args->error, "additive, proportional or combined")
+      ->capture_default_str();
+  popfit->add_option("--omega", args->omega, "diagonal or full (correlated IIV)")
+      ->capture_default_str();
+  popfit->add_option("--ignore-column", args->ignore_columns,
+                     "Accept and skip an extra data column (repeatable)");
+  popfit->add_option("--out", args->out_path, "POP.json")->required();
+  popfit->add_option("--model-out", args->model_out_path,
+                     "Population model file (default: OUT with _model.json)");
+
+  OnChosen(popfit, [args] { return Report("popfit", RunPopfit(*args)); });
 }
 
 }  // namespace medtwin::cli

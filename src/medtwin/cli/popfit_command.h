@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/core/result.h"
 
 namespace medtwin::cli {
@@ -21,5 +22,8 @@ struct PopfitArgs {
 };
 
 [[nodiscard]] Status RunPopfit(const PopfitArgs& args);
+
+// Adds `medtwin popfit`.
+void AddPopfitCommand(CLI::App& app);
 
 }  // namespace medtwin::cli

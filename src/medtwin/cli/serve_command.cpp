@@ -1,11 +1,14 @@
 #include "medtwin/cli/serve_command.h"
 
+#include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/cli/demo_devices.h"
 #include "medtwin/security/audit.h"
 #include "medtwin/security/token.h"
@@ -236,6 +239,73 @@ Status RunServe(const ServeArgs& args) {
   service->SetAuditLog(nullptr);
   audit.reset();  // stores what is queued, signs the last tree head
   return Ok{};
+}
+
+void AddServeCommand(CLI::App& app) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* serve = app.add_subcommand(
+      "serve",
+      "The twin server: one live twin per patient fed by observations over HTTP (JSON or bulk\n"
+      "NDJSON), stored durably before they are acknowledged, scored (NEWS2, rules) and alerted\n"
+      "on; REST API under /api/v1, live events at /api/v1/stream (Server-Sent Events),\n"
+      "/healthz, /metrics (Prometheus). See docs/api.md. Stops on Ctrl-C.");
+  serve->add_option("--listen", args->listen, "HOST:PORT (port 0: any free port)")
+      ->capture_default_str();
+  serve->add_option("--store", args->store, "sqlite:PATH or postgresql://USER@HOST/DB")
+      ->capture_default_str();
+  serve->add_option("--mqtt", args->mqtt,
+                    "mqtt://USER@HOST:PORT or mqtts://USER@HOST:PORT broker (password:\n"
+                    "$MEDTWIN_MQTT_PASSWORD): ingest from medtwin/obs/{patient}, answer on\n"
+                    "medtwin/ack/{patient}, alerts on medtwin/alerts/{patient}");
+  serve->add_flag("--demo", args->demo,
+                  "Create demo patients (a ward, three deteriorating; two with type-1 diabetes\n"
+                  "and CGM) and feed them live");
+  serve->add_option("--speed", args->speed, "Demo physiology speed (x real time)")
+      ->capture_default_str();
+  serve->add_option("--shards", args->shards, "Twin shards (threads)")->capture_default_str();
+  serve->add_option("--http-threads", args->http_threads, "HTTP threads")->capture_default_str();
+  serve->add_option("--body-limit-mb", args->body_limit_mb, "Largest request body (MB)")
+      ->capture_default_str();
+  serve->add_option("--auth-key", args->auth_key,
+                    "Signing key for bearer tokens (`medtwin token keygen`); every endpoint but\n"
+                    "/healthz, /metrics and /fhir/r4/metadata needs a token. Required unless\n"
+                    "--demo, which keeps a key beside its SQLite database (PATH.demo-key) "
+                    "and\nprints a token per role.");
+  serve->add_option("--audit-key", args->audit_key,
+                    "Key that signs the audit ledger's tree heads (`medtwin audit keygen`); give\n"
+                    "verifiers its public key (`medtwin audit pubkey`). Without it a SQLite store\n"
+                    "keeps one beside its database (PATH.audit-key); PostgreSQL needs it");
+  serve
+      ->add_option("--research-min-k", args->research_min_k,
+                   "The least k (k-anonymity) a researcher's export may use (2..100)")
+      ->capture_default_str();
+  serve
+      ->add_option("--auth-failure-limit", args->auth_failure_limit,
+                   "Failed authentications per second per client address (burst twice that);\n"
+                   "beyond it the address's refusals are 429s, aggregated in the audit trail")
+      ->capture_default_str();
+  serve->add_option("--rate-limit", args->rate_limit, "Requests per second per token (429)")
+      ->capture_default_str();
+  serve->add_option("--tls-cert", args->tls_cert,
+                    "PEM certificate chain: serve HTTPS (TLS 1.2+) instead of HTTP");
+  serve->add_option("--tls-key", args->tls_key, "PEM private key for --tls-cert");
+  serve->add_flag("--unsafe-no-security", args->unsafe_no_security,
+                  "Benchmarks only, 127.0.0.1 only: no tokens and no audit trail (to measure\n"
+                  "what security costs)");
+  serve->add_option("--mqtt-ca", args->mqtt_ca,
+                    "CA certificate for an mqtts:// broker (password: $MEDTWIN_MQTT_PASSWORD)");
+  serve->add_flag("--allow-anonymous-mqtt", args->allow_anonymous_mqtt,
+                  "Let --mqtt connect without a user (anyone who reaches the broker could then\n"
+                  "publish observations and read alerts): loopback brokers only");
+  serve->add_option("--data-key", args->data_key,
+                    "Key ring for direct identifiers at rest (AES-256-GCM; `medtwin keys new`);\n"
+                    "default $MEDTWIN_DATA_KEY; without either they are stored unencrypted");
+  serve
+      ->add_option("--read-timeout-s", args->read_timeout_s,
+                   "Seconds a client has to send a whole request (slow clients get 408)")
+      ->capture_default_str();
+
+  OnChosen(serve, [args] { return Report("serve", RunServe(*args)); });
 }
 
 }  // namespace medtwin::cli

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/core/result.h"
 
 namespace medtwin::cli {
@@ -32,5 +33,8 @@ struct ServeArgs {
 };
 
 [[nodiscard]] Status RunServe(const ServeArgs& args);
+
+// Adds `medtwin serve`.
+void AddServeCommand(CLI::App& app);
 
 }  // namespace medtwin::cli

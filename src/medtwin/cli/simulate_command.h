@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/core/result.h"
 
 namespace medtwin::cli {
@@ -27,5 +28,10 @@ struct SimulateArgs {
 
 // Text for `medtwin models`: every model with its parameters, units, defaults and bounds.
 [[nodiscard]] std::string DescribeModels();
+
+// Adds `medtwin simulate`.
+void AddSimulateCommand(CLI::App& app);
+// Adds `medtwin models`.
+void AddModelsCommand(CLI::App& app);
 
 }  // namespace medtwin::cli

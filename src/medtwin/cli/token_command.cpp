@@ -1,9 +1,13 @@
 #include "medtwin/cli/token_command.h"
 
+#include <CLI/CLI.hpp>
+#include <iostream>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/security/access.h"
 #include "medtwin/security/token.h"
 #include "medtwin/server/access.h"
@@ -104,6 +108,65 @@ std::string DescribeRoutes(bool as_json) {
     text += line;
   }
   return as_json ? all.dump(1) + "\n" : text;
+}
+
+void AddTokenCommand(CLI::App& app) {
+  auto* token = app.add_subcommand(
+      "token",
+      "Bearer tokens for `medtwin serve --auth-key FILE`: HS256 JWTs naming a subject, a role\n"
+      "(admin, clinician, patient, device, researcher), SMART scopes, a patient context and an\n"
+      "expiry.");
+  token->require_subcommand(1);
+  auto keygen_out = std::make_shared<std::string>();
+  auto* keygen = token->add_subcommand("keygen", "Write a new 256-bit signing key (mode 0600)");
+  keygen->add_option("--out", *keygen_out, "Key file to create")->required();
+  auto issue_args = std::make_shared<TokenIssueArgs>();
+  auto* issue = token->add_subcommand("issue", "Print a signed token");
+  issue->add_option("--key", issue_args->key_file, "Signing key file")->required();
+  issue
+      ->add_option("--role", issue_args->role,
+                   "admin | clinician (their care teams' patients) | patient (own record, read)"
+                   " | device (writes for its patient) | researcher (de-identified data)")
+      ->required();
+  issue->add_option("--subject", issue_args->subject, "Who: a user name or device id")->required();
+  issue->add_option("--patient", issue_args->patient,
+                    "Patient context (required for patient and device tokens)");
+  issue->add_option("--scope", issue_args->scopes,
+                    "SMART scopes narrowing the role, e.g. patient/*.rs user/Observation.cruds "
+                    "system/*.read (repeatable)");
+  issue->add_option("--ttl", issue_args->ttl, "Lifetime: 90s, 30m, 8h, 2d (at most 366d)")
+      ->capture_default_str();
+  struct RevokeArgs {
+    std::string jti, store;
+  };
+  auto revoke_args = std::make_shared<RevokeArgs>();
+  auto* revoke = token->add_subcommand(
+      "revoke",
+      "Revoke a token by its id (jti, printed by `token issue`): servers on the same store\n"
+      "refuse it within a second and end its open streams");
+  revoke->add_option("jti", revoke_args->jti, "The token's id")->required();
+  revoke->add_option("--store", revoke_args->store, "sqlite:PATH or postgresql://… (the server's)")
+      ->required();
+
+  OnChosen(keygen, [keygen_out] { return Report("token keygen", RunTokenKeygen(*keygen_out)); });
+  OnChosen(issue, [issue_args] { return Report("token issue", RunTokenIssue(*issue_args)); });
+  OnChosen(revoke, [revoke_args] {
+    return Report("token revoke", RunTokenRevoke(revoke_args->jti, revoke_args->store));
+  });
+}
+
+void AddRoutesCommand(CLI::App& app) {
+  auto as_json = std::make_shared<bool>(false);
+  auto* routes = app.add_subcommand(
+      "routes",
+      "Every route `medtwin serve` answers, with the resource type and interaction it is\n"
+      "authorized as and where its patient comes from (public routes need no token).");
+  routes->add_flag("--json", *as_json, "As a JSON array");
+
+  OnChosen(routes, [as_json] {
+    std::cout << DescribeRoutes(*as_json);
+    return 0;
+  });
 }
 
 }  // namespace medtwin::cli

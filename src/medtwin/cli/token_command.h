@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/core/result.h"
 
 namespace medtwin::cli {
@@ -27,5 +28,10 @@ struct TokenIssueArgs {
 
 // `medtwin routes`: the server's route table (text, or JSON with --json).
 [[nodiscard]] std::string DescribeRoutes(bool as_json);
+
+// Adds `medtwin token keygen|issue|revoke`.
+void AddTokenCommand(CLI::App& app);
+// Adds `medtwin routes`.
+void AddRoutesCommand(CLI::App& app);
 
 }  // namespace medtwin::cli

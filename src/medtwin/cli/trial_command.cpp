@@ -1,5 +1,7 @@
 #include "medtwin/cli/trial_command.h"
 
+#include <CLI/CLI.hpp>
+
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/decide/exposure.h"
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/io/svg_plot.h"
@@ -225,6 +228,42 @@ Status RunTrialCommand(const TrialArgs& args) {
                "medtwin trial: %zu patients, mean TIR %.1f %%, below 70 %.1f %%; wrote %s\n",
                runs.size(), mean_tir, mean_low, args.out_dir.c_str());
   return Ok{};
+}
+
+void AddTrialCommand(CLI::App& app) {
+  auto args = std::make_shared<TrialArgs>();
+  auto* trial = app.add_subcommand(
+      "trial",
+      "In-silico trial of a glucose controller on UVA/Padova virtual patients: each patient\n"
+      "lives --days under the controller (CGM every 5 min with sensor noise, pump limits, hard\n"
+      "safety limits) while its twin (an unscented Kalman filter) forecasts and raises\n"
+      "predictive hypoglycemia alerts. Writes DIR/cohort.csv, cohort.md, trial.json, agp.svg\n"
+      "(ambulatory glucose profile), cvga.svg (control-variability grid) and patients/.\n"
+      "Same seed, same results, whatever --threads.");
+  trial->add_option("--model", args->model, "Model (uva_padova)")->capture_default_str();
+  trial->add_option("--cohort", args->cohort, "adults, adolescents, children or all")
+      ->capture_default_str();
+  trial->add_option("--days", args->days, "Days per patient")->capture_default_str();
+  trial
+      ->add_option("--controller", args->controller,
+                   "bb (basal-bolus, CR/CF from Quest.csv), pid (PID + meal bolus) or mpc\n"
+                   "(model predictive control on the patient's twin)")
+      ->capture_default_str();
+  trial
+      ->add_option("--meals", args->meals,
+                   "Daily meals HH:MM=GRAMS,... on the 5-min grid, eaten at 5 g/min, announced")
+      ->capture_default_str();
+  trial->add_option("--seed", args->seed, "Random seed (sensor noise)")->capture_default_str();
+  trial->add_option("--threads", args->threads, "Worker threads")->capture_default_str();
+  trial->add_flag("--ideal-sensor", args->ideal_sensor, "CGM without noise or calibration error");
+  trial->add_flag("--no-alerts", args->no_alerts,
+                  "Skip the twin's filter and alerts (faster; no forecast columns)");
+  trial->add_flag("--bands", args->bands,
+                  "Also forecast 30/60/120 min ahead with 5-95 % bands every 5 min (patients/\n"
+                  "NAME.csv columns ahead30_mean,_p05,_p95 ...; slower)");
+  trial->add_option("--out", args->out_dir, "Output directory")->required();
+
+  OnChosen(trial, [args] { return Report("trial", RunTrialCommand(*args)); });
 }
 
 }  // namespace medtwin::cli

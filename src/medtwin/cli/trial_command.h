@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "medtwin/cli/command.h"
 #include "medtwin/core/result.h"
 
 namespace medtwin::cli {
@@ -25,5 +26,8 @@ struct TrialArgs {
 };
 
 [[nodiscard]] Status RunTrialCommand(const TrialArgs& args);
+
+// Adds `medtwin trial`.
+void AddTrialCommand(CLI::App& app);
 
 }  // namespace medtwin::cli

@@ -1,0 +1,43 @@
+#include "medtwin/cli/command.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+namespace medtwin::cli {
+namespace {
+
+// The action of the subcommand CLI11 parsed (its callback runs once parsing succeeded).
+std::function<int()>& Chosen() {
+  static std::function<int()> chosen;
+  return chosen;
+}
+
+}  // namespace
+
+void OnChosen(CLI::App* command, std::function<int()> action) {
+  command->callback([action = std::move(action)] { Chosen() = action; });
+}
+
+int ParseAndRun(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "medtwin: %s (see medtwin --help)\n", e.what());
+    return kBadInput;
+  }
+  return Chosen() ? Chosen()() : 0;
+}
+
+int Report(const char* command, const Status& status) {
+  if (status.ok()) return 0;
+  std::fprintf(stderr, "medtwin %s: %s\n", command, status.error().ToString().c_str());
+  return kBadInput;
+}
+
+}  // namespace medtwin::cli

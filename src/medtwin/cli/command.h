@@ -1,0 +1,27 @@
+// cli/command.h — how a subcommand joins `medtwin`: each *_command.cpp has an Add…Command(app)
+// that declares its subcommand, owns its options and registers what runs when it is the one
+// chosen; main.cpp is the list of them. Exit codes: 0 done, 1 a check failed (audit verify,
+// witness), 2 bad input (one stderr line naming what and why).
+#pragma once
+
+#include <functional>
+
+#include "medtwin/core/result.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace medtwin::cli {
+
+inline constexpr int kBadInput = 2;
+
+// Runs `action` (returning the exit code) when `command` is the subcommand chosen.
+void OnChosen(CLI::App* command, std::function<int()> action);
+// Parses the command line and runs the chosen command; help, version and parse errors as CLI11
+// reports them (a parse error: one line and exit 2).
+int ParseAndRun(CLI::App& app, int argc, char** argv);
+// The exit code for a command's outcome, printing "medtwin COMMAND: error" when it failed.
+int Report(const char* command, const Status& status);
+
+}  // namespace medtwin::cli
