@@ -136,6 +136,52 @@ TEST(DrugForecast, JoinsTheFitInThePastAndSteadyStateInTheFuture) {
   EXPECT_GT(late["p95_mg_l"].get<double>() - late["p05_mg_l"].get<double>(), 0.1 * trough);
 }
 
+// The view carries the terms of a what-if, so a client holds no clinical number of its own:
+// the spec's target and limits, the regimen given now (from the doses, then from an accepted
+// order) and when its next dose is due.
+TEST(DrugForecast, TheTwinStatesTheTermsOfAWhatIf) {
+  LiveTwin twin = FittedVancomycinTwin();
+  json terms = twin.ToJson()["model_state"]["vancomycin"]["what_if"];
+  const DrugTwinSpec* spec = DrugSpecNamed("vancomycin");
+  ASSERT_NE(spec, nullptr);
+  EXPECT_EQ(terms["target"]["auc24_mg_h_per_l"],
+            json({spec->target.auc24_lo, spec->target.auc24_hi}));
+  EXPECT_EQ(terms["target"]["auc24_mg_h_per_l"], json({400, 600}));  // ASHP/IDSA 2020
+  EXPECT_FALSE(terms["target"].contains("trough"));
+  EXPECT_EQ(terms["limits"]["dose_mg"][1], kWhatIfMaxDoseMg);
+  EXPECT_EQ(terms["limits"]["interval_h"], json({kWhatIfMinIntervalH, kWhatIfMaxIntervalH}));
+  // From the doses: 1 g over 1 h, 12 h apart (the last two).
+  EXPECT_EQ(terms["current_regimen"]["from"], "doses");
+  EXPECT_DOUBLE_EQ(terms["current_regimen"]["dose_mg"].get<double>(), 1000);
+  EXPECT_DOUBLE_EQ(terms["current_regimen"]["interval_h"].get<double>(), 12);
+  EXPECT_DOUBLE_EQ(terms["current_regimen"]["infusion_h"].get<double>(), 1);
+  // The last dose (36 h after the first) + 12 h, from now, within 0-72 h.
+  const double due_h = ElapsedHours(WallClockNow(), At(36)) + 12;
+  EXPECT_NEAR(terms["next_dose_in_h"].get<double>(), std::clamp(due_h, 0.0, 72.0), 0.1);
+  // An accepted order is the regimen from then on.
+  record::Event order;
+  order.patient = "v1";
+  order.type = "order";
+  order.drug = "vancomycin";
+  order.amount = 1250;
+  order.interval_h = 8;
+  order.duration_h = 1.5;
+  order.time = At(40);
+  twin.ApplyEvent(order);
+  terms = twin.ToJson()["model_state"]["vancomycin"]["what_if"];
+  EXPECT_EQ(terms["current_regimen"]["from"], "order");
+  EXPECT_DOUBLE_EQ(terms["current_regimen"]["dose_mg"].get<double>(), 1250);
+  EXPECT_DOUBLE_EQ(terms["current_regimen"]["interval_h"].get<double>(), 8);
+  EXPECT_DOUBLE_EQ(terms["current_regimen"]["infusion_h"].get<double>(), 1.5);
+  // A regimen past the stated limit is refused by the what-if itself.
+  auto refused =
+      twin.WhatIf({{"model", "vancomycin"},
+                   {"regimens", {{{"dose_mg", kWhatIfMaxDoseMg + 1}, {"interval_h", 12}}}}},
+                  At(46));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "regimens[0]");
+}
+
 TEST(DrugForecast, BadHorizonsAndStartsNameTheirField) {
   LiveTwin twin = FittedVancomycinTwin();
   const json regimens = {{{"dose_mg", 1000}, {"interval_h", 12}, {"infusion_h", 1}}};

@@ -7,14 +7,12 @@
 import { api, claims, escapeHtml, fittedTwin } from './api.js';
 import { COLOURS, lineChart } from './chart.js';
 
-const AUC_TARGET = [400, 600];  // mg·h/L (ASHP/IDSA/PIDS/SIDP 2020 vancomycin guideline)
-
-// The drug twins' what-if: what is predicted and against which target.
+// How each drug twin's predictions are shown. Every clinical number (the target, the regimens
+// a what-if accepts, the regimen given now and when its next dose is due) comes from the twin:
+// model_state[drug].what_if.
 const DRUGS = {
-  vancomycin: { unit: 'mg/L', quantity: 'Concentration', target: `AUC24 ${AUC_TARGET.join('–')} mg·h/L`,
-    auc: true, fallback: { dose_mg: 1000, interval_h: 12, infusion_h: 1 } },
-  warfarin: { unit: 'INR', quantity: 'INR', target: 'INR 2–3 before the next dose (trough)',
-    auc: false, fallback: { dose_mg: 5, interval_h: 24, infusion_h: 0 } },
+  vancomycin: { unit: 'mg/L', quantity: 'Concentration' },
+  warfarin: { unit: 'INR', quantity: 'INR' },
 };
 
 function field(id, label, value, { min, max, unit }) {
@@ -24,48 +22,40 @@ function field(id, label, value, { min, max, unit }) {
 
 const num = (form, id) => Number(form.querySelector(`#${id}`).value);
 
-// The regimen being given now: the latest accepted order, else the pattern of the last doses.
-function currentRegimen(twin, events, drug) {
-  const order = (twin.orders || []).filter((o) => o.drug === drug).at(-1);
-  if (order) return { dose_mg: order.dose_mg, interval_h: order.interval_h, infusion_h: order.infusion_h ?? 0 };
-  const doses = events.filter((e) => e.type === 'dose' && e.drug === drug);
-  if (!doses.length) return { ...DRUGS[drug].fallback };
-  const last = doses.at(-1);
-  const interval = doses.length > 1 ? (Date.parse(last.time) - Date.parse(doses.at(-2).time)) / 3600e3 : 12;
-  return { dose_mg: last.amount, interval_h: Math.round(interval * 10) / 10, infusion_h: last.duration_h ?? 0 };
-}
-
 // A horizontal bar: the 5–95 % interval and the point estimate against the target window.
-function aucBar(r) {
-  const max = Math.max(900, r.auc24_p95 * 1.1), w = 220, x = (v) => Math.min(w, (v / max) * w);
-  return `<svg width="${w}" height="22" role="img" aria-label="AUC24 ${Math.round(r.auc24_mg_h_per_l)}, 5–95 % ${Math.round(r.auc24_p05)}–${Math.round(r.auc24_p95)}, target ${AUC_TARGET.join('–')}">
-    <rect x="${x(AUC_TARGET[0])}" y="2" width="${x(AUC_TARGET[1]) - x(AUC_TARGET[0])}" height="18" fill="#009E7333"/>
+function aucBar(r, target) {
+  const max = Math.max(target[1] * 1.5, r.auc24_p95 * 1.1), w = 220, x = (v) => Math.min(w, (v / max) * w);
+  return `<svg width="${w}" height="22" role="img" aria-label="AUC24 ${Math.round(r.auc24_mg_h_per_l)}, 5–95 % ${Math.round(r.auc24_p05)}–${Math.round(r.auc24_p95)}, target ${target.join('–')}">
+    <rect x="${x(target[0])}" y="2" width="${x(target[1]) - x(target[0])}" height="18" fill="#009E7333"/>
     <line x1="${x(r.auc24_p05)}" x2="${x(r.auc24_p95)}" y1="11" y2="11" stroke="#1b1f24" stroke-width="2"/>
     <circle cx="${x(r.auc24_mg_h_per_l)}" cy="11" r="4" fill="#0072B2"/></svg>`;
 }
 
 async function drugWhatIf(view, id, base, who, drug) {
-  const spec = DRUGS[drug];
-  const [twin, events] = await Promise.all([fittedTwin(base), api(`${base}/events`)]);
+  const twin = await fittedTwin(base);
+  const terms = twin.model_state?.[drug]?.what_if;
+  if (!terms) {
+    view.innerHTML = `<h1>What-if: ${drug}</h1><p class="error" role="alert">This patient has no ${drug} twin yet.</p>`;
+    return;
+  }
+  const auc = terms.target.auc24_mg_h_per_l;  // [low, high], or absent (a trough target)
+  const trough = terms.target.trough;
+  const spec = { ...DRUGS[drug], auc: Boolean(auc) };
   const rec = (twin.recommendations || [])[0];
-  const current = currentRegimen(twin, events, drug);
+  const current = { ...terms.current_regimen };
   const proposed = rec ? { dose_mg: rec.dose_mg, interval_h: rec.interval_h, infusion_h: rec.infusion_h } : { ...current };
-  // The forecast starts each regimen when the next dose is due (the last dose + the current
-  // interval), not now.
-  const lastDose = events.filter((e) => e.type === 'dose' && e.drug === drug).at(-1);
-  const startInH = lastDose
-    ? Math.min(72, Math.max(0, Math.round(((Date.parse(lastDose.time) - Date.now()) / 3600e3 + current.interval_h) * 10) / 10))
-    : 0;
+  // The forecast starts each regimen when the next dose is due, not now.
+  const startInH = terms.next_dose_in_h;
   const column = (key, title, r) => `
     <fieldset class="card"><legend>${title}</legend>
-      ${field(`${key}-dose`, 'Dose', r.dose_mg, { min: 0.5, max: 6000, step: 50, unit: 'mg' })}
-      ${field(`${key}-interval`, 'Every', r.interval_h, { min: 4, max: 72, step: 1, unit: 'h' })}
+      ${field(`${key}-dose`, 'Dose', r.dose_mg, { min: terms.limits.dose_mg[0], max: terms.limits.dose_mg[1], unit: 'mg' })}
+      ${field(`${key}-interval`, 'Every', r.interval_h, { min: terms.limits.interval_h[0], max: terms.limits.interval_h[1], unit: 'h' })}
       ${field(`${key}-infusion`, spec.auc ? 'Infused over' : 'Infused over (0: by mouth)', r.infusion_h, { min: 0, max: 24, step: 0.5, unit: 'h' })}
     </fieldset>`;
   view.innerHTML = `
     <h1>What-if: ${drug} for <a href="#/patient/${encodeURIComponent(id)}">${escapeHtml(id)}</a></h1>
     <p class="muted">Steady-state predictions and the forecast from now, from the twin's MAP fit (${escapeHtml(twin.model_state?.[drug]?.population_model || 'no fit yet')});
-      the band is the posterior's 5–95 %. Target: ${spec.target}.
+      the band is the posterior's 5–95 %. Target: ${escapeHtml(terms.target_text)}${spec.auc ? '' : ' before the next dose (trough)'}.
       ${rec ? `The twin advises ${rec.dose_mg} mg every ${rec.interval_h} h.` : ''}</p>
     <form id="plan" class="plan">
       ${column('current', 'Current regimen', current)}
@@ -91,7 +81,7 @@ async function drugWhatIf(view, id, base, who, drug) {
     const row = (label, r) => `<tr data-regimen="${label}"><th scope="row">${label}: ${r.regimen.dose_mg} mg q${r.regimen.interval_h} h${r.regimen.infusion_h ? ` / ${r.regimen.infusion_h} h` : ''}</th>
       ${spec.auc ? `<td data-testid="auc-${label}">${Math.round(r.auc24_mg_h_per_l)}</td><td>${Math.round(r.auc24_p05)}–${Math.round(r.auc24_p95)}</td>` : ''}
       <td data-testid="trough-${label}">${r.trough_mg_l.toFixed(1)}</td>${spec.auc ? '' : `<td>${r.trough_p05.toFixed(1)}–${r.trough_p95.toFixed(1)}</td>`}<td>${r.cmax_mg_l.toFixed(1)}</td>
-      <td data-testid="pta-${label}"><strong>${Math.round(100 * r.probability_of_target_attainment)} %</strong></td>${spec.auc ? `<td>${aucBar(r)}</td>` : ''}</tr>`;
+      <td data-testid="pta-${label}"><strong>${Math.round(100 * r.probability_of_target_attainment)} %</strong></td>${spec.auc ? `<td>${aucBar(r, auc)}</td>` : ''}</tr>`;
     result.innerHTML = `
       <table class="ward metrics" data-testid="whatif-metrics">
         <thead><tr><th>Regimen</th>${spec.auc ? '<th>AUC24 (mg·h/L)</th><th>5–95 %</th>' : ''}<th>Trough (${spec.unit})</th>${spec.auc ? '' : '<th>5–95 %</th>'}<th>Peak (${spec.unit})</th>
@@ -108,7 +98,7 @@ async function drugWhatIf(view, id, base, who, drug) {
       { label: 'proposed 5 %', unit: spec.unit, points: points(pro, 'p05_mg_l'), dash: [2, 3], colour: COLOURS[4] },
       { label: 'proposed 95 %', unit: spec.unit, points: points(pro, 'p95_mg_l'), dash: [2, 3], colour: COLOURS[4], fillTo: 2 },
     ];
-    const window_ = spec.auc ? [] : [{ label: 'INR 2', y: 2, colour: '#009E73' }, { label: 'INR 3', y: 3, colour: '#009E73' }];
+    const window_ = trough ? trough.map((y) => ({ label: `${spec.unit} ${y}`, y, colour: '#009E73' })) : [];
     lineChart(charts, `whatif-${drug}`, `${spec.quantity} over 24 h at steady state`, {
       xLabel: 'hours after a dose', yLabel: spec.unit, time: false, width: 900, height: 300, lines: window_,
       series: compared((r, key) => r.steady_state_curve.map((p) => [p.hours, p[key]])),

@@ -32,8 +32,11 @@ const std::vector<DrugTwinSpec>& DrugTwinSpecs() {
     // Vancomycin: AUC24 400-600 mg·h/L (ASHP/IDSA 2020), infusions every 8, 12 or 24 h.
     decide::RegimenSearch infusions;
     infusions.samples = 100;  // fewer than the CLI's: ~0.2 s per level
+    // Before any dose: 1 g every 12 h over 1 h, a usual adult start (ASHP/IDSA 2020 suggest
+    // 15-20 mg/kg per dose).
     DrugTwinSpec vanco{"vancomycin",       "vancomycin",           loinc::kVancomycin, "",
                        VancomycinTarget(), "AUC24 400-600 mg*h/L", infusions};
+    vanco.default_regimen = {1000, 12, 1};
     // Warfarin: INR 2-3 before the next daily dose (CPIC 2017 / the usual target), tablets
     // once a day in 0.5 mg steps up to 15 mg.
     decide::Target inr;
@@ -49,6 +52,7 @@ const std::vector<DrugTwinSpec>& DrugTwinSpecs() {
     // The INR follows a dose change over days: a week ahead on a 2-h grid.
     DrugTwinSpec warfarin{
         "warfarin", "warfarin", loinc::kInr, "warfarin_hamberg2007", inr, "INR 2-3", daily, 168, 2};
+    warfarin.default_regimen = {5, 24, 0};  // 5 mg a day by mouth (the fixed start, IWPC 2009)
     return std::vector<DrugTwinSpec>{vanco, warfarin};
   }();
   return specs;
@@ -391,8 +395,8 @@ Result<json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit, const Drug
     reg.dose_mg = r["dose_mg"];
     reg.interval_h = r["interval_h"];
     reg.infusion_h = r.value("infusion_h", 1.0);
-    if (!(reg.dose_mg > 0 && reg.dose_mg <= 6000) ||
-        !(reg.interval_h >= 4 && reg.interval_h <= 72) ||
+    if (!(reg.dose_mg > 0 && reg.dose_mg <= kWhatIfMaxDoseMg) ||
+        !(reg.interval_h >= kWhatIfMinIntervalH && reg.interval_h <= kWhatIfMaxIntervalH) ||
         !(reg.infusion_h >= 0 && reg.infusion_h < reg.interval_h)) {
       return InvalidArgument(where, "dose 0–6000 mg, interval 4–72 h, infusion shorter than it");
     }

@@ -37,7 +37,14 @@ struct DrugTwinSpec {
   decide::RegimenSearch menu;
   double forecast_h = 72;        // what-if forecasts: default horizon after now
   double forecast_step_h = 0.5;  // and their grid
+  // The regimen assumed when the twin knows no order and no dose yet (the what-if's start).
+  decide::Regimen default_regimen;
 };
+
+// The regimens a what-if accepts (DrugWhatIf refuses others; the twin's view tells clients).
+inline constexpr double kWhatIfMaxDoseMg = 6000;
+inline constexpr double kWhatIfMinIntervalH = 4;
+inline constexpr double kWhatIfMaxIntervalH = 72;
 
 // The spec of the first drug-twin model the record lists, or null.
 [[nodiscard]] const DrugTwinSpec* DrugSpecFor(const record::PatientRecord& record);

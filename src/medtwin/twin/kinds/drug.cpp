@@ -1,6 +1,8 @@
 #include "medtwin/twin/kinds/drug.h"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 
 #include "medtwin/twin/drug_twin.h"
 
@@ -26,7 +28,12 @@ class DrugTwin final : public TwinKind {
 
   void OnEvent(const record::Event& e, TwinContext& ctx) override {
     const DrugTwinSpec* spec = DrugSpecFor(ctx.record);
-    if (e.type != "dose" || spec == nullptr || e.drug != spec->drug) return;
+    if (spec == nullptr || e.drug != spec->drug) return;
+    if (e.type == "order") {
+      if (!last_order_ || last_order_->time <= e.time) last_order_ = e;
+      return;
+    }
+    if (e.type != "dose") return;
     doses_.push_back(e);
     std::stable_sort(
         doses_.begin(), doses_.end(),
@@ -43,6 +50,7 @@ class DrugTwin final : public TwinKind {
       if (spec->model == "warfarin") {
         state["iwpc"] = IwpcStartingDose(ctx.record, ctx.drugs, WallClockNow());
       }
+      state["what_if"] = WhatIfTerms(*spec, WallClockNow());
       if (!state.empty()) doc["model_state"][std::string(spec->model)] = std::move(state);
     }
     if (json advice = Advice(); !advice.is_null()) doc["recommendations"].push_back(advice);
@@ -94,6 +102,49 @@ class DrugTwin final : public TwinKind {
     return stale_ && !doses_.empty() && DrugSpecFor(ctx.record) != nullptr;
   }
 
+  // What a client needs to pose a what-if, so that no clinical number lives in the client: the
+  // target, the regimens a what-if accepts, the regimen given now (the latest accepted order;
+  // else the last dose repeated at the interval of the last two; else the spec's default) and
+  // when its next dose is due (hours from now, 0-72; the what-if's start_in_h).
+  json WhatIfTerms(const DrugTwinSpec& spec, Instant now) const {
+    json target = json::object();
+    if (spec.target.has_auc24) {
+      target["auc24_mg_h_per_l"] = {spec.target.auc24_lo, spec.target.auc24_hi};
+    }
+    if (spec.target.has_trough) target["trough"] = {spec.target.trough_lo, spec.target.trough_hi};
+    decide::Regimen current = spec.default_regimen;
+    std::string from = "default";
+    if (last_order_) {
+      current = {last_order_->amount, last_order_->interval_h, last_order_->duration_h};
+      from = "order";
+    } else if (!doses_.empty()) {
+      const record::Event& last = doses_.back();
+      current.dose_mg = last.amount;
+      current.infusion_h = last.duration_h;
+      if (doses_.size() > 1) {
+        const double h = ElapsedHours(doses_[doses_.size() - 2].time, last.time);
+        if (h > 0) current.interval_h = std::round(h * 10) / 10;
+      }
+      from = "doses";
+    }
+    json next_dose_in_h = 0.0;
+    if (!doses_.empty()) {
+      const double h = ElapsedHours(now, doses_.back().time) + current.interval_h;
+      next_dose_in_h = std::clamp(std::round(h * 10) / 10, 0.0, 72.0);
+    }
+    return {{"target", target},
+            {"target_text", std::string(spec.target_text)},
+            {"limits",
+             {{"dose_mg", {0, kWhatIfMaxDoseMg}},
+              {"interval_h", {kWhatIfMinIntervalH, kWhatIfMaxIntervalH}}}},
+            {"current_regimen",
+             {{"dose_mg", current.dose_mg},
+              {"interval_h", current.interval_h},
+              {"infusion_h", current.infusion_h},
+              {"from", from}}},
+            {"next_dose_in_h", next_dose_in_h}};
+  }
+
   // Puts a finished fit in place: its advice when it is to be announced and has any.
   json Install(std::shared_ptr<const DrugFit> fit) {
     fitting_ = false;
@@ -111,9 +162,10 @@ class DrugTwin final : public TwinKind {
 
   std::vector<record::Event> doses_;  // by time
   std::vector<std::pair<Instant, double>> levels_;
-  std::shared_ptr<const DrugFit> fit_;  // null until the first fit
-  bool stale_ = false;                  // levels newer than the last fit taken
-  bool fitting_ = false;                // a fit taken and not installed yet
+  std::shared_ptr<const DrugFit> fit_;       // null until the first fit
+  std::optional<record::Event> last_order_;  // the latest accepted order of the drug
+  bool stale_ = false;                       // levels newer than the last fit taken
+  bool fitting_ = false;                     // a fit taken and not installed yet
 };
 
 }  // namespace
