@@ -38,7 +38,7 @@ void BM_WarfarinRefit(benchmark::State& state) {
   job.levels = {{Instant{kT0Us + 98 * kHourUs}, 2.4}, {Instant{kT0Us + 146 * kHourUs}, 3.6}};
   for (auto _ : state) {
     DrugFit fit = FitDrugTwin(job);
-    if (fit.recommendation.is_null()) state.SkipWithError("no advice");
+    if (!fit.recommendation) state.SkipWithError("no advice");
     benchmark::DoNotOptimize(fit);
   }
 }

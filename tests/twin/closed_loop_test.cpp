@@ -67,18 +67,19 @@ DayResult LiveDay(const std::string& controller) {
     cgm.time = At(t);
     const TwinUpdate u = twin.Apply(cgm, &Ids);
     if (!controller.empty()) {
-      EXPECT_FALSE(u.command.is_null()) << "no command at minute " << t;
-      if (u.command.is_null()) break;
+      EXPECT_TRUE(u.command.has_value()) << "no command at minute " << t;
+      if (!u.command) break;
       ++out.commands;
-      EXPECT_EQ(u.command["controller"], controller);
-      EXPECT_GE(u.command["basal_u_per_h"].get<double>(), 0.0);
-      inputs.basal_u_per_min = u.command["basal_u_per_h"].get<double>() / 60.0;
-      const double bolus = u.command["bolus_u"].get<double>();
+      EXPECT_EQ(u.command->controller, controller);
+      EXPECT_EQ(u.command->patient, record.id);
+      EXPECT_GE(u.command->basal_u_per_h, 0.0);
+      inputs.basal_u_per_min = u.command->basal_u_per_h / 60.0;
+      const double bolus = u.command->bolus_u;
       if (bolus > 0) inputs.GiveBolus(t, bolus);
       out.bolus_u += bolus;
-      if (u.command["suspended"].get<bool>()) ++out.suspended;
+      if (u.command->suspended) ++out.suspended;
     } else {
-      EXPECT_TRUE(u.command.is_null());
+      EXPECT_FALSE(u.command.has_value());
     }
     EXPECT_TRUE(models::AdvanceGlucose(*body, inputs, t + 5).ok());
   }
@@ -129,12 +130,14 @@ TEST(ClosedLoop, MpcOnTheTwinCommandsAndSuspendsWhenLow) {
     cgm.value = 140 - 4.0 * k;  // 140 → 48 mg/dL over 2 h
     cgm.time = At(5.0 * k);
     const TwinUpdate u = twin.Apply(cgm, &Ids);
-    ASSERT_FALSE(u.command.is_null());
-    EXPECT_EQ(u.command["controller"], "mpc");
+    ASSERT_TRUE(u.command.has_value());
+    EXPECT_EQ(u.command->controller, "mpc");
+    EXPECT_EQ(u.command->time, cgm.time);
+    EXPECT_EQ(u.command->valid_for_min, 15);
     if (cgm.value < 70) {
-      EXPECT_TRUE(u.command["suspended"].get<bool>()) << cgm.value;
-      EXPECT_EQ(u.command["basal_u_per_h"].get<double>(), 0.0);
-      EXPECT_EQ(u.command["bolus_u"].get<double>(), 0.0);
+      EXPECT_TRUE(u.command->suspended) << cgm.value;
+      EXPECT_EQ(u.command->basal_u_per_h, 0.0);
+      EXPECT_EQ(u.command->bolus_u, 0.0);
       suspended_low = true;
     }
   }

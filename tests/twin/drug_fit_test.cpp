@@ -34,12 +34,12 @@ record::Observation Inr(double value, int hours) {
 
 TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
   std::mutex mu;
-  std::vector<nlohmann::json> advice;  // published recommendations
+  std::vector<record::Recommendation> advice;  // published recommendations
   TwinEngine engine(
       1,
-      [&](std::string_view type, const std::string&, const nlohmann::json& data) {
+      [&](const std::string&, const TwinEventData& data) {
         std::lock_guard<std::mutex> lock(mu);
-        if (type == "recommendation") advice.push_back(data);
+        if (const auto* r = std::get_if<record::Recommendation>(&data)) advice.push_back(*r);
       },
       {}, 1);
   engine.UpsertPatient(WarfarinPatient());
@@ -83,9 +83,9 @@ TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
     // published is the advice the twin shows.
     std::lock_guard<std::mutex> lock(mu);
     ASSERT_EQ(advice.size(), 2u);
-    EXPECT_EQ(advice.back()["dose_mg"], rec["dose_mg"]);
-    EXPECT_EQ(advice.back()["basis"], rec["basis"]);
-    EXPECT_EQ(advice.back()["patient"], "w1");
+    EXPECT_EQ(advice.back().dose_mg, rec["dose_mg"].get<double>());
+    EXPECT_EQ(advice.back().basis, rec["basis"].get<std::string>());
+    EXPECT_EQ(advice.back().patient, "w1");
   }
 
   // The same data fitted on the spot by a standalone twin: the same posterior and advice.

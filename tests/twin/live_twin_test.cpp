@@ -222,10 +222,10 @@ TEST(LiveTwin, ClinicianAlarmLimitsAndEscalationOfUnacknowledgedAlerts) {
 
 TEST(TwinEngine, RoutesByPatientAnswersQueriesAndPublishesEvents) {
   std::mutex mu;
-  std::vector<std::pair<std::string, std::string>> events;  // (type, patient)
-  TwinEngine engine(3, [&](std::string_view type, const std::string& patient, const auto&) {
+  std::vector<std::pair<std::size_t, std::string>> events;  // (variant index, patient)
+  TwinEngine engine(3, [&](const std::string& patient, const TwinEventData& data) {
     std::lock_guard<std::mutex> lock(mu);
-    events.emplace_back(std::string(type), patient);
+    events.emplace_back(data.index(), patient);
   });
   for (int i = 0; i < 50; ++i) {
     record::PatientRecord r;
@@ -249,24 +249,30 @@ TEST(TwinEngine, RoutesByPatientAnswersQueriesAndPublishesEvents) {
   ASSERT_TRUE(t7.has_value());
   EXPECT_EQ((*t7)["latest"]["2708-6"]["value"], 85);
   EXPECT_FALSE(engine.TwinJson("nobody").has_value());
-  auto open = engine.Alerts({"open", "", ""});
+  auto open = engine.Alerts({AlertStatus::kOpen, std::nullopt, ""});
   ASSERT_EQ(open.size(), 1u);
-  EXPECT_EQ(open[0]["patient"], "p7");
-  EXPECT_EQ(engine.Alerts({"", "critical", ""}).size(), 0u);
-  EXPECT_EQ(engine.Alerts({"", "high", "p7"}).size(), 1u);
-  const auto id = std::stoull(open[0]["id"].get<std::string>());
-  auto ack = engine.Acknowledge(id, "nurse-a");
+  EXPECT_EQ(open[0].patient, "p7");
+  EXPECT_EQ(open[0].kind, "spo2-low");
+  EXPECT_EQ(engine.Alerts({std::nullopt, Severity::kCritical, ""}).size(), 0u);
+  EXPECT_EQ(engine.Alerts({std::nullopt, Severity::kHigh, "p7"}).size(), 1u);
+  EXPECT_EQ(engine.Alerts({std::nullopt, std::nullopt, "p8"}).size(), 0u);
+  ASSERT_TRUE(engine.FindAlert(open[0].id).has_value());
+  EXPECT_EQ(engine.FindAlert(open[0].id)->patient, "p7");
+  auto ack = engine.Acknowledge(open[0].id, "nurse-a");
   ASSERT_TRUE(ack.ok());
-  EXPECT_EQ((*ack)["status"], "acknowledged");
-  EXPECT_EQ(engine.Alerts({"open", "", ""}).size(), 0u);
+  EXPECT_EQ(ack->status, AlertStatus::kAcknowledged);
+  EXPECT_EQ(ack->acknowledged_by, "nurse-a");
+  EXPECT_EQ(engine.Alerts({AlertStatus::kOpen, std::nullopt, ""}).size(), 0u);
   EXPECT_FALSE(engine.Acknowledge(999999999, "x").ok());
+  EXPECT_FALSE(engine.FindAlert(999999999).has_value());
   std::lock_guard<std::mutex> lock(mu);
-  const auto count = [&](const char* type) {
+  const auto count = [&](std::size_t index) {
     return std::count_if(events.begin(), events.end(),
-                         [&](const auto& e) { return e.first == type; });
+                         [&](const auto& e) { return e.first == index; });
   };
-  EXPECT_EQ(count("observation"), 50);  // the unknown patient's is not applied
-  EXPECT_EQ(count("alert"), 2);         // raised, acknowledged
+  // The unknown patient's observation is not applied.
+  EXPECT_EQ(count(TwinEventData(record::Observation{}).index()), 50);
+  EXPECT_EQ(count(TwinEventData(record::Alert{}).index()), 2);  // raised, acknowledged
   EXPECT_LT(engine.ApproxTwinBytes() / engine.TwinCount(), 100'000u);
 }
 

@@ -2,9 +2,8 @@
 // is the token's subject).
 #include "medtwin/server/handlers.h"
 
-#include <charconv>
-
 #include "medtwin/core/text.h"
+#include "medtwin/io/advice_json.h"
 #include "medtwin/server/api_common.h"
 
 namespace medtwin::server {
@@ -13,55 +12,45 @@ using nlohmann::json;
 using security::Interaction;
 
 Response ListAlerts(const RouteRequest& rq) {
-  TwinService& service = rq.service;
-  const Caller& caller = rq.caller;
-  const Target& t = rq.target;
+  const auto& query = rq.query();
   twin::AlertFilter f;
-  if (auto it = t.query.find("status"); it != t.query.end()) f.status = it->second;
-  if (auto it = t.query.find("severity"); it != t.query.end()) f.severity = it->second;
-  if (auto it = t.query.find("patient"); it != t.query.end()) f.patient = it->second;
-  if (!f.status.empty() && f.status != "open" && f.status != "acknowledged" &&
-      f.status != "resolved") {
-    return Fail(400, "invalid", "status", "open, acknowledged or resolved");
+  if (auto it = query.find("status"); it != query.end() && !it->second.empty()) {
+    f.status = record::ParseAlertStatus(it->second);
+    if (!f.status) return Fail(400, "invalid", "status", "open, acknowledged or resolved");
   }
-  if (!f.severity.empty() && f.severity != "low" && f.severity != "low-medium" &&
-      f.severity != "medium" && f.severity != "high" && f.severity != "critical") {
-    return Fail(400, "invalid", "severity", "low, low-medium, medium, high or critical");
+  if (auto it = query.find("severity"); it != query.end() && !it->second.empty()) {
+    f.min_severity = record::ParseSeverity(it->second);
+    if (!f.min_severity) {
+      return Fail(400, "invalid", "severity", "low, low-medium, medium, high or critical");
+    }
   }
+  if (auto it = query.find("patient"); it != query.end()) f.patient = it->second;
   if (!f.patient.empty() && !IsValidId(f.patient)) {
     return Fail(400, ValidateId(f.patient, "patient").error());
   }
   json visible = json::array();
-  for (auto& a : service.engine().Alerts(f)) {
-    if (caller.May(a["patient"].get<std::string>(), "DetectedIssue", Interaction::kSearch)) {
-      visible.push_back(std::move(a));
+  for (const auto& a : rq.service.engine().Alerts(f)) {
+    if (rq.caller.May(a.patient, "DetectedIssue", Interaction::kSearch)) {
+      visible.push_back(io::AlertToJson(a));
     }
   }
   return Json(200, visible);
 }
 
 Response PostAlertAck(const RouteRequest& rq) {
-  TwinService& service = rq.service;
-  const Caller& caller = rq.caller;
   const std::string& id = rq.param("id");
-  std::uint64_t alert_id = 0;
-  auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), alert_id);
-  if (ec != std::errc() || p != id.data() + id.size()) {
-    return Fail(400, "invalid", "id", "alert ids are numbers");
-  }
+  const auto alert_id = ParseUint64(id);
+  if (!alert_id) return Fail(400, "invalid", "id", "alert ids are numbers");
   // The alert's patient decides who may acknowledge it.
-  std::string patient;
-  for (const auto& a : service.engine().Alerts({})) {
-    if (a["id"] == id) patient = a["patient"];
-  }
-  if (patient.empty()) return Fail(404, "not_found", "id", "no alert " + id);
-  if (auto d = caller.Check(patient, "DetectedIssue", Interaction::kUpdate); !d.allowed) {
+  const auto alert = rq.service.engine().FindAlert(*alert_id);
+  if (!alert) return Fail(404, "not_found", "id", "no alert " + id);
+  if (auto d = rq.caller.Check(alert->patient, "DetectedIssue", Interaction::kUpdate); !d.allowed) {
     return Fail(403, "forbidden", "authorization", d.reason);
   }
   // Who acknowledged is who signed in (the token's subject), never what a body says.
-  auto a = service.Acknowledge(alert_id, caller.Subject());
+  auto a = rq.service.Acknowledge(*alert_id, rq.caller.Subject());
   if (!a.ok()) return Fail(404, a.error());
-  return Json(200, *a);
+  return Json(200, io::AlertToJson(*a));
 }
 
 }  // namespace medtwin::server

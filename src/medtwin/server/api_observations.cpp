@@ -7,12 +7,12 @@
 #include <charconv>
 
 #include "medtwin/core/time.h"
+#include "medtwin/io/advice_json.h"
 #include "medtwin/io/event.h"
 #include "medtwin/io/json_input.h"
 #include "medtwin/security/token.h"
 #include "medtwin/server/api_common.h"
 #include "medtwin/twin/kinds/ward.h"
-#include "medtwin/twin/live_twin.h"
 
 namespace medtwin::server {
 namespace {
@@ -187,7 +187,7 @@ Response GetNews2Series(const RouteRequest& rq) {
   json out = json::array();
   for (const auto& p : twin::News2History(std::move(vitals), record->spo2_scale)) {
     if (p.time < from) continue;
-    json point = twin::News2ToJson(p.score);
+    json point = io::News2ToJson(p.score);
     point["time"] = FormatRfc3339(p.time);
     out.push_back(std::move(point));
   }

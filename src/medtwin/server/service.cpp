@@ -1,5 +1,6 @@
 #include "medtwin/server/service.h"
 
+#include "medtwin/io/advice_json.h"
 #include "medtwin/io/json_input.h"
 #include "medtwin/io/patient.h"
 
@@ -12,13 +13,47 @@ namespace medtwin::server {
 
 using nlohmann::json;
 
+namespace {
+
+// A twin's event as the live stream (and MQTT) carry it: its SSE event type and its data.
+std::pair<std::string_view, json> TwinEventToJson(const std::string& patient,
+                                                  const twin::TwinEventData& event) {
+  struct Visitor {
+    const std::string& patient;
+    std::pair<std::string_view, json> operator()(const record::Observation& o) const {
+      return {"observation", io::ObservationToJson(o)};
+    }
+    std::pair<std::string_view, json> operator()(const record::Event& e) const {
+      return {"event", io::EventToJson(e)};
+    }
+    std::pair<std::string_view, json> operator()(const twin::News2Changed& n) const {
+      json news2 = io::News2ToJson(n.score);
+      news2["spo2_scale"] = n.spo2_scale;
+      return {"twin", json{{"patient", patient}, {"news2", std::move(news2)}}};
+    }
+    std::pair<std::string_view, json> operator()(const record::Alert& a) const {
+      return {"alert", io::AlertToJson(a)};
+    }
+    std::pair<std::string_view, json> operator()(const record::InsulinCommand& c) const {
+      return {"command", io::InsulinCommandToJson(c)};
+    }
+    std::pair<std::string_view, json> operator()(const record::Recommendation& r) const {
+      return {"recommendation", io::RecommendationToJson(r)};
+    }
+  };
+  return std::visit(Visitor{patient}, event);
+}
+
+}  // namespace
+
 TwinService::TwinService(std::unique_ptr<store::Store> store, int shards,
                          std::shared_ptr<Broadcaster> broadcaster)
     : store_(std::move(store)), broadcaster_(std::move(broadcaster)) {
   Broadcaster* b = broadcaster_.get();
   engine_ = std::make_unique<twin::TwinEngine>(
       shards,
-      [this, b](std::string_view type, const std::string& patient, const json& data) {
+      [this, b](const std::string& patient, const twin::TwinEventData& event) {
+        const auto [type, data] = TwinEventToJson(patient, event);
         const std::string text = io::DumpJson(data);
         if (type == "alert") {
           ++alerts_published_;
@@ -362,15 +397,13 @@ Result<IngestReport> TwinService::IngestEvents(const std::vector<json>& items,
   return report;
 }
 
-Result<json> TwinService::Acknowledge(std::uint64_t alert_id, const std::string& by) {
-  MEDTWIN_TRY(json alert, engine_->Acknowledge(alert_id, by));
-  auto raised = ParseRfc3339(alert["raised_at"].get<std::string>());
-  if (!raised.ok()) return raised.error();
+Result<record::Alert> TwinService::Acknowledge(std::uint64_t alert_id, const std::string& by) {
+  MEDTWIN_TRY(record::Alert alert, engine_->Acknowledge(alert_id, by));
   record::Event ack;
-  ack.patient = alert["patient"];
+  ack.patient = alert.patient;
   ack.type = "ack";
-  ack.alert_kind = alert["kind"];
-  ack.alert_raised_at = *raised;
+  ack.alert_kind = alert.kind;
+  ack.alert_raised_at = alert.raised_at;
   ack.by = by;
   ack.time = LimitsNow().now;
   ack.source = "ack:" + std::to_string(alert_id);
@@ -416,37 +449,40 @@ void TwinService::SendOut(const std::string& patient, const char* type, const js
 
 Result<json> TwinService::AcceptRecommendation(const std::string& patient, const json& body) {
   if (!body.is_object()) return InvalidArgument("body", "must be a JSON object");
-  auto twin = engine_->TwinJson(patient);
-  if (!twin) return NotFound("patient", "no patient '" + patient + "'");
   if (body.contains("model")) {
-    if (body["model"] == "glucose") return AcceptGlucosePlan(patient, *twin, body);
+    if (body["model"] == "glucose") {
+      auto twin = engine_->TwinJson(patient);
+      if (!twin) return NotFound("patient", "no patient '" + patient + "'");
+      return AcceptGlucosePlan(patient, *twin, body);
+    }
     if (body["model"] != "vancomycin") {
       return InvalidArgument("model", "vancomycin (the twin's dose advice) or glucose (a plan)");
     }
   }
+  auto advice = engine_->Advice(patient);
+  if (!advice) return NotFound("patient", "no patient '" + patient + "'");
   // Advice about to be replaced by a refit (a newer level arrived) is not accepted: the reply
   // says to come back when the twin has fitted it.
-  if (twin->value("refitting", false)) {
+  if (advice->refitting) {
     return Error{ErrorCode::kUnavailable, "recommendation",
                  "a newer level is being fitted and the advice may change; accept it after the "
                  "refit (retry shortly)"};
   }
-  const json& recs = (*twin)["recommendations"];
-  if (!recs.is_array() || recs.empty()) {
+  if (!advice->recommendation) {
     return Error{ErrorCode::kFailedPrecondition, "recommendation",
                  "the twin has no recommendation to accept"};
   }
-  const json& rec = recs[0];
+  const record::Recommendation& rec = *advice->recommendation;
   const io::ObservationLimits limits = LimitsNow();
-  // The clinician may adjust the regimen while accepting it; what is accepted is validated as
-  // any order is.
+  // The clinician may adjust the regimen while accepting it: the adjustments are untrusted
+  // input, so what is accepted is validated as any order is.
   json order = {{"type", "order"},
                 {"patient", patient},
-                {"drug", rec["drug"]},
-                {"amount", body.value("dose_mg", rec["dose_mg"])},
+                {"drug", rec.drug},
+                {"amount", body.value("dose_mg", json(rec.dose_mg))},
                 {"unit", "mg"},
-                {"interval_h", body.value("interval_h", rec["interval_h"])},
-                {"duration_h", body.value("infusion_h", rec["infusion_h"])},
+                {"interval_h", body.value("interval_h", json(rec.interval_h))},
+                {"duration_h", body.value("infusion_h", json(rec.infusion_h))},
                 {"by", AcceptedBy(body)},
                 {"time", FormatRfc3339(limits.now)},
                 {"source", "recommendation"}};
@@ -454,8 +490,8 @@ Result<json> TwinService::AcceptRecommendation(const std::string& patient, const
               ParseAcceptedOrder(order, patient, limits,
                                  {{"amount", "dose_mg"}, {"duration_h", "infusion_h"}}));
   MEDTWIN_RETURN_IF_ERROR(StoreAndApply({e}));
-  json out = twin::OrderToJson(e);
-  out["based_on"] = rec;
+  json out = io::OrderToJson(e);
+  out["based_on"] = io::RecommendationToJson(rec);
   SendOut(patient, "order", out);
   return out;
 }
@@ -511,7 +547,7 @@ Result<json> TwinService::AcceptGlucosePlan(const std::string& patient, const js
     }
   }
   MEDTWIN_RETURN_IF_ERROR(StoreAndApply(events));
-  json out = twin::OrderToJson(e);
+  json out = io::OrderToJson(e);
   if (closed_loop) {
     out["command"] = command;
     SendOut(patient, "command", command);

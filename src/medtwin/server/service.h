@@ -61,7 +61,7 @@ class TwinService {
                                             const std::vector<std::string>& parse_errors = {});
   [[nodiscard]] Result<store::ObservationPage> History(const store::ObservationQuery& q);
   // Acknowledges an alert and stores the acknowledgement (it survives restarts).
-  [[nodiscard]] Result<nlohmann::json> Acknowledge(std::uint64_t alert_id, const std::string& by);
+  [[nodiscard]] Result<record::Alert> Acknowledge(std::uint64_t alert_id, const std::string& by);
   // Records the twin's current dose recommendation as a draft order (optionally adjusted:
   // {"by", "dose_mg", "interval_h", "infusion_h"}), durable before the reply, and sends it on
   // (live stream "order", MQTT medtwin/cmd/{patient}). Returns the order.

@@ -326,23 +326,22 @@ DrugFit FitDrugTwin(const DrugFitJob& job) {
   }
   if (ranked->empty()) return out;
   const auto& best = ranked->front();
-  out.recommendation = {
-      {"status", "draft"},
-      {"kind", "dose"},
-      {"drug", std::string(spec->drug)},
-      {"dose_mg", best.regimen.dose_mg},
-      {"interval_h", best.regimen.interval_h},
-      {"infusion_h", best.regimen.infusion_h},
-      {"probability_of_target_attainment", best.pta},
-      {"target", std::string(spec->target_text)},
-      {"basis", "MAP fit of " + std::to_string(job.levels.size()) + " level(s), " + pop->name}};
+  record::Recommendation rec;
+  rec.drug = std::string(spec->drug);
+  rec.dose_mg = best.regimen.dose_mg;
+  rec.interval_h = best.regimen.interval_h;
+  rec.infusion_h = best.regimen.infusion_h;
+  rec.probability_of_target_attainment = best.pta;
+  rec.target = std::string(spec->target_text);
+  rec.basis = "MAP fit of " + std::to_string(job.levels.size()) + " level(s), " + pop->name;
   if (spec->model == "warfarin") {
-    out.recommendation["predicted_inr_trough"] = best.trough;
-    out.recommendation["predicted_inr_peak"] = best.cmax;
+    rec.predicted_inr_trough = best.trough;
+    rec.predicted_inr_peak = best.cmax;
   } else {
-    out.recommendation["predicted_auc24_mg_h_per_l"] = best.auc24;
-    out.recommendation["predicted_trough_mg_l"] = best.trough;
+    rec.predicted_auc24_mg_h_per_l = best.auc24;
+    rec.predicted_trough_mg_l = best.trough;
   }
+  out.recommendation = std::move(rec);
   return out;
 }
 

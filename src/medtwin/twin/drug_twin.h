@@ -20,6 +20,7 @@
 #include "medtwin/decide/regimen.h"
 #include "medtwin/estimate/population_model.h"
 #include "medtwin/io/event.h"
+#include "medtwin/record/advice.h"
 #include "medtwin/record/patient.h"
 
 namespace medtwin::twin {
@@ -61,13 +62,13 @@ struct DrugFitJob {
 };
 
 // A fit's outcome. `state` is the API's model state ({"error"} when the fit failed); `model`
-// and `posterior` are set only after a successful fit; `recommendation` is null until a
+// and `posterior` are set only after a successful fit; `recommendation` is empty until a
 // regimen could be ranked.
 struct DrugFit {
   std::shared_ptr<const estimate::PopulationModel> model;
   decide::PatientPosterior posterior;
   nlohmann::json state = nlohmann::json::object();
-  nlohmann::json recommendation;
+  std::optional<record::Recommendation> recommendation;
   bool announce = false;
 };
 

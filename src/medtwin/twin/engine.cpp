@@ -8,11 +8,6 @@ namespace {
 std::atomic<std::uint64_t> g_alert_ids{0};
 std::uint64_t NextAlertId() { return ++g_alert_ids; }
 
-int SeverityRank(std::string_view name) {
-  const auto s = monitor::ParseSeverity(name);
-  return s ? static_cast<int>(*s) : 0;
-}
-
 }  // namespace
 
 TwinEngine::TwinEngine(int shards, EventSink sink, std::function<bool()> listening, int fit_threads)
@@ -93,7 +88,7 @@ void TwinEngine::UpsertPatient(record::PatientRecord record) {
     } else {
       // A new genotype may argue against drugs already given or ordered.
       for (const auto& a : it->second.SetRecord(std::move(record), &NextAlertId)) {
-        if (sink_) sink_("alert", a.patient, AlertToJson(a));
+        if (sink_) sink_(a.patient, a);
       }
     }
   });
@@ -118,13 +113,13 @@ void TwinEngine::Apply(std::vector<record::Observation> batch, bool publish) {
         // Alerts always go out (they are counted); observation and twin events only when
         // someone listens.
         if (!listening_ || listening_()) {
-          sink_("observation", o.patient, io::ObservationToJson(o));
+          sink_(o.patient, o);
           if (u.news2_changed) {
-            sink_("twin", o.patient, {{"patient", o.patient}, {"news2", it->second.News2Json()}});
+            sink_(o.patient, News2Changed{it->second.News2(), it->second.record().spo2_scale});
           }
         }
-        for (const auto& a : u.alerts) sink_("alert", o.patient, AlertToJson(a));
-        if (!u.command.is_null()) sink_("command", o.patient, u.command);
+        for (const auto& a : u.alerts) sink_(o.patient, a);
+        if (u.command) sink_(o.patient, *u.command);
       }
     });
   }
@@ -143,11 +138,9 @@ void TwinEngine::ApplyEvents(std::vector<record::Event> batch, bool publish) {
         auto it = s.twins.find(e.patient);
         if (it == s.twins.end()) continue;
         const auto alerts = it->second.ApplyEvent(e, &NextAlertId);
-        if (publish && sink_ && (!listening_ || listening_())) {
-          sink_("event", e.patient, io::EventToJson(e));
-        }
+        if (publish && sink_ && (!listening_ || listening_())) sink_(e.patient, e);
         if (publish && sink_) {
-          for (const auto& a : alerts) sink_("alert", e.patient, AlertToJson(a));
+          for (const auto& a : alerts) sink_(e.patient, a);
         }
       }
     });
@@ -175,10 +168,9 @@ void TwinEngine::FinishFit(Shard& s, const std::string& patient, std::size_t kin
   auto it = s.twins.find(patient);
   bool pending = false;
   if (it != s.twins.end()) {
-    nlohmann::json advice = it->second.InstallOffShard(kind, install);
-    if (!advice.is_null() && sink_) {
-      advice["patient"] = patient;
-      sink_("recommendation", patient, advice);
+    if (auto advice = it->second.InstallOffShard(kind, install); advice && sink_) {
+      advice->patient = patient;
+      sink_(patient, *advice);
     }
     // Inputs that arrived while it ran: fit again (announced, as they were live).
     StartFit(s, patient, it->second, /*announce=*/true);
@@ -230,6 +222,17 @@ std::optional<nlohmann::json> TwinEngine::TwinJson(const std::string& patient) {
       });
 }
 
+std::optional<TwinEngine::CurrentAdvice> TwinEngine::Advice(const std::string& patient) {
+  Shard& s = ShardOf(patient);
+  return Ask<std::optional<CurrentAdvice>>(
+      s, [this, &s, &patient]() -> std::optional<CurrentAdvice> {
+        auto it = s.twins.find(patient);
+        if (it == s.twins.end()) return std::nullopt;
+        const bool refitting = KickFit(s, patient);
+        return CurrentAdvice{it->second.Recommendation(), refitting};
+      });
+}
+
 Result<nlohmann::json> TwinEngine::WhatIf(const std::string& patient, const nlohmann::json& plan) {
   Shard& s = ShardOf(patient);
   const Instant now = WallClockNow();
@@ -248,45 +251,59 @@ Result<nlohmann::json> TwinEngine::WhatIf(const std::string& patient, const nloh
   return out;
 }
 
-nlohmann::json TwinEngine::Alerts(const AlertFilter& filter) {
-  nlohmann::json out = nlohmann::json::array();
-  const int min_rank = SeverityRank(filter.severity);
+std::vector<record::Alert> TwinEngine::Alerts(const AlertFilter& filter) {
+  std::vector<record::Alert> out;
   for (auto& sp : shards_) {
     Shard& s = *sp;
     if (!filter.patient.empty() && &s != &ShardOf(filter.patient)) continue;
-    auto part = Ask<nlohmann::json>(s, [&s, &filter, min_rank] {
-      nlohmann::json list = nlohmann::json::array();
+    auto part = Ask<std::vector<record::Alert>>(s, [&s, &filter] {
+      std::vector<record::Alert> list;
       for (const auto& [id, twin] : s.twins) {
         if (!filter.patient.empty() && id != filter.patient) continue;
         for (const auto& a : twin.alerts()) {
-          if (!filter.status.empty() && monitor::AlertStatusName(a.status) != filter.status) {
-            continue;
-          }
-          if (static_cast<int>(a.severity) < min_rank) continue;
-          list.push_back(AlertToJson(a));
+          if (filter.status && a.status != *filter.status) continue;
+          if (filter.min_severity && a.severity < *filter.min_severity) continue;
+          list.push_back(a);
         }
       }
       return list;
     });
-    for (auto& a : part) out.push_back(std::move(a));
+    out.insert(out.end(), std::make_move_iterator(part.begin()),
+               std::make_move_iterator(part.end()));
   }
-  std::sort(out.begin(), out.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-    return a["updated_at"].get<std::string>() > b["updated_at"].get<std::string>();
+  std::sort(out.begin(), out.end(), [](const record::Alert& a, const record::Alert& b) {
+    return a.updated_at > b.updated_at;
   });
   return out;
 }
 
-Result<nlohmann::json> TwinEngine::Acknowledge(std::uint64_t alert_id, const std::string& by) {
+std::optional<record::Alert> TwinEngine::FindAlert(std::uint64_t alert_id) {
   for (auto& sp : shards_) {
     Shard& s = *sp;
-    auto found = Ask<std::optional<nlohmann::json>>(
-        s, [this, &s, alert_id, &by]() -> std::optional<nlohmann::json> {
+    auto found =
+        Ask<std::optional<record::Alert>>(s, [&s, alert_id]() -> std::optional<record::Alert> {
+          for (const auto& [id, twin] : s.twins) {
+            for (const auto& a : twin.alerts()) {
+              if (a.id == alert_id) return a;
+            }
+          }
+          return std::nullopt;
+        });
+    if (found) return found;
+  }
+  return std::nullopt;
+}
+
+Result<record::Alert> TwinEngine::Acknowledge(std::uint64_t alert_id, const std::string& by) {
+  for (auto& sp : shards_) {
+    Shard& s = *sp;
+    auto found = Ask<std::optional<record::Alert>>(
+        s, [this, &s, alert_id, &by]() -> std::optional<record::Alert> {
           for (auto& [id, twin] : s.twins) {
-            const Alert* a = twin.Acknowledge(alert_id, by);
+            const record::Alert* a = twin.Acknowledge(alert_id, by);
             if (a == nullptr) continue;
-            nlohmann::json j = AlertToJson(*a);
-            if (sink_) sink_("alert", a->patient, j);
-            return j;
+            if (sink_) sink_(a->patient, *a);
+            return *a;
           }
           return std::nullopt;
         });

@@ -21,23 +21,34 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "medtwin/core/result.h"
 #include "medtwin/core/worker_pool.h"
 #include "medtwin/io/observation.h"
+#include "medtwin/record/advice.h"
+#include "medtwin/record/alert.h"
 #include "medtwin/record/patient.h"
 #include "medtwin/twin/live_twin.h"
 
 namespace medtwin::twin {
 
-// (event type, patient id, data) — called from shard threads.
-using EventSink = std::function<void(std::string_view, const std::string&, const nlohmann::json&)>;
+// What the engine tells the live stream as it happens: an observation accepted, an event
+// applied, NEWS2 changed, an alert raised or changed, a closed loop's command, new advice.
+struct News2Changed {
+  monitor::News2Score score;
+  int spo2_scale = 1;
+};
+using TwinEventData = std::variant<record::Observation, record::Event, News2Changed, record::Alert,
+                                   record::InsulinCommand, record::Recommendation>;
+// Called from shard threads with the patient and what happened.
+using EventSink = std::function<void(const std::string& patient, const TwinEventData& data)>;
 
 struct AlertFilter {
-  std::string status;    // empty: any
-  std::string severity;  // minimum severity name; empty: any
-  std::string patient;   // empty: any
+  std::optional<record::AlertStatus> status;     // none: any
+  std::optional<record::Severity> min_severity;  // none: any
+  std::string patient;                           // empty: any
 };
 
 class TwinEngine {
@@ -58,6 +69,13 @@ class TwinEngine {
   // Never waits for a drug refit: a twin whose refit is pending answers with its last complete
   // fit and "refitting": true (an I/O thread must not be held by a fit of seconds).
   [[nodiscard]] std::optional<nlohmann::json> TwinJson(const std::string& patient);
+  // The patient's current advice and whether a refit that may change it is pending (never
+  // waits); nullopt for an unknown patient.
+  struct CurrentAdvice {
+    std::optional<record::Recommendation> recommendation;
+    bool refitting = false;
+  };
+  [[nodiscard]] std::optional<CurrentAdvice> Advice(const std::string& patient);
   // Waits on the caller's own thread, at most `max_wait`, until the patient's pending refit (if
   // any) is installed; true when none is pending any more. For tools and tests, never for a
   // request thread.
@@ -66,8 +84,12 @@ class TwinEngine {
   // (after any pending refit), the glucose twin on its shard (LiveTwin::WhatIf).
   [[nodiscard]] Result<nlohmann::json> WhatIf(const std::string& patient,
                                               const nlohmann::json& plan);
-  [[nodiscard]] nlohmann::json Alerts(const AlertFilter& filter);
-  [[nodiscard]] Result<nlohmann::json> Acknowledge(std::uint64_t alert_id, const std::string& by);
+  // The alerts that pass `filter`, most recently changed first.
+  [[nodiscard]] std::vector<record::Alert> Alerts(const AlertFilter& filter);
+  // Alert `alert_id` as it is now, wherever it lives.
+  [[nodiscard]] std::optional<record::Alert> FindAlert(std::uint64_t alert_id);
+  // Acknowledges an open alert (others are returned unchanged); not found: kNotFound.
+  [[nodiscard]] Result<record::Alert> Acknowledge(std::uint64_t alert_id, const std::string& by);
 
   // Waits until every queue is empty and every drug refit started is installed (tests,
   // shutdown, start-up replay).

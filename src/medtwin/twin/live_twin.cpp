@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "medtwin/core/text.h"
+#include "medtwin/io/advice_json.h"
 
 namespace medtwin::twin {
 
@@ -96,17 +97,17 @@ monitor::News2Score LiveTwin::News2() const {
 }
 
 json LiveTwin::News2Json() const {
-  json out = News2ToJson(News2());
+  json out = io::News2ToJson(News2());
   out["spo2_scale"] = record_.spo2_scale;
   return out;
 }
 
-json LiveTwin::Recommendation() const {
+std::optional<record::Recommendation> LiveTwin::Recommendation() const {
   for (const auto& kind : kinds_) {
     if (!kind) continue;
-    if (json advice = kind->Advice(); !advice.is_null()) return advice;
+    if (auto advice = kind->Advice()) return advice;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 std::optional<TwinJob> LiveTwin::TakeOffShardJob(bool announce) {
@@ -119,8 +120,9 @@ std::optional<TwinJob> LiveTwin::TakeOffShardJob(bool announce) {
   return std::nullopt;
 }
 
-json LiveTwin::InstallOffShard(std::size_t kind, const OffShardJob::Install& install) {
-  if (kind >= kinds_.size() || !kinds_[kind]) return nullptr;
+std::optional<record::Recommendation> LiveTwin::InstallOffShard(
+    std::size_t kind, const OffShardJob::Install& install) {
+  if (kind >= kinds_.size() || !kinds_[kind]) return std::nullopt;
   return install(*kinds_[kind]);
 }
 
@@ -168,48 +170,6 @@ Result<json> LiveTwin::WhatIf(const json& plan, Instant now) {
   return prepared.task();
 }
 
-json OrderToJson(const record::Event& o) {
-  if (o.drug == "insulin") {
-    return {{"kind", "order"},      {"status", "draft"},
-            {"patient", o.patient}, {"drug", o.drug},
-            {"bolus_u", o.amount},  {"basal_u_per_h", o.rate >= 0 ? json(o.rate) : json(nullptr)},
-            {"accepted_by", o.by},  {"accepted_at", FormatRfc3339(o.time)}};
-  }
-  return {{"kind", "order"},
-          {"status", "draft"},
-          {"patient", o.patient},
-          {"drug", o.drug},
-          {"dose_mg", o.amount},
-          {"interval_h", o.interval_h},
-          {"infusion_h", o.duration_h},
-          {"accepted_by", o.by},
-          {"accepted_at", FormatRfc3339(o.time)}};
-}
-
-json AlertToJson(const Alert& a) {
-  return {{"id", std::to_string(a.id)},
-          {"patient", a.patient},
-          {"kind", a.kind},
-          {"severity", SeverityName(a.severity)},
-          {"status", monitor::AlertStatusName(a.status)},
-          {"raised_at", FormatRfc3339(a.raised_at)},
-          {"updated_at", FormatRfc3339(a.updated_at)},
-          {"message", a.message},
-          {"escalations", a.escalations},
-          {"acknowledged_by", a.acknowledged_by}};
-}
-
-json News2ToJson(const monitor::News2Score& s) {
-  json parts = json::object();
-  for (std::size_t i = 0; i < s.parts.size(); ++i) {
-    parts[monitor::News2Score::kParts[i]] = s.parts[i] ? json(*s.parts[i]) : json(nullptr);
-  }
-  return {{"total", s.total ? json(*s.total) : json(nullptr)},
-          {"complete", s.complete},
-          {"risk", s.risk ? json(std::string(monitor::News2RiskName(*s.risk))) : json(nullptr)},
-          {"parts", parts}};
-}
-
 json LiveTwin::ToJson(bool forecast_bands) {
   json latest = json::object();
   for (const auto& [code, l] : latest_) {
@@ -226,7 +186,7 @@ json LiveTwin::ToJson(bool forecast_bands) {
   }
   json open = json::array();
   for (const auto& a : alerts_.all()) {
-    if (a.status != AlertStatus::kResolved) open.push_back(AlertToJson(a));
+    if (a.status != AlertStatus::kResolved) open.push_back(io::AlertToJson(a));
   }
   json doc = {{"patient", io::PatientToJson(record_)},
               {"latest", latest},
@@ -239,7 +199,7 @@ json LiveTwin::ToJson(bool forecast_bands) {
   for (auto& kind : kinds_) {
     if (kind) kind->AddToView(Facts(), doc, forecast_bands);
   }
-  for (const auto& o : orders_) doc["orders"].push_back(OrderToJson(o));
+  for (const auto& o : orders_) doc["orders"].push_back(io::OrderToJson(o));
   return doc;
 }
 

@@ -23,12 +23,6 @@
 
 namespace medtwin::twin {
 
-// One NEWS2 score as JSON: {"total", "complete", "risk", "parts": {…}}.
-[[nodiscard]] nlohmann::json News2ToJson(const monitor::News2Score& s);
-nlohmann::json AlertToJson(const Alert& a);
-// A draft order (an "order" event) as the API shows it.
-nlohmann::json OrderToJson(const record::Event& order);
-
 // A what-if ready to run on any thread, and whether the kind answering it has work pending off
 // the shard (a refit whose outcome may change the answer).
 struct PreparedWhatIf {
@@ -65,14 +59,15 @@ class LiveTwin {
   [[nodiscard]] monitor::News2Score News2() const;
   [[nodiscard]] nlohmann::json News2Json() const;
   // The twin's current advice (null if none).
-  [[nodiscard]] nlohmann::json Recommendation() const;
+  [[nodiscard]] std::optional<record::Recommendation> Recommendation() const;
 
   // Off-shard work (drug-twin fits), one job at a time per kind, run wherever the caller likes:
   // TakeOffShardJob hands out the next job (none while the kind's last runs or nothing is due);
   // its `run` may run on any thread; InstallOffShard puts the outcome in place on this twin's
-  // thread and returns advice to announce (null if none).
+  // thread and returns advice to announce, if any.
   [[nodiscard]] std::optional<TwinJob> TakeOffShardJob(bool announce);
-  nlohmann::json InstallOffShard(std::size_t kind, const OffShardJob::Install& install);
+  std::optional<record::Recommendation> InstallOffShard(std::size_t kind,
+                                                        const OffShardJob::Install& install);
   // Inputs not yet reflected by an installed outcome (a job queued, running or due).
   [[nodiscard]] bool OffShardPending() const;
   // Take, run and install every due job on this thread (standalone use and tests).

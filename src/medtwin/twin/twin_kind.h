@@ -28,6 +28,7 @@
 #include "medtwin/io/observation.h"
 #include "medtwin/monitor/alerts.h"
 #include "medtwin/monitor/rules.h"
+#include "medtwin/record/advice.h"
 #include "medtwin/record/patient.h"
 
 namespace medtwin::twin {
@@ -50,10 +51,8 @@ using LatestValues = std::map<std::string, LatestValue>;
 struct TwinUpdate {
   std::vector<Alert> alerts;  // raised, escalated, de-escalated or resolved by it
   bool news2_changed = false;
-  bool fit_needed = false;  // a kind has new off-shard work (TakeOffShardJob)
-  // A closed-loop insulin command for the pump (null when none): {"kind": "insulin",
-  // "controller", "time", "basal_u_per_h", "bolus_u", "suspended", "valid_for_min", "cgm_mg_dl"}.
-  nlohmann::json command;
+  bool fit_needed = false;                        // a kind has new off-shard work (TakeOffShardJob)
+  std::optional<record::InsulinCommand> command;  // a closed loop's command for the pump
 };
 
 // What a kind sees of the whole twin.
@@ -94,9 +93,9 @@ using WhatIfTask = std::function<Result<nlohmann::json>()>;
 class TwinKind;
 // Work a kind hands out to run off the shard thread (a population-model fit): `run` may run on
 // any thread and returns `install`, which the shard thread calls on the same kind; `install`
-// returns advice to publish (null when none, or when the job was not to be announced).
+// returns advice to publish (none when there is none, or the job was not to be announced).
 struct OffShardJob {
-  using Install = std::function<nlohmann::json(TwinKind&)>;
+  using Install = std::function<std::optional<record::Recommendation>(TwinKind&)>;
   std::function<Install()> run;
 };
 
@@ -117,8 +116,10 @@ class TwinKind {
   // "recommendations". `forecast_bands` asks for the costlier forecasts.
   virtual void AddToView(const TwinFacts& /*facts*/, nlohmann::json& /*doc*/,
                          bool /*forecast_bands*/) {}
-  // Its current advice (null when none).
-  [[nodiscard]] virtual nlohmann::json Advice() const { return nullptr; }
+  // Its current advice, if any.
+  [[nodiscard]] virtual std::optional<record::Recommendation> Advice() const {
+    return std::nullopt;
+  }
 
   // The what-if models it answers ("glucose", "vancomycin", …), and a what-if on a copy of its
   // state (`now` is the wall clock).

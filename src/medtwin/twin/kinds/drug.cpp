@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 
+#include "medtwin/io/advice_json.h"
 #include "medtwin/twin/drug_twin.h"
 
 namespace medtwin::twin {
@@ -53,10 +54,12 @@ class DrugTwin final : public TwinKind {
       state["what_if"] = WhatIfTerms(*spec, WallClockNow());
       if (!state.empty()) doc["model_state"][std::string(spec->model)] = std::move(state);
     }
-    if (json advice = Advice(); !advice.is_null()) doc["recommendations"].push_back(advice);
+    if (auto advice = Advice()) doc["recommendations"].push_back(io::RecommendationToJson(*advice));
   }
 
-  json Advice() const override { return fit_ ? fit_->recommendation : json(); }
+  std::optional<record::Recommendation> Advice() const override {
+    return fit_ ? fit_->recommendation : std::nullopt;
+  }
 
   bool AnswersWhatIf(std::string_view model) const override {
     return DrugSpecNamed(model) != nullptr;
@@ -146,7 +149,7 @@ class DrugTwin final : public TwinKind {
   }
 
   // Puts a finished fit in place: its advice when it is to be announced and has any.
-  json Install(std::shared_ptr<const DrugFit> fit) {
+  std::optional<record::Recommendation> Install(std::shared_ptr<const DrugFit> fit) {
     fitting_ = false;
     const bool announce = fit->announce;
     if (!fit->model && fit_ && fit_->model) {
@@ -157,7 +160,7 @@ class DrugTwin final : public TwinKind {
       fit = std::move(kept);
     }
     fit_ = std::move(fit);
-    return announce ? fit_->recommendation : json();
+    return announce ? fit_->recommendation : std::nullopt;
   }
 
   std::vector<record::Event> doses_;  // by time

@@ -5,6 +5,7 @@
 
 #include "medtwin/decide/glucose_control.h"
 #include "medtwin/estimate/glucose_filter.h"
+#include "medtwin/io/advice_json.h"
 #include "medtwin/models/glucose.h"
 #include "medtwin/models/registry.h"
 #include "medtwin/monitor/hypoglycemia.h"
@@ -168,7 +169,7 @@ class GlucoseTwin final : public TwinKind {
                     {"lowest_next_30min_mg_dl", g.lowest30_mg_dl},
                     {"hypoglycemia_predicted", g.predicted_hypo},
                     {"closed_loop", closed_loop.empty() ? json(nullptr) : json(closed_loop)}};
-    if (!g.last_command.is_null()) glucose["last_command"] = g.last_command;
+    if (g.last_command) glucose["last_command"] = io::InsulinCommandToJson(*g.last_command);
     if (forecast_bands) {
       json bands = json::array();
       auto f = g.filter.Forecast(120, 30);
@@ -215,7 +216,7 @@ class GlucoseTwin final : public TwinKind {
     // decision, and its last command.
     std::unique_ptr<decide::GlucoseController> controller;
     double announced_meal_g = 0;
-    json last_command;
+    std::optional<record::InsulinCommand> last_command;
     monitor::HypoglycemiaAlert hypo_alert;  // the same rule the trials score
   };
 
@@ -237,22 +238,24 @@ class GlucoseTwin final : public TwinKind {
     if (!filter.ok()) return nullptr;
     filter->inputs().basal_u_per_min = (*vp)->basal_u_per_min;
     state_ = std::make_unique<State>(State{t, std::move(*filter), 0, 0, false, name, nullptr, 0,
-                                           json(), monitor::HypoglycemiaAlert()});
+                                           std::nullopt, monitor::HypoglycemiaAlert()});
     return state_.get();
   }
 
   // One control decision on a CGM reading: the controller's request through the pump's limits,
   // applied to the twin's inputs (the pump is assumed to deliver what it is commanded) and
   // returned as the command to send.
-  static json CloseTheLoop(State& g, const record::PatientRecord& record, double t_min,
-                           const record::Observation& cgm) {
+  static std::optional<record::InsulinCommand> CloseTheLoop(State& g,
+                                                            const record::PatientRecord& record,
+                                                            double t_min,
+                                                            const record::Observation& cgm) {
     if (!g.controller) {
       auto kind = decide::ParseControllerKind(record.closed_loop);
       auto vp = models::FindVirtualPatient(g.virtual_patient);
       auto model = models::FindModel("uva_padova");
-      if (!kind.ok() || !vp.ok() || !model.ok()) return json();
+      if (!kind.ok() || !vp.ok() || !model.ok()) return std::nullopt;
       auto c = decide::MakeController(*kind, **model, **vp);
-      if (!c.ok()) return json();
+      if (!c.ok()) return std::nullopt;
       g.controller = std::move(*c);
     }
     decide::ControllerInput in;
@@ -260,25 +263,24 @@ class GlucoseTwin final : public TwinKind {
     in.cgm_mg_dl = cgm.value;
     in.meal_g = std::exchange(g.announced_meal_g, 0.0);
     auto request = g.controller->Decide(in);
-    if (!request.ok()) return json();
+    if (!request.ok()) return std::nullopt;
     const models::InsulinPump pump{models::PumpSpec{}};
     const models::PumpDelivery delivery = pump.Deliver(request->basal_u_per_min, request->bolus_u);
     g.controller->Delivered(t_min, delivery);
     auto& inputs = g.filter.inputs();
     inputs.basal_u_per_min = delivery.basal_u_per_min;
     if (delivery.bolus_u > 0) inputs.GiveBolus(t_min, delivery.bolus_u);
-    g.last_command = {{"kind", "insulin"},
-                      {"patient", record.id},
-                      {"controller", std::string(g.controller->Name())},
-                      {"time", FormatRfc3339(cgm.time)},
-                      {"cgm_mg_dl", cgm.value},
-                      {"basal_u_per_h", delivery.basal_u_per_min * 60.0},
-                      {"bolus_u", delivery.bolus_u},
-                      {"suspended", request->suspended},
-                      {"limited", delivery.limited},
-                      // A pump that hears nothing newer falls back to its own basal program.
-                      {"valid_for_min", 15}};
-    return g.last_command;
+    record::InsulinCommand c;
+    c.patient = record.id;
+    c.controller = std::string(g.controller->Name());
+    c.time = cgm.time;
+    c.cgm_mg_dl = cgm.value;
+    c.basal_u_per_h = delivery.basal_u_per_min * 60.0;
+    c.bolus_u = delivery.bolus_u;
+    c.suspended = request->suspended;
+    c.limited = delivery.limited;
+    g.last_command = c;
+    return c;
   }
 
   std::unique_ptr<State> state_;
