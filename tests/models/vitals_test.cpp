@@ -11,10 +11,11 @@ namespace {
 
 TEST(WardPatientVitals, StablePatientStaysInTheZeroScoreBands) {
   std::mt19937_64 rng(7);
+  std::normal_distribution<double> noise(0, 1);
   const WardPatientVitals stable(false, 0);
   int outside = 0;
   for (int k = 0; k < 400; ++k) {
-    const auto v = stable.Read(k * 0.25, rng);
+    const auto v = stable.Read(k * 0.25, rng, noise);
     // NEWS2 score 0: RR 12–20, SpO2 ≥ 96 (scale 1), air, SBP 111–219, pulse 51–90, alert,
     // temperature 36.1–38.0.
     outside += !(v.respiration_per_min >= 12 && v.respiration_per_min <= 20) +
@@ -48,13 +49,14 @@ int ChartScore(const VitalSignsReading& v) {
 
 TEST(WardPatientVitals, DeterioratingPatientReachesHighRiskWithinThreeHours) {
   std::mt19937_64 rng(7);
+  std::normal_distribution<double> noise(0, 1);
   const WardPatientVitals septic(true, 1.0);
-  for (int k = 0; k < 20; ++k) EXPECT_LE(ChartScore(septic.Read(0.5, rng)), 2);
-  EXPECT_EQ(septic.Read(0.5, rng).acvpu, 'A');
+  for (int k = 0; k < 20; ++k) EXPECT_LE(ChartScore(septic.Read(0.5, rng, noise)), 2);
+  EXPECT_EQ(septic.Read(0.5, rng, noise).acvpu, 'A');
   int high = 0;
-  for (int k = 0; k < 20; ++k) high += ChartScore(septic.Read(1.0 + 3.0, rng)) >= 7;
+  for (int k = 0; k < 20; ++k) high += ChartScore(septic.Read(1.0 + 3.0, rng, noise)) >= 7;
   EXPECT_EQ(high, 20);  // NEWS2 ≥ 7 (high risk) 3 h after onset, whatever the noise
-  const auto late = septic.Read(1.0 + 4.5, rng);
+  const auto late = septic.Read(1.0 + 4.5, rng, noise);
   EXPECT_EQ(late.acvpu, 'C');  // new confusion
   EXPECT_GT(late.o2_flow_l_per_min, 0);
   // Readings are what a monitor shows: whole numbers, temperature to 0.1 °C.

@@ -157,17 +157,17 @@ TEST(AlarmLimits, ValidationNamesTheField) {
   EXPECT_EQ(e.error().field, "alarm_limits");
   e = check({"spo2-low", 120, std::nullopt, std::nullopt});
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.error().field, "alarm_limits.spo2-low.raise");
+  EXPECT_EQ(e.error().field, "alarm_limits.rules.spo2-low.raise");
   // Raising at 95 with the default clear (92) would clear below the alarm: refused.
   e = check({"spo2-low", 95, std::nullopt, std::nullopt});
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.error().field, "alarm_limits.spo2-low.clear");
+  EXPECT_EQ(e.error().field, "alarm_limits.rules.spo2-low.clear");
   e = check({"spo2-low", 90, 92, 91});
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.error().field, "alarm_limits.spo2-low.critical");
+  EXPECT_EQ(e.error().field, "alarm_limits.rules.spo2-low.critical");
   e = check({"hypotension", 90, 100, 80});  // the rule has no critical level
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.error().field, "alarm_limits.hypotension.critical");
+  EXPECT_EQ(e.error().field, "alarm_limits.rules.hypotension.critical");
   e = ValidateAlarmLimits(AlarmLimits{{}, 2000}, base);
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error().field, "alarm_limits.escalate_unacknowledged_min");
@@ -175,7 +175,7 @@ TEST(AlarmLimits, ValidationNamesTheField) {
   e = ValidateAlarmLimits(AlarmLimits{{{"spo2-low", 88, std::nullopt, std::nullopt}}, 0},
                           DefaultAlarmLimits(2));
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.error().field, "alarm_limits.spo2-low.clear");
+  EXPECT_EQ(e.error().field, "alarm_limits.rules.spo2-low.clear");
 }
 
 std::uint64_t g_next = 0;

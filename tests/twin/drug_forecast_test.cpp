@@ -148,7 +148,7 @@ TEST(DrugForecast, TheTwinStatesTheTermsOfAWhatIf) {
             json({spec->target.auc24_lo, spec->target.auc24_hi}));
   EXPECT_EQ(terms["target"]["auc24_mg_h_per_l"], json({400, 600}));  // ASHP/IDSA 2020
   EXPECT_FALSE(terms["target"].contains("trough"));
-  EXPECT_EQ(terms["limits"]["dose_mg"][1], kWhatIfMaxDoseMg);
+  EXPECT_EQ(terms["limits"]["dose_mg"], json({kWhatIfMinDoseMg, spec->what_if_max_dose_mg}));
   EXPECT_EQ(terms["limits"]["interval_h"], json({kWhatIfMinIntervalH, kWhatIfMaxIntervalH}));
   // From the doses: 1 g over 1 h, 12 h apart (the last two).
   EXPECT_EQ(terms["current_regimen"]["from"], "doses");
@@ -174,12 +174,48 @@ TEST(DrugForecast, TheTwinStatesTheTermsOfAWhatIf) {
   EXPECT_DOUBLE_EQ(terms["current_regimen"]["interval_h"].get<double>(), 8);
   EXPECT_DOUBLE_EQ(terms["current_regimen"]["infusion_h"].get<double>(), 1.5);
   // A regimen past the stated limit is refused by the what-if itself.
-  auto refused =
-      twin.WhatIf({{"model", "vancomycin"},
-                   {"regimens", {{{"dose_mg", kWhatIfMaxDoseMg + 1}, {"interval_h", 12}}}}},
-                  At(46));
+  auto refused = twin.WhatIf(
+      {{"model", "vancomycin"},
+       {"regimens", {{{"dose_mg", spec->what_if_max_dose_mg + 1}, {"interval_h", 12}}}}},
+      At(46));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().field, "regimens[0]");
+}
+
+TEST(DrugForecast, TheTermsAreThereBeforeTheFirstLevel) {
+  record::PatientRecord r;
+  r.id = "v2";
+  r.models = {"vancomycin"};
+  LiveTwin twin(r);
+  json terms = twin.ToJson()["model_state"]["vancomycin"]["what_if"];
+  EXPECT_EQ(terms["current_regimen"]["from"], "default");
+  EXPECT_DOUBLE_EQ(terms["current_regimen"]["dose_mg"].get<double>(),
+                   DrugSpecNamed("vancomycin")->default_regimen.dose_mg);
+  EXPECT_DOUBLE_EQ(terms["next_dose_in_h"].get<double>(), 0);
+  record::Event dose;
+  dose.patient = "v2";
+  dose.type = "dose";
+  dose.drug = "vancomycin";
+  dose.amount = 1500;
+  dose.duration_h = 1.5;
+  dose.time = WallClockNow();
+  twin.ApplyEvent(dose);
+  terms = twin.ToJson()["model_state"]["vancomycin"]["what_if"];
+  EXPECT_EQ(terms["current_regimen"]["from"], "doses");
+  EXPECT_DOUBLE_EQ(terms["current_regimen"]["dose_mg"].get<double>(), 1500);
+  // One dose: the usual interval (12 h) until a second shows the pattern; due in about 12 h.
+  EXPECT_DOUBLE_EQ(terms["current_regimen"]["interval_h"].get<double>(), 12);
+  EXPECT_NEAR(terms["next_dose_in_h"].get<double>(), 12, 0.1);
+  // Without a fit there is no what-if to run yet, and a warfarin what-if is not this twin's.
+  auto unfit = twin.WhatIf({{"model", "vancomycin"}, {"regimens", json::array()}}, WallClockNow());
+  ASSERT_FALSE(unfit.ok());
+  EXPECT_NE(unfit.error().message.find("no fit yet"), std::string::npos);
+  auto other = twin.WhatIf({{"model", "warfarin"}, {"regimens", json::array()}}, WallClockNow());
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().message, "this patient has no warfarin twin");
+  auto unknown = twin.WhatIf({{"model", "insulin"}}, WallClockNow());
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("vancomycin, warfarin, glucose"), std::string::npos);
 }
 
 TEST(DrugForecast, BadHorizonsAndStartsNameTheirField) {

@@ -189,6 +189,16 @@ TEST(LiveTwin, ClinicianAlarmLimitsAndEscalationOfUnacknowledgedAlerts) {
   ASSERT_EQ(u.alerts.size(), 1u);
   EXPECT_EQ(u.alerts[0].severity, Severity::kCritical);
   EXPECT_EQ(u.alerts[0].escalations, 1);
+  // The same reading again does not take the escalation back (only acknowledging does).
+  EXPECT_TRUE(twin.Apply(Vital(record::loinc::kSpo2, 93, 16), &Ids).alerts.empty());
+  EXPECT_EQ(twin.alerts().front().severity, Severity::kCritical);
+  // Escalation also comes with the clock, without a new reading (the engine sweeps its twins
+  // every 15 s on the wall clock): already critical, it counts a second escalation.
+  const Instant silent{Vital(record::loinc::kSpo2, 93, 31).time};
+  auto overdue = twin.EscalateOverdue(silent);
+  ASSERT_EQ(overdue.size(), 1u);
+  EXPECT_EQ(overdue[0].escalations, 2);
+  EXPECT_EQ(overdue[0].severity, Severity::kCritical);
   // Acknowledged: no more escalation; 95 % is inside the hysteresis band, 96 % clears.
   ASSERT_NE(twin.Acknowledge(u.alerts[0].id, "dr-a"), nullptr);
   EXPECT_TRUE(twin.Apply(Vital(record::loinc::kSpo2, 95, 40), &Ids).alerts.empty());
@@ -208,12 +218,12 @@ TEST(LiveTwin, ClinicianAlarmLimitsAndEscalationOfUnacknowledgedAlerts) {
            {R"({"alarm_limits":{"rules":{"spo2-low":{"low":94}}}})",
             "alarm_limits.rules.spo2-low.low"},
            {R"({"alarm_limits":{"rules":{"spo2-low":{"raise":97}}}})",
-            "alarm_limits.spo2-low.clear"},
+            "alarm_limits.rules.spo2-low.clear"},
            {R"({"alarm_limits":{"escalate_unacknowledged_min":1.5}})",
             "alarm_limits.escalate_unacknowledged_min"},
            {R"({"alarm_limits":[]})", "alarm_limits"},
            {R"({"spo2_scale":2,"alarm_limits":{"rules":{"spo2-low":{"raise":88}}}})",
-            "alarm_limits.spo2-low.clear"}}) {
+            "alarm_limits.rules.spo2-low.clear"}}) {
     auto r = io::ParsePatient(nlohmann::json::parse(body));
     ASSERT_FALSE(r.ok()) << body;
     EXPECT_EQ(r.error().field, field) << body;

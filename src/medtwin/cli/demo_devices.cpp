@@ -278,6 +278,7 @@ DemoFeeder::~DemoFeeder() {
 
 void DemoFeeder::Run() {
   std::mt19937_64 rng(options_.seed);
+  std::normal_distribution<double> noise(0, 1);
   std::vector<WardPatient> ward;
   for (int i = 0; i < options_.ward_patients; ++i) {
     // ward-03, ward-07, ward-11 deteriorate, from 15, 45 and 75 simulated minutes on.
@@ -367,7 +368,7 @@ void DemoFeeder::Run() {
       const std::string now = NowRfc3339();
       const double h = sim_min / 60;
       for (auto& w : ward) {
-        const models::VitalSignsReading v = w.vitals.Read(h, rng);
+        const models::VitalSignsReading v = w.vitals.Read(h, rng, noise);
         auto add = [&](std::string_view code, json value, const char* unit) {
           json o = {{"patient", w.id},
                     {"code", code},

@@ -281,11 +281,9 @@ Result<record::AlarmLimits> ParseAlarmLimits(const json& j) {
       if (!value.is_number_integer()) {
         return InvalidArgument("alarm_limits.escalate_unacknowledged_min", "whole minutes");
       }
-      const auto minutes = value.get<std::int64_t>();
-      if (minutes < 0 || minutes > 1440) {
-        return InvalidArgument("alarm_limits.escalate_unacknowledged_min", "0–1440 minutes");
-      }
-      out.escalate_unacknowledged_min = static_cast<int>(minutes);
+      // The range is the validator's (monitor::ValidateAlarmLimits); clamp only so the int holds.
+      out.escalate_unacknowledged_min =
+          static_cast<int>(std::clamp<std::int64_t>(value.get<std::int64_t>(), -1, 100'000));
     } else if (key == "rules") {
       if (!value.is_object()) return InvalidArgument("alarm_limits.rules", "must be a JSON object");
       if (value.size() > monitor::Rules().size()) {

@@ -5,8 +5,8 @@
 
 namespace medtwin::models {
 
-VitalSignsReading WardPatientVitals::Read(double h, std::mt19937_64& rng) const {
-  std::normal_distribution<double> noise(0, 1);
+VitalSignsReading WardPatientVitals::Read(double h, std::mt19937_64& rng,
+                                          std::normal_distribution<double>& noise) const {
   const double d = deteriorates_ ? std::max(0.0, h - onset_h_) : 0;  // hours since onset
   const double rr = rr_ + 3.5 * d + 0.8 * noise(rng);
   const double spo2 = std::min(100.0, spo2_ - 1.2 * d + 0.6 * noise(rng));

@@ -27,8 +27,10 @@ class WardPatientVitals {
   // `deteriorates`: the drift starts `onset_h` hours into the simulation.
   WardPatientVitals(bool deteriorates, double onset_h)
       : deteriorates_(deteriorates), onset_h_(onset_h) {}
-  // The monitor's reading `h` hours into the simulation; noise from `rng` (five normal draws).
-  [[nodiscard]] VitalSignsReading Read(double h, std::mt19937_64& rng) const;
+  // The monitor's reading `h` hours into the simulation; five draws from `noise` (standard
+  // normal), which the caller keeps for the whole run (a seed then gives one sequence).
+  [[nodiscard]] VitalSignsReading Read(double h, std::mt19937_64& rng,
+                                       std::normal_distribution<double>& noise) const;
 
  private:
   bool deteriorates_;

@@ -24,6 +24,11 @@ const Alert* AlertBook::Raise(std::string_view kind, Severity severity, Instant 
       ++a.escalations;
       return &a;
     }
+    // An alert escalated for being left unacknowledged stays at least there until someone
+    // acknowledges it (or it resolves): the condition alone does not lower it.
+    if (auto floor = overdue_floor_.find(a.id); floor != overdue_floor_.end()) {
+      severity = std::max(severity, floor->second);
+    }
     if (severity < a.severity) {  // better but not resolved: de-escalate
       a.severity = severity;
       a.updated_at = t;
@@ -54,6 +59,7 @@ const Alert* AlertBook::Resolve(std::string_view kind, Instant t) {
     if (a.kind == kind && a.status != AlertStatus::kResolved) {
       a.status = AlertStatus::kResolved;
       a.updated_at = t;
+      overdue_floor_.erase(a.id);
       return &a;
     }
   }
@@ -66,6 +72,7 @@ const Alert* AlertBook::Acknowledge(std::uint64_t id, const std::string& by) {
     if (a.status == AlertStatus::kOpen) {
       a.status = AlertStatus::kAcknowledged;
       a.acknowledged_by = by;
+      overdue_floor_.erase(a.id);
     }
     return &a;
   }
@@ -91,6 +98,7 @@ std::vector<const Alert*> AlertBook::EscalateUnacknowledged(Instant now, int aft
     if (a.severity < Severity::kCritical) {
       a.severity = static_cast<Severity>(static_cast<int>(a.severity) + 1);
     }
+    overdue_floor_[a.id] = a.severity;
     ++a.escalations;
     a.updated_at = now;
     changed.push_back(&a);

@@ -1,12 +1,16 @@
-// monitor/alerts.h — a patient's alerts and their one lifecycle, used by the live twin, the
-// closed-loop runs and the trials alike: an alert of a kind is raised once and then updated
+// monitor/alerts.h — a patient's alerts and their one lifecycle: an alert of a kind is raised
+// once and then updated
 // (a worse condition escalates it, back to open even if acknowledged; a better but unresolved
 // one de-escalates it; the same condition again is deduplicated), acknowledged by a clinician,
-// escalated when left unacknowledged for a set time, and resolved when its condition clears.
-// One open alert per kind; the list keeps at most 50 alerts, dropping the oldest resolved.
+// escalated when left unacknowledged for a set time (and kept at least there until someone
+// acknowledges it), and resolved when its condition clears.
+// One open alert per kind; the list keeps at most 50 alerts, dropping the oldest resolved. Used
+// by the live twin (the server); the closed-loop runs and trials score the predictive
+// hypoglycemia rule (hypoglycemia.h) that the glucose twin raises through it.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +58,9 @@ class AlertBook {
  private:
   std::string patient_;
   std::vector<Alert> alerts_;
+  // Alerts escalated for being left unacknowledged: the severity they keep until acknowledged
+  // or resolved.
+  std::map<std::uint64_t, Severity> overdue_floor_;
 };
 
 }  // namespace medtwin::monitor

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "medtwin/record/observation.h"
+
 namespace medtwin::monitor {
 namespace {
 
@@ -10,12 +12,11 @@ constexpr std::int64_t kMinuteUs = 60'000'000;
 constexpr std::int64_t kRateWindowUs = 60 * kMinuteUs;
 constexpr std::size_t kMaxRawValues = 256;
 
-// LOINC codes (io's catalog holds the same; twin checks they agree at compile time).
-constexpr std::string_view kSpo2 = "2708-6";
-constexpr std::string_view kBloodGlucose = "2339-0";
-constexpr std::string_view kCgmGlucose = "99504-3";
-constexpr std::string_view kSystolicBp = "8480-6";
-constexpr std::string_view kHeartRate = "8867-4";
+using record::loinc::kBloodGlucose;
+using record::loinc::kCgmGlucose;
+using record::loinc::kHeartRate;
+using record::loinc::kSpo2;
+using record::loinc::kSystolicBp;
 
 constexpr Rule kRules[] = {
     {"spo2-low",
@@ -202,7 +203,7 @@ Status ValidateAlarmLimits(const AlarmLimits& limits, const AlarmLimits& base) {
   for (std::size_t i = 0; i < limits.limits.size(); ++i) {
     const AlarmLimit& l = limits.limits[i];
     const Rule* r = FindRule(l.kind);
-    const std::string field = "alarm_limits." + l.kind;
+    const std::string field = "alarm_limits.rules." + l.kind;
     if (r == nullptr) return InvalidArgument("alarm_limits", "no rule '" + l.kind + "'");
     for (std::size_t j = 0; j < i; ++j) {
       if (limits.limits[j].kind == l.kind) return InvalidArgument(field, "given twice");

@@ -67,7 +67,7 @@ using record::AlarmLimits;
 
 // A clinician's limits as a rule would use them over `base`: known kind, numbers within the
 // rule's plausible range, and `raise` on the alarming side of `clear` (and `critical` beyond
-// `raise`) once combined; the error names the field ("alarm_limits.<kind>.<raise|clear|…>").
+// `raise`) once combined; the error names the field ("alarm_limits.rules.<kind>.<raise|…>").
 [[nodiscard]] Status ValidateAlarmLimits(const AlarmLimits& limits, const AlarmLimits& base);
 
 // What one observation means for one rule.

@@ -53,6 +53,7 @@ const std::vector<DrugTwinSpec>& DrugTwinSpecs() {
     DrugTwinSpec warfarin{
         "warfarin", "warfarin", loinc::kInr, "warfarin_hamberg2007", inr, "INR 2-3", daily, 168, 2};
     warfarin.default_regimen = {5, 24, 0};  // 5 mg a day by mouth (the fixed start, IWPC 2009)
+    warfarin.what_if_max_dose_mg = 50;      // tablets are 0.5-10 mg; 50 mg a day is a typo
     return std::vector<DrugTwinSpec>{vanco, warfarin};
   }();
   return specs;
@@ -394,10 +395,15 @@ Result<json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit, const Drug
     reg.dose_mg = r["dose_mg"];
     reg.interval_h = r["interval_h"];
     reg.infusion_h = r.value("infusion_h", 1.0);
-    if (!(reg.dose_mg > 0 && reg.dose_mg <= kWhatIfMaxDoseMg) ||
+    if (!(reg.dose_mg >= kWhatIfMinDoseMg && reg.dose_mg <= spec.what_if_max_dose_mg) ||
         !(reg.interval_h >= kWhatIfMinIntervalH && reg.interval_h <= kWhatIfMaxIntervalH) ||
         !(reg.infusion_h >= 0 && reg.infusion_h < reg.interval_h)) {
-      return InvalidArgument(where, "dose 0–6000 mg, interval 4–72 h, infusion shorter than it");
+      char limits[160];
+      std::snprintf(limits, sizeof limits,
+                    "dose %g–%g mg, interval %g–%g h, infusion shorter than the interval",
+                    kWhatIfMinDoseMg, spec.what_if_max_dose_mg, kWhatIfMinIntervalH,
+                    kWhatIfMaxIntervalH);
+      return InvalidArgument(where, limits);
     }
     MEDTWIN_TRY(decide::RegimenOutcome o,
                 decide::EvaluateRegimen(estimator, posterior, reg, target, search));

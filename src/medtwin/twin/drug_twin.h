@@ -40,10 +40,12 @@ struct DrugTwinSpec {
   double forecast_step_h = 0.5;  // and their grid
   // The regimen assumed when the twin knows no order and no dose yet (the what-if's start).
   decide::Regimen default_regimen;
+  // The largest single dose a what-if accepts (a typing guard, above any real dose).
+  double what_if_max_dose_mg = 6000;
 };
 
 // The regimens a what-if accepts (DrugWhatIf refuses others; the twin's view tells clients).
-inline constexpr double kWhatIfMaxDoseMg = 6000;
+inline constexpr double kWhatIfMinDoseMg = 0.5;
 inline constexpr double kWhatIfMinIntervalH = 4;
 inline constexpr double kWhatIfMaxIntervalH = 72;
 

@@ -55,17 +55,35 @@ void TwinEngine::Post(Shard& s, std::function<void()> task) {
 }
 
 void TwinEngine::Run(Shard& s) {
+  // Alerts left unacknowledged are escalated on the wall clock too, not only when the patient's
+  // next observation arrives (a monitor that falls silent is when it matters).
+  constexpr auto kSweepEvery = std::chrono::seconds(15);
+  auto next_sweep = std::chrono::steady_clock::now() + kSweepEvery;
   for (;;) {
     std::function<void()> task;
     {
       std::unique_lock<std::mutex> lock(s.mu);
-      s.cv.wait(lock, [&] { return s.stop || !s.queue.empty(); });
-      if (s.queue.empty()) return;  // stop requested and nothing left
-      task = std::move(s.queue.front());
-      s.queue.pop_front();
-      --s.depth;  // counts waiting tasks, not the one running
+      s.cv.wait_until(lock, next_sweep, [&] { return s.stop || !s.queue.empty(); });
+      if (s.stop && s.queue.empty()) return;  // stop requested and nothing left
+      if (!s.queue.empty()) {
+        task = std::move(s.queue.front());
+        s.queue.pop_front();
+        --s.depth;  // counts waiting tasks, not the one running
+      }
     }
-    task();
+    if (task) task();
+    if (std::chrono::steady_clock::now() >= next_sweep) {
+      EscalateOverdue(s, WallClockNow());
+      next_sweep = std::chrono::steady_clock::now() + kSweepEvery;
+    }
+  }
+}
+
+void TwinEngine::EscalateOverdue(Shard& s, Instant now) {
+  for (auto& [id, twin] : s.twins) {
+    for (const auto& a : twin.EscalateOverdue(now)) {
+      if (sink_) sink_(id, a);
+    }
   }
 }
 

@@ -116,6 +116,9 @@ class TwinEngine {
   Shard& ShardOf(const std::string& patient);
   void Post(Shard& s, std::function<void()> task);
   void Run(Shard& s);
+  // On the shard thread: every twin's alerts left unacknowledged too long, escalated and
+  // published.
+  void EscalateOverdue(Shard& s, Instant now);
   template <typename T>
   T Ask(Shard& s, std::function<T()> question);
   // On the shard thread: hands the twin's due off-shard work (a refit; one at a time per kind)

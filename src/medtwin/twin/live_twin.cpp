@@ -58,11 +58,16 @@ TwinUpdate LiveTwin::Apply(const record::Observation& o, AlertIdSource next_aler
     if (kind) kind->Observe(o, ctx);
   }
   // Left unacknowledged too long (the clinician's setting; off by default): escalated.
-  for (const Alert* a :
-       alerts_.EscalateUnacknowledged(o.time, record_.alarm_limits.escalate_unacknowledged_min)) {
-    update.alerts.push_back(*a);
-  }
+  for (auto& a : EscalateOverdue(o.time)) update.alerts.push_back(std::move(a));
   return update;
+}
+
+std::vector<Alert> LiveTwin::EscalateOverdue(Instant now) {
+  std::vector<Alert> changed;
+  const int after_min = record_.alarm_limits.escalate_unacknowledged_min;
+  if (after_min <= 0) return changed;
+  for (const Alert* a : alerts_.EscalateUnacknowledged(now, after_min)) changed.push_back(*a);
+  return changed;
 }
 
 std::vector<Alert> LiveTwin::ApplyEvent(const record::Event& e, AlertIdSource next_alert_id) {
@@ -135,13 +140,28 @@ void LiveTwin::RunOffShardNow() {
   while (auto job = TakeOffShardJob(false)) InstallOffShard(job->kind, job->job.run());
 }
 
+namespace {
+
+// The what-if models of every kind ("vancomycin, warfarin, glucose"), for errors.
+std::string WhatIfModels() {
+  std::string known;
+  for (const auto& entry : TwinKinds()) {
+    for (auto name : entry.what_if_models) {
+      if (!name.empty()) known += (known.empty() ? "" : ", ") + std::string(name);
+    }
+  }
+  return known;
+}
+
+}  // namespace
+
 Result<PreparedWhatIf> LiveTwin::PrepareWhatIf(const json& plan, Instant now) {
   if (!plan.is_object() || !plan.contains("model") || !plan["model"].is_string()) {
-    return InvalidArgument("model", "vancomycin, warfarin or glucose");
+    return InvalidArgument("model", "one of " + WhatIfModels());
   }
   const std::string model = plan["model"];
   for (auto& kind : kinds_) {
-    if (!kind || !kind->AnswersWhatIf(model)) continue;
+    if (!kind || !kind->AnswersWhatIf(Facts(), model)) continue;
     const bool pending = kind->OffShardPending(Facts());
     auto task = kind->PrepareWhatIf(Facts(), plan, now);
     if (!task.ok()) {
@@ -154,6 +174,7 @@ Result<PreparedWhatIf> LiveTwin::PrepareWhatIf(const json& plan, Instant now) {
     }
     return PreparedWhatIf{std::move(*task), pending};
   }
+  // No kind of this patient answers it.
   for (const auto& entry : TwinKinds()) {
     for (auto name : entry.what_if_models) {
       if (!name.empty() && name == model) {
@@ -161,8 +182,7 @@ Result<PreparedWhatIf> LiveTwin::PrepareWhatIf(const json& plan, Instant now) {
       }
     }
   }
-  return InvalidArgument("model",
-                         "'" + model.substr(0, 24) + "' is not vancomycin, warfarin or glucose");
+  return InvalidArgument("model", "'" + model.substr(0, 24) + "' is not one of " + WhatIfModels());
 }
 
 Result<json> LiveTwin::WhatIf(const json& plan, Instant now) {

@@ -85,6 +85,9 @@ class LiveTwin {
   [[nodiscard]] Result<nlohmann::json> WhatIf(const nlohmann::json& plan, Instant now);
 
   [[nodiscard]] const std::vector<Alert>& alerts() const { return alerts_.all(); }
+  // Open alerts left unacknowledged past the record's escalate_unacknowledged_min at `now`,
+  // escalated one severity (none when the record sets no time): the alerts changed.
+  std::vector<Alert> EscalateOverdue(Instant now);
   // A clinician acknowledges alert `id`; null if this twin has no such alert.
   const Alert* Acknowledge(std::uint64_t id, const std::string& by);
   [[nodiscard]] std::size_t ApproxBytes() const;

@@ -123,7 +123,10 @@ class TwinKind {
 
   // The what-if models it answers ("glucose", "vancomycin", …), and a what-if on a copy of its
   // state (`now` is the wall clock).
-  [[nodiscard]] virtual bool AnswersWhatIf(std::string_view /*model*/) const { return false; }
+  [[nodiscard]] virtual bool AnswersWhatIf(const TwinFacts& /*facts*/,
+                                           std::string_view /*model*/) const {
+    return false;
+  }
   [[nodiscard]] virtual Result<WhatIfTask> PrepareWhatIf(const TwinFacts& /*facts*/,
                                                          const nlohmann::json& /*plan*/,
                                                          Instant /*now*/) {

@@ -43,7 +43,9 @@ class DrugTwin final : public TwinKind {
 
   void AddToView(const TwinFacts& ctx, json& doc, bool) override {
     const DrugTwinSpec* spec = DrugSpecFor(ctx.record);
-    if (spec != nullptr && (spec->model == "warfarin" || fit_ || !levels_.empty())) {
+    if (spec != nullptr) {
+      // The fit's state once there are levels (warfarin's IWPC start before any); the terms of a
+      // what-if always, so a client can pose one before the first level.
       json state = fit_ ? fit_->state : json::object();
       // A level newer than the fit shown: its refit is queued or running.
       if (!levels_.empty()) state["refit_pending"] = OffShardPending(ctx);
@@ -52,7 +54,7 @@ class DrugTwin final : public TwinKind {
         state["iwpc"] = IwpcStartingDose(ctx.record, ctx.drugs, WallClockNow());
       }
       state["what_if"] = WhatIfTerms(*spec, WallClockNow());
-      if (!state.empty()) doc["model_state"][std::string(spec->model)] = std::move(state);
+      doc["model_state"][std::string(spec->model)] = std::move(state);
     }
     if (auto advice = Advice()) doc["recommendations"].push_back(io::RecommendationToJson(*advice));
   }
@@ -61,8 +63,10 @@ class DrugTwin final : public TwinKind {
     return fit_ ? fit_->recommendation : std::nullopt;
   }
 
-  bool AnswersWhatIf(std::string_view model) const override {
-    return DrugSpecNamed(model) != nullptr;
+  // Only its own drug: a what-if for another drug is "no such twin", whatever this one is doing.
+  bool AnswersWhatIf(const TwinFacts& ctx, std::string_view model) const override {
+    const DrugTwinSpec* spec = DrugSpecFor(ctx.record);
+    return spec != nullptr && spec->model == model;
   }
 
   Result<WhatIfTask> PrepareWhatIf(const TwinFacts& ctx, const json& plan, Instant now) override {
@@ -138,7 +142,7 @@ class DrugTwin final : public TwinKind {
     return {{"target", target},
             {"target_text", std::string(spec.target_text)},
             {"limits",
-             {{"dose_mg", {0, kWhatIfMaxDoseMg}},
+             {{"dose_mg", {kWhatIfMinDoseMg, spec.what_if_max_dose_mg}},
               {"interval_h", {kWhatIfMinIntervalH, kWhatIfMaxIntervalH}}}},
             {"current_regimen",
              {{"dose_mg", current.dose_mg},

@@ -191,7 +191,9 @@ class GlucoseTwin final : public TwinKind {
     doc["model_state"]["glucose"] = glucose;
   }
 
-  bool AnswersWhatIf(std::string_view model) const override { return model == "glucose"; }
+  bool AnswersWhatIf(const TwinFacts&, std::string_view model) const override {
+    return model == "glucose";
+  }
 
   Result<WhatIfTask> PrepareWhatIf(const TwinFacts&, const json& plan, Instant) override {
     if (!state_) return InvalidArgument("model", "the glucose twin has no data yet");

@@ -10,12 +10,6 @@ namespace loinc = io::loinc;
 
 constexpr std::int64_t kNews2WindowUs = 4 * 60 * 60'000'000LL;
 
-// monitor's rule table names its codes as text; they must be the catalog's.
-static_assert(loinc::kSpo2 == "2708-6" && loinc::kBloodGlucose == "2339-0" &&
-                  loinc::kCgmGlucose == "99504-3" && loinc::kSystolicBp == "8480-6" &&
-                  loinc::kHeartRate == "8867-4",
-              "monitor/rules.cpp and io's LOINC catalog disagree");
-
 class WardTwin final : public TwinKind {
  public:
   std::string_view name() const override { return "ward"; }
