@@ -11,7 +11,16 @@ BUILD="${1:-build}"
 SECONDS_EACH="${2:-10}"
 work=$(mktemp -d /tmp/medtwin_load.XXXX)
 chmod 755 "$work"
-trap 'pkill -f "medtwin serve --listen 127.0.0.1:1809" 2>/dev/null || true; scripts/pg_test_server.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# Processes this script started are stopped by their pid (other servers may run here too).
+server_pid=""
+broker=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  [ -n "$broker" ] && kill "$broker" 2>/dev/null || true
+  scripts/pg_test_server.sh stop "$work/pg" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 # Every request carries an admin token (the cost of checking it is part of what is measured).
 "$BUILD"/medtwin token keygen --out "$work/key" 2>/dev/null
@@ -25,6 +34,7 @@ serve() {  # serve PORT STORE [ARGS...]: starts the server, waits until it liste
   "$BUILD"/medtwin serve --listen "127.0.0.1:$port" --store "$store" --auth-key "$work/key" \
     --audit-key "$work/audit-key" \
     --rate-limit 100000 "$@" >"$work/serve.log" 2>&1 &
+  server_pid=$!
   for _ in $(seq 1 100); do
     curl -sf "127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
     sleep 0.1
@@ -32,7 +42,13 @@ serve() {  # serve PORT STORE [ARGS...]: starts the server, waits until it liste
   echo "server did not start" >&2
   return 1
 }
-stop() { pkill -f "medtwin serve --listen 127.0.0.1:$1" || true; sleep 0.5; }
+stop() {  # stop PORT: the server serve started (by its pid), waited for
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}
 value() { awk -v k="$1" '$1 == k {print $2}'; }
 
 limit=$("$BUILD"/medtwin_loadgen sqlite "$work/limit.db" 1500000 5000 | value sqlite_rows_per_s)

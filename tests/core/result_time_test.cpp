@@ -65,3 +65,41 @@ TEST(Format, ShortNumbers) {
 
 }  // namespace
 }  // namespace medtwin
+
+namespace medtwin {
+namespace {
+
+Result<int> BadAmount() { return InvalidArgument("AMT", "must be >= 0"); }
+Result<int> Seven() { return 7; }
+Status BadStatus() { return InvalidArgument("RATE", "negative"); }
+
+Result<int> Plain() {
+  MEDTWIN_TRY(int v, BadAmount());
+  return v;
+}
+Result<int> WithWhere() {
+  MEDTWIN_TRY(int v, BadAmount(), "data.csv:14");
+  return v;
+}
+Result<int> Passes() {
+  MEDTWIN_TRY(int v, Seven(), "never added");
+  MEDTWIN_RETURN_IF_ERROR(Status(Ok{}), "never added");
+  return v + 1;
+}
+Status StatusWithWhere() {
+  MEDTWIN_RETURN_IF_ERROR(BadStatus(), std::string("ID ") + "3");
+  return Ok{};
+}
+
+TEST(ResultMacros, TryAddsTheContextItIsGivenAndNothingElse) {
+  EXPECT_EQ(Plain().error().field, "AMT");
+  EXPECT_EQ(WithWhere().error().field, "data.csv:14: AMT");
+  EXPECT_EQ(WithWhere().error().message, "must be >= 0");
+  EXPECT_EQ(WithWhere().error().code, ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(Passes().ok());
+  EXPECT_EQ(*Passes(), 8);
+  EXPECT_EQ(StatusWithWhere().error().field, "ID 3: RATE");
+}
+
+}  // namespace
+}  // namespace medtwin

@@ -123,7 +123,7 @@ TEST(PopulationModel, RejectsMalformedFiles) {
        "malformed population model"},
       {R"({"name":"x","structural_model":"pk_1cmt_iv","covariates":["D"],"parameters":{"CL":{
           "typical":1,"covariates":[{"name":"D","kind":"categorical","factors":{"x":1}}]}}})",
-       "malformed population model"},
+       "parameters.CL.factors: level 'x' is not a whole number"},
   };
   for (auto [text, expected] : cases) {
     auto m = ParsePopulationModel(text, "m.json");

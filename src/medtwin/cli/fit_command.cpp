@@ -68,26 +68,25 @@ Status RunFit(const FitArgs& args) {
   plot.y_label = "Concentration (mg/L)";
   int without_levels = 0;
   for (const auto& subject : data.subjects) {
-    auto fit = estimator.Fit(subject);
-    if (!fit.ok()) return fit.error().WithContext(args.data_path + ": ID " + subject.id);
-    json s = {{"id", subject.id}, {"ofv", fit->ofv}, {"observations", fit->observation_count}};
+    MEDTWIN_TRY(auto fit, estimator.Fit(subject), args.data_path + ": ID " + subject.id);
+    json s = {{"id", subject.id}, {"ofv", fit.ofv}, {"observations", fit.observation_count}};
     json eta = json::object(), params = json::object(), se = json::object();
     for (std::size_t k = 0; k < pop.eta_names.size(); ++k) {
-      eta[pop.eta_names[k]] = fit->eta(static_cast<Eigen::Index>(k));
+      eta[pop.eta_names[k]] = fit.eta(static_cast<Eigen::Index>(k));
     }
-    for (std::size_t k = 0; k < fit->parameter_names.size(); ++k) {
-      params[fit->parameter_names[k]] = fit->parameters[k];
-      se[fit->parameter_names[k]] = fit->parameter_se[k];
+    for (std::size_t k = 0; k < fit.parameter_names.size(); ++k) {
+      params[fit.parameter_names[k]] = fit.parameters[k];
+      se[fit.parameter_names[k]] = fit.parameter_se[k];
     }
     json cov = json::array();
-    for (Eigen::Index r = 0; r < fit->eta_covariance.rows(); ++r) {
+    for (Eigen::Index r = 0; r < fit.eta_covariance.rows(); ++r) {
       json row = json::array();
-      for (Eigen::Index c = 0; c < fit->eta_covariance.cols(); ++c)
-        row.push_back(fit->eta_covariance(r, c));
+      for (Eigen::Index c = 0; c < fit.eta_covariance.cols(); ++c)
+        row.push_back(fit.eta_covariance(r, c));
       cov.push_back(row);
     }
     json preds = json::array();
-    for (const auto& p : fit->predictions) {
+    for (const auto& p : fit.predictions) {
       preds.push_back({{"time", p.time}, {"dv", p.dv}, {"ipred", p.ipred}, {"pred", p.pred}});
     }
     s["eta"] = eta;
@@ -105,7 +104,7 @@ Status RunFit(const FitArgs& args) {
       }
       double t_end = 0;
       for (const auto& win : w) t_end = std::max(t_end, t0 + win.to_h);
-      MEDTWIN_TRY(auto curve, estimator.PredictCurve(subject, fit->eta, t_end, 1.0 / 12));
+      MEDTWIN_TRY(auto curve, estimator.PredictCurve(subject, fit.eta, t_end, 1.0 / 12));
       json exposure = json::array();
       for (const auto& win : w) {
         const double a = t0 + win.from_h, b = t0 + win.to_h;
@@ -117,7 +116,7 @@ Status RunFit(const FitArgs& args) {
       }
       s["exposure"] = exposure;
     }
-    if (fit->observation_count == 0) {
+    if (fit.observation_count == 0) {
       // Nothing to individualize from: say so instead of presenting the prior as a fit.
       s["note"] = "no drug levels for this ID: the estimates are the population prior";
       ++without_levels;
@@ -126,13 +125,13 @@ Status RunFit(const FitArgs& args) {
 
     if (!args.plot_path.empty() && plot.series.size() < 12) {
       const double t_end = subject.records.back().time + 12;
-      MEDTWIN_TRY(auto ipred, estimator.PredictCurve(subject, fit->eta, t_end, 0.25));
-      MEDTWIN_TRY(auto pred, estimator.PredictCurve(subject, Eigen::VectorXd::Zero(fit->eta.size()),
+      MEDTWIN_TRY(auto ipred, estimator.PredictCurve(subject, fit.eta, t_end, 0.25));
+      MEDTWIN_TRY(auto pred, estimator.PredictCurve(subject, Eigen::VectorXd::Zero(fit.eta.size()),
                                                     t_end, 0.25));
       io::PlotSeries obs{"ID " + subject.id + " observed", {}, {}, true, false, ""};
       io::PlotSeries ind{"ID " + subject.id + " individual", {}, {}, false, false, ""};
       io::PlotSeries popn{"ID " + subject.id + " population", {}, {}, false, true, ""};
-      for (const auto& p : fit->predictions) {
+      for (const auto& p : fit.predictions) {
         obs.x.push_back(p.time);
         obs.y.push_back(p.dv);
       }

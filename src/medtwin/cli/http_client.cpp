@@ -1,5 +1,7 @@
 #include "medtwin/cli/http_client.h"
 
+#include "medtwin/core/text.h"
+
 namespace medtwin::cli {
 
 Result<HostPort> ParseUrl(const std::string& url, const std::string& scheme, int default_port,
@@ -12,11 +14,9 @@ Result<HostPort> ParseUrl(const std::string& url, const std::string& scheme, int
   HostPort hp{rest, default_port};
   if (const auto colon = rest.rfind(':'); colon != std::string::npos) {
     hp.host = rest.substr(0, colon);
-    try {
-      hp.port = std::stoi(rest.substr(colon + 1));
-    } catch (const std::exception&) {
-      return InvalidArgument(field, "port is not a number");
-    }
+    const auto port = ParsePort(rest.substr(colon + 1));
+    if (!port) return InvalidArgument(field, "port is not a number 1–65535");
+    hp.port = *port;
   }
   if (hp.host.empty() || hp.port <= 0 || hp.port > 65535) {
     return InvalidArgument(field, "'" + url + "' is not " + scheme + "://HOST[:PORT]");

@@ -10,6 +10,7 @@
 
 #include "medtwin/cli/command.h"
 #include "medtwin/cli/demo_devices.h"
+#include "medtwin/core/text.h"
 #include "medtwin/security/audit.h"
 #include "medtwin/security/token.h"
 #include "medtwin/server/audit_log.h"
@@ -106,13 +107,9 @@ Status RunServe(const ServeArgs& args) {
   const auto colon = args.listen.rfind(':');
   if (colon == std::string::npos)
     return InvalidArgument("--listen", "HOST:PORT, e.g. 127.0.0.1:8080");
-  int port = 0;
-  try {
-    port = std::stoi(args.listen.substr(colon + 1));
-  } catch (const std::exception&) {
-    port = -1;
-  }
-  if (port < 0 || port > 65535) return InvalidArgument("--listen", "port must be 0..65535");
+  const auto parsed_port = ParsePort(args.listen.substr(colon + 1));
+  if (!parsed_port) return InvalidArgument("--listen", "port must be 0..65535");
+  const int port = *parsed_port;
   if (args.shards < 1 || args.shards > 64) return InvalidArgument("--shards", "1..64");
   // Tokens: the key from --auth-key; with --demo and no key, a key for this run only and demo
   // tokens printed for each role.

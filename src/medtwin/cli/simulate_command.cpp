@@ -47,8 +47,7 @@ Result<std::vector<double>> BaseParameters(const sim::Model& model,
     if (ec != std::errc() || ptr != text.data() + text.size()) {
       return InvalidArgument("--param " + name, "'" + text + "' is not a number");
     }
-    Status valid = layout.Validate(index, v);
-    if (!valid.ok()) return valid.error().WithContext("--param");
+    MEDTWIN_RETURN_IF_ERROR(layout.Validate(index, v), "--param");
     p[static_cast<std::size_t>(index)] = v;
   }
   return p;

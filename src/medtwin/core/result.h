@@ -110,18 +110,36 @@ using Status = Result<void>;
 #define MEDTWIN_CONCAT_INNER(a, b) a##b
 #define MEDTWIN_CONCAT(a, b) MEDTWIN_CONCAT_INNER(a, b)
 
-// MEDTWIN_TRY(auto x, Expr()) — assigns the value or returns the error from the enclosing function.
-#define MEDTWIN_TRY(decl, expr) MEDTWIN_TRY_IMPL(MEDTWIN_CONCAT(medtwin_try_, __LINE__), decl, expr)
+// MEDTWIN_TRY(auto x, Expr()) — assigns the value or returns the error from the enclosing
+// function; MEDTWIN_TRY(auto x, Expr(), "context") also puts `context` (where it happened:
+// a file, a record, a subject) before the error's field as it travels up.
+#define MEDTWIN_TRY(...) \
+  MEDTWIN_TRY_PICK(__VA_ARGS__, MEDTWIN_TRY_WITH_CONTEXT, MEDTWIN_TRY_PLAIN, unused)(__VA_ARGS__)
+#define MEDTWIN_TRY_PICK(a, b, c, name, ...) name
+#define MEDTWIN_TRY_PLAIN(decl, expr) \
+  MEDTWIN_TRY_IMPL(MEDTWIN_CONCAT(medtwin_try_, __LINE__), decl, expr, )
+#define MEDTWIN_TRY_WITH_CONTEXT(decl, expr, context) \
+  MEDTWIN_TRY_IMPL(MEDTWIN_CONCAT(medtwin_try_, __LINE__), decl, expr, .WithContext(context))
 // NOLINTBEGIN(bugprone-macro-parentheses): `decl` is a declaration, `tmp` a name.
-#define MEDTWIN_TRY_IMPL(tmp, decl, expr) \
-  auto tmp = (expr);                      \
-  if (!tmp.ok()) return tmp.error();      \
+#define MEDTWIN_TRY_IMPL(tmp, decl, expr, add_context) \
+  auto tmp = (expr);                                   \
+  if (!tmp.ok()) return tmp.error() add_context;       \
   decl = std::move(tmp).value()
 // NOLINTEND(bugprone-macro-parentheses)
 
-// MEDTWIN_RETURN_IF_ERROR(Status-returning expr).
-#define MEDTWIN_RETURN_IF_ERROR(expr)                          \
+// MEDTWIN_RETURN_IF_ERROR(Status-returning expr[, "context"]).
+#define MEDTWIN_RETURN_IF_ERROR(...)                                     \
+  MEDTWIN_RETURN_PICK(__VA_ARGS__, MEDTWIN_RETURN_IF_ERROR_WITH_CONTEXT, \
+                      MEDTWIN_RETURN_IF_ERROR_PLAIN, unused)             \
+  (__VA_ARGS__)
+#define MEDTWIN_RETURN_PICK(a, b, name, ...) name
+#define MEDTWIN_RETURN_IF_ERROR_PLAIN(expr)                    \
   do {                                                         \
     auto medtwin_status_ = (expr);                             \
     if (!medtwin_status_.ok()) return medtwin_status_.error(); \
+  } while (false)
+#define MEDTWIN_RETURN_IF_ERROR_WITH_CONTEXT(expr, context)                         \
+  do {                                                                              \
+    auto medtwin_status_ = (expr);                                                  \
+    if (!medtwin_status_.ok()) return medtwin_status_.error().WithContext(context); \
   } while (false)

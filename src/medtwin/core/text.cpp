@@ -126,4 +126,10 @@ std::optional<double> ParseDouble(std::string_view text) {
   return v;
 }
 
+std::optional<int> ParsePort(std::string_view text) {
+  const auto v = ParseInt64(text);
+  if (!v || *v < 0 || *v > 65535) return std::nullopt;
+  return static_cast<int>(*v);
+}
+
 }  // namespace medtwin

@@ -42,5 +42,7 @@ inline constexpr std::size_t kMaxIdLength = 64;
 [[nodiscard]] std::optional<std::int64_t> ParseInt64(std::string_view text);
 [[nodiscard]] std::optional<std::uint64_t> ParseUint64(std::string_view text);
 [[nodiscard]] std::optional<double> ParseDouble(std::string_view text);
+// A TCP port, 0–65535, as the whole text.
+[[nodiscard]] std::optional<int> ParsePort(std::string_view text);
 
 }  // namespace medtwin

@@ -6,11 +6,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
 #include "medtwin/core/data_dir.h"
 #include "medtwin/core/format.h"
+#include "medtwin/core/text.h"
 
 #ifndef MEDTWIN_SOURCE_DATA_DIR
 #define MEDTWIN_SOURCE_DATA_DIR "data"
@@ -72,9 +74,6 @@ Result<PopulationModel> ParsePopulationModel(std::string_view text, std::string_
   try {
     return ParsePopulationModelUnchecked(text, source_name);
   } catch (const nlohmann::json::exception& e) {
-    return InvalidArgument(std::string(source_name),
-                           std::string("malformed population model: ") + e.what());
-  } catch (const std::logic_error& e) {  // std::stoi on a categorical level that is no number
     return InvalidArgument(std::string(source_name),
                            std::string("malformed population model: ") + e.what());
   }
@@ -148,7 +147,15 @@ Result<PopulationModel> ParsePopulationModelUnchecked(std::string_view text,
           MEDTWIN_TRY(e.coefficient, Number(cj, "coefficient", where));
         } else if (kind == "categorical") {
           e.kind = CovariateKind::kCategorical;
-          for (const auto& [level, f] : cj.at("factors").items()) e.factors[std::stoi(level)] = f;
+          for (const auto& [level, f] : cj.at("factors").items()) {
+            const auto code = ParseInt64(level);
+            if (!code || *code < std::numeric_limits<int>::min() ||
+                *code > std::numeric_limits<int>::max()) {
+              return InvalidArgument(where + ".factors",
+                                     "level '" + Printable(level, 24) + "' is not a whole number");
+            }
+            e.factors[static_cast<int>(*code)] = f;
+          }
         } else {
           return InvalidArgument(
               where + ".covariates",

@@ -227,8 +227,7 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
         }
         case Column::kParam:
           if (!std::isnan(v)) {
-            Status ok = layout.Validate(param_index[c], v);
-            if (!ok.ok()) return ok.error().WithContext(where);
+            MEDTWIN_RETURN_IF_ERROR(layout.Validate(param_index[c], v), where);
             if (rec.parameter_updates.empty()) {
               rec.parameter_updates.assign(static_cast<std::size_t>(layout.size()), kMissing);
             }

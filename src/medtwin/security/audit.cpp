@@ -37,9 +37,8 @@ Result<json> ParseAuditRecord(const std::string& text) {
 }
 
 Result<SigningKeyPair> ReadAuditKeyFile(const std::string& path) {
-  auto seed = ReadKeyFile(path);
-  if (!seed.ok()) return seed.error().WithContext("--audit-key");
-  return Ed25519FromSeed(seed->bytes);
+  MEDTWIN_TRY(const auto seed, ReadKeyFile(path), "--audit-key");
+  return Ed25519FromSeed(seed.bytes);
 }
 
 Result<SigningKeyPair> LegacyAuditSigningKey(const SigningKey& secret) {

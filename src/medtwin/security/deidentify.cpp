@@ -7,6 +7,7 @@
 #include <map>
 #include <regex>
 
+#include "medtwin/core/text.h"
 #include "medtwin/security/merkle.h"
 
 namespace medtwin::security {
@@ -28,7 +29,9 @@ int AgeYears(const json& record, Instant at) {
   auto born = ParseRfc3339(record["birth_date"].get<std::string>() + "T00:00:00Z");
   if (!born.ok()) return -1;
   const std::string b = FormatRfc3339(*born), now = FormatRfc3339(at);
-  int years = std::stoi(now.substr(0, 4)) - std::stoi(b.substr(0, 4));
+  const auto year_now = ParseInt64(now.substr(0, 4)), year_born = ParseInt64(b.substr(0, 4));
+  if (!year_now || !year_born) return -1;
+  int years = static_cast<int>(*year_now - *year_born);
   if (now.substr(5, 5) < b.substr(5, 5)) --years;  // birthday not reached this year
   return years;
 }

@@ -38,11 +38,9 @@ Result<std::unique_ptr<MqttBridge>> MqttBridge::Start(const std::string& url, Tw
   }
   int port = tls ? 8883 : 1883;
   if (const auto colon = host.rfind(':'); colon != std::string::npos) {
-    try {
-      port = std::stoi(host.substr(colon + 1));
-    } catch (const std::exception&) {
-      return InvalidArgument("--mqtt", "port is not a number");
-    }
+    const auto parsed = ParsePort(host.substr(colon + 1));
+    if (!parsed) return InvalidArgument("--mqtt", "port is not a number 1–65535");
+    port = *parsed;
     host = host.substr(0, colon);
   }
   if (host.empty() || port <= 0 || port > 65535)

@@ -106,8 +106,8 @@ Result<record::PatientRecord> PatientFromStored(const std::string& body,
     MEDTWIN_TRY(std::string plain, keys->Decrypt(value, field, owner));
     doc[field] = plain;
   }
-  auto p = io::ParsePatient(doc, nullptr, /*from_store=*/true);
-  if (!p.ok()) return p.error().WithContext("stored patient");
+  MEDTWIN_TRY(record::PatientRecord p, io::ParsePatient(doc, nullptr, /*from_store=*/true),
+              "stored patient");
   return p;
 }
 

@@ -109,14 +109,12 @@ class SubjectRun {
         for (std::size_t k = 0; k < rec.parameter_updates.size(); ++k) {
           double v = rec.parameter_updates[k];
           if (std::isnan(v)) continue;
-          Status valid = layout_.Validate(static_cast<int>(k), v);
-          if (!valid.ok()) return valid.error().WithContext(where());
+          MEDTWIN_RETURN_IF_ERROR(layout_.Validate(static_cast<int>(k), v), where());
           p_[k] = v;
         }
         if (rec.evid == Evid::kReset || rec.evid == Evid::kResetDose) ClearAll();
         if (rec.evid == Evid::kDose || rec.evid == Evid::kResetDose) {
-          Status s = ProcessDose(rec);
-          if (!s.ok()) return s.error().WithContext(where());
+          MEDTWIN_RETURN_IF_ERROR(ProcessDose(rec), where());
         }
         MEDTWIN_RETURN_IF_ERROR(Restart());
       } else {

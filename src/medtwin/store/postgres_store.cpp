@@ -9,14 +9,37 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <tuple>
+#include <type_traits>
 
 #include "medtwin/core/text.h"
 #include "medtwin/store/store.h"
 
 namespace medtwin::store {
 namespace {
+
+// A number PostgreSQL returned in a cell: its column type guarantees one, and a cell that is
+// not is reported as a store error, never thrown.
+template <typename T>
+Result<T> NumberCell(PGresult* r, int row, int col) {
+  const char* text = PQgetvalue(r, row, col);
+  std::optional<T> v;
+  if constexpr (std::is_same_v<T, double>) {
+    v = ParseDouble(text);
+  } else if constexpr (std::is_unsigned_v<T>) {
+    v = ParseUint64(text);
+  } else {
+    v = ParseInt64(text);
+  }
+  if (!v) {
+    return Error{ErrorCode::kIoError, "store",
+                 "postgresql returned '" + Printable(text, 40) + "' in row " + std::to_string(row) +
+                     ", column " + std::to_string(col) + ", where a number belongs"};
+  }
+  return *v;
+}
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS patients(
@@ -148,8 +171,9 @@ class PostgresStore final : public Store {
     if (inserted != nullptr) {
       std::set<std::tuple<std::string, std::string, std::int64_t, std::string>> fresh;
       for (int i = 0; i < n; ++i) {
-        fresh.insert({PQgetvalue(r.r, i, 0), PQgetvalue(r.r, i, 1),
-                      std::stoll(PQgetvalue(r.r, i, 2)), PQgetvalue(r.r, i, 3)});
+        MEDTWIN_TRY(const std::int64_t time_us, NumberCell<std::int64_t>(r.r, i, 2));
+        fresh.insert(
+            {PQgetvalue(r.r, i, 0), PQgetvalue(r.r, i, 1), time_us, PQgetvalue(r.r, i, 3)});
       }
       for (std::size_t i = 0; i < items.size(); ++i) {
         const auto key = std::make_tuple(items[i].patient, items[i].code,
@@ -198,7 +222,8 @@ class PostgresStore final : public Store {
             std::to_string(page.items.back().time.us_since_epoch) + ":" + PQgetvalue(r.r, i - 1, 0);
         break;
       }
-      page.items.push_back(Row(r.r, i));
+      MEDTWIN_TRY(record::Observation o, Row(r.r, i));
+      page.items.push_back(std::move(o));
     }
     return page;
   }
@@ -210,7 +235,10 @@ class PostgresStore final : public Store {
                          "SELECT id, patient, code, time_us, value, text, source FROM observations "
                          "ORDER BY patient, time_us, id")};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "replay observations"));
-    for (int i = 0; i < PQntuples(r.r); ++i) visit(Row(r.r, i));
+    for (int i = 0; i < PQntuples(r.r); ++i) {
+      MEDTWIN_TRY(const record::Observation o, Row(r.r, i));
+      visit(o);
+    }
     return Ok{};
   }
 
@@ -219,7 +247,8 @@ class PostgresStore final : public Store {
     MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     ResultGuard r{PQexec(conn_, "SELECT count(*) FROM observations")};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "count"));
-    return static_cast<std::size_t>(std::stoll(PQgetvalue(r.r, 0, 0)));
+    MEDTWIN_TRY(const std::int64_t count, NumberCell<std::int64_t>(r.r, 0, 0));
+    return static_cast<std::size_t>(count);
   }
 
   Result<std::size_t> AppendEvents(std::span<const record::Event> items,
@@ -328,7 +357,8 @@ class PostgresStore final : public Store {
     ResultGuard r{PQexec(conn_, "SELECT seq, body FROM audit ORDER BY seq")};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read audit"));
     for (int i = 0; i < PQntuples(r.r); ++i) {
-      visit({std::stoull(PQgetvalue(r.r, i, 0)), PQgetvalue(r.r, i, 1)});
+      MEDTWIN_TRY(const std::uint64_t seq, NumberCell<std::uint64_t>(r.r, i, 0));
+      visit({seq, PQgetvalue(r.r, i, 1)});
     }
     return Ok{};
   }
@@ -343,7 +373,8 @@ class PostgresStore final : public Store {
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read audit"));
     std::vector<AuditRow> out;
     for (int i = 0; i < PQntuples(r.r); ++i) {
-      out.push_back({std::stoull(PQgetvalue(r.r, i, 0)), PQgetvalue(r.r, i, 1)});
+      MEDTWIN_TRY(const std::uint64_t seq, NumberCell<std::uint64_t>(r.r, i, 0));
+      out.push_back({seq, PQgetvalue(r.r, i, 1)});
     }
     return out;
   }
@@ -371,8 +402,9 @@ class PostgresStore final : public Store {
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read tree heads"));
     std::vector<TreeHeadRow> out;
     for (int i = 0; i < PQntuples(r.r); ++i) {
-      out.push_back({std::stoull(PQgetvalue(r.r, i, 0)), PQgetvalue(r.r, i, 1),
-                     std::stoll(PQgetvalue(r.r, i, 2)), PQgetvalue(r.r, i, 3)});
+      MEDTWIN_TRY(const std::uint64_t size, NumberCell<std::uint64_t>(r.r, i, 0));
+      MEDTWIN_TRY(const std::int64_t time_us, NumberCell<std::int64_t>(r.r, i, 2));
+      out.push_back({size, PQgetvalue(r.r, i, 1), time_us, PQgetvalue(r.r, i, 3)});
     }
     return out;
   }
@@ -476,12 +508,12 @@ class PostgresStore final : public Store {
     return Error{ErrorCode::kIoError, "store",
                  std::string("postgresql ") + what + ": " + PQerrorMessage(conn_)};
   }
-  static record::Observation Row(PGresult* r, int i) {
+  static Result<record::Observation> Row(PGresult* r, int i) {
     record::Observation o;
     o.patient = PQgetvalue(r, i, 1);
     o.code = PQgetvalue(r, i, 2);
-    o.time.us_since_epoch = std::stoll(PQgetvalue(r, i, 3));
-    o.value = std::stod(PQgetvalue(r, i, 4));
+    MEDTWIN_TRY(o.time.us_since_epoch, NumberCell<std::int64_t>(r, i, 3));
+    MEDTWIN_TRY(o.value, NumberCell<double>(r, i, 4));
     o.text = PQgetvalue(r, i, 5);
     o.source = PQgetvalue(r, i, 6);
     return o;

@@ -621,8 +621,7 @@ Result<record::Event> EventFromStored(const std::string& body) {
   io::ObservationLimits as_stored;
   as_stored.earliest = Instant{std::numeric_limits<std::int64_t>::min()};
   as_stored.as_stored = true;
-  auto e = io::ParseEvent(j, "", as_stored);
-  if (!e.ok()) return e.error().WithContext("stored event");
+  MEDTWIN_TRY(record::Event e, io::ParseEvent(j, "", as_stored), "stored event");
   return e;
 }
 
