@@ -43,6 +43,18 @@ void Broadcaster::Publish(const std::string& topic, std::string_view event,
   }
 }
 
+bool Broadcaster::Wants(const std::string& topic) {
+  if (!HasSubscribers()) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& w : subscribers_) {
+    auto s = w.lock();
+    if (s && (s->all || std::binary_search(s->topics.begin(), s->topics.end(), topic))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void Broadcaster::SetTopics(Subscriber& s, std::vector<std::string> sorted_topics) {
   std::lock_guard<std::mutex> lock(mu_);
   s.topics = std::move(sorted_topics);

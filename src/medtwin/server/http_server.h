@@ -61,6 +61,9 @@ class Broadcaster {
   [[nodiscard]] std::size_t Count();
   // Cheap check for publishers: is any stream open (may lag by one connection)?
   [[nodiscard]] bool HasSubscribers() const { return active_.load(std::memory_order_relaxed) > 0; }
+  // Would a message on `topic` reach anyone now? Publishers ask before they build one: with a
+  // stream open on one patient, the other patients' observations are not turned into JSON.
+  [[nodiscard]] bool Wants(const std::string& topic);
 
  private:
   std::mutex mu_;

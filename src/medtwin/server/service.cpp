@@ -65,7 +65,7 @@ TwinService::TwinService(std::unique_ptr<store::Store> store, int shards,
         }
         b->Publish(patient, type, text);
       },
-      [b] { return b->HasSubscribers(); });
+      [b](const std::string& patient) { return b->Wants(patient); });
 }
 
 TwinService::~TwinService() { engine_->Drain(); }

@@ -10,7 +10,8 @@ std::uint64_t NextAlertId() { return ++g_alert_ids; }
 
 }  // namespace
 
-TwinEngine::TwinEngine(int shards, EventSink sink, std::function<bool()> listening, int fit_threads)
+TwinEngine::TwinEngine(int shards, EventSink sink,
+                       std::function<bool(const std::string&)> listening, int fit_threads)
     : sink_(std::move(sink)), listening_(std::move(listening)) {
   if (fit_threads <= 0) {
     fit_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
@@ -130,7 +131,7 @@ void TwinEngine::Apply(std::vector<record::Observation> batch, bool publish) {
         if (!publish || !sink_) continue;
         // Alerts always go out (they are counted); observation and twin events only when
         // someone listens.
-        if (!listening_ || listening_()) {
+        if (!listening_ || listening_(o.patient)) {
           sink_(o.patient, o);
           if (u.news2_changed) {
             sink_(o.patient, News2Changed{it->second.News2(), it->second.record().spo2_scale});
@@ -156,7 +157,7 @@ void TwinEngine::ApplyEvents(std::vector<record::Event> batch, bool publish) {
         auto it = s.twins.find(e.patient);
         if (it == s.twins.end()) continue;
         const auto alerts = it->second.ApplyEvent(e, &NextAlertId);
-        if (publish && sink_ && (!listening_ || listening_())) sink_(e.patient, e);
+        if (publish && sink_ && (!listening_ || listening_(e.patient))) sink_(e.patient, e);
         if (publish && sink_) {
           for (const auto& a : alerts) sink_(e.patient, a);
         }

@@ -53,9 +53,11 @@ struct AlertFilter {
 
 class TwinEngine {
  public:
-  // `listening` (optional) says whether anyone receives events now; when it returns false the
-  // engine does not build them. `fit_threads` 0: half the hardware threads, at least one.
-  TwinEngine(int shards, EventSink sink, std::function<bool()> listening = {}, int fit_threads = 0);
+  // `listening` (optional) says whether anyone receives a patient's observation and event
+  // stream now; when it returns false the engine does not build them (alerts, commands and
+  // advice always go out). `fit_threads` 0: half the hardware threads, at least one.
+  TwinEngine(int shards, EventSink sink, std::function<bool(const std::string&)> listening = {},
+             int fit_threads = 0);
   ~TwinEngine();
   TwinEngine(const TwinEngine&) = delete;
   TwinEngine& operator=(const TwinEngine&) = delete;
@@ -131,7 +133,7 @@ class TwinEngine {
   bool KickFit(Shard& s, const std::string& patient);
 
   EventSink sink_;
-  std::function<bool()> listening_;
+  std::function<bool(const std::string&)> listening_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<std::size_t> twin_count_{0};
   std::unique_ptr<WorkerPool> fits_;
