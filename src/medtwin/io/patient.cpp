@@ -88,7 +88,8 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
                                  "consent",
                                  "consent_history",
                                  "alarm_limits"};
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();  // a name, not a structured binding: lambdas capture it
     if (std::find_if(std::begin(kKnown), std::end(kKnown),
                      [&](const char* k) { return key == k; }) == std::end(kKnown)) {
       return InvalidArgument(key.substr(0, 40), "unknown member of a patient");
