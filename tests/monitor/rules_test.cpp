@@ -26,10 +26,14 @@ TEST(Rules, EveryRuleHasASourceAndConsistentThresholds) {
     // `raise` lies on the alarming side of `clear`, `critical` beyond `raise`.
     if (r.direction == Direction::kBelow) {
       EXPECT_LT(r.raise, r.clear) << r.kind;
-      if (r.critical) EXPECT_LT(*r.critical, r.raise) << r.kind;
+      if (r.critical) {
+        EXPECT_LT(*r.critical, r.raise) << r.kind;
+      }
     } else {
       EXPECT_GT(r.raise, r.clear) << r.kind;
-      if (r.critical) EXPECT_GT(*r.critical, r.raise) << r.kind;
+      if (r.critical) {
+        EXPECT_GT(*r.critical, r.raise) << r.kind;
+      }
     }
     EXPECT_GE(r.raise, r.plausible_min) << r.kind;
     EXPECT_LE(r.raise, r.plausible_max) << r.kind;

@@ -17,4 +17,16 @@ std::string ToUpperAscii(std::string_view text) {
   return out;
 }
 
+std::string ToLowerAscii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string FormatPrintf(const char* format, double value) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
+}
+
 }  // namespace medtwin

@@ -8,7 +8,12 @@ namespace medtwin {
 
 std::string FormatNumber(double value);
 
-// ASCII upper case ("cl" -> "CL"), for column and parameter names.
+// ASCII upper case ("cl" -> "CL"), for column and parameter names; and lower case, for names
+// compared without regard to case (drug names).
 std::string ToUpperAscii(std::string_view text);
+std::string ToLowerAscii(std::string_view text);
+
+// One number through a printf format ("SpO2 %.0f %%"), for messages whose format is data.
+std::string FormatPrintf(const char* format, double value);
 
 }  // namespace medtwin

@@ -106,14 +106,6 @@ std::optional<T> ParseWhole(std::string_view text) {
 }
 }  // namespace
 
-std::string AsciiLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::optional<std::int64_t> ParseInt64(std::string_view text) {
   return ParseWhole<std::int64_t>(text);
 }

@@ -34,10 +34,6 @@ inline constexpr std::size_t kMaxIdLength = 64;
 // messages that must mention untrusted bytes.
 [[nodiscard]] std::string Printable(std::string_view text, std::size_t max_bytes = 64);
 
-// `text` with ASCII letters in lower case (other bytes as they are): for names compared without
-// regard to case (drug names, codes).
-[[nodiscard]] std::string AsciiLower(std::string_view text);
-
 // The number `text` is, entirely; nullopt otherwise (a double must also be finite).
 [[nodiscard]] std::optional<std::int64_t> ParseInt64(std::string_view text);
 [[nodiscard]] std::optional<std::uint64_t> ParseUint64(std::string_view text);

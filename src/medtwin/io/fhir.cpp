@@ -4,7 +4,7 @@
 #include <cctype>
 #include <cmath>
 
-#include "medtwin/core/text.h"
+#include "medtwin/core/format.h"
 #include "medtwin/core/units.h"
 
 namespace medtwin::io {
@@ -130,13 +130,13 @@ std::string DrugName(const json& cc) {
       const std::string display =
           c.contains("display") && c["display"].is_string() ? c["display"] : json("");
       if ((system == kRxNorm && code == "11124") || (system == kSnomed && code == "372735009") ||
-          AsciiLower(display).find("vancomycin") != std::string::npos) {
+          ToLowerAscii(display).find("vancomycin") != std::string::npos) {
         return "vancomycin";
       }
       if (first.empty()) first = !display.empty() ? display : code;
     }
   }
-  if (AsciiLower(text).find("vancomycin") != std::string::npos) return "vancomycin";
+  if (ToLowerAscii(text).find("vancomycin") != std::string::npos) return "vancomycin";
   return !text.empty() ? text : first;
 }
 

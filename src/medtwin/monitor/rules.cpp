@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "medtwin/core/format.h"
 #include "medtwin/record/observation.h"
 
 namespace medtwin::monitor {
@@ -18,113 +19,40 @@ using record::loinc::kHeartRate;
 using record::loinc::kSpo2;
 using record::loinc::kSystolicBp;
 
+// One row per rule: kind, codes, measure, direction, raise, clear, critical, severity,
+// raise/clear inclusive, message and its sign, plausible range for a clinician's limits, source.
+// clang-format off
 constexpr Rule kRules[] = {
-    {"spo2-low",
-     {kSpo2, ""},
-     RuleMeasure::kValue,
-     Direction::kBelow,
-     90,
-     92,
-     85,
-     Severity::kHigh,
-     false,
-     true,
-     "SpO2 %.0f %%",
-     1,
-     50,
-     100,
+    {"spo2-low", {kSpo2, ""},
+     RuleMeasure::kValue, Direction::kBelow, 90, 92, 85, Severity::kHigh, false, true,
+     "SpO2 %.0f %%", 1, 50, 100,
      "BTS oxygen guideline (O'Driscoll 2017): target 94–98 %, below 90 % needs urgent review"},
-    {"hypoglycemia",
-     {kBloodGlucose, kCgmGlucose},
-     RuleMeasure::kValue,
-     Direction::kBelow,
-     70,
-     80,
-     54,
-     Severity::kHigh,
-     false,
-     true,
-     "glucose %.0f mg/dL",
-     1,
-     40,
-     150,
+    {"hypoglycemia", {kBloodGlucose, kCgmGlucose},
+     RuleMeasure::kValue, Direction::kBelow, 70, 80, 54, Severity::kHigh, false, true,
+     "glucose %.0f mg/dL", 1, 40, 150,
      "ADA Standards of Care 2024 §6: level 1 below 70 mg/dL, level 2 below 54 mg/dL"},
-    {"hyperglycemia",
-     {kBloodGlucose, kCgmGlucose},
-     RuleMeasure::kValue,
-     Direction::kAbove,
-     300,
-     250,
-     std::nullopt,
-     Severity::kMedium,
-     false,
-     false,
-     "glucose %.0f mg/dL",
-     1,
-     150,
-     600,
+    {"hyperglycemia", {kBloodGlucose, kCgmGlucose},
+     RuleMeasure::kValue, Direction::kAbove, 300, 250, std::nullopt, Severity::kMedium, false, false,
+     "glucose %.0f mg/dL", 1, 150, 600,
      "medtwin ward rule: CGM consensus (Battelino 2019) counts above 250 mg/dL as level 2"},
-    {"hypotension",
-     {kSystolicBp, ""},
-     RuleMeasure::kValue,
-     Direction::kBelow,
-     90,
-     100,
-     std::nullopt,
-     Severity::kHigh,
-     false,
-     true,
-     "systolic %.0f mmHg",
-     1,
-     50,
-     140,
+    {"hypotension", {kSystolicBp, ""},
+     RuleMeasure::kValue, Direction::kBelow, 90, 100, std::nullopt, Severity::kHigh, false, true,
+     "systolic %.0f mmHg", 1, 50, 140,
      "NEWS2 (RCP 2017) scores systolic ≤ 90 mmHg 3; Sepsis-3 qSOFA ≤ 100 mmHg"},
-    {"heart-rate-rising",
-     {kHeartRate, ""},
-     RuleMeasure::kRiseInHour,
-     Direction::kAbove,
-     30,
-     15,
-     std::nullopt,
-     Severity::kMedium,
-     true,
-     false,
-     "heart rate up %.0f /min within the hour",
-     1,
-     5,
-     100,
+    {"heart-rate-rising", {kHeartRate, ""},
+     RuleMeasure::kRiseInHour, Direction::kAbove, 30, 15, std::nullopt, Severity::kMedium, true, false,
+     "heart rate up %.0f /min within the hour", 1, 5, 100,
      "medtwin trend rule (no guideline value): a rise of 30 /min within an hour"},
-    {"systolic-falling",
-     {kSystolicBp, ""},
-     RuleMeasure::kFallInHour,
-     Direction::kAbove,
-     30,
-     15,
-     std::nullopt,
-     Severity::kMedium,
-     true,
-     false,
-     "systolic down %.0f mmHg within the hour",
-     1,
-     5,
-     100,
+    {"systolic-falling", {kSystolicBp, ""},
+     RuleMeasure::kFallInHour, Direction::kAbove, 30, 15, std::nullopt, Severity::kMedium, true, false,
+     "systolic down %.0f mmHg within the hour", 1, 5, 100,
      "medtwin trend rule (no guideline value): a fall of 30 mmHg within an hour"},
-    {"glucose-falling-fast",
-     {kCgmGlucose, ""},
-     RuleMeasure::kSlope15MinPer,
-     Direction::kBelow,
-     -2,
-     -1,
-     std::nullopt,
-     Severity::kMedium,
-     false,
-     false,
-     "glucose falling %.1f mg/dL/min",
-     -1,
-     -10,
-     0,
+    {"glucose-falling-fast", {kCgmGlucose, ""},
+     RuleMeasure::kSlope15MinPer, Direction::kBelow, -2, -1, std::nullopt, Severity::kMedium, false, false,
+     "glucose falling %.1f mg/dL/min", -1, -10, 0,
      "CGM trend arrows: falling faster than 2 mg/dL/min is 'rapidly falling' (Dexcom G6)"},
 };
+// clang-format on
 
 bool ReadsCode(const Rule& r, std::string_view code) {
   return r.codes[0] == code || (!r.codes[1].empty() && r.codes[1] == code);
@@ -154,12 +82,6 @@ bool Past(Direction d, double measure, double threshold, bool inclusive) {
 bool Cleared(Direction d, double measure, double clear, bool inclusive) {
   if (d == Direction::kBelow) return inclusive ? measure >= clear : measure > clear;
   return inclusive ? measure <= clear : measure < clear;
-}
-
-std::string Format(const char* format, double v) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
 }
 
 struct Thresholds {
@@ -208,7 +130,8 @@ Status ValidateAlarmLimits(const AlarmLimits& limits, const AlarmLimits& base) {
     for (std::size_t j = 0; j < i; ++j) {
       if (limits.limits[j].kind == l.kind) return InvalidArgument(field, "given twice");
     }
-    const std::string range = Format("%g", r->plausible_min) + "–" + Format("%g", r->plausible_max);
+    const std::string range =
+        FormatPrintf("%g", r->plausible_min) + "–" + FormatPrintf("%g", r->plausible_max);
     for (const auto& [name, v] : {std::pair{"raise", l.raise}, std::pair{"clear", l.clear},
                                   std::pair{"critical", l.critical}}) {
       if (v && !(*v >= r->plausible_min && *v <= r->plausible_max)) {
@@ -218,10 +141,11 @@ Status ValidateAlarmLimits(const AlarmLimits& limits, const AlarmLimits& base) {
     const Thresholds t = Effective(*r, base, AlarmLimits{{l}, 0});
     if (Past(r->direction, t.clear, t.raise, true)) {
       return InvalidArgument(field + ".clear",
-                             Format("must lie on the safe side of raise (%g)", t.raise));
+                             FormatPrintf("must lie on the safe side of raise (%g)", t.raise));
     }
     if (t.critical && !Past(r->direction, *t.critical, t.raise, true)) {
-      return InvalidArgument(field + ".critical", Format("must lie beyond raise (%g)", t.raise));
+      return InvalidArgument(field + ".critical",
+                             FormatPrintf("must lie beyond raise (%g)", t.raise));
     }
     if (l.critical && !r->critical) {
       return InvalidArgument(field + ".critical", "this rule has no critical level");
@@ -230,7 +154,7 @@ Status ValidateAlarmLimits(const AlarmLimits& limits, const AlarmLimits& base) {
   return Ok{};
 }
 
-void RuleMonitor::Window::Push(Instant t, double v, bool keep_raw) {
+void RuleMonitor::Window::Push(Instant t, double v) {
   while (!mins.empty() && mins.back().second >= v) mins.pop_back();
   mins.emplace_back(t, v);
   while (!maxs.empty() && maxs.back().second <= v) maxs.pop_back();
@@ -254,9 +178,13 @@ std::vector<RuleFinding> RuleMonitor::Observe(std::string_view code, Instant t, 
   Window* window = nullptr;
   if (NeedsWindow(code)) {
     auto it = windows_.find(code);
-    if (it == windows_.end()) it = windows_.emplace(std::string(code), Window{}).first;
+    if (it == windows_.end()) {
+      Window w;
+      w.keep_raw = NeedsRaw(code);
+      it = windows_.emplace(std::string(code), std::move(w)).first;
+    }
     window = &it->second;
-    window->Push(t, value, NeedsRaw(code));
+    window->Push(t, value);
   }
   for (const Rule& r : kRules) {
     if (!ReadsCode(r, code)) continue;
@@ -287,7 +215,7 @@ std::vector<RuleFinding> RuleMonitor::Observe(std::string_view code, Instant t, 
     if (Past(r.direction, *measure, th.raise, r.raise_inclusive)) {
       const bool critical = th.critical && Past(r.direction, *measure, *th.critical, false);
       out.push_back({r.kind, true, critical ? Severity::kCritical : r.severity,
-                     Format(r.message, *measure * r.message_sign)});
+                     FormatPrintf(r.message, *measure * r.message_sign)});
     } else if (Cleared(r.direction, *measure, th.clear, r.clear_inclusive)) {
       out.push_back({r.kind, false, Severity::kLow, {}});
     }

@@ -92,7 +92,8 @@ class RuleMonitor {
   // fast a device sends), and the raw values (at most 256) when a slope rule reads it.
   struct Window {
     std::deque<std::pair<Instant, double>> mins, maxs, raw;
-    void Push(Instant t, double v, bool keep_raw);
+    bool keep_raw = false;  // a slope rule reads this code
+    void Push(Instant t, double v);
   };
   std::map<std::string, Window, std::less<>> windows_;
 };

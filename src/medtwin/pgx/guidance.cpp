@@ -7,7 +7,7 @@
 #include <mutex>
 
 #include "medtwin/core/data_dir.h"
-#include "medtwin/core/text.h"
+#include "medtwin/core/format.h"
 
 namespace medtwin::pgx {
 namespace {
@@ -118,7 +118,7 @@ std::vector<std::string> GuidanceTable::Drugs() const {
 
 Result<DrugGuidance> GuidanceTable::Guide(const std::string& drug,
                                           const std::vector<GeneCall>& calls) const {
-  const std::string want = AsciiLower(drug);
+  const std::string want = ToLowerAscii(drug);
   for (const auto& d : table_["drugs"]) {
     if (d["drug"] != want) continue;
     DrugGuidance g;

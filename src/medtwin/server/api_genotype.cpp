@@ -33,7 +33,7 @@ Response GetGenotype(const RouteRequest& rq) {
   TwinService& s = rq.service;
   const std::string& patient = rq.param("id");
   const auto p = s.Patient(patient);
-  if (!p) return Fail(404, "not_found", "patient", "no patient '" + patient + "'");
+  if (!p) return NoPatient(patient);
   return Json(200, GenotypeJson(*p));
 }
 
@@ -45,7 +45,7 @@ Response PutGenotype(const RouteRequest& rq) {
   const Request& req = rq.req;
   const std::string& patient = rq.param("id");
   const Target& t = rq.target;
-  if (!s.Patient(patient)) return Fail(404, "not_found", "patient", "no patient '" + patient + "'");
+  if (!s.Patient(patient)) return NoPatient(patient);
   auto data = pgx::PgxData::Default();
   if (!data.ok()) return Fail(503, data.error());
   const std::string wanted = t.query.contains("sample") ? t.query.at("sample") : "";

@@ -59,8 +59,7 @@ Response Ingest(TwinService& s, const Request& req, const std::string& patient,
                   std::to_string(items.size()) + " items: send at most " +
                       std::to_string(kMaxIngestItems) + " per request");
     }
-    if (!s.Patient(patient))
-      return Fail(404, "not_found", "patient", "no patient '" + patient + "'");
+    if (!s.Patient(patient)) return NoPatient(patient);
   }
   Response reply = ReportResponse(s.Ingest(items, patient, line_errors));
   // A large body's parse leaves freed pages in the allocator: hand them back to the system.
@@ -160,7 +159,7 @@ Response GetNews2Series(const RouteRequest& rq) {
   const std::string& patient = rq.param("id");
   const Target& t = rq.target;
   const auto record = s.Patient(patient);
-  if (!record) return Fail(404, "not_found", "patient", "no patient '" + patient + "'");
+  if (!record) return NoPatient(patient);
   Instant to = LimitsNow().now, from{to.us_since_epoch - 24LL * 3600 * 1'000'000};
   for (const char* key : {"from", "to"}) {
     auto it = t.query.find(key);

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "medtwin/core/text.h"
+#include "medtwin/core/format.h"
 #include "medtwin/io/advice_json.h"
 
 namespace medtwin::twin {
@@ -76,7 +76,7 @@ std::vector<Alert> LiveTwin::ApplyEvent(const record::Event& e, AlertIdSource ne
     return {};
   }
   if ((e.type == "dose" || e.type == "order") && !e.drug.empty()) {
-    std::string drug = AsciiLower(e.drug);
+    std::string drug = ToLowerAscii(e.drug);
     if (std::find(drugs_.begin(), drugs_.end(), drug) == drugs_.end() && drugs_.size() < 64) {
       drugs_.push_back(std::move(drug));
     }

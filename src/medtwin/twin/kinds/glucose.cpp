@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "medtwin/core/format.h"
 #include "medtwin/decide/glucose_control.h"
 #include "medtwin/estimate/glucose_filter.h"
 #include "medtwin/io/advice_json.h"
@@ -14,12 +15,6 @@ namespace medtwin::twin {
 namespace {
 
 using nlohmann::json;
-
-std::string Fmt(const char* format, double v) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
 
 // What a glucose what-if needs, copied off the twin so it runs on any thread.
 struct GlucoseSnapshot {
@@ -123,7 +118,8 @@ class GlucoseTwin final : public TwinKind {
       const bool was_active = g->hypo_alert.active();
       if (g->hypo_alert.Feed(t, o.value, *path)) {
         ctx.Raise("hypoglycemia-predicted", Severity::kHigh, o.time,
-                  Fmt("glucose predicted to fall to %.0f mg/dL within 30 min", g->lowest30_mg_dl));
+                  FormatPrintf("glucose predicted to fall to %.0f mg/dL within 30 min",
+                               g->lowest30_mg_dl));
       } else if (was_active && !g->hypo_alert.active()) {
         ctx.Resolve("hypoglycemia-predicted", o.time);
       }

@@ -1,6 +1,6 @@
 #include "medtwin/twin/kinds/prescriptions.h"
 
-#include "medtwin/core/text.h"
+#include "medtwin/core/format.h"
 #include "medtwin/twin/pharmacogenomics.h"
 
 namespace medtwin::twin {
@@ -12,7 +12,7 @@ class PrescriptionChecks final : public TwinKind {
 
   void OnEvent(const record::Event& e, TwinContext& ctx) override {
     if ((e.type == "dose" || e.type == "order") && !e.drug.empty() && ctx.can_raise()) {
-      Check(AsciiLower(e.drug), e.time, ctx);
+      Check(ToLowerAscii(e.drug), e.time, ctx);
     }
   }
 
