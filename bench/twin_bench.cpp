@@ -58,7 +58,7 @@ void BM_NeighbourReadDuringWarfarinRefit(benchmark::State& state) {
     engine.Apply({Obs("w1", record::loinc::kInr, 2.5, hour)});
     engine.Apply({Obs("v1", record::loinc::kHeartRate, 80, hour)});
     const auto start = std::chrono::steady_clock::now();
-    auto twin = engine.TwinJson("v1");
+    auto twin = engine.View("v1");
     const auto stop = std::chrono::steady_clock::now();
     running += engine.DrugFitsInFlight();
     benchmark::DoNotOptimize(twin);

@@ -8,6 +8,7 @@
 #include "medtwin/models/registry.h"
 #include "medtwin/sim/live_simulation.h"
 #include "medtwin/twin/glucose_loop.h"
+#include "medtwin/twin/kinds/glucose.h"
 #include "medtwin/twin/live_twin.h"
 
 namespace medtwin::twin {
@@ -142,7 +143,11 @@ TEST(ClosedLoop, MpcOnTheTwinCommandsAndSuspendsWhenLow) {
     }
   }
   EXPECT_TRUE(suspended_low);
-  EXPECT_EQ(twin.ToJson()["model_state"]["glucose"]["last_command"]["suspended"], true);
+  const TwinView view = twin.View();
+  const auto* glucose = view.Find<GlucoseView>("glucose");
+  ASSERT_NE(glucose, nullptr);
+  ASSERT_TRUE(glucose->last_command.has_value());
+  EXPECT_TRUE(glucose->last_command->suspended);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "medtwin/io/observation.h"
 #include "medtwin/twin/drug_twin.h"
 #include "medtwin/twin/engine.h"
+#include "medtwin/twin/kinds/drug.h"
 #include "medtwin/twin/live_twin.h"
 
 namespace medtwin::twin {
@@ -57,25 +58,26 @@ TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
   hr.source = "monitor";
   engine.Apply({hr});
   // v1 is answered while w1's refit is still running (on the shard it would have waited).
-  const auto v1 = engine.TwinJson("v1");
+  const auto v1 = engine.View("v1");
   ASSERT_TRUE(v1.has_value());
-  EXPECT_EQ((*v1)["latest"]["8867-4"]["value"], 88);
+  EXPECT_EQ(v1->latest.at("8867-4").value, 88);
   EXPECT_GE(engine.DrugFitsInFlight(), 1u) << "the refit should still be running";
   // A reader is answered at once, from the last complete fit, and told a refit is running.
-  const auto during = engine.TwinJson("w1");
+  const auto during = engine.View("w1");
   ASSERT_TRUE(during.has_value());
-  EXPECT_EQ((*during)["refitting"], true);
+  EXPECT_TRUE(during->refitting);
   // Waiting on its own thread, a caller then sees both INRs in the fit.
   ASSERT_TRUE(engine.AwaitDrugFit("w1", std::chrono::minutes(2)));
-  const auto w1 = engine.TwinJson("w1");
+  const auto w1 = engine.View("w1");
   ASSERT_TRUE(w1.has_value());
-  const nlohmann::json& state = (*w1)["model_state"]["warfarin"];
-  ASSERT_TRUE(state.contains("parameters")) << state.dump();
-  EXPECT_EQ(state["levels"], 2);
-  EXPECT_EQ(state["refit_pending"], false);
-  EXPECT_EQ((*w1)["refitting"], false);
-  ASSERT_EQ((*w1)["recommendations"].size(), 1u);
-  const nlohmann::json rec = (*w1)["recommendations"][0];
+  const auto* state = w1->Find<DrugView>("drug");
+  ASSERT_NE(state, nullptr);
+  ASSERT_TRUE(state->fit && state->fit->summary) << (state->fit ? state->fit->error : "no fit");
+  EXPECT_EQ(state->fit->summary->levels, 2u);
+  EXPECT_EQ(state->refit_pending, false);
+  EXPECT_FALSE(w1->refitting);
+  ASSERT_EQ(w1->recommendations.size(), 1u);
+  const record::Recommendation rec = w1->recommendations[0];
   engine.Drain();
   EXPECT_EQ(engine.DrugFitsInFlight(), 0u);
   {
@@ -83,8 +85,8 @@ TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
     // published is the advice the twin shows.
     std::lock_guard<std::mutex> lock(mu);
     ASSERT_EQ(advice.size(), 2u);
-    EXPECT_EQ(advice.back().dose_mg, rec["dose_mg"].get<double>());
-    EXPECT_EQ(advice.back().basis, rec["basis"].get<std::string>());
+    EXPECT_EQ(advice.back().dose_mg, rec.dose_mg);
+    EXPECT_EQ(advice.back().basis, rec.basis);
     EXPECT_EQ(advice.back().patient, "w1");
   }
 
@@ -96,21 +98,27 @@ TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
   EXPECT_TRUE(standalone.OffShardPending());
   standalone.RunOffShardNow();
   EXPECT_FALSE(standalone.OffShardPending());
-  const nlohmann::json here = standalone.ToJson();
-  EXPECT_EQ(here["model_state"]["warfarin"]["eta"], state["eta"]);
-  EXPECT_EQ(here["recommendations"][0]["dose_mg"], rec["dose_mg"]);
-  EXPECT_EQ(here["recommendations"][0]["predicted_inr_trough"], rec["predicted_inr_trough"]);
+  const TwinView here = standalone.View();
+  const auto* here_state = here.Find<DrugView>("drug");
+  ASSERT_TRUE(here_state != nullptr && here_state->fit && here_state->fit->summary);
+  EXPECT_EQ(here_state->fit->summary->eta, state->fit->summary->eta);
+  ASSERT_EQ(here.recommendations.size(), 1u);
+  EXPECT_EQ(here.recommendations[0].dose_mg, rec.dose_mg);
+  EXPECT_EQ(here.recommendations[0].predicted_inr_trough, rec.predicted_inr_trough);
 
   // A what-if runs on the caller's thread from the installed fit: the recommended dose's INR
   // trough is the one the advice predicted (same posterior; 200 draws instead of 50, so the
   // median may move a little).
-  auto what = engine.WhatIf(
-      "w1", {{"model", "warfarin"},
-             {"regimens", {{{"dose_mg", rec["dose_mg"]}, {"interval_h", 24}, {"infusion_h", 0}}}}});
+  DrugWhatIfPlan plan;
+  plan.model = "warfarin";
+  plan.regimens = {{rec.dose_mg, 24, 0}};
+  auto what = engine.WhatIf("w1", plan);
   ASSERT_TRUE(what.ok()) << what.error().ToString();
-  EXPECT_NEAR((*what)["regimens"][0]["trough_mg_l"].get<double>(),
-              rec["predicted_inr_trough"].get<double>(), 0.15);
-  auto wrong = engine.WhatIf("v1", {{"model", "warfarin"}, {"regimens", nlohmann::json::array()}});
+  const auto& outcome = dynamic_cast<const DrugWhatIfOutcome&>(**what);
+  ASSERT_EQ(outcome.regimens.size(), 1u);
+  ASSERT_TRUE(rec.predicted_inr_trough.has_value());
+  EXPECT_NEAR(outcome.regimens[0].outcome.trough, *rec.predicted_inr_trough, 0.15);
+  auto wrong = engine.WhatIf("v1", plan);
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.error().field, "model");
 }
@@ -120,25 +128,38 @@ TEST(DrugFit, RefitsRunOffTheShardAndReadersSeeEveryLevel) {
 // −0.1032 against White (Klein et al., N Engl J Med 2009, supplementary appendix).
 TEST(DrugFit, IwpcStartingDoseReadsTheRecordsRace) {
   const Instant now{kT0Us};
-  auto sqrt_weekly = [&](const char* race, nlohmann::json* out = nullptr) {
+  auto sqrt_weekly = [&](const char* race, IwpcStart* out = nullptr) {
     record::PatientRecord r = WarfarinPatient();
     r.race = race;
-    const nlohmann::json dose = IwpcStartingDose(r, {}, now);
-    if (out != nullptr) *out = dose;
-    return std::sqrt(dose.at("weekly_mg").get<double>());
+    const auto dose = IwpcStartingDose(r, {}, now);
+    EXPECT_TRUE(dose.ok()) << dose.error().ToString();
+    if (!dose.ok()) return std::nan("");
+    if (out != nullptr) *out = *dose;
+    return std::sqrt(dose->weekly_mg);
   };
   const double white = sqrt_weekly("white");
   EXPECT_NEAR(white - sqrt_weekly("asian"), 0.1092, 1e-9);
   EXPECT_NEAR(white - sqrt_weekly("black"), 0.2760, 1e-9);
-  nlohmann::json unrecorded, mixed;
+  IwpcStart unrecorded, mixed;
   EXPECT_NEAR(white - sqrt_weekly("", &unrecorded), 0.1032, 1e-9);
   EXPECT_NEAR(white - sqrt_weekly("mixed", &mixed), 0.1032, 1e-9);
   EXPECT_NEAR(white - sqrt_weekly("other"), 0.1032, 1e-9);
   EXPECT_NEAR(white - sqrt_weekly("unknown"), 0.1032, 1e-9);
   // Only an unrecorded race is noted as an assumption.
-  EXPECT_NE(unrecorded["notes"].dump().find("race not recorded"), std::string::npos);
-  EXPECT_EQ(mixed["notes"].dump().find("race not recorded"), std::string::npos);
-  EXPECT_EQ(mixed["race"], "mixed");
+  auto noted = [](const IwpcStart& d) {
+    return std::any_of(d.notes.begin(), d.notes.end(), [](const std::string& n) {
+      return n.find("race not recorded") != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(noted(unrecorded));
+  EXPECT_FALSE(noted(mixed));
+  EXPECT_EQ(mixed.race, "mixed");
+  // Without height the algorithm cannot run: an error naming what is missing, not a dose.
+  record::PatientRecord no_height = WarfarinPatient();
+  no_height.height_cm.reset();
+  const auto refused = IwpcStartingDose(no_height, {}, now);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("height_cm"), std::string::npos);
 }
 
 }  // namespace

@@ -76,21 +76,21 @@ TEST(LiveTwin, DeterioratingPatientRaisesEscalatesAndResolvesOneNews2Alert) {
   EXPECT_EQ(a->id, id);
   EXPECT_EQ(a->severity, Severity::kHigh);
   EXPECT_EQ(a->escalations, 1);
-  EXPECT_EQ(twin.ToJson()["news2"]["risk"], "high");
+  EXPECT_EQ(twin.View().news2.score.risk, monitor::News2Risk::kHigh);
   // Recovery: resolved.
   for (const auto& o : Set(600, 16, 97, 0, 125, 72, "A", 37.0)) twin.Apply(o, &Ids);
   EXPECT_EQ(Find(twin, "news2")->status, AlertStatus::kResolved);
-  EXPECT_EQ(twin.ToJson()["alerts"].size(), 0u);  // only open ones are listed
+  EXPECT_EQ(twin.View().open_alerts.size(), 0u);  // only open ones are listed
 }
 
 TEST(LiveTwin, IncompleteSetHasNullTotalAndStaleValuesDropOut) {
   LiveTwin twin(Rec("p1"));
   twin.Apply(Vital(record::loinc::kHeartRate, 135, 0), &Ids);
-  auto j = twin.ToJson();
-  EXPECT_TRUE(j["news2"]["total"].is_null());
-  EXPECT_FALSE(j["news2"]["complete"]);
-  EXPECT_EQ(j["news2"]["parts"]["pulse"], 3);
-  EXPECT_TRUE(j["news2"]["parts"]["temperature"].is_null());
+  const monitor::News2Score news2 = twin.View().news2.score;
+  EXPECT_FALSE(news2.total.has_value());
+  EXPECT_FALSE(news2.complete);
+  EXPECT_EQ(news2.parts[4], 3);              // pulse
+  EXPECT_FALSE(news2.parts[6].has_value());  // temperature
   // A full set, then 5 h later only a new heart rate: the rest is stale, the set incomplete.
   for (const auto& o : Set(10, 16, 97, 0, 125, 72, "A", 37.0)) twin.Apply(o, &Ids);
   EXPECT_TRUE(twin.News2().complete);
@@ -122,7 +122,7 @@ TEST(LiveTwin, ThresholdAndRateRulesAndLateObservations) {
   ASSERT_NE(Find(twin, "heart-rate-rising"), nullptr);
   // A late value does not replace the latest.
   twin.Apply(Vital(record::loinc::kHeartRate, 50, 30), &Ids);
-  EXPECT_EQ(twin.ToJson()["latest"]["8867-4"]["value"], 115);
+  EXPECT_EQ(twin.View().latest.at("8867-4").value, 115);
   // CGM hypoglycemia and a fast fall.
   twin.Apply(Vital(record::loinc::kCgmGlucose, 130, 100), &Ids);
   twin.Apply(Vital(record::loinc::kCgmGlucose, 85, 115), &Ids);
@@ -255,10 +255,10 @@ TEST(TwinEngine, RoutesByPatientAnswersQueriesAndPublishesEvents) {
   engine.Drain();
   EXPECT_EQ(engine.TwinCount(), 50u);
   EXPECT_EQ(engine.QueueDepth(), 0u);
-  auto t7 = engine.TwinJson("p7");
+  auto t7 = engine.View("p7");
   ASSERT_TRUE(t7.has_value());
-  EXPECT_EQ((*t7)["latest"]["2708-6"]["value"], 85);
-  EXPECT_FALSE(engine.TwinJson("nobody").has_value());
+  EXPECT_EQ(t7->latest.at("2708-6").value, 85);
+  EXPECT_FALSE(engine.View("nobody").has_value());
   auto open = engine.Alerts({AlertStatus::kOpen, std::nullopt, ""});
   ASSERT_EQ(open.size(), 1u);
   EXPECT_EQ(open[0].patient, "p7");

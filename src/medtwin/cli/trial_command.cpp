@@ -15,6 +15,7 @@
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/io/svg_plot.h"
 #include "medtwin/models/registry.h"
+#include "medtwin/server/twin_json.h"
 #include "medtwin/twin/trial.h"
 
 namespace medtwin::cli {
@@ -150,7 +151,7 @@ Status RunTrialCommand(const TrialArgs& args) {
       "LBGI | HBGI | insulin U/day (basal + bolus) | hypo events (alerted, lead "
       "min) | CVGA |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n";
   std::vector<io::CvgaPoint> cvga;
-  const nlohmann::json results = twin::TrialSummary(runs);
+  const nlohmann::json results = server::TrialSummaryToJson(runs);
   const double mean_tir = results["mean_tir_70_180_pct"], mean_low = results["mean_below_70_pct"];
   for (const auto& r : runs) {
     const auto& m = r.metrics;

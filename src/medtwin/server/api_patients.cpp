@@ -4,6 +4,7 @@
 
 #include "medtwin/io/patient.h"
 #include "medtwin/server/api_common.h"
+#include "medtwin/server/twin_json.h"
 
 namespace medtwin::server {
 
@@ -47,26 +48,29 @@ Response UpdatePatient(const RouteRequest& rq) {
 
 Response GetTwin(const RouteRequest& rq) {
   const std::string& id = rq.param("id");
-  auto j = rq.service.engine().TwinJson(id);
-  if (!j) return NoPatient(id);
+  auto view = rq.service.engine().View(id);
+  if (!view) return NoPatient(id);
+  json j = TwinViewToJson(*view);
   // The route needs Observation read; the record it embeds (name, birth date, genotype, care
   // team, consent) needs its own scopes, or it is left out.
-  json& record = (*j)["patient"];
+  json& record = j["patient"];
   if (!rq.caller.May(id, "Patient", Interaction::kRead)) {
     record = {{"id", id}, {"omitted", "the token's scopes do not cover Patient"}};
   } else if (!rq.caller.May(id, "Consent", Interaction::kRead)) {
     record.erase("consent");
     record.erase("consent_history");
   }
-  return Json(200, *j);
+  return Json(200, j);
 }
 
 Response PostWhatIf(const RouteRequest& rq) {
   auto body = ParseBody(rq.req);
   if (!body.ok()) return Fail(400, body.error());
-  auto r = rq.service.engine().WhatIf(rq.param("id"), *body);
+  auto plan = ParseWhatIfPlan(*body);
+  if (!plan.ok()) return Fail(400, plan.error());
+  auto r = rq.service.engine().WhatIf(rq.param("id"), **plan);
   if (!r.ok()) return FailFor(r.error());
-  return Json(200, *r);
+  return Json(200, WhatIfOutcomeToJson(**r));
 }
 
 Response PostAcceptRecommendation(const RouteRequest& rq) {

@@ -6,6 +6,7 @@
 #include "medtwin/core/time.h"
 #include "medtwin/io/fhir.h"
 #include "medtwin/server/api_common.h"
+#include "medtwin/server/twin_json.h"
 
 namespace medtwin::server {
 namespace {
@@ -17,21 +18,22 @@ Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
   const auto& query = rq.query();
   const std::string id = PatientInQuery(query);
   if (id.empty()) return Outcome(400, "required", "patient", "search needs patient");
-  auto twin = service.engine().TwinJson(id);
-  if (!twin) return Outcome(404, "not-found", "patient", "no Patient/" + id);
+  auto view = service.engine().View(id, /*forecast_bands=*/false);
+  if (!view) return Outcome(404, "not-found", "patient", "no Patient/" + id);
+  const json twin = TwinViewToJson(*view);
   json list = json::array();
   if (type == "MedicationRequest") {
-    for (const auto& r : (*twin)["recommendations"]) {
+    for (const auto& r : twin["recommendations"]) {
       list.push_back(io::ToFhirMedicationRequest(r, id, id + "-advice", false));
     }
-    for (const auto& o : (*twin)["orders"]) {
+    for (const auto& o : twin["orders"]) {
       const std::string at = o.value("accepted_at", "");
       auto t = ParseRfc3339(at);
       list.push_back(io::ToFhirMedicationRequest(
           o, id, id + "-order-" + std::to_string(t.ok() ? t->us_since_epoch : 0), true));
     }
   } else if (type == "RiskAssessment") {
-    const json& n = (*twin)["news2"];
+    const json& n = twin["news2"];
     json ra = {{"resourceType", "RiskAssessment"},
                {"id", id + "-news2"},
                {"status", n["complete"].get<bool>() ? "final" : "preliminary"},
@@ -44,8 +46,8 @@ Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
       pred["rationale"] = "NEWS2 total " + std::to_string(n["total"].get<int>());
     ra["prediction"].push_back(pred);
     list.push_back(ra);
-    if ((*twin)["model_state"].contains("glucose")) {
-      const json& g = (*twin)["model_state"]["glucose"];
+    if (twin["model_state"].contains("glucose")) {
+      const json& g = twin["model_state"]["glucose"];
       list.push_back(
           {{"resourceType", "RiskAssessment"},
            {"id", id + "-hypoglycemia"},
@@ -62,7 +64,7 @@ Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
                    " mg/dL"}}}}});
     }
   } else {
-    for (const auto& a : (*twin)["alerts"]) {
+    for (const auto& a : twin["alerts"]) {
       const std::string sev = a["severity"];
       list.push_back({{"resourceType", "DetectedIssue"},
                       {"id", a["id"]},

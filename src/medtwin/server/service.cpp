@@ -3,6 +3,7 @@
 #include "medtwin/io/advice_json.h"
 #include "medtwin/io/json_input.h"
 #include "medtwin/io/patient.h"
+#include "medtwin/server/twin_json.h"
 
 #include <chrono>
 #include <cmath>
@@ -27,9 +28,7 @@ std::pair<std::string_view, json> TwinEventToJson(const std::string& patient,
       return {"event", io::EventToJson(e)};
     }
     std::pair<std::string_view, json> operator()(const twin::News2Changed& n) const {
-      json news2 = io::News2ToJson(n.score);
-      news2["spo2_scale"] = n.spo2_scale;
-      return {"twin", json{{"patient", patient}, {"news2", std::move(news2)}}};
+      return {"twin", json{{"patient", patient}, {"news2", News2ViewToJson(n)}}};
     }
     std::pair<std::string_view, json> operator()(const record::Alert& a) const {
       return {"alert", io::AlertToJson(a)};
@@ -451,9 +450,9 @@ Result<json> TwinService::AcceptRecommendation(const std::string& patient, const
   if (!body.is_object()) return InvalidArgument("body", "must be a JSON object");
   if (body.contains("model")) {
     if (body["model"] == "glucose") {
-      auto twin = engine_->TwinJson(patient);
-      if (!twin) return NotFound("patient", "no patient '" + patient + "'");
-      return AcceptGlucosePlan(patient, *twin, body);
+      auto view = engine_->View(patient, /*forecast_bands=*/false);
+      if (!view) return NotFound("patient", "no patient '" + patient + "'");
+      return AcceptGlucosePlan(patient, view->Find<twin::GlucoseView>("glucose"), body);
     }
     if (body["model"] != "vancomycin") {
       return InvalidArgument("model", "vancomycin (the twin's dose advice) or glucose (a plan)");
@@ -496,12 +495,8 @@ Result<json> TwinService::AcceptRecommendation(const std::string& patient, const
   return out;
 }
 
-Result<json> TwinService::AcceptGlucosePlan(const std::string& patient, const json& twin,
-                                            const json& body) {
-  const json* glucose = nullptr;
-  if (auto ms = twin.find("model_state"); ms != twin.end() && ms->contains("glucose")) {
-    glucose = &(*ms)["glucose"];
-  }
+Result<json> TwinService::AcceptGlucosePlan(const std::string& patient,
+                                            const twin::GlucoseView* glucose, const json& body) {
   if (glucose == nullptr) return InvalidArgument("model", "the glucose twin has no data yet");
   if (!body.contains("bolus_u") && !body.contains("basal_u_per_h")) {
     return InvalidArgument("bolus_u",
@@ -521,7 +516,7 @@ Result<json> TwinService::AcceptGlucosePlan(const std::string& patient, const js
   // In a closed loop the accepted plan goes to the pump at once and the twin takes it as
   // delivered (stored as insulin and basal events, so a restart replays it); otherwise it
   // waits as a draft order for a person to give it.
-  const bool closed_loop = (*glucose)["closed_loop"].is_string();
+  const bool closed_loop = !glucose->closed_loop.empty();
   json command;
   if (closed_loop) {
     command = {{"kind", "insulin"},          {"patient", patient},  {"source", "clinician"},

@@ -22,6 +22,7 @@
 #include "medtwin/server/trials.h"
 #include "medtwin/store/store.h"
 #include "medtwin/twin/engine.h"
+#include "medtwin/twin/kinds/glucose.h"
 
 namespace medtwin::server {
 
@@ -105,8 +106,9 @@ class TwinService {
   [[nodiscard]] Status StoreAndApply(const std::vector<record::Event>& events);
   // To the devices (command listener: MQTT) and the live stream as `type`.
   void SendOut(const std::string& patient, const char* type, const nlohmann::json& data);
+  // `glucose`: the patient's glucose twin as it is now (null: none yet).
   [[nodiscard]] Result<nlohmann::json> AcceptGlucosePlan(const std::string& patient,
-                                                         const nlohmann::json& twin,
+                                                         const twin::GlucoseView* glucose,
                                                          const nlohmann::json& body);
 
   std::unique_ptr<store::Store> store_;

@@ -6,6 +6,7 @@
 
 #include "medtwin/core/time.h"
 #include "medtwin/models/registry.h"
+#include "medtwin/server/twin_json.h"
 #include "medtwin/twin/trial.h"
 
 namespace medtwin::server {
@@ -205,7 +206,7 @@ void TrialRunner::Work() {
     json profile = {{"hour_of_day", agp.hour_of_day}};
     const char* names[] = {"p05", "p25", "p50", "p75", "p95"};
     for (std::size_t q = 0; q < agp.mg_dl.size(); ++q) profile[names[q]] = agp.mg_dl[q];
-    json results = twin::TrialSummary(*runs);
+    json results = TrialSummaryToJson(*runs);
     finish([&](json& job) {
       job["status"] = "done";
       job["finished_at"] = FormatRfc3339(WallClockNow());

@@ -33,7 +33,7 @@ class TrialRunner {
   [[nodiscard]] Result<nlohmann::json> Submit(const nlohmann::json& body, const std::string& by);
   // Every kept job, newest first, without per-patient results.
   [[nodiscard]] nlohmann::json List() const;
-  // One job: status, progress {"done", "total"}; when done, "results" (TrialSummary) and
+  // One job: status, progress {"done", "total"}; when done, "results" (TrialSummaryToJson) and
   // "profile" (the ambulatory glucose profile: hour_of_day, p05, p25, p50, p75, p95 in mg/dL).
   [[nodiscard]] std::optional<nlohmann::json> Get(const std::string& id) const;
 

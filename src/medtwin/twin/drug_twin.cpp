@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "medtwin/decide/exposure.h"
@@ -15,7 +16,6 @@
 namespace medtwin::twin {
 namespace {
 
-using nlohmann::json;
 namespace loinc = io::loinc;
 
 // The drug twin's vancomycin target: AUC24 400–600 mg·h/L (shared by the advice and what-if).
@@ -59,23 +59,18 @@ const std::vector<DrugTwinSpec>& DrugTwinSpecs() {
   return specs;
 }
 
-// A number member of `plan`: `fallback` when absent, NaN when not a number (range checks then
-// refuse it).
-double NumberOr(const json& plan, const char* key, double fallback) {
-  if (!plan.contains(key)) return fallback;
-  return plan[key].is_number() ? plan[key].get<double>() : std::nan("");
-}
-
 constexpr int kForecastDraws = 100;
 constexpr unsigned kForecastSeed = 20240611;
 
 // From now on: the history's doses up to the regimen's start, then the regimen's doses from
 // `start_h` (hours since the first dose) every interval until `end_h`; concentration (the
 // model's first output) on a grid from `from_h` to `end_h`, at η̂ and over posterior draws.
-Result<json> ForecastFromNow(estimate::MapEstimator& estimator, const DrugFit& fit,
-                             const DrugHistory& history, Instant origin, double now_h,
-                             const decide::Regimen& reg, double start_h, double end_h,
-                             double step_h) {
+Result<std::vector<DrugForecastPoint>> ForecastFromNow(estimate::MapEstimator& estimator,
+                                                       const DrugFit& fit,
+                                                       const DrugHistory& history, Instant origin,
+                                                       double now_h, const decide::Regimen& reg,
+                                                       double start_h, double end_h,
+                                                       double step_h) {
   auto hours = [&](Instant t) {
     return static_cast<double>(t.us_since_epoch - origin.us_since_epoch) / 3.6e9;
   };
@@ -126,17 +121,17 @@ Result<json> ForecastFromNow(estimate::MapEstimator& estimator, const DrugFit& f
     if (!c.ok()) continue;
     for (std::size_t k = 0; k < grid.size(); ++k) draws[k].push_back((*c)[grid_at[k]]);
   }
-  json points = json::array();
+  std::vector<DrugForecastPoint> points;
   for (std::size_t k = 0; k < grid.size(); ++k) {
-    json p = {{"time", FormatRfc3339(Instant{origin.us_since_epoch +
-                                             static_cast<std::int64_t>(grid[k] * 3.6e9)})},
-              {"hours_from_now", from_now[k]},
-              {"mg_l", mean[grid_at[k]]}};
+    DrugForecastPoint p;
+    p.time = Instant{origin.us_since_epoch + static_cast<std::int64_t>(grid[k] * 3.6e9)};
+    p.hours_from_now = from_now[k];
+    p.mg_l = mean[grid_at[k]];
     if (!draws[k].empty()) {
-      p["p05_mg_l"] = decide::Quantile(draws[k], 0.05);
-      p["p95_mg_l"] = decide::Quantile(draws[k], 0.95);
+      p.p05_mg_l = decide::Quantile(draws[k], 0.05);
+      p.p95_mg_l = decide::Quantile(draws[k], 0.95);
     }
-    points.push_back(std::move(p));
+    points.push_back(p);
   }
   return points;
 }
@@ -174,15 +169,16 @@ double GenotypeCovariate(const record::PatientRecord& record, const std::string&
   return 1;
 }
 
-json IwpcStartingDose(const record::PatientRecord& record,
-                      const std::vector<std::string>& drugs_given, Instant now) {
+Result<IwpcStart> IwpcStartingDose(const record::PatientRecord& record,
+                                   const std::vector<std::string>& drugs_given, Instant now) {
   decide::WarfarinPatient p;
   std::vector<std::string> notes;
   if (!record.birth_date || !record.height_cm || !record.weight_kg) {
-    return {{"error", "needs birth_date, height_cm and weight_kg on the record"}};
+    return Error{ErrorCode::kFailedPrecondition, "record",
+                 "needs birth_date, height_cm and weight_kg on the record"};
   }
   auto born = ParseRfc3339(*record.birth_date + "T00:00:00Z");
-  if (!born.ok()) return {{"error", "birth_date is not a date"}};
+  if (!born.ok()) return InvalidArgument("birth_date", "birth_date is not a date");
   p.age_years = static_cast<double>(now.us_since_epoch - born->us_since_epoch) / (365.25 * 86400e6);
   p.height_cm = *record.height_cm;
   p.weight_kg = *record.weight_kg;
@@ -201,20 +197,19 @@ json IwpcStartingDose(const record::PatientRecord& record,
     p.vkorc1 = g.vkorc1;
     notes = g.notes;
   }
-  auto dose = decide::IwpcPharmacogeneticDose(p);
-  if (!dose.ok()) return {{"error", dose.error().ToString()}};
+  MEDTWIN_TRY(decide::WarfarinDose dose, decide::IwpcPharmacogeneticDose(p), "IWPC starting dose");
   if (record.race.empty() || record.race == "unknown") {
     notes.push_back("race not recorded: IWPC's missing/mixed category");
   }
-  return {{"weekly_mg", dose->weekly_mg},
-          {"daily_mg", dose->daily_mg},
-          {"cyp2c9", p.cyp2c9.empty() ? json(nullptr) : json(p.cyp2c9)},
-          {"vkorc1", p.vkorc1.empty() ? json(nullptr) : json(p.vkorc1)},
-          {"enzyme_inducer", p.enzyme_inducer},
-          {"amiodarone", p.amiodarone},
-          {"race", record.race.empty() ? json(nullptr) : json(record.race)},
-          {"notes", notes},
-          {"source", "IWPC pharmacogenetic algorithm, N Engl J Med 2009;360:753"}};
+  return IwpcStart{dose.weekly_mg,
+                   dose.daily_mg,
+                   p.cyp2c9,
+                   p.vkorc1,
+                   p.enzyme_inducer,
+                   p.amiodarone,
+                   record.race,
+                   std::move(notes),
+                   "IWPC pharmacogenetic algorithm, N Engl J Med 2009;360:753"};
 }
 
 DrugFit FitDrugTwin(const DrugFitJob& job) {
@@ -228,12 +223,12 @@ DrugFit FitDrugTwin(const DrugFitJob& job) {
                                      : record.population_model;
   auto pop = estimate::FindPopulationModel(population);
   if (!pop.ok()) {
-    out.state = {{"error", pop.error().ToString()}};
+    out.error = pop.error().ToString();
     return out;
   }
   auto estimator = estimate::MapEstimator::Create(*pop);
   if (!estimator.ok()) {
-    out.state = {{"error", estimator.error().ToString()}};
+    out.error = estimator.error().ToString();
     return out;
   }
   // Records in hours since the first dose, covariates from the patient record on each record.
@@ -289,40 +284,32 @@ DrugFit FitDrugTwin(const DrugFitJob& job) {
   for (auto& [t, r] : records) subject.records.push_back(std::move(r));
   auto fit = estimator->Fit(subject);
   if (!fit.ok()) {
-    out.state = {{"error", fit.error().ToString()}};
+    out.error = fit.error().ToString();
     return out;
   }
   out.model = std::make_shared<const estimate::PopulationModel>(*pop);
   out.posterior = {fit->eta, fit->eta_covariance, decide::LatestCovariates(subject, names.size())};
-  json params = json::object(), eta = json::object(), se = json::object();
+  DrugFitSummary& summary = out.summary.emplace();
   for (std::size_t k = 0; k < fit->parameter_names.size(); ++k) {
-    params[fit->parameter_names[k]] = fit->parameters[k];
-    se[fit->parameter_names[k]] = fit->parameter_se[k];
+    summary.parameters.emplace_back(fit->parameter_names[k], fit->parameters[k]);
+    summary.parameter_se.emplace_back(fit->parameter_names[k], fit->parameter_se[k]);
   }
   for (std::size_t k = 0; k < pop->eta_names.size(); ++k) {
-    eta[pop->eta_names[k]] = fit->eta(static_cast<Eigen::Index>(k));
+    summary.eta.emplace_back(pop->eta_names[k], fit->eta(static_cast<Eigen::Index>(k)));
   }
-  json preds = json::array();
   for (const auto& p : fit->predictions) {
-    preds.push_back({{"hours_after_first_dose", p.time},
-                     {"observed_mg_l", p.dv},
-                     {"individual_mg_l", p.ipred},
-                     {"population_mg_l", p.pred}});
+    summary.predictions.push_back({p.time, p.dv, p.ipred, p.pred});
   }
-  out.state = {{"population_model", pop->name},
-               {"drug", std::string(spec->drug)},
-               {"notes", notes},
-               {"levels", job.levels.size()},
-               {"doses", job.doses.size()},
-               {"eta", eta},
-               {"parameters", params},
-               {"parameter_se", se},
-               {"ofv", fit->ofv},
-               {"predictions", preds}};
+  summary.population_model = pop->name;
+  summary.drug = std::string(spec->drug);
+  summary.notes = std::move(notes);
+  summary.levels = job.levels.size();
+  summary.doses = job.doses.size();
+  summary.ofv = fit->ofv;
   // Rank the spec's menu for its target.
   auto ranked = decide::RankRegimens(*estimator, out.posterior, spec->target, spec->menu);
   if (!ranked.ok()) {
-    out.state["recommendation_error"] = ranked.error().ToString();
+    summary.recommendation_error = ranked.error().ToString();
     return out;
   }
   if (ranked->empty()) return out;
@@ -346,34 +333,37 @@ DrugFit FitDrugTwin(const DrugFitJob& job) {
   return out;
 }
 
-Result<json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit, const DrugHistory& history,
-                        Instant now, const json& plan) {
+Result<std::unique_ptr<WhatIfOutcome>> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit,
+                                                  const DrugHistory& history, Instant now,
+                                                  const DrugWhatIfPlan& plan) {
   if (!fit.model) {
     return InvalidArgument(
         "model", "the " + std::string(spec.model) + " twin has no fit yet (doses and a level)");
   }
-  if (!plan.contains("regimens") || !plan["regimens"].is_array() || plan["regimens"].empty() ||
-      plan["regimens"].size() > 20) {
+  if (plan.regimens.empty() || plan.regimens.size() > 20) {
     return InvalidArgument("regimens", "1–20 regimens {dose_mg, interval_h, infusion_h}");
   }
-  const double forecast_h = NumberOr(plan, "forecast_h", spec.forecast_h);
+  const double forecast_h = plan.forecast_h.value_or(spec.forecast_h);
   if (!(forecast_h >= 12 && forecast_h <= 336)) {
     return InvalidArgument("forecast_h", "hours to forecast after now, 12–336");
   }
-  const double start_in_h = NumberOr(plan, "start_in_h", 0);
+  const double start_in_h = plan.start_in_h;
   if (!(start_in_h >= 0 && start_in_h <= 72)) {
     return InvalidArgument("start_in_h", "hours from now to the regimen's first dose, 0–72");
   }
   if (history.doses.empty()) return InvalidArgument("model", "the twin has no doses");
+  auto out = std::make_unique<DrugWhatIfOutcome>();
+  out->model = std::string(spec.model);
+  out->target = std::string(spec.target_text);
+  out->now = now;
+  out->forecast_h = forecast_h;
+  out->start_in_h = start_in_h;
   // Hours since the first dose, as the fit counts them.
   const Instant origin = history.doses.front().time;
   const double now_h = static_cast<double>(now.us_since_epoch - origin.us_since_epoch) / 3.6e9;
-  json observed = json::array();
   for (const auto& [t, v] : history.levels) {
     const double h = static_cast<double>(t.us_since_epoch - now.us_since_epoch) / 3.6e9;
-    if (h >= -24 && h <= forecast_h) {
-      observed.push_back({{"time", FormatRfc3339(t)}, {"hours_from_now", h}, {"value", v}});
-    }
+    if (h >= -24 && h <= forecast_h) out->observed.push_back({t, h, v});
   }
   // An estimator of its own: MapEstimator keeps scratch state, and what-ifs run on the
   // caller's thread.
@@ -383,18 +373,12 @@ Result<json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit, const Drug
   decide::RegimenSearch search;
   search.samples = 200;
   search.curve_bands = true;
-  json out = json::array();
-  for (std::size_t i = 0; i < plan["regimens"].size(); ++i) {
-    const json& r = plan["regimens"][i];
+  for (std::size_t i = 0; i < plan.regimens.size(); ++i) {
+    const decide::Regimen& reg = plan.regimens[i];
     const std::string where = "regimens[" + std::to_string(i) + "]";
-    decide::Regimen reg;
-    if (!r.is_object() || !r.value("dose_mg", json()).is_number() ||
-        !r.value("interval_h", json()).is_number()) {
+    if (std::isnan(reg.dose_mg) || std::isnan(reg.interval_h)) {
       return InvalidArgument(where, "needs dose_mg and interval_h");
     }
-    reg.dose_mg = r["dose_mg"];
-    reg.interval_h = r["interval_h"];
-    reg.infusion_h = r.value("infusion_h", 1.0);
     if (!(reg.dose_mg >= kWhatIfMinDoseMg && reg.dose_mg <= spec.what_if_max_dose_mg) ||
         !(reg.interval_h >= kWhatIfMinIntervalH && reg.interval_h <= kWhatIfMaxIntervalH) ||
         !(reg.infusion_h >= 0 && reg.infusion_h < reg.interval_h)) {
@@ -405,41 +389,28 @@ Result<json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit, const Drug
                     kWhatIfMaxIntervalH);
       return InvalidArgument(where, limits);
     }
-    MEDTWIN_TRY(decide::RegimenOutcome o,
-                decide::EvaluateRegimen(estimator, posterior, reg, target, search));
+    DrugRegimenForecast r;
+    MEDTWIN_TRY(r.outcome, decide::EvaluateRegimen(estimator, posterior, reg, target, search));
     MEDTWIN_TRY(decide::Curve curve,
                 decide::SteadyStateCurve(estimator, posterior, reg, posterior.eta));
-    MEDTWIN_TRY(json forecast,
+    MEDTWIN_TRY(r.forecast,
                 ForecastFromNow(estimator, fit, history, origin, now_h, reg, now_h + start_in_h,
                                 now_h + forecast_h, spec.forecast_step_h));
-    json points = json::array();
+    const decide::RegimenOutcome& o = r.outcome;
     for (std::size_t k = 0; k < curve.size(); k += 6) {  // every 30 min
-      json p = {{"hours", curve[k].first}, {"mg_l", curve[k].second}};
+      DrugCurvePoint p{curve[k].first, curve[k].second, std::nullopt, std::nullopt};
       if (k < o.curve_p05.size()) {
-        p["p05_mg_l"] = o.curve_p05[k].second;
-        p["p95_mg_l"] = o.curve_p95[k].second;
+        p.p05_mg_l = o.curve_p05[k].second;
+        p.p95_mg_l = o.curve_p95[k].second;
       }
-      points.push_back(std::move(p));
+      r.steady_state_curve.push_back(p);
     }
-    out.push_back({{"regimen", r},
-                   {"auc24_mg_h_per_l", o.auc24},
-                   {"trough_mg_l", o.trough},
-                   {"cmax_mg_l", o.cmax},
-                   {"probability_of_target_attainment", o.pta},
-                   {"auc24_p05", o.auc24_p05},
-                   {"auc24_p95", o.auc24_p95},
-                   {"trough_p05", o.trough_p05},
-                   {"trough_p95", o.trough_p95},
-                   {"steady_state_curve", points},
-                   {"forecast", std::move(forecast)}});
+    r.outcome.regimen = reg;
+    r.outcome.curve_p05.clear();
+    r.outcome.curve_p95.clear();
+    out->regimens.push_back(std::move(r));
   }
-  return json{{"model", std::string(spec.model)},
-              {"target", std::string(spec.target_text)},
-              {"now", FormatRfc3339(now)},
-              {"forecast_h", forecast_h},
-              {"start_in_h", start_in_h},
-              {"observed", observed},
-              {"regimens", out}};
+  return std::unique_ptr<WhatIfOutcome>(std::move(out));
 }
 
 }  // namespace medtwin::twin

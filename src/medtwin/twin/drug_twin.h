@@ -7,9 +7,8 @@
 // uses 200 draws) while the shard keeps applying other patients' observations.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +21,7 @@
 #include "medtwin/io/event.h"
 #include "medtwin/record/advice.h"
 #include "medtwin/record/patient.h"
+#include "medtwin/twin/twin_kind.h"
 
 namespace medtwin::twin {
 
@@ -63,13 +63,32 @@ struct DrugFitJob {
   bool announce = false;                           // publish the advice when installed
 };
 
-// A fit's outcome. `state` is the API's model state ({"error"} when the fit failed); `model`
-// and `posterior` are set only after a successful fit; `recommendation` is empty until a
-// regimen could be ranked.
+// What a successful fit shows: the population model, the individual parameters and η with
+// their standard errors, the objective function and the fit at each level.
+struct DrugFitPrediction {
+  double hours_after_first_dose = 0;
+  double observed_mg_l = 0, individual_mg_l = 0, population_mg_l = 0;
+};
+struct DrugFitSummary {
+  std::string population_model;
+  std::string drug;
+  std::vector<std::string> notes;  // covariates assumed (an unknown genotype)
+  std::size_t levels = 0, doses = 0;
+  std::vector<std::pair<std::string, double>> eta, parameters, parameter_se;
+  double ofv = 0;
+  std::vector<DrugFitPrediction> predictions;
+  std::string recommendation_error;  // set when the menu could not be ranked
+};
+
+// A fit's outcome: `summary` after a successful fit, `error` after a failed one (neither when
+// there was nothing to fit); `model` and `posterior` are set only after a successful fit (a
+// failed refit keeps the last good ones, with its own error); `recommendation` is empty until
+// a regimen could be ranked.
 struct DrugFit {
   std::shared_ptr<const estimate::PopulationModel> model;
   decide::PatientPosterior posterior;
-  nlohmann::json state = nlohmann::json::object();
+  std::optional<DrugFitSummary> summary;
+  std::string error;
   std::optional<record::Recommendation> recommendation;
   bool announce = false;
 };
@@ -86,25 +105,57 @@ struct DrugHistory {
   std::vector<std::pair<Instant, double>> levels;  // in arrival order
 };
 
-// What a drug what-if reads from the twin (copied, so it can run on another thread).
-struct DrugWhatIfInputs {
-  const DrugTwinSpec* spec = nullptr;
-  std::shared_ptr<const DrugFit> fit;
-  DrugHistory history;
+// A what-if on a drug twin: regimens (1–20; a number the edge could not read is NaN, so the
+// checks name it), the forecast's horizon after now (12–336 h; none: the spec's) and when the
+// regimen's first dose is given (0–72 h from now).
+struct DrugWhatIfPlan final : WhatIfPlan {
+  std::vector<decide::Regimen> regimens;
+  std::optional<double> forecast_h;
+  double start_in_h = 0;
 };
 
-// Predictions for proposed regimens on a fitted posterior:
-//   {"model": "vancomycin", "regimens": [{"dose_mg": 1250, "interval_h": 12, "infusion_h": 1}],
-//    "forecast_h": 72, "start_in_h": 0}
-//   → per regimen: steady-state AUC24, trough, Cmax, PTA for the spec's target and a 24-h
-//     curve (with its posterior 5–95 % band); and "forecast": from 24 h before `now` to
-//     forecast_h (12–336; default the spec's) after it, the history's doses and then the
-//     regimen's from now + start_in_h (0–72, default 0; planned doses from then on are
-//     replaced), at η̂ with the posterior's 5–95 % — {"time", "hours_from_now", "mg_l",
-//     "p05_mg_l", "p95_mg_l"}. The result's "observed" lists the levels in that window.
-[[nodiscard]] Result<nlohmann::json> DrugWhatIf(const DrugTwinSpec& spec, const DrugFit& fit,
-                                                const DrugHistory& history, Instant now,
-                                                const nlohmann::json& plan);
+// Per regimen: steady-state exposure with its posterior spread (outcome; its curve bands are
+// moved into the curve's points), the 24-h steady-state curve every 30 min with its 5–95 %
+// band, and the forecast from 24 h before now.
+struct DrugCurvePoint {
+  double hours = 0;
+  double mg_l = 0;
+  std::optional<double> p05_mg_l, p95_mg_l;
+};
+struct DrugForecastPoint {
+  Instant time;
+  double hours_from_now = 0;
+  double mg_l = 0;
+  std::optional<double> p05_mg_l, p95_mg_l;
+};
+struct DrugRegimenForecast {
+  decide::RegimenOutcome outcome;
+  std::vector<DrugCurvePoint> steady_state_curve;
+  std::vector<DrugForecastPoint> forecast;
+};
+struct DrugObservedLevel {
+  Instant time;
+  double hours_from_now = 0;
+  double value = 0;
+};
+struct DrugWhatIfOutcome final : WhatIfOutcome {
+  std::string target;  // the spec's target text
+  Instant now;
+  double forecast_h = 0, start_in_h = 0;
+  std::vector<DrugObservedLevel> observed;  // levels from 24 h before now to the horizon
+  std::vector<DrugRegimenForecast> regimens;
+};
+
+// Predictions for proposed regimens on a fitted posterior: per regimen, steady-state AUC24,
+// trough, Cmax, PTA for the spec's target and a 24-h curve (with its posterior 5–95 % band);
+// and a forecast from 24 h before `now` to forecast_h after it: the history's doses and then
+// the regimen's from now + start_in_h (planned doses from then on are replaced), at η̂ with the
+// posterior's 5–95 %.
+[[nodiscard]] Result<std::unique_ptr<WhatIfOutcome>> DrugWhatIf(const DrugTwinSpec& spec,
+                                                                const DrugFit& fit,
+                                                                const DrugHistory& history,
+                                                                Instant now,
+                                                                const DrugWhatIfPlan& plan);
 
 // A genotype covariate of a population model from the record's calls: CYP2C9 as the code 0-5
 // of *1/*1, *1/*2, *1/*3, *2/*2, *2/*3, *3/*3 and VKORC1 as the count of -1639 A alleles; an
@@ -113,10 +164,17 @@ struct DrugWhatIfInputs {
                                        std::vector<std::string>* notes);
 
 // The IWPC pharmacogenetic starting dose from the record (age at `now`, height, weight,
-// genotype; inducers and amiodarone among `drugs_given`, lower case):
-// {"daily_mg", "weekly_mg", …} or {"error"}.
-[[nodiscard]] nlohmann::json IwpcStartingDose(const record::PatientRecord& record,
-                                              const std::vector<std::string>& drugs_given,
-                                              Instant now);
+// genotype; inducers and amiodarone among `drugs_given`, lower case), with what it assumed.
+struct IwpcStart {
+  double weekly_mg = 0, daily_mg = 0;
+  std::string cyp2c9, vkorc1;  // empty: unknown
+  bool enzyme_inducer = false, amiodarone = false;
+  std::string race;  // as recorded; empty: not recorded
+  std::vector<std::string> notes;
+  std::string_view source;
+};
+[[nodiscard]] Result<IwpcStart> IwpcStartingDose(const record::PatientRecord& record,
+                                                 const std::vector<std::string>& drugs_given,
+                                                 Instant now);
 
 }  // namespace medtwin::twin

@@ -228,16 +228,16 @@ bool TwinEngine::AwaitDrugFit(const std::string& patient, std::chrono::milliseco
   return !done || done->wait_for(max_wait) == std::future_status::ready;
 }
 
-std::optional<nlohmann::json> TwinEngine::TwinJson(const std::string& patient) {
+std::optional<TwinView> TwinEngine::View(const std::string& patient, bool forecast_bands) {
   Shard& s = ShardOf(patient);
-  return Ask<std::optional<nlohmann::json>>(
-      s, [this, &s, patient]() -> std::optional<nlohmann::json> {
+  return Ask<std::optional<TwinView>>(
+      s, [this, &s, patient, forecast_bands]() -> std::optional<TwinView> {
         auto it = s.twins.find(patient);
         if (it == s.twins.end()) return std::nullopt;
         const bool refitting = KickFit(s, patient);
-        nlohmann::json out = it->second.ToJson(/*forecast_bands=*/true);
-        out["refitting"] = refitting;
-        return out;
+        TwinView view = it->second.View(forecast_bands);
+        view.refitting = refitting;
+        return view;
       });
 }
 
@@ -252,7 +252,8 @@ std::optional<TwinEngine::CurrentAdvice> TwinEngine::Advice(const std::string& p
       });
 }
 
-Result<nlohmann::json> TwinEngine::WhatIf(const std::string& patient, const nlohmann::json& plan) {
+Result<std::unique_ptr<WhatIfOutcome>> TwinEngine::WhatIf(const std::string& patient,
+                                                          const WhatIfPlan& plan) {
   Shard& s = ShardOf(patient);
   const Instant now = WallClockNow();
   // Prepared on the shard from a copy of the twin's state (after starting any pending refit);
@@ -265,8 +266,8 @@ Result<nlohmann::json> TwinEngine::WhatIf(const std::string& patient, const nloh
         KickFit(s, patient);
         return it->second.PrepareWhatIf(plan, now);
       }));
-  MEDTWIN_TRY(nlohmann::json out, prepared.task());
-  out["refitting"] = prepared.refitting;
+  MEDTWIN_TRY(std::unique_ptr<WhatIfOutcome> out, prepared.task());
+  out->refitting = prepared.refitting;
   return out;
 }
 

@@ -8,8 +8,6 @@
 // pending wait for it on their own thread, so they see every level already accepted.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -31,15 +29,13 @@
 #include "medtwin/record/alert.h"
 #include "medtwin/record/patient.h"
 #include "medtwin/twin/live_twin.h"
+#include "medtwin/twin/twin_view.h"
 
 namespace medtwin::twin {
 
 // What the engine tells the live stream as it happens: an observation accepted, an event
 // applied, NEWS2 changed, an alert raised or changed, a closed loop's command, new advice.
-struct News2Changed {
-  monitor::News2Score score;
-  int spo2_scale = 1;
-};
+using News2Changed = News2View;
 using TwinEventData = std::variant<record::Observation, record::Event, News2Changed, record::Alert,
                                    record::InsulinCommand, record::Recommendation>;
 // Called from shard threads with the patient and what happened.
@@ -68,9 +64,11 @@ class TwinEngine {
   void Apply(std::vector<record::Observation> batch, bool publish = true);
   void ApplyEvents(std::vector<record::Event> batch, bool publish = true);
 
-  // Never waits for a drug refit: a twin whose refit is pending answers with its last complete
-  // fit and "refitting": true (an I/O thread must not be held by a fit of seconds).
-  [[nodiscard]] std::optional<nlohmann::json> TwinJson(const std::string& patient);
+  // The patient's twin as the API shows it (`forecast_bands`: LiveTwin::View). Never waits for
+  // a drug refit: a twin whose refit is pending answers with its last complete fit and
+  // `refitting` (an I/O thread must not be held by a fit of seconds).
+  [[nodiscard]] std::optional<TwinView> View(const std::string& patient,
+                                             bool forecast_bands = true);
   // The patient's current advice and whether a refit that may change it is pending (never
   // waits); nullopt for an unknown patient.
   struct CurrentAdvice {
@@ -82,10 +80,11 @@ class TwinEngine {
   // any) is installed; true when none is pending any more. For tools and tests, never for a
   // request thread.
   bool AwaitDrugFit(const std::string& patient, std::chrono::milliseconds max_wait);
-  // A what-if on the patient's twin: drug models on the caller's thread from the twin's fit
-  // (after any pending refit), the glucose twin on its shard (LiveTwin::WhatIf).
-  [[nodiscard]] Result<nlohmann::json> WhatIf(const std::string& patient,
-                                              const nlohmann::json& plan);
+  // A what-if on the patient's twin, prepared on its shard from a copy of the kind's state and
+  // run on the caller's thread (LiveTwin::PrepareWhatIf); `refitting` when a refit that may
+  // change the answer is pending.
+  [[nodiscard]] Result<std::unique_ptr<WhatIfOutcome>> WhatIf(const std::string& patient,
+                                                              const WhatIfPlan& plan);
   // The alerts that pass `filter`, most recently changed first.
   [[nodiscard]] std::vector<record::Alert> Alerts(const AlertFilter& filter);
   // Alert `alert_id` as it is now, wherever it lives.

@@ -1,14 +1,10 @@
 #include "medtwin/twin/live_twin.h"
-#include "medtwin/io/patient.h"
 
 #include <algorithm>
 
 #include "medtwin/core/format.h"
-#include "medtwin/io/advice_json.h"
 
 namespace medtwin::twin {
-
-using nlohmann::json;
 
 void TwinContext::Raise(std::string_view kind, Severity severity, Instant t, std::string message) {
   if (const Alert* a = alerts_.Raise(kind, severity, t, std::move(message), next_alert_id_)) {
@@ -101,12 +97,6 @@ monitor::News2Score LiveTwin::News2() const {
   return ScoreLatestVitals(latest_, record_.spo2_scale);
 }
 
-json LiveTwin::News2Json() const {
-  json out = io::News2ToJson(News2());
-  out["spo2_scale"] = record_.spo2_scale;
-  return out;
-}
-
 std::optional<record::Recommendation> LiveTwin::Recommendation() const {
   for (const auto& kind : kinds_) {
     if (!kind) continue;
@@ -140,26 +130,8 @@ void LiveTwin::RunOffShardNow() {
   while (auto job = TakeOffShardJob(false)) InstallOffShard(job->kind, job->job.run());
 }
 
-namespace {
-
-// The what-if models of every kind ("vancomycin, warfarin, glucose"), for errors.
-std::string WhatIfModels() {
-  std::string known;
-  for (const auto& entry : TwinKinds()) {
-    for (auto name : entry.what_if_models) {
-      if (!name.empty()) known += (known.empty() ? "" : ", ") + std::string(name);
-    }
-  }
-  return known;
-}
-
-}  // namespace
-
-Result<PreparedWhatIf> LiveTwin::PrepareWhatIf(const json& plan, Instant now) {
-  if (!plan.is_object() || !plan.contains("model") || !plan["model"].is_string()) {
-    return InvalidArgument("model", "one of " + WhatIfModels());
-  }
-  const std::string model = plan["model"];
+Result<PreparedWhatIf> LiveTwin::PrepareWhatIf(const WhatIfPlan& plan, Instant now) {
+  const std::string& model = plan.model;
   for (auto& kind : kinds_) {
     if (!kind || !kind->AnswersWhatIf(Facts(), model)) continue;
     const bool pending = kind->OffShardPending(Facts());
@@ -175,52 +147,38 @@ Result<PreparedWhatIf> LiveTwin::PrepareWhatIf(const json& plan, Instant now) {
     return PreparedWhatIf{std::move(*task), pending};
   }
   // No kind of this patient answers it.
-  for (const auto& entry : TwinKinds()) {
-    for (auto name : entry.what_if_models) {
-      if (!name.empty() && name == model) {
-        return InvalidArgument("model", "this patient has no " + model + " twin");
-      }
-    }
+  if (KindAnsweringWhatIf(model) != nullptr) {
+    return InvalidArgument("model", "this patient has no " + model + " twin");
   }
-  return InvalidArgument("model", "'" + model.substr(0, 24) + "' is not one of " + WhatIfModels());
+  return InvalidArgument("model",
+                         "'" + model.substr(0, 24) + "' is not one of " + WhatIfModelList());
 }
 
-Result<json> LiveTwin::WhatIf(const json& plan, Instant now) {
+Result<std::unique_ptr<WhatIfOutcome>> LiveTwin::WhatIf(const WhatIfPlan& plan, Instant now) {
   MEDTWIN_TRY(PreparedWhatIf prepared, PrepareWhatIf(plan, now));
-  return prepared.task();
+  MEDTWIN_TRY(std::unique_ptr<WhatIfOutcome> out, prepared.task());
+  out->refitting = prepared.refitting;
+  return out;
 }
 
-json LiveTwin::ToJson(bool forecast_bands) {
-  json latest = json::object();
-  for (const auto& [code, l] : latest_) {
-    const record::ObservationCode* c = record::FindObservationCode(code);
-    json v = {{"time", FormatRfc3339(l.time)}};
-    if (c != nullptr && c->coded) {
-      v["value"] = l.text;
-    } else {
-      v["value"] = l.value;
-      v["unit"] = c != nullptr ? std::string(c->unit) : "";
-    }
-    if (c != nullptr) v["name"] = std::string(c->name);
-    latest[code] = v;
-  }
-  json open = json::array();
+TwinView LiveTwin::View(bool forecast_bands) {
+  TwinView view;
+  view.record = record_;
+  view.latest = latest_;
+  view.news2 = {News2(), record_.spo2_scale};
   for (const auto& a : alerts_.all()) {
-    if (a.status != AlertStatus::kResolved) open.push_back(io::AlertToJson(a));
+    if (a.status != AlertStatus::kResolved) view.open_alerts.push_back(a);
   }
-  json doc = {{"patient", io::PatientToJson(record_)},
-              {"latest", latest},
-              {"news2", News2Json()},
-              {"alerts", open},
-              {"models", record_.models},
-              {"model_state", json::object()},
-              {"recommendations", json::array()},
-              {"orders", json::array()}};
-  for (auto& kind : kinds_) {
-    if (kind) kind->AddToView(Facts(), doc, forecast_bands);
+  const auto entries = TwinKinds();
+  for (std::size_t k = 0; k < kinds_.size(); ++k) {
+    if (!kinds_[k]) continue;
+    if (auto part = kinds_[k]->View(Facts(), forecast_bands)) {
+      view.parts.push_back({entries[k].name, std::move(part)});
+    }
+    if (auto advice = kinds_[k]->Advice()) view.recommendations.push_back(std::move(*advice));
   }
-  for (const auto& o : orders_) doc["orders"].push_back(io::OrderToJson(o));
-  return doc;
+  view.orders = orders_;
+  return view;
 }
 
 std::size_t LiveTwin::ApproxBytes() const {

@@ -6,8 +6,6 @@
 // Owned by exactly one shard thread: no locks inside.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,6 +18,7 @@
 #include "medtwin/record/patient.h"
 #include "medtwin/twin/kinds/ward.h"
 #include "medtwin/twin/twin_kind.h"
+#include "medtwin/twin/twin_view.h"
 
 namespace medtwin::twin {
 
@@ -57,7 +56,6 @@ class LiveTwin {
   std::vector<Alert> ApplyEvent(const record::Event& e, AlertIdSource next_alert_id = nullptr);
 
   [[nodiscard]] monitor::News2Score News2() const;
-  [[nodiscard]] nlohmann::json News2Json() const;
   // The twin's current advice (null if none).
   [[nodiscard]] std::optional<record::Recommendation> Recommendation() const;
 
@@ -75,14 +73,14 @@ class LiveTwin {
 
   // The twin as the API shows it; `forecast_bands` adds the glucose twin's 30/60/120-min
   // forecasts with 5–95 % bands (31 simulations, so only on request).
-  [[nodiscard]] nlohmann::json ToJson(bool forecast_bands = false);
+  [[nodiscard]] TwinView View(bool forecast_bands = false);
 
   // What-if: predictions for a proposed plan without changing the twin, from the kind that
-  // answers `plan["model"]` ("vancomycin" | "warfarin": DrugWhatIf on the installed fit;
-  // "glucose": BG every 15 min for the current inputs and for the plan). Prepared here, run
-  // anywhere; WhatIf runs it at once. `now` is the wall clock.
-  [[nodiscard]] Result<PreparedWhatIf> PrepareWhatIf(const nlohmann::json& plan, Instant now);
-  [[nodiscard]] Result<nlohmann::json> WhatIf(const nlohmann::json& plan, Instant now);
+  // answers `plan.model` ("vancomycin" | "warfarin": DrugWhatIf on the installed fit;
+  // "glucose": BG every 15 min for the current inputs and for the plan); `plan` is that kind's
+  // plan type. Prepared here, run anywhere; WhatIf runs it at once. `now` is the wall clock.
+  [[nodiscard]] Result<PreparedWhatIf> PrepareWhatIf(const WhatIfPlan& plan, Instant now);
+  [[nodiscard]] Result<std::unique_ptr<WhatIfOutcome>> WhatIf(const WhatIfPlan& plan, Instant now);
 
   [[nodiscard]] const std::vector<Alert>& alerts() const { return alerts_.all(); }
   // Open alerts left unacknowledged past the record's escalate_unacknowledged_min at `now`,

@@ -71,43 +71,4 @@ GlucoseProfile AmbulatoryGlucoseProfile(const std::vector<LoopOutcome>& runs) {
   return out;
 }
 
-nlohmann::json TrialSummary(const std::vector<LoopOutcome>& runs) {
-  nlohmann::json patients = nlohmann::json::array();
-  double sum_tir = 0, sum_low = 0, sum_mean = 0;
-  for (const auto& r : runs) {
-    const auto& m = r.metrics;
-    sum_tir += m.tir_70_180;
-    sum_low += m.below_70;
-    sum_mean += m.mean_mg_dl;
-    const double lead = r.alerts.MeanLeadMin();
-    patients.push_back(
-        {{"patient", r.patient},
-         {"cohort", r.cohort},
-         {"tir_70_180_pct", m.tir_70_180},
-         {"below_70_pct", m.below_70},
-         {"below_54_pct", m.below_54},
-         {"above_180_pct", m.above_180},
-         {"above_250_pct", m.above_250},
-         {"mean_mg_dl", m.mean_mg_dl},
-         {"cv_pct", m.cv_percent},
-         {"min_mg_dl", m.min_mg_dl},
-         {"max_mg_dl", m.max_mg_dl},
-         {"lbgi", m.lbgi},
-         {"hbgi", m.hbgi},
-         {"basal_u_per_day", r.basal_u_per_day},
-         {"bolus_u_per_day", r.bolus_u_per_day},
-         {"hypo_events", r.alerts.events},
-         {"hypo_events_alerted", r.alerts.detected},
-         // No events alerted: no lead time (null, not NaN, in JSON).
-         {"mean_alert_lead_min", std::isnan(lead) ? nlohmann::json() : nlohmann::json(lead)},
-         {"false_alerts", r.alerts.false_alerts},
-         {"cvga_zone", io::CvgaZone(m.min_mg_dl, m.max_mg_dl)}});
-  }
-  const double n = std::max<double>(1, static_cast<double>(runs.size()));
-  return {{"mean_tir_70_180_pct", sum_tir / n},
-          {"mean_below_70_pct", sum_low / n},
-          {"mean_glucose_mg_dl", sum_mean / n},
-          {"patients", patients}};
-}
-
 }  // namespace medtwin::twin

@@ -3,8 +3,6 @@
 // cohort order and do not depend on the number of threads.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <array>
 #include <functional>
 #include <vector>
@@ -38,9 +36,5 @@ struct GlucoseProfile {
   std::array<std::vector<double>, 5> mg_dl;  // one per quantile, aligned with hour_of_day
 };
 GlucoseProfile AmbulatoryGlucoseProfile(const std::vector<LoopOutcome>& runs);
-
-// Per-patient metrics (TIR, hypoglycaemia, insulin, alerts, CVGA zone) and cohort means, as
-// written to trial.json and served by the API: {"mean_tir_70_180_pct", …, "patients": […]}.
-nlohmann::json TrialSummary(const std::vector<LoopOutcome>& runs);
 
 }  // namespace medtwin::twin

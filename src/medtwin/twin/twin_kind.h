@@ -10,8 +10,6 @@
 // Kinds are listed by name in twin_registry.cpp; a kind lives in its own files.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <array>
 #include <functional>
 #include <map>
@@ -87,8 +85,27 @@ class TwinContext : public TwinFacts {
   AlertIdSource next_alert_id_;
 };
 
+// A kind's part of the twin's view (its model state), a typed value the kind defines in its
+// own header; the server formats it by the kind's name. Views are snapshots: they share nothing
+// with the twin, so they may be read on any thread.
+struct KindView {
+  virtual ~KindView() = default;
+};
+
+// A what-if asked of the twin: `model` names the kind that answers it (TwinKinds()
+// what_if_models); each kind defines its plan (parsed at the edge) and its outcome.
+struct WhatIfPlan {
+  virtual ~WhatIfPlan() = default;
+  std::string model;
+};
+struct WhatIfOutcome {
+  virtual ~WhatIfOutcome() = default;
+  std::string model;
+  bool refitting = false;  // the kind had work pending that may change the answer
+};
+
 // A what-if prepared from a copy of a kind's state: runs on any thread.
-using WhatIfTask = std::function<Result<nlohmann::json>()>;
+using WhatIfTask = std::function<Result<std::unique_ptr<WhatIfOutcome>>()>;
 
 class TwinKind;
 // Work a kind hands out to run off the shard thread (a population-model fit): `run` may run on
@@ -112,23 +129,26 @@ class TwinKind {
   // The record changed (`before` is the old one; ctx.record the new).
   virtual void OnRecordChanged(const record::PatientRecord& /*before*/, TwinContext& /*ctx*/) {}
 
-  // Adds the kind's part to the twin document: its entry under "model_state", its advice under
-  // "recommendations". `forecast_bands` asks for the costlier forecasts.
-  virtual void AddToView(const TwinFacts& /*facts*/, nlohmann::json& /*doc*/,
-                         bool /*forecast_bands*/) {}
-  // Its current advice, if any.
+  // Its part of the twin's view (none: it shows nothing); `forecast_bands` asks for the
+  // costlier forecasts.
+  [[nodiscard]] virtual std::shared_ptr<const KindView> View(const TwinFacts& /*facts*/,
+                                                             bool /*forecast_bands*/) {
+    return nullptr;
+  }
+  // Its current advice, if any (the view lists every kind's).
   [[nodiscard]] virtual std::optional<record::Recommendation> Advice() const {
     return std::nullopt;
   }
 
   // The what-if models it answers ("glucose", "vancomycin", …), and a what-if on a copy of its
-  // state (`now` is the wall clock).
+  // state (`now` is the wall clock). `plan` is the kind's own plan type (the edge parses it by
+  // the kind's name).
   [[nodiscard]] virtual bool AnswersWhatIf(const TwinFacts& /*facts*/,
                                            std::string_view /*model*/) const {
     return false;
   }
   [[nodiscard]] virtual Result<WhatIfTask> PrepareWhatIf(const TwinFacts& /*facts*/,
-                                                         const nlohmann::json& /*plan*/,
+                                                         const WhatIfPlan& /*plan*/,
                                                          Instant /*now*/) {
     return InvalidArgument("model", "this twin answers no what-if");
   }
@@ -155,5 +175,9 @@ struct TwinKindEntry {
 
 // Every kind, in the order a twin consults them (twin_registry.cpp).
 [[nodiscard]] std::span<const TwinKindEntry> TwinKinds();
+// The kind answering what-if `model`, or null.
+[[nodiscard]] const TwinKindEntry* KindAnsweringWhatIf(std::string_view model);
+// Every what-if model, for errors: "vancomycin, warfarin, glucose".
+[[nodiscard]] std::string WhatIfModelList();
 
 }  // namespace medtwin::twin

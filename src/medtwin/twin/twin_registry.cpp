@@ -23,4 +23,23 @@ constexpr TwinKindEntry kKinds[] = {
 
 std::span<const TwinKindEntry> TwinKinds() { return kKinds; }
 
+const TwinKindEntry* KindAnsweringWhatIf(std::string_view model) {
+  for (const auto& entry : kKinds) {
+    for (auto name : entry.what_if_models) {
+      if (!name.empty() && name == model) return &entry;
+    }
+  }
+  return nullptr;
+}
+
+std::string WhatIfModelList() {
+  std::string known;
+  for (const auto& entry : kKinds) {
+    for (auto name : entry.what_if_models) {
+      if (!name.empty()) known += (known.empty() ? "" : ", ") + std::string(name);
+    }
+  }
+  return known;
+}
+
 }  // namespace medtwin::twin

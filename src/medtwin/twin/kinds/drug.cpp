@@ -4,13 +4,8 @@
 #include <cmath>
 #include <optional>
 
-#include "medtwin/io/advice_json.h"
-#include "medtwin/twin/drug_twin.h"
-
 namespace medtwin::twin {
 namespace {
-
-using nlohmann::json;
 
 class DrugTwin final : public TwinKind {
  public:
@@ -41,22 +36,21 @@ class DrugTwin final : public TwinKind {
         [](const record::Event& a, const record::Event& b) { return a.time < b.time; });
   }
 
-  void AddToView(const TwinFacts& ctx, json& doc, bool) override {
+  std::shared_ptr<const KindView> View(const TwinFacts& ctx, bool) override {
     const DrugTwinSpec* spec = DrugSpecFor(ctx.record);
-    if (spec != nullptr) {
-      // The fit's state once there are levels (warfarin's IWPC start before any); the terms of a
-      // what-if always, so a client can pose one before the first level.
-      json state = fit_ ? fit_->state : json::object();
-      // A level newer than the fit shown: its refit is queued or running.
-      if (!levels_.empty()) state["refit_pending"] = OffShardPending(ctx);
-      // Before (and beside) the INR-driven fit: the IWPC pharmacogenetic starting dose.
-      if (spec->model == "warfarin") {
-        state["iwpc"] = IwpcStartingDose(ctx.record, ctx.drugs, WallClockNow());
-      }
-      state["what_if"] = WhatIfTerms(*spec, WallClockNow());
-      doc["model_state"][std::string(spec->model)] = std::move(state);
+    if (spec == nullptr) return nullptr;
+    auto view = std::make_shared<DrugView>();
+    view->model = spec->model;
+    // The fit once there are levels; the terms of a what-if always, so a client can pose one
+    // before the first level.
+    view->fit = fit_;
+    if (!levels_.empty()) view->refit_pending = OffShardPending(ctx);
+    // Before (and beside) the INR-driven fit: the IWPC pharmacogenetic starting dose.
+    if (spec->model == "warfarin") {
+      view->iwpc = IwpcStartingDose(ctx.record, ctx.drugs, WallClockNow());
     }
-    if (auto advice = Advice()) doc["recommendations"].push_back(io::RecommendationToJson(*advice));
+    view->what_if = WhatIfTerms(*spec, WallClockNow());
+    return view;
   }
 
   std::optional<record::Recommendation> Advice() const override {
@@ -69,8 +63,11 @@ class DrugTwin final : public TwinKind {
     return spec != nullptr && spec->model == model;
   }
 
-  Result<WhatIfTask> PrepareWhatIf(const TwinFacts& ctx, const json& plan, Instant now) override {
-    const std::string model = plan["model"].get<std::string>();
+  Result<WhatIfTask> PrepareWhatIf(const TwinFacts& ctx, const WhatIfPlan& asked,
+                                   Instant now) override {
+    const std::string& model = asked.model;
+    const auto* plan = dynamic_cast<const DrugWhatIfPlan*>(&asked);
+    if (plan == nullptr) return InvalidArgument("model", "not a drug what-if");
     const DrugTwinSpec* spec = DrugSpecFor(ctx.record);
     if (spec == nullptr || spec->model != model) {
       return InvalidArgument("model", "this patient has no " + model + " twin");
@@ -79,9 +76,8 @@ class DrugTwin final : public TwinKind {
       return InvalidArgument("model", "the " + model + " twin has no fit yet (doses and a level)");
     }
     // From the last complete fit, on the caller's thread.
-    return WhatIfTask([spec, fit = fit_, history = DrugHistory{doses_, levels_}, now, plan] {
-      return DrugWhatIf(*spec, *fit, history, now, plan);
-    });
+    return WhatIfTask([spec, fit = fit_, history = DrugHistory{doses_, levels_}, now,
+                       plan = *plan] { return DrugWhatIf(*spec, *fit, history, now, plan); });
   }
 
   std::optional<OffShardJob> TakeOffShardJob(const TwinFacts& ctx, bool announce) override {
@@ -109,21 +105,21 @@ class DrugTwin final : public TwinKind {
     return stale_ && !doses_.empty() && DrugSpecFor(ctx.record) != nullptr;
   }
 
-  // What a client needs to pose a what-if, so that no clinical number lives in the client: the
-  // target, the regimens a what-if accepts, the regimen given now (the latest accepted order;
-  // else the last dose repeated at the interval of the last two; else the spec's default) and
-  // when its next dose is due (hours from now, 0-72; the what-if's start_in_h).
-  json WhatIfTerms(const DrugTwinSpec& spec, Instant now) const {
-    json target = json::object();
-    if (spec.target.has_auc24) {
-      target["auc24_mg_h_per_l"] = {spec.target.auc24_lo, spec.target.auc24_hi};
-    }
-    if (spec.target.has_trough) target["trough"] = {spec.target.trough_lo, spec.target.trough_hi};
+  // The what-if's terms (DrugWhatIfTerms): the current regimen is the latest accepted order;
+  // else the last dose repeated at the interval of the last two; else the spec's default.
+  DrugWhatIfTerms WhatIfTerms(const DrugTwinSpec& spec, Instant now) const {
+    DrugWhatIfTerms terms;
+    terms.target = spec.target;
+    terms.target_text = spec.target_text;
+    terms.dose_min_mg = kWhatIfMinDoseMg;
+    terms.dose_max_mg = spec.what_if_max_dose_mg;
+    terms.interval_min_h = kWhatIfMinIntervalH;
+    terms.interval_max_h = kWhatIfMaxIntervalH;
     decide::Regimen current = spec.default_regimen;
-    std::string from = "default";
+    terms.current_from = "default";
     if (last_order_) {
       current = {last_order_->amount, last_order_->interval_h, last_order_->duration_h};
-      from = "order";
+      terms.current_from = "order";
     } else if (!doses_.empty()) {
       const record::Event& last = doses_.back();
       current.dose_mg = last.amount;
@@ -132,24 +128,14 @@ class DrugTwin final : public TwinKind {
         const double h = ElapsedHours(doses_[doses_.size() - 2].time, last.time);
         if (h > 0) current.interval_h = std::round(h * 10) / 10;
       }
-      from = "doses";
+      terms.current_from = "doses";
     }
-    json next_dose_in_h = 0.0;
+    terms.current_regimen = current;
     if (!doses_.empty()) {
       const double h = ElapsedHours(now, doses_.back().time) + current.interval_h;
-      next_dose_in_h = std::clamp(std::round(h * 10) / 10, 0.0, 72.0);
+      terms.next_dose_in_h = std::clamp(std::round(h * 10) / 10, 0.0, 72.0);
     }
-    return {{"target", target},
-            {"target_text", std::string(spec.target_text)},
-            {"limits",
-             {{"dose_mg", {kWhatIfMinDoseMg, spec.what_if_max_dose_mg}},
-              {"interval_h", {kWhatIfMinIntervalH, kWhatIfMaxIntervalH}}}},
-            {"current_regimen",
-             {{"dose_mg", current.dose_mg},
-              {"interval_h", current.interval_h},
-              {"infusion_h", current.infusion_h},
-              {"from", from}}},
-            {"next_dose_in_h", next_dose_in_h}};
+    return terms;
   }
 
   // Puts a finished fit in place: its advice when it is to be announced and has any.
@@ -159,7 +145,8 @@ class DrugTwin final : public TwinKind {
     if (!fit->model && fit_ && fit_->model) {
       // A failed refit reports its error but keeps the last good posterior and advice.
       auto kept = std::make_shared<DrugFit>(*fit_);
-      kept->state = fit->state;
+      kept->summary = fit->summary;
+      kept->error = fit->error;
       kept->announce = false;
       fit = std::move(kept);
     }

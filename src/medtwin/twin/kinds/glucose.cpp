@@ -6,15 +6,12 @@
 #include "medtwin/core/format.h"
 #include "medtwin/decide/glucose_control.h"
 #include "medtwin/estimate/glucose_filter.h"
-#include "medtwin/io/advice_json.h"
 #include "medtwin/models/glucose.h"
 #include "medtwin/models/registry.h"
 #include "medtwin/monitor/hypoglycemia.h"
 
 namespace medtwin::twin {
 namespace {
-
-using nlohmann::json;
 
 // What a glucose what-if needs, copied off the twin so it runs on any thread.
 struct GlucoseSnapshot {
@@ -25,8 +22,9 @@ struct GlucoseSnapshot {
   double t0_min = 0;
 };
 
-Result<json> GlucoseWhatIf(const GlucoseSnapshot& g, const json& plan) {
-  const double horizon = plan.value("horizon_min", 240.0);
+Result<std::unique_ptr<WhatIfOutcome>> GlucoseWhatIf(const GlucoseSnapshot& g,
+                                                     const GlucoseWhatIfPlan& plan) {
+  const double horizon = plan.horizon_min;
   if (!(horizon >= 15 && horizon <= 1440)) return InvalidArgument("horizon_min", "15–1440");
   sim::SimOptions options;
   options.tolerances.rtol = 1e-6;
@@ -35,12 +33,11 @@ Result<json> GlucoseWhatIf(const GlucoseSnapshot& g, const json& plan) {
               sim::LiveSimulation::Create(*g.model, g.parameters, 0, options));
   const double vg = g.parameters[models::uva::kParamVg];
   models::GlucoseInputs proposed = g.inputs;
-  if (plan.contains("basal_u_per_h")) {
-    if (!plan["basal_u_per_h"].is_number() || plan["basal_u_per_h"] < 0 ||
-        plan["basal_u_per_h"] > 40) {
+  if (plan.basal_u_per_h) {
+    if (!(*plan.basal_u_per_h >= 0 && *plan.basal_u_per_h <= 40)) {
       return InvalidArgument("basal_u_per_h", "0–40 U/h");
     }
-    proposed.basal_u_per_min = plan["basal_u_per_h"].get<double>() / 60;
+    proposed.basal_u_per_min = *plan.basal_u_per_h / 60;
   }
   // Meals and boluses at their offsets, applied when the simulation reaches them.
   struct Item {
@@ -49,29 +46,25 @@ Result<json> GlucoseWhatIf(const GlucoseSnapshot& g, const json& plan) {
     double amount;
   };
   std::vector<Item> items;
-  for (const char* key : {"meals", "insulin"}) {
-    if (!plan.contains(key)) continue;
-    if (!plan[key].is_array()) return InvalidArgument(key, "an array");
-    for (const auto& m : plan[key]) {
-      const bool meal = std::string(key) == "meals";
-      const char* amount_key = meal ? "grams" : "units";
-      if (!m.is_object() || !m.value("in_min", json()).is_number() ||
-          !m.value(amount_key, json()).is_number() || m["in_min"] < 0 || m["in_min"] > horizon ||
-          m[amount_key] <= 0 || m[amount_key] > (meal ? 500 : 50)) {
-        return InvalidArgument(key, std::string("each needs in_min (0–horizon) and ") + amount_key +
-                                        (meal ? " (0–500)" : " (0–50)"));
+  for (const bool meal : {true, false}) {
+    for (const auto& m : meal ? plan.meals : plan.insulin) {
+      if (!(m.in_min >= 0 && m.in_min <= horizon && m.amount > 0 &&
+            m.amount <= (meal ? 500 : 50))) {
+        return InvalidArgument(meal ? "meals" : "insulin",
+                               meal ? "each needs in_min (0–horizon) and grams (0–500)"
+                                    : "each needs in_min (0–horizon) and units (0–50)");
       }
-      items.push_back({m["in_min"].get<double>(), meal, m[amount_key].get<double>()});
+      items.push_back({m.in_min, meal, m.amount});
     }
   }
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.at < b.at; });
   // BG every 15 min from the twin's mean state under `inputs`, with `plan_items` given on the
   // way (none for the current inputs).
   auto run = [&](models::GlucoseInputs inputs,
-                 const std::vector<Item>& plan_items) -> Result<json> {
+                 const std::vector<Item>& plan_items) -> Result<GlucoseWhatIfRun> {
     sim.Restore(g.start);
     const double t0 = g.t0_min;
-    json points = json::array();
+    GlucoseWhatIfRun out;
     double lo = 1e9, hi = 0;
     std::size_t next = 0;
     for (double dt = 15; dt <= horizon + 1e-9; dt += 15) {
@@ -88,13 +81,17 @@ Result<json> GlucoseWhatIf(const GlucoseSnapshot& g, const json& plan) {
       const double bg = sim.state()[models::uva::kGp] / vg;
       lo = std::min(lo, bg);
       hi = std::max(hi, bg);
-      points.push_back({{"minutes_ahead", dt}, {"bg_mg_dl", bg}});
+      out.points.push_back({dt, bg});
     }
-    return json{{"points", points}, {"lowest_mg_dl", lo}, {"highest_mg_dl", hi}};
+    out.lowest_mg_dl = lo;
+    out.highest_mg_dl = hi;
+    return out;
   };
-  MEDTWIN_TRY(json base, run(g.inputs, {}));
-  MEDTWIN_TRY(json with_plan, run(proposed, items));
-  return json{{"model", "glucose"}, {"current", base}, {"proposed", with_plan}};
+  auto out = std::make_unique<GlucoseWhatIfOutcome>();
+  out->model = "glucose";
+  MEDTWIN_TRY(out->current, run(g.inputs, {}));
+  MEDTWIN_TRY(out->proposed, run(proposed, items));
+  return std::unique_ptr<WhatIfOutcome>(std::move(out));
 }
 
 class GlucoseTwin final : public TwinKind {
@@ -144,30 +141,28 @@ class GlucoseTwin final : public TwinKind {
     if (e.type == "basal") in.basal_u_per_min = e.rate / 60.0;
   }
 
-  void AddToView(const TwinFacts& ctx, json& doc, bool forecast_bands) override {
-    if (!state_) return;
+  std::shared_ptr<const KindView> View(const TwinFacts& ctx, bool forecast_bands) override {
+    if (!state_) return nullptr;
     auto& g = *state_;
+    auto view = std::make_shared<GlucoseView>();
     const auto est = g.filter.EstimatedParameters();
     const auto& names = g.filter.estimated_names();
-    json params = json::object();
-    for (std::size_t k = 0; k < est.size(); ++k) params[names[k]] = est[k];
+    for (std::size_t k = 0; k < est.size(); ++k) {
+      view->estimated_parameters.emplace_back(names[k], est[k]);
+    }
     const auto at = [&](double minutes) {
-      return FormatRfc3339(
-          Instant{g.origin.us_since_epoch + static_cast<std::int64_t>(minutes * 6e7)});
+      return Instant{g.origin.us_since_epoch + static_cast<std::int64_t>(minutes * 6e7)};
     };
-    const std::string& closed_loop = ctx.record.closed_loop;
-    json glucose = {{"model", "uva_padova"},
-                    {"parameters_from", g.virtual_patient},
-                    {"time", at(g.filter.time())},
-                    {"bg_estimate_mg_dl", g.filter.bg_mg_dl()},
-                    {"estimated_parameters", params},
-                    {"forecast30_mg_dl", g.forecast30_mg_dl},
-                    {"lowest_next_30min_mg_dl", g.lowest30_mg_dl},
-                    {"hypoglycemia_predicted", g.predicted_hypo},
-                    {"closed_loop", closed_loop.empty() ? json(nullptr) : json(closed_loop)}};
-    if (g.last_command) glucose["last_command"] = io::InsulinCommandToJson(*g.last_command);
+    view->parameters_from = g.virtual_patient;
+    view->time = at(g.filter.time());
+    view->bg_estimate_mg_dl = g.filter.bg_mg_dl();
+    view->forecast30_mg_dl = g.forecast30_mg_dl;
+    view->lowest_next_30min_mg_dl = g.lowest30_mg_dl;
+    view->hypoglycemia_predicted = g.predicted_hypo;
+    view->closed_loop = ctx.record.closed_loop;
+    view->last_command = g.last_command;
     if (forecast_bands) {
-      json bands = json::array();
+      auto& bands = view->forecast.emplace();
       auto f = g.filter.Forecast(120, 30);
       if (f.ok()) {
         // Steps at 30, 60, 90 and 120 min: report 30, 60 and 120 (by index: the filter's
@@ -175,29 +170,27 @@ class GlucoseTwin final : public TwinKind {
         for (std::size_t k : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
           if (k >= f->size()) break;
           const auto& p = (*f)[k];
-          bands.push_back({{"time", at(p.t_min)},
-                           {"minutes_ahead", 30 * (k + 1)},
-                           {"mean_mg_dl", p.mean_mg_dl},
-                           {"p05_mg_dl", p.p05_mg_dl},
-                           {"p95_mg_dl", p.p95_mg_dl}});
+          bands.push_back({at(p.t_min), static_cast<int>(30 * (k + 1)), p.mean_mg_dl, p.p05_mg_dl,
+                           p.p95_mg_dl});
         }
       }
-      glucose["forecast"] = bands;
     }
-    doc["model_state"]["glucose"] = glucose;
+    return view;
   }
 
   bool AnswersWhatIf(const TwinFacts&, std::string_view model) const override {
     return model == "glucose";
   }
 
-  Result<WhatIfTask> PrepareWhatIf(const TwinFacts&, const json& plan, Instant) override {
+  Result<WhatIfTask> PrepareWhatIf(const TwinFacts&, const WhatIfPlan& asked, Instant) override {
+    const auto* plan = dynamic_cast<const GlucoseWhatIfPlan*>(&asked);
+    if (plan == nullptr) return InvalidArgument("model", "not a glucose what-if");
     if (!state_) return InvalidArgument("model", "the glucose twin has no data yet");
     auto uva = models::FindModel("uva_padova");
     if (!uva.ok()) return uva.error();
     GlucoseSnapshot snap{*uva, state_->filter.Parameters(), state_->filter.MeanCheckpoint(),
                          state_->filter.inputs(), state_->filter.time()};
-    return WhatIfTask([snap = std::move(snap), plan] { return GlucoseWhatIf(snap, plan); });
+    return WhatIfTask([snap = std::move(snap), plan = *plan] { return GlucoseWhatIf(snap, plan); });
   }
 
   std::size_t ApproxBytes() const override { return sizeof(*this) + (state_ ? sizeof(State) : 0); }

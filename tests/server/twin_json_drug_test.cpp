@@ -1,13 +1,15 @@
-// What-if forecasts "from now": the patient's own doses, then a proposed regimen, on the
-// twin's posterior. Checked against two independent computations: the fit's individual
-// predictions at the measured levels (the past), and the steady-state trough, peak and AUC24
-// that regimen evaluation computes by steady-state dosing (the far future, after ten days of
-// repeated doses); plus the posterior band and the input errors.
+// What-if forecasts "from now" as the API shows them (the plan read by ParseWhatIfPlan, the
+// outcome and the view formatted by server/twin_json): the patient's own doses, then a
+// proposed regimen, on the twin's posterior. Checked against two independent computations: the
+// fit's individual predictions at the measured levels (the past), and the steady-state trough, peak
+// and AUC24 that regimen evaluation computes by steady-state dosing (the far future, after ten days
+// of repeated doses); plus the posterior band and the input errors.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "medtwin/io/observation.h"
+#include "medtwin/server/twin_json.h"
 #include "medtwin/twin/drug_twin.h"
 #include "medtwin/twin/live_twin.h"
 
@@ -15,6 +17,15 @@ namespace medtwin::twin {
 namespace {
 
 using nlohmann::json;
+
+// A what-if as POST /api/v1/patients/{id}/whatif answers it, on a standalone twin.
+Result<json> WhatIfJson(LiveTwin& twin, const json& body, Instant now) {
+  MEDTWIN_TRY(std::unique_ptr<WhatIfPlan> plan, server::ParseWhatIfPlan(body));
+  MEDTWIN_TRY(std::unique_ptr<WhatIfOutcome> out, twin.WhatIf(*plan, now));
+  return server::WhatIfOutcomeToJson(*out);
+}
+
+json ViewJson(LiveTwin& twin) { return server::TwinViewToJson(twin.View()); }
 
 constexpr std::int64_t kT0Us = 1'800'000'000'000'000LL;
 constexpr std::int64_t kHourUs = 3'600'000'000LL;
@@ -74,7 +85,7 @@ TEST(DrugForecast, JoinsTheFitInThePastAndSteadyStateInTheFuture) {
                        {{"dose_mg", 750}, {"interval_h", 8}, {"infusion_h", 1}}}},
                      {"forecast_h", 240},
                      {"start_in_h", 2}};
-  auto out = twin.WhatIf(plan, now);
+  auto out = WhatIfJson(twin, plan, now);
   ASSERT_TRUE(out.ok()) << out.error().ToString();
   const json& a = (*out)["regimens"][0];
   const json& b = (*out)["regimens"][1];
@@ -84,7 +95,7 @@ TEST(DrugForecast, JoinsTheFitInThePastAndSteadyStateInTheFuture) {
   EXPECT_DOUBLE_EQ(fa.back()["hours_from_now"].get<double>(), 240);
 
   // The past: at the measured levels the forecast is the fit's individual prediction.
-  const json twin_json = twin.ToJson();
+  const json twin_json = ViewJson(twin);
   const json& state = twin_json["model_state"]["vancomycin"];
   for (const auto& p : state["predictions"]) {
     const double h = p["hours_after_first_dose"].get<double>() - 46;
@@ -141,7 +152,7 @@ TEST(DrugForecast, JoinsTheFitInThePastAndSteadyStateInTheFuture) {
 // order) and when its next dose is due.
 TEST(DrugForecast, TheTwinStatesTheTermsOfAWhatIf) {
   LiveTwin twin = FittedVancomycinTwin();
-  json terms = twin.ToJson()["model_state"]["vancomycin"]["what_if"];
+  json terms = ViewJson(twin)["model_state"]["vancomycin"]["what_if"];
   const DrugTwinSpec* spec = DrugSpecNamed("vancomycin");
   ASSERT_NE(spec, nullptr);
   EXPECT_EQ(terms["target"]["auc24_mg_h_per_l"],
@@ -168,16 +179,17 @@ TEST(DrugForecast, TheTwinStatesTheTermsOfAWhatIf) {
   order.duration_h = 1.5;
   order.time = At(40);
   twin.ApplyEvent(order);
-  terms = twin.ToJson()["model_state"]["vancomycin"]["what_if"];
+  terms = ViewJson(twin)["model_state"]["vancomycin"]["what_if"];
   EXPECT_EQ(terms["current_regimen"]["from"], "order");
   EXPECT_DOUBLE_EQ(terms["current_regimen"]["dose_mg"].get<double>(), 1250);
   EXPECT_DOUBLE_EQ(terms["current_regimen"]["interval_h"].get<double>(), 8);
   EXPECT_DOUBLE_EQ(terms["current_regimen"]["infusion_h"].get<double>(), 1.5);
   // A regimen past the stated limit is refused by the what-if itself.
-  auto refused = twin.WhatIf(
-      {{"model", "vancomycin"},
-       {"regimens", {{{"dose_mg", spec->what_if_max_dose_mg + 1}, {"interval_h", 12}}}}},
-      At(46));
+  auto refused =
+      WhatIfJson(twin,
+                 {{"model", "vancomycin"},
+                  {"regimens", {{{"dose_mg", spec->what_if_max_dose_mg + 1}, {"interval_h", 12}}}}},
+                 At(46));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().field, "regimens[0]");
 }
@@ -187,7 +199,7 @@ TEST(DrugForecast, TheTermsAreThereBeforeTheFirstLevel) {
   r.id = "v2";
   r.models = {"vancomycin"};
   LiveTwin twin(r);
-  json terms = twin.ToJson()["model_state"]["vancomycin"]["what_if"];
+  json terms = ViewJson(twin)["model_state"]["vancomycin"]["what_if"];
   EXPECT_EQ(terms["current_regimen"]["from"], "default");
   EXPECT_DOUBLE_EQ(terms["current_regimen"]["dose_mg"].get<double>(),
                    DrugSpecNamed("vancomycin")->default_regimen.dose_mg);
@@ -200,20 +212,22 @@ TEST(DrugForecast, TheTermsAreThereBeforeTheFirstLevel) {
   dose.duration_h = 1.5;
   dose.time = WallClockNow();
   twin.ApplyEvent(dose);
-  terms = twin.ToJson()["model_state"]["vancomycin"]["what_if"];
+  terms = ViewJson(twin)["model_state"]["vancomycin"]["what_if"];
   EXPECT_EQ(terms["current_regimen"]["from"], "doses");
   EXPECT_DOUBLE_EQ(terms["current_regimen"]["dose_mg"].get<double>(), 1500);
   // One dose: the usual interval (12 h) until a second shows the pattern; due in about 12 h.
   EXPECT_DOUBLE_EQ(terms["current_regimen"]["interval_h"].get<double>(), 12);
   EXPECT_NEAR(terms["next_dose_in_h"].get<double>(), 12, 0.1);
   // Without a fit there is no what-if to run yet, and a warfarin what-if is not this twin's.
-  auto unfit = twin.WhatIf({{"model", "vancomycin"}, {"regimens", json::array()}}, WallClockNow());
+  auto unfit =
+      WhatIfJson(twin, {{"model", "vancomycin"}, {"regimens", json::array()}}, WallClockNow());
   ASSERT_FALSE(unfit.ok());
   EXPECT_NE(unfit.error().message.find("no fit yet"), std::string::npos);
-  auto other = twin.WhatIf({{"model", "warfarin"}, {"regimens", json::array()}}, WallClockNow());
+  auto other =
+      WhatIfJson(twin, {{"model", "warfarin"}, {"regimens", json::array()}}, WallClockNow());
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.error().message, "this patient has no warfarin twin");
-  auto unknown = twin.WhatIf({{"model", "insulin"}}, WallClockNow());
+  auto unknown = WhatIfJson(twin, {{"model", "insulin"}}, WallClockNow());
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().message.find("vancomycin, warfarin, glucose"), std::string::npos);
 }
@@ -229,15 +243,15 @@ TEST(DrugForecast, BadHorizonsAndStartsNameTheirField) {
                                                  {{{"start_in_h", 100}}, "start_in_h"}}) {
     json plan = {{"model", "vancomycin"}, {"regimens", regimens}};
     plan.update(extra);
-    auto out = twin.WhatIf(plan, At(46));
+    auto out = WhatIfJson(twin, plan, At(46));
     ASSERT_FALSE(out.ok()) << extra.dump();
     EXPECT_EQ(out.error().field, field) << out.error().ToString();
   }
   // The spec's default horizon: 72 h for vancomycin.
-  auto out = twin.WhatIf({{"model", "vancomycin"}, {"regimens", regimens}}, At(46));
+  auto out = WhatIfJson(twin, {{"model", "vancomycin"}, {"regimens", regimens}}, At(46));
   ASSERT_TRUE(out.ok());
   EXPECT_DOUBLE_EQ((*out)["regimens"][0]["forecast"].back()["hours_from_now"].get<double>(), 72);
-  auto none = twin.WhatIf({{"model", "warfarin"}, {"regimens", regimens}}, At(46));
+  auto none = WhatIfJson(twin, {{"model", "warfarin"}, {"regimens", regimens}}, At(46));
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().field, "model");
 }
