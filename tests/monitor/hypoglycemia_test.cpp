@@ -29,6 +29,38 @@ TEST(HypoglycemiaAlert, RaisesOncePerEpisodeAndClearsWithHysteresis) {
   EXPECT_FALSE(alert.Feed(30, 100, {}));
 }
 
+// The rule's path into a patient's alert lifecycle: one alert per episode, raised high with the
+// lowest forecast in its message, resolved when the rule clears, a new alert for a new episode.
+TEST(HypoglycemiaAlert, FeedsOneAlertBookPerEpisode) {
+  AlertBook book("p1");
+  struct BookSink final : AlertSink {
+    AlertBook& book;
+    explicit BookSink(AlertBook& b) : book(b) {}
+    void Raise(std::string_view kind, Severity s, Instant t, std::string message) override {
+      static std::uint64_t next = 0;
+      book.Raise(kind, s, t, std::move(message), [] { return ++next; });
+    }
+    void Resolve(std::string_view kind, Instant t) override { book.Resolve(kind, t); }
+  } sink(book);
+  HypoglycemiaAlert rule;
+  const std::vector<double> low{90, 80, 68}, high{90, 95, 99};
+  auto at = [](double min) { return Instant{static_cast<std::int64_t>(min * 6e7)}; };
+  FeedPredictedHypoglycemia(rule, sink, at(5), 5, 100, low);
+  FeedPredictedHypoglycemia(rule, sink, at(10), 10, 100, low);
+  ASSERT_EQ(book.all().size(), 1u);
+  const Alert first = book.all()[0];
+  EXPECT_EQ(first.kind, kPredictedHypoglycemiaKind);
+  EXPECT_EQ(first.severity, Severity::kHigh);
+  EXPECT_EQ(first.message, "glucose predicted to fall to 68 mg/dL within 30 min");
+  EXPECT_EQ(first.raised_at, at(5));
+  FeedPredictedHypoglycemia(rule, sink, at(20), 20, 100, high);
+  EXPECT_EQ(book.all()[0].status, AlertStatus::kResolved);
+  FeedPredictedHypoglycemia(rule, sink, at(25), 25, 100, low);
+  ASSERT_EQ(book.all().size(), 2u);
+  EXPECT_NE(book.all()[1].id, first.id);
+  EXPECT_EQ(book.all()[1].status, AlertStatus::kOpen);
+}
+
 TEST(HypoglycemiaAlert, PerformanceCountsEventsLeadTimesAndFalseAlerts) {
   // BG every 5 min: falls below 70 at t = 50, recovers, falls again at t = 200.
   std::vector<double> t, bg;

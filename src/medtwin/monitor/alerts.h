@@ -5,8 +5,8 @@
 // escalated when left unacknowledged for a set time (and kept at least there until someone
 // acknowledges it), and resolved when its condition clears.
 // One open alert per kind; the list keeps at most 50 alerts, dropping the oldest resolved. Used
-// by the live twin (the server); the closed-loop runs and trials score the predictive
-// hypoglycemia rule (hypoglycemia.h) that the glucose twin raises through it.
+// by the live twin (the server) and by the closed-loop runs and trials, which score the alerts
+// the predictive hypoglycemia rule (hypoglycemia.h) raised through it.
 #pragma once
 
 #include <cstdint>
@@ -32,11 +32,22 @@ using record::SeverityName;
 // Hands out alert ids, unique across every patient (the engine's counter).
 using AlertIdSource = std::uint64_t (*)();
 
+// Where a rule's decisions go: raise or update the open alert of a kind, or resolve it. The
+// live twin's context (alerts noted for the live stream) and the closed-loop runs' book (for
+// scoring) both carry them into an AlertBook, so a rule reaches every caller the same way.
+class AlertSink {
+ public:
+  virtual ~AlertSink() = default;
+  virtual void Raise(std::string_view kind, Severity severity, Instant t, std::string message) = 0;
+  virtual void Resolve(std::string_view kind, Instant t) = 0;
+};
+
 class AlertBook {
  public:
   explicit AlertBook(std::string patient) : patient_(std::move(patient)) {}
 
-  // Raises or updates the open alert of `kind`; the alert if anything changed, else null.
+  // Raises or updates the open alert of `kind`; the alert if anything changed, else null (also
+  // when `next_id` is null and there is no open alert of the kind to update).
   const Alert* Raise(std::string_view kind, Severity severity, Instant t, std::string message,
                      AlertIdSource next_id);
   // Resolves the open alert of `kind`; the alert if there was one.

@@ -2,7 +2,21 @@
 
 #include <algorithm>
 
+#include "medtwin/core/format.h"
+
 namespace medtwin::monitor {
+
+void FeedPredictedHypoglycemia(HypoglycemiaAlert& rule, AlertSink& alerts, Instant at, double t_min,
+                               double current_mg_dl, std::span<const double> forecast) {
+  const bool was_active = rule.active();
+  if (rule.Feed(t_min, current_mg_dl, forecast)) {
+    const double lowest = *std::min_element(forecast.begin(), forecast.end());
+    alerts.Raise(kPredictedHypoglycemiaKind, Severity::kHigh, at,
+                 FormatPrintf("glucose predicted to fall to %.0f mg/dL within 30 min", lowest));
+  } else if (was_active && !rule.active()) {
+    alerts.Resolve(kPredictedHypoglycemiaKind, at);
+  }
+}
 
 bool HypoglycemiaAlert::Feed(double t_min, double current_mg_dl, std::span<const double> forecast) {
   if (forecast.empty()) return false;

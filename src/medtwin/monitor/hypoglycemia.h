@@ -7,9 +7,16 @@
 #pragma once
 
 #include <span>
+#include <string_view>
 #include <vector>
 
+#include "medtwin/core/time.h"
+#include "medtwin/monitor/alerts.h"
+
 namespace medtwin::monitor {
+
+// The alert the rule raises (severity high), as the live twin lists it.
+inline constexpr std::string_view kPredictedHypoglycemiaKind = "hypoglycemia-predicted";
 
 struct HypoAlertOptions {
   double threshold_mg_dl = 70;
@@ -30,6 +37,12 @@ class HypoglycemiaAlert {
   bool active_ = false;
   std::vector<double> raised_;
 };
+
+// Feeds `rule` with the reading and forecast at `t_min` (`at` as a wall-clock instant) and
+// carries its decision into `alerts`: a raise names the lowest forecast; clearing resolves.
+// The one path from the rule to an alert, for the live twin and the closed-loop runs alike.
+void FeedPredictedHypoglycemia(HypoglycemiaAlert& rule, AlertSink& alerts, Instant at, double t_min,
+                               double current_mg_dl, std::span<const double> forecast_bg_mg_dl);
 
 struct AlertPerformance {
   int events = 0;    // BG crossings below the threshold (from at or above)

@@ -7,6 +7,8 @@
 #include <optional>
 
 #include "medtwin/estimate/glucose_filter.h"
+#include "medtwin/monitor/alerts.h"
+#include "medtwin/monitor/hypoglycemia.h"
 
 namespace medtwin::twin {
 namespace {
@@ -21,6 +23,32 @@ Result<double> ParseNumberText(std::string_view text, const std::string& what) {
     return InvalidArgument("--meals", what);
   }
   return v;
+}
+
+// The run's alerts: the same lifecycle as the live twin's (an AlertBook), with the time of each
+// alert raised kept for scoring (the book itself keeps only the latest 50).
+class LoopAlerts final : public monitor::AlertSink {
+ public:
+  explicit LoopAlerts(std::string patient) : book_(std::move(patient)) {}
+  void Raise(std::string_view kind, monitor::Severity severity, Instant t,
+             std::string message) override {
+    const monitor::Alert* a = book_.Raise(kind, severity, t, std::move(message), &NextId);
+    if (a != nullptr && a->escalations == 0 && a->raised_at == t) {
+      raised_min_.push_back(static_cast<double>(t.us_since_epoch) / 6e7);
+    }
+  }
+  void Resolve(std::string_view kind, Instant t) override { book_.Resolve(kind, t); }
+  [[nodiscard]] const std::vector<double>& raised_min() const { return raised_min_; }
+
+ private:
+  static std::uint64_t NextId() { return 0; }  // ids are never shown
+  monitor::AlertBook book_;
+  std::vector<double> raised_min_;
+};
+
+// Minutes since the run's start as an instant (the epoch is the start).
+Instant AtMinute(double t_min) {
+  return Instant{static_cast<std::int64_t>(std::llround(t_min * 6e7))};
 }
 
 }  // namespace
@@ -91,6 +119,7 @@ Result<LoopOutcome> RunGlucoseLoop(const sim::Model& model, const models::Virtua
   models::CgmSensor cgm(options.cgm, options.seed);
   const models::InsulinPump pump(options.pump);
   monitor::HypoglycemiaAlert alert;
+  LoopAlerts alerts(patient.name);
   models::GlucoseInputs inputs;
   inputs.basal_u_per_min = patient.basal_u_per_min;
 
@@ -129,7 +158,7 @@ Result<LoopOutcome> RunGlucoseLoop(const sim::Model& model, const models::Virtua
     double forecast30 = kNaN;
     if (twin != nullptr) {
       MEDTWIN_TRY(std::vector<double> path, twin->ForecastMean(30, kControlMin));
-      alert.Feed(t, reading, path);
+      monitor::FeedPredictedHypoglycemia(alert, alerts, AtMinute(t), t, reading, path);
       forecast30 = path.back();
       if (options.forecast_bands && options.keep_trace) {
         MEDTWIN_TRY(auto band, twin->Forecast(120, 30));  // at 30, 60, 90, 120 min
@@ -159,7 +188,7 @@ Result<LoopOutcome> RunGlucoseLoop(const sim::Model& model, const models::Virtua
   out.metrics = decide::ComputeGlycemicMetrics(bg_all);
   out.basal_u_per_day = basal_total / options.days;
   out.bolus_u_per_day = bolus_total / options.days;
-  out.alerts = monitor::EvaluateHypoAlerts(t_all, bg_all, alert.raised_at());
+  out.alerts = monitor::EvaluateHypoAlerts(t_all, bg_all, alerts.raised_min());
   double ss = 0;
   int n = 0;
   for (std::size_t k = 0; k < t_all.size(); ++k) {

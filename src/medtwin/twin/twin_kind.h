@@ -62,7 +62,7 @@ struct TwinFacts {
 
 // ... and, while it assimilates, how it raises alerts: through the patient's one AlertBook,
 // each change noted in the update.
-class TwinContext : public TwinFacts {
+class TwinContext : public TwinFacts, public monitor::AlertSink {
  public:
   TwinContext(const TwinFacts& facts, monitor::AlertBook& alerts, AlertIdSource next_alert_id,
               bool is_live, TwinUpdate& changes)
@@ -77,8 +77,8 @@ class TwinContext : public TwinFacts {
 
   // New alerts need an id source; without one (events replayed) only existing alerts change.
   [[nodiscard]] bool can_raise() const { return next_alert_id_ != nullptr; }
-  void Raise(std::string_view kind, Severity severity, Instant t, std::string message);
-  void Resolve(std::string_view kind, Instant t);
+  void Raise(std::string_view kind, Severity severity, Instant t, std::string message) override;
+  void Resolve(std::string_view kind, Instant t) override;
 
  private:
   monitor::AlertBook& alerts_;

@@ -111,15 +111,9 @@ class GlucoseTwin final : public TwinKind {
     if (path.ok() && !path->empty()) {
       g->forecast30_mg_dl = path->back();
       g->lowest30_mg_dl = *std::min_element(path->begin(), path->end());
-      // monitor::HypoglycemiaAlert decides (docs/glucose.md scores this very rule).
-      const bool was_active = g->hypo_alert.active();
-      if (g->hypo_alert.Feed(t, o.value, *path)) {
-        ctx.Raise("hypoglycemia-predicted", Severity::kHigh, o.time,
-                  FormatPrintf("glucose predicted to fall to %.0f mg/dL within 30 min",
-                               g->lowest30_mg_dl));
-      } else if (was_active && !g->hypo_alert.active()) {
-        ctx.Resolve("hypoglycemia-predicted", o.time);
-      }
+      // The rule and its path to an alert that the closed-loop runs and trials score
+      // (docs/glucose.md).
+      monitor::FeedPredictedHypoglycemia(g->hypo_alert, ctx, o.time, t, o.value, *path);
       g->predicted_hypo = g->hypo_alert.active();
     }
     if (!ctx.record.closed_loop.empty()) ctx.update.command = CloseTheLoop(*g, ctx.record, t, o);
