@@ -82,6 +82,40 @@ TEST(Rules, ScaleTwoAndAClinicianShiftTheSpo2Limits) {
   EXPECT_FALSE(m.Observe("2708-6", Min(4), 96, scale2, clinician)[0].raise);
 }
 
+// A maternity unit alarms on SpO2 below 95 % (MEOWS's red trigger, Singh 2012), a general ward
+// below 90 %; scale 2 keeps its own limits on either; the unit type is named in errors.
+TEST(Rules, UnitTypesSetTheirOwnDefaults) {
+  const AlarmLimits none;
+  RuleMonitor ward, maternity, copd_maternity;
+  auto f = ward.Observe("2708-6", Min(0), 94, DefaultAlarmLimits(1, "ward"), none);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_FALSE(f[0].raise);  // above the ward's clear level: a resolve (of nothing)
+  f = maternity.Observe("2708-6", Min(0), 94, DefaultAlarmLimits(1, "maternity"), none);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_TRUE(f[0].raise);
+  EXPECT_EQ(f[0].severity, Severity::kHigh);
+  // Cleared from 96 %; critical still below 85 %.
+  EXPECT_FALSE(
+      maternity.Observe("2708-6", Min(1), 96, DefaultAlarmLimits(1, "maternity"), none)[0].raise);
+  EXPECT_EQ(
+      maternity.Observe("2708-6", Min(2), 84, DefaultAlarmLimits(1, "maternity"), none)[0].severity,
+      Severity::kCritical);
+  // Scale 2 on a maternity unit: 87 % is the prescribed target, no alarm.
+  f = copd_maternity.Observe("2708-6", Min(0), 87, DefaultAlarmLimits(2, "maternity"), none);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_FALSE(f[0].raise);
+  // "" is a general ward; every unit type names a source.
+  EXPECT_EQ(DefaultAlarmLimits(1, ""), DefaultAlarmLimits(1, "ward"));
+  EXPECT_EQ(FindUnitType("")->name, "ward");
+  EXPECT_EQ(FindUnitType("icu-of-mars"), nullptr);
+  for (const auto& u : UnitTypes()) EXPECT_FALSE(u.source.empty()) << u.name;
+  // A clinician's clear level is checked against the unit's raise level.
+  auto e = ValidateAlarmLimits(AlarmLimits{{{"spo2-low", std::nullopt, 93, std::nullopt}}, 0},
+                               DefaultAlarmLimits(1, "maternity"));
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().field, "alarm_limits.rules.spo2-low.clear");
+}
+
 TEST(Rules, GlucoseReadsBothCodesWithLevelsOneAndTwo) {
   const AlarmLimits none;
   for (const char* code : {"2339-0", "99504-3"}) {

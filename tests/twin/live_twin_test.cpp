@@ -150,6 +150,8 @@ TEST(PatientRecord, ParsesValidatesAndRoundTrips) {
              {R"({"weight_kg":"heavy"})", "weight_kg"},
              {R"({"sex":"f"})", "sex"},
              {R"({"spo2_scale":3})", "spo2_scale"},
+             {R"({"unit_type":"bridge"})", "unit_type"},
+             {R"({"unit_type":2})", "unit_type"},
              {R"({"models":["astrology"]})", "models"},
              {R"({"birth_date":"25/11/1970"})", "birth_date"},
              {R"({"race":"martian"})", "race"},
@@ -223,11 +225,35 @@ TEST(LiveTwin, ClinicianAlarmLimitsAndEscalationOfUnacknowledgedAlerts) {
             "alarm_limits.escalate_unacknowledged_min"},
            {R"({"alarm_limits":[]})", "alarm_limits"},
            {R"({"spo2_scale":2,"alarm_limits":{"rules":{"spo2-low":{"raise":88}}}})",
+            "alarm_limits.rules.spo2-low.clear"},
+           // The maternity unit's default raise level (95 %) is above a clear at 93 %.
+           {R"({"unit_type":"maternity","alarm_limits":{"rules":{"spo2-low":{"clear":93}}}})",
             "alarm_limits.rules.spo2-low.clear"}}) {
     auto r = io::ParsePatient(nlohmann::json::parse(body));
     ASSERT_FALSE(r.ok()) << body;
     EXPECT_EQ(r.error().field, field) << body;
   }
+}
+
+// The unit type on the record sets the ward twin's defaults: 94 % alarms on a maternity unit
+// (MEOWS), not on a general ward; moving the patient changes them.
+TEST(LiveTwin, TheUnitTypeSetsTheAlarmDefaults) {
+  auto rec = io::ParsePatient(nlohmann::json::parse(R"({"id":"m1","unit_type":"maternity"})"));
+  ASSERT_TRUE(rec.ok()) << rec.error().ToString();
+  EXPECT_EQ(io::PatientToJson(*rec)["unit_type"], "maternity");
+  LiveTwin twin(*rec);
+  twin.Apply(Vital(record::loinc::kSpo2, 94, 0), &Ids);
+  ASSERT_NE(Find(twin, "spo2-low"), nullptr);
+  EXPECT_EQ(Find(twin, "spo2-low")->status, AlertStatus::kOpen);
+  LiveTwin ward(Rec("w1"));
+  ward.Apply(Vital(record::loinc::kSpo2, 94, 0), &Ids);
+  EXPECT_EQ(Find(ward, "spo2-low"), nullptr);
+  EXPECT_EQ(io::PatientToJson(Rec("w1"))["unit_type"], "ward");
+  record::PatientRecord moved = Rec("w1");
+  moved.unit_type = "maternity";
+  ward.SetRecord(moved, &Ids);
+  ward.Apply(Vital(record::loinc::kSpo2, 94, 10), &Ids);
+  EXPECT_NE(Find(ward, "spo2-low"), nullptr);
 }
 
 TEST(TwinEngine, RoutesByPatientAnswersQueriesAndPublishesEvents) {

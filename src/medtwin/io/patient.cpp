@@ -80,6 +80,7 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
                                  "conditions",
                                  "genotype",
                                  "spo2_scale",
+                                 "unit_type",
                                  "models",
                                  "population_model",
                                  "virtual_patient",
@@ -175,6 +176,13 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
     }
     p.spo2_scale = v.get<int>();
   }
+  if (j.contains("unit_type")) {
+    const json& v = j.at("unit_type");
+    if (!v.is_string() || monitor::FindUnitType(v.get<std::string>()) == nullptr) {
+      return InvalidArgument("unit_type", "one of " + monitor::UnitTypeList());
+    }
+    p.unit_type = v.get<std::string>();
+  }
   if (j.contains("models")) {
     MEDTWIN_TRY(p.models, TextList(from, j, "models"));
     for (const auto& m : p.models) {
@@ -265,11 +273,11 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
   if (j.contains("alarm_limits")) {
     MEDTWIN_TRY(p.alarm_limits, ParseAlarmLimits(j.at("alarm_limits")));
   }
-  // Checked against the record's own defaults (SpO2 scale 2 alarms lower), also when only the
-  // scale changed.
+  // Checked against the record's own defaults (its unit type's; SpO2 scale 2 alarms lower),
+  // also when only the scale or the unit changed.
   if (from == Source::kClient) {
-    MEDTWIN_RETURN_IF_ERROR(
-        monitor::ValidateAlarmLimits(p.alarm_limits, monitor::DefaultAlarmLimits(p.spo2_scale)));
+    MEDTWIN_RETURN_IF_ERROR(monitor::ValidateAlarmLimits(
+        p.alarm_limits, monitor::DefaultAlarmLimits(p.spo2_scale, p.unit_type)));
   }
   return p;
 }
@@ -354,6 +362,7 @@ json PatientToJson(const PatientRecord& p) {
             {"conditions", p.conditions},
             {"genotype", genotype},
             {"spo2_scale", p.spo2_scale},
+            {"unit_type", p.unit_type.empty() ? std::string("ward") : p.unit_type},
             {"models", p.models},
             {"population_model", p.population_model},
             {"virtual_patient", p.virtual_patient},

@@ -112,9 +112,46 @@ const Rule* FindRule(std::string_view kind) {
   return nullptr;
 }
 
-AlarmLimits DefaultAlarmLimits(int spo2_scale) {
+namespace {
+
+// Maternity units score with MEOWS instead of NEWS2 (RCP 2017 does not validate NEWS2 in
+// pregnancy); its red trigger for oxygen saturation is below 95 % (Singh et al., "A validation
+// study of the CEMACH recommended modified early obstetric warning system (MEOWS)",
+// Anaesthesia 2012;67:12-18). Its systolic trigger (below 90 mmHg) is the table's already.
+const AlarmLimit kMaternityLimits[] = {{"spo2-low", 95, 96, std::nullopt}};
+
+const UnitType kUnitTypes[] = {
+    {"ward", {}, "the rule table (monitor/rules.cpp)"},
+    {"maternity", kMaternityLimits, "MEOWS red triggers (Singh 2012, Anaesthesia 67:12)"},
+};
+
+}  // namespace
+
+std::span<const UnitType> UnitTypes() { return kUnitTypes; }
+
+const UnitType* FindUnitType(std::string_view name) {
+  if (name.empty()) return &kUnitTypes[0];
+  for (const auto& u : kUnitTypes) {
+    if (u.name == name) return &u;
+  }
+  return nullptr;
+}
+
+std::string UnitTypeList() {
+  std::string out;
+  for (const auto& u : kUnitTypes) out += (out.empty() ? "" : ", ") + std::string(u.name);
+  return out;
+}
+
+AlarmLimits DefaultAlarmLimits(int spo2_scale, std::string_view unit_type) {
   AlarmLimits out;
-  if (spo2_scale == 2) out.limits.push_back({"spo2-low", 85, 87, 80});
+  const UnitType* unit = FindUnitType(unit_type);
+  if (unit == nullptr) unit = &kUnitTypes[0];
+  out.limits.assign(unit->limits.begin(), unit->limits.end());
+  if (spo2_scale == 2) {
+    std::erase_if(out.limits, [](const AlarmLimit& l) { return l.kind == "spo2-low"; });
+    out.limits.push_back({"spo2-low", 85, 87, 80});
+  }
   return out;
 }
 

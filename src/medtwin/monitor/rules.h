@@ -61,9 +61,22 @@ struct Rule {
 using record::AlarmLimit;
 using record::AlarmLimits;
 
-// The defaults that follow from the patient rather than the clinician: a patient on NEWS2's
-// SpO2 scale 2 (prescribed target 88–92 %, RCP 2017) alarms below 85 % instead of 90 %.
-[[nodiscard]] AlarmLimits DefaultAlarmLimits(int spo2_scale);
+// A kind of unit and the alarm defaults it sets over the rule table, with their source.
+struct UnitType {
+  std::string_view name;
+  std::span<const AlarmLimit> limits;
+  std::string_view source;
+};
+// Every unit type a record may name ("ward" first: the rule table as it is).
+[[nodiscard]] std::span<const UnitType> UnitTypes();
+[[nodiscard]] const UnitType* FindUnitType(std::string_view name);  // "" is "ward"
+// "ward, maternity", for errors.
+[[nodiscard]] std::string UnitTypeList();
+
+// The defaults that follow from the patient rather than the clinician: those of the unit type
+// caring for them (unknown: a general ward's), and then for a patient on NEWS2's SpO2 scale 2
+// (prescribed target 88–92 %, RCP 2017) alarms below 85 % instead of 90 % whatever the unit.
+[[nodiscard]] AlarmLimits DefaultAlarmLimits(int spo2_scale, std::string_view unit_type = "");
 
 // A clinician's limits as a rule would use them over `base`: known kind, numbers within the
 // rule's plausible range, and `raise` on the alarming side of `clear` (and `critical` beyond

@@ -63,6 +63,9 @@ struct PatientRecord {
   std::vector<std::string> conditions;
   std::vector<GenotypeCall> genotype;
   int spo2_scale = 1;  // 2: NEWS2 SpO2 scale 2 (hypercapnic respiratory failure)
+  // The kind of unit caring for the patient, for the alarm defaults (monitor::UnitTypes():
+  // "ward", "maternity"); "" is a general ward.
+  std::string unit_type;
   std::vector<std::string> models = {"news2"};  // news2, glucose, vancomycin, warfarin
   std::string population_model;                 // for drug twins, e.g. vancomycin_goti2018
   std::string virtual_patient;                  // glucose twin parameters, e.g. adult#001

@@ -16,9 +16,10 @@ class WardTwin final : public TwinKind {
 
   void Observe(const record::Observation& o, TwinContext& ctx) override {
     const record::PatientRecord& r = ctx.record;
-    if (base_scale_ != r.spo2_scale) {
-      base_ = monitor::DefaultAlarmLimits(r.spo2_scale);
+    if (base_scale_ != r.spo2_scale || base_unit_ != r.unit_type) {
+      base_ = monitor::DefaultAlarmLimits(r.spo2_scale, r.unit_type);
       base_scale_ = r.spo2_scale;
+      base_unit_ = r.unit_type;
     }
     for (auto& f : rules_.Observe(o.code, o.time, o.value, base_, r.alarm_limits)) {
       if (f.raise) {
@@ -50,6 +51,7 @@ class WardTwin final : public TwinKind {
   monitor::RuleMonitor rules_;
   record::AlarmLimits base_;
   int base_scale_ = 1;
+  std::string base_unit_;
   std::optional<monitor::News2Risk> last_risk_;
   std::optional<int> last_total_;
 };
