@@ -201,6 +201,7 @@ int Latency(unsigned short port, int patients, double seconds, double rate) {
   }
   // Probes: SpO2 84 raises an alert, 97 resolves it; each reply-independent send time recorded.
   Client probe(port);
+  std::vector<double> reply_ms;  // the probe's own request: stored and applied, answered
   int k = 0;
   while (Clock::now() < end) {
     const bool low = k % 2 == 0;
@@ -209,6 +210,7 @@ int Latency(unsigned short port, int patients, double seconds, double rate) {
                              ",\"unit\":\"%\",\"time\":\"" + IsoTime(t) +
                              "\",\"source\":\"probe\"}";
     probe.Post("/api/v1/patients/load-0/observations", body);
+    reply_ms.push_back(static_cast<double>(NowUs() - t) / 1000.0);
     ++k;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -218,16 +220,15 @@ int Latency(unsigned short port, int patients, double seconds, double rate) {
   sock.shutdown(net::ip::tcp::socket::shutdown_both);
   sock.close();
   reader.join();
-  std::sort(lat_ms.begin(), lat_ms.end());
-  auto q = [&](double p) {
-    return lat_ms.empty()
-               ? -1
-               : lat_ms[static_cast<std::size_t>(p * static_cast<double>(lat_ms.size() - 1))];
+  auto q = [](std::vector<double>& v, double p) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? -1 : v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
   };
   std::printf(
       "latency_samples %zu\nlatency_background_obs %lld\nlatency_p50_ms %.2f\n"
-      "latency_p99_ms %.2f\n",
-      lat_ms.size(), seq.load(), q(0.5), q(0.99));
+      "latency_p99_ms %.2f\nlatency_reply_p50_ms %.2f\nlatency_reply_p99_ms %.2f\n",
+      lat_ms.size(), seq.load(), q(lat_ms, 0.5), q(lat_ms, 0.99), q(reply_ms, 0.5),
+      q(reply_ms, 0.99));
   return 0;
 }
 

@@ -51,20 +51,23 @@ TwinService::TwinService(std::unique_ptr<store::Store> store, int shards,
   Broadcaster* b = broadcaster_.get();
   engine_ = std::make_unique<twin::TwinEngine>(
       shards,
-      [this, b](const std::string& patient, const twin::TwinEventData& event) {
-        const auto [type, data] = TwinEventToJson(patient, event);
-        const std::string text = io::DumpJson(data);
-        if (type == "alert") {
-          ++alerts_published_;
-          if (alert_listener_) alert_listener_(patient, text);
-        }
-        if ((type == "recommendation" || type == "command" || type == "order") &&
-            command_listener_) {
-          command_listener_(patient, data);
-        }
-        b->Publish(patient, type, text);
+      [this](const std::string& patient, const twin::TwinEventData& event) {
+        Publish(patient, event);
       },
       [b](const std::string& patient) { return b->Wants(patient); });
+}
+
+void TwinService::Publish(const std::string& patient, const twin::TwinEventData& event) {
+  const auto [type, data] = TwinEventToJson(patient, event);
+  const std::string text = io::DumpJson(data);
+  if (type == "alert") {
+    ++alerts_published_;
+    if (alert_listener_) alert_listener_(patient, text);
+  }
+  if ((type == "recommendation" || type == "command" || type == "order") && command_listener_) {
+    command_listener_(patient, data);
+  }
+  broadcaster_->Publish(patient, type, text);
 }
 
 TwinService::~TwinService() { engine_->Drain(); }
@@ -319,10 +322,14 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
   }
   metrics_.observations_rejected += report.rejected.size();
   if (!accepted.empty()) {
+    // The alert lane: the twins take the readings now, while the store commits them, so an
+    // alert does not wait behind other clients' batches and the fsync. The reply still waits
+    // for the commit; a resent reading is a no-op for a twin (LiveTwin::Apply), so duplicates
+    // found by the store need no undoing. A failed commit answers with an error and the
+    // client's retry is stored then; the twin has taken the reading once.
+    engine_->Apply(accepted, /*publish=*/true, /*publish_observations=*/false);
     std::vector<bool> inserted;
     MEDTWIN_TRY(std::size_t fresh, store_->AppendObservations(accepted, &inserted));
-    std::vector<record::Observation> to_apply;
-    to_apply.reserve(fresh);
     const auto stored = StoredValuesOfDuplicates(*store_, accepted, inserted);
     for (std::size_t k = 0; k < accepted.size(); ++k) {
       json entry = {{index_key, accepted_index[k]}, {"duplicate", !inserted[k]}};
@@ -335,11 +342,13 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
         }
       }
       report.accepted.push_back(std::move(entry));
-      if (inserted[k]) to_apply.push_back(std::move(accepted[k]));
+      // The stream shows what is stored (a duplicate is not shown twice).
+      if (inserted[k] && broadcaster_->Wants(accepted[k].patient)) {
+        Publish(accepted[k].patient, accepted[k]);
+      }
     }
     metrics_.observations_accepted += fresh;
     metrics_.observations_duplicate += accepted.size() - fresh;
-    engine_->Apply(std::move(to_apply));
   }
   ++metrics_.ingest_requests;
   metrics_.ingest_us_total +=

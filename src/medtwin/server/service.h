@@ -106,6 +106,8 @@ class TwinService {
   [[nodiscard]] Status StoreAndApply(const std::vector<record::Event>& events);
   // To the devices (command listener: MQTT) and the live stream as `type`.
   void SendOut(const std::string& patient, const char* type, const nlohmann::json& data);
+  // What the twins tell the live stream (and the alert and command listeners).
+  void Publish(const std::string& patient, const twin::TwinEventData& event);
   // `glucose`: the patient's glucose twin as it is now (null: none yet).
   [[nodiscard]] Result<nlohmann::json> AcceptGlucosePlan(const std::string& patient,
                                                          const twin::GlucoseView* glucose,

@@ -113,7 +113,8 @@ void TwinEngine::UpsertPatient(record::PatientRecord record) {
   });
 }
 
-void TwinEngine::Apply(std::vector<record::Observation> batch, bool publish) {
+void TwinEngine::Apply(std::vector<record::Observation> batch, bool publish,
+                       bool publish_observations) {
   // One task per shard, keeping arrival order within each.
   std::vector<std::vector<record::Observation>> per_shard(shards_.size());
   for (auto& o : batch) {
@@ -122,7 +123,7 @@ void TwinEngine::Apply(std::vector<record::Observation> batch, bool publish) {
   for (std::size_t k = 0; k < shards_.size(); ++k) {
     if (per_shard[k].empty()) continue;
     Shard& s = *shards_[k];
-    Post(s, [this, &s, items = std::move(per_shard[k]), publish] {
+    Post(s, [this, &s, items = std::move(per_shard[k]), publish, publish_observations] {
       for (const auto& o : items) {
         auto it = s.twins.find(o.patient);
         if (it == s.twins.end()) continue;
@@ -132,7 +133,7 @@ void TwinEngine::Apply(std::vector<record::Observation> batch, bool publish) {
         // Alerts always go out (they are counted); observation and twin events only when
         // someone listens.
         if (!listening_ || listening_(o.patient)) {
-          sink_(o.patient, o);
+          if (publish_observations) sink_(o.patient, o);
           if (u.news2_changed) {
             sink_(o.patient, News2Changed{it->second.News2(), it->second.record().spo2_scale});
           }

@@ -60,8 +60,10 @@ class TwinEngine {
 
   void UpsertPatient(record::PatientRecord record);
   // Applies observations of known patients (unknown ones are ignored); `publish` false while
-  // replaying history at start-up.
-  void Apply(std::vector<record::Observation> batch, bool publish = true);
+  // replaying history at start-up. `publish_observations` false: the caller publishes the
+  // observations themselves (once stored) and the engine only what they change.
+  void Apply(std::vector<record::Observation> batch, bool publish = true,
+             bool publish_observations = true);
   void ApplyEvents(std::vector<record::Event> batch, bool publish = true);
 
   // The patient's twin as the API shows it (`forecast_bands`: LiveTwin::View). Never waits for

@@ -45,9 +45,13 @@ std::vector<Alert> LiveTwin::SetRecord(record::PatientRecord record, AlertIdSour
 
 TwinUpdate LiveTwin::Apply(const record::Observation& o, AlertIdSource next_alert_id, bool live) {
   TwinUpdate update;
-  auto& latest = latest_[o.code];
-  // Late observations go to history (the store) but do not replace the present state.
-  if (o.time < latest.time) return update;
+  auto [at, first_of_code] = latest_.try_emplace(o.code);
+  LatestValue& latest = at->second;
+  // Late observations go to history (the store) but do not replace the present state. At an
+  // instant this code already has, the first reading stands: a resent reading is not taken
+  // twice (the server applies observations while the store commits them, before it knows
+  // which are duplicates), and a conflicting one is refused as the store refuses it.
+  if (!first_of_code && o.time <= latest.time) return update;
   latest = {o.value, o.text, o.time};
   TwinContext ctx(Facts(), alerts_, next_alert_id, live, update);
   for (auto& kind : kinds_) {

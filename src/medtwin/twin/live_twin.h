@@ -48,7 +48,9 @@ class LiveTwin {
   [[nodiscard]] const record::PatientRecord& record() const { return record_; }
 
   // `next_alert_id` hands out globally unique ids. `live` false (a rebuild replaying history)
-  // does not ask for refits, so a restart does not refit once per stored level.
+  // does not ask for refits, so a restart does not refit once per stored level. An observation
+  // older than the newest of its code, or at the same instant, changes nothing (the first
+  // reading at an instant stands, so a resent one is never taken twice).
   TwinUpdate Apply(const record::Observation& o, AlertIdSource next_alert_id, bool live = true);
   // Meals, insulin and basal changes drive the glucose twin; doses are kept for drug twins;
   // orders are kept (the last 10); a stored acknowledgement is replayed. A dose or order of a
