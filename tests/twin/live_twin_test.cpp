@@ -300,6 +300,8 @@ TEST(TwinEngine, RoutesByPatientAnswersQueriesAndPublishesEvents) {
   EXPECT_EQ(ack->acknowledged_by, "nurse-a");
   EXPECT_EQ(engine.Alerts({AlertStatus::kOpen, std::nullopt, ""}).size(), 0u);
   EXPECT_FALSE(engine.Acknowledge(999999999, "x").ok());
+  // Named by another patient, the alert is not found (only that patient's twin is asked).
+  EXPECT_EQ(engine.Acknowledge(open[0].id, "x", "p8").error().code, ErrorCode::kNotFound);
   EXPECT_FALSE(engine.FindAlert(999999999).has_value());
   std::lock_guard<std::mutex> lock(mu);
   const auto count = [&](std::size_t index) {

@@ -48,7 +48,7 @@ Response PostAlertAck(const RouteRequest& rq) {
     return Fail(403, "forbidden", "authorization", d.reason);
   }
   // Who acknowledged is who signed in (the token's subject), never what a body says.
-  auto a = rq.service.Acknowledge(*alert_id, rq.caller.Subject());
+  auto a = rq.service.Acknowledge(*alert_id, rq.caller.Subject(), alert->patient);
   if (!a.ok()) return Fail(404, a.error());
   return Json(200, io::AlertToJson(*a));
 }

@@ -405,8 +405,9 @@ Result<IngestReport> TwinService::IngestEvents(const std::vector<json>& items,
   return report;
 }
 
-Result<record::Alert> TwinService::Acknowledge(std::uint64_t alert_id, const std::string& by) {
-  MEDTWIN_TRY(record::Alert alert, engine_->Acknowledge(alert_id, by));
+Result<record::Alert> TwinService::Acknowledge(std::uint64_t alert_id, const std::string& by,
+                                               const std::string& patient) {
+  MEDTWIN_TRY(record::Alert alert, engine_->Acknowledge(alert_id, by, patient));
   record::Event ack;
   ack.patient = alert.patient;
   ack.type = "ack";

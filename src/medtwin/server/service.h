@@ -61,8 +61,10 @@ class TwinService {
                                             std::string_view patient_from_path,
                                             const std::vector<std::string>& parse_errors = {});
   [[nodiscard]] Result<store::ObservationPage> History(const store::ObservationQuery& q);
-  // Acknowledges an alert and stores the acknowledgement (it survives restarts).
-  [[nodiscard]] Result<record::Alert> Acknowledge(std::uint64_t alert_id, const std::string& by);
+  // Acknowledges an alert and stores the acknowledgement (it survives restarts); `patient`
+  // (the alert's, when known) asks only that patient's twin.
+  [[nodiscard]] Result<record::Alert> Acknowledge(std::uint64_t alert_id, const std::string& by,
+                                                  const std::string& patient = "");
   // Records the twin's current dose recommendation as a draft order (optionally adjusted:
   // {"by", "dose_mg", "interval_h", "infusion_h"}), durable before the reply, and sends it on
   // (live stream "order", MQTT medtwin/cmd/{patient}). Returns the order.

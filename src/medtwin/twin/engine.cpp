@@ -315,12 +315,15 @@ std::optional<record::Alert> TwinEngine::FindAlert(std::uint64_t alert_id) {
   return std::nullopt;
 }
 
-Result<record::Alert> TwinEngine::Acknowledge(std::uint64_t alert_id, const std::string& by) {
+Result<record::Alert> TwinEngine::Acknowledge(std::uint64_t alert_id, const std::string& by,
+                                              const std::string& patient) {
   for (auto& sp : shards_) {
     Shard& s = *sp;
+    if (!patient.empty() && &s != &ShardOf(patient)) continue;
     auto found = Ask<std::optional<record::Alert>>(
-        s, [this, &s, alert_id, &by]() -> std::optional<record::Alert> {
+        s, [this, &s, alert_id, &by, &patient]() -> std::optional<record::Alert> {
           for (auto& [id, twin] : s.twins) {
+            if (!patient.empty() && id != patient) continue;
             const record::Alert* a = twin.Acknowledge(alert_id, by);
             if (a == nullptr) continue;
             if (sink_) sink_(a->patient, *a);

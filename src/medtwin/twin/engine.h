@@ -91,8 +91,10 @@ class TwinEngine {
   [[nodiscard]] std::vector<record::Alert> Alerts(const AlertFilter& filter);
   // Alert `alert_id` as it is now, wherever it lives.
   [[nodiscard]] std::optional<record::Alert> FindAlert(std::uint64_t alert_id);
-  // Acknowledges an open alert (others are returned unchanged); not found: kNotFound.
-  [[nodiscard]] Result<record::Alert> Acknowledge(std::uint64_t alert_id, const std::string& by);
+  // Acknowledges an open alert (others are returned unchanged); not found: kNotFound. With
+  // `patient` (the alert's, from FindAlert) only that patient's twin is asked.
+  [[nodiscard]] Result<record::Alert> Acknowledge(std::uint64_t alert_id, const std::string& by,
+                                                  const std::string& patient = "");
 
   // Waits until every queue is empty and every drug refit started is installed (tests,
   // shutdown, start-up replay).
