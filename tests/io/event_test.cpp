@@ -95,3 +95,73 @@ TEST(Event, RandomMutationsNeverCrash) {
 
 }  // namespace
 }  // namespace medtwin::io
+
+namespace medtwin::io {
+namespace {
+
+// An order the server builds from accepted advice is held to the limits ParseEvent holds a
+// posted order to: over a grid of doses, intervals, infusions, boluses and basal rates around
+// every limit, both accept the same orders and name the same field.
+TEST(Event, ValidateOrderAgreesWithParseEvent) {
+  const ObservationLimits limits = Now();
+  int compared = 0;
+  auto agree = [&](const nlohmann::json& body, const Event& built) {
+    auto parsed = ParseEvent(body, "p1", limits);
+    const Status checked = ValidateOrder(built);
+    ASSERT_EQ(parsed.ok(), checked.ok()) << body.dump();
+    if (!parsed.ok()) {
+      EXPECT_EQ(parsed.error().field, checked.error().field) << body.dump();
+      EXPECT_EQ(parsed.error().message, checked.error().message) << body.dump();
+    }
+    ++compared;
+  };
+  const std::string time = FormatRfc3339(limits.now);
+  for (double dose : {-1.0, 0.0, 0.0005, 0.001, 1000.0, 100000.0, 100001.0}) {
+    for (double interval : {0.5, 1.0, 12.0, 168.0, 169.0}) {
+      for (double infusion : {-0.1, 0.0, 1.0, 48.0, 49.0}) {
+        nlohmann::json body = {
+            {"type", "order"},        {"drug", "vancomycin"},   {"amount", dose}, {"unit", "mg"},
+            {"interval_h", interval}, {"duration_h", infusion}, {"by", "dr-x"},   {"time", time}};
+        Event e;
+        e.patient = "p1";
+        e.type = "order";
+        e.drug = "vancomycin";
+        e.amount = dose;
+        e.interval_h = interval;
+        e.duration_h = infusion;
+        e.by = "dr-x";
+        agree(body, e);
+      }
+    }
+  }
+  for (double bolus : {-0.5, 0.0, 3.0, 25.0, 25.5}) {
+    for (double rate : {-1.0, 0.0, 1.5, 40.0, 41.0}) {
+      nlohmann::json body = {{"type", "order"},
+                             {"drug", "insulin"},
+                             {"amount", bolus},
+                             {"by", "dr-x"},
+                             {"time", time}};
+      if (rate != -1) body["rate"] = rate;  // -1: the order keeps the basal rate
+      Event e;
+      e.patient = "p1";
+      e.type = "order";
+      e.drug = "insulin";
+      e.dose_unit = "U";
+      e.amount = bolus;
+      e.rate = rate;
+      e.by = "dr-x";
+      agree(body, e);
+    }
+  }
+  EXPECT_EQ(compared, 7 * 5 * 5 + 5 * 5);
+  Event bad_by;
+  bad_by.type = "order";
+  bad_by.drug = "vancomycin";
+  bad_by.amount = 1000;
+  bad_by.interval_h = 12;
+  bad_by.by = std::string(65, 'x');
+  EXPECT_EQ(ValidateOrder(bad_by).error().field, "by");
+}
+
+}  // namespace
+}  // namespace medtwin::io

@@ -11,6 +11,35 @@
 namespace medtwin::io {
 namespace {
 
+// An order's limits (typing guards around any real order, shared by ParseEvent and
+// ValidateOrder): a drug dose 0.001 mg–100 g, every 1–168 h, infused over at most 48 h; an
+// insulin bolus up to 25 U and a basal rate up to 40 U/h.
+struct Range {
+  double lo, hi;
+};
+constexpr Range kOrderDoseMg{0.001, 100000};
+constexpr Range kOrderIntervalH{1, 168};
+constexpr Range kInfusionH{0, 48};
+constexpr Range kOrderBolusU{0, 25};
+constexpr Range kBasalUPerH{0, 40};
+constexpr std::size_t kMaxByBytes = 64;
+
+// "%g mg is outside 0.001–100000 mg", the message of an amount out of range.
+Error OutsideRange(const char* key, double x, const char* unit, Range r) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%g %s is outside %g–%g %s", x, unit, r.lo, r.hi, unit);
+  return InvalidArgument(key, buf);
+}
+
+// "1–168 h", the message of a duration out of range.
+Error HoursOutside(const char* key, Range r) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g–%g h", r.lo, r.hi);
+  return InvalidArgument(key, buf);
+}
+
+bool Within(double x, Range r) { return std::isfinite(x) && x >= r.lo && x <= r.hi; }
+
 Result<double> Quantity(const nlohmann::json& j, const char* key, const char* unit_key,
                         const char* canonical, double lo, double hi) {
   auto v = j.find(key);
@@ -26,12 +55,7 @@ Result<double> Quantity(const nlohmann::json& j, const char* key, const char* un
     return Error{ErrorCode::kUnitMismatch, unit_key,
                  "'" + unit.substr(0, 24) + "' cannot be converted to " + canonical};
   }
-  if (!std::isfinite(*converted) || *converted < lo || *converted > hi) {
-    char buf[128];
-    std::snprintf(buf, sizeof buf, "%g %s is outside %g–%g %s", *converted, canonical, lo, hi,
-                  canonical);
-    return InvalidArgument(key, buf);
-  }
+  if (!Within(*converted, {lo, hi})) return OutsideRange(key, *converted, canonical, {lo, hi});
   return *converted;
 }
 
@@ -43,12 +67,7 @@ Result<double> Hours(const nlohmann::json& j, const char* key, double lo, double
     if (missing < 0) return InvalidArgument(key, "missing");
     return missing;
   }
-  if (!d->is_number() || !std::isfinite(d->get<double>()) || d->get<double>() < lo ||
-      d->get<double>() > hi) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g–%g h", lo, hi);
-    return InvalidArgument(key, buf);
-  }
+  if (!d->is_number() || !Within(d->get<double>(), {lo, hi})) return HoursOutside(key, {lo, hi});
   return d->get<double>();
 }
 
@@ -120,18 +139,19 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
                                "rate (rate, U/h)");
       }
       if (j.contains("amount")) {
-        MEDTWIN_TRY(e.amount, Quantity(j, "amount", "unit", "U", 0, 25));
+        MEDTWIN_TRY(e.amount, Quantity(j, "amount", "unit", "U", kOrderBolusU.lo, kOrderBolusU.hi));
       }
       e.rate = -1;  // no change to the basal rate
       if (j.contains("rate")) {
-        MEDTWIN_TRY(e.rate, Quantity(j, "rate", "rate_unit", "U/h", 0, 40));
+        MEDTWIN_TRY(e.rate,
+                    Quantity(j, "rate", "rate_unit", "U/h", kBasalUPerH.lo, kBasalUPerH.hi));
       }
     } else {
-      MEDTWIN_TRY(e.amount, Quantity(j, "amount", "unit", "mg", 0.001, 100000));
-      MEDTWIN_TRY(e.interval_h, Hours(j, "interval_h", 1, 168, -1));
-      MEDTWIN_TRY(e.duration_h, Hours(j, "duration_h", 0, 48, 0));
+      MEDTWIN_TRY(e.amount, Quantity(j, "amount", "unit", "mg", kOrderDoseMg.lo, kOrderDoseMg.hi));
+      MEDTWIN_TRY(e.interval_h, Hours(j, "interval_h", kOrderIntervalH.lo, kOrderIntervalH.hi, -1));
+      MEDTWIN_TRY(e.duration_h, Hours(j, "duration_h", kInfusionH.lo, kInfusionH.hi, 0));
     }
-    MEDTWIN_TRY(e.by, TextMember(j, "by", false, 64, !limits.as_stored));
+    MEDTWIN_TRY(e.by, TextMember(j, "by", false, kMaxByBytes, !limits.as_stored));
   } else if (e.type == "ack") {
     auto kind = j.find("alert_kind");
     auto raised = j.find("alert_raised_at");
@@ -159,6 +179,23 @@ Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_
   if (e.time < limits.earliest) return InvalidArgument("time", "before 1900-01-01");
   MEDTWIN_TRY(e.source, TextMember(j, "source", false, 256, !limits.as_stored));
   return e;
+}
+
+Status ValidateOrder(const Event& e) {
+  if (e.type != "order") return InvalidArgument("type", "not an order");
+  if (e.drug.empty()) return InvalidArgument("drug", "name the drug");
+  if (e.drug == "insulin") {
+    if (!Within(e.amount, kOrderBolusU)) return OutsideRange("amount", e.amount, "U", kOrderBolusU);
+    if (e.rate != -1 && !Within(e.rate, kBasalUPerH)) {  // -1: the rate stays
+      return OutsideRange("rate", e.rate, "U/h", kBasalUPerH);
+    }
+  } else {
+    if (!Within(e.amount, kOrderDoseMg))
+      return OutsideRange("amount", e.amount, "mg", kOrderDoseMg);
+    if (!Within(e.interval_h, kOrderIntervalH)) return HoursOutside("interval_h", kOrderIntervalH);
+    if (!Within(e.duration_h, kInfusionH)) return HoursOutside("duration_h", kInfusionH);
+  }
+  return ValidateText(e.by, "by", kMaxByBytes);
 }
 
 nlohmann::json EventToJson(const Event& e) {

@@ -29,5 +29,10 @@ using record::Event;
 [[nodiscard]] Result<Event> ParseEvent(const nlohmann::json& j, std::string_view patient_from_path,
                                        const ObservationLimits& limits);
 [[nodiscard]] nlohmann::json EventToJson(const Event& e);
+// The limits an order is held to, whether ParseEvent read it or the server built it from
+// accepted advice: a drug order's dose (mg), interval and infusion time; an insulin order's
+// bolus (U; 0: none) and basal rate (U/h; negative: unchanged); who ordered. Errors name the
+// event's fields (amount, rate, interval_h, duration_h, by), with ParseEvent's messages.
+[[nodiscard]] Status ValidateOrder(const Event& e);
 
 }  // namespace medtwin::io

@@ -425,18 +425,27 @@ Result<record::Alert> TwinService::Acknowledge(std::uint64_t alert_id, const std
 namespace {
 
 // Who accepts: the body's "by" when it is a string.
-json AcceptedBy(const json& body) {
-  return body.contains("by") && body["by"].is_string() ? body["by"] : json("unknown");
+std::string AcceptedBy(const json& body) {
+  auto by = body.find("by");
+  return by != body.end() && by->is_string() ? by->get<std::string>() : "unknown";
 }
 
-// An order built from an accepted plan, validated as any order event is; errors name the
-// request's fields (`renames`: event field → request field).
-Result<record::Event> ParseAcceptedOrder(
-    const json& order, const std::string& patient, const io::ObservationLimits& limits,
-    std::initializer_list<std::pair<const char*, const char*>> renames) {
-  auto e = io::ParseEvent(order, patient, limits);
-  if (e.ok()) return e;
-  Error err = e.error();
+// A number the clinician may adjust while accepting: `fallback` when the body leaves it out.
+Result<double> Adjusted(const json& body, const char* key, double fallback) {
+  auto it = body.find(key);
+  if (it == body.end()) return fallback;
+  if (!it->is_number()) return InvalidArgument(key, "a number is required");
+  return it->get<double>();
+}
+
+// An order built from accepted advice or a plan: the adjustments are untrusted input, so it is
+// held to the limits of any order (io::ValidateOrder); errors name the request's fields
+// (`renames`: event field → request field).
+Status CheckAcceptedOrder(const record::Event& order,
+                          std::initializer_list<std::pair<const char*, const char*>> renames) {
+  Status valid = io::ValidateOrder(order);
+  if (valid.ok()) return valid;
+  Error err = valid.error();
   for (const auto& [from, to] : renames) {
     if (err.field == from) err.field = to;
   }
@@ -483,21 +492,19 @@ Result<json> TwinService::AcceptRecommendation(const std::string& patient, const
   }
   const record::Recommendation& rec = *advice->recommendation;
   const io::ObservationLimits limits = LimitsNow();
-  // The clinician may adjust the regimen while accepting it: the adjustments are untrusted
-  // input, so what is accepted is validated as any order is.
-  json order = {{"type", "order"},
-                {"patient", patient},
-                {"drug", rec.drug},
-                {"amount", body.value("dose_mg", json(rec.dose_mg))},
-                {"unit", "mg"},
-                {"interval_h", body.value("interval_h", json(rec.interval_h))},
-                {"duration_h", body.value("infusion_h", json(rec.infusion_h))},
-                {"by", AcceptedBy(body)},
-                {"time", FormatRfc3339(limits.now)},
-                {"source", "recommendation"}};
-  MEDTWIN_TRY(record::Event e,
-              ParseAcceptedOrder(order, patient, limits,
-                                 {{"amount", "dose_mg"}, {"duration_h", "infusion_h"}}));
+  // The advice as an order, adjusted by the clinician where the body says so.
+  record::Event e;
+  e.patient = patient;
+  e.type = "order";
+  e.drug = rec.drug;
+  MEDTWIN_TRY(e.amount, Adjusted(body, "dose_mg", rec.dose_mg));
+  MEDTWIN_TRY(e.interval_h, Adjusted(body, "interval_h", rec.interval_h));
+  MEDTWIN_TRY(e.duration_h, Adjusted(body, "infusion_h", rec.infusion_h));
+  e.by = AcceptedBy(body);
+  e.time = limits.now;
+  e.source = "recommendation";
+  MEDTWIN_RETURN_IF_ERROR(
+      CheckAcceptedOrder(e, {{"amount", "dose_mg"}, {"duration_h", "infusion_h"}}));
   MEDTWIN_RETURN_IF_ERROR(StoreAndApply({e}));
   json out = io::OrderToJson(e);
   out["based_on"] = io::RecommendationToJson(rec);
@@ -515,13 +522,21 @@ Result<json> TwinService::AcceptGlucosePlan(const std::string& patient,
   }
   const io::ObservationLimits limits = LimitsNow();
   const Instant now = limits.now;
-  json order = {{"type", "order"},        {"patient", patient},         {"drug", "insulin"},
-                {"by", AcceptedBy(body)}, {"time", FormatRfc3339(now)}, {"source", "whatif"}};
-  if (body.contains("bolus_u")) order["amount"] = body["bolus_u"];
-  if (body.contains("basal_u_per_h")) order["rate"] = body["basal_u_per_h"];
-  MEDTWIN_TRY(const record::Event e,
-              ParseAcceptedOrder(order, patient, limits,
-                                 {{"amount", "bolus_u"}, {"rate", "basal_u_per_h"}}));
+  record::Event e;
+  e.patient = patient;
+  e.type = "order";
+  e.drug = "insulin";
+  e.dose_unit = "U";
+  MEDTWIN_TRY(e.amount, Adjusted(body, "bolus_u", 0));
+  MEDTWIN_TRY(e.rate, Adjusted(body, "basal_u_per_h", -1));  // -1: the basal rate stays
+  if (body.contains("basal_u_per_h") && e.rate < 0) {
+    return InvalidArgument("basal_u_per_h", "0–40 U/h (leave it out to keep the current rate)");
+  }
+  e.by = AcceptedBy(body);
+  e.time = now;
+  e.source = "whatif";
+  MEDTWIN_RETURN_IF_ERROR(
+      CheckAcceptedOrder(e, {{"amount", "bolus_u"}, {"rate", "basal_u_per_h"}}));
   std::vector<record::Event> events = {e};
   // In a closed loop the accepted plan goes to the pump at once and the twin takes it as
   // delivered (stored as insulin and basal events, so a restart replays it); otherwise it
