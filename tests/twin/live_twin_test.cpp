@@ -38,7 +38,7 @@ record::Observation Vital(std::string_view code, double value, int minute, std::
 // A full set at `minute`: RR, SpO2, O2 flow, SBP, HR, ACVPU, temperature.
 std::vector<record::Observation> Set(int minute, double rr, double spo2, double o2, double sbp,
                                      double hr, const char* acvpu, double temp) {
-  namespace l = io::loinc;
+  namespace l = record::loinc;
   return {Vital(l::kRespiratoryRate, rr, minute),  Vital(l::kSpo2, spo2, minute),
           Vital(l::kInhaledO2Flow, o2, minute),    Vital(l::kSystolicBp, sbp, minute),
           Vital(l::kHeartRate, hr, minute),        Vital(l::kConsciousness, 0, minute, acvpu),
@@ -233,6 +233,29 @@ TEST(LiveTwin, ClinicianAlarmLimitsAndEscalationOfUnacknowledgedAlerts) {
     ASSERT_FALSE(r.ok()) << body;
     EXPECT_EQ(r.error().field, field) << body;
   }
+}
+
+// The server applies readings before the store has said which are duplicates (the alert
+// lane), so a twin takes a reading from a source at an instant once: a resend, or a different
+// value from the same source at that instant (which the store refuses), changes nothing; a
+// reading from another source at the same instant is taken, as the store keeps it too.
+TEST(LiveTwin, AReadingFromOneSourceAtOneInstantIsTakenOnce) {
+  LiveTwin twin(Rec("p1"));
+  twin.Apply(Vital(record::loinc::kSpo2, 84, 0), &Ids);
+  ASSERT_NE(Find(twin, "spo2-low"), nullptr);
+  const Alert first = *Find(twin, "spo2-low");
+  // Resent, and then "corrected" by the same source at the same instant: nothing changes.
+  twin.Apply(Vital(record::loinc::kSpo2, 84, 0), &Ids);
+  twin.Apply(Vital(record::loinc::kSpo2, 97, 0), &Ids);
+  EXPECT_EQ(twin.View().latest.at("2708-6").value, 84);
+  EXPECT_EQ(Find(twin, "spo2-low")->status, AlertStatus::kOpen);
+  EXPECT_EQ(Find(twin, "spo2-low")->updated_at, first.updated_at);
+  // A second oximeter at the same instant is another reading.
+  record::Observation other = Vital(record::loinc::kSpo2, 97, 0);
+  other.source = "second-oximeter";
+  twin.Apply(other, &Ids);
+  EXPECT_EQ(twin.View().latest.at("2708-6").value, 97);
+  EXPECT_EQ(Find(twin, "spo2-low")->status, AlertStatus::kResolved);
 }
 
 // The unit type on the record sets the ward twin's defaults: 94 % alarms on a maternity unit

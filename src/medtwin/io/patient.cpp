@@ -178,7 +178,10 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
   }
   if (j.contains("unit_type")) {
     const json& v = j.at("unit_type");
-    if (!v.is_string() || monitor::FindUnitType(v.get<std::string>()) == nullptr) {
+    // A unit type this version does not know, read back from the store (written by a newer
+    // one), is kept and alarms as a general ward: the server must still start.
+    if (!v.is_string() ||
+        (from == Source::kClient && monitor::FindUnitType(v.get<std::string>()) == nullptr)) {
       return InvalidArgument("unit_type", "one of " + monitor::UnitTypeList());
     }
     p.unit_type = v.get<std::string>();

@@ -66,6 +66,7 @@ Response GetTwin(const RouteRequest& rq) {
 Response PostWhatIf(const RouteRequest& rq) {
   auto body = ParseBody(rq.req);
   if (!body.ok()) return Fail(400, body.error());
+  if (!rq.service.Patient(rq.param("id"))) return NoPatient(rq.param("id"));
   auto plan = ParseWhatIfPlan(*body);
   if (!plan.ok()) return Fail(400, plan.error());
   auto r = rq.service.engine().WhatIf(rq.param("id"), **plan);

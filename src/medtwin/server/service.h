@@ -34,7 +34,10 @@ struct IngestReport {
 
 struct ServiceMetrics {
   std::atomic<std::uint64_t> observations_accepted{0}, observations_duplicate{0},
-      observations_rejected{0}, ingest_requests{0}, ingest_us_total{0}, http_requests{0};
+      observations_rejected{0}, ingest_requests{0}, ingest_us_total{0}, http_requests{0},
+      // Observations the twins took whose commit then failed (the alert lane): the twins are
+      // ahead of the store until a restart rebuilds them.
+      observations_applied_not_stored{0};
 };
 
 class TwinService {

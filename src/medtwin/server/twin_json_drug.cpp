@@ -43,7 +43,7 @@ json FitToJson(const twin::DrugFit& fit) {
 }
 
 json IwpcToJson(const Result<twin::IwpcStart>& iwpc) {
-  if (!iwpc.ok()) return {{"error", iwpc.error().message}};
+  if (!iwpc.ok()) return {{"error", iwpc.error().ToString()}};  // "age_years: 18–110 …"
   const twin::IwpcStart& d = *iwpc;
   auto or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
   return {{"weekly_mg", d.weekly_mg},

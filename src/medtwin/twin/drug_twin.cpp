@@ -174,11 +174,11 @@ Result<IwpcStart> IwpcStartingDose(const record::PatientRecord& record,
   decide::WarfarinPatient p;
   std::vector<std::string> notes;
   if (!record.birth_date || !record.height_cm || !record.weight_kg) {
-    return Error{ErrorCode::kFailedPrecondition, "record",
+    return Error{ErrorCode::kFailedPrecondition, "",
                  "needs birth_date, height_cm and weight_kg on the record"};
   }
   auto born = ParseRfc3339(*record.birth_date + "T00:00:00Z");
-  if (!born.ok()) return InvalidArgument("birth_date", "birth_date is not a date");
+  if (!born.ok()) return InvalidArgument("birth_date", "not a date");
   p.age_years = static_cast<double>(now.us_since_epoch - born->us_since_epoch) / (365.25 * 86400e6);
   p.height_cm = *record.height_cm;
   p.weight_kg = *record.weight_kg;
@@ -197,7 +197,7 @@ Result<IwpcStart> IwpcStartingDose(const record::PatientRecord& record,
     p.vkorc1 = g.vkorc1;
     notes = g.notes;
   }
-  MEDTWIN_TRY(decide::WarfarinDose dose, decide::IwpcPharmacogeneticDose(p), "IWPC starting dose");
+  MEDTWIN_TRY(decide::WarfarinDose dose, decide::IwpcPharmacogeneticDose(p));
   if (record.race.empty() || record.race == "unknown") {
     notes.push_back("race not recorded: IWPC's missing/mixed category");
   }

@@ -18,8 +18,8 @@
 #include "medtwin/core/time.h"
 #include "medtwin/decide/regimen.h"
 #include "medtwin/estimate/population_model.h"
-#include "medtwin/io/event.h"
 #include "medtwin/record/advice.h"
+#include "medtwin/record/event.h"
 #include "medtwin/record/patient.h"
 #include "medtwin/twin/twin_kind.h"
 

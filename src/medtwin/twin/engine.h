@@ -24,9 +24,9 @@
 
 #include "medtwin/core/result.h"
 #include "medtwin/core/worker_pool.h"
-#include "medtwin/io/observation.h"
 #include "medtwin/record/advice.h"
 #include "medtwin/record/alert.h"
+#include "medtwin/record/observation.h"
 #include "medtwin/record/patient.h"
 #include "medtwin/twin/live_twin.h"
 #include "medtwin/twin/twin_view.h"

@@ -47,12 +47,16 @@ TwinUpdate LiveTwin::Apply(const record::Observation& o, AlertIdSource next_aler
   TwinUpdate update;
   auto [at, first_of_code] = latest_.try_emplace(o.code);
   LatestValue& latest = at->second;
-  // Late observations go to history (the store) but do not replace the present state. At an
-  // instant this code already has, the first reading stands: a resent reading is not taken
-  // twice (the server applies observations while the store commits them, before it knows
-  // which are duplicates), and a conflicting one is refused as the store refuses it.
-  if (!first_of_code && o.time <= latest.time) return update;
-  latest = {o.value, o.text, o.time};
+  // Late observations go to history (the store) but do not replace the present state. At the
+  // instant this code has from the same source, the first reading stands: a resent reading is
+  // not taken twice (the server applies observations while the store commits them, before it
+  // knows which are duplicates), and a conflicting one is refused as the store (keyed by
+  // patient, code, time and source) refuses it. Another source at that instant is taken.
+  if (!first_of_code &&
+      (o.time < latest.time || (o.time == latest.time && o.source == latest.source))) {
+    return update;
+  }
+  latest = {o.value, o.text, o.time, o.source};
   TwinContext ctx(Facts(), alerts_, next_alert_id, live, update);
   for (auto& kind : kinds_) {
     if (kind) kind->Observe(o, ctx);

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "medtwin/io/event.h"
-#include "medtwin/io/observation.h"
 #include "medtwin/monitor/news2.h"
+#include "medtwin/record/event.h"
+#include "medtwin/record/observation.h"
 #include "medtwin/record/patient.h"
 #include "medtwin/twin/kinds/ward.h"
 #include "medtwin/twin/twin_kind.h"
@@ -49,8 +49,9 @@ class LiveTwin {
 
   // `next_alert_id` hands out globally unique ids. `live` false (a rebuild replaying history)
   // does not ask for refits, so a restart does not refit once per stored level. An observation
-  // older than the newest of its code, or at the same instant, changes nothing (the first
-  // reading at an instant stands, so a resent one is never taken twice).
+  // older than the newest of its code, or at its instant from the same source, changes nothing
+  // (the first reading from a source at an instant stands, so a resent one is never taken
+  // twice).
   TwinUpdate Apply(const record::Observation& o, AlertIdSource next_alert_id, bool live = true);
   // Meals, insulin and basal changes drive the glucose twin; doses are kept for drug twins;
   // orders are kept (the last 10); a stored acknowledgement is replayed. A dose or order of a

@@ -22,11 +22,11 @@
 
 #include "medtwin/core/result.h"
 #include "medtwin/core/time.h"
-#include "medtwin/io/event.h"
-#include "medtwin/io/observation.h"
 #include "medtwin/monitor/alerts.h"
 #include "medtwin/monitor/rules.h"
 #include "medtwin/record/advice.h"
+#include "medtwin/record/event.h"
+#include "medtwin/record/observation.h"
 #include "medtwin/record/patient.h"
 
 namespace medtwin::twin {
@@ -42,6 +42,7 @@ struct LatestValue {
   double value = 0;
   std::string text;  // coded values (ACVPU)
   Instant time;
+  std::string source;  // the device or system that sent it
 };
 using LatestValues = std::map<std::string, LatestValue>;
 

@@ -6,7 +6,7 @@
 namespace medtwin::twin {
 namespace {
 
-namespace loinc = io::loinc;
+namespace loinc = record::loinc;
 
 constexpr std::int64_t kNews2WindowUs = 4 * 60 * 60'000'000LL;
 
