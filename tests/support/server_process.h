@@ -42,7 +42,8 @@ struct Reply {
 // A request with a bearer token (an admin's unless given; "" sends none).
 inline Reply Call(unsigned short port, e2e_http::verb method, const std::string& target,
                   const std::string& body = "", const std::string& type = "application/json",
-                  const std::string& token = TestAuth::Admin()) {
+                  const std::string& token = TestAuth::Admin(),
+                  const std::map<std::string, std::string>& headers = {}) {
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::resolver resolver(ioc);
   e2e_beast::tcp_stream stream(ioc);
@@ -50,6 +51,7 @@ inline Reply Call(unsigned short port, e2e_http::verb method, const std::string&
   e2e_http::request<e2e_http::string_body> req{method, target, 11};
   req.set(e2e_http::field::host, "127.0.0.1");
   if (!token.empty()) req.set(e2e_http::field::authorization, "Bearer " + token);
+  for (const auto& [name, value] : headers) req.set(name, value);
   if (!body.empty()) {
     req.set(e2e_http::field::content_type, type);
     req.body() = body;

@@ -122,6 +122,7 @@ Status RunServe(const ServeArgs& args) {
     return InvalidArgument("--research-min-k", "2..100");
   }
   auth->research_min_k = args.research_min_k;
+  auth->https = !args.tls_cert.empty();
   if (args.unsafe_no_security) {
     if (args.listen.substr(0, colon) != "127.0.0.1") {
       return InvalidArgument("--unsafe-no-security", "only on 127.0.0.1 (it is for benchmarks)");

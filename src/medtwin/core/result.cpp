@@ -24,6 +24,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "failed_precondition";
     case ErrorCode::kResourceExhausted:
       return "resource_exhausted";
+    case ErrorCode::kPermissionDenied:
+      return "permission_denied";
     case ErrorCode::kInternal:
       return "internal";
   }

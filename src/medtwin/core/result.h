@@ -22,6 +22,7 @@ enum class ErrorCode {
   kAlreadyExists,       // creating what is there already (a patient id)
   kFailedPrecondition,  // the state does not allow it (no recommendation to accept)
   kResourceExhausted,   // a bounded queue or budget is full (trials waiting)
+  kPermissionDenied,    // the caller may not (a match they may not read)
   kInternal,
 };
 

@@ -550,6 +550,31 @@ Result<json> FromFhirPatient(const json& r) {
     if (!r["gender"].is_string()) return InvalidArgument("Patient.gender", "must be a code");
     doc["sex"] = r["gender"];
   }
+  // Identifiers (the MRN) and contact points: system and value (and use), checked by the
+  // record's parser; here only their shape, so errors name the FHIR element.
+  for (const auto& [element, member] :
+       {std::pair{"identifier", "identifiers"}, std::pair{"telecom", "telecom"}}) {
+    if (!r.contains(element)) continue;
+    const json& list = r[element];
+    if (!list.is_array()) return InvalidArgument(std::string("Patient.") + element, "an array");
+    json out = json::array();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string where = std::string("Patient.") + element + "[" + std::to_string(i) + "]";
+      if (!list[i].is_object()) return InvalidArgument(where, "an object");
+      if (!list[i].contains("value") || !list[i]["value"].is_string()) {
+        return InvalidArgument(where + ".value", "a string is required");
+      }
+      json item = {{"value", list[i]["value"]}};
+      for (const char* key : {"system", "use"}) {
+        if (std::string(element) == "identifier" && std::string(key) == "use") continue;
+        if (!list[i].contains(key)) continue;
+        if (!list[i][key].is_string()) return InvalidArgument(where + "." + key, "a string");
+        item[key] = list[i][key];
+      }
+      out.push_back(std::move(item));
+    }
+    doc[member] = std::move(out);
+  }
   if (r.contains("extension") && r["extension"].is_array()) {
     for (const auto& ext : r["extension"]) {
       if (!ext.is_object() || Text(ext, "url") != kUsCoreRace) continue;
@@ -582,6 +607,21 @@ Result<json> FromFhirPatient(const json& r) {
 
 json ToFhirPatient(const json& p) {
   json r = {{"resourceType", "Patient"}, {"id", p.value("id", "")}};
+  for (const auto& [member, element] :
+       {std::pair{"identifiers", "identifier"}, std::pair{"telecom", "telecom"}}) {
+    if (!p.contains(member) || !p[member].is_array() || p[member].empty()) continue;
+    json out = json::array();
+    for (const auto& item : p[member]) {
+      json e = {{"value", item.value("value", "")}};
+      for (const char* key : {"system", "use"}) {
+        if (item.contains(key) && item[key].is_string() && !item[key].get<std::string>().empty()) {
+          e[key] = item[key];
+        }
+      }
+      out.push_back(std::move(e));
+    }
+    r[element] = std::move(out);
+  }
   if (p.contains("sex")) r["gender"] = p["sex"];
   if (p.contains("race") && p["race"].is_string()) {
     r["extension"] = json::array({UsCoreRace(p["race"].get<std::string>())});

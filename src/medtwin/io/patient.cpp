@@ -63,6 +63,73 @@ Result<std::vector<std::string>> TextList(Source from, const json& j, const char
   return out;
 }
 
+// A few identifiers per patient (MRN, national number, insurer's): more is a sender's error.
+constexpr std::size_t kMaxIdentifiers = 16;
+
+Result<std::string> Member(Source from, const json& o, const char* key, const std::string& where,
+                           std::size_t max_len, bool required) {
+  if (!o.contains(key) || o[key].is_null()) {
+    if (required) return InvalidArgument(where + "." + key, "missing");
+    return std::string();
+  }
+  auto v = Text(from, o, key, max_len);
+  if (!v.ok()) return InvalidArgument(where + "." + key, v.error().message);
+  return v;
+}
+
+Result<std::vector<record::Identifier>> ParseIdentifiers(Source from, const json& list) {
+  if (!list.is_array() || list.size() > kMaxIdentifiers) {
+    return InvalidArgument("identifiers", "an array of at most 16 {system, value}");
+  }
+  std::vector<record::Identifier> out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = "identifiers[" + std::to_string(i) + "]";
+    if (!list[i].is_object()) return InvalidArgument(where, "an object {system, value}");
+    record::Identifier id;
+    MEDTWIN_TRY(id.system, Member(from, list[i], "system", where, 256, false));
+    MEDTWIN_TRY(id.value, Member(from, list[i], "value", where, 128, true));
+    if (id.value.empty()) return InvalidArgument(where + ".value", "empty");
+    // '|' separates system and value in FHIR search (identifier=system|value).
+    if (id.system.find('|') != std::string::npos) {
+      return InvalidArgument(where + ".system", "must not contain '|'");
+    }
+    for (const auto& seen : out) {
+      if (seen.system == id.system) {
+        return InvalidArgument(where + ".system", "one identifier per system");
+      }
+    }
+    out.push_back(std::move(id));
+  }
+  return out;
+}
+
+Result<std::vector<record::ContactPoint>> ParseTelecom(Source from, const json& list) {
+  if (!list.is_array() || list.size() > kMaxIdentifiers) {
+    return InvalidArgument("telecom", "an array of at most 16 {system, value, use}");
+  }
+  static constexpr std::string_view kSystems[] = {"phone", "fax", "email", "pager",
+                                                  "url",   "sms", "other"};
+  static constexpr std::string_view kUses[] = {"home", "work", "temp", "old", "mobile"};
+  std::vector<record::ContactPoint> out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = "telecom[" + std::to_string(i) + "]";
+    if (!list[i].is_object()) return InvalidArgument(where, "an object {system, value, use}");
+    record::ContactPoint c;
+    MEDTWIN_TRY(c.system, Member(from, list[i], "system", where, 16, false));
+    MEDTWIN_TRY(c.value, Member(from, list[i], "value", where, 256, true));
+    MEDTWIN_TRY(c.use, Member(from, list[i], "use", where, 16, false));
+    if (!c.system.empty() &&
+        std::find(std::begin(kSystems), std::end(kSystems), c.system) == std::end(kSystems)) {
+      return InvalidArgument(where + ".system", "phone, fax, email, pager, url, sms or other");
+    }
+    if (!c.use.empty() && std::find(std::begin(kUses), std::end(kUses), c.use) == std::end(kUses)) {
+      return InvalidArgument(where + ".use", "home, work, temp, old or mobile");
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, bool from_store) {
@@ -71,6 +138,8 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
   PatientRecord p = base != nullptr ? *base : PatientRecord{};
   static const char* kKnown[] = {"id",
                                  "name",
+                                 "identifiers",
+                                 "telecom",
                                  "birth_date",
                                  "sex",
                                  "race",
@@ -103,6 +172,12 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
     }
     if (base != nullptr && id != base->id) return InvalidArgument("id", "cannot be changed");
     p.id = id;
+  }
+  if (j.contains("identifiers")) {
+    MEDTWIN_TRY(p.identifiers, ParseIdentifiers(from, j.at("identifiers")));
+  }
+  if (j.contains("telecom")) {
+    MEDTWIN_TRY(p.telecom, ParseTelecom(from, j.at("telecom")));
   }
   if (j.contains("name")) {
     MEDTWIN_TRY(p.name, Text(from, j, "name"));
@@ -358,8 +433,18 @@ json PatientToJson(const PatientRecord& p) {
                         {"phenotype", g.phenotype},
                         {"activity_score", g.activity_score ? json(*g.activity_score) : json()}});
   }
+  json identifiers = json::array();
+  for (const auto& id : p.identifiers) {
+    identifiers.push_back({{"system", id.system}, {"value", id.value}});
+  }
+  json telecom = json::array();
+  for (const auto& c : p.telecom) {
+    telecom.push_back({{"system", c.system}, {"value", c.value}, {"use", c.use}});
+  }
   json j = {{"id", p.id},
             {"name", p.name},
+            {"identifiers", std::move(identifiers)},
+            {"telecom", std::move(telecom)},
             {"sex", p.sex},
             {"race", p.race.empty() ? json(nullptr) : json(p.race)},
             {"conditions", p.conditions},

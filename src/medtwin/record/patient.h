@@ -50,9 +50,31 @@ struct ConsentChange {
   std::string by;          // token subject
 };
 
+// An identifier the hospital knows the patient by (FHIR Identifier): the MRN, a national
+// number. `system` is the namespace (a URI, e.g. "urn:oid:2.16.840.1.113883.19.5"); "" when the
+// sender gave none. Unique per system across patients.
+struct Identifier {
+  std::string system;
+  std::string value;
+  bool operator==(const Identifier&) const = default;
+};
+
+// How to reach the patient (FHIR ContactPoint): system phone|fax|email|pager|url|sms|other,
+// use home|work|temp|old|mobile.
+struct ContactPoint {
+  std::string system;
+  std::string value;
+  std::string use;
+  bool operator==(const ContactPoint&) const = default;
+};
+
 struct PatientRecord {
   std::string id;
-  std::string name;                       // optional display name
+  std::string name;  // optional display name
+  // Direct identifiers (with name and birth date: encrypted at rest with data keys, never
+  // exported for research).
+  std::vector<Identifier> identifiers;
+  std::vector<ContactPoint> telecom;
   std::optional<std::string> birth_date;  // YYYY-MM-DD
   std::string sex = "unknown";            // female, male, other, unknown
   // Self-reported race in the categories of the IWPC warfarin algorithm, the one model here

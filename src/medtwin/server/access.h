@@ -146,6 +146,7 @@ class RevocationList {
 
 struct AuthOptions {
   security::SigningKey key;
+  bool https = false;  // the server speaks TLS (FHIR fullUrls and links say https)
   double rate_limit_per_s = 1000;
   // Requests failing authentication per second per client address (burst: twice that); past
   // it the address's refusals are 429s (and aggregated in the audit trail).

@@ -115,6 +115,8 @@ unsigned StatusFor(const Error& e) {
       return 409;
     case ErrorCode::kResourceExhausted:
       return 429;
+    case ErrorCode::kPermissionDenied:
+      return 403;
     case ErrorCode::kIoError:
     case ErrorCode::kInternal:
     case ErrorCode::kUnavailable:
@@ -169,12 +171,34 @@ Response Outcome(unsigned status, const std::string& type, const std::string& wh
   return Fhir(status, io::OperationOutcome(type, where, why));
 }
 
-json Searchset(const json& resources) {
+std::string FhirBase(const RouteRequest& rq) {
+  auto host = rq.req.find(http::field::host);
+  const std::string authority =
+      host != rq.req.end() && !host->value().empty() ? std::string(host->value()) : "localhost";
+  return std::string(rq.auth.https ? "https://" : "http://") + authority + "/fhir/r4";
+}
+
+json Searchset(const json& resources, const RouteRequest* rq) {
   json b = {{"resourceType", "Bundle"},
             {"type", "searchset"},
             {"total", resources.size()},
             {"entry", json::array()}};
-  for (const auto& r : resources) b["entry"].push_back({{"resource", r}});
+  const std::string base = rq != nullptr ? FhirBase(*rq) : "";
+  for (const auto& r : resources) {
+    json entry = {{"resource", r}};
+    if (rq != nullptr && r.contains("resourceType") && r.contains("id")) {
+      entry["fullUrl"] = base + "/" + StringMember(r, "resourceType") + "/" + StringMember(r, "id");
+    }
+    entry["search"] = {{"mode", "match"}};
+    b["entry"].push_back(std::move(entry));
+  }
+  if (rq != nullptr) {
+    // The target as received, after the base (".../fhir/r4/Patient?gender=female").
+    const std::string target(rq->req.target());
+    const std::size_t at = target.find("/fhir/r4");
+    b["link"] = {{{"relation", "self"},
+                  {"url", base + (at == std::string::npos ? target : target.substr(at + 8))}}};
+  }
   return b;
 }
 

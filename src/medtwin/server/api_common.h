@@ -41,7 +41,12 @@ namespace medtwin::server {
 [[nodiscard]] Response Fhir(unsigned status, const nlohmann::json& body);
 [[nodiscard]] Response Outcome(unsigned status, const std::string& type, const std::string& where,
                                const std::string& why);
-[[nodiscard]] nlohmann::json Searchset(const nlohmann::json& resources);
+// A searchset Bundle of `resources`; with `rq` each entry gets its fullUrl and the Bundle its
+// self link (the search as received).
+[[nodiscard]] nlohmann::json Searchset(const nlohmann::json& resources,
+                                       const RouteRequest* rq = nullptr);
+// The FHIR base the client addressed: http(s)://{Host}/fhir/r4 (https when the server has TLS).
+[[nodiscard]] std::string FhirBase(const RouteRequest& rq);
 // Ids the FHIR endpoint gives stored observations and doses.
 [[nodiscard]] std::string ObservationId(const record::Observation& o);
 [[nodiscard]] std::string DoseId(const record::Event& e);

@@ -1,19 +1,99 @@
 // POST /fhir/r4 with a Bundle: transaction (every entry validated and authorized before any is
 // applied; all or nothing) or batch (each entry on its own) of Patient, Observation and
-// MedicationAdministration entries.
+// MedicationAdministration entries. Entries refer to each other by fullUrl (urn:uuid:… in a
+// transaction, R4 §3.1.0.11.2); a Patient entry may be a conditional create
+// (request.ifNoneExist, R4 §3.1.0.11.3) that resolves to the patient it matches.
 #include "medtwin/server/handlers.h"
 
+#include <map>
 #include <optional>
 #include <set>
 
 #include "medtwin/io/fhir.h"
 #include "medtwin/io/json_input.h"
 #include "medtwin/server/api_common.h"
+#include "medtwin/server/fhir_search.h"
 
 namespace medtwin::server {
 
 using nlohmann::json;
 using security::Interaction;
+
+namespace {
+
+// Every "reference" in `node` that names one of `targets` (a fullUrl) rewritten to what it maps
+// to ("Patient/{id}").
+void RewriteReferences(json& node, const std::map<std::string, std::string>& targets) {
+  if (node.is_object()) {
+    for (auto& [key, value] : node.items()) {
+      if (key == "reference" && value.is_string()) {
+        if (auto it = targets.find(value.get<std::string>()); it != targets.end()) {
+          value = it->second;
+        }
+      } else {
+        RewriteReferences(value, targets);
+      }
+    }
+  } else if (node.is_array()) {
+    for (auto& item : node) RewriteReferences(item, targets);
+  }
+}
+
+// The Patient entries' identities before anything is applied: an id for every patient the
+// bundle creates without one, the existing patient a conditional create matches, and each
+// entry's fullUrl mapped to "Patient/{id}" so the other entries' references resolve. Errors
+// (a condition matching several patients, an unreadable match) name the entry.
+struct BundlePatients {
+  std::map<std::string, std::string> by_full_url;
+  std::map<std::size_t, std::string> matched;  // entry → existing patient (no create)
+};
+Result<BundlePatients> ResolvePatients(json& entries, TwinService& service, const Caller& caller) {
+  BundlePatients out;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    json& entry = entries[i];
+    if (!entry.is_object() || !entry.contains("resource") || !entry["resource"].is_object()) {
+      continue;
+    }
+    json& res = entry["resource"];
+    if (StringMember(res, "resourceType") != "Patient") continue;
+    const std::string where = "Bundle.entry[" + std::to_string(i) + "]";
+    std::string id = StringMember(res, "id");
+    const json request = entry.value("request", json::object());
+    const std::string condition = request.is_object() ? StringMember(request, "ifNoneExist") : "";
+    if (!condition.empty()) {
+      MEDTWIN_TRY(auto terms, PatientCondition(condition, where + ".request.ifNoneExist"));
+      MEDTWIN_TRY(auto found, SearchPatients(service, terms), where + ".request.ifNoneExist");
+      if (found.size() > 1) {
+        return Error{ErrorCode::kFailedPrecondition, where + ".request.ifNoneExist",
+                     std::to_string(found.size()) +
+                         " patients match: the condition must be "
+                         "selective"};
+      }
+      if (found.size() == 1) {
+        if (!caller.Check(found[0].id, "Patient", Interaction::kRead).allowed) {
+          return Error{ErrorCode::kPermissionDenied, where + ".request.ifNoneExist",
+                       "a patient matching it exists that this caller may not read"};
+        }
+        id = found[0].id;
+        out.matched[i] = id;
+      }
+    }
+    if (id.empty()) {
+      id = NewPatientId();
+      res["id"] = id;
+    }
+    const std::string full_url = StringMember(entry, "fullUrl");
+    if (!full_url.empty()) out.by_full_url[full_url] = "Patient/" + id;
+  }
+  for (auto& entry : entries) {
+    if (entry.is_object() && entry.contains("resource")) {
+      RewriteReferences(entry["resource"], out.by_full_url);
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 Response FhirPostBundle(const RouteRequest& rq) {
   TwinService& service = rq.service;
@@ -28,8 +108,16 @@ Response FhirPostBundle(const RouteRequest& rq) {
   if (type != "transaction" && type != "batch") {
     return Outcome(400, "value", "Bundle.type", "transaction or batch");
   }
-  const json entries =
-      b->contains("entry") && (*b)["entry"].is_array() ? (*b)["entry"] : json::array();
+  json entries = b->contains("entry") && (*b)["entry"].is_array() ? (*b)["entry"] : json::array();
+  auto patients = ResolvePatients(entries, service, caller);
+  if (!patients.ok()) {
+    const ErrorCode code = patients.error().code;
+    return Outcome(code == ErrorCode::kFailedPrecondition ? 412
+                   : code == ErrorCode::kPermissionDenied ? 403
+                                                          : 400,
+                   code == ErrorCode::kFailedPrecondition ? "multiple-matches" : "invalid",
+                   patients.error().field, patients.error().message);
+  }
   // Validate every entry first.
   struct Parsed {
     std::string error_where, error;
@@ -46,7 +134,9 @@ Response FhirPostBundle(const RouteRequest& rq) {
         entries[i].is_object() && entries[i].contains("resource") ? entries[i]["resource"] : json();
     const std::string where = "Bundle.entry[" + std::to_string(i) + "].resource";
     const std::string rt = StringMember(res, "resourceType");
-    if (rt == "Patient") {
+    if (rt == "Patient" && patients->matched.count(i) > 0) {
+      bundle_patients.insert(patients->matched.at(i));  // exists: nothing to parse or write
+    } else if (rt == "Patient") {
       auto doc = io::FromFhirPatient(res);
       if (!doc.ok()) {
         parsed[i].error_where = where + "." + doc.error().field;
@@ -153,6 +243,9 @@ Response FhirPostBundle(const RouteRequest& rq) {
             {"status", "400"},
             {"outcome", io::OperationOutcome("invalid", "MedicationAdministration", why)}};
       }
+    } else if (auto m = patients->matched.find(i); m != patients->matched.end()) {
+      // A conditional create that found its patient: nothing written (R4: 200, the match).
+      entry_response = {{"status", "200"}, {"location", "Patient/" + m->second}};
     } else if (!p.patient_doc.is_null()) {
       const std::string id = p.patient_doc.value("id", "");
       Result<record::PatientRecord> r =

@@ -2,28 +2,107 @@
 // record through io's FHIR Patient mapping.
 #include "medtwin/server/handlers.h"
 
+#include <algorithm>
+
 #include "medtwin/io/fhir.h"
 #include "medtwin/io/json_input.h"
 #include "medtwin/io/patient.h"
 #include "medtwin/server/api_common.h"
+#include "medtwin/server/fhir_search.h"
 
 namespace medtwin::server {
 
 using nlohmann::json;
 using security::Interaction;
 
+namespace {
+
+// Patient's search parameters (all of them; none is ignored).
+constexpr std::string_view kPatientSearch[] = {"_id",   "identifier", "name",  "family",
+                                               "given", "birthdate",  "gender"};
+
+// Whether `p` passes every term (values within a term ORed).
+Result<bool> PatientMatches(const record::PatientRecord& p, const std::vector<SearchTerm>& terms) {
+  // The display name's words: the last is taken as the family name, the others as given names
+  // (the record keeps one name text; FHIR sends given and family apart).
+  std::vector<std::string_view> words;
+  for (std::size_t at = 0; at < p.name.size();) {
+    const std::size_t space = std::min(p.name.find(' ', at), p.name.size());
+    if (space > at) words.push_back(std::string_view(p.name).substr(at, space - at));
+    at = space + 1;
+  }
+  for (const auto& term : terms) {
+    bool any = false;
+    for (const auto& v : term.values) {
+      if (term.name == "_id") any = p.id == v;
+      if (term.name == "gender") any = p.sex == v;
+      if (term.name == "name") any = StringMatches(p.name, v);
+      if (term.name == "family") any = !words.empty() && StringMatches(words.back(), v);
+      if (term.name == "given") {
+        for (std::size_t k = 0; k + 1 < words.size() && !any; ++k) any = StringMatches(words[k], v);
+      }
+      if (term.name == "identifier") {
+        for (const auto& id : p.identifiers) any = any || TokenMatches(id.system, id.value, v);
+      }
+      if (term.name == "birthdate") {
+        MEDTWIN_TRY(any, DateMatches(p.birth_date.value_or(""), v), "birthdate");
+      }
+      if (any) break;
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+json PatientResource(const record::PatientRecord& p) {
+  return io::ToFhirPatient(io::PatientToJson(p));
+}
+
+}  // namespace
+
+std::span<const std::string_view> PatientSearchParameters() { return kPatientSearch; }
+
+Result<std::vector<record::PatientRecord>> SearchPatients(TwinService& service,
+                                                          const std::vector<SearchTerm>& terms) {
+  std::vector<record::PatientRecord> out;
+  for (auto& p : service.Patients()) {
+    MEDTWIN_TRY(bool match, PatientMatches(p, terms));
+    if (match) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Result<std::vector<SearchTerm>> PatientCondition(std::string_view query, const std::string& where) {
+  const Target parsed = SplitTarget("?" + std::string(query));
+  std::vector<SearchTerm> terms;
+  for (const auto& [name, value] : parsed.all_query) {
+    if (std::find(std::begin(kPatientSearch), std::end(kPatientSearch), name) ==
+        std::end(kPatientSearch)) {
+      return InvalidArgument(where,
+                             "'" + name.substr(0, 40) + "' is not a search parameter of Patient");
+    }
+    terms.push_back({name, {value}});
+  }
+  if (terms.empty()) return InvalidArgument(where, "an empty search");
+  return terms;
+}
+
 Response FhirSearchPatient(const RouteRequest& rq) {
   TwinService& service = rq.service;
   const Caller& caller = rq.caller;
+  auto terms = SearchTerms(rq, "Patient", kPatientSearch);
+  if (!terms.ok()) return Outcome(400, "not-supported", terms.error().field, terms.error().message);
+  auto found = SearchPatients(service, *terms);
+  if (!found.ok()) return Outcome(400, "invalid", found.error().field, found.error().message);
   json list = json::array();
-  for (const auto& p : service.Patients()) {
-    if (caller.May(p.id, "Patient", Interaction::kSearch)) {
-      list.push_back(io::ToFhirPatient(io::PatientToJson(p)));
-    }
+  for (const auto& p : *found) {
+    if (caller.May(p.id, "Patient", Interaction::kSearch)) list.push_back(PatientResource(p));
   }
-  return Fhir(200, Searchset(list));
+  return Fhir(200, Searchset(list, &rq));
 }
 
+// POST Patient; with If-None-Exist ("identifier=system|value", a search) a conditional create
+// (R4 §3.1.0.8.1): no match creates, one match answers 200 with it, several 412.
 Response FhirCreatePatient(const RouteRequest& rq) {
   TwinService& service = rq.service;
   const Caller& caller = rq.caller;
@@ -31,6 +110,28 @@ Response FhirCreatePatient(const RouteRequest& rq) {
   if (!b.ok()) return Outcome(400, "structure", "Patient", b.error().message);
   auto doc = io::FromFhirPatient(*b);
   if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
+  if (auto condition = rq.req.find("If-None-Exist"); condition != rq.req.end()) {
+    auto terms = PatientCondition(std::string(condition->value()), "If-None-Exist");
+    if (!terms.ok()) return Outcome(400, "invalid", terms.error().field, terms.error().message);
+    auto found = SearchPatients(service, *terms);
+    if (!found.ok()) return Outcome(400, "invalid", "If-None-Exist", found.error().message);
+    if (found->size() > 1) {
+      return Outcome(412, "multiple-matches", "If-None-Exist",
+                     std::to_string(found->size()) +
+                         " patients match: the condition must be "
+                         "selective");
+    }
+    if (found->size() == 1) {
+      const record::PatientRecord& existing = found->front();
+      if (auto d = caller.Check(existing.id, "Patient", Interaction::kRead); !d.allowed) {
+        return Outcome(403, "forbidden", "If-None-Exist",
+                       "a patient matching it exists that this caller may not read");
+      }
+      Response r = Fhir(200, PatientResource(existing));
+      r.headers.emplace_back("Location", "Patient/" + existing.id);
+      return r;
+    }
+  }
   JoinCareTeam(*doc, caller);
   auto p = service.CreatePatient(*doc);
   if (!p.ok())
@@ -38,7 +139,9 @@ Response FhirCreatePatient(const RouteRequest& rq) {
                    p.error().code == ErrorCode::kAlreadyExists ? "duplicate" : "invalid",
                    p.error().field, p.error().message);
   caller.Touch(p->id);
-  return Fhir(201, io::ToFhirPatient(io::PatientToJson(*p)));
+  Response r = Fhir(201, PatientResource(*p));
+  r.headers.emplace_back("Location", "Patient/" + p->id);
+  return r;
 }
 
 Response FhirReadPatient(const RouteRequest& rq) {
@@ -57,6 +160,10 @@ Response FhirUpdatePatient(const RouteRequest& rq) {
   if (!b.ok()) return Outcome(400, "structure", "Patient", b.error().message);
   auto doc = io::FromFhirPatient(*b);
   if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
+  // R4 §3.1.0.4 (update): the resource's id must be the one in the URL.
+  if (doc->contains("id") && (*doc)["id"] != id) {
+    return Outcome(400, "invalid", "Patient.id", "must be the id in the URL ('" + id + "')");
+  }
   (*doc)["id"] = id;
   const bool exists = service.Patient(id).has_value();
   if (!exists) JoinCareTeam(*doc, caller);

@@ -74,21 +74,40 @@ void TwinService::Publish(const std::string& patient, const twin::TwinEventData&
 TwinService::~TwinService() { engine_->Drain(); }
 
 namespace {
-// Direct identifiers in the patient record, encrypted at rest when the server has data keys.
-constexpr const char* kSealedFields[] = {"name", "birth_date"};
+
+// Direct identifiers in the patient record, encrypted at rest when the server has data keys:
+// name and birth date, and each identifier's and contact point's value. `visit` gets every such
+// string (non-empty) and the field name the ciphertext is bound to.
+template <typename Visit>
+Status ForEachSealedValue(json& doc, Visit visit) {
+  for (const char* field : {"name", "birth_date"}) {
+    auto it = doc.find(field);
+    if (it == doc.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) continue;
+    MEDTWIN_RETURN_IF_ERROR(visit(*it, std::string(field)));
+  }
+  for (const char* list : {"identifiers", "telecom"}) {
+    auto it = doc.find(list);
+    if (it == doc.end() || !it->is_array()) continue;
+    for (auto& item : *it) {
+      if (!item.is_object() || !item.contains("value") || !item["value"].is_string()) continue;
+      MEDTWIN_RETURN_IF_ERROR(visit(item["value"], std::string(list) + ".value"));
+    }
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 Result<std::string> SealedPatientBody(const record::PatientRecord& p,
                                       const security::DataKeyRing* keys) {
   json doc = io::PatientToJson(p);
   if (keys == nullptr) return doc.dump();
-  for (const char* field : kSealedFields) {
-    if (!doc.contains(field) || !doc[field].is_string() || doc[field].get<std::string>().empty()) {
-      continue;
-    }
-    MEDTWIN_TRY(std::string sealed, keys->Encrypt(doc[field].get<std::string>(), field, p.id));
-    doc[field] = sealed;
-  }
+  MEDTWIN_RETURN_IF_ERROR(
+      ForEachSealedValue(doc, [&](json& value, const std::string& field) -> Status {
+        MEDTWIN_TRY(std::string sealed, keys->Encrypt(value.get<std::string>(), field, p.id));
+        value = std::move(sealed);
+        return Ok{};
+      }));
   return doc.dump();
 }
 
@@ -96,19 +115,20 @@ Result<record::PatientRecord> PatientFromStored(const std::string& body,
                                                 const security::DataKeyRing* keys) {
   json doc = json::parse(body, nullptr, false);
   if (!doc.is_object()) return Error{ErrorCode::kIoError, "store", "a stored patient is not JSON"};
-  for (const char* field : kSealedFields) {
-    if (!doc.contains(field) || !doc[field].is_string()) continue;
-    const std::string value = doc[field];
-    if (!security::DataKeyRing::IsEncrypted(value)) continue;
-    if (keys == nullptr) {
-      return Error{ErrorCode::kInvalidArgument, "--data-key",
-                   "stored identifiers are encrypted: give the data key file"};
-    }
-    const std::string owner =
-        doc.contains("id") && doc["id"].is_string() ? doc["id"].get<std::string>() : "";
-    MEDTWIN_TRY(std::string plain, keys->Decrypt(value, field, owner));
-    doc[field] = plain;
-  }
+  const std::string owner =
+      doc.contains("id") && doc["id"].is_string() ? doc["id"].get<std::string>() : "";
+  MEDTWIN_RETURN_IF_ERROR(
+      ForEachSealedValue(doc, [&](json& value, const std::string& field) -> Status {
+        const std::string text = value.get<std::string>();
+        if (!security::DataKeyRing::IsEncrypted(text)) return Ok{};
+        if (keys == nullptr) {
+          return Error{ErrorCode::kInvalidArgument, "--data-key",
+                       "stored identifiers are encrypted: give the data key file"};
+        }
+        MEDTWIN_TRY(std::string plain, keys->Decrypt(text, field, owner));
+        value = std::move(plain);
+        return Ok{};
+      }));
   MEDTWIN_TRY(record::PatientRecord p, io::ParsePatient(doc, nullptr, /*from_store=*/true),
               "stored patient");
   return p;
@@ -175,7 +195,7 @@ io::ObservationLimits LimitsNow() {
   return limits;
 }
 
-namespace {
+namespace {}  // namespace
 
 std::string NewPatientId() {
   static std::mt19937_64 rng(std::random_device{}());
@@ -185,6 +205,28 @@ std::string NewPatientId() {
   std::snprintf(buf, sizeof buf, "p-%012llx",
                 static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
   return buf;
+}
+
+namespace {
+
+// An identifier of `p` that another patient already holds (an identifier is unique within its
+// system), as an error naming it; Ok if none. Called with the patients' lock held.
+Status CheckIdentifiersFree(const record::PatientRecord& p,
+                            const std::map<std::string, record::PatientRecord>& patients) {
+  for (std::size_t i = 0; i < p.identifiers.size(); ++i) {
+    const record::Identifier& mine = p.identifiers[i];
+    for (const auto& [id, other] : patients) {
+      if (id == p.id) continue;
+      for (const auto& theirs : other.identifiers) {
+        if (theirs == mine) {
+          // The other patient is not named: the caller may not be allowed to see them.
+          return Error{ErrorCode::kAlreadyExists, "identifiers[" + std::to_string(i) + "]",
+                       "another patient holds this identifier in system '" + mine.system + "'"};
+        }
+      }
+    }
+  }
+  return Ok{};
 }
 
 }  // namespace
@@ -197,6 +239,7 @@ Result<record::PatientRecord> TwinService::CreatePatient(const json& body) {
     if (patients_.count(p.id) > 0) {
       return Error{ErrorCode::kAlreadyExists, "id", "patient '" + p.id + "' exists"};
     }
+    MEDTWIN_RETURN_IF_ERROR(CheckIdentifiersFree(p, patients_));
     MEDTWIN_TRY(std::string stored, SealedPatientBody(p, keys_.get()));
     MEDTWIN_RETURN_IF_ERROR(store_->UpsertPatient({p.id, stored}));
     patients_[p.id] = p;
@@ -211,6 +254,7 @@ Result<record::PatientRecord> TwinService::UpdatePatient(const std::string& id, 
   auto it = patients_.find(id);
   if (it == patients_.end()) return NotFound("patient", "no patient '" + id + "'");
   MEDTWIN_TRY(record::PatientRecord p, io::ParsePatient(body, &it->second));
+  MEDTWIN_RETURN_IF_ERROR(CheckIdentifiersFree(p, patients_));
   if (io::ConsentToJson(p.consent) != io::ConsentToJson(it->second.consent)) {
     p.consent_history.push_back(
         {it->second.consent, FormatRfc3339(WallClockNow()), by.empty() ? "unknown" : by});
@@ -227,6 +271,21 @@ std::optional<record::PatientRecord> TwinService::Patient(const std::string& id)
   auto it = patients_.find(id);
   if (it == patients_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<record::PatientRecord> TwinService::PatientsWithIdentifier(
+    const std::optional<std::string>& system, const std::string& value) {
+  std::shared_lock lock(patients_mu_);
+  std::vector<record::PatientRecord> out;
+  for (const auto& [id, p] : patients_) {
+    for (const auto& i : p.identifiers) {
+      if ((!system || i.system == *system) && (value.empty() || i.value == value)) {
+        out.push_back(p);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<record::PatientRecord> TwinService::Patients() {

@@ -40,6 +40,9 @@ struct ServiceMetrics {
       observations_applied_not_stored{0};
 };
 
+// A fresh patient id ("p-" and 12 hex digits) for a patient created without one.
+[[nodiscard]] std::string NewPatientId();
+
 class TwinService {
  public:
   // Loads patients and replays observations from `store` into the twins.
@@ -57,6 +60,10 @@ class TwinService {
                                                             const std::string& by = "");
   [[nodiscard]] std::optional<record::PatientRecord> Patient(const std::string& id);
   [[nodiscard]] std::vector<record::PatientRecord> Patients();
+  // Patients holding an identifier with `value` in `system` (any system when none; any value
+  // when `value` is empty): FHIR's identifier=[system|]value search and conditional create.
+  [[nodiscard]] std::vector<record::PatientRecord> PatientsWithIdentifier(
+      const std::optional<std::string>& system, const std::string& value);
 
   // `items` are observation objects; `patient_from_path` as in io::ParseObservation. Index
   // base: 0 for a JSON array, 1 for NDJSON lines (reported as "line").

@@ -1,0 +1,242 @@
+// FHIR as an EHR's integration engine uses it first (issue 16): patients matched by identifier
+// (the MRN), conditional create (If-None-Exist, and ifNoneExist inside a transaction),
+// transactions whose entries refer to each other by urn:uuid fullUrl (R4 §3.1.0.11.2), and
+// Patient search that does what each parameter says and refuses the ones it does not know.
+// Against the real binary on SQLite; the MRN is also checked to be encrypted at rest.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "../support/server_process.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace http = boost::beast::http;
+using json = nlohmann::json;
+using medtwin::testing_support::Call;
+using medtwin::testing_support::Now;
+using medtwin::testing_support::Reply;
+using medtwin::testing_support::Server;
+using medtwin::testing_support::TestAuth;
+
+constexpr const char* kMrn = "urn:oid:2.16.840.1.113883.19.5";
+
+class FhirIdentity : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("medtwin_fhir_id_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  Reply Fhir(http::verb method, const std::string& target, const json& body = nullptr,
+             std::map<std::string, std::string> headers = {}) {
+    return Call(port_, method, "/fhir/r4" + target, body.is_null() ? "" : body.dump(),
+                "application/fhir+json", TestAuth::Admin(), headers);
+  }
+  json PatientWithMrn(const std::string& mrn, const std::string& family, const std::string& given,
+                      const std::string& gender, const std::string& born) {
+    return {{"resourceType", "Patient"},
+            {"identifier", {{{"system", kMrn}, {"value", mrn}}}},
+            {"telecom", {{{"system", "phone"}, {"value", "+44 20 7946 0000"}, {"use", "home"}}}},
+            {"name", {{{"family", family}, {"given", {given}}}}},
+            {"gender", gender},
+            {"birthDate", born}};
+  }
+  fs::path dir_;
+  unsigned short port_ = 0;
+};
+
+TEST_F(FhirIdentity, ConditionalCreateAndIdentifierSearchMatchOnePatient) {
+  Server server("sqlite:" + (dir_ / "twin.db").string());
+  port_ = server.port();
+  ASSERT_NE(port_, 0);
+  const json alice = PatientWithMrn("MRN-1001", "Okafor", "Adaeze", "female", "1950-03-01");
+  const std::map<std::string, std::string> condition = {
+      {"If-None-Exist", std::string("identifier=") + kMrn + "|MRN-1001"}};
+  // The first POST creates (201 with Location); the same POST again finds it (200, same id).
+  Reply first = Fhir(http::verb::post, "/Patient", alice, condition);
+  ASSERT_EQ(first.status, 201u) << first.body;
+  const std::string id = first.Json()["id"];
+  EXPECT_EQ(first.headers["location"], "Patient/" + id);
+  EXPECT_EQ(first.Json()["identifier"][0]["value"], "MRN-1001");
+  EXPECT_EQ(first.Json()["telecom"][0]["value"], "+44 20 7946 0000");
+  Reply second = Fhir(http::verb::post, "/Patient", alice, condition);
+  ASSERT_EQ(second.status, 200u) << second.body;
+  EXPECT_EQ(second.Json()["id"], id);
+  // Without the condition, the same MRN cannot be given to a second patient.
+  Reply clash = Fhir(http::verb::post, "/Patient", alice);
+  EXPECT_EQ(clash.status, 409u) << clash.body;
+  EXPECT_EQ(clash.Json()["resourceType"], "OperationOutcome");
+  // The identifier search finds exactly that patient, by system|value and by value alone.
+  for (const std::string q :
+       {std::string("identifier=") + kMrn + "|MRN-1001", std::string("identifier=MRN-1001")}) {
+    json found = Fhir(http::verb::get, "/Patient?" + q).Json();
+    ASSERT_EQ(found["total"], 1) << q << " " << found.dump();
+    EXPECT_EQ(found["entry"][0]["resource"]["id"], id);
+    EXPECT_EQ(found["entry"][0]["fullUrl"], "http://127.0.0.1/fhir/r4/Patient/" + id);
+  }
+  EXPECT_EQ(
+      Fhir(http::verb::get, std::string("/Patient?identifier=other|MRN-1001")).Json()["total"], 0);
+  // A condition that matches two patients is refused (412) and creates nothing.
+  ASSERT_EQ(Fhir(http::verb::post, "/Patient",
+                 PatientWithMrn("MRN-1002", "Okafor", "Bola", "female", "1962-07-14"))
+                .status,
+            201u);
+  Reply ambiguous = Fhir(http::verb::post, "/Patient",
+                         PatientWithMrn("MRN-1003", "Okafor", "C", "male", "1970-05-05"),
+                         {{"If-None-Exist", "family=Okafor"}});
+  EXPECT_EQ(ambiguous.status, 412u) << ambiguous.body;
+  EXPECT_EQ(Fhir(http::verb::get, "/Patient?family=okafor").Json()["total"], 2);
+  // The update's id must be the URL's.
+  json other = alice;
+  other["id"] = "someone-else";
+  EXPECT_EQ(Fhir(http::verb::put, "/Patient/" + id, other).status, 400u);
+}
+
+TEST_F(FhirIdentity, TransactionEntriesReferToEachOtherByUrnUuid) {
+  Server server("sqlite:" + (dir_ / "twin.db").string());
+  port_ = server.port();
+  ASSERT_NE(port_, 0);
+  auto vital = [](const std::string& subject, const char* code, double value, const char* unit) {
+    return json{{"fullUrl", "urn:uuid:" + std::string(code) + "-obs"},
+                {"resource",
+                 {{"resourceType", "Observation"},
+                  {"status", "final"},
+                  {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", code}}}}}},
+                  {"subject", {{"reference", subject}}},
+                  {"effectiveDateTime", Now(5)},
+                  {"valueQuantity",
+                   {{"value", value}, {"system", "http://unitsofmeasure.org"}, {"code", unit}}}}},
+                {"request", {{"method", "POST"}, {"url", "Observation"}}}};
+  };
+  const std::string patient_url = "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a";
+  json tx = {{"resourceType", "Bundle"},
+             {"type", "transaction"},
+             {"entry",
+              {{{"fullUrl", patient_url},
+                {"resource", PatientWithMrn("MRN-2001", "Silva", "Ana", "female", "1948-11-02")},
+                {"request",
+                 {{"method", "POST"},
+                  {"url", "Patient"},
+                  {"ifNoneExist", std::string("identifier=") + kMrn + "|MRN-2001"}}}},
+               vital(patient_url, "8867-4", 112, "/min"),
+               vital(patient_url, "2708-6", 89, "%")}}};
+  Reply r = Fhir(http::verb::post, "", tx);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const json out = r.Json();
+  ASSERT_EQ(out["entry"].size(), 3u);
+  EXPECT_EQ(out["entry"][0]["response"]["status"], "201");
+  const std::string location = out["entry"][0]["response"]["location"];
+  ASSERT_EQ(location.rfind("Patient/", 0), 0u) << location;
+  const std::string id = location.substr(8);
+  EXPECT_EQ(out["entry"][1]["response"]["status"], "201");
+  json observations = Fhir(http::verb::get, "/Observation?patient=" + id).Json();
+  EXPECT_EQ(observations["total"], 2) << observations.dump();
+  // The same transaction again (the EHR resends it): the conditional create finds the patient,
+  // the readings are the same readings, and there is still one Ana Silva.
+  Reply again = Fhir(http::verb::post, "", tx);
+  ASSERT_EQ(again.status, 200u) << again.body;
+  EXPECT_EQ(again.Json()["entry"][0]["response"]["status"], "200");
+  EXPECT_EQ(again.Json()["entry"][0]["response"]["location"], location);
+  EXPECT_EQ(Fhir(http::verb::get, "/Patient?identifier=MRN-2001").Json()["total"], 1);
+  EXPECT_EQ(Fhir(http::verb::get, "/Observation?patient=" + id).Json()["total"], 2);
+  // A reference to a fullUrl the bundle does not have is still refused, naming the entry.
+  json dangling = {{"resourceType", "Bundle"},
+                   {"type", "transaction"},
+                   {"entry", {vital("urn:uuid:nobody", "8867-4", 80, "/min")}}};
+  Reply refused = Fhir(http::verb::post, "", dangling);
+  EXPECT_EQ(refused.status, 400u) << refused.body;
+}
+
+TEST_F(FhirIdentity, PatientSearchParametersAndUnknownOnes) {
+  Server server("sqlite:" + (dir_ / "twin.db").string());
+  port_ = server.port();
+  ASSERT_NE(port_, 0);
+  ASSERT_EQ(Fhir(http::verb::post, "/Patient",
+                 PatientWithMrn("A1", "Nakamura", "Yuki", "female", "1950-03-01"))
+                .status,
+            201u);
+  ASSERT_EQ(Fhir(http::verb::post, "/Patient",
+                 PatientWithMrn("A2", "Nakamura", "Kenji", "male", "1981-12-24"))
+                .status,
+            201u);
+  ASSERT_EQ(Fhir(http::verb::post, "/Patient",
+                 PatientWithMrn("A3", "Brown", "Yusuf", "male", "1950-08-09"))
+                .status,
+            201u);
+  auto total = [&](const std::string& q) {
+    const json b = Fhir(http::verb::get, "/Patient?" + q).Json();
+    EXPECT_EQ(b["resourceType"], "Bundle") << q << " " << b.dump();
+    return b.value("total", -1);
+  };
+  EXPECT_EQ(total("family=nakamura"), 2);
+  EXPECT_EQ(total("given=yu"), 2);  // Yuki, Yusuf: a word starting with "yu"
+  EXPECT_EQ(total("name=kenji"), 1);
+  EXPECT_EQ(total("name=enji"), 0);  // the start of a word, not any substring
+  EXPECT_EQ(total("gender=male"), 2);
+  EXPECT_EQ(total("gender=male&family=brown"), 1);  // repeated parameters: AND
+  EXPECT_EQ(total("family=brown,nakamura"), 3);     // commas: OR
+  EXPECT_EQ(total("birthdate=1950"), 2);
+  EXPECT_EQ(total("birthdate=1950-03"), 1);
+  EXPECT_EQ(total("birthdate=ge1960-01-01"), 1);
+  EXPECT_EQ(total("birthdate=lt1950-06-01"), 1);
+  EXPECT_EQ(total("birthdate=ge1950-01-01&birthdate=le1950-12-31"), 2);
+  EXPECT_EQ(total("identifier=A2,A3"), 2);
+  const json yuki = Fhir(http::verb::get, "/Patient?identifier=A1").Json();
+  EXPECT_EQ(total("_id=" + yuki["entry"][0]["resource"]["id"].get<std::string>()), 1);
+  // The self link is the search as asked.
+  EXPECT_EQ(yuki["link"][0]["relation"], "self");
+  EXPECT_EQ(yuki["link"][0]["url"], "http://127.0.0.1/fhir/r4/Patient?identifier=A1");
+  // An unknown parameter is an error naming it, not silently ignored; lenient handling drops it.
+  Reply unknown = Fhir(http::verb::get, "/Patient?shoe_size=44");
+  EXPECT_EQ(unknown.status, 400u);
+  EXPECT_EQ(unknown.Json()["issue"][0]["expression"][0], "Patient?shoe_size");
+  Reply lenient = Fhir(http::verb::get, "/Patient?shoe_size=44&family=brown", nullptr,
+                       {{"Prefer", "handling=lenient"}});
+  EXPECT_EQ(lenient.status, 200u);
+  EXPECT_EQ(lenient.Json()["total"], 1);
+  EXPECT_EQ(Fhir(http::verb::get, "/Patient?birthdate=yesterday").status, 400u);
+}
+
+// The MRN and the phone number are direct identifiers: with data keys they are not in the
+// store in clear, and they come back after a restart.
+TEST_F(FhirIdentity, IdentifiersAreEncryptedAtRest) {
+  const fs::path keys = dir_ / "data.keys";
+  ASSERT_EQ(std::system((std::string(MEDTWIN_BINARY_DIR) + "/medtwin keys new --ring " +
+                         keys.string() + " 2>/dev/null")
+                            .c_str()),
+            0);
+  const std::string store = "sqlite:" + (dir_ / "twin.db").string();
+  std::string id;
+  {
+    Server server(store, {"--data-key", keys.string()});
+    port_ = server.port();
+    ASSERT_NE(port_, 0);
+    Reply r = Fhir(http::verb::post, "/Patient",
+                   PatientWithMrn("MRN-SECRET-77", "Ito", "Hana", "female", "1977-01-01"));
+    ASSERT_EQ(r.status, 201u) << r.body;
+    id = r.Json()["id"];
+  }
+  std::ifstream db(dir_ / "twin.db", std::ios::binary);
+  std::stringstream bytes;
+  bytes << db.rdbuf();
+  for (const char* wal : {"twin.db-wal"}) {
+    std::ifstream w(dir_ / wal, std::ios::binary);
+    bytes << w.rdbuf();
+  }
+  EXPECT_EQ(bytes.str().find("MRN-SECRET-77"), std::string::npos);
+  EXPECT_EQ(bytes.str().find("7946 0000"), std::string::npos);
+  Server again(store, {"--data-key", keys.string()});
+  port_ = again.port();
+  const json found = Fhir(http::verb::get, "/Patient?identifier=MRN-SECRET-77").Json();
+  ASSERT_EQ(found["total"], 1) << found.dump();
+  EXPECT_EQ(found["entry"][0]["resource"]["id"], id);
+}
+
+}  // namespace
