@@ -444,6 +444,10 @@ json ToFhirObservation(const Observation& o, const std::string& id) {
   r["resourceType"] = "Observation";
   r["id"] = id;
   r["status"] = "final";
+  const std::string category(record::ObservationCategory(o.code));
+  r["category"] = {{{"coding",
+                     {{{"system", "http://terminology.hl7.org/CodeSystem/observation-category"},
+                       {"code", category}}}}}};
   r["code"] = {{"coding", json::array({coding})}};
   r["subject"] = {{"reference", "Patient/" + o.patient}};
   r["effectiveDateTime"] = FormatRfc3339(o.time);

@@ -26,6 +26,17 @@ const std::vector<ObservationCode>& ObservationCatalog() {
   return kCatalog;
 }
 
+std::string_view ObservationCategory(std::string_view code) {
+  if (code == loinc::kHeartRate || code == loinc::kRespiratoryRate || code == loinc::kSpo2 ||
+      code == loinc::kBodyTemperature || code == loinc::kSystolicBp ||
+      code == loinc::kDiastolicBp) {
+    return "vital-signs";
+  }
+  if (code == loinc::kConsciousness) return "exam";
+  if (code == loinc::kInhaledO2Flow) return "therapy";
+  return "laboratory";
+}
+
 const ObservationCode* FindObservationCode(std::string_view code) {
   for (const auto& c : ObservationCatalog()) {
     if (c.loinc == code) return &c;

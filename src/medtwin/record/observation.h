@@ -20,6 +20,12 @@ struct ObservationCode {
   double molar_mass = 0;    // allows mol-based units (glucose)
 };
 
+// The FHIR observation category of a code (terminology.hl7.org/CodeSystem/observation-category):
+// "vital-signs" for what the R4 vital-signs profile lists (heart and respiratory rate, SpO2,
+// temperature, blood pressure), "laboratory" for blood and interstitial glucose, drug levels and
+// INR, "exam" for the level of consciousness, "therapy" for inhaled oxygen.
+[[nodiscard]] std::string_view ObservationCategory(std::string_view loinc);
+
 // The catalog, in a stable order.
 const std::vector<ObservationCode>& ObservationCatalog();
 const ObservationCode* FindObservationCode(std::string_view loinc);

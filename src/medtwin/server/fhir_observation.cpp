@@ -2,9 +2,17 @@
 // search by patient, code and date.
 #include "medtwin/server/handlers.h"
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+
 #include "medtwin/io/fhir.h"
 #include "medtwin/io/json_input.h"
+#include "medtwin/io/patient.h"
+#include "medtwin/security/token.h"
 #include "medtwin/server/api_common.h"
+#include "medtwin/server/fhir_search.h"
 
 namespace medtwin::server {
 namespace {
@@ -60,30 +68,159 @@ Response FhirCreateObservation(const RouteRequest& rq) {
   return Fhir(201, io::ToFhirObservation(obs->front(), ObservationId(obs->front())));
 }
 
-Response FhirSearchObservation(const RouteRequest& rq) {
-  TwinService& service = rq.service;
-  const auto& query = rq.query();
-  const auto& all_query = rq.target.all_query;
-  store::ObservationQuery q;
-  q.patient = PatientInQuery(query);
-  if (q.patient.empty()) return Outcome(400, "required", "patient", "search needs patient");
-  if (auto c = query.find("code"); c != query.end()) {
-    q.code = c->second;
-    if (const auto bar = q.code.find('|'); bar != std::string::npos)
-      q.code = q.code.substr(bar + 1);
-  }
-  auto range = all_query.equal_range("date");
-  for (auto it = range.first; it != range.second; ++it) {
-    if (Status s = ApplyDate(it->second, q); !s.ok()) {
-      return Outcome(400, "value", "date", s.error().message);
+namespace {
+
+// Observation's search parameters; _cursor is this server's page position (opaque).
+constexpr std::string_view kObservationSearch[] = {"patient",  "subject", "code",  "category",
+                                                   "date",     "_count",  "_sort", "_summary",
+                                                   "_include", "_cursor"};
+constexpr const char* kCategorySystem =
+    "http://terminology.hl7.org/CodeSystem/observation-category";
+
+// A reading's place in the order pages follow: time, code, source.
+std::string SortKey(const record::Observation& o) {
+  char time[24];
+  std::snprintf(time, sizeof time, "%020lld", static_cast<long long>(o.time.us_since_epoch));
+  return std::string(time) + '\n' + o.code + '\n' + o.source;
+}
+
+// `token` (code=, category=) against [system|]code with the one system it may name.
+bool CodeMatches(std::string_view token, std::string_view system, std::string_view code) {
+  const std::size_t bar = token.find('|');
+  if (bar == std::string_view::npos) return token == code;
+  const std::string_view s = token.substr(0, bar);
+  return (s.empty() || s == system) && token.substr(bar + 1) == code;
+}
+
+// The search as received, without `_cursor`, for the next link.
+std::string QueryWithout(const RouteRequest& rq, std::string_view drop) {
+  std::string out;
+  for (const auto& [name, value] : rq.target.all_query) {
+    if (name == drop) continue;
+    out += (out.empty() ? "?" : "&") + name + "=";
+    for (const unsigned char c : value) {  // percent-encoded but for what a query may carry
+      if (std::isalnum(c) ||
+          std::string_view("-._~:/|,").find(static_cast<char>(c)) != std::string_view::npos) {
+        out += static_cast<char>(c);
+      } else {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, "%%%02X", c);
+        out += hex;
+      }
     }
   }
-  q.limit = 10'000;
+  return out;
+}
+
+}  // namespace
+
+// R4 §3.1.1: by patient (required), code, category, date (prefixes; repeated: AND), sorted by
+// date either way, in pages of _count (default 100, at most 1,000) with a next link that stays
+// right while readings arrive (the position is a key, not an offset), _summary=count, and
+// _include=Observation:patient.
+Response FhirSearchObservation(const RouteRequest& rq) {
+  TwinService& service = rq.service;
+  auto terms = SearchTerms(rq, "Observation", kObservationSearch);
+  if (!terms.ok()) return Outcome(400, "not-supported", terms.error().field, terms.error().message);
+  store::ObservationQuery q;
+  q.patient = PatientInQuery(rq.query());
+  if (q.patient.empty()) return Outcome(400, "required", "patient", "search needs patient");
+  std::vector<std::string> codes, categories;
+  std::size_t count = 100;
+  bool descending = false, summary_count = false, include_patient = false;
+  std::string after;
+  for (const auto& t : *terms) {
+    const std::string& first = t.values.front();
+    if (t.name == "code") codes.insert(codes.end(), t.values.begin(), t.values.end());
+    if (t.name == "category") {
+      categories.insert(categories.end(), t.values.begin(), t.values.end());
+    }
+    if (t.name == "date") {
+      if (t.values.size() > 1) return Outcome(400, "value", "date", "one date per parameter");
+      if (Status s = ApplyDate(first, q); !s.ok()) {
+        return Outcome(400, "value", "date", s.error().message);
+      }
+    }
+    if (t.name == "_count") {
+      std::size_t n = 0;
+      auto [p, ec] = std::from_chars(first.data(), first.data() + first.size(), n);
+      if (ec != std::errc() || p != first.data() + first.size() || n < 1 || n > 1000) {
+        return Outcome(400, "value", "_count", "an integer 1–1000");
+      }
+      count = n;
+    }
+    if (t.name == "_sort") {
+      if (first != "date" && first != "-date") {
+        return Outcome(400, "not-supported", "_sort", "date or -date");
+      }
+      descending = first == "-date";
+    }
+    if (t.name == "_summary") {
+      if (first != "count") return Outcome(400, "not-supported", "_summary", "count");
+      summary_count = true;
+    }
+    if (t.name == "_include") {
+      if (first != "Observation:patient" && first != "Observation:subject") {
+        return Outcome(400, "not-supported", "_include", "Observation:patient");
+      }
+      include_patient = true;
+    }
+    if (t.name == "_cursor") {
+      auto decoded = security::Base64UrlDecode(first);
+      if (!decoded.ok()) return Outcome(400, "value", "_cursor", "not a position this server gave");
+      after = *decoded;
+    }
+  }
+  q.limit = 100'000;
   auto page = service.History(q);
   if (!page.ok()) return Outcome(404, "not-found", "patient", page.error().message);
+  std::vector<record::Observation> matched;
+  for (auto& o : page->items) {
+    bool code_ok = codes.empty(), category_ok = categories.empty();
+    for (const auto& c : codes) code_ok = code_ok || CodeMatches(c, "http://loinc.org", o.code);
+    for (const auto& c : categories) {
+      category_ok =
+          category_ok || CodeMatches(c, kCategorySystem, record::ObservationCategory(o.code));
+    }
+    if (code_ok && category_ok) matched.push_back(std::move(o));
+  }
+  std::stable_sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {
+    return descending ? SortKey(a) > SortKey(b) : SortKey(a) < SortKey(b);
+  });
+  const std::size_t total = matched.size();
   json list = json::array();
-  for (const auto& o : page->items) list.push_back(io::ToFhirObservation(o, ObservationId(o)));
-  return Fhir(200, Searchset(list));
+  std::string last_key;
+  std::size_t shown = 0, remaining = 0;
+  if (!summary_count) {
+    for (const auto& o : matched) {
+      const std::string key = SortKey(o);
+      if (!after.empty() && (descending ? key >= after : key <= after)) continue;
+      if (shown == count) {
+        ++remaining;
+        break;
+      }
+      list.push_back(io::ToFhirObservation(o, ObservationId(o)));
+      last_key = key;
+      ++shown;
+    }
+  }
+  json bundle = Searchset(list, &rq);
+  bundle["total"] = total;
+  if (summary_count) bundle.erase("entry");
+  if (remaining > 0) {
+    bundle["link"].push_back({{"relation", "next"},
+                              {"url", FhirBase(rq) + "/Observation" + QueryWithout(rq, "_cursor") +
+                                          "&_cursor=" + security::Base64UrlEncode(last_key)}});
+  }
+  if (include_patient && shown > 0) {
+    if (auto p = service.Patient(q.patient);
+        p && rq.caller.May(p->id, "Patient", Interaction::kRead)) {
+      bundle["entry"].push_back({{"fullUrl", FhirBase(rq) + "/Patient/" + p->id},
+                                 {"resource", io::ToFhirPatient(io::PatientToJson(*p))},
+                                 {"search", {{"mode", "include"}}}});
+    }
+  }
+  return Fhir(200, bundle);
 }
 
 }  // namespace medtwin::server
