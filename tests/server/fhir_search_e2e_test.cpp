@@ -18,6 +18,7 @@ namespace http = boost::beast::http;
 using json = nlohmann::json;
 using medtwin::testing_support::Call;
 using medtwin::testing_support::Now;
+using medtwin::testing_support::Reply;
 using medtwin::testing_support::Server;
 
 json Reading(const char* code, double value, const char* unit, int minutes_ago) {
@@ -121,6 +122,44 @@ TEST(FhirSearch, ObservationPagesSortsFiltersAndRefusesWhatItDoesNotKnow) {
     EXPECT_EQ(r.status, 400u) << bad << " " << r.body;
     EXPECT_EQ(r.Json()["resourceType"], "OperationOutcome") << bad;
   }
+  fs::remove_all(dir);
+}
+
+// R4 §3.1.0.1.10: this server speaks FHIR in JSON; asking for XML is 406, sending it 415, and a
+// method the resource does not allow is an OperationOutcome too.
+TEST(FhirSearch, FormatsOtherThanJsonAreRefusedAsTheSpecificationSays) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("medtwin_fhir_fmt_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Server server("sqlite:" + (dir / "twin.db").string());
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  auto call = [&](http::verb verb, const std::string& target, const std::string& body,
+                  const std::string& type, std::map<std::string, std::string> headers = {}) {
+    return Call(port, verb, target, body, type, medtwin::testing_support::TestAuth::Admin(),
+                headers);
+  };
+  EXPECT_EQ(call(http::verb::get, "/fhir/r4/Patient?_format=xml", "", "").status, 406u);
+  EXPECT_EQ(call(http::verb::get, "/fhir/r4/Patient?_format=application/fhir%2Bxml", "", "").status,
+            406u);
+  EXPECT_EQ(call(http::verb::get, "/fhir/r4/Patient", "", "", {{"Accept", "application/fhir+xml"}})
+                .status,
+            406u);
+  // JSON asked for in any of its spellings, or anything, is answered.
+  for (const char* accept : {"application/fhir+json", "application/json; charset=utf-8",
+                             "application/fhir+xml;q=0.9, application/fhir+json", "*/*"}) {
+    EXPECT_EQ(call(http::verb::get, "/fhir/r4/Patient", "", "", {{"Accept", accept}}).status, 200u)
+        << accept;
+  }
+  EXPECT_EQ(call(http::verb::get, "/fhir/r4/Patient?_format=json", "", "").status, 200u);
+  Reply xml = call(http::verb::post, "/fhir/r4/Patient", "<Patient xmlns=\"http://hl7.org/fhir\"/>",
+                   "application/fhir+xml");
+  EXPECT_EQ(xml.status, 415u) << xml.body;
+  EXPECT_EQ(xml.Json()["resourceType"], "OperationOutcome");
+  Reply del = call(http::verb::delete_, "/fhir/r4/Patient/anyone", "", "");
+  EXPECT_EQ(del.status, 405u);
+  EXPECT_EQ(del.Json()["resourceType"], "OperationOutcome");
   fs::remove_all(dir);
 }
 

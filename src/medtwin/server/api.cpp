@@ -99,6 +99,10 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
     bool path_known = false;
     const RouteSpec* route = MatchRoute(req.method(), t.segments, &params, &path_known);
     if (route == nullptr) {
+      if (path_known && fhir) {
+        return Outcome(405, "not-supported", "method",
+                       std::string(req.method_string()) + " is not allowed on this resource");
+      }
       if (path_known) return Fail(405, "method", "method", "not allowed on this resource");
       if (fhir) {
         Response r = Json(404, io::OperationOutcome("not-found", "path", "no such FHIR endpoint"));
@@ -106,6 +110,10 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
         return r;
       }
       return Fail(404, "not_found", "path", "no such resource");
+    }
+    // FHIR speaks JSON here: other formats are refused before anything else (R4 §3.1.0.1.10).
+    if (fhir) {
+      if (auto refused = RefuseFhirFormat(req, t)) return *refused;
     }
     // The route's own handler, with the parameters the match extracted.
     auto dispatch = [&](const Caller& caller) {

@@ -1,5 +1,8 @@
 #include "medtwin/server/api_common.h"
 
+#include "medtwin/core/format.h"
+
+#include <algorithm>
 #include <charconv>
 #include <map>
 
@@ -169,6 +172,66 @@ Response Fhir(unsigned status, const json& body) {
 Response Outcome(unsigned status, const std::string& type, const std::string& where,
                  const std::string& why) {
   return Fhir(status, io::OperationOutcome(type, where, why));
+}
+
+namespace {
+
+// A media type (or _format value) that is JSON: json, application/json, application/fhir+json,
+// with parameters (charset, fhirVersion) allowed.
+bool IsJsonType(std::string_view type) {
+  const std::size_t semi = type.find(';');
+  std::string t = ToLowerAscii(type.substr(0, semi));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  while (!t.empty() && t.front() == ' ') t.erase(t.begin());
+  return t == "json" || t == "application/json" || t == "application/fhir+json";
+}
+
+// An Accept header JSON can answer: any of its media ranges is JSON or a wildcard.
+bool AcceptsJson(std::string_view accept) {
+  std::size_t start = 0;
+  while (start <= accept.size()) {
+    const std::size_t comma = std::min(accept.find(',', start), accept.size());
+    std::string_view range = accept.substr(start, comma - start);
+    const std::size_t semi = range.find(';');
+    std::string r = ToLowerAscii(range.substr(0, semi));
+    r.erase(0, r.find_first_not_of(' '));
+    r.erase(r.find_last_not_of(' ') + 1);
+    if (r.empty() || r == "*/*" || r == "application/*" || IsJsonType(r)) return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
+Response FhirRefusal(unsigned status, const std::string& where, const std::string& why) {
+  return Outcome(status, "not-supported", where, why);
+}
+
+}  // namespace
+
+std::optional<Response> RefuseFhirFormat(const Request& req, const Target& target) {
+  if (auto f = target.query.find("_format"); f != target.query.end() && !IsJsonType(f->second)) {
+    return FhirRefusal(406, "_format",
+                       "'" + f->second.substr(0, 40) + "': this server answers FHIR in JSON only");
+  }
+  if (auto a = req.find(http::field::accept); a != req.end()) {
+    const std::string_view accept(a->value().data(), a->value().size());
+    if (!AcceptsJson(accept)) {
+      return FhirRefusal(406, "Accept",
+                         "this server answers FHIR in JSON only "
+                         "(application/fhir+json)");
+    }
+  }
+  if (!req.body().empty()) {
+    if (auto c = req.find(http::field::content_type); c != req.end()) {
+      const std::string_view type(c->value().data(), c->value().size());
+      if (!IsJsonType(type)) {
+        return FhirRefusal(
+            415, "Content-Type",
+            "'" + std::string(type.substr(0, 60)) + "': send FHIR as application/fhir+json");
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 std::string FhirBase(const RouteRequest& rq) {

@@ -6,11 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 
 #include "medtwin/core/result.h"
 #include "medtwin/record/event.h"
 #include "medtwin/record/observation.h"
+#include "medtwin/server/access.h"
 #include "medtwin/server/http_server.h"
 #include "medtwin/server/service.h"
 
@@ -41,6 +43,10 @@ namespace medtwin::server {
 [[nodiscard]] Response Fhir(unsigned status, const nlohmann::json& body);
 [[nodiscard]] Response Outcome(unsigned status, const std::string& type, const std::string& where,
                                const std::string& why);
+// 406 for a FHIR request that asks for a format other than JSON (_format, Accept), 415 for a
+// body in one (Content-Type); none when it is JSON or does not say.
+[[nodiscard]] std::optional<Response> RefuseFhirFormat(const Request& req, const Target& target);
+
 // A searchset Bundle of `resources`; with `rq` each entry gets its fullUrl and the Bundle its
 // self link (the search as received).
 [[nodiscard]] nlohmann::json Searchset(const nlohmann::json& resources,
