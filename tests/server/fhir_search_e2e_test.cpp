@@ -116,6 +116,14 @@ TEST(FhirSearch, ObservationPagesSortsFiltersAndRefusesWhatItDoesNotKnow) {
   EXPECT_EQ(with_patient["entry"][3]["search"]["mode"], "include");
   EXPECT_EQ(with_patient["total"], 3);
   // What it does not know or cannot do: named, not ignored.
+  // The twin's outputs and doses search by patient only: anything else is named too.
+  for (const char* other :
+       {"/fhir/r4/DetectedIssue?patient=obs-1&status=open",
+        "/fhir/r4/RiskAssessment?patient=obs-1&date=ge2020",
+        "/fhir/r4/MedicationAdministration?patient=obs-1&code=x",
+        "/fhir/r4/MedicationRequest?patient=obs-1&intent=order", "/fhir/r4/AuditEvent?agent=x"}) {
+    EXPECT_EQ(Call(port, http::verb::get, other).status, 400u) << other;
+  }
   for (const char* bad : {"&flavour=sweet", "&_count=0", "&_count=5000", "&_sort=value",
                           "&_summary=text", "&_include=Observation:device", "&_cursor=%21%21"}) {
     auto r = Call(port, http::verb::get, std::string("/fhir/r4/Observation?patient=obs-1") + bad);

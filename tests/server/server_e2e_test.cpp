@@ -414,6 +414,7 @@ TEST_P(ServerE2e, FhirTransactionBatchSearchAndTwinOutputs) {
   auto di = Call(port, http::verb::get, "/fhir/r4/DetectedIssue?patient=fx").Json();
   ASSERT_GE(di["total"].get<int>(), 1);
   EXPECT_EQ(di["entry"][0]["resource"]["severity"], "high");
+  EXPECT_TRUE(di["entry"][0]["resource"]["id"].is_string());  // FHIR ids are strings
   EXPECT_EQ(Call(port, http::verb::get, "/fhir/r4/Observation").status, 400);
 }
 

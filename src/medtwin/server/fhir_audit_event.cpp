@@ -5,6 +5,7 @@
 #include "medtwin/security/audit.h"
 #include "medtwin/server/api_common.h"
 #include "medtwin/server/audit_log.h"
+#include "medtwin/server/fhir_search.h"
 
 namespace medtwin::server {
 
@@ -13,6 +14,10 @@ using nlohmann::json;
 Response FhirSearchAuditEvent(const RouteRequest& rq) {
   TwinService& service = rq.service;
   const auto& query = rq.query();
+  static constexpr std::string_view kSupported[] = {"_count"};
+  if (auto terms = SearchTerms(rq, "AuditEvent", kSupported); !terms.ok()) {
+    return Outcome(400, "not-supported", terms.error().field, terms.error().message);
+  }
   AuditLog* log = service.audit_log();
   if (log == nullptr) return Outcome(404, "not-found", "AuditEvent", "no audit log");
   std::size_t count = 100;
@@ -29,7 +34,7 @@ Response FhirSearchAuditEvent(const RouteRequest& rq) {
       list.push_back(security::ToFhirAuditEvent(*rec));
     }
   }
-  return Fhir(200, Searchset(list));
+  return Fhir(200, Searchset(list, &rq));
 }
 
 }  // namespace medtwin::server

@@ -6,6 +6,7 @@
 #include "medtwin/io/fhir.h"
 #include "medtwin/io/json_input.h"
 #include "medtwin/server/api_common.h"
+#include "medtwin/server/fhir_search.h"
 
 namespace medtwin::server {
 
@@ -47,6 +48,10 @@ Response FhirCreateMedicationAdministration(const RouteRequest& rq) {
 
 Response FhirSearchMedicationAdministration(const RouteRequest& rq) {
   TwinService& service = rq.service;
+  static constexpr std::string_view kSupported[] = {"patient", "subject"};
+  if (auto terms = SearchTerms(rq, "MedicationAdministration", kSupported); !terms.ok()) {
+    return Outcome(400, "not-supported", terms.error().field, terms.error().message);
+  }
   const auto& query = rq.query();
   const std::string id = PatientInQuery(query);
   if (id.empty()) return Outcome(400, "required", "patient", "search needs patient");
@@ -57,7 +62,7 @@ Response FhirSearchMedicationAdministration(const RouteRequest& rq) {
   for (const auto& e : *events) {
     if (e.type == "dose") list.push_back(io::ToFhirMedicationAdministration(e, DoseId(e)));
   }
-  return Fhir(200, Searchset(list));
+  return Fhir(200, Searchset(list, &rq));
 }
 
 }  // namespace medtwin::server

@@ -6,6 +6,7 @@
 #include "medtwin/core/time.h"
 #include "medtwin/io/fhir.h"
 #include "medtwin/server/api_common.h"
+#include "medtwin/server/fhir_search.h"
 #include "medtwin/server/twin_json.h"
 
 namespace medtwin::server {
@@ -15,6 +16,10 @@ using nlohmann::json;
 
 Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
   TwinService& service = rq.service;
+  static constexpr std::string_view kSupported[] = {"patient", "subject"};
+  if (auto terms = SearchTerms(rq, type, kSupported); !terms.ok()) {
+    return Outcome(400, "not-supported", terms.error().field, terms.error().message);
+  }
   const auto& query = rq.query();
   const std::string id = PatientInQuery(query);
   if (id.empty()) return Outcome(400, "required", "patient", "search needs patient");
@@ -67,7 +72,7 @@ Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
     for (const auto& a : twin["alerts"]) {
       const std::string sev = a["severity"];
       list.push_back({{"resourceType", "DetectedIssue"},
-                      {"id", a["id"]},
+                      {"id", a["id"].dump()},  // FHIR ids are strings
                       {"status", a["status"] == "open" ? "preliminary" : "final"},
                       {"severity", sev == "critical" || sev == "high" ? "high"
                                    : sev == "medium"                  ? "moderate"
@@ -78,7 +83,7 @@ Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
                       {"detail", a["message"]}});
     }
   }
-  return Fhir(200, Searchset(list));
+  return Fhir(200, Searchset(list, &rq));
 }
 
 }  // namespace
