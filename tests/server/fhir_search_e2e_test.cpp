@@ -172,3 +172,59 @@ TEST(FhirSearch, FormatsOtherThanJsonAreRefusedAsTheSpecificationSays) {
 }
 
 }  // namespace
+
+namespace {
+
+// Body weight, height and serum creatinine are accepted (in the units EHRs send) and set the
+// patient's covariates for the drug twins, with the time they were measured; an older
+// measurement does not replace a newer one, and a value entered by hand has no such time.
+TEST(FhirCovariates, MeasurementsSetTheRecordsCovariates) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("medtwin_fhir_cov_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Server server("sqlite:" + (dir / "twin.db").string());
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients",
+                 R"({"id":"cov-1","weight_kg":70,"models":["vancomycin"]})")
+                .status,
+            201u);
+  auto fhir_obs = [&](const char* code, double value, const char* unit, const std::string& when) {
+    const json o = {{"resourceType", "Observation"},
+                    {"status", "final"},
+                    {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", code}}}}}},
+                    {"subject", {{"reference", "Patient/cov-1"}}},
+                    {"effectiveDateTime", when},
+                    {"valueQuantity",
+                     {{"value", value}, {"system", "http://unitsofmeasure.org"}, {"code", unit}}}};
+    return Call(port, http::verb::post, "/fhir/r4/Observation", o.dump(), "application/fhir+json");
+  };
+  const std::string weighed = Now(30);
+  ASSERT_EQ(fhir_obs("29463-7", 154, "[lb_av]", weighed).status, 201u);  // 69.853 kg
+  ASSERT_EQ(fhir_obs("8302-2", 69, "[in_i]", weighed).status, 201u);     // 175.26 cm
+  auto created = fhir_obs("2160-0", 88.4, "umol/L", Now(20));            // 1.0 mg/dL
+  ASSERT_EQ(created.status, 201u) << created.body;
+  json p = Call(port, http::verb::get, "/api/v1/patients/cov-1").Json();
+  EXPECT_NEAR(p["weight_kg"].get<double>(), 154 * 0.45359237, 1e-9);
+  EXPECT_NEAR(p["height_cm"].get<double>(), 69 * 2.54, 1e-9);
+  EXPECT_NEAR(p["scr_mg_dl"].get<double>(), 88.4 * 113.12 / 10000, 1e-9);  // µmol/L → mg/dL
+  const std::string measured = p["measured_at"]["weight_kg"];
+  EXPECT_EQ(measured.substr(0, 19), weighed.substr(0, 19));  // the same second, as sent
+  // An older weight is history, not the patient's weight now.
+  ASSERT_EQ(fhir_obs("29463-7", 80, "kg", Now(90)).status, 201u);
+  p = Call(port, http::verb::get, "/api/v1/patients/cov-1").Json();
+  EXPECT_NEAR(p["weight_kg"].get<double>(), 154 * 0.45359237, 1e-9);
+  // Entered by hand: the value, without a measurement time.
+  ASSERT_EQ(Call(port, http::verb::patch, "/api/v1/patients/cov-1", R"({"weight_kg":72})").status,
+            200u);
+  p = Call(port, http::verb::get, "/api/v1/patients/cov-1").Json();
+  EXPECT_EQ(p["weight_kg"], 72);
+  EXPECT_FALSE(p["measured_at"].contains("weight_kg"));
+  EXPECT_TRUE(p["measured_at"].contains("height_cm"));
+  // Out of the record's range: refused as any reading is.
+  EXPECT_EQ(fhir_obs("29463-7", 900, "kg", Now(5)).status, 400u);
+  fs::remove_all(dir);
+}
+
+}  // namespace

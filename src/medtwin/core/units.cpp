@@ -40,6 +40,11 @@ const Atom* FindAtom(std::string_view s) {
       {"K", Dim(0, 0, 0, 0, 0, 1), 1.0, 0.0, false},
       {"Cel", Dim(0, 0, 0, 0, 0, 1), 1.0, 273.15, false},
       {"[degF]", Dim(0, 0, 0, 0, 0, 1), 5.0 / 9.0, 459.67 * 5.0 / 9.0, false},
+      // Customary units EHRs send for weight and height (UCUM: exact by definition).
+      {"[lb_av]", Dim(1, 0, 0), 453.59237, 0.0, false},
+      {"[oz_av]", Dim(1, 0, 0), 28.349523125, 0.0, false},
+      {"[in_i]", Dim(0, 1, 0), 0.0254, 0.0, false},
+      {"[ft_i]", Dim(0, 1, 0), 0.3048, 0.0, false},
       // 1 mm[Hg] = 133.322 Pa = 133322 g m^-1 s^-2.
       {"mm[Hg]", Dim(1, -1, -2), 133322.387415, 0.0, false},
       {"Pa", Dim(1, -1, -2), 1000.0, 0.0, true},

@@ -27,6 +27,8 @@ struct Unit {
 
 // Molar mass of glucose, for mmol/L <-> mg/dL (C6H12O6, 180.156 g/mol).
 inline constexpr double kGlucoseMolarMass_g_per_mol = 180.156;
+// Molar mass of creatinine, for µmol/L <-> mg/dL (C4H7N3O, 113.12 g/mol; 1 mg/dL = 88.4 µmol/L).
+inline constexpr double kCreatinineMolarMass_g_per_mol = 113.12;
 
 // Parses a UCUM code such as "mg", "ug/mL", "mg/dL", "mmol/L", "/min", "mm[Hg]", "[degF]",
 // "L/min", "mg.h/L", "kg/m2". Fails with kInvalidArgument naming the unknown symbol.

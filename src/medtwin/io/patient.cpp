@@ -146,6 +146,7 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
                                  "weight_kg",
                                  "height_cm",
                                  "scr_mg_dl",
+                                 "measured_at",
                                  "conditions",
                                  "genotype",
                                  "spo2_scale",
@@ -207,6 +208,12 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
     }
     p.race = r;
   }
+  // The server's record of when measurements set the covariates (from the store only).
+  if (from == Source::kStore && j.contains("measured_at") && j["measured_at"].is_object()) {
+    for (const auto& [key, value] : j["measured_at"].items()) {
+      if (value.is_string()) p.measured_at[key] = value.get<std::string>();
+    }
+  }
   if (j.contains("weight_kg")) {
     MEDTWIN_TRY(p.weight_kg, Number(j, "weight_kg", 0.3, 500, "kg"));
   }
@@ -215,6 +222,13 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
   }
   if (j.contains("scr_mg_dl")) {
     MEDTWIN_TRY(p.scr_mg_dl, Number(j, "scr_mg_dl", 0.05, 30, "mg/dL"));
+  }
+  // A value a client changes is entered, not measured: it has no measurement time.
+  if (from == Source::kClient) {
+    const PatientRecord before = base != nullptr ? *base : PatientRecord{};
+    if (p.weight_kg != before.weight_kg) p.measured_at.erase("weight_kg");
+    if (p.height_cm != before.height_cm) p.measured_at.erase("height_cm");
+    if (p.scr_mg_dl != before.scr_mg_dl) p.measured_at.erase("scr_mg_dl");
   }
   if (j.contains("conditions")) {
     MEDTWIN_TRY(p.conditions, TextList(from, j, "conditions"));
@@ -468,6 +482,7 @@ json PatientToJson(const PatientRecord& p) {
   j["consent_history"] = std::move(history);
   j["birth_date"] = p.birth_date ? json(*p.birth_date) : json(nullptr);
   j["weight_kg"] = p.weight_kg ? json(*p.weight_kg) : json(nullptr);
+  j["measured_at"] = p.measured_at;
   j["height_cm"] = p.height_cm ? json(*p.height_cm) : json(nullptr);
   j["scr_mg_dl"] = p.scr_mg_dl ? json(*p.scr_mg_dl) : json(nullptr);
   return j;

@@ -22,6 +22,11 @@ const std::vector<ObservationCode>& ObservationCatalog() {
        kGlucoseMolarMass_g_per_mol},
       {loinc::kVancomycin, "vancomycin in serum or plasma", "mg/L", 0, 500},
       {loinc::kInr, "INR (prothrombin time, coagulation assay)", "{INR}", 0.5, 25},
+      // The record's own limits (io/patient.cpp) for what a measurement may set.
+      {loinc::kBodyWeight, "body weight", "kg", 0.3, 500},
+      {loinc::kBodyHeight, "body height", "cm", 20, 280},
+      {loinc::kCreatinine, "creatinine in serum or plasma", "mg/dL", 0.05, 30, false,
+       kCreatinineMolarMass_g_per_mol},
   };
   return kCatalog;
 }
@@ -29,7 +34,7 @@ const std::vector<ObservationCode>& ObservationCatalog() {
 std::string_view ObservationCategory(std::string_view code) {
   if (code == loinc::kHeartRate || code == loinc::kRespiratoryRate || code == loinc::kSpo2 ||
       code == loinc::kBodyTemperature || code == loinc::kSystolicBp ||
-      code == loinc::kDiastolicBp) {
+      code == loinc::kDiastolicBp || code == loinc::kBodyWeight || code == loinc::kBodyHeight) {
     return "vital-signs";
   }
   if (code == loinc::kConsciousness) return "exam";

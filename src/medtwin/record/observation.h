@@ -44,6 +44,10 @@ inline constexpr std::string_view kBloodGlucose = "2339-0";
 inline constexpr std::string_view kCgmGlucose = "99504-3";
 inline constexpr std::string_view kVancomycin = "20578-1";
 inline constexpr std::string_view kInr = "6301-6";  // INR in platelet-poor plasma
+// Covariates of the drug twins, measured: they also update the patient record.
+inline constexpr std::string_view kBodyWeight = "29463-7";
+inline constexpr std::string_view kBodyHeight = "8302-2";
+inline constexpr std::string_view kCreatinine = "2160-0";  // creatinine in serum or plasma
 }  // namespace loinc
 
 struct Observation {

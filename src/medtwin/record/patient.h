@@ -4,6 +4,7 @@
 // naming the field). Identifiers (id, name) are data, never written to logs.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,6 +83,10 @@ struct PatientRecord {
   // "unknown", or "" when not recorded. Not exported for research (a quasi-identifier).
   std::string race;
   std::optional<double> weight_kg, height_cm, scr_mg_dl;
+  // When a measurement (an observation: body weight, height, serum creatinine) set one of them,
+  // by field name ("weight_kg"): RFC 3339. Written by the server; a value a client sets has
+  // none (entered, not measured).
+  std::map<std::string, std::string> measured_at;
   std::vector<std::string> conditions;
   std::vector<GenotypeCall> genotype;
   int spo2_scale = 1;  // 2: NEWS2 SpO2 scale 2 (hypercapnic respiratory failure)

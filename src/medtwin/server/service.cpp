@@ -420,6 +420,16 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
     }
     metrics_.observations_accepted += fresh;
     metrics_.observations_duplicate += accepted.size() - fresh;
+    std::vector<const record::Observation*> measured;
+    for (std::size_t k = 0; k < accepted.size(); ++k) {
+      const std::string& code = accepted[k].code;
+      if (inserted[k] &&
+          (code == record::loinc::kBodyWeight || code == record::loinc::kBodyHeight ||
+           code == record::loinc::kCreatinine)) {
+        measured.push_back(&accepted[k]);
+      }
+    }
+    TakeMeasuredCovariates(measured);
   }
   ++metrics_.ingest_requests;
   metrics_.ingest_us_total +=
@@ -524,6 +534,36 @@ Status CheckAcceptedOrder(const record::Event& order,
 }
 
 }  // namespace
+
+void TwinService::TakeMeasuredCovariates(const std::vector<const record::Observation*>& readings) {
+  if (readings.empty()) return;
+  std::vector<record::PatientRecord> changed;
+  {
+    std::unique_lock lock(patients_mu_);
+    for (const record::Observation* o : readings) {
+      auto it = patients_.find(o->patient);
+      if (it == patients_.end()) continue;
+      record::PatientRecord p = it->second;
+      const bool weight = o->code == record::loinc::kBodyWeight;
+      const bool height = o->code == record::loinc::kBodyHeight;
+      const char* field = weight ? "weight_kg" : height ? "height_cm" : "scr_mg_dl";
+      // Only a newer measurement replaces one; any measurement replaces a value entered by hand.
+      if (auto m = p.measured_at.find(field); m != p.measured_at.end()) {
+        if (auto then = ParseRfc3339(m->second); then.ok() && o->time <= *then) continue;
+      }
+      (weight ? p.weight_kg : height ? p.height_cm : p.scr_mg_dl) = o->value;
+      p.measured_at[field] = FormatRfc3339(o->time);
+      auto body = SealedPatientBody(p, keys_.get());
+      if (!body.ok() || !store_->UpsertPatient({p.id, *body}).ok()) {
+        std::fprintf(stderr, "medtwin serve: a measured covariate could not be stored\n");
+        continue;
+      }
+      it->second = p;
+      changed.push_back(std::move(p));
+    }
+  }
+  for (auto& p : changed) engine_->UpsertPatient(std::move(p));
+}
 
 Status TwinService::StoreAndApply(const std::vector<record::Event>& events) {
   if (auto stored = store_->AppendEvents(events); !stored.ok()) return stored.error();

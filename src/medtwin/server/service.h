@@ -118,6 +118,9 @@ class TwinService {
   [[nodiscard]] Status StoreAndApply(const std::vector<record::Event>& events);
   // To the devices (command listener: MQTT) and the live stream as `type`.
   void SendOut(const std::string& patient, const char* type, const nlohmann::json& data);
+  // Body weight, height and serum creatinine just stored set the patient's covariates (the drug
+  // twins' next fit uses them) when newer than the measurement that set them.
+  void TakeMeasuredCovariates(const std::vector<const record::Observation*>& readings);
   // What the twins tell the live stream (and the alert and command listeners).
   void Publish(const std::string& patient, const twin::TwinEventData& event);
   // `glucose`: the patient's glucose twin as it is now (null: none yet).
