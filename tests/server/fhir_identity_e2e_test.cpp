@@ -74,7 +74,7 @@ TEST_F(FhirIdentity, ConditionalCreateAndIdentifierSearchMatchOnePatient) {
   EXPECT_EQ(clash.status, 409u) << clash.body;
   EXPECT_EQ(clash.Json()["resourceType"], "OperationOutcome");
   // The identifier search finds exactly that patient, by system|value and by value alone.
-  for (const std::string q :
+  for (const std::string& q :
        {std::string("identifier=") + kMrn + "|MRN-1001", std::string("identifier=MRN-1001")}) {
     json found = Fhir(http::verb::get, "/Patient?" + q).Json();
     ASSERT_EQ(found["total"], 1) << q << " " << found.dump();
@@ -83,7 +83,9 @@ TEST_F(FhirIdentity, ConditionalCreateAndIdentifierSearchMatchOnePatient) {
   }
   EXPECT_EQ(
       Fhir(http::verb::get, std::string("/Patient?identifier=other|MRN-1001")).Json()["total"], 0);
-  // A condition that matches two patients is refused (412) and creates nothing.
+  // A condition is one identifier with its system: one by family name (which here would match
+  // two patients) is refused and creates nothing. (Identifiers being unique within a system, a
+  // condition cannot match two patients; the server would answer 412.)
   ASSERT_EQ(Fhir(http::verb::post, "/Patient",
                  PatientWithMrn("MRN-1002", "Okafor", "Bola", "female", "1962-07-14"))
                 .status,
@@ -91,7 +93,7 @@ TEST_F(FhirIdentity, ConditionalCreateAndIdentifierSearchMatchOnePatient) {
   Reply ambiguous = Fhir(http::verb::post, "/Patient",
                          PatientWithMrn("MRN-1003", "Okafor", "C", "male", "1970-05-05"),
                          {{"If-None-Exist", "family=Okafor"}});
-  EXPECT_EQ(ambiguous.status, 412u) << ambiguous.body;
+  EXPECT_EQ(ambiguous.status, 400u) << ambiguous.body;
   EXPECT_EQ(Fhir(http::verb::get, "/Patient?family=okafor").Json()["total"], 2);
   // The update's id must be the URL's.
   json other = alice;

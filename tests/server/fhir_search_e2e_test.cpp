@@ -228,3 +228,84 @@ TEST(FhirCovariates, MeasurementsSetTheRecordsCovariates) {
 }
 
 }  // namespace
+
+namespace {
+
+// R4 search.html "date": a value stands for the period its precision gives; eq is within it,
+// ge/gt from its start/after its end, le/lt up to its end/before its start; repeats AND.
+TEST(FhirSearch, ObservationDatePrefixesFollowThePeriodOfTheValue) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("medtwin_fhir_date_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Server server("sqlite:" + (dir / "twin.db").string());
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients", R"({"id":"obs-1"})").status, 201u);
+  std::vector<json> items;
+  int k = 0;
+  for (const char* t : {"2025-12-31T23:00:00Z", "2026-01-01T10:00:00Z", "2026-01-31T10:00:00Z",
+                        "2026-02-01T00:30:00Z"}) {
+    json r = Reading("8867-4", 60 + k++, "/min", 0);
+    r["time"] = t;
+    items.push_back(r);
+  }
+  ASSERT_EQ(
+      Call(port, http::verb::post, "/api/v1/observations", Ndjson(items), "application/x-ndjson")
+          .status,
+      200u);
+  auto total = [&](const std::string& dates) {
+    auto r =
+        Call(port, http::verb::get, "/fhir/r4/Observation?patient=obs-1&_summary=count" + dates);
+    EXPECT_EQ(r.status, 200u) << dates << " " << r.body;
+    return r.Json().value("total", -1);
+  };
+  EXPECT_EQ(total("&date=2026-01"), 2);
+  EXPECT_EQ(total("&date=2026"), 3);
+  EXPECT_EQ(total("&date=2026-01-31"), 1);
+  EXPECT_EQ(total("&date=le2026-01-31"), 3);
+  EXPECT_EQ(total("&date=lt2026-01-31"), 2);
+  EXPECT_EQ(total("&date=gt2026-01-01"), 2);
+  EXPECT_EQ(total("&date=ge2026-01-01"), 3);
+  EXPECT_EQ(total("&date=ge2026-01-01&date=lt2026-02"), 2);
+  EXPECT_EQ(total("&date=lt2026-02&date=ge2026-01-01"), 2);  // order does not matter
+  EXPECT_EQ(total("&date=ge2026-01-31T10:00:00Z"), 2);
+  EXPECT_EQ(Call(port, http::verb::get, "/fhir/r4/Observation?patient=obs-1&date=ne2026").status,
+            400u);
+  fs::remove_all(dir);
+}
+
+// A conditional create decides which patient data lands on: only identifier=system|value, only
+// for callers who may create patients, and its answers name no count.
+TEST(FhirSearch, ConditionalCreateIsNoProbe) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("medtwin_fhir_probe_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Server server("sqlite:" + (dir / "twin.db").string());
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  const json patient = {{"resourceType", "Patient"},
+                        {"identifier", {{{"system", "urn:mrn"}, {"value", "X-1"}}}},
+                        {"name", {{{"family", "Doe"}}}}};
+  auto post = [&](const std::string& condition, const std::string& token) {
+    return Call(port, http::verb::post, "/fhir/r4/Patient", patient.dump(), "application/fhir+json",
+                token, {{"If-None-Exist", condition}});
+  };
+  const std::string admin = medtwin::testing_support::TestAuth::Admin();
+  ASSERT_EQ(post("identifier=urn:mrn|X-1", admin).status, 201u);
+  for (const char* condition :
+       {"family=Doe", "identifier=X-1", "identifier=|X-1", "identifier=urn:mrn|",
+        "identifier=urn:mrn|X-1,urn:mrn|X-2", "identifier=urn:mrn|X-1&gender=male"}) {
+    EXPECT_EQ(post(condition, admin).status, 400u) << condition;
+  }
+  // A device may not create patients, so it learns nothing from a condition.
+  const std::string device = medtwin::testing_support::TestAuth::Token(
+      medtwin::security::Role::kDevice, "monitor-7", "someone");
+  Reply probe = post("identifier=urn:mrn|X-1", device);
+  EXPECT_EQ(probe.status, 403u) << probe.body;
+  EXPECT_EQ(probe.body.find("X-1"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+}  // namespace

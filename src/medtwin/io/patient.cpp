@@ -115,10 +115,11 @@ Result<std::vector<record::ContactPoint>> ParseTelecom(Source from, const json& 
     const std::string where = "telecom[" + std::to_string(i) + "]";
     if (!list[i].is_object()) return InvalidArgument(where, "an object {system, value, use}");
     record::ContactPoint c;
-    MEDTWIN_TRY(c.system, Member(from, list[i], "system", where, 16, false));
+    // FHIR cpt-2: a contact point with a value says what kind it is.
+    MEDTWIN_TRY(c.system, Member(from, list[i], "system", where, 16, from == Source::kClient));
     MEDTWIN_TRY(c.value, Member(from, list[i], "value", where, 256, true));
     MEDTWIN_TRY(c.use, Member(from, list[i], "use", where, 16, false));
-    if (!c.system.empty() &&
+    if (from == Source::kClient &&
         std::find(std::begin(kSystems), std::end(kSystems), c.system) == std::end(kSystems)) {
       return InvalidArgument(where + ".system", "phone, fax, email, pager, url, sms or other");
     }

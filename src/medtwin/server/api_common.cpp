@@ -255,6 +255,7 @@ json Searchset(const json& resources, const RouteRequest* rq) {
     entry["search"] = {{"mode", "match"}};
     b["entry"].push_back(std::move(entry));
   }
+  if (b["entry"].empty()) b.erase("entry");  // FHIR JSON has no empty arrays
   if (rq != nullptr) {
     // The target as received, after the base (".../fhir/r4/Patient?gender=female").
     const std::string target(rq->req.target());

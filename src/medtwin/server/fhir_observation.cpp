@@ -20,23 +20,59 @@ namespace {
 using nlohmann::json;
 using security::Interaction;
 
-// date=geYYYY-MM-DD / le… / eq… / plain.
+// date=[prefix]value (R4 search.html, "date"): the value stands for the whole period its
+// precision gives (a year, a month, a day, or the instant of a dateTime), and the prefix
+// narrows the store's inclusive [from, to] window: eq within it, ge/gt from its start/after its
+// end, le/lt up to its end/before its start. Repeated dates AND (the window only narrows).
 Status ApplyDate(const std::string& value, store::ObservationQuery& q) {
-  std::string prefix = value.size() > 2 ? value.substr(0, 2) : "";
+  std::string prefix = "eq";
   std::string rest = value;
-  if (prefix == "ge" || prefix == "le" || prefix == "gt" || prefix == "lt" || prefix == "eq") {
+  if (value.size() > 2 && std::isalpha(static_cast<unsigned char>(value[0]))) {
+    prefix = value.substr(0, 2);
     rest = value.substr(2);
-  } else {
-    prefix = "eq";
   }
-  auto t = io::ParseFhirDateTime(rest);
-  if (!t.ok()) return InvalidArgument("date", "'" + value + "' is not a FHIR date");
-  if (prefix == "ge" || prefix == "gt") q.from = *t;
-  if (prefix == "le" || prefix == "lt") q.to = *t;
+  auto start = io::ParseFhirDateTime(rest);
+  if (!start.ok())
+    return InvalidArgument("date", "'" + value.substr(0, 40) + "' is not a FHIR date");
+  // The period's last microsecond: the start of the next year, month or day, less one.
+  std::int64_t end_us = start->us_since_epoch;
+  if (rest.size() == 4 || rest.size() == 7 || rest.size() == 10) {
+    int year = 0, month = 1;
+    std::from_chars(rest.data(), rest.data() + 4, year);
+    if (rest.size() >= 7) std::from_chars(rest.data() + 5, rest.data() + 7, month);
+    std::string next;
+    if (rest.size() == 4) next = std::to_string(year + 1);
+    if (rest.size() == 7) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%04d-%02d", month == 12 ? year + 1 : year,
+                    month == 12 ? 1 : month + 1);
+      next = buf;
+    }
+    if (rest.size() == 10) {
+      end_us = start->us_since_epoch + 86'400'000'000LL - 1;
+    } else {
+      auto following = io::ParseFhirDateTime(next);
+      if (!following.ok())
+        return InvalidArgument("date", "'" + value.substr(0, 40) + "' is out of range");
+      end_us = following->us_since_epoch - 1;
+    }
+  }
+  const Instant lo = *start, hi{end_us};
+  auto narrow_from = [&](Instant t) { q.from = q.from && *q.from > t ? *q.from : t; };
+  auto narrow_to = [&](Instant t) { q.to = q.to && *q.to < t ? *q.to : t; };
   if (prefix == "eq") {
-    q.from = *t;
-    // The whole day when only a date was given.
-    q.to = Instant{t->us_since_epoch + (rest.size() == 10 ? 86'400'000'000LL - 1 : 0)};
+    narrow_from(lo);
+    narrow_to(hi);
+  } else if (prefix == "ge") {
+    narrow_from(lo);
+  } else if (prefix == "gt") {
+    narrow_from(Instant{hi.us_since_epoch + 1});
+  } else if (prefix == "le") {
+    narrow_to(hi);
+  } else if (prefix == "lt") {
+    narrow_to(Instant{lo.us_since_epoch - 1});
+  } else {
+    return InvalidArgument("date", "prefix '" + prefix + "' (eq, ge, gt, le, lt)");
   }
   return Ok{};
 }
@@ -98,7 +134,8 @@ std::string QueryWithout(const RouteRequest& rq, std::string_view drop) {
   for (const auto& [name, value] : rq.target.all_query) {
     if (name == drop) continue;
     out += (out.empty() ? "?" : "&") + name + "=";
-    for (const unsigned char c : value) {  // percent-encoded but for what a query may carry
+    for (const char ch : value) {  // percent-encoded but for what a query may carry
+      const auto c = static_cast<unsigned char>(ch);
       if (std::isalnum(c) ||
           std::string_view("-._~:/|,").find(static_cast<char>(c)) != std::string_view::npos) {
         out += static_cast<char>(c);

@@ -73,18 +73,18 @@ Result<std::vector<record::PatientRecord>> SearchPatients(TwinService& service,
 }
 
 Result<std::vector<SearchTerm>> PatientCondition(std::string_view query, const std::string& where) {
+  // Only identifier=system|value: a condition decides which patient data lands on, and it must
+  // not become a way to count or probe patients by name or birth date.
   const Target parsed = SplitTarget("?" + std::string(query));
-  std::vector<SearchTerm> terms;
-  for (const auto& [name, value] : parsed.all_query) {
-    if (std::find(std::begin(kPatientSearch), std::end(kPatientSearch), name) ==
-        std::end(kPatientSearch)) {
-      return InvalidArgument(where,
-                             "'" + name.substr(0, 40) + "' is not a search parameter of Patient");
-    }
-    terms.push_back({name, {value}});
+  const bool one_identifier =
+      parsed.all_query.size() == 1 && parsed.all_query.begin()->first == "identifier";
+  const std::string value = one_identifier ? parsed.all_query.begin()->second : "";
+  const std::size_t bar = value.find('|');
+  if (bar == std::string::npos || bar == 0 || bar + 1 >= value.size() ||
+      value.find(',') != std::string::npos) {
+    return InvalidArgument(where, "identifier=system|value (one identifier, with its system)");
   }
-  if (terms.empty()) return InvalidArgument(where, "an empty search");
-  return terms;
+  return std::vector<SearchTerm>{{"identifier", {value}}};
 }
 
 Response FhirSearchPatient(const RouteRequest& rq) {
@@ -92,11 +92,21 @@ Response FhirSearchPatient(const RouteRequest& rq) {
   const Caller& caller = rq.caller;
   auto terms = SearchTerms(rq, "Patient", kPatientSearch);
   if (!terms.ok()) return Outcome(400, "not-supported", terms.error().field, terms.error().message);
-  auto found = SearchPatients(service, *terms);
-  if (!found.ok()) return Outcome(400, "invalid", found.error().field, found.error().message);
+  // Every value is checked before any patient is looked at, and only patients the caller may
+  // see are matched: an answer never depends on a patient the caller cannot see.
+  for (const auto& t : *terms) {
+    if (t.name != "birthdate") continue;
+    for (const auto& v : t.values) {
+      if (auto ok = DateMatches("2000-01-01", v); !ok.ok()) {
+        return Outcome(400, "invalid", "birthdate", ok.error().message);
+      }
+    }
+  }
   json list = json::array();
-  for (const auto& p : *found) {
-    if (caller.May(p.id, "Patient", Interaction::kSearch)) list.push_back(PatientResource(p));
+  for (const auto& p : service.Patients()) {
+    if (!caller.May(p.id, "Patient", Interaction::kSearch)) continue;
+    auto match = PatientMatches(p, *terms);
+    if (match.ok() && *match) list.push_back(PatientResource(p));
   }
   return Fhir(200, Searchset(list, &rq));
 }
@@ -111,21 +121,23 @@ Response FhirCreatePatient(const RouteRequest& rq) {
   auto doc = io::FromFhirPatient(*b);
   if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
   if (auto condition = rq.req.find("If-None-Exist"); condition != rq.req.end()) {
+    // Who may not create patients learns nothing from a condition either.
+    if (auto d = caller.Check("", "Patient", Interaction::kCreate); !d.allowed) {
+      return Outcome(403, "forbidden", "authorization", d.reason);
+    }
     auto terms = PatientCondition(std::string(condition->value()), "If-None-Exist");
     if (!terms.ok()) return Outcome(400, "invalid", terms.error().field, terms.error().message);
     auto found = SearchPatients(service, *terms);
     if (!found.ok()) return Outcome(400, "invalid", "If-None-Exist", found.error().message);
     if (found->size() > 1) {
       return Outcome(412, "multiple-matches", "If-None-Exist",
-                     std::to_string(found->size()) +
-                         " patients match: the condition must be "
-                         "selective");
+                     "more than one patient matches: the condition must be selective");
     }
     if (found->size() == 1) {
       const record::PatientRecord& existing = found->front();
       if (auto d = caller.Check(existing.id, "Patient", Interaction::kRead); !d.allowed) {
         return Outcome(403, "forbidden", "If-None-Exist",
-                       "a patient matching it exists that this caller may not read");
+                       "the identifier belongs to a patient outside this caller's access");
       }
       Response r = Fhir(200, PatientResource(existing));
       r.headers.emplace_back("Location", "Patient/" + existing.id);

@@ -72,7 +72,7 @@ Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
     for (const auto& a : twin["alerts"]) {
       const std::string sev = a["severity"];
       list.push_back({{"resourceType", "DetectedIssue"},
-                      {"id", a["id"].dump()},  // FHIR ids are strings
+                      {"id", a["id"].is_string() ? a["id"] : json(a["id"].dump())},
                       {"status", a["status"] == "open" ? "preliminary" : "final"},
                       {"severity", sev == "critical" || sev == "high" ? "high"
                                    : sev == "medium"                  ? "moderate"

@@ -537,7 +537,6 @@ Status CheckAcceptedOrder(const record::Event& order,
 
 void TwinService::TakeMeasuredCovariates(const std::vector<const record::Observation*>& readings) {
   if (readings.empty()) return;
-  std::vector<record::PatientRecord> changed;
   {
     std::unique_lock lock(patients_mu_);
     for (const record::Observation* o : readings) {
@@ -559,10 +558,10 @@ void TwinService::TakeMeasuredCovariates(const std::vector<const record::Observa
         continue;
       }
       it->second = p;
-      changed.push_back(std::move(p));
+      // Under the lock, as UpdatePatient does, so the engine gets the records in their order.
+      engine_->UpsertPatient(std::move(p));
     }
   }
-  for (auto& p : changed) engine_->UpsertPatient(std::move(p));
 }
 
 Status TwinService::StoreAndApply(const std::vector<record::Event>& events) {

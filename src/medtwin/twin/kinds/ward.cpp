@@ -96,7 +96,7 @@ std::vector<News2Point> News2History(std::vector<record::Observation> observatio
         kNews2VitalCodes.end()) {
       continue;
     }
-    latest[o.code] = {o.value, o.text, o.time};
+    latest[o.code] = {o.value, o.text, o.time, o.source};
     // Score once per instant, after every observation made at it.
     const bool last_at_instant = i + 1 == observations.size() || observations[i + 1].time != o.time;
     if (last_at_instant) out.push_back({o.time, ScoreLatestVitals(latest, spo2_scale)});
