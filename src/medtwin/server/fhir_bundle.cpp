@@ -61,23 +61,10 @@ Result<BundlePatients> ResolvePatients(json& entries, TwinService& service, cons
     const json request = entry.value("request", json::object());
     const std::string condition = request.is_object() ? StringMember(request, "ifNoneExist") : "";
     if (!condition.empty()) {
-      // Who may not create patients learns nothing from a condition either.
-      if (!caller.Check("", "Patient", Interaction::kCreate).allowed) {
-        return Error{ErrorCode::kPermissionDenied, where + ".request.ifNoneExist",
-                     "a conditional create needs the right to create patients"};
-      }
-      MEDTWIN_TRY(auto terms, PatientCondition(condition, where + ".request.ifNoneExist"));
-      MEDTWIN_TRY(auto found, SearchPatients(service, terms), where + ".request.ifNoneExist");
-      if (found.size() > 1) {
-        return Error{ErrorCode::kFailedPrecondition, where + ".request.ifNoneExist",
-                     "more than one patient matches: the condition must be selective"};
-      }
-      if (found.size() == 1) {
-        if (!caller.Check(found[0].id, "Patient", Interaction::kRead).allowed) {
-          return Error{ErrorCode::kPermissionDenied, where + ".request.ifNoneExist",
-                       "the identifier belongs to a patient outside this caller's access"};
-        }
-        id = found[0].id;
+      MEDTWIN_TRY(auto match,
+                  MatchCondition(service, caller, condition, where + ".request.ifNoneExist"));
+      if (match) {
+        id = match->id;
         out.matched[i] = id;
       }
     }

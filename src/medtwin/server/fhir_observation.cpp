@@ -43,7 +43,7 @@ Status ApplyDate(const std::string& value, store::ObservationQuery& q) {
     std::string next;
     if (rest.size() == 4) next = std::to_string(year + 1);
     if (rest.size() == 7) {
-      char buf[16];
+      char buf[32];
       std::snprintf(buf, sizeof buf, "%04d-%02d", month == 12 ? year + 1 : year,
                     month == 12 ? 1 : month + 1);
       next = buf;

@@ -60,21 +60,14 @@ json PatientResource(const record::PatientRecord& p) {
 
 }  // namespace
 
-std::span<const std::string_view> PatientSearchParameters() { return kPatientSearch; }
-
-Result<std::vector<record::PatientRecord>> SearchPatients(TwinService& service,
-                                                          const std::vector<SearchTerm>& terms) {
-  std::vector<record::PatientRecord> out;
-  for (auto& p : service.Patients()) {
-    MEDTWIN_TRY(bool match, PatientMatches(p, terms));
-    if (match) out.push_back(std::move(p));
+Result<std::optional<record::PatientRecord>> MatchCondition(TwinService& service,
+                                                            const Caller& caller,
+                                                            std::string_view query,
+                                                            const std::string& where) {
+  if (auto d = caller.Check("", "Patient", Interaction::kCreate); !d.allowed) {
+    return Error{ErrorCode::kPermissionDenied, where,
+                 "a conditional create needs the right to create patients: " + d.reason};
   }
-  return out;
-}
-
-Result<std::vector<SearchTerm>> PatientCondition(std::string_view query, const std::string& where) {
-  // Only identifier=system|value: a condition decides which patient data lands on, and it must
-  // not become a way to count or probe patients by name or birth date.
   const Target parsed = SplitTarget("?" + std::string(query));
   const bool one_identifier =
       parsed.all_query.size() == 1 && parsed.all_query.begin()->first == "identifier";
@@ -84,7 +77,17 @@ Result<std::vector<SearchTerm>> PatientCondition(std::string_view query, const s
       value.find(',') != std::string::npos) {
     return InvalidArgument(where, "identifier=system|value (one identifier, with its system)");
   }
-  return std::vector<SearchTerm>{{"identifier", {value}}};
+  const auto found = service.PatientsWithIdentifier({value.substr(0, bar), value.substr(bar + 1)});
+  if (found.size() > 1) {
+    return Error{ErrorCode::kFailedPrecondition, where,
+                 "more than one patient matches: the condition must be selective"};
+  }
+  if (found.empty()) return std::optional<record::PatientRecord>();
+  if (!caller.Check(found[0].id, "Patient", Interaction::kRead).allowed) {
+    return Error{ErrorCode::kPermissionDenied, where,
+                 "the identifier belongs to a patient outside this caller's access"};
+  }
+  return std::optional<record::PatientRecord>(found[0]);
 }
 
 Response FhirSearchPatient(const RouteRequest& rq) {
@@ -121,26 +124,22 @@ Response FhirCreatePatient(const RouteRequest& rq) {
   auto doc = io::FromFhirPatient(*b);
   if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
   if (auto condition = rq.req.find("If-None-Exist"); condition != rq.req.end()) {
-    // Who may not create patients learns nothing from a condition either.
-    if (auto d = caller.Check("", "Patient", Interaction::kCreate); !d.allowed) {
-      return Outcome(403, "forbidden", "authorization", d.reason);
+    auto match = MatchCondition(
+        service, caller, std::string_view(condition->value().data(), condition->value().size()),
+        "If-None-Exist");
+    if (!match.ok()) {
+      const ErrorCode code = match.error().code;
+      return Outcome(code == ErrorCode::kPermissionDenied     ? 403
+                     : code == ErrorCode::kFailedPrecondition ? 412
+                                                              : 400,
+                     code == ErrorCode::kPermissionDenied     ? "forbidden"
+                     : code == ErrorCode::kFailedPrecondition ? "multiple-matches"
+                                                              : "invalid",
+                     match.error().field, match.error().message);
     }
-    auto terms = PatientCondition(std::string(condition->value()), "If-None-Exist");
-    if (!terms.ok()) return Outcome(400, "invalid", terms.error().field, terms.error().message);
-    auto found = SearchPatients(service, *terms);
-    if (!found.ok()) return Outcome(400, "invalid", "If-None-Exist", found.error().message);
-    if (found->size() > 1) {
-      return Outcome(412, "multiple-matches", "If-None-Exist",
-                     "more than one patient matches: the condition must be selective");
-    }
-    if (found->size() == 1) {
-      const record::PatientRecord& existing = found->front();
-      if (auto d = caller.Check(existing.id, "Patient", Interaction::kRead); !d.allowed) {
-        return Outcome(403, "forbidden", "If-None-Exist",
-                       "the identifier belongs to a patient outside this caller's access");
-      }
-      Response r = Fhir(200, PatientResource(existing));
-      r.headers.emplace_back("Location", "Patient/" + existing.id);
+    if (*match) {
+      Response r = Fhir(200, PatientResource(**match));
+      r.headers.emplace_back("Location", "Patient/" + (*match)->id);
       return r;
     }
   }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,14 +43,15 @@ struct SearchTerm {
 [[nodiscard]] bool TokenMatches(std::string_view system, std::string_view value,
                                 std::string_view query);
 
-// Patient's search parameters, and the patients matching `terms` (fhir_patient.cpp), among all:
-// each use checks the caller's access to what it found.
-[[nodiscard]] std::span<const std::string_view> PatientSearchParameters();
-[[nodiscard]] Result<std::vector<record::PatientRecord>> SearchPatients(
-    TwinService& service, const std::vector<SearchTerm>& terms);
-// A conditional create's query ("identifier=system|value&…", If-None-Exist or
-// Bundle.entry.request.ifNoneExist) as Patient search terms; errors name `where`.
-[[nodiscard]] Result<std::vector<SearchTerm>> PatientCondition(std::string_view query,
-                                                               const std::string& where);
+// A conditional create's condition (If-None-Exist, Bundle.entry.request.ifNoneExist;
+// fhir_patient.cpp): only identifier=system|value, and only from a caller who may create
+// patients, so it is no way to probe for patients. The patient it matches, or none (create);
+// errors name `where`: kPermissionDenied (may not create, or the match is outside the
+// caller's access), kInvalidArgument (not such a condition), kFailedPrecondition (several
+// match).
+[[nodiscard]] Result<std::optional<record::PatientRecord>> MatchCondition(TwinService& service,
+                                                                          const Caller& caller,
+                                                                          std::string_view query,
+                                                                          const std::string& where);
 
 }  // namespace medtwin::server

@@ -274,15 +274,12 @@ std::optional<record::PatientRecord> TwinService::Patient(const std::string& id)
 }
 
 std::vector<record::PatientRecord> TwinService::PatientsWithIdentifier(
-    const std::optional<std::string>& system, const std::string& value) {
+    const record::Identifier& identifier) {
   std::shared_lock lock(patients_mu_);
   std::vector<record::PatientRecord> out;
   for (const auto& [id, p] : patients_) {
-    for (const auto& i : p.identifiers) {
-      if ((!system || i.system == *system) && (value.empty() || i.value == value)) {
-        out.push_back(p);
-        break;
-      }
+    if (std::find(p.identifiers.begin(), p.identifiers.end(), identifier) != p.identifiers.end()) {
+      out.push_back(p);
     }
   }
   return out;

@@ -60,10 +60,9 @@ class TwinService {
                                                             const std::string& by = "");
   [[nodiscard]] std::optional<record::PatientRecord> Patient(const std::string& id);
   [[nodiscard]] std::vector<record::PatientRecord> Patients();
-  // Patients holding an identifier with `value` in `system` (any system when none; any value
-  // when `value` is empty): FHIR's identifier=[system|]value search and conditional create.
+  // Patients holding `identifier` (system and value): a FHIR conditional create's match.
   [[nodiscard]] std::vector<record::PatientRecord> PatientsWithIdentifier(
-      const std::optional<std::string>& system, const std::string& value);
+      const record::Identifier& identifier);
 
   // `items` are observation objects; `patient_from_path` as in io::ParseObservation. Index
   // base: 0 for a JSON array, 1 for NDJSON lines (reported as "line").
