@@ -18,7 +18,7 @@ import sys
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent.parent)
 src = root / "src" / "medtwin"
 modules = sorted(p.name for p in src.iterdir() if (p / "CMakeLists.txt").exists())
-INCLUDE = re.compile(r'^\s*#\s*include\s+"medtwin/([a-z_]+)/[^"]+"', re.M)
+INCLUDE = re.compile(r'^\s*#\s*include\s+"medtwin/([a-z0-9_]+)/[^"]+"', re.M)
 LINK = re.compile(r"target_link_libraries\(\s*(\S+)(.*?)\)", re.S)
 
 

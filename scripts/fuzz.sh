@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH="${1:-60}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(token observation event fhir ndjson vcf mqtt)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(token observation event fhir ndjson vcf mqtt hl7)
 if ! command -v clang++ >/dev/null; then
   echo "fuzz: clang++ is not installed (scripts/setup.sh installs it)" >&2
   exit 2

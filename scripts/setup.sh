@@ -17,6 +17,7 @@ PACKAGES=(
   clang-format clang-tidy clang                 # clang: libFuzzer (scripts/fuzz.sh)
   r-base-core r-cran-desolve r-cran-nlme   # peer tools for checks and benchmarks
   python3-cryptography                     # independent Ed25519 check of signed audit tree heads
+  python3-hl7                              # an outside HL7 v2 MLLP client for the HL7 tests
   chromium                                 # the dashboard's browser tests (web/tests)
 )
 
@@ -41,6 +42,13 @@ fi
 # web/package-lock.json.
 if [ ! -d web/node_modules/uplot ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
   (cd web && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# Outside HL7 v2 and FHIR tools the end-to-end tests drive the server with (tests/interop),
+# pinned by its package-lock.json.
+if [ ! -d tests/interop/node_modules/node-hl7-client ] ||
+   [ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]; then
+  (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null

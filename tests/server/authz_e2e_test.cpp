@@ -78,6 +78,11 @@ class Authz : public ::testing::Test {
       alert_of_[a["patient"].get<std::string>()] = a["id"].get<std::string>();
     }
     ASSERT_EQ(alert_of_.size(), 2u);
+    // A stored reading of p-a's, by the id FHIR gives it (for Observation/{id}).
+    const json found =
+        Call(port_, http::verb::get, "/fhir/r4/Observation?patient=p-a&_count=1").Json();
+    ASSERT_TRUE(found.contains("entry")) << found.dump();
+    observation_of_pa_ = found["entry"][0]["resource"]["id"];
   }
   void TearDown() override {
     server_.reset();
@@ -90,7 +95,10 @@ class Authz : public ::testing::Test {
     const std::string method = route["method"];
     const std::string from = route["patient_from"];
     if (const auto at = path.find("{id}"); at != std::string::npos) {
-      path.replace(at, 4, path.starts_with("/api/v1/alerts") ? alert_of_["p-a"] : "p-a");
+      path.replace(at, 4,
+                   path.starts_with("/api/v1/alerts")          ? alert_of_["p-a"]
+                   : path.starts_with("/fhir/r4/Observation/") ? observation_of_pa_
+                                                               : "p-a");
     }
     if (const auto at = path.find("{path*}"); at != std::string::npos)
       path.replace(at, 7, "style.css");
@@ -166,6 +174,7 @@ class Authz : public ::testing::Test {
   std::unique_ptr<Server> server_;
   unsigned short port_ = 0;
   std::map<std::string, std::string> alert_of_;
+  std::string observation_of_pa_;
 };
 
 TEST_F(Authz, EveryRouteEveryRole) {

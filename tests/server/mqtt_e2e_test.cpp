@@ -173,6 +173,10 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
   EXPECT_EQ(a["accepted"].size(), 1u);
   ASSERT_EQ(a["rejected"].size(), 1u);
   EXPECT_EQ(a["rejected"][0]["field"], "value");
+  // Each entry says which reading it is about: no id was sent, so its time and source.
+  EXPECT_EQ(a["accepted"][0]["source"], "pulse-ox");
+  EXPECT_EQ(a["accepted"][0]["time"], time);
+  EXPECT_EQ(a["rejected"][0]["source"], "bad");
   ASSERT_TRUE(inbox.WaitFor("medtwin/alerts/m1", "spo2-low", &alert));
   EXPECT_EQ(json::parse(alert)["severity"], "critical");
   // Stored: the history has it.
@@ -243,6 +247,53 @@ TEST(MqttE2e, ObservationsInAcksAndAlertsOut) {
     }
   }
   EXPECT_EQ(json::parse(HttpGet(port, "/api/v1/patients/m1/observations?code=8867-4")).size(), 40u);
+
+  // A FHIR R4 Observation (a blood-pressure panel) with the device's own message id: both
+  // readings stored, each ack entry echoing the id.
+  const json panel = {
+      {"resourceType", "Observation"},
+      {"id", "bp-msg-7"},
+      {"status", "final"},
+      {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", "85354-9"}}}}}},
+      {"subject", {{"reference", "Patient/m1"}}},
+      {"effectiveDateTime", earlier_burst},
+      {"component",
+       {{{"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", "8480-6"}}}}}},
+         {"valueQuantity",
+          {{"value", 131},
+           {"unit", "mmHg"},
+           {"system", "http://unitsofmeasure.org"},
+           {"code", "mm[Hg]"}}}},
+        {{"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", "8462-4"}}}}}},
+         {"valueQuantity",
+          {{"value", 82},
+           {"unit", "mmHg"},
+           {"system", "http://unitsofmeasure.org"},
+           {"code", "mm[Hg]"}}}}}}};
+  const std::string fhir_payload = panel.dump();
+  mosquitto_publish(client, nullptr, "medtwin/obs/m1", static_cast<int>(fhir_payload.size()),
+                    fhir_payload.data(), 1, false);
+  std::string fhir_ack;
+  ASSERT_TRUE(inbox.WaitFor("medtwin/ack/m1", "bp-msg-7", &fhir_ack));
+  const json fa = json::parse(fhir_ack);
+  ASSERT_EQ(fa["accepted"].size(), 2u) << fhir_ack;
+  for (const auto& e : fa["accepted"]) {
+    EXPECT_EQ(e["id"], "bp-msg-7");
+    EXPECT_EQ(e["index"], 0);
+  }
+  const json bp = json::parse(HttpGet(port, "/api/v1/patients/m1/observations?code=8480-6"));
+  ASSERT_EQ(bp.size(), 1u);
+  EXPECT_EQ(bp[0]["value"], 131);
+  // A subject that is not the topic's patient is refused, with the id.
+  json other = panel;
+  other["id"] = "bp-msg-8";
+  other["subject"]["reference"] = "Patient/g1";
+  const std::string other_payload = other.dump();
+  mosquitto_publish(client, nullptr, "medtwin/obs/m1", static_cast<int>(other_payload.size()),
+                    other_payload.data(), 1, false);
+  std::string other_ack;
+  ASSERT_TRUE(inbox.WaitFor("medtwin/ack/m1", "bp-msg-8", &other_ack));
+  EXPECT_EQ(json::parse(other_ack)["rejected"][0]["field"], "Observation.subject");
 
   // Closed loop: each CGM reading is answered with an insulin command; below 70 mg/dL the
   // command suspends insulin.

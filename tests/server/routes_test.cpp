@@ -3,7 +3,10 @@
 // another method is told apart from an unknown path (405, not 404).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <regex>
 #include <set>
+#include <sstream>
 
 #include "medtwin/server/access.h"
 
@@ -77,6 +80,35 @@ TEST(Routes, SplitTargetDecodesSegmentsAndQuery) {
   EXPECT_EQ(t.query.at("patient"), "Patient/p-1");
   EXPECT_EQ(t.all_query.count("date"), 2u);
   EXPECT_EQ(SplitTarget("/a%2Fb//c").segments, (std::vector<std::string>{"a/b", "c"}));
+}
+
+// docs/openapi.yaml describes exactly the routes the server has: a route added without its
+// documentation, or documentation of a route that is gone, fails here (and so in CI).
+TEST(Routes, OpenApiDocumentsExactlyTheRouteTable) {
+  std::ifstream in(std::string(MEDTWIN_SOURCE_DIR) + "/docs/openapi.yaml");
+  ASSERT_TRUE(in) << "docs/openapi.yaml";
+  const std::regex path_line(R"(^  (/\S*):\s*$)");
+  const std::regex method_line(R"(^    (get|put|post|patch|delete):\s*$)");
+  std::set<std::string> documented;
+  std::string line, path;
+  bool in_paths = false;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] != ' ' && line[0] != '#') in_paths = line.starts_with("paths:");
+    if (!in_paths) continue;
+    std::smatch m;
+    if (std::regex_match(line, m, path_line)) path = m[1];
+    if (std::regex_match(line, m, method_line) && !path.empty()) {
+      std::string method = m[1];
+      for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      documented.insert(method + " " + path);
+    }
+  }
+  std::set<std::string> routes;
+  for (const RouteSpec& r : ApiRoutes()) {
+    routes.insert(std::string(http::to_string(r.method)) + " " + r.path);
+  }
+  for (const auto& r : routes) EXPECT_TRUE(documented.count(r) > 0) << "undocumented: " << r;
+  for (const auto& d : documented) EXPECT_TRUE(routes.count(d) > 0) << "no such route: " << d;
 }
 
 }  // namespace

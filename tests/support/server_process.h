@@ -132,6 +132,9 @@ class Server {
     char c;
     while (::read(out[0], &c, 1) == 1) {
       if (c == '\n') {
+        if (const auto h = line.find("(MLLP) on port "); h != std::string::npos) {
+          hl7_port_ = static_cast<unsigned short>(std::stoi(line.substr(h + 15)));
+        }
         const auto at = line.find("http://127.0.0.1:");
         if (at != std::string::npos) {
           port_ = static_cast<unsigned short>(std::stoi(line.substr(at + 17)));
@@ -167,12 +170,15 @@ class Server {
     pid_ = -1;
   }
   unsigned short port() const { return port_; }
+  // With --hl7 127.0.0.1:0: the port the HL7 listener took.
+  unsigned short hl7_port() const { return hl7_port_; }
   pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
   int out_fd_ = -1;
   unsigned short port_ = 0;
+  unsigned short hl7_port_ = 0;
 };
 
 // RFC 3339 (whole seconds) `minutes_ago` before `base`. Times that must differ by exact amounts

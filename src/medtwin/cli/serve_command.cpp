@@ -6,14 +6,18 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "medtwin/cli/command.h"
 #include "medtwin/cli/demo_devices.h"
 #include "medtwin/core/text.h"
+#include "medtwin/io/json_input.h"
 #include "medtwin/security/audit.h"
 #include "medtwin/security/token.h"
 #include "medtwin/server/audit_log.h"
+#include "medtwin/server/hl7_listener.h"
 #include "medtwin/server/http_server.h"
 #include "medtwin/server/mqtt_bridge.h"
 #include "medtwin/server/service.h"
@@ -51,6 +55,31 @@ void PrintDemoTokens(const security::SigningKey& key) {
       token(security::Role::kPatient, "ward-01-patient", "ward-01").c_str(),
       token(security::Role::kDevice, "ward-01-monitor", "ward-01").c_str(),
       token(security::Role::kResearcher, "researcher", "").c_str());
+}
+
+// --hl7-senders; in the demo without one, one sender ("DEMO") that may send anything from this
+// machine.
+Result<std::vector<server::Hl7Sender>> Hl7SendersFor(const ServeArgs& args) {
+  if (args.hl7_senders.empty()) {
+    if (!args.demo) {
+      return InvalidArgument("--hl7-senders",
+                             "required with --hl7: the file that says which sending facilities "
+                             "may write which patients (docs/hl7.md)");
+    }
+    server::Hl7Sender demo;
+    demo.facility = "DEMO";
+    demo.all_patients = true;
+    demo.adt = true;
+    demo.addresses = {"127.0.0.1", "::1"};
+    return std::vector<server::Hl7Sender>{demo};
+  }
+  std::ifstream in(args.hl7_senders);
+  if (!in) return Error{ErrorCode::kIoError, "--hl7-senders", "cannot read " + args.hl7_senders};
+  std::stringstream text;
+  text << in.rdbuf();
+  MEDTWIN_TRY(nlohmann::json j, io::ParseUntrustedJson(text.str(), "senders"), args.hl7_senders);
+  MEDTWIN_TRY(auto senders, server::ParseHl7Senders(j), args.hl7_senders);
+  return senders;
 }
 
 // The SQLite store's file, or "" (in memory, or not SQLite).
@@ -195,6 +224,13 @@ Status RunServe(const ServeArgs& args) {
       bridge->PublishCommand(patient, cmd);
     });
   }
+  std::unique_ptr<server::Hl7Listener> hl7;
+  if (!args.hl7.empty()) {
+    server::Hl7Options hl7_options;
+    MEDTWIN_TRY(hl7_options.senders, Hl7SendersFor(args));
+    MEDTWIN_TRY(hl7, server::Hl7Listener::Start(args.hl7, *service, std::move(hl7_options)));
+    std::printf("medtwin serve: HL7 v2 (MLLP) on port %d\n", hl7->port());
+  }
   server::HttpOptions http;
   http.address = args.listen.substr(0, colon);
   http.port = static_cast<unsigned short>(port);
@@ -227,6 +263,7 @@ Status RunServe(const ServeArgs& args) {
   std::fprintf(stderr, "medtwin serve: stopping\n");
   demo.reset();
   server->Stop();
+  if (hl7) hl7->Stop();
   if (mqtt) mqtt->Stop();
   // Twins finish what they were given (and may still publish through the bridge), then the
   // bridge goes.
@@ -290,6 +327,12 @@ void AddServeCommand(CLI::App& app) {
   serve->add_flag("--unsafe-no-security", args->unsafe_no_security,
                   "Benchmarks only, 127.0.0.1 only: no tokens and no audit trail (to measure\n"
                   "what security costs)");
+  serve->add_option("--hl7", args->hl7,
+                    "HOST:PORT to take HL7 v2 over MLLP: ORU^R01 vital signs, ADT A01/A02/A03/\n"
+                    "A04/A08 (ACK after the store committed; docs/hl7.md)");
+  serve->add_option("--hl7-senders", args->hl7_senders,
+                    "JSON file: the sending facilities (MSH-4) taken, and which patients each may\n"
+                    "write (required with --hl7 outside --demo)");
   serve->add_option("--mqtt-ca", args->mqtt_ca,
                     "CA certificate for an mqtts:// broker (password: $MEDTWIN_MQTT_PASSWORD)");
   serve->add_flag("--allow-anonymous-mqtt", args->allow_anonymous_mqtt,

@@ -1,7 +1,9 @@
 #include "medtwin/core/format.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace medtwin {
 
@@ -27,6 +29,13 @@ std::string FormatPrintf(const char* format, double value) {
   char buf[160];
   std::snprintf(buf, sizeof buf, format, value);
   return buf;
+}
+
+double WithoutFloatNoise(double value) {
+  if (!std::isfinite(value) || value == 0) return value;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.12g", value);
+  return std::strtod(buf, nullptr);
 }
 
 }  // namespace medtwin

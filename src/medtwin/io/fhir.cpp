@@ -47,6 +47,19 @@ const ObservationCode* LoincCode(const json& codeable, std::string* code) {
   return nullptr;
 }
 
+// ACVPU in SNOMED CT, as HL7 UK's CareConnect-ACVPU-1 value set (the NEWS2 chart's levels of
+// consciousness) codes them.
+struct AcvpuCode {
+  const char* letter;
+  const char* snomed;
+  const char* display;
+};
+constexpr AcvpuCode kAcvpu[] = {{"A", "248234008", "Mentally alert"},
+                                {"C", "130987000", "Acute confusion"},
+                                {"V", "300202002", "Responds to voice"},
+                                {"P", "450847001", "Responds to pain"},
+                                {"U", "422768004", "Unresponsive"}};
+
 // The value of one (component or) observation in medtwin's canonical unit.
 Status ReadValue(const json& r, const ObservationCode& code, const std::string& path,
                  Observation& o) {
@@ -59,6 +72,9 @@ Status ReadValue(const json& r, const ObservationCode& code, const std::string& 
       if (cc.contains("coding") && cc["coding"].is_array() && !cc["coding"].empty()) {
         const json& c0 = cc["coding"][0];
         v = Text(c0, "code");
+        for (const AcvpuCode& a : kAcvpu) {
+          if (v == a.snomed) v = a.letter;
+        }
         if (v.size() != 1) v = Text(c0, "display");
       }
       if (v.empty()) v = Text(cc, "text");
@@ -452,12 +468,37 @@ json ToFhirObservation(const Observation& o, const std::string& id) {
   r["subject"] = {{"reference", "Patient/" + o.patient}};
   r["effectiveDateTime"] = FormatRfc3339(o.time);
   if (c != nullptr && c->coded) {
-    r["valueCodeableConcept"] = {{"coding", {{{"code", o.text}}}}, {"text", o.text}};
+    json answer = json::array();
+    for (const AcvpuCode& a : kAcvpu) {
+      if (o.text == a.letter) {
+        answer.push_back({{"system", kSnomed}, {"code", a.snomed}, {"display", a.display}});
+      }
+    }
+    r["valueCodeableConcept"] = {{"coding", std::move(answer)}, {"text", o.text}};
   } else {
     const std::string unit = c != nullptr ? std::string(c->unit) : "";
-    r["valueQuantity"] = {{"value", o.value}, {"unit", unit}, {"system", kUcum}, {"code", unit}};
+    r["valueQuantity"] = {
+        {"value", WithoutFloatNoise(o.value)}, {"unit", unit}, {"system", kUcum}, {"code", unit}};
   }
   if (!o.source.empty()) r["device"] = {{"display", o.source}};
+  return r;
+}
+
+json ToFhirBloodPressurePanel(const Observation& systolic, const Observation& diastolic,
+                              const std::string& id) {
+  json r = ToFhirObservation(systolic, id);
+  r.erase("valueQuantity");
+  r["code"] = {{"coding",
+                {{{"system", kLoinc},
+                  {"code", std::string(record::loinc::kBloodPressurePanel)},
+                  {"display", "Blood pressure panel with all children optional"}}}},
+               {"text", "Blood pressure"}};
+  json components = json::array();
+  for (const Observation* part : {&systolic, &diastolic}) {
+    const json single = ToFhirObservation(*part, id);
+    components.push_back({{"code", single["code"]}, {"valueQuantity", single["valueQuantity"]}});
+  }
+  r["component"] = std::move(components);
   return r;
 }
 

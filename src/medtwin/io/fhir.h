@@ -26,7 +26,14 @@ namespace medtwin::io {
 // fullUrl mapping). Codes outside medtwin's catalog are an error naming Observation.code.
 [[nodiscard]] Result<std::vector<Observation>> FromFhirObservation(const nlohmann::json& r,
                                                                    const ObservationLimits& limits);
+// Values go out without binary noise (WithoutFloatNoise: 37.00000000000001 as 37); the level of
+// consciousness coded in SNOMED CT.
 [[nodiscard]] nlohmann::json ToFhirObservation(const Observation& o, const std::string& id);
+// A systolic and a diastolic reading of one measurement (same time and device) as the R4
+// vital-signs blood-pressure profile wants them: one 85354-9 panel with the two components.
+[[nodiscard]] nlohmann::json ToFhirBloodPressurePanel(const Observation& systolic,
+                                                      const Observation& diastolic,
+                                                      const std::string& id);
 
 // FHIR MedicationAdministration → a dose event (record::Event type "dose"). The drug is named from
 // medicationCodeableConcept or a contained Medication (medicationReference "#id"); RxNorm 11124,

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "medtwin/core/format.h"
 #include "medtwin/core/text.h"
 #include "medtwin/core/units.h"
 #include "medtwin/io/json_input.h"
@@ -91,7 +92,7 @@ nlohmann::json ObservationToJson(const Observation& o) {
   if (code != nullptr && code->coded) {
     j["value"] = o.text;
   } else {
-    j["value"] = o.value;
+    j["value"] = WithoutFloatNoise(o.value);
     j["unit"] = code != nullptr ? std::string(code->unit) : "";
   }
   j["time"] = FormatRfc3339(o.time);

@@ -131,7 +131,60 @@ Result<std::vector<record::ContactPoint>> ParseTelecom(Source from, const json& 
   return out;
 }
 
+std::string StringOr(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Encounters as the server stored them (clients send them as ADT messages or FHIR Encounters).
+std::vector<record::Encounter> ParseStoredEncounters(const json& list) {
+  std::vector<record::Encounter> out;
+  if (!list.is_array()) return out;
+  for (const json& e : list) {
+    if (!e.is_object()) continue;
+    record::Encounter enc;
+    enc.id = StringOr(e, "id");
+    enc.status = StringOr(e, "status");
+    enc.class_code = StringOr(e, "class");
+    enc.start = StringOr(e, "start");
+    enc.end = StringOr(e, "end");
+    if (auto l = e.find("locations"); l != e.end() && l->is_array()) {
+      for (const json& at : *l) {
+        if (!at.is_object()) continue;
+        record::EncounterLocation loc;
+        loc.bed = {StringOr(at, "ward"), StringOr(at, "room"), StringOr(at, "bed"),
+                   StringOr(at, "facility")};
+        loc.status = StringOr(at, "status");
+        loc.start = StringOr(at, "start");
+        loc.end = StringOr(at, "end");
+        enc.locations.push_back(std::move(loc));
+      }
+    }
+    out.push_back(std::move(enc));
+  }
+  return out;
+}
+
 }  // namespace
+
+json EncounterToJson(const record::Encounter& e) {
+  json locations = json::array();
+  for (const auto& l : e.locations) {
+    locations.push_back({{"ward", l.bed.ward},
+                         {"room", l.bed.room},
+                         {"bed", l.bed.bed},
+                         {"facility", l.bed.facility},
+                         {"status", l.status},
+                         {"start", l.start},
+                         {"end", l.end.empty() ? json(nullptr) : json(l.end)}});
+  }
+  return {{"id", e.id},
+          {"status", e.status},
+          {"class", e.class_code},
+          {"start", e.start},
+          {"end", e.end.empty() ? json(nullptr) : json(e.end)},
+          {"locations", std::move(locations)}};
+}
 
 Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, bool from_store) {
   const Source from = from_store ? Source::kStore : Source::kClient;
@@ -159,6 +212,7 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
                                  "care_team",
                                  "consent",
                                  "consent_history",
+                                 "encounters",
                                  "alarm_limits"};
   for (const auto& item : j.items()) {
     const std::string& key = item.key();  // a name, not a structured binding: lambdas capture it
@@ -334,6 +388,11 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
     // Written by the server only (each consent change keeps the one before): what a client
     // sends back (a record it read) is ignored.
   }
+  // Encounters are the server's (from ADT and FHIR Encounter): a client's copy is ignored, so a
+  // document read with GET can be PUT back.
+  if (from == Source::kStore && j.contains("encounters")) {
+    p.encounters = ParseStoredEncounters(j.at("encounters"));
+  }
   if (from == Source::kStore && j.contains("consent_history")) {
     p.consent_history.clear();
     for (const auto& h : j.at("consent_history")) {
@@ -481,6 +540,9 @@ json PatientToJson(const PatientRecord& p) {
     history.push_back(std::move(entry));
   }
   j["consent_history"] = std::move(history);
+  json encounters = json::array();
+  for (const auto& e : p.encounters) encounters.push_back(EncounterToJson(e));
+  j["encounters"] = std::move(encounters);
   j["birth_date"] = p.birth_date ? json(*p.birth_date) : json(nullptr);
   j["weight_kg"] = p.weight_kg ? json(*p.weight_kg) : json(nullptr);
   j["measured_at"] = p.measured_at;

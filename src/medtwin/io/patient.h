@@ -21,6 +21,9 @@ namespace medtwin::io {
 [[nodiscard]] nlohmann::json AlarmLimitsToJson(const record::AlarmLimits& limits);
 // A consent as JSON: {"research", "share_with", "recorded_at", "withdrawn_at"}.
 [[nodiscard]] nlohmann::json ConsentToJson(const record::Consent& c);
+// {"id", "status", "class", "start", "end", "locations": [{"ward", "room", "bed", "facility",
+//  "status", "start", "end"}]}.
+[[nodiscard]] nlohmann::json EncounterToJson(const record::Encounter& e);
 [[nodiscard]] nlohmann::json PatientToJson(const record::PatientRecord& p);
 
 }  // namespace medtwin::io

@@ -38,6 +38,8 @@ inline constexpr std::string_view kSpo2 = "2708-6";
 inline constexpr std::string_view kBodyTemperature = "8310-5";
 inline constexpr std::string_view kSystolicBp = "8480-6";
 inline constexpr std::string_view kDiastolicBp = "8462-4";
+// The panel of the two (R4 vital-signs profile): medtwin stores its components.
+inline constexpr std::string_view kBloodPressurePanel = "85354-9";
 inline constexpr std::string_view kConsciousness = "80288-4";
 inline constexpr std::string_view kInhaledO2Flow = "3151-8";
 inline constexpr std::string_view kBloodGlucose = "2339-0";

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "medtwin/record/encounter.h"
+
 namespace medtwin::record {
 
 // A clinician's limits for one rule, replacing its defaults where given.
@@ -101,6 +103,9 @@ struct PatientRecord {
   std::string closed_loop;
   // Who may see and change this patient's data with a clinician token (token subjects).
   std::vector<std::string> care_team;
+  // The patient's stays and beds, oldest first (written by the server from ADT messages and
+  // FHIR Encounters; CurrentEncounter() finds the one in progress).
+  std::vector<Encounter> encounters;
   Consent consent;
   std::vector<ConsentChange> consent_history;  // earlier consents, oldest first
   // The clinician's alarm limits over monitor::Rules() and the escalation time (audited as any

@@ -102,6 +102,10 @@ const std::vector<RouteSpec>& ApiRoutes() {
        FhirCreateObservation},
       {V::get, "/fhir/r4/Observation", false, "Observation", I::kSearch, PatientFrom::kQuery,
        FhirSearchObservation},
+      // The id names the patient only by hash: a caller bound to one patient is asked about
+      // that patient (as for a body), and the handler checks the patient the id resolves to.
+      {V::get, "/fhir/r4/Observation/{id}", false, "Observation", I::kRead, PatientFrom::kBody,
+       FhirReadObservation},
       {V::post, "/fhir/r4/MedicationAdministration", false, "MedicationAdministration", I::kCreate,
        PatientFrom::kBody, FhirCreateMedicationAdministration},
       {V::get, "/fhir/r4/MedicationAdministration", false, "MedicationAdministration", I::kSearch,

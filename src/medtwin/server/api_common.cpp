@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <map>
 
 #include "medtwin/io/fhir.h"
@@ -266,8 +267,82 @@ json Searchset(const json& resources, const RouteRequest* rq) {
   return b;
 }
 
-std::string ObservationId(const record::Observation& o) {
-  return o.patient + "-" + o.code + "-" + std::to_string(o.time.us_since_epoch);
+std::uint32_t IdHash(std::string_view text) {
+  std::uint32_t h = 2166136261u;  // FNV-1a
+  for (char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+namespace {
+
+std::string ReadingId(const char* prefix, const record::Observation& o, std::string_view code) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%s.%08x.%.*s.%016llx.%08x", prefix, IdHash(o.patient),
+                static_cast<int>(code.size()), code.data(),
+                static_cast<unsigned long long>(o.time.us_since_epoch), IdHash(o.source));
+  return buf;
+}
+
+std::optional<std::uint64_t> Hex(std::string_view text, std::size_t digits) {
+  if (text.size() != digits) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : text) {
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return std::nullopt;
+    v = v * 16 + static_cast<std::uint64_t>(d);
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string ObservationId(const record::Observation& o) { return ReadingId("o", o, o.code); }
+
+std::string PanelId(const record::Observation& systolic) {
+  return ReadingId("bp", systolic, record::loinc::kBloodPressurePanel);
+}
+
+std::optional<ObservationKey> ParseObservationId(std::string_view id) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (parts.size() < 6) {
+    const std::size_t dot = id.find('.', start);
+    parts.push_back(id.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (parts.size() != 5 || (parts[0] != "o" && parts[0] != "bp")) return std::nullopt;
+  auto patient = Hex(parts[1], 8);
+  auto time = Hex(parts[3], 16);
+  auto source = Hex(parts[4], 8);
+  if (!patient || !time || !source || parts[2].empty() || parts[2].size() > 16) return std::nullopt;
+  ObservationKey k;
+  k.panel = parts[0] == "bp";
+  k.patient_hash = static_cast<std::uint32_t>(*patient);
+  k.code = std::string(parts[2]);
+  k.time = Instant{static_cast<std::int64_t>(*time)};
+  k.source_hash = static_cast<std::uint32_t>(*source);
+  if (k.panel != (k.code == record::loinc::kBloodPressurePanel)) return std::nullopt;
+  return k;
+}
+
+std::pair<std::string, json> FhirObservationOf(const std::vector<record::Observation>& readings) {
+  const record::Observation* systolic = nullptr;
+  const record::Observation* diastolic = nullptr;
+  for (const auto& o : readings) {
+    if (o.code == record::loinc::kSystolicBp) systolic = &o;
+    if (o.code == record::loinc::kDiastolicBp) diastolic = &o;
+  }
+  if (systolic != nullptr && diastolic != nullptr && systolic->time == diastolic->time &&
+      systolic->source == diastolic->source) {
+    std::string id = PanelId(*systolic);
+    return {id, io::ToFhirBloodPressurePanel(*systolic, *diastolic, id)};
+  }
+  std::string id = ObservationId(readings.front());
+  return {id, io::ToFhirObservation(readings.front(), id)};
 }
 
 std::string DoseId(const record::Event& e) {

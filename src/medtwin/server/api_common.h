@@ -6,8 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "medtwin/core/result.h"
 #include "medtwin/record/event.h"
@@ -54,7 +58,25 @@ namespace medtwin::server {
 // The FHIR base the client addressed: http(s)://{Host}/fhir/r4 (https when the server has TLS).
 [[nodiscard]] std::string FhirBase(const RouteRequest& rq);
 // Ids the FHIR endpoint gives stored observations and doses.
+// FHIR ids of stored readings, made from what identifies one (patient, code, time, source) so a
+// read by id needs no table: "o.PPPPPPPP.CODE.TTTTTTTTTTTTTTTT.SSSSSSSS" (patient and source as
+// FNV-1a 32-bit hashes, the time in µs as 16 hex digits; ≤ 45 characters, FHIR's id rule).
+// A blood-pressure panel is "bp." and its systolic reading's parts with code 85354-9.
 [[nodiscard]] std::string ObservationId(const record::Observation& o);
+[[nodiscard]] std::string PanelId(const record::Observation& systolic);
+struct ObservationKey {
+  bool panel = false;
+  std::uint32_t patient_hash = 0;
+  std::string code;
+  Instant time;
+  std::uint32_t source_hash = 0;
+};
+[[nodiscard]] std::optional<ObservationKey> ParseObservationId(std::string_view id);
+[[nodiscard]] std::uint32_t IdHash(std::string_view text);
+// The readings of one stored measurement as FHIR: a systolic and diastolic pair as one panel,
+// else the first reading. With its id.
+[[nodiscard]] std::pair<std::string, nlohmann::json> FhirObservationOf(
+    const std::vector<record::Observation>& readings);
 [[nodiscard]] std::string DoseId(const record::Event& e);
 // A string member of an untrusted object, or "" (never an exception).
 [[nodiscard]] std::string StringMember(const nlohmann::json& j, const char* key);

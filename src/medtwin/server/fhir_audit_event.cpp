@@ -14,8 +14,7 @@ using nlohmann::json;
 Response FhirSearchAuditEvent(const RouteRequest& rq) {
   TwinService& service = rq.service;
   const auto& query = rq.query();
-  static constexpr std::string_view kSupported[] = {"_count"};
-  if (auto terms = SearchTerms(rq, "AuditEvent", kSupported); !terms.ok()) {
+  if (auto terms = SearchTerms(rq, "AuditEvent"); !terms.ok()) {
     return Outcome(400, "not-supported", terms.error().field, terms.error().message);
   }
   AuditLog* log = service.audit_log();

@@ -259,7 +259,7 @@ Response FhirPostBundle(const RouteRequest& rq) {
       auto r = service.Ingest(items, "");
       if (r.ok() && r->rejected.empty()) {
         entry_response = {{"status", "201"},
-                          {"location", "Observation/" + ObservationId(p.observations[0])}};
+                          {"location", "Observation/" + FhirObservationOf(p.observations).first}};
       } else {
         const std::string why =
             r.ok() ? r->rejected[0]["reason"].get<std::string>() : r.error().message;

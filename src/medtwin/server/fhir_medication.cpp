@@ -48,8 +48,7 @@ Response FhirCreateMedicationAdministration(const RouteRequest& rq) {
 
 Response FhirSearchMedicationAdministration(const RouteRequest& rq) {
   TwinService& service = rq.service;
-  static constexpr std::string_view kSupported[] = {"patient", "subject"};
-  if (auto terms = SearchTerms(rq, "MedicationAdministration", kSupported); !terms.ok()) {
+  if (auto terms = SearchTerms(rq, "MedicationAdministration"); !terms.ok()) {
     return Outcome(400, "not-supported", terms.error().field, terms.error().message);
   }
   const auto& query = rq.query();

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <map>
 
 #include "medtwin/io/fhir.h"
 #include "medtwin/io/json_input.h"
@@ -101,15 +102,53 @@ Response FhirCreateObservation(const RouteRequest& rq) {
   if (!r->rejected.empty()) {
     return Outcome(422, "invalid", "Observation", r->rejected[0]["reason"].get<std::string>());
   }
-  return Fhir(201, io::ToFhirObservation(obs->front(), ObservationId(obs->front())));
+  auto [id, resource] = FhirObservationOf(*obs);
+  Response created = Fhir(201, resource);
+  created.headers.emplace_back("Location", FhirBase(rq) + "/Observation/" + id);
+  return created;
+}
+
+Response FhirReadObservation(const RouteRequest& rq) {
+  const std::string& id = rq.param("id");
+  auto key = ParseObservationId(id);
+  auto not_found = [&] {
+    return Outcome(404, "not-found", "Observation.id", "no observation '" + id + "'");
+  };
+  if (!key) return not_found();
+  // The patients the hash could be (a 32-bit hash: the reading itself must then be found). A
+  // reading the caller may not see is refused as any patient's data is (403).
+  for (const auto& p : rq.service.Patients()) {
+    if (IdHash(p.id) != key->patient_hash) continue;
+    std::vector<record::Observation> readings;
+    const std::vector<std::string> codes =
+        key->panel ? std::vector<std::string>{std::string(record::loinc::kSystolicBp),
+                                              std::string(record::loinc::kDiastolicBp)}
+                   : std::vector<std::string>{key->code};
+    for (const auto& code : codes) {
+      store::ObservationQuery q;
+      q.patient = p.id;
+      q.code = code;
+      q.from = q.to = key->time;
+      q.limit = 1000;
+      auto page = rq.service.History(q);
+      if (!page.ok()) return Outcome(503, "transient", "store", page.error().message);
+      for (auto& o : page->items) {
+        if (IdHash(o.source) == key->source_hash) readings.push_back(std::move(o));
+      }
+    }
+    if (readings.empty()) continue;
+    auto [found_id, resource] = FhirObservationOf(readings);
+    if (found_id != id) continue;
+    if (auto d = rq.caller.Check(p.id, "Observation", Interaction::kRead); !d.allowed) {
+      return Outcome(403, "forbidden", "Observation.subject", d.reason);
+    }
+    return Fhir(200, resource);
+  }
+  return not_found();
 }
 
 namespace {
 
-// Observation's search parameters; _cursor is this server's page position (opaque).
-constexpr std::string_view kObservationSearch[] = {"patient",  "subject", "code",  "category",
-                                                   "date",     "_count",  "_sort", "_summary",
-                                                   "_include", "_cursor"};
 constexpr const char* kCategorySystem =
     "http://terminology.hl7.org/CodeSystem/observation-category";
 
@@ -157,7 +196,7 @@ std::string QueryWithout(const RouteRequest& rq, std::string_view drop) {
 // _include=Observation:patient.
 Response FhirSearchObservation(const RouteRequest& rq) {
   TwinService& service = rq.service;
-  auto terms = SearchTerms(rq, "Observation", kObservationSearch);
+  auto terms = SearchTerms(rq, "Observation");
   if (!terms.ok()) return Outcome(400, "not-supported", terms.error().field, terms.error().message);
   store::ObservationQuery q;
   q.patient = PatientInQuery(rq.query());
@@ -212,9 +251,16 @@ Response FhirSearchObservation(const RouteRequest& rq) {
   auto page = service.History(q);
   if (!page.ok()) return Outcome(404, "not-found", "patient", page.error().message);
   std::vector<record::Observation> matched;
+  const auto in_panel = [](const std::string& code) {
+    return code == record::loinc::kSystolicBp || code == record::loinc::kDiastolicBp;
+  };
   for (auto& o : page->items) {
     bool code_ok = codes.empty(), category_ok = categories.empty();
-    for (const auto& c : codes) code_ok = code_ok || CodeMatches(c, "http://loinc.org", o.code);
+    for (const auto& c : codes) {
+      code_ok = code_ok || CodeMatches(c, "http://loinc.org", o.code) ||
+                (in_panel(o.code) &&
+                 CodeMatches(c, "http://loinc.org", record::loinc::kBloodPressurePanel));
+    }
     for (const auto& c : categories) {
       category_ok =
           category_ok || CodeMatches(c, kCategorySystem, record::ObservationCategory(o.code));
@@ -224,19 +270,49 @@ Response FhirSearchObservation(const RouteRequest& rq) {
   std::stable_sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {
     return descending ? SortKey(a) > SortKey(b) : SortKey(a) < SortKey(b);
   });
-  const std::size_t total = matched.size();
+  // One entry per measurement: a systolic and a diastolic reading of the same time and device
+  // are one blood-pressure panel (in the systolic's place in the order).
+  std::vector<std::vector<const record::Observation*>> measurements;
+  {
+    std::map<std::pair<std::int64_t, std::string>, std::size_t> systolic_at;
+    for (const auto& o : matched) {
+      if (o.code == record::loinc::kSystolicBp) {
+        systolic_at[{o.time.us_since_epoch, o.source}] = 0;
+      }
+    }
+    std::map<std::pair<std::int64_t, std::string>, const record::Observation*> diastolic_of;
+    for (const auto& o : matched) {
+      if (o.code == record::loinc::kDiastolicBp &&
+          systolic_at.count({o.time.us_since_epoch, o.source}) > 0) {
+        diastolic_of[{o.time.us_since_epoch, o.source}] = &o;
+      }
+    }
+    for (const auto& o : matched) {
+      const std::pair<std::int64_t, std::string> at{o.time.us_since_epoch, o.source};
+      if (o.code == record::loinc::kDiastolicBp && diastolic_of.count(at) > 0) continue;
+      measurements.push_back({&o});
+      if (o.code == record::loinc::kSystolicBp) {
+        if (auto d = diastolic_of.find(at); d != diastolic_of.end()) {
+          measurements.back().push_back(d->second);
+        }
+      }
+    }
+  }
+  const std::size_t total = measurements.size();
   json list = json::array();
   std::string last_key;
   std::size_t shown = 0, remaining = 0;
   if (!summary_count) {
-    for (const auto& o : matched) {
-      const std::string key = SortKey(o);
+    for (const auto& m : measurements) {
+      const std::string key = SortKey(*m.front());
       if (!after.empty() && (descending ? key >= after : key <= after)) continue;
       if (shown == count) {
         ++remaining;
         break;
       }
-      list.push_back(io::ToFhirObservation(o, ObservationId(o)));
+      std::vector<record::Observation> readings;
+      for (const auto* o : m) readings.push_back(*o);
+      list.push_back(FhirObservationOf(readings).second);
       last_key = key;
       ++shown;
     }

@@ -17,10 +17,6 @@ using security::Interaction;
 
 namespace {
 
-// Patient's search parameters (all of them; none is ignored).
-constexpr std::string_view kPatientSearch[] = {"_id",   "identifier", "name",  "family",
-                                               "given", "birthdate",  "gender"};
-
 // Whether `p` passes every term (values within a term ORed).
 Result<bool> PatientMatches(const record::PatientRecord& p, const std::vector<SearchTerm>& terms) {
   // The display name's words: the last is taken as the family name, the others as given names
@@ -93,7 +89,7 @@ Result<std::optional<record::PatientRecord>> MatchCondition(TwinService& service
 Response FhirSearchPatient(const RouteRequest& rq) {
   TwinService& service = rq.service;
   const Caller& caller = rq.caller;
-  auto terms = SearchTerms(rq, "Patient", kPatientSearch);
+  auto terms = SearchTerms(rq, "Patient");
   if (!terms.ok()) return Outcome(400, "not-supported", terms.error().field, terms.error().message);
   // Every value is checked before any patient is looked at, and only patients the caller may
   // see are matched: an answer never depends on a patient the caller cannot see.

@@ -55,17 +55,55 @@ std::optional<std::pair<int, int>> DayRange(std::string_view date) {
 
 }  // namespace
 
-Result<std::vector<SearchTerm>> SearchTerms(const RouteRequest& rq, std::string_view resource,
-                                            std::span<const std::string_view> supported) {
+std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
+  static constexpr SearchParamSpec kPatient[] = {
+      {"_id", "token", "the patient's id"},
+      {"identifier", "token", "system|value (the MRN); unique per system"},
+      {"name", "string", "start of any word of the name"},
+      {"family", "string", "start of any word of the name"},
+      {"given", "string", "start of any word of the name"},
+      {"birthdate", "date", "prefixes eq ne gt lt ge le; YYYY, YYYY-MM or YYYY-MM-DD"},
+      {"gender", "token", "male | female | other | unknown"}};
+  static constexpr SearchParamSpec kObservation[] = {
+      {"patient", "reference", "required: Patient/{id} or {id}"},
+      {"subject", "reference", "as patient"},
+      {"code", "token", "LOINC [http://loinc.org|]code, comma-separated; 85354-9 finds BP panels"},
+      {"category", "token", "vital-signs | laboratory | exam | therapy"},
+      {"date", "date", "effective time; prefixes eq ne gt lt ge le"},
+      {"_count", "number", "page size 1–1000 (default 100); follow the next link"},
+      {"_sort", "special", "date or -date"},
+      {"_summary", "token", "count"},
+      {"_include", "special", "Observation:patient"},
+      {"_cursor", "special", "this server's page position (from a next link)", false}};
+  static constexpr SearchParamSpec kByPatient[] = {
+      {"patient", "reference", "required: Patient/{id} or {id}"},
+      {"subject", "reference", "as patient"}};
+  static constexpr SearchParamSpec kAuditEvent[] = {
+      {"_count", "number", "the newest records, 1–10000 (default 100)"}};
+  if (resource == "Patient") return kPatient;
+  if (resource == "Observation") return kObservation;
+  if (resource == "AuditEvent") return kAuditEvent;
+  if (resource == "MedicationAdministration" || resource == "MedicationRequest" ||
+      resource == "RiskAssessment" || resource == "DetectedIssue") {
+    return kByPatient;
+  }
+  return {};
+}
+
+Result<std::vector<SearchTerm>> SearchTerms(const RouteRequest& rq, std::string_view resource) {
+  const std::span<const SearchParamSpec> supported = SearchParams(resource);
   const bool lenient = Lenient(rq.req);
   std::vector<SearchTerm> out;
   for (const auto& [name, value] : rq.target.all_query) {
     // Format parameters are answered before the handler (406 for what is not JSON).
     if (name == "_format" || name == "_pretty") continue;
-    if (std::find(supported.begin(), supported.end(), name) == supported.end()) {
+    if (std::none_of(supported.begin(), supported.end(),
+                     [&](const SearchParamSpec& p) { return p.name == name; })) {
       if (lenient) continue;
       std::string list;
-      for (auto s : supported) list += (list.empty() ? "" : ", ") + std::string(s);
+      for (const auto& p : supported) {
+        if (p.in_capabilities) list += (list.empty() ? "" : ", ") + std::string(p.name);
+      }
       return InvalidArgument(std::string(resource) + "?" + name.substr(0, 40),
                              "not a search parameter of " + std::string(resource) + " here (" +
                                  list + "); send Prefer: handling=lenient to have it ignored");

@@ -25,11 +25,22 @@ struct SearchTerm {
   std::vector<std::string> values;
 };
 
-// The request's search terms, checked against `supported` (the resource's parameters and the
+// A search parameter a resource supports here. One table (fhir_search.cpp) serves both the
+// handlers (SearchTerms refuses what is not in it) and the CapabilityStatement (every entry but
+// the server's own paging cursor is listed), so the two cannot drift.
+struct SearchParamSpec {
+  std::string_view name;
+  std::string_view type;  // FHIR SearchParamType: token, string, date, reference, number, special
+  std::string_view documentation;
+  bool in_capabilities = true;  // false: this server's own (the paging cursor)
+};
+[[nodiscard]] std::span<const SearchParamSpec> SearchParams(std::string_view resource);
+
+// The request's search terms, checked against SearchParams(resource) (its parameters and the
 // result parameters it honours); an unsupported one is an error naming it unless lenient, when
 // it is dropped. Errors name the parameter ("Patient?gender").
-[[nodiscard]] Result<std::vector<SearchTerm>> SearchTerms(
-    const RouteRequest& rq, std::string_view resource, std::span<const std::string_view> supported);
+[[nodiscard]] Result<std::vector<SearchTerm>> SearchTerms(const RouteRequest& rq,
+                                                          std::string_view resource);
 
 // String search: some word of `text` starts with `query`, ignoring ASCII case.
 [[nodiscard]] bool StringMatches(std::string_view text, std::string_view query);

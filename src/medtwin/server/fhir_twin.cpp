@@ -16,8 +16,7 @@ using nlohmann::json;
 
 Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
   TwinService& service = rq.service;
-  static constexpr std::string_view kSupported[] = {"patient", "subject"};
-  if (auto terms = SearchTerms(rq, type, kSupported); !terms.ok()) {
+  if (auto terms = SearchTerms(rq, type); !terms.ok()) {
     return Outcome(400, "not-supported", terms.error().field, terms.error().message);
   }
   const auto& query = rq.query();

@@ -78,6 +78,7 @@ Response FhirReadPatient(const RouteRequest& rq);
 Response FhirUpdatePatient(const RouteRequest& rq);
 Response FhirCreateObservation(const RouteRequest& rq);
 Response FhirSearchObservation(const RouteRequest& rq);
+Response FhirReadObservation(const RouteRequest& rq);
 Response FhirCreateMedicationAdministration(const RouteRequest& rq);
 Response FhirSearchMedicationAdministration(const RouteRequest& rq);
 Response FhirSearchMedicationRequest(const RouteRequest& rq);

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "medtwin/core/text.h"
+#include "medtwin/io/fhir.h"
 #include "medtwin/io/json_input.h"
 
 namespace medtwin::server {
@@ -171,6 +172,7 @@ void MqttBridge::IngestGroup(std::vector<Message> group) {
   // All messages' items in one ingest call; `origin[k]` = (message, index in it).
   std::vector<json> items;
   std::vector<std::pair<std::size_t, std::size_t>> origin;
+  std::vector<json> correlations;  // per item: what its ack entry echoes
   for (std::size_t m = 0; m < group.size(); ++m) {
     const std::string& patient = group[m].patient;
     auto parsed = io::ParseUntrustedJson(group[m].payload, "payload");
@@ -201,24 +203,67 @@ void MqttBridge::IngestGroup(std::vector<Message> group) {
     }
     for (std::size_t i = 0; i < own.size(); ++i) {
       json& item = own[i];
+      // What the device can match this item's ack with: its own id, else its time and source
+      // (with "index", the item's position in the message, always there).
+      json correlation = json::object();
+      if (item.is_object()) {
+        auto id = item.find("id");
+        if (id != item.end() && (id->is_string() || id->is_number())) {
+          correlation["id"] = *id;
+        } else {
+          for (const char* key : {"time", "source"}) {
+            if (item.contains(key) && item[key].is_string()) correlation[key] = item[key];
+          }
+        }
+      }
+      auto reject = [&](const std::string& field, const std::string& reason) {
+        json entry = {{"index", i}, {"field", field}, {"reason", reason}};
+        entry.update(correlation);
+        reports[m]["rejected"].push_back(std::move(entry));
+      };
+      // A FHIR Observation (R4 JSON) as a device or gateway may publish it: converted as the FHIR
+      // endpoint converts it (a blood-pressure panel gives its two readings).
+      if (item.is_object() && item.contains("resourceType")) {
+        if (item["resourceType"] != "Observation") {
+          reject("resourceType", "only Observation resources are taken on MQTT");
+          continue;
+        }
+        auto obs = io::FromFhirObservation(item, LimitsNow());
+        if (!obs.ok()) {
+          reject(obs.error().field, obs.error().message);
+          continue;
+        }
+        if (obs->front().patient != patient) {
+          reject("Observation.subject", "differs from the patient in the topic");
+          continue;
+        }
+        if (!correlation.contains("id")) {
+          correlation = {{"time", FormatRfc3339(obs->front().time)},
+                         {"source", obs->front().source}};
+        }
+        for (const auto& o : *obs) {
+          items.push_back(io::ObservationToJson(o));
+          origin.emplace_back(m, i);
+          correlations.push_back(correlation);
+        }
+        continue;
+      }
       // The topic names the patient, as the URL does over HTTP.
       if (item.is_object()) {
         auto p = item.find("patient");
         if (p != item.end() && !p->is_null() && !p->is_string()) {
-          reports[m]["rejected"].push_back(
-              {{"index", i}, {"field", "patient"}, {"reason", "must be a string"}});
+          reject("patient", "must be a string");
           continue;
         }
         if (p != item.end() && !p->is_null() && *p != patient) {
-          reports[m]["rejected"].push_back({{"index", i},
-                                            {"field", "patient"},
-                                            {"reason", "differs from the patient in the topic"}});
+          reject("patient", "differs from the patient in the topic");
           continue;
         }
         item["patient"] = patient;
       }
       items.push_back(std::move(item));
       origin.emplace_back(m, i);
+      correlations.push_back(std::move(correlation));
     }
   }
   if (!items.empty()) {
@@ -249,8 +294,10 @@ void MqttBridge::IngestGroup(std::vector<Message> group) {
       // Each entry back to its message, with the index it has there.
       auto route = [&](const json& entries, const char* kind) {
         for (json entry : entries) {
-          const auto [m, i] = origin[entry["index"].get<std::size_t>()];
+          const auto k = entry["index"].get<std::size_t>();
+          const auto [m, i] = origin[k];
           entry["index"] = i;
+          entry.update(correlations[k]);
           reports[m][kind].push_back(std::move(entry));
         }
       };

@@ -1,7 +1,10 @@
 // server/mqtt_bridge.h — devices over MQTT (libmosquitto, a real broker such as Mosquitto):
 // the server subscribes to `medtwin/obs/{patient}` (one observation object or an array; the
 // topic names the patient), ingests through the same path as HTTP (validated, stored, applied),
-// and answers each message on `medtwin/ack/{patient}` with the same accepted/rejected report.
+// and answers each message on `medtwin/ack/{patient}` with the same accepted/rejected report,
+// each entry echoing what the device can match it with: the item's `id` if it sent one, else
+// its `time` and `source` (with `index`, its position in the message). Items may also be FHIR
+// R4 Observation resources (converted as the FHIR endpoint converts them).
 // Messages are ingested in groups: the client thread only queues them; one worker takes all
 // that have arrived, stores them in one commit and then acks each (a device sending one vital
 // set per message would otherwise wait for an fsync per message).

@@ -250,15 +250,26 @@ Result<record::PatientRecord> TwinService::CreatePatient(const json& body) {
 
 Result<record::PatientRecord> TwinService::UpdatePatient(const std::string& id, const json& body,
                                                          const std::string& by) {
+  return ChangePatient(id, [&](record::PatientRecord& p) -> Status {
+    const record::Consent before = p.consent;
+    MEDTWIN_TRY(p, io::ParsePatient(body, &p));
+    if (io::ConsentToJson(p.consent) != io::ConsentToJson(before)) {
+      p.consent_history.push_back(
+          {before, FormatRfc3339(WallClockNow()), by.empty() ? "unknown" : by});
+    }
+    return Ok{};
+  });
+}
+
+Result<record::PatientRecord> TwinService::ChangePatient(
+    const std::string& id, const std::function<Status(record::PatientRecord&)>& change) {
   std::unique_lock lock(patients_mu_);
   auto it = patients_.find(id);
   if (it == patients_.end()) return NotFound("patient", "no patient '" + id + "'");
-  MEDTWIN_TRY(record::PatientRecord p, io::ParsePatient(body, &it->second));
+  record::PatientRecord p = it->second;
+  MEDTWIN_RETURN_IF_ERROR(change(p));
+  if (p.id != id) return InvalidArgument("id", "cannot be changed");
   MEDTWIN_RETURN_IF_ERROR(CheckIdentifiersFree(p, patients_));
-  if (io::ConsentToJson(p.consent) != io::ConsentToJson(it->second.consent)) {
-    p.consent_history.push_back(
-        {it->second.consent, FormatRfc3339(WallClockNow()), by.empty() ? "unknown" : by});
-  }
   MEDTWIN_TRY(std::string stored, SealedPatientBody(p, keys_.get()));
   MEDTWIN_RETURN_IF_ERROR(store_->UpsertPatient({p.id, stored}));
   it->second = p;

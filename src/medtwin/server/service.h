@@ -58,6 +58,10 @@ class TwinService {
   [[nodiscard]] Result<record::PatientRecord> UpdatePatient(const std::string& id,
                                                             const nlohmann::json& body,
                                                             const std::string& by = "");
+  // Applies `change` to the patient's record and stores it (the change may refuse; identifiers
+  // stay unique): for changes that come as typed values (an ADT message's encounter).
+  [[nodiscard]] Result<record::PatientRecord> ChangePatient(
+      const std::string& id, const std::function<Status(record::PatientRecord&)>& change);
   [[nodiscard]] std::optional<record::PatientRecord> Patient(const std::string& id);
   [[nodiscard]] std::vector<record::PatientRecord> Patients();
   // Patients holding `identifier` (system and value): a FHIR conditional create's match.

@@ -1,0 +1,570 @@
+#include "medtwin/server/hl7_listener.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "medtwin/core/text.h"
+#include "medtwin/hl7/ack.h"
+#include "medtwin/hl7/adt.h"
+#include "medtwin/hl7/message.h"
+#include "medtwin/hl7/mllp.h"
+
+namespace medtwin::server {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxSenders = 1000;
+
+Result<std::vector<std::string>> StringList(const json& s, const char* key,
+                                            const std::string& where) {
+  std::vector<std::string> out;
+  auto it = s.find(key);
+  if (it == s.end()) return out;
+  if (!it->is_array()) return InvalidArgument(where + "." + key, "must be an array of strings");
+  for (const json& v : *it) {
+    if (!v.is_string()) return InvalidArgument(where + "." + key, "must be an array of strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+// "+0100" → 60.
+Result<int> OffsetMinutes(const std::string& text, const std::string& field) {
+  if (text.size() != 5 || (text[0] != '+' && text[0] != '-') ||
+      !std::all_of(text.begin() + 1, text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return InvalidArgument(field, "an offset such as \"+0100\"");
+  }
+  const int minutes = std::stoi(text.substr(1, 2)) * 60 + std::stoi(text.substr(3, 2));
+  if (minutes > 14 * 60) return InvalidArgument(field, "at most 14 hours");
+  return text[0] == '-' ? -minutes : minutes;
+}
+
+// The segment, sequence and field of an error's position ("OBX[3]-5", "PID-3", "MSH-9: time").
+hl7::AckError ErrorAt(const Error& e, hl7::ErrorCondition condition, char severity = 'E') {
+  hl7::AckError out;
+  out.condition = condition;
+  out.severity = severity;
+  out.message = e.ToString();
+  const std::string& f = e.field;
+  if (f.size() >= 3 && std::all_of(f.begin(), f.begin() + 3, [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      })) {
+    out.segment = f.substr(0, 3);
+    std::size_t pos = 3;
+    if (pos < f.size() && f[pos] == '[') {
+      std::size_t close = f.find(']', pos);
+      if (close != std::string::npos) {
+        out.sequence = static_cast<int>(ParseInt64(f.substr(pos + 1, close - pos - 1)).value_or(0));
+        pos = close + 1;
+      }
+    }
+    if (pos < f.size() && f[pos] == '-') {
+      std::size_t end = pos + 1;
+      while (end < f.size() && f[end] >= '0' && f[end] <= '9') ++end;
+      out.field = static_cast<int>(ParseInt64(f.substr(pos + 1, end - pos - 1)).value_or(0));
+    }
+  }
+  return out;
+}
+
+// The OBX field an ingest rejection names.
+int ObxField(const std::string& field) {
+  if (field == "value") return 5;
+  if (field == "unit") return 6;
+  if (field == "time") return 14;
+  if (field == "code") return 3;
+  return 0;
+}
+
+std::int64_t NowUs() { return WallClockNow().us_since_epoch; }
+
+}  // namespace
+
+Result<std::vector<Hl7Sender>> ParseHl7Senders(const json& j) {
+  if (!j.is_object() || !j.contains("senders") || !j["senders"].is_array()) {
+    return InvalidArgument("senders", "{\"senders\": [{\"facility\": …}, …]} expected");
+  }
+  std::vector<Hl7Sender> out;
+  std::set<std::string> seen;
+  if (j["senders"].size() > kMaxSenders) {
+    return InvalidArgument("senders", "at most " + std::to_string(kMaxSenders));
+  }
+  for (std::size_t i = 0; i < j["senders"].size(); ++i) {
+    const json& s = j["senders"][i];
+    const std::string where = "senders[" + std::to_string(i) + "]";
+    if (!s.is_object()) return InvalidArgument(where, "must be an object");
+    static const char* kKnown[] = {"facility",           "patients",  "ward",
+                                   "all_patients",       "adt",       "addresses",
+                                   "identifier_systems", "utc_offset"};
+    for (const auto& item : s.items()) {
+      if (std::none_of(std::begin(kKnown), std::end(kKnown),
+                       [&](const char* k) { return item.key() == k; })) {
+        return InvalidArgument(where + "." + item.key().substr(0, 40), "unknown member");
+      }
+    }
+    Hl7Sender sender;
+    if (!s.contains("facility") || !s["facility"].is_string() ||
+        s["facility"].get<std::string>().empty()) {
+      return InvalidArgument(where + ".facility", "the sending facility (MSH-4) is required");
+    }
+    sender.facility = s["facility"].get<std::string>();
+    MEDTWIN_RETURN_IF_ERROR(ValidateText(sender.facility, where + ".facility", 64));
+    if (!seen.insert(sender.facility).second) {
+      return InvalidArgument(where + ".facility", "'" + sender.facility + "' is listed twice");
+    }
+    MEDTWIN_TRY(sender.patients, StringList(s, "patients", where));
+    for (const auto& p : sender.patients) {
+      MEDTWIN_RETURN_IF_ERROR(ValidateId(p, where + ".patients"));
+    }
+    MEDTWIN_TRY(sender.addresses, StringList(s, "addresses", where));
+    if (s.contains("ward")) {
+      if (!s["ward"].is_string()) return InvalidArgument(where + ".ward", "must be a string");
+      sender.ward = s["ward"].get<std::string>();
+    }
+    for (const char* flag : {"all_patients", "adt"}) {
+      if (!s.contains(flag)) continue;
+      if (!s[flag].is_boolean()) return InvalidArgument(where + "." + flag, "true or false");
+      (std::string(flag) == "adt" ? sender.adt : sender.all_patients) = s[flag].get<bool>();
+    }
+    if (sender.patients.empty() && sender.ward.empty() && !sender.all_patients) {
+      return InvalidArgument(where,
+                             "say which patients it may write: patients, ward or "
+                             "all_patients");
+    }
+    if (s.contains("identifier_systems")) {
+      const json& m = s["identifier_systems"];
+      if (!m.is_object()) {
+        return InvalidArgument(where + ".identifier_systems",
+                               "an object of assigning authority → identifier system");
+      }
+      for (const auto& [authority, system] : m.items()) {
+        if (!system.is_string()) {
+          return InvalidArgument(where + ".identifier_systems." + authority, "must be a string");
+        }
+        sender.identifiers.systems.emplace_back(authority, system.get<std::string>());
+      }
+    }
+    if (s.contains("utc_offset")) {
+      if (!s["utc_offset"].is_string()) {
+        return InvalidArgument(where + ".utc_offset", "an offset such as \"+0100\"");
+      }
+      MEDTWIN_TRY(sender.identifiers.utc_offset_min,
+                  OffsetMinutes(s["utc_offset"].get<std::string>(), where + ".utc_offset"));
+    }
+    out.push_back(std::move(sender));
+  }
+  return out;
+}
+
+std::string Hl7Feed::NextControlId() { return "MT" + std::to_string(next_id_.fetch_add(1)); }
+
+std::string Hl7Feed::FramingError(const std::string& why) {
+  rejected.fetch_add(1);
+  return hl7::BuildAck(nullptr, hl7::AckCode::kReject,
+                       {{"", 0, 0, hl7::ErrorCondition::kSegmentSequence, why, 'E'}},
+                       WallClockNow(), NextControlId());
+}
+
+std::string Hl7Feed::Handle(std::string_view frame, const std::string& peer) {
+  auto messages = hl7::SplitBatch(frame);
+  if (!messages.ok()) {
+    rejected.fetch_add(1);
+    return hl7::BuildAck(nullptr, hl7::AckCode::kReject,
+                         {ErrorAt(messages.error(), hl7::ErrorCondition::kSegmentSequence)},
+                         WallClockNow(), NextControlId());
+  }
+  if (messages->size() == 1) return HandleMessage(messages->front(), peer);
+  // A batch is answered with a batch of ACKs, one per message, in order.
+  std::string out = "BHS|^~\\&|MEDTWIN\r";
+  for (std::string_view m : *messages) out += HandleMessage(m, peer);
+  out += "BTS|" + std::to_string(messages->size()) + "\r";
+  return out;
+}
+
+namespace {
+
+// Everything one message needs while it is handled.
+struct Handling {
+  TwinService& service;
+  const hl7::Message& message;
+  const Hl7Sender& sender;
+  std::vector<hl7::AckError> errors;  // E and W
+  bool reject = false;                // AR: not taken at all
+  int audit_outcome = 200;
+  std::set<std::string> patients;  // whose data the message wrote
+
+  void Fail(const Error& e, hl7::ErrorCondition c, bool not_taken = false) {
+    errors.push_back(ErrorAt(e, c));
+    reject = reject || not_taken;
+  }
+
+  // The patient PID-3 names: exactly one patient must hold one of the identifiers.
+  Result<std::string> Resolve(const std::vector<record::Identifier>& identifiers,
+                              const std::string& field) {
+    std::set<std::string> found;
+    for (const auto& id : identifiers) {
+      if (id.system == hl7::kMedtwinIdSystem) {
+        if (service.Patient(id.value)) found.insert(id.value);
+        continue;
+      }
+      for (const auto& p : service.PatientsWithIdentifier(id)) found.insert(p.id);
+    }
+    if (found.empty()) {
+      return Error{ErrorCode::kNotFound, field, "no patient holds these identifiers"};
+    }
+    if (found.size() > 1) {
+      return Error{ErrorCode::kAlreadyExists, field,
+                   "the identifiers name " + std::to_string(found.size()) + " different patients"};
+    }
+    return *found.begin();
+  }
+
+  [[nodiscard]] bool Allowed(const std::string& patient, const std::string& new_ward = "") const {
+    if (sender.all_patients) return true;
+    if (std::find(sender.patients.begin(), sender.patients.end(), patient) !=
+        sender.patients.end()) {
+      return true;
+    }
+    if (sender.ward.empty()) return false;
+    if (!new_ward.empty() && new_ward == sender.ward) return true;
+    auto p = service.Patient(patient);
+    if (!p) return false;
+    const record::Encounter* e = record::CurrentEncounter(p->encounters);
+    return e != nullptr && !e->locations.empty() && e->locations.back().bed.ward == sender.ward;
+  }
+
+  void Oru() {
+    auto content = hl7::ReadOru(message, sender.identifiers);
+    if (!content.ok()) {
+      Fail(content.error(), hl7::ErrorCondition::kDataType);
+      return;
+    }
+    errors = content->skipped;
+    std::vector<json> items;
+    std::vector<int> obx_of_item;
+    for (std::size_t g = 0; g < content->patients.size(); ++g) {
+      const hl7::OruPatient& group = content->patients[g];
+      const std::string pid_field = "PID[" + std::to_string(g + 1) + "]-3";
+      auto patient = Resolve(group.identifiers, pid_field);
+      if (!patient.ok()) {
+        Fail(patient.error(), patient.error().code == ErrorCode::kNotFound
+                                  ? hl7::ErrorCondition::kUnknownKey
+                                  : hl7::ErrorCondition::kDuplicateKey);
+        continue;
+      }
+      if (!Allowed(*patient)) {
+        Fail(Error{ErrorCode::kPermissionDenied, pid_field,
+                   "sending facility '" + sender.facility + "' may not write this patient"},
+             hl7::ErrorCondition::kRecordLocked);
+        audit_outcome = 403;
+        continue;
+      }
+      for (const hl7::Hl7Observation& o : group.observations) {
+        json item = {{"patient", *patient},
+                     {"code", o.code},
+                     {"time", FormatRfc3339(o.time)},
+                     {"source", o.source}};
+        if (o.numeric) {
+          item["value"] = *ParseDouble(o.value);
+          item["unit"] = o.unit;
+        } else {
+          item["value"] = o.value;
+        }
+        items.push_back(std::move(item));
+        obx_of_item.push_back(o.obx);
+        patients.insert(*patient);
+      }
+    }
+    if (items.empty()) return;
+    auto report = service.Ingest(items, "");
+    if (!report.ok()) {
+      Fail(Error{ErrorCode::kUnavailable, "",
+                 "not stored: " + report.error().ToString() + " (resend)"},
+           hl7::ErrorCondition::kInternal, true);
+      audit_outcome = 503;
+      return;
+    }
+    for (const json& r : report->rejected) {
+      const auto k = r["index"].get<std::size_t>();
+      hl7::AckError e;
+      e.segment = "OBX";
+      e.sequence = obx_of_item[k];
+      e.field = ObxField(r.value("field", ""));
+      e.condition = hl7::ErrorCondition::kDataType;
+      e.message = r.value("field", "") + ": " + r.value("reason", "");
+      errors.push_back(std::move(e));
+    }
+  }
+
+  void Adt() {
+    if (!sender.adt) {
+      Fail(Error{ErrorCode::kPermissionDenied, "MSH-4",
+                 "sending facility '" + sender.facility + "' may not send ADT"},
+           hl7::ErrorCondition::kRecordLocked, true);
+      audit_outcome = 403;
+      return;
+    }
+    auto adt = hl7::ReadAdt(message, sender.identifiers);
+    if (!adt.ok()) {
+      const bool unsupported = adt.error().code == ErrorCode::kUnimplemented;
+      Fail(adt.error(),
+           unsupported ? hl7::ErrorCondition::kUnsupportedEvent : hl7::ErrorCondition::kDataType,
+           unsupported);
+      return;
+    }
+    auto patient = Resolve(adt->identifiers, "PID-3");
+    std::string id;
+    if (patient.ok()) {
+      id = *patient;
+      if (!Allowed(id, adt->bed.ward)) {
+        Fail(Error{ErrorCode::kPermissionDenied, "PID-3",
+                   "sending facility '" + sender.facility + "' may not write this patient"},
+             hl7::ErrorCondition::kRecordLocked);
+        audit_outcome = 403;
+        return;
+      }
+    } else if (patient.error().code == ErrorCode::kNotFound &&
+               (adt->event == hl7::AdtEvent::kAdmit || adt->event == hl7::AdtEvent::kUpdate)) {
+      // A patient medtwin has not seen: registered from PID.
+      json body = {{"identifiers", json::array()}};
+      for (const auto& i : adt->identifiers) {
+        if (i.system == hl7::kMedtwinIdSystem) {
+          body["id"] = i.value;
+        } else {
+          body["identifiers"].push_back({{"system", i.system}, {"value", i.value}});
+        }
+      }
+      if (!body.contains("id")) body["id"] = NewPatientId();
+      auto created = service.CreatePatient(body);
+      if (!created.ok()) {
+        Fail(created.error().WithContext("PID"), hl7::ErrorCondition::kDataType);
+        return;
+      }
+      id = created->id;
+    } else {
+      Fail(patient.error(), patient.error().code == ErrorCode::kNotFound
+                                ? hl7::ErrorCondition::kUnknownKey
+                                : hl7::ErrorCondition::kDuplicateKey);
+      return;
+    }
+    const std::string encounter_id = "e-" + NewPatientId().substr(2);
+    auto changed = service.ChangePatient(id, [&](record::PatientRecord& p) -> Status {
+      if (!adt->name.empty()) p.name = adt->name;
+      if (adt->birth_date) p.birth_date = adt->birth_date;
+      if (!adt->sex.empty()) p.sex = adt->sex;
+      MEDTWIN_TRY(p.encounters, hl7::ApplyAdt(std::move(p.encounters), *adt, encounter_id));
+      return Ok{};
+    });
+    if (!changed.ok()) {
+      const bool store = changed.error().code == ErrorCode::kIoError ||
+                         changed.error().code == ErrorCode::kUnavailable;
+      Fail(changed.error(), store ? hl7::ErrorCondition::kInternal : hl7::ErrorCondition::kDataType,
+           store);
+      if (store) audit_outcome = 503;
+      return;
+    }
+    patients.insert(id);
+  }
+};
+
+}  // namespace
+
+std::string Hl7Feed::HandleMessage(std::string_view text, const std::string& peer) {
+  auto parsed = hl7::Message::Parse(text);
+  if (!parsed.ok()) {
+    rejected.fetch_add(1);
+    return hl7::BuildAck(nullptr, hl7::AckCode::kReject,
+                         {ErrorAt(parsed.error(), hl7::ErrorCondition::kDataType)}, WallClockNow(),
+                         NextControlId());
+  }
+  const hl7::Message& m = *parsed;
+  const std::string facility = m.msh().Get(4, 1);
+  auto reject = [&](const std::string& field, hl7::ErrorCondition c, const std::string& why) {
+    rejected.fetch_add(1);
+    return hl7::BuildAck(&m, hl7::AckCode::kReject,
+                         {ErrorAt(Error{ErrorCode::kInvalidArgument, field, why}, c)},
+                         WallClockNow(), NextControlId());
+  };
+  const Hl7Sender* sender = nullptr;
+  for (const Hl7Sender& s : senders_) {
+    if (s.facility == facility) sender = &s;
+  }
+  security::AuditEntry audit;
+  audit.time_us = NowUs();
+  audit.who = "hl7:" + (sender != nullptr ? sender->facility : std::string("unknown"));
+  audit.role = "device";
+  audit.action = "HL7 " + Printable(m.type(), 8) + "^" + Printable(m.trigger(), 8);
+  audit.from = peer;
+  if (sender == nullptr ||
+      (!sender->addresses.empty() && std::find(sender->addresses.begin(), sender->addresses.end(),
+                                               peer) == sender->addresses.end())) {
+    audit.outcome = 401;
+    audit.resource = "Message";
+    service_.Audit(audit);
+    return reject("MSH-4", hl7::ErrorCondition::kRecordLocked,
+                  sender == nullptr
+                      ? "sending facility '" + Printable(facility, 32) +
+                            "' is not one medtwin takes messages from (--hl7-senders)"
+                      : "sending facility '" + facility + "' may not connect from this address");
+  }
+  Handling h{service_, m, *sender, {}, false, 200, {}};
+  if (m.type() == "ORU" && m.trigger() == "R01") {
+    audit.resource = "Observation";
+    audit.interaction = 'c';
+    h.Oru();
+  } else if (m.type() == "ADT") {
+    audit.resource = "Encounter";
+    audit.interaction = 'u';
+    h.Adt();
+  } else {
+    audit.resource = "Message";
+    audit.outcome = 400;
+    service_.Audit(audit);
+    return reject("MSH-9", hl7::ErrorCondition::kUnsupportedMessageType,
+                  Printable(m.type(), 8) + "^" + Printable(m.trigger(), 8) +
+                      " is not taken (ORU^R01 and ADT A01/A02/A03/A04/A08 are)");
+  }
+  const bool any_error = std::any_of(h.errors.begin(), h.errors.end(),
+                                     [](const hl7::AckError& e) { return e.severity == 'E'; });
+  const hl7::AckCode code = h.reject    ? hl7::AckCode::kReject
+                            : any_error ? hl7::AckCode::kError
+                                        : hl7::AckCode::kAccept;
+  (code == hl7::AckCode::kAccept  ? accepted
+   : code == hl7::AckCode::kError ? errors
+                                  : rejected)
+      .fetch_add(1);
+  audit.patients.assign(h.patients.begin(), h.patients.end());
+  audit.outcome = h.audit_outcome != 200 ? h.audit_outcome : any_error ? 400 : 200;
+  service_.Audit(std::move(audit));
+  return hl7::BuildAck(&m, code, h.errors, WallClockNow(), NextControlId());
+}
+
+// --- sockets ---
+
+Result<std::unique_ptr<Hl7Listener>> Hl7Listener::Start(const std::string& host_port,
+                                                        TwinService& service, Hl7Options options) {
+  const auto colon = host_port.rfind(':');
+  if (colon == std::string::npos) return InvalidArgument("--hl7", "HOST:PORT expected");
+  const std::string host = host_port.substr(0, colon);
+  auto port = ParsePort(host_port.substr(colon + 1));
+  if (!port) return InvalidArgument("--hl7", "the port must be 0–65535");
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service_name = std::to_string(*port);
+  if (int rc = getaddrinfo(host.c_str(), service_name.c_str(), &hints, &found); rc != 0) {
+    return InvalidArgument("--hl7", "cannot resolve '" + host + "': " + gai_strerror(rc));
+  }
+  std::unique_ptr<Hl7Listener> l(new Hl7Listener(service, std::move(options)));
+  int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (fd < 0 || bind(fd, found->ai_addr, found->ai_addrlen) != 0 || listen(fd, 64) != 0) {
+    const std::string why = std::strerror(errno);
+    freeaddrinfo(found);
+    if (fd >= 0) close(fd);
+    return Error{ErrorCode::kIoError, "--hl7", "cannot listen on " + host_port + ": " + why};
+  }
+  freeaddrinfo(found);
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  l->port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                               : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  l->listen_fd_ = fd;
+  l->acceptor_ = std::thread([listener = l.get()] { listener->AcceptLoop(); });
+  return l;
+}
+
+Hl7Listener::~Hl7Listener() { Stop(); }
+
+void Hl7Listener::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (acceptor_.joinable()) acceptor_.join();
+  if (listen_fd_ >= 0) close(listen_fd_);
+  listen_fd_ = -1;
+  std::unique_lock lock(mu_);
+  for (int fd : open_fds_) shutdown(fd, SHUT_RD);  // readers wake; a reply in progress is sent
+  idle_.wait(lock, [&] { return active_ == 0; });
+}
+
+void Hl7Listener::AcceptLoop() {
+  while (!stopping_.load()) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) continue;
+    sockaddr_storage from{};
+    socklen_t len = sizeof from;
+    int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    char address[INET6_ADDRSTRLEN] = "";
+    if (from.ss_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&from)->sin_addr, address, sizeof address);
+    } else if (from.ss_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&from)->sin6_addr, address,
+                sizeof address);
+    }
+    std::unique_lock lock(mu_);
+    if (active_ >= options_.max_connections) {
+      lock.unlock();
+      const std::string ack = hl7::MllpFrame(feed_.FramingError(
+          "too many connections (" + std::to_string(options_.max_connections) + "): retry later"));
+      (void)send(fd, ack.data(), ack.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      close(fd);
+      continue;
+    }
+    ++active_;
+    open_fds_.push_back(fd);
+    std::thread([this, fd, peer = std::string(address)] { Serve(fd, peer); }).detach();
+  }
+}
+
+void Hl7Listener::Serve(int fd, std::string peer) {
+  timeval timeout{static_cast<time_t>(options_.idle_timeout.count()), 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  timeval send_timeout{30, 0};  // a reader that never reads its ACK is let go
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  hl7::MllpDecoder decoder(options_.max_frame_bytes);
+  std::vector<hl7::MllpItem> items;
+  char buf[16384];
+  bool open = true;
+  while (open && !stopping_.load()) {
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;  // closed, idle too long, or stopping
+    items.clear();
+    decoder.Feed(std::string_view(buf, static_cast<std::size_t>(n)), items);
+    for (const hl7::MllpItem& item : items) {
+      const std::string reply = hl7::MllpFrame(item.error ? feed_.FramingError(item.text)
+                                                          : feed_.Handle(item.text, peer));
+      std::size_t sent = 0;
+      while (sent < reply.size()) {
+        const ssize_t w = send(fd, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
+        if (w <= 0) {
+          open = false;
+          break;
+        }
+        sent += static_cast<std::size_t>(w);
+      }
+      if (!open) break;
+    }
+  }
+  std::unique_lock lock(mu_);
+  open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
+  close(fd);
+  --active_;
+  idle_.notify_all();
+}
+
+}  // namespace medtwin::server
