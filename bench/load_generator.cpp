@@ -10,9 +10,19 @@
 //                                                   observations on medtwin/obs/{patient}, at
 //                                                   most WINDOW unacknowledged, counted from the
 //                                                   server's acks on medtwin/ack/#
+//   fhir    PORT PATIENTS SECONDS CONNECTIONS BUNDLE  FHIR transaction Bundles of BUNDLE
+//                                                   vital-sign Observations (POST /fhir/r4)
+//   hl7     HL7_PORT PATIENTS SECONDS CONNECTIONS OBX ORU^R01 messages of OBX vital signs over
+//                                                   MLLP, each connection waiting for its ACK
+//                                                   (original mode); patients named in PID-3
+//                                                   by medtwin id (authority MEDTWIN), sender
+//                                                   facility LOAD
 // Prints "key value" lines. The server's bearer token comes from $MEDTWIN_TOKEN.
 #include <mosquitto.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -353,6 +363,127 @@ int Mqtt(unsigned short port, int broker_port, int patients, double seconds, int
   return 0;
 }
 
+// FHIR transactions: Bundles of `bundle` heart-rate Observations (one patient per Bundle).
+int FhirTransactions(unsigned short port, int patients, double seconds, int connections,
+                     int bundle) {
+  CreatePatients(port, patients);
+  std::atomic<long long> acked{0}, bundles{0}, seq{0};
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  const long long base = NowUs() - 3'600'000'000LL;
+  std::vector<std::thread> threads;
+  for (int k = 0; k < connections; ++k) {
+    threads.emplace_back([&] {
+      Client c(port);
+      std::string reply;
+      while (Clock::now() < end) {
+        const long long first = seq.fetch_add(bundle);
+        const int patient = static_cast<int>((first / bundle) % patients);
+        std::string body = R"({"resourceType":"Bundle","type":"transaction","entry":[)";
+        for (int i = 0; i < bundle; ++i) {
+          const long long n = first + i;
+          char entry[640];
+          std::snprintf(
+              entry, sizeof entry,
+              R"(%s{"request":{"method":"POST","url":"Observation"},"resource":{)"
+              R"("resourceType":"Observation","status":"final","category":[{"coding":)"
+              R"([{"system":"http://terminology.hl7.org/CodeSystem/observation-category",)"
+              R"("code":"vital-signs"}]}],"code":{"coding":[{"system":"http://loinc.org",)"
+              R"("code":"8867-4"}]},"subject":{"reference":"Patient/load-%d"},)"
+              R"("effectiveDateTime":"%s","valueQuantity":{"value":%lld,"unit":"/min",)"
+              R"("system":"http://unitsofmeasure.org","code":"/min"},)"
+              R"("device":{"display":"fhir"}}})",
+              i > 0 ? "," : "", patient, IsoTime(base + n).c_str(), 60 + n % 50);
+          body += entry;
+        }
+        body += "]}";
+        if (c.Post("/fhir/r4", std::move(body), &reply) == 200) {
+          acked += bundle;
+          ++bundles;
+        }
+      }
+    });
+  }
+  const auto t0 = Clock::now();
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf(
+      "fhir_bundles %lld\nfhir_observations %lld\nfhir_seconds %.3f\n"
+      "fhir_obs_per_s %.0f\nfhir_bundles_per_s %.0f\n",
+      bundles.load(), acked.load(), elapsed, static_cast<double>(acked.load()) / elapsed,
+      static_cast<double>(bundles.load()) / elapsed);
+  return 0;
+}
+
+// HL7 v2 ORU^R01 over MLLP, original mode: a message, its ACK, the next.
+int Hl7(unsigned short hl7_port, int patients, double seconds, int connections, int obx) {
+  std::atomic<long long> accepted{0}, messages{0}, refused{0}, seq{0};
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  const long long base = NowUs() - 3'600'000'000LL;
+  std::vector<std::thread> threads;
+  for (int k = 0; k < connections; ++k) {
+    threads.emplace_back([&] {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(hl7_port);
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        std::fprintf(stderr, "cannot connect to the HL7 port %u\n", hl7_port);
+        return;
+      }
+      std::string reply;
+      char buf[4096];
+      while (Clock::now() < end) {
+        const long long first = seq.fetch_add(obx);
+        const int patient = static_cast<int>((first / obx) % patients);
+        std::string m =
+            "\x0bMSH|^~\\&|LOADGEN|LOAD|MEDTWIN|HOSP|20261207000000+0000||"
+            "ORU^R01^ORU_R01|" +
+            std::to_string(first) + "|P|2.6\rPID|||load-" + std::to_string(patient) +
+            "^^^MEDTWIN\r";
+        for (int i = 0; i < obx; ++i) {
+          const long long n = first + i;
+          const long long t_us = base + n * 100;  // DTM carries 100 µs at most
+          const std::time_t t = static_cast<std::time_t>(t_us / 1'000'000);
+          char stamp[32];
+          std::strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", std::gmtime(&t));
+          char seg[256];
+          std::snprintf(seg, sizeof seg,
+                        "OBX|%d|NM|147842^MDC_ECG_HEART_RATE^MDC||%lld|"
+                        "264864^MDC_DIM_BEAT_PER_MIN^MDC|||||F|||%s.%04lld+0000\r",
+                        i + 1, 60 + n % 50, stamp, (t_us % 1'000'000) / 100);
+          m += seg;
+        }
+        m += "\x1c\r";
+        if (::send(fd, m.data(), m.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(m.size())) break;
+        reply.clear();
+        while (reply.find("\x1c") == std::string::npos) {
+          const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+          if (n <= 0) break;
+          reply.append(buf, static_cast<std::size_t>(n));
+        }
+        ++messages;
+        if (reply.find("MSA|AA|") != std::string::npos) {
+          accepted += obx;
+        } else {
+          ++refused;
+        }
+      }
+      ::close(fd);
+    });
+  }
+  const auto t0 = Clock::now();
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf(
+      "hl7_messages %lld\nhl7_refused %lld\nhl7_observations %lld\nhl7_seconds %.3f\n"
+      "hl7_obs_per_s %.0f\nhl7_msgs_per_s %.0f\n",
+      messages.load(), refused.load(), accepted.load(), elapsed,
+      static_cast<double>(accepted.load()) / elapsed,
+      static_cast<double>(messages.load()) / elapsed);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -369,12 +500,22 @@ int main(int argc, char** argv) {
     return Mqtt(static_cast<unsigned short>(std::stoi(argv[2])), std::stoi(argv[3]),
                 std::stoi(argv[4]), std::stod(argv[5]), std::stoi(argv[6]), std::stoi(argv[7]));
   }
+  if (mode == "fhir" && argc == 7) {
+    return FhirTransactions(static_cast<unsigned short>(std::stoi(argv[2])), std::stoi(argv[3]),
+                            std::stod(argv[4]), std::stoi(argv[5]), std::stoi(argv[6]));
+  }
+  if (mode == "hl7" && argc == 7) {
+    return Hl7(static_cast<unsigned short>(std::stoi(argv[2])), std::stoi(argv[3]),
+               std::stod(argv[4]), std::stoi(argv[5]), std::stoi(argv[6]));
+  }
   if (mode == "sqlite" && argc == 5)
     return SqliteLimit(argv[2], std::stoll(argv[3]), std::stoi(argv[4]));
   std::fprintf(stderr,
                "usage: medtwin_loadgen ingest PORT PATIENTS SECONDS CONNECTIONS BATCH\n"
                "       medtwin_loadgen latency PORT PATIENTS SECONDS RATE\n"
                "       medtwin_loadgen sqlite PATH ROWS BATCH\n"
-               "       medtwin_loadgen mqtt PORT BROKER_PORT PATIENTS SECONDS BATCH WINDOW\n");
+               "       medtwin_loadgen mqtt PORT BROKER_PORT PATIENTS SECONDS BATCH WINDOW\n"
+               "       medtwin_loadgen fhir PORT PATIENTS SECONDS CONNECTIONS BUNDLE\n"
+               "       medtwin_loadgen hl7 HL7_PORT PATIENTS SECONDS CONNECTIONS OBX\n");
   return 2;
 }

@@ -125,7 +125,11 @@ TEST(Hl7Dtm, MeansTheSameInstantAsRfc3339) {
   // Without an offset, the sender's.
   EXPECT_EQ(ParseDtm("202612071345", 60)->us_since_epoch,
             ParseRfc3339("2026-12-07T12:45:00Z")->us_since_epoch);
-  for (const char* bad : {"2026", "20230229", "20261307", "20261207246000", "20261207134500+2500",
+  // A partial DTM means its start.
+  EXPECT_EQ(ParseDtm("1950")->us_since_epoch, ParseRfc3339("1950-01-01T00:00:00Z")->us_since_epoch);
+  EXPECT_EQ(ParseDtm("195003")->us_since_epoch,
+            ParseRfc3339("1950-03-01T00:00:00Z")->us_since_epoch);
+  for (const char* bad : {"202", "20230229", "20261307", "20261207246000", "20261207134500+2500",
                           "2026120713450", "20261207134500x", "20261207.5"}) {
     EXPECT_FALSE(ParseDtm(bad).ok()) << bad;
   }

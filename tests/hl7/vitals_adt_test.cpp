@@ -8,9 +8,13 @@
 namespace medtwin::hl7 {
 namespace {
 
+// The message, or a failed test (a message the test wrote must parse).
 Message Parsed(const std::string& text) {
   auto m = Message::Parse(text);
-  EXPECT_TRUE(m.ok()) << m.error().ToString();
+  if (!m.ok()) {
+    ADD_FAILURE() << m.error().ToString();
+    return std::move(Message::Parse("MSH|^~\\&|X|X|X|X|2026||ACK^A01|0|P|2.5")).value();
+  }
   return std::move(m).value();
 }
 
@@ -74,28 +78,45 @@ TEST(Oru, SkipsWhatItDoesNotUseWithAWarningAndRefusesWhatIsWrong) {
   auto r = ReadOru(m, {});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->patients[0].observations.size(), 1u);
-  ASSERT_EQ(r->skipped.size(), 3u);
-  EXPECT_EQ(r->skipped[0].sequence, 1);
-  EXPECT_EQ(r->skipped[0].field, 3);
-  EXPECT_EQ(r->skipped[1].field, 11);
-  EXPECT_EQ(r->skipped[2].field, 5);
-  for (const auto& s : r->skipped) EXPECT_EQ(s.severity, 'W');
+  ASSERT_EQ(r->issues.size(), 3u);
+  EXPECT_EQ(r->issues[0].sequence, 1);
+  EXPECT_EQ(r->issues[0].field, 3);
+  EXPECT_EQ(r->issues[1].field, 11);
+  EXPECT_EQ(r->issues[2].field, 5);
+  for (const auto& s : r->issues) EXPECT_EQ(s.severity, 'W');
 
+  const std::string head = "MSH|^~\\&|GW|ICU|MEDTWIN|HOSP|20261207134500||ORU^R01|1|P|2.6\r";
+  // What makes the message unusable is an error for the message.
   struct Case {
     std::string body, field;
   };
-  const std::string head = "MSH|^~\\&|GW|ICU|MEDTWIN|HOSP|20261207134500||ORU^R01|1|P|2.6\r";
-  const Case bad[] = {
-      {"OBX|1|NM|8867-4^HR^LN||90|/min\r", "OBX[1]"},                 // before PID
-      {"PID|||^^^HOSP\r", "PID[1]-3"},                                // no identifier
-      {"PID|||X\rOBX|1|NM|8867-4^HR^LN||ninety|/min\r", "OBX[1]-5"},  // not a number
-      {"PID|||X\rOBX|1|NM|8867-4^HR^LN||90|/min|||||F|||2026-12-07\r", "OBX[1]-14: time"},
-      {"PID|||X\rOBX|1|CWE|80288-4^ACVPU^LN||Q|||||F\r", "OBX[1]-5"},
+  const Case unusable[] = {
+      {"OBX|1|NM|8867-4^HR^LN||90|/min\r", "OBX[1]"},  // before PID
+      {"PID|||^^^HOSP\r", "PID[1]-3"},                 // no identifier
+      {"PID|||X\rOBR|1||||||2026-12-07\r", "OBR-7: time"},
   };
-  for (const Case& c : bad) {
+  for (const Case& c : unusable) {
     auto e = ReadOru(Parsed(head + c.body), {});
     ASSERT_FALSE(e.ok()) << c.body;
     EXPECT_EQ(e.error().field, c.field) << e.error().ToString();
+  }
+  // What is wrong with one OBX is an error for that OBX (E, with its field); the rest is taken.
+  auto partly = ReadOru(Parsed(head + "PID|||X\r"
+                                      "OBX|1|NM|8867-4^HR^LN||ninety|/min\r"
+                                      "OBX|2|NM|8867-4^HR^LN||90|/min|||||F|||2026-12-07\r"
+                                      "OBX|3|CWE|80288-4^ACVPU^LN||Q|||||F\r"
+                                      "OBX|4|NM|8867-4^HR^LN||90||||||F\r"
+                                      "OBX|5|NM|8867-4^HR^LN||91|/min|||||F\r"),
+                        {});
+  ASSERT_TRUE(partly.ok()) << partly.error().ToString();
+  ASSERT_EQ(partly->patients[0].observations.size(), 1u);
+  EXPECT_EQ(partly->patients[0].observations[0].obx, 5);
+  const int fields[] = {5, 14, 5, 6};
+  ASSERT_EQ(partly->issues.size(), 4u);
+  for (std::size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(partly->issues[k].sequence, static_cast<int>(k) + 1);
+    EXPECT_EQ(partly->issues[k].field, fields[k]);
+    EXPECT_EQ(partly->issues[k].severity, 'E');
   }
 }
 

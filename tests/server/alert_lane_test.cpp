@@ -34,6 +34,9 @@ class GatedStore final : public store::Store {
   std::string_view Kind() const override { return inner_->Kind(); }
   Status UpsertPatient(const store::PatientRow& row) override { return inner_->UpsertPatient(row); }
   Result<std::vector<store::PatientRow>> LoadPatients() override { return inner_->LoadPatients(); }
+  Result<std::vector<store::PatientRow>> PatientVersions(const std::string& id) override {
+    return inner_->PatientVersions(id);
+  }
   Result<std::size_t> AppendObservations(std::span<const record::Observation> items,
                                          std::vector<bool>* inserted) override {
     std::unique_lock<std::mutex> lock(mu_);

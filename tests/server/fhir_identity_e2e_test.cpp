@@ -63,7 +63,10 @@ TEST_F(FhirIdentity, ConditionalCreateAndIdentifierSearchMatchOnePatient) {
   Reply first = Fhir(http::verb::post, "/Patient", alice, condition);
   ASSERT_EQ(first.status, 201u) << first.body;
   const std::string id = first.Json()["id"];
-  EXPECT_EQ(first.headers["location"], "Patient/" + id);
+  // R4 §3.1.0.8: the Location of a create names the version.
+  EXPECT_NE(first.headers["location"].find("/fhir/r4/Patient/" + id + "/_history/1"),
+            std::string::npos)
+      << first.headers["location"];
   EXPECT_EQ(first.Json()["identifier"][0]["value"], "MRN-1001");
   EXPECT_EQ(first.Json()["telecom"][0]["value"], "+44 20 7946 0000");
   Reply second = Fhir(http::verb::post, "/Patient", alice, condition);
@@ -136,7 +139,10 @@ TEST_F(FhirIdentity, TransactionEntriesReferToEachOtherByUrnUuid) {
   EXPECT_EQ(out["entry"][0]["response"]["status"], "201");
   const std::string location = out["entry"][0]["response"]["location"];
   ASSERT_EQ(location.rfind("Patient/", 0), 0u) << location;
-  const std::string id = location.substr(8);
+  const std::string id = location.substr(8, location.find('/', 8) - 8);
+  EXPECT_EQ(location, "Patient/" + id + "/_history/1");
+  EXPECT_EQ(out["entry"][0]["response"]["etag"], "W/\"1\"");
+  EXPECT_FALSE(out["entry"][1]["response"]["lastModified"].get<std::string>().empty());
   EXPECT_EQ(out["entry"][1]["response"]["status"], "201");
   json observations = Fhir(http::verb::get, "/Observation?patient=" + id).Json();
   EXPECT_EQ(observations["total"], 2) << observations.dump();
@@ -154,6 +160,33 @@ TEST_F(FhirIdentity, TransactionEntriesReferToEachOtherByUrnUuid) {
                    {"entry", {vital("urn:uuid:nobody", "8867-4", 80, "/min")}}};
   Reply refused = Fhir(http::verb::post, "", dangling);
   EXPECT_EQ(refused.status, 400u) << refused.body;
+  // Two patients of one transaction with one MRN: refused whole (409), before anything is
+  // written — neither patient, nor the reading placed before them in the bundle, is stored.
+  const std::string a = "urn:uuid:11111111-1111-4111-8111-111111111111";
+  const std::string b = "urn:uuid:22222222-2222-4222-8222-222222222222";
+  json twins = {{"resourceType", "Bundle"},
+                {"type", "transaction"},
+                {"entry",
+                 {vital(a, "8867-4", 99, "/min"),
+                  {{"fullUrl", a},
+                   {"resource", PatientWithMrn("MRN-3001", "Twin", "One", "female", "1990-01-01")},
+                   {"request", {{"method", "POST"}, {"url", "Patient"}}}},
+                  {{"fullUrl", b},
+                   {"resource", PatientWithMrn("MRN-3001", "Twin", "Two", "female", "1990-01-01")},
+                   {"request", {{"method", "POST"}, {"url", "Patient"}}}}}}};
+  Reply clash = Fhir(http::verb::post, "", twins);
+  EXPECT_EQ(clash.status, 409u) << clash.body;
+  EXPECT_NE(clash.body.find("Bundle.entry[2].resource.identifier"), std::string::npos)
+      << clash.body;
+  EXPECT_EQ(Fhir(http::verb::get, "/Patient?identifier=MRN-3001").Json()["total"], 0);
+  EXPECT_EQ(Fhir(http::verb::get, "/Patient?family=twin").Json()["total"], 0);
+  // The reading before its patient in the bundle is fine once the MRN clash is gone: patients
+  // are created first.
+  twins["entry"].erase(2);
+  Reply ok = Fhir(http::verb::post, "", twins);
+  ASSERT_EQ(ok.status, 200u) << ok.body;
+  EXPECT_EQ(ok.Json()["entry"][0]["response"]["status"], "201") << ok.body;
+  EXPECT_EQ(ok.Json()["entry"][1]["response"]["status"], "201") << ok.body;
 }
 
 TEST_F(FhirIdentity, PatientSearchParametersAndUnknownOnes) {

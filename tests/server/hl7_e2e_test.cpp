@@ -15,6 +15,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "../support/server_process.h"
 
@@ -181,8 +182,9 @@ TEST_F(Hl7Feed, SendersWriteOnlyTheirPatientsAndErrorsNameTheSegmentAndField) {
                   Adt("ICU_GW", "A03", "MRN-200", "ICU^2^B", "ADT-X", 5),
               });
   ASSERT_EQ(acks.size(), 6u);
+  // (The same answer as for an unknown MRN: a bound sender learns nothing of other patients.)
   EXPECT_EQ(acks[0]["msa1"], "AE") << acks[0].dump();
-  EXPECT_EQ(acks[0]["err"][0][1], "206^Application record locked^HL70357");
+  EXPECT_EQ(acks[0]["err"][0][1], "204^Unknown key identifier^HL70357");
   EXPECT_EQ(acks[1]["msa1"], "AR") << acks[1].dump();
   EXPECT_NE(acks[1]["msa3"].get<std::string>().find("ROGUE"), std::string::npos);
   EXPECT_EQ(acks[2]["msa1"], "AE") << acks[2].dump();
@@ -217,13 +219,34 @@ TEST_F(Hl7Feed, SendersWriteOnlyTheirPatientsAndErrorsNameTheSegmentAndField) {
   const json after = Call(server.port(), http::verb::get, "/api/v1/patients/" + patient).Json();
   EXPECT_EQ(after["encounters"][0]["status"], "finished");
 
-  // Every message is in the audit trail as the facility that sent it.
-  const json audit = Call(server.port(), http::verb::get, "/api/v1/audit?limit=200").Json();
-  int hl7_records = 0;
+  // In the audit trail: each message as the facility that sent it, with its outcome and the
+  // patient it wrote or tried to; the registration of the new patient as a create; the unknown
+  // facility as one refusal with its count (recorded when its connection ended).
+  const json audit = Call(server.port(), http::verb::get, "/api/v1/audit?limit=500").Json();
+  std::map<std::string, int> seen;  // "who action outcome" → records
+  bool refused_write_names_patient = false, registration = false, rogue = false;
   for (const auto& e : audit) {
-    if (e.value("who", "").rfind("hl7:", 0) == 0) ++hl7_records;
+    const std::string who = e.value("who", "");
+    if (who.rfind("hl7:", 0) != 0) continue;
+    seen[who + " " + e.value("action", "") + " " + std::to_string(e.value("outcome", 0))]++;
+    const json patients = e.value("patients", json::array());
+    if (who == "hl7:OTHER_GW" && e["outcome"] == 403 && patients == json::array({patient})) {
+      refused_write_names_patient = true;
+    }
+    if (who == "hl7:EHR" && e["resource"] == "Patient" && e["interaction"] == "c" &&
+        patients == json::array({patient})) {
+      registration = true;
+    }
+    if (who == "hl7:unknown" && e["outcome"] == 401) rogue = true;
   }
-  EXPECT_GE(hl7_records, 10) << audit.dump().substr(0, 2000);
+  EXPECT_TRUE(refused_write_names_patient) << audit.dump().substr(0, 3000);
+  EXPECT_TRUE(registration);
+  EXPECT_TRUE(rogue);
+  EXPECT_EQ(seen["hl7:ICU_GW HL7 ORU^R01 400"], 2);  // ORU-C (unknown MRN), ORU-D (a bad unit)
+  EXPECT_EQ(seen["hl7:ICU_GW HL7 ORU^R01 403"], 1);  // ORU-E (the patient left the ICU)
+  EXPECT_EQ(seen["hl7:EHR HL7 ADT^A01 200"], 1);
+  EXPECT_EQ(seen["hl7:EHR HL7 ADT^A02 200"], 1);
+  EXPECT_EQ(seen["hl7:EHR HL7 ADT^A03 200"], 1);
 }
 
 // Raw bytes over a socket: framing errors are answered and the connection keeps working.
@@ -271,6 +294,76 @@ TEST_F(Hl7Feed, FramingErrorsAndBatchesAreAnsweredOnTheSameConnection) {
   ::close(fd);
   EXPECT_TRUE(PatientByMrn(server.port(), "MRN-300").is_object());
   EXPECT_TRUE(PatientByMrn(server.port(), "MRN-301").is_object());
+}
+
+TEST_F(Hl7Feed, HostileInputIsAnsweredAndTheServerLivesOn) {
+  Server server("sqlite:" + (dir_ / "twin.db").string(),
+                {"--hl7", "127.0.0.1:0", "--hl7-senders", (dir_ / "senders.json").string(),
+                 "--hl7-frame-timeout-s", "2"});
+  ASSERT_NE(server.hl7_port(), 0);
+  auto connect = [&] {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(server.hl7_port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    timeval tv{20, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+  };
+  auto cr = [](std::string m) {
+    for (auto& c : m) c = c == '\n' ? '\r' : c;
+    return m;
+  };
+  int fd = connect();
+  // A name whose escapes make bytes that are not UTF-8 (it once ended the server).
+  std::string reply = Exchange(
+      fd, "\x0b" +
+              cr(Adt("EHR", "A01", "MRN-500", "ICU^5^E", "H-1", 5))
+                  .replace(cr(Adt("EHR", "A01", "MRN-500", "ICU^5^E", "H-1", 5)).find("Okafor"), 6,
+                           "\\XFFFE\\") +
+              "\x1c\r");
+  EXPECT_NE(reply.find("MSA|AE|H-1"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("PID-5"), std::string::npos) << reply;
+  // A PID-3 of 200,000 repetitions (a quadratic read would take hours): answered.
+  const auto t0 = std::chrono::steady_clock::now();
+  reply = Exchange(fd, "\x0bMSH|^~\\&|GW|ICU_GW|MEDTWIN|HOSP|" + Dtm() +
+                           "||ORU^R01|H-2|P|2.6\rPID|||" + std::string(200000, '~') +
+                           "X^^^HOSP\rOBX|1|NM|8867-4^HR^LN||80|/min\r\x1c\r");
+  EXPECT_NE(reply.find("MSA|AE|H-2"), std::string::npos) << reply.substr(0, 300);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  // Unreadable frames, each answered on the same connection.
+  for (int k = 0; k < 3; ++k) {
+    reply = Exchange(fd, "\x0bgarbage\x1c\r");
+    EXPECT_NE(reply.find("MSA|AR|"), std::string::npos) << reply;
+  }
+  ::close(fd);
+  // A frame begun and never ended: cut off after the frame timeout (2 s here).
+  fd = connect();
+  const std::string partial = "\x0bMSH|^~\\&|GW|ICU_GW|MEDTWIN|HOSP|";
+  ASSERT_EQ(::send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
+  std::string cut;
+  char buf[512];
+  while (true) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    cut.append(buf, static_cast<std::size_t>(n));
+  }
+  EXPECT_NE(cut.find("did not end within 2 s"), std::string::npos) << cut;
+  ::close(fd);
+  // Still serving, and the unreadable frames are in the audit trail as one record with a count.
+  EXPECT_EQ(Call(server.port(), http::verb::get, "/healthz").status, 200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const json audit = Call(server.port(), http::verb::get, "/api/v1/audit?limit=100").Json();
+  bool counted = false;
+  for (const auto& e : audit) {
+    if (e.value("who", "") == "hl7:unknown" && e.value("outcome", 0) == 400 &&
+        e.value("count", 1) >= 3) {
+      counted = true;
+    }
+  }
+  EXPECT_TRUE(counted) << audit.dump().substr(0, 3000);
 }
 
 }  // namespace

@@ -41,7 +41,9 @@ TEST(Routes, EveryRouteHasAHandlerAndIsReachedByItsOwnPath) {
     EXPECT_TRUE(known);
     for (const auto& [name, value] : params) EXPECT_EQ(value, "x-1") << r.path << " " << name;
     // Non-public routes say what they touch, so authorization can be decided before the handler.
-    if (!r.is_public) EXPECT_FALSE(r.resource.empty()) << r.path;
+    if (!r.is_public) {
+      EXPECT_FALSE(r.resource.empty()) << r.path;
+    }
   }
 }
 

@@ -228,6 +228,10 @@ Status RunServe(const ServeArgs& args) {
   if (!args.hl7.empty()) {
     server::Hl7Options hl7_options;
     MEDTWIN_TRY(hl7_options.senders, Hl7SendersFor(args));
+    if (args.hl7_frame_timeout_s < 1 || args.hl7_frame_timeout_s > 3600) {
+      return InvalidArgument("--hl7-frame-timeout-s", "1..3600");
+    }
+    hl7_options.frame_timeout = std::chrono::seconds(args.hl7_frame_timeout_s);
     MEDTWIN_TRY(hl7, server::Hl7Listener::Start(args.hl7, *service, std::move(hl7_options)));
     std::printf("medtwin serve: HL7 v2 (MLLP) on port %d\n", hl7->port());
   }
@@ -333,6 +337,10 @@ void AddServeCommand(CLI::App& app) {
   serve->add_option("--hl7-senders", args->hl7_senders,
                     "JSON file: the sending facilities (MSH-4) taken, and which patients each may\n"
                     "write (required with --hl7 outside --demo)");
+  serve
+      ->add_option("--hl7-frame-timeout-s", args->hl7_frame_timeout_s,
+                   "Seconds an HL7 frame may take to arrive once begun (slow senders are cut off)")
+      ->capture_default_str();
   serve->add_option("--mqtt-ca", args->mqtt_ca,
                     "CA certificate for an mqtts:// broker (password: $MEDTWIN_MQTT_PASSWORD)");
   serve->add_flag("--allow-anonymous-mqtt", args->allow_anonymous_mqtt,

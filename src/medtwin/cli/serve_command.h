@@ -32,6 +32,7 @@ struct ServeArgs {
   bool allow_anonymous_mqtt = false;  // a loopback broker without credentials
   std::string hl7;                    // HOST:PORT for HL7 v2 over MLLP; "" off
   std::string hl7_senders;            // the senders file (who may send what)
+  int hl7_frame_timeout_s = 60;       // a frame begun must end within this
   std::string audit_key;              // Ed25519 seed file signing the audit tree heads
   int research_min_k = 5;             // the least k researchers may ask for
   bool unsafe_no_security = false;    // benchmarks: no tokens, no audit (loopback only)

@@ -147,23 +147,29 @@ Result<Instant> ParseRfc3339(std::string_view s) {
   return Instant{secs * 1000000 + micros};
 }
 
+CivilTime ToCivil(Instant t) {
+  const std::int64_t us = t.us_since_epoch;
+  const std::int64_t secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
+  const std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  const std::int64_t sod = secs - days * 86400;
+  CivilTime c;
+  c.micros = us - secs * 1000000;
+  CivilFromDays(days, c.year, c.month, c.day);
+  c.hour = static_cast<int>(sod / 3600);
+  c.minute = static_cast<int>(sod % 3600 / 60);
+  c.second = static_cast<int>(sod % 60);
+  c.weekday = static_cast<int>(((days % 7) + 7 + 4) % 7);
+  return c;
+}
+
 std::string FormatRfc3339(Instant t) {
-  std::int64_t us = t.us_since_epoch;
-  std::int64_t secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
-  std::int64_t micros = us - secs * 1000000;
-  std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-  std::int64_t sod = secs - days * 86400;
-  std::int64_t year = 0;
-  unsigned month = 0, day = 0;
-  CivilFromDays(days, year, month, day);
+  const CivilTime c = ToCivil(t);
   char buf[48];
-  int n =
-      std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                    static_cast<long long>(year), month, day, static_cast<long long>(sod / 3600),
-                    static_cast<long long>(sod % 3600 / 60), static_cast<long long>(sod % 60));
+  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d",
+                        static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second);
   std::string out(buf, static_cast<std::size_t>(n));
-  if (micros != 0) {
-    std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(micros));
+  if (c.micros != 0) {
+    std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(c.micros));
     out += buf;
   }
   out += 'Z';
@@ -181,6 +187,17 @@ Instant WallClockNow() {
   return Instant{std::chrono::duration_cast<std::chrono::microseconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count()};
+}
+
+std::string FormatHttpDate(Instant t) {
+  static const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const CivilTime c = ToCivil(t);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02u %s %04lld %02d:%02d:%02d GMT", kDays[c.weekday], c.day,
+                kMonths[c.month - 1], static_cast<long long>(c.year), c.hour, c.minute, c.second);
+  return buf;
 }
 
 }  // namespace medtwin

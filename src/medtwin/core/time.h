@@ -21,7 +21,18 @@ struct Instant {
 // The wall clock now.
 [[nodiscard]] Instant WallClockNow();
 // Formats as "YYYY-MM-DDThh:mm:ss[.ffffff]Z" (fraction only when non-zero).
+// An instant's UTC calendar parts (proleptic Gregorian), for every format that writes one.
+struct CivilTime {
+  std::int64_t year = 1970;
+  unsigned month = 1, day = 1;
+  int hour = 0, minute = 0, second = 0;
+  std::int64_t micros = 0;
+  int weekday = 4;  // 0 Sunday … 6 Saturday (1970-01-01 was a Thursday)
+};
+[[nodiscard]] CivilTime ToCivil(Instant t);
 [[nodiscard]] std::string FormatRfc3339(Instant t);
+// As HTTP dates are written (RFC 9110 §5.6.7 IMF-fixdate): "Mon, 07 Dec 2026 14:28:19 GMT".
+[[nodiscard]] std::string FormatHttpDate(Instant t);
 
 // Hours (or another unit given in seconds per unit) elapsed from `origin` to `t`.
 [[nodiscard]] double ElapsedHours(Instant origin, Instant t);

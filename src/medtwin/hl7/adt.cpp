@@ -12,7 +12,8 @@ std::string ClassCode(std::string_view pv1_2) {
   if (pv1_2 == "E") return "EMER";
   if (pv1_2 == "O") return "AMB";
   if (pv1_2 == "P") return "PRENC";
-  if (pv1_2 == "B") return "OBSENC";  // obstetrics
+  // B (obstetrics), R (recurring), C (commercial account), U, N: no class of their own in
+  // v3 ActCode; an inpatient stay is what medtwin's encounters are.
   return pv1_2.empty() ? "" : "IMP";
 }
 
@@ -47,10 +48,13 @@ Result<AdtContent> ReadAdt(const Message& m, const IdentifierPolicy& policy) {
   if (out.identifiers.empty()) return InvalidArgument("PID-3", "a patient identifier is required");
   const std::string family = pid->Get(5, 1), given = pid->Get(5, 2);
   out.name = given.empty() ? family : family.empty() ? given : given + " " + family;
+  // Text that goes into the record is text a record may hold (no control characters, valid
+  // UTF-8 whatever \Xhh\ escapes said, bounded).
+  MEDTWIN_RETURN_IF_ERROR(ValidateText(out.name, "PID-5", 200));
   if (const std::string dob = pid->Get(7); !dob.empty()) {
-    MEDTWIN_TRY(Instant t, ParseDtm(dob.substr(0, 8)), "PID-7");
-    (void)t;
-    out.birth_date = dob.substr(0, 4) + "-" + dob.substr(4, 2) + "-" + dob.substr(6, 2);
+    MEDTWIN_TRY(Instant t, ParseDtm(dob), "PID-7");
+    // The record keeps a whole date; a birth year or month alone is left out.
+    if (dob.size() >= 8) out.birth_date = FormatRfc3339(t).substr(0, 10);
   }
   out.sex = Gender(pid->Get(8));
 
@@ -75,7 +79,17 @@ Result<AdtContent> ReadAdt(const Message& m, const IdentifierPolicy& policy) {
   if (pv1 != nullptr) {
     out.class_code = ClassCode(pv1->Get(2));
     out.bed = {pv1->Get(3, 1), pv1->Get(3, 2), pv1->Get(3, 3), pv1->Get(3, 4)};
+    for (const auto& [part, text] :
+         {std::pair{"PV1-3.1", &out.bed.ward}, std::pair{"PV1-3.2", &out.bed.room},
+          std::pair{"PV1-3.3", &out.bed.bed}, std::pair{"PV1-3.4", &out.bed.facility}}) {
+      MEDTWIN_RETURN_IF_ERROR(ValidateText(*text, part, 64));
+    }
     out.visit_number = pv1->Get(19);
+    if (!out.visit_number.empty() && !IsValidId(out.visit_number)) {
+      return InvalidArgument("PV1-19",
+                             "a visit number is 1–64 of A–Z a–z 0–9 '-' '.' '_' (it names the "
+                             "FHIR Encounter)");
+    }
     MEDTWIN_TRY(out.admitted, time_of(pv1, 44));
     MEDTWIN_TRY(out.discharged, time_of(pv1, 45));
     if ((out.event == AdtEvent::kAdmit || out.event == AdtEvent::kTransfer) && out.bed.empty()) {
@@ -94,12 +108,7 @@ Result<std::vector<record::Encounter>> ApplyAdt(std::vector<record::Encounter> e
     if (!adt.visit_number.empty() && e.id == adt.visit_number) target = &e;
   }
   if (target == nullptr && (adt.visit_number.empty() || adt.event != AdtEvent::kAdmit)) {
-    for (auto it = encounters.rbegin(); it != encounters.rend(); ++it) {
-      if (it->status == "in-progress") {
-        target = &*it;
-        break;
-      }
-    }
+    target = record::CurrentEncounter(encounters);
   }
   auto close_bed = [&](record::Encounter& e, const std::string& at) {
     if (!e.locations.empty() && e.locations.back().status == "active") {
@@ -109,6 +118,11 @@ Result<std::vector<record::Encounter>> ApplyAdt(std::vector<record::Encounter> e
   };
   switch (adt.event) {
     case AdtEvent::kAdmit: {
+      // An A01 resent for a visit that has ended changes nothing (the sender retried).
+      if (target != nullptr && target->status == "finished" && !adt.visit_number.empty() &&
+          target->id == adt.visit_number) {
+        break;
+      }
       if (target != nullptr && target->status == "in-progress" &&
           (adt.visit_number.empty() || target->id == adt.visit_number)) {
         // Admitted again while in progress (a resent A01): the same stay, perhaps a bed change.
@@ -163,6 +177,8 @@ Result<std::vector<record::Encounter>> ApplyAdt(std::vector<record::Encounter> e
       break;
     }
   }
+  // A record keeps its last 100 stays.
+  if (encounters.size() > 100) encounters.erase(encounters.begin(), encounters.end() - 100);
   return encounters;
 }
 

@@ -12,7 +12,8 @@ namespace {
 // Bounds that keep a hostile message from costing more than its bytes (a frame is bounded by
 // the listener): no legitimate ORU or ADT comes near them.
 constexpr std::size_t kMaxSegments = 10000;
-constexpr std::size_t kMaxFields = 1000;
+constexpr std::size_t kMaxFields = 1000;  // per segment
+constexpr std::size_t kMaxFieldsInMessage = 100000;
 
 // Segments of `text` as views, split on CR, LF or CRLF; empty lines skipped.
 std::vector<std::string_view> SplitSegments(std::string_view text) {
@@ -149,6 +150,7 @@ Result<Message> Message::Parse(std::string_view input) {
 
   Message m;
   m.segments_.reserve(lines.size());
+  std::size_t fields_in_message = 0;
   for (std::size_t s = 0; s < lines.size(); ++s) {
     std::string_view line = lines[s];
     std::vector<std::string> fields;
@@ -158,6 +160,10 @@ Result<Message> Message::Parse(std::string_view input) {
       fields.emplace_back(line.substr(start, end == std::string_view::npos ? end : end - start));
       if (end == std::string_view::npos) break;
       start = end + 1;
+      if (++fields_in_message > kMaxFieldsInMessage) {
+        return InvalidArgument("message",
+                               "more than " + std::to_string(kMaxFieldsInMessage) + " fields");
+      }
       if (fields.size() > kMaxFields) {
         return InvalidArgument("segment " + std::to_string(s + 1),
                                "more than " + std::to_string(kMaxFields) + " fields");
@@ -325,17 +331,18 @@ Result<Instant> ParseDtm(std::string_view text, int default_offset_min) {
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])) != 0) {
     ++digits;
   }
-  if (digits < 8 || digits > 14 || digits % 2 != 0) {
-    return bad("YYYYMMDD[HH[MM[SS]]] expected");
+  if (digits < 4 || digits > 14 || digits % 2 != 0) {
+    return bad("YYYY[MM[DD[HH[MM[SS]]]]] expected");
   }
+
   auto num = [&](std::size_t pos, std::size_t n) {
     int v = 0;
     for (std::size_t i = 0; i < n; ++i) v = v * 10 + (text[pos + i] - '0');
     return v;
   };
   const int year = num(0, 4);
-  const int month = num(4, 2);
-  const int day = num(6, 2);
+  const int month = digits >= 6 ? num(4, 2) : 1;
+  const int day = digits >= 8 ? num(6, 2) : 1;
   const int hour = digits >= 10 ? num(8, 2) : 0;
   const int minute = digits >= 12 ? num(10, 2) : 0;
   const int second = digits >= 14 ? num(12, 2) : 0;
@@ -364,16 +371,9 @@ Result<Instant> ParseDtm(std::string_view text, int default_offset_min) {
   }
   int offset_min = default_offset_min;
   if (pos < text.size()) {
-    char sign = text[pos];
-    if ((sign != '+' && sign != '-') || text.size() - pos != 5) return bad("offset +ZZZZ expected");
-    for (std::size_t i = pos + 1; i < text.size(); ++i) {
-      if (std::isdigit(static_cast<unsigned char>(text[i])) == 0)
-        return bad("offset +ZZZZ expected");
-    }
-    const int oh = num(pos + 1, 2);
-    const int om = num(pos + 3, 2);
-    if (oh > 14 || om > 59) return bad("no such offset");
-    offset_min = (sign == '-' ? -1 : 1) * (oh * 60 + om);
+    auto offset = ParseUtcOffset(text.substr(pos));
+    if (!offset) return bad("offset +ZZZZ (at most 14 h, minutes < 60) expected");
+    offset_min = *offset;
   }
   const std::int64_t days =
       DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
@@ -382,23 +382,22 @@ Result<Instant> ParseDtm(std::string_view text, int default_offset_min) {
   return Instant{seconds * 1000000 + micros};
 }
 
-std::string FormatDtm(Instant t) {
-  std::int64_t seconds = t.us_since_epoch / 1000000;
-  if (t.us_since_epoch % 1000000 < 0) --seconds;
-  std::int64_t days = seconds / 86400;
-  std::int64_t rest = seconds % 86400;
-  if (rest < 0) {
-    rest += 86400;
-    --days;
+std::optional<int> ParseUtcOffset(std::string_view text) {
+  if (text.size() != 5 || (text[0] != '+' && text[0] != '-')) return std::nullopt;
+  for (char c : text.substr(1)) {
+    if (std::isdigit(static_cast<unsigned char>(c)) == 0) return std::nullopt;
   }
-  std::int64_t year = 0;
-  unsigned month = 0;
-  unsigned day = 0;
-  CivilFromDays(days, year, month, day);
+  const int hours = (text[1] - '0') * 10 + (text[2] - '0');
+  const int minutes = (text[3] - '0') * 10 + (text[4] - '0');
+  if (minutes > 59 || hours * 60 + minutes > 14 * 60) return std::nullopt;
+  return (text[0] == '-' ? -1 : 1) * (hours * 60 + minutes);
+}
+
+std::string FormatDtm(Instant t) {
+  const CivilTime c = ToCivil(t);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld%02u%02u%02lld%02lld%02lld+0000",
-                static_cast<long long>(year), month, day, static_cast<long long>(rest / 3600),
-                static_cast<long long>(rest / 60 % 60), static_cast<long long>(rest % 60));
+  std::snprintf(buf, sizeof buf, "%04lld%02u%02u%02d%02d%02d+0000", static_cast<long long>(c.year),
+                c.month, c.day, c.hour, c.minute, c.second);
   return buf;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,9 +94,12 @@ class Message {
 // (formatting such as \H\ \N\) are dropped.
 [[nodiscard]] std::string Unescape(std::string_view text, const Delimiters& d);
 
-// An HL7 DTM (YYYY[MM[DD[HH[MM[SS[.S…]]]]]][+/-ZZZZ]) as an instant. Without an offset the time
-// is the sender's local time: `default_offset_min` east of UTC. Refuses dates that do not exist.
+// An HL7 DTM (YYYY[MM[DD[HH[MM[SS[.S…]]]]]][+/-ZZZZ]) as an instant (a partial one means its
+// start: "1950" is 1950-01-01T00:00). Without an offset the time is the sender's local time:
+// `default_offset_min` east of UTC. Refuses dates that do not exist.
 [[nodiscard]] Result<Instant> ParseDtm(std::string_view text, int default_offset_min = 0);
+// "+0100" → 60, "-0530" → -330; nullopt unless ±HHMM within 14 h.
+[[nodiscard]] std::optional<int> ParseUtcOffset(std::string_view text);
 // An instant as a DTM to the second in UTC ("20261207134500+0000").
 [[nodiscard]] std::string FormatDtm(Instant t);
 

@@ -1,5 +1,6 @@
 #include "medtwin/hl7/vitals.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 
@@ -18,9 +19,10 @@ struct MonitorCode {
   std::string_view mdc_refid;
   std::string_view loinc;
 };
-constexpr std::array<MonitorCode, 18> kMonitorCodes{{
+constexpr std::array<MonitorCode, 19> kMonitorCodes{{
     {"147842", "MDC_ECG_HEART_RATE", record::loinc::kHeartRate},
-    {"149522", "MDC_PULS_RATE", record::loinc::kHeartRate},
+    {"149514", "MDC_PULS_RATE", record::loinc::kHeartRate},
+    {"149522", "MDC_BLD_PULS_RATE_INV", record::loinc::kHeartRate},
     {"149530", "MDC_PULS_OXIM_PULS_RATE", record::loinc::kHeartRate},
     {"149546", "MDC_PULS_RATE_NON_INV", record::loinc::kHeartRate},
     {"151562", "MDC_RESP_RATE", record::loinc::kRespiratoryRate},
@@ -28,7 +30,7 @@ constexpr std::array<MonitorCode, 18> kMonitorCodes{{
     {"150456", "MDC_PULS_OXIM_SAT_O2", record::loinc::kSpo2},
     {"150344", "MDC_TEMP", record::loinc::kBodyTemperature},
     {"150364", "MDC_TEMP_BODY", record::loinc::kBodyTemperature},
-    {"188496", "MDC_TEMP_AXIL", record::loinc::kBodyTemperature},
+    {"188496", "MDC_TEMP_AXILLA", record::loinc::kBodyTemperature},
     {"150017", "MDC_PRESS_BLD_SYS", record::loinc::kSystolicBp},
     {"150018", "MDC_PRESS_BLD_DIA", record::loinc::kDiastolicBp},
     {"150021", "MDC_PRESS_BLD_NONINV_SYS", record::loinc::kSystolicBp},
@@ -82,19 +84,6 @@ bool IsLoincSystem(std::string_view s) {
   return s == "LN" || s == "LOINC" || s == "http://loinc.org";
 }
 
-// The ACVPU answer as medtwin stores it ("A"), from a code or its display text.
-std::optional<std::string> AcvpuAnswer(std::string_view code, std::string_view text) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kWords{
-      {{"A", "alert"}, {"C", "confused"}, {"V", "voice"}, {"P", "pain"}, {"U", "unresponsive"}}};
-  for (const auto& [letter, word] : kWords) {
-    if (code == letter) return std::string(letter);
-    std::string lower;
-    for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!lower.empty() && lower == word) return std::string(letter);
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::optional<std::string> LoincForObservation(std::string_view code, std::string_view text,
@@ -122,14 +111,16 @@ std::string UcumForUnit(std::string_view code, std::string_view text, std::strin
 std::vector<record::Identifier> PatientIdentifiers(const Segment& pid,
                                                    const IdentifierPolicy& policy) {
   std::vector<record::Identifier> out;
-  for (int r = 0; r < pid.Repetitions(3); ++r) {
+  // Each repetition read once (a hostile PID-3 of a million repetitions costs one pass).
+  const int repetitions = std::min(pid.Repetitions(3), kMaxIdentifiers);
+  for (int r = 0; r < repetitions; ++r) {
     record::Identifier id;
     id.value = pid.Get(3, 1, 1, r);
     if (id.value.empty()) continue;
     const std::string ns = pid.Get(3, 4, 1, r);
     const std::string universal = pid.Get(3, 4, 2, r);
     const std::string universal_type = pid.Get(3, 4, 3, r);
-    std::string authority = !ns.empty() ? ns : universal;
+    const std::string authority = !ns.empty() ? ns : universal;
     if (authority == "MEDTWIN") {
       id.system = std::string(kMedtwinIdSystem);
     } else {
@@ -177,18 +168,19 @@ Result<OruContent> ReadOru(const Message& m, const IdentifierPolicy& policy) {
       }
     } else if (s.id() == "OBX") {
       ++obx_number;
-      const std::string where = "OBX[" + std::to_string(obx_number) + "]";
-      auto skip = [&](int field, ErrorCondition c, std::string why) {
-        out.skipped.push_back(AckError{"OBX", obx_number, field, c, std::move(why), 'W'});
+      // What is wrong with one OBX is said in the ACK, and the others are still stored.
+      auto issue = [&](int field, ErrorCondition c, std::string why, char severity) {
+        out.issues.push_back(AckError{"OBX", obx_number, field, c, std::move(why), severity});
       };
       if (out.patients.empty()) {
-        return Error{ErrorCode::kInvalidArgument, where, "an OBX before any PID"};
+        return Error{ErrorCode::kInvalidArgument, "OBX[" + std::to_string(obx_number) + "]",
+                     "an OBX before any PID"};
       }
       const std::string status = s.Get(11);
       if (status == "X" || status == "D" || status == "W" || status == "N" || status == "I" ||
           status == "O") {
-        skip(11, ErrorCondition::kTableValueNotFound,
-             "result status '" + Printable(status, 4) + "' carries no value to store");
+        issue(11, ErrorCondition::kTableValueNotFound,
+              "result status '" + Printable(status, 4) + "' carries no value to store", 'W');
         continue;
       }
       const std::string code = s.Get(3, 1), text = s.Get(3, 2), system = s.Get(3, 3);
@@ -197,9 +189,10 @@ Result<OruContent> ReadOru(const Message& m, const IdentifierPolicy& policy) {
         loinc = LoincForObservation(s.Get(3, 4), s.Get(3, 5), s.Get(3, 6));
       }
       if (!loinc) {
-        skip(3, ErrorCondition::kTableValueNotFound,
-             "'" + Printable(code, 24) + "^" + Printable(system, 12) +
-                 "' is no observation medtwin uses");
+        issue(3, ErrorCondition::kTableValueNotFound,
+              "'" + Printable(code, 24) + "^" + Printable(system, 12) +
+                  "' is no observation medtwin uses",
+              'W');
         continue;
       }
       Hl7Observation o;
@@ -208,19 +201,22 @@ Result<OruContent> ReadOru(const Message& m, const IdentifierPolicy& policy) {
       const record::ObservationCode* catalog = record::FindObservationCode(o.code);
       const std::string type = s.Get(2);
       if (catalog != nullptr && catalog->coded) {
-        auto answer = AcvpuAnswer(s.Get(5, 1), s.Get(5, 2));
-        if (!answer) {
-          return Error{ErrorCode::kInvalidArgument, where + "-5",
-                       "level of consciousness is one of A, C, V, P, U"};
+        const record::AcvpuLevel* level = record::FindAcvpuLevel(s.Get(5, 1));
+        if (level == nullptr) level = record::FindAcvpuLevel(s.Get(5, 2));
+        if (level == nullptr) {
+          issue(5, ErrorCondition::kDataType, "level of consciousness is one of A, C, V, P, U",
+                'E');
+          continue;
         }
-        o.value = *answer;
+        o.value = std::string(level->letter);
         o.numeric = false;
       } else {
         if (type == "SN") {  // structured numeric: comparator ^ number; only "=" or none
           const std::string comparator = s.Get(5, 1);
           if (!comparator.empty() && comparator != "=") {
-            skip(5, ErrorCondition::kDataType,
-                 "a value '" + Printable(comparator, 4) + " …' is a bound, not a measurement");
+            issue(5, ErrorCondition::kDataType,
+                  "a value '" + Printable(comparator, 4) + " …' is a bound, not a measurement",
+                  'W');
             continue;
           }
           o.value = s.Get(5, 2);
@@ -228,25 +224,31 @@ Result<OruContent> ReadOru(const Message& m, const IdentifierPolicy& policy) {
           o.value = s.Get(5, 1);
         }
         if (!ParseDouble(o.value)) {
-          return Error{ErrorCode::kInvalidArgument, where + "-5",
-                       "'" + Printable(o.value, 24) + "' is not a number"};
+          issue(5, ErrorCondition::kDataType, "'" + Printable(o.value, 24) + "' is not a number",
+                'E');
+          continue;
         }
         o.unit = UcumForUnit(s.Get(6, 1), s.Get(6, 2), s.Get(6, 3));
-        if (o.unit.empty() && catalog != nullptr) {
-          return Error{ErrorCode::kInvalidArgument, where + "-6", "the unit is required"};
+        if (o.unit.empty()) {
+          issue(6, ErrorCondition::kRequiredFieldMissing, "the unit is required", 'E');
+          continue;
         }
       }
       std::optional<Instant> time;
       if (!s.Get(14).empty()) {
         auto t = ParseDtm(s.Get(14), policy.utc_offset_min);
-        if (!t.ok()) return t.error().WithContext(where + "-14");
+        if (!t.ok()) {
+          issue(14, ErrorCondition::kDataType, t.error().message, 'E');
+          continue;
+        }
         time = *t;
       }
       if (!time) time = request_time;
       if (!time) time = message_time;
       if (!time) {
-        return Error{ErrorCode::kInvalidArgument, where + "-14",
-                     "no time (OBX-14, OBR-7 or MSH-7) for the observation"};
+        issue(14, ErrorCondition::kRequiredFieldMissing,
+              "no time (OBX-14, OBR-7 or MSH-7) for the observation", 'E');
+        continue;
       }
       o.time = *time;
       o.source = !s.Get(18).empty() ? s.Get(18) : default_source;

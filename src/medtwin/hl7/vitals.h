@@ -28,8 +28,9 @@ struct IdentifierPolicy {
   int utc_offset_min = 0;
 };
 
-// PID-3's identifiers, each with the system `policy` gives its authority. "MEDTWIN" as the
-// authority names medtwin's own patient id (system "medtwin").
+// PID-3's identifiers (at most kMaxIdentifiers), each with the system `policy` gives its
+// authority. "MEDTWIN" as the authority names medtwin's own patient id (system "medtwin").
+inline constexpr int kMaxIdentifiers = 20;
 [[nodiscard]] std::vector<record::Identifier> PatientIdentifiers(const Segment& pid,
                                                                  const IdentifierPolicy& policy);
 inline constexpr std::string_view kMedtwinIdSystem = "medtwin";
@@ -51,11 +52,14 @@ struct OruPatient {
 
 struct OruContent {
   std::vector<OruPatient> patients;  // one per PID (an ORU may carry several)
-  std::vector<AckError> skipped;     // OBX not taken, as warnings
+  // OBX not taken, each with its field and why: warnings (W) for what medtwin does not use (a
+  // code outside its catalog, a withdrawn result), errors (E) for what is wrong (a value that
+  // is not a number, no unit, no time). The other OBX are taken all the same.
+  std::vector<AckError> issues;
 };
 
-// The observations of an ORU^R01; an error (with the OBX and field) for what makes the message
-// unusable: no PID, an OBX before any PID, a time that is not a DTM.
+// The observations of an ORU^R01; an error only for what makes the whole message unusable (no
+// PID, an OBX before any PID, a PID without identifiers, an MSH-7 or OBR-7 that is no DTM).
 [[nodiscard]] Result<OruContent> ReadOru(const Message& m, const IdentifierPolicy& policy);
 
 // The LOINC code for a monitor's observation identifier (OBX-3: code, text, coding system).

@@ -47,24 +47,12 @@ const ObservationCode* LoincCode(const json& codeable, std::string* code) {
   return nullptr;
 }
 
-// ACVPU in SNOMED CT, as HL7 UK's CareConnect-ACVPU-1 value set (the NEWS2 chart's levels of
-// consciousness) codes them.
-struct AcvpuCode {
-  const char* letter;
-  const char* snomed;
-  const char* display;
-};
-constexpr AcvpuCode kAcvpu[] = {{"A", "248234008", "Mentally alert"},
-                                {"C", "130987000", "Acute confusion"},
-                                {"V", "300202002", "Responds to voice"},
-                                {"P", "450847001", "Responds to pain"},
-                                {"U", "422768004", "Unresponsive"}};
-
 // The value of one (component or) observation in medtwin's canonical unit.
 Status ReadValue(const json& r, const ObservationCode& code, const std::string& path,
                  Observation& o) {
   if (code.coded) {
-    // ACVPU as valueCodeableConcept (coding code or display) or valueString.
+    // ACVPU as valueCodeableConcept (a coding's code — the letter or SNOMED CT — or display,
+    // else the text) or valueString.
     std::string v;
     if (r.contains("valueString") && r["valueString"].is_string()) v = r["valueString"];
     if (r.contains("valueCodeableConcept")) {
@@ -72,24 +60,17 @@ Status ReadValue(const json& r, const ObservationCode& code, const std::string& 
       if (cc.contains("coding") && cc["coding"].is_array() && !cc["coding"].empty()) {
         const json& c0 = cc["coding"][0];
         v = Text(c0, "code");
-        for (const AcvpuCode& a : kAcvpu) {
-          if (v == a.snomed) v = a.letter;
-        }
-        if (v.size() != 1) v = Text(c0, "display");
+        if (record::FindAcvpuLevel(v) == nullptr) v = Text(c0, "display");
       }
       if (v.empty()) v = Text(cc, "text");
     }
-    static const std::pair<const char*, const char*> kNames[] = {
-        {"Alert", "A"}, {"Confusion", "C"}, {"New confusion", "C"},
-        {"Voice", "V"}, {"Pain", "P"},      {"Unresponsive", "U"}};
-    for (const auto& [name, letter] : kNames) {
-      if (v == name) v = letter;
-    }
-    if (v != "A" && v != "C" && v != "V" && v != "P" && v != "U") {
+    const record::AcvpuLevel* level = record::FindAcvpuLevel(v);
+    if (level == nullptr) {
       return InvalidArgument(path + ".valueCodeableConcept", "ACVPU: A, C, V, P or U");
     }
+    v = std::string(level->letter);
     o.text = v;
-    o.value = static_cast<double>(std::string("ACVPU").find(v[0]));
+    o.value = static_cast<double>(level - record::kAcvpuLevels);
     return Ok{};
   }
   if (!r.contains("valueQuantity") || !r["valueQuantity"].is_object()) {
@@ -469,12 +450,13 @@ json ToFhirObservation(const Observation& o, const std::string& id) {
   r["effectiveDateTime"] = FormatRfc3339(o.time);
   if (c != nullptr && c->coded) {
     json answer = json::array();
-    for (const AcvpuCode& a : kAcvpu) {
-      if (o.text == a.letter) {
-        answer.push_back({{"system", kSnomed}, {"code", a.snomed}, {"display", a.display}});
-      }
+    if (const record::AcvpuLevel* level = record::FindAcvpuLevel(o.text)) {
+      answer.push_back({{"system", kSnomed},
+                        {"code", std::string(level->snomed)},
+                        {"display", std::string(level->snomed_display)}});
     }
-    r["valueCodeableConcept"] = {{"coding", std::move(answer)}, {"text", o.text}};
+    r["valueCodeableConcept"] = {{"text", o.text}};
+    if (!answer.empty()) r["valueCodeableConcept"]["coding"] = std::move(answer);
   } else {
     const std::string unit = c != nullptr ? std::string(c->unit) : "";
     r["valueQuantity"] = {
@@ -652,6 +634,12 @@ Result<json> FromFhirPatient(const json& r) {
 
 json ToFhirPatient(const json& p) {
   json r = {{"resourceType", "Patient"}, {"id", p.value("id", "")}};
+  if (p.contains("version") && p["version"].is_number_integer() && p["version"].get<int>() > 0) {
+    r["meta"] = {{"versionId", std::to_string(p["version"].get<int>())}};
+    if (p.contains("last_updated") && p["last_updated"].is_string()) {
+      r["meta"]["lastUpdated"] = p["last_updated"];
+    }
+  }
   for (const auto& [member, element] :
        {std::pair{"identifiers", "identifier"}, std::pair{"telecom", "telecom"}}) {
     if (!p.contains(member) || !p[member].is_array() || p[member].empty()) continue;

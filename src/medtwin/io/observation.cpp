@@ -11,11 +11,7 @@
 
 namespace medtwin::io {
 
-namespace {
-
-constexpr const char* kAcvpu[] = {"A", "C", "V", "P", "U"};
-
-}  // namespace
+namespace {}  // namespace
 
 Result<Observation> ParseObservation(const nlohmann::json& j, std::string_view patient_from_path,
                                      const ObservationLimits& limits) {
@@ -43,16 +39,11 @@ Result<Observation> ParseObservation(const nlohmann::json& j, std::string_view p
       return InvalidArgument("value", std::string(code->name) + " is one of A, C, V, P, U");
     }
     o.text = value->get<std::string>();
-    bool found = false;
-    for (int i = 0; i < 5; ++i) {
-      if (o.text == kAcvpu[i]) {
-        o.value = i;
-        found = true;
-      }
-    }
-    if (!found) {
+    const record::AcvpuLevel* level = record::FindAcvpuLevel(o.text);
+    if (level == nullptr || o.text != level->letter) {
       return InvalidArgument("value", "'" + o.text.substr(0, 16) + "' is not one of A, C, V, P, U");
     }
+    o.value = static_cast<double>(level - record::kAcvpuLevels);
   } else {
     if (!value->is_number()) return InvalidArgument("value", "must be a number");
     const double v = value->get<double>();

@@ -213,6 +213,8 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
                                  "consent",
                                  "consent_history",
                                  "encounters",
+                                 "version",
+                                 "last_updated",
                                  "alarm_limits"};
   for (const auto& item : j.items()) {
     const std::string& key = item.key();  // a name, not a structured binding: lambdas capture it
@@ -390,6 +392,13 @@ Result<PatientRecord> ParsePatient(const json& j, const PatientRecord* base, boo
   }
   // Encounters are the server's (from ADT and FHIR Encounter): a client's copy is ignored, so a
   // document read with GET can be PUT back.
+  // The version and its time are the server's too.
+  if (from == Source::kStore) {
+    if (auto v = j.find("version"); v != j.end() && v->is_number_integer()) {
+      p.version = v->get<int>();
+    }
+    p.last_updated = StringOr(j, "last_updated");
+  }
   if (from == Source::kStore && j.contains("encounters")) {
     p.encounters = ParseStoredEncounters(j.at("encounters"));
   }
@@ -543,6 +552,8 @@ json PatientToJson(const PatientRecord& p) {
   json encounters = json::array();
   for (const auto& e : p.encounters) encounters.push_back(EncounterToJson(e));
   j["encounters"] = std::move(encounters);
+  j["version"] = p.version;
+  j["last_updated"] = p.last_updated;
   j["birth_date"] = p.birth_date ? json(*p.birth_date) : json(nullptr);
   j["weight_kg"] = p.weight_kg ? json(*p.weight_kg) : json(nullptr);
   j["measured_at"] = p.measured_at;

@@ -39,7 +39,8 @@ struct Encounter {
 };
 
 // The encounter in progress (the last such), or null.
-[[nodiscard]] inline const Encounter* CurrentEncounter(const std::vector<Encounter>& encounters) {
+template <typename Encounters>  // std::vector<Encounter>, const or not
+[[nodiscard]] auto CurrentEncounter(Encounters& encounters) -> decltype(&encounters.front()) {
   for (auto it = encounters.rbegin(); it != encounters.rend(); ++it) {
     if (it->status == "in-progress") return &*it;
   }

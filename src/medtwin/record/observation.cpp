@@ -1,5 +1,7 @@
 #include "medtwin/record/observation.h"
 
+#include <cctype>
+
 #include "medtwin/core/units.h"
 
 namespace medtwin::record {
@@ -45,6 +47,16 @@ std::string_view ObservationCategory(std::string_view code) {
 const ObservationCode* FindObservationCode(std::string_view code) {
   for (const auto& c : ObservationCatalog()) {
     if (c.loinc == code) return &c;
+  }
+  return nullptr;
+}
+
+const AcvpuLevel* FindAcvpuLevel(std::string_view text) {
+  std::string lower;
+  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "confused" || lower == "new confusion") lower = "confusion";
+  for (const AcvpuLevel& level : kAcvpuLevels) {
+    if (text == level.letter || lower == level.word || text == level.snomed) return &level;
   }
   return nullptr;
 }

@@ -52,6 +52,23 @@ inline constexpr std::string_view kBodyHeight = "8302-2";
 inline constexpr std::string_view kCreatinine = "2160-0";  // creatinine in serum or plasma
 }  // namespace loinc
 
+// The levels of the ACVPU scale (RCP NEWS2, 2017) in order — a stored level of consciousness
+// is its index — with their words and SNOMED CT codes (HL7 UK's CareConnect-ACVPU-1 value set).
+struct AcvpuLevel {
+  std::string_view letter;  // "A"
+  std::string_view word;    // "alert"
+  std::string_view snomed;  // "248234008"
+  std::string_view snomed_display;
+};
+inline constexpr AcvpuLevel kAcvpuLevels[] = {{"A", "alert", "248234008", "Mentally alert"},
+                                              {"C", "confusion", "130987000", "Acute confusion"},
+                                              {"V", "voice", "300202002", "Responds to voice"},
+                                              {"P", "pain", "450847001", "Responds to pain"},
+                                              {"U", "unresponsive", "422768004", "Unresponsive"}};
+// The level `text` names: its letter, its word in any case ("Alert"; "confused" and "new
+// confusion" for C), or its SNOMED CT code; null if none.
+[[nodiscard]] const AcvpuLevel* FindAcvpuLevel(std::string_view text);
+
 struct Observation {
   std::string patient;
   std::string code;  // LOINC

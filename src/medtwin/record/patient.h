@@ -73,6 +73,11 @@ struct ContactPoint {
 
 struct PatientRecord {
   std::string id;
+  // Which version of the record this is (FHIR meta.versionId: 1 when created, +1 with every
+  // stored change; 0 for a record stored before versions were kept) and when it was stored
+  // (RFC 3339, meta.lastUpdated). Written by the server.
+  int version = 0;
+  std::string last_updated;
   std::string name;  // optional display name
   // Direct identifiers (with name and birth date: encrypted at rest with data keys, never
   // exported for research).

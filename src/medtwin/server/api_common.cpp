@@ -329,20 +329,36 @@ std::optional<ObservationKey> ParseObservationId(std::string_view id) {
   return k;
 }
 
-std::pair<std::string, json> FhirObservationOf(const std::vector<record::Observation>& readings) {
-  const record::Observation* systolic = nullptr;
-  const record::Observation* diastolic = nullptr;
+std::vector<std::vector<const record::Observation*>> Measurements(
+    const std::vector<record::Observation>& readings, bool panels) {
+  using At = std::pair<std::int64_t, std::string>;  // time, source
+  std::map<At, const record::Observation*> systolic, diastolic;
+  if (panels) {
+    for (const auto& o : readings) {
+      if (o.code == record::loinc::kSystolicBp) systolic[{o.time.us_since_epoch, o.source}] = &o;
+      if (o.code == record::loinc::kDiastolicBp) diastolic[{o.time.us_since_epoch, o.source}] = &o;
+    }
+  }
+  std::vector<std::vector<const record::Observation*>> out;
   for (const auto& o : readings) {
-    if (o.code == record::loinc::kSystolicBp) systolic = &o;
-    if (o.code == record::loinc::kDiastolicBp) diastolic = &o;
+    const At at{o.time.us_since_epoch, o.source};
+    const bool paired = systolic.count(at) > 0 && diastolic.count(at) > 0;
+    if (paired && o.code == record::loinc::kDiastolicBp) continue;  // with its systolic
+    out.push_back({&o});
+    if (paired && o.code == record::loinc::kSystolicBp) out.back().push_back(diastolic[at]);
   }
-  if (systolic != nullptr && diastolic != nullptr && systolic->time == diastolic->time &&
-      systolic->source == diastolic->source) {
-    std::string id = PanelId(*systolic);
-    return {id, io::ToFhirBloodPressurePanel(*systolic, *diastolic, id)};
+  return out;
+}
+
+std::pair<std::string, json> FhirObservationOf(const std::vector<record::Observation>& readings) {
+  const auto groups = Measurements(readings, true);
+  const auto& first = groups.front();
+  if (first.size() == 2) {
+    std::string id = PanelId(*first[0]);
+    return {id, io::ToFhirBloodPressurePanel(*first[0], *first[1], id)};
   }
-  std::string id = ObservationId(readings.front());
-  return {id, io::ToFhirObservation(readings.front(), id)};
+  std::string id = ObservationId(*first[0]);
+  return {id, io::ToFhirObservation(*first[0], id)};
 }
 
 std::string DoseId(const record::Event& e) {

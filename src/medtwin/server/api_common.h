@@ -73,6 +73,11 @@ struct ObservationKey {
 };
 [[nodiscard]] std::optional<ObservationKey> ParseObservationId(std::string_view id);
 [[nodiscard]] std::uint32_t IdHash(std::string_view text);
+// Readings grouped into measurements, in their order: with `panels`, a systolic and a
+// diastolic reading of the same time and device are one (in the systolic's place); every
+// other reading is one by itself.
+[[nodiscard]] std::vector<std::vector<const record::Observation*>> Measurements(
+    const std::vector<record::Observation>& readings, bool panels);
 // The readings of one stored measurement as FHIR: a systolic and diastolic pair as one panel,
 // else the first reading. With its id.
 [[nodiscard]] std::pair<std::string, nlohmann::json> FhirObservationOf(

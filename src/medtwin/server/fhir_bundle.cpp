@@ -1,6 +1,7 @@
-// POST /fhir/r4 with a Bundle: transaction (every entry validated and authorized before any is
-// applied; all or nothing) or batch (each entry on its own) of Patient, Observation and
-// MedicationAdministration entries. Entries refer to each other by fullUrl (urn:uuid:… in a
+// POST /fhir/r4 with a Bundle: transaction (every entry validated and authorized, identifiers
+// checked unique, before any is applied; all or nothing) or batch (each entry on its own) of
+// Patient, Observation and MedicationAdministration entries, applied patients first and every
+// reading in one commit. Entries refer to each other by fullUrl (urn:uuid:… in a
 // transaction, R4 §3.1.0.11.2); a Patient entry may be a conditional create
 // (request.ifNoneExist, R4 §3.1.0.11.3) that resolves to the patient it matches.
 #include "medtwin/server/handlers.h"
@@ -9,6 +10,7 @@
 #include <optional>
 #include <set>
 
+#include "medtwin/core/time.h"
 #include "medtwin/io/fhir.h"
 #include "medtwin/io/json_input.h"
 #include "medtwin/server/api_common.h"
@@ -204,13 +206,113 @@ Response FhirPostBundle(const RouteRequest& rq) {
     for (const auto& p : parsed) {
       if (!p.error.empty()) return Outcome(400, "invalid", p.error_where, p.error);
     }
+    // Identifiers stay unique (R4 lets a server refuse a transaction that would break its
+    // rules): checked for the whole bundle before anything is written, so two entries with one
+    // MRN cannot leave the first applied.
+    std::map<std::pair<std::string, std::string>, std::string> claimed;  // identifier → patient
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      const json& doc = parsed[i].patient_doc;
+      if (doc.is_null() || !doc.contains("identifiers")) continue;
+      const std::string id = doc.value("id", "");
+      for (const auto& ident : doc["identifiers"]) {
+        const record::Identifier key{StringMember(ident, "system"), StringMember(ident, "value")};
+        const std::string where = "Bundle.entry[" + std::to_string(i) + "].resource.identifier";
+        auto [it, fresh] = claimed.emplace(std::pair{key.system, key.value}, id);
+        if (!fresh && it->second != id) {
+          return Outcome(409, "duplicate", where,
+                         "two patients of this bundle hold one identifier");
+        }
+        for (const auto& holder : service.PatientsWithIdentifier(key)) {
+          if (holder.id != id) {
+            return Outcome(409, "duplicate", where, "another patient holds this identifier");
+          }
+        }
+      }
+    }
+  }
+  // Applied in R4's order (§3.1.0.11.2: deletes, creates, updates, reads; this server takes
+  // creates and updates): patients first — so readings may refer to a patient this bundle makes
+  // — then every reading of every entry in one commit, then doses. The response keeps the
+  // entries' order.
+  std::vector<json> entry_responses(parsed.size());
+  const std::string now = FormatRfc3339(WallClockNow());
+  auto patient_done = [&](const record::PatientRecord& r, const char* status) {
+    return json{{"status", status},
+                {"location", "Patient/" + r.id + "/_history/" + std::to_string(r.version)},
+                {"etag", "W/\"" + std::to_string(r.version) + "\""},
+                {"lastModified", r.last_updated}};
+  };
+  // Which patient entries update a patient that exists (decided before any is applied).
+  std::vector<bool> updates(parsed.size(), false);
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    const std::string id =
+        parsed[i].patient_doc.is_null() ? "" : parsed[i].patient_doc.value("id", "");
+    updates[i] = !id.empty() && service.Patient(id).has_value();
+  }
+  for (int pass = 0; pass < 2; ++pass) {  // creates, then updates
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      auto& p = parsed[i];
+      if (!p.error.empty() || p.patient_doc.is_null()) continue;
+      const std::string id = p.patient_doc.value("id", "");
+      const bool exists = updates[i];
+      if (exists != (pass == 1)) continue;
+      Result<record::PatientRecord> r =
+          exists ? service.UpdatePatient(id, p.patient_doc, caller.Subject())
+                 : service.CreatePatient(p.patient_doc);
+      if (r.ok()) {
+        caller.Touch(r->id);
+        entry_responses[i] = patient_done(*r, exists ? "200" : "201");
+      } else {
+        p.error = r.error().message;
+        entry_responses[i] = {
+            {"status", r.error().code == ErrorCode::kAlreadyExists ? "409" : "400"},
+            {"outcome", io::OperationOutcome("invalid", r.error().field, r.error().message)}};
+      }
+    }
+  }
+  // Every entry's readings in one ingest call: one commit for the bundle's observations.
+  std::vector<json> items;
+  std::vector<std::size_t> entry_of_item;
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    if (!parsed[i].error.empty()) continue;
+    for (const auto& o : parsed[i].observations) {
+      items.push_back(io::ObservationToJson(o));
+      entry_of_item.push_back(i);
+    }
+  }
+  if (!items.empty()) {
+    auto r = service.Ingest(items, "");
+    std::map<std::size_t, std::string> refused;  // entry → why
+    if (!r.ok()) {
+      for (std::size_t k : entry_of_item) refused[k] = r.error().message;
+    } else {
+      for (const auto& rej : r->rejected) {
+        refused.emplace(entry_of_item[rej["index"].get<std::size_t>()],
+                        rej.value("field", "") + ": " + rej.value("reason", ""));
+      }
+    }
+    for (std::size_t k : entry_of_item) {
+      if (!entry_responses[k].is_null()) continue;
+      if (auto why = refused.find(k); why != refused.end()) {
+        entry_responses[k] = {
+            {"status", r.ok() ? "400" : "503"},
+            {"outcome", io::OperationOutcome("invalid", "Observation", why->second)}};
+      } else {
+        entry_responses[k] = {
+            {"status", "201"},
+            {"location", "Observation/" + FhirObservationOf(parsed[k].observations).first},
+            {"lastModified", now}};
+      }
+    }
   }
   json response = {
       {"resourceType", "Bundle"}, {"type", type + "-response"}, {"entry", json::array()}};
   for (std::size_t i = 0; i < parsed.size(); ++i) {
     auto& p = parsed[i];
-    json entry_response;
-    if (!p.error.empty()) {
+    json entry_response = std::move(entry_responses[i]);
+    if (!entry_response.is_null()) {
+      // applied above (patients and readings)
+    } else if (!p.error.empty()) {
       entry_response = {{"status", p.forbidden ? "403" : "400"},
                         {"outcome", io::OperationOutcome("invalid", p.error_where, p.error)}};
     } else if (p.not_given) {
@@ -227,7 +329,8 @@ Response FhirPostBundle(const RouteRequest& rq) {
       const std::string why = IngestDose(service, *p.dose);
       if (why.empty()) {
         entry_response = {{"status", "201"},
-                          {"location", "MedicationAdministration/" + DoseId(*p.dose)}};
+                          {"location", "MedicationAdministration/" + DoseId(*p.dose)},
+                          {"lastModified", now}};
       } else {
         entry_response = {
             {"status", "400"},
@@ -236,35 +339,8 @@ Response FhirPostBundle(const RouteRequest& rq) {
     } else if (auto m = patients->matched.find(i); m != patients->matched.end()) {
       // A conditional create that found its patient: nothing written (R4: 200, the match).
       entry_response = {{"status", "200"}, {"location", "Patient/" + m->second}};
-    } else if (!p.patient_doc.is_null()) {
-      const std::string id = p.patient_doc.value("id", "");
-      Result<record::PatientRecord> r =
-          !id.empty() && service.Patient(id)
-              ? service.UpdatePatient(id, p.patient_doc, caller.Subject())
-              : service.CreatePatient(p.patient_doc);
-      if (r.ok()) {
-        caller.Touch(r->id);
-        entry_response = {{"status", "201"}, {"location", "Patient/" + r->id}};
-      } else {
-        entry_response = {
-            {"status", "400"},
-            {"outcome", io::OperationOutcome("invalid", r.error().field, r.error().message)}};
-      }
-    } else {
-      std::vector<json> items;
-      for (const auto& o : p.observations) {
-        json j = io::ObservationToJson(o);
-        items.push_back(j);
-      }
-      auto r = service.Ingest(items, "");
-      if (r.ok() && r->rejected.empty()) {
-        entry_response = {{"status", "201"},
-                          {"location", "Observation/" + FhirObservationOf(p.observations).first}};
-      } else {
-        const std::string why =
-            r.ok() ? r->rejected[0]["reason"].get<std::string>() : r.error().message;
-        entry_response = {{"status", "400"},
-                          {"outcome", io::OperationOutcome("invalid", "Observation", why)}};
+      if (auto existing = service.Patient(m->second)) {
+        entry_response = patient_done(*existing, "200");
       }
     }
     response["entry"].push_back({{"response", entry_response}});

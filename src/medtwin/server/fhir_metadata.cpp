@@ -16,8 +16,15 @@ using nlohmann::json;
 
 constexpr std::string_view kFhirPrefix = "/fhir/r4";
 
-// The interaction a route is (R4 TypeRestfulInteraction), by method and whether it names an id.
-const char* InteractionOf(http::verb method, bool instance) {
+// The interaction a route is (R4 TypeRestfulInteraction), by method and what follows the type
+// in its path ("", "/{id}", "/{id}/_history", "/{id}/_history/{vid}").
+const char* InteractionOf(http::verb method, std::string_view after_type) {
+  const bool instance = !after_type.empty();
+  if (after_type.ends_with("/_history"))
+    return method == http::verb::get ? "history-instance" : nullptr;
+  if (after_type.find("/_history/") != std::string_view::npos) {
+    return method == http::verb::get ? "vread" : nullptr;
+  }
   if (instance) {
     if (method == http::verb::get) return "read";
     if (method == http::verb::put) return "update";
@@ -42,8 +49,9 @@ json CapabilityStatement(const std::string& base, const std::string& started) {
     rest.remove_prefix(1);
     const auto slash = rest.find('/');
     const std::string type(rest.substr(0, slash));
-    const bool instance = slash != std::string_view::npos;
-    if (const char* code = InteractionOf(r.method, instance)) {
+    const std::string_view after_type =
+        slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    if (const char* code = InteractionOf(r.method, after_type)) {
       interactions[type].push_back(code);
     }
   }
@@ -53,15 +61,18 @@ json CapabilityStatement(const std::string& base, const std::string& started) {
     for (const auto& c : codes) resource["interaction"].push_back({{"code", c}});
     json params = json::array();
     for (const SearchParamSpec& p : SearchParams(type)) {
-      if (!p.in_capabilities || p.name.starts_with("_")) continue;
+      if (!p.in_capabilities) continue;
       params.push_back({{"name", p.name}, {"type", p.type}, {"documentation", p.documentation}});
     }
     if (!params.empty()) resource["searchParam"] = std::move(params);
     if (type == "Patient") {
+      resource["versioning"] = "versioned-update";  // If-Match on update (412 when stale)
+      resource["readHistory"] = true;
       resource["conditionalCreate"] = true;  // If-None-Exist: identifier=system|value
       resource["updateCreate"] = true;       // PUT of a new id (administrators)
     }
     if (type == "Observation") {
+      resource["searchInclude"] = {"Observation:patient"};
       resource["supportedProfile"] = {"http://hl7.org/fhir/StructureDefinition/vitalsigns",
                                       "http://hl7.org/fhir/StructureDefinition/bp"};
     }

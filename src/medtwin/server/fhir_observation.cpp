@@ -117,8 +117,8 @@ Response FhirReadObservation(const RouteRequest& rq) {
   if (!key) return not_found();
   // The patients the hash could be (a 32-bit hash: the reading itself must then be found). A
   // reading the caller may not see is refused as any patient's data is (403).
-  for (const auto& p : rq.service.Patients()) {
-    if (IdHash(p.id) != key->patient_hash) continue;
+  for (const std::string& patient : rq.service.PatientIds()) {
+    if (IdHash(patient) != key->patient_hash) continue;
     std::vector<record::Observation> readings;
     const std::vector<std::string> codes =
         key->panel ? std::vector<std::string>{std::string(record::loinc::kSystolicBp),
@@ -126,7 +126,7 @@ Response FhirReadObservation(const RouteRequest& rq) {
                    : std::vector<std::string>{key->code};
     for (const auto& code : codes) {
       store::ObservationQuery q;
-      q.patient = p.id;
+      q.patient = patient;
       q.code = code;
       q.from = q.to = key->time;
       q.limit = 1000;
@@ -139,7 +139,7 @@ Response FhirReadObservation(const RouteRequest& rq) {
     if (readings.empty()) continue;
     auto [found_id, resource] = FhirObservationOf(readings);
     if (found_id != id) continue;
-    if (auto d = rq.caller.Check(p.id, "Observation", Interaction::kRead); !d.allowed) {
+    if (auto d = rq.caller.Check(patient, "Observation", Interaction::kRead); !d.allowed) {
       return Outcome(403, "forbidden", "Observation.subject", d.reason);
     }
     return Fhir(200, resource);
@@ -271,33 +271,13 @@ Response FhirSearchObservation(const RouteRequest& rq) {
     return descending ? SortKey(a) > SortKey(b) : SortKey(a) < SortKey(b);
   });
   // One entry per measurement: a systolic and a diastolic reading of the same time and device
-  // are one blood-pressure panel (in the systolic's place in the order).
-  std::vector<std::vector<const record::Observation*>> measurements;
-  {
-    std::map<std::pair<std::int64_t, std::string>, std::size_t> systolic_at;
-    for (const auto& o : matched) {
-      if (o.code == record::loinc::kSystolicBp) {
-        systolic_at[{o.time.us_since_epoch, o.source}] = 0;
-      }
-    }
-    std::map<std::pair<std::int64_t, std::string>, const record::Observation*> diastolic_of;
-    for (const auto& o : matched) {
-      if (o.code == record::loinc::kDiastolicBp &&
-          systolic_at.count({o.time.us_since_epoch, o.source}) > 0) {
-        diastolic_of[{o.time.us_since_epoch, o.source}] = &o;
-      }
-    }
-    for (const auto& o : matched) {
-      const std::pair<std::int64_t, std::string> at{o.time.us_since_epoch, o.source};
-      if (o.code == record::loinc::kDiastolicBp && diastolic_of.count(at) > 0) continue;
-      measurements.push_back({&o});
-      if (o.code == record::loinc::kSystolicBp) {
-        if (auto d = diastolic_of.find(at); d != diastolic_of.end()) {
-          measurements.back().push_back(d->second);
-        }
-      }
-    }
-  }
+  // are one blood-pressure panel — unless the search named codes and not the panel's (then it
+  // asked for the readings themselves).
+  const bool panels =
+      codes.empty() || std::any_of(codes.begin(), codes.end(), [](const std::string& c) {
+        return CodeMatches(c, "http://loinc.org", record::loinc::kBloodPressurePanel);
+      });
+  const auto measurements = Measurements(matched, panels);
   const std::size_t total = measurements.size();
   json list = json::array();
   std::string last_key;

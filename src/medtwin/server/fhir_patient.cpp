@@ -1,9 +1,12 @@
-// /fhir/r4/Patient: search, create, read, update (create at a new id). medtwin's patient
-// record through io's FHIR Patient mapping.
+// /fhir/r4/Patient: search, create, read, update (create at a new id; If-Match against the
+// version), history and vread. medtwin's patient record through io's FHIR Patient mapping;
+// every stored change is a version (meta.versionId, ETag W/"n").
 #include "medtwin/server/handlers.h"
 
 #include <algorithm>
 
+#include "medtwin/core/text.h"
+#include "medtwin/core/time.h"
 #include "medtwin/io/fhir.h"
 #include "medtwin/io/json_input.h"
 #include "medtwin/io/patient.h"
@@ -52,6 +55,43 @@ Result<bool> PatientMatches(const record::PatientRecord& p, const std::vector<Se
 
 json PatientResource(const record::PatientRecord& p) {
   return io::ToFhirPatient(io::PatientToJson(p));
+}
+
+// The version as an entity tag (R4 §3.1.0.4.4: weak, the versionId quoted).
+std::string ETagOf(const record::PatientRecord& p) {
+  return "W/\"" + std::to_string(p.version) + "\"";
+}
+
+// A Patient answer with its version headers: ETag, Last-Modified, and (on create) a Location
+// naming the version.
+Response PatientAnswer(unsigned status, const record::PatientRecord& p, const RouteRequest& rq,
+                       bool location = false) {
+  Response r = Fhir(status, PatientResource(p));
+  if (p.version > 0) {
+    r.headers.emplace_back("ETag", ETagOf(p));
+    if (auto t = ParseRfc3339(p.last_updated); t.ok()) {
+      r.headers.emplace_back("Last-Modified", FormatHttpDate(*t));
+    }
+  }
+  if (location) {
+    r.headers.emplace_back("Location", FhirBase(rq) + "/Patient/" + p.id + "/_history/" +
+                                           std::to_string(std::max(p.version, 1)));
+  }
+  return r;
+}
+
+// If-Match: W/"3" or "3" → 3; nullopt when absent; an error when it is not a version.
+Result<std::optional<int>> IfMatch(const Request& req) {
+  auto it = req.find("If-Match");
+  if (it == req.end()) return std::optional<int>();
+  std::string_view v(it->value().data(), it->value().size());
+  if (v.starts_with("W/")) v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  auto n = ParseInt64(v);
+  if (!n || *n < 0 || *n > 1'000'000'000) {
+    return InvalidArgument("If-Match", "a version tag such as W/\"3\"");
+  }
+  return std::optional<int>(static_cast<int>(*n));
 }
 
 }  // namespace
@@ -133,11 +173,7 @@ Response FhirCreatePatient(const RouteRequest& rq) {
                                                               : "invalid",
                      match.error().field, match.error().message);
     }
-    if (*match) {
-      Response r = Fhir(200, PatientResource(**match));
-      r.headers.emplace_back("Location", "Patient/" + (*match)->id);
-      return r;
-    }
+    if (*match) return PatientAnswer(200, **match, rq, true);
   }
   JoinCareTeam(*doc, caller);
   auto p = service.CreatePatient(*doc);
@@ -146,9 +182,7 @@ Response FhirCreatePatient(const RouteRequest& rq) {
                    p.error().code == ErrorCode::kAlreadyExists ? "duplicate" : "invalid",
                    p.error().field, p.error().message);
   caller.Touch(p->id);
-  Response r = Fhir(201, PatientResource(*p));
-  r.headers.emplace_back("Location", "Patient/" + p->id);
-  return r;
+  return PatientAnswer(201, *p, rq, true);
 }
 
 Response FhirReadPatient(const RouteRequest& rq) {
@@ -156,7 +190,45 @@ Response FhirReadPatient(const RouteRequest& rq) {
   const std::string& id = rq.param("id");
   auto p = service.Patient(id);
   if (!p) return Outcome(404, "not-found", "Patient.id", "no Patient/" + id);
-  return Fhir(200, io::ToFhirPatient(io::PatientToJson(*p)));
+  return PatientAnswer(200, *p, rq);
+}
+
+Response FhirPatientHistory(const RouteRequest& rq) {
+  const std::string& id = rq.param("id");
+  auto current = rq.service.Patient(id);
+  if (!current) return Outcome(404, "not-found", "Patient.id", "no Patient/" + id);
+  auto versions = rq.service.PatientHistory(id);
+  if (!versions.ok()) return Outcome(503, "transient", "store", versions.error().message);
+  // A patient stored before versions were kept, unchanged since: its one version is now.
+  if (versions->empty()) versions->push_back(*current);
+  // A vread: one version.
+  if (rq.params.contains("vid")) {
+    const auto vid = ParseInt64(rq.param("vid"));
+    for (const auto& v : *versions) {
+      if (vid && v.version == *vid) return PatientAnswer(200, v, rq);
+    }
+    return Outcome(404, "not-found", "Patient.meta.versionId",
+                   "Patient/" + id + " has no version '" + rq.param("vid") + "'");
+  }
+  json bundle = {
+      {"resourceType", "Bundle"},
+      {"type", "history"},
+      {"total", versions->size()},
+      {"link", {{{"relation", "self"}, {"url", FhirBase(rq) + "/Patient/" + id + "/_history"}}}},
+      {"entry", json::array()}};
+  for (const auto& v : *versions) {
+    const bool first = v.version <= 1;
+    bundle["entry"].push_back({{"fullUrl", FhirBase(rq) + "/Patient/" + id},
+                               {"resource", PatientResource(v)},
+                               {"request",
+                                {{"method", first ? "POST" : "PUT"},
+                                 {"url", first ? std::string("Patient") : "Patient/" + id}}},
+                               {"response",
+                                {{"status", first ? "201" : "200"},
+                                 {"etag", ETagOf(v)},
+                                 {"lastModified", v.last_updated}}}});
+  }
+  return Fhir(200, bundle);
 }
 
 Response FhirUpdatePatient(const RouteRequest& rq) {
@@ -172,11 +244,24 @@ Response FhirUpdatePatient(const RouteRequest& rq) {
     return Outcome(400, "invalid", "Patient.id", "must be the id in the URL ('" + id + "')");
   }
   (*doc)["id"] = id;
+  auto if_match = IfMatch(rq.req);
+  if (!if_match.ok()) return Outcome(400, "invalid", "If-Match", if_match.error().message);
   const bool exists = service.Patient(id).has_value();
+  if (!exists && *if_match) {
+    return Outcome(412, "conflict", "If-Match", "Patient/" + id + " does not exist");
+  }
   if (!exists) JoinCareTeam(*doc, caller);
-  auto p = exists ? service.UpdatePatient(id, *doc, caller.Subject()) : service.CreatePatient(*doc);
-  if (!p.ok()) return Outcome(400, "invalid", p.error().field, p.error().message);
-  return Fhir(exists ? 200 : 201, io::ToFhirPatient(io::PatientToJson(*p)));
+  auto p = exists ? service.UpdatePatient(id, *doc, caller.Subject(), *if_match)
+                  : service.CreatePatient(*doc);
+  if (!p.ok()) {
+    // R4 §3.1.0.4.4: a stale If-Match is 412 (someone else changed the patient since).
+    if (p.error().code == ErrorCode::kFailedPrecondition) {
+      return Outcome(412, "conflict", p.error().field, p.error().message);
+    }
+    return Outcome(p.error().code == ErrorCode::kAlreadyExists ? 409 : 400, "invalid",
+                   p.error().field, p.error().message);
+  }
+  return PatientAnswer(exists ? 200 : 201, *p, rq, !exists);
 }
 
 }  // namespace medtwin::server

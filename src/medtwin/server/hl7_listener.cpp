@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "medtwin/core/text.h"
@@ -37,17 +38,6 @@ Result<std::vector<std::string>> StringList(const json& s, const char* key,
     out.push_back(v.get<std::string>());
   }
   return out;
-}
-
-// "+0100" → 60.
-Result<int> OffsetMinutes(const std::string& text, const std::string& field) {
-  if (text.size() != 5 || (text[0] != '+' && text[0] != '-') ||
-      !std::all_of(text.begin() + 1, text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return InvalidArgument(field, "an offset such as \"+0100\"");
-  }
-  const int minutes = std::stoi(text.substr(1, 2)) * 60 + std::stoi(text.substr(3, 2));
-  if (minutes > 14 * 60) return InvalidArgument(field, "at most 14 hours");
-  return text[0] == '-' ? -minutes : minutes;
 }
 
 // The segment, sequence and field of an error's position ("OBX[3]-5", "PID-3", "MSH-9: time").
@@ -137,6 +127,12 @@ Result<std::vector<Hl7Sender>> ParseHl7Senders(const json& j) {
       if (!s[flag].is_boolean()) return InvalidArgument(where + "." + flag, "true or false");
       (std::string(flag) == "adt" ? sender.adt : sender.all_patients) = s[flag].get<bool>();
     }
+    if (sender.adt && !sender.all_patients) {
+      // Admitting, moving and registering patients is the EHR's (its interface engine's): a
+      // gateway bound to a ward could otherwise move any patient into its ward and then write
+      // them.
+      return InvalidArgument(where + ".adt", "needs all_patients (ADT comes from the EHR)");
+    }
     if (sender.patients.empty() && sender.ward.empty() && !sender.all_patients) {
       return InvalidArgument(where,
                              "say which patients it may write: patients, ward or "
@@ -159,8 +155,9 @@ Result<std::vector<Hl7Sender>> ParseHl7Senders(const json& j) {
       if (!s["utc_offset"].is_string()) {
         return InvalidArgument(where + ".utc_offset", "an offset such as \"+0100\"");
       }
-      MEDTWIN_TRY(sender.identifiers.utc_offset_min,
-                  OffsetMinutes(s["utc_offset"].get<std::string>(), where + ".utc_offset"));
+      auto offset = hl7::ParseUtcOffset(s["utc_offset"].get<std::string>());
+      if (!offset) return InvalidArgument(where + ".utc_offset", "an offset such as \"+0100\"");
+      sender.identifiers.utc_offset_min = *offset;
     }
     out.push_back(std::move(sender));
   }
@@ -169,25 +166,44 @@ Result<std::vector<Hl7Sender>> ParseHl7Senders(const json& j) {
 
 std::string Hl7Feed::NextControlId() { return "MT" + std::to_string(next_id_.fetch_add(1)); }
 
-std::string Hl7Feed::FramingError(const std::string& why) {
+std::string Hl7Feed::FramingError(const std::string& why, Hl7Refusals& refusals) {
   rejected.fetch_add(1);
+  ++refusals.unreadable;
   return hl7::BuildAck(nullptr, hl7::AckCode::kReject,
                        {{"", 0, 0, hl7::ErrorCondition::kSegmentSequence, why, 'E'}},
                        WallClockNow(), NextControlId());
 }
 
-std::string Hl7Feed::Handle(std::string_view frame, const std::string& peer) {
+std::string Hl7Feed::Handle(std::string_view frame, const std::string& peer,
+                            Hl7Refusals& refusals) {
+  // Nothing a message does may end the connection's thread (and with it the server): an
+  // unexpected failure is answered AR (resend) and counted.
+  try {
+    return HandleFrame(frame, peer, refusals);
+  } catch (const std::exception&) {
+    rejected.fetch_add(1);
+    ++refusals.unreadable;
+    return hl7::BuildAck(nullptr, hl7::AckCode::kReject,
+                         {{"", 0, 0, hl7::ErrorCondition::kInternal,
+                           "the message could not be handled; resend it", 'E'}},
+                         WallClockNow(), NextControlId());
+  }
+}
+
+std::string Hl7Feed::HandleFrame(std::string_view frame, const std::string& peer,
+                                 Hl7Refusals& refusals) {
   auto messages = hl7::SplitBatch(frame);
   if (!messages.ok()) {
     rejected.fetch_add(1);
+    ++refusals.unreadable;
     return hl7::BuildAck(nullptr, hl7::AckCode::kReject,
                          {ErrorAt(messages.error(), hl7::ErrorCondition::kSegmentSequence)},
                          WallClockNow(), NextControlId());
   }
-  if (messages->size() == 1) return HandleMessage(messages->front(), peer);
+  if (messages->size() == 1) return HandleMessage(messages->front(), peer, refusals);
   // A batch is answered with a batch of ACKs, one per message, in order.
   std::string out = "BHS|^~\\&|MEDTWIN\r";
-  for (std::string_view m : *messages) out += HandleMessage(m, peer);
+  for (std::string_view m : *messages) out += HandleMessage(m, peer, refusals);
   out += "BTS|" + std::to_string(messages->size()) + "\r";
   return out;
 }
@@ -202,7 +218,9 @@ struct Handling {
   std::vector<hl7::AckError> errors;  // E and W
   bool reject = false;                // AR: not taken at all
   int audit_outcome = 200;
-  std::set<std::string> patients;  // whose data the message wrote
+  std::set<std::string> patients;          // whose data the message wrote
+  std::set<std::string> refused_patients;  // whose data it tried to write and may not
+  std::string created_patient;             // registered by this message (ADT)
 
   void Fail(const Error& e, hl7::ErrorCondition c, bool not_taken = false) {
     errors.push_back(ErrorAt(e, c));
@@ -230,14 +248,14 @@ struct Handling {
     return *found.begin();
   }
 
-  [[nodiscard]] bool Allowed(const std::string& patient, const std::string& new_ward = "") const {
+  // By the patient's current bed only (never one the message itself names).
+  [[nodiscard]] bool Allowed(const std::string& patient) const {
     if (sender.all_patients) return true;
     if (std::find(sender.patients.begin(), sender.patients.end(), patient) !=
         sender.patients.end()) {
       return true;
     }
     if (sender.ward.empty()) return false;
-    if (!new_ward.empty() && new_ward == sender.ward) return true;
     auto p = service.Patient(patient);
     if (!p) return false;
     const record::Encounter* e = record::CurrentEncounter(p->encounters);
@@ -250,24 +268,29 @@ struct Handling {
       Fail(content.error(), hl7::ErrorCondition::kDataType);
       return;
     }
-    errors = content->skipped;
+    errors = content->issues;
     std::vector<json> items;
     std::vector<int> obx_of_item;
     for (std::size_t g = 0; g < content->patients.size(); ++g) {
       const hl7::OruPatient& group = content->patients[g];
       const std::string pid_field = "PID[" + std::to_string(g + 1) + "]-3";
       auto patient = Resolve(group.identifiers, pid_field);
+      // A sender bound to some patients learns nothing about others: an unknown identifier and
+      // one of a patient it may not write get the same answer.
+      if (!sender.all_patients && (!patient.ok() || !Allowed(*patient))) {
+        if (patient.ok()) {
+          refused_patients.insert(*patient);
+          audit_outcome = 403;
+        }
+        Fail(Error{ErrorCode::kNotFound, pid_field,
+                   "no patient this sender may write holds these identifiers"},
+             hl7::ErrorCondition::kUnknownKey);
+        continue;
+      }
       if (!patient.ok()) {
         Fail(patient.error(), patient.error().code == ErrorCode::kNotFound
                                   ? hl7::ErrorCondition::kUnknownKey
                                   : hl7::ErrorCondition::kDuplicateKey);
-        continue;
-      }
-      if (!Allowed(*patient)) {
-        Fail(Error{ErrorCode::kPermissionDenied, pid_field,
-                   "sending facility '" + sender.facility + "' may not write this patient"},
-             hl7::ErrorCondition::kRecordLocked);
-        audit_outcome = 403;
         continue;
       }
       for (const hl7::Hl7Observation& o : group.observations) {
@@ -294,6 +317,18 @@ struct Handling {
            hl7::ErrorCondition::kInternal, true);
       audit_outcome = 503;
       return;
+    }
+    // A reading that says something else than the one stored for its time and device: not
+    // stored (the first stays), and the sender must hear it.
+    for (const json& a : report->accepted) {
+      if (!a.value("conflict", false)) continue;
+      hl7::AckError e;
+      e.segment = "OBX";
+      e.sequence = obx_of_item[a["index"].get<std::size_t>()];
+      e.field = 5;
+      e.condition = hl7::ErrorCondition::kDuplicateKey;
+      e.message = "another value is stored for this time and device; not replaced";
+      errors.push_back(std::move(e));
     }
     for (const json& r : report->rejected) {
       const auto k = r["index"].get<std::size_t>();
@@ -325,33 +360,26 @@ struct Handling {
     }
     auto patient = Resolve(adt->identifiers, "PID-3");
     std::string id;
+    const bool names_medtwin_id =
+        std::any_of(adt->identifiers.begin(), adt->identifiers.end(),
+                    [](const record::Identifier& i) { return i.system == hl7::kMedtwinIdSystem; });
     if (patient.ok()) {
-      id = *patient;
-      if (!Allowed(id, adt->bed.ward)) {
-        Fail(Error{ErrorCode::kPermissionDenied, "PID-3",
-                   "sending facility '" + sender.facility + "' may not write this patient"},
-             hl7::ErrorCondition::kRecordLocked);
-        audit_outcome = 403;
-        return;
-      }
+      id = *patient;  // (ADT senders may write every patient: ParseHl7Senders)
     } else if (patient.error().code == ErrorCode::kNotFound &&
-               (adt->event == hl7::AdtEvent::kAdmit || adt->event == hl7::AdtEvent::kUpdate)) {
-      // A patient medtwin has not seen: registered from PID.
-      json body = {{"identifiers", json::array()}};
+               adt->event == hl7::AdtEvent::kAdmit && !names_medtwin_id) {
+      // A patient medtwin has not seen, admitted: registered from PID, with an id of the
+      // server's making (a sender does not choose medtwin's ids).
+      json body = {{"id", NewPatientId()}, {"identifiers", json::array()}};
       for (const auto& i : adt->identifiers) {
-        if (i.system == hl7::kMedtwinIdSystem) {
-          body["id"] = i.value;
-        } else {
-          body["identifiers"].push_back({{"system", i.system}, {"value", i.value}});
-        }
+        body["identifiers"].push_back({{"system", i.system}, {"value", i.value}});
       }
-      if (!body.contains("id")) body["id"] = NewPatientId();
       auto created = service.CreatePatient(body);
       if (!created.ok()) {
         Fail(created.error().WithContext("PID"), hl7::ErrorCondition::kDataType);
         return;
       }
       id = created->id;
+      created_patient = id;
     } else {
       Fail(patient.error(), patient.error().code == ErrorCode::kNotFound
                                 ? hl7::ErrorCondition::kUnknownKey
@@ -359,7 +387,7 @@ struct Handling {
       return;
     }
     const std::string encounter_id = "e-" + NewPatientId().substr(2);
-    auto changed = service.ChangePatient(id, [&](record::PatientRecord& p) -> Status {
+    auto changed = service.ChangePatient(id, std::nullopt, [&](record::PatientRecord& p) -> Status {
       if (!adt->name.empty()) p.name = adt->name;
       if (adt->birth_date) p.birth_date = adt->birth_date;
       if (!adt->sex.empty()) p.sex = adt->sex;
@@ -380,10 +408,12 @@ struct Handling {
 
 }  // namespace
 
-std::string Hl7Feed::HandleMessage(std::string_view text, const std::string& peer) {
+std::string Hl7Feed::HandleMessage(std::string_view text, const std::string& peer,
+                                   Hl7Refusals& refusals) {
   auto parsed = hl7::Message::Parse(text);
   if (!parsed.ok()) {
     rejected.fetch_add(1);
+    ++refusals.unreadable;
     return hl7::BuildAck(nullptr, hl7::AckCode::kReject,
                          {ErrorAt(parsed.error(), hl7::ErrorCondition::kDataType)}, WallClockNow(),
                          NextControlId());
@@ -409,16 +439,16 @@ std::string Hl7Feed::HandleMessage(std::string_view text, const std::string& pee
   if (sender == nullptr ||
       (!sender->addresses.empty() && std::find(sender->addresses.begin(), sender->addresses.end(),
                                                peer) == sender->addresses.end())) {
-    audit.outcome = 401;
-    audit.resource = "Message";
-    service_.Audit(audit);
+    // Recorded per connection with a count (AuditRefusals), so a flood of them cannot flood
+    // the ledger.
+    ++refusals.unknown_sender;
     return reject("MSH-4", hl7::ErrorCondition::kRecordLocked,
                   sender == nullptr
                       ? "sending facility '" + Printable(facility, 32) +
                             "' is not one medtwin takes messages from (--hl7-senders)"
                       : "sending facility '" + facility + "' may not connect from this address");
   }
-  Handling h{service_, m, *sender, {}, false, 200, {}};
+  Handling h{service_, m, *sender, {}, false, 200, {}, {}, {}};
   if (m.type() == "ORU" && m.trigger() == "R01") {
     audit.resource = "Observation";
     audit.interaction = 'c';
@@ -444,10 +474,39 @@ std::string Hl7Feed::HandleMessage(std::string_view text, const std::string& pee
    : code == hl7::AckCode::kError ? errors
                                   : rejected)
       .fetch_add(1);
+  if (!h.created_patient.empty()) {  // a registration is a create of its own in the trail
+    security::AuditEntry created = audit;
+    created.resource = "Patient";
+    created.interaction = 'c';
+    created.patients = {h.created_patient};
+    created.outcome = 201;
+    service_.Audit(std::move(created));
+  }
   audit.patients.assign(h.patients.begin(), h.patients.end());
+  audit.patients.insert(audit.patients.end(), h.refused_patients.begin(), h.refused_patients.end());
   audit.outcome = h.audit_outcome != 200 ? h.audit_outcome : any_error ? 400 : 200;
   service_.Audit(std::move(audit));
   return hl7::BuildAck(&m, code, h.errors, WallClockNow(), NextControlId());
+}
+
+void Hl7Feed::AuditRefusals(const std::string& peer, Hl7Refusals& refusals) {
+  auto record = [&](std::uint64_t& count, const char* action, int outcome) {
+    if (count == 0) return;
+    security::AuditEntry e;
+    e.time_us = NowUs();
+    e.who = "hl7:unknown";
+    e.role = "device";
+    e.action = action;
+    e.resource = "Message";
+    e.interaction = 'c';
+    e.outcome = outcome;
+    e.from = peer;
+    e.count = count;
+    service_.Audit(std::move(e));
+    count = 0;
+  };
+  record(refusals.unreadable, "HL7 unreadable (framing, batch or message)", 400);
+  record(refusals.unknown_sender, "HL7 from a sender not in --hl7-senders (or its address)", 401);
 }
 
 // --- sockets ---
@@ -497,11 +556,19 @@ void Hl7Listener::Stop() {
   if (listen_fd_ >= 0) close(listen_fd_);
   listen_fd_ = -1;
   std::unique_lock lock(mu_);
-  for (int fd : open_fds_) shutdown(fd, SHUT_RD);  // readers wake; a reply in progress is sent
+  // Both ways: a reader blocked in recv and a writer blocked on a peer that does not read wake.
+  // (A message being handled is finished first: its ACK may then not reach the sender, which
+  // resends; the store recognises the duplicates.)
+  for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);
   idle_.wait(lock, [&] { return active_ == 0; });
 }
 
 void Hl7Listener::AcceptLoop() {
+  // When every sender names the addresses it sends from, nobody else gets a connection.
+  const bool known_addresses_only =
+      !options_.senders.empty() &&
+      std::all_of(options_.senders.begin(), options_.senders.end(),
+                  [](const Hl7Sender& s) { return !s.addresses.empty(); });
   while (!stopping_.load()) {
     pollfd p{listen_fd_, POLLIN, 0};
     if (poll(&p, 1, 200) <= 0) continue;
@@ -516,52 +583,107 @@ void Hl7Listener::AcceptLoop() {
       inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&from)->sin6_addr, address,
                 sizeof address);
     }
+    const std::string peer(address);
+    if (known_addresses_only &&
+        std::none_of(options_.senders.begin(), options_.senders.end(), [&](const Hl7Sender& s) {
+          return std::find(s.addresses.begin(), s.addresses.end(), peer) != s.addresses.end();
+        })) {
+      Hl7Refusals refused;
+      refused.unknown_sender = 1;
+      feed_.AuditRefusals(peer, refused);
+      close(fd);
+      continue;
+    }
     std::unique_lock lock(mu_);
-    if (active_ >= options_.max_connections) {
+    if (active_ >= options_.max_connections ||
+        per_address_[peer] >= options_.max_connections_per_address) {
       lock.unlock();
-      const std::string ack = hl7::MllpFrame(feed_.FramingError(
-          "too many connections (" + std::to_string(options_.max_connections) + "): retry later"));
+      Hl7Refusals ignored;
+      const std::string ack =
+          hl7::MllpFrame(feed_.FramingError("too many connections: retry later", ignored));
       (void)send(fd, ack.data(), ack.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       close(fd);
       continue;
     }
     ++active_;
+    ++per_address_[peer];
     open_fds_.push_back(fd);
-    std::thread([this, fd, peer = std::string(address)] { Serve(fd, peer); }).detach();
+    std::thread([this, fd, peer] { Serve(fd, peer); }).detach();
   }
 }
 
 void Hl7Listener::Serve(int fd, std::string peer) {
-  timeval timeout{static_cast<time_t>(options_.idle_timeout.count()), 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  timeval send_timeout{30, 0};  // a reader that never reads its ACK is let go
+  // Reads wake at least every second, so idle and frame deadlines are kept whatever the peer
+  // sends (a byte a minute does not keep a frame open for ever).
+  timeval tick{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
+  timeval send_timeout{10, 0};  // a reader that does not read its ACK is let go
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  using Clock = std::chrono::steady_clock;
+  auto last_byte = Clock::now();
+  Clock::time_point frame_began{};  // when the frame being received began
+  bool in_frame = false;
+  auto last_audit = Clock::now();
+  Hl7Refusals refusals;
   hl7::MllpDecoder decoder(options_.max_frame_bytes);
   std::vector<hl7::MllpItem> items;
   char buf[16384];
   bool open = true;
+  auto reply = [&](const std::string& ack) {
+    const std::string framed = hl7::MllpFrame(ack);
+    std::size_t sent = 0;
+    while (sent < framed.size()) {
+      const ssize_t w = send(fd, framed.data() + sent, framed.size() - sent, MSG_NOSIGNAL);
+      if (w <= 0) return false;
+      sent += static_cast<std::size_t>(w);
+    }
+    return true;
+  };
   while (open && !stopping_.load()) {
     const ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;  // closed, idle too long, or stopping
+    const auto now = Clock::now();
+    if (now - last_audit > std::chrono::seconds(60)) {
+      feed_.AuditRefusals(peer, refusals);
+      last_audit = now;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      if (in_frame && now - frame_began > options_.frame_timeout) {
+        (void)reply(feed_.FramingError(
+            "the frame did not end within " + std::to_string(options_.frame_timeout.count()) + " s",
+            refusals));
+        break;
+      }
+      if (now - last_byte > options_.idle_timeout) break;
+      continue;
+    }
+    if (n <= 0) break;  // closed by the peer, or stopping
+    last_byte = now;
     items.clear();
     decoder.Feed(std::string_view(buf, static_cast<std::size_t>(n)), items);
     for (const hl7::MllpItem& item : items) {
-      const std::string reply = hl7::MllpFrame(item.error ? feed_.FramingError(item.text)
-                                                          : feed_.Handle(item.text, peer));
-      std::size_t sent = 0;
-      while (sent < reply.size()) {
-        const ssize_t w = send(fd, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
-        if (w <= 0) {
-          open = false;
-          break;
-        }
-        sent += static_cast<std::size_t>(w);
+      const std::string ack = item.error ? feed_.FramingError(item.text, refusals)
+                                         : feed_.Handle(item.text, peer, refusals);
+      if (!reply(ack)) {
+        open = false;
+        break;
       }
-      if (!open) break;
+    }
+    if (!decoder.InFrame()) {
+      in_frame = false;
+    } else if (!in_frame) {
+      in_frame = true;
+      frame_began = now;
+    } else if (now - frame_began > options_.frame_timeout) {
+      (void)reply(feed_.FramingError(
+          "the frame did not end within " + std::to_string(options_.frame_timeout.count()) + " s",
+          refusals));
+      break;
     }
   }
+  feed_.AuditRefusals(peer, refusals);
   std::unique_lock lock(mu_);
   open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
+  if (--per_address_[peer] <= 0) per_address_.erase(peer);
   close(fd);
   --active_;
   idle_.notify_all();

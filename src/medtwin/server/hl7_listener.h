@@ -10,7 +10,11 @@
 // file to the patients it may write (listed, or those whose current bed is on its ward), to
 // the addresses it connects from, and to whether it may send ADT. MSH-4 is a claim the sender
 // makes, so a facility without `addresses` is only as trusted as the network that reaches the
-// port. Everything is audited as "hl7:FACILITY".
+// port (when every sender lists addresses, others are refused at connect). Everything is audited
+// as "hl7:FACILITY"; refusals before a sender is known, per connection with a count.
+// Against slow or hostile clients: frames are bounded in size and in time (a frame begun must
+// end within frame_timeout), connections per address are bounded, and nothing a message holds
+// can end a connection's thread.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -18,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -49,7 +54,16 @@ struct Hl7Options {
   std::vector<Hl7Sender> senders;
   std::size_t max_frame_bytes = 1 << 20;
   std::chrono::seconds idle_timeout{300};  // a connection silent this long is closed
+  std::chrono::seconds frame_timeout{60};  // a frame begun must end within this (slow senders)
   int max_connections = 64;
+  int max_connections_per_address = 8;
+};
+
+// Messages refused before anyone could be named (unreadable bytes, an unknown sending
+// facility), counted per connection and recorded in the audit trail as one entry with a count.
+struct Hl7Refusals {
+  std::uint64_t unreadable = 0;
+  std::uint64_t unknown_sender = 0;
 };
 
 // What a message does to the twins, without the socket: one MLLP frame in, the ACK out.
@@ -57,14 +71,18 @@ class Hl7Feed {
  public:
   Hl7Feed(TwinService& service, std::vector<Hl7Sender> senders)
       : service_(service), senders_(std::move(senders)) {}
-  // The answer to `frame` (one message or a batch) from `peer` (an IP address).
-  [[nodiscard]] std::string Handle(std::string_view frame, const std::string& peer);
+  // The answer to `frame` (one message or a batch) from `peer` (an IP address). Never throws.
+  [[nodiscard]] std::string Handle(std::string_view frame, const std::string& peer,
+                                   Hl7Refusals& refusals);
   // The answer to bytes that were not a frame (`why`): an AR nobody's message id.
-  [[nodiscard]] std::string FramingError(const std::string& why);
+  [[nodiscard]] std::string FramingError(const std::string& why, Hl7Refusals& refusals);
+  // Records what `refusals` counted (one audit entry per kind, with its count) and resets it.
+  void AuditRefusals(const std::string& peer, Hl7Refusals& refusals);
   std::atomic<std::uint64_t> accepted{0}, errors{0}, rejected{0};
 
  private:
-  std::string HandleMessage(std::string_view text, const std::string& peer);
+  std::string HandleFrame(std::string_view frame, const std::string& peer, Hl7Refusals& refusals);
+  std::string HandleMessage(std::string_view text, const std::string& peer, Hl7Refusals& refusals);
   std::string NextControlId();
   TwinService& service_;
   std::vector<Hl7Sender> senders_;
@@ -96,9 +114,10 @@ class Hl7Listener {
   std::atomic<bool> stopping_{false};
   std::thread acceptor_;
   std::mutex mu_;
-  std::condition_variable idle_;  // signalled as connections end
-  std::vector<int> open_fds_;     // under mu_
-  int active_ = 0;                // connection threads running, under mu_
+  std::condition_variable idle_;            // signalled as connections end
+  std::vector<int> open_fds_;               // under mu_
+  int active_ = 0;                          // connection threads running, under mu_
+  std::map<std::string, int> per_address_;  // open connections by peer address, under mu_
 };
 
 }  // namespace medtwin::server

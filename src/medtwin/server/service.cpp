@@ -240,8 +240,8 @@ Result<record::PatientRecord> TwinService::CreatePatient(const json& body) {
       return Error{ErrorCode::kAlreadyExists, "id", "patient '" + p.id + "' exists"};
     }
     MEDTWIN_RETURN_IF_ERROR(CheckIdentifiersFree(p, patients_));
-    MEDTWIN_TRY(std::string stored, SealedPatientBody(p, keys_.get()));
-    MEDTWIN_RETURN_IF_ERROR(store_->UpsertPatient({p.id, stored}));
+    p.version = 0;
+    MEDTWIN_RETURN_IF_ERROR(StoreVersion(p));
     patients_[p.id] = p;
   }
   engine_->UpsertPatient(p);
@@ -249,8 +249,9 @@ Result<record::PatientRecord> TwinService::CreatePatient(const json& body) {
 }
 
 Result<record::PatientRecord> TwinService::UpdatePatient(const std::string& id, const json& body,
-                                                         const std::string& by) {
-  return ChangePatient(id, [&](record::PatientRecord& p) -> Status {
+                                                         const std::string& by,
+                                                         std::optional<int> if_match) {
+  return ChangePatient(id, if_match, [&](record::PatientRecord& p) -> Status {
     const record::Consent before = p.consent;
     MEDTWIN_TRY(p, io::ParsePatient(body, &p));
     if (io::ConsentToJson(p.consent) != io::ConsentToJson(before)) {
@@ -262,19 +263,43 @@ Result<record::PatientRecord> TwinService::UpdatePatient(const std::string& id, 
 }
 
 Result<record::PatientRecord> TwinService::ChangePatient(
-    const std::string& id, const std::function<Status(record::PatientRecord&)>& change) {
+    const std::string& id, std::optional<int> if_match,
+    const std::function<Status(record::PatientRecord&)>& change) {
   std::unique_lock lock(patients_mu_);
   auto it = patients_.find(id);
   if (it == patients_.end()) return NotFound("patient", "no patient '" + id + "'");
+  if (if_match && *if_match != it->second.version) {
+    return Error{ErrorCode::kFailedPrecondition, "If-Match",
+                 "version " + std::to_string(*if_match) + " is not the current one (" +
+                     std::to_string(it->second.version) + ")"};
+  }
   record::PatientRecord p = it->second;
   MEDTWIN_RETURN_IF_ERROR(change(p));
   if (p.id != id) return InvalidArgument("id", "cannot be changed");
+  p.version = it->second.version;
   MEDTWIN_RETURN_IF_ERROR(CheckIdentifiersFree(p, patients_));
-  MEDTWIN_TRY(std::string stored, SealedPatientBody(p, keys_.get()));
-  MEDTWIN_RETURN_IF_ERROR(store_->UpsertPatient({p.id, stored}));
+  MEDTWIN_RETURN_IF_ERROR(StoreVersion(p));
   it->second = p;
   engine_->UpsertPatient(p);
   return p;
+}
+
+Status TwinService::StoreVersion(record::PatientRecord& p) {
+  // (A record stored before versions were kept is 0, and becomes 1 when first changed.)
+  p.version += 1;
+  p.last_updated = FormatRfc3339(WallClockNow());
+  MEDTWIN_TRY(std::string stored, SealedPatientBody(p, keys_.get()));
+  return store_->UpsertPatient({p.id, stored, p.version});
+}
+
+Result<std::vector<record::PatientRecord>> TwinService::PatientHistory(const std::string& id) {
+  MEDTWIN_TRY(auto rows, store_->PatientVersions(id));
+  std::vector<record::PatientRecord> out;
+  for (const auto& row : rows) {
+    MEDTWIN_TRY(record::PatientRecord p, PatientFromStored(row.body, keys_.get()));
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 std::optional<record::PatientRecord> TwinService::Patient(const std::string& id) {
@@ -293,6 +318,14 @@ std::vector<record::PatientRecord> TwinService::PatientsWithIdentifier(
       out.push_back(p);
     }
   }
+  return out;
+}
+
+std::vector<std::string> TwinService::PatientIds() {
+  std::shared_lock lock(patients_mu_);
+  std::vector<std::string> out;
+  out.reserve(patients_.size());
+  for (const auto& [id, p] : patients_) out.push_back(id);
   return out;
 }
 
@@ -560,8 +593,7 @@ void TwinService::TakeMeasuredCovariates(const std::vector<const record::Observa
       }
       (weight ? p.weight_kg : height ? p.height_cm : p.scr_mg_dl) = o->value;
       p.measured_at[field] = FormatRfc3339(o->time);
-      auto body = SealedPatientBody(p, keys_.get());
-      if (!body.ok() || !store_->UpsertPatient({p.id, *body}).ok()) {
+      if (!StoreVersion(p).ok()) {
         std::fprintf(stderr, "medtwin serve: a measured covariate could not be stored\n");
         continue;
       }

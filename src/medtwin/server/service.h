@@ -55,15 +55,22 @@ class TwinService {
   [[nodiscard]] Result<record::PatientRecord> CreatePatient(const nlohmann::json& body);
   // A change of consent keeps the consent it replaces in the record's history, with `by` (the
   // token subject) and the time.
-  [[nodiscard]] Result<record::PatientRecord> UpdatePatient(const std::string& id,
-                                                            const nlohmann::json& body,
-                                                            const std::string& by = "");
+  [[nodiscard]] Result<record::PatientRecord> UpdatePatient(
+      const std::string& id, const nlohmann::json& body, const std::string& by = "",
+      std::optional<int> if_match = std::nullopt);
   // Applies `change` to the patient's record and stores it (the change may refuse; identifiers
   // stay unique): for changes that come as typed values (an ADT message's encounter).
+  // With `if_match` (FHIR If-Match), refused (kFailedPrecondition) unless that is the record's
+  // current version. Every stored change is a new version (meta.versionId), kept in history.
   [[nodiscard]] Result<record::PatientRecord> ChangePatient(
-      const std::string& id, const std::function<Status(record::PatientRecord&)>& change);
+      const std::string& id, std::optional<int> if_match,
+      const std::function<Status(record::PatientRecord&)>& change);
+  // Every stored version of the patient, newest first (empty for a patient stored before
+  // versions were kept and unchanged since).
+  [[nodiscard]] Result<std::vector<record::PatientRecord>> PatientHistory(const std::string& id);
   [[nodiscard]] std::optional<record::PatientRecord> Patient(const std::string& id);
   [[nodiscard]] std::vector<record::PatientRecord> Patients();
+  [[nodiscard]] std::vector<std::string> PatientIds();
   // Patients holding `identifier` (system and value): a FHIR conditional create's match.
   [[nodiscard]] std::vector<record::PatientRecord> PatientsWithIdentifier(
       const record::Identifier& identifier);
@@ -119,6 +126,9 @@ class TwinService {
               std::shared_ptr<Broadcaster> broadcaster);
   // Stores `events` (durable first) and applies them to the twins.
   [[nodiscard]] Status StoreAndApply(const std::vector<record::Event>& events);
+  // Stores `p` as its next version (version + 1, now) with identifiers sealed; under
+  // patients_mu_.
+  [[nodiscard]] Status StoreVersion(record::PatientRecord& p);
   // To the devices (command listener: MQTT) and the live stream as `type`.
   void SendOut(const std::string& patient, const char* type, const nlohmann::json& data);
   // Body weight, height and serum creatinine just stored set the patient's covariates (the drug

@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS patients(
   id TEXT PRIMARY KEY,
   body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS patient_versions(
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY(id, version)
+);
 CREATE TABLE IF NOT EXISTS observations(
   id BIGSERIAL PRIMARY KEY,
   patient TEXT NOT NULL,
@@ -115,12 +121,37 @@ class PostgresStore final : public Store {
   Status UpsertPatient(const PatientRow& row) override {
     std::lock_guard<std::mutex> lock(mu_);
     MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
-    const char* params[] = {row.id.c_str(), row.body.c_str()};
-    ResultGuard r{PQexecParams(conn_,
-                               "INSERT INTO patients(id, body) VALUES($1,$2) "
-                               "ON CONFLICT(id) DO UPDATE SET body = excluded.body",
-                               2, nullptr, params, nullptr, nullptr, 0)};
+    const std::string version = std::to_string(row.version);
+    const char* params[] = {row.id.c_str(), row.body.c_str(), version.c_str()};
+    // One statement, so the patient and its version commit together.
+    ResultGuard r{PQexecParams(
+        conn_,
+        row.version > 0
+            ? "WITH current AS (INSERT INTO patients(id, body) VALUES($1,$2) "
+              "ON CONFLICT(id) DO UPDATE SET body = excluded.body RETURNING id) "
+              "INSERT INTO patient_versions(id, version, body) VALUES($1,$3::integer,$2) "
+              "ON CONFLICT(id, version) DO UPDATE SET body = excluded.body"
+            : "INSERT INTO patients(id, body) VALUES($1,$2) "
+              "ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+        row.version > 0 ? 3 : 2, nullptr, params, nullptr, nullptr, 0)};
     return Check(r.r, "upsert patient");
+  }
+
+  Result<std::vector<PatientRow>> PatientVersions(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
+    const char* params[] = {id.c_str()};
+    ResultGuard r{PQexecParams(conn_,
+                               "SELECT id, body, version FROM patient_versions WHERE id = $1 "
+                               "ORDER BY version DESC",
+                               1, nullptr, params, nullptr, nullptr, 0)};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "patient versions"));
+    std::vector<PatientRow> out;
+    for (int i = 0; i < PQntuples(r.r); ++i) {
+      out.push_back(
+          {PQgetvalue(r.r, i, 0), PQgetvalue(r.r, i, 1), std::atoi(PQgetvalue(r.r, i, 2))});
+    }
+    return out;
   }
 
   Result<std::vector<PatientRow>> LoadPatients() override {

@@ -26,6 +26,12 @@ CREATE TABLE IF NOT EXISTS patients(
   id TEXT PRIMARY KEY,
   body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS patient_versions(
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY(id, version)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS observations(
   patient TEXT NOT NULL,
   time_us INTEGER NOT NULL,
@@ -135,14 +141,45 @@ class SqliteStore final : public Store {
 
   Status UpsertPatient(const PatientRow& row) override {
     std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    auto write = [&]() -> Status {
+      Statement st;
+      MEDTWIN_RETURN_IF_ERROR(
+          Prepare("INSERT INTO patients(id, body) VALUES(?,?) ON CONFLICT(id) DO UPDATE SET "
+                  "body=excluded.body",
+                  st));
+      Bind(st, 1, row.id);
+      Bind(st, 2, row.body);
+      MEDTWIN_RETURN_IF_ERROR(Step(st));
+      if (row.version <= 0) return Ok{};
+      Statement version;
+      MEDTWIN_RETURN_IF_ERROR(Prepare(
+          "INSERT OR REPLACE INTO patient_versions(id, version, body) VALUES(?,?,?)", version));
+      Bind(version, 1, row.id);
+      sqlite3_bind_int64(version.get(), 2, row.version);
+      Bind(version, 3, row.body);
+      return Step(version);
+    };
+    if (Status s = write(); !s.ok()) {
+      (void)Exec("ROLLBACK");
+      return s;
+    }
+    return Exec("COMMIT");
+  }
+
+  Result<std::vector<PatientRow>> PatientVersions(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
     Statement st;
-    MEDTWIN_RETURN_IF_ERROR(
-        Prepare("INSERT INTO patients(id, body) VALUES(?,?) ON CONFLICT(id) DO UPDATE SET "
-                "body=excluded.body",
-                st));
-    Bind(st, 1, row.id);
-    Bind(st, 2, row.body);
-    return Step(st);
+    MEDTWIN_RETURN_IF_ERROR(Prepare(
+        "SELECT id, body, version FROM patient_versions WHERE id = ? ORDER BY version DESC", st));
+    Bind(st, 1, id);
+    std::vector<PatientRow> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      out.push_back({Text(st, 0), Text(st, 1), sqlite3_column_int(st.get(), 2)});
+    }
+    if (rc != SQLITE_DONE) return Fail("patient versions");
+    return out;
   }
 
   Result<std::vector<PatientRow>> LoadPatients() override {

@@ -23,6 +23,8 @@ namespace medtwin::store {
 struct PatientRow {
   std::string id;
   std::string body;  // the patient's JSON document
+  int version = 0;   // FHIR meta.versionId: 1 on create, +1 on each change (0: from before
+                     // versions were kept)
 };
 
 struct ObservationQuery {
@@ -45,6 +47,9 @@ class Store {
 
   [[nodiscard]] virtual Status UpsertPatient(const PatientRow& row) = 0;
   [[nodiscard]] virtual Result<std::vector<PatientRow>> LoadPatients() = 0;
+  // UpsertPatient keeps every version (row.version > 0) in the patient's history in the same
+  // transaction; this lists it, newest first (FHIR _history and vread).
+  [[nodiscard]] virtual Result<std::vector<PatientRow>> PatientVersions(const std::string& id) = 0;
 
   // Appends durably. `inserted` (if given) gets one flag per item: false for a duplicate.
   [[nodiscard]] virtual Result<std::size_t> AppendObservations(
