@@ -40,8 +40,9 @@ done
 value() { awk -v k="$1" '$1 == k {print $2}'; }
 run() { "$BUILD"/medtwin_loadgen "$@"; }
 
-ndjson100=$(run ingest "$port" 100 "$SECONDS_EACH" "$CONNECTIONS" 100 | value ingest_obs_per_s)
-ndjson10=$(run ingest "$port" 100 "$SECONDS_EACH" "$CONNECTIONS" 10 | value ingest_obs_per_s)
+# Every path sends each request's readings for one patient (a Bundle, an ORU, a monitor's batch).
+ndjson100=$(run ingest "$port" 100 "$SECONDS_EACH" "$CONNECTIONS" 100 one | value ingest_obs_per_s)
+ndjson10=$(run ingest "$port" 100 "$SECONDS_EACH" "$CONNECTIONS" 10 one | value ingest_obs_per_s)
 fhir=$(run fhir "$port" 100 "$SECONDS_EACH" "$CONNECTIONS" 100)
 hl7_10=$(run hl7 "$hl7_port" 100 "$SECONDS_EACH" "$CONNECTIONS" 10)
 hl7_100=$(run hl7 "$hl7_port" 100 "$SECONDS_EACH" "$CONNECTIONS" 100)

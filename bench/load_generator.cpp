@@ -1,6 +1,9 @@
 // medtwin_loadgen — load on a running `medtwin serve` over loopback, and the limit it is
 // compared with. Modes:
-//   ingest  PORT PATIENTS SECONDS CONNECTIONS BATCH  durable bulk-NDJSON throughput
+//   ingest  PORT PATIENTS SECONDS CONNECTIONS BATCH [one]  durable bulk-NDJSON throughput
+//                                                   (readings spread over the patients; with
+//                                                   "one", each request's for one patient, as
+//                                                   a monitor, an ORU or a Bundle sends them)
 //   latency PORT PATIENTS SECONDS RATE              observation → alert on the live stream (p50,
 //                                                   p99) while background load runs at RATE/s
 //   sqlite  PATH ROWS BATCH                         plain SQLite inserts of the same rows (same
@@ -112,7 +115,8 @@ std::string Line(int patient, const char* code, double value, const char* unit, 
   return buf;
 }
 
-int Ingest(unsigned short port, int patients, double seconds, int connections, int batch) {
+int Ingest(unsigned short port, int patients, double seconds, int connections, int batch,
+           bool one_patient_per_request = false) {
   CreatePatients(port, patients);
   std::atomic<long long> acked{0};
   std::atomic<long long> seq{0};
@@ -126,10 +130,13 @@ int Ingest(unsigned short port, int patients, double seconds, int connections, i
       while (Clock::now() < end) {
         std::string body;
         body.reserve(static_cast<std::size_t>(batch) * 170);
+        const long long first = seq.fetch_add(batch);
         for (int i = 0; i < batch; ++i) {
-          const long long n = seq++;
-          body += Line(static_cast<int>(n % patients), "8867-4", static_cast<double>(60 + n % 50),
-                       "/min", base + n, "load");
+          const long long n = first + i;
+          const int patient =
+              static_cast<int>(one_patient_per_request ? (first / batch) % patients : n % patients);
+          body +=
+              Line(patient, "8867-4", static_cast<double>(60 + n % 50), "/min", base + n, "load");
         }
         if (c.Post("/api/v1/observations", std::move(body), &reply) == 200) acked += batch;
       }
@@ -417,6 +424,7 @@ int FhirTransactions(unsigned short port, int patients, double seconds, int conn
 // HL7 v2 ORU^R01 over MLLP, original mode: a message, its ACK, the next.
 int Hl7(unsigned short hl7_port, int patients, double seconds, int connections, int obx) {
   std::atomic<long long> accepted{0}, messages{0}, refused{0}, seq{0};
+  const std::string run_source = "LG" + std::to_string(NowUs() % 1'000'000'000);
   const auto end = Clock::now() + std::chrono::duration<double>(seconds);
   const long long base = NowUs() - 3'600'000'000LL;
   std::vector<std::thread> threads;
@@ -436,11 +444,12 @@ int Hl7(unsigned short hl7_port, int patients, double seconds, int connections, 
       while (Clock::now() < end) {
         const long long first = seq.fetch_add(obx);
         const int patient = static_cast<int>((first / obx) % patients);
-        std::string m =
-            "\x0bMSH|^~\\&|LOADGEN|LOAD|MEDTWIN|HOSP|20261207000000+0000||"
-            "ORU^R01^ORU_R01|" +
-            std::to_string(first) + "|P|2.6\rPID|||load-" + std::to_string(patient) +
-            "^^^MEDTWIN\r";
+        // MSH-3 (the device: the readings' source) is this run's own, so runs never collide.
+        std::string m = "\x0bMSH|^~\\&|" + run_source +
+                        "|LOAD|MEDTWIN|HOSP|20261207000000+0000||"
+                        "ORU^R01^ORU_R01|" +
+                        std::to_string(first) + "|P|2.6\rPID|||load-" + std::to_string(patient) +
+                        "^^^MEDTWIN\r";
         for (int i = 0; i < obx; ++i) {
           const long long n = first + i;
           const long long t_us = base + n * 100;  // DTM carries 100 µs at most
@@ -488,9 +497,9 @@ int Hl7(unsigned short hl7_port, int patients, double seconds, int connections, 
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "ingest" && argc == 7) {
+  if (mode == "ingest" && (argc == 7 || (argc == 8 && std::string(argv[7]) == "one"))) {
     return Ingest(static_cast<unsigned short>(std::stoi(argv[2])), std::stoi(argv[3]),
-                  std::stod(argv[4]), std::stoi(argv[5]), std::stoi(argv[6]));
+                  std::stod(argv[4]), std::stoi(argv[5]), std::stoi(argv[6]), argc == 8);
   }
   if (mode == "latency" && argc == 6) {
     return Latency(static_cast<unsigned short>(std::stoi(argv[2])), std::stoi(argv[3]),
@@ -511,7 +520,7 @@ int main(int argc, char** argv) {
   if (mode == "sqlite" && argc == 5)
     return SqliteLimit(argv[2], std::stoll(argv[3]), std::stoi(argv[4]));
   std::fprintf(stderr,
-               "usage: medtwin_loadgen ingest PORT PATIENTS SECONDS CONNECTIONS BATCH\n"
+               "usage: medtwin_loadgen ingest PORT PATIENTS SECONDS CONNECTIONS BATCH [one]\n"
                "       medtwin_loadgen latency PORT PATIENTS SECONDS RATE\n"
                "       medtwin_loadgen sqlite PATH ROWS BATCH\n"
                "       medtwin_loadgen mqtt PORT BROKER_PORT PATIENTS SECONDS BATCH WINDOW\n"
