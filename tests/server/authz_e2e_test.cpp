@@ -3,10 +3,13 @@
 // object-level authorization (clinician B reaching patient A by any route: REST, lists, bulk
 // items, FHIR search and Bundles, the live stream); and bad tokens, missing scopes, rate limits.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -58,8 +61,13 @@ class Authz : public ::testing::Test {
     fs::create_directories(dir_);
     // Every route × role sends many refused requests from one address: a higher failure budget
     // than the default (which the flood test checks).
-    server_ = std::make_unique<Server>("sqlite:" + (dir_ / "a.db").string(),
-                                       std::vector<std::string>{"--auth-failure-limit", "1000"});
+    // And an HL7 feed, so p-a has a stay (an Encounter) whose read can be authorized.
+    std::ofstream(dir_ / "senders.json")
+        << R"({"senders": [{"facility": "EHR", "all_patients": true, "adt": true}]})";
+    server_ = std::make_unique<Server>(
+        "sqlite:" + (dir_ / "a.db").string(),
+        std::vector<std::string>{"--auth-failure-limit", "1000", "--hl7", "127.0.0.1:0",
+                                 "--hl7-senders", (dir_ / "senders.json").string()});
     port_ = server_->port();
     ASSERT_NE(port_, 0);
     for (const auto& [id, team] : {std::pair{"p-a", "dr-a"}, std::pair{"p-b", "dr-b"}}) {
@@ -78,6 +86,27 @@ class Authz : public ::testing::Test {
       alert_of_[a["patient"].get<std::string>()] = a["id"].get<std::string>();
     }
     ASSERT_EQ(alert_of_.size(), 2u);
+    {  // p-a admitted to bed W1 1-A (visit V-PA) over MLLP.
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(server_->hl7_port());
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+      const std::string adt =
+          "\x0bMSH|^~\\&|EPIC|EHR|MEDTWIN|HOSP|" + std::string("20261201080000+0000") +
+          "||ADT^A01|A-1|P|2.5\rPID|1||p-a^^^MEDTWIN\rPV1|1|I|W1^1^A||||||||||||||||V-PA\r\x1c\r";
+      ASSERT_EQ(::send(fd, adt.data(), adt.size(), 0), static_cast<ssize_t>(adt.size()));
+      std::string ack;
+      char buf[1024];
+      while (ack.find('\x1c') == std::string::npos) {
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        ack.append(buf, static_cast<std::size_t>(n));
+      }
+      ::close(fd);
+      ASSERT_NE(ack.find("MSA|AA|A-1"), std::string::npos) << ack;
+    }
     // A stored reading of p-a's, by the id FHIR gives it (for Observation/{id}).
     const json found =
         Call(port_, http::verb::get, "/fhir/r4/Observation?patient=p-a&_count=1").Json();
@@ -98,6 +127,7 @@ class Authz : public ::testing::Test {
       path.replace(at, 4,
                    path.starts_with("/api/v1/alerts")          ? alert_of_["p-a"]
                    : path.starts_with("/fhir/r4/Observation/") ? observation_of_pa_
+                   : path.starts_with("/fhir/r4/Encounter/")   ? std::string("V-PA")
                                                                : "p-a");
     }
     if (const auto at = path.find("{path*}"); at != std::string::npos)

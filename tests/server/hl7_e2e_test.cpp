@@ -139,6 +139,27 @@ TEST_F(Hl7Feed, AdmitThenVitalsFromTheWardGatewayAreStoredAsLoincWithAckAfterCom
     EXPECT_EQ(record["encounters"][0]["locations"][0]["ward"], "ICU");
     EXPECT_EQ(record["encounters"][0]["locations"][0]["bed"], "A");
 
+    // The stay as FHIR: an Encounter in progress, in bed ICU 1-A, valid R4 by outside tools.
+    const json stays =
+        Call(server.port(), http::verb::get, "/fhir/r4/Encounter?patient=" + patient).Json();
+    ASSERT_EQ(stays["total"], 1) << stays.dump();
+    const json& stay = stays["entry"][0]["resource"];
+    EXPECT_EQ(stay["id"], "V-MRN-100");
+    EXPECT_EQ(stay["status"], "in-progress");
+    EXPECT_EQ(stay["class"]["code"], "IMP");
+    EXPECT_EQ(stay["location"][0]["location"]["display"], "ICU 1-A");
+    EXPECT_EQ(Call(server.port(), http::verb::get, "/fhir/r4/Encounter/V-MRN-100").Json(), stay);
+    std::ofstream(dir_ / "stays.json") << json::array({stays, stay}).dump();
+    ASSERT_EQ(
+        std::system(("cd " + std::string(MEDTWIN_SOURCE_DIR) +
+                     "/tests/interop && node fhir_validate.mjs " + (dir_ / "stays.json").string() +
+                     " " + (dir_ / "report.json").string() + " > /dev/null")
+                        .c_str()),
+        0);
+    for (const auto& issue : json::parse(ReadAll(dir_ / "report.json"))["issues"]) {
+      EXPECT_NE(issue["severity"], "error") << issue.dump();
+    }
+
     // The ICU gateway sends vitals for a patient in an ICU bed (node-hl7-client).
     acks = Send(server.hl7_port(), {Oru("ICU_GW", "MRN-100", "ORU-1", 2)}, true);
     ASSERT_EQ(acks.size(), 1u);

@@ -122,6 +122,12 @@ const std::vector<RouteSpec>& ApiRoutes() {
        FhirSearchDetectedIssue},
       {V::get, "/fhir/r4/AuditEvent", false, "AuditEvent", I::kSearch, PatientFrom::kNone,
        FhirSearchAuditEvent},
+      {V::get, "/fhir/r4/Encounter", false, "Encounter", I::kSearch, PatientFrom::kQuery,
+       FhirSearchEncounter},
+      // As Observation/{id}: the id does not name the patient; the handler checks the one
+      // whose stay it is.
+      {V::get, "/fhir/r4/Encounter/{id}", false, "Encounter", I::kRead, PatientFrom::kBody,
+       FhirReadEncounter},
   };
   return routes;
 }

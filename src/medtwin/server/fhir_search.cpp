@@ -78,11 +78,16 @@ std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
   static constexpr SearchParamSpec kByPatient[] = {
       {"patient", "reference", "required: Patient/{id} or {id}"},
       {"subject", "reference", "as patient"}};
+  static constexpr SearchParamSpec kEncounter[] = {
+      {"patient", "reference", "required: Patient/{id} or {id}"},
+      {"subject", "reference", "as patient"},
+      {"status", "token", "planned | in-progress | finished"}};
   static constexpr SearchParamSpec kAuditEvent[] = {
       {"_count", "number", "the newest records, 1–10000 (default 100)"}};
   if (resource == "Patient") return kPatient;
   if (resource == "Observation") return kObservation;
   if (resource == "AuditEvent") return kAuditEvent;
+  if (resource == "Encounter") return kEncounter;
   if (resource == "MedicationAdministration" || resource == "MedicationRequest" ||
       resource == "RiskAssessment" || resource == "DetectedIssue") {
     return kByPatient;

@@ -86,6 +86,8 @@ Response FhirSearchMedicationRequest(const RouteRequest& rq);
 Response FhirSearchRiskAssessment(const RouteRequest& rq);
 Response FhirSearchDetectedIssue(const RouteRequest& rq);
 Response FhirSearchAuditEvent(const RouteRequest& rq);
+Response FhirSearchEncounter(const RouteRequest& rq);
+Response FhirReadEncounter(const RouteRequest& rq);
 // Stores one dose through the service's event path; "" or the reason it was refused (Bundles
 // and MedicationAdministration create).
 std::string IngestDose(TwinService& service, const record::Event& dose);
