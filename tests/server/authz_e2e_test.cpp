@@ -3,8 +3,6 @@
 // object-level authorization (clinician B reaching patient A by any route: REST, lists, bulk
 // items, FHIR search and Bundles, the live stream); and bad tokens, missing scopes, rate limits.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
@@ -87,23 +85,12 @@ class Authz : public ::testing::Test {
     }
     ASSERT_EQ(alert_of_.size(), 2u);
     {  // p-a admitted to bed W1 1-A (visit V-PA) over MLLP.
-      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(server_->hl7_port());
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-      const std::string adt =
-          "\x0bMSH|^~\\&|EPIC|EHR|MEDTWIN|HOSP|" + std::string("20261201080000+0000") +
-          "||ADT^A01|A-1|P|2.5\rPID|1||p-a^^^MEDTWIN\rPV1|1|I|W1^1^A||||||||||||||||V-PA\r\x1c\r";
-      ASSERT_EQ(::send(fd, adt.data(), adt.size(), 0), static_cast<ssize_t>(adt.size()));
-      std::string ack;
-      char buf[1024];
-      while (ack.find('\x1c') == std::string::npos) {
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        ack.append(buf, static_cast<std::size_t>(n));
-      }
+      const int fd = medtwin::testing_support::ConnectLoopback(server_->hl7_port());
+      ASSERT_GE(fd, 0);
+      const std::string ack = medtwin::testing_support::MllpExchange(
+          fd,
+          "\x0bMSH|^~\\&|EPIC|EHR|MEDTWIN|HOSP|20261201080000+0000||ADT^A01|A-1|P|2.5\r"
+          "PID|1||p-a^^^MEDTWIN\rPV1|1|I|W1^1^A||||||||||||||||V-PA\r\x1c\r");
       ::close(fd);
       ASSERT_NE(ack.find("MSA|AA|A-1"), std::string::npos) << ack;
     }

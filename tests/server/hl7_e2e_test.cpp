@@ -25,6 +25,8 @@ namespace fs = std::filesystem;
 namespace http = boost::beast::http;
 using json = nlohmann::json;
 using medtwin::testing_support::Call;
+using medtwin::testing_support::ConnectLoopback;
+using medtwin::testing_support::MllpExchange;
 using medtwin::testing_support::ReadAll;
 using medtwin::testing_support::Server;
 
@@ -271,31 +273,13 @@ TEST_F(Hl7Feed, SendersWriteOnlyTheirPatientsAndErrorsNameTheSegmentAndField) {
 }
 
 // Raw bytes over a socket: framing errors are answered and the connection keeps working.
-std::string Exchange(int fd, const std::string& bytes) {
-  EXPECT_EQ(::send(fd, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
-  std::string reply;
-  char buf[4096];
-  while (reply.find("\x1c\r") == std::string::npos) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    reply.append(buf, static_cast<std::size_t>(n));
-  }
-  return reply;
-}
-
 TEST_F(Hl7Feed, FramingErrorsAndBatchesAreAnsweredOnTheSameConnection) {
   Server server("sqlite:" + (dir_ / "twin.db").string(), Extra());
   ASSERT_NE(server.hl7_port(), 0);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(server.hl7_port());
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const int fd = ConnectLoopback(server.hl7_port());
+  ASSERT_GE(fd, 0);
 
-  std::string reply = Exchange(fd, std::string("\x0bnot hl7 at all\x1c\r"));
+  std::string reply = MllpExchange(fd, std::string("\x0bnot hl7 at all\x1c\r"));
   EXPECT_NE(reply.find("MSA|AR|"), std::string::npos) << reply;
   EXPECT_NE(reply.find("starts with MSH"), std::string::npos) << reply;
 
@@ -304,10 +288,10 @@ TEST_F(Hl7Feed, FramingErrorsAndBatchesAreAnsweredOnTheSameConnection) {
   for (auto* m : {&adt, &adt2}) {
     for (auto& c : *m) c = c == '\n' ? '\r' : c;
   }
-  reply = Exchange(fd,
-                   "\x0b"
-                   "BHS|^~\\&|EPIC|EHR\r" +
-                       adt + adt2 + "BTS|2\r\x1c\r");
+  reply = MllpExchange(fd,
+                       "\x0b"
+                       "BHS|^~\\&|EPIC|EHR\r" +
+                           adt + adt2 + "BTS|2\r\x1c\r");
   EXPECT_NE(reply.find("BHS|"), std::string::npos) << reply;
   EXPECT_NE(reply.find("MSA|AA|B-1"), std::string::npos) << reply;
   EXPECT_NE(reply.find("MSA|AA|B-2"), std::string::npos) << reply;
@@ -322,24 +306,14 @@ TEST_F(Hl7Feed, HostileInputIsAnsweredAndTheServerLivesOn) {
                 {"--hl7", "127.0.0.1:0", "--hl7-senders", (dir_ / "senders.json").string(),
                  "--hl7-frame-timeout-s", "2"});
   ASSERT_NE(server.hl7_port(), 0);
-  auto connect = [&] {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(server.hl7_port());
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    timeval tv{20, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
-  };
+  auto connect = [&] { return ConnectLoopback(server.hl7_port(), 20); };
   auto cr = [](std::string m) {
     for (auto& c : m) c = c == '\n' ? '\r' : c;
     return m;
   };
   int fd = connect();
   // A name whose escapes make bytes that are not UTF-8 (it once ended the server).
-  std::string reply = Exchange(
+  std::string reply = MllpExchange(
       fd, "\x0b" +
               cr(Adt("EHR", "A01", "MRN-500", "ICU^5^E", "H-1", 5))
                   .replace(cr(Adt("EHR", "A01", "MRN-500", "ICU^5^E", "H-1", 5)).find("Okafor"), 6,
@@ -349,14 +323,14 @@ TEST_F(Hl7Feed, HostileInputIsAnsweredAndTheServerLivesOn) {
   EXPECT_NE(reply.find("PID-5"), std::string::npos) << reply;
   // A PID-3 of 200,000 repetitions (a quadratic read would take hours): answered.
   const auto t0 = std::chrono::steady_clock::now();
-  reply = Exchange(fd, "\x0bMSH|^~\\&|GW|ICU_GW|MEDTWIN|HOSP|" + Dtm() +
-                           "||ORU^R01|H-2|P|2.6\rPID|||" + std::string(200000, '~') +
-                           "X^^^HOSP\rOBX|1|NM|8867-4^HR^LN||80|/min\r\x1c\r");
+  reply = MllpExchange(fd, "\x0bMSH|^~\\&|GW|ICU_GW|MEDTWIN|HOSP|" + Dtm() +
+                               "||ORU^R01|H-2|P|2.6\rPID|||" + std::string(200000, '~') +
+                               "X^^^HOSP\rOBX|1|NM|8867-4^HR^LN||80|/min\r\x1c\r");
   EXPECT_NE(reply.find("MSA|AE|H-2"), std::string::npos) << reply.substr(0, 300);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
   // Unreadable frames, each answered on the same connection.
   for (int k = 0; k < 3; ++k) {
-    reply = Exchange(fd, "\x0bgarbage\x1c\r");
+    reply = MllpExchange(fd, "\x0bgarbage\x1c\r");
     EXPECT_NE(reply.find("MSA|AR|"), std::string::npos) << reply;
   }
   ::close(fd);

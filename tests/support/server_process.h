@@ -2,7 +2,9 @@
 // and one-shot HTTP calls to it carrying a bearer token.
 #pragma once
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -214,6 +216,36 @@ inline std::string StartLogged(const std::string& command, const std::filesystem
     if (text.find(needle) != std::string::npos) return text;
   }
   return ReadAll(log);
+}
+
+// A TCP connection to 127.0.0.1:`port` whose reads give up after `timeout_s` (-1 if refused).
+inline int ConnectLoopback(unsigned short port, int timeout_s = 10) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{timeout_s, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// Sends `bytes` (MLLP frames) on `fd` and reads until an answer's end block (FS CR) arrives.
+inline std::string MllpExchange(int fd, const std::string& bytes) {
+  EXPECT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(bytes.size()));
+  std::string reply;
+  char buf[4096];
+  while (reply.find("\x1c\r") == std::string::npos) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    reply.append(buf, static_cast<std::size_t>(n));
+  }
+  return reply;
 }
 
 inline void StopLogged(const std::filesystem::path& pid) {

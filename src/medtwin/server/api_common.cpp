@@ -350,6 +350,12 @@ std::vector<std::vector<const record::Observation*>> Measurements(
   return out;
 }
 
+std::string MeasurementId(const std::vector<record::Observation>& readings) {
+  const auto groups = Measurements(readings, true);
+  return groups.front().size() == 2 ? PanelId(*groups.front()[0])
+                                    : ObservationId(*groups.front()[0]);
+}
+
 std::pair<std::string, json> FhirObservationOf(const std::vector<record::Observation>& readings) {
   const auto groups = Measurements(readings, true);
   const auto& first = groups.front();

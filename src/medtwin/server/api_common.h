@@ -78,6 +78,8 @@ struct ObservationKey {
 // other reading is one by itself.
 [[nodiscard]] std::vector<std::vector<const record::Observation*>> Measurements(
     const std::vector<record::Observation>& readings, bool panels);
+// The id FhirObservationOf gives the measurement `readings` are (without building it).
+[[nodiscard]] std::string MeasurementId(const std::vector<record::Observation>& readings);
 // The readings of one stored measurement as FHIR: a systolic and diastolic pair as one panel,
 // else the first reading. With its id.
 [[nodiscard]] std::pair<std::string, nlohmann::json> FhirObservationOf(

@@ -95,9 +95,7 @@ Response FhirCreateObservation(const RouteRequest& rq) {
   if (!service.Patient(obs->front().patient)) {
     return Outcome(404, "not-found", "Observation.subject", "unknown patient");
   }
-  std::vector<json> items;
-  for (const auto& o : *obs) items.push_back(io::ObservationToJson(o));
-  auto r = service.Ingest(items, "");
+  auto r = service.IngestObservations(*obs);
   if (!r.ok()) return Outcome(503, "transient", "store", r.error().message);
   if (!r->rejected.empty()) {
     return Outcome(422, "invalid", "Observation", r->rejected[0]["reason"].get<std::string>());

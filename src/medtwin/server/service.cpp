@@ -385,24 +385,45 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
   const bool lines = !parse_errors.empty();
   const char* index_key = lines ? "line" : "index";
   const io::ObservationLimits limits = LimitsNow();
+  std::vector<record::Observation> parsed;
+  std::vector<std::size_t> parsed_index;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::size_t shown = lines ? i + 1 : i;
+    if (lines && !parse_errors[i].empty()) {
+      report.rejected.push_back(
+          {{index_key, shown}, {"field", "json"}, {"reason", parse_errors[i]}});
+      continue;
+    }
+    auto o = io::ParseObservation(items[i], patient_from_path, limits);
+    if (!o.ok()) {
+      report.rejected.push_back(
+          {{index_key, shown}, {"field", o.error().field}, {"reason", o.error().message}});
+      continue;
+    }
+    parsed.push_back(std::move(*o));
+    parsed_index.push_back(shown);
+  }
+  return StoreReadings(std::move(parsed), parsed_index, index_key, std::move(report), start);
+}
+
+Result<IngestReport> TwinService::IngestObservations(std::vector<record::Observation> items) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::size_t> index(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) index[i] = i;
+  return StoreReadings(std::move(items), index, "index", IngestReport{}, start);
+}
+
+Result<IngestReport> TwinService::StoreReadings(std::vector<record::Observation> parsed,
+                                                const std::vector<std::size_t>& parsed_index,
+                                                const char* index_key, IngestReport report,
+                                                std::chrono::steady_clock::time_point start) {
   std::vector<record::Observation> accepted;
   std::vector<std::size_t> accepted_index;
   {
     std::shared_lock lock(patients_mu_);
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      const std::size_t shown = lines ? i + 1 : i;
-      if (lines && !parse_errors[i].empty()) {
-        report.rejected.push_back(
-            {{index_key, shown}, {"field", "json"}, {"reason", parse_errors[i]}});
-        continue;
-      }
-      auto o = io::ParseObservation(items[i], patient_from_path, limits);
-      if (!o.ok()) {
-        report.rejected.push_back(
-            {{index_key, shown}, {"field", o.error().field}, {"reason", o.error().message}});
-        continue;
-      }
-      const auto record = patients_.find(o->patient);
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      const std::size_t shown = parsed_index[i];
+      const auto record = patients_.find(parsed[i].patient);
       if (record == patients_.end()) {
         report.rejected.push_back(
             {{index_key, shown}, {"field", "patient"}, {"reason", "unknown patient"}});
@@ -410,14 +431,14 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
       }
       if (record->second.birth_date) {
         if (auto born = ParseRfc3339(*record->second.birth_date + "T00:00:00Z");
-            born.ok() && o->time < *born) {
+            born.ok() && parsed[i].time < *born) {
           report.rejected.push_back({{index_key, shown},
                                      {"field", "time"},
                                      {"reason", "before the patient's birth date"}});
           continue;
         }
       }
-      accepted.push_back(std::move(*o));
+      accepted.push_back(std::move(parsed[i]));
       accepted_index.push_back(shown);
     }
   }
@@ -472,6 +493,11 @@ Result<IngestReport> TwinService::Ingest(const std::vector<json>& items,
     }
     TakeMeasuredCovariates(measured);
   }
+  // In item order, whichever stage refused them.
+  std::stable_sort(report.rejected.begin(), report.rejected.end(),
+                   [&](const json& x, const json& y) {
+                     return x[index_key].get<std::size_t>() < y[index_key].get<std::size_t>();
+                   });
   ++metrics_.ingest_requests;
   metrics_.ingest_us_total +=
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -80,6 +81,10 @@ class TwinService {
   [[nodiscard]] Result<IngestReport> Ingest(const std::vector<nlohmann::json>& items,
                                             std::string_view patient_from_path,
                                             const std::vector<std::string>& parse_errors = {});
+  // Readings already parsed and converted (FHIR, with the same limits): the same checks that
+  // need the record (patient known, not before birth), then stored and applied as Ingest does;
+  // the report's indices are positions in `items`.
+  [[nodiscard]] Result<IngestReport> IngestObservations(std::vector<record::Observation> items);
   [[nodiscard]] Result<store::ObservationPage> History(const store::ObservationQuery& q);
   // Acknowledges an alert and stores the acknowledgement (it survives restarts); `patient`
   // (the alert's, when known) asks only that patient's twin.
@@ -126,6 +131,12 @@ class TwinService {
               std::shared_ptr<Broadcaster> broadcaster);
   // Stores `events` (durable first) and applies them to the twins.
   [[nodiscard]] Status StoreAndApply(const std::vector<record::Event>& events);
+  // The rest of an ingest once readings are parsed: record checks, the alert lane, the commit,
+  // the report (entries named `index_key` with `parsed_index`), the metrics since `start`.
+  [[nodiscard]] Result<IngestReport> StoreReadings(std::vector<record::Observation> parsed,
+                                                   const std::vector<std::size_t>& parsed_index,
+                                                   const char* index_key, IngestReport report,
+                                                   std::chrono::steady_clock::time_point start);
   // Stores `p` as its next version (version + 1, now) with identifiers sealed; under
   // patients_mu_.
   [[nodiscard]] Status StoreVersion(record::PatientRecord& p);

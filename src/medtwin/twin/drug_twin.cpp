@@ -34,9 +34,14 @@ const std::vector<DrugTwinSpec>& DrugTwinSpecs() {
     infusions.samples = 100;  // fewer than the CLI's: ~0.2 s per level
     // Before any dose: 1 g every 12 h over 1 h, a usual adult start (ASHP/IDSA 2020 suggest
     // 15-20 mg/kg per dose).
-    DrugTwinSpec vanco{"vancomycin",       "vancomycin",           loinc::kVancomycin, "",
-                       VancomycinTarget(), "AUC24 400-600 mg*h/L", infusions};
-    vanco.default_regimen = {1000, 12, 1};
+    DrugTwinSpec vanco{.model = "vancomycin",
+                       .drug = "vancomycin",
+                       .level_code = loinc::kVancomycin,
+                       .default_population_model = "",  // the record names one
+                       .target = VancomycinTarget(),
+                       .target_text = "AUC24 400-600 mg*h/L",
+                       .menu = infusions,
+                       .default_regimen = {1000, 12, 1}};
     // Warfarin: INR 2-3 before the next daily dose (CPIC 2017 / the usual target), tablets
     // once a day in 0.5 mg steps up to 15 mg.
     decide::Target inr;
@@ -50,10 +55,17 @@ const std::vector<DrugTwinSpec>& DrugTwinSpecs() {
     daily.dose_max_mg = 15;
     daily.samples = 50;  // each candidate integrates the INR chains to steady state: ~2.5 s
     // The INR follows a dose change over days: a week ahead on a 2-h grid.
-    DrugTwinSpec warfarin{
-        "warfarin", "warfarin", loinc::kInr, "warfarin_hamberg2007", inr, "INR 2-3", daily, 168, 2};
-    warfarin.default_regimen = {5, 24, 0};  // 5 mg a day by mouth (the fixed start, IWPC 2009)
-    warfarin.what_if_max_dose_mg = 50;      // tablets are 0.5-10 mg; 50 mg a day is a typo
+    DrugTwinSpec warfarin{.model = "warfarin",
+                          .drug = "warfarin",
+                          .level_code = loinc::kInr,
+                          .default_population_model = "warfarin_hamberg2007",
+                          .target = inr,
+                          .target_text = "INR 2-3",
+                          .menu = daily,
+                          .forecast_h = 168,
+                          .forecast_step_h = 2,
+                          .default_regimen = {5, 24, 0}};  // 5 mg a day (IWPC 2009's fixed start)
+    warfarin.what_if_max_dose_mg = 50;  // tablets are 0.5-10 mg; 50 mg a day is a typo
     return std::vector<DrugTwinSpec>{vanco, warfarin};
   }();
   return specs;
