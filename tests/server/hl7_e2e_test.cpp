@@ -347,6 +347,38 @@ TEST_F(Hl7Feed, HostileInputIsAnsweredAndTheServerLivesOn) {
   }
   EXPECT_NE(cut.find("did not end within 2 s"), std::string::npos) << cut;
   ::close(fd);
+  // A sender that pipelines frames back to back, every write ending inside the next frame, for
+  // twice the frame timeout: never cut off (each frame began recently), every frame answered.
+  fd = connect();
+  std::vector<std::string> frames;
+  for (int k = 0; k < 9; ++k) {
+    frames.push_back("\x0bMSH|^~\\&|GW|ICU_GW|MEDTWIN|HOSP|" + Dtm() + "||ORU^R01|P-" +
+                     std::to_string(k) + "|P|2.6\rPID|||nobody^^^HOSP\r\x1c\r");
+  }
+  std::string pending = frames[0].substr(0, frames[0].size() / 2);
+  ASSERT_EQ(::send(fd, pending.data(), pending.size(), 0), static_cast<ssize_t>(pending.size()));
+  for (int k = 0; k + 1 < 9; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const std::string chunk =
+        frames[static_cast<std::size_t>(k)].substr(frames[static_cast<std::size_t>(k)].size() / 2) +
+        frames[static_cast<std::size_t>(k) + 1].substr(
+            0, frames[static_cast<std::size_t>(k) + 1].size() / 2);
+    ASSERT_EQ(::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(chunk.size()));
+  }
+  const std::string last = frames[8].substr(frames[8].size() / 2);
+  ASSERT_EQ(::send(fd, last.data(), last.size(), MSG_NOSIGNAL), static_cast<ssize_t>(last.size()));
+  std::string answers;
+  while (answers.find("MSA|AE|P-8") == std::string::npos) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    answers.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_EQ(answers.find("did not end"), std::string::npos) << answers;
+  for (int k = 0; k < 9; ++k) {
+    EXPECT_NE(answers.find("MSA|AE|P-" + std::to_string(k)), std::string::npos) << k;
+  }
   // Still serving, and the unreadable frames are in the audit trail as one record with a count.
   EXPECT_EQ(Call(server.port(), http::verb::get, "/healthz").status, 200u);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));

@@ -670,7 +670,9 @@ void Hl7Listener::Serve(int fd, std::string peer) {
     }
     if (!decoder.InFrame()) {
       in_frame = false;
-    } else if (!in_frame) {
+    } else if (!in_frame || !items.empty()) {
+      // A frame began in these bytes (after any that ended in them: a sender that pipelines
+      // frames back to back is never "in one frame" for long).
       in_frame = true;
       frame_began = now;
     } else if (now - frame_began > options_.frame_timeout) {
