@@ -350,22 +350,29 @@ std::vector<std::vector<const record::Observation*>> Measurements(
   return out;
 }
 
+namespace {
+
+// The id of one measurement (a group of Measurements): a panel's, or its one reading's.
+std::string GroupId(const std::vector<const record::Observation*>& group) {
+  return group.size() == 2 ? PanelId(*group[0]) : ObservationId(*group[0]);
+}
+
+}  // namespace
+
 std::string MeasurementId(const std::vector<record::Observation>& readings) {
-  const auto groups = Measurements(readings, true);
-  return groups.front().size() == 2 ? PanelId(*groups.front()[0])
-                                    : ObservationId(*groups.front()[0]);
+  return GroupId(Measurements(readings, true).front());
 }
 
 std::pair<std::string, json> FhirObservationOf(const std::vector<record::Observation>& readings) {
   const auto groups = Measurements(readings, true);
   const auto& first = groups.front();
-  if (first.size() == 2) {
-    std::string id = PanelId(*first[0]);
-    return {id, io::ToFhirBloodPressurePanel(*first[0], *first[1], id)};
-  }
-  std::string id = ObservationId(*first[0]);
-  return {id, io::ToFhirObservation(*first[0], id)};
+  std::string id = GroupId(first);
+  json resource = first.size() == 2 ? io::ToFhirBloodPressurePanel(*first[0], *first[1], id)
+                                    : io::ToFhirObservation(*first[0], id);
+  return {std::move(id), std::move(resource)};
 }
+
+std::string VersionETag(int version) { return "W/\"" + std::to_string(version) + "\""; }
 
 std::string DoseId(const record::Event& e) {
   return e.patient + "-dose-" + std::to_string(e.time.us_since_epoch);

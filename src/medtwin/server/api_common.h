@@ -85,6 +85,8 @@ struct ObservationKey {
 [[nodiscard]] std::pair<std::string, nlohmann::json> FhirObservationOf(
     const std::vector<record::Observation>& readings);
 [[nodiscard]] std::string DoseId(const record::Event& e);
+// A version as an entity tag (R4 §3.1.0.4.4: weak, the versionId quoted): W/"3".
+[[nodiscard]] std::string VersionETag(int version);
 // A string member of an untrusted object, or "" (never an exception).
 [[nodiscard]] std::string StringMember(const nlohmann::json& j, const char* key);
 

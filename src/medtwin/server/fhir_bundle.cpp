@@ -120,6 +120,7 @@ Response FhirPostBundle(const RouteRequest& rq) {
     std::optional<record::Event> dose;
     bool not_given = false;  // a MedicationAdministration that records nothing
     bool forbidden = false;  // the caller may not write this entry
+    bool updates = false;    // a Patient entry for a patient that exists (before any is applied)
   };
   std::vector<Parsed> parsed(entries.size());
   std::set<std::string> bundle_patients;
@@ -185,7 +186,8 @@ Response FhirPostBundle(const RouteRequest& rq) {
     };
     if (!parsed[i].patient_doc.is_null()) {
       const std::string id = parsed[i].patient_doc.value("id", "");
-      if (!id.empty() && service.Patient(id)) {
+      parsed[i].updates = !id.empty() && service.Patient(id).has_value();
+      if (parsed[i].updates) {
         d = caller.Check(id, "Patient", Interaction::kUpdate);
       } else {
         JoinCareTeam(parsed[i].patient_doc, caller);
@@ -242,22 +244,15 @@ Response FhirPostBundle(const RouteRequest& rq) {
   auto patient_done = [&](const record::PatientRecord& r, const char* status) {
     return json{{"status", status},
                 {"location", "Patient/" + r.id + "/_history/" + std::to_string(r.version)},
-                {"etag", "W/\"" + std::to_string(r.version) + "\""},
+                {"etag", VersionETag(r.version)},
                 {"lastModified", r.last_updated}};
   };
-  // Which patient entries update a patient that exists (decided before any is applied).
-  std::vector<bool> updates(parsed.size(), false);
-  for (std::size_t i = 0; i < parsed.size(); ++i) {
-    const std::string id =
-        parsed[i].patient_doc.is_null() ? "" : parsed[i].patient_doc.value("id", "");
-    updates[i] = !id.empty() && service.Patient(id).has_value();
-  }
   for (int pass = 0; pass < 2; ++pass) {  // creates, then updates
     for (std::size_t i = 0; i < parsed.size(); ++i) {
       auto& p = parsed[i];
       if (!p.error.empty() || p.patient_doc.is_null()) continue;
       const std::string id = p.patient_doc.value("id", "");
-      const bool exists = updates[i];
+      const bool exists = p.updates;
       if (exists != (pass == 1)) continue;
       Result<record::PatientRecord> r =
           exists ? service.UpdatePatient(id, p.patient_doc, caller.Subject())
@@ -313,37 +308,38 @@ Response FhirPostBundle(const RouteRequest& rq) {
   for (std::size_t i = 0; i < parsed.size(); ++i) {
     auto& p = parsed[i];
     json entry_response = std::move(entry_responses[i]);
-    if (!entry_response.is_null()) {
-      // applied above (patients and readings)
-    } else if (!p.error.empty()) {
-      entry_response = {{"status", p.forbidden ? "403" : "400"},
-                        {"outcome", io::OperationOutcome("invalid", p.error_where, p.error)}};
-    } else if (p.not_given) {
-      entry_response = {{"status", "200"},
-                        {"outcome",
-                         {{"resourceType", "OperationOutcome"},
-                          {"issue",
-                           {{{"severity", "information"},
-                             {"code", "informational"},
-                             {"diagnostics",
-                              "not given (status not-done or entered-in-error): "
-                              "nothing recorded"}}}}}}};
-    } else if (p.dose) {
-      const std::string why = IngestDose(service, *p.dose);
-      if (why.empty()) {
-        entry_response = {{"status", "201"},
-                          {"location", "MedicationAdministration/" + DoseId(*p.dose)},
-                          {"lastModified", now}};
-      } else {
-        entry_response = {
-            {"status", "400"},
-            {"outcome", io::OperationOutcome("invalid", "MedicationAdministration", why)}};
-      }
-    } else if (auto m = patients->matched.find(i); m != patients->matched.end()) {
-      // A conditional create that found its patient: nothing written (R4: 200, the match).
-      entry_response = {{"status", "200"}, {"location", "Patient/" + m->second}};
-      if (auto existing = service.Patient(m->second)) {
-        entry_response = patient_done(*existing, "200");
+    // (Patients and readings were answered when they were applied, above.)
+    if (entry_response.is_null()) {
+      if (!p.error.empty()) {
+        entry_response = {{"status", p.forbidden ? "403" : "400"},
+                          {"outcome", io::OperationOutcome("invalid", p.error_where, p.error)}};
+      } else if (p.not_given) {
+        entry_response = {{"status", "200"},
+                          {"outcome",
+                           {{"resourceType", "OperationOutcome"},
+                            {"issue",
+                             {{{"severity", "information"},
+                               {"code", "informational"},
+                               {"diagnostics",
+                                "not given (status not-done or entered-in-error): "
+                                "nothing recorded"}}}}}}};
+      } else if (p.dose) {
+        const std::string why = IngestDose(service, *p.dose);
+        if (why.empty()) {
+          entry_response = {{"status", "201"},
+                            {"location", "MedicationAdministration/" + DoseId(*p.dose)},
+                            {"lastModified", now}};
+        } else {
+          entry_response = {
+              {"status", "400"},
+              {"outcome", io::OperationOutcome("invalid", "MedicationAdministration", why)}};
+        }
+      } else if (auto m = patients->matched.find(i); m != patients->matched.end()) {
+        // A conditional create that found its patient: nothing written (R4: 200, the match).
+        entry_response = {{"status", "200"}, {"location", "Patient/" + m->second}};
+        if (auto existing = service.Patient(m->second)) {
+          entry_response = patient_done(*existing, "200");
+        }
       }
     }
     response["entry"].push_back({{"response", entry_response}});

@@ -134,13 +134,11 @@ Response FhirReadObservation(const RouteRequest& rq) {
         if (IdHash(o.source) == key->source_hash) readings.push_back(std::move(o));
       }
     }
-    if (readings.empty()) continue;
-    auto [found_id, resource] = FhirObservationOf(readings);
-    if (found_id != id) continue;
+    if (readings.empty() || MeasurementId(readings) != id) continue;
     if (auto d = rq.caller.Check(patient, "Observation", Interaction::kRead); !d.allowed) {
       return Outcome(403, "forbidden", "Observation.subject", d.reason);
     }
-    return Fhir(200, resource);
+    return Fhir(200, FhirObservationOf(readings).second);
   }
   return not_found();
 }

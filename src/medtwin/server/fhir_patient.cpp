@@ -57,18 +57,13 @@ json PatientResource(const record::PatientRecord& p) {
   return io::ToFhirPatient(io::PatientToJson(p));
 }
 
-// The version as an entity tag (R4 §3.1.0.4.4: weak, the versionId quoted).
-std::string ETagOf(const record::PatientRecord& p) {
-  return "W/\"" + std::to_string(p.version) + "\"";
-}
-
 // A Patient answer with its version headers: ETag, Last-Modified, and (on create) a Location
 // naming the version.
 Response PatientAnswer(unsigned status, const record::PatientRecord& p, const RouteRequest& rq,
                        bool location = false) {
   Response r = Fhir(status, PatientResource(p));
   if (p.version > 0) {
-    r.headers.emplace_back("ETag", ETagOf(p));
+    r.headers.emplace_back("ETag", VersionETag(p.version));
     if (auto t = ParseRfc3339(p.last_updated); t.ok()) {
       r.headers.emplace_back("Last-Modified", FormatHttpDate(*t));
     }
@@ -225,7 +220,7 @@ Response FhirPatientHistory(const RouteRequest& rq) {
                                  {"url", first ? std::string("Patient") : "Patient/" + id}}},
                                {"response",
                                 {{"status", first ? "201" : "200"},
-                                 {"etag", ETagOf(v)},
+                                 {"etag", VersionETag(v.version)},
                                  {"lastModified", v.last_updated}}}});
   }
   return Fhir(200, bundle);

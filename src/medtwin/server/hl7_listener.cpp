@@ -166,12 +166,15 @@ Result<std::vector<Hl7Sender>> ParseHl7Senders(const json& j) {
 
 std::string Hl7Feed::NextControlId() { return "MT" + std::to_string(next_id_.fetch_add(1)); }
 
-std::string Hl7Feed::FramingError(const std::string& why, Hl7Refusals& refusals) {
+std::string Hl7Feed::Unreadable(hl7::AckError error, Hl7Refusals& refusals) {
   rejected.fetch_add(1);
   ++refusals.unreadable;
-  return hl7::BuildAck(nullptr, hl7::AckCode::kReject,
-                       {{"", 0, 0, hl7::ErrorCondition::kSegmentSequence, why, 'E'}},
-                       WallClockNow(), NextControlId());
+  return hl7::BuildAck(nullptr, hl7::AckCode::kReject, {std::move(error)}, WallClockNow(),
+                       NextControlId());
+}
+
+std::string Hl7Feed::FramingError(const std::string& why, Hl7Refusals& refusals) {
+  return Unreadable({"", 0, 0, hl7::ErrorCondition::kSegmentSequence, why, 'E'}, refusals);
 }
 
 std::string Hl7Feed::Handle(std::string_view frame, const std::string& peer,
@@ -181,12 +184,9 @@ std::string Hl7Feed::Handle(std::string_view frame, const std::string& peer,
   try {
     return HandleFrame(frame, peer, refusals);
   } catch (const std::exception&) {
-    rejected.fetch_add(1);
-    ++refusals.unreadable;
-    return hl7::BuildAck(nullptr, hl7::AckCode::kReject,
-                         {{"", 0, 0, hl7::ErrorCondition::kInternal,
-                           "the message could not be handled; resend it", 'E'}},
-                         WallClockNow(), NextControlId());
+    return Unreadable({"", 0, 0, hl7::ErrorCondition::kInternal,
+                       "the message could not be handled; resend it", 'E'},
+                      refusals);
   }
 }
 
@@ -194,11 +194,7 @@ std::string Hl7Feed::HandleFrame(std::string_view frame, const std::string& peer
                                  Hl7Refusals& refusals) {
   auto messages = hl7::SplitBatch(frame);
   if (!messages.ok()) {
-    rejected.fetch_add(1);
-    ++refusals.unreadable;
-    return hl7::BuildAck(nullptr, hl7::AckCode::kReject,
-                         {ErrorAt(messages.error(), hl7::ErrorCondition::kSegmentSequence)},
-                         WallClockNow(), NextControlId());
+    return Unreadable(ErrorAt(messages.error(), hl7::ErrorCondition::kSegmentSequence), refusals);
   }
   if (messages->size() == 1) return HandleMessage(messages->front(), peer, refusals);
   // A batch is answered with a batch of ACKs, one per message, in order.
@@ -411,13 +407,8 @@ struct Handling {
 std::string Hl7Feed::HandleMessage(std::string_view text, const std::string& peer,
                                    Hl7Refusals& refusals) {
   auto parsed = hl7::Message::Parse(text);
-  if (!parsed.ok()) {
-    rejected.fetch_add(1);
-    ++refusals.unreadable;
-    return hl7::BuildAck(nullptr, hl7::AckCode::kReject,
-                         {ErrorAt(parsed.error(), hl7::ErrorCondition::kDataType)}, WallClockNow(),
-                         NextControlId());
-  }
+  if (!parsed.ok())
+    return Unreadable(ErrorAt(parsed.error(), hl7::ErrorCondition::kDataType), refusals);
   const hl7::Message& m = *parsed;
   const std::string facility = m.msh().Get(4, 1);
   auto reject = [&](const std::string& field, hl7::ErrorCondition c, const std::string& why) {

@@ -82,6 +82,8 @@ class Hl7Feed {
 
  private:
   std::string HandleFrame(std::string_view frame, const std::string& peer, Hl7Refusals& refusals);
+  // An AR to bytes nobody's message could be read from (counted as unreadable).
+  std::string Unreadable(hl7::AckError error, Hl7Refusals& refusals);
   std::string HandleMessage(std::string_view text, const std::string& peer, Hl7Refusals& refusals);
   std::string NextControlId();
   TwinService& service_;
