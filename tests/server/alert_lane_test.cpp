@@ -79,6 +79,10 @@ class GatedStore final : public store::Store {
   Result<std::vector<std::string>> RecentTrials(std::size_t limit) override {
     return inner_->RecentTrials(limit);
   }
+  Status SaveLocation(const std::string& id, const std::string& body) override {
+    return inner_->SaveLocation(id, body);
+  }
+  Result<std::vector<std::string>> LoadLocations() override { return inner_->LoadLocations(); }
   Status RevokeToken(const std::string& jti, std::int64_t revoked_us,
                      std::int64_t expires_s) override {
     return inner_->RevokeToken(jti, revoked_us, expires_s);

@@ -146,6 +146,43 @@ TEST(FhirValidation, EveryResourceTheEndpointReturnsValidatesWithOutsideTools) {
                {"valueQuantity", quantity(77, "/min")}}},
              {"request", {{"method", "POST"}, {"url", "Observation"}}}}}}});
   }
+  // The places and a stay in one (with a place known by display only).
+  send(http::verb::put, "/Location/W7",
+       {{"resourceType", "Location"},
+        {"name", "Ward 7"},
+        {"physicalType",
+         {{"coding",
+           {{{"system", "http://terminology.hl7.org/CodeSystem/location-physical-type"},
+             {"code", "wa"}}}}}}});
+  send(http::verb::put, "/Location/W7.3",
+       {{"resourceType", "Location"},
+        {"name", "3"},
+        {"operationalStatus",
+         {{"system", "http://terminology.hl7.org/CodeSystem/v2-0116"}, {"code", "H"}}},
+        {"physicalType",
+         {{"coding",
+           {{{"system", "http://terminology.hl7.org/CodeSystem/location-physical-type"},
+             {"code", "bd"}}}}}},
+        {"partOf", {{"reference", "Location/W7"}}}});
+  const json stay = send(
+      http::verb::post, "/Encounter",
+      {{"resourceType", "Encounter"},
+       {"status", "in-progress"},
+       {"class", {{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"}, {"code", "IMP"}}},
+       {"subject", {{"reference", "Patient/val-1"}}},
+       {"period", {{"start", Now(60)}}},
+       {"location",
+        {{{"location", {{"display", "Emergency"}}},
+          {"status", "completed"},
+          {"period", {{"start", Now(60)}, {"end", Now(30)}}}},
+         {{"location", {{"reference", "Location/W7.3"}}},
+          {"status", "active"},
+          {"period", {{"start", Now(30)}}}}}}});
+  ASSERT_TRUE(stay.contains("id")) << stay.dump();
+  get("/Encounter/" + stay["id"].get<std::string>());
+  get("/Encounter?status=in-progress");
+  get("/Location");
+  get("/Location/W7.3");
   // Refusals are OperationOutcomes too.
   get("/Patient/no-such-patient");
   get("/Observation?patient=val-1&shoe_size=9");

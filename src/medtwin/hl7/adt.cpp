@@ -128,7 +128,8 @@ Result<std::vector<record::Encounter>> ApplyAdt(std::vector<record::Encounter> e
         // Admitted again while in progress (a resent A01): the same stay, perhaps a bed change.
         if (!target->locations.empty() && target->locations.back().bed == adt.bed) break;
         close_bed(*target, when);
-        target->locations.push_back({adt.bed, "active", when, ""});
+        target->locations.push_back(
+            {adt.bed, "active", when, "", record::LocationIdFor(adt.bed), ""});
         break;
       }
       // A new stay; one still open elsewhere ends (a patient is in one bed).
@@ -144,7 +145,7 @@ Result<std::vector<record::Encounter>> ApplyAdt(std::vector<record::Encounter> e
       e.status = "in-progress";
       e.class_code = adt.class_code.empty() ? "IMP" : adt.class_code;
       e.start = adt.admitted ? FormatRfc3339(*adt.admitted) : when;
-      e.locations.push_back({adt.bed, "active", when, ""});
+      e.locations.push_back({adt.bed, "active", when, "", record::LocationIdFor(adt.bed), ""});
       encounters.push_back(std::move(e));
       break;
     }
@@ -155,7 +156,8 @@ Result<std::vector<record::Encounter>> ApplyAdt(std::vector<record::Encounter> e
       }
       if (!target->locations.empty() && target->locations.back().bed == adt.bed) break;
       close_bed(*target, when);
-      target->locations.push_back({adt.bed, "active", when, ""});
+      target->locations.push_back(
+          {adt.bed, "active", when, "", record::LocationIdFor(adt.bed), ""});
       break;
     }
     case AdtEvent::kDischarge: {

@@ -14,6 +14,7 @@
 #include "medtwin/hl7/message.h"
 #include "medtwin/hl7/vitals.h"
 #include "medtwin/record/encounter.h"
+#include "medtwin/record/location.h"
 #include "medtwin/record/patient.h"
 
 namespace medtwin::hl7 {

@@ -6,6 +6,7 @@
 #include "medtwin/core/text.h"
 #include "medtwin/core/time.h"
 #include "medtwin/monitor/rules.h"
+#include "medtwin/record/location.h"
 
 namespace medtwin::io {
 
@@ -157,6 +158,10 @@ std::vector<record::Encounter> ParseStoredEncounters(const json& list) {
         loc.status = StringOr(at, "status");
         loc.start = StringOr(at, "start");
         loc.end = StringOr(at, "end");
+        loc.location_id = StringOr(at, "location");
+        loc.display = StringOr(at, "display");
+        // Stored before Location resources were kept: the id ADT beds have.
+        if (!at.contains("location")) loc.location_id = record::LocationIdFor(loc.bed);
         enc.locations.push_back(std::move(loc));
       }
     }
@@ -176,7 +181,9 @@ json EncounterToJson(const record::Encounter& e) {
                          {"facility", l.bed.facility},
                          {"status", l.status},
                          {"start", l.start},
-                         {"end", l.end.empty() ? json(nullptr) : json(l.end)}});
+                         {"end", l.end.empty() ? json(nullptr) : json(l.end)},
+                         {"location", l.location_id},
+                         {"display", l.display}});
   }
   return {{"id", e.id},
           {"status", e.status},

@@ -22,15 +22,25 @@ struct BedLocation {
 // Encounter.location: a bed and when the patient was in it.
 struct EncounterLocation {
   BedLocation bed;
-  std::string status;  // "active" (the patient is there) or "completed" (moved on)
-  std::string start;   // RFC 3339
-  std::string end;     // RFC 3339, "" while active
+  // R4 EncounterLocationStatus: "active" (the patient is there), "completed" (moved on),
+  // "planned" or "reserved".
+  std::string status;
+  std::string start;  // RFC 3339
+  std::string end;    // RFC 3339, "" while active
+  // The Location resource (record/location.h) when the place is one ("ICU.1.A"); "" for a
+  // place known only by name (a FHIR client's display, a contained Location).
+  std::string location_id;
+  std::string display;  // a FHIR client's Location display, when there is no bed
   bool operator==(const EncounterLocation&) const = default;
+  // Is the patient in this place now?
+  [[nodiscard]] bool occupied() const { return status == "active" && end.empty(); }
 };
 
 struct Encounter {
-  std::string id;          // the visit number (PV1-19) or one the server made
-  std::string status;      // "planned", "in-progress", "finished" (R4 EncounterStatus)
+  std::string id;  // the visit number (PV1-19) or one the server made
+  // R4 EncounterStatus: planned, arrived, triaged, in-progress, onleave, finished, cancelled,
+  // entered-in-error, unknown (ADT uses in-progress and finished).
+  std::string status;
   std::string class_code;  // HL7 v3 ActCode: IMP inpatient, EMER, AMB, OBSENC, PRENC, SS
   std::string start;       // RFC 3339 (admission)
   std::string end;         // RFC 3339 (discharge), "" until then

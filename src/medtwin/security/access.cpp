@@ -79,6 +79,16 @@ Decision Decide(const Claims& who, std::string_view resource_type, Interaction w
   if (resource_type == "AuditEvent" && who.role != Role::kAdmin) {
     return Deny("the audit trail is for administrators");
   }
+  // The hospital's places (wards, rooms, beds and whether each is occupied): for the staff
+  // who run it; set up by administrators.
+  if (resource_type == "Location") {
+    if (who.role != Role::kAdmin && who.role != Role::kClinician) {
+      return Deny("the hospital's locations are for clinical staff");
+    }
+    if (!reading && who.role != Role::kAdmin) {
+      return Deny("the hospital's locations are set up by administrators");
+    }
+  }
   // De-identified research data: researchers (and administrators), reading only.
   if (resource_type == "ResearchStudy") {
     if (who.role != Role::kResearcher && who.role != Role::kAdmin) {

@@ -124,10 +124,23 @@ const std::vector<RouteSpec>& ApiRoutes() {
        FhirSearchAuditEvent},
       {V::get, "/fhir/r4/Encounter", false, "Encounter", I::kSearch, PatientFrom::kQuery,
        FhirSearchEncounter},
+      {V::post, "/fhir/r4/Encounter", false, "Encounter", I::kCreate, PatientFrom::kBody,
+       FhirCreateEncounter},
       // As Observation/{id}: the id does not name the patient; the handler checks the one
       // whose stay it is.
       {V::get, "/fhir/r4/Encounter/{id}", false, "Encounter", I::kRead, PatientFrom::kBody,
        FhirReadEncounter},
+      {V::put, "/fhir/r4/Encounter/{id}", false, "Encounter", I::kUpdate, PatientFrom::kBody,
+       FhirUpdateEncounter},
+      // The hospital's places: no patient's data (a bed says occupied, not by whom).
+      {V::get, "/fhir/r4/Location", false, "Location", I::kSearch, PatientFrom::kNone,
+       FhirSearchLocation},
+      {V::post, "/fhir/r4/Location", false, "Location", I::kCreate, PatientFrom::kNone,
+       FhirCreateLocation},
+      {V::get, "/fhir/r4/Location/{id}", false, "Location", I::kRead, PatientFrom::kNone,
+       FhirReadLocation},
+      {V::put, "/fhir/r4/Location/{id}", false, "Location", I::kUpdate, PatientFrom::kNone,
+       FhirUpdateLocation},
   };
   return routes;
 }

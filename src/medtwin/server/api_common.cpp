@@ -1,6 +1,7 @@
 #include "medtwin/server/api_common.h"
 
 #include "medtwin/core/format.h"
+#include "medtwin/core/text.h"
 
 #include <algorithm>
 #include <charconv>
@@ -381,6 +382,20 @@ std::string DoseId(const record::Event& e) {
 std::string StringMember(const json& j, const char* key) {
   if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return "";
   return j[key].get<std::string>();
+}
+
+// If-Match: W/"3" or "3" → 3; nullopt when absent; an error when it is not a version.
+Result<std::optional<int>> IfMatch(const Request& req) {
+  auto it = req.find("If-Match");
+  if (it == req.end()) return std::optional<int>();
+  std::string_view v(it->value().data(), it->value().size());
+  if (v.starts_with("W/")) v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  auto n = ParseInt64(v);
+  if (!n || *n < 0 || *n > 1'000'000'000) {
+    return InvalidArgument("If-Match", "a version tag such as W/\"3\"");
+  }
+  return std::optional<int>(static_cast<int>(*n));
 }
 
 }  // namespace medtwin::server

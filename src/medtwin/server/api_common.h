@@ -87,6 +87,8 @@ struct ObservationKey {
 [[nodiscard]] std::string DoseId(const record::Event& e);
 // A version as an entity tag (R4 §3.1.0.4.4: weak, the versionId quoted): W/"3".
 [[nodiscard]] std::string VersionETag(int version);
+// If-Match: W/"3" or "3" → 3; nullopt when absent; an error when it is not a version.
+[[nodiscard]] Result<std::optional<int>> IfMatch(const Request& req);
 // A string member of an untrusted object, or "" (never an exception).
 [[nodiscard]] std::string StringMember(const nlohmann::json& j, const char* key);
 

@@ -1,8 +1,11 @@
-// /fhir/r4/Encounter: the patient's stays and beds as FHIR R4 Encounters (read, and search by
-// patient and status), from the record the HL7 ADT feed keeps (record/encounter.h). A bed is a
-// Location reference by display ("ICU 1-A"): medtwin keeps no Location resources yet.
+// /fhir/r4/Encounter: the patient's stays as FHIR R4 Encounters — read, search (by patient,
+// status, location; across the patients the caller may see when no patient is named), create
+// and update — kept in the patient's record, where the HL7 ADT feed keeps them too
+// (record/encounter.h). A place given as Location/{id} must be one of the server's Locations
+// (its ward, room and bed come from there); one given by display only is kept as that text.
 #include "medtwin/server/handlers.h"
 
+#include "medtwin/io/fhir_encounter.h"
 #include "medtwin/server/api_common.h"
 #include "medtwin/server/fhir_search.h"
 
@@ -13,36 +16,91 @@ using security::Interaction;
 
 namespace {
 
-std::string BedDisplay(const record::BedLocation& b) {
-  std::string out = b.ward;
-  if (!b.room.empty()) out += (out.empty() ? "" : " ") + b.room;
-  if (!b.bed.empty()) out += (out.empty() ? "" : "-") + b.bed;
-  return out.empty() ? "unknown bed" : out;
+// The patient whose record holds encounter `id`, or "".
+std::string EncounterOwner(TwinService& service, const std::string& id) {
+  for (const std::string& patient : service.PatientIds()) {
+    auto p = service.Patient(patient);
+    if (!p) continue;
+    for (const auto& e : p->encounters) {
+      if (e.id == id) return patient;
+    }
+  }
+  return "";
 }
 
-json EncounterResource(const record::PatientRecord& p, const record::Encounter& e) {
-  json r = {{"resourceType", "Encounter"},
-            {"id", e.id},
-            {"status", e.status},
-            {"class",
-             {{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"},
-              {"code", e.class_code.empty() ? "IMP" : e.class_code}}},
-            {"subject", {{"reference", "Patient/" + p.id}}}};
-  json period = json::object();
-  if (!e.start.empty()) period["start"] = e.start;
-  if (!e.end.empty()) period["end"] = e.end;
-  if (!period.empty()) r["period"] = period;
-  json locations = json::array();
-  for (const auto& l : e.locations) {
-    json entry = {{"location", {{"display", BedDisplay(l.bed)}}},
-                  {"status", l.status == "active" ? "active" : "completed"}};
-    json lp = json::object();
-    if (!l.start.empty()) lp["start"] = l.start;
-    if (!l.end.empty()) lp["end"] = l.end;
-    if (!lp.empty()) entry["period"] = lp;
-    locations.push_back(std::move(entry));
+Response SaveEncounter(const RouteRequest& rq, const std::string& path_id) {
+  TwinService& service = rq.service;
+  auto body = ParseBody(rq.req);
+  if (!body.ok()) return Outcome(400, "structure", "Encounter", body.error().message);
+  auto in = io::FromFhirEncounter(*body);
+  if (!in.ok()) return Outcome(400, "invalid", in.error().field, in.error().message);
+  record::Encounter& e = in->encounter;
+  const Interaction what = path_id.empty() ? Interaction::kCreate : Interaction::kUpdate;
+  if (auto d = rq.caller.Check(in->patient, "Encounter", what); !d.allowed) {
+    return Outcome(403, "forbidden", "Encounter.subject", d.reason);
   }
-  if (!locations.empty()) r["location"] = std::move(locations);
+  if (!service.Patient(in->patient)) {
+    return Outcome(404, "not-found", "Encounter.subject", "no Patient/" + in->patient);
+  }
+  if (path_id.empty()) {
+    e.id = "enc-" + NewPatientId().substr(2);  // R4 §3.1.0.7: the server names what it creates
+  } else {
+    if (!io::IsFhirId(path_id)) {
+      return Outcome(400, "value", "Encounter.id", "1–64 characters from A–Z, a–z, 0–9, '-', '.'");
+    }
+    if (!e.id.empty() && e.id != path_id) {
+      return Outcome(400, "invalid", "Encounter.id",
+                     "the body's id '" + e.id.substr(0, 64) + "' is not the one in the URL");
+    }
+    e.id = path_id;
+    const std::string owner = EncounterOwner(service, e.id);
+    if (!owner.empty() && owner != in->patient) {
+      // Said the same way whether or not the caller may see the other patient.
+      return Outcome(409, "conflict", "Encounter.subject",
+                     "Encounter/" + e.id + " belongs to another patient's record");
+    }
+  }
+  for (std::size_t i = 0; i < e.locations.size(); ++i) {
+    auto& l = e.locations[i];
+    if (l.location_id.empty()) continue;
+    if (!service.locations().Get(l.location_id)) {
+      return Outcome(422, "not-found",
+                     "Encounter.location[" + std::to_string(i) + "].location.reference",
+                     "no Location/" + l.location_id + " (create it first)");
+    }
+    l.bed = service.locations().BedOf(l.location_id);
+  }
+  bool created = false;
+  auto changed = service.ChangePatient(in->patient, std::nullopt, [&](record::PatientRecord& p) {
+    auto it = std::find_if(p.encounters.begin(), p.encounters.end(),
+                           [&](const record::Encounter& x) { return x.id == e.id; });
+    // One stay in progress at a time: a patient is in one place.
+    if (e.status == "in-progress") {
+      for (const auto& other : p.encounters) {
+        if (other.status == "in-progress" && other.id != e.id) {
+          return Status(Error{ErrorCode::kAlreadyExists, "Encounter.status",
+                              "Patient/" + p.id + " is in Encounter/" + other.id +
+                                  " (in progress): finish it first"});
+        }
+      }
+    }
+    created = it == p.encounters.end();
+    if (created) {
+      p.encounters.push_back(e);
+      if (p.encounters.size() > 100) p.encounters.erase(p.encounters.begin());
+    } else {
+      *it = e;
+    }
+    return Status(Ok{});
+  });
+  if (!changed.ok()) {
+    const Error& err = changed.error();
+    if (err.code == ErrorCode::kAlreadyExists)
+      return Outcome(409, "conflict", err.field, err.message);
+    return Outcome(StatusFor(err), "processing", err.field, err.message);
+  }
+  Response r = Fhir(created ? 201 : 200, io::ToFhirEncounter(e, in->patient));
+  if (created) r.headers.emplace_back("Location", FhirBase(rq) + "/Encounter/" + e.id);
   return r;
 }
 
@@ -52,39 +110,61 @@ Response FhirSearchEncounter(const RouteRequest& rq) {
   auto terms = SearchTerms(rq, "Encounter");
   if (!terms.ok()) return Outcome(400, "not-supported", terms.error().field, terms.error().message);
   const std::string patient = PatientInQuery(rq.query());
-  if (patient.empty()) return Outcome(400, "required", "patient", "search needs patient");
-  auto p = rq.service.Patient(patient);
-  if (!p) return Outcome(404, "not-found", "patient", "no Patient/" + patient);
-  std::vector<std::string> statuses;
-  for (const auto& t : *terms) {
-    if (t.name == "status") statuses.insert(statuses.end(), t.values.begin(), t.values.end());
+  std::vector<std::string> patients;
+  if (!patient.empty()) {
+    if (!rq.service.Patient(patient)) {
+      return Outcome(404, "not-found", "patient", "no Patient/" + patient);
+    }
+    patients.push_back(patient);
+  } else {
+    // Across patients: only those the caller may see (a census for the bed manager).
+    for (const std::string& id : rq.service.PatientIds()) {
+      if (rq.caller.Check(id, "Encounter", Interaction::kSearch).allowed) patients.push_back(id);
+    }
   }
   json list = json::array();
-  // Newest first: the stay in progress leads.
-  for (auto it = p->encounters.rbegin(); it != p->encounters.rend(); ++it) {
-    if (!statuses.empty() &&
-        std::find(statuses.begin(), statuses.end(), it->status) == statuses.end()) {
-      continue;
+  for (const std::string& id : patients) {
+    auto p = rq.service.Patient(id);
+    if (!p) continue;
+    // Newest first: the stay in progress leads.
+    for (auto it = p->encounters.rbegin(); it != p->encounters.rend(); ++it) {
+      bool match = true;
+      for (const auto& t : *terms) {
+        if (t.name == "status") {
+          match =
+              match && std::find(t.values.begin(), t.values.end(), it->status) != t.values.end();
+        }
+        if (t.name == "location") {
+          match = match && std::any_of(t.values.begin(), t.values.end(), [&](const std::string& v) {
+                    const std::string want = v.starts_with("Location/") ? v.substr(9) : v;
+                    return std::any_of(
+                        it->locations.begin(), it->locations.end(),
+                        [&](const record::EncounterLocation& l) { return l.location_id == want; });
+                  });
+        }
+      }
+      if (match) list.push_back(io::ToFhirEncounter(*it, p->id));
     }
-    list.push_back(EncounterResource(*p, *it));
   }
   return Fhir(200, Searchset(list, &rq));
 }
 
 Response FhirReadEncounter(const RouteRequest& rq) {
   const std::string& id = rq.param("id");
-  for (const std::string& patient : rq.service.PatientIds()) {
-    auto p = rq.service.Patient(patient);
-    if (!p) continue;
-    for (const auto& e : p->encounters) {
-      if (e.id != id) continue;
-      if (auto d = rq.caller.Check(p->id, "Encounter", Interaction::kRead); !d.allowed) {
-        return Outcome(403, "forbidden", "Encounter.subject", d.reason);
-      }
-      return Fhir(200, EncounterResource(*p, e));
-    }
+  const std::string owner = EncounterOwner(rq.service, id);
+  auto p = owner.empty() ? std::nullopt : rq.service.Patient(owner);
+  if (!p) return Outcome(404, "not-found", "Encounter.id", "no Encounter/" + id.substr(0, 64));
+  if (auto d = rq.caller.Check(p->id, "Encounter", Interaction::kRead); !d.allowed) {
+    return Outcome(403, "forbidden", "Encounter.subject", d.reason);
   }
-  return Outcome(404, "not-found", "Encounter.id", "no Encounter/" + id);
+  for (const auto& e : p->encounters) {
+    if (e.id == id) return Fhir(200, io::ToFhirEncounter(e, p->id));
+  }
+  return Outcome(404, "not-found", "Encounter.id", "no Encounter/" + id.substr(0, 64));
 }
+
+Response FhirCreateEncounter(const RouteRequest& rq) { return SaveEncounter(rq, ""); }
+
+Response FhirUpdateEncounter(const RouteRequest& rq) { return SaveEncounter(rq, rq.param("id")); }
 
 }  // namespace medtwin::server

@@ -75,20 +75,6 @@ Response PatientAnswer(unsigned status, const record::PatientRecord& p, const Ro
   return r;
 }
 
-// If-Match: W/"3" or "3" → 3; nullopt when absent; an error when it is not a version.
-Result<std::optional<int>> IfMatch(const Request& req) {
-  auto it = req.find("If-Match");
-  if (it == req.end()) return std::optional<int>();
-  std::string_view v(it->value().data(), it->value().size());
-  if (v.starts_with("W/")) v.remove_prefix(2);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  auto n = ParseInt64(v);
-  if (!n || *n < 0 || *n > 1'000'000'000) {
-    return InvalidArgument("If-Match", "a version tag such as W/\"3\"");
-  }
-  return std::optional<int>(static_cast<int>(*n));
-}
-
 }  // namespace
 
 Result<std::optional<record::PatientRecord>> MatchCondition(TwinService& service,

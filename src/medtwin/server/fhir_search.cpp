@@ -79,15 +79,26 @@ std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
       {"patient", "reference", "required: Patient/{id} or {id}"},
       {"subject", "reference", "as patient"}};
   static constexpr SearchParamSpec kEncounter[] = {
-      {"patient", "reference", "required: Patient/{id} or {id}"},
+      {"patient", "reference", "Patient/{id} or {id}; without it, every patient the caller sees"},
       {"subject", "reference", "as patient"},
-      {"status", "token", "planned | in-progress | finished"}};
+      {"status", "token", "planned | arrived | triaged | in-progress | onleave | finished | ..."},
+      {"location", "reference", "Location/{id}: stays that were (or are) in that place"}};
+  static constexpr SearchParamSpec kLocation[] = {
+      {"_id", "token", "the location's id"},
+      {"identifier", "token", "system|value"},
+      {"name", "string", "start of any word of the name or an alias"},
+      {"partof", "reference", "Location/{id}: the places inside it (one level)"},
+      {"status", "token", "active | suspended | inactive"},
+      {"operational-status", "token",
+       "HL7 table 0116: O occupied (from encounters), U unoccupied, C, H, I, K"},
+      {"physical-type", "token", "location-physical-type: wa ward, ro room, bd bed, ..."}};
   static constexpr SearchParamSpec kAuditEvent[] = {
       {"_count", "number", "the newest records, 1–10000 (default 100)"}};
   if (resource == "Patient") return kPatient;
   if (resource == "Observation") return kObservation;
   if (resource == "AuditEvent") return kAuditEvent;
   if (resource == "Encounter") return kEncounter;
+  if (resource == "Location") return kLocation;
   if (resource == "MedicationAdministration" || resource == "MedicationRequest" ||
       resource == "RiskAssessment" || resource == "DetectedIssue") {
     return kByPatient;

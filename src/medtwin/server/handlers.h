@@ -88,6 +88,12 @@ Response FhirSearchDetectedIssue(const RouteRequest& rq);
 Response FhirSearchAuditEvent(const RouteRequest& rq);
 Response FhirSearchEncounter(const RouteRequest& rq);
 Response FhirReadEncounter(const RouteRequest& rq);
+Response FhirCreateEncounter(const RouteRequest& rq);
+Response FhirUpdateEncounter(const RouteRequest& rq);
+Response FhirSearchLocation(const RouteRequest& rq);
+Response FhirReadLocation(const RouteRequest& rq);
+Response FhirCreateLocation(const RouteRequest& rq);
+Response FhirUpdateLocation(const RouteRequest& rq);
 // Stores one dose through the service's event path; "" or the reason it was refused (Bundles
 // and MedicationAdministration create).
 std::string IngestDose(TwinService& service, const record::Event& dose);

@@ -382,6 +382,15 @@ struct Handling {
                                 : hl7::ErrorCondition::kDuplicateKey);
       return;
     }
+    // The ward, room and bed the patient is put in become Locations when new (a census
+    // needs no set-up).
+    if (!adt->bed.empty()) {
+      if (auto made = service.locations().EnsureBed(adt->bed); !made.ok()) {
+        Fail(made.error(), hl7::ErrorCondition::kInternal, true);
+        audit_outcome = 503;
+        return;
+      }
+    }
     const std::string encounter_id = "e-" + NewPatientId().substr(2);
     auto changed = service.ChangePatient(id, std::nullopt, [&](record::PatientRecord& p) -> Status {
       if (!adt->name.empty()) p.name = adt->name;

@@ -139,6 +139,7 @@ Result<std::unique_ptr<TwinService>> TwinService::Open(
     std::shared_ptr<const security::DataKeyRing> keys) {
   std::unique_ptr<TwinService> s(new TwinService(std::move(store), shards, std::move(broadcaster)));
   s->keys_ = std::move(keys);
+  MEDTWIN_RETURN_IF_ERROR(s->locations_.Load());
   MEDTWIN_TRY(auto rows, s->store_->LoadPatients());
   for (const auto& row : rows) {
     auto p = PatientFromStored(row.body, s->keys_.get());
@@ -298,6 +299,19 @@ Result<std::vector<record::PatientRecord>> TwinService::PatientHistory(const std
   for (const auto& row : rows) {
     MEDTWIN_TRY(record::PatientRecord p, PatientFromStored(row.body, keys_.get()));
     out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::map<std::string, std::string> TwinService::Occupants() {
+  std::shared_lock lock(patients_mu_);
+  std::map<std::string, std::string> out;
+  for (const auto& [id, p] : patients_) {
+    const record::Encounter* e = record::CurrentEncounter(p.encounters);
+    if (e == nullptr) continue;
+    for (const auto& l : e->locations) {
+      if (l.occupied() && !l.location_id.empty()) out[l.location_id] = id;
+    }
   }
   return out;
 }

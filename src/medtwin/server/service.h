@@ -20,6 +20,7 @@
 #include "medtwin/server/access.h"
 #include "medtwin/server/audit_log.h"
 #include "medtwin/server/http_server.h"
+#include "medtwin/server/locations.h"
 #include "medtwin/server/trials.h"
 #include "medtwin/store/store.h"
 #include "medtwin/twin/engine.h"
@@ -107,6 +108,10 @@ class TwinService {
   [[nodiscard]] ServiceMetrics& metrics() { return metrics_; }
   [[nodiscard]] Broadcaster& broadcaster() { return *broadcaster_; }
   [[nodiscard]] TrialRunner& trials() { return trials_; }
+  [[nodiscard]] LocationRegistry& locations() { return locations_; }
+  // Who is where now: Location id → patient id, for every place an encounter in progress has
+  // its patient in (record::EncounterLocation::occupied).
+  [[nodiscard]] std::map<std::string, std::string> Occupants();
   [[nodiscard]] std::string MetricsText();
   // Also hand every alert event to `listener` (e.g. the MQTT bridge). Set before traffic flows.
   void SetAlertListener(std::function<void(const std::string&, const std::string&)> listener) {
@@ -163,6 +168,7 @@ class TwinService {
   std::function<void(const std::string&, const nlohmann::json&)> command_listener_;
   AuditLog* audit_ = nullptr;
   std::shared_ptr<const security::DataKeyRing> keys_;
+  LocationRegistry locations_{store_.get()};
   TrialRunner trials_{store_.get()};  // last: its worker stops first
 };
 

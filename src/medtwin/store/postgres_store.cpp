@@ -86,6 +86,10 @@ CREATE TABLE IF NOT EXISTS trials(
   saved_us BIGINT NOT NULL,
   body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS locations(
+  id TEXT PRIMARY KEY,
+  body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS revoked_tokens(
   jti TEXT PRIMARY KEY,
   revoked_us BIGINT NOT NULL,
@@ -462,6 +466,27 @@ class PostgresStore final : public Store {
                                "SELECT body FROM trials ORDER BY saved_us DESC, id DESC LIMIT $1",
                                1, nullptr, params, nullptr, nullptr, 0)};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read trials"));
+    std::vector<std::string> out;
+    for (int i = 0; i < PQntuples(r.r); ++i) out.emplace_back(PQgetvalue(r.r, i, 0));
+    return out;
+  }
+
+  Status SaveLocation(const std::string& id, const std::string& body) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
+    const char* params[] = {id.c_str(), body.c_str()};
+    ResultGuard r{PQexecParams(conn_,
+                               "INSERT INTO locations(id, body) VALUES($1,$2) "
+                               "ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+                               2, nullptr, params, nullptr, nullptr, 0)};
+    return Check(r.r, "save location");
+  }
+
+  Result<std::vector<std::string>> LoadLocations() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
+    ResultGuard r{PQexec(conn_, "SELECT body FROM locations ORDER BY id")};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read locations"));
     std::vector<std::string> out;
     for (int i = 0; i < PQntuples(r.r); ++i) out.emplace_back(PQgetvalue(r.r, i, 0));
     return out;

@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS trials(
   saved_us INTEGER NOT NULL,
   body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS locations(
+  id TEXT PRIMARY KEY,
+  body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS revoked_tokens(
   jti TEXT PRIMARY KEY,
   revoked_us INTEGER NOT NULL,
@@ -73,7 +77,7 @@ CREATE TABLE IF NOT EXISTS health(
   id INTEGER PRIMARY KEY,
   checked_us INTEGER NOT NULL
 );
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 )sql";
 
 class Statement {
@@ -487,6 +491,26 @@ class SqliteStore final : public Store {
     int rc;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.push_back(Text(st, 0));
     if (rc != SQLITE_DONE) return Fail("read trials");
+    return out;
+  }
+
+  Status SaveLocation(const std::string& id, const std::string& body) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare("INSERT OR REPLACE INTO locations(id, body) VALUES(?,?)", st));
+    Bind(st, 1, id);
+    Bind(st, 2, body);
+    return Step(st);
+  }
+
+  Result<std::vector<std::string>> LoadLocations() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare("SELECT body FROM locations ORDER BY id", st));
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.push_back(Text(st, 0));
+    if (rc != SQLITE_DONE) return Fail("read locations");
     return out;
   }
 

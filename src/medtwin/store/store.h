@@ -89,6 +89,10 @@ class Store {
   [[nodiscard]] virtual Status SaveTrial(const std::string& id, std::int64_t saved_us,
                                          const std::string& body) = 0;
   [[nodiscard]] virtual Result<std::vector<std::string>> RecentTrials(std::size_t limit) = 0;
+  // The hospital's places (FHIR Location: wards, rooms, beds), one JSON document per id
+  // (io/fhir_encounter.h); saving an id again replaces it. All of them, by id.
+  [[nodiscard]] virtual Status SaveLocation(const std::string& id, const std::string& body) = 0;
+  [[nodiscard]] virtual Result<std::vector<std::string>> LoadLocations() = 0;
   // Revoked bearer tokens by id (jti), kept until they would have expired anyway.
   [[nodiscard]] virtual Status RevokeToken(const std::string& jti, std::int64_t revoked_us,
                                            std::int64_t expires_s) = 0;
