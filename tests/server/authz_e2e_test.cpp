@@ -183,6 +183,18 @@ class Authz : public ::testing::Test {
       body = fhir_dose.dump();
       type = "application/fhir+json";
     }
+    if (path.starts_with("/fhir/r4/Encounter") && method != "GET") {
+      body = json({{"resourceType", "Encounter"},
+                   {"status", "finished"},
+                   {"class", {{"code", "AMB"}}},
+                   {"subject", {{"reference", "Patient/p-a"}}}})
+                 .dump();
+      type = "application/fhir+json";
+    }
+    if (path.starts_with("/fhir/r4/Location") && method != "GET") {
+      body = json({{"resourceType", "Location"}, {"name", "Ward " + std::to_string(n)}}).dump();
+      type = "application/fhir+json";
+    }
     auto r = Call(port_, http::string_to_verb(method), path, body, type, token);
     return {r.status, r.body};
   }
@@ -229,6 +241,8 @@ TEST_F(Authz, EveryRouteEveryRole) {
     const bool research = route["resource"] == "ResearchStudy";  // de-identified: researchers
     // In-silico trials hold virtual patients only: clinicians (any) and researchers too.
     const bool virtual_trial = route["resource"] == "InSilicoTrial";
+    // The hospital's places: clinical staff read them, administrators set them up.
+    const bool place = route["resource"] == "Location";
     for (const auto& who : roles) {
       bool expect_allowed = false;
       const std::string role = who.name;
@@ -242,6 +256,8 @@ TEST_F(Authz, EveryRouteEveryRole) {
         expect_allowed = role == "researcher" || role.starts_with("clinician");
       } else if (audit_trail) {
         expect_allowed = false;
+      } else if (place) {
+        expect_allowed = role.starts_with("clinician") && reads;
       } else if (role == "clinician on the care team") {
         expect_allowed = true;
       } else if (role == "clinician off the care team") {

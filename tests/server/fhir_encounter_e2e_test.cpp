@@ -3,7 +3,7 @@
 // operationalStatus (HL7 table 0116) follows who lies in it — occupied while an encounter in
 // progress has a patient there, else what people set (housekeeping), else unoccupied;
 // Encounters searched across patients (the census) and by location; FHIR clients create and
-// update Encounters and Locations with the rules a bed board needs (one stay in progress, known
+// update Encounters and Locations with the rules a bed board needs (one bed per patient, known
 // places, partOf without cycles, If-Match); clinicians read the places, administrators set them
 // up; everything survives a restart.
 #include <gtest/gtest.h>
@@ -174,10 +174,15 @@ TEST_F(FhirEncounters, AdtBedsBecomeLocationsWhoseStatusFollowsTheCensus) {
   const json record = Call(port, http::verb::get, "/api/v1/patients/enc-3").Json();
   EXPECT_EQ(record["encounters"][0]["locations"][0]["ward"], "ICU");
   EXPECT_EQ(record["encounters"][0]["locations"][0]["bed"], "B");
-  // A second stay in progress is refused: a patient is in one place.
+  // A second stay with the patient in a bed is refused: a patient lies in one place. A stay
+  // without a bed (a consultation during the admission) is not.
   auto twice = fhir(http::verb::post, "/Encounter", encounter);
   EXPECT_EQ(twice.status, 409u) << twice.body;
-  EXPECT_EQ(twice.Json()["issue"][0]["expression"][0], "Encounter.status");
+  EXPECT_EQ(twice.Json()["issue"][0]["expression"][0], "Encounter.location");
+  json consult = encounter;
+  consult["class"]["code"] = "AMB";
+  consult.erase("location");
+  EXPECT_EQ(fhir(http::verb::post, "/Encounter", consult).status, 201u);
   // Discharged: the stay finished, the bed free.
   encounter["id"] = id;
   encounter["status"] = "finished";

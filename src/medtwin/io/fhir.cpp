@@ -588,9 +588,9 @@ Result<json> FromFhirPatient(const json& r) {
     for (std::size_t i = 0; i < list.size(); ++i) {
       const std::string where = std::string("Patient.") + element + "[" + std::to_string(i) + "]";
       if (!list[i].is_object()) return InvalidArgument(where, "an object");
-      if (!list[i].contains("value") || !list[i]["value"].is_string()) {
-        return InvalidArgument(where + ".value", "a string is required");
-      }
+      // (value is 0..1: one without it, e.g. only a use, identifies and reaches no one.)
+      if (!list[i].contains("value")) continue;
+      if (!list[i]["value"].is_string()) return InvalidArgument(where + ".value", "a string");
       json item = {{"value", list[i]["value"]}};
       for (const char* key : {"system", "use"}) {
         if (std::string(element) == "identifier" && std::string(key) == "use") continue;

@@ -94,11 +94,9 @@ Result<std::vector<record::Identifier>> ParseIdentifiers(Source from, const json
     if (id.system.find('|') != std::string::npos) {
       return InvalidArgument(where + ".system", "must not contain '|'");
     }
-    for (const auto& seen : out) {
-      if (seen.system == id.system) {
-        return InvalidArgument(where + ".system", "one identifier per system");
-      }
-    }
+    // The same identifier twice is one (HL7's Patient f201 example lists its BSN twice); two
+    // values in one system (an old and a new MRN) are two.
+    if (std::find(out.begin(), out.end(), id) != out.end()) continue;
     out.push_back(std::move(id));
   }
   return out;

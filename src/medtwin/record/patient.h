@@ -55,7 +55,7 @@ struct ConsentChange {
 
 // An identifier the hospital knows the patient by (FHIR Identifier): the MRN, a national
 // number. `system` is the namespace (a URI, e.g. "urn:oid:2.16.840.1.113883.19.5"); "" when the
-// sender gave none. Unique per system across patients.
+// sender gave none. A system|value names one patient.
 struct Identifier {
   std::string system;
   std::string value;

@@ -74,14 +74,24 @@ Response SaveEncounter(const RouteRequest& rq, const std::string& path_id) {
   auto changed = service.ChangePatient(in->patient, std::nullopt, [&](record::PatientRecord& p) {
     auto it = std::find_if(p.encounters.begin(), p.encounters.end(),
                            [&](const record::Encounter& x) { return x.id == e.id; });
-    // One stay in progress at a time: a patient is in one place.
-    if (e.status == "in-progress") {
+    // A patient lies in one place at a time: a stay that puts them in a Location while
+    // another stay has them in one is refused (stays in progress without a bed, such as an
+    // outpatient visit during an admission, are not).
+    const auto in_place = [](const record::Encounter& x) -> const record::EncounterLocation* {
+      if (x.status != "in-progress") return nullptr;
+      for (const auto& l : x.locations) {
+        if (l.occupied() && !l.location_id.empty()) return &l;
+      }
+      return nullptr;
+    };
+    if (in_place(e) != nullptr) {
       for (const auto& other : p.encounters) {
-        if (other.status == "in-progress" && other.id != e.id) {
-          return Status(Error{ErrorCode::kAlreadyExists, "Encounter.status",
-                              "Patient/" + p.id + " is in Encounter/" + other.id +
-                                  " (in progress): finish it first"});
-        }
+        const record::EncounterLocation* there = other.id == e.id ? nullptr : in_place(other);
+        if (there == nullptr) continue;
+        return Status(Error{ErrorCode::kAlreadyExists, "Encounter.location",
+                            "Patient/" + p.id + " is in Location/" + there->location_id +
+                                " (Encounter/" + other.id +
+                                "): transfer that stay or finish it first"});
       }
     }
     created = it == p.encounters.end();

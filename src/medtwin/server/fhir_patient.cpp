@@ -57,6 +57,26 @@ json PatientResource(const record::PatientRecord& p) {
   return io::ToFhirPatient(io::PatientToJson(p));
 }
 
+// The FHIR element a patient record's field is ("identifiers[1].system" is
+// "Patient.identifier[1].system"), so a refusal names what the client sent.
+std::string FhirPatientPath(const std::string& field) {
+  static const std::pair<std::string_view, std::string_view> kElements[] = {
+      {"identifiers", "Patient.identifier"},
+      {"telecom", "Patient.telecom"},
+      {"birth_date", "Patient.birthDate"},
+      {"sex", "Patient.gender"},
+      {"name", "Patient.name"},
+      {"id", "Patient.id"}};
+  for (const auto& [member, element] : kElements) {
+    if (field.rfind(member, 0) == 0 &&
+        (field.size() == member.size() || field[member.size()] == '[' ||
+         field[member.size()] == '.')) {
+      return std::string(element) + field.substr(member.size());
+    }
+  }
+  return field;
+}
+
 // A Patient answer with its version headers: ETag, Last-Modified, and (on create) a Location
 // naming the version.
 Response PatientAnswer(unsigned status, const record::PatientRecord& p, const RouteRequest& rq,
@@ -161,7 +181,7 @@ Response FhirCreatePatient(const RouteRequest& rq) {
   if (!p.ok())
     return Outcome(p.error().code == ErrorCode::kAlreadyExists ? 409 : 400,
                    p.error().code == ErrorCode::kAlreadyExists ? "duplicate" : "invalid",
-                   p.error().field, p.error().message);
+                   FhirPatientPath(p.error().field), p.error().message);
   caller.Touch(p->id);
   return PatientAnswer(201, *p, rq, true);
 }
@@ -239,8 +259,9 @@ Response FhirUpdatePatient(const RouteRequest& rq) {
     if (p.error().code == ErrorCode::kFailedPrecondition) {
       return Outcome(412, "conflict", p.error().field, p.error().message);
     }
-    return Outcome(p.error().code == ErrorCode::kAlreadyExists ? 409 : 400, "invalid",
-                   p.error().field, p.error().message);
+    return Outcome(p.error().code == ErrorCode::kAlreadyExists ? 409 : 400,
+                   p.error().code == ErrorCode::kAlreadyExists ? "duplicate" : "invalid",
+                   FhirPatientPath(p.error().field), p.error().message);
   }
   return PatientAnswer(exists ? 200 : 201, *p, rq, !exists);
 }

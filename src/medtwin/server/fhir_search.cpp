@@ -58,7 +58,7 @@ std::optional<std::pair<int, int>> DayRange(std::string_view date) {
 std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
   static constexpr SearchParamSpec kPatient[] = {
       {"_id", "token", "the patient's id"},
-      {"identifier", "token", "system|value (the MRN); unique per system"},
+      {"identifier", "token", "system|value (the MRN); one patient per system|value"},
       {"name", "string", "start of any word of the name"},
       {"family", "string", "start of any word of the name"},
       {"given", "string", "start of any word of the name"},
