@@ -71,6 +71,9 @@ class GatedStore final : public store::Store {
   Result<std::vector<AuditRow>> RecentAudit(std::size_t limit) override {
     return inner_->RecentAudit(limit);
   }
+  Result<std::optional<AuditRow>> AuditRecord(std::uint64_t seq) override {
+    return inner_->AuditRecord(seq);
+  }
   Status AppendTreeHead(const TreeHeadRow& head) override { return inner_->AppendTreeHead(head); }
   Result<std::vector<TreeHeadRow>> TreeHeads() override { return inner_->TreeHeads(); }
   Status SaveTrial(const std::string& id, std::int64_t saved_us, const std::string& body) override {

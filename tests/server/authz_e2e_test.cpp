@@ -111,11 +111,21 @@ class Authz : public ::testing::Test {
     const std::string method = route["method"];
     const std::string from = route["patient_from"];
     if (const auto at = path.find("{id}"); at != std::string::npos) {
-      path.replace(at, 4,
-                   path.starts_with("/api/v1/alerts")          ? alert_of_["p-a"]
-                   : path.starts_with("/fhir/r4/Observation/") ? observation_of_pa_
-                   : path.starts_with("/fhir/r4/Encounter/")   ? std::string("V-PA")
-                                                               : "p-a");
+      // Ids of p-a's resources (the twin's outputs and doses name their patient).
+      const std::map<std::string, std::string> ids = {
+          {"/api/v1/alerts/", alert_of_["p-a"]},
+          {"/fhir/r4/Observation/", observation_of_pa_},
+          {"/fhir/r4/Encounter/", "V-PA"},
+          {"/fhir/r4/MedicationAdministration/", "p-a-dose-1"},
+          {"/fhir/r4/MedicationRequest/", "p-a-advice"},
+          {"/fhir/r4/RiskAssessment/", "p-a-news2"},
+          {"/fhir/r4/DetectedIssue/", alert_of_["p-a"]},
+          {"/fhir/r4/AuditEvent/", "audit-1"}};
+      std::string id = "p-a";
+      for (const auto& [prefix, value] : ids) {
+        if (path.starts_with(prefix)) id = value;
+      }
+      path.replace(at, 4, id);
     }
     if (const auto at = path.find("{path*}"); at != std::string::npos)
       path.replace(at, 7, "style.css");

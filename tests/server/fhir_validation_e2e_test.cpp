@@ -54,19 +54,30 @@ TEST(FhirValidation, EveryResourceTheEndpointReturnsValidatesWithOutsideTools) {
   get("/metadata");
   const json patients = get("/Patient");
   ASSERT_TRUE(patients.contains("entry")) << patients.dump().substr(0, 500);
-  int with_data = 0;
+  int with_data = 0, read_back = 0;
   for (const auto& e : patients["entry"]) {
     const std::string id = e["resource"]["id"];
     get("/Patient/" + id);
     const json obs = get("/Observation?patient=" + id + "&_count=30&_sort=-date");
     if (obs.value("total", 0) > 0) ++with_data;
-    get("/RiskAssessment?patient=" + id);
-    get("/DetectedIssue?patient=" + id);
-    get("/MedicationRequest?patient=" + id);
-    get("/MedicationAdministration?patient=" + id);
+    // Every resource a search returns reads back by its id as the same resource.
+    for (const char* type :
+         {"RiskAssessment", "DetectedIssue", "MedicationRequest", "MedicationAdministration"}) {
+      const json found = get(std::string("/") + type + "?patient=" + id);
+      for (const auto& e : found.value("entry", json::array())) {
+        const json read =
+            get(std::string("/") + type + "/" + e["resource"]["id"].get<std::string>());
+        EXPECT_EQ(read, e["resource"]) << type;
+        ++read_back;
+      }
+    }
   }
   EXPECT_GT(with_data, 3);
-  get("/AuditEvent?_count=50");
+  EXPECT_GT(read_back, 20);
+  const json audit = get("/AuditEvent?_count=50");
+  ASSERT_TRUE(audit.contains("entry"));
+  EXPECT_EQ(get("/AuditEvent/" + audit["entry"][0]["resource"]["id"].get<std::string>()),
+            audit["entry"][0]["resource"]);
 
   // What a client makes: a patient (and its history), a BP panel, a consciousness level, a
   // transaction and a batch.

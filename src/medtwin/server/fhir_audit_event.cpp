@@ -36,4 +36,22 @@ Response FhirSearchAuditEvent(const RouteRequest& rq) {
   return Fhir(200, Searchset(list, &rq));
 }
 
+Response FhirReadAuditEvent(const RouteRequest& rq) {
+  const std::string& id = rq.param("id");
+  auto not_found = [&] {
+    return Outcome(404, "not-found", "AuditEvent.id", "no AuditEvent/" + id.substr(0, 64));
+  };
+  AuditLog* log = rq.service.audit_log();
+  const auto seq =
+      id.starts_with("audit-") ? ParseUint64(std::string_view(id).substr(6)) : std::nullopt;
+  if (log == nullptr || !seq) return not_found();
+  log->Flush();
+  auto row = rq.service.store().AuditRecord(*seq);
+  if (!row.ok()) return Outcome(503, "transient", "store", row.error().message);
+  if (!*row) return not_found();
+  auto rec = security::ParseAuditRecord((*row)->text);
+  if (!rec.ok()) return Outcome(500, "exception", "AuditEvent", "the stored record is unreadable");
+  return Fhir(200, security::ToFhirAuditEvent(*rec));
+}
+
 }  // namespace medtwin::server

@@ -1,6 +1,7 @@
 // /fhir/r4/MedicationAdministration: create and search the doses the drug twins read.
 #include "medtwin/server/handlers.h"
 
+#include "medtwin/core/text.h"
 #include "medtwin/core/time.h"
 #include "medtwin/io/event.h"
 #include "medtwin/io/fhir.h"
@@ -62,6 +63,33 @@ Response FhirSearchMedicationAdministration(const RouteRequest& rq) {
     if (e.type == "dose") list.push_back(io::ToFhirMedicationAdministration(e, DoseId(e)));
   }
   return Fhir(200, Searchset(list, &rq));
+}
+
+Response FhirReadMedicationAdministration(const RouteRequest& rq) {
+  const std::string& id = rq.param("id");
+  auto not_found = [&] {
+    return Outcome(404, "not-found", "MedicationAdministration.id",
+                   "no MedicationAdministration/" + id.substr(0, 64));
+  };
+  // DoseId: "{patient}-dose-{time in µs}".
+  const std::size_t at = id.rfind("-dose-");
+  if (at == std::string::npos || at == 0) return not_found();
+  const std::string patient = id.substr(0, at);
+  const auto us = ParseInt64(std::string_view(id).substr(at + 6));
+  if (!us || !rq.service.Patient(patient)) return not_found();
+  if (auto d = rq.caller.Check(patient, "MedicationAdministration", Interaction::kRead);
+      !d.allowed) {
+    return Outcome(403, "forbidden", "MedicationAdministration.subject", d.reason);
+  }
+  const Instant when{*us};
+  auto events = rq.service.store().QueryEvents(patient, when, when, 100);
+  if (!events.ok()) return Outcome(503, "transient", "store", events.error().message);
+  for (const auto& e : *events) {
+    if (e.type == "dose" && DoseId(e) == id) {
+      return Fhir(200, io::ToFhirMedicationAdministration(e, id));
+    }
+  }
+  return not_found();
 }
 
 }  // namespace medtwin::server

@@ -3,6 +3,7 @@
 // glucose twin's hypoglycemia risk) and DetectedIssue (the patient's open alerts).
 #include "medtwin/server/handlers.h"
 
+#include "medtwin/core/text.h"
 #include "medtwin/core/time.h"
 #include "medtwin/io/fhir.h"
 #include "medtwin/server/api_common.h"
@@ -14,16 +15,10 @@ namespace {
 
 using nlohmann::json;
 
-Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
-  TwinService& service = rq.service;
-  if (auto terms = SearchTerms(rq, type); !terms.ok()) {
-    return Outcome(400, "not-supported", terms.error().field, terms.error().message);
-  }
-  const auto& query = rq.query();
-  const std::string id = PatientInQuery(query);
-  if (id.empty()) return Outcome(400, "required", "patient", "search needs patient");
+// The patient's twin outputs of `type` as FHIR resources; null when there is no such patient.
+json TwinOutputResources(TwinService& service, const std::string& id, const std::string& type) {
   auto view = service.engine().View(id, /*forecast_bands=*/false);
-  if (!view) return Outcome(404, "not-found", "patient", "no Patient/" + id);
+  if (!view) return nullptr;
   const json twin = TwinViewToJson(*view);
   json list = json::array();
   if (type == "MedicationRequest") {
@@ -82,10 +77,64 @@ Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
                       {"detail", a["message"]}});
     }
   }
+  return list;
+}
+
+Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
+  if (auto terms = SearchTerms(rq, type); !terms.ok()) {
+    return Outcome(400, "not-supported", terms.error().field, terms.error().message);
+  }
+  const std::string id = PatientInQuery(rq.query());
+  if (id.empty()) return Outcome(400, "required", "patient", "search needs patient");
+  const json list = TwinOutputResources(rq.service, id, type);
+  if (list.is_null()) return Outcome(404, "not-found", "patient", "no Patient/" + id);
   return Fhir(200, Searchset(list, &rq));
 }
 
+// One twin output by id, once the id has told whose it is ("" when it cannot be anyone's).
+Response TwinOutput(const RouteRequest& rq, const std::string& type, const std::string& patient) {
+  const std::string& id = rq.param("id");
+  auto not_found = [&] {
+    return Outcome(404, "not-found", type + ".id", "no " + type + "/" + id.substr(0, 64));
+  };
+  if (patient.empty() || !rq.service.Patient(patient)) return not_found();
+  if (auto d = rq.caller.Check(patient, type, security::Interaction::kRead); !d.allowed) {
+    return Outcome(403, "forbidden", type, d.reason);
+  }
+  const json list = TwinOutputResources(rq.service, patient, type);
+  if (list.is_array()) {
+    for (const auto& r : list) {
+      if (r.value("id", "") == id) return Fhir(200, r);
+    }
+  }
+  return not_found();
+}
+
+// The patient an id made as "{patient}{suffix}" names, for the first suffix that fits.
+std::string PatientBefore(const std::string& id, std::initializer_list<std::string_view> suffixes) {
+  for (std::string_view suffix : suffixes) {
+    const std::size_t at = id.rfind(suffix);
+    if (at != std::string::npos && at > 0) return id.substr(0, at);
+  }
+  return "";
+}
+
 }  // namespace
+
+Response FhirReadMedicationRequest(const RouteRequest& rq) {
+  return TwinOutput(rq, "MedicationRequest", PatientBefore(rq.param("id"), {"-advice", "-order-"}));
+}
+
+Response FhirReadRiskAssessment(const RouteRequest& rq) {
+  return TwinOutput(rq, "RiskAssessment",
+                    PatientBefore(rq.param("id"), {"-news2", "-hypoglycemia"}));
+}
+
+Response FhirReadDetectedIssue(const RouteRequest& rq) {
+  const auto alert_id = ParseUint64(rq.param("id"));
+  const auto alert = alert_id ? rq.service.engine().FindAlert(*alert_id) : std::nullopt;
+  return TwinOutput(rq, "DetectedIssue", alert ? alert->patient : std::string());
+}
 
 Response FhirSearchMedicationRequest(const RouteRequest& rq) {
   return TwinOutputs(rq, "MedicationRequest");

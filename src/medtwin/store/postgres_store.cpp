@@ -414,6 +414,19 @@ class PostgresStore final : public Store {
     return out;
   }
 
+  Result<std::optional<AuditRow>> AuditRecord(std::uint64_t seq) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
+    const std::string n = std::to_string(seq);
+    const char* params[] = {n.c_str()};
+    ResultGuard r{PQexecParams(conn_, "SELECT seq, body FROM audit WHERE seq = $1", 1, nullptr,
+                               params, nullptr, nullptr, 0)};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "read audit"));
+    if (PQntuples(r.r) == 0) return std::optional<AuditRow>();
+    MEDTWIN_TRY(const std::uint64_t found, NumberCell<std::uint64_t>(r.r, 0, 0));
+    return std::optional<AuditRow>(AuditRow{found, PQgetvalue(r.r, 0, 1)});
+  }
+
   Status AppendTreeHead(const TreeHeadRow& head) override {
     std::lock_guard<std::mutex> lock(mu_);
     MEDTWIN_RETURN_IF_ERROR(EnsureConnected());

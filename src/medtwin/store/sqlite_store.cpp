@@ -443,6 +443,18 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<std::optional<AuditRow>> AuditRecord(std::uint64_t seq) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare("SELECT seq, body FROM audit WHERE seq = ?", st));
+    sqlite3_bind_int64(st.get(), 1, static_cast<std::int64_t>(seq));
+    const int rc = sqlite3_step(st.get());
+    if (rc == SQLITE_DONE) return std::optional<AuditRow>();
+    if (rc != SQLITE_ROW) return Fail("read audit");
+    return std::optional<AuditRow>(
+        AuditRow{static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 0)), Text(st, 1)});
+  }
+
   Status AppendTreeHead(const TreeHeadRow& head) override {
     std::lock_guard<std::mutex> lock(mu_);
     Statement st;

@@ -81,6 +81,8 @@ class Store {
   [[nodiscard]] virtual Status ForEachAudit(const std::function<void(const AuditRow&)>& visit) = 0;
   // The newest `limit` rows, newest first.
   [[nodiscard]] virtual Result<std::vector<AuditRow>> RecentAudit(std::size_t limit) = 0;
+  // The record with sequence number `seq`, if there is one (FHIR AuditEvent read).
+  [[nodiscard]] virtual Result<std::optional<AuditRow>> AuditRecord(std::uint64_t seq) = 0;
   [[nodiscard]] virtual Status AppendTreeHead(const TreeHeadRow& head) = 0;
   [[nodiscard]] virtual Result<std::vector<TreeHeadRow>> TreeHeads() = 0;  // by size
 
