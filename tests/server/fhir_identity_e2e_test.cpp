@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "../support/server_process.h"
 
@@ -237,6 +238,24 @@ TEST_F(FhirIdentity, PatientSearchParametersAndUnknownOnes) {
   EXPECT_EQ(lenient.status, 200u);
   EXPECT_EQ(lenient.Json()["total"], 1);
   EXPECT_EQ(Fhir(http::verb::get, "/Patient?birthdate=yesterday").status, 400u);
+  EXPECT_EQ(Fhir(http::verb::get, "/Patient?birthdate=xx1950").status, 400u);  // no such prefix
+
+  // _lastUpdated: to the instant (meta.lastUpdated), by the same date rule. One patient
+  // changed after a moment all three were stored: only that one is newer.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const std::string moment = Now(0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  json kenji = Fhir(http::verb::get, "/Patient?identifier=A2").Json()["entry"][0]["resource"];
+  kenji["birthDate"] = "1981-12-25";
+  ASSERT_EQ(Fhir(http::verb::put, "/Patient/" + kenji["id"].get<std::string>(), kenji).status,
+            200u);
+  const std::string stamp = Fhir(http::verb::get, "/Patient/" + kenji["id"].get<std::string>())
+                                .Json()["meta"]["lastUpdated"];
+  EXPECT_EQ(total("_lastUpdated=gt" + moment), 1);
+  EXPECT_EQ(total("_lastUpdated=le" + moment), 2);
+  EXPECT_EQ(total("_lastUpdated=" + stamp), 1);
+  EXPECT_EQ(total("_lastUpdated=ge" + moment.substr(0, 4)), 3);  // this year
+  EXPECT_EQ(Fhir(http::verb::get, "/Patient?_lastUpdated=soon").status, 400u);
 }
 
 // The MRN and the phone number are direct identifiers: with data keys they are not in the

@@ -70,6 +70,14 @@ Response SaveLocation(const RouteRequest& rq, const std::string& path_id) {
 Response FhirSearchLocation(const RouteRequest& rq) {
   auto terms = SearchTerms(rq, "Location");
   if (!terms.ok()) return Outcome(400, "not-supported", terms.error().field, terms.error().message);
+  for (const auto& t : *terms) {
+    for (const auto& v : t.values) {
+      if (t.name != "_lastUpdated") continue;
+      if (auto q = ParseDateQuery(v, t.name); !q.ok()) {
+        return Outcome(400, "invalid", t.name, q.error().message);
+      }
+    }
+  }
   const auto occupants = rq.service.Occupants();
   json list = json::array();
   for (const auto& l : rq.service.locations().All()) {
@@ -94,6 +102,10 @@ Response FhirSearchLocation(const RouteRequest& rq) {
         if (t.name == "physical-type") {
           any = any || TokenMatches("http://terminology.hl7.org/CodeSystem/location-physical-type",
                                     l.physical_type, v);
+        }
+        if (t.name == "_lastUpdated") {
+          auto m = DateMatches(l.last_updated, v, t.name);
+          any = any || (m.ok() && *m);
         }
         if (t.name == "identifier") {
           any = any || std::any_of(l.identifiers.begin(), l.identifiers.end(),

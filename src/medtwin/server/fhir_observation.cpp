@@ -26,54 +26,24 @@ using security::Interaction;
 // narrows the store's inclusive [from, to] window: eq within it, ge/gt from its start/after its
 // end, le/lt up to its end/before its start. Repeated dates AND (the window only narrows).
 Status ApplyDate(const std::string& value, store::ObservationQuery& q) {
-  std::string prefix = "eq";
-  std::string rest = value;
-  if (value.size() > 2 && std::isalpha(static_cast<unsigned char>(value[0]))) {
-    prefix = value.substr(0, 2);
-    rest = value.substr(2);
-  }
-  auto start = io::ParseFhirDateTime(rest);
-  if (!start.ok())
-    return InvalidArgument("date", "'" + value.substr(0, 40) + "' is not a FHIR date");
-  // The period's last microsecond: the start of the next year, month or day, less one.
-  std::int64_t end_us = start->us_since_epoch;
-  if (rest.size() == 4 || rest.size() == 7 || rest.size() == 10) {
-    int year = 0, month = 1;
-    std::from_chars(rest.data(), rest.data() + 4, year);
-    if (rest.size() >= 7) std::from_chars(rest.data() + 5, rest.data() + 7, month);
-    std::string next;
-    if (rest.size() == 4) next = std::to_string(year + 1);
-    if (rest.size() == 7) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%04d-%02d", month == 12 ? year + 1 : year,
-                    month == 12 ? 1 : month + 1);
-      next = buf;
-    }
-    if (rest.size() == 10) {
-      end_us = start->us_since_epoch + 86'400'000'000LL - 1;
-    } else {
-      auto following = io::ParseFhirDateTime(next);
-      if (!following.ok())
-        return InvalidArgument("date", "'" + value.substr(0, 40) + "' is out of range");
-      end_us = following->us_since_epoch - 1;
-    }
-  }
-  const Instant lo = *start, hi{end_us};
+  MEDTWIN_TRY(const DateQuery date, ParseDateQuery(value, "date"));
+  const Instant lo = date.range.lo, hi = date.range.hi;
   auto narrow_from = [&](Instant t) { q.from = q.from && *q.from > t ? *q.from : t; };
   auto narrow_to = [&](Instant t) { q.to = q.to && *q.to < t ? *q.to : t; };
-  if (prefix == "eq") {
+  if (date.prefix == "eq") {
     narrow_from(lo);
     narrow_to(hi);
-  } else if (prefix == "ge") {
+  } else if (date.prefix == "ge") {
     narrow_from(lo);
-  } else if (prefix == "gt") {
+  } else if (date.prefix == "gt") {
     narrow_from(Instant{hi.us_since_epoch + 1});
-  } else if (prefix == "le") {
+  } else if (date.prefix == "le") {
     narrow_to(hi);
-  } else if (prefix == "lt") {
+  } else if (date.prefix == "lt") {
     narrow_to(Instant{lo.us_since_epoch - 1});
   } else {
-    return InvalidArgument("date", "prefix '" + prefix + "' (eq, ge, gt, le, lt)");
+    // (ne is two windows: not one the store's query can hold.)
+    return InvalidArgument("date", "prefix '" + date.prefix + "' (eq, ge, gt, le, lt)");
   }
   return Ok{};
 }

@@ -44,7 +44,10 @@ Result<bool> PatientMatches(const record::PatientRecord& p, const std::vector<Se
         for (const auto& id : p.identifiers) any = any || TokenMatches(id.system, id.value, v);
       }
       if (term.name == "birthdate") {
-        MEDTWIN_TRY(any, DateMatches(p.birth_date.value_or(""), v), "birthdate");
+        MEDTWIN_TRY(any, DateMatches(p.birth_date.value_or(""), v, "birthdate"));
+      }
+      if (term.name == "_lastUpdated") {
+        MEDTWIN_TRY(any, DateMatches(p.last_updated, v, "_lastUpdated"));
       }
       if (any) break;
     }
@@ -135,10 +138,10 @@ Response FhirSearchPatient(const RouteRequest& rq) {
   // Every value is checked before any patient is looked at, and only patients the caller may
   // see are matched: an answer never depends on a patient the caller cannot see.
   for (const auto& t : *terms) {
-    if (t.name != "birthdate") continue;
+    if (t.name != "birthdate" && t.name != "_lastUpdated") continue;
     for (const auto& v : t.values) {
-      if (auto ok = DateMatches("2000-01-01", v); !ok.ok()) {
-        return Outcome(400, "invalid", "birthdate", ok.error().message);
+      if (auto ok = ParseDateQuery(v, t.name); !ok.ok()) {
+        return Outcome(400, "invalid", t.name, ok.error().message);
       }
     }
   }

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
+#include <iterator>
 #include <optional>
+
+#include "medtwin/io/fhir.h"
 
 namespace medtwin::server {
 namespace {
@@ -28,31 +32,6 @@ std::vector<std::string> SplitCommas(const std::string& value) {
   return out;
 }
 
-// The first and last day (as YYYYMMDD numbers) that a YYYY, YYYY-MM or YYYY-MM-DD covers.
-std::optional<std::pair<int, int>> DayRange(std::string_view date) {
-  auto number = [&](std::size_t at, std::size_t len) -> std::optional<int> {
-    if (date.size() < at + len) return std::nullopt;
-    int v = 0;
-    auto [p, ec] = std::from_chars(date.data() + at, date.data() + at + len, v);
-    if (ec != std::errc() || p != date.data() + at + len) return std::nullopt;
-    return v;
-  };
-  const auto year = number(0, 4);
-  if (!year) return std::nullopt;
-  if (date.size() == 4) return std::pair{*year * 10000 + 101, *year * 10000 + 1231};
-  if (date[4] != '-') return std::nullopt;
-  const auto month = number(5, 2);
-  if (!month || *month < 1 || *month > 12) return std::nullopt;
-  if (date.size() == 7) {
-    return std::pair{*year * 10000 + *month * 100 + 1, *year * 10000 + *month * 100 + 31};
-  }
-  if (date.size() != 10 || date[7] != '-') return std::nullopt;
-  const auto day = number(8, 2);
-  if (!day || *day < 1 || *day > 31) return std::nullopt;
-  const int d = *year * 10000 + *month * 100 + *day;
-  return std::pair{d, d};
-}
-
 }  // namespace
 
 std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
@@ -63,7 +42,8 @@ std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
       {"family", "string", "start of any word of the name"},
       {"given", "string", "start of any word of the name"},
       {"birthdate", "date", "prefixes eq ne gt lt ge le; YYYY, YYYY-MM or YYYY-MM-DD"},
-      {"gender", "token", "male | female | other | unknown"}};
+      {"gender", "token", "male | female | other | unknown"},
+      {"_lastUpdated", "date", "when the record last changed (meta.lastUpdated); prefixes"}};
   static constexpr SearchParamSpec kObservation[] = {
       {"patient", "reference", "required: Patient/{id} or {id}"},
       {"subject", "reference", "as patient"},
@@ -91,7 +71,8 @@ std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
       {"status", "token", "active | suspended | inactive"},
       {"operational-status", "token",
        "HL7 table 0116: O occupied (from encounters), U unoccupied, C, H, I, K"},
-      {"physical-type", "token", "location-physical-type: wa ward, ro room, bd bed, ..."}};
+      {"physical-type", "token", "location-physical-type: wa ward, ro room, bd bed, ..."},
+      {"_lastUpdated", "date", "when the place last changed (meta.lastUpdated); prefixes"}};
   static constexpr SearchParamSpec kAuditEvent[] = {
       {"_count", "number", "the newest records, 1–10000 (default 100)"}};
   if (resource == "Patient") return kPatient;
@@ -146,25 +127,70 @@ bool StringMatches(std::string_view text, std::string_view query) {
   return false;
 }
 
-Result<bool> DateMatches(std::string_view date, std::string_view query) {
-  std::string_view prefix = "eq";
-  if (query.size() > 2 && std::isalpha(static_cast<unsigned char>(query[0]))) {
-    prefix = query.substr(0, 2);
-    query.remove_prefix(2);
+Result<DateRange> FhirDateRange(std::string_view text) {
+  const std::string t(text);
+  auto start = io::ParseFhirDateTime(t);
+  if (!start.ok()) {
+    return InvalidArgument("date", "'" + t.substr(0, 40) +
+                                       "' is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or a "
+                                       "dateTime)");
   }
-  const auto q = DayRange(query);
-  if (!q)
-    return InvalidArgument(
-        "date", "'" + std::string(query.substr(0, 20)) + "' is not YYYY, YYYY-MM or YYYY-MM-DD");
-  const auto v = DayRange(date);
-  if (!v) return false;  // no date recorded: no match
-  if (prefix == "eq") return v->first >= q->first && v->second <= q->second;
-  if (prefix == "ne") return v->second < q->first || v->first > q->second;
-  if (prefix == "gt") return v->second > q->second;
-  if (prefix == "lt") return v->first < q->first;
-  if (prefix == "ge") return v->second >= q->first;
-  if (prefix == "le") return v->first <= q->second;
-  return InvalidArgument("date", "prefix '" + std::string(prefix) + "' (eq, ne, gt, lt, ge, le)");
+  // The period's last microsecond: the start of the next year, month or day, less one.
+  std::int64_t end_us = start->us_since_epoch;
+  if (t.size() == 10) {
+    end_us += 86'400'000'000LL - 1;
+  } else if (t.size() == 4 || t.size() == 7) {
+    int year = 0, month = 1;
+    std::from_chars(t.data(), t.data() + 4, year);
+    if (t.size() == 7) std::from_chars(t.data() + 5, t.data() + 7, month);
+    char next[16];
+    if (t.size() == 4) {
+      std::snprintf(next, sizeof next, "%04d", year + 1);
+    } else {
+      std::snprintf(next, sizeof next, "%04d-%02d", month == 12 ? year + 1 : year,
+                    month == 12 ? 1 : month + 1);
+    }
+    auto following = io::ParseFhirDateTime(next);
+    if (!following.ok())
+      return InvalidArgument("date", "'" + t.substr(0, 40) + "' is out of range");
+    end_us = following->us_since_epoch - 1;
+  }
+  return DateRange{*start, Instant{end_us}};
+}
+
+Result<DateQuery> ParseDateQuery(std::string_view value, std::string_view parameter) {
+  DateQuery q{"eq", {}};
+  if (value.size() > 2 && std::isalpha(static_cast<unsigned char>(value[0]))) {
+    q.prefix = std::string(value.substr(0, 2));
+    value.remove_prefix(2);
+  }
+  static constexpr std::string_view kPrefixes[] = {"eq", "ne", "gt", "lt", "ge", "le"};
+  if (std::find(std::begin(kPrefixes), std::end(kPrefixes), q.prefix) == std::end(kPrefixes)) {
+    return InvalidArgument(std::string(parameter),
+                           "prefix '" + q.prefix + "' (eq, ne, gt, lt, ge, le)");
+  }
+  auto range = FhirDateRange(value);
+  if (!range.ok()) return InvalidArgument(std::string(parameter), range.error().message);
+  q.range = *range;
+  return q;
+}
+
+bool DateQueryMatches(const DateQuery& q, const DateRange& v) {
+  const std::int64_t lo = q.range.lo.us_since_epoch, hi = q.range.hi.us_since_epoch;
+  const std::int64_t vlo = v.lo.us_since_epoch, vhi = v.hi.us_since_epoch;
+  if (q.prefix == "eq") return vlo >= lo && vhi <= hi;
+  if (q.prefix == "ne") return vhi < lo || vlo > hi;
+  if (q.prefix == "gt") return vhi > hi;
+  if (q.prefix == "lt") return vlo < lo;
+  if (q.prefix == "ge") return vhi >= lo;
+  return vlo <= hi;  // le
+}
+
+Result<bool> DateMatches(std::string_view date, std::string_view query,
+                         std::string_view parameter) {
+  MEDTWIN_TRY(const DateQuery q, ParseDateQuery(query, parameter));
+  auto v = FhirDateRange(date);
+  return v.ok() && DateQueryMatches(q, *v);
 }
 
 bool TokenMatches(std::string_view system, std::string_view value, std::string_view query) {

@@ -45,9 +45,24 @@ struct SearchParamSpec {
 // String search: some word of `text` starts with `query`, ignoring ASCII case.
 [[nodiscard]] bool StringMatches(std::string_view text, std::string_view query);
 
-// Date search on a YYYY[-MM[-DD]] value: `query` is [prefix]YYYY[-MM[-DD]]; the value and the
-// query each stand for the range of days they cover. Error: a query that is not such a date.
-[[nodiscard]] Result<bool> DateMatches(std::string_view date, std::string_view query);
+// Date search (R4 §3.1.1.5.7): a date or dateTime stands for the range its precision gives
+// (a year, a month, a day, or the instant), [lo, hi] in µs; a query is [prefix]date with
+// prefix eq (default), ne, gt, lt, ge or le, compared range to range. The one rule for
+// Observation date, Patient birthdate and _lastUpdated.
+struct DateRange {
+  Instant lo, hi;  // inclusive
+};
+[[nodiscard]] Result<DateRange> FhirDateRange(std::string_view text);
+struct DateQuery {
+  std::string prefix;  // eq, ne, gt, lt, ge, le
+  DateRange range;
+};
+// Errors name `parameter`.
+[[nodiscard]] Result<DateQuery> ParseDateQuery(std::string_view value, std::string_view parameter);
+[[nodiscard]] bool DateQueryMatches(const DateQuery& q, const DateRange& value);
+// A stored date or dateTime text against a query; a value that is not a date never matches.
+[[nodiscard]] Result<bool> DateMatches(std::string_view date, std::string_view query,
+                                       std::string_view parameter);
 
 // Token search on a system|value pair: "value" (any system), "system|value", "|value" (no
 // system), "system|" (any value in the system).
