@@ -57,18 +57,28 @@ out.conditional_same_id = first.id === second.id;
 const matches = await client.search({ resourceType: "Patient", searchParams: { identifier: `${mrn}|MRN-KIT-2` } });
 out.conditional_matches = matches.total;
 
-// 3. Search in pages of 10, following next to the end.
+// 3. Search in pages of 10, following next to the end, and previous back to the start.
 let page = await client.search({ resourceType: "Observation", searchParams: { patient: patientId, _count: 10, _sort: "date" } });
 out.search_total = page.total;
 const seen = [];
 let pages = 0;
+let last;
 while (page) {
   pages++;
+  last = page;
   for (const e of page.entry ?? []) seen.push(e.resource.valueQuantity.value);
   page = client.nextPage({ bundle: page }) ? await client.nextPage({ bundle: page }) : undefined;
 }
 out.search_pages = pages;
 out.search_values = seen;
+// ... and back from the last page following previous (the client's prevPage).
+const back = [];
+page = last;
+while (page) {
+  back.unshift(...(page.entry ?? []).map((e) => e.resource.valueQuantity.value));
+  page = client.prevPage({ bundle: page }) ? await client.prevPage({ bundle: page }) : undefined;
+}
+out.search_values_backward = back;
 
 // 4. read, update with If-Match, a stale If-Match, vread, history.
 const read = await client.read({ resourceType: "Patient", id: patientId });

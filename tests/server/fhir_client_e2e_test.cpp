@@ -58,6 +58,7 @@ TEST_F(FhirClient, AnEhrIntegrationsWorkflowsThroughFhirKitClient) {
   std::vector<int> expected;
   for (int i = 0; i < 25; ++i) expected.push_back(60 + i);  // oldest first
   EXPECT_EQ(out["search_values"].get<std::vector<int>>(), expected);
+  EXPECT_EQ(out["search_values_backward"].get<std::vector<int>>(), expected);
 
   EXPECT_EQ(out["read_version"], "1");
   EXPECT_EQ(out["read_etag"], "W/\"1\"");

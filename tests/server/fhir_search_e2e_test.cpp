@@ -54,12 +54,13 @@ TEST(FhirSearch, ObservationPagesSortsFiltersAndRefusesWhatItDoesNotKnow) {
     EXPECT_EQ(r.status, 200u) << target << " " << r.body;
     return r.Json();
   };
-  auto next_of = [](const json& bundle) -> std::string {
+  auto link_of = [](const json& bundle, const char* relation) -> std::string {
     for (const auto& l : bundle.value("link", json::array())) {
-      if (l["relation"] == "next") return l["url"];
+      if (l["relation"] == relation) return l["url"];
     }
     return "";
   };
+  auto next_of = [&](const json& bundle) { return link_of(bundle, "next"); };
 
   // Pages of 10 over the 25 heart rates, oldest first; a newer reading arrives after page 1.
   json page = get("/fhir/r4/Observation?patient=obs-1&code=http://loinc.org|8867-4&_count=10");
@@ -93,6 +94,25 @@ TEST(FhirSearch, ObservationPagesSortsFiltersAndRefusesWhatItDoesNotKnow) {
   ASSERT_EQ(values.size(), 26u);  // all 25, and the one that arrived while paging, once each
   for (std::size_t k = 1; k + 1 < values.size(); ++k) EXPECT_LT(values[k], values[k - 1]) << k;
   EXPECT_EQ(values.back(), 140);
+  // The first page has no previous link; from the last, previous links lead back through the
+  // same pages: the same readings in the same order.
+  EXPECT_EQ(link_of(get("/fhir/r4/Observation?patient=obs-1&code=8867-4&_count=10"), "previous"),
+            "");
+  std::vector<double> backward;
+  int back_pages = 0;
+  while (true) {
+    ++back_pages;
+    std::vector<double> here;
+    for (const auto& e : page["entry"]) here.push_back(e["resource"]["valueQuantity"]["value"]);
+    backward.insert(backward.begin(), here.begin(), here.end());
+    const std::string previous = link_of(page, "previous");
+    if (previous.empty()) break;
+    page = get(previous.substr(std::string("http://127.0.0.1").size()));
+    EXPECT_FALSE(next_of(page).empty());
+    ASSERT_LT(back_pages, 10);
+  }
+  EXPECT_EQ(back_pages, 3);
+  EXPECT_EQ(backward, values);
 
   // Newest first.
   json newest = get("/fhir/r4/Observation?patient=obs-1&code=8867-4&_sort=-date&_count=1");

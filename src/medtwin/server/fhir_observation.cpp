@@ -213,6 +213,13 @@ Response FhirSearchObservation(const RouteRequest& rq) {
       after = *decoded;
     }
   }
+  // A position this server gave: after a key (next) or, starting with '<', before one
+  // (previous). Keys start with digits.
+  std::string before;
+  if (!after.empty() && after.front() == '<') {
+    before = after.substr(1);
+    after.clear();
+  }
   q.limit = 100'000;
   auto page = service.History(q);
   if (!page.ok()) return Outcome(404, "not-found", "patient", page.error().message);
@@ -245,31 +252,43 @@ Response FhirSearchObservation(const RouteRequest& rq) {
       });
   const auto measurements = Measurements(matched, panels);
   const std::size_t total = measurements.size();
+  // The page: after the `after` key, or the `count` measurements just before the `before` key.
+  std::vector<std::string> keys;
+  keys.reserve(measurements.size());
+  for (const auto& m : measurements) keys.push_back(SortKey(*m.front()));
+  const auto beyond = [&](const std::string& key, const std::string& mark) {
+    return descending ? key < mark : key > mark;
+  };
+  std::size_t start = 0, end = keys.size();
+  if (!after.empty()) {
+    while (start < keys.size() && !beyond(keys[start], after)) ++start;
+  }
+  if (!before.empty()) {
+    end = 0;
+    while (end < keys.size() && beyond(before, keys[end])) ++end;
+    start = end > count ? end - count : 0;
+  }
+  end = std::min({end, start + count, keys.size()});
   json list = json::array();
-  std::string last_key;
-  std::size_t shown = 0, remaining = 0;
-  if (!summary_count) {
-    for (const auto& m : measurements) {
-      const std::string key = SortKey(*m.front());
-      if (!after.empty() && (descending ? key >= after : key <= after)) continue;
-      if (shown == count) {
-        ++remaining;
-        break;
-      }
-      std::vector<record::Observation> readings;
-      for (const auto* o : m) readings.push_back(*o);
-      list.push_back(FhirObservationOf(readings).second);
-      last_key = key;
-      ++shown;
-    }
+  const std::size_t shown = summary_count ? 0 : end - start;
+  for (std::size_t i = start; i < start + shown; ++i) {
+    std::vector<record::Observation> readings;
+    for (const auto* o : measurements[i]) readings.push_back(*o);
+    list.push_back(FhirObservationOf(readings).second);
   }
   json bundle = Searchset(list, &rq);
   bundle["total"] = total;
   if (summary_count) bundle.erase("entry");
-  if (remaining > 0) {
-    bundle["link"].push_back({{"relation", "next"},
-                              {"url", FhirBase(rq) + "/Observation" + QueryWithout(rq, "_cursor") +
-                                          "&_cursor=" + security::Base64UrlEncode(last_key)}});
+  const std::string base = FhirBase(rq) + "/Observation" + QueryWithout(rq, "_cursor");
+  if (shown > 0 && end < keys.size()) {
+    bundle["link"].push_back(
+        {{"relation", "next"},
+         {"url", base + "&_cursor=" + security::Base64UrlEncode(keys[end - 1])}});
+  }
+  if (shown > 0 && start > 0) {
+    bundle["link"].push_back(
+        {{"relation", "previous"},
+         {"url", base + "&_cursor=" + security::Base64UrlEncode("<" + keys[start])}});
   }
   if (include_patient && shown > 0) {
     if (auto p = service.Patient(q.patient);

@@ -50,11 +50,11 @@ std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
       {"code", "token", "LOINC [http://loinc.org|]code, comma-separated; 85354-9 finds BP panels"},
       {"category", "token", "vital-signs | laboratory | exam | therapy"},
       {"date", "date", "effective time; prefixes eq ne gt lt ge le"},
-      {"_count", "number", "page size 1–1000 (default 100); follow the next link"},
+      {"_count", "number", "page size 1–1000 (default 100); follow the next and previous links"},
       {"_sort", "special", "date or -date"},
       {"_summary", "token", "count"},
       {"_include", "special", "Observation:patient"},
-      {"_cursor", "special", "this server's page position (from a next link)", false}};
+      {"_cursor", "special", "this server's page position (from a next or previous link)", false}};
   static constexpr SearchParamSpec kByPatient[] = {
       {"patient", "reference", "required: Patient/{id} or {id}"},
       {"subject", "reference", "as patient"}};
