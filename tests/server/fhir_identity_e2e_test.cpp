@@ -240,6 +240,29 @@ TEST_F(FhirIdentity, PatientSearchParametersAndUnknownOnes) {
   EXPECT_EQ(Fhir(http::verb::get, "/Patient?birthdate=yesterday").status, 400u);
   EXPECT_EQ(Fhir(http::verb::get, "/Patient?birthdate=xx1950").status, 400u);  // no such prefix
 
+  // Pages by id: two, then the third by the next link, and back by previous.
+  auto link = [](const json& b, const char* relation) -> std::string {
+    for (const auto& l : b.value("link", json::array())) {
+      if (l["relation"] == relation) {
+        return l["url"].get<std::string>().substr(std::string("http://127.0.0.1/fhir/r4").size());
+      }
+    }
+    return "";
+  };
+  const json first = Fhir(http::verb::get, "/Patient?_count=2").Json();
+  ASSERT_EQ(first["entry"].size(), 2u) << first.dump();
+  EXPECT_EQ(first["total"], 3);
+  EXPECT_EQ(link(first, "previous"), "");
+  ASSERT_NE(link(first, "next"), "");
+  const json second = Fhir(http::verb::get, link(first, "next")).Json();
+  ASSERT_EQ(second["entry"].size(), 1u) << second.dump();
+  EXPECT_EQ(link(second, "next"), "");
+  EXPECT_GT(second["entry"][0]["resource"]["id"], first["entry"][1]["resource"]["id"]);
+  const json back = Fhir(http::verb::get, link(second, "previous")).Json();
+  EXPECT_EQ(back["entry"], first["entry"]);
+  EXPECT_EQ(Fhir(http::verb::get, "/Patient?_count=0").status, 400u);
+  EXPECT_EQ(Fhir(http::verb::get, "/Patient?_cursor=%21").status, 400u);
+
   // _lastUpdated: to the instant (meta.lastUpdated), by the same date rule. One patient
   // changed after a moment all three were stored: only that one is newer.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));

@@ -152,6 +152,11 @@ Status RunServe(const ServeArgs& args) {
   }
   auth->research_min_k = args.research_min_k;
   auth->https = !args.tls_cert.empty();
+  if (!args.public_url.empty()) {
+    auto base = server::PublicBaseUrl(args.public_url);
+    if (!base.ok()) return base.error();
+    auth->public_url = *base;
+  }
   if (args.unsafe_no_security) {
     if (args.listen.substr(0, colon) != "127.0.0.1") {
       return InvalidArgument("--unsafe-no-security", "only on 127.0.0.1 (it is for benchmarks)");
@@ -328,6 +333,11 @@ void AddServeCommand(CLI::App& app) {
   serve->add_option("--tls-cert", args->tls_cert,
                     "PEM certificate chain: serve HTTPS (TLS 1.2+) instead of HTTP");
   serve->add_option("--tls-key", args->tls_key, "PEM private key for --tls-cert");
+  serve->add_option(
+      "--public-url", args->public_url,
+      "The address clients reach the server at (e.g. https://twin.hospital.org,\n"
+      "behind a proxy): FHIR fullUrls, Location headers and links use it. Without\n"
+      "it they use the request's Host when it is a plain host[:port], else localhost");
   serve->add_flag("--unsafe-no-security", args->unsafe_no_security,
                   "Benchmarks only, 127.0.0.1 only: no tokens and no audit trail (to measure\n"
                   "what security costs)");

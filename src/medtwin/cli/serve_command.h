@@ -28,6 +28,7 @@ struct ServeArgs {
   double auth_failure_limit = 10;  // failed authentications per second per client address
   std::string data_key;            // key ring file for identifiers at rest (or $MEDTWIN_DATA_KEY)
   std::string tls_cert, tls_key;   // HTTPS
+  std::string public_url;          // how clients reach the server (FHIR fullUrls, links)
   std::string mqtt_ca;             // CA file for mqtts://
   bool allow_anonymous_mqtt = false;  // a loopback broker without credentials
   std::string hl7;                    // HOST:PORT for HL7 v2 over MLLP; "" off

@@ -144,9 +144,16 @@ class RevocationList {
   std::chrono::steady_clock::time_point loaded_{};
 };
 
+// `--public-url`: http(s)://host[:port][/path] without query or fragment, returned without a
+// trailing '/'. Errors name the option.
+[[nodiscard]] Result<std::string> PublicBaseUrl(std::string_view url);
+
 struct AuthOptions {
   security::SigningKey key;
   bool https = false;  // the server speaks TLS (FHIR fullUrls and links say https)
+  // serve --public-url without a trailing '/' ("https://twin.hospital.org"); "" to build links
+  // from the request's Host (when it is a plain authority).
+  std::string public_url;
   double rate_limit_per_s = 1000;
   // Requests failing authentication per second per client address (burst: twice that); past
   // it the address's refusals are 429s (and aggregated in the audit trail).

@@ -4,6 +4,7 @@
 #include "medtwin/core/text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <map>
@@ -236,10 +237,66 @@ std::optional<Response> RefuseFhirFormat(const Request& req, const Target& targe
   return std::nullopt;
 }
 
+namespace {
+
+// host[:port] as RFC 3986 allows it in an authority: a name or IPv4 address of letters,
+// digits, '-' and '.', or an IPv6 literal in brackets; then an optional port.
+bool PlainAuthority(std::string_view a) {
+  if (a.empty() || a.size() > 255) return false;
+  std::size_t at = 0;
+  if (a.front() == '[') {
+    const std::size_t close = a.find(']');
+    if (close == std::string_view::npos || close < 2) return false;
+    for (char c : a.substr(1, close - 1)) {
+      if (std::isxdigit(static_cast<unsigned char>(c)) == 0 && c != ':' && c != '.') return false;
+    }
+    at = close + 1;
+  } else {
+    while (at < a.size() &&
+           (std::isalnum(static_cast<unsigned char>(a[at])) != 0 || a[at] == '-' || a[at] == '.')) {
+      ++at;
+    }
+    if (at == 0) return false;
+  }
+  if (at == a.size()) return true;
+  if (a[at] != ':' || at + 1 == a.size() || a.size() - at - 1 > 5) return false;
+  const auto port = ParseUint64(a.substr(at + 1));
+  return port && *port <= 65535;
+}
+
+}  // namespace
+
+Result<std::string> PublicBaseUrl(std::string_view url) {
+  std::string_view rest = url;
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return InvalidArgument("--public-url", "must start with https:// or http://");
+  }
+  const std::size_t slash = rest.find('/');
+  if (!PlainAuthority(rest.substr(0, slash))) {
+    return InvalidArgument("--public-url", "host[:port] after the scheme (no user, no spaces)");
+  }
+  if (url.find_first_of("?#") != std::string_view::npos) {
+    return InvalidArgument("--public-url", "no query or fragment");
+  }
+  std::string out(url);
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  return out;
+}
+
 std::string FhirBase(const RouteRequest& rq) {
+  if (!rq.auth.public_url.empty()) return rq.auth.public_url + "/fhir/r4";
+  // The Host a client sent goes into every link the answer holds: only a plain host[:port]
+  // (no path, userinfo or markup a forged Host could plant in a client's next request).
   auto host = rq.req.find(http::field::host);
-  const std::string authority =
-      host != rq.req.end() && !host->value().empty() ? std::string(host->value()) : "localhost";
+  std::string authority = "localhost";
+  if (host != rq.req.end()) {
+    const std::string_view value(host->value().data(), host->value().size());
+    if (PlainAuthority(value)) authority = std::string(value);
+  }
   return std::string(rq.auth.https ? "https://" : "http://") + authority + "/fhir/r4";
 }
 

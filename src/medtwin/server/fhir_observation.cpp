@@ -133,27 +133,6 @@ bool CodeMatches(std::string_view token, std::string_view system, std::string_vi
   return (s.empty() || s == system) && token.substr(bar + 1) == code;
 }
 
-// The search as received, without `_cursor`, for the next link.
-std::string QueryWithout(const RouteRequest& rq, std::string_view drop) {
-  std::string out;
-  for (const auto& [name, value] : rq.target.all_query) {
-    if (name == drop) continue;
-    out += (out.empty() ? "?" : "&") + name + "=";
-    for (const char ch : value) {  // percent-encoded but for what a query may carry
-      const auto c = static_cast<unsigned char>(ch);
-      if (std::isalnum(c) ||
-          std::string_view("-._~:/|,").find(static_cast<char>(c)) != std::string_view::npos) {
-        out += static_cast<char>(c);
-      } else {
-        char hex[4];
-        std::snprintf(hex, sizeof hex, "%%%02X", c);
-        out += hex;
-      }
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 // R4 §3.1.1: by patient (required), code, category, date (prefixes; repeated: AND), sorted by
@@ -184,12 +163,9 @@ Response FhirSearchObservation(const RouteRequest& rq) {
       }
     }
     if (t.name == "_count") {
-      std::size_t n = 0;
-      auto [p, ec] = std::from_chars(first.data(), first.data() + first.size(), n);
-      if (ec != std::errc() || p != first.data() + first.size() || n < 1 || n > 1000) {
-        return Outcome(400, "value", "_count", "an integer 1–1000");
-      }
-      count = n;
+      auto n = PageSize(first, 1000);
+      if (!n.ok()) return Outcome(400, "value", "_count", n.error().message);
+      count = *n;
     }
     if (t.name == "_sort") {
       if (first != "date" && first != "-date") {
@@ -208,9 +184,9 @@ Response FhirSearchObservation(const RouteRequest& rq) {
       include_patient = true;
     }
     if (t.name == "_cursor") {
-      auto decoded = security::Base64UrlDecode(first);
-      if (!decoded.ok()) return Outcome(400, "value", "_cursor", "not a position this server gave");
-      after = *decoded;
+      auto position = PagePosition(first);
+      if (!position.ok()) return Outcome(400, "value", "_cursor", position.error().message);
+      after = *position;
     }
   }
   // A position this server gave: after a key (next) or, starting with '<', before one
@@ -279,16 +255,13 @@ Response FhirSearchObservation(const RouteRequest& rq) {
   json bundle = Searchset(list, &rq);
   bundle["total"] = total;
   if (summary_count) bundle.erase("entry");
-  const std::string base = FhirBase(rq) + "/Observation" + QueryWithout(rq, "_cursor");
   if (shown > 0 && end < keys.size()) {
     bundle["link"].push_back(
-        {{"relation", "next"},
-         {"url", base + "&_cursor=" + security::Base64UrlEncode(keys[end - 1])}});
+        {{"relation", "next"}, {"url", PageLink(rq, "Observation", keys[end - 1])}});
   }
   if (shown > 0 && start > 0) {
     bundle["link"].push_back(
-        {{"relation", "previous"},
-         {"url", base + "&_cursor=" + security::Base64UrlEncode("<" + keys[start])}});
+        {{"relation", "previous"}, {"url", PageLink(rq, "Observation", "<" + keys[start])}});
   }
   if (include_patient && shown > 0) {
     if (auto p = service.Patient(q.patient);

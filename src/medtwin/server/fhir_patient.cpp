@@ -31,6 +31,7 @@ Result<bool> PatientMatches(const record::PatientRecord& p, const std::vector<Se
     at = space + 1;
   }
   for (const auto& term : terms) {
+    if (term.name == "_count" || term.name == "_cursor") continue;  // paging, not matching
     bool any = false;
     for (const auto& v : term.values) {
       if (term.name == "_id") any = p.id == v;
@@ -145,13 +146,52 @@ Response FhirSearchPatient(const RouteRequest& rq) {
       }
     }
   }
-  json list = json::array();
-  for (const auto& p : service.Patients()) {
+  // Pages by id (_count, default 100; next and previous links hold the id to go on from).
+  std::size_t count = 100;
+  std::string after, before;
+  for (const auto& t : *terms) {
+    if (t.name == "_count") {
+      auto n = PageSize(t.values.front(), 1000);
+      if (!n.ok()) return Outcome(400, "value", "_count", n.error().message);
+      count = *n;
+    }
+    if (t.name == "_cursor") {
+      auto position = PagePosition(t.values.front());
+      if (!position.ok()) return Outcome(400, "value", "_cursor", position.error().message);
+      (position->front() == '<' ? before : after) =
+          position->front() == '<' ? position->substr(1) : *position;
+    }
+  }
+  std::vector<const record::PatientRecord*> matched;
+  const std::vector<record::PatientRecord> patients = service.Patients();  // by id
+  for (const auto& p : patients) {
     if (!caller.May(p.id, "Patient", Interaction::kSearch)) continue;
     auto match = PatientMatches(p, *terms);
-    if (match.ok() && *match) list.push_back(PatientResource(p));
+    if (match.ok() && *match) matched.push_back(&p);
   }
-  return Fhir(200, Searchset(list, &rq));
+  std::size_t start = 0, end = matched.size();
+  if (!after.empty()) {
+    while (start < matched.size() && matched[start]->id <= after) ++start;
+  }
+  if (!before.empty()) {
+    end = 0;
+    while (end < matched.size() && matched[end]->id < before) ++end;
+    start = end > count ? end - count : 0;
+  }
+  end = std::min({end, start + count, matched.size()});
+  json list = json::array();
+  for (std::size_t i = start; i < end; ++i) list.push_back(PatientResource(*matched[i]));
+  json bundle = Searchset(list, &rq);
+  bundle["total"] = matched.size();
+  if (end > start && end < matched.size()) {
+    bundle["link"].push_back(
+        {{"relation", "next"}, {"url", PageLink(rq, "Patient", matched[end - 1]->id)}});
+  }
+  if (end > start && start > 0) {
+    bundle["link"].push_back(
+        {{"relation", "previous"}, {"url", PageLink(rq, "Patient", "<" + matched[start]->id)}});
+  }
+  return Fhir(200, bundle);
 }
 
 // POST Patient; with If-None-Exist ("identifier=system|value", a search) a conditional create

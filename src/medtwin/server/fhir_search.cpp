@@ -8,6 +8,8 @@
 #include <optional>
 
 #include "medtwin/io/fhir.h"
+#include "medtwin/security/token.h"
+#include "medtwin/server/api_common.h"
 
 namespace medtwin::server {
 namespace {
@@ -43,7 +45,9 @@ std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
       {"given", "string", "start of any word of the name"},
       {"birthdate", "date", "prefixes eq ne gt lt ge le; YYYY, YYYY-MM or YYYY-MM-DD"},
       {"gender", "token", "male | female | other | unknown"},
-      {"_lastUpdated", "date", "when the record last changed (meta.lastUpdated); prefixes"}};
+      {"_lastUpdated", "date", "when the record last changed (meta.lastUpdated); prefixes"},
+      {"_count", "number", "page size 1–1000 (default 100), by id; next and previous links"},
+      {"_cursor", "special", "this server's page position (from a next or previous link)", false}};
   static constexpr SearchParamSpec kObservation[] = {
       {"patient", "reference", "required: Patient/{id} or {id}"},
       {"subject", "reference", "as patient"},
@@ -191,6 +195,46 @@ Result<bool> DateMatches(std::string_view date, std::string_view query,
   MEDTWIN_TRY(const DateQuery q, ParseDateQuery(query, parameter));
   auto v = FhirDateRange(date);
   return v.ok() && DateQueryMatches(q, *v);
+}
+
+std::string PageLink(const RouteRequest& rq, std::string_view resource,
+                     const std::string& position) {
+  std::string out = FhirBase(rq) + "/" + std::string(resource);
+  char sep = '?';
+  for (const auto& [name, value] : rq.target.all_query) {
+    if (name == "_cursor") continue;
+    out += sep + name + "=";
+    sep = '&';
+    for (const char ch : value) {  // percent-encoded but for what a query may carry
+      const auto c = static_cast<unsigned char>(ch);
+      if (std::isalnum(c) ||
+          std::string_view("-._~:/|,").find(static_cast<char>(c)) != std::string_view::npos) {
+        out += static_cast<char>(c);
+      } else {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, "%%%02X", c);
+        out += hex;
+      }
+    }
+  }
+  return out + sep + "_cursor=" + security::Base64UrlEncode(position);
+}
+
+Result<std::string> PagePosition(std::string_view cursor) {
+  auto decoded = security::Base64UrlDecode(std::string(cursor));
+  if (!decoded.ok() || decoded->empty()) {
+    return InvalidArgument("_cursor", "not a position this server gave");
+  }
+  return *decoded;
+}
+
+Result<std::size_t> PageSize(std::string_view count, std::size_t max) {
+  std::size_t n = 0;
+  auto [p, ec] = std::from_chars(count.data(), count.data() + count.size(), n);
+  if (ec != std::errc() || p != count.data() + count.size() || n < 1 || n > max) {
+    return InvalidArgument("_count", "an integer 1–" + std::to_string(max));
+  }
+  return n;
 }
 
 bool TokenMatches(std::string_view system, std::string_view value, std::string_view query) {

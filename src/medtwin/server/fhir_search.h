@@ -64,6 +64,16 @@ struct DateQuery {
 [[nodiscard]] Result<bool> DateMatches(std::string_view date, std::string_view query,
                                        std::string_view parameter);
 
+// A next or previous link: the search as received with `_cursor` set to `position` (encoded;
+// a position is the server's own: a key after which, or, starting with '<', before which the
+// page lies).
+[[nodiscard]] std::string PageLink(const RouteRequest& rq, std::string_view resource,
+                                   const std::string& position);
+// `_cursor` as PageLink wrote it; an error naming _cursor for anything else.
+[[nodiscard]] Result<std::string> PagePosition(std::string_view cursor);
+// `_count`: 1..`max`.
+[[nodiscard]] Result<std::size_t> PageSize(std::string_view count, std::size_t max);
+
 // Token search on a system|value pair: "value" (any system), "system|value", "|value" (no
 // system), "system|" (any value in the system).
 [[nodiscard]] bool TokenMatches(std::string_view system, std::string_view value,
