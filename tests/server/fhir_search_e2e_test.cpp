@@ -329,3 +329,42 @@ TEST(FhirSearch, ConditionalCreateIsNoProbe) {
 }
 
 }  // namespace
+
+// A patient with more readings than one store page (a year of CGM is 105,000): the search
+// reads them all — total, newest and oldest are the record's, whether the store filters by
+// code or the search does.
+TEST(FhirSearch, APatientWithMoreReadingsThanOneStorePage) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("medtwin_fhir_search_big_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Server server("sqlite:" + (dir / "twin.db").string());
+  const auto port = server.port();
+  ASSERT_NE(port, 0);
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients", R"({"id":"obs-1"})").status, 201u);
+  constexpr int kReadings = 120'000;
+  for (int chunk = 0; chunk < kReadings; chunk += 40'000) {
+    std::string body;
+    for (int k = chunk; k < chunk + 40'000; ++k) {
+      body += Reading("8867-4", 50 + k % 150, "/min", k).dump() + "\n";
+    }
+    auto r = Call(port, http::verb::post, "/api/v1/observations", body, "application/x-ndjson");
+    ASSERT_EQ(r.status, 200u) << r.body.substr(0, 300);
+  }
+  auto get = [&](const std::string& target) {
+    auto r = Call(port, http::verb::get, "/fhir/r4/Observation?patient=obs-1" + target);
+    EXPECT_EQ(r.status, 200u) << target << " " << r.body.substr(0, 300);
+    return r.Json();
+  };
+  for (const char* filter : {"&code=http://loinc.org|8867-4", "&category=vital-signs"}) {
+    SCOPED_TRACE(filter);
+    EXPECT_EQ(get(std::string(filter) + "&_summary=count")["total"], kReadings);
+    EXPECT_EQ(get(std::string(filter) +
+                  "&_sort=-date&_count=1")["entry"][0]["resource"]["valueQuantity"]["value"],
+              50);  // 0 minutes ago
+    EXPECT_EQ(get(std::string(filter) +
+                  "&_sort=date&_count=1")["entry"][0]["resource"]["valueQuantity"]["value"],
+              50 + (kReadings - 1) % 150);  // the oldest
+  }
+  fs::remove_all(dir);
+}

@@ -196,25 +196,51 @@ Response FhirSearchObservation(const RouteRequest& rq) {
     before = after.substr(1);
     after.clear();
   }
-  q.limit = 100'000;
-  auto page = service.History(q);
-  if (!page.ok()) return Outcome(404, "not-found", "patient", page.error().message);
+  // One code that is not the panel's is filtered by the store; anything else here.
+  if (codes.size() == 1) {
+    const std::string& c = codes.front();
+    const std::size_t bar = c.find('|');
+    const std::string system = bar == std::string::npos ? "" : c.substr(0, bar);
+    const std::string code = bar == std::string::npos ? c : c.substr(bar + 1);
+    if ((system.empty() || system == "http://loinc.org") &&
+        code != record::loinc::kBloodPressurePanel) {
+      q.code = code;
+    }
+  }
+  // Every match, read from the store in pages (a year of CGM is 105,000 readings): a search
+  // that would hold more than kMaxSearchReadings is refused, naming what narrows it, rather
+  // than answered from part of the record.
+  constexpr std::size_t kMaxSearchReadings = 2'000'000;
+  q.limit = 50'000;
   std::vector<record::Observation> matched;
+  std::size_t read = 0;
   const auto in_panel = [](const std::string& code) {
     return code == record::loinc::kSystolicBp || code == record::loinc::kDiastolicBp;
   };
-  for (auto& o : page->items) {
-    bool code_ok = codes.empty(), category_ok = categories.empty();
-    for (const auto& c : codes) {
-      code_ok = code_ok || CodeMatches(c, "http://loinc.org", o.code) ||
-                (in_panel(o.code) &&
-                 CodeMatches(c, "http://loinc.org", record::loinc::kBloodPressurePanel));
+  while (true) {
+    auto page = service.History(q);
+    if (!page.ok()) return Outcome(404, "not-found", "patient", page.error().message);
+    read += page->items.size();
+    if (read > kMaxSearchReadings) {
+      return Outcome(400, "too-costly", "Observation",
+                     "more than 2,000,000 of the patient's readings: narrow the search with date "
+                     "or a code");
     }
-    for (const auto& c : categories) {
-      category_ok =
-          category_ok || CodeMatches(c, kCategorySystem, record::ObservationCategory(o.code));
+    for (auto& o : page->items) {
+      bool code_ok = codes.empty(), category_ok = categories.empty();
+      for (const auto& c : codes) {
+        code_ok = code_ok || CodeMatches(c, "http://loinc.org", o.code) ||
+                  (in_panel(o.code) &&
+                   CodeMatches(c, "http://loinc.org", record::loinc::kBloodPressurePanel));
+      }
+      for (const auto& c : categories) {
+        category_ok =
+            category_ok || CodeMatches(c, kCategorySystem, record::ObservationCategory(o.code));
+      }
+      if (code_ok && category_ok) matched.push_back(std::move(o));
     }
-    if (code_ok && category_ok) matched.push_back(std::move(o));
+    if (page->next_cursor.empty()) break;
+    q.cursor = page->next_cursor;
   }
   std::stable_sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {
     return descending ? SortKey(a) > SortKey(b) : SortKey(a) < SortKey(b);
