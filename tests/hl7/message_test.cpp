@@ -199,6 +199,29 @@ TEST(Hl7Ack, AnswersWithTheSendersControlIdAndTheReason) {
   EXPECT_EQ(err->Get(3, 3), "HL70357");
   EXPECT_EQ(err->Get(4), "E");
   EXPECT_EQ(err->Get(8), "'abc' is not a | number");
+  // A v2.3.1 sender gets its errors where v2.3 has them: ERR-1 (segment ^ sequence ^ field ^
+  // code&text&system), nothing after it.
+  std::string v231 = kOru;
+  v231.replace(v231.find("|2.5.1\r"), 7, "|2.3.1\r");
+  auto old = Message::Parse(v231);
+  ASSERT_TRUE(old.ok());
+  const std::string old_ack =
+      BuildAck(&*old, AckCode::kError,
+               {{"OBX", 2, 5, ErrorCondition::kDataType, "not a number", 'E'},
+                {"", 0, 0, ErrorCondition::kUnknownKey, "no patient", 'E'}},
+               *ParseRfc3339("2026-12-07T13:46:00Z"), "ACK-3");
+  EXPECT_NE(old_ack.find("\rERR|OBX^2^5^102&Data type error&HL70357\r"), std::string::npos)
+      << old_ack;
+  EXPECT_NE(old_ack.find("\rERR|^^^204&Unknown key identifier&HL70357\r"), std::string::npos)
+      << old_ack;
+  EXPECT_NE(old_ack.find("|P|2.3.1\r"), std::string::npos);
+  EXPECT_NE(old_ack.find("\rMSA|AE|MSG-1|not a number\r"), std::string::npos);
+  for (const char* legacy : {"2.1", "2.2", "2.3", "2.3.1", "2.4"}) {
+    EXPECT_TRUE(LegacyErrorSegment(legacy)) << legacy;
+  }
+  for (const char* current : {"2.5", "2.5.1", "2.6", "2.7", "2.8.2", "", "3"}) {
+    EXPECT_FALSE(LegacyErrorSegment(current)) << current;
+  }
   // An unreadable message still gets an answer, with no control id to echo.
   auto reject = Message::Parse(BuildAck(nullptr, AckCode::kReject, {}, Instant{}, "ACK-2"));
   ASSERT_TRUE(reject.ok());

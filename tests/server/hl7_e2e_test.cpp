@@ -290,9 +290,22 @@ TEST_F(Hl7Feed, FramingErrorsAndBatchesAreAnsweredOnTheSameConnection) {
   }
   reply = MllpExchange(fd,
                        "\x0b"
-                       "BHS|^~\\&|EPIC|EHR\r" +
+                       "BHS|^~\\&|EPIC|EHR|MEDTWIN|HOSP|20261207120000|||BATCH-77\r" +
                            adt + adt2 + "BTS|2\r\x1c\r");
-  EXPECT_NE(reply.find("BHS|"), std::string::npos) << reply;
+  // The batch of ACKs names the batch it answers (BHS-11 = the received BHS-10).
+  ASSERT_EQ(reply.find("\x0b"
+                       "BHS|^~\\&|MEDTWIN|"),
+            0u)
+      << reply;
+  const std::string bhs = reply.substr(1, reply.find('\r') - 1);
+  std::vector<std::string> fields;
+  for (std::size_t at = 0; at != std::string::npos;) {
+    const std::size_t bar = bhs.find('|', at);
+    fields.push_back(bhs.substr(at, bar == std::string::npos ? bar : bar - at));
+    at = bar == std::string::npos ? bar : bar + 1;
+  }
+  ASSERT_GE(fields.size(), 11u) << bhs;
+  EXPECT_EQ(fields[10], "BATCH-77") << bhs;  // fields[0] is "BHS", so fields[n] is BHS-(n+1)
   EXPECT_NE(reply.find("MSA|AA|B-1"), std::string::npos) << reply;
   EXPECT_NE(reply.find("MSA|AA|B-2"), std::string::npos) << reply;
   EXPECT_NE(reply.find("BTS|2"), std::string::npos) << reply;

@@ -41,6 +41,15 @@ std::string_view Cut(std::string_view text, std::size_t max_bytes) {
 
 }  // namespace
 
+bool LegacyErrorSegment(std::string_view version) {
+  // MSH-12's first component: "2.3", "2.3.1", "2.4" are before 2.5; "2.5", "2.5.1", "2.6", …
+  // are not.
+  version = version.substr(0, version.find_first_of("^~&\\"));
+  if (!version.starts_with("2.") || version.size() < 3) return false;
+  const char minor = version[2];
+  return minor >= '1' && minor <= '4' && (version.size() == 3 || version[3] == '.');
+}
+
 std::string BuildAck(const Message* received, AckCode code, const std::vector<AckError>& errors,
                      Instant now, const std::string& control_id) {
   const Delimiters d = received != nullptr ? received->delimiters() : Delimiters{};
@@ -69,15 +78,25 @@ std::string BuildAck(const Message* received, AckCode code, const std::vector<Ac
       std::string("MSA") + f + msa + f + (received != nullptr ? esc(received->control_id()) : "");
   if (!errors.empty()) out += f + esc(Cut(errors.front().message, 80));
   out += "\r";
+  // Before v2.5 ERR had one field, ERR-1 (ELD: segment ^ sequence ^ field ^ code&text&system);
+  // a v2.3 receiver reads nothing else. From v2.5 on, ERR-2 (location), ERR-3 (the code), ERR-4
+  // (severity) and ERR-8 (the text).
+  const bool legacy = LegacyErrorSegment(version);
+  const std::string sub(1, d.subcomponent);
   for (const AckError& e : errors) {
     std::string location;
     if (!e.segment.empty()) {
       location = esc(e.segment) + c + std::to_string(e.sequence > 0 ? e.sequence : 1);
-      if (e.field > 0) location += c + std::to_string(e.field);
+      if (e.field > 0 || legacy) location += c + (e.field > 0 ? std::to_string(e.field) : "");
     }
-    out += "ERR" + f + f + location + f + std::to_string(static_cast<int>(e.condition)) + c +
-           esc(ConditionText(e.condition)) + c + "HL70357" + f + e.severity + f + f + f + f +
-           esc(e.message) + "\r";
+    const std::string condition = std::to_string(static_cast<int>(e.condition));
+    if (legacy) {
+      out += "ERR" + f + location + (location.empty() ? c + c + c : c) + condition + sub +
+             esc(ConditionText(e.condition)) + sub + "HL70357\r";
+      continue;
+    }
+    out += "ERR" + f + f + location + f + condition + c + esc(ConditionText(e.condition)) + c +
+           "HL70357" + f + e.severity + f + f + f + f + esc(e.message) + "\r";
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "medtwin/core/time.h"
@@ -36,6 +37,10 @@ struct AckError {
   std::string message;  // for people (ERR-8, and MSA-3 for the first error)
   char severity = 'E';  // E, W (accepted with a warning), I
 };
+
+// Whether an ACK in HL7 version `version` (MSH-12) reports errors in ERR-1 (before v2.5)
+// rather than ERR-2/3/4/8.
+[[nodiscard]] bool LegacyErrorSegment(std::string_view version);
 
 // The ACK to `received` (null when it could not be parsed: then MSA-2 is empty and the header
 // is medtwin's own). `control_id` is this ACK's MSH-10.
