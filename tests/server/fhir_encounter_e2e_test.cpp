@@ -24,18 +24,12 @@ using medtwin::testing_support::Call;
 using medtwin::testing_support::ConnectLoopback;
 using medtwin::testing_support::MllpExchange;
 using medtwin::testing_support::Server;
+constexpr auto Dtm = [](int minutes_ago = 0) {
+  return medtwin::testing_support::Hl7Now(minutes_ago);
+};
 using medtwin::testing_support::TestAuth;
 
 constexpr const char* kMrnSystem = "urn:oid:2.16.840.1.113883.19.5";
-
-std::string Dtm(int minutes_ago) {
-  const std::time_t t = std::time(nullptr) - minutes_ago * 60;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S+0000", &tm);
-  return buf;
-}
 
 std::string Adt(const std::string& trigger, const std::string& mrn, const std::string& bed,
                 int minutes_ago) {

@@ -152,7 +152,9 @@ TEST_F(FhirExamples, EveryPatientIsStoredAndWhatIsKeptComesBack) {
         text += n.value("family", "");
       }
       while (!text.empty() && text.back() == ' ') text.pop_back();
-      if (!text.empty()) EXPECT_EQ(back["name"][0]["text"], text);
+      if (!text.empty()) {
+        EXPECT_EQ(back["name"][0]["text"], text);
+      }
     }
   }
 }

@@ -64,10 +64,10 @@ TEST(FhirValidation, EveryResourceTheEndpointReturnsValidatesWithOutsideTools) {
     for (const char* type :
          {"RiskAssessment", "DetectedIssue", "MedicationRequest", "MedicationAdministration"}) {
       const json found = get(std::string("/") + type + "?patient=" + id);
-      for (const auto& e : found.value("entry", json::array())) {
+      for (const auto& found_entry : found.value("entry", json::array())) {
         const json read =
-            get(std::string("/") + type + "/" + e["resource"]["id"].get<std::string>());
-        EXPECT_EQ(read, e["resource"]) << type;
+            get(std::string("/") + type + "/" + found_entry["resource"]["id"].get<std::string>());
+        EXPECT_EQ(read, found_entry["resource"]) << type;
         ++read_back;
       }
     }

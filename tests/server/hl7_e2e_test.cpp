@@ -29,16 +29,11 @@ using medtwin::testing_support::ConnectLoopback;
 using medtwin::testing_support::MllpExchange;
 using medtwin::testing_support::ReadAll;
 using medtwin::testing_support::Server;
+constexpr auto Dtm = [](int minutes_ago = 0) {
+  return medtwin::testing_support::Hl7Now(minutes_ago);
+};
 
 constexpr const char* kMrnSystem = "http://hospital.example/mrn";
-
-// Now (minus `minutes_ago`) as an HL7 DTM in UTC.
-std::string Dtm(int minutes_ago = 0) {
-  const std::time_t t = std::time(nullptr) - minutes_ago * 60;
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S+0000", std::gmtime(&t));
-  return buf;
-}
 
 std::string Adt(const std::string& facility, const std::string& trigger, const std::string& mrn,
                 const std::string& bed, const std::string& id, int minutes_ago) {

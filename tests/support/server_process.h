@@ -193,6 +193,16 @@ inline std::string MinutesBefore(std::chrono::system_clock::time_point base, int
   return buf;
 }
 
+// Now (minus `minutes_ago`) as an HL7 v2 DTM in UTC (YYYYMMDDHHMMSS+0000).
+inline std::string Hl7Now(int minutes_ago = 0) {
+  const std::time_t t = std::time(nullptr) - static_cast<std::time_t>(minutes_ago) * 60;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S+0000", &tm);
+  return buf;
+}
+
 inline std::string Now(int minutes_ago = 0) {
   return MinutesBefore(std::chrono::system_clock::now(), minutes_ago);
 }
