@@ -190,6 +190,72 @@ TEST_F(FhirIdentity, TransactionEntriesReferToEachOtherByUrnUuid) {
   EXPECT_EQ(ok.Json()["entry"][1]["response"]["status"], "201") << ok.body;
 }
 
+// PUT Patient?identifier=system|value (R4 conditional update), alone and in a transaction: the
+// EHR's upsert by MRN. No match creates, a match updates that patient (a new version), an id
+// that is another patient's is refused; a clinician cannot reach a patient off their team by
+// it.
+TEST_F(FhirIdentity, ConditionalUpdateUpsertsByIdentifier) {
+  Server server("sqlite:" + (dir_ / "twin.db").string());
+  port_ = server.port();
+  ASSERT_NE(port_, 0);
+  const std::string condition = std::string("/Patient?identifier=") + kMrn + "|CU-1";
+  json body = PatientWithMrn("CU-1", "Osei", "Ama", "female", "1961-04-02");
+  Reply made = Fhir(http::verb::put, condition, body);
+  ASSERT_EQ(made.status, 201u) << made.body;
+  const std::string id = made.Json()["id"];
+  EXPECT_NE(made.headers["location"].find("/Patient/" + id + "/_history/1"), std::string::npos);
+  body["gender"] = "other";
+  Reply again = Fhir(http::verb::put, condition, body);
+  ASSERT_EQ(again.status, 200u) << again.body;
+  EXPECT_EQ(again.Json()["id"], id);
+  EXPECT_EQ(again.Json()["meta"]["versionId"], "2");
+  EXPECT_EQ(again.Json()["gender"], "other");
+  EXPECT_EQ(Fhir(http::verb::get, "/Patient?identifier=CU-1").Json()["total"], 1);
+
+  // In a transaction, with a reading that refers to the entry by its fullUrl.
+  const std::string uuid = "urn:uuid:0b6c7c2e-4a51-4d43-9d55-1c2f3e4a5b6c";
+  body["birthDate"] = "1961-04-03";
+  const json bundle = {
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry",
+       {{{"fullUrl", uuid},
+         {"resource", body},
+         {"request", {{"method", "PUT"}, {"url", condition.substr(1)}}}},
+        {{"resource",
+          {{"resourceType", "Observation"},
+           {"status", "final"},
+           {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", "8867-4"}}}}}},
+           {"subject", {{"reference", uuid}}},
+           {"effectiveDateTime", medtwin::testing_support::Now(3)},
+           {"valueQuantity",
+            {{"value", 72}, {"system", "http://unitsofmeasure.org"}, {"code", "/min"}}}}},
+         {"request", {{"method", "POST"}, {"url", "Observation"}}}}}}};
+  Reply tx = Fhir(http::verb::post, "", bundle);
+  ASSERT_EQ(tx.status, 200u) << tx.body;
+  EXPECT_EQ(tx.Json()["entry"][0]["response"]["status"], "200") << tx.body;
+  const json updated = Fhir(http::verb::get, "/Patient/" + id).Json();
+  EXPECT_EQ(updated["birthDate"], "1961-04-03");
+  EXPECT_EQ(updated["meta"]["versionId"], "3");
+  EXPECT_EQ(Fhir(http::verb::get, "/Observation?patient=" + id).Json()["total"], 1);
+
+  // No match, but the body names a patient that exists (and lacks the identifier): refused.
+  ASSERT_EQ(Fhir(http::verb::put, "/Patient/other-1", {{"resourceType", "Patient"}}).status, 201u);
+  json stranger = PatientWithMrn("CU-2", "Mensah", "Kofi", "male", "1970-01-01");
+  stranger["id"] = "other-1";
+  EXPECT_EQ(
+      Fhir(http::verb::put, std::string("/Patient?identifier=") + kMrn + "|CU-2", stranger).status,
+      409u);
+  // A condition that is not one identifier with its system.
+  EXPECT_EQ(Fhir(http::verb::put, "/Patient?identifier=CU-1", body).status, 400u);
+  EXPECT_EQ(Fhir(http::verb::put, "/Patient", body).status, 400u);
+  // A clinician not on the patient's care team cannot update (nor learn of) them this way.
+  const std::string clinician = TestAuth::Token(medtwin::security::Role::kClinician, "dr-x");
+  Reply off_team = Call(port_, http::verb::put, "/fhir/r4" + condition, body.dump(),
+                        "application/fhir+json", clinician);
+  EXPECT_EQ(off_team.status, 403u) << off_team.body;
+}
+
 TEST_F(FhirIdentity, PatientSearchParametersAndUnknownOnes) {
   Server server("sqlite:" + (dir_ / "twin.db").string());
   port_ = server.port();

@@ -94,6 +94,9 @@ const std::vector<RouteSpec>& ApiRoutes() {
        FhirSearchPatient},
       {V::post, "/fhir/r4/Patient", false, "Patient", I::kCreate, PatientFrom::kNone,
        FhirCreatePatient},
+      // A conditional update (PUT Patient?identifier=): the handler checks the match.
+      {V::put, "/fhir/r4/Patient", false, "Patient", I::kUpdate, PatientFrom::kNone,
+       FhirConditionalUpdatePatient},
       {V::get, "/fhir/r4/Patient/{id}", false, "Patient", I::kRead, PatientFrom::kPath,
        FhirReadPatient},
       {V::put, "/fhir/r4/Patient/{id}", false, "Patient", I::kUpdate, PatientFrom::kPath,

@@ -62,6 +62,32 @@ Result<BundlePatients> ResolvePatients(json& entries, TwinService& service, cons
     std::string id = StringMember(res, "id");
     const json request = entry.value("request", json::object());
     const std::string condition = request.is_object() ? StringMember(request, "ifNoneExist") : "";
+    const std::string method = request.is_object() ? StringMember(request, "method") : "";
+    const std::string url = request.is_object() ? StringMember(request, "url") : "";
+    if (method == "PUT" && url.starts_with("Patient?")) {
+      // A conditional update (R4 §3.1.0.11.3): the patient the condition matches is updated;
+      // none, a new one is made (with the resource's id if it has one that is free).
+      MEDTWIN_TRY(auto match, MatchCondition(service, caller, std::string_view(url).substr(8),
+                                             where + ".request.url"));
+      if (match) {
+        if (!id.empty() && id != match->id) {
+          return InvalidArgument(where + ".resource.id",
+                                 "is not the id of the patient the condition matches");
+        }
+        id = match->id;
+        res["id"] = id;
+      } else if (!id.empty() && service.Patient(id)) {
+        return Error{ErrorCode::kAlreadyExists, where + ".resource.id",
+                     "Patient/" + id + " exists and does not hold that identifier"};
+      }
+    } else if (method == "PUT" && url.starts_with("Patient/")) {
+      const std::string named = url.substr(8);
+      if (!id.empty() && id != named) {
+        return InvalidArgument(where + ".resource.id", "must be the id in request.url");
+      }
+      id = named;
+      res["id"] = id;
+    }
     if (!condition.empty()) {
       MEDTWIN_TRY(auto match,
                   MatchCondition(service, caller, condition, where + ".request.ifNoneExist"));
@@ -108,6 +134,7 @@ Response FhirPostBundle(const RouteRequest& rq) {
     const ErrorCode code = patients.error().code;
     return Outcome(code == ErrorCode::kFailedPrecondition ? 412
                    : code == ErrorCode::kPermissionDenied ? 403
+                   : code == ErrorCode::kAlreadyExists    ? 409
                                                           : 400,
                    code == ErrorCode::kFailedPrecondition ? "multiple-matches" : "invalid",
                    patients.error().field, patients.error().message);

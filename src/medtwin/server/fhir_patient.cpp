@@ -275,28 +275,26 @@ Response FhirPatientHistory(const RouteRequest& rq) {
   return Fhir(200, bundle);
 }
 
-Response FhirUpdatePatient(const RouteRequest& rq) {
+namespace {
+
+// Creates or updates Patient `id` from `doc` (a FHIR Patient read into the record's form), as
+// an update answers (R4 §3.1.0.4): 200, or 201 with Location when created; If-Match honoured.
+Response SavePatient(const RouteRequest& rq, const std::string& id, json doc) {
   TwinService& service = rq.service;
-  const Caller& caller = rq.caller;
-  const std::string& id = rq.param("id");
-  auto b = ParseBody(rq.req);
-  if (!b.ok()) return Outcome(400, "structure", "Patient", b.error().message);
-  auto doc = io::FromFhirPatient(*b);
-  if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
-  // R4 §3.1.0.4 (update): the resource's id must be the one in the URL.
-  if (doc->contains("id") && (*doc)["id"] != id) {
+  // R4 §3.1.0.4 (update): the resource's id must be the one the URL (or the match) names.
+  if (doc.contains("id") && doc["id"] != id) {
     return Outcome(400, "invalid", "Patient.id", "must be the id in the URL ('" + id + "')");
   }
-  (*doc)["id"] = id;
+  doc["id"] = id;
   auto if_match = IfMatch(rq.req);
   if (!if_match.ok()) return Outcome(400, "invalid", "If-Match", if_match.error().message);
   const bool exists = service.Patient(id).has_value();
   if (!exists && *if_match) {
     return Outcome(412, "conflict", "If-Match", "Patient/" + id + " does not exist");
   }
-  if (!exists) JoinCareTeam(*doc, caller);
-  auto p = exists ? service.UpdatePatient(id, *doc, caller.Subject(), *if_match)
-                  : service.CreatePatient(*doc);
+  if (!exists) JoinCareTeam(doc, rq.caller);
+  auto p = exists ? service.UpdatePatient(id, doc, rq.caller.Subject(), *if_match)
+                  : service.CreatePatient(doc);
   if (!p.ok()) {
     // R4 §3.1.0.4.4: a stale If-Match is 412 (someone else changed the patient since).
     if (p.error().code == ErrorCode::kFailedPrecondition) {
@@ -307,6 +305,62 @@ Response FhirUpdatePatient(const RouteRequest& rq) {
                    FhirPatientPath(p.error().field), p.error().message);
   }
   return PatientAnswer(exists ? 200 : 201, *p, rq, !exists);
+}
+
+}  // namespace
+
+Response FhirUpdatePatient(const RouteRequest& rq) {
+  auto b = ParseBody(rq.req);
+  if (!b.ok()) return Outcome(400, "structure", "Patient", b.error().message);
+  auto doc = io::FromFhirPatient(*b);
+  if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
+  return SavePatient(rq, rq.param("id"), std::move(*doc));
+}
+
+// PUT Patient?identifier=system|value (R4 §3.1.0.4.3, conditional update): one match is
+// updated, none creates the patient (with the body's id, else one the server makes), several
+// are 412. The condition is MatchCondition's: one identifier with its system, from a caller who
+// may create patients.
+Response FhirConditionalUpdatePatient(const RouteRequest& rq) {
+  TwinService& service = rq.service;
+  const auto target = rq.req.target();
+  const std::string_view raw(target.data(), target.size());
+  const std::size_t q = raw.find('?');
+  if (q == std::string_view::npos) {
+    return Outcome(400, "required", "Patient?",
+                   "a conditional update names its patient: Patient?identifier=system|value");
+  }
+  auto match = MatchCondition(service, rq.caller, raw.substr(q + 1), "Patient?");
+  if (!match.ok()) {
+    const ErrorCode code = match.error().code;
+    return Outcome(code == ErrorCode::kPermissionDenied     ? 403
+                   : code == ErrorCode::kFailedPrecondition ? 412
+                                                            : 400,
+                   code == ErrorCode::kPermissionDenied     ? "forbidden"
+                   : code == ErrorCode::kFailedPrecondition ? "multiple-matches"
+                                                            : "invalid",
+                   match.error().field, match.error().message);
+  }
+  auto b = ParseBody(rq.req);
+  if (!b.ok()) return Outcome(400, "structure", "Patient", b.error().message);
+  auto doc = io::FromFhirPatient(*b);
+  if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
+  std::string id;
+  if (*match) {
+    id = (*match)->id;
+    if (auto d = rq.caller.Check(id, "Patient", Interaction::kUpdate); !d.allowed) {
+      return Outcome(403, "forbidden", "Patient", d.reason);
+    }
+  } else {
+    id = doc->value("id", "");
+    if (id.empty()) id = NewPatientId();
+    // An id that is someone's who does not hold the identifier is not theirs to overwrite.
+    if (service.Patient(id)) {
+      return Outcome(409, "conflict", "Patient.id",
+                     "Patient/" + id + " exists and does not hold that identifier");
+    }
+  }
+  return SavePatient(rq, id, std::move(*doc));
 }
 
 }  // namespace medtwin::server

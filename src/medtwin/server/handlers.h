@@ -76,7 +76,8 @@ Response FhirSearchPatient(const RouteRequest& rq);
 Response FhirCreatePatient(const RouteRequest& rq);
 Response FhirReadPatient(const RouteRequest& rq);
 Response FhirUpdatePatient(const RouteRequest& rq);
-Response FhirPatientHistory(const RouteRequest& rq);  // _history and _history/{vid}
+Response FhirConditionalUpdatePatient(const RouteRequest& rq);  // PUT Patient?identifier=
+Response FhirPatientHistory(const RouteRequest& rq);            // _history and _history/{vid}
 Response FhirCreateObservation(const RouteRequest& rq);
 Response FhirSearchObservation(const RouteRequest& rq);
 Response FhirReadObservation(const RouteRequest& rq);
