@@ -177,6 +177,8 @@ TEST_F(FhirEncounters, AdtBedsBecomeLocationsWhoseStatusFollowsTheCensus) {
   consult["class"]["code"] = "AMB";
   consult.erase("location");
   EXPECT_EQ(fhir(http::verb::post, "/Encounter", consult).status, 201u);
+  // (The consultation in progress does not hide the admission's bed.)
+  EXPECT_EQ(status_of("ICU.1.B"), "O");
   // Discharged: the stay finished, the bed free.
   encounter["id"] = id;
   encounter["status"] = "finished";
@@ -227,6 +229,13 @@ TEST_F(FhirEncounters, AdtBedsBecomeLocationsWhoseStatusFollowsTheCensus) {
   // A clinician's census holds only their patients' stays (none here).
   EXPECT_EQ(fhir(http::verb::get, "/Encounter", nullptr, clinician).Json()["total"], 0);
 
+  // Read while occupied (O) and put back as read: the status people set (H) is kept, since O
+  // is the census's, not theirs.
+  json as_read = get("/Location/ICU.1.C");
+  ASSERT_EQ(as_read["operationalStatus"]["code"], "O");
+  as_read.erase("meta");
+  ASSERT_EQ(fhir(http::verb::put, "/Location/ICU.1.C", as_read).status, 200u);
+
   // After a restart: the places, their versions, and the occupancy from the records.
   server.reset();
   server = std::make_unique<Server>(store);
@@ -234,8 +243,22 @@ TEST_F(FhirEncounters, AdtBedsBecomeLocationsWhoseStatusFollowsTheCensus) {
   ASSERT_NE(port2, 0);
   auto again = Call(port2, http::verb::get, "/fhir/r4/Location/ICU.1.C");
   ASSERT_EQ(again.status, 200u);
-  EXPECT_EQ(again.headers["etag"], "W/\"2\"");
+  EXPECT_EQ(again.headers["etag"], "W/\"3\"");
   EXPECT_EQ(again.Json()["operationalStatus"]["code"], "O");
+  // The stay ends: the bed shows what people set (housekeeping) again.
+  json ended = stay;
+  ended["status"] = "finished";
+  for (auto& l : ended["location"]) {
+    l["status"] = "completed";
+    if (!l["period"].contains("end")) l["period"]["end"] = l["period"]["start"];
+  }
+  auto finished =
+      Call(port2, http::verb::put, "/fhir/r4/Encounter/" + stay["id"].get<std::string>(),
+           ended.dump(), "application/fhir+json");
+  ASSERT_EQ(finished.status, 200u) << finished.body;
+  EXPECT_EQ(
+      Call(port2, http::verb::get, "/fhir/r4/Location/ICU.1.C").Json()["operationalStatus"]["code"],
+      "H");
   EXPECT_EQ(Ids(Call(port2, http::verb::get, "/fhir/r4/Location").Json()).size(), 5u);
 }
 

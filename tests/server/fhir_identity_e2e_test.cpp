@@ -239,13 +239,16 @@ TEST_F(FhirIdentity, ConditionalUpdateUpsertsByIdentifier) {
   EXPECT_EQ(updated["meta"]["versionId"], "3");
   EXPECT_EQ(Fhir(http::verb::get, "/Observation?patient=" + id).Json()["total"], 1);
 
-  // No match, but the body names a patient that exists (and lacks the identifier): refused.
+  // No match, and the body names a patient that exists: a create names its patient itself
+  // (the body's id is ignored), so the other patient is untouched and no id can be probed.
   ASSERT_EQ(Fhir(http::verb::put, "/Patient/other-1", {{"resourceType", "Patient"}}).status, 201u);
   json stranger = PatientWithMrn("CU-2", "Mensah", "Kofi", "male", "1970-01-01");
   stranger["id"] = "other-1";
-  EXPECT_EQ(
-      Fhir(http::verb::put, std::string("/Patient?identifier=") + kMrn + "|CU-2", stranger).status,
-      409u);
+  Reply fresh =
+      Fhir(http::verb::put, std::string("/Patient?identifier=") + kMrn + "|CU-2", stranger);
+  EXPECT_EQ(fresh.status, 201u) << fresh.body;
+  EXPECT_NE(fresh.Json()["id"], "other-1");
+  EXPECT_FALSE(Fhir(http::verb::get, "/Patient/other-1").Json().contains("identifier"));
   // A condition that is not one identifier with its system.
   EXPECT_EQ(Fhir(http::verb::put, "/Patient?identifier=CU-1", body).status, 400u);
   EXPECT_EQ(Fhir(http::verb::put, "/Patient", body).status, 400u);

@@ -32,10 +32,14 @@ TEST(FhirDates, EachPrecisionIsItsRange) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->lo.us_since_epoch, Us(2024y / February / 29));
   EXPECT_EQ(r->hi.us_since_epoch, Us(2024y / March / 1) - 1);
-  r = FhirDateRange("2024-03-01T10:00:00+01:00");  // an instant, in UTC
+  r = FhirDateRange("2024-03-01T10:00:00+01:00");  // a second, in UTC
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->lo.us_since_epoch, Us(2024y / March / 1, 9));
-  EXPECT_EQ(r->hi.us_since_epoch, r->lo.us_since_epoch);
+  EXPECT_EQ(r->hi.us_since_epoch, Us(2024y / March / 1, 9, 0, 1) - 1);
+  r = FhirDateRange("2024-03-01T09:00:00.25Z");  // a hundredth of a second
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->lo.us_since_epoch, Us(2024y / March / 1, 9) + 250'000);
+  EXPECT_EQ(r->hi.us_since_epoch, Us(2024y / March / 1, 9) + 259'999);
   EXPECT_FALSE(FhirDateRange("2024-13").ok());
   EXPECT_FALSE(FhirDateRange("yesterday").ok());
 }
@@ -58,6 +62,12 @@ TEST(FhirDates, PrefixesCompareRangeToRange) {
   EXPECT_TRUE(matches("1950-03-01", "le1950-03"));
   EXPECT_TRUE(matches("1951-01-01", "ne1950"));
   EXPECT_FALSE(matches("1950-06-15", "ne1950"));
+  EXPECT_TRUE(matches("1980", "ne1980-05-01"));  // ne is "not within", R4 §3.1.1.5.7
+  // A stored instant to the microsecond is within the second a query names, and after it only
+  // once that second is over.
+  EXPECT_TRUE(matches("2024-05-01T10:00:00.123456Z", "2024-05-01T10:00:00Z"));
+  EXPECT_FALSE(matches("2024-05-01T10:00:00.123456Z", "gt2024-05-01T10:00:00Z"));
+  EXPECT_TRUE(matches("2024-05-01T10:00:01Z", "gt2024-05-01T10:00:00Z"));
   // Instants against a day.
   EXPECT_TRUE(matches("2026-12-07T23:59:59Z", "2026-12-07"));
   EXPECT_FALSE(matches("2026-12-08T00:00:00Z", "le2026-12-07"));

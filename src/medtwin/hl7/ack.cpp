@@ -83,6 +83,7 @@ std::string BuildAck(const Message* received, AckCode code, const std::vector<Ac
   // (severity) and ERR-8 (the text).
   const bool legacy = LegacyErrorSegment(version);
   const std::string sub(1, d.subcomponent);
+  std::string legacy_errors;
   for (const AckError& e : errors) {
     std::string location;
     if (!e.segment.empty()) {
@@ -91,13 +92,16 @@ std::string BuildAck(const Message* received, AckCode code, const std::vector<Ac
     }
     const std::string condition = std::to_string(static_cast<int>(e.condition));
     if (legacy) {
-      out += "ERR" + f + location + (location.empty() ? c + c + c : c) + condition + sub +
-             esc(ConditionText(e.condition)) + sub + "HL70357\r";
+      // One ERR segment before v2.5: each error a repetition of ERR-1.
+      legacy_errors += (legacy_errors.empty() ? "" : std::string(1, d.repetition)) + location +
+                       (location.empty() ? c + c + c : c) + condition + sub +
+                       esc(ConditionText(e.condition)) + sub + "HL70357";
       continue;
     }
     out += "ERR" + f + f + location + f + condition + c + esc(ConditionText(e.condition)) + c +
            "HL70357" + f + e.severity + f + f + f + f + esc(e.message) + "\r";
   }
+  if (!legacy_errors.empty()) out += "ERR" + f + legacy_errors + "\r";
   return out;
 }
 

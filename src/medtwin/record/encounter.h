@@ -48,11 +48,31 @@ struct Encounter {
   bool operator==(const Encounter&) const = default;
 };
 
-// The encounter in progress (the last such), or null.
+// The encounter in progress — the last such that has the patient in a place, else the last
+// such (a consultation in progress during an admission does not hide the admission's bed) —
+// or null.
 template <typename Encounters>  // std::vector<Encounter>, const or not
 [[nodiscard]] auto CurrentEncounter(Encounters& encounters) -> decltype(&encounters.front()) {
+  decltype(&encounters.front()) last = nullptr;
   for (auto it = encounters.rbegin(); it != encounters.rend(); ++it) {
-    if (it->status == "in-progress") return &*it;
+    if (it->status != "in-progress") continue;
+    for (const auto& l : it->locations) {
+      if (l.occupied()) return &*it;
+    }
+    if (last == nullptr) last = &*it;
+  }
+  return last;
+}
+
+// Where the patient is now: the place an encounter in progress has them in (the last such), or
+// null.
+[[nodiscard]] inline const EncounterLocation* CurrentPlace(
+    const std::vector<Encounter>& encounters) {
+  for (auto it = encounters.rbegin(); it != encounters.rend(); ++it) {
+    if (it->status != "in-progress") continue;
+    for (auto l = it->locations.rbegin(); l != it->locations.rend(); ++l) {
+      if (l->occupied()) return &*l;
+    }
   }
   return nullptr;
 }

@@ -76,9 +76,10 @@ Result<BundlePatients> ResolvePatients(json& entries, TwinService& service, cons
         }
         id = match->id;
         res["id"] = id;
-      } else if (!id.empty() && service.Patient(id)) {
-        return Error{ErrorCode::kAlreadyExists, where + ".resource.id",
-                     "Patient/" + id + " exists and does not hold that identifier"};
+      } else {
+        // No match: a create, which names the patient itself (the resource's id is ignored).
+        id = NewPatientId();
+        res["id"] = id;
       }
     } else if (method == "PUT" && url.starts_with("Patient/")) {
       const std::string named = url.substr(8);

@@ -54,6 +54,12 @@ Response SaveLocation(const RouteRequest& rq, const std::string& path_id) {
     }
     l->id = path_id;
   }
+  // O and U are what the census says, not what people set: a Location read while occupied
+  // ("O") and put back keeps the status people set (isolated stays isolated); "U" clears it.
+  if (l->bed_status == "O" || l->bed_status == "U") {
+    const auto before = rq.service.locations().Get(l->id);
+    l->bed_status = l->bed_status == "O" && before ? before->bed_status : "";
+  }
   auto saved = rq.service.locations().Put(std::move(*l), *if_match);
   if (!saved.ok()) {
     const Error& e = saved.error();

@@ -77,17 +77,17 @@ Response FhirReadMedicationAdministration(const RouteRequest& rq) {
   const std::string patient = id.substr(0, at);
   const auto us = ParseInt64(std::string_view(id).substr(at + 6));
   if (!us || !rq.service.Patient(patient)) return not_found();
-  if (auto d = rq.caller.Check(patient, "MedicationAdministration", Interaction::kRead);
-      !d.allowed) {
-    return Outcome(403, "forbidden", "MedicationAdministration.subject", d.reason);
-  }
   const Instant when{*us};
   auto events = rq.service.store().QueryEvents(patient, when, when, 100);
   if (!events.ok()) return Outcome(503, "transient", "store", events.error().message);
   for (const auto& e : *events) {
-    if (e.type == "dose" && DoseId(e) == id) {
-      return Fhir(200, io::ToFhirMedicationAdministration(e, id));
+    if (e.type != "dose" || DoseId(e) != id) continue;
+    // Found first, then access (as Observation/{id}): a made-up id is 404 whoever asks.
+    if (auto d = rq.caller.Check(patient, "MedicationAdministration", Interaction::kRead);
+        !d.allowed) {
+      return Outcome(403, "forbidden", "MedicationAdministration.subject", d.reason);
     }
+    return Fhir(200, io::ToFhirMedicationAdministration(e, id));
   }
   return not_found();
 }

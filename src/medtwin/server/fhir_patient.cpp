@@ -304,6 +304,7 @@ Response SavePatient(const RouteRequest& rq, const std::string& id, json doc) {
                    p.error().code == ErrorCode::kAlreadyExists ? "duplicate" : "invalid",
                    FhirPatientPath(p.error().field), p.error().message);
   }
+  rq.caller.Touch(p->id);  // the audit record names the patient written
   return PatientAnswer(exists ? 200 : 201, *p, rq, !exists);
 }
 
@@ -352,13 +353,10 @@ Response FhirConditionalUpdatePatient(const RouteRequest& rq) {
       return Outcome(403, "forbidden", "Patient", d.reason);
     }
   } else {
-    id = doc->value("id", "");
-    if (id.empty()) id = NewPatientId();
-    // An id that is someone's who does not hold the identifier is not theirs to overwrite.
-    if (service.Patient(id)) {
-      return Outcome(409, "conflict", "Patient.id",
-                     "Patient/" + id + " exists and does not hold that identifier");
-    }
+    // No match: a create, which names the patient itself (R4 §3.1.0.7: an id in the body is
+    // ignored), so no id can be probed or taken this way.
+    id = NewPatientId();
+    doc->erase("id");
   }
   return SavePatient(rq, id, std::move(*doc));
 }

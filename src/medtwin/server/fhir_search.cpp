@@ -141,13 +141,26 @@ Result<DateRange> FhirDateRange(std::string_view text) {
   }
   // The period's last microsecond: the start of the next year, month or day, less one.
   std::int64_t end_us = start->us_since_epoch;
-  if (t.size() == 10) {
+  if (t.size() > 10) {
+    // A dateTime covers its precision: the second, or the fraction of it that is given.
+    std::int64_t width_us = 1'000'000;
+    if (const std::size_t dot = t.find('.', 19); dot == 19) {
+      std::size_t digits = 0;
+      while (dot + 1 + digits < t.size() &&
+             std::isdigit(static_cast<unsigned char>(t[dot + 1 + digits])) != 0) {
+        ++digits;
+      }
+      width_us = 1;
+      for (std::size_t k = digits; k < 6; ++k) width_us *= 10;
+    }
+    end_us += width_us - 1;
+  } else if (t.size() == 10) {
     end_us += 86'400'000'000LL - 1;
   } else if (t.size() == 4 || t.size() == 7) {
     int year = 0, month = 1;
     std::from_chars(t.data(), t.data() + 4, year);
     if (t.size() == 7) std::from_chars(t.data() + 5, t.data() + 7, month);
-    char next[16];
+    char next[32];
     if (t.size() == 4) {
       std::snprintf(next, sizeof next, "%04d", year + 1);
     } else {
@@ -183,7 +196,7 @@ bool DateQueryMatches(const DateQuery& q, const DateRange& v) {
   const std::int64_t lo = q.range.lo.us_since_epoch, hi = q.range.hi.us_since_epoch;
   const std::int64_t vlo = v.lo.us_since_epoch, vhi = v.hi.us_since_epoch;
   if (q.prefix == "eq") return vlo >= lo && vhi <= hi;
-  if (q.prefix == "ne") return vhi < lo || vlo > hi;
+  if (q.prefix == "ne") return !(vlo >= lo && vhi <= hi);  // R4: not eq
   if (q.prefix == "gt") return vhi > hi;
   if (q.prefix == "lt") return vlo < lo;
   if (q.prefix == "ge") return vhi >= lo;

@@ -46,7 +46,8 @@ struct SearchParamSpec {
 [[nodiscard]] bool StringMatches(std::string_view text, std::string_view query);
 
 // Date search (R4 §3.1.1.5.7): a date or dateTime stands for the range its precision gives
-// (a year, a month, a day, or the instant), [lo, hi] in µs; a query is [prefix]date with
+// (a year, a month, a day, the second of a dateTime or the fraction of it given), [lo, hi] in
+// µs; a query is [prefix]date with
 // prefix eq (default), ne, gt, lt, ge or le, compared range to range. The one rule for
 // Observation date, Patient birthdate and _lastUpdated.
 struct DateRange {

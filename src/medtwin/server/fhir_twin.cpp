@@ -97,15 +97,17 @@ Response TwinOutput(const RouteRequest& rq, const std::string& type, const std::
   auto not_found = [&] {
     return Outcome(404, "not-found", type + ".id", "no " + type + "/" + id.substr(0, 64));
   };
-  if (patient.empty() || !rq.service.Patient(patient)) return not_found();
-  if (auto d = rq.caller.Check(patient, type, security::Interaction::kRead); !d.allowed) {
-    return Outcome(403, "forbidden", type, d.reason);
-  }
+  if (patient.empty()) return not_found();
+  // Found first, then the caller's access checked (as Observation/{id}): an id that names no
+  // resource is 404 whoever asks, so no answer tells whether a patient exists.
   const json list = TwinOutputResources(rq.service, patient, type);
-  if (list.is_array()) {
-    for (const auto& r : list) {
-      if (r.value("id", "") == id) return Fhir(200, r);
+  if (!list.is_array()) return not_found();
+  for (const auto& r : list) {
+    if (r.value("id", "") != id) continue;
+    if (auto d = rq.caller.Check(patient, type, security::Interaction::kRead); !d.allowed) {
+      return Outcome(403, "forbidden", type, d.reason);
     }
+    return Fhir(200, r);
   }
   return not_found();
 }

@@ -273,8 +273,8 @@ struct Handling {
     if (sender.ward.empty()) return false;
     auto p = service.Patient(patient);
     if (!p) return false;
-    const record::Encounter* e = record::CurrentEncounter(p->encounters);
-    return e != nullptr && !e->locations.empty() && e->locations.back().bed.ward == sender.ward;
+    const record::EncounterLocation* place = record::CurrentPlace(p->encounters);
+    return place != nullptr && place->bed.ward == sender.ward;
   }
 
   void Oru() {

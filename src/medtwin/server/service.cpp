@@ -146,6 +146,14 @@ Result<std::unique_ptr<TwinService>> TwinService::Open(
     if (!p.ok()) return p.error();
     s->patients_[p->id] = *p;
     s->engine_->UpsertPatient(*p);
+    // Stays stored before Locations were kept name beds by the ADT id rule: make them.
+    for (const auto& e : p->encounters) {
+      for (const auto& l : e.locations) {
+        if (!l.location_id.empty() && !l.bed.empty() && !s->locations_.Get(l.location_id)) {
+          MEDTWIN_RETURN_IF_ERROR(s->locations_.EnsureBed(l.bed));
+        }
+      }
+    }
   }
   // Replay history so the twins come back as they were: observations in batches, each
   // patient's events interleaved at their times (both streams are ordered by patient, time).
@@ -307,10 +315,11 @@ std::map<std::string, std::string> TwinService::Occupants() {
   std::shared_lock lock(patients_mu_);
   std::map<std::string, std::string> out;
   for (const auto& [id, p] : patients_) {
-    const record::Encounter* e = record::CurrentEncounter(p.encounters);
-    if (e == nullptr) continue;
-    for (const auto& l : e->locations) {
-      if (l.occupied() && !l.location_id.empty()) out[l.location_id] = id;
+    for (const auto& e : p.encounters) {
+      if (e.status != "in-progress") continue;
+      for (const auto& l : e.locations) {
+        if (l.occupied() && !l.location_id.empty()) out[l.location_id] = id;
+      }
     }
   }
   return out;
