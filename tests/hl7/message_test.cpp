@@ -91,11 +91,16 @@ TEST(Hl7Message, ReadsLatin1WhenMsh18SaysSo) {
 TEST(Hl7Batch, SplitsABatchAndChecksItsCount) {
   const std::string one = "MSH|^~\\&|A|B|C|D|2026||ORU^R01|1|P|2.5\rPID|1||X";
   const std::string two = "MSH|^~\\&|A|B|C|D|2026||ORU^R01|2|P|2.5\rPID|1||Y";
-  auto batch = SplitBatch("FHS|^~\\&\rBHS|^~\\&\r" + one + "\r" + two + "\rBTS|2\rFTS|1\r");
+  // (The views SplitBatch returns point into the text: it must outlive them.)
+  const std::string text =
+      "FHS|^~\\&\rBHS|^~\\&||||||||B-7\r" + one + "\r" + two + "\rBTS|2\rFTS|1\r";
+  std::string_view control_id;
+  auto batch = SplitBatch(text, &control_id);
   ASSERT_TRUE(batch.ok()) << batch.error().ToString();
   ASSERT_EQ(batch->size(), 2u);
   EXPECT_EQ((*batch)[0], one);
   EXPECT_EQ((*batch)[1], two);
+  EXPECT_EQ(control_id, "B-7");  // BHS-10
   auto wrong = SplitBatch("BHS|^~\\&\r" + one + "\rBTS|3\r");
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.error().field, "BTS-1");

@@ -196,7 +196,9 @@ const Segment* Message::Find(std::string_view id) const {
   return nullptr;
 }
 
-Result<std::vector<std::string_view>> SplitBatch(std::string_view text) {
+Result<std::vector<std::string_view>> SplitBatch(std::string_view text,
+                                                 std::string_view* batch_control_id) {
+  if (batch_control_id != nullptr) *batch_control_id = {};
   // Segment views with their offsets into `text`, so a message is one contiguous view.
   std::vector<std::string_view> lines = SplitSegments(text);
   if (lines.empty()) return InvalidArgument("message", "empty");
@@ -214,6 +216,10 @@ Result<std::vector<std::string_view>> SplitBatch(std::string_view text) {
     std::string_view id = line.substr(0, 3);
     if (id == "FHS" || id == "BHS" || id == "BTS" || id == "FTS") {
       close();
+      // (After "BHS|": piece 0 is BHS-2, so BHS-10 is piece 8.)
+      if (id == "BHS" && line.size() > 4 && batch_control_id != nullptr) {
+        *batch_control_id = Piece(line.substr(4), line[3], 8);
+      }
       if (id == "BTS" && line.size() > 4) {
         std::string_view count = Piece(line.substr(4), line[3], 0);
         if (!count.empty()) declared = ParseInt64(count);

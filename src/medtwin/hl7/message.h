@@ -84,8 +84,10 @@ class Message {
 };
 
 // The messages of one MLLP frame: the frame itself, or each message of a batch (FHS, BHS,
-// BTS, FTS segments dropped). Refuses a batch whose BTS-1 count disagrees.
-[[nodiscard]] Result<std::vector<std::string_view>> SplitBatch(std::string_view text);
+// BTS, FTS segments dropped). Refuses a batch whose BTS-1 count disagrees. `batch_control_id`
+// (if given) gets the batch's BHS-10, as sent ("" when there is none).
+[[nodiscard]] Result<std::vector<std::string_view>> SplitBatch(
+    std::string_view text, std::string_view* batch_control_id = nullptr);
 
 // Text for an HL7 field: the delimiters and the escape character escaped, line breaks as \.br\,
 // control characters (and every byte ≥ 0x80 of text that is not UTF-8) as \Xhh\.

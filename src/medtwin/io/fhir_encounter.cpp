@@ -136,7 +136,7 @@ Result<EncounterIn> FromFhirEncounter(const json& r) {
   record::Encounter& e = in.encounter;
   MEDTWIN_TRY(e.id, OptionalString(r, "id", "Encounter.id"));
   if (!e.id.empty() && !IsFhirId(e.id)) {
-    return InvalidArgument("Encounter.id", "1–64 characters from A–Z, a–z, 0–9, '-', '.'");
+    return InvalidArgument("Encounter.id", kFhirIdRule);
   }
   MEDTWIN_TRY(e.status, OptionalString(r, "status", "Encounter.status"));
   if (e.status.empty()) return InvalidArgument("Encounter.status", "is required");
@@ -227,7 +227,7 @@ Result<record::Location> FromFhirLocation(const json& r) {
   record::Location l;
   MEDTWIN_TRY(l.id, OptionalString(r, "id", "Location.id"));
   if (!l.id.empty() && !IsFhirId(l.id)) {
-    return InvalidArgument("Location.id", "1–64 characters from A–Z, a–z, 0–9, '-', '.'");
+    return InvalidArgument("Location.id", kFhirIdRule);
   }
   MEDTWIN_TRY(l.identifiers, Identifiers(r, "Location"));
   MEDTWIN_TRY(std::string status, OptionalString(r, "status", "Location.status"));

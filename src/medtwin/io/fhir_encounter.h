@@ -16,8 +16,9 @@
 
 namespace medtwin::io {
 
-// Is `id` a FHIR id ([A-Za-z0-9-.]{1,64})?
+// Is `id` a FHIR id ([A-Za-z0-9-.]{1,64})? kFhirIdRule says it to people.
 [[nodiscard]] bool IsFhirId(std::string_view id);
+inline constexpr const char* kFhirIdRule = "1–64 characters from A–Z, a–z, 0–9, '-', '.'";
 
 // An Encounter as a client sends it. `encounter.id` is the body's id ("" when none); a
 // location given as "Location/{id}" has location_id set (the caller fills its bed from the

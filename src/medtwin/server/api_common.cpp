@@ -436,6 +436,14 @@ std::string DoseId(const record::Event& e) {
   return e.patient + "-dose-" + std::to_string(e.time.us_since_epoch);
 }
 
+void AddVersionHeaders(Response& r, int version, const std::string& last_updated) {
+  if (version <= 0) return;
+  r.headers.emplace_back("ETag", VersionETag(version));
+  if (auto t = ParseRfc3339(last_updated); t.ok()) {
+    r.headers.emplace_back("Last-Modified", FormatHttpDate(*t));
+  }
+}
+
 std::string StringMember(const json& j, const char* key) {
   if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return "";
   return j[key].get<std::string>();

@@ -87,6 +87,9 @@ struct ObservationKey {
 [[nodiscard]] std::string DoseId(const record::Event& e);
 // A version as an entity tag (R4 §3.1.0.4.4: weak, the versionId quoted): W/"3".
 [[nodiscard]] std::string VersionETag(int version);
+// A versioned resource's ETag and Last-Modified (`last_updated` RFC 3339), when it has a
+// version (> 0).
+void AddVersionHeaders(Response& r, int version, const std::string& last_updated);
 // If-Match: W/"3" or "3" → 3; nullopt when absent; an error when it is not a version.
 [[nodiscard]] Result<std::optional<int>> IfMatch(const Request& req);
 // A string member of an untrusted object, or "" (never an exception).

@@ -135,7 +135,6 @@ Response FhirPostBundle(const RouteRequest& rq) {
     const ErrorCode code = patients.error().code;
     return Outcome(code == ErrorCode::kFailedPrecondition ? 412
                    : code == ErrorCode::kPermissionDenied ? 403
-                   : code == ErrorCode::kAlreadyExists    ? 409
                                                           : 400,
                    code == ErrorCode::kFailedPrecondition ? "multiple-matches" : "invalid",
                    patients.error().field, patients.error().message);

@@ -46,7 +46,7 @@ Response SaveEncounter(const RouteRequest& rq, const std::string& path_id) {
     e.id = "enc-" + NewPatientId().substr(2);  // R4 §3.1.0.7: the server names what it creates
   } else {
     if (!io::IsFhirId(path_id)) {
-      return Outcome(400, "value", "Encounter.id", "1–64 characters from A–Z, a–z, 0–9, '-', '.'");
+      return Outcome(400, "value", "Encounter.id", io::kFhirIdRule);
     }
     if (!e.id.empty() && e.id != path_id) {
       return Outcome(400, "invalid", "Encounter.id",

@@ -26,10 +26,7 @@ std::string OperationalStatus(const record::Location& l,
 Response LocationAnswer(unsigned status, const record::Location& l, const RouteRequest& rq,
                         bool created) {
   Response r = Fhir(status, io::ToFhirLocation(l, OperationalStatus(l, rq.service.Occupants())));
-  r.headers.emplace_back("ETag", VersionETag(l.version));
-  if (auto t = ParseRfc3339(l.last_updated); t.ok()) {
-    r.headers.emplace_back("Last-Modified", FormatHttpDate(*t));
-  }
+  AddVersionHeaders(r, l.version, l.last_updated);
   if (created) r.headers.emplace_back("Location", FhirBase(rq) + "/Location/" + l.id);
   return r;
 }
@@ -46,7 +43,7 @@ Response SaveLocation(const RouteRequest& rq, const std::string& path_id) {
     l->id = "loc-" + NewPatientId().substr(2);
   } else {
     if (!io::IsFhirId(path_id)) {
-      return Outcome(400, "value", "Location.id", "1–64 characters from A–Z, a–z, 0–9, '-', '.'");
+      return Outcome(400, "value", "Location.id", io::kFhirIdRule);
     }
     if (!l->id.empty() && l->id != path_id) {
       return Outcome(400, "invalid", "Location.id",
@@ -76,13 +73,8 @@ Response SaveLocation(const RouteRequest& rq, const std::string& path_id) {
 Response FhirSearchLocation(const RouteRequest& rq) {
   auto terms = SearchTerms(rq, "Location");
   if (!terms.ok()) return Outcome(400, "not-supported", terms.error().field, terms.error().message);
-  for (const auto& t : *terms) {
-    for (const auto& v : t.values) {
-      if (t.name != "_lastUpdated") continue;
-      if (auto q = ParseDateQuery(v, t.name); !q.ok()) {
-        return Outcome(400, "invalid", t.name, q.error().message);
-      }
-    }
+  if (auto dates = CheckDateTerms("Location", *terms); !dates.ok()) {
+    return Outcome(400, "invalid", dates.error().field, dates.error().message);
   }
   const auto occupants = rq.service.Occupants();
   json list = json::array();

@@ -242,9 +242,25 @@ Response FhirSearchObservation(const RouteRequest& rq) {
     if (page->next_cursor.empty()) break;
     q.cursor = page->next_cursor;
   }
-  std::stable_sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {
-    return descending ? SortKey(a) > SortKey(b) : SortKey(a) < SortKey(b);
-  });
+  // Each reading's key made once (the order pages follow, and what cursors name), then the
+  // readings put in its order.
+  std::vector<std::string> reading_keys;
+  {
+    std::vector<std::pair<std::string, std::size_t>> order;
+    order.reserve(matched.size());
+    for (std::size_t i = 0; i < matched.size(); ++i) order.emplace_back(SortKey(matched[i]), i);
+    std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+      return descending ? a.first > b.first : a.first < b.first;
+    });
+    std::vector<record::Observation> sorted;
+    sorted.reserve(matched.size());
+    reading_keys.reserve(matched.size());
+    for (auto& [key, i] : order) {
+      sorted.push_back(std::move(matched[i]));
+      reading_keys.push_back(std::move(key));
+    }
+    matched = std::move(sorted);
+  }
   // One entry per measurement: a systolic and a diastolic reading of the same time and device
   // are one blood-pressure panel — unless the search named codes and not the panel's (then it
   // asked for the readings themselves).
@@ -255,9 +271,11 @@ Response FhirSearchObservation(const RouteRequest& rq) {
   const auto measurements = Measurements(matched, panels);
   const std::size_t total = measurements.size();
   // The page: after the `after` key, or the `count` measurements just before the `before` key.
-  std::vector<std::string> keys;
+  std::vector<std::string> keys;  // a measurement's is its first reading's
   keys.reserve(measurements.size());
-  for (const auto& m : measurements) keys.push_back(SortKey(*m.front()));
+  for (const auto& m : measurements) {
+    keys.push_back(std::move(reading_keys[static_cast<std::size_t>(m.front() - matched.data())]));
+  }
   const auto beyond = [&](const std::string& key, const std::string& mark) {
     return descending ? key < mark : key > mark;
   };

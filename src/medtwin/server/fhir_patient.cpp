@@ -81,17 +81,44 @@ std::string FhirPatientPath(const std::string& field) {
   return field;
 }
 
+// The request's FHIR Patient in the record's form, or the 400 saying why it is not one.
+std::optional<Response> ReadPatient(const RouteRequest& rq, json& doc) {
+  auto b = ParseBody(rq.req);
+  if (!b.ok()) return Outcome(400, "structure", "Patient", b.error().message);
+  auto read = io::FromFhirPatient(*b);
+  if (!read.ok()) return Outcome(400, "invalid", read.error().field, read.error().message);
+  doc = std::move(*read);
+  return std::nullopt;
+}
+
+// A conditional request's condition that MatchCondition refused: 403 (may not), 412 (several
+// match), else 400.
+Response ConditionRefused(const Error& e) {
+  const bool forbidden = e.code == ErrorCode::kPermissionDenied;
+  const bool several = e.code == ErrorCode::kFailedPrecondition;
+  return Outcome(forbidden ? 403
+                 : several ? 412
+                           : 400,
+                 forbidden ? "forbidden"
+                 : several ? "multiple-matches"
+                           : "invalid",
+                 e.field, e.message);
+}
+
+// A create or update the record refused: 409 for an identifier another patient holds, else
+// 400, naming the FHIR element.
+Response PatientRefused(const Error& e) {
+  const bool duplicate = e.code == ErrorCode::kAlreadyExists;
+  return Outcome(duplicate ? 409 : 400, duplicate ? "duplicate" : "invalid",
+                 FhirPatientPath(e.field), e.message);
+}
+
 // A Patient answer with its version headers: ETag, Last-Modified, and (on create) a Location
 // naming the version.
 Response PatientAnswer(unsigned status, const record::PatientRecord& p, const RouteRequest& rq,
                        bool location = false) {
   Response r = Fhir(status, PatientResource(p));
-  if (p.version > 0) {
-    r.headers.emplace_back("ETag", VersionETag(p.version));
-    if (auto t = ParseRfc3339(p.last_updated); t.ok()) {
-      r.headers.emplace_back("Last-Modified", FormatHttpDate(*t));
-    }
-  }
+  AddVersionHeaders(r, p.version, p.last_updated);
   if (location) {
     r.headers.emplace_back("Location", FhirBase(rq) + "/Patient/" + p.id + "/_history/" +
                                            std::to_string(std::max(p.version, 1)));
@@ -138,13 +165,8 @@ Response FhirSearchPatient(const RouteRequest& rq) {
   if (!terms.ok()) return Outcome(400, "not-supported", terms.error().field, terms.error().message);
   // Every value is checked before any patient is looked at, and only patients the caller may
   // see are matched: an answer never depends on a patient the caller cannot see.
-  for (const auto& t : *terms) {
-    if (t.name != "birthdate" && t.name != "_lastUpdated") continue;
-    for (const auto& v : t.values) {
-      if (auto ok = ParseDateQuery(v, t.name); !ok.ok()) {
-        return Outcome(400, "invalid", t.name, ok.error().message);
-      }
-    }
+  if (auto dates = CheckDateTerms("Patient", *terms); !dates.ok()) {
+    return Outcome(400, "invalid", dates.error().field, dates.error().message);
   }
   // Pages by id (_count, default 100; next and previous links hold the id to go on from).
   std::size_t count = 100;
@@ -199,32 +221,20 @@ Response FhirSearchPatient(const RouteRequest& rq) {
 Response FhirCreatePatient(const RouteRequest& rq) {
   TwinService& service = rq.service;
   const Caller& caller = rq.caller;
-  auto b = ParseBody(rq.req);
-  if (!b.ok()) return Outcome(400, "structure", "Patient", b.error().message);
-  auto doc = io::FromFhirPatient(*b);
-  if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
+  json doc;
+  if (auto refused = ReadPatient(rq, doc)) return std::move(*refused);
   if (auto condition = rq.req.find("If-None-Exist"); condition != rq.req.end()) {
     auto match = MatchCondition(
         service, caller, std::string_view(condition->value().data(), condition->value().size()),
         "If-None-Exist");
     if (!match.ok()) {
-      const ErrorCode code = match.error().code;
-      return Outcome(code == ErrorCode::kPermissionDenied     ? 403
-                     : code == ErrorCode::kFailedPrecondition ? 412
-                                                              : 400,
-                     code == ErrorCode::kPermissionDenied     ? "forbidden"
-                     : code == ErrorCode::kFailedPrecondition ? "multiple-matches"
-                                                              : "invalid",
-                     match.error().field, match.error().message);
+      return ConditionRefused(match.error());
     }
     if (*match) return PatientAnswer(200, **match, rq, true);
   }
-  JoinCareTeam(*doc, caller);
-  auto p = service.CreatePatient(*doc);
-  if (!p.ok())
-    return Outcome(p.error().code == ErrorCode::kAlreadyExists ? 409 : 400,
-                   p.error().code == ErrorCode::kAlreadyExists ? "duplicate" : "invalid",
-                   FhirPatientPath(p.error().field), p.error().message);
+  JoinCareTeam(doc, caller);
+  auto p = service.CreatePatient(doc);
+  if (!p.ok()) return PatientRefused(p.error());
   caller.Touch(p->id);
   return PatientAnswer(201, *p, rq, true);
 }
@@ -300,9 +310,7 @@ Response SavePatient(const RouteRequest& rq, const std::string& id, json doc) {
     if (p.error().code == ErrorCode::kFailedPrecondition) {
       return Outcome(412, "conflict", p.error().field, p.error().message);
     }
-    return Outcome(p.error().code == ErrorCode::kAlreadyExists ? 409 : 400,
-                   p.error().code == ErrorCode::kAlreadyExists ? "duplicate" : "invalid",
-                   FhirPatientPath(p.error().field), p.error().message);
+    return PatientRefused(p.error());
   }
   rq.caller.Touch(p->id);  // the audit record names the patient written
   return PatientAnswer(exists ? 200 : 201, *p, rq, !exists);
@@ -311,16 +319,14 @@ Response SavePatient(const RouteRequest& rq, const std::string& id, json doc) {
 }  // namespace
 
 Response FhirUpdatePatient(const RouteRequest& rq) {
-  auto b = ParseBody(rq.req);
-  if (!b.ok()) return Outcome(400, "structure", "Patient", b.error().message);
-  auto doc = io::FromFhirPatient(*b);
-  if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
-  return SavePatient(rq, rq.param("id"), std::move(*doc));
+  json doc;
+  if (auto refused = ReadPatient(rq, doc)) return std::move(*refused);
+  return SavePatient(rq, rq.param("id"), std::move(doc));
 }
 
 // PUT Patient?identifier=system|value (R4 §3.1.0.4.3, conditional update): one match is
-// updated, none creates the patient (with the body's id, else one the server makes), several
-// are 412. The condition is MatchCondition's: one identifier with its system, from a caller who
+// updated, none creates the patient (with an id of the server's, as any create), several are
+// 412. The condition is MatchCondition's: one identifier with its system, from a caller who
 // may create patients.
 Response FhirConditionalUpdatePatient(const RouteRequest& rq) {
   TwinService& service = rq.service;
@@ -333,19 +339,10 @@ Response FhirConditionalUpdatePatient(const RouteRequest& rq) {
   }
   auto match = MatchCondition(service, rq.caller, raw.substr(q + 1), "Patient?");
   if (!match.ok()) {
-    const ErrorCode code = match.error().code;
-    return Outcome(code == ErrorCode::kPermissionDenied     ? 403
-                   : code == ErrorCode::kFailedPrecondition ? 412
-                                                            : 400,
-                   code == ErrorCode::kPermissionDenied     ? "forbidden"
-                   : code == ErrorCode::kFailedPrecondition ? "multiple-matches"
-                                                            : "invalid",
-                   match.error().field, match.error().message);
+    return ConditionRefused(match.error());
   }
-  auto b = ParseBody(rq.req);
-  if (!b.ok()) return Outcome(400, "structure", "Patient", b.error().message);
-  auto doc = io::FromFhirPatient(*b);
-  if (!doc.ok()) return Outcome(400, "invalid", doc.error().field, doc.error().message);
+  json doc;
+  if (auto refused = ReadPatient(rq, doc)) return std::move(*refused);
   std::string id;
   if (*match) {
     id = (*match)->id;
@@ -356,9 +353,9 @@ Response FhirConditionalUpdatePatient(const RouteRequest& rq) {
     // No match: a create, which names the patient itself (R4 §3.1.0.7: an id in the body is
     // ignored), so no id can be probed or taken this way.
     id = NewPatientId();
-    doc->erase("id");
+    doc.erase("id");
   }
-  return SavePatient(rq, id, std::move(*doc));
+  return SavePatient(rq, id, std::move(doc));
 }
 
 }  // namespace medtwin::server

@@ -203,6 +203,18 @@ bool DateQueryMatches(const DateQuery& q, const DateRange& v) {
   return vlo <= hi;  // le
 }
 
+Status CheckDateTerms(std::string_view resource, const std::vector<SearchTerm>& terms) {
+  const std::span<const SearchParamSpec> specs = SearchParams(resource);
+  for (const auto& t : terms) {
+    const bool date = std::any_of(specs.begin(), specs.end(), [&](const SearchParamSpec& p) {
+      return p.name == t.name && std::string_view(p.type) == "date";
+    });
+    if (!date) continue;
+    for (const auto& v : t.values) MEDTWIN_RETURN_IF_ERROR(ParseDateQuery(v, t.name));
+  }
+  return Ok{};
+}
+
 Result<bool> DateMatches(std::string_view date, std::string_view query,
                          std::string_view parameter) {
   MEDTWIN_TRY(const DateQuery q, ParseDateQuery(query, parameter));

@@ -61,6 +61,11 @@ struct DateQuery {
 // Errors name `parameter`.
 [[nodiscard]] Result<DateQuery> ParseDateQuery(std::string_view value, std::string_view parameter);
 [[nodiscard]] bool DateQueryMatches(const DateQuery& q, const DateRange& value);
+// Every value of `resource`'s date-type parameters among `terms` is a date query (checked before
+// any record is looked at, so an answer never depends on what a bad value would match); the
+// error names the parameter.
+[[nodiscard]] Status CheckDateTerms(std::string_view resource,
+                                    const std::vector<SearchTerm>& terms);
 // A stored date or dateTime text against a query; a value that is not a date never matches.
 [[nodiscard]] Result<bool> DateMatches(std::string_view date, std::string_view query,
                                        std::string_view parameter);

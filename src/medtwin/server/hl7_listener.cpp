@@ -192,31 +192,16 @@ std::string Hl7Feed::Handle(std::string_view frame, const std::string& peer,
 
 std::string Hl7Feed::HandleFrame(std::string_view frame, const std::string& peer,
                                  Hl7Refusals& refusals) {
-  auto messages = hl7::SplitBatch(frame);
+  std::string_view batch_control_id;
+  auto messages = hl7::SplitBatch(frame, &batch_control_id);
   if (!messages.ok()) {
     return Unreadable(ErrorAt(messages.error(), hl7::ErrorCondition::kSegmentSequence), refusals);
   }
   if (messages->size() == 1) return HandleMessage(messages->front(), peer, refusals);
   // A batch is answered with a batch of ACKs, one per message, in order; BHS-11 names the
   // batch answered (its BHS-10), so a sender with several batches in flight can match them.
-  std::string out = "BHS|^~\\&|MEDTWIN||||" + hl7::FormatDtm(WallClockNow()) + "||||";
-  if (const std::size_t bhs = frame.find("BHS");
-      bhs != std::string_view::npos &&
-      (bhs == 0 || frame[bhs - 1] == '\r' || frame[bhs - 1] == '\n') && bhs + 3 < frame.size()) {
-    // BHS-n is the n-th piece split at BHS-1 (the field separator), counting BHS-1 itself.
-    const char sep = frame[bhs + 3];
-    std::string_view rest = frame.substr(bhs + 3);
-    rest = rest.substr(0, rest.find_first_of("\r\n"));
-    for (int field = 1; field < 9 && !rest.empty(); ++field) {
-      const std::size_t next = rest.find(sep, 1);
-      rest = next == std::string_view::npos ? std::string_view() : rest.substr(next);
-    }
-    if (!rest.empty()) {
-      std::string_view id = rest.substr(1);
-      id = id.substr(0, id.find(sep));
-      out += hl7::Escape(id.substr(0, 64), hl7::Delimiters{});
-    }
-  }
+  std::string out = "BHS|^~\\&|MEDTWIN||||" + hl7::FormatDtm(WallClockNow()) + "||||" +
+                    hl7::Escape(batch_control_id.substr(0, 64), hl7::Delimiters{});
   out += "\r";
   for (std::string_view m : *messages) out += HandleMessage(m, peer, refusals);
   out += "BTS|" + std::to_string(messages->size()) + "\r";
