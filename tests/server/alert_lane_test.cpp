@@ -9,6 +9,7 @@
 #include <future>
 #include <mutex>
 
+#include "../support/forwarding_store.h"
 #include "medtwin/server/http_server.h"
 #include "medtwin/server/service.h"
 #include "medtwin/store/store.h"
@@ -18,10 +19,10 @@ namespace {
 
 using nlohmann::json;
 
-// A real SQLite store whose observation commits wait at a gate the test opens.
-class GatedStore final : public store::Store {
+// A real SQLite store whose commits of readings wait at a gate the test opens.
+class GatedStore final : public testing_support::ForwardingStore {
  public:
-  explicit GatedStore(std::unique_ptr<store::Store> inner) : inner_(std::move(inner)) {}
+  using ForwardingStore::ForwardingStore;
   void Open() {
     std::lock_guard<std::mutex> lock(mu_);
     open_ = true;
@@ -31,72 +32,15 @@ class GatedStore final : public store::Store {
     std::lock_guard<std::mutex> lock(mu_);
     open_ = false;
   }
-  std::string_view Kind() const override { return inner_->Kind(); }
-  Status UpsertPatient(const store::PatientRow& row) override { return inner_->UpsertPatient(row); }
-  Result<std::vector<store::PatientRow>> LoadPatients() override { return inner_->LoadPatients(); }
-  Result<std::vector<store::PatientRow>> PatientVersions(const std::string& id) override {
-    return inner_->PatientVersions(id);
+  Status Commit(const store::WriteBatch& batch, store::WriteBatchResult* result) override {
+    if (!batch.observations.empty()) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return open_; });
+    }
+    return ForwardingStore::Commit(batch, result);
   }
-  Result<std::size_t> AppendObservations(std::span<const record::Observation> items,
-                                         std::vector<bool>* inserted) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return open_; });
-    lock.unlock();
-    return inner_->AppendObservations(items, inserted);
-  }
-  Result<store::ObservationPage> QueryObservations(const store::ObservationQuery& q) override {
-    return inner_->QueryObservations(q);
-  }
-  Status ForEachObservation(const std::function<void(const record::Observation&)>& v) override {
-    return inner_->ForEachObservation(v);
-  }
-  Result<std::size_t> CountObservations() override { return inner_->CountObservations(); }
-  Result<std::size_t> AppendEvents(std::span<const record::Event> items,
-                                   std::vector<bool>* inserted) override {
-    return inner_->AppendEvents(items, inserted);
-  }
-  Result<std::vector<record::Event>> QueryEvents(const std::string& patient,
-                                                 std::optional<Instant> from,
-                                                 std::optional<Instant> to,
-                                                 std::size_t limit) override {
-    return inner_->QueryEvents(patient, from, to, limit);
-  }
-  Status ForEachEvent(const std::function<void(const record::Event&)>& v) override {
-    return inner_->ForEachEvent(v);
-  }
-  Status AppendAudit(std::span<const AuditRow> rows) override { return inner_->AppendAudit(rows); }
-  Status ForEachAudit(const std::function<void(const AuditRow&)>& v) override {
-    return inner_->ForEachAudit(v);
-  }
-  Result<std::vector<AuditRow>> RecentAudit(std::size_t limit) override {
-    return inner_->RecentAudit(limit);
-  }
-  Result<std::optional<AuditRow>> AuditRecord(std::uint64_t seq) override {
-    return inner_->AuditRecord(seq);
-  }
-  Status AppendTreeHead(const TreeHeadRow& head) override { return inner_->AppendTreeHead(head); }
-  Result<std::vector<TreeHeadRow>> TreeHeads() override { return inner_->TreeHeads(); }
-  Status SaveTrial(const std::string& id, std::int64_t saved_us, const std::string& body) override {
-    return inner_->SaveTrial(id, saved_us, body);
-  }
-  Result<std::vector<std::string>> RecentTrials(std::size_t limit) override {
-    return inner_->RecentTrials(limit);
-  }
-  Status SaveLocation(const std::string& id, const std::string& body) override {
-    return inner_->SaveLocation(id, body);
-  }
-  Result<std::vector<std::string>> LoadLocations() override { return inner_->LoadLocations(); }
-  Status RevokeToken(const std::string& jti, std::int64_t revoked_us,
-                     std::int64_t expires_s) override {
-    return inner_->RevokeToken(jti, revoked_us, expires_s);
-  }
-  Result<std::vector<std::string>> RevokedTokens(std::int64_t now_s) override {
-    return inner_->RevokedTokens(now_s);
-  }
-  Status CheckWritable(std::int64_t now_us) override { return inner_->CheckWritable(now_us); }
 
  private:
-  std::unique_ptr<store::Store> inner_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = true;

@@ -188,6 +188,26 @@ TEST_F(FhirIdentity, TransactionEntriesReferToEachOtherByUrnUuid) {
   ASSERT_EQ(ok.status, 200u) << ok.body;
   EXPECT_EQ(ok.Json()["entry"][0]["response"]["status"], "201") << ok.body;
   EXPECT_EQ(ok.Json()["entry"][1]["response"]["status"], "201") << ok.body;
+
+  // All or nothing when only the record can tell: a newborn the bundle creates, and a reading
+  // dated before the birth. The reading is refused with the entry's path, and the patient
+  // placed before it in the bundle is not created either.
+  const std::string baby = "urn:uuid:33333333-3333-4333-8333-333333333333";
+  json newborn = {
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry",
+       {{{"fullUrl", baby},
+         {"resource", PatientWithMrn("MRN-3002", "Baby", "New", "female", Now(0).substr(0, 10))},
+         {"request", {{"method", "POST"}, {"url", "Patient"}}}},
+        vital(baby, "8867-4", 140, "/min")}}};
+  newborn["entry"][1]["resource"]["effectiveDateTime"] = "2001-01-01T00:00:00Z";
+  Reply early = Fhir(http::verb::post, "", newborn);
+  EXPECT_EQ(early.status, 422u) << early.body;
+  EXPECT_NE(early.body.find("Bundle.entry[1].resource.effective[x]"), std::string::npos)
+      << early.body;
+  EXPECT_NE(early.body.find("before the patient's birth date"), std::string::npos) << early.body;
+  EXPECT_EQ(Fhir(http::verb::get, "/Patient?identifier=MRN-3002").Json()["total"], 0);
 }
 
 // PUT Patient?identifier=system|value (R4 conditional update), alone and in a transaction: the

@@ -168,6 +168,83 @@ TEST_P(StoreSuite, TextRoundTripsAndReplayIsOrderedPerPatient) {
   EXPECT_EQ(seen[2].text, "V");
 }
 
+record::Event Dose(const std::string& patient, std::int64_t t_s) {
+  record::Event e;
+  e.patient = patient;
+  e.type = "dose";
+  e.drug = "vancomycin";
+  e.amount = 1000;
+  e.duration_h = 1;
+  e.time.us_since_epoch = t_s * 1'000'000;
+  e.source = "fhir";
+  return e;
+}
+
+// A FHIR transaction's writes: patients (with their versions), readings and doses together.
+TEST_P(StoreSuite, ABatchCommitsEveryPartTogether) {
+  const std::vector<PatientRow> patients = {{"p-new", R"({"id":"p-new"})", 1},
+                                            {"p-old", R"({"id":"p-old","weight_kg":70})", 2}};
+  const std::vector<record::Observation> readings = {Obs("p-new", "8867-4", 100, 80),
+                                                     Obs("p-new", "8867-4", 100, 80)};
+  const std::vector<record::Event> doses = {Dose("p-old", 50), Dose("p-old", 50)};
+  WriteBatchResult result;
+  Status s = store_->Commit({patients, readings, doses}, &result);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(result.observation_inserted, (std::vector<bool>{true, false}));
+  EXPECT_EQ(result.event_inserted, (std::vector<bool>{true, false}));
+  EXPECT_EQ(store_->LoadPatients()->size(), 2u);
+  ASSERT_EQ(store_->PatientVersions("p-old")->size(), 1u);
+  EXPECT_EQ(store_->PatientVersions("p-old")->front().version, 2);
+  EXPECT_EQ(*store_->CountObservations(), 1u);
+  auto events = store_->QueryEvents("p-old", std::nullopt, std::nullopt, 10);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->front().drug, "vancomycin");
+}
+
+// The database refuses the last part (a trigger on the events table, as a full disk or a lost
+// connection would mid-transaction): the patients and readings written before it are gone too,
+// and the store takes the next batch.
+TEST_P(StoreSuite, ABatchThatFailsLeavesNothing) {
+  if (GetParam() == "sqlite") {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "t.db").string().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.patient = "
+                           "'boom' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  } else {
+    Shell("psql \"" + PostgresServer::Conninfo() +
+          "\" -q -c \"CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS \\$\\$ BEGIN IF "
+          "NEW.patient = 'boom' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; "
+          "END \\$\\$ LANGUAGE plpgsql; DROP TRIGGER IF EXISTS refuse ON events; CREATE TRIGGER "
+          "refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse();\" 2>&1");
+  }
+  const std::vector<PatientRow> patients = {{"boom", R"({"id":"boom"})", 1}};
+  const std::vector<record::Observation> readings = {Obs("boom", "8867-4", 100, 80)};
+  const std::vector<record::Event> doses = {Dose("boom", 50)};
+  WriteBatchResult result;
+  Status s = store_->Commit({patients, readings, doses}, &result);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("refused by the test"), std::string::npos) << s.error().message;
+  EXPECT_EQ(result.observation_inserted, (std::vector<bool>{false}));
+  EXPECT_TRUE(store_->LoadPatients()->empty());
+  EXPECT_TRUE(store_->PatientVersions("boom")->empty());
+  EXPECT_EQ(*store_->CountObservations(), 0u);
+  // The next batch commits.
+  const std::vector<PatientRow> fine = {{"fine", R"({"id":"fine"})", 1}};
+  s = store_->Commit({fine, readings, {}}, &result);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(store_->LoadPatients()->size(), 1u);
+  EXPECT_EQ(*store_->CountObservations(), 1u);
+  if (GetParam() != "sqlite") {
+    Shell("psql \"" + PostgresServer::Conninfo() +
+          "\" -q -c 'DROP TRIGGER IF EXISTS refuse ON events' 2>&1");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreSuite, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& param_info) { return param_info.param; });
 

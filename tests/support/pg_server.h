@@ -54,9 +54,10 @@ class PostgresServer : public ::testing::Environment {
            "&port=" + field("port");
   }
   static void Truncate() {
-    Shell("psql \"" + Conninfo() +
-          "\" -q -c 'TRUNCATE observations, patients, events, audit, audit_heads, trials, "
-          "revoked_tokens' 2>&1");
+    Shell(
+        "psql \"" + Conninfo() +
+        "\" -q -c 'TRUNCATE observations, patients, patient_versions, events, audit, audit_heads, "
+        "trials, locations, revoked_tokens' 2>&1");
   }
   // An outage: the server stops (its data kept) until Resume().
   static void Pause() {

@@ -1,7 +1,7 @@
-// POST /fhir/r4 with a Bundle: transaction (every entry validated and authorized, identifiers
-// checked unique, before any is applied; all or nothing) or batch (each entry on its own) of
-// Patient, Observation and MedicationAdministration entries, applied patients first and every
-// reading in one commit. Entries refer to each other by fullUrl (urn:uuid:… in a
+// POST /fhir/r4 with a Bundle: transaction (every entry validated and authorized, then every
+// write checked against the records and committed in one store transaction: all or nothing)
+// or batch (each entry on its own) of Patient, Observation and MedicationAdministration
+// entries. Entries refer to each other by fullUrl (urn:uuid:… in a
 // transaction, R4 §3.1.0.11.2); a Patient entry may be a conditional create
 // (request.ifNoneExist, R4 §3.1.0.11.3) that resolves to the patient it matches.
 #include "medtwin/server/handlers.h"
@@ -112,6 +112,109 @@ Result<BundlePatients> ResolvePatients(json& entries, TwinService& service, cons
   return out;
 }
 
+// What one entry of the Bundle is, read and checked before anything is applied.
+struct ParsedEntry {
+  std::string error_where, error;
+  json patient_doc;
+  std::vector<record::Observation> observations;
+  std::optional<record::Event> dose;
+  bool not_given = false;  // a MedicationAdministration that records nothing
+  bool forbidden = false;  // the caller may not write this entry
+  bool updates = false;    // a Patient entry for a patient that exists (before any is applied)
+};
+
+// The response entries of what was written (R4 §3.1.0.11.4: status, location, etag,
+// lastModified).
+json PatientDone(const record::PatientRecord& r, const char* status) {
+  return json{{"status", status},
+              {"location", "Patient/" + r.id + "/_history/" + std::to_string(r.version)},
+              {"etag", VersionETag(r.version)},
+              {"lastModified", r.last_updated}};
+}
+json ReadingDone(const ParsedEntry& p, const std::string& now) {
+  return json{{"status", "201"},
+              {"location", "Observation/" + MeasurementId(p.observations)},
+              {"lastModified", now}};
+}
+json DoseDone(const ParsedEntry& p, const std::string& now) {
+  return json{{"status", "201"},
+              {"location", "MedicationAdministration/" + DoseId(*p.dose)},
+              {"lastModified", now}};
+}
+
+// A batch: each entry on its own (R4 §3.1.0.11.1), a refused one answered in its place.
+void ApplyBatch(TwinService& service, const Caller& caller, std::vector<ParsedEntry>& parsed,
+                std::vector<json>& entry_responses, const std::string& now) {
+  // Applied in R4's order (§3.1.0.11.2: deletes, creates, updates, reads; this server takes
+  // creates and updates): patients first — so readings may refer to a patient this bundle makes
+  // — then every reading of every entry in one commit, then doses. The response keeps the
+  // entries' order.
+  for (int pass = 0; pass < 2; ++pass) {  // creates, then updates
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      auto& p = parsed[i];
+      if (!p.error.empty() || p.patient_doc.is_null()) continue;
+      const std::string id = p.patient_doc.value("id", "");
+      const bool exists = p.updates;
+      if (exists != (pass == 1)) continue;
+      Result<record::PatientRecord> r =
+          exists ? service.UpdatePatient(id, p.patient_doc, caller.Subject())
+                 : service.CreatePatient(p.patient_doc);
+      if (r.ok()) {
+        caller.Touch(r->id);
+        entry_responses[i] = PatientDone(*r, exists ? "200" : "201");
+      } else {
+        p.error = r.error().message;
+        entry_responses[i] = {
+            {"status", r.error().code == ErrorCode::kAlreadyExists ? "409" : "400"},
+            {"outcome", io::OperationOutcome("invalid", r.error().field, r.error().message)}};
+      }
+    }
+  }
+  // Every entry's readings in one ingest call: one commit for the bundle's observations (parsed
+  // and converted already: no JSON round trip).
+  std::vector<record::Observation> items;
+  std::vector<std::size_t> entry_of_item;
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    if (!parsed[i].error.empty()) continue;
+    for (const auto& o : parsed[i].observations) {
+      items.push_back(o);
+      entry_of_item.push_back(i);
+    }
+  }
+  if (!items.empty()) {
+    auto r = service.IngestObservations(std::move(items));
+    std::map<std::size_t, std::string> refused;  // entry → why
+    if (!r.ok()) {
+      for (std::size_t k : entry_of_item) refused[k] = r.error().message;
+    } else {
+      for (const auto& rej : r->rejected) {
+        refused.emplace(entry_of_item[rej["index"].get<std::size_t>()],
+                        rej.value("field", "") + ": " + rej.value("reason", ""));
+      }
+    }
+    for (std::size_t k : entry_of_item) {
+      if (!entry_responses[k].is_null()) continue;
+      if (auto why = refused.find(k); why != refused.end()) {
+        entry_responses[k] = {
+            {"status", r.ok() ? "400" : "503"},
+            {"outcome", io::OperationOutcome("invalid", "Observation", why->second)}};
+      } else {
+        entry_responses[k] = ReadingDone(parsed[k], now);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    if (!parsed[i].error.empty() || !parsed[i].dose) continue;
+    if (const std::string why = IngestDose(service, *parsed[i].dose); why.empty()) {
+      entry_responses[i] = DoseDone(parsed[i], now);
+    } else {
+      entry_responses[i] = {
+          {"status", "400"},
+          {"outcome", io::OperationOutcome("invalid", "MedicationAdministration", why)}};
+    }
+  }
+}
+
 }  // namespace
 
 Response FhirPostBundle(const RouteRequest& rq) {
@@ -140,16 +243,7 @@ Response FhirPostBundle(const RouteRequest& rq) {
                    patients.error().field, patients.error().message);
   }
   // Validate every entry first.
-  struct Parsed {
-    std::string error_where, error;
-    json patient_doc;
-    std::vector<record::Observation> observations;
-    std::optional<record::Event> dose;
-    bool not_given = false;  // a MedicationAdministration that records nothing
-    bool forbidden = false;  // the caller may not write this entry
-    bool updates = false;    // a Patient entry for a patient that exists (before any is applied)
-  };
-  std::vector<Parsed> parsed(entries.size());
+  std::vector<ParsedEntry> parsed(entries.size());
   std::set<std::string> bundle_patients;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     static const json kNone;
@@ -231,6 +325,8 @@ Response FhirPostBundle(const RouteRequest& rq) {
       parsed[i].error = "forbidden: " + d.reason;
     }
   }
+  std::vector<json> entry_responses(parsed.size());
+  const std::string now = FormatRfc3339(WallClockNow());
   if (type == "transaction") {
     for (const auto& p : parsed) {
       if (p.forbidden) return Outcome(403, "forbidden", p.error_where, p.error);
@@ -238,97 +334,60 @@ Response FhirPostBundle(const RouteRequest& rq) {
     for (const auto& p : parsed) {
       if (!p.error.empty()) return Outcome(400, "invalid", p.error_where, p.error);
     }
-    // Identifiers stay unique (R4 lets a server refuse a transaction that would break its
-    // rules): checked for the whole bundle before anything is written, so two entries with one
-    // MRN cannot leave the first applied.
-    std::map<std::pair<std::string, std::string>, std::string> claimed;  // identifier → patient
-    for (std::size_t i = 0; i < parsed.size(); ++i) {
-      const json& doc = parsed[i].patient_doc;
-      if (doc.is_null() || !doc.contains("identifiers")) continue;
-      const std::string id = doc.value("id", "");
-      for (const auto& ident : doc["identifiers"]) {
-        const record::Identifier key{StringMember(ident, "system"), StringMember(ident, "value")};
-        const std::string where = "Bundle.entry[" + std::to_string(i) + "].resource.identifier";
-        auto [it, fresh] = claimed.emplace(std::pair{key.system, key.value}, id);
-        if (!fresh && it->second != id) {
-          return Outcome(409, "duplicate", where,
-                         "two patients of this bundle hold one identifier");
-        }
-        for (const auto& holder : service.PatientsWithIdentifier(key)) {
-          if (holder.id != id) {
-            return Outcome(409, "duplicate", where, "another patient holds this identifier");
-          }
-        }
-      }
-    }
-  }
-  // Applied in R4's order (§3.1.0.11.2: deletes, creates, updates, reads; this server takes
-  // creates and updates): patients first — so readings may refer to a patient this bundle makes
-  // — then every reading of every entry in one commit, then doses. The response keeps the
-  // entries' order.
-  std::vector<json> entry_responses(parsed.size());
-  const std::string now = FormatRfc3339(WallClockNow());
-  auto patient_done = [&](const record::PatientRecord& r, const char* status) {
-    return json{{"status", status},
-                {"location", "Patient/" + r.id + "/_history/" + std::to_string(r.version)},
-                {"etag", VersionETag(r.version)},
-                {"lastModified", r.last_updated}};
-  };
-  for (int pass = 0; pass < 2; ++pass) {  // creates, then updates
+    // All or nothing (R4 §3.1.0.11.2): patients, readings and doses checked together and
+    // committed in one store transaction; whatever refuses it, nothing is stored or applied.
+    TransactionWrites writes;
+    writes.by = caller.Subject();
+    std::vector<std::size_t> entry_of_patient, entry_of_reading, entry_of_dose;
     for (std::size_t i = 0; i < parsed.size(); ++i) {
       auto& p = parsed[i];
-      if (!p.error.empty() || p.patient_doc.is_null()) continue;
-      const std::string id = p.patient_doc.value("id", "");
-      const bool exists = p.updates;
-      if (exists != (pass == 1)) continue;
-      Result<record::PatientRecord> r =
-          exists ? service.UpdatePatient(id, p.patient_doc, caller.Subject())
-                 : service.CreatePatient(p.patient_doc);
-      if (r.ok()) {
-        caller.Touch(r->id);
-        entry_responses[i] = patient_done(*r, exists ? "200" : "201");
+      if (!p.patient_doc.is_null()) {
+        writes.patients.push_back({std::move(p.patient_doc), p.updates});
+        entry_of_patient.push_back(i);
+      }
+      for (const auto& o : p.observations) {
+        writes.observations.push_back(o);
+        entry_of_reading.push_back(i);
+      }
+      if (p.dose) {
+        writes.events.push_back(*p.dose);
+        entry_of_dose.push_back(i);
+      }
+    }
+    TransactionRefusal refused;
+    auto committed = service.CommitTransaction(writes, &refused);
+    if (!committed.ok()) {
+      const Error& e = committed.error();
+      using Part = TransactionRefusal::Part;
+      if (refused.part == Part::kNone) {
+        return Outcome(503, "transient", "Bundle",
+                       "the transaction could not be committed; nothing was stored");
+      }
+      const std::size_t entry = refused.part == Part::kPatient ? entry_of_patient[refused.index]
+                                : refused.part == Part::kObservation
+                                    ? entry_of_reading[refused.index]
+                                    : entry_of_dose[refused.index];
+      std::string where = "Bundle.entry[" + std::to_string(entry) + "].resource";
+      if (refused.part == Part::kPatient) {
+        const std::string path = FhirPatientPath(e.field);
+        where += path.starts_with("Patient") ? path.substr(7) : "." + path;
       } else {
-        p.error = r.error().message;
-        entry_responses[i] = {
-            {"status", r.error().code == ErrorCode::kAlreadyExists ? "409" : "400"},
-            {"outcome", io::OperationOutcome("invalid", r.error().field, r.error().message)}};
+        where += e.field == "patient" ? ".subject" : e.field == "time" ? ".effective[x]" : "";
       }
+      const bool conflict = e.code == ErrorCode::kAlreadyExists;
+      return Outcome(conflict ? 409 : 422, conflict ? "duplicate" : "business-rule", where,
+                     e.message + " (nothing in this transaction was stored)");
     }
-  }
-  // Every entry's readings in one ingest call: one commit for the bundle's observations (parsed
-  // and converted already: no JSON round trip).
-  std::vector<record::Observation> items;
-  std::vector<std::size_t> entry_of_item;
-  for (std::size_t i = 0; i < parsed.size(); ++i) {
-    if (!parsed[i].error.empty()) continue;
-    for (const auto& o : parsed[i].observations) {
-      items.push_back(o);
-      entry_of_item.push_back(i);
+    for (std::size_t j = 0; j < entry_of_patient.size(); ++j) {
+      const record::PatientRecord& r = committed->patients[j];
+      caller.Touch(r.id);
+      entry_responses[entry_of_patient[j]] =
+          PatientDone(r, parsed[entry_of_patient[j]].updates ? "200" : "201");
     }
-  }
-  if (!items.empty()) {
-    auto r = service.IngestObservations(std::move(items));
-    std::map<std::size_t, std::string> refused;  // entry → why
-    if (!r.ok()) {
-      for (std::size_t k : entry_of_item) refused[k] = r.error().message;
-    } else {
-      for (const auto& rej : r->rejected) {
-        refused.emplace(entry_of_item[rej["index"].get<std::size_t>()],
-                        rej.value("field", "") + ": " + rej.value("reason", ""));
-      }
-    }
-    for (std::size_t k : entry_of_item) {
-      if (!entry_responses[k].is_null()) continue;
-      if (auto why = refused.find(k); why != refused.end()) {
-        entry_responses[k] = {
-            {"status", r.ok() ? "400" : "503"},
-            {"outcome", io::OperationOutcome("invalid", "Observation", why->second)}};
-      } else {
-        entry_responses[k] = {{"status", "201"},
-                              {"location", "Observation/" + MeasurementId(parsed[k].observations)},
-                              {"lastModified", now}};
-      }
-    }
+    for (std::size_t i : entry_of_reading) entry_responses[i] = ReadingDone(parsed[i], now);
+    for (std::size_t i : entry_of_dose) entry_responses[i] = DoseDone(parsed[i], now);
+  } else {
+    ApplyBatch(service, caller, parsed, entry_responses, now);
   }
   json response = {
       {"resourceType", "Bundle"}, {"type", type + "-response"}, {"entry", json::array()}};
@@ -350,22 +409,11 @@ Response FhirPostBundle(const RouteRequest& rq) {
                                {"diagnostics",
                                 "not given (status not-done or entered-in-error): "
                                 "nothing recorded"}}}}}}};
-      } else if (p.dose) {
-        const std::string why = IngestDose(service, *p.dose);
-        if (why.empty()) {
-          entry_response = {{"status", "201"},
-                            {"location", "MedicationAdministration/" + DoseId(*p.dose)},
-                            {"lastModified", now}};
-        } else {
-          entry_response = {
-              {"status", "400"},
-              {"outcome", io::OperationOutcome("invalid", "MedicationAdministration", why)}};
-        }
       } else if (auto m = patients->matched.find(i); m != patients->matched.end()) {
         // A conditional create that found its patient: nothing written (R4: 200, the match).
         entry_response = {{"status", "200"}, {"location", "Patient/" + m->second}};
         if (auto existing = service.Patient(m->second)) {
-          entry_response = patient_done(*existing, "200");
+          entry_response = PatientDone(*existing, "200");
         }
       }
     }

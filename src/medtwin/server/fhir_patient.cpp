@@ -61,26 +61,6 @@ json PatientResource(const record::PatientRecord& p) {
   return io::ToFhirPatient(io::PatientToJson(p));
 }
 
-// The FHIR element a patient record's field is ("identifiers[1].system" is
-// "Patient.identifier[1].system"), so a refusal names what the client sent.
-std::string FhirPatientPath(const std::string& field) {
-  static const std::pair<std::string_view, std::string_view> kElements[] = {
-      {"identifiers", "Patient.identifier"},
-      {"telecom", "Patient.telecom"},
-      {"birth_date", "Patient.birthDate"},
-      {"sex", "Patient.gender"},
-      {"name", "Patient.name"},
-      {"id", "Patient.id"}};
-  for (const auto& [member, element] : kElements) {
-    if (field.rfind(member, 0) == 0 &&
-        (field.size() == member.size() || field[member.size()] == '[' ||
-         field[member.size()] == '.')) {
-      return std::string(element) + field.substr(member.size());
-    }
-  }
-  return field;
-}
-
 // The request's FHIR Patient in the record's form, or the 400 saying why it is not one.
 std::optional<Response> ReadPatient(const RouteRequest& rq, json& doc) {
   auto b = ParseBody(rq.req);
@@ -127,6 +107,26 @@ Response PatientAnswer(unsigned status, const record::PatientRecord& p, const Ro
 }
 
 }  // namespace
+
+// The FHIR element a patient record's field is ("identifiers[1].system" is
+// "Patient.identifier[1].system"), so a refusal names what the client sent.
+std::string FhirPatientPath(const std::string& field) {
+  static const std::pair<std::string_view, std::string_view> kElements[] = {
+      {"identifiers", "Patient.identifier"},
+      {"telecom", "Patient.telecom"},
+      {"birth_date", "Patient.birthDate"},
+      {"sex", "Patient.gender"},
+      {"name", "Patient.name"},
+      {"id", "Patient.id"}};
+  for (const auto& [member, element] : kElements) {
+    if (field.rfind(member, 0) == 0 &&
+        (field.size() == member.size() || field[member.size()] == '[' ||
+         field[member.size()] == '.')) {
+      return std::string(element) + field.substr(member.size());
+    }
+  }
+  return field;
+}
 
 Result<std::optional<record::PatientRecord>> MatchCondition(TwinService& service,
                                                             const Caller& caller,

@@ -100,6 +100,9 @@ Response FhirSearchLocation(const RouteRequest& rq);
 Response FhirReadLocation(const RouteRequest& rq);
 Response FhirCreateLocation(const RouteRequest& rq);
 Response FhirUpdateLocation(const RouteRequest& rq);
+// A patient record's field ("identifiers[1].value") as the FHIR Patient element it came from
+// ("Patient.identifier[1].value").
+std::string FhirPatientPath(const std::string& field);
 // Stores one dose through the service's event path; "" or the reason it was refused (Bundles
 // and MedicationAdministration create).
 std::string IngestDose(TwinService& service, const record::Event& dose);

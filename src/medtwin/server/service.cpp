@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <set>
 
 namespace medtwin::server {
 
@@ -219,23 +220,72 @@ std::string NewPatientId() {
 namespace {
 
 // An identifier of `p` that another patient already holds (an identifier is unique within its
-// system), as an error naming it; Ok if none. Called with the patients' lock held.
+// system), as an error naming it; Ok if none. In a transaction, the stored records of the
+// patients it writes (`replaced`) do not count, and its records written before `p` (`staged`)
+// do. Called with the patients' lock held.
 Status CheckIdentifiersFree(const record::PatientRecord& p,
-                            const std::map<std::string, record::PatientRecord>& patients) {
+                            const std::map<std::string, record::PatientRecord>& patients,
+                            const std::set<std::string>& replaced = {},
+                            const std::map<std::string, record::PatientRecord>& staged = {}) {
   for (std::size_t i = 0; i < p.identifiers.size(); ++i) {
     const record::Identifier& mine = p.identifiers[i];
+    auto held_by_other = [&](const std::string& id, const record::PatientRecord& other) {
+      return id != p.id && std::find(other.identifiers.begin(), other.identifiers.end(), mine) !=
+                               other.identifiers.end();
+    };
+    bool held = false;
     for (const auto& [id, other] : patients) {
-      if (id == p.id) continue;
-      for (const auto& theirs : other.identifiers) {
-        if (theirs == mine) {
-          // The other patient is not named: the caller may not be allowed to see them.
-          return Error{ErrorCode::kAlreadyExists, "identifiers[" + std::to_string(i) + "]",
-                       "another patient holds this identifier in system '" + mine.system + "'"};
-        }
-      }
+      if (replaced.count(id) == 0 && held_by_other(id, other)) held = true;
+    }
+    for (const auto& [id, other] : staged) held = held || held_by_other(id, other);
+    if (held) {
+      // The other patient is not named: the caller may not be allowed to see them.
+      return Error{ErrorCode::kAlreadyExists, "identifiers[" + std::to_string(i) + "]",
+                   "another patient holds this identifier in system '" + mine.system + "'"};
     }
   }
   return Ok{};
+}
+
+// `body` (io::ParsePatient's form) applied to the stored record `p`; a change of consent keeps
+// the consent it replaces, with who changed it and when.
+Status ApplyPatientDocument(record::PatientRecord& p, const json& body, const std::string& by) {
+  const record::Consent before = p.consent;
+  MEDTWIN_TRY(p, io::ParsePatient(body, &p));
+  if (io::ConsentToJson(p.consent) != io::ConsentToJson(before)) {
+    p.consent_history.push_back(
+        {before, FormatRfc3339(WallClockNow()), by.empty() ? "unknown" : by});
+  }
+  return Ok{};
+}
+
+// Why a reading cannot be stored for `record` (null: no such patient) as {field, reason};
+// empty if it can.
+std::optional<std::pair<const char*, const char*>> ReadingRefusal(
+    const record::Observation& o, const record::PatientRecord* record) {
+  if (record == nullptr) return std::pair{"patient", "unknown patient"};
+  if (record->birth_date) {
+    if (auto born = ParseRfc3339(*record->birth_date + "T00:00:00Z"); born.ok() && o.time < *born) {
+      return std::pair{"time", "before the patient's birth date"};
+    }
+  }
+  return std::nullopt;
+}
+
+// Body weight, height or serum creatinine measured by `o` set the covariate of `p` when newer
+// than the measurement that set it (any measurement replaces a value entered by hand).
+// Returns whether `p` changed.
+bool TakeMeasuredCovariate(record::PatientRecord& p, const record::Observation& o) {
+  const bool weight = o.code == record::loinc::kBodyWeight;
+  const bool height = o.code == record::loinc::kBodyHeight;
+  if (!weight && !height && o.code != record::loinc::kCreatinine) return false;
+  const char* field = weight ? "weight_kg" : height ? "height_cm" : "scr_mg_dl";
+  if (auto m = p.measured_at.find(field); m != p.measured_at.end()) {
+    if (auto then = ParseRfc3339(m->second); then.ok() && o.time <= *then) return false;
+  }
+  (weight ? p.weight_kg : height ? p.height_cm : p.scr_mg_dl) = o.value;
+  p.measured_at[field] = FormatRfc3339(o.time);
+  return true;
 }
 
 }  // namespace
@@ -261,13 +311,7 @@ Result<record::PatientRecord> TwinService::UpdatePatient(const std::string& id, 
                                                          const std::string& by,
                                                          std::optional<int> if_match) {
   return ChangePatient(id, if_match, [&](record::PatientRecord& p) -> Status {
-    const record::Consent before = p.consent;
-    MEDTWIN_TRY(p, io::ParsePatient(body, &p));
-    if (io::ConsentToJson(p.consent) != io::ConsentToJson(before)) {
-      p.consent_history.push_back(
-          {before, FormatRfc3339(WallClockNow()), by.empty() ? "unknown" : by});
-    }
-    return Ok{};
+    return ApplyPatientDocument(p, body, by);
   });
 }
 
@@ -293,12 +337,146 @@ Result<record::PatientRecord> TwinService::ChangePatient(
   return p;
 }
 
-Status TwinService::StoreVersion(record::PatientRecord& p) {
+Result<store::PatientRow> TwinService::NextVersionRow(record::PatientRecord& p) {
   // (A record stored before versions were kept is 0, and becomes 1 when first changed.)
   p.version += 1;
   p.last_updated = FormatRfc3339(WallClockNow());
   MEDTWIN_TRY(std::string stored, SealedPatientBody(p, keys_.get()));
-  return store_->UpsertPatient({p.id, stored, p.version});
+  return store::PatientRow{p.id, std::move(stored), p.version};
+}
+
+Status TwinService::StoreVersion(record::PatientRecord& p) {
+  MEDTWIN_TRY(const store::PatientRow row, NextVersionRow(p));
+  return store_->UpsertPatient(row);
+}
+
+Result<TransactionCommitted> TwinService::CommitTransaction(const TransactionWrites& writes,
+                                                            TransactionRefusal* refused) {
+  using Part = TransactionRefusal::Part;
+  auto refuse = [&](Part part, std::size_t index, Error e) -> Error {
+    if (refused != nullptr) *refused = {part, index};
+    return e;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  TransactionCommitted out;
+  // Patient records change only under the exclusive lock, held through the commit so no other
+  // write can take an identifier or a version between the checks and the commit. Readings and
+  // doses alone need the records only to be checked (patients are never removed).
+  const bool changes_records =
+      !writes.patients.empty() ||
+      std::any_of(writes.observations.begin(), writes.observations.end(), [](const auto& o) {
+        return o.code == record::loinc::kBodyWeight || o.code == record::loinc::kBodyHeight ||
+               o.code == record::loinc::kCreatinine;
+      });
+  std::unique_lock exclusive(patients_mu_, std::defer_lock);
+  std::shared_lock shared(patients_mu_, std::defer_lock);
+  if (changes_records) {
+    exclusive.lock();
+  } else {
+    shared.lock();
+  }
+  std::map<std::string, record::PatientRecord>
+      staged;  // the records as the transaction leaves them
+  auto current = [&](const std::string& id) -> const record::PatientRecord* {
+    if (auto it = staged.find(id); it != staged.end()) return &it->second;
+    auto it = patients_.find(id);
+    return it == patients_.end() ? nullptr : &it->second;
+  };
+  std::vector<std::string> written_ids;  // per patient write
+  for (std::size_t i = 0; i < writes.patients.size(); ++i) {
+    const auto& w = writes.patients[i];
+    const std::string id = w.doc.value("id", "");
+    const record::PatientRecord* was = current(id);
+    record::PatientRecord p;
+    if (w.update) {
+      if (was == nullptr)
+        return refuse(Part::kPatient, i, NotFound("id", "no patient '" + id + "'"));
+      p = *was;
+      if (Status s = ApplyPatientDocument(p, w.doc, writes.by); !s.ok()) {
+        return refuse(Part::kPatient, i, s.error());
+      }
+      if (p.id != id) return refuse(Part::kPatient, i, InvalidArgument("id", "cannot be changed"));
+    } else {
+      if (was != nullptr) {
+        return refuse(Part::kPatient, i,
+                      Error{ErrorCode::kAlreadyExists, "id", "patient '" + id + "' exists"});
+      }
+      auto parsed = io::ParsePatient(w.doc);
+      if (!parsed.ok()) return refuse(Part::kPatient, i, parsed.error());
+      p = std::move(*parsed);
+      if (p.id.empty()) p.id = NewPatientId();
+      p.version = 0;
+    }
+    written_ids.push_back(p.id);
+    staged[p.id] = std::move(p);
+  }
+  // In the bundle's order, so the write that takes an identifier already taken is named.
+  const std::set<std::string> replaced(written_ids.begin(), written_ids.end());
+  std::map<std::string, record::PatientRecord> earlier;
+  for (std::size_t i = 0; i < written_ids.size(); ++i) {
+    const record::PatientRecord& p = staged.at(written_ids[i]);
+    if (Status s = CheckIdentifiersFree(p, patients_, replaced, earlier); !s.ok()) {
+      return refuse(Part::kPatient, i, s.error());
+    }
+    earlier[p.id] = p;
+  }
+  for (std::size_t i = 0; i < writes.observations.size(); ++i) {
+    const auto& o = writes.observations[i];
+    if (auto why = ReadingRefusal(o, current(o.patient))) {
+      return refuse(Part::kObservation, i, InvalidArgument(why->first, why->second));
+    }
+  }
+  for (std::size_t i = 0; i < writes.events.size(); ++i) {
+    if (current(writes.events[i].patient) == nullptr) {
+      return refuse(Part::kEvent, i, InvalidArgument("patient", "unknown patient"));
+    }
+  }
+  // Measured covariates are part of what is committed (in time order, so the newest stays).
+  std::vector<const record::Observation*> measured;
+  for (const auto& o : writes.observations) measured.push_back(&o);
+  std::stable_sort(measured.begin(), measured.end(),
+                   [](const auto* a, const auto* b) { return a->time < b->time; });
+  for (const record::Observation* o : measured) {
+    if (const record::PatientRecord* was = current(o->patient)) {
+      record::PatientRecord p = *was;
+      if (TakeMeasuredCovariate(p, *o)) staged[p.id] = std::move(p);
+    }
+  }
+  std::vector<store::PatientRow> rows;
+  for (auto& [id, p] : staged) {
+    auto row = NextVersionRow(p);
+    if (!row.ok()) return row.error();
+    rows.push_back(std::move(*row));
+  }
+  if (shared.owns_lock()) shared.unlock();
+  MEDTWIN_RETURN_IF_ERROR(store_->Commit(
+      {.patients = rows, .observations = writes.observations, .events = writes.events},
+      &out.inserted));
+  if (exclusive.owns_lock()) {
+    for (auto& [id, p] : staged) {
+      patients_[id] = p;
+      engine_->UpsertPatient(p);  // under the lock, as ChangePatient does: in version order
+    }
+    exclusive.unlock();
+  }
+  for (const auto& id : written_ids) out.patients.push_back(staged.at(id));
+  std::vector<record::Observation> fresh;
+  for (std::size_t k = 0; k < writes.observations.size(); ++k) {
+    if (out.inserted.observation_inserted[k]) fresh.push_back(writes.observations[k]);
+  }
+  if (!fresh.empty()) engine_->Apply(fresh, /*publish=*/true, /*publish_observations=*/false);
+  AfterReadingsStored(writes.observations, out.inserted.observation_inserted);
+  std::vector<record::Event> given;
+  for (std::size_t k = 0; k < writes.events.size(); ++k) {
+    if (out.inserted.event_inserted[k]) given.push_back(writes.events[k]);
+  }
+  if (!given.empty()) engine_->ApplyEvents(std::move(given));
+  ++metrics_.ingest_requests;
+  metrics_.ingest_us_total +=
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::steady_clock::now() - start)
+                                     .count());
+  return out;
 }
 
 Result<std::vector<record::PatientRecord>> TwinService::PatientHistory(const std::string& id) {
@@ -447,19 +625,11 @@ Result<IngestReport> TwinService::StoreReadings(std::vector<record::Observation>
     for (std::size_t i = 0; i < parsed.size(); ++i) {
       const std::size_t shown = parsed_index[i];
       const auto record = patients_.find(parsed[i].patient);
-      if (record == patients_.end()) {
+      if (auto why =
+              ReadingRefusal(parsed[i], record == patients_.end() ? nullptr : &record->second)) {
         report.rejected.push_back(
-            {{index_key, shown}, {"field", "patient"}, {"reason", "unknown patient"}});
+            {{index_key, shown}, {"field", why->first}, {"reason", why->second}});
         continue;
-      }
-      if (record->second.birth_date) {
-        if (auto born = ParseRfc3339(*record->second.birth_date + "T00:00:00Z");
-            born.ok() && parsed[i].time < *born) {
-          report.rejected.push_back({{index_key, shown},
-                                     {"field", "time"},
-                                     {"reason", "before the patient's birth date"}});
-          continue;
-        }
       }
       accepted.push_back(std::move(parsed[i]));
       accepted_index.push_back(shown);
@@ -485,7 +655,6 @@ Result<IngestReport> TwinService::StoreReadings(std::vector<record::Observation>
                    accepted.size(), std::string(ErrorCodeName(committed.error().code)).c_str());
       return committed.error();
     }
-    const std::size_t fresh = *committed;
     const auto stored = StoredValuesOfDuplicates(*store_, accepted, inserted);
     for (std::size_t k = 0; k < accepted.size(); ++k) {
       json entry = {{index_key, accepted_index[k]}, {"duplicate", !inserted[k]}};
@@ -498,23 +667,8 @@ Result<IngestReport> TwinService::StoreReadings(std::vector<record::Observation>
         }
       }
       report.accepted.push_back(std::move(entry));
-      // The stream shows what is stored (a duplicate is not shown twice).
-      if (inserted[k] && broadcaster_->Wants(accepted[k].patient)) {
-        Publish(accepted[k].patient, accepted[k]);
-      }
     }
-    metrics_.observations_accepted += fresh;
-    metrics_.observations_duplicate += accepted.size() - fresh;
-    std::vector<const record::Observation*> measured;
-    for (std::size_t k = 0; k < accepted.size(); ++k) {
-      const std::string& code = accepted[k].code;
-      if (inserted[k] &&
-          (code == record::loinc::kBodyWeight || code == record::loinc::kBodyHeight ||
-           code == record::loinc::kCreatinine)) {
-        measured.push_back(&accepted[k]);
-      }
-    }
-    TakeMeasuredCovariates(measured);
+    AfterReadingsStored(accepted, inserted);
   }
   // In item order, whichever stage refused them.
   std::stable_sort(report.rejected.begin(), report.rejected.end(),
@@ -625,31 +779,38 @@ Status CheckAcceptedOrder(const record::Event& order,
 
 }  // namespace
 
-void TwinService::TakeMeasuredCovariates(const std::vector<const record::Observation*>& readings) {
-  if (readings.empty()) return;
-  {
-    std::unique_lock lock(patients_mu_);
-    for (const record::Observation* o : readings) {
-      auto it = patients_.find(o->patient);
-      if (it == patients_.end()) continue;
-      record::PatientRecord p = it->second;
-      const bool weight = o->code == record::loinc::kBodyWeight;
-      const bool height = o->code == record::loinc::kBodyHeight;
-      const char* field = weight ? "weight_kg" : height ? "height_cm" : "scr_mg_dl";
-      // Only a newer measurement replaces one; any measurement replaces a value entered by hand.
-      if (auto m = p.measured_at.find(field); m != p.measured_at.end()) {
-        if (auto then = ParseRfc3339(m->second); then.ok() && o->time <= *then) continue;
-      }
-      (weight ? p.weight_kg : height ? p.height_cm : p.scr_mg_dl) = o->value;
-      p.measured_at[field] = FormatRfc3339(o->time);
-      if (!StoreVersion(p).ok()) {
-        std::fprintf(stderr, "medtwin serve: a measured covariate could not be stored\n");
-        continue;
-      }
-      it->second = p;
-      // Under the lock, as UpdatePatient does, so the engine gets the records in their order.
-      engine_->UpsertPatient(std::move(p));
+void TwinService::AfterReadingsStored(const std::vector<record::Observation>& readings,
+                                      const std::vector<bool>& inserted) {
+  std::size_t fresh = 0;
+  std::vector<const record::Observation*> measured;
+  for (std::size_t k = 0; k < readings.size(); ++k) {
+    if (!inserted[k]) continue;
+    ++fresh;
+    // The stream shows what is stored (a duplicate is not shown twice).
+    if (broadcaster_->Wants(readings[k].patient)) Publish(readings[k].patient, readings[k]);
+    measured.push_back(&readings[k]);
+  }
+  metrics_.observations_accepted += fresh;
+  metrics_.observations_duplicate += readings.size() - fresh;
+  bool any_covariate = false;
+  for (const auto* o : measured) {
+    any_covariate = any_covariate || o->code == record::loinc::kBodyWeight ||
+                    o->code == record::loinc::kBodyHeight || o->code == record::loinc::kCreatinine;
+  }
+  if (!any_covariate) return;
+  std::unique_lock lock(patients_mu_);
+  for (const record::Observation* o : measured) {
+    auto it = patients_.find(o->patient);
+    if (it == patients_.end()) continue;
+    record::PatientRecord p = it->second;
+    if (!TakeMeasuredCovariate(p, *o)) continue;  // (already taken, e.g. in a transaction)
+    if (!StoreVersion(p).ok()) {
+      std::fprintf(stderr, "medtwin serve: a measured covariate could not be stored\n");
+      continue;
     }
+    it->second = p;
+    // Under the lock, as UpdatePatient does, so the engine gets the records in their order.
+    engine_->UpsertPatient(std::move(p));
   }
 }
 

@@ -34,6 +34,31 @@ struct IngestReport {
   nlohmann::json rejected = nlohmann::json::array();  // [{"index": i, "field": …, "reason": …}]
 };
 
+// A FHIR transaction's writes (R4 §3.1.0.11.2, all or nothing): patients created or changed,
+// readings and doses, checked together and committed in one store transaction.
+struct TransactionWrites {
+  struct PatientWrite {
+    nlohmann::json doc;   // io::ParsePatient's form, with its id
+    bool update = false;  // changes the patient with that id (else creates it)
+  };
+  std::vector<PatientWrite> patients;
+  std::vector<record::Observation> observations;
+  std::vector<record::Event> events;  // doses given
+  std::string by;                     // who (token subject), for a consent change's history
+};
+
+struct TransactionCommitted {
+  std::vector<record::PatientRecord> patients;  // per write, as stored
+  store::WriteBatchResult inserted;             // per reading and dose: false for a duplicate
+};
+
+// The write that refused a transaction, for the answer's element path.
+struct TransactionRefusal {
+  enum class Part { kNone, kPatient, kObservation, kEvent };
+  Part part = Part::kNone;
+  std::size_t index = 0;  // in its part of TransactionWrites
+};
+
 struct ServiceMetrics {
   std::atomic<std::uint64_t> observations_accepted{0}, observations_duplicate{0},
       observations_rejected{0}, ingest_requests{0}, ingest_us_total{0}, http_requests{0},
@@ -67,6 +92,13 @@ class TwinService {
   [[nodiscard]] Result<record::PatientRecord> ChangePatient(
       const std::string& id, std::optional<int> if_match,
       const std::function<Status(record::PatientRecord&)>& change);
+  // All of `writes` or none of it: every part is checked against the records (a patient to
+  // change exists and one to create does not, identifiers stay unique, readings and doses are
+  // for known patients and not before birth) with the patients' lock held, then committed in
+  // one store transaction, then applied to the twins. A refusal names its write in `refused`;
+  // a failed commit changes nothing (kIoError).
+  [[nodiscard]] Result<TransactionCommitted> CommitTransaction(const TransactionWrites& writes,
+                                                               TransactionRefusal* refused);
   // Every stored version of the patient, newest first (empty for a patient stored before
   // versions were kept and unchanged since).
   [[nodiscard]] Result<std::vector<record::PatientRecord>> PatientHistory(const std::string& id);
@@ -142,14 +174,18 @@ class TwinService {
                                                    const std::vector<std::size_t>& parsed_index,
                                                    const char* index_key, IngestReport report,
                                                    std::chrono::steady_clock::time_point start);
-  // Stores `p` as its next version (version + 1, now) with identifiers sealed; under
-  // patients_mu_.
+  // Makes `p` its next version (version + 1, now) and the row that stores it, direct
+  // identifiers sealed; StoreVersion also stores it. Under patients_mu_.
+  [[nodiscard]] Result<store::PatientRow> NextVersionRow(record::PatientRecord& p);
   [[nodiscard]] Status StoreVersion(record::PatientRecord& p);
+  // What the stream, the metrics and the measured covariates make of readings just committed
+  // (`inserted`: one flag per reading, false for a duplicate). Body weight, height and serum
+  // creatinine set the patient's covariates (the drug twins' next fit uses them) when newer
+  // than the measurement that set them.
+  void AfterReadingsStored(const std::vector<record::Observation>& readings,
+                           const std::vector<bool>& inserted);
   // To the devices (command listener: MQTT) and the live stream as `type`.
   void SendOut(const std::string& patient, const char* type, const nlohmann::json& data);
-  // Body weight, height and serum creatinine just stored set the patient's covariates (the drug
-  // twins' next fit uses them) when newer than the measurement that set them.
-  void TakeMeasuredCovariates(const std::vector<const record::Observation*>& readings);
   // What the twins tell the live stream (and the alert and command listeners).
   void Publish(const std::string& patient, const twin::TwinEventData& event);
   // `glucose`: the patient's glucose twin as it is now (null: none yet).

@@ -122,23 +122,27 @@ class PostgresStore final : public Store {
   ~PostgresStore() override { PQfinish(conn_); }
   std::string_view Kind() const override { return "postgresql"; }
 
-  Status UpsertPatient(const PatientRow& row) override {
+  Status Commit(const WriteBatch& batch, WriteBatchResult* result) override {
     std::lock_guard<std::mutex> lock(mu_);
     MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
-    const std::string version = std::to_string(row.version);
-    const char* params[] = {row.id.c_str(), row.body.c_str(), version.c_str()};
-    // One statement, so the patient and its version commit together.
-    ResultGuard r{PQexecParams(
-        conn_,
-        row.version > 0
-            ? "WITH current AS (INSERT INTO patients(id, body) VALUES($1,$2) "
-              "ON CONFLICT(id) DO UPDATE SET body = excluded.body RETURNING id) "
-              "INSERT INTO patient_versions(id, version, body) VALUES($1,$3::integer,$2) "
-              "ON CONFLICT(id, version) DO UPDATE SET body = excluded.body"
-            : "INSERT INTO patients(id, body) VALUES($1,$2) "
-              "ON CONFLICT(id) DO UPDATE SET body = excluded.body",
-        row.version > 0 ? 3 : 2, nullptr, params, nullptr, nullptr, 0)};
-    return Check(r.r, "upsert patient");
+    WriteBatchResult scratch;
+    WriteBatchResult& out = result != nullptr ? *result : scratch;
+    out.observation_inserted.assign(batch.observations.size(), false);
+    out.event_inserted.assign(batch.events.size(), false);
+    // One statement is its own transaction: readings alone (the common batch) need no BEGIN.
+    const bool one_statement = batch.patients.empty() && batch.events.empty();
+    if (one_statement) return InsertObservations(batch.observations, out.observation_inserted);
+    ResultGuard begin{PQexec(conn_, "BEGIN")};
+    MEDTWIN_RETURN_IF_ERROR(Check(begin.r, "begin"));
+    Status written = WriteRows(batch, out);
+    if (!written.ok()) {
+      ResultGuard rb{PQexec(conn_, "ROLLBACK")};
+      out.observation_inserted.assign(batch.observations.size(), false);
+      out.event_inserted.assign(batch.events.size(), false);
+      return written;
+    }
+    ResultGuard commit{PQexec(conn_, "COMMIT")};
+    return Check(commit.r, "commit");
   }
 
   Result<std::vector<PatientRow>> PatientVersions(const std::string& id) override {
@@ -168,59 +172,6 @@ class PostgresStore final : public Store {
       out.push_back({PQgetvalue(r.r, i, 0), PQgetvalue(r.r, i, 1)});
     }
     return out;
-  }
-
-  Result<std::size_t> AppendObservations(std::span<const record::Observation> items,
-                                         std::vector<bool>* inserted) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
-    if (inserted != nullptr) inserted->assign(items.size(), false);
-    if (items.empty()) return std::size_t{0};
-    std::string arrays[6];
-    for (auto& a : arrays) a = "{";
-    char num[64];
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      const auto& o = items[i];
-      if (i > 0) {
-        for (auto& a : arrays) a += ',';
-      }
-      AppendArrayText(arrays[0], o.patient);
-      AppendArrayText(arrays[1], o.code);
-      arrays[2] += std::to_string(o.time.us_since_epoch);
-      std::snprintf(num, sizeof num, "%.17g", o.value);
-      arrays[3] += num;
-      AppendArrayText(arrays[4], o.text);
-      AppendArrayText(arrays[5], o.source);
-    }
-    for (auto& a : arrays) a += '}';
-    const char* params[6];
-    for (int k = 0; k < 6; ++k) params[k] = arrays[k].c_str();
-    ResultGuard r{PQexecParams(
-        conn_,
-        "INSERT INTO observations(patient, code, time_us, value, text, source) "
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::text[], "
-        "$6::text[]) ON CONFLICT DO NOTHING RETURNING patient, code, time_us, source",
-        6, nullptr, params, nullptr, nullptr, 0)};
-    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "append observations"));
-    const int n = PQntuples(r.r);
-    if (inserted != nullptr) {
-      std::set<std::tuple<std::string, std::string, std::int64_t, std::string>> fresh;
-      for (int i = 0; i < n; ++i) {
-        MEDTWIN_TRY(const std::int64_t time_us, NumberCell<std::int64_t>(r.r, i, 2));
-        fresh.insert(
-            {PQgetvalue(r.r, i, 0), PQgetvalue(r.r, i, 1), time_us, PQgetvalue(r.r, i, 3)});
-      }
-      for (std::size_t i = 0; i < items.size(); ++i) {
-        const auto key = std::make_tuple(items[i].patient, items[i].code,
-                                         items[i].time.us_since_epoch, items[i].source);
-        auto it = fresh.find(key);
-        if (it != fresh.end()) {
-          (*inserted)[i] = true;
-          fresh.erase(it);  // a duplicate within the batch counts once
-        }
-      }
-    }
-    return static_cast<std::size_t>(n);
   }
 
   Result<ObservationPage> QueryObservations(const ObservationQuery& q) override {
@@ -284,38 +235,6 @@ class PostgresStore final : public Store {
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "count"));
     MEDTWIN_TRY(const std::int64_t count, NumberCell<std::int64_t>(r.r, 0, 0));
     return static_cast<std::size_t>(count);
-  }
-
-  Result<std::size_t> AppendEvents(std::span<const record::Event> items,
-                                   std::vector<bool>* inserted) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
-    if (inserted != nullptr) inserted->assign(items.size(), false);
-    ResultGuard begin{PQexec(conn_, "BEGIN")};
-    MEDTWIN_RETURN_IF_ERROR(Check(begin.r, "begin"));
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      const auto& e = items[i];
-      const std::string t = std::to_string(e.time.us_since_epoch);
-      const std::string body = io::EventToJson(e).dump();
-      const char* params[] = {e.patient.c_str(), t.c_str(), e.type.c_str(), e.source.c_str(),
-                              body.c_str()};
-      ResultGuard r{PQexecParams(conn_,
-                                 "INSERT INTO events(patient, time_us, type, source, body) "
-                                 "VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING",
-                                 5, nullptr, params, nullptr, nullptr, 0)};
-      if (Status s = Check(r.r, "append events"); !s.ok()) {
-        ResultGuard rb{PQexec(conn_, "ROLLBACK")};
-        return s.error();
-      }
-      if (std::string(PQcmdTuples(r.r)) == "1") {
-        ++count;
-        if (inserted != nullptr) (*inserted)[i] = true;
-      }
-    }
-    ResultGuard commit{PQexec(conn_, "COMMIT")};
-    MEDTWIN_RETURN_IF_ERROR(Check(commit.r, "commit"));
-    return count;
   }
 
   Result<std::vector<record::Event>> QueryEvents(const std::string& patient,
@@ -553,6 +472,88 @@ class PostgresStore final : public Store {
   // A lost connection (PostgreSQL restarted, network cut) is re-established here, before each
   // call, with exponential backoff from 250 ms to 5 s between attempts; meanwhile calls fail at
   // once with kIoError (the API answers 503 with Retry-After), never with a false success.
+  // One INSERT … SELECT FROM unnest(arrays): a batch of readings in one round trip.
+  Status InsertObservations(std::span<const record::Observation> items,
+                            std::vector<bool>& inserted) {
+    if (items.empty()) return Ok{};
+    std::string arrays[6];
+    for (auto& a : arrays) a = "{";
+    char num[64];
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto& o = items[i];
+      if (i > 0) {
+        for (auto& a : arrays) a += ',';
+      }
+      AppendArrayText(arrays[0], o.patient);
+      AppendArrayText(arrays[1], o.code);
+      arrays[2] += std::to_string(o.time.us_since_epoch);
+      std::snprintf(num, sizeof num, "%.17g", o.value);
+      arrays[3] += num;
+      AppendArrayText(arrays[4], o.text);
+      AppendArrayText(arrays[5], o.source);
+    }
+    for (auto& a : arrays) a += '}';
+    const char* params[6];
+    for (int k = 0; k < 6; ++k) params[k] = arrays[k].c_str();
+    ResultGuard r{PQexecParams(
+        conn_,
+        "INSERT INTO observations(patient, code, time_us, value, text, source) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::text[], "
+        "$6::text[]) ON CONFLICT DO NOTHING RETURNING patient, code, time_us, source",
+        6, nullptr, params, nullptr, nullptr, 0)};
+    MEDTWIN_RETURN_IF_ERROR(Check(r.r, "append observations"));
+    const int n = PQntuples(r.r);
+    std::set<std::tuple<std::string, std::string, std::int64_t, std::string>> fresh;
+    for (int i = 0; i < n; ++i) {
+      MEDTWIN_TRY(const std::int64_t time_us, NumberCell<std::int64_t>(r.r, i, 2));
+      fresh.insert({PQgetvalue(r.r, i, 0), PQgetvalue(r.r, i, 1), time_us, PQgetvalue(r.r, i, 3)});
+    }
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto key = std::make_tuple(items[i].patient, items[i].code,
+                                       items[i].time.us_since_epoch, items[i].source);
+      auto it = fresh.find(key);
+      if (it != fresh.end()) {
+        inserted[i] = true;
+        fresh.erase(it);  // a duplicate within the batch counts once
+      }
+    }
+    return Ok{};
+  }
+
+  // Every part of a batch, inside an open transaction.
+  Status WriteRows(const WriteBatch& batch, WriteBatchResult& out) {
+    for (const PatientRow& row : batch.patients) {
+      const std::string version = std::to_string(row.version);
+      const char* params[] = {row.id.c_str(), row.body.c_str(), version.c_str()};
+      ResultGuard r{PQexecParams(
+          conn_,
+          row.version > 0
+              ? "WITH current AS (INSERT INTO patients(id, body) VALUES($1,$2) "
+                "ON CONFLICT(id) DO UPDATE SET body = excluded.body RETURNING id) "
+                "INSERT INTO patient_versions(id, version, body) VALUES($1,$3::integer,$2) "
+                "ON CONFLICT(id, version) DO UPDATE SET body = excluded.body"
+              : "INSERT INTO patients(id, body) VALUES($1,$2) "
+                "ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+          row.version > 0 ? 3 : 2, nullptr, params, nullptr, nullptr, 0)};
+      MEDTWIN_RETURN_IF_ERROR(Check(r.r, "upsert patient"));
+    }
+    MEDTWIN_RETURN_IF_ERROR(InsertObservations(batch.observations, out.observation_inserted));
+    for (std::size_t i = 0; i < batch.events.size(); ++i) {
+      const auto& e = batch.events[i];
+      const std::string t = std::to_string(e.time.us_since_epoch);
+      const std::string body = io::EventToJson(e).dump();
+      const char* params[] = {e.patient.c_str(), t.c_str(), e.type.c_str(), e.source.c_str(),
+                              body.c_str()};
+      ResultGuard r{PQexecParams(conn_,
+                                 "INSERT INTO events(patient, time_us, type, source, body) "
+                                 "VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING",
+                                 5, nullptr, params, nullptr, nullptr, 0)};
+      MEDTWIN_RETURN_IF_ERROR(Check(r.r, "append events"));
+      out.event_inserted[i] = std::string(PQcmdTuples(r.r)) == "1";
+    }
+    return Ok{};
+  }
+
   Status EnsureConnected() {
     if (PQstatus(conn_) == CONNECTION_OK) return Ok{};
     const auto now = std::chrono::steady_clock::now();

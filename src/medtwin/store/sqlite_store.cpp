@@ -119,6 +119,16 @@ class SqliteStore final : public Store {
         Prepare("INSERT OR IGNORE INTO observations(patient, code, time_us, value, text, source) "
                 "VALUES(?,?,?,?,?,?)",
                 insert_obs_));
+    MEDTWIN_RETURN_IF_ERROR(
+        Prepare("INSERT INTO patients(id, body) VALUES(?,?) ON CONFLICT(id) DO UPDATE SET "
+                "body=excluded.body",
+                upsert_patient_));
+    MEDTWIN_RETURN_IF_ERROR(
+        Prepare("INSERT OR REPLACE INTO patient_versions(id, version, body) VALUES(?,?,?)",
+                insert_version_));
+    MEDTWIN_RETURN_IF_ERROR(Prepare(
+        "INSERT OR IGNORE INTO events(patient, time_us, type, source, body) VALUES(?,?,?,?,?)",
+        insert_event_));
     return Ok{};
   }
 
@@ -140,34 +150,6 @@ class SqliteStore final : public Store {
         Exec("INSERT OR IGNORE INTO observations(patient, time_us, code, source, value, text) "
              "SELECT patient, time_us, code, source, value, text FROM observations_v1"));
     MEDTWIN_RETURN_IF_ERROR(Exec("DROP TABLE observations_v1"));
-    return Exec("COMMIT");
-  }
-
-  Status UpsertPatient(const PatientRow& row) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    MEDTWIN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    auto write = [&]() -> Status {
-      Statement st;
-      MEDTWIN_RETURN_IF_ERROR(
-          Prepare("INSERT INTO patients(id, body) VALUES(?,?) ON CONFLICT(id) DO UPDATE SET "
-                  "body=excluded.body",
-                  st));
-      Bind(st, 1, row.id);
-      Bind(st, 2, row.body);
-      MEDTWIN_RETURN_IF_ERROR(Step(st));
-      if (row.version <= 0) return Ok{};
-      Statement version;
-      MEDTWIN_RETURN_IF_ERROR(Prepare(
-          "INSERT OR REPLACE INTO patient_versions(id, version, body) VALUES(?,?,?)", version));
-      Bind(version, 1, row.id);
-      sqlite3_bind_int64(version.get(), 2, row.version);
-      Bind(version, 3, row.body);
-      return Step(version);
-    };
-    if (Status s = write(); !s.ok()) {
-      (void)Exec("ROLLBACK");
-      return s;
-    }
     return Exec("COMMIT");
   }
 
@@ -201,10 +183,11 @@ class SqliteStore final : public Store {
 
   // Group commit: callers that arrive while a commit is running queue up; the next one to
   // find the writer free writes every queued batch in one transaction (one fsync) and wakes
-  // the others. Each caller still returns only after its rows are committed.
-  Result<std::size_t> AppendObservations(std::span<const record::Observation> items,
-                                         std::vector<bool>* inserted) override {
-    Pending me{items, inserted, std::size_t{0}, false};
+  // the others. Each caller still returns only after its rows are committed; each batch is a
+  // savepoint, so one that fails takes none of its rows and none of the others' failures.
+  Status Commit(const WriteBatch& batch, WriteBatchResult* result) override {
+    WriteBatchResult scratch;
+    Pending me{&batch, result != nullptr ? result : &scratch, Status(Ok{}), false};
     std::unique_lock<std::mutex> lock(group_mu_);
     queue_.push_back(&me);
     while (!me.done) {
@@ -222,50 +205,90 @@ class SqliteStore final : public Store {
       writer_busy_ = false;
       group_cv_.notify_all();
     }
-    return me.result;
+    return me.status;
   }
 
   struct Pending {
-    std::span<const record::Observation> items;
-    std::vector<bool>* inserted;
-    Result<std::size_t> result;
+    const WriteBatch* batch;
+    WriteBatchResult* result;
+    Status status;
     bool done;
   };
 
   void WriteGroup(const std::vector<Pending*>& group) {
     std::lock_guard<std::mutex> lock(mu_);
     auto fail_all = [&](const Error& e) {
-      for (Pending* p : group) p->result = e;
+      for (Pending* p : group) p->status = e;
     };
     if (Status begin = Exec("BEGIN IMMEDIATE"); !begin.ok()) return fail_all(begin.error());
     for (Pending* p : group) {
-      if (p->inserted != nullptr) p->inserted->assign(p->items.size(), false);
-      std::size_t count = 0;
-      for (std::size_t i = 0; i < p->items.size(); ++i) {
-        const auto& o = p->items[i];
-        sqlite3_reset(insert_obs_.get());
-        Bind(insert_obs_, 1, o.patient);
-        Bind(insert_obs_, 2, o.code);
-        sqlite3_bind_int64(insert_obs_.get(), 3, o.time.us_since_epoch);
-        sqlite3_bind_double(insert_obs_.get(), 4, o.value);
-        Bind(insert_obs_, 5, o.text);
-        Bind(insert_obs_, 6, o.source);
-        if (sqlite3_step(insert_obs_.get()) != SQLITE_DONE) {
-          Error failure = Fail("append observations");
+      if (Status s = Exec("SAVEPOINT batch"); !s.ok()) {
+        (void)Exec("ROLLBACK");
+        return fail_all(s.error());
+      }
+      p->status = WriteBatchRows(*p->batch, *p->result);
+      for (Statement* st : {&insert_obs_, &upsert_patient_, &insert_version_, &insert_event_}) {
+        sqlite3_reset(st->get());  // none left mid-step across the savepoint's end
+      }
+      if (!p->status.ok()) {
+        p->result->observation_inserted.assign(p->batch->observations.size(), false);
+        p->result->event_inserted.assign(p->batch->events.size(), false);
+        if (Status s = Exec("ROLLBACK TO batch"); !s.ok()) {
           (void)Exec("ROLLBACK");
-          return fail_all(failure);
-        }
-        if (sqlite3_changes(db_) > 0) {
-          ++count;
-          if (p->inserted != nullptr) (*p->inserted)[i] = true;
+          return fail_all(s.error());
         }
       }
-      p->result = count;
+      if (Status s = Exec("RELEASE batch"); !s.ok()) {
+        (void)Exec("ROLLBACK");
+        return fail_all(s.error());
+      }
     }
     if (Status commit = Exec("COMMIT"); !commit.ok()) {
       (void)Exec("ROLLBACK");
       return fail_all(commit.error());
     }
+  }
+
+  // The rows of one batch, inside the open transaction (mu_ held).
+  Status WriteBatchRows(const WriteBatch& batch, WriteBatchResult& result) {
+    for (const PatientRow& row : batch.patients) {
+      sqlite3_reset(upsert_patient_.get());
+      Bind(upsert_patient_, 1, row.id);
+      Bind(upsert_patient_, 2, row.body);
+      MEDTWIN_RETURN_IF_ERROR(Step(upsert_patient_));
+      if (row.version <= 0) continue;  // (a row from before versions were kept)
+      sqlite3_reset(insert_version_.get());
+      Bind(insert_version_, 1, row.id);
+      sqlite3_bind_int64(insert_version_.get(), 2, row.version);
+      Bind(insert_version_, 3, row.body);
+      MEDTWIN_RETURN_IF_ERROR(Step(insert_version_));
+    }
+    result.observation_inserted.assign(batch.observations.size(), false);
+    for (std::size_t i = 0; i < batch.observations.size(); ++i) {
+      const auto& o = batch.observations[i];
+      sqlite3_reset(insert_obs_.get());
+      Bind(insert_obs_, 1, o.patient);
+      Bind(insert_obs_, 2, o.code);
+      sqlite3_bind_int64(insert_obs_.get(), 3, o.time.us_since_epoch);
+      sqlite3_bind_double(insert_obs_.get(), 4, o.value);
+      Bind(insert_obs_, 5, o.text);
+      Bind(insert_obs_, 6, o.source);
+      if (sqlite3_step(insert_obs_.get()) != SQLITE_DONE) return Fail("append observations");
+      result.observation_inserted[i] = sqlite3_changes(db_) > 0;
+    }
+    result.event_inserted.assign(batch.events.size(), false);
+    for (std::size_t i = 0; i < batch.events.size(); ++i) {
+      const auto& e = batch.events[i];
+      sqlite3_reset(insert_event_.get());
+      Bind(insert_event_, 1, e.patient);
+      sqlite3_bind_int64(insert_event_.get(), 2, e.time.us_since_epoch);
+      Bind(insert_event_, 3, e.type);
+      Bind(insert_event_, 4, e.source);
+      Bind(insert_event_, 5, io::EventToJson(e).dump());
+      if (sqlite3_step(insert_event_.get()) != SQLITE_DONE) return Fail("append events");
+      result.event_inserted[i] = sqlite3_changes(db_) > 0;
+    }
+    return Ok{};
   }
 
   Result<ObservationPage> QueryObservations(const ObservationQuery& q) override {
@@ -327,38 +350,6 @@ class SqliteStore final : public Store {
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) visit(Row(st, 0));
     if (rc != SQLITE_DONE) return Fail("replay observations");
     return Ok{};
-  }
-
-  Result<std::size_t> AppendEvents(std::span<const record::Event> items,
-                                   std::vector<bool>* inserted) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (inserted != nullptr) inserted->assign(items.size(), false);
-    Statement st;
-    MEDTWIN_RETURN_IF_ERROR(Prepare(
-        "INSERT OR IGNORE INTO events(patient, time_us, type, source, body) VALUES(?,?,?,?,?)",
-        st));
-    MEDTWIN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      const auto& e = items[i];
-      sqlite3_reset(st.get());
-      Bind(st, 1, e.patient);
-      sqlite3_bind_int64(st.get(), 2, e.time.us_since_epoch);
-      Bind(st, 3, e.type);
-      Bind(st, 4, e.source);
-      Bind(st, 5, io::EventToJson(e).dump());
-      if (sqlite3_step(st.get()) != SQLITE_DONE) {
-        Error failure = Fail("append events");
-        (void)Exec("ROLLBACK");
-        return failure;
-      }
-      if (sqlite3_changes(db_) > 0) {
-        ++count;
-        if (inserted != nullptr) (*inserted)[i] = true;
-      }
-    }
-    MEDTWIN_RETURN_IF_ERROR(Exec("COMMIT"));
-    return count;
   }
 
   Result<std::vector<record::Event>> QueryEvents(const std::string& patient,
@@ -644,7 +635,7 @@ class SqliteStore final : public Store {
   std::condition_variable group_cv_;
   std::vector<Pending*> queue_;
   bool writer_busy_ = false;
-  Statement insert_obs_;
+  Statement insert_obs_, upsert_patient_, insert_version_, insert_event_;
 };
 
 }  // namespace
@@ -686,25 +677,6 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& spec) {
   auto store = std::make_unique<SqliteStore>(db);
   MEDTWIN_RETURN_IF_ERROR(store->Init(power_safe));
   return std::unique_ptr<Store>(std::move(store));
-}
-
-Result<record::Event> EventFromStored(const std::string& body) {
-  const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  // What was stored is read back as it was, whatever today's limits on new events.
-  io::ObservationLimits as_stored;
-  as_stored.earliest = Instant{std::numeric_limits<std::int64_t>::min()};
-  as_stored.as_stored = true;
-  MEDTWIN_TRY(record::Event e, io::ParseEvent(j, "", as_stored), "stored event");
-  return e;
-}
-
-Result<std::unique_ptr<Store>> OpenStore(std::string_view url) {
-  if (url.starts_with("sqlite:")) return OpenSqliteStore(std::string(url.substr(7)));
-  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    return OpenPostgresStore(std::string(url));
-  }
-  return InvalidArgument("--store",
-                         "'" + std::string(url) + "' is neither sqlite:PATH nor postgresql://…");
 }
 
 }  // namespace medtwin::store

@@ -40,20 +40,41 @@ struct ObservationPage {
   std::string next_cursor;  // empty when there is no more
 };
 
+// Writes that commit together or not at all (a FHIR transaction: patients created or changed,
+// their readings and doses; R4 §3.1.0.11.2). Each part is stored as its own call would store it.
+struct WriteBatch {
+  std::span<const PatientRow> patients = {};
+  std::span<const record::Observation> observations = {};
+  std::span<const record::Event> events = {};
+};
+
+// What a committed batch inserted: one flag per observation and per event, false for a
+// duplicate of what was stored (or of an earlier item of the batch).
+struct WriteBatchResult {
+  std::vector<bool> observation_inserted, event_inserted;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
   [[nodiscard]] virtual std::string_view Kind() const = 0;  // "sqlite", "postgresql"
 
-  [[nodiscard]] virtual Status UpsertPatient(const PatientRow& row) = 0;
+  // Commits every part of `batch` in one transaction: all of it is durable when this returns
+  // Ok, none of it otherwise. The single-part calls below are batches of one part.
+  [[nodiscard]] virtual Status Commit(const WriteBatch& batch,
+                                      WriteBatchResult* result = nullptr) = 0;
+
+  [[nodiscard]] Status UpsertPatient(const PatientRow& row) {
+    return Commit({.patients = std::span(&row, 1)});
+  }
   [[nodiscard]] virtual Result<std::vector<PatientRow>> LoadPatients() = 0;
   // UpsertPatient keeps every version (row.version > 0) in the patient's history in the same
   // transaction; this lists it, newest first (FHIR _history and vread).
   [[nodiscard]] virtual Result<std::vector<PatientRow>> PatientVersions(const std::string& id) = 0;
 
   // Appends durably. `inserted` (if given) gets one flag per item: false for a duplicate.
-  [[nodiscard]] virtual Result<std::size_t> AppendObservations(
-      std::span<const record::Observation> items, std::vector<bool>* inserted = nullptr) = 0;
+  [[nodiscard]] Result<std::size_t> AppendObservations(std::span<const record::Observation> items,
+                                                       std::vector<bool>* inserted = nullptr);
   [[nodiscard]] virtual Result<ObservationPage> QueryObservations(const ObservationQuery& q) = 0;
   // Every observation in time order (per patient), for rebuilding twins.
   [[nodiscard]] virtual Status ForEachObservation(
@@ -61,8 +82,8 @@ class Store {
   [[nodiscard]] virtual Result<std::size_t> CountObservations() = 0;
 
   // Events (meals, insulin, doses), durable and deduplicated by (patient, time, type, source).
-  [[nodiscard]] virtual Result<std::size_t> AppendEvents(std::span<const record::Event> items,
-                                                         std::vector<bool>* inserted = nullptr) = 0;
+  [[nodiscard]] Result<std::size_t> AppendEvents(std::span<const record::Event> items,
+                                                 std::vector<bool>* inserted = nullptr);
   // A patient's events in time order within [from, to] (at most `limit`).
   [[nodiscard]] virtual Result<std::vector<record::Event>> QueryEvents(const std::string& patient,
                                                                        std::optional<Instant> from,
