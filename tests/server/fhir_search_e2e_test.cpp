@@ -32,14 +32,32 @@ std::string Ndjson(const std::vector<json>& items) {
   return out;
 }
 
-TEST(FhirSearch, ObservationPagesSortsFiltersAndRefusesWhatItDoesNotKnow) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("medtwin_fhir_search_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  Server server("sqlite:" + (dir / "twin.db").string());
-  const auto port = server.port();
-  ASSERT_NE(port, 0);
+// Each test against its own `medtwin serve` on its own SQLite file.
+class FhirSearch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           ("medtwin_fhir_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    server_ = std::make_unique<Server>("sqlite:" + (dir_ / "twin.db").string());
+    port = server_->port();
+    ASSERT_NE(port, 0);
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+  unsigned short port = 0;
+
+ private:
+  fs::path dir_;
+  std::unique_ptr<Server> server_;
+};
+using FhirCovariates = FhirSearch;
+
+TEST_F(FhirSearch, ObservationPagesSortsFiltersAndRefusesWhatItDoesNotKnow) {
   ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients", R"({"id":"obs-1"})").status, 201u);
   std::vector<json> items;
   for (int k = 0; k < 25; ++k) items.push_back(Reading("8867-4", 70 + k, "/min", 60 + k));
@@ -136,12 +154,15 @@ TEST(FhirSearch, ObservationPagesSortsFiltersAndRefusesWhatItDoesNotKnow) {
   EXPECT_EQ(with_patient["entry"][3]["search"]["mode"], "include");
   EXPECT_EQ(with_patient["total"], 3);
   // What it does not know or cannot do: named, not ignored.
-  // The twin's outputs and doses search by patient only: anything else is named too.
+  // The twin's outputs and doses: what they do not search is named too.
   for (const char* other :
-       {"/fhir/r4/DetectedIssue?patient=obs-1&status=open",
+       {"/fhir/r4/DetectedIssue?patient=obs-1&code=x",
         "/fhir/r4/RiskAssessment?patient=obs-1&date=ge2020",
-        "/fhir/r4/MedicationAdministration?patient=obs-1&code=x",
-        "/fhir/r4/MedicationRequest?patient=obs-1&intent=order", "/fhir/r4/AuditEvent?agent=x"}) {
+        "/fhir/r4/MedicationAdministration?patient=obs-1&performer=x",
+        "/fhir/r4/MedicationRequest?patient=obs-1&requester=x",
+        "/fhir/r4/MedicationAdministration?patient=obs-1&_sort=date",
+        "/fhir/r4/MedicationAdministration?patient=obs-1&effective-time=yesterday",
+        "/fhir/r4/AuditEvent?agent=x"}) {
     EXPECT_EQ(Call(port, http::verb::get, other).status, 400u) << other;
   }
   for (const char* bad : {"&flavour=sweet", "&_count=0", "&_count=5000", "&_sort=value",
@@ -150,19 +171,11 @@ TEST(FhirSearch, ObservationPagesSortsFiltersAndRefusesWhatItDoesNotKnow) {
     EXPECT_EQ(r.status, 400u) << bad << " " << r.body;
     EXPECT_EQ(r.Json()["resourceType"], "OperationOutcome") << bad;
   }
-  fs::remove_all(dir);
 }
 
 // R4 §3.1.0.1.10: this server speaks FHIR in JSON; asking for XML is 406, sending it 415, and a
 // method the resource does not allow is an OperationOutcome too.
-TEST(FhirSearch, FormatsOtherThanJsonAreRefusedAsTheSpecificationSays) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("medtwin_fhir_fmt_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  Server server("sqlite:" + (dir / "twin.db").string());
-  const auto port = server.port();
-  ASSERT_NE(port, 0);
+TEST_F(FhirSearch, FormatsOtherThanJsonAreRefusedAsTheSpecificationSays) {
   auto call = [&](http::verb verb, const std::string& target, const std::string& body,
                   const std::string& type, std::map<std::string, std::string> headers = {}) {
     return Call(port, verb, target, body, type, medtwin::testing_support::TestAuth::Admin(),
@@ -188,7 +201,6 @@ TEST(FhirSearch, FormatsOtherThanJsonAreRefusedAsTheSpecificationSays) {
   Reply del = call(http::verb::delete_, "/fhir/r4/Patient/anyone", "", "");
   EXPECT_EQ(del.status, 405u);
   EXPECT_EQ(del.Json()["resourceType"], "OperationOutcome");
-  fs::remove_all(dir);
 }
 
 }  // namespace
@@ -198,14 +210,7 @@ namespace {
 // Body weight, height and serum creatinine are accepted (in the units EHRs send) and set the
 // patient's covariates for the drug twins, with the time they were measured; an older
 // measurement does not replace a newer one, and a value entered by hand has no such time.
-TEST(FhirCovariates, MeasurementsSetTheRecordsCovariates) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("medtwin_fhir_cov_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  Server server("sqlite:" + (dir / "twin.db").string());
-  const auto port = server.port();
-  ASSERT_NE(port, 0);
+TEST_F(FhirCovariates, MeasurementsSetTheRecordsCovariates) {
   ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients",
                  R"({"id":"cov-1","weight_kg":70,"models":["vancomycin"]})")
                 .status,
@@ -244,7 +249,6 @@ TEST(FhirCovariates, MeasurementsSetTheRecordsCovariates) {
   EXPECT_TRUE(p["measured_at"].contains("height_cm"));
   // Out of the record's range: refused as any reading is.
   EXPECT_EQ(fhir_obs("29463-7", 900, "kg", Now(5)).status, 400u);
-  fs::remove_all(dir);
 }
 
 }  // namespace
@@ -253,14 +257,7 @@ namespace {
 
 // R4 search.html "date": a value stands for the period its precision gives; eq is within it,
 // ge/gt from its start/after its end, le/lt up to its end/before its start; repeats AND.
-TEST(FhirSearch, ObservationDatePrefixesFollowThePeriodOfTheValue) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("medtwin_fhir_date_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  Server server("sqlite:" + (dir / "twin.db").string());
-  const auto port = server.port();
-  ASSERT_NE(port, 0);
+TEST_F(FhirSearch, ObservationDatePrefixesFollowThePeriodOfTheValue) {
   ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients", R"({"id":"obs-1"})").status, 201u);
   std::vector<json> items;
   int k = 0;
@@ -292,19 +289,11 @@ TEST(FhirSearch, ObservationDatePrefixesFollowThePeriodOfTheValue) {
   EXPECT_EQ(total("&date=ge2026-01-31T10:00:00Z"), 2);
   EXPECT_EQ(Call(port, http::verb::get, "/fhir/r4/Observation?patient=obs-1&date=ne2026").status,
             400u);
-  fs::remove_all(dir);
 }
 
 // A conditional create decides which patient data lands on: only identifier=system|value, only
 // for callers who may create patients, and its answers name no count.
-TEST(FhirSearch, ConditionalCreateIsNoProbe) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("medtwin_fhir_probe_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  Server server("sqlite:" + (dir / "twin.db").string());
-  const auto port = server.port();
-  ASSERT_NE(port, 0);
+TEST_F(FhirSearch, ConditionalCreateIsNoProbe) {
   const json patient = {{"resourceType", "Patient"},
                         {"identifier", {{{"system", "urn:mrn"}, {"value", "X-1"}}}},
                         {"name", {{{"family", "Doe"}}}}};
@@ -325,7 +314,6 @@ TEST(FhirSearch, ConditionalCreateIsNoProbe) {
   Reply probe = post("identifier=urn:mrn|X-1", device);
   EXPECT_EQ(probe.status, 403u) << probe.body;
   EXPECT_EQ(probe.body.find("X-1"), std::string::npos);
-  fs::remove_all(dir);
 }
 
 }  // namespace
@@ -333,14 +321,7 @@ TEST(FhirSearch, ConditionalCreateIsNoProbe) {
 // A patient with more readings than one store page (a year of CGM is 105,000): the search
 // reads them all — total, newest and oldest are the record's, whether the store filters by
 // code or the search does.
-TEST(FhirSearch, APatientWithMoreReadingsThanOneStorePage) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("medtwin_fhir_search_big_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  Server server("sqlite:" + (dir / "twin.db").string());
-  const auto port = server.port();
-  ASSERT_NE(port, 0);
+TEST_F(FhirSearch, APatientWithMoreReadingsThanOneStorePage) {
   ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients", R"({"id":"obs-1"})").status, 201u);
   constexpr int kReadings = 120'000;
   for (int chunk = 0; chunk < kReadings; chunk += 40'000) {
@@ -366,5 +347,114 @@ TEST(FhirSearch, APatientWithMoreReadingsThanOneStorePage) {
                   "&_sort=date&_count=1")["entry"][0]["resource"]["valueQuantity"]["value"],
               50 + (kReadings - 1) % 150);  // the oldest
   }
-  fs::remove_all(dir);
+}
+
+// The resources the twin derives and a patient's doses search as R4 has them too: each
+// parameter the CapabilityStatement lists (dates with prefixes, tokens with or without the
+// system), sorted either way, _count pages whose links reach every match once, _summary=count;
+// AuditEvent by patient, date and action, newest first.
+TEST_F(FhirSearch, DosesAlertsAndAuditRecordsSearchByTheirOwnParameters) {
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients",
+                 R"({"id":"ld-1","models":["vancomycin"],"weight_kg":80})")
+                .status,
+            201u);
+  // Five doses, 12 h apart, the newest 1 h ago.
+  json doses = json::array();
+  for (int k = 0; k < 5; ++k) {
+    doses.push_back({{"type", "dose"},
+                     {"drug", "vancomycin"},
+                     {"amount", 1000 + 250 * k},
+                     {"unit", "mg"},
+                     {"duration_h", 1},
+                     {"time", Now(60 + 720 * (4 - k))}});
+  }
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients/ld-1/events", doses.dump()).status,
+            200u);
+  // A low SpO2 raises an alert (a DetectedIssue).
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/observations",
+                 json{{"patient", "ld-1"},
+                      {"code", "2708-6"},
+                      {"value", 84},
+                      {"unit", "%"},
+                      {"time", Now(5)},
+                      {"source", "e2e"}}
+                     .dump())
+                .status,
+            200u);
+  auto get = [&](const std::string& target) {
+    auto r = Call(port, http::verb::get, target);
+    EXPECT_EQ(r.status, 200u) << target << " " << r.body;
+    return r.Json();
+  };
+  const std::string ma = "/fhir/r4/MedicationAdministration?patient=ld-1";
+  EXPECT_EQ(get(ma)["total"], 5);
+  // The two newest by date (ge: given at or after 20 h ago: 1 h and 13 h ago), none in the
+  // future.
+  EXPECT_EQ(get(ma + "&effective-time=ge" + Now(60 * 20))["total"], 2);
+  EXPECT_EQ(get(ma + "&effective-time=lt" + Now(60 * 20))["total"], 3);
+  EXPECT_EQ(get(ma + "&effective-time=gt" + Now(-60))["total"], 0);
+  // By the medication's RxNorm code, with and without the system; another drug finds none.
+  EXPECT_EQ(get(ma + "&code=http://www.nlm.nih.gov/research/umls/rxnorm%7C11124")["total"], 5);
+  EXPECT_EQ(get(ma + "&code=11124")["total"], 5);
+  EXPECT_EQ(get(ma + "&code=11289")["total"], 0);
+  EXPECT_EQ(get(ma + "&status=completed,not-done")["total"], 5);
+  EXPECT_EQ(get(ma + "&_summary=count").count("entry"), 0u);
+  // Newest first, two per page, every dose once by following next to the end; previous comes
+  // back to the first page.
+  std::vector<double> amounts;
+  std::string next = ma + "&_sort=-effective-time&_count=2";
+  std::string first_page_next;
+  json page;
+  for (int hops = 0; !next.empty() && hops < 10; ++hops) {
+    page = get(next.substr(next.find("/fhir/r4")));
+    for (const auto& e : page["entry"]) {
+      amounts.push_back(e["resource"]["dosage"]["dose"]["value"].get<double>());
+    }
+    next.clear();
+    for (const auto& l : page.value("link", json::array())) {
+      if (l["relation"] == "next") next = l["url"];
+    }
+    if (hops == 0) first_page_next = next;
+  }
+  EXPECT_EQ(amounts, (std::vector<double>{2000, 1750, 1500, 1250, 1000}));
+  json second = get(first_page_next.substr(first_page_next.find("/fhir/r4")));
+  std::string previous;
+  for (const auto& l : second["link"]) {
+    if (l["relation"] == "previous") previous = l["url"];
+  }
+  ASSERT_FALSE(previous.empty()) << second.dump();
+  json back = get(previous.substr(previous.find("/fhir/r4")));
+  ASSERT_EQ(back["entry"].size(), 2u);
+  EXPECT_EQ(back["entry"][0]["resource"]["dosage"]["dose"]["value"], 2000);
+
+  // The alert: open (preliminary), identified in the last hour.
+  const std::string di = "/fhir/r4/DetectedIssue?patient=ld-1";
+  ASSERT_GE(get(di)["total"].get<int>(), 1);
+  EXPECT_EQ(get(di + "&status=preliminary")["total"], get(di)["total"]);
+  EXPECT_EQ(get(di + "&status=final")["total"], 0);
+  EXPECT_EQ(get(di + "&identified=ge" + Now(60))["total"], get(di)["total"]);
+  EXPECT_EQ(get(di + "&identified=lt" + Now(60))["total"], 0);
+  // One by its id.
+  const std::string issue_id = get(di)["entry"][0]["resource"]["id"];
+  EXPECT_EQ(get(di + "&_id=" + issue_id)["total"], 1);
+
+  // The ledger: records naming the patient, in the last hour, newest first; the searches
+  // (action E) among them, the create (C) too.
+  const json audit = get("/fhir/r4/AuditEvent?patient=ld-1&date=ge" + Now(60) + "&_count=50");
+  ASSERT_GE(audit["total"].get<int>(), 3);
+  std::string newer = "9999";
+  for (const auto& e : audit["entry"]) {
+    const std::string recorded = e["resource"]["recorded"];
+    EXPECT_LE(recorded, newer);
+    newer = recorded;
+    bool names_patient = false;
+    for (const auto& entity : e["resource"]["entity"]) {
+      names_patient = names_patient || entity["what"]["reference"] == "Patient/ld-1";
+    }
+    EXPECT_TRUE(names_patient) << e.dump();
+  }
+  const json searches = get("/fhir/r4/AuditEvent?patient=Patient/ld-1&action=E&_summary=count");
+  EXPECT_GE(searches["total"].get<int>(), 1);
+  EXPECT_LT(searches["total"].get<int>(), audit["total"].get<int>());
+  EXPECT_GE(get("/fhir/r4/AuditEvent?patient=ld-1&action=C")["total"].get<int>(), 1);
 }

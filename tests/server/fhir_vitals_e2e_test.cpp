@@ -157,7 +157,13 @@ TEST_F(FhirVitals, CapabilityStatementListsWhatTheEndpointDoes) {
       std::string value = p["type"] == "date" ? "ge2020-01-01" : "vs-2";
       if (name == "gender") value = "female";
       if (p["type"] == "number") value = "5";
-      if (name == "_sort") value = "-date";
+      if (name == "_sort") {
+        const std::string type = r["type"];
+        value = type == "MedicationAdministration" ? "-effective-time"
+                : type == "MedicationRequest"      ? "-authoredon"
+                : type == "DetectedIssue"          ? "-identified"
+                                                   : "-date";
+      }
       if (name == "_summary") value = "count";
       if (name == "_include") value = "Observation:patient";
       if (name == "code") value = "8867-4";

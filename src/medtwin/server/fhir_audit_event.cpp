@@ -13,19 +13,15 @@ using nlohmann::json;
 
 Response FhirSearchAuditEvent(const RouteRequest& rq) {
   TwinService& service = rq.service;
-  const auto& query = rq.query();
   if (auto terms = SearchTerms(rq, "AuditEvent"); !terms.ok()) {
     return Outcome(400, "not-supported", terms.error().field, terms.error().message);
   }
   AuditLog* log = service.audit_log();
   if (log == nullptr) return Outcome(404, "not-found", "AuditEvent", "no audit log");
-  std::size_t count = 100;
-  if (auto it = query.find("_count"); it != query.end()) {
-    count = static_cast<std::size_t>(ParseUint64(it->second).value_or(0));
-    if (count < 1 || count > 10'000) return Outcome(400, "value", "_count", "1..10000");
-  }
+  // The newest 10,000 records are searched (the ledger itself is verified and exported with
+  // `medtwin audit`); newest first unless _sort says otherwise.
   log->Flush();
-  auto rows = service.store().RecentAudit(count);
+  auto rows = service.store().RecentAudit(10'000);
   if (!rows.ok()) return Outcome(503, "transient", "store", rows.error().message);
   json list = json::array();
   for (const auto& row : *rows) {
@@ -33,7 +29,27 @@ Response FhirSearchAuditEvent(const RouteRequest& rq) {
       list.push_back(security::ToFhirAuditEvent(*rec));
     }
   }
-  return Fhir(200, Searchset(list, &rq));
+  static const ListParam kParams[] = {
+      {"date", [](const json& r) { return r.value("recorded", ""); }, nullptr},
+      {"patient", nullptr,
+       [](const json& r) {
+         // As a reference: "Patient/{id}" or "{id}" both match the entity's reference.
+         std::vector<std::pair<std::string, std::string>> out;
+         if (r.contains("entity") && r["entity"].is_array()) {
+           for (const auto& e : r["entity"]) {
+             const std::string ref =
+                 e.contains("what") ? e["what"].value("reference", "") : std::string();
+             if (ref.starts_with("Patient/")) {
+               out.emplace_back("", ref);
+               out.emplace_back("", ref.substr(8));
+             }
+           }
+         }
+         return out;
+       }},
+      {"action", nullptr, TokenMember("action")},
+      {"outcome", nullptr, TokenMember("outcome")}};
+  return SearchList(rq, "AuditEvent", std::move(list), kParams, "date", /*newest_first=*/true);
 }
 
 Response FhirReadAuditEvent(const RouteRequest& rq) {

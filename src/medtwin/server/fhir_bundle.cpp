@@ -285,12 +285,19 @@ Response FhirPostBundle(const RouteRequest& rq) {
           "'" + rt + "' is not accepted (Patient, Observation, MedicationAdministration)";
     }
   }
+  // Whether a patient is stored, asked once per patient (not per reading: a record is copied).
+  std::map<std::string, bool> stored_patients;
+  auto stored = [&](const std::string& id) {
+    auto [it, fresh] = stored_patients.emplace(id, false);
+    if (fresh) it->second = service.Patient(id).has_value();
+    return it->second;
+  };
   for (std::size_t i = 0; i < parsed.size(); ++i) {
     std::vector<std::string> subjects;
     for (const auto& o : parsed[i].observations) subjects.push_back(o.patient);
     if (parsed[i].dose) subjects.push_back(parsed[i].dose->patient);
     for (const auto& patient : subjects) {
-      if (!service.Patient(patient) && bundle_patients.count(patient) == 0) {
+      if (!stored(patient) && bundle_patients.count(patient) == 0) {
         parsed[i].error_where = "Bundle.entry[" + std::to_string(i) + "].resource.subject";
         parsed[i].error = "unknown patient '" + patient + "'";
       }
@@ -300,14 +307,14 @@ Response FhirPostBundle(const RouteRequest& rq) {
     const std::string where = "Bundle.entry[" + std::to_string(i) + "]";
     // Data for a patient this bundle creates needs the right to create patients.
     auto check = [&](const std::string& patient, std::string_view resource) {
-      if (!service.Patient(patient) && bundle_patients.count(patient) > 0) {
+      if (!stored(patient) && bundle_patients.count(patient) > 0) {
         return caller.Check("", "Patient", Interaction::kCreate);
       }
       return caller.Check(patient, resource, Interaction::kCreate);
     };
     if (!parsed[i].patient_doc.is_null()) {
       const std::string id = parsed[i].patient_doc.value("id", "");
-      parsed[i].updates = !id.empty() && service.Patient(id).has_value();
+      parsed[i].updates = !id.empty() && stored(id);
       if (parsed[i].updates) {
         d = caller.Check(id, "Patient", Interaction::kUpdate);
       } else {

@@ -62,7 +62,16 @@ Response FhirSearchMedicationAdministration(const RouteRequest& rq) {
   for (const auto& e : *events) {
     if (e.type == "dose") list.push_back(io::ToFhirMedicationAdministration(e, DoseId(e)));
   }
-  return Fhir(200, Searchset(list, &rq));
+  static const ListParam kParams[] = {{"effective-time",
+                                       [](const json& r) {
+                                         return r.contains("effectivePeriod")
+                                                    ? r["effectivePeriod"].value("start", "")
+                                                    : r.value("effectiveDateTime", "");
+                                       },
+                                       nullptr},
+                                      {"status", nullptr, TokenMember("status")},
+                                      {"code", nullptr, CodingsOf("medicationCodeableConcept")}};
+  return SearchList(rq, "MedicationAdministration", std::move(list), kParams, "effective-time");
 }
 
 Response FhirReadMedicationAdministration(const RouteRequest& rq) {

@@ -147,9 +147,14 @@ Response FhirSearchObservation(const RouteRequest& rq) {
   q.patient = PatientInQuery(rq.query());
   if (q.patient.empty()) return Outcome(400, "required", "patient", "search needs patient");
   std::vector<std::string> codes, categories;
-  std::size_t count = 100;
-  bool descending = false, summary_count = false, include_patient = false;
-  std::string after;
+  auto paging = ReadPaging(*terms, 1000, "date");
+  if (!paging.ok()) {
+    return Outcome(400,
+                   paging.error().code == ErrorCode::kUnimplemented ? "not-supported" : "value",
+                   paging.error().field, paging.error().message);
+  }
+  const bool descending = paging->descending;
+  bool include_patient = false;
   for (const auto& t : *terms) {
     const std::string& first = t.values.front();
     if (t.name == "code") codes.insert(codes.end(), t.values.begin(), t.values.end());
@@ -162,39 +167,12 @@ Response FhirSearchObservation(const RouteRequest& rq) {
         return Outcome(400, "value", "date", s.error().message);
       }
     }
-    if (t.name == "_count") {
-      auto n = PageSize(first, 1000);
-      if (!n.ok()) return Outcome(400, "value", "_count", n.error().message);
-      count = *n;
-    }
-    if (t.name == "_sort") {
-      if (first != "date" && first != "-date") {
-        return Outcome(400, "not-supported", "_sort", "date or -date");
-      }
-      descending = first == "-date";
-    }
-    if (t.name == "_summary") {
-      if (first != "count") return Outcome(400, "not-supported", "_summary", "count");
-      summary_count = true;
-    }
     if (t.name == "_include") {
       if (first != "Observation:patient" && first != "Observation:subject") {
         return Outcome(400, "not-supported", "_include", "Observation:patient");
       }
       include_patient = true;
     }
-    if (t.name == "_cursor") {
-      auto position = PagePosition(first);
-      if (!position.ok()) return Outcome(400, "value", "_cursor", position.error().message);
-      after = *position;
-    }
-  }
-  // A position this server gave: after a key (next) or, starting with '<', before one
-  // (previous). Keys start with digits.
-  std::string before;
-  if (!after.empty() && after.front() == '<') {
-    before = after.substr(1);
-    after.clear();
   }
   // One code that is not the panel's is filtered by the store; anything else here.
   if (codes.size() == 1) {
@@ -276,36 +254,20 @@ Response FhirSearchObservation(const RouteRequest& rq) {
   for (const auto& m : measurements) {
     keys.push_back(std::move(reading_keys[static_cast<std::size_t>(m.front() - matched.data())]));
   }
-  const auto beyond = [&](const std::string& key, const std::string& mark) {
-    return descending ? key < mark : key > mark;
-  };
-  std::size_t start = 0, end = keys.size();
-  if (!after.empty()) {
-    while (start < keys.size() && !beyond(keys[start], after)) ++start;
-  }
-  if (!before.empty()) {
-    end = 0;
-    while (end < keys.size() && beyond(before, keys[end])) ++end;
-    start = end > count ? end - count : 0;
-  }
-  end = std::min({end, start + count, keys.size()});
+  const PageBounds page = PageOf(keys, *paging);
   json list = json::array();
-  const std::size_t shown = summary_count ? 0 : end - start;
-  for (std::size_t i = start; i < start + shown; ++i) {
+  const std::size_t shown = paging->summary_count ? 0 : page.end - page.start;
+  for (std::size_t i = page.start; i < page.start + shown; ++i) {
     std::vector<record::Observation> readings;
     for (const auto* o : measurements[i]) readings.push_back(*o);
     list.push_back(FhirObservationOf(readings).second);
   }
   json bundle = Searchset(list, &rq);
   bundle["total"] = total;
-  if (summary_count) bundle.erase("entry");
-  if (shown > 0 && end < keys.size()) {
-    bundle["link"].push_back(
-        {{"relation", "next"}, {"url", PageLink(rq, "Observation", keys[end - 1])}});
-  }
-  if (shown > 0 && start > 0) {
-    bundle["link"].push_back(
-        {{"relation", "previous"}, {"url", PageLink(rq, "Observation", "<" + keys[start])}});
+  if (paging->summary_count) {
+    bundle.erase("entry");
+  } else {
+    AddPageLinks(bundle, rq, "Observation", keys, page);
   }
   if (include_patient && shown > 0) {
     if (auto p = service.Patient(q.patient);

@@ -169,21 +169,8 @@ Response FhirSearchPatient(const RouteRequest& rq) {
     return Outcome(400, "invalid", dates.error().field, dates.error().message);
   }
   // Pages by id (_count, default 100; next and previous links hold the id to go on from).
-  std::size_t count = 100;
-  std::string after, before;
-  for (const auto& t : *terms) {
-    if (t.name == "_count") {
-      auto n = PageSize(t.values.front(), 1000);
-      if (!n.ok()) return Outcome(400, "value", "_count", n.error().message);
-      count = *n;
-    }
-    if (t.name == "_cursor") {
-      auto position = PagePosition(t.values.front());
-      if (!position.ok()) return Outcome(400, "value", "_cursor", position.error().message);
-      (position->front() == '<' ? before : after) =
-          position->front() == '<' ? position->substr(1) : *position;
-    }
-  }
+  auto paging = ReadPaging(*terms, 1000);
+  if (!paging.ok()) return Outcome(400, "value", paging.error().field, paging.error().message);
   std::vector<const record::PatientRecord*> matched;
   const std::vector<record::PatientRecord> patients = service.Patients();  // by id
   for (const auto& p : patients) {
@@ -191,28 +178,15 @@ Response FhirSearchPatient(const RouteRequest& rq) {
     auto match = PatientMatches(p, *terms);
     if (match.ok() && *match) matched.push_back(&p);
   }
-  std::size_t start = 0, end = matched.size();
-  if (!after.empty()) {
-    while (start < matched.size() && matched[start]->id <= after) ++start;
-  }
-  if (!before.empty()) {
-    end = 0;
-    while (end < matched.size() && matched[end]->id < before) ++end;
-    start = end > count ? end - count : 0;
-  }
-  end = std::min({end, start + count, matched.size()});
+  std::vector<std::string> keys;
+  keys.reserve(matched.size());
+  for (const auto* p : matched) keys.push_back(p->id);
+  const PageBounds page = PageOf(keys, *paging);
   json list = json::array();
-  for (std::size_t i = start; i < end; ++i) list.push_back(PatientResource(*matched[i]));
+  for (std::size_t i = page.start; i < page.end; ++i) list.push_back(PatientResource(*matched[i]));
   json bundle = Searchset(list, &rq);
   bundle["total"] = matched.size();
-  if (end > start && end < matched.size()) {
-    bundle["link"].push_back(
-        {{"relation", "next"}, {"url", PageLink(rq, "Patient", matched[end - 1]->id)}});
-  }
-  if (end > start && start > 0) {
-    bundle["link"].push_back(
-        {{"relation", "previous"}, {"url", PageLink(rq, "Patient", "<" + matched[start]->id)}});
-  }
+  AddPageLinks(bundle, rq, "Patient", keys, page);
   return Fhir(200, bundle);
 }
 

@@ -12,6 +12,8 @@
 #include "medtwin/server/api_common.h"
 
 namespace medtwin::server {
+
+using nlohmann::json;
 namespace {
 
 bool Lenient(const Request& req) {
@@ -59,9 +61,49 @@ std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
       {"_summary", "token", "count"},
       {"_include", "special", "Observation:patient"},
       {"_cursor", "special", "this server's page position (from a next or previous link)", false}};
-  static constexpr SearchParamSpec kByPatient[] = {
+  // (The twin's outputs and a patient's doses are searched in memory: SearchList.)
+  static constexpr SearchParamSpec kMedicationAdministration[] = {
       {"patient", "reference", "required: Patient/{id} or {id}"},
-      {"subject", "reference", "as patient"}};
+      {"subject", "reference", "as patient"},
+      {"effective-time", "date", "when given (a period's start); prefixes eq ne gt lt ge le"},
+      {"status", "token", "completed (doses not given are not recorded)"},
+      {"code", "token", "the medication: [system|]code (RxNorm for the drug twins' drugs)"},
+      {"_id", "token", "the resource's id"},
+      {"_count", "number", "page size 1–1000 (default 100); next and previous links"},
+      {"_summary", "token", "count"},
+      {"_sort", "special", "effective-time or -effective-time (default: effective-time)"},
+      {"_cursor", "special", "this server's page position (from a next or previous link)", false}};
+  static constexpr SearchParamSpec kMedicationRequest[] = {
+      {"patient", "reference", "required: Patient/{id} or {id}"},
+      {"subject", "reference", "as patient"},
+      {"authoredon", "date", "when the advice was accepted as an order; prefixes"},
+      {"status", "token", "draft"},
+      {"intent", "token", "proposal (the twin's advice) | order (accepted advice)"},
+      {"code", "token", "the medication: [system|]code"},
+      {"_id", "token", "the resource's id"},
+      {"_count", "number", "page size 1–1000 (default 100); next and previous links"},
+      {"_summary", "token", "count"},
+      {"_sort", "special",
+       "authoredon or -authoredon (default: authoredon; advice not yet ordered first)"},
+      {"_cursor", "special", "this server's page position (from a next or previous link)", false}};
+  static constexpr SearchParamSpec kRiskAssessment[] = {
+      {"patient", "reference", "required: Patient/{id} or {id}"},
+      {"subject", "reference", "as patient"},
+      {"status", "token", "final | preliminary (NEWS2 without every parameter)"},
+      {"_id", "token", "the resource's id"},
+      {"_count", "number", "page size 1–1000 (default 100); next and previous links"},
+      {"_summary", "token", "count"},
+      {"_cursor", "special", "this server's page position (from a next or previous link)", false}};
+  static constexpr SearchParamSpec kDetectedIssue[] = {
+      {"patient", "reference", "required: Patient/{id} or {id}"},
+      {"subject", "reference", "as patient"},
+      {"identified", "date", "when the alert was raised; prefixes eq ne gt lt ge le"},
+      {"status", "token", "preliminary (open alert) | final (acknowledged)"},
+      {"_id", "token", "the resource's id"},
+      {"_count", "number", "page size 1–1000 (default 100); next and previous links"},
+      {"_summary", "token", "count"},
+      {"_sort", "special", "identified or -identified (default: identified)"},
+      {"_cursor", "special", "this server's page position (from a next or previous link)", false}};
   static constexpr SearchParamSpec kEncounter[] = {
       {"patient", "reference", "Patient/{id} or {id}; without it, every patient the caller sees"},
       {"subject", "reference", "as patient"},
@@ -78,16 +120,24 @@ std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
       {"physical-type", "token", "location-physical-type: wa ward, ro room, bd bed, ..."},
       {"_lastUpdated", "date", "when the place last changed (meta.lastUpdated); prefixes"}};
   static constexpr SearchParamSpec kAuditEvent[] = {
-      {"_count", "number", "the newest records, 1–10000 (default 100)"}};
+      {"date", "date", "when recorded; prefixes eq ne gt lt ge le (among the newest 10,000)"},
+      {"patient", "reference", "Patient/{id} or {id}: records naming that patient"},
+      {"action", "token", "C | R | U | D | E"},
+      {"outcome", "token", "0 success | 4 minor failure | 8 serious failure"},
+      {"_id", "token", "the record's id (audit-{sequence number})"},
+      {"_count", "number", "page size 1–1000 (default 100), newest first"},
+      {"_sort", "special", "date or -date (default: -date, newest first)"},
+      {"_summary", "token", "count"},
+      {"_cursor", "special", "this server's page position (from a next or previous link)", false}};
   if (resource == "Patient") return kPatient;
   if (resource == "Observation") return kObservation;
   if (resource == "AuditEvent") return kAuditEvent;
   if (resource == "Encounter") return kEncounter;
   if (resource == "Location") return kLocation;
-  if (resource == "MedicationAdministration" || resource == "MedicationRequest" ||
-      resource == "RiskAssessment" || resource == "DetectedIssue") {
-    return kByPatient;
-  }
+  if (resource == "MedicationAdministration") return kMedicationAdministration;
+  if (resource == "MedicationRequest") return kMedicationRequest;
+  if (resource == "RiskAssessment") return kRiskAssessment;
+  if (resource == "DetectedIssue") return kDetectedIssue;
   return {};
 }
 
@@ -260,6 +310,169 @@ Result<std::size_t> PageSize(std::string_view count, std::size_t max) {
     return InvalidArgument("_count", "an integer 1–" + std::to_string(max));
   }
   return n;
+}
+
+Result<Paging> ReadPaging(const std::vector<SearchTerm>& terms, std::size_t max_count,
+                          std::string_view sort_param) {
+  Paging out;
+  for (const auto& t : terms) {
+    const std::string& first = t.values.front();
+    if (t.name == "_count") {
+      MEDTWIN_TRY(out.count, PageSize(first, max_count));
+    } else if (t.name == "_cursor") {
+      MEDTWIN_TRY(std::string position, PagePosition(first));
+      // A position this server gave: after a key (next) or, starting with '<', before one.
+      if (position.front() == '<') {
+        out.before = position.substr(1);
+      } else {
+        out.after = std::move(position);
+      }
+    } else if (t.name == "_sort") {
+      const bool known =
+          !sort_param.empty() &&
+          (first == sort_param || (first.size() == sort_param.size() + 1 && first[0] == '-' &&
+                                   first.substr(1) == sort_param));
+      if (!known) {
+        return Error{ErrorCode::kUnimplemented, "_sort",
+                     sort_param.empty()
+                         ? std::string("no sort here")
+                         : std::string(sort_param) + " or -" + std::string(sort_param)};
+      }
+      out.descending = first.front() == '-';
+    } else if (t.name == "_summary") {
+      if (first != "count") return Error{ErrorCode::kUnimplemented, "_summary", "count"};
+      out.summary_count = true;
+    }
+  }
+  return out;
+}
+
+PageBounds PageOf(const std::vector<std::string>& keys, const Paging& paging) {
+  const auto beyond = [&](const std::string& key, const std::string& mark) {
+    return paging.descending ? key < mark : key > mark;
+  };
+  PageBounds page{0, keys.size()};
+  if (!paging.after.empty()) {
+    while (page.start < keys.size() && !beyond(keys[page.start], paging.after)) ++page.start;
+  }
+  if (!paging.before.empty()) {
+    page.end = 0;
+    while (page.end < keys.size() && beyond(paging.before, keys[page.end])) ++page.end;
+    page.start = page.end > paging.count ? page.end - paging.count : 0;
+  }
+  page.end = std::min({page.end, page.start + paging.count, keys.size()});
+  return page;
+}
+
+void AddPageLinks(json& bundle, const RouteRequest& rq, std::string_view resource,
+                  const std::vector<std::string>& keys, PageBounds page) {
+  if (page.end <= page.start) return;
+  if (page.end < keys.size()) {
+    bundle["link"].push_back(
+        {{"relation", "next"}, {"url", PageLink(rq, resource, keys[page.end - 1])}});
+  }
+  if (page.start > 0) {
+    bundle["link"].push_back(
+        {{"relation", "previous"}, {"url", PageLink(rq, resource, "<" + keys[page.start])}});
+  }
+}
+
+TokenReader TokenMember(std::string member) {
+  return [member = std::move(member)](const json& r) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (r.contains(member) && r[member].is_string()) out.emplace_back("", r[member]);
+    return out;
+  };
+}
+
+TokenReader CodingsOf(std::string member) {
+  return [member = std::move(member)](const json& r) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!r.contains(member) || !r[member].is_object()) return out;
+    const json& concept_ = r[member];
+    if (concept_.contains("coding") && concept_["coding"].is_array()) {
+      for (const auto& c : concept_["coding"]) {
+        if (c.is_object()) out.emplace_back(c.value("system", ""), c.value("code", ""));
+      }
+    }
+    return out;
+  };
+}
+
+Response SearchList(const RouteRequest& rq, std::string_view resource, json resources,
+                    std::span<const ListParam> params, std::string_view sort, bool newest_first) {
+  auto terms = SearchTerms(rq, resource);
+  if (!terms.ok()) return Outcome(400, "not-supported", terms.error().field, terms.error().message);
+  if (auto dates = CheckDateTerms(resource, *terms); !dates.ok()) {
+    return Outcome(400, "invalid", dates.error().field, dates.error().message);
+  }
+  auto paging = ReadPaging(*terms, 1000, sort);
+  if (!paging.ok()) {
+    return Outcome(400,
+                   paging.error().code == ErrorCode::kUnimplemented ? "not-supported" : "value",
+                   paging.error().field, paging.error().message);
+  }
+  if (newest_first && !std::any_of(terms->begin(), terms->end(),
+                                   [](const SearchTerm& t) { return t.name == "_sort"; })) {
+    paging->descending = true;
+  }
+  const ListParam* sort_by = nullptr;
+  for (const auto& p : params) {
+    if (p.name == sort) sort_by = &p;
+  }
+  // Each term ANDed, its values ORed.
+  auto matches = [&](const json& r) {
+    for (const auto& t : *terms) {
+      bool any = false;
+      if (t.name == "_id") {
+        for (const auto& v : t.values) any = any || r.value("id", "") == v;
+        if (!any) return false;
+        continue;
+      }
+      const auto p = std::find_if(params.begin(), params.end(),
+                                  [&](const ListParam& lp) { return lp.name == t.name; });
+      if (p == params.end()) continue;  // paging, the patient (already chosen), or lenient
+      for (const auto& v : t.values) {
+        if (p->date) {
+          auto m = DateMatches(p->date(r), v, p->name);
+          any = any || (m.ok() && *m);
+        } else if (p->tokens) {
+          for (const auto& [system, code] : p->tokens(r))
+            any = any || TokenMatches(system, code, v);
+        }
+      }
+      if (!any) return false;
+    }
+    return true;
+  };
+  std::vector<std::pair<std::string, json>> matched;  // (key, resource)
+  for (auto& r : resources) {
+    if (!matches(r)) continue;
+    // (The separator sorts before any character of a date: no date comes first.)
+    std::string key =
+        (sort_by != nullptr ? sort_by->date(r) : std::string()) + "\x1f" + r.value("id", "");
+    matched.emplace_back(std::move(key), std::move(r));
+  }
+  std::stable_sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {
+    return paging->descending ? a.first > b.first : a.first < b.first;
+  });
+  std::vector<std::string> keys;
+  keys.reserve(matched.size());
+  for (const auto& [key, r] : matched) keys.push_back(key);
+  const PageBounds page = PageOf(keys, *paging);
+  json list = json::array();
+  if (!paging->summary_count) {
+    for (std::size_t i = page.start; i < page.end; ++i)
+      list.push_back(std::move(matched[i].second));
+  }
+  json bundle = Searchset(list, &rq);
+  bundle["total"] = matched.size();
+  if (paging->summary_count) {
+    bundle.erase("entry");
+  } else {
+    AddPageLinks(bundle, rq, resource, keys, page);
+  }
+  return Fhir(200, bundle);
 }
 
 bool TokenMatches(std::string_view system, std::string_view value, std::string_view query) {

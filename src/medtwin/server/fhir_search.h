@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "medtwin/core/result.h"
 #include "medtwin/record/patient.h"
 #include "medtwin/server/access.h"
@@ -79,6 +81,50 @@ struct DateQuery {
 [[nodiscard]] Result<std::string> PagePosition(std::string_view cursor);
 // `_count`: 1..`max`.
 [[nodiscard]] Result<std::size_t> PageSize(std::string_view count, std::size_t max);
+
+// The paging and result parameters of a search (R4 §3.1.1.5.4–§3.1.1.5.8): _count (1..max),
+// the server's _cursor, _sort on `sort_param` (or -`sort_param`; "" when the resource has no
+// sort), _summary=count. Errors name the parameter (kUnimplemented: a value not supported).
+struct Paging {
+  std::size_t count = 100;
+  std::string after, before;  // the page lies just after `after` (next) or before `before`
+  bool descending = false;
+  bool summary_count = false;
+};
+[[nodiscard]] Result<Paging> ReadPaging(const std::vector<SearchTerm>& terms, std::size_t max_count,
+                                        std::string_view sort_param = "");
+// The page [start, end) of matches whose keys (the order the search sorts by, unique, one per
+// match; descending when `paging` says) are `keys`: after `after`, or the `count` just before
+// `before`, or the first `count`.
+struct PageBounds {
+  std::size_t start = 0, end = 0;
+};
+[[nodiscard]] PageBounds PageOf(const std::vector<std::string>& keys, const Paging& paging);
+// The searchset's next and previous links for that page (none where there is nothing).
+void AddPageLinks(nlohmann::json& bundle, const RouteRequest& rq, std::string_view resource,
+                  const std::vector<std::string>& keys, PageBounds page);
+
+// Search over resources already built in memory (a patient's doses, the twin's outputs, the
+// newest audit records). Each supported parameter reads the resource: a date parameter its
+// date (R4 date rules, DateMatches), a token parameter its codes as (system, code) pairs
+// (TokenMatches). `_id` is built in; matches are sorted by `sort`'s date, then id.
+struct ListParam {
+  std::string_view name;
+  std::function<std::string(const nlohmann::json&)> date;  // a date parameter
+  std::function<std::vector<std::pair<std::string, std::string>>(const nlohmann::json&)>
+      tokens;  // a token parameter: (system, code) pairs
+};
+// Token readers for ListParam: a string member as a code without a system (status, intent);
+// the codings of a CodeableConcept member (medicationCodeableConcept).
+using TokenReader =
+    std::function<std::vector<std::pair<std::string, std::string>>(const nlohmann::json&)>;
+[[nodiscard]] TokenReader TokenMember(std::string member);
+[[nodiscard]] TokenReader CodingsOf(std::string member);
+// The searchset for `resources` under the request's terms (checked against
+// SearchParams(resource)); `sort` names the date parameter results are ordered by ("": by id).
+[[nodiscard]] Response SearchList(const RouteRequest& rq, std::string_view resource,
+                                  nlohmann::json resources, std::span<const ListParam> params,
+                                  std::string_view sort, bool newest_first = false);
 
 // Token search on a system|value pair: "value" (any system), "system|value", "|value" (no
 // system), "system|" (any value in the system).

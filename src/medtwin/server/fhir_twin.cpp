@@ -86,9 +86,25 @@ Response TwinOutputs(const RouteRequest& rq, const std::string& type) {
   }
   const std::string id = PatientInQuery(rq.query());
   if (id.empty()) return Outcome(400, "required", "patient", "search needs patient");
-  const json list = TwinOutputResources(rq.service, id, type);
+  json list = TwinOutputResources(rq.service, id, type);
   if (list.is_null()) return Outcome(404, "not-found", "patient", "no Patient/" + id);
-  return Fhir(200, Searchset(list, &rq));
+  auto member = [](const char* name) {
+    return [name](const json& r) { return r.value(name, ""); };
+  };
+  if (type == "MedicationRequest") {
+    static const ListParam kParams[] = {{"authoredon", member("authoredOn"), nullptr},
+                                        {"status", nullptr, TokenMember("status")},
+                                        {"intent", nullptr, TokenMember("intent")},
+                                        {"code", nullptr, CodingsOf("medicationCodeableConcept")}};
+    return SearchList(rq, type, std::move(list), kParams, "authoredon");
+  }
+  if (type == "DetectedIssue") {
+    static const ListParam kParams[] = {{"identified", member("identifiedDateTime"), nullptr},
+                                        {"status", nullptr, TokenMember("status")}};
+    return SearchList(rq, type, std::move(list), kParams, "identified");
+  }
+  static const ListParam kParams[] = {{"status", nullptr, TokenMember("status")}};
+  return SearchList(rq, type, std::move(list), kParams, "");
 }
 
 // One twin output by id, once the id has told whose it is ("" when it cannot be anyone's).
