@@ -257,6 +257,55 @@ namespace {
 
 // R4 search.html "date": a value stands for the period its precision gives; eq is within it,
 // ge/gt from its start/after its end, le/lt up to its end/before its start; repeats AND.
+// _lastUpdated is when a reading was stored, not when it was measured: readings measured
+// days ago and sent now are found by a search for what arrived in the last minutes, each with
+// its meta.lastUpdated; what arrives later is not found by a search that ends before.
+TEST_F(FhirSearch, ObservationLastUpdatedIsWhenTheReadingWasStored) {
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients", R"({"id":"obs-1"})").status, 201u);
+  // Now to the microsecond (a dateTime with a fraction stands for that fraction).
+  auto now_us = [] {
+    const auto t = std::chrono::system_clock::now();
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch());
+    char frac[16];
+    std::snprintf(frac, sizeof frac, ".%06lldZ", static_cast<long long>(us.count() % 1'000'000));
+    std::string whole = medtwin::testing_support::MinutesBefore(t, 0);
+    return whole.substr(0, whole.size() - 1) + frac;
+  };
+  const std::string before = now_us();
+  ::usleep(20'000);
+  std::vector<json> items;
+  for (int k = 0; k < 3; ++k) items.push_back(Reading("8867-4", 70 + k, "/min", 60 * 24 * 3 + k));
+  ASSERT_EQ(
+      Call(port, http::verb::post, "/api/v1/observations", Ndjson(items), "application/x-ndjson")
+          .status,
+      200u);
+  ::usleep(20'000);
+  const std::string between = now_us();
+  ::usleep(20'000);
+  ASSERT_EQ(Call(port, http::verb::post, "/api/v1/observations",
+                 Ndjson({Reading("2708-6", 96, "%", 60 * 24 * 3)}), "application/x-ndjson")
+                .status,
+            200u);
+  auto get = [&](const std::string& target) {
+    auto r = Call(port, http::verb::get, target);
+    EXPECT_EQ(r.status, 200u) << target << " " << r.body;
+    return r.Json();
+  };
+  const std::string base = "/fhir/r4/Observation?patient=obs-1";
+  const json all = get(base + "&_lastUpdated=ge" + before);
+  EXPECT_EQ(all["total"], 4);
+  for (const auto& e : all["entry"]) {
+    const std::string stored = e["resource"]["meta"]["lastUpdated"];
+    EXPECT_GE(stored, before.substr(0, 19)) << e.dump();  // (to the second, as formatted)
+  }
+  EXPECT_EQ(get(base + "&_lastUpdated=lt" + between)["total"], 3);
+  EXPECT_EQ(get(base + "&_lastUpdated=ge" + between)["total"], 1);
+  EXPECT_EQ(get(base + "&_lastUpdated=lt" + before)["total"], 0);
+  // ANDed with the measurement date: measured three days ago, stored now.
+  EXPECT_EQ(get(base + "&date=lt" + before + "&_lastUpdated=ge" + before)["total"], 4);
+  EXPECT_EQ(Call(port, http::verb::get, base + "&_lastUpdated=recently").status, 400u);
+}
+
 TEST_F(FhirSearch, ObservationDatePrefixesFollowThePeriodOfTheValue) {
   ASSERT_EQ(Call(port, http::verb::post, "/api/v1/patients", R"({"id":"obs-1"})").status, 201u);
   std::vector<json> items;

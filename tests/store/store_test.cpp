@@ -196,6 +196,21 @@ TEST_P(StoreSuite, ABatchCommitsEveryPartTogether) {
   ASSERT_EQ(store_->PatientVersions("p-old")->size(), 1u);
   EXPECT_EQ(store_->PatientVersions("p-old")->front().version, 2);
   EXPECT_EQ(*store_->CountObservations(), 1u);
+  // Stamped with the commit's time, read back with it.
+  EXPECT_GT(result.committed_at.us_since_epoch, 0);
+  ObservationQuery q;
+  q.patient = "p-new";
+  auto page = store_->QueryObservations(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].stored_at, result.committed_at);
+  // A duplicate sent later keeps the first time it was stored.
+  WriteBatchResult later;
+  ASSERT_TRUE(store_->Commit({.observations = readings}, &later).ok());
+  EXPECT_EQ(later.observation_inserted, (std::vector<bool>{false, false}));
+  page = store_->QueryObservations(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->items[0].stored_at, result.committed_at);
   auto events = store_->QueryEvents("p-old", std::nullopt, std::nullopt, 10);
   ASSERT_TRUE(events.ok());
   ASSERT_EQ(events->size(), 1u);
@@ -323,6 +338,41 @@ TEST(SqliteStore, MigratesTheFirstSchema) {
   ASSERT_TRUE((*s)->AppendObservations(std::vector<record::Observation>{Obs("a", "8867-4", 0, 1)},
                                        &inserted)
                   .ok());
+  s->reset();
+  fs::remove_all(dir);
+}
+
+// A store from before the stored time was kept (user_version 4): its readings read back with
+// time 0 (unknown), new ones with the time of their commit.
+TEST(SqliteStore, ReadingsStoredBeforeTheStoredTimeWasKeptSayUnknown) {
+  const fs::path dir = fs::temp_directory_path() / ("medtwin_mig4_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "v4.db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE observations(patient TEXT NOT NULL, time_us INTEGER NOT "
+                         "NULL, code TEXT NOT NULL, source TEXT NOT NULL DEFAULT '', value REAL "
+                         "NOT NULL, text TEXT NOT NULL DEFAULT '', PRIMARY KEY(patient, time_us, "
+                         "code, source)) WITHOUT ROWID;"
+                         "INSERT INTO observations(patient, code, time_us, value, source) VALUES "
+                         "('a', '8867-4', 1000000, 70, 's');"
+                         "PRAGMA user_version = 4;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = OpenStore("sqlite:" + path);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  WriteBatchResult result;
+  const std::vector<record::Observation> fresh = {Obs("a", "8867-4", 2, 80)};
+  ASSERT_TRUE((*s)->Commit({.observations = fresh}, &result).ok());
+  ObservationQuery q;
+  q.patient = "a";
+  auto page = (*s)->QueryObservations(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].stored_at.us_since_epoch, 0);
+  EXPECT_EQ(page->items[1].stored_at, result.committed_at);
   s->reset();
   fs::remove_all(dir);
 }

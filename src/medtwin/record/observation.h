@@ -76,6 +76,9 @@ struct Observation {
   std::string text;  // coded value as given ("A", "C", "V", "P", "U"); else empty
   Instant time;
   std::string source;
+  // When the store first committed it (FHIR meta.lastUpdated, _lastUpdated); 0: not stored
+  // yet, or stored before medtwin kept it.
+  Instant stored_at{0};
 };
 
 }  // namespace medtwin::record

@@ -427,6 +427,10 @@ std::pair<std::string, json> FhirObservationOf(const std::vector<record::Observa
   std::string id = GroupId(first);
   json resource = first.size() == 2 ? io::ToFhirBloodPressurePanel(*first[0], *first[1], id)
                                     : io::ToFhirObservation(*first[0], id);
+  // When it was stored (a panel: when its last part was), if the store said.
+  Instant stored{0};
+  for (const auto* o : first) stored = std::max(stored, o->stored_at);
+  if (stored.us_since_epoch > 0) resource["meta"] = {{"lastUpdated", FormatRfc3339(stored)}};
   return {std::move(id), std::move(resource)};
 }
 

@@ -391,8 +391,11 @@ Response FhirPostBundle(const RouteRequest& rq) {
       entry_responses[entry_of_patient[j]] =
           PatientDone(r, parsed[entry_of_patient[j]].updates ? "200" : "201");
     }
-    for (std::size_t i : entry_of_reading) entry_responses[i] = ReadingDone(parsed[i], now);
-    for (std::size_t i : entry_of_dose) entry_responses[i] = DoseDone(parsed[i], now);
+    const Instant committed_at = committed->inserted.committed_at;
+    const std::string stored_at =
+        committed_at.us_since_epoch > 0 ? FormatRfc3339(committed_at) : now;
+    for (std::size_t i : entry_of_reading) entry_responses[i] = ReadingDone(parsed[i], stored_at);
+    for (std::size_t i : entry_of_dose) entry_responses[i] = DoseDone(parsed[i], stored_at);
   } else {
     ApplyBatch(service, caller, parsed, entry_responses, now);
   }

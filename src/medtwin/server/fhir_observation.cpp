@@ -70,6 +70,12 @@ Response FhirCreateObservation(const RouteRequest& rq) {
   if (!r->rejected.empty()) {
     return Outcome(422, "invalid", "Observation", r->rejected[0]["reason"].get<std::string>());
   }
+  // As stored: a new reading with the time it was stored (a resent one as it was sent).
+  for (std::size_t k = 0; k < obs->size(); ++k) {
+    if (k < r->accepted.size() && !r->accepted[k].value("duplicate", true)) {
+      (*obs)[k].stored_at = r->stored_at;
+    }
+  }
   auto [id, resource] = FhirObservationOf(*obs);
   Response created = Fhir(201, resource);
   created.headers.emplace_back("Location", FhirBase(rq) + "/Observation/" + id);
@@ -147,6 +153,20 @@ Response FhirSearchObservation(const RouteRequest& rq) {
   q.patient = PatientInQuery(rq.query());
   if (q.patient.empty()) return Outcome(400, "required", "patient", "search needs patient");
   std::vector<std::string> codes, categories;
+  std::vector<std::vector<DateQuery>> last_updated;  // each term ANDed, its values ORed
+  if (auto dates = CheckDateTerms("Observation", *terms); !dates.ok()) {
+    return Outcome(400, "value", dates.error().field, dates.error().message);
+  }
+  for (const auto& t : *terms) {
+    if (t.name != "_lastUpdated") continue;
+    std::vector<DateQuery> any;
+    for (const auto& v : t.values) {
+      auto d = ParseDateQuery(v, "_lastUpdated");
+      if (!d.ok()) return Outcome(400, "value", "_lastUpdated", d.error().message);
+      any.push_back(*d);
+    }
+    last_updated.push_back(std::move(any));
+  }
   auto paging = ReadPaging(*terms, 1000, "date");
   if (!paging.ok()) {
     return Outcome(400,
@@ -215,7 +235,15 @@ Response FhirSearchObservation(const RouteRequest& rq) {
         category_ok =
             category_ok || CodeMatches(c, kCategorySystem, record::ObservationCategory(o.code));
       }
-      if (code_ok && category_ok) matched.push_back(std::move(o));
+      bool stored_ok = true;
+      for (const auto& any : last_updated) {
+        const DateRange stored{o.stored_at, o.stored_at};
+        stored_ok = stored_ok && o.stored_at.us_since_epoch > 0 &&
+                    std::any_of(any.begin(), any.end(), [&](const DateQuery& when) {
+                      return DateQueryMatches(when, stored);
+                    });
+      }
+      if (code_ok && category_ok && stored_ok) matched.push_back(std::move(o));
     }
     if (page->next_cursor.empty()) break;
     q.cursor = page->next_cursor;

@@ -56,6 +56,9 @@ std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
       {"code", "token", "LOINC [http://loinc.org|]code, comma-separated; 85354-9 finds BP panels"},
       {"category", "token", "vital-signs | laboratory | exam | therapy"},
       {"date", "date", "effective time; prefixes eq ne gt lt ge le"},
+      {"_lastUpdated", "date",
+       "when the reading was stored (meta.lastUpdated); prefixes; readings stored before "
+       "medtwin kept the time never match"},
       {"_count", "number", "page size 1–1000 (default 100); follow the next and previous links"},
       {"_sort", "special", "date or -date"},
       {"_summary", "token", "count"},

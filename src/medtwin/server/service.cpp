@@ -644,8 +644,10 @@ Result<IngestReport> TwinService::StoreReadings(std::vector<record::Observation>
     // client's retry is stored then; the twin has taken the reading once. Until a restart the
     // twin then knows readings the store does not (counted, and said on stderr without ids).
     engine_->Apply(accepted, /*publish=*/true, /*publish_observations=*/false);
-    std::vector<bool> inserted;
-    auto committed = store_->AppendObservations(accepted, &inserted);
+    store::WriteBatchResult result;
+    auto committed = store_->Commit({.observations = accepted}, &result);
+    const std::vector<bool>& inserted = result.observation_inserted;
+    report.stored_at = result.committed_at;
     if (!committed.ok()) {
       metrics_.observations_applied_not_stored += accepted.size();
       // The code only: a database's message may quote the row (a patient id).

@@ -32,6 +32,7 @@ namespace medtwin::server {
 struct IngestReport {
   nlohmann::json accepted = nlohmann::json::array();  // [{"index": i, "duplicate": bool}]
   nlohmann::json rejected = nlohmann::json::array();  // [{"index": i, "field": …, "reason": …}]
+  Instant stored_at{0};  // when the readings not duplicates were stored (their stored_at)
 };
 
 // A FHIR transaction's writes (R4 §3.1.0.11.2, all or nothing): patients created or changed,

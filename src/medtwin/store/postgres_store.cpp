@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "medtwin/core/text.h"
+#include "medtwin/core/time.h"
 #include "medtwin/store/store.h"
 
 namespace medtwin::store {
@@ -60,8 +61,10 @@ CREATE TABLE IF NOT EXISTS observations(
   value DOUBLE PRECISION NOT NULL,
   text TEXT NOT NULL DEFAULT '',
   source TEXT NOT NULL DEFAULT '',
+  stored_us BIGINT NOT NULL DEFAULT 0,
   UNIQUE(patient, code, time_us, source)
 );
+ALTER TABLE observations ADD COLUMN IF NOT EXISTS stored_us BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS observations_by_patient_time ON observations(patient, time_us, id);
 CREATE TABLE IF NOT EXISTS events(
   patient TEXT NOT NULL,
@@ -131,7 +134,10 @@ class PostgresStore final : public Store {
     out.event_inserted.assign(batch.events.size(), false);
     // One statement is its own transaction: readings alone (the common batch) need no BEGIN.
     const bool one_statement = batch.patients.empty() && batch.events.empty();
-    if (one_statement) return InsertObservations(batch.observations, out.observation_inserted);
+    out.committed_at = WallClockNow();
+    if (one_statement) {
+      return InsertObservations(batch.observations, out.observation_inserted, out.committed_at);
+    }
     ResultGuard begin{PQexec(conn_, "BEGIN")};
     MEDTWIN_RETURN_IF_ERROR(Check(begin.r, "begin"));
     Status written = WriteRows(batch, out);
@@ -192,7 +198,7 @@ class PostgresStore final : public Store {
     const std::string at = std::to_string(after_time), ai = std::to_string(after_id);
     const std::string limit = std::to_string(q.limit + 1);
     std::string sql =
-        "SELECT id, patient, code, time_us, value, text, source FROM observations "
+        "SELECT id, patient, code, time_us, value, text, source, stored_us FROM observations "
         "WHERE patient = $1 AND time_us >= $2 AND time_us <= $3 "
         "AND (time_us > $4 OR (time_us = $4 AND id > $5)) AND ($6 = '' OR code = $6) "
         "ORDER BY time_us, id LIMIT $7";
@@ -217,9 +223,10 @@ class PostgresStore final : public Store {
   Status ForEachObservation(const std::function<void(const record::Observation&)>& visit) override {
     std::lock_guard<std::mutex> lock(mu_);
     MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
-    ResultGuard r{PQexec(conn_,
-                         "SELECT id, patient, code, time_us, value, text, source FROM observations "
-                         "ORDER BY patient, time_us, id")};
+    ResultGuard r{PQexec(
+        conn_,
+        "SELECT id, patient, code, time_us, value, text, source, stored_us FROM observations "
+        "ORDER BY patient, time_us, id")};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "replay observations"));
     for (int i = 0; i < PQntuples(r.r); ++i) {
       MEDTWIN_TRY(const record::Observation o, Row(r.r, i));
@@ -473,9 +480,10 @@ class PostgresStore final : public Store {
   // call, with exponential backoff from 250 ms to 5 s between attempts; meanwhile calls fail at
   // once with kIoError (the API answers 503 with Retry-After), never with a false success.
   // One INSERT … SELECT FROM unnest(arrays): a batch of readings in one round trip.
-  Status InsertObservations(std::span<const record::Observation> items,
-                            std::vector<bool>& inserted) {
+  Status InsertObservations(std::span<const record::Observation> items, std::vector<bool>& inserted,
+                            Instant stored_at) {
     if (items.empty()) return Ok{};
+    const std::string stored_us = std::to_string(stored_at.us_since_epoch);
     std::string arrays[6];
     for (auto& a : arrays) a = "{";
     char num[64];
@@ -493,14 +501,15 @@ class PostgresStore final : public Store {
       AppendArrayText(arrays[5], o.source);
     }
     for (auto& a : arrays) a += '}';
-    const char* params[6];
+    const char* params[7];
     for (int k = 0; k < 6; ++k) params[k] = arrays[k].c_str();
+    params[6] = stored_us.c_str();
     ResultGuard r{PQexecParams(
         conn_,
-        "INSERT INTO observations(patient, code, time_us, value, text, source) "
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::text[], "
-        "$6::text[]) ON CONFLICT DO NOTHING RETURNING patient, code, time_us, source",
-        6, nullptr, params, nullptr, nullptr, 0)};
+        "INSERT INTO observations(patient, code, time_us, value, text, source, stored_us) "
+        "SELECT *, $7::bigint FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], "
+        "$5::text[], $6::text[]) ON CONFLICT DO NOTHING RETURNING patient, code, time_us, source",
+        7, nullptr, params, nullptr, nullptr, 0)};
     MEDTWIN_RETURN_IF_ERROR(Check(r.r, "append observations"));
     const int n = PQntuples(r.r);
     std::set<std::tuple<std::string, std::string, std::int64_t, std::string>> fresh;
@@ -537,7 +546,8 @@ class PostgresStore final : public Store {
           row.version > 0 ? 3 : 2, nullptr, params, nullptr, nullptr, 0)};
       MEDTWIN_RETURN_IF_ERROR(Check(r.r, "upsert patient"));
     }
-    MEDTWIN_RETURN_IF_ERROR(InsertObservations(batch.observations, out.observation_inserted));
+    MEDTWIN_RETURN_IF_ERROR(
+        InsertObservations(batch.observations, out.observation_inserted, out.committed_at));
     for (std::size_t i = 0; i < batch.events.size(); ++i) {
       const auto& e = batch.events[i];
       const std::string t = std::to_string(e.time.us_since_epoch);
@@ -586,6 +596,7 @@ class PostgresStore final : public Store {
     MEDTWIN_TRY(o.value, NumberCell<double>(r, i, 4));
     o.text = PQgetvalue(r, i, 5);
     o.source = PQgetvalue(r, i, 6);
+    MEDTWIN_TRY(o.stored_at.us_since_epoch, NumberCell<std::int64_t>(r, i, 7));
     return o;
   }
 

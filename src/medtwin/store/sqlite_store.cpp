@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "medtwin/core/text.h"
+#include "medtwin/core/time.h"
 #include "medtwin/store/store.h"
 
 namespace medtwin::store {
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS observations(
   source TEXT NOT NULL DEFAULT '',
   value REAL NOT NULL,
   text TEXT NOT NULL DEFAULT '',
+  stored_us INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(patient, time_us, code, source)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events(
@@ -77,7 +79,7 @@ CREATE TABLE IF NOT EXISTS health(
   id INTEGER PRIMARY KEY,
   checked_us INTEGER NOT NULL
 );
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 )sql";
 
 class Statement {
@@ -115,9 +117,10 @@ class SqliteStore final : public Store {
     MEDTWIN_RETURN_IF_ERROR(Exec("PRAGMA mmap_size=1073741824"));
     MEDTWIN_RETURN_IF_ERROR(MigrateFromVersion1());
     MEDTWIN_RETURN_IF_ERROR(Exec(kSchema));
+    MEDTWIN_RETURN_IF_ERROR(AddStoredTime());
     MEDTWIN_RETURN_IF_ERROR(
-        Prepare("INSERT OR IGNORE INTO observations(patient, code, time_us, value, text, source) "
-                "VALUES(?,?,?,?,?,?)",
+        Prepare("INSERT OR IGNORE INTO observations(patient, code, time_us, value, text, source, "
+                "stored_us) VALUES(?,?,?,?,?,?,?)",
                 insert_obs_));
     MEDTWIN_RETURN_IF_ERROR(
         Prepare("INSERT INTO patients(id, body) VALUES(?,?) ON CONFLICT(id) DO UPDATE SET "
@@ -130,6 +133,16 @@ class SqliteStore final : public Store {
         "INSERT OR IGNORE INTO events(patient, time_us, type, source, body) VALUES(?,?,?,?,?)",
         insert_event_));
     return Ok{};
+  }
+
+  // Stores written before version 5 did not keep when an observation was stored: their rows
+  // get 0 (unknown).
+  Status AddStoredTime() {
+    Statement st;
+    MEDTWIN_RETURN_IF_ERROR(Prepare(
+        "SELECT count(*) FROM pragma_table_info('observations') WHERE name = 'stored_us'", st));
+    if (sqlite3_step(st.get()) == SQLITE_ROW && sqlite3_column_int(st.get(), 0) > 0) return Ok{};
+    return Exec("ALTER TABLE observations ADD COLUMN stored_us INTEGER NOT NULL DEFAULT 0");
   }
 
   // Stores written by the first version had a rowid table with two extra indexes.
@@ -221,7 +234,9 @@ class SqliteStore final : public Store {
       for (Pending* p : group) p->status = e;
     };
     if (Status begin = Exec("BEGIN IMMEDIATE"); !begin.ok()) return fail_all(begin.error());
+    const Instant now = WallClockNow();
     for (Pending* p : group) {
+      p->result->committed_at = now;
       if (Status s = Exec("SAVEPOINT batch"); !s.ok()) {
         (void)Exec("ROLLBACK");
         return fail_all(s.error());
@@ -273,6 +288,7 @@ class SqliteStore final : public Store {
       sqlite3_bind_double(insert_obs_.get(), 4, o.value);
       Bind(insert_obs_, 5, o.text);
       Bind(insert_obs_, 6, o.source);
+      sqlite3_bind_int64(insert_obs_.get(), 7, result.committed_at.us_since_epoch);
       if (sqlite3_step(insert_obs_.get()) != SQLITE_DONE) return Fail("append observations");
       result.observation_inserted[i] = sqlite3_changes(db_) > 0;
     }
@@ -309,7 +325,7 @@ class SqliteStore final : public Store {
       after_source = Unescape(q.cursor.substr(c2 + 1));
     }
     std::string sql =
-        "SELECT patient, code, time_us, value, text, source FROM observations "
+        "SELECT patient, code, time_us, value, text, source, stored_us FROM observations "
         "WHERE patient = ?1 AND time_us >= ?2 AND time_us <= ?3 "
         "AND (time_us, code, source) > (?4, ?5, ?6)";
     if (!q.code.empty()) sql += " AND code = ?7";
@@ -343,7 +359,7 @@ class SqliteStore final : public Store {
     std::lock_guard<std::mutex> lock(mu_);
     Statement st;
     MEDTWIN_RETURN_IF_ERROR(
-        Prepare("SELECT patient, code, time_us, value, text, source FROM observations "
+        Prepare("SELECT patient, code, time_us, value, text, source, stored_us FROM observations "
                 "ORDER BY patient, time_us, code, source",
                 st));
     int rc;
@@ -626,6 +642,7 @@ class SqliteStore final : public Store {
     o.value = sqlite3_column_double(st.get(), first + 3);
     o.text = Text(st, first + 4);
     o.source = Text(st, first + 5);
+    o.stored_at.us_since_epoch = sqlite3_column_int64(st.get(), first + 6);
     return o;
   }
 

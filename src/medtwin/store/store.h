@@ -1,6 +1,7 @@
 // store/store.h — where everything the twins learn is kept: patients and observations,
 // appended in batches that are durable when the call returns (an acknowledged observation
-// survives kill -9), deduplicated by (patient, code, time, source), read back in time order
+// survives kill -9), deduplicated by (patient, code, time, source) and stamped with the time
+// they were first stored, read back in time order
 // with a cursor, and replayed in full to rebuild every twin on restart. One interface, two
 // backends: SQLite (embedded, WAL, the default) and PostgreSQL (libpq).
 #pragma once
@@ -52,6 +53,7 @@ struct WriteBatch {
 // duplicate of what was stored (or of an earlier item of the batch).
 struct WriteBatchResult {
   std::vector<bool> observation_inserted, event_inserted;
+  Instant committed_at{0};  // the stored time of the observations inserted (stored_at)
 };
 
 class Store {
