@@ -368,6 +368,24 @@ TEST_F(Authz, ClinicianBCannotReachPatientAByAnyRoute) {
            {"valueQuantity", {{"value", 199}, {"code", "/min"}}}}}}}}};
   EXPECT_EQ(Call(port_, http::verb::post, "/fhir/r4", tx.dump(), "application/fhir+json", b).status,
             403u);
+  // Reads of A hidden in a batch's GET entries: each refused in its place (403), nothing of A
+  // in the answer; B's own patient is read.
+  json reads = {{"resourceType", "Bundle"}, {"type", "batch"}, {"entry", json::array()}};
+  for (const char* url : {"Patient/p-a", "Observation?patient=p-a", "Observation?subject=p-a",
+                          "DetectedIssue?patient=Patient/p-a", "Patient/p-b"}) {
+    reads["entry"].push_back({{"request", {{"method", "GET"}, {"url", url}}}});
+  }
+  const auto batch =
+      Call(port_, http::verb::post, "/fhir/r4", reads.dump(), "application/fhir+json", b);
+  ASSERT_EQ(batch.status, 200u) << batch.body;
+  const json answered = batch.Json();
+  for (std::size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(answered["entry"][k]["response"]["status"], "403") << answered["entry"][k].dump();
+    EXPECT_FALSE(answered["entry"][k].contains("resource"));
+  }
+  EXPECT_EQ(answered["entry"][4]["response"]["status"], "200");
+  EXPECT_EQ(answered["entry"][4]["resource"]["id"], "p-b");
+  EXPECT_EQ(batch.body.find("\"84"), std::string::npos);
   for (const auto& o : get("/api/v1/patients/p-a/observations", TestAuth::Admin()).Json()) {
     EXPECT_NE(o["value"], 199) << "a forbidden write was stored";
   }

@@ -208,6 +208,43 @@ TEST_F(FhirIdentity, TransactionEntriesReferToEachOtherByUrnUuid) {
       << early.body;
   EXPECT_NE(early.body.find("before the patient's birth date"), std::string::npos) << early.body;
   EXPECT_EQ(Fhir(http::verb::get, "/Patient?identifier=MRN-3002").Json()["total"], 0);
+
+  // GET entries are answered after every write of the bundle (R4 §3.1.0.11.2), each as the
+  // read or search it names: the patient this transaction creates is found by its MRN, with
+  // its reading.
+  const std::string gran = "urn:uuid:44444444-4444-4444-8444-444444444444";
+  json with_reads = {
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry",
+       {{{"request", {{"method", "GET"}, {"url", "Patient?identifier=MRN-3003"}}}},
+        {{"fullUrl", gran},
+         {"resource", PatientWithMrn("MRN-3003", "Gran", "Old", "female", "1931-05-05")},
+         {"request", {{"method", "POST"}, {"url", "Patient"}}}},
+        vital(gran, "8867-4", 64, "/min"),
+        {{"request", {{"method", "GET"}, {"url", "Patient/nobody-here"}}}}}}};
+  Reply read_back = Fhir(http::verb::post, "", with_reads);
+  ASSERT_EQ(read_back.status, 200u) << read_back.body;
+  const json answers = read_back.Json();
+  ASSERT_EQ(answers["entry"].size(), 4u);
+  EXPECT_EQ(answers["entry"][0]["response"]["status"], "200");
+  ASSERT_EQ(answers["entry"][0]["resource"]["resourceType"], "Bundle");
+  ASSERT_EQ(answers["entry"][0]["resource"]["total"], 1) << answers.dump();
+  const std::string gran_id = answers["entry"][0]["resource"]["entry"][0]["resource"]["id"];
+  EXPECT_EQ(answers["entry"][1]["response"]["location"], "Patient/" + gran_id + "/_history/1");
+  EXPECT_EQ(answers["entry"][3]["response"]["status"], "404");
+  EXPECT_EQ(answers["entry"][3]["response"]["outcome"]["resourceType"], "OperationOutcome");
+  // DELETE is not something a twin's record does: a transaction with one is refused whole.
+  json deleting = {{"resourceType", "Bundle"},
+                   {"type", "transaction"},
+                   {"entry",
+                    {vital("Patient/" + gran_id, "8867-4", 65, "/min"),
+                     {{"request", {{"method", "DELETE"}, {"url", "Patient/" + gran_id}}}}}}};
+  deleting["entry"][0]["resource"]["effectiveDateTime"] = Now(1);
+  Reply no_delete = Fhir(http::verb::post, "", deleting);
+  EXPECT_EQ(no_delete.status, 400u) << no_delete.body;
+  EXPECT_NE(no_delete.body.find("Bundle.entry[1].request.method"), std::string::npos);
+  EXPECT_EQ(Fhir(http::verb::get, "/Observation?patient=" + gran_id).Json()["total"], 1);
 }
 
 // PUT Patient?identifier=system|value (R4 conditional update), alone and in a transaction: the

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 
+#include "medtwin/core/text.h"
 #include "medtwin/core/time.h"
 #include "medtwin/io/fhir.h"
 #include "medtwin/io/json_input.h"
@@ -121,7 +122,55 @@ struct ParsedEntry {
   bool not_given = false;  // a MedicationAdministration that records nothing
   bool forbidden = false;  // the caller may not write this entry
   bool updates = false;    // a Patient entry for a patient that exists (before any is applied)
+  bool read = false;       // a GET entry: answered after the writes
+  std::string read_url;    // its request.url
 };
+
+// A GET entry (a read or search, R4 §3.1.0.11.2: processed after every write): answered by the
+// FHIR route it names, with the caller's own rights, as if it came by itself; the resource (or
+// the searchset) goes in the entry, the status in its response.
+json ReadEntry(const RouteRequest& rq, const std::string& url) {
+  auto refused = [](unsigned status, const std::string& where, const std::string& why) {
+    return json{{"response",
+                 {{"status", std::to_string(status)},
+                  {"outcome",
+                   io::OperationOutcome(status == 403 ? "forbidden" : "not-found", where, why)}}}};
+  };
+  if (url.empty() || url.front() == '/' || url.find("://") != std::string::npos) {
+    return refused(400, "request.url", "a relative URL (Patient/{id}, Observation?patient=…)");
+  }
+  Request sub{http::verb::get, "/fhir/r4/" + url, 11};
+  sub.set(http::field::host, rq.req[http::field::host]);  // (links name the base the client used)
+  const Target target = SplitTarget("/fhir/r4/" + url);
+  std::map<std::string, std::string> params;
+  bool path_known = false;
+  const RouteSpec* route = MatchRoute(http::verb::get, target.segments, &params, &path_known);
+  if (route == nullptr || route->is_public) {
+    return refused(404, "request.url", "no FHIR read or search at " + url.substr(0, 80));
+  }
+  // Authorized as the route itself authorizes (api.cpp): the patient it names, if any.
+  std::string patient;
+  if (route->patient_from == PatientFrom::kPath) patient = params["id"];
+  if (route->patient_from == PatientFrom::kQuery) patient = PatientInQuery(target.query);
+  if (!patient.empty() && !IsValidId(patient)) {
+    return refused(400, "request.url", "the patient is not an id");
+  }
+  if (auto d = rq.caller.Check(patient, route->resource, route->interaction); !d.allowed) {
+    return refused(403, "request.url", d.reason);
+  }
+  if (!patient.empty()) rq.caller.Touch(patient);  // (the bundle's audit record names it)
+  const Response r =
+      route->handler(RouteRequest{rq.service, sub, target, params, rq.caller, rq.auth});
+  json out = {{"response", {{"status", std::to_string(r.status)}}}};
+  json body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded()) return out;
+  if (r.status >= 400) {
+    out["response"]["outcome"] = std::move(body);
+  } else {
+    out["resource"] = std::move(body);
+  }
+  return out;
+}
 
 // The response entries of what was written (R4 §3.1.0.11.4: status, location, etag,
 // lastModified).
@@ -251,6 +300,24 @@ Response FhirPostBundle(const RouteRequest& rq) {
         entries[i].is_object() && entries[i].contains("resource") ? entries[i]["resource"] : kNone;
     const std::string where = "Bundle.entry[" + std::to_string(i) + "].resource";
     const std::string rt = StringMember(res, "resourceType");
+    static const json kNoRequest = json::object();
+    const json& request = entries[i].is_object() && entries[i].contains("request") &&
+                                  entries[i]["request"].is_object()
+                              ? entries[i]["request"]
+                              : kNoRequest;
+    const std::string method = StringMember(request, "method");
+    if (method == "GET") {
+      parsed[i].read = true;
+      parsed[i].read_url = StringMember(request, "url");
+      continue;
+    }
+    if (method == "DELETE" || method == "PATCH" || method == "HEAD") {
+      parsed[i].error_where = "Bundle.entry[" + std::to_string(i) + "].request.method";
+      parsed[i].error = method +
+                        " is not supported here (nothing is deleted or patched in a "
+                        "twin's record; send the resource with PUT)";
+      continue;
+    }
     if (rt == "Patient" && patients->matched.count(i) > 0) {
       bundle_patients.insert(patients->matched.at(i));  // exists: nothing to parse or write
     } else if (rt == "Patient") {
@@ -403,6 +470,10 @@ Response FhirPostBundle(const RouteRequest& rq) {
       {"resourceType", "Bundle"}, {"type", type + "-response"}, {"entry", json::array()}};
   for (std::size_t i = 0; i < parsed.size(); ++i) {
     auto& p = parsed[i];
+    if (p.read) {
+      response["entry"].push_back(ReadEntry(rq, p.read_url));  // after every write
+      continue;
+    }
     json entry_response = std::move(entry_responses[i]);
     // (Patients and readings were answered when they were applied, above.)
     if (entry_response.is_null()) {
