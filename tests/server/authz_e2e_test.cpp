@@ -339,7 +339,7 @@ TEST_F(Authz, ClinicianBCannotReachPatientAByAnyRoute) {
         "/fhir/r4/MedicationAdministration?patient=Patient/p-a"}) {
     const auto r = get(target, b);
     EXPECT_EQ(r.status, 403u) << target << " " << r.body;
-    EXPECT_EQ(r.body.find("\"84"), std::string::npos) << target;  // no data leaks in errors
+    EXPECT_EQ(r.body.find(":84"), std::string::npos) << target;  // no data leaks in errors
   }
   // Writes into A hidden in bulk bodies: rejected per item, nothing stored.
   const std::string line = json({{"patient", "p-a"},
@@ -385,7 +385,54 @@ TEST_F(Authz, ClinicianBCannotReachPatientAByAnyRoute) {
   }
   EXPECT_EQ(answered["entry"][4]["response"]["status"], "200");
   EXPECT_EQ(answered["entry"][4]["resource"]["id"], "p-b");
-  EXPECT_EQ(batch.body.find("\"84"), std::string::npos);
+  // Each GET entry leaves its own audit record, as the read alone would: the refused ones name
+  // the patient asked for, the read one the patient read.
+  bool refused_recorded = false, read_recorded = false;
+  for (const auto& rec : get("/api/v1/audit?limit=30", TestAuth::Admin()).Json()) {
+    if (rec.value("who", "") != "dr-b") continue;
+    const json named = rec.value("patients", json::array());
+    const bool names_a = std::find(named.begin(), named.end(), "p-a") != named.end();
+    const bool names_b = std::find(named.begin(), named.end(), "p-b") != named.end();
+    if (rec.value("action", "") == "GET /fhir/r4/Patient/{id}" && rec.value("outcome", 0) == 403 &&
+        names_a) {
+      refused_recorded = true;
+    }
+    if (rec.value("action", "") == "GET /fhir/r4/Patient/{id}" && rec.value("outcome", 0) == 200 &&
+        names_b) {
+      read_recorded = true;
+    }
+  }
+  EXPECT_TRUE(refused_recorded);
+  EXPECT_TRUE(read_recorded);
+  // In a transaction a read the caller may not make refuses the whole bundle, before any write.
+  json tx_read = {
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry",
+       {{{"resource",
+          {{"resourceType", "Observation"},
+           {"status", "final"},
+           {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", "8867-4"}}}}}},
+           {"subject", {{"reference", "Patient/p-b"}}},
+           {"effectiveDateTime", Now(1)},
+           {"valueQuantity", {{"value", 177}, {"code", "/min"}}}}}},
+        {{"request", {{"method", "GET"}, {"url", "Patient/p-a"}}}}}}};
+  const auto tx_refused =
+      Call(port_, http::verb::post, "/fhir/r4", tx_read.dump(), "application/fhir+json", b);
+  EXPECT_EQ(tx_refused.status, 403u) << tx_refused.body;
+  EXPECT_NE(tx_refused.body.find("Bundle.entry[1].request.url"), std::string::npos);
+  for (const auto& o : get("/api/v1/patients/p-b/observations", TestAuth::Admin()).Json()) {
+    EXPECT_NE(o["value"], 177) << "a refused transaction's reading was stored";
+  }
+  // At most 100 GET entries in one Bundle.
+  json many = {{"resourceType", "Bundle"}, {"type", "batch"}, {"entry", json::array()}};
+  for (int k = 0; k < 101; ++k) {
+    many["entry"].push_back({{"request", {{"method", "GET"}, {"url", "Patient/p-b"}}}});
+  }
+  EXPECT_EQ(
+      Call(port_, http::verb::post, "/fhir/r4", many.dump(), "application/fhir+json", b).status,
+      400u);
+  EXPECT_EQ(batch.body.find(":84"), std::string::npos);  // A's readings are 84 (SpO2)
   for (const auto& o : get("/api/v1/patients/p-a/observations", TestAuth::Admin()).Json()) {
     EXPECT_NE(o["value"], 199) << "a forbidden write was stored";
   }

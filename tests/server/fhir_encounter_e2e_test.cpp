@@ -262,4 +262,123 @@ TEST_F(FhirEncounters, AdtBedsBecomeLocationsWhoseStatusFollowsTheCensus) {
   EXPECT_EQ(Ids(Call(port2, http::verb::get, "/fhir/r4/Location").Json()).size(), 5u);
 }
 
+// An EHR's admission as one transaction: the patient (urn:uuid), their stay in a bed and the
+// first vital sign. The stay goes into the patient's record with the rest, the bed shows
+// occupied; a second transaction that would put the patient in another bed while the stay
+// goes on is refused whole (409 naming the entry's location), its reading not stored either;
+// a batch answers the same refusal in the entry's place.
+TEST_F(FhirEncounters, AnAdmissionInOneTransaction) {
+  Server server("sqlite:" + (dir_ / "twin.db").string());
+  const auto port = server.port();
+  auto fhir = [&](http::verb method, const std::string& target, const json& body = nullptr) {
+    return Call(port, method, "/fhir/r4" + target, body.is_null() ? "" : body.dump(),
+                "application/fhir+json", TestAuth::Admin());
+  };
+  auto place = [](const std::string& id, const char* type, const std::string& part_of) {
+    json l = {{"resourceType", "Location"},
+              {"id", id},
+              {"status", "active"},
+              {"name", id},
+              {"physicalType",
+               {{"coding",
+                 {{{"system", "http://terminology.hl7.org/CodeSystem/location-physical-type"},
+                   {"code", type}}}}}}};
+    if (!part_of.empty()) l["partOf"] = {{"reference", "Location/" + part_of}};
+    return l;
+  };
+  ASSERT_EQ(fhir(http::verb::put, "/Location/W2", place("W2", "wa", "")).status, 201u);
+  ASSERT_EQ(fhir(http::verb::put, "/Location/W2.1", place("W2.1", "bd", "W2")).status, 201u);
+  ASSERT_EQ(fhir(http::verb::put, "/Location/W2.2", place("W2.2", "bd", "W2")).status, 201u);
+  const std::string patient = "urn:uuid:55555555-5555-4555-8555-555555555555";
+  auto stay = [&](const std::string& subject, const std::string& bed) {
+    return json{
+        {"resourceType", "Encounter"},
+        {"status", "in-progress"},
+        {"class",
+         {{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"}, {"code", "IMP"}}},
+        {"subject", {{"reference", subject}}},
+        {"period", {{"start", medtwin::testing_support::Now(30)}}},
+        {"location", {{{"location", {{"reference", "Location/" + bed}}}, {"status", "active"}}}}};
+  };
+  auto reading = [&](const std::string& subject, double value, int minutes_ago) {
+    return json{{"resourceType", "Observation"},
+                {"status", "final"},
+                {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", "8867-4"}}}}}},
+                {"subject", {{"reference", subject}}},
+                {"effectiveDateTime", medtwin::testing_support::Now(minutes_ago)},
+                {"valueQuantity",
+                 {{"value", value}, {"system", "http://unitsofmeasure.org"}, {"code", "/min"}}}};
+  };
+  json admission = {{"resourceType", "Bundle"},
+                    {"type", "transaction"},
+                    {"entry",
+                     {{{"fullUrl", patient},
+                       {"resource",
+                        {{"resourceType", "Patient"},
+                         {"identifier", {{{"system", kMrnSystem}, {"value", "ADM-1"}}}},
+                         {"name", {{{"family", "Mensah"}, {"given", {"Kofi"}}}}}}},
+                       {"request", {{"method", "POST"}, {"url", "Patient"}}}},
+                      {{"resource", stay(patient, "W2.1")},
+                       {"request", {{"method", "POST"}, {"url", "Encounter"}}}},
+                      {{"resource", reading(patient, 92, 5)},
+                       {"request", {{"method", "POST"}, {"url", "Observation"}}}}}}};
+  auto r = fhir(http::verb::post, "", admission);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const json out = r.Json();
+  EXPECT_EQ(out["entry"][1]["response"]["status"], "201") << out.dump();
+  const std::string encounter = out["entry"][1]["response"]["location"];
+  ASSERT_EQ(encounter.rfind("Encounter/", 0), 0u) << encounter;
+  const std::string location = out["entry"][0]["response"]["location"];
+  const std::string id = location.substr(8, location.find('/', 8) - 8);
+  const json read = fhir(http::verb::get, "/" + encounter).Json();
+  EXPECT_EQ(read["subject"]["reference"], "Patient/" + id);
+  EXPECT_EQ(read["location"][0]["location"]["reference"], "Location/W2.1");
+  EXPECT_EQ(fhir(http::verb::get, "/Location/W2.1").Json()["operationalStatus"]["code"], "O");
+  EXPECT_EQ(fhir(http::verb::get, "/Observation?patient=" + id).Json()["total"], 1);
+
+  // Another bed while the stay goes on: nothing of this transaction is stored.
+  json second = {{"resourceType", "Bundle"},
+                 {"type", "transaction"},
+                 {"entry",
+                  {{{"resource", reading("Patient/" + id, 95, 2)},
+                    {"request", {{"method", "POST"}, {"url", "Observation"}}}},
+                   {{"resource", stay("Patient/" + id, "W2.2")},
+                    {"request", {{"method", "POST"}, {"url", "Encounter"}}}}}}};
+  auto refused = fhir(http::verb::post, "", second);
+  EXPECT_EQ(refused.status, 409u) << refused.body;
+  EXPECT_NE(refused.body.find("Bundle.entry[1].resource.location"), std::string::npos)
+      << refused.body;
+  EXPECT_EQ(fhir(http::verb::get, "/Observation?patient=" + id).Json()["total"], 1);
+  EXPECT_EQ(fhir(http::verb::get, "/Location/W2.2").Json()["operationalStatus"]["code"], "U");
+  // An unknown bed: 422, naming the entry's reference.
+  second["entry"][1]["resource"] = stay("Patient/" + id, "W9.9");
+  auto unknown = fhir(http::verb::post, "", second);
+  EXPECT_EQ(unknown.status, 422u) << unknown.body;
+  EXPECT_NE(unknown.body.find("Bundle.entry[1].resource.location[0].location.reference"),
+            std::string::npos)
+      << unknown.body;
+  // As a batch: the reading is stored, the stay refused in its place.
+  second["type"] = "batch";
+  second["entry"][1]["resource"] = stay("Patient/" + id, "W2.2");
+  auto batch = fhir(http::verb::post, "", second);
+  ASSERT_EQ(batch.status, 200u) << batch.body;
+  EXPECT_EQ(batch.Json()["entry"][0]["response"]["status"], "201");
+  EXPECT_EQ(batch.Json()["entry"][1]["response"]["status"], "409") << batch.body;
+  EXPECT_EQ(fhir(http::verb::get, "/Observation?patient=" + id).Json()["total"], 2);
+  // The stay updated in a transaction (PUT Encounter/{id}): finished, the bed free again.
+  json finished = stay("Patient/" + id, "W2.1");
+  finished["status"] = "finished";
+  finished["period"]["end"] = medtwin::testing_support::Now(0);
+  finished["location"][0]["status"] = "completed";
+  json discharge = {
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry", {{{"resource", finished}, {"request", {{"method", "PUT"}, {"url", encounter}}}}}}};
+  auto done = fhir(http::verb::post, "", discharge);
+  ASSERT_EQ(done.status, 200u) << done.body;
+  EXPECT_EQ(done.Json()["entry"][0]["response"]["status"], "200") << done.body;
+  EXPECT_EQ(fhir(http::verb::get, "/" + encounter).Json()["status"], "finished");
+  EXPECT_EQ(fhir(http::verb::get, "/Location/W2.1").Json()["operationalStatus"]["code"], "U");
+}
+
 }  // namespace

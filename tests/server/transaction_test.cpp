@@ -101,14 +101,16 @@ TEST(Transaction, AFailedCommitChangesNothingAndTheRetryChangesEverythingOnce) {
   auto done = s.CommitTransaction(w, &refused);
   ASSERT_TRUE(done.ok()) << done.error().ToString();
   ASSERT_EQ(done->patients.size(), 2u);
-  // The update and the measured weight are one new version, stored with the rest.
+  // The update is one new version, stored with the rest; the measured weight, once stored as
+  // a new reading, the next.
   EXPECT_EQ(done->patients[0].version, version_before + 1);
-  EXPECT_EQ(*done->patients[0].weight_kg, 82);
+  EXPECT_EQ(*done->patients[0].weight_kg, 70);
   EXPECT_EQ(done->patients[1].version, 1);
   EXPECT_EQ(done->inserted.observation_inserted, (std::vector<bool>{true, true}));
   EXPECT_EQ(done->inserted.event_inserted, (std::vector<bool>{true}));
-  EXPECT_EQ(s.Patient("p1")->version, version_before + 1);
+  EXPECT_EQ(s.Patient("p1")->version, version_before + 2);
   EXPECT_EQ(*s.Patient("p1")->weight_kg, 82);
+  EXPECT_EQ(s.Patient("p1")->identifiers.size(), 1u);
   ASSERT_EQ(s.PatientsWithIdentifier({"urn:mrn", "MRN-2"}).size(), 1u);
   EXPECT_EQ(*s.store().CountObservations(), 2u);
   auto doses = s.store().QueryEvents("p1", std::nullopt, std::nullopt, 10);
@@ -116,12 +118,32 @@ TEST(Transaction, AFailedCommitChangesNothingAndTheRetryChangesEverythingOnce) {
   EXPECT_EQ(doses->size(), 1u);
   auto versions = s.PatientHistory("p1");
   ASSERT_TRUE(versions.ok());
-  EXPECT_EQ(versions->front().version, version_before + 1);
+  EXPECT_EQ(versions->front().version, version_before + 2);
   EXPECT_EQ(*versions->front().weight_kg, 82);
   s.engine().Drain();
   auto view = s.engine().View("p2", false);
   ASSERT_TRUE(view.has_value());
   EXPECT_EQ(view->latest.at("8867-4").value, 88);
+}
+
+// A weight entered by hand after a measured one stays when a transaction resends the old
+// measurement (a duplicate in the store changes nothing).
+TEST(Transaction, AResentOldWeightDoesNotReplaceOneEnteredSince) {
+  Fixture f;
+  TwinService& s = *f.service;
+  ASSERT_TRUE(s.CreatePatient({{"id", "w1"}, {"weight_kg", 70}}).ok());
+  TransactionWrites w;
+  w.observations.push_back(
+      Reading("w1", std::string(record::loinc::kBodyWeight), 75, WallClockNow()));
+  TransactionRefusal refused;
+  ASSERT_TRUE(s.CommitTransaction(w, &refused).ok());
+  EXPECT_EQ(*s.Patient("w1")->weight_kg, 75);
+  ASSERT_TRUE(s.UpdatePatient("w1", {{"id", "w1"}, {"weight_kg", 68}}).ok());
+  EXPECT_EQ(*s.Patient("w1")->weight_kg, 68);
+  auto again = s.CommitTransaction(w, &refused);
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(again->inserted.observation_inserted, (std::vector<bool>{false}));
+  EXPECT_EQ(*s.Patient("w1")->weight_kg, 68);
 }
 
 TEST(Transaction, AReadingItsPatientCannotHaveRefusesThePatientsOfTheBundleToo) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "medtwin/core/result.h"
+
 namespace medtwin::record {
 
 // A bed as HL7 v2 PV1-3 (PL: point of care ^ room ^ bed ^ facility) names it.
@@ -76,5 +78,14 @@ template <typename Encounters>  // std::vector<Encounter>, const or not
   }
   return nullptr;
 }
+
+// Puts `e` in `encounters` (the stay with its id replaced, else added; the record keeps its
+// last 100), by the rule that a patient lies in one place at a time: a stay in progress that
+// puts them in a Location while another stay in progress has them in one is refused
+// (kAlreadyExists naming Encounter.location; `patient` names the record in the message).
+// Stays in progress without a place, such as an outpatient visit during an admission, are
+// not. `created` (if given) says whether the stay is new.
+[[nodiscard]] Status PlaceEncounter(std::vector<Encounter>& encounters, const Encounter& e,
+                                    const std::string& patient, bool* created = nullptr);
 
 }  // namespace medtwin::record

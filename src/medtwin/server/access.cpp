@@ -198,6 +198,16 @@ const RouteSpec* MatchRoute(http::verb method, const std::vector<std::string>& s
   return nullptr;
 }
 
+std::string RoutePatient(const RouteSpec& route, const std::map<std::string, std::string>& params,
+                         const Target& target) {
+  if (route.patient_from == PatientFrom::kPath) {
+    auto it = params.find("id");
+    return it == params.end() ? std::string() : it->second;
+  }
+  if (route.patient_from == PatientFrom::kQuery) return PatientInQuery(target.query);
+  return "";
+}
+
 std::string PatientInQuery(const std::map<std::string, std::string>& query) {
   auto it = query.find("patient");
   if (it == query.end()) it = query.find("subject");

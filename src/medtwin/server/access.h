@@ -79,6 +79,12 @@ struct RouteSpec {
                                           std::map<std::string, std::string>* params,
                                           bool* path_known);
 
+// The patient a request to `route` names (its authorization asks about them, its audit record
+// names them): the {id} in the path or the patient in the query; "" for other routes.
+[[nodiscard]] std::string RoutePatient(const RouteSpec& route,
+                                       const std::map<std::string, std::string>& params,
+                                       const Target& target);
+
 // The `patient` (or `subject`) query parameter without a "Patient/" prefix; "" if absent.
 [[nodiscard]] std::string PatientInQuery(const std::map<std::string, std::string>& query);
 

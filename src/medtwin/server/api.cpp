@@ -154,8 +154,7 @@ Handler MakeApiHandler(TwinService& service, std::shared_ptr<const AuthOptions> 
       if (AuditLog* log = service.audit_log(); log != nullptr) log->RecordRefused(std::move(entry));
       return r;
     };
-    if (route->patient_from == PatientFrom::kPath) asked_patient = params["id"];
-    if (route->patient_from == PatientFrom::kQuery) asked_patient = PatientInQuery(t.query);
+    asked_patient = RoutePatient(*route, params, t);
     // Ids are checked before they go anywhere (the audit record, a message, the store): bytes
     // that are not an id are never echoed or recorded (a %FF id once stopped the audit writer).
     // The 400 comes after authentication, so an unauthenticated flood of them is throttled and

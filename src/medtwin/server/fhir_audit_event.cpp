@@ -49,7 +49,8 @@ Response FhirSearchAuditEvent(const RouteRequest& rq) {
        }},
       {"action", nullptr, TokenMember("action")},
       {"outcome", nullptr, TokenMember("outcome")}};
-  return SearchList(rq, "AuditEvent", std::move(list), kParams, "date", /*newest_first=*/true);
+  return SearchList(rq, "AuditEvent", std::move(list), kParams, "date", /*newest_first=*/true,
+                    /*max_count=*/10'000);
 }
 
 Response FhirReadAuditEvent(const RouteRequest& rq) {

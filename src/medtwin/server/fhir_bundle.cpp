@@ -122,45 +122,109 @@ struct ParsedEntry {
   bool not_given = false;  // a MedicationAdministration that records nothing
   bool forbidden = false;  // the caller may not write this entry
   bool updates = false;    // a Patient entry for a patient that exists (before any is applied)
-  bool read = false;       // a GET entry: answered after the writes
-  std::string read_url;    // its request.url
+  unsigned error_status = 400;
+  std::optional<io::EncounterIn> encounter;  // an Encounter entry, ready to store
+  bool encounter_created = false;            // (set when it is stored)
+  bool read = false;                         // a GET entry: answered after the writes
+  std::string read_url;                      // its request.url
 };
 
-// A GET entry (a read or search, R4 §3.1.0.11.2: processed after every write): answered by the
-// FHIR route it names, with the caller's own rights, as if it came by itself; the resource (or
-// the searchset) goes in the entry, the status in its response.
-json ReadEntry(const RouteRequest& rq, const std::string& url) {
-  auto refused = [](unsigned status, const std::string& where, const std::string& why) {
-    return json{{"response",
-                 {{"status", std::to_string(status)},
-                  {"outcome",
-                   io::OperationOutcome(status == 403 ? "forbidden" : "not-found", where, why)}}}};
-  };
-  if (url.empty() || url.front() == '/' || url.find("://") != std::string::npos) {
-    return refused(400, "request.url", "a relative URL (Patient/{id}, Observation?patient=…)");
-  }
-  Request sub{http::verb::get, "/fhir/r4/" + url, 11};
-  sub.set(http::field::host, rq.req[http::field::host]);  // (links name the base the client used)
-  const Target target = SplitTarget("/fhir/r4/" + url);
+// GET entries (reads and searches, R4 §3.1.0.11.2: processed after every write), each answered
+// by the FHIR route it names with the caller's own rights, as if it came by itself, and audited
+// as that request would be. Planned first (the route found and authorized: in a transaction,
+// before anything is written, so a read the caller may not make refuses the whole bundle),
+// run after the writes.
+constexpr std::size_t kMaxReadEntries = 100;  // each may be a whole search
+
+struct ReadPlan {
+  std::string url;
+  Target target;
   std::map<std::string, std::string> params;
-  bool path_known = false;
-  const RouteSpec* route = MatchRoute(http::verb::get, target.segments, &params, &path_known);
-  if (route == nullptr || route->is_public) {
-    return refused(404, "request.url", "no FHIR read or search at " + url.substr(0, 80));
-  }
-  // Authorized as the route itself authorizes (api.cpp): the patient it names, if any.
+  const RouteSpec* route = nullptr;
   std::string patient;
-  if (route->patient_from == PatientFrom::kPath) patient = params["id"];
-  if (route->patient_from == PatientFrom::kQuery) patient = PatientInQuery(target.query);
-  if (!patient.empty() && !IsValidId(patient)) {
-    return refused(400, "request.url", "the patient is not an id");
+};
+
+// The audit record of one GET entry, as api.cpp writes one per request.
+void AuditRead(const RouteRequest& rq, const RouteSpec* route, const std::string& url, int outcome,
+               std::vector<std::string> patients) {
+  security::AuditEntry entry;
+  entry.time_us = WallClockNow().us_since_epoch;
+  entry.action = "GET " + (route != nullptr ? route->path : "/fhir/r4/" + url.substr(0, 80));
+  entry.resource = route != nullptr ? route->resource : "";
+  entry.interaction = security::InteractionLetter(route != nullptr ? route->interaction
+                                                                   : security::Interaction::kRead);
+  entry.from = std::string(rq.req[kPeerHeader]);
+  if (const auto& claims = rq.caller.claims()) {
+    entry.who = claims->subject;
+    entry.role = std::string(security::RoleName(claims->role));
   }
-  if (auto d = rq.caller.Check(patient, route->resource, route->interaction); !d.allowed) {
-    return refused(403, "request.url", d.reason);
+  entry.outcome = outcome;
+  entry.patients = std::move(patients);
+  rq.service.Audit(std::move(entry));
+}
+
+// The entry's answer when its read cannot be made: status and outcome, no resource.
+json ReadRefused(unsigned status, const std::string& code, const std::string& why) {
+  return json{{"response",
+               {{"status", std::to_string(status)},
+                {"outcome", io::OperationOutcome(code, "request.url", why)}}}};
+}
+
+// Finds and authorizes the read; an error (kInvalidArgument 400, kNotFound 404,
+// kPermissionDenied 403) is audited when it names a route.
+Result<ReadPlan> PlanRead(const RouteRequest& rq, const std::string& url) {
+  ReadPlan plan;
+  plan.url = url;
+  if (url.empty() || url.front() == '/' || url.find("://") != std::string::npos) {
+    return InvalidArgument("request.url", "a relative URL (Patient/{id}, Observation?patient=…)");
   }
-  if (!patient.empty()) rq.caller.Touch(patient);  // (the bundle's audit record names it)
-  const Response r =
-      route->handler(RouteRequest{rq.service, sub, target, params, rq.caller, rq.auth});
+  plan.target = SplitTarget("/fhir/r4/" + url);
+  bool path_known = false;
+  plan.route = MatchRoute(http::verb::get, plan.target.segments, &plan.params, &path_known);
+  if (plan.route == nullptr || plan.route->is_public) {
+    return NotFound("request.url", "no FHIR read or search at " + url.substr(0, 80));
+  }
+  plan.patient = RoutePatient(*plan.route, plan.params, plan.target);
+  if (!plan.patient.empty() && !IsValidId(plan.patient)) {
+    return InvalidArgument("request.url", "the patient is not an id");
+  }
+  std::string asked = plan.patient;
+  if (plan.route->patient_from == PatientFrom::kBody && rq.caller.claims()) {
+    asked = rq.caller.claims()->patient;
+  }
+  if (auto d = rq.caller.Check(asked, plan.route->resource, plan.route->interaction); !d.allowed) {
+    AuditRead(rq, plan.route, url, 403,
+              plan.patient.empty() ? std::vector<std::string>{} : std::vector{plan.patient});
+    return Error{ErrorCode::kPermissionDenied, "request.url", d.reason};
+  }
+  return plan;
+}
+
+unsigned ReadRefusalStatus(const Error& e) {
+  return e.code == ErrorCode::kPermissionDenied ? 403 : e.code == ErrorCode::kNotFound ? 404 : 400;
+}
+const char* IssueCode(unsigned status) {
+  return status == 403 ? "forbidden" : status == 404 ? "not-found" : "value";
+}
+json RefusedRead(const Error& e) {
+  const unsigned status = ReadRefusalStatus(e);
+  return ReadRefused(status, IssueCode(status), e.message);
+}
+
+json RunRead(const RouteRequest& rq, const ReadPlan& plan) {
+  Request sub{http::verb::get, "/fhir/r4/" + plan.url, 11};
+  sub.set(http::field::host, rq.req[http::field::host]);  // (links name the base the client used)
+  sub.set(kPeerHeader, rq.req[kPeerHeader]);
+  // Its own caller (the same rights), so its audit record names the patients it touched.
+  const Caller caller(rq.service, rq.caller.claims());
+  Response r;
+  try {
+    r = plan.route->handler(
+        RouteRequest{rq.service, sub, plan.target, plan.params, caller, rq.auth});
+  } catch (const std::exception&) {
+    r = Fhir(500, io::OperationOutcome("exception", "request", "internal error"));
+  }
+  AuditRead(rq, plan.route, plan.url, static_cast<int>(r.status), caller.Touched(plan.patient));
   json out = {{"response", {{"status", std::to_string(r.status)}}}};
   json body = json::parse(r.body, nullptr, false);
   if (body.is_discarded()) return out;
@@ -184,6 +248,11 @@ json ReadingDone(const ParsedEntry& p, const std::string& now) {
   return json{{"status", "201"},
               {"location", "Observation/" + MeasurementId(p.observations)},
               {"lastModified", now}};
+}
+json EncounterDone(const ParsedEntry& p, const record::PatientRecord& stored) {
+  return json{{"status", p.encounter_created ? "201" : "200"},
+              {"location", "Encounter/" + p.encounter->encounter.id},
+              {"lastModified", stored.last_updated}};
 }
 json DoseDone(const ParsedEntry& p, const std::string& now) {
   return json{{"status", "201"},
@@ -217,6 +286,24 @@ void ApplyBatch(TwinService& service, const Caller& caller, std::vector<ParsedEn
             {"status", r.error().code == ErrorCode::kAlreadyExists ? "409" : "400"},
             {"outcome", io::OperationOutcome("invalid", r.error().field, r.error().message)}};
       }
+    }
+  }
+  // Stays, each a change of its patient's record.
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    auto& p = parsed[i];
+    if (!p.error.empty() || !p.encounter) continue;
+    auto r =
+        service.ChangePatient(p.encounter->patient, std::nullopt, [&p](record::PatientRecord& rec) {
+          return record::PlaceEncounter(rec.encounters, p.encounter->encounter, rec.id,
+                                        &p.encounter_created);
+        });
+    if (r.ok()) {
+      caller.Touch(r->id);
+      entry_responses[i] = EncounterDone(p, *r);
+    } else {
+      const Response refused = EncounterRefused(r.error());
+      entry_responses[i] = {{"status", std::to_string(refused.status)},
+                            {"outcome", json::parse(refused.body, nullptr, false)}};
     }
   }
   // Every entry's readings in one ingest call: one commit for the bundle's observations (parsed
@@ -311,11 +398,14 @@ Response FhirPostBundle(const RouteRequest& rq) {
       parsed[i].read_url = StringMember(request, "url");
       continue;
     }
-    if (method == "DELETE" || method == "PATCH" || method == "HEAD") {
+    if (!method.empty() && method != "POST" && method != "PUT") {
       parsed[i].error_where = "Bundle.entry[" + std::to_string(i) + "].request.method";
-      parsed[i].error = method +
-                        " is not supported here (nothing is deleted or patched in a "
-                        "twin's record; send the resource with PUT)";
+      parsed[i].error =
+          method == "DELETE" || method == "PATCH"
+              ? method +
+                    " is not supported here (nothing is deleted or patched in a twin's "
+                    "record; send the resource with PUT)"
+              : "'" + method.substr(0, 16) + "' is not a method here (GET, POST or PUT)";
       continue;
     }
     if (rt == "Patient" && patients->matched.count(i) > 0) {
@@ -346,11 +436,42 @@ Response FhirPostBundle(const RouteRequest& rq) {
       }
       parsed[i].dose = std::move(*dose);
       parsed[i].not_given = !parsed[i].dose.has_value();
+    } else if (rt == "Encounter") {
+      // POST Encounter (the server names it) or PUT Encounter/{id}.
+      const std::string url = StringMember(request, "url");
+      const std::string path_id =
+          method == "PUT" && url.starts_with("Encounter/") ? url.substr(10) : "";
+      auto in = io::FromFhirEncounter(res);
+      Status ready = in.ok() ? PrepareEncounter(service, *in, path_id) : Status(in.error());
+      if (!ready.ok()) {
+        const Error& e = ready.error();
+        parsed[i].error_where =
+            where + (e.field.starts_with("Encounter") ? e.field.substr(9) : "." + e.field);
+        parsed[i].error = e.message;
+        parsed[i].error_status = EncounterRefused(e).status;
+        continue;
+      }
+      parsed[i].encounter = std::move(*in);
     } else {
       parsed[i].error_where = where + ".resourceType";
-      parsed[i].error =
-          "'" + rt + "' is not accepted (Patient, Observation, MedicationAdministration)";
+      parsed[i].error = "'" + rt +
+                        "' is not accepted (Patient, Observation, MedicationAdministration, "
+                        "Encounter)";
     }
+  }
+  // GET entries: found and authorized now (so a transaction refuses before any write), answered
+  // after the writes.
+  std::vector<std::optional<Result<ReadPlan>>> reads(parsed.size());
+  std::size_t read_count = 0;
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    if (!parsed[i].read) continue;
+    if (++read_count > kMaxReadEntries) {
+      return Outcome(400, "too-costly", "Bundle.entry",
+                     "at most " + std::to_string(kMaxReadEntries) + " GET entries per Bundle");
+    }
+  }
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    if (parsed[i].read) reads[i] = PlanRead(rq, parsed[i].read_url);
   }
   // Whether a patient is stored, asked once per patient (not per reading: a record is copied).
   std::map<std::string, bool> stored_patients;
@@ -363,6 +484,7 @@ Response FhirPostBundle(const RouteRequest& rq) {
     std::vector<std::string> subjects;
     for (const auto& o : parsed[i].observations) subjects.push_back(o.patient);
     if (parsed[i].dose) subjects.push_back(parsed[i].dose->patient);
+    if (parsed[i].encounter) subjects.push_back(parsed[i].encounter->patient);
     for (const auto& patient : subjects) {
       if (!stored(patient) && bundle_patients.count(patient) == 0) {
         parsed[i].error_where = "Bundle.entry[" + std::to_string(i) + "].resource.subject";
@@ -393,6 +515,7 @@ Response FhirPostBundle(const RouteRequest& rq) {
       if (d.allowed) d = check(o.patient, "Observation");
     }
     if (parsed[i].dose && d.allowed) d = check(parsed[i].dose->patient, "MedicationAdministration");
+    if (parsed[i].encounter && d.allowed) d = check(parsed[i].encounter->patient, "Encounter");
     if (!d.allowed) {
       parsed[i].forbidden = true;
       parsed[i].error_where = where;
@@ -405,19 +528,34 @@ Response FhirPostBundle(const RouteRequest& rq) {
     for (const auto& p : parsed) {
       if (p.forbidden) return Outcome(403, "forbidden", p.error_where, p.error);
     }
+    // A read the transaction cannot make refuses it, before anything is written (R4: a
+    // transaction succeeds or fails as a whole).
+    for (std::size_t i = 0; i < reads.size(); ++i) {
+      if (!reads[i] || reads[i]->ok()) continue;
+      const unsigned status = ReadRefusalStatus(reads[i]->error());
+      return Outcome(status, IssueCode(status),
+                     "Bundle.entry[" + std::to_string(i) + "].request.url",
+                     reads[i]->error().message);
+    }
     for (const auto& p : parsed) {
-      if (!p.error.empty()) return Outcome(400, "invalid", p.error_where, p.error);
+      if (!p.error.empty()) {
+        return Outcome(p.error_status, p.error_status == 409 ? "conflict" : "invalid",
+                       p.error_where, p.error);
+      }
     }
     // All or nothing (R4 §3.1.0.11.2): patients, readings and doses checked together and
     // committed in one store transaction; whatever refuses it, nothing is stored or applied.
     TransactionWrites writes;
     writes.by = caller.Subject();
-    std::vector<std::size_t> entry_of_patient, entry_of_reading, entry_of_dose;
+    std::vector<std::size_t> entry_of_patient, entry_of_reading, entry_of_dose, stays;
     for (std::size_t i = 0; i < parsed.size(); ++i) {
       auto& p = parsed[i];
       if (!p.patient_doc.is_null()) {
         writes.patients.push_back({std::move(p.patient_doc), p.updates});
         entry_of_patient.push_back(i);
+      }
+      if (p.encounter) {  // a stay: a change of its patient's record, after the patient entries
+        stays.push_back(i);
       }
       for (const auto& o : p.observations) {
         writes.observations.push_back(o);
@@ -427,6 +565,15 @@ Response FhirPostBundle(const RouteRequest& rq) {
         writes.events.push_back(*p.dose);
         entry_of_dose.push_back(i);
       }
+    }
+    for (std::size_t i : stays) {
+      auto& p = parsed[i];
+      writes.patients.push_back(
+          {.id = p.encounter->patient, .change = [&p](record::PatientRecord& r) {
+             return record::PlaceEncounter(r.encounters, p.encounter->encounter, r.id,
+                                           &p.encounter_created);
+           }});
+      entry_of_patient.push_back(i);
     }
     TransactionRefusal refused;
     auto committed = service.CommitTransaction(writes, &refused);
@@ -442,7 +589,9 @@ Response FhirPostBundle(const RouteRequest& rq) {
                                     ? entry_of_reading[refused.index]
                                     : entry_of_dose[refused.index];
       std::string where = "Bundle.entry[" + std::to_string(entry) + "].resource";
-      if (refused.part == Part::kPatient) {
+      if (refused.part == Part::kPatient && parsed[entry].encounter) {
+        where += e.field.starts_with("Encounter") ? e.field.substr(9) : "." + e.field;
+      } else if (refused.part == Part::kPatient) {
         const std::string path = FhirPatientPath(e.field);
         where += path.starts_with("Patient") ? path.substr(7) : "." + path;
       } else {
@@ -454,9 +603,10 @@ Response FhirPostBundle(const RouteRequest& rq) {
     }
     for (std::size_t j = 0; j < entry_of_patient.size(); ++j) {
       const record::PatientRecord& r = committed->patients[j];
+      const ParsedEntry& p = parsed[entry_of_patient[j]];
       caller.Touch(r.id);
       entry_responses[entry_of_patient[j]] =
-          PatientDone(r, parsed[entry_of_patient[j]].updates ? "200" : "201");
+          p.encounter ? EncounterDone(p, r) : PatientDone(r, p.updates ? "200" : "201");
     }
     const Instant committed_at = committed->inserted.committed_at;
     const std::string stored_at =
@@ -470,15 +620,16 @@ Response FhirPostBundle(const RouteRequest& rq) {
       {"resourceType", "Bundle"}, {"type", type + "-response"}, {"entry", json::array()}};
   for (std::size_t i = 0; i < parsed.size(); ++i) {
     auto& p = parsed[i];
-    if (p.read) {
-      response["entry"].push_back(ReadEntry(rq, p.read_url));  // after every write
+    if (p.read) {  // after every write
+      response["entry"].push_back(reads[i]->ok() ? RunRead(rq, **reads[i])
+                                                 : RefusedRead(reads[i]->error()));
       continue;
     }
     json entry_response = std::move(entry_responses[i]);
     // (Patients and readings were answered when they were applied, above.)
     if (entry_response.is_null()) {
       if (!p.error.empty()) {
-        entry_response = {{"status", p.forbidden ? "403" : "400"},
+        entry_response = {{"status", p.forbidden ? "403" : std::to_string(p.error_status)},
                           {"outcome", io::OperationOutcome("invalid", p.error_where, p.error)}};
       } else if (p.not_given) {
         entry_response = {{"status", "200"},

@@ -15,6 +15,47 @@ using nlohmann::json;
 using security::Interaction;
 
 namespace {
+std::string EncounterOwner(TwinService& service, const std::string& id);
+}  // namespace
+
+Status PrepareEncounter(TwinService& service, io::EncounterIn& in, const std::string& path_id) {
+  record::Encounter& e = in.encounter;
+  if (path_id.empty()) {
+    e.id = "enc-" + NewPatientId().substr(2);  // R4 §3.1.0.7: the server names what it creates
+  } else {
+    if (!io::IsFhirId(path_id)) return InvalidArgument("Encounter.id", io::kFhirIdRule);
+    if (!e.id.empty() && e.id != path_id) {
+      return InvalidArgument(
+          "Encounter.id", "the body's id '" + e.id.substr(0, 64) + "' is not the one in the URL");
+    }
+    e.id = path_id;
+    const std::string owner = EncounterOwner(service, e.id);
+    if (!owner.empty() && owner != in.patient) {
+      // Said the same way whether or not the caller may see the other patient.
+      return Error{ErrorCode::kAlreadyExists, "Encounter.subject",
+                   "Encounter/" + e.id + " belongs to another patient's record"};
+    }
+  }
+  for (std::size_t i = 0; i < e.locations.size(); ++i) {
+    auto& l = e.locations[i];
+    if (l.location_id.empty()) continue;
+    if (!service.locations().Get(l.location_id)) {
+      return NotFound("Encounter.location[" + std::to_string(i) + "].location.reference",
+                      "no Location/" + l.location_id + " (create it first)");
+    }
+    l.bed = service.locations().BedOf(l.location_id);
+  }
+  return Ok{};
+}
+
+Response EncounterRefused(const Error& e) {
+  if (e.code == ErrorCode::kAlreadyExists) return Outcome(409, "conflict", e.field, e.message);
+  if (e.code == ErrorCode::kNotFound) return Outcome(422, "not-found", e.field, e.message);
+  if (e.code == ErrorCode::kInvalidArgument) return Outcome(400, "value", e.field, e.message);
+  return Outcome(StatusFor(e), "processing", e.field, e.message);
+}
+
+namespace {
 
 // The patient whose record holds encounter `id`, or "".
 std::string EncounterOwner(TwinService& service, const std::string& id) {
@@ -42,73 +83,14 @@ Response SaveEncounter(const RouteRequest& rq, const std::string& path_id) {
   if (!service.Patient(in->patient)) {
     return Outcome(404, "not-found", "Encounter.subject", "no Patient/" + in->patient);
   }
-  if (path_id.empty()) {
-    e.id = "enc-" + NewPatientId().substr(2);  // R4 §3.1.0.7: the server names what it creates
-  } else {
-    if (!io::IsFhirId(path_id)) {
-      return Outcome(400, "value", "Encounter.id", io::kFhirIdRule);
-    }
-    if (!e.id.empty() && e.id != path_id) {
-      return Outcome(400, "invalid", "Encounter.id",
-                     "the body's id '" + e.id.substr(0, 64) + "' is not the one in the URL");
-    }
-    e.id = path_id;
-    const std::string owner = EncounterOwner(service, e.id);
-    if (!owner.empty() && owner != in->patient) {
-      // Said the same way whether or not the caller may see the other patient.
-      return Outcome(409, "conflict", "Encounter.subject",
-                     "Encounter/" + e.id + " belongs to another patient's record");
-    }
-  }
-  for (std::size_t i = 0; i < e.locations.size(); ++i) {
-    auto& l = e.locations[i];
-    if (l.location_id.empty()) continue;
-    if (!service.locations().Get(l.location_id)) {
-      return Outcome(422, "not-found",
-                     "Encounter.location[" + std::to_string(i) + "].location.reference",
-                     "no Location/" + l.location_id + " (create it first)");
-    }
-    l.bed = service.locations().BedOf(l.location_id);
+  if (Status ready = PrepareEncounter(service, *in, path_id); !ready.ok()) {
+    return EncounterRefused(ready.error());
   }
   bool created = false;
   auto changed = service.ChangePatient(in->patient, std::nullopt, [&](record::PatientRecord& p) {
-    auto it = std::find_if(p.encounters.begin(), p.encounters.end(),
-                           [&](const record::Encounter& x) { return x.id == e.id; });
-    // A patient lies in one place at a time: a stay that puts them in a Location while
-    // another stay has them in one is refused (stays in progress without a bed, such as an
-    // outpatient visit during an admission, are not).
-    const auto in_place = [](const record::Encounter& x) -> const record::EncounterLocation* {
-      if (x.status != "in-progress") return nullptr;
-      for (const auto& l : x.locations) {
-        if (l.occupied() && !l.location_id.empty()) return &l;
-      }
-      return nullptr;
-    };
-    if (in_place(e) != nullptr) {
-      for (const auto& other : p.encounters) {
-        const record::EncounterLocation* there = other.id == e.id ? nullptr : in_place(other);
-        if (there == nullptr) continue;
-        return Status(Error{ErrorCode::kAlreadyExists, "Encounter.location",
-                            "Patient/" + p.id + " is in Location/" + there->location_id +
-                                " (Encounter/" + other.id +
-                                "): transfer that stay or finish it first"});
-      }
-    }
-    created = it == p.encounters.end();
-    if (created) {
-      p.encounters.push_back(e);
-      if (p.encounters.size() > 100) p.encounters.erase(p.encounters.begin());
-    } else {
-      *it = e;
-    }
-    return Status(Ok{});
+    return record::PlaceEncounter(p.encounters, e, p.id, &created);
   });
-  if (!changed.ok()) {
-    const Error& err = changed.error();
-    if (err.code == ErrorCode::kAlreadyExists)
-      return Outcome(409, "conflict", err.field, err.message);
-    return Outcome(StatusFor(err), "processing", err.field, err.message);
-  }
+  if (!changed.ok()) return EncounterRefused(changed.error());
   Response r = Fhir(created ? 201 : 200, io::ToFhirEncounter(e, in->patient));
   if (created) r.headers.emplace_back("Location", FhirBase(rq) + "/Encounter/" + e.id);
   return r;

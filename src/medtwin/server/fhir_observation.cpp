@@ -168,11 +168,7 @@ Response FhirSearchObservation(const RouteRequest& rq) {
     last_updated.push_back(std::move(any));
   }
   auto paging = ReadPaging(*terms, 1000, "date");
-  if (!paging.ok()) {
-    return Outcome(400,
-                   paging.error().code == ErrorCode::kUnimplemented ? "not-supported" : "value",
-                   paging.error().field, paging.error().message);
-  }
+  if (!paging.ok()) return PagingRefused(paging.error());
   const bool descending = paging->descending;
   bool include_patient = false;
   for (const auto& t : *terms) {

@@ -170,7 +170,7 @@ Response FhirSearchPatient(const RouteRequest& rq) {
   }
   // Pages by id (_count, default 100; next and previous links hold the id to go on from).
   auto paging = ReadPaging(*terms, 1000);
-  if (!paging.ok()) return Outcome(400, "value", paging.error().field, paging.error().message);
+  if (!paging.ok()) return PagingRefused(paging.error());
   std::vector<const record::PatientRecord*> matched;
   const std::vector<record::PatientRecord> patients = service.Patients();  // by id
   for (const auto& p : patients) {

@@ -128,7 +128,7 @@ std::span<const SearchParamSpec> SearchParams(std::string_view resource) {
       {"action", "token", "C | R | U | D | E"},
       {"outcome", "token", "0 success | 4 minor failure | 8 serious failure"},
       {"_id", "token", "the record's id (audit-{sequence number})"},
-      {"_count", "number", "page size 1–1000 (default 100), newest first"},
+      {"_count", "number", "page size 1–10000 (default 100), newest first"},
       {"_sort", "special", "date or -date (default: -date, newest first)"},
       {"_summary", "token", "count"},
       {"_cursor", "special", "this server's page position (from a next or previous link)", false}};
@@ -380,6 +380,11 @@ void AddPageLinks(json& bundle, const RouteRequest& rq, std::string_view resourc
   }
 }
 
+Response PagingRefused(const Error& e) {
+  return Outcome(400, e.code == ErrorCode::kUnimplemented ? "not-supported" : "value", e.field,
+                 e.message);
+}
+
 TokenReader TokenMember(std::string member) {
   return [member = std::move(member)](const json& r) {
     std::vector<std::pair<std::string, std::string>> out;
@@ -402,19 +407,27 @@ TokenReader CodingsOf(std::string member) {
   };
 }
 
+// A date's place in time as text that sorts as the time does (whatever the fraction written);
+// "" (first) for no date.
+std::string TimeKey(const std::string& date) {
+  auto range = FhirDateRange(date);
+  if (!range.ok()) return "";
+  char key[20];
+  std::snprintf(key, sizeof key, "%016llx",
+                static_cast<unsigned long long>(range->lo.us_since_epoch) ^ (1ULL << 63));
+  return key;
+}
+
 Response SearchList(const RouteRequest& rq, std::string_view resource, json resources,
-                    std::span<const ListParam> params, std::string_view sort, bool newest_first) {
+                    std::span<const ListParam> params, std::string_view sort, bool newest_first,
+                    std::size_t max_count) {
   auto terms = SearchTerms(rq, resource);
   if (!terms.ok()) return Outcome(400, "not-supported", terms.error().field, terms.error().message);
   if (auto dates = CheckDateTerms(resource, *terms); !dates.ok()) {
     return Outcome(400, "invalid", dates.error().field, dates.error().message);
   }
-  auto paging = ReadPaging(*terms, 1000, sort);
-  if (!paging.ok()) {
-    return Outcome(400,
-                   paging.error().code == ErrorCode::kUnimplemented ? "not-supported" : "value",
-                   paging.error().field, paging.error().message);
-  }
+  auto paging = ReadPaging(*terms, max_count, sort);
+  if (!paging.ok()) return PagingRefused(paging.error());
   if (newest_first && !std::any_of(terms->begin(), terms->end(),
                                    [](const SearchTerm& t) { return t.name == "_sort"; })) {
     paging->descending = true;
@@ -452,8 +465,8 @@ Response SearchList(const RouteRequest& rq, std::string_view resource, json reso
   for (auto& r : resources) {
     if (!matches(r)) continue;
     // (The separator sorts before any character of a date: no date comes first.)
-    std::string key =
-        (sort_by != nullptr ? sort_by->date(r) : std::string()) + "\x1f" + r.value("id", "");
+    std::string key = (sort_by != nullptr ? TimeKey(sort_by->date(r)) : std::string()) + "\x1f" +
+                      r.value("id", "");
     matched.emplace_back(std::move(key), std::move(r));
   }
   std::stable_sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {

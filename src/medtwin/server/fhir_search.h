@@ -99,6 +99,8 @@ struct Paging {
 struct PageBounds {
   std::size_t start = 0, end = 0;
 };
+// The 400 for a paging parameter ReadPaging refused.
+[[nodiscard]] Response PagingRefused(const Error& e);
 [[nodiscard]] PageBounds PageOf(const std::vector<std::string>& keys, const Paging& paging);
 // The searchset's next and previous links for that page (none where there is nothing).
 void AddPageLinks(nlohmann::json& bundle, const RouteRequest& rq, std::string_view resource,
@@ -124,7 +126,8 @@ using TokenReader =
 // SearchParams(resource)); `sort` names the date parameter results are ordered by ("": by id).
 [[nodiscard]] Response SearchList(const RouteRequest& rq, std::string_view resource,
                                   nlohmann::json resources, std::span<const ListParam> params,
-                                  std::string_view sort, bool newest_first = false);
+                                  std::string_view sort, bool newest_first = false,
+                                  std::size_t max_count = 1000);
 
 // Token search on a system|value pair: "value" (any system), "system|value", "|value" (no
 // system), "system|" (any value in the system).

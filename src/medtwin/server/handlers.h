@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "medtwin/io/fhir_encounter.h"
 #include "medtwin/server/access.h"
 #include "medtwin/server/http_server.h"
 
@@ -103,6 +104,14 @@ Response FhirUpdateLocation(const RouteRequest& rq);
 // A patient record's field ("identifiers[1].value") as the FHIR Patient element it came from
 // ("Patient.identifier[1].value").
 std::string FhirPatientPath(const std::string& field);
+// An Encounter as received made ready to store (fhir_encounter.cpp; Bundles too): its id (a
+// new server id for a create, `path_id` for an update — which must not be another patient's
+// stay, kAlreadyExists), each Location/{id} it names checked to exist (kNotFound) and its bed
+// taken from there. Errors name the element ("Encounter.location[0].location.reference").
+Status PrepareEncounter(TwinService& service, io::EncounterIn& in, const std::string& path_id);
+// The FHIR answer to a refused Encounter write: 409 (a place or id taken), 422 (an unknown
+// Location), 400 (a bad value).
+Response EncounterRefused(const Error& e);
 // Stores one dose through the service's event path; "" or the reason it was refused (Bundles
 // and MedicationAdministration create).
 std::string IngestDose(TwinService& service, const record::Event& dose);

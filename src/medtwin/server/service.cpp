@@ -275,10 +275,15 @@ std::optional<std::pair<const char*, const char*>> ReadingRefusal(
 // Body weight, height or serum creatinine measured by `o` set the covariate of `p` when newer
 // than the measurement that set it (any measurement replaces a value entered by hand).
 // Returns whether `p` changed.
+bool IsMeasuredCovariate(const record::Observation& o) {
+  return o.code == record::loinc::kBodyWeight || o.code == record::loinc::kBodyHeight ||
+         o.code == record::loinc::kCreatinine;
+}
+
 bool TakeMeasuredCovariate(record::PatientRecord& p, const record::Observation& o) {
+  if (!IsMeasuredCovariate(o)) return false;
   const bool weight = o.code == record::loinc::kBodyWeight;
   const bool height = o.code == record::loinc::kBodyHeight;
-  if (!weight && !height && o.code != record::loinc::kCreatinine) return false;
   const char* field = weight ? "weight_kg" : height ? "height_cm" : "scr_mg_dl";
   if (auto m = p.measured_at.find(field); m != p.measured_at.end()) {
     if (auto then = ParseRfc3339(m->second); then.ok() && o.time <= *then) return false;
@@ -361,13 +366,10 @@ Result<TransactionCommitted> TwinService::CommitTransaction(const TransactionWri
   TransactionCommitted out;
   // Patient records change only under the exclusive lock, held through the commit so no other
   // write can take an identifier or a version between the checks and the commit. Readings and
-  // doses alone need the records only to be checked (patients are never removed).
-  const bool changes_records =
-      !writes.patients.empty() ||
-      std::any_of(writes.observations.begin(), writes.observations.end(), [](const auto& o) {
-        return o.code == record::loinc::kBodyWeight || o.code == record::loinc::kBodyHeight ||
-               o.code == record::loinc::kCreatinine;
-      });
+  // doses alone need the records only to be checked (patients are never removed). (Measured
+  // covariates are taken after the commit, from the readings the store inserted, as for any
+  // ingest: a resent old weight must not replace one entered since.)
+  const bool changes_records = !writes.patients.empty();
   std::unique_lock exclusive(patients_mu_, std::defer_lock);
   std::shared_lock shared(patients_mu_, std::defer_lock);
   if (changes_records) {
@@ -385,10 +387,15 @@ Result<TransactionCommitted> TwinService::CommitTransaction(const TransactionWri
   std::vector<std::string> written_ids;  // per patient write
   for (std::size_t i = 0; i < writes.patients.size(); ++i) {
     const auto& w = writes.patients[i];
-    const std::string id = w.doc.value("id", "");
+    const std::string id = w.change ? w.id : w.doc.value("id", "");
     const record::PatientRecord* was = current(id);
     record::PatientRecord p;
-    if (w.update) {
+    if (w.change) {
+      if (was == nullptr)
+        return refuse(Part::kPatient, i, NotFound("id", "no patient '" + id + "'"));
+      p = *was;
+      if (Status s = w.change(p); !s.ok()) return refuse(Part::kPatient, i, s.error());
+    } else if (w.update) {
       if (was == nullptr)
         return refuse(Part::kPatient, i, NotFound("id", "no patient '" + id + "'"));
       p = *was;
@@ -429,17 +436,6 @@ Result<TransactionCommitted> TwinService::CommitTransaction(const TransactionWri
   for (std::size_t i = 0; i < writes.events.size(); ++i) {
     if (current(writes.events[i].patient) == nullptr) {
       return refuse(Part::kEvent, i, InvalidArgument("patient", "unknown patient"));
-    }
-  }
-  // Measured covariates are part of what is committed (in time order, so the newest stays).
-  std::vector<const record::Observation*> measured;
-  for (const auto& o : writes.observations) measured.push_back(&o);
-  std::stable_sort(measured.begin(), measured.end(),
-                   [](const auto* a, const auto* b) { return a->time < b->time; });
-  for (const record::Observation* o : measured) {
-    if (const record::PatientRecord* was = current(o->patient)) {
-      record::PatientRecord p = *was;
-      if (TakeMeasuredCovariate(p, *o)) staged[p.id] = std::move(p);
     }
   }
   std::vector<store::PatientRow> rows;
@@ -790,22 +786,17 @@ void TwinService::AfterReadingsStored(const std::vector<record::Observation>& re
     ++fresh;
     // The stream shows what is stored (a duplicate is not shown twice).
     if (broadcaster_->Wants(readings[k].patient)) Publish(readings[k].patient, readings[k]);
-    measured.push_back(&readings[k]);
+    if (IsMeasuredCovariate(readings[k])) measured.push_back(&readings[k]);
   }
   metrics_.observations_accepted += fresh;
   metrics_.observations_duplicate += readings.size() - fresh;
-  bool any_covariate = false;
-  for (const auto* o : measured) {
-    any_covariate = any_covariate || o->code == record::loinc::kBodyWeight ||
-                    o->code == record::loinc::kBodyHeight || o->code == record::loinc::kCreatinine;
-  }
-  if (!any_covariate) return;
+  if (measured.empty()) return;
   std::unique_lock lock(patients_mu_);
   for (const record::Observation* o : measured) {
     auto it = patients_.find(o->patient);
     if (it == patients_.end()) continue;
     record::PatientRecord p = it->second;
-    if (!TakeMeasuredCovariate(p, *o)) continue;  // (already taken, e.g. in a transaction)
+    if (!TakeMeasuredCovariate(p, *o)) continue;  // (an older measurement than the one kept)
     if (!StoreVersion(p).ok()) {
       std::fprintf(stderr, "medtwin serve: a measured covariate could not be stored\n");
       continue;

@@ -39,8 +39,12 @@ struct IngestReport {
 // readings and doses, checked together and committed in one store transaction.
 struct TransactionWrites {
   struct PatientWrite {
-    nlohmann::json doc;   // io::ParsePatient's form, with its id
-    bool update = false;  // changes the patient with that id (else creates it)
+    nlohmann::json doc = {};  // io::ParsePatient's form, with its id
+    bool update = false;      // changes the patient with that id (else creates it)
+    // Or a typed change of patient `id` (an Encounter entry's stay), applied to the record as
+    // the transaction has left it so far; it may refuse (its error names the element).
+    std::string id = {};
+    std::function<Status(record::PatientRecord&)> change = {};
   };
   std::vector<PatientWrite> patients;
   std::vector<record::Observation> observations;

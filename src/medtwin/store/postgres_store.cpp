@@ -127,28 +127,21 @@ class PostgresStore final : public Store {
 
   Status Commit(const WriteBatch& batch, WriteBatchResult* result) override {
     std::lock_guard<std::mutex> lock(mu_);
-    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
     WriteBatchResult scratch;
     WriteBatchResult& out = result != nullptr ? *result : scratch;
     out.observation_inserted.assign(batch.observations.size(), false);
     out.event_inserted.assign(batch.events.size(), false);
-    // One statement is its own transaction: readings alone (the common batch) need no BEGIN.
-    const bool one_statement = batch.patients.empty() && batch.events.empty();
-    out.committed_at = WallClockNow();
-    if (one_statement) {
-      return InsertObservations(batch.observations, out.observation_inserted, out.committed_at);
-    }
-    ResultGuard begin{PQexec(conn_, "BEGIN")};
-    MEDTWIN_RETURN_IF_ERROR(Check(begin.r, "begin"));
-    Status written = WriteRows(batch, out);
-    if (!written.ok()) {
-      ResultGuard rb{PQexec(conn_, "ROLLBACK")};
+    Status s = CommitLocked(batch, out);
+    if (!s.ok()) {  // nothing of it was stored (or, with the answer to COMMIT lost, unknown)
       out.observation_inserted.assign(batch.observations.size(), false);
       out.event_inserted.assign(batch.events.size(), false);
-      return written;
+      // Never leave the session inside a transaction the next batch would silently join.
+      if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+        ResultGuard rb{PQexec(conn_, "ROLLBACK")};
+        if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQreset(conn_);
+      }
     }
-    ResultGuard commit{PQexec(conn_, "COMMIT")};
-    return Check(commit.r, "commit");
+    return s;
   }
 
   Result<std::vector<PatientRow>> PatientVersions(const std::string& id) override {
@@ -476,9 +469,6 @@ class PostgresStore final : public Store {
   }
 
  private:
-  // A lost connection (PostgreSQL restarted, network cut) is re-established here, before each
-  // call, with exponential backoff from 250 ms to 5 s between attempts; meanwhile calls fail at
-  // once with kIoError (the API answers 503 with Retry-After), never with a false success.
   // One INSERT … SELECT FROM unnest(arrays): a batch of readings in one round trip.
   Status InsertObservations(std::span<const record::Observation> items, std::vector<bool>& inserted,
                             Instant stored_at) {
@@ -564,6 +554,29 @@ class PostgresStore final : public Store {
     return Ok{};
   }
 
+  Status CommitLocked(const WriteBatch& batch, WriteBatchResult& out) {
+    MEDTWIN_RETURN_IF_ERROR(EnsureConnected());
+    out.committed_at = WallClockNow();
+    // One statement is its own transaction: readings alone (the common batch) need no BEGIN.
+    const bool one_statement = batch.patients.empty() && batch.events.empty();
+    if (one_statement) {
+      return InsertObservations(batch.observations, out.observation_inserted, out.committed_at);
+    }
+    ResultGuard begin{PQexec(conn_, "BEGIN")};
+    MEDTWIN_RETURN_IF_ERROR(Check(begin.r, "begin"));
+    MEDTWIN_RETURN_IF_ERROR(WriteRows(batch, out));
+    ResultGuard commit{PQexec(conn_, "COMMIT")};
+    MEDTWIN_RETURN_IF_ERROR(Check(commit.r, "commit"));
+    // A COMMIT in a failed transaction answers ROLLBACK, not an error.
+    if (std::string_view(PQcmdStatus(commit.r)) != "COMMIT") {
+      return Error{ErrorCode::kIoError, "store", "postgresql commit: rolled back"};
+    }
+    return Ok{};
+  }
+
+  // A lost connection (PostgreSQL restarted, network cut) is re-established here, before each
+  // call, with exponential backoff from 250 ms to 5 s between attempts; meanwhile calls fail at
+  // once with kIoError (the API answers 503 with Retry-After), never with a false success.
   Status EnsureConnected() {
     if (PQstatus(conn_) == CONNECTION_OK) return Ok{};
     const auto now = std::chrono::steady_clock::now();

@@ -218,6 +218,10 @@ class SqliteStore final : public Store {
       writer_busy_ = false;
       group_cv_.notify_all();
     }
+    if (!me.status.ok()) {  // nothing of it was stored
+      me.result->observation_inserted.assign(batch.observations.size(), false);
+      me.result->event_inserted.assign(batch.events.size(), false);
+    }
     return me.status;
   }
 
@@ -246,8 +250,9 @@ class SqliteStore final : public Store {
         sqlite3_reset(st->get());  // none left mid-step across the savepoint's end
       }
       if (!p->status.ok()) {
-        p->result->observation_inserted.assign(p->batch->observations.size(), false);
-        p->result->event_inserted.assign(p->batch->events.size(), false);
+        // Some errors (disk full, I/O, out of memory) make SQLite roll the whole transaction
+        // back itself: then every batch of the group failed, with this batch's error.
+        if (sqlite3_get_autocommit(db_) != 0) return fail_all(p->status.error());
         if (Status s = Exec("ROLLBACK TO batch"); !s.ok()) {
           (void)Exec("ROLLBACK");
           return fail_all(s.error());
