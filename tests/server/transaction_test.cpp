@@ -196,6 +196,15 @@ TEST(Transaction, IdentifiersMaySwapWithinOneTransactionButNotBeTakenTwice) {
   EXPECT_EQ(refused.part, Part::kPatient);
   EXPECT_EQ(refused.index, 1u);
   EXPECT_FALSE(s.Patient("c").has_value());
+  // A stored patient keeps its MRN while a new one takes it: the taker is named, whatever the
+  // order of the entries.
+  TransactionWrites keeps;
+  keeps.patients.push_back({WithMrn("f", "MRN-B"), false});
+  keeps.patients.push_back({WithMrn("a", "MRN-B"), true});
+  r = s.CommitTransaction(keeps, &refused);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(refused.index, 0u);
+  EXPECT_FALSE(s.Patient("f").has_value());
   // One stored patient's MRN taken by a new one.
   TransactionWrites taken;
   taken.patients.push_back({WithMrn("e", "MRN-A"), false});

@@ -14,10 +14,6 @@ namespace medtwin::server {
 using nlohmann::json;
 using security::Interaction;
 
-namespace {
-std::string EncounterOwner(TwinService& service, const std::string& id);
-}  // namespace
-
 Status PrepareEncounter(TwinService& service, io::EncounterIn& in, const std::string& path_id) {
   record::Encounter& e = in.encounter;
   if (path_id.empty()) {
@@ -29,7 +25,7 @@ Status PrepareEncounter(TwinService& service, io::EncounterIn& in, const std::st
           "Encounter.id", "the body's id '" + e.id.substr(0, 64) + "' is not the one in the URL");
     }
     e.id = path_id;
-    const std::string owner = EncounterOwner(service, e.id);
+    const std::string owner = service.EncounterOwner(e.id);
     if (!owner.empty() && owner != in.patient) {
       // Said the same way whether or not the caller may see the other patient.
       return Error{ErrorCode::kAlreadyExists, "Encounter.subject",
@@ -56,18 +52,6 @@ Response EncounterRefused(const Error& e) {
 }
 
 namespace {
-
-// The patient whose record holds encounter `id`, or "".
-std::string EncounterOwner(TwinService& service, const std::string& id) {
-  for (const std::string& patient : service.PatientIds()) {
-    auto p = service.Patient(patient);
-    if (!p) continue;
-    for (const auto& e : p->encounters) {
-      if (e.id == id) return patient;
-    }
-  }
-  return "";
-}
 
 Response SaveEncounter(const RouteRequest& rq, const std::string& path_id) {
   TwinService& service = rq.service;
@@ -143,7 +127,7 @@ Response FhirSearchEncounter(const RouteRequest& rq) {
 
 Response FhirReadEncounter(const RouteRequest& rq) {
   const std::string& id = rq.param("id");
-  const std::string owner = EncounterOwner(rq.service, id);
+  const std::string owner = rq.service.EncounterOwner(id);
   auto p = owner.empty() ? std::nullopt : rq.service.Patient(owner);
   if (!p) return Outcome(404, "not-found", "Encounter.id", "no Encounter/" + id.substr(0, 64));
   if (auto d = rq.caller.Check(p->id, "Encounter", Interaction::kRead); !d.allowed) {

@@ -221,12 +221,10 @@ namespace {
 
 // An identifier of `p` that another patient already holds (an identifier is unique within its
 // system), as an error naming it; Ok if none. In a transaction, the stored records of the
-// patients it writes (`replaced`) do not count, and its records written before `p` (`staged`)
-// do. Called with the patients' lock held.
+// patients it writes (`replaced`) do not count. Called with the patients' lock held.
 Status CheckIdentifiersFree(const record::PatientRecord& p,
                             const std::map<std::string, record::PatientRecord>& patients,
-                            const std::set<std::string>& replaced = {},
-                            const std::map<std::string, record::PatientRecord>& staged = {}) {
+                            const std::set<std::string>& replaced = {}) {
   for (std::size_t i = 0; i < p.identifiers.size(); ++i) {
     const record::Identifier& mine = p.identifiers[i];
     auto held_by_other = [&](const std::string& id, const record::PatientRecord& other) {
@@ -237,7 +235,6 @@ Status CheckIdentifiersFree(const record::PatientRecord& p,
     for (const auto& [id, other] : patients) {
       if (replaced.count(id) == 0 && held_by_other(id, other)) held = true;
     }
-    for (const auto& [id, other] : staged) held = held || held_by_other(id, other);
     if (held) {
       // The other patient is not named: the caller may not be allowed to see them.
       return Error{ErrorCode::kAlreadyExists, "identifiers[" + std::to_string(i) + "]",
@@ -417,15 +414,38 @@ Result<TransactionCommitted> TwinService::CommitTransaction(const TransactionWri
     written_ids.push_back(p.id);
     staged[p.id] = std::move(p);
   }
-  // In the bundle's order, so the write that takes an identifier already taken is named.
+  // Identifiers stay unique among the records as the transaction leaves them. The write named
+  // for a clash is the one that takes the identifier: not the one whose patient already held
+  // it, and of two that both take it, the later.
   const std::set<std::string> replaced(written_ids.begin(), written_ids.end());
-  std::map<std::string, record::PatientRecord> earlier;
+  std::map<std::string, std::size_t> first_write;  // patient → index of its first write
+  for (std::size_t i = 0; i < written_ids.size(); ++i) first_write.emplace(written_ids[i], i);
+  auto kept = [&](const std::string& id, const record::Identifier& ident) {
+    auto it = patients_.find(id);
+    return it != patients_.end() &&
+           std::find(it->second.identifiers.begin(), it->second.identifiers.end(), ident) !=
+               it->second.identifiers.end();
+  };
   for (std::size_t i = 0; i < written_ids.size(); ++i) {
     const record::PatientRecord& p = staged.at(written_ids[i]);
-    if (Status s = CheckIdentifiersFree(p, patients_, replaced, earlier); !s.ok()) {
+    if (Status s = CheckIdentifiersFree(p, patients_, replaced); !s.ok()) {
       return refuse(Part::kPatient, i, s.error());
     }
-    earlier[p.id] = p;
+    for (std::size_t k = 0; k < p.identifiers.size(); ++k) {
+      const record::Identifier& ident = p.identifiers[k];
+      for (const auto& [id, q] : staged) {
+        if (id == p.id ||
+            std::find(q.identifiers.begin(), q.identifiers.end(), ident) == q.identifiers.end()) {
+          continue;
+        }
+        const bool p_kept = kept(p.id, ident), q_kept = kept(id, ident);
+        if (p_kept || (!q_kept && first_write.at(id) > first_write.at(p.id))) continue;
+        return refuse(
+            Part::kPatient, i,
+            Error{ErrorCode::kAlreadyExists, "identifiers[" + std::to_string(k) + "]",
+                  "another patient holds this identifier in system '" + ident.system + "'"});
+      }
+    }
   }
   for (std::size_t i = 0; i < writes.observations.size(); ++i) {
     const auto& o = writes.observations[i];
@@ -483,6 +503,16 @@ Result<std::vector<record::PatientRecord>> TwinService::PatientHistory(const std
     out.push_back(std::move(p));
   }
   return out;
+}
+
+std::string TwinService::EncounterOwner(const std::string& encounter_id) {
+  std::shared_lock lock(patients_mu_);
+  for (const auto& [id, p] : patients_) {
+    for (const auto& e : p.encounters) {
+      if (e.id == encounter_id) return id;
+    }
+  }
+  return "";
 }
 
 std::map<std::string, std::string> TwinService::Occupants() {

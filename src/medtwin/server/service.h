@@ -146,6 +146,8 @@ class TwinService {
   [[nodiscard]] Broadcaster& broadcaster() { return *broadcaster_; }
   [[nodiscard]] TrialRunner& trials() { return trials_; }
   [[nodiscard]] LocationRegistry& locations() { return locations_; }
+  // The patient whose record holds encounter `id`, or "" (looked up without copying records).
+  [[nodiscard]] std::string EncounterOwner(const std::string& encounter_id);
   // Who is where now: Location id → patient id, for every place an encounter in progress has
   // its patient in (record::EncounterLocation::occupied).
   [[nodiscard]] std::map<std::string, std::string> Occupants();
