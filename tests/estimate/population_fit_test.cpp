@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <numbers>
+
 #include <random>
 
 #include "../sim/sim_test_util.h"
@@ -83,6 +85,10 @@ TEST(PopulationFit, RecoversKnownPopulationFromSimulatedData) {
   }
   EXPECT_LT(std::sqrt(sq / static_cast<double>(subjects.size())), 0.06);
   EXPECT_GT(sxy / std::sqrt(sxx * syy), 0.95);
+  // The OFV as NONMEM reports it: −2LL without n·ln(2π) (issue 17; NONMEM and nlmixr2 give
+  // 116.8 on Theophylline where the −2LL is 359.4: tests/peer/theoph_nlme.R).
+  EXPECT_EQ(fit->observations, 30 * 6);
+  EXPECT_NEAR(fit->minus_2ll - fit->ofv, 180 * std::log(2 * std::numbers::pi), 1e-9);
 }
 
 TEST(PopulationFit, FullOmegaRecoversCorrelatedEtas) {

@@ -28,5 +28,18 @@ for (p in names(nlme_est)) {
               nlme_est[[p]], 100 * rel, if (ok) "ok" else "FAIL"))
   if (ok) passed <- passed + 1 else failed <- failed + 1
 }
+# The objective as NONMEM reports it (no n*ln(2*pi)): medtwin's ofv, its minus_2ll less the
+# constant, and nlme's -2*logLik (ML) less the constant. FOCE-I (Laplace) and nlme's
+# Lindstrom-Bates approximation differ a little at the optimum, so they must agree to 1 unit.
+n_obs <- nrow(theoph_observations(data_csv))
+key <- function(name) as.numeric(sub(paste0('.*"', name, '": *([-0-9.eE+]+).*'), "\\1", txt))
+medtwin_ofv <- key("ofv")
+medtwin_m2ll <- key("minus_2ll")
+nlme_ofv <- -2 * as.numeric(logLik(fit)) - n_obs * log(2 * pi)
+checks <- c(constant = abs(medtwin_m2ll - medtwin_ofv - n_obs * log(2 * pi)) < 1e-6,
+            nlme = abs(medtwin_ofv - nlme_ofv) < 1)
+cat(sprintf("OFV medtwin %.3f (minus_2ll %.3f)  nlme %.3f  (%d observations)  %s\n", medtwin_ofv,
+            medtwin_m2ll, nlme_ofv, n_obs, if (all(checks)) "ok" else "FAIL"))
+if (all(checks)) passed <- passed + 1 else failed <- failed + 1
 cat(sprintf("%d passed, %d failed\n", passed, failed))
 quit(status = if (failed == 0) 0 else 1)

@@ -80,6 +80,10 @@ Status RunPopfit(const PopfitArgs& args) {
               {"sigma", sigma},
               {"se", se},
               {"ofv", fit.ofv},
+              {"minus_2ll", fit.minus_2ll},
+              {"ofv_note",
+               "ofv as NONMEM and nlmixr2 report it: -2 log-likelihood without n*ln(2*pi); "
+               "minus_2ll includes it (-2 x R's logLik)"},
               {"observations", fit.observations},
               {"iterations", fit.iterations},
               {"converged", fit.converged},

@@ -339,10 +339,11 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
   (void)objective(m.x);  // restore η̂ at the optimum after the Hessian's probes
 
   PopFitResult out;
-  out.ofv = final_ofv;
   out.iterations = m.iterations;
   out.converged = m.converged;
   out.observations = objective.ObservationCount();
+  out.minus_2ll = final_ofv;
+  out.ofv = final_ofv - out.observations * std::log(2 * std::numbers::pi);
   for (int k = 0; k < n_eta; ++k) {
     const double typical = std::exp(m.x(k));
     out.parameter_names.push_back(options.iiv[static_cast<std::size_t>(k)]);

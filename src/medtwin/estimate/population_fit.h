@@ -35,7 +35,11 @@ struct PopFitResult {
   std::vector<double> omega_se;
   double sigma_additive = 0;  // SD, mg/L
   double sigma_proportional = 0;
-  double ofv = 0;  // −2 log-likelihood including n·ln(2π)
+  // The objective function value as NONMEM (and nlmixr2) report it: −2 log-likelihood without
+  // the constant n·ln(2π), so values compare with theirs; minus_2ll includes it (−2 × R's
+  // logLik). Differences between models fitted to the same data are the same either way.
+  double ofv = 0;
+  double minus_2ll = 0;
   int observations = 0;
   int iterations = 0;
   bool converged = false;
