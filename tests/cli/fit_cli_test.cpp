@@ -117,6 +117,50 @@ TEST_F(FitCli, BadInputIsOneLineExitTwo) {
   EXPECT_NE(err.find("unknown population model 'vancomycin_nobody'"), std::string::npos) << err;
 }
 
+// A column the model does not use (here HEIGHT_CM) is refused naming --ignore-column, and fit
+// and dose take that option as simulate and popfit do (issue 17, item 5): the same answer as
+// without the column.
+TEST_F(FitCli, FitAndDoseAcceptIgnoreColumn) {
+  const std::string rows =
+      "P1,0,1,1000,1000,12,3,.,80,85,0,170\n"
+      "P1,11.5,0,.,.,.,.,9.8,.,.,.,.\n"
+      "P1,25,0,.,.,.,.,31,.,.,.,.\n";
+  const fs::path extra = dir_ / "extra.csv";
+  std::ofstream(extra) << "ID,TIME,EVID,AMT,RATE,II,ADDL,DV,CRCL,WT,DIAL,HEIGHT_CM\n" << rows;
+  const fs::path plain = dir_ / "plain.csv";
+  {
+    std::ofstream out(plain);
+    out << "ID,TIME,EVID,AMT,RATE,II,ADDL,DV,CRCL,WT,DIAL\n";
+    std::istringstream in(rows);
+    for (std::string line; std::getline(in, line);) out << line.substr(0, line.rfind(',')) << "\n";
+  }
+  std::string err;
+  const std::string fit = "fit --model vancomycin_goti2018 --out ";
+  EXPECT_EQ(Run(fit + (dir_ / "a.json").string() + " --data " + extra.string(), &err), 2);
+  EXPECT_NE(err.find("--ignore-column"), std::string::npos) << err;
+  ASSERT_EQ(Run(fit + (dir_ / "a.json").string() + " --data " + extra.string() +
+                    " --ignore-column height_cm",
+                &err),
+            0)
+      << err;
+  ASSERT_EQ(Run(fit + (dir_ / "b.json").string() + " --data " + plain.string(), &err), 0) << err;
+  auto read = [&](const char* name) { return nlohmann::json::parse(std::ifstream(dir_ / name)); };
+  EXPECT_EQ(read("a.json")["subjects"][0]["params"], read("b.json")["subjects"][0]["params"]);
+  const std::string dose =
+      "dose --model vancomycin_goti2018 --target auc24=400:600 --samples 100 --out ";
+  ASSERT_EQ(Run(dose + (dir_ / "c.json").string() + " --data " + extra.string() +
+                    " --ignore-column HEIGHT_CM",
+                &err),
+            0)
+      << err;
+  ASSERT_EQ(Run(dose + (dir_ / "d.json").string() + " --data " + plain.string(), &err), 0) << err;
+  const auto c = read("c.json")["patients"][0]["recommended"];
+  const auto d = read("d.json")["patients"][0]["recommended"];
+  ASSERT_TRUE(c.contains("dose_mg")) << c.dump();
+  EXPECT_EQ(c["dose_mg"], d["dose_mg"]);
+  EXPECT_EQ(c["auc24"], d["auc24"]);
+}
+
 }  // namespace
 
 namespace {

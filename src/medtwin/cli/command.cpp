@@ -1,7 +1,10 @@
 #include "medtwin/cli/command.h"
 
 #include <CLI/CLI.hpp>
+
 #include <cstdio>
+
+#include "medtwin/core/format.h"
 
 namespace medtwin::cli {
 namespace {
@@ -32,6 +35,18 @@ int ParseAndRun(CLI::App& app, int argc, char** argv) {
     return kBadInput;
   }
   return Chosen() ? Chosen()() : 0;
+}
+
+void AddIgnoreColumnOption(CLI::App* command, std::vector<std::string>* columns) {
+  command->add_option("--ignore-column", *columns,
+                      "Accept and skip an extra data column (repeatable), e.g. a covariate the "
+                      "model does not use");
+}
+
+io::CsvReadOptions IgnoringColumns(const std::vector<std::string>& columns) {
+  io::CsvReadOptions read;
+  for (const std::string& c : columns) read.ignore_columns.insert(ToUpperAscii(c));
+  return read;
 }
 
 int Report(const char* command, const Status& status) {

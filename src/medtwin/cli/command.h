@@ -5,8 +5,11 @@
 #pragma once
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "medtwin/core/result.h"
+#include "medtwin/io/nonmem_csv.h"
 
 namespace CLI {
 class App;
@@ -23,5 +26,10 @@ void OnChosen(CLI::App* command, std::function<int()> action);
 int ParseAndRun(CLI::App& app, int argc, char** argv);
 // The exit code for a command's outcome, printing "medtwin COMMAND: error" when it failed.
 int Report(const char* command, const Status& status);
+
+// --ignore-column NAME (repeatable): extra data columns a command that reads records accepts
+// and skips (simulate, fit, popfit, dose); and the reader's options that say so.
+void AddIgnoreColumnOption(CLI::App* command, std::vector<std::string>* columns);
+[[nodiscard]] io::CsvReadOptions IgnoringColumns(const std::vector<std::string>& columns);
 
 }  // namespace medtwin::cli

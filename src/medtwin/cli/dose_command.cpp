@@ -60,7 +60,8 @@ Status RunDose(const DoseArgs& args) {
   }
   MEDTWIN_TRY(estimate::PopulationModel pop, estimate::FindPopulationModel(args.model));
   MEDTWIN_TRY(estimate::MapEstimator estimator, estimate::MapEstimator::Create(pop));
-  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, estimator.data_info()));
+  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, estimator.data_info(),
+                                                  IgnoringColumns(args.ignore_columns)));
 
   decide::RegimenSearch search;
   search.intervals_h = args.intervals_h;
@@ -222,6 +223,7 @@ void AddDoseCommand(CLI::App& app) {
   dose->add_option("--what-if", args->what_if,
                    "Also evaluate a proposed regimen DOSE@INTERVAL[/INFUSION_H], e.g. 1250@12/2 "
                    "(repeatable)");
+  AddIgnoreColumnOption(dose, &args->ignore_columns);
   dose->add_option("--out", args->out_path, "ADVICE.json")->required();
   dose->add_option("--forecast", args->forecast_path,
                    "Forecast CSV (default: OUT with _forecast.csv)");

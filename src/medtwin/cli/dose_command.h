@@ -14,7 +14,8 @@ namespace medtwin::cli {
 struct DoseArgs {
   std::string model;
   std::string data_path;
-  std::vector<std::string> targets;  // "auc24=400:600", "trough=10:20"
+  std::vector<std::string> ignore_columns;  // extra data columns to accept and skip
+  std::vector<std::string> targets;         // "auc24=400:600", "trough=10:20"
   std::vector<double> intervals_h = {8, 12, 24};
   double infusion_h = 1;
   double dose_step_mg = 250;

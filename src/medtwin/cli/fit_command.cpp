@@ -59,7 +59,8 @@ Status RunFit(const FitArgs& args) {
   MEDTWIN_TRY(estimate::PopulationModel pop, estimate::FindPopulationModel(args.model));
   MEDTWIN_TRY(estimate::MapEstimator estimator, estimate::MapEstimator::Create(pop));
   MEDTWIN_TRY(std::vector<Window> windows, ParseWindows(args.auc_windows));
-  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, estimator.data_info()));
+  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, estimator.data_info(),
+                                                  IgnoringColumns(args.ignore_columns)));
 
   json out = {{"model", pop.name}, {"source", pop.source}, {"subjects", json::array()}};
   io::PlotSpec plot;
@@ -177,6 +178,7 @@ void AddFitCommand(CLI::App& app) {
                   "Population model: vancomycin_goti2018, vancomycin_buelga2005, or a .json file")
       ->required();
   fit->add_option("--data", args->data_path, "Records with DV levels, CSV")->required();
+  AddIgnoreColumnOption(fit, &args->ignore_columns);
   fit->add_option("--out", args->out_path, "FIT.json (written atomically)")->required();
   fit->add_option("--plot", args->plot_path,
                   "SVG: observed levels, individual fit and population prediction");

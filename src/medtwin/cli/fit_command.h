@@ -13,6 +13,7 @@ namespace medtwin::cli {
 struct FitArgs {
   std::string model;  // population model name (data/models/NAME.json) or a .json path
   std::string data_path;
+  std::vector<std::string> ignore_columns;  // extra data columns to accept and skip
   std::string out_path;
   std::string plot_path;
   // Exposure windows "FROM:TO" in hours after the first dose; empty: each day

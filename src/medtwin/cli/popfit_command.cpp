@@ -34,9 +34,8 @@ Status RunPopfit(const PopfitArgs& args) {
     return InvalidArgument("--omega", "'" + args.omega + "' is not diagonal or full");
   }
   options.full_omega = args.omega == "full";
-  io::CsvReadOptions read;
-  for (const std::string& c : args.ignore_columns) read.ignore_columns.insert(ToUpperAscii(c));
-  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(), read));
+  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(),
+                                                  IgnoringColumns(args.ignore_columns)));
   std::fprintf(stderr, "popfit: %zu subjects, FOCE-I on %s ...\n", data.subjects.size(),
                args.model.c_str());
   MEDTWIN_TRY(estimate::PopFitResult fit, estimate::FitPopulation(*model, data.subjects, options));
@@ -111,8 +110,7 @@ void AddPopfitCommand(CLI::App& app) {
       ->capture_default_str();
   popfit->add_option("--omega", args->omega, "diagonal or full (correlated IIV)")
       ->capture_default_str();
-  popfit->add_option("--ignore-column", args->ignore_columns,
-                     "Accept and skip an extra data column (repeatable)");
+  AddIgnoreColumnOption(popfit, &args->ignore_columns);
   popfit->add_option("--out", args->out_path, "POP.json")->required();
   popfit->add_option("--model-out", args->model_out_path,
                      "Population model file (default: OUT with _model.json)");

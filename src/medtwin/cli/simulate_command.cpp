@@ -66,10 +66,8 @@ Status RunSimulate(const SimulateArgs& args) {
   MEDTWIN_TRY(std::vector<double> base,
               BaseParameters(*model, simulator.layout(), args.patient, args.params));
 
-  io::CsvReadOptions read_options;
-  for (const std::string& c : args.ignore_columns)
-    read_options.ignore_columns.insert(ToUpperAscii(c));
-  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(), read_options));
+  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(),
+                                                  IgnoringColumns(args.ignore_columns)));
 
   std::vector<sim::SubjectResult> results;
   results.reserve(data.subjects.size());
@@ -170,8 +168,7 @@ void AddSimulateCommand(CLI::App& app) {
   simulate->add_option("--param", args->params,
                        "Parameter value NAME=VALUE before the first record (repeatable), e.g. "
                        "--param CL=4.2 --param F1=0.8");
-  simulate->add_option("--ignore-column", args->ignore_columns,
-                       "Accept and skip an extra data column (repeatable)");
+  AddIgnoreColumnOption(simulate, &args->ignore_columns);
   simulate
       ->add_option("--method", args->method,
                    "auto (closed form for linear models, else dopri5), closed, dopri5, cvode")
