@@ -91,6 +91,34 @@ TEST(PopulationFit, RecoversKnownPopulationFromSimulatedData) {
   EXPECT_NEAR(fit->minus_2ll - fit->ofv, 180 * std::log(2 * std::numbers::pi), 1e-9);
 }
 
+// Every structural parameter is a fixed effect (issue 17, item 1): with IIV on CL only, V is
+// still estimated (the truth is 40, the model's default 50), unless fixed; a fixed one is
+// reported as set, without a standard error.
+TEST(PopulationFit, ParametersWithoutIivAreEstimatedUnlessFixed) {
+  const sim::Model& model = testing::GetModel("pk_1cmt_iv");
+  const Cohort cohort =
+      SimulateCohort(30, std::sqrt(0.09), 0.0, 0, 0.05, {0.5, 2.0, 6.0, 12.0, 18.0, 24.0}, 5);
+  PopFitOptions options;
+  options.iiv = {"CL"};
+  auto fit = FitPopulation(model, cohort.subjects, options);
+  ASSERT_TRUE(fit.ok()) << fit.error().ToString();
+  ASSERT_EQ(fit->parameter_names, (std::vector<std::string>{"CL", "V"}));
+  EXPECT_EQ(fit->fixed, (std::vector<bool>{false, false}));
+  EXPECT_NEAR(fit->typical[1], 40, 3 * fit->typical_se[1]);
+  EXPECT_LT(std::abs(fit->typical[1] - 40), 2.0);
+  EXPECT_NEAR(fit->typical[0], 4, 3 * fit->typical_se[0]);
+  options.fixed = {{"V", 50}};
+  options.initial = {{"CL", 3}};
+  auto held = FitPopulation(model, cohort.subjects, options);
+  ASSERT_TRUE(held.ok()) << held.error().ToString();
+  EXPECT_EQ(held->fixed, (std::vector<bool>{false, true}));
+  EXPECT_EQ(held->typical[1], 50);
+  EXPECT_TRUE(std::isnan(held->typical_se[1]));
+  EXPECT_GT(held->ofv, fit->ofv + 10);  // holding V at the wrong value costs likelihood
+  options.fixed = {{"VMAX", 1}};
+  EXPECT_EQ(FitPopulation(model, cohort.subjects, options).error().field, "--fix");
+}
+
 TEST(PopulationFit, FullOmegaRecoversCorrelatedEtas) {
   // η_CL and η_V simulated with correlation 0.8: the full-Ω fit finds a strong positive
   // correlation and a lower −2LL than the diagonal fit of the same data.

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <charconv>
 #include <cstdio>
 
 #include "medtwin/core/format.h"
@@ -47,6 +48,24 @@ io::CsvReadOptions IgnoringColumns(const std::vector<std::string>& columns) {
   io::CsvReadOptions read;
   for (const std::string& c : columns) read.ignore_columns.insert(ToUpperAscii(c));
   return read;
+}
+
+Result<std::vector<std::pair<std::string, double>>> ParseAssignments(
+    const std::vector<std::string>& items, const std::string& option) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const std::string& a : items) {
+    const auto eq = a.find('=');
+    if (eq == std::string::npos) return InvalidArgument(option, "'" + a + "' is not NAME=VALUE");
+    const std::string name = ToUpperAscii(a.substr(0, eq));
+    const std::string text = a.substr(eq + 1);
+    double v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size()) {
+      return InvalidArgument(option + " " + name, "'" + text + "' is not a number");
+    }
+    out.emplace_back(name, v);
+  }
+  return out;
 }
 
 int Report(const char* command, const Status& status) {

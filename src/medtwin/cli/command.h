@@ -32,4 +32,9 @@ int Report(const char* command, const Status& status);
 void AddIgnoreColumnOption(CLI::App* command, std::vector<std::string>* columns);
 [[nodiscard]] io::CsvReadOptions IgnoringColumns(const std::vector<std::string>& columns);
 
+// NAME=VALUE items (--param, --fix, --init) as upper-case names and numbers; errors name
+// `option` and the item.
+[[nodiscard]] Result<std::vector<std::pair<std::string, double>>> ParseAssignments(
+    const std::vector<std::string>& items, const std::string& option);
+
 }  // namespace medtwin::cli

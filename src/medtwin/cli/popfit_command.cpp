@@ -34,6 +34,8 @@ Status RunPopfit(const PopfitArgs& args) {
     return InvalidArgument("--omega", "'" + args.omega + "' is not diagonal or full");
   }
   options.full_omega = args.omega == "full";
+  MEDTWIN_TRY(options.fixed, ParseAssignments(args.fix, "--fix"));
+  MEDTWIN_TRY(options.initial, ParseAssignments(args.init, "--init"));
   MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(),
                                                   IgnoringColumns(args.ignore_columns)));
   std::fprintf(stderr, "popfit: %zu subjects, FOCE-I on %s ...\n", data.subjects.size(),
@@ -41,9 +43,14 @@ Status RunPopfit(const PopfitArgs& args) {
   MEDTWIN_TRY(estimate::PopFitResult fit, estimate::FitPopulation(*model, data.subjects, options));
 
   json typical = json::object(), omega = json::object(), se = json::object();
+  json fixed = json::array();
   for (std::size_t k = 0; k < fit.parameter_names.size(); ++k) {
     typical[fit.parameter_names[k]] = fit.typical[k];
-    se[fit.parameter_names[k]] = fit.typical_se[k];
+    if (fit.fixed[k]) {
+      fixed.push_back(fit.parameter_names[k]);
+    } else {
+      se[fit.parameter_names[k]] = fit.typical_se[k];
+    }
   }
   for (std::size_t k = 0; k < fit.iiv_names.size(); ++k) {
     omega[fit.iiv_names[k]] = fit.omega[k];
@@ -74,6 +81,7 @@ Status RunPopfit(const PopfitArgs& args) {
   json out = {{"model", args.model},
               {"method", "FOCE-I"},
               {"typical", typical},
+              {"fixed", fixed},
               {"omega", omega},
               {"omega_matrix", omega_matrix},
               {"sigma", sigma},
@@ -111,6 +119,12 @@ void AddPopfitCommand(CLI::App& app) {
   popfit->add_option("--omega", args->omega, "diagonal or full (correlated IIV)")
       ->capture_default_str();
   AddIgnoreColumnOption(popfit, &args->ignore_columns);
+  popfit->add_option("--fix", args->fix,
+                     "Hold a typical value, NAME=VALUE (repeatable); every other structural "
+                     "parameter is estimated");
+  popfit->add_option("--init", args->init,
+                     "Start a typical value's estimation at NAME=VALUE (repeatable; default: "
+                     "the model's default)");
   popfit->add_option("--out", args->out_path, "POP.json")->required();
   popfit->add_option("--model-out", args->model_out_path,
                      "Population model file (default: OUT with _model.json)");

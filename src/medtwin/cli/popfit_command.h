@@ -17,6 +17,8 @@ struct PopfitArgs {
   std::string error = "additive";
   std::string omega = "diagonal";  // or "full"
   std::vector<std::string> ignore_columns;
+  std::vector<std::string> fix;   // NAME=VALUE: typical values held (NONMEM FIX)
+  std::vector<std::string> init;  // NAME=VALUE: where the estimation starts
   std::string out_path;
   std::string model_out_path;  // default: OUT with _model.json
 };

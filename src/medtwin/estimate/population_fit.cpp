@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <set>
 #include <thread>
 
 #include "medtwin/estimate/optimize.h"
@@ -31,8 +32,14 @@ class FoceObjective {
         layout_(model.Info()) {
     for (const auto& name : options.iiv) iiv_index_.push_back(layout_.Find(name));
     base_ = layout_.Defaults();
-    for (const auto& [name, v] : options.fixed)
+    std::set<int> fixed;
+    for (const auto& [name, v] : options.fixed) {
       base_[static_cast<std::size_t>(layout_.Find(name))] = v;
+      fixed.insert(layout_.Find(name));
+    }
+    for (int k = 0; k < layout_.model_count(); ++k) {
+      if (fixed.count(k) == 0) theta_index_.push_back(k);
+    }
     for (const auto& s : subjects) {
       std::vector<Observation> obs;
       for (std::size_t r = 0; r < s.records.size(); ++r) {
@@ -47,22 +54,29 @@ class FoceObjective {
   }
 
   [[nodiscard]] int EtaCount() const { return static_cast<int>(iiv_index_.size()); }
+  [[nodiscard]] int ThetaCount() const { return static_cast<int>(theta_index_.size()); }
+  // Layout indices of the estimated typical values, in x's order.
+  [[nodiscard]] const std::vector<int>& ThetaIndex() const { return theta_index_; }
   [[nodiscard]] bool Proportional() const { return options_.error != ResidualKind::kAdditive; }
-  // x = [log typical (IIV params) | Ω parameters | log σ_add | log σ_prop (if used)], with Ω
-  // as log ω² (diagonal) or as its Cholesky factor L, row by row, log on the diagonal (full).
+  // x = [log typical (every parameter not fixed) | Ω parameters | log σ_add | log σ_prop (if
+  // used)], with Ω as log ω² (diagonal) or as its Cholesky factor L, row by row, log on the
+  // diagonal (full).
   [[nodiscard]] int OmegaParams() const {
     const int n = EtaCount();
     return options_.full_omega ? n * (n + 1) / 2 : n;
   }
-  [[nodiscard]] Eigen::Index SigmaIndex() const { return EtaCount() + OmegaParams(); }
+  [[nodiscard]] Eigen::Index OmegaIndex() const { return ThetaCount(); }
+  [[nodiscard]] Eigen::Index SigmaIndex() const { return ThetaCount() + OmegaParams(); }
   [[nodiscard]] int Size() const {
-    return EtaCount() + OmegaParams() + 1 + (options_.error == ResidualKind::kAdditive ? 0 : 1);
+    return ThetaCount() + OmegaParams() + 1 + (options_.error == ResidualKind::kAdditive ? 0 : 1);
   }
   [[nodiscard]] Eigen::MatrixXd Omega(const Eigen::VectorXd& x) const {
     const int n = EtaCount();
-    if (!options_.full_omega) return x.segment(n, n).array().exp().matrix().asDiagonal();
+    if (!options_.full_omega) {
+      return x.segment(OmegaIndex(), n).array().exp().matrix().asDiagonal();
+    }
     Eigen::MatrixXd l = Eigen::MatrixXd::Zero(n, n);
-    Eigen::Index k = n;
+    Eigen::Index k = OmegaIndex();
     for (int r = 0; r < n; ++r) {
       for (int c = 0; c <= r; ++c, ++k) l(r, c) = r == c ? std::exp(x(k)) : x(k);
     }
@@ -73,9 +87,11 @@ class FoceObjective {
   bool Predict(sim::Simulator& simulator, std::size_t i, const Eigen::VectorXd& theta,
                const Eigen::VectorXd& eta, std::vector<double>& f) {
     std::vector<double> p = base_;
+    for (int j = 0; j < ThetaCount(); ++j) {
+      p[static_cast<std::size_t>(theta_index_[static_cast<std::size_t>(j)])] = std::exp(theta(j));
+    }
     for (int k = 0; k < EtaCount(); ++k) {
-      p[static_cast<std::size_t>(iiv_index_[static_cast<std::size_t>(k)])] =
-          std::exp(theta(k) + eta(k));
+      p[static_cast<std::size_t>(iiv_index_[static_cast<std::size_t>(k)])] *= std::exp(eta(k));
     }
     auto r = simulator.Run(subjects_[i], p);
     if (!r.ok()) return false;
@@ -213,7 +229,7 @@ class FoceObjective {
   // −2 log-likelihood (FOCE-I, Laplace form). Updates the stored η̂ (warm starts).
   double operator()(const Eigen::VectorXd& x) {
     const int n_eta = EtaCount();
-    const Eigen::VectorXd theta = x.head(n_eta);
+    const Eigen::VectorXd theta = x.head(ThetaCount());
     const Eigen::MatrixXd omega = Omega(x);
     Eigen::LLT<Eigen::MatrixXd> omega_llt(omega);
     if (!omega.allFinite() || omega_llt.info() != Eigen::Success) return kInf;
@@ -261,6 +277,7 @@ class FoceObjective {
   std::vector<sim::Simulator> simulators_;  // one per worker thread
   sim::ParameterLayout layout_;
   std::vector<int> iiv_index_;
+  std::vector<int> theta_index_;
   std::vector<double> base_;
   std::vector<std::vector<Observation>> observations_;
   std::vector<Eigen::VectorXd> eta_hat_;
@@ -281,6 +298,29 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
                              "model " + model.Info().name + " has no parameter '" + name + "'");
     }
   }
+  auto model_parameter = [&](const std::string& name, const char* option) -> Result<int> {
+    const int index = layout.Find(name);
+    if (index < 0 || index >= layout.model_count()) {
+      return InvalidArgument(option,
+                             "model " + model.Info().name + " has no parameter '" + name + "'");
+    }
+    return index;
+  };
+  std::vector<double> start = layout.Defaults();
+  for (const auto& [name, value] : options.fixed) {
+    MEDTWIN_TRY(const int index, model_parameter(name, "--fix"));
+    (void)index;
+    if (!std::isfinite(value)) return InvalidArgument("--fix", name + ": not a number");
+  }
+  for (const auto& [name, value] : options.initial) {
+    MEDTWIN_TRY(const int index, model_parameter(name, "--init"));
+    if (!(value > 0) || !std::isfinite(value)) {
+      return InvalidArgument("--init", name +
+                                           ": a typical value is estimated on the log scale: "
+                                           "start above 0");
+    }
+    start[static_cast<std::size_t>(index)] = value;
+  }
   if (subjects.empty()) return InvalidArgument("data", "no subjects");
   std::vector<sim::Simulator> simulators;
   for (int t = 0; t < 2; ++t) {
@@ -290,15 +330,24 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
   FoceObjective objective(model, subjects, options, std::move(simulators));
   if (objective.ObservationCount() == 0) return InvalidArgument("DV", "no observations to fit");
 
-  // Start: model defaults for typical values, ω² = 0.1, σ from the data's spread.
+  // Start: --init or the model's defaults for typical values, ω² = 0.1, σ from the data's
+  // spread.
   const int n_eta = objective.EtaCount();
+  const int n_theta = objective.ThetaCount();
+  const Eigen::Index omega_index = objective.OmegaIndex();
   Eigen::VectorXd x0(objective.Size());
-  const auto& defaults = layout.Defaults();
-  for (int k = 0; k < n_eta; ++k) {
-    x0(k) = std::log(
-        defaults[static_cast<std::size_t>(layout.Find(options.iiv[static_cast<std::size_t>(k)]))]);
-    if (!options.full_omega) x0(n_eta + k) = std::log(0.1);
+  for (int j = 0; j < n_theta; ++j) {
+    const int index = objective.ThetaIndex()[static_cast<std::size_t>(j)];
+    const double v = start[static_cast<std::size_t>(index)];
+    if (!(v > 0)) {
+      return InvalidArgument("--init", layout.Name(index) +
+                                           " starts at 0 and is estimated on the log scale: give "
+                                           "--init " +
+                                           layout.Name(index) + "=V or --fix it");
+    }
+    x0(j) = std::log(v);
   }
+  for (int k = 0; k < n_eta && !options.full_omega; ++k) x0(omega_index + k) = std::log(0.1);
   double mean_y = 0;
   int count = 0;
   for (const auto& s : subjects) {
@@ -311,7 +360,7 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
   }
   mean_y /= count;
   if (options.full_omega) {  // L = sqrt(0.1)·I
-    Eigen::Index k = n_eta;
+    Eigen::Index k = omega_index;
     for (int r = 0; r < n_eta; ++r) {
       for (int c = 0; c <= r; ++c, ++k) x0(k) = r == c ? 0.5 * std::log(0.1) : 0.0;
     }
@@ -344,18 +393,35 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
   out.observations = objective.ObservationCount();
   out.minus_2ll = final_ofv;
   out.ofv = final_ofv - out.observations * std::log(2 * std::numbers::pi);
+  // Every THETA, model order: estimated ones with their SE (delta method), fixed ones as set.
+  std::vector<double> typical_all(start);
+  for (const auto& [name, value] : options.fixed) {
+    typical_all[static_cast<std::size_t>(layout.Find(name))] = value;
+  }
+  for (int index = 0; index < layout.model_count(); ++index) {
+    const auto& estimated = objective.ThetaIndex();
+    const auto at = std::find(estimated.begin(), estimated.end(), index);
+    out.parameter_names.push_back(layout.Name(index));
+    if (at == estimated.end()) {
+      out.typical.push_back(typical_all[static_cast<std::size_t>(index)]);
+      out.typical_se.push_back(std::nan(""));
+      out.fixed.push_back(true);
+    } else {
+      const auto j = static_cast<Eigen::Index>(at - estimated.begin());
+      const double typical = std::exp(m.x(j));
+      out.typical.push_back(typical);
+      out.typical_se.push_back(typical * std::sqrt(cov(j, j)));
+      out.fixed.push_back(false);
+    }
+  }
   for (int k = 0; k < n_eta; ++k) {
-    const double typical = std::exp(m.x(k));
-    out.parameter_names.push_back(options.iiv[static_cast<std::size_t>(k)]);
-    out.typical.push_back(typical);
-    out.typical_se.push_back(typical * std::sqrt(cov(k, k)));  // delta method
     out.iiv_names.push_back(options.iiv[static_cast<std::size_t>(k)]);
     if (!options.full_omega) {
-      const double omega2 = std::exp(m.x(n_eta + k));
-      out.omega_se.push_back(omega2 * std::sqrt(cov(n_eta + k, n_eta + k)));
+      const double omega2 = std::exp(m.x(omega_index + k));
+      out.omega_se.push_back(omega2 * std::sqrt(cov(omega_index + k, omega_index + k)));
     } else {
       // Delta method through the Cholesky parameters: var(ω²_kk) = ∇ᵀ C ∇.
-      const Eigen::Index h = n_eta + objective.OmegaParams();
+      const Eigen::Index h = omega_index + objective.OmegaParams();
       Eigen::VectorXd grad(h);
       for (Eigen::Index j = 0; j < h; ++j) {
         Eigen::VectorXd xp = m.x, xm = m.x;
@@ -383,7 +449,10 @@ std::string PopulationModelJson(const PopFitResult& fit, const std::string& name
   using nlohmann::json;
   json params = json::object();
   for (std::size_t k = 0; k < fit.parameter_names.size(); ++k) {
-    params[fit.parameter_names[k]] = {{"typical", fit.typical[k]}, {"eta", true}};
+    const std::string& parameter = fit.parameter_names[k];
+    const bool eta =
+        std::find(fit.iiv_names.begin(), fit.iiv_names.end(), parameter) != fit.iiv_names.end();
+    params[parameter] = {{"typical", fit.typical[k]}, {"eta", eta}};
   }
   json omega = json::array();
   for (Eigen::Index r = 0; r < fit.omega_matrix.rows(); ++r) {

@@ -21,14 +21,21 @@ struct PopFitOptions {
   ResidualKind error = ResidualKind::kAdditive;
   bool full_omega = false;  // full Ω (Cholesky-parametrized) instead of diagonal
   int max_iterations = 200;
-  // Parameters not estimated keep these values (default: the model's defaults).
+  // Every structural parameter is a fixed effect (THETA) estimated from the data, unless it
+  // is fixed here at a value (NONMEM's FIX). Parameters with IIV may be fixed too (their
+  // typical value is then not estimated, their η is).
   std::vector<std::pair<std::string, double>> fixed;
+  // Where the search starts (default: the model's defaults).
+  std::vector<std::pair<std::string, double>> initial;
 };
 
 struct PopFitResult {
-  std::vector<std::string> parameter_names;  // estimated typical values, model order
+  // Every structural parameter's typical value (THETA), model order; fixed ones flagged, with
+  // no standard error (NaN).
+  std::vector<std::string> parameter_names;
   std::vector<double> typical;
   std::vector<double> typical_se;
+  std::vector<bool> fixed;
   std::vector<std::string> iiv_names;
   std::vector<double> omega;  // variances (diagonal of omega_matrix)
   Eigen::MatrixXd omega_matrix;
@@ -47,8 +54,8 @@ struct PopFitResult {
   std::vector<Eigen::VectorXd> etas;
 };
 
-// Estimates every model parameter that has IIV or appears in `estimate` (typical values),
-// Ω and the residual error. Subjects need observations (DV) of the first output.
+// Estimates every structural parameter's typical value that is not fixed, Ω of the parameters
+// with IIV and the residual error. Subjects need observations (DV) of the first output.
 [[nodiscard]] Result<PopFitResult> FitPopulation(const sim::Model& model,
                                                  const std::vector<sim::Subject>& subjects,
                                                  const PopFitOptions& options);
