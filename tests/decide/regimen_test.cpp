@@ -25,15 +25,37 @@ TEST(Exposure, TrapezoidAucMatchesExponentialIntegral) {
   EXPECT_NEAR(Auc(curve, 2.5, 20.2), exact, 1e-4 * exact);
   EXPECT_DOUBLE_EQ(Cmax(curve, 1, 5), c0 * std::exp(-k * 1));
   EXPECT_DOUBLE_EQ(Cmin(curve, 1, 5), c0 * std::exp(-k * 5));
+  // Time above a threshold: C crosses 10 at t = ln(3)/k (5.49 h); interpolation between the
+  // 5-minute points puts it within a few seconds.
+  EXPECT_NEAR(TimeAbove(curve, 10, 0, 24), std::log(3.0) / k, 1e-3);
+  EXPECT_NEAR(TimeAbove(curve, 10, 2, 24), std::log(3.0) / k - 2, 1e-3);
+  EXPECT_DOUBLE_EQ(TimeAbove(curve, 40, 0, 24), 0.0);
+  EXPECT_DOUBLE_EQ(TimeAbove(curve, 0, 3, 7), 4.0);
 }
 
 TEST(Targets, ParseAndErrors) {
   auto t = ParseTargets({"auc24=400:600", "trough=10:20"});
   ASSERT_TRUE(t.ok());
-  EXPECT_TRUE(t->Attained(500, 15));
-  EXPECT_FALSE(t->Attained(650, 15));
-  EXPECT_FALSE(t->Attained(500, 9));
-  for (const char* bad : {"auc24=600:400", "auc=1:2", "trough=a:b", "auc24"}) {
+  EXPECT_TRUE(t->Attained({.auc24 = 500, .trough = 15}));
+  EXPECT_FALSE(t->Attained({.auc24 = 650, .trough = 15}));
+  EXPECT_FALSE(t->Attained({.auc24 = 500, .trough = 9}));
+  // Every range given must hold: a peak limit and time above a MIC (issue 17, item 6).
+  auto all = ParseTargets({"trough=5:15", "cmax=0:20", "mic=1", "time_above_mic=60:100"});
+  ASSERT_TRUE(all.ok()) << all.error().ToString();
+  const Exposure fine{.auc24 = 0, .trough = 8, .peak = 18, .time_above_mic_pct = 100};
+  EXPECT_TRUE(all->Attained(fine));
+  Exposure high_peak = fine;
+  high_peak.peak = 24.7;
+  EXPECT_FALSE(all->Attained(high_peak));
+  Exposure short_time = fine;
+  short_time.time_above_mic_pct = 50;
+  EXPECT_FALSE(all->Attained(short_time));
+  EXPECT_EQ(all->ToString(),
+            "trough 5-15 mg/L, peak 0-20 mg/L, time above MIC 1 mg/L 60-100 % of the interval");
+  EXPECT_EQ(ParseTargets({"time_above_mic=40:100"}).error().field, "--target");
+  EXPECT_EQ(ParseTargets({"mic=2", "auc24=400:600"}).error().field, "--target");
+  for (const char* bad :
+       {"auc24=600:400", "auc=1:2", "trough=a:b", "auc24", "mic=-1", "time_above_mic=50:120"}) {
     auto r = ParseTargets({bad});
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.error().ToString().find(bad), std::string::npos) << r.error().ToString();

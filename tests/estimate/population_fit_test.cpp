@@ -22,9 +22,10 @@ struct Cohort {
 };
 
 // n subjects of pk_1cmt_iv (CL 4 L/h, V 40 L), 100 mg bolus, levels at `times` with additive
-// noise σ; η_CL = w_cl·z1, η_V = w_v·(ρ·z1 + sqrt(1−ρ²)·z2).
+// noise σ (or, when proportional, noise of SD σ·prediction); η_CL = w_cl·z1,
+// η_V = w_v·(ρ·z1 + sqrt(1−ρ²)·z2).
 Cohort SimulateCohort(int n, double w_cl, double w_v, double rho, double sigma,
-                      const std::vector<double>& times, unsigned seed) {
+                      const std::vector<double>& times, unsigned seed, bool proportional = false) {
   const sim::Model& model = testing::GetModel("pk_1cmt_iv");
   sim::ParameterLayout layout(model.Info());
   auto simulator = sim::Simulator::Create(model);
@@ -43,7 +44,8 @@ Cohort SimulateCohort(int n, double w_cl, double w_v, double rho, double sigma,
     auto r = simulator->Run(s, p);
     EXPECT_TRUE(r.ok());
     for (std::size_t k = 1; k < s.records.size(); ++k) {
-      s.records[k].dv = r->Output(k, 0) + sigma * z(rng);
+      const double f = r->Output(k, 0);
+      s.records[k].dv = f + sigma * (proportional ? f : 1.0) * z(rng);
     }
     c.subjects.push_back(std::move(s));
   }
@@ -89,6 +91,17 @@ TEST(PopulationFit, RecoversKnownPopulationFromSimulatedData) {
   // 116.8 on Theophylline where the −2LL is 359.4: tests/peer/theoph_nlme.R).
   EXPECT_EQ(fit->observations, 30 * 6);
   EXPECT_NEAR(fit->minus_2ll - fit->ofv, 180 * std::log(2 * std::numbers::pi), 1e-9);
+  // The covariance step: one matrix on the natural scale behind every SE; a correlation
+  // matrix with a unit diagonal; a Newton step would gain nothing.
+  EXPECT_TRUE(fit->covariance_ok) << fit->covariance_reason;
+  ASSERT_EQ(fit->estimate_names,
+            (std::vector<std::string>{"CL", "V", "omega_CL", "omega_V", "sigma_additive"}));
+  EXPECT_DOUBLE_EQ(fit->typical_se[1], std::sqrt(fit->covariance(1, 1)));
+  EXPECT_DOUBLE_EQ(fit->omega_se[0], std::sqrt(fit->covariance(2, 2)));
+  for (Eigen::Index k = 0; k < 5; ++k) EXPECT_NEAR(fit->correlation(k, k), 1.0, 1e-12);
+  EXPECT_GE(fit->condition_number, 1.0);
+  EXPECT_LT(fit->expected_decrease, 0.01);
+  EXPECT_NE(fit->convergence_reason.find("Newton step"), std::string::npos);
 }
 
 // Every structural parameter is a fixed effect (issue 17, item 1): with IIV on CL only, V is
@@ -153,6 +166,112 @@ TEST(PopulationFit, RejectsUnknownParameterAndEmptyData) {
   auto none = FitPopulation(model, {sim::Subject{"1", {Dose(0, {.amt = 1}), Obs(1)}}}, options);
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.error().ToString().find("no observations"), std::string::npos);
+}
+
+// Issue 17, item 2: a proportional error cannot weigh a record the model predicts to be 0
+// (Theophylline's pre-dose samples): the fit is refused naming the record, where it used to
+// report an OFV of 6.3e11 with every parameter at its start and "converged". A combined error
+// fits the same data.
+TEST(PopulationFit, ProportionalErrorRefusesARecordPredictedZero) {
+  const sim::Model& model = testing::GetModel("pk_1cmt_iv");
+  Cohort cohort = SimulateCohort(12, 0.3, 0.2, 0, 0.1, {0.5, 2.0, 6.0, 12.0, 24.0}, 7, true);
+  sim::Record pre_dose = Obs(0);
+  pre_dose.dv = 0.05;
+  pre_dose.source_line = 42;
+  auto& first = cohort.subjects[3].records;
+  first.insert(first.begin(), pre_dose);
+  PopFitOptions options;
+  options.iiv = {"CL", "V"};
+  options.error = ResidualKind::kProportional;
+  auto refused = FitPopulation(model, cohort.subjects, options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "DV");
+  const std::string message = refused.error().ToString();
+  EXPECT_NE(message.find("line 42 (ID 4, TIME 0)"), std::string::npos) << message;
+  EXPECT_NE(message.find("--error combined"), std::string::npos) << message;
+  options.error = ResidualKind::kCombined2;
+  auto combined = FitPopulation(model, cohort.subjects, options);
+  ASSERT_TRUE(combined.ok()) << combined.error().ToString();
+  EXPECT_TRUE(combined->converged) << combined->convergence_reason;
+  EXPECT_NEAR(combined->sigma_proportional, 0.1, 0.03);
+}
+
+// A purely proportional error has one σ: every estimate gets a standard error (an unused
+// additive coordinate once made the Hessian singular and every SE null).
+TEST(PopulationFit, ProportionalErrorEstimatesWithStandardErrors) {
+  const sim::Model& model = testing::GetModel("pk_1cmt_iv");
+  const Cohort cohort =
+      SimulateCohort(30, 0.3, 0.2, 0, 0.1, {0.5, 2.0, 6.0, 12.0, 18.0, 24.0}, 13, true);
+  PopFitOptions options;
+  options.iiv = {"CL", "V"};
+  options.error = ResidualKind::kProportional;
+  auto fit = FitPopulation(model, cohort.subjects, options);
+  ASSERT_TRUE(fit.ok()) << fit.error().ToString();
+  EXPECT_TRUE(fit->converged) << fit->convergence_reason;
+  EXPECT_TRUE(fit->covariance_ok) << fit->covariance_reason;
+  EXPECT_EQ(fit->estimate_names.back(), "sigma_proportional");
+  EXPECT_EQ(fit->sigma_additive, 0.0);
+  EXPECT_NEAR(fit->sigma_proportional, 0.1, 3 * fit->estimate_se.back());
+  EXPECT_NEAR(fit->typical[0], 4, 3 * fit->typical_se[0]);
+  EXPECT_NEAR(fit->typical[1], 40, 3 * fit->typical_se[1]);
+}
+
+// Convergence is judged, not assumed: a search stopped by its iteration limit says so.
+TEST(PopulationFit, ReportsASearchThatDidNotConverge) {
+  const sim::Model& model = testing::GetModel("pk_1cmt_iv");
+  const Cohort cohort = SimulateCohort(12, 0.3, 0.2, 0, 0.05, {0.5, 2.0, 6.0, 12.0}, 17);
+  PopFitOptions options;
+  options.iiv = {"CL", "V"};
+  options.max_iterations = 2;
+  options.initial = {{"CL", 1.0}, {"V", 150.0}};
+  auto fit = FitPopulation(model, cohort.subjects, options);
+  ASSERT_TRUE(fit.ok()) << fit.error().ToString();
+  EXPECT_FALSE(fit->converged);
+  EXPECT_NE(fit->convergence_reason.find("iteration limit (2)"), std::string::npos)
+      << fit->convergence_reason;
+}
+
+// What a pharmacometrician looks for is said: with no variability in V in the data, ω²_V
+// falls near 0 and its η-shrinkage is high; a two-compartment model fitted to levels of a
+// one-compartment drug leaves the peripheral parameters with huge relative standard errors.
+TEST(PopulationFit, WarnsOfVariancesNearZeroAndUndeterminedEstimates) {
+  const Cohort cohort =
+      SimulateCohort(20, 0.3, 0.0, 0, 0.05, {0.5, 2.0, 6.0, 12.0, 18.0, 24.0}, 19);
+  PopFitOptions options;
+  options.iiv = {"CL", "V"};
+  auto fit = FitPopulation(testing::GetModel("pk_1cmt_iv"), cohort.subjects, options);
+  ASSERT_TRUE(fit.ok()) << fit.error().ToString();
+  EXPECT_LT(fit->omega[1], 1e-3);
+  ASSERT_EQ(fit->warnings.size(), 1u);
+  EXPECT_NE(fit->warnings[0].find("omega_V"), std::string::npos) << fit->warnings[0];
+  // CL's η̂ are well informed (rich sampling): little shrinkage; V's are all ~0.
+  EXPECT_LT(fit->eta_shrinkage[0], 0.2);
+  EXPECT_GT(fit->eta_shrinkage[1], 0.5);
+  // ε-shrinkage of a well-specified model with 6 levels a subject and 2 η: small.
+  EXPECT_LT(std::abs(fit->epsilon_shrinkage), 0.3);
+  const Cohort varied =
+      SimulateCohort(20, 0.3, 0.2, 0, 0.05, {0.5, 2.0, 6.0, 12.0, 18.0, 24.0}, 19);
+  options.iiv = {"CL", "V1"};
+  auto over = FitPopulation(testing::GetModel("pk_2cmt_iv"), varied.subjects, options);
+  ASSERT_TRUE(over.ok()) << over.error().ToString();
+  bool q_flagged = false;
+  for (const auto& w : over->warnings) q_flagged |= w.starts_with("Q has a relative standard");
+  EXPECT_TRUE(q_flagged) << (over->warnings.empty() ? "" : over->warnings[0]);
+}
+
+// Missing standard errors come with the reason: levels drawn only right after a bolus say
+// nothing about clearance, and the covariance step names CL.
+TEST(PopulationFit, SaysWhyStandardErrorsAreMissing) {
+  const Cohort cohort = SimulateCohort(20, 0.0, 0.3, 0, 0.05, {0.0, 0.0, 0.0}, 23);
+  PopFitOptions options;
+  options.iiv = {"V"};
+  auto fit = FitPopulation(testing::GetModel("pk_1cmt_iv"), cohort.subjects, options);
+  ASSERT_TRUE(fit.ok()) << fit.error().ToString();
+  ASSERT_FALSE(fit->covariance_ok);
+  EXPECT_NE(fit->covariance_reason.find("along a direction made mostly of CL"), std::string::npos)
+      << fit->covariance_reason;
+  EXPECT_TRUE(std::isnan(fit->typical_se[0]));
+  EXPECT_TRUE(std::isnan(fit->typical_se[1]));
 }
 
 }  // namespace

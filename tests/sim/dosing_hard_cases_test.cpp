@@ -246,20 +246,47 @@ TEST_P(HardCases, AdditionalDoseAtObservationTimeCounts) {
   ExpectRelNear(got, {Reference(h, doses, 12), before, Reference(h, doses, 24)}, GetParam().rel);
 }
 
-TEST_P(HardCases, TimeVaryingParametersFromDataColumns) {
-  // CL changes from 4 to 10 L/h at t=8 (a record with a CL column): the new value acts from
-  // that record on.
-  const double v = 40;
+// A record carrying CL (a data column) at time t.
+sim::Record WithCl(sim::Record record, double cl) {
   sim::ParameterLayout layout(GetModel("pk_1cmt_iv").Info());
-  sim::Record change = Obs(8);
+  record.parameter_updates.assign(static_cast<std::size_t>(layout.size()), std::nan(""));
+  record.parameter_updates[static_cast<std::size_t>(layout.Find("CL"))] = cl;
+  return record;
+}
+
+TEST_P(HardCases, TimeVaryingParametersFromDataColumns) {
+  // CL 4 L/h, then a record at t=8 (no dose) carries CL 10. NONMEM's rule, the default (NOCB):
+  // 10 governs (4, 8], the interval that ends at that record, and stays after it. --locf:
+  // 10 acts from t=8 on (and already in the prediction at 8).
+  const double v = 40;
+  sim::Record change = WithCl(Obs(8), 10);
   change.evid = sim::Evid::kOther;
-  change.parameter_updates.assign(static_cast<std::size_t>(layout.size()), std::nan(""));
-  change.parameter_updates[static_cast<std::size_t>(layout.Find("CL"))] = 10;
-  std::vector<sim::Record> records = {Dose(0, {.amt = 100}), Obs(4), change, Obs(12)};
-  auto got = Simulate("pk_1cmt_iv", records, {{"CL", 4}, {"V", v}}, GetParam().method);
-  const double c8 = 100 / v * std::exp(-4 / v * 8);
-  ExpectRelNear(got, {100 / v, 100 / v * std::exp(-4 / v * 4), c8, c8 * std::exp(-10 / v * 4)},
+  const std::vector<sim::Record> records = {Dose(0, {.amt = 100}), Obs(4), change, Obs(12)};
+  const double c4 = 100 / v * std::exp(-4 / v * 4);
+  const auto method = GetParam().method;
+  ExpectRelNear(Simulate("pk_1cmt_iv", records, {{"CL", 4}, {"V", v}}, method),
+                {100 / v, c4, c4 * std::exp(-10 / v * 4), c4 * std::exp(-10 / v * 8)},
                 GetParam().rel);
+  const double c8 = 100 / v * std::exp(-4 / v * 8);
+  ExpectRelNear(Simulate("pk_1cmt_iv", records, {{"CL", 4}, {"V", v}}, method, 0, 1e-10, 1e-12,
+                         sim::TimeVarying::kLocf),
+                {100 / v, c4, c8, c8 * std::exp(-10 / v * 4)}, GetParam().rel);
+}
+
+TEST_P(HardCases, TimeVaryingFirstRecordHoldsFromTheStart) {
+  // The dose record carries CL 2 and the observation at 8 carries CL 3; the one at 4 carries
+  // none. NOCB: 2 from the start through (0, 4], 3 over (4, 8]. LOCF: 2 until 8, so the state
+  // at 8 decayed with 2 (the 3 only starts there).
+  const double v = 40;
+  const std::vector<sim::Record> records = {WithCl(Dose(0, {.amt = 100}), 2), Obs(4),
+                                            WithCl(Obs(8), 3)};
+  const double c4 = 100 / v * std::exp(-2 / v * 4);
+  const auto method = GetParam().method;
+  ExpectRelNear(Simulate("pk_1cmt_iv", records, {{"CL", 9}, {"V", v}}, method),
+                {100 / v, c4, c4 * std::exp(-3 / v * 4)}, GetParam().rel);
+  ExpectRelNear(Simulate("pk_1cmt_iv", records, {{"CL", 9}, {"V", v}}, method, 0, 1e-10, 1e-12,
+                         sim::TimeVarying::kLocf),
+                {100 / v, c4, c4 * std::exp(-2 / v * 4)}, GetParam().rel);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllMethods, HardCases,

@@ -74,10 +74,12 @@ inline const sim::Model& GetModel(const std::string& name) {
 inline std::vector<double> Simulate(const std::string& model_name, std::vector<sim::Record> records,
                                     const std::map<std::string, double>& params,
                                     sim::Method method = sim::Method::kAuto, int column = 0,
-                                    double rtol = 1e-10, double atol = 1e-12) {
+                                    double rtol = 1e-10, double atol = 1e-12,
+                                    sim::TimeVarying time_varying = sim::TimeVarying::kNocb) {
   const sim::Model& model = GetModel(model_name);
   sim::SimOptions options;
   options.method = method;
+  options.time_varying = time_varying;
   options.tolerances.rtol = rtol;
   options.tolerances.atol = atol;
   auto simulator = sim::Simulator::Create(model, options);

@@ -44,6 +44,24 @@ void AddIgnoreColumnOption(CLI::App* command, std::vector<std::string>* columns)
                       "model does not use");
 }
 
+void AddLocfOption(CLI::App* command, bool* locf) {
+  command->add_flag(
+      "--locf", *locf,
+      "Time-varying data items (parameter or covariate columns) act from their record on "
+      "(last observation carried forward). Default: NONMEM's rule, the value on the record "
+      "that ends each interval (docs/dosing_records.md)");
+}
+
+sim::TimeVarying TimeVaryingRule(bool locf) {
+  return locf ? sim::TimeVarying::kLocf : sim::TimeVarying::kNocb;
+}
+
+sim::SimOptions SimOptionsFor(bool locf) {
+  sim::SimOptions options;
+  options.time_varying = TimeVaryingRule(locf);
+  return options;
+}
+
 io::CsvReadOptions IgnoringColumns(const std::vector<std::string>& columns) {
   io::CsvReadOptions read;
   for (const std::string& c : columns) read.ignore_columns.insert(ToUpperAscii(c));

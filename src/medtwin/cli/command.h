@@ -10,6 +10,7 @@
 
 #include "medtwin/core/result.h"
 #include "medtwin/io/nonmem_csv.h"
+#include "medtwin/sim/simulator.h"
 
 namespace CLI {
 class App;
@@ -31,6 +32,13 @@ int Report(const char* command, const Status& status);
 // and skips (simulate, fit, popfit, dose); and the reader's options that say so.
 void AddIgnoreColumnOption(CLI::App* command, std::vector<std::string>* columns);
 [[nodiscard]] io::CsvReadOptions IgnoringColumns(const std::vector<std::string>& columns);
+
+// --locf: values records set take effect from their record on, instead of over the interval
+// that ends at the record (NONMEM's rule and the default); simulate, fit, popfit and dose.
+void AddLocfOption(CLI::App* command, bool* locf);
+[[nodiscard]] sim::TimeVarying TimeVaryingRule(bool locf);
+// Default simulation options with that rule.
+[[nodiscard]] sim::SimOptions SimOptionsFor(bool locf);
 
 // NAME=VALUE items (--param, --fix, --init) as upper-case names and numbers; errors name
 // `option` and the item.

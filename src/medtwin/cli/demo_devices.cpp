@@ -34,48 +34,10 @@ std::string VancomycinId(int i) {
   return buf;
 }
 
-// The demo's vancomycin therapy: 1 g over 1 h every 12 h on a fixed 12-h grid (so a restart
-// re-sends the same doses, which the store recognizes), the last three doses up to now, and a
-// trough and a peak around the middle dose, from a one-compartment "true" patient (CL 4.2 L/h,
-// V 55 L: a typical adult with normal renal function).
-void VancomycinHistory(const std::string& patient, long long now_us, std::vector<json>& events,
-                       std::vector<json>& levels) {
-  constexpr long long kHourUs = 3'600'000'000LL;
-  const long long last = now_us / (12 * kHourUs) * (12 * kHourUs);
-  const double cl = 4.2, v = 55, k = cl / v, dose = 1000, infusion_h = 1;
-  std::vector<long long> doses = {last - 24 * kHourUs, last - 12 * kHourUs, last};
-  for (long long d : doses) {
-    events.push_back({{"patient", patient},
-                      {"type", "dose"},
-                      {"drug", "vancomycin"},
-                      {"amount", dose},
-                      {"unit", "mg"},
-                      {"duration_h", infusion_h},
-                      {"time", FormatRfc3339(Instant{d})},
-                      {"source", "demo-ehr"}});
-  }
-  auto concentration = [&](long long t_us) {
-    double c = 0;
-    for (long long d : doses) {
-      const double t = static_cast<double>(t_us - d) / static_cast<double>(kHourUs);
-      if (t <= 0) continue;
-      const double rate = dose / infusion_h;
-      c += t < infusion_h
-               ? rate / cl * (1 - std::exp(-k * t))
-               : rate / cl * (1 - std::exp(-k * infusion_h)) * std::exp(-k * (t - infusion_h));
-    }
-    return c;
-  };
-  for (long long t : {doses[1] - kHourUs / 2, doses[1] + 2 * kHourUs}) {
-    if (t > now_us) continue;
-    levels.push_back({{"patient", patient},
-                      {"code", loinc::kVancomycin},
-                      {"value", std::round(concentration(t) * 10) / 10},
-                      {"unit", "mg/L"},
-                      {"time", FormatRfc3339(Instant{t})},
-                      {"source", "demo-lab"}});
-  }
-}
+constexpr const char* kVancomycinBirthDate = "1958-03-14";
+constexpr double kVancomycinWeightKg = 82, kVancomycinScrMgDl = 1.1;
+constexpr int kVancomycinTherapyDoses = 56;
+constexpr long long kHourUs = 3'600'000'000LL;
 
 std::string WarfarinId(int i) {
   char buf[24];
@@ -89,9 +51,10 @@ std::string WarfarinId(int i) {
 // 2; VKORC1 -1639 G/A: 1) and age at the typical individual (η = 0), rounded to 0.1 as a lab
 // reports it.
 constexpr const char* kWarfarinBirthDate = "1952-09-02";
-void WarfarinHistory(const std::string& patient, long long now_us, std::vector<json>& events,
+void WarfarinHistory(int index, long long now_us, std::vector<json>& events,
                      std::vector<json>& levels) {
-  constexpr long long kHourUs = 3'600'000'000LL, kDayUs = 24 * kHourUs;
+  const std::string patient = WarfarinId(index);
+  constexpr long long kDayUs = 24 * kHourUs;
   long long last = now_us / kDayUs * kDayUs + 18 * kHourUs;
   if (last > now_us) last -= kDayUs;
   const long long first = last - 6 * kDayUs;
@@ -168,6 +131,113 @@ struct WardPatient {
 
 }  // namespace
 
+Result<DemoDrugTruth> DemoVancomycinTruth(int index, long long first_dose_us) {
+  DemoDrugTruth truth{"vancomycin_goti2018", {}, {}};
+  MEDTWIN_TRY(estimate::PopulationModel pop, estimate::FindPopulationModel(truth.population_model));
+  MEDTWIN_TRY(estimate::MapEstimator estimator, estimate::MapEstimator::Create(pop));
+  const Eigen::VectorXd eta =
+      estimate::SamplePosterior(Eigen::VectorXd::Zero(pop.omega.rows()), pop.omega, 1,
+                                20261207U + static_cast<unsigned>(index))
+          .front();
+  truth.eta.assign(eta.data(), eta.data() + eta.size());
+  // The record's values, as the drug twin reads them (CRCL is computed from them).
+  const auto born = ParseRfc3339(std::string(kVancomycinBirthDate) + "T00:00:00Z");
+  for (const auto& name : estimator.data_info().covariates) {
+    double v = std::nan("");
+    if (name == "WT") v = kVancomycinWeightKg;
+    if (name == "SCR") v = kVancomycinScrMgDl;
+    if (name == "SEX") v = 0;  // male
+    if (name == "DIAL") v = 0;
+    if (name == "AGE" && born.ok()) {
+      v = std::floor(static_cast<double>(first_dose_us - born->us_since_epoch) /
+                     (365.25 * 24 * kHourUs));
+    }
+    truth.covariates.push_back(v);
+  }
+  return truth;
+}
+
+void DemoVancomycinHistory(int index, long long now_us, std::vector<json>& events,
+                           std::vector<json>& levels) {
+  const std::string patient = VancomycinId(index);
+  const long long last = now_us / (12 * kHourUs) * (12 * kHourUs);
+  const double dose_mg = 1000, infusion_h = 1;
+  std::vector<long long> doses;
+  for (int k = kVancomycinTherapyDoses - 1; k >= 0; --k) doses.push_back(last - k * 12 * kHourUs);
+  for (long long d : doses) {
+    events.push_back({{"patient", patient},
+                      {"type", "dose"},
+                      {"drug", "vancomycin"},
+                      {"amount", dose_mg},
+                      {"unit", "mg"},
+                      {"duration_h", infusion_h},
+                      {"time", FormatRfc3339(Instant{d})},
+                      {"source", "demo-ehr"}});
+  }
+  auto truth = DemoVancomycinTruth(index, doses.front());
+  if (!truth.ok()) return;
+  auto pop = estimate::FindPopulationModel(truth->population_model);
+  if (!pop.ok()) return;
+  auto estimator = estimate::MapEstimator::Create(*pop);
+  if (!estimator.ok()) return;
+  auto hours = [&](long long t_us) {
+    return static_cast<double>(t_us - doses.front()) / static_cast<double>(kHourUs);
+  };
+  sim::Subject subject{patient, {}};
+  for (long long d : doses) {
+    sim::Record r;
+    r.time = hours(d);
+    r.evid = sim::Evid::kDose;
+    r.amt = dose_mg;
+    r.rate = dose_mg / infusion_h;
+    r.covariates = truth->covariates;
+    subject.records.push_back(r);
+  }
+  // Two levels around the dose before the last. The first pair is a trough and a peak; the
+  // sampling times then move through the interval from one dose to the next, so the levels
+  // determine the two-compartment curve (repeated trough-peak pairs at steady state carry the
+  // same two numbers, which leave V1 and V2 apart undetermined).
+  const long long middle = doses[doses.size() - 2];
+  constexpr long long kOffsetsMin[3][2] = {{-30, 120}, {90, 360}, {240, 600}};
+  const auto& offsets = kOffsetsMin[(middle / (12 * kHourUs)) % 3];
+  std::vector<long long> times;
+  for (long long minutes : offsets) {
+    const long long t = middle + minutes * kHourUs / 60;
+    if (t > now_us) continue;
+    sim::Record o;
+    o.time = hours(t);
+    o.covariates = truth->covariates;
+    times.push_back(t);
+    subject.records.push_back(o);
+  }
+  std::stable_sort(subject.records.begin(), subject.records.end(),
+                   [](const sim::Record& a, const sim::Record& b) { return a.time < b.time; });
+  const Eigen::Map<const Eigen::VectorXd> eta(truth->eta.data(),
+                                              static_cast<Eigen::Index>(truth->eta.size()));
+  auto levels_mg_l = estimator->Simulate(subject, eta);
+  if (!levels_mg_l.ok()) return;
+  std::size_t next = 0;
+  for (std::size_t k = 0; k < subject.records.size(); ++k) {
+    if (subject.records[k].evid != sim::Evid::kObservation) continue;
+    // The measured level: the truth plus the model's own residual error (so the twin's
+    // likelihood describes the data it gets; noise-free levels would pull the MAP fit off the
+    // truth through the ln R term of a concentration-dependent error), drawn from a stream
+    // fixed by the patient and the level's time so a re-sent level is the same. Labs report
+    // 0.1 mg/L steps, nothing below 0.1.
+    const long long t_us = times[next];
+    std::mt19937_64 rng(20261207ULL + 1'000'003ULL * static_cast<unsigned long long>(index) +
+                        static_cast<unsigned long long>(t_us / 60'000'000LL));
+    const double f = (*levels_mg_l)[k];
+    const double measured = f + pop->residual.Sd(f) * std::normal_distribution<double>()(rng);
+    levels.push_back({{"patient", patient},
+                      {"code", loinc::kVancomycin},
+                      {"value", std::max(0.1, std::round(measured * 10) / 10)},
+                      {"unit", "mg/L"},
+                      {"time", FormatRfc3339(Instant{times[next++]})},
+                      {"source", "demo-lab"}});
+  }
+}
+
 std::vector<json> DemoPatients(const DemoOptions& o) {
   static const char* kConditions[] = {"pneumonia",  "hip fracture",  "COPD",
                                       "cellulitis", "heart failure", "pyelonephritis"};
@@ -201,9 +271,9 @@ std::vector<json> DemoPatients(const DemoOptions& o) {
     out.push_back({{"id", VancomycinId(i)},
                    {"name", "Demo vancomycin patient " + std::to_string(i + 1)},
                    {"sex", "male"},
-                   {"birth_date", "1958-03-14"},
-                   {"weight_kg", 82},
-                   {"scr_mg_dl", 1.1},
+                   {"birth_date", kVancomycinBirthDate},
+                   {"weight_kg", kVancomycinWeightKg},
+                   {"scr_mg_dl", kVancomycinScrMgDl},
                    {"conditions", {"MRSA bacteraemia"}},
                    {"models", {"news2", "vancomycin"}},
                    {"population_model", "vancomycin_goti2018"},
@@ -335,12 +405,12 @@ void DemoFeeder::Run() {
   // Drug therapies: each patient's history (doses as events, then levels) at start and again
   // every `period_us`, when a new dose or level time may have come (repeats are recognized by
   // the store).
-  using History = void (*)(const std::string&, long long, std::vector<json>&, std::vector<json>&);
-  auto send_history = [&](int patients, std::string (*id)(int), History history,
-                          long long period_us, long long& sent_until) {
+  using History = void (*)(int, long long, std::vector<json>&, std::vector<json>&);
+  auto send_history = [&](int patients, History history, long long period_us,
+                          long long& sent_until) {
     if (patients <= 0 || NowUs() < sent_until) return;
     std::vector<json> doses, levels;
-    for (int i = 0; i < patients; ++i) history(id(i), NowUs(), doses, levels);
+    for (int i = 0; i < patients; ++i) history(i, NowUs(), doses, levels);
     if (sink_.send_events && !sink_.send_events(doses).ok()) ++failed_;
     if (!levels.empty()) {
       if (auto r = sink_.send(levels); r.ok()) {
@@ -355,10 +425,9 @@ void DemoFeeder::Run() {
   while (!stop_) {
     // Vancomycin: at every new 12-h dose time; warfarin: every hour (doses at 18:00, INRs at
     // 08:00).
-    send_history(options_.vancomycin_patients, VancomycinId, VancomycinHistory, 12 * k1hUs,
+    send_history(options_.vancomycin_patients, DemoVancomycinHistory, 12 * k1hUs,
                  vancomycin_sent_until);
-    send_history(options_.warfarin_patients, WarfarinId, WarfarinHistory, k1hUs,
-                 warfarin_sent_until);
+    send_history(options_.warfarin_patients, WarfarinHistory, k1hUs, warfarin_sent_until);
     const double sim_min =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() *
         options_.speed / 60.0;

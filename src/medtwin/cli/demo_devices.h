@@ -43,6 +43,26 @@ struct DeviceSink {
 // The demo's patients as documents (ward then glucose patients).
 std::vector<nlohmann::json> DemoPatients(const DemoOptions& o);
 
+// Who demo vancomycin patient `index` (vanco-NN, from 0) truly is: a draw from the population
+// model its twin fits (η ~ N(0, Ω) of vancomycin_goti2018, seeded by the index) with the
+// covariates of its record as the twin derives them (age at `first_dose_us`), so the twin's
+// advice can be checked against the truth.
+struct DemoDrugTruth {
+  std::string population_model;
+  std::vector<double> eta;         // in the model's η order
+  std::vector<double> covariates;  // in the model's data-column order
+};
+[[nodiscard]] Result<DemoDrugTruth> DemoVancomycinTruth(int index, long long first_dose_us);
+
+// The demo vancomycin therapy as of `now_us`: 1 g over 1 h on a fixed 12-h grid for the last
+// four weeks (so a restart re-sends the same doses, which the store recognizes, and the levels
+// are simulated from every dose the twin can have: a dose older than four weeks leaves less
+// than 1e-6 of itself), and two levels around the dose before the last (a trough and a peak,
+// or, by the dose's place on the grid, two later times in its interval), simulated from the
+// patient's truth with the model's residual error and rounded to 0.1 mg/L as a lab reports.
+void DemoVancomycinHistory(int index, long long now_us, std::vector<nlohmann::json>& events,
+                           std::vector<nlohmann::json>& levels);
+
 class DemoFeeder {
  public:
   // Creates the demo patients (if the store does not have them yet) and starts feeding the

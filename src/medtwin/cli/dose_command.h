@@ -3,6 +3,7 @@
 // and an optional plot.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,13 @@ struct DoseArgs {
   std::string model;
   std::string data_path;
   std::vector<std::string> ignore_columns;  // extra data columns to accept and skip
-  std::vector<std::string> targets;         // "auc24=400:600", "trough=10:20"
-  std::vector<double> intervals_h = {8, 12, 24};
-  double infusion_h = 1;
-  double dose_step_mg = 250;
-  double dose_max_mg = 4000;
+  bool locf = false;                        // --locf: time-varying items act from their record on
+  // The menu and targets; unset (empty, NaN) ones come from the model file's "dosing".
+  std::vector<std::string> targets;  // "auc24=400:600", "trough=10:20", "peak=0:20", ...
+  std::vector<double> intervals_h;
+  double infusion_h = std::numeric_limits<double>::quiet_NaN();
+  double dose_step_mg = std::numeric_limits<double>::quiet_NaN();
+  double dose_max_mg = std::numeric_limits<double>::quiet_NaN();
   double start_h = -1;  // < 0: the next dose time implied by the records
   int samples = 500;
   std::vector<std::string> what_if;  // proposed regimens "DOSE@II" or "DOSE@II/INFUSION_H"

@@ -57,7 +57,8 @@ double FirstDoseTime(const sim::Subject& subject) {
 Status RunFit(const FitArgs& args) {
   using nlohmann::json;
   MEDTWIN_TRY(estimate::PopulationModel pop, estimate::FindPopulationModel(args.model));
-  MEDTWIN_TRY(estimate::MapEstimator estimator, estimate::MapEstimator::Create(pop));
+  MEDTWIN_TRY(estimate::MapEstimator estimator,
+              estimate::MapEstimator::Create(pop, SimOptionsFor(args.locf)));
   MEDTWIN_TRY(std::vector<Window> windows, ParseWindows(args.auc_windows));
   MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, estimator.data_info(),
                                                   IgnoringColumns(args.ignore_columns)));
@@ -179,6 +180,7 @@ void AddFitCommand(CLI::App& app) {
       ->required();
   fit->add_option("--data", args->data_path, "Records with DV levels, CSV")->required();
   AddIgnoreColumnOption(fit, &args->ignore_columns);
+  AddLocfOption(fit, &args->locf);
   fit->add_option("--out", args->out_path, "FIT.json (written atomically)")->required();
   fit->add_option("--plot", args->plot_path,
                   "SVG: observed levels, individual fit and population prediction");

@@ -14,6 +14,7 @@ struct FitArgs {
   std::string model;  // population model name (data/models/NAME.json) or a .json path
   std::string data_path;
   std::vector<std::string> ignore_columns;  // extra data columns to accept and skip
+  bool locf = false;                        // --locf: time-varying items act from their record on
   std::string out_path;
   std::string plot_path;
   // Exposure windows "FROM:TO" in hours after the first dose; empty: each day

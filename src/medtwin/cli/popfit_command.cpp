@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 
 #include "medtwin/cli/command.h"
@@ -34,6 +35,9 @@ Status RunPopfit(const PopfitArgs& args) {
     return InvalidArgument("--omega", "'" + args.omega + "' is not diagonal or full");
   }
   options.full_omega = args.omega == "full";
+  options.time_varying = TimeVaryingRule(args.locf);
+  options.max_iterations = args.max_iterations;
+  options.output = args.output;
   MEDTWIN_TRY(options.fixed, ParseAssignments(args.fix, "--fix"));
   MEDTWIN_TRY(options.initial, ParseAssignments(args.init, "--init"));
   MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(),
@@ -42,6 +46,7 @@ Status RunPopfit(const PopfitArgs& args) {
                args.model.c_str());
   MEDTWIN_TRY(estimate::PopFitResult fit, estimate::FitPopulation(*model, data.subjects, options));
 
+  auto number_or_null = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
   json typical = json::object(), omega = json::object(), se = json::object();
   json fixed = json::array();
   for (std::size_t k = 0; k < fit.parameter_names.size(); ++k) {
@@ -49,12 +54,12 @@ Status RunPopfit(const PopfitArgs& args) {
     if (fit.fixed[k]) {
       fixed.push_back(fit.parameter_names[k]);
     } else {
-      se[fit.parameter_names[k]] = fit.typical_se[k];
+      se[fit.parameter_names[k]] = number_or_null(fit.typical_se[k]);
     }
   }
   for (std::size_t k = 0; k < fit.iiv_names.size(); ++k) {
     omega[fit.iiv_names[k]] = fit.omega[k];
-    se["omega_" + fit.iiv_names[k]] = fit.omega_se[k];
+    se["omega_" + fit.iiv_names[k]] = number_or_null(fit.omega_se[k]);
   }
   json omega_matrix = json::array();
   for (Eigen::Index r = 0; r < fit.omega_matrix.rows(); ++r) {
@@ -63,6 +68,31 @@ Status RunPopfit(const PopfitArgs& args) {
       row.push_back(fit.omega_matrix(r, c));
     omega_matrix.push_back(row);
   }
+  // The covariance step's results on the natural scale; SEs missing (null) say why.
+  json rse = json::object();
+  for (std::size_t k = 0; k < fit.estimate_names.size(); ++k) {
+    rse[fit.estimate_names[k]] =
+        number_or_null(100 * fit.estimate_se[k] / std::abs(fit.estimates[k]));
+  }
+  auto matrix_json = [&](const Eigen::MatrixXd& m) {
+    json rows = json::array();
+    for (Eigen::Index r = 0; r < m.rows(); ++r) {
+      json row = json::array();
+      for (Eigen::Index c = 0; c < m.cols(); ++c) row.push_back(number_or_null(m(r, c)));
+      rows.push_back(row);
+    }
+    return rows;
+  };
+  json covariance = {{"ok", fit.covariance_ok},
+                     {"names", fit.estimate_names},
+                     {"matrix", matrix_json(fit.covariance)},
+                     {"correlation", matrix_json(fit.correlation)},
+                     {"condition_number", number_or_null(fit.condition_number)}};
+  if (!fit.covariance_ok) covariance["reason"] = fit.covariance_reason;
+  json convergence = {{"converged", fit.converged},
+                      {"reason", fit.convergence_reason},
+                      {"max_gradient", fit.max_gradient},
+                      {"expected_ofv_decrease", number_or_null(fit.expected_decrease)}};
   json sigma = {{"additive_sd", fit.sigma_additive}, {"proportional", fit.sigma_proportional}};
   json subjects = json::array();
   for (std::size_t i = 0; i < fit.subject_ids.size(); ++i) {
@@ -82,10 +112,13 @@ Status RunPopfit(const PopfitArgs& args) {
               {"method", "FOCE-I"},
               {"typical", typical},
               {"fixed", fixed},
+              {"from_data", fit.from_data},
               {"omega", omega},
               {"omega_matrix", omega_matrix},
               {"sigma", sigma},
               {"se", se},
+              {"rse_percent", rse},
+              {"covariance", covariance},
               {"ofv", fit.ofv},
               {"minus_2ll", fit.minus_2ll},
               {"ofv_note",
@@ -94,8 +127,18 @@ Status RunPopfit(const PopfitArgs& args) {
               {"observations", fit.observations},
               {"iterations", fit.iterations},
               {"converged", fit.converged},
+              {"convergence", convergence},
               {"subjects", subjects},
               {"population_model_file", model_out}};
+  out["warnings"] = fit.warnings;
+  for (const std::string& w : fit.warnings) std::fprintf(stderr, "popfit: %s\n", w.c_str());
+  if (!fit.covariance_ok) {
+    out["se_note"] = "standard errors are missing: " + fit.covariance_reason;
+    std::fprintf(stderr, "popfit: %s\n", fit.covariance_reason.c_str());
+  }
+  if (!fit.converged) {
+    std::fprintf(stderr, "popfit: warning: not converged: %s\n", fit.convergence_reason.c_str());
+  }
   MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(
       model_out, estimate::PopulationModelJson(fit, "popfit_" + args.model, args.model,
                                                "medtwin popfit on " + args.data_path)));
@@ -119,12 +162,23 @@ void AddPopfitCommand(CLI::App& app) {
   popfit->add_option("--omega", args->omega, "diagonal or full (correlated IIV)")
       ->capture_default_str();
   AddIgnoreColumnOption(popfit, &args->ignore_columns);
+  AddLocfOption(popfit, &args->locf);
   popfit->add_option("--fix", args->fix,
                      "Hold a typical value, NAME=VALUE (repeatable); every other structural "
                      "parameter is estimated");
   popfit->add_option("--init", args->init,
                      "Start a typical value's estimation at NAME=VALUE (repeatable; default: "
-                     "the model's default)");
+                     "the model's default); also OMEGA_NAME=variance (default 0.1), "
+                     "SIGMA_ADDITIVE=SD, SIGMA_PROPORTIONAL=fraction");
+  popfit->add_option("--output", args->output,
+                     "The model output DV observes (default: the first, e.g. LNANC of "
+                     "friberg_anc_cp for log ANC)");
+  popfit
+      ->add_option("--max-iterations", args->max_iterations,
+                   "Outer iterations before the search gives up (it then reports "
+                   "\"converged\": false with the reason); 0 evaluates the OFV at the "
+                   "initial estimates (NONMEM's MAXEVAL=0)")
+      ->capture_default_str();
   popfit->add_option("--out", args->out_path, "POP.json")->required();
   popfit->add_option("--model-out", args->model_out_path,
                      "Population model file (default: OUT with _model.json)");

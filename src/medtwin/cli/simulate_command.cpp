@@ -62,6 +62,7 @@ Status RunSimulate(const SimulateArgs& args) {
   options.method = method;
   options.tolerances.rtol = args.rtol;
   options.tolerances.atol = args.atol;
+  options.time_varying = TimeVaryingRule(args.locf);
   MEDTWIN_TRY(sim::Simulator simulator, sim::Simulator::Create(*model, options));
   MEDTWIN_TRY(std::vector<double> base,
               BaseParameters(*model, simulator.layout(), args.patient, args.params));
@@ -130,7 +131,7 @@ std::string DescribeModels() {
     }
     out += "\n";
   }
-  out += "Population models (for medtwin fit; data/models/NAME.json):\n";
+  out += "Population models (for medtwin fit and dose; data/models/NAME.json):\n";
   for (const std::string& name : estimate::BuiltInPopulationModels()) {
     auto m = estimate::FindPopulationModel(name);
     if (!m.ok()) {
@@ -142,6 +143,10 @@ std::string DescribeModels() {
     for (const auto& c : m->covariates) out += " " + c;
     out += "; IIV on:";
     for (const auto& e : m->eta_names) out += " " + e;
+    if (m->dosing) {
+      out += "\n    dose: " + m->dosing->route + ", targets:";
+      for (const auto& t : m->dosing->targets) out += " " + t;
+    }
     out += "\n";
   }
   return out;
@@ -169,6 +174,7 @@ void AddSimulateCommand(CLI::App& app) {
                        "Parameter value NAME=VALUE before the first record (repeatable), e.g. "
                        "--param CL=4.2 --param F1=0.8");
   AddIgnoreColumnOption(simulate, &args->ignore_columns);
+  AddLocfOption(simulate, &args->locf);
   simulate
       ->add_option("--method", args->method,
                    "auto (closed form for linear models, else dopri5), closed, dopri5, cvode")

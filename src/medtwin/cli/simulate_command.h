@@ -18,6 +18,7 @@ struct SimulateArgs {
   std::string patient;                      // virtual patient (uva_padova), e.g. adult#001
   std::vector<std::string> params;          // NAME=VALUE
   std::vector<std::string> ignore_columns;  // extra data columns to skip
+  bool locf = false;                        // --locf: time-varying items act from their record on
   std::string method = "auto";
   double rtol = 1e-8;
   double atol = 1e-10;

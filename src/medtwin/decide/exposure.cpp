@@ -50,6 +50,30 @@ double Cmax(const Curve& curve, double from, double to) {
   return m;
 }
 
+double TimeAbove(const Curve& curve, double threshold, double from, double to) {
+  if (curve.empty() || to <= from) return 0;
+  double above = 0, t_prev = from, c_prev = At(curve, from);
+  auto segment = [&](double t, double c) {
+    const double dt = t - t_prev;
+    if (c_prev > threshold && c > threshold) {
+      above += dt;
+    } else if (c_prev > threshold || c > threshold) {
+      // One end above: the part on that side of the crossing.
+      const double cross = dt * (threshold - c_prev) / (c - c_prev);
+      above += c > threshold ? dt - cross : cross;
+    }
+    t_prev = t;
+    c_prev = c;
+  };
+  for (const auto& [t, c] : curve) {
+    if (t <= from) continue;
+    if (t >= to) break;
+    segment(t, c);
+  }
+  segment(to, At(curve, to));
+  return above;
+}
+
 double Cmin(const Curve& curve, double from, double to) {
   double m = std::numeric_limits<double>::infinity();
   for (const auto& [t, c] : curve) {

@@ -15,6 +15,9 @@ double Auc(const Curve& curve, double from, double to);
 // Largest and smallest concentration among the curve's points inside [from, to].
 double Cmax(const Curve& curve, double from, double to);
 double Cmin(const Curve& curve, double from, double to);
+// Time (h) within [from, to] the curve spends above `threshold`, crossings placed by linear
+// interpolation between points (the fT>MIC of time-dependent antibiotics).
+double TimeAbove(const Curve& curve, double threshold, double from, double to);
 
 // The q-quantile (0..1) of values, linear between order statistics (R's type 7).
 double Quantile(std::vector<double> values, double q);

@@ -29,19 +29,25 @@ Result<std::pair<double, double>> ParseRange(std::string_view text, const std::s
 
 }  // namespace
 
-bool Target::Attained(double auc24, double trough) const {
-  if (has_auc24 && (auc24 < auc24_lo || auc24 > auc24_hi)) return false;
-  if (has_trough && (trough < trough_lo || trough > trough_hi)) return false;
-  return true;
+bool Target::Attained(const Exposure& e) const {
+  auto outside = [](bool has, double v, double lo, double hi) { return has && (v < lo || v > hi); };
+  return !outside(has_auc24, e.auc24, auc24_lo, auc24_hi) &&
+         !outside(has_trough, e.trough, trough_lo, trough_hi) &&
+         !outside(has_peak, e.peak, peak_lo, peak_hi) &&
+         !outside(has_time_above_mic, e.time_above_mic_pct, time_above_mic_lo, time_above_mic_hi);
 }
 
 std::string Target::ToString() const {
   std::string s;
-  if (has_auc24) s += "AUC24 " + FormatNumber(auc24_lo) + "-" + FormatNumber(auc24_hi) + " mg*h/L";
-  if (has_trough) {
-    s += (s.empty() ? "" : ", ") + std::string("trough ") + FormatNumber(trough_lo) + "-" +
-         FormatNumber(trough_hi) + " mg/L";
-  }
+  auto add = [&s](bool has, const std::string& what, double lo, double hi, const char* unit) {
+    if (!has) return;
+    s += (s.empty() ? "" : ", ") + what + " " + FormatNumber(lo) + "-" + FormatNumber(hi) + unit;
+  };
+  add(has_auc24, "AUC24", auc24_lo, auc24_hi, " mg*h/L");
+  add(has_trough, "trough", trough_lo, trough_hi, " mg/L");
+  add(has_peak, "peak", peak_lo, peak_hi, " mg/L");
+  add(has_time_above_mic, "time above MIC " + FormatNumber(mic) + " mg/L", time_above_mic_lo,
+      time_above_mic_hi, " % of the interval");
   return s;
 }
 
@@ -52,6 +58,14 @@ Result<Target> ParseTargets(const std::vector<std::string>& specs) {
     const std::string name = spec.substr(0, eq);
     if (eq == std::string::npos)
       return InvalidArgument("--target " + spec, "expected NAME=LOW:HIGH");
+    if (name == "mic") {
+      const std::string_view text = std::string_view(spec).substr(eq + 1);
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), t.mic);
+      if (ec != std::errc() || ptr != text.data() + text.size() || !(t.mic > 0)) {
+        return InvalidArgument("--target " + spec, "the MIC is a number > 0 (mg/L)");
+      }
+      continue;
+    }
     MEDTWIN_TRY(auto range, ParseRange(std::string_view(spec).substr(eq + 1), "--target " + spec));
     if (name == "auc24") {
       t.has_auc24 = true;
@@ -59,11 +73,27 @@ Result<Target> ParseTargets(const std::vector<std::string>& specs) {
     } else if (name == "trough") {
       t.has_trough = true;
       std::tie(t.trough_lo, t.trough_hi) = range;
+    } else if (name == "peak" || name == "cmax") {
+      t.has_peak = true;
+      std::tie(t.peak_lo, t.peak_hi) = range;
+    } else if (name == "time_above_mic") {
+      if (range.second > 100) {
+        return InvalidArgument("--target " + spec, "a percentage of the interval: HIGH <= 100");
+      }
+      t.has_time_above_mic = true;
+      std::tie(t.time_above_mic_lo, t.time_above_mic_hi) = range;
     } else {
-      return InvalidArgument("--target " + spec, "unknown target '" + name + "' (auc24 or trough)");
+      return InvalidArgument(
+          "--target " + spec,
+          "unknown target '" + name + "' (auc24, trough, peak or cmax, time_above_mic with mic)");
     }
   }
-  if (!t.has_auc24 && !t.has_trough)
+  if (t.has_time_above_mic != (t.mic > 0)) {
+    return InvalidArgument("--target", t.has_time_above_mic
+                                           ? "time_above_mic needs the MIC: mic=VALUE (mg/L)"
+                                           : "mic is only used by a time_above_mic target");
+  }
+  if (!t.has_auc24 && !t.has_trough && !t.has_peak && !t.has_time_above_mic)
     return InvalidArgument("--target", "at least one target is needed");
   return t;
 }
@@ -136,20 +166,31 @@ Result<RegimenOutcome> EvaluateRegimen(estimate::MapEstimator& estimator,
   // Trough: lowest level over a dosing interval at steady state (just before the next dose for
   // infusions and boluses alike; the grid stops short of the next dose's arrival).
   const double trough_to = regimen.interval_h - kGridH / 2;
+  auto exposure_of = [&](const Curve& c) {
+    Exposure e{Auc(c, 0, 24), Cmin(c, 0, trough_to), Cmax(c, 0, regimen.interval_h), 0};
+    if (target.mic > 0) {
+      e.time_above_mic_pct =
+          100 * TimeAbove(c, target.mic, 0, regimen.interval_h) / regimen.interval_h;
+    }
+    return e;
+  };
   MEDTWIN_TRY(Curve curve, SteadyStateCurve(estimator, patient, regimen, patient.eta));
-  out.auc24 = Auc(curve, 0, 24);
-  out.trough = Cmin(curve, 0, trough_to);
-  out.cmax = Cmax(curve, 0, regimen.interval_h);
-  std::vector<double> aucs, troughs;
+  const Exposure at_map = exposure_of(curve);
+  out.auc24 = at_map.auc24;
+  out.trough = at_map.trough;
+  out.cmax = at_map.peak;
+  out.time_above_mic_pct = at_map.time_above_mic_pct;
+  std::vector<double> aucs, troughs, peaks;
   std::vector<std::vector<double>> at_point(search.curve_bands ? curve.size() : 0);
   int hits = 0;
   for (const auto& eta :
        estimate::SamplePosterior(patient.eta, patient.covariance, search.samples, search.seed)) {
     MEDTWIN_TRY(Curve c, SteadyStateCurve(estimator, patient, regimen, eta));
-    const double auc = Auc(c, 0, 24), trough = Cmin(c, 0, trough_to);
-    aucs.push_back(auc);
-    troughs.push_back(trough);
-    hits += target.Attained(auc, trough) ? 1 : 0;
+    const Exposure e = exposure_of(c);
+    aucs.push_back(e.auc24);
+    troughs.push_back(e.trough);
+    peaks.push_back(e.peak);
+    hits += target.Attained(e) ? 1 : 0;
     for (std::size_t k = 0; k < at_point.size() && k < c.size(); ++k) {
       at_point[k].push_back(c[k].second);
     }
@@ -167,6 +208,9 @@ Result<RegimenOutcome> EvaluateRegimen(estimate::MapEstimator& estimator,
     out.trough_p05 = Quantile(troughs, 0.05);
     out.trough_p50 = Quantile(troughs, 0.5);
     out.trough_p95 = Quantile(troughs, 0.95);
+    out.cmax_p05 = Quantile(peaks, 0.05);
+    out.cmax_p50 = Quantile(peaks, 0.5);
+    out.cmax_p95 = Quantile(peaks, 0.95);
   }
   return out;
 }
@@ -206,11 +250,16 @@ Result<std::vector<RegimenOutcome>> RankRegimens(estimate::MapEstimator& estimat
     if (!r->ok()) return r->error();
     all.push_back(r->value());
   }
+  // Among equal PTAs: the first target measure (AUC24, trough, peak, time above MIC) nearest
+  // the middle of its range.
   auto distance = [&](const RegimenOutcome& o) {
-    return target.has_auc24 ? std::abs(o.auc24 - 0.5 * (target.auc24_lo + target.auc24_hi)) /
-                                  (target.auc24_hi - target.auc24_lo)
-                            : std::abs(o.trough - 0.5 * (target.trough_lo + target.trough_hi)) /
-                                  (target.trough_hi - target.trough_lo);
+    auto from_middle = [](double v, double lo, double hi) {
+      return std::abs(v - 0.5 * (lo + hi)) / (hi - lo);
+    };
+    if (target.has_auc24) return from_middle(o.auc24, target.auc24_lo, target.auc24_hi);
+    if (target.has_trough) return from_middle(o.trough, target.trough_lo, target.trough_hi);
+    if (target.has_peak) return from_middle(o.cmax, target.peak_lo, target.peak_hi);
+    return from_middle(o.time_above_mic_pct, target.time_above_mic_lo, target.time_above_mic_hi);
   };
   std::stable_sort(all.begin(), all.end(), [&](const RegimenOutcome& a, const RegimenOutcome& b) {
     if (a.pta != b.pta) return a.pta > b.pta;

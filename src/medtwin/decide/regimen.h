@@ -12,17 +12,32 @@
 
 namespace medtwin::decide {
 
+// A regimen's exposure at steady state, by the measures targets are written in.
+struct Exposure {
+  double auc24 = 0;               // mg·h/L over 24 h
+  double trough = 0;              // mg/L, lowest before the next dose
+  double peak = 0;                // mg/L, highest over the interval (Cmax)
+  double time_above_mic_pct = 0;  // % of the interval above the MIC (0 without a MIC)
+};
+
 // Target ranges; a regimen attains the target when every given range holds.
 struct Target {
   bool has_auc24 = false;
   double auc24_lo = 0, auc24_hi = 0;  // mg·h/L
   bool has_trough = false;
   double trough_lo = 0, trough_hi = 0;  // mg/L
-  [[nodiscard]] bool Attained(double auc24, double trough) const;
+  bool has_peak = false;
+  double peak_lo = 0, peak_hi = 0;  // mg/L
+  bool has_time_above_mic = false;
+  double time_above_mic_lo = 0, time_above_mic_hi = 0;  // % of the dosing interval
+  double mic = 0;                                       // mg/L
+  [[nodiscard]] bool Attained(const Exposure& exposure) const;
   [[nodiscard]] std::string ToString() const;
 };
 
-// Parses "auc24=400:600" and "trough=10:20" (one spec each); errors name the spec.
+// Parses "auc24=400:600", "trough=10:20", "peak=0:20" (or "cmax=…"), "time_above_mic=40:100"
+// (% of the interval) with "mic=1" (mg/L); one spec each, every given range must hold. Errors
+// name the spec.
 [[nodiscard]] Result<Target> ParseTargets(const std::vector<std::string>& specs);
 
 struct Regimen {
@@ -48,9 +63,11 @@ struct RegimenSearch {
 struct RegimenOutcome {
   Regimen regimen;
   double auc24 = 0, trough = 0, cmax = 0;  // at the MAP estimate, steady state
+  double time_above_mic_pct = 0;           // with a MIC target
   double pta = 0;                          // fraction of posterior samples on target
   double auc24_p05 = 0, auc24_p50 = 0, auc24_p95 = 0;
   double trough_p05 = 0, trough_p50 = 0, trough_p95 = 0;
+  double cmax_p05 = 0, cmax_p50 = 0, cmax_p95 = 0;
   // With RegimenSearch::curve_bands: the posterior's 5th and 95th percentile at each point of
   // the steady-state curve (the forecast band); empty otherwise.
   Curve curve_p05, curve_p95;

@@ -23,22 +23,29 @@ Eigen::VectorXd Gradient(const Objective& f, const Eigen::VectorXd& x, double st
 MinimizeResult MinimizeBfgs(const Objective& f, const Eigen::VectorXd& x0,
                             const Eigen::VectorXd& lower, const Eigen::VectorXd& upper,
                             int max_iterations, double gradient_tolerance, double fd_step,
-                            double max_step) {
+                            double max_step, const std::function<void()>& on_accept) {
   const Eigen::Index n = x0.size();
   MinimizeResult r;
   r.x = x0.cwiseMax(lower).cwiseMin(upper);
   r.value = f(r.x);
   r.evaluations = 1;
+  if (on_accept) on_accept();
   Eigen::MatrixXd h_inv = Eigen::MatrixXd::Identity(n, n);
   Eigen::VectorXd g = Gradient(f, r.x, fd_step, r.evaluations);
-  for (r.iterations = 0; r.iterations < max_iterations; ++r.iterations) {
-    // Projected gradient: components pushing out of the box at an active bound do not count.
-    Eigen::VectorXd pg = g;
+  // Projected gradient: components pushing out of the box at an active bound do not count.
+  auto projected = [&](const Eigen::VectorXd& x, const Eigen::VectorXd& grad) {
+    Eigen::VectorXd pg = grad;
     for (Eigen::Index i = 0; i < n; ++i) {
-      if ((r.x(i) <= lower(i) && g(i) > 0) || (r.x(i) >= upper(i) && g(i) < 0)) pg(i) = 0;
+      if ((x(i) <= lower(i) && grad(i) > 0) || (x(i) >= upper(i) && grad(i) < 0)) pg(i) = 0;
     }
+    return pg;
+  };
+  r.stop = StopReason::kIterationLimit;
+  for (r.iterations = 0; r.iterations < max_iterations; ++r.iterations) {
+    const Eigen::VectorXd pg = projected(r.x, g);
     if (pg.lpNorm<Eigen::Infinity>() < gradient_tolerance * std::max(1.0, std::abs(r.value))) {
       r.converged = true;
+      r.stop = StopReason::kGradient;
       break;
     }
     Eigen::VectorXd d = -h_inv * g;
@@ -61,10 +68,12 @@ MinimizeResult MinimizeBfgs(const Objective& f, const Eigen::VectorXd& x0,
       }
       step *= 0.5;
     }
+    if (accepted && on_accept) on_accept();  // f's last evaluation was at x_new
     if (!accepted) {
       // No descent possible along d: a minimum to the accuracy the gradient has.
       r.converged = pg.lpNorm<Eigen::Infinity>() <
                     1e3 * gradient_tolerance * std::max(1.0, std::abs(r.value));
+      r.stop = StopReason::kNoDescent;
       break;
     }
     Eigen::VectorXd g_new = Gradient(f, x_new, fd_step, r.evaluations);
@@ -82,9 +91,11 @@ MinimizeResult MinimizeBfgs(const Objective& f, const Eigen::VectorXd& x0,
     g = g_new;
     if (tiny_step) {
       r.converged = true;
+      r.stop = StopReason::kSmallStep;
       break;
     }
   }
+  r.gradient = projected(r.x, g);
   return r;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "medtwin/core/format.h"
 #include "medtwin/estimate/optimize.h"
 
 namespace medtwin::estimate {
@@ -24,12 +25,13 @@ struct Observation {
 class FoceObjective {
  public:
   FoceObjective(const sim::Model& model, const std::vector<sim::Subject>& subjects,
-                const PopFitOptions& options, std::vector<sim::Simulator> simulators)
+                const PopFitOptions& options, std::vector<sim::Simulator> simulators, int output)
       : model_(model),
         subjects_(subjects),
         options_(options),
         simulators_(std::move(simulators)),
-        layout_(model.Info()) {
+        layout_(model.Info()),
+        output_(output) {
     for (const auto& name : options.iiv) iiv_index_.push_back(layout_.Find(name));
     base_ = layout_.Defaults();
     std::set<int> fixed;
@@ -37,8 +39,16 @@ class FoceObjective {
       base_[static_cast<std::size_t>(layout_.Find(name))] = v;
       fixed.insert(layout_.Find(name));
     }
+    // A parameter records set is a data item (a concentration column), not a THETA.
+    for (const auto& s : subjects) {
+      for (const auto& r : s.records) {
+        for (std::size_t k = 0; k < r.parameter_updates.size(); ++k) {
+          if (!std::isnan(r.parameter_updates[k])) from_data_.insert(static_cast<int>(k));
+        }
+      }
+    }
     for (int k = 0; k < layout_.model_count(); ++k) {
-      if (fixed.count(k) == 0) theta_index_.push_back(k);
+      if (fixed.count(k) == 0 && from_data_.count(k) == 0) theta_index_.push_back(k);
     }
     for (const auto& s : subjects) {
       std::vector<Observation> obs;
@@ -53,14 +63,17 @@ class FoceObjective {
     anchor_eta_ = eta_hat_;
   }
 
+  [[nodiscard]] const std::set<int>& FromData() const { return from_data_; }
   [[nodiscard]] int EtaCount() const { return static_cast<int>(iiv_index_.size()); }
   [[nodiscard]] int ThetaCount() const { return static_cast<int>(theta_index_.size()); }
   // Layout indices of the estimated typical values, in x's order.
   [[nodiscard]] const std::vector<int>& ThetaIndex() const { return theta_index_; }
   [[nodiscard]] bool Proportional() const { return options_.error != ResidualKind::kAdditive; }
-  // x = [log typical (every parameter not fixed) | Ω parameters | log σ_add | log σ_prop (if
-  // used)], with Ω as log ω² (diagonal) or as its Cholesky factor L, row by row, log on the
-  // diagonal (full).
+  [[nodiscard]] bool Additive() const { return options_.error != ResidualKind::kProportional; }
+  // x = [log typical (every parameter not fixed) | Ω parameters | log σ_add (if used) |
+  // log σ_prop (if used)], with Ω as log ω² (diagonal) or as its Cholesky factor L, row by
+  // row, log on the diagonal (full). No coordinate is unused: an unused one would make the
+  // Hessian singular and lose every SE.
   [[nodiscard]] int OmegaParams() const {
     const int n = EtaCount();
     return options_.full_omega ? n * (n + 1) / 2 : n;
@@ -68,7 +81,7 @@ class FoceObjective {
   [[nodiscard]] Eigen::Index OmegaIndex() const { return ThetaCount(); }
   [[nodiscard]] Eigen::Index SigmaIndex() const { return ThetaCount() + OmegaParams(); }
   [[nodiscard]] int Size() const {
-    return ThetaCount() + OmegaParams() + 1 + (options_.error == ResidualKind::kAdditive ? 0 : 1);
+    return ThetaCount() + OmegaParams() + (Additive() ? 1 : 0) + (Proportional() ? 1 : 0);
   }
   [[nodiscard]] Eigen::MatrixXd Omega(const Eigen::VectorXd& x) const {
     const int n = EtaCount();
@@ -96,14 +109,34 @@ class FoceObjective {
     auto r = simulator.Run(subjects_[i], p);
     if (!r.ok()) return false;
     f.clear();
-    for (const auto& o : observations_[i]) f.push_back(r->Output(o.record, 0));
+    for (const auto& o : observations_[i]) f.push_back(r->Output(o.record, output_));
     return true;
   }
 
+  [[nodiscard]] double SigmaAdditive(const Eigen::VectorXd& x) const {
+    return Additive() ? std::exp(x(SigmaIndex())) : 0.0;
+  }
+  [[nodiscard]] double SigmaProportional(const Eigen::VectorXd& x) const {
+    return Proportional() ? std::exp(x(SigmaIndex() + (Additive() ? 1 : 0))) : 0.0;
+  }
+
+  // Observations whose typical prediction (η = 0) at x is exactly 0, as (subject, record).
+  std::vector<std::pair<std::size_t, std::size_t>> ZeroPredictions(const Eigen::VectorXd& x) {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    std::vector<double> f;
+    const Eigen::VectorXd theta = x.head(ThetaCount());
+    const Eigen::VectorXd eta = Eigen::VectorXd::Zero(EtaCount());
+    for (std::size_t i = 0; i < subjects_.size(); ++i) {
+      if (!Predict(simulators_[0], i, theta, eta, f)) continue;
+      for (std::size_t j = 0; j < f.size(); ++j) {
+        if (f[j] == 0.0) out.emplace_back(i, observations_[i][j].record);
+      }
+    }
+    return out;
+  }
+
   [[nodiscard]] double Variance(const Eigen::VectorXd& x, double f) const {
-    const double a = std::exp(x(SigmaIndex()));
-    ResidualModel res{options_.error, a, Proportional() ? std::exp(x(SigmaIndex() + 1)) : 0.0};
-    if (options_.error == ResidualKind::kProportional) res.additive = 0;
+    const ResidualModel res{options_.error, SigmaAdditive(x), SigmaProportional(x)};
     const double sd = res.Sd(f);
     return sd * sd;
   }
@@ -254,16 +287,61 @@ class FoceObjective {
     double total = 0;
     for (double t : terms) total += t;
     if (!std::isfinite(total)) return kInf;
-    // Warm starts come from the best point so far only, so a wild trial step of the outer
-    // search cannot leave η̂ somewhere that changes later evaluations.
-    if (total < best_total_) {
-      best_total_ = total;
-      anchor_eta_ = eta_hat_;
-    }
     return total;
   }
 
+  // Warm starts of the inner problems come from the η̂ of the last point the outer search
+  // moved to (AnchorAtLastEvaluation, called when it accepts a step), never from a probe: so
+  // the gradient's and the Hessian's probes around a point all start alike, and the objective
+  // is the same function of x for each of them (probes that moved the start used to add noise
+  // of ~1e-4 to values differenced over steps of 1e-4).
+  void AnchorAtLastEvaluation() { anchor_eta_ = eta_hat_; }
+
+  // The estimates on their natural scale (PopFitResult::estimate_names' order) and their names.
+  [[nodiscard]] Eigen::VectorXd Natural(const Eigen::VectorXd& x) const {
+    std::vector<double> v;
+    for (int j = 0; j < ThetaCount(); ++j) v.push_back(std::exp(x(j)));
+    const Eigen::MatrixXd omega = Omega(x);
+    for (int r = 0; r < EtaCount(); ++r) {
+      for (int c = options_.full_omega ? 0 : r; c <= r; ++c) v.push_back(omega(r, c));
+    }
+    if (Additive()) v.push_back(SigmaAdditive(x));
+    if (Proportional()) v.push_back(SigmaProportional(x));
+    return Eigen::Map<Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
+  }
+  [[nodiscard]] std::vector<std::string> NaturalNames() const {
+    std::vector<std::string> names;
+    for (int index : theta_index_) names.push_back(layout_.Name(index));
+    for (int r = 0; r < EtaCount(); ++r) {
+      const std::string& row = options_.iiv[static_cast<std::size_t>(r)];
+      for (int c = options_.full_omega ? 0 : r; c <= r; ++c) {
+        names.push_back(c == r ? "omega_" + row
+                               : "omega_" + row + "_" + options_.iiv[static_cast<std::size_t>(c)]);
+      }
+    }
+    if (Additive()) names.emplace_back("sigma_additive");
+    if (Proportional()) names.emplace_back("sigma_proportional");
+    return names;
+  }
+  // Where the natural estimate of Ω's diagonal element k sits in Natural().
+  [[nodiscard]] Eigen::Index NaturalOmegaDiagonal(int k) const {
+    return ThetaCount() + (options_.full_omega ? k * (k + 1) / 2 + k : k);
+  }
+
   const std::vector<Eigen::VectorXd>& EtaHat() const { return eta_hat_; }
+
+  // Individual weighted residuals (y − IPRED)/SD(IPRED) of every observation at η̂, for x.
+  std::vector<double> Iwres(const Eigen::VectorXd& x) {
+    std::vector<double> out, f;
+    const Eigen::VectorXd theta = x.head(ThetaCount());
+    for (std::size_t i = 0; i < subjects_.size(); ++i) {
+      if (!Predict(simulators_[0], i, theta, eta_hat_[i], f)) continue;
+      for (std::size_t j = 0; j < f.size(); ++j) {
+        out.push_back((observations_[i][j].y - f[j]) / std::sqrt(Variance(x, f[j])));
+      }
+    }
+    return out;
+  }
   int ObservationCount() const {
     int n = 0;
     for (const auto& o : observations_) n += static_cast<int>(o.size());
@@ -277,12 +355,13 @@ class FoceObjective {
   std::vector<sim::Simulator> simulators_;  // one per worker thread
   sim::ParameterLayout layout_;
   std::vector<int> iiv_index_;
+  int output_;
   std::vector<int> theta_index_;
+  std::set<int> from_data_;
   std::vector<double> base_;
   std::vector<std::vector<Observation>> observations_;
   std::vector<Eigen::VectorXd> eta_hat_;
   std::vector<Eigen::VectorXd> anchor_eta_;
-  double best_total_ = kInf;
 };
 
 }  // namespace
@@ -306,13 +385,47 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
     }
     return index;
   };
+  int output = 0;
+  if (!options.output.empty()) {
+    const auto& outputs = model.Info().outputs;
+    std::string known;
+    output = -1;
+    for (std::size_t k = 0; k < outputs.size(); ++k) {
+      if (outputs[k].name == options.output) output = static_cast<int>(k);
+      known += (known.empty() ? "" : ", ") + outputs[k].name;
+    }
+    if (output < 0) {
+      return InvalidArgument("--output", "model " + model.Info().name + " has no output '" +
+                                             options.output + "' (outputs: " + known + ")");
+    }
+  }
+  if (options.max_iterations < 0) return InvalidArgument("--max-iterations", "must be >= 0");
   std::vector<double> start = layout.Defaults();
   for (const auto& [name, value] : options.fixed) {
     MEDTWIN_TRY(const int index, model_parameter(name, "--fix"));
     (void)index;
     if (!std::isfinite(value)) return InvalidArgument("--fix", name + ": not a number");
   }
+  // Initial ω² by IIV parameter and σ, when given.
+  std::vector<double> omega_start(options.iiv.size(), 0.1);
+  double sigma_additive_start = std::nan(""), sigma_proportional_start = 0.1;
   for (const auto& [name, value] : options.initial) {
+    const bool variance = name.starts_with("OMEGA_") || name.starts_with("SIGMA_");
+    if (variance && !(value > 0 && std::isfinite(value))) {
+      return InvalidArgument("--init", name + ": a variance or SD starts above 0");
+    }
+    if (name.starts_with("OMEGA_")) {
+      const auto at = std::find(options.iiv.begin(), options.iiv.end(), name.substr(6));
+      if (at == options.iiv.end()) {
+        return InvalidArgument("--init", name + ": " + name.substr(6) + " has no IIV (--iiv)");
+      }
+      omega_start[static_cast<std::size_t>(at - options.iiv.begin())] = value;
+      continue;
+    }
+    if (name == "SIGMA_ADDITIVE" || name == "SIGMA_PROPORTIONAL") {
+      (name == "SIGMA_ADDITIVE" ? sigma_additive_start : sigma_proportional_start) = value;
+      continue;
+    }
     MEDTWIN_TRY(const int index, model_parameter(name, "--init"));
     if (!(value > 0) || !std::isfinite(value)) {
       return InvalidArgument("--init", name +
@@ -323,11 +436,13 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
   }
   if (subjects.empty()) return InvalidArgument("data", "no subjects");
   std::vector<sim::Simulator> simulators;
+  sim::SimOptions sim_options;
+  sim_options.time_varying = options.time_varying;
   for (int t = 0; t < 2; ++t) {
-    MEDTWIN_TRY(sim::Simulator simulator, sim::Simulator::Create(model));
+    MEDTWIN_TRY(sim::Simulator simulator, sim::Simulator::Create(model, sim_options));
     simulators.push_back(std::move(simulator));
   }
-  FoceObjective objective(model, subjects, options, std::move(simulators));
+  FoceObjective objective(model, subjects, options, std::move(simulators), output);
   if (objective.ObservationCount() == 0) return InvalidArgument("DV", "no observations to fit");
 
   // Start: --init or the model's defaults for typical values, ω² = 0.1, σ from the data's
@@ -347,58 +462,213 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
     }
     x0(j) = std::log(v);
   }
-  for (int k = 0; k < n_eta && !options.full_omega; ++k) x0(omega_index + k) = std::log(0.1);
+  for (int k = 0; k < n_eta && !options.full_omega; ++k) {
+    x0(omega_index + k) = std::log(omega_start[static_cast<std::size_t>(k)]);
+  }
   double mean_y = 0;
   int count = 0;
   for (const auto& s : subjects) {
     for (const auto& r : s.records) {
       if (r.evid == sim::Evid::kObservation && !std::isnan(r.dv)) {
-        mean_y += r.dv;
+        mean_y += std::abs(r.dv);
         ++count;
       }
     }
   }
   mean_y /= count;
-  if (options.full_omega) {  // L = sqrt(0.1)·I
+  if (options.full_omega) {  // L = diag(ω), uncorrelated
     Eigen::Index k = omega_index;
     for (int r = 0; r < n_eta; ++r) {
-      for (int c = 0; c <= r; ++c, ++k) x0(k) = r == c ? 0.5 * std::log(0.1) : 0.0;
+      for (int c = 0; c <= r; ++c, ++k) {
+        x0(k) = r == c ? 0.5 * std::log(omega_start[static_cast<std::size_t>(r)]) : 0.0;
+      }
     }
   }
   const Eigen::Index sigma_index = objective.SigmaIndex();
-  x0(sigma_index) = std::log(std::max(0.1 * mean_y, 1e-3));
-  if (objective.Proportional()) x0(sigma_index + 1) = std::log(0.1);
+  if (objective.Additive()) {
+    x0(sigma_index) = std::log(std::isnan(sigma_additive_start) ? std::max(0.1 * mean_y, 1e-3)
+                                                                : sigma_additive_start);
+  }
+  if (objective.Proportional()) x0(objective.Size() - 1) = std::log(sigma_proportional_start);
+  if (options.error == ResidualKind::kProportional) {
+    // A record predicted to be 0 whatever the parameters (a sample before the first dose)
+    // has variance 0 under a purely proportional error: its likelihood does not exist, and
+    // a floor on the variance would only swamp the fit (NONMEM stops on it too).
+    const auto zeros = objective.ZeroPredictions(x0);
+    if (!zeros.empty()) {
+      const auto& [subject, record] = zeros.front();
+      const sim::Record& r = subjects[subject].records[record];
+      return InvalidArgument(
+          "DV", "line " + std::to_string(r.source_line) + " (ID " + subjects[subject].id +
+                    ", TIME " + FormatNumber(r.time) + ")" +
+                    (zeros.size() > 1 ? " and " + std::to_string(zeros.size() - 1) + " more" : "") +
+                    ": the model predicts 0 there, and a proportional error has variance 0 at "
+                    "a prediction of 0, so the record has no likelihood. Use --error combined, "
+                    "or set MDV=1 on such records (or drop them) as NONMEM users do");
+    }
+  }
   auto f = [&](const Eigen::VectorXd& x) { return objective(x); };
   Eigen::VectorXd lower = Eigen::VectorXd::Constant(x0.size(), -30);
   Eigen::VectorXd upper = Eigen::VectorXd::Constant(x0.size(), 30);
   // The objective holds inner optimizations (η̂), so it is smooth only to ~1e-8: gradients use
   // a 1e-4 step on the log-parameters.
   // Steps are limited to a factor e per iteration on any parameter.
-  MinimizeResult m = MinimizeBfgs(f, x0, lower, upper, options.max_iterations, 1e-6, 1e-4, 1.0);
+  const auto anchor = [&objective] { objective.AnchorAtLastEvaluation(); };
+  MinimizeResult m =
+      MinimizeBfgs(f, x0, lower, upper, options.max_iterations, 1e-6, 1e-4, 1.0, anchor);
+  // A BFGS search whose line search fails has usually built a poor inverse-Hessian model
+  // (a variance heading to 0 makes the problem ill-conditioned): restart it from where it
+  // stopped with a fresh one, while that still lowers the OFV.
+  for (int restart = 0; restart < 3 && m.stop == StopReason::kNoDescent; ++restart) {
+    const int left = options.max_iterations - m.iterations;
+    if (left <= 0) break;
+    MinimizeResult again = MinimizeBfgs(f, m.x, lower, upper, left, 1e-6, 1e-4, 1.0, anchor);
+    again.iterations += m.iterations;
+    again.evaluations += m.evaluations;
+    const bool better = again.value < m.value - 1e-6;
+    m = std::move(again);
+    if (!better) break;
+  }
   if (!std::isfinite(m.value)) {
     return Error{ErrorCode::kSolverFailure, "popfit", "the objective could not be evaluated"};
   }
-  // Standard errors from the inverse Hessian of the −2LL (covariance = 2·H⁻¹).
   const double final_ofv = objective(m.x);
-  Eigen::MatrixXd hess = NumericHessian(f, m.x, 1e-3);
-  Eigen::MatrixXd cov = Eigen::MatrixXd::Constant(m.x.size(), m.x.size(), std::nan(""));
-  Eigen::LLT<Eigen::MatrixXd> llt(hess);
-  if (llt.info() == Eigen::Success)
-    cov = 2 * llt.solve(Eigen::MatrixXd::Identity(m.x.size(), m.x.size()));
-  (void)objective(m.x);  // restore η̂ at the optimum after the Hessian's probes
-
   PopFitResult out;
   out.iterations = m.iterations;
-  out.converged = m.converged;
   out.observations = objective.ObservationCount();
   out.minus_2ll = final_ofv;
   out.ofv = final_ofv - out.observations * std::log(2 * std::numbers::pi);
-  // Every THETA, model order: estimated ones with their SE (delta method), fixed ones as set.
+  out.estimate_names = objective.NaturalNames();
+  const Eigen::VectorXd natural = objective.Natural(m.x);
+  out.estimates.assign(natural.data(), natural.data() + natural.size());
+  const Eigen::Index n_x = m.x.size();
+
+  // Covariance step: the Hessian of the −2LL on the estimation scale.
+  const Eigen::MatrixXd hess = NumericHessian(f, m.x, 1e-3);
+  (void)objective(m.x);  // restore η̂ at the optimum after the Hessian's probes
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig;
+  if (hess.allFinite()) eig.compute(hess);
+  const bool hessian_ok = hess.allFinite() && eig.info() == Eigen::Success;
+  const double lambda_min = hessian_ok ? eig.eigenvalues()(0) : std::nan("");
+  const double lambda_max = hessian_ok ? eig.eigenvalues()(n_x - 1) : std::nan("");
+  out.covariance_ok = hessian_ok && lambda_min > 1e-10 * std::max(1.0, lambda_max);
+  const auto& names = out.estimate_names;
+  if (!out.covariance_ok) {
+    // Say which estimates the data leave undetermined: one at a bound, a variance gone to 0,
+    // or the direction along which the OFV is flat or curves downward.
+    std::string why;
+    for (Eigen::Index k = 0; k < n_x && why.empty(); ++k) {
+      if (m.x(k) <= lower(k) + 1e-6 || m.x(k) >= upper(k) - 1e-6) {
+        why = names[static_cast<std::size_t>(k)] + " went to a bound of the search (" +
+              FormatNumber(natural(k)) + ")";
+      }
+    }
+    for (int k = 0; k < n_eta && why.empty(); ++k) {
+      const double omega2 = natural(objective.NaturalOmegaDiagonal(k));
+      if (omega2 < 1e-6) {
+        why = "omega_" + options.iiv[static_cast<std::size_t>(k)] + " fell to " +
+              FormatNumber(omega2) + ": the data hold no variability in " +
+              options.iiv[static_cast<std::size_t>(k)] +
+              " beyond the residual error; remove its IIV";
+      }
+    }
+    if (why.empty() && hessian_ok) {
+      const Eigen::VectorXd v = eig.eigenvectors().col(0);
+      std::vector<std::pair<double, std::size_t>> parts;
+      for (Eigen::Index k = 0; k < n_x; ++k) {
+        if (std::abs(v(k)) >= 0.3) parts.emplace_back(std::abs(v(k)), static_cast<std::size_t>(k));
+      }
+      std::sort(parts.rbegin(), parts.rend());
+      std::string along;
+      for (const auto& [weight, k] : parts) {
+        along += (along.empty() ? "" : ", ") + names[k];
+      }
+      why = "the OFV is " + std::string(lambda_min > 0 ? "almost flat" : "curved downward") +
+            " along a direction made mostly of " + along + " (Hessian eigenvalue " +
+            FormatNumber(lambda_min) + ", largest " + FormatNumber(lambda_max) +
+            "): the data do not determine " + (parts.size() > 1 ? "these" : "it") +
+            "; fix a parameter (--fix) or remove an IIV";
+    }
+    if (why.empty()) why = "the Hessian of the OFV could not be evaluated at the estimates";
+    out.covariance_reason = "covariance step failed: " + why;
+  }
+  // Natural-scale covariance by the delta method: J·(2H⁻¹)·Jᵀ, J = ∂natural/∂x.
+  out.covariance = Eigen::MatrixXd::Constant(natural.size(), natural.size(), std::nan(""));
+  out.correlation = out.covariance;
+  out.estimate_se.assign(static_cast<std::size_t>(natural.size()), std::nan(""));
+  if (out.covariance_ok) {
+    const Eigen::MatrixXd cov_x = 2 * eig.eigenvectors() *
+                                  eig.eigenvalues().cwiseInverse().asDiagonal() *
+                                  eig.eigenvectors().transpose();
+    Eigen::MatrixXd jac(natural.size(), n_x);
+    for (Eigen::Index k = 0; k < n_x; ++k) {
+      Eigen::VectorXd xp = m.x, xm = m.x;
+      const double h = 1e-6 * std::max(1.0, std::abs(m.x(k)));
+      xp(k) += h;
+      xm(k) -= h;
+      jac.col(k) = (objective.Natural(xp) - objective.Natural(xm)) / (2 * h);
+    }
+    out.covariance = jac * cov_x * jac.transpose();
+    const Eigen::VectorXd sd = out.covariance.diagonal().cwiseMax(0).cwiseSqrt();
+    for (Eigen::Index k = 0; k < sd.size(); ++k)
+      out.estimate_se[static_cast<std::size_t>(k)] = sd(k);
+    out.correlation = out.covariance.array() / (sd * sd.transpose()).array();
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> corr_eig(out.correlation,
+                                                            Eigen::EigenvaluesOnly);
+    if (corr_eig.info() == Eigen::Success && corr_eig.eigenvalues()(0) > 0) {
+      out.condition_number =
+          corr_eig.eigenvalues()(corr_eig.eigenvalues().size() - 1) / corr_eig.eigenvalues()(0);
+    }
+    out.expected_decrease = 0.5 * m.gradient.dot(cov_x * m.gradient) / 2;  // ½gᵀH⁻¹g
+  }
+
+  // Convergence, judged here rather than taken from the search: the OFV must be at a
+  // minimum to within 0.01 (or, without a usable Hessian, have a gradient that small).
+  out.max_gradient = m.gradient.lpNorm<Eigen::Infinity>();
+  Eigen::Index steepest = 0;
+  m.gradient.cwiseAbs().maxCoeff(&steepest);
+  switch (m.stop) {
+    case StopReason::kGradient:
+      out.convergence_reason = "the search met its gradient criterion";
+      break;
+    case StopReason::kSmallStep:
+      out.convergence_reason = "the search's steps fell below 1e-12";
+      break;
+    case StopReason::kNoDescent:
+      out.convergence_reason = "no step along the search direction lowered the OFV";
+      break;
+    case StopReason::kIterationLimit:
+      out.convergence_reason =
+          options.max_iterations == 0
+              ? "evaluation only (--max-iterations 0, NONMEM's MAXEVAL=0): the OFV at the "
+                "initial estimates, with each subject's η̂"
+              : "the iteration limit (" + std::to_string(options.max_iterations) +
+                    ") was reached; raise --max-iterations";
+      break;
+  }
+  out.convergence_reason +=
+      " after " + std::to_string(m.iterations) + " iterations; largest gradient component " +
+      FormatNumber(out.max_gradient) + " (" + names[static_cast<std::size_t>(steepest)] + ")";
+  if (out.covariance_ok) {
+    out.converged = m.stop != StopReason::kIterationLimit && out.expected_decrease < 0.01;
+    out.convergence_reason += "; a Newton step would lower the OFV by " +
+                              FormatNumber(out.expected_decrease) +
+                              (out.converged ? "" : ": not at a minimum");
+  } else {
+    out.converged = m.stop != StopReason::kIterationLimit && out.max_gradient < 0.01;
+    out.convergence_reason +=
+        "; without a covariance step the minimum is judged by the "
+        "gradient alone";
+  }
+
+  // Every THETA, model order: estimated ones with their SE, fixed ones as set.
   std::vector<double> typical_all(start);
   for (const auto& [name, value] : options.fixed) {
     typical_all[static_cast<std::size_t>(layout.Find(name))] = value;
   }
+  for (int index : objective.FromData()) out.from_data.push_back(layout.Name(index));
   for (int index = 0; index < layout.model_count(); ++index) {
+    if (objective.FromData().count(index) > 0) continue;
     const auto& estimated = objective.ThetaIndex();
     const auto at = std::find(estimated.begin(), estimated.end(), index);
     out.parameter_names.push_back(layout.Name(index));
@@ -407,36 +677,58 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
       out.typical_se.push_back(std::nan(""));
       out.fixed.push_back(true);
     } else {
-      const auto j = static_cast<Eigen::Index>(at - estimated.begin());
-      const double typical = std::exp(m.x(j));
-      out.typical.push_back(typical);
-      out.typical_se.push_back(typical * std::sqrt(cov(j, j)));
+      const auto j = static_cast<std::size_t>(at - estimated.begin());
+      out.typical.push_back(out.estimates[j]);
+      out.typical_se.push_back(out.estimate_se[j]);
       out.fixed.push_back(false);
     }
   }
   for (int k = 0; k < n_eta; ++k) {
     out.iiv_names.push_back(options.iiv[static_cast<std::size_t>(k)]);
-    if (!options.full_omega) {
-      const double omega2 = std::exp(m.x(omega_index + k));
-      out.omega_se.push_back(omega2 * std::sqrt(cov(omega_index + k, omega_index + k)));
-    } else {
-      // Delta method through the Cholesky parameters: var(ω²_kk) = ∇ᵀ C ∇.
-      const Eigen::Index h = omega_index + objective.OmegaParams();
-      Eigen::VectorXd grad(h);
-      for (Eigen::Index j = 0; j < h; ++j) {
-        Eigen::VectorXd xp = m.x, xm = m.x;
-        xp(j) += 1e-6;
-        xm(j) -= 1e-6;
-        grad(j) = (objective.Omega(xp)(k, k) - objective.Omega(xm)(k, k)) / 2e-6;
-      }
-      out.omega_se.push_back(std::sqrt(grad.dot(cov.topLeftCorner(h, h) * grad)));
+    out.omega_se.push_back(
+        out.estimate_se[static_cast<std::size_t>(objective.NaturalOmegaDiagonal(k))]);
+  }
+  // Shrinkage, and warnings a pharmacometrician would look for.
+  auto sample_sd = [](const std::vector<double>& v) {
+    if (v.size() < 2) return std::nan("");
+    double mean = 0, sq = 0;
+    for (double x : v) mean += x;
+    mean /= static_cast<double>(v.size());
+    for (double x : v) sq += (x - mean) * (x - mean);
+    return std::sqrt(sq / static_cast<double>(v.size() - 1));
+  };
+  for (int k = 0; k < n_eta; ++k) {
+    std::vector<double> etas;
+    for (const auto& e : objective.EtaHat()) etas.push_back(e(k));
+    const double omega2 = natural(objective.NaturalOmegaDiagonal(k));
+    out.eta_shrinkage.push_back(1 - sample_sd(etas) / std::sqrt(omega2));
+  }
+  out.epsilon_shrinkage = 1 - sample_sd(objective.Iwres(m.x));
+  for (int k = 0; k < n_eta; ++k) {
+    const std::string& name = options.iiv[static_cast<std::size_t>(k)];
+    const double omega2 = natural(objective.NaturalOmegaDiagonal(k));
+    if (omega2 < 1e-3) {
+      out.warnings.push_back("omega_" + name + " is " + FormatNumber(omega2) +
+                             " (a CV under 3 %): the data hold little variability in " + name +
+                             " beyond the residual error; consider removing its IIV");
+    } else if (out.eta_shrinkage[static_cast<std::size_t>(k)] > 0.3) {
+      out.warnings.push_back(
+          "eta-shrinkage of " + name + " is " +
+          FormatNumber(std::round(100 * out.eta_shrinkage[static_cast<std::size_t>(k)])) +
+          " %: individual " + name +
+          " estimates lean on the prior (EBE-based plots mislead above ~30 %)");
     }
   }
-  out.sigma_additive =
-      options.error == ResidualKind::kProportional ? 0 : std::exp(m.x(objective.SigmaIndex()));
-  if (objective.Proportional()) {
-    out.sigma_proportional = std::exp(m.x(objective.SigmaIndex() + 1));
+  for (std::size_t k = 0; k < out.estimates.size() && out.covariance_ok; ++k) {
+    const double rse = out.estimate_se[k] / std::abs(out.estimates[k]);
+    if (rse > 0.5) {
+      out.warnings.push_back(out.estimate_names[k] + " has a relative standard error of " +
+                             FormatNumber(std::round(100 * rse)) +
+                             " %: the data hardly determine it");
+    }
   }
+  out.sigma_additive = objective.SigmaAdditive(m.x);
+  out.sigma_proportional = objective.SigmaProportional(m.x);
   out.omega_matrix = objective.Omega(m.x);
   for (int k = 0; k < n_eta; ++k) out.omega.push_back(out.omega_matrix(k, k));
   for (const auto& s : subjects) out.subject_ids.push_back(s.id);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -20,13 +21,21 @@ struct PopFitOptions {
   std::vector<std::string> iiv;  // parameters with log-normal IIV (e.g. KA, CL, V)
   ResidualKind error = ResidualKind::kAdditive;
   bool full_omega = false;  // full Ω (Cholesky-parametrized) instead of diagonal
+  // Outer iterations; 0 evaluates the OFV at the initial estimates (NONMEM's MAXEVAL=0), η̂
+  // still estimated per subject.
   int max_iterations = 200;
+  // The output the DV are observations of (default: the model's first).
+  std::string output;
   // Every structural parameter is a fixed effect (THETA) estimated from the data, unless it
   // is fixed here at a value (NONMEM's FIX). Parameters with IIV may be fixed too (their
   // typical value is then not estimated, their η is).
   std::vector<std::pair<std::string, double>> fixed;
-  // Where the search starts (default: the model's defaults).
+  // Where the search starts (default: the model's defaults): typical values by parameter
+  // name, ω² as OMEGA_<parameter> (default 0.1), σ as SIGMA_ADDITIVE (default a tenth of the
+  // mean DV) and SIGMA_PROPORTIONAL (default 0.1).
   std::vector<std::pair<std::string, double>> initial;
+  // When values records set take effect (NONMEM's rule by default).
+  sim::TimeVarying time_varying = sim::TimeVarying::kNocb;
 };
 
 struct PopFitResult {
@@ -36,6 +45,8 @@ struct PopFitResult {
   std::vector<double> typical;
   std::vector<double> typical_se;
   std::vector<bool> fixed;
+  // Parameters the records set (data columns such as a concentration CP): data, not THETAs.
+  std::vector<std::string> from_data;
   std::vector<std::string> iiv_names;
   std::vector<double> omega;  // variances (diagonal of omega_matrix)
   Eigen::MatrixXd omega_matrix;
@@ -49,7 +60,37 @@ struct PopFitResult {
   double minus_2ll = 0;
   int observations = 0;
   int iterations = 0;
+  // Converged only when the search stopped on its own criterion and a Newton step from the
+  // estimates would lower the OFV by less than 0.01 (NONMEM's "minimization successful" asks
+  // for three significant digits; 0.01 in OFV is far below what any test of a model can see).
   bool converged = false;
+  std::string convergence_reason;  // why the search stopped, in words
+  double max_gradient = 0;         // largest |∂OFV/∂x| at the estimates (x: estimation scale)
+  double expected_decrease = std::numeric_limits<double>::quiet_NaN();  // by a Newton step
+  // Covariance step: the Hessian of the OFV at the estimates, inverted (R⁻¹ in NONMEM's terms,
+  // covariance = 2·H⁻¹). When it is not positive definite the SEs are missing and
+  // covariance_reason says which estimates the data do not determine.
+  bool covariance_ok = false;
+  std::string covariance_reason;
+  // Every estimated quantity on its natural scale, in the order of `covariance`: THETAs not
+  // fixed, Ω (omega_X, or the lower triangle omega_X_Y when full), sigma_additive,
+  // sigma_proportional; SE by the delta method from the estimation scale.
+  std::vector<std::string> estimate_names;
+  std::vector<double> estimates;
+  std::vector<double> estimate_se;  // NaN when the covariance step failed
+  Eigen::MatrixXd covariance;       // NaN when the covariance step failed
+  Eigen::MatrixXd correlation;
+  // Largest over smallest eigenvalue of the correlation matrix, as NONMEM prints it (above
+  // ~1000 the estimates are strongly correlated: the model may be over-parametrized).
+  double condition_number = std::numeric_limits<double>::quiet_NaN();
+  // Shrinkage (Savic & Karlsson, AAPS J 2009;11:558): η-shrinkage 1 − SD(η̂)/ω per IIV
+  // parameter, ε-shrinkage 1 − SD(IWRES). Above ~0.3 the individual estimates (and plots
+  // built on them) lean on the prior more than on the data.
+  std::vector<double> eta_shrinkage;
+  double epsilon_shrinkage = std::numeric_limits<double>::quiet_NaN();
+  // What a reader of the estimates should know: a variance near 0, an estimate with a relative
+  // standard error above 50 %, a high shrinkage.
+  std::vector<std::string> warnings;
   std::vector<std::string> subject_ids;
   std::vector<Eigen::VectorXd> etas;
 };

@@ -197,6 +197,43 @@ Result<PopulationModel> ParsePopulationModelUnchecked(std::string_view text,
   m.residual.kind = kKinds.at(kind);
   m.residual.additive = rj.value("additive", 0.0);
   m.residual.proportional = rj.value("proportional", 0.0);
+  if (j.contains("dosing")) {
+    const json& dj = j["dosing"];
+    const std::string where = src + ": dosing";
+    if (!dj.is_object()) return InvalidArgument(where, "must be an object");
+    DosingDefaults d;
+    d.route = dj.value("route", std::string());
+    if (d.route != "infusion" && d.route != "bolus" && d.route != "oral") {
+      return InvalidArgument(where + ".route", "'" + d.route + "' is not infusion, bolus or oral");
+    }
+    if (!dj.contains("intervals_h") || !dj["intervals_h"].is_array() || dj["intervals_h"].empty()) {
+      return InvalidArgument(where + ".intervals_h", "a list of dosing intervals (h) is needed");
+    }
+    for (const auto& v : dj["intervals_h"]) {
+      if (!v.is_number() || !(v.get<double>() > 0)) {
+        return InvalidArgument(where + ".intervals_h", "intervals are numbers > 0");
+      }
+      d.intervals_h.push_back(v.get<double>());
+    }
+    MEDTWIN_TRY(d.dose_step_mg, Number(dj, "dose_step_mg", where));
+    MEDTWIN_TRY(d.dose_max_mg, Number(dj, "dose_max_mg", where));
+    if (!(d.dose_step_mg > 0) || !(d.dose_max_mg >= d.dose_step_mg)) {
+      return InvalidArgument(where, "need 0 < dose_step_mg <= dose_max_mg");
+    }
+    if (d.route == "infusion") {
+      MEDTWIN_TRY(d.infusion_h, Number(dj, "infusion_h", where));
+      if (!(d.infusion_h > 0)) return InvalidArgument(where + ".infusion_h", "must be > 0");
+    }
+    if (dj.contains("targets")) {
+      if (!dj["targets"].is_array()) return InvalidArgument(where + ".targets", "a list");
+      for (const auto& t : dj["targets"]) {
+        if (!t.is_string()) return InvalidArgument(where + ".targets", "specs are strings");
+        d.targets.push_back(t.get<std::string>());
+      }
+    }
+    d.targets_source = dj.value("targets_source", std::string());
+    m.dosing = std::move(d);
+  }
   return m;
 }
 
@@ -211,7 +248,8 @@ Result<PopulationModel> LoadPopulationModel(const std::string& path) {
 }
 
 std::vector<std::string> BuiltInPopulationModels() {
-  return {"vancomycin_goti2018", "vancomycin_buelga2005"};
+  return {"vancomycin_goti2018", "vancomycin_buelga2005", "warfarin_hamberg2007",
+          "theophylline_theoph"};
 }
 
 Result<PopulationModel> FindPopulationModel(const std::string& name) {

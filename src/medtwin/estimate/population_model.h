@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,18 @@ struct CreatinineClearanceRule {
   double floor_above_age = 200;
 };
 
+// How the drug is given and what its levels should be, as its label and guidelines say: the
+// defaults of `medtwin dose` for this model (each can be overridden on the command line).
+struct DosingDefaults {
+  std::string route;  // "infusion" (IV over infusion_h), "bolus" (IV push) or "oral"
+  std::vector<double> intervals_h;
+  double infusion_h = 0;
+  double dose_step_mg = 0;
+  double dose_max_mg = 0;
+  std::vector<std::string> targets;  // as `dose --target` takes them, e.g. "auc24=400:600"
+  std::string targets_source;        // the guideline behind them
+};
+
 struct PopulationModel {
   std::string name;
   std::string description;
@@ -64,6 +77,7 @@ struct PopulationModel {
   std::vector<std::string> eta_names;  // parameter each η acts on
   Eigen::MatrixXd omega;
   ResidualModel residual;
+  std::optional<DosingDefaults> dosing;  // the file's "dosing" section, when it has one
 
   // Covariate columns a data file may carry: the declared ones, plus AGE, SEX, SCR when CRCL
   // is declared (CRCL is then computed where it is missing).

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "medtwin/models/glucose.h"
+#include "medtwin/models/oncology/myelosuppression.h"
 #include "medtwin/models/pk.h"
 #include "medtwin/models/warfarin.h"
 
@@ -15,6 +16,7 @@ const std::vector<std::unique_ptr<sim::Model>>& Registry() {
     auto* all = new std::vector<std::unique_ptr<sim::Model>>(MakePkModels());
     all->push_back(MakeUvaPadovaModel());
     all->push_back(MakeWarfarinHambergModel());
+    all->push_back(MakeFribergAncCpModel());
     return all;
   }();
   return *models;

@@ -61,6 +61,11 @@ json TermsToJson(const twin::DrugWhatIfTerms& t) {
   json target = json::object();
   if (t.target.has_auc24) target["auc24_mg_h_per_l"] = {t.target.auc24_lo, t.target.auc24_hi};
   if (t.target.has_trough) target["trough"] = {t.target.trough_lo, t.target.trough_hi};
+  if (t.target.has_peak) target["peak"] = {t.target.peak_lo, t.target.peak_hi};
+  if (t.target.has_time_above_mic) {
+    target["time_above_mic_pct"] = {t.target.time_above_mic_lo, t.target.time_above_mic_hi};
+    target["mic"] = t.target.mic;
+  }
   return {{"target", std::move(target)},
           {"target_text", std::string(t.target_text)},
           {"limits",

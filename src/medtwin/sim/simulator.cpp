@@ -66,23 +66,40 @@ class SubjectRun {
     if (records.empty()) return result;
     p_.assign(base_params.begin(), base_params.end());
 
+    // Values set by records: under NOCB record i's values govern the interval that ends at
+    // it, so they are put in force right after record i−1 (the first record's from the
+    // start); under LOCF at record i itself, before its prediction.
+    const bool nocb = options_.time_varying == TimeVarying::kNocb;
+    auto updates_after = [&](std::size_t i) -> const Record* {
+      return nocb && i + 1 < records.size() ? &records[i + 1] : nullptr;
+    };
+    auto updates_at = [&](std::size_t i) -> const Record* { return nocb ? nullptr : &records[i]; };
+    if (nocb) MEDTWIN_RETURN_IF_ERROR(ApplyUpdates(records.front()));
+
     // A record is a breakpoint when it changes the system (dose, reset, new parameter value);
     // between breakpoints the integrator samples densely without stopping.
     std::vector<char> is_break(records.size(), 0);
     std::vector<double> next_break(records.size() + 1, kInf);
     {
       std::vector<double> p = p_;
-      for (std::size_t i = 0; i < records.size(); ++i) {
-        const Record& r = records[i];
-        bool changed =
-            r.evid == Evid::kDose || r.evid == Evid::kReset || r.evid == Evid::kResetDose;
-        for (std::size_t k = 0; k < r.parameter_updates.size(); ++k) {
-          double v = r.parameter_updates[k];
+      auto changes = [&p](const Record* r) {
+        bool changed = false;
+        if (r == nullptr) return false;
+        for (std::size_t k = 0; k < r->parameter_updates.size(); ++k) {
+          const double v = r->parameter_updates[k];
           if (!std::isnan(v) && v != p[k]) {
             p[k] = v;
             changed = true;
           }
         }
+        return changed;
+      };
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        const Record& r = records[i];
+        bool changed =
+            r.evid == Evid::kDose || r.evid == Evid::kReset || r.evid == Evid::kResetDose;
+        changed = changes(updates_at(i)) || changed;
+        changed = changes(updates_after(i)) || changed;
         is_break[i] = changed ? 1 : 0;
       }
       for (std::size_t i = records.size(); i-- > 0;) {
@@ -106,12 +123,7 @@ class SubjectRun {
       }
       if (is_break[i]) {
         MEDTWIN_RETURN_IF_ERROR(Advance(rec.time, rec.time));
-        for (std::size_t k = 0; k < rec.parameter_updates.size(); ++k) {
-          double v = rec.parameter_updates[k];
-          if (std::isnan(v)) continue;
-          MEDTWIN_RETURN_IF_ERROR(layout_.Validate(static_cast<int>(k), v), where());
-          p_[k] = v;
-        }
+        if (const Record* at = updates_at(i)) MEDTWIN_RETURN_IF_ERROR(ApplyUpdates(*at));
         if (rec.evid == Evid::kReset || rec.evid == Evid::kResetDose) ClearAll();
         if (rec.evid == Evid::kDose || rec.evid == Evid::kResetDose) {
           MEDTWIN_RETURN_IF_ERROR(ProcessDose(rec), where());
@@ -126,11 +138,27 @@ class SubjectRun {
                      std::span<double>(result.outputs)
                          .subspan(i * static_cast<std::size_t>(result.output_count),
                                   static_cast<std::size_t>(result.output_count)));
+      if (const Record* next = updates_after(i); next != nullptr && is_break[i]) {
+        MEDTWIN_RETURN_IF_ERROR(ApplyUpdates(*next));
+        MEDTWIN_RETURN_IF_ERROR(Restart());
+      }
     }
     return result;
   }
 
  private:
+  // Puts the values a record sets in force.
+  Status ApplyUpdates(const Record& rec) {
+    for (std::size_t k = 0; k < rec.parameter_updates.size(); ++k) {
+      const double v = rec.parameter_updates[k];
+      if (std::isnan(v)) continue;
+      MEDTWIN_RETURN_IF_ERROR(layout_.Validate(static_cast<int>(k), v),
+                              "line " + std::to_string(rec.source_line));
+      p_[k] = v;
+    }
+    return Ok{};
+  }
+
   Status Advance(double t, double stop) {
     // Jumps of the model's own right-hand side before t: integrate to each and restart there.
     double jump = model_.NextDiscontinuity(t_, x_, rates_);

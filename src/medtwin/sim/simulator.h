@@ -15,9 +15,21 @@
 
 namespace medtwin::sim {
 
+// When a value a record sets (a parameter column, a covariate-driven parameter) takes effect.
+enum class TimeVarying {
+  // Over the interval that ends at the record, as NONMEM's PREDPP does for ADVAN and $DES
+  // models ("next observation carried backward", also mrgsolve's default): the value on
+  // record i governs (t[i-1], t[i]] and the prediction at record i.
+  kNocb,
+  // From the record on ("last observation carried forward"): the value on record i governs
+  // the prediction at record i and [t[i], t[i+1]).
+  kLocf,
+};
+
 struct SimOptions {
   Method method = Method::kAuto;
   Tolerances tolerances;
+  TimeVarying time_varying = TimeVarying::kNocb;
 };
 
 struct SubjectResult {
