@@ -123,4 +123,39 @@ TEST_F(PopfitCli, ProportionalErrorNamesARecordPredictedZero) {
   EXPECT_FALSE(fs::exists(dir_ / "pop.json"));
 }
 
+// The $TABLE-like diagnostics and the goodness-of-fit plots a user asks for: one row per
+// observation with PRED, IPRED, residuals and the subject's η̂; SVGs titled by model and data.
+// (The values are checked against the published definitions in R: tests/peer/theoph_nlme.R.)
+TEST_F(PopfitCli, WritesDiagnosticsTableAndPlots) {
+  const fs::path theoph = kShared / "data" / "theophylline" / "theophylline.csv";
+  if (!fs::exists(theoph)) GTEST_SKIP() << "needs ../shared beside the repository";
+  std::string err;
+  ASSERT_EQ(Run("popfit --model pk_1cmt_oral --data " + theoph.string() +
+                    " --iiv KA,CL,V --ignore-column WT --ignore-column DOSE_MG_KG --out " +
+                    (dir_ / "pop.json").string() + " --plots " + (dir_ / "gof").string(),
+                &err),
+            0)
+      << err;
+  std::ifstream table(dir_ / "pop_table.csv");
+  std::string line;
+  std::getline(table, line);
+  EXPECT_EQ(line, "ID,TIME,DV,PRED,IPRED,RES,WRES,IWRES,CWRES,ETA_KA,ETA_CL,ETA_V");
+  int rows = 0;
+  while (std::getline(table, line)) ++rows;
+  EXPECT_EQ(rows, 132);
+  const auto j = nlohmann::json::parse(std::ifstream(dir_ / "pop.json"));
+  EXPECT_TRUE(j["converged"]) << j["convergence"].dump();
+  EXPECT_TRUE(j["covariance"]["ok"]);
+  EXPECT_EQ(j["table_csv"], (dir_ / "pop_table.csv").string());
+  for (const char* k : {"KA", "CL", "V"}) {
+    EXPECT_GT(j["rse_percent"][k].get<double>(), 0) << k;
+    EXPECT_LT(j["eta_shrinkage"][k].get<double>(), 0.3) << k;
+  }
+  for (const char* plot : {"gof_dv.svg", "gof_cwres.svg"}) {
+    std::ifstream in(dir_ / plot);
+    const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(svg.find("pk_1cmt_oral on theophylline.csv"), std::string::npos) << plot;
+  }
+}
+
 }  // namespace

@@ -102,6 +102,22 @@ TEST(PopulationFit, RecoversKnownPopulationFromSimulatedData) {
   EXPECT_GE(fit->condition_number, 1.0);
   EXPECT_LT(fit->expected_decrease, 0.01);
   EXPECT_NE(fit->convergence_reason.find("Newton step"), std::string::npos);
+  // Data drawn from the model: CWRES and IWRES are close to standard normal (Hooker 2007),
+  // PRED − RES is DV, and there is one row per observation.
+  ASSERT_EQ(fit->diagnostics.size(), 180u);
+  double sum = 0, sum_sq = 0, iw_sq = 0;
+  for (const auto& d : fit->diagnostics) {
+    EXPECT_NEAR(d.pred + d.res, d.dv, 1e-9);
+    sum += d.cwres;
+    sum_sq += d.cwres * d.cwres;
+    iw_sq += d.iwres * d.iwres;
+  }
+  const double mean = sum / 180, sd = std::sqrt(sum_sq / 180 - mean * mean);
+  EXPECT_LT(std::abs(mean), 0.15);
+  EXPECT_GT(sd, 0.85);
+  EXPECT_LT(sd, 1.15);
+  EXPECT_GT(std::sqrt(iw_sq / 180), 0.7);  // below 1 by ε-shrinkage only
+  EXPECT_LT(std::sqrt(iw_sq / 180), 1.1);
 }
 
 // Every structural parameter is a fixed effect (issue 17, item 1): with IIV on CL only, V is

@@ -4,17 +4,85 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "medtwin/cli/command.h"
 #include "medtwin/core/format.h"
 #include "medtwin/estimate/population_fit.h"
 #include "medtwin/io/nonmem_csv.h"
+#include "medtwin/io/svg_plot.h"
 #include "medtwin/models/registry.h"
 
 namespace medtwin::cli {
+namespace {
+
+// OUT.json → OUT_suffix (the default name of a file written beside POP.json).
+std::string Beside(const std::string& out_path, const std::string& suffix) {
+  std::string path = out_path;
+  if (path.ends_with(".json")) path.resize(path.size() - 5);
+  return path + suffix;
+}
+
+// NONMEM's $TABLE as tidy CSV: one row per observation.
+std::string DiagnosticsCsv(const estimate::PopFitResult& fit) {
+  std::string csv = "ID,TIME,DV,PRED,IPRED,RES,WRES,IWRES,CWRES";
+  for (const auto& name : fit.iiv_names) csv += ",ETA_" + name;
+  csv += "\n";
+  char buf[64];
+  auto add = [&](double v) {
+    std::snprintf(buf, sizeof buf, ",%.10g", v);
+    csv += buf;
+  };
+  for (const auto& d : fit.diagnostics) {
+    csv += fit.subject_ids[d.subject];
+    for (double v : {d.time, d.dv, d.pred, d.ipred, d.res, d.wres, d.iwres, d.cwres}) add(v);
+    for (Eigen::Index k = 0; k < fit.etas[d.subject].size(); ++k) add(fit.etas[d.subject](k));
+    csv += "\n";
+  }
+  return csv;
+}
+
+// Goodness-of-fit plots: observed against population and individual predictions with the
+// line of identity; CWRES against time with 0 and ±2.
+Status WriteGofPlots(const estimate::PopFitResult& fit, const std::string& model,
+                     const std::string& data, const std::string& prefix) {
+  io::PlotSpec dv;
+  dv.title = "popfit " + model + " on " + data + ": observed vs predicted";
+  dv.x_label = "Prediction (DV units)";
+  dv.y_label = "Observed DV";
+  io::PlotSeries pred{"PRED (population)", {}, {}, true, false, "#0072B2"};
+  io::PlotSeries ipred{"IPRED (individual)", {}, {}, true, false, "#D55E00"};
+  io::PlotSeries cwres{"CWRES", {}, {}, true, false, "#009E73"};
+  double lo = 0, hi = 0, t_max = 0;
+  for (const auto& d : fit.diagnostics) {
+    pred.x.push_back(d.pred);
+    pred.y.push_back(d.dv);
+    ipred.x.push_back(d.ipred);
+    ipred.y.push_back(d.dv);
+    cwres.x.push_back(d.time);
+    cwres.y.push_back(d.cwres);
+    lo = std::min({lo, d.pred, d.ipred, d.dv});
+    hi = std::max({hi, d.pred, d.ipred, d.dv});
+    t_max = std::max(t_max, d.time);
+  }
+  dv.series = {pred, ipred, {"identity", {lo, hi}, {lo, hi}, false, true, "#555555"}};
+  io::PlotSpec res;
+  res.title = "popfit " + model + " on " + data + ": CWRES vs time";
+  res.x_label = "Time";
+  res.y_label = "CWRES";
+  res.series = {cwres,
+                {"0", {0, t_max}, {0, 0}, false, false, "#555555"},
+                {"+2", {0, t_max}, {2, 2}, false, true, "#999999"},
+                {"-2", {0, t_max}, {-2, -2}, false, true, "#999999"}};
+  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(prefix + "_dv.svg", io::RenderSvgLinePlot(dv)));
+  return io::WriteFileAtomically(prefix + "_cwres.svg", io::RenderSvgLinePlot(res));
+}
+
+}  // namespace
 
 Status RunPopfit(const PopfitArgs& args) {
   using nlohmann::json;
@@ -102,12 +170,10 @@ Status RunPopfit(const PopfitArgs& args) {
     }
     subjects.push_back({{"id", fit.subject_ids[i]}, {"eta", eta}});
   }
-  std::string model_out = args.model_out_path;
-  if (model_out.empty()) {
-    model_out = args.out_path;
-    if (model_out.ends_with(".json")) model_out.resize(model_out.size() - 5);
-    model_out += "_model.json";
-  }
+  const std::string model_out =
+      args.model_out_path.empty() ? Beside(args.out_path, "_model.json") : args.model_out_path;
+  const std::string table =
+      args.table_path.empty() ? Beside(args.out_path, "_table.csv") : args.table_path;
   json out = {{"model", args.model},
               {"method", "FOCE-I"},
               {"typical", typical},
@@ -129,7 +195,17 @@ Status RunPopfit(const PopfitArgs& args) {
               {"converged", fit.converged},
               {"convergence", convergence},
               {"subjects", subjects},
-              {"population_model_file", model_out}};
+              {"population_model_file", model_out},
+              {"table_csv", table},
+              {"eta_shrinkage",
+               [&] {
+                 json s = json::object();
+                 for (std::size_t k = 0; k < fit.iiv_names.size(); ++k) {
+                   s[fit.iiv_names[k]] = number_or_null(fit.eta_shrinkage[k]);
+                 }
+                 return s;
+               }()},
+              {"epsilon_shrinkage", number_or_null(fit.epsilon_shrinkage)}};
   out["warnings"] = fit.warnings;
   for (const std::string& w : fit.warnings) std::fprintf(stderr, "popfit: %s\n", w.c_str());
   if (!fit.covariance_ok) {
@@ -138,6 +214,12 @@ Status RunPopfit(const PopfitArgs& args) {
   }
   if (!fit.converged) {
     std::fprintf(stderr, "popfit: warning: not converged: %s\n", fit.convergence_reason.c_str());
+  }
+  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(table, DiagnosticsCsv(fit)));
+  if (!args.plots_prefix.empty()) {
+    MEDTWIN_RETURN_IF_ERROR(WriteGofPlots(fit, args.model,
+                                          std::filesystem::path(args.data_path).filename().string(),
+                                          args.plots_prefix));
   }
   MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(
       model_out, estimate::PopulationModelJson(fit, "popfit_" + args.model, args.model,
@@ -182,6 +264,12 @@ void AddPopfitCommand(CLI::App& app) {
   popfit->add_option("--out", args->out_path, "POP.json")->required();
   popfit->add_option("--model-out", args->model_out_path,
                      "Population model file (default: OUT with _model.json)");
+  popfit->add_option("--table", args->table_path,
+                     "Per-observation diagnostics CSV: ID, TIME, DV, PRED, IPRED, RES, WRES, "
+                     "IWRES, CWRES, ETA_* (default: OUT with _table.csv)");
+  popfit->add_option("--plots", args->plots_prefix,
+                     "Goodness-of-fit SVGs: PREFIX_dv.svg (DV vs PRED and IPRED) and "
+                     "PREFIX_cwres.svg (CWRES vs time)");
 
   OnChosen(popfit, [args] { return Report("popfit", RunPopfit(*args)); });
 }

@@ -24,6 +24,8 @@ struct PopfitArgs {
   std::string output;             // the output DV observes (default: the model's first)
   std::string out_path;
   std::string model_out_path;  // default: OUT with _model.json
+  std::string table_path;      // per-observation diagnostics; default: OUT with _table.csv
+  std::string plots_prefix;    // goodness-of-fit SVGs PREFIX_dv.svg, PREFIX_cwres.svg
 };
 
 [[nodiscard]] Status RunPopfit(const PopfitArgs& args);

@@ -113,6 +113,75 @@ class FoceObjective {
     return true;
   }
 
+  // G = ∂f/∂η of subject i at η by forward differences, f being the predictions at η.
+  bool Jacobian(sim::Simulator& simulator, std::size_t i, const Eigen::VectorXd& theta,
+                const Eigen::VectorXd& eta, const std::vector<double>& f, Eigen::MatrixXd& g,
+                std::vector<double>& scratch) {
+    constexpr double kStep = 1e-7;
+    g.resize(static_cast<Eigen::Index>(f.size()), EtaCount());
+    for (int k = 0; k < EtaCount(); ++k) {
+      Eigen::VectorXd e = eta;
+      e(k) += kStep;
+      if (!Predict(simulator, i, theta, e, scratch)) return false;
+      for (std::size_t j = 0; j < f.size(); ++j) {
+        g(static_cast<Eigen::Index>(j), k) = (scratch[j] - f[j]) / kStep;
+      }
+    }
+    return true;
+  }
+
+  // Per-observation diagnostics at x (with the stored η̂): NONMEM's PRED, IPRED, RES, WRES,
+  // IWRES and CWRES. WRES decorrelates y − f(η=0) by the first-order covariance at η = 0,
+  // GΩGᵀ + R (Beal & Sheiner); CWRES does so for y − f(η̂) + Gη̂ with G and R at η̂ (Hooker AC,
+  // Staatz CE, Karlsson MO. Pharm Res 2007;24:2187). Both use the Cholesky factor L of the
+  // covariance (C = LLᵀ, residuals L⁻¹r), as PsN's CWRES does.
+  std::vector<ObservationDiagnostics> Diagnostics(const Eigen::VectorXd& x) {
+    std::vector<ObservationDiagnostics> out;
+    const Eigen::VectorXd theta = x.head(ThetaCount());
+    const Eigen::MatrixXd omega = Omega(x);
+    std::vector<double> f0, fhat, scratch;
+    Eigen::MatrixXd g0, ghat;
+    auto decorrelated = [&](const Eigen::MatrixXd& g, const std::vector<double>& f,
+                            const Eigen::VectorXd& r) {
+      Eigen::MatrixXd c = g * omega * g.transpose();
+      for (std::size_t j = 0; j < f.size(); ++j) {
+        const auto jj = static_cast<Eigen::Index>(j);
+        c(jj, jj) += Variance(x, f[j]);
+      }
+      Eigen::LLT<Eigen::MatrixXd> llt(c);
+      if (llt.info() != Eigen::Success) {
+        return Eigen::VectorXd::Constant(r.size(), std::nan("")).eval();
+      }
+      return llt.matrixL().solve(r).eval();
+    };
+    for (std::size_t i = 0; i < subjects_.size(); ++i) {
+      const Eigen::VectorXd zero = Eigen::VectorXd::Zero(EtaCount());
+      const Eigen::VectorXd& eta = eta_hat_[i];
+      if (!Predict(simulators_[0], i, theta, zero, f0) ||
+          !Jacobian(simulators_[0], i, theta, zero, f0, g0, scratch) ||
+          !Predict(simulators_[0], i, theta, eta, fhat) ||
+          !Jacobian(simulators_[0], i, theta, eta, fhat, ghat, scratch)) {
+        continue;
+      }
+      const auto& obs = observations_[i];
+      const auto n = static_cast<Eigen::Index>(obs.size());
+      Eigen::VectorXd res(n), conditional(n);
+      for (Eigen::Index j = 0; j < n; ++j) {
+        res(j) = obs[static_cast<std::size_t>(j)].y - f0[static_cast<std::size_t>(j)];
+        conditional(j) = obs[static_cast<std::size_t>(j)].y - fhat[static_cast<std::size_t>(j)];
+      }
+      const Eigen::VectorXd wres = decorrelated(g0, f0, res);
+      const Eigen::VectorXd cwres = decorrelated(ghat, fhat, conditional + ghat * eta);
+      for (Eigen::Index j = 0; j < n; ++j) {
+        const auto jj = static_cast<std::size_t>(j);
+        const sim::Record& rec = subjects_[i].records[obs[jj].record];
+        out.push_back({i, obs[jj].record, rec.time, obs[jj].y, f0[jj], fhat[jj], res(j), wres(j),
+                       conditional(j) / std::sqrt(Variance(x, fhat[jj])), cwres(j)});
+      }
+    }
+    return out;
+  }
+
   [[nodiscard]] double SigmaAdditive(const Eigen::VectorXd& x) const {
     return Additive() ? std::exp(x(SigmaIndex())) : 0.0;
   }
@@ -173,16 +242,7 @@ class FoceObjective {
     bool converged = false;
     bool g_at_eta = false;  // G and R⁻¹ in hand are those at the final η̂
     for (int iter = 0; iter < 60; ++iter) {
-      // G = ∂f/∂η by forward differences at η.
-      for (int k = 0; k < n_eta; ++k) {
-        Eigen::VectorXd e = eta;
-        const double h = 1e-7;
-        e(k) += h;
-        if (!Predict(simulator, i, theta, e, fh)) return kInf;
-        for (std::size_t j = 0; j < obs.size(); ++j) {
-          g(static_cast<Eigen::Index>(j), k) = (fh[j] - f[j]) / h;
-        }
-      }
+      if (!Jacobian(simulator, i, theta, eta, f, g, fh)) return kInf;
       Eigen::VectorXd w(n_obs);  // ∂(per-observation term)/∂f
       for (std::size_t j = 0; j < obs.size(); ++j) {
         const double r = Variance(x, f[j]);
@@ -237,15 +297,7 @@ class FoceObjective {
     eta_hat_[i] = eta;
     // Laplace term with G at η̂ (recomputed there unless the last Newton step had it).
     if (!g_at_eta) {
-      for (int k = 0; k < n_eta; ++k) {
-        Eigen::VectorXd e = eta;
-        const double step_h = 1e-7;
-        e(k) += step_h;
-        if (!Predict(simulator, i, theta, e, fh)) return kInf;
-        for (std::size_t j = 0; j < obs.size(); ++j) {
-          g(static_cast<Eigen::Index>(j), k) = (fh[j] - f[j]) / step_h;
-        }
-      }
+      if (!Jacobian(simulator, i, theta, eta, f, g, fh)) return kInf;
       for (std::size_t j = 0; j < obs.size(); ++j) {
         r_inv(static_cast<Eigen::Index>(j)) = 1.0 / Variance(x, f[j]);
       }
@@ -733,6 +785,7 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
   for (int k = 0; k < n_eta; ++k) out.omega.push_back(out.omega_matrix(k, k));
   for (const auto& s : subjects) out.subject_ids.push_back(s.id);
   out.etas = objective.EtaHat();
+  out.diagnostics = objective.Diagnostics(m.x);
   return out;
 }
 

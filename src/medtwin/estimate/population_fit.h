@@ -38,6 +38,20 @@ struct PopFitOptions {
   sim::TimeVarying time_varying = sim::TimeVarying::kNocb;
 };
 
+// One observation's diagnostics, as NONMEM's $TABLE gives them (units of DV).
+struct ObservationDiagnostics {
+  std::size_t subject = 0;  // index into PopFitResult::subject_ids
+  std::size_t record = 0;   // index into that subject's records
+  double time = 0;
+  double dv = 0;
+  double pred = 0;   // population prediction (η = 0)
+  double ipred = 0;  // individual prediction (η̂)
+  double res = 0;    // DV − PRED
+  double wres = 0;   // weighted residual, first-order at η = 0
+  double iwres = 0;  // (DV − IPRED) / SD(IPRED)
+  double cwres = 0;  // conditional weighted residual (FOCE, at η̂)
+};
+
 struct PopFitResult {
   // Every structural parameter's typical value (THETA), model order; fixed ones flagged, with
   // no standard error (NaN).
@@ -93,6 +107,7 @@ struct PopFitResult {
   std::vector<std::string> warnings;
   std::vector<std::string> subject_ids;
   std::vector<Eigen::VectorXd> etas;
+  std::vector<ObservationDiagnostics> diagnostics;  // every observation, subject by subject
 };
 
 // Estimates every structural parameter's typical value that is not fixed, Ω of the parameters
