@@ -9,6 +9,7 @@
 #include "medtwin/cli/dose_command.h"
 #include "medtwin/cli/export_command.h"
 #include "medtwin/cli/fit_command.h"
+#include "medtwin/cli/nca_command.h"
 #include "medtwin/cli/pgx_command.h"
 #include "medtwin/cli/popfit_command.h"
 #include "medtwin/cli/serve_command.h"
@@ -31,6 +32,7 @@ int Main(int argc, char** argv) {
   cli::AddFitCommand(app);
   cli::AddDoseCommand(app);
   cli::AddPopfitCommand(app);
+  cli::AddNcaCommand(app);
   cli::AddTrialCommand(app);
   cli::AddPgxCommand(app);
   cli::AddWarfarinTrialCommand(app);
