@@ -3,13 +3,16 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <random>
 
 #include "medtwin/cli/command.h"
 #include "medtwin/core/format.h"
+#include "medtwin/estimate/map_estimator.h"
 #include "medtwin/estimate/population_model.h"
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/io/svg_plot.h"
@@ -53,11 +56,136 @@ Result<std::vector<double>> BaseParameters(const sim::Model& model,
   return p;
 }
 
+// --grid START:END:STEP: an observation row at each time from START to END (inclusive) for
+// every subject, after the records at or before it; carried columns from the record before
+// (DV as ".", the row has no observation).
+Status AddGrid(const std::string& spec, io::Dataset& data) {
+  double start = 0, end = 0, step = 0;
+  char extra = 0;
+  if (std::sscanf(spec.c_str(), "%lf:%lf:%lf%c", &start, &end, &step, &extra) != 3 ||
+      !std::isfinite(start) || !std::isfinite(end) || !(step > 0) || end < start) {
+    return InvalidArgument("--grid",
+                           "'" + spec + "' is not START:END:STEP with STEP > 0, END >= START");
+  }
+  const double count = std::floor((end - start) / step + 1e-9) + 1;
+  if (count > 100'000) return InvalidArgument("--grid", "more than 100000 times per subject");
+  const auto dv = std::find(data.carry_names.begin(), data.carry_names.end(), "DV");
+  for (std::size_t s = 0; s < data.subjects.size(); ++s) {
+    auto& records = data.subjects[s].records;
+    std::vector<sim::Record> merged;
+    std::vector<std::vector<std::string>> carried;
+    std::size_t next = 0;
+    auto take_record = [&] {
+      merged.push_back(records[next]);
+      if (!data.carried.empty()) carried.push_back(data.carried[s][next]);
+      ++next;
+    };
+    for (int k = 0; k < static_cast<int>(count); ++k) {
+      const double t = start + k * step;
+      while (next < records.size() && records[next].time <= t) take_record();
+      sim::Record row;
+      row.time = t;
+      row.evid = sim::Evid::kObservation;
+      if (!merged.empty()) row.covariates = merged.back().covariates;
+      merged.push_back(row);
+      if (!data.carried.empty()) {
+        std::vector<std::string> values =
+            carried.empty() ? std::vector<std::string>(data.carry_names.size(), ".")
+                            : carried.back();
+        if (dv != data.carry_names.end())
+          values[static_cast<std::size_t>(dv - data.carry_names.begin())] = ".";
+        carried.push_back(std::move(values));
+      }
+    }
+    while (next < records.size()) take_record();
+    data.record_count += merged.size() - records.size();
+    records = std::move(merged);
+    if (!data.carried.empty()) data.carried[s] = std::move(carried);
+  }
+  return Ok{};
+}
+
+io::CsvReadOptions ReadOptions(const SimulateArgs& args) {
+  io::CsvReadOptions read = IgnoringColumns(args.ignore_columns);
+  for (const std::string& c : args.carry) read.carry_columns.push_back(ToUpperAscii(c));
+  return read;
+}
+
+// --population: each data subject `subjects` times, with η drawn from the model's Ω and the
+// observed output with the model's residual error added (DV_SIM), as mrgsolve's idata-style
+// replicates or NONMEM's $SIMULATION.
+Status RunPopulationSimulation(const SimulateArgs& args, const sim::Model& model) {
+  MEDTWIN_TRY(estimate::PopulationModel pop, estimate::FindPopulationModel(args.population));
+  if (pop.structural_model != model.Info().name) {
+    return InvalidArgument("--population", pop.name + " is a population model of " +
+                                               pop.structural_model + ", not of --model " +
+                                               model.Info().name);
+  }
+  if (args.subjects < 1 || args.subjects > 100'000) {
+    return InvalidArgument("--subjects", "1..100000 replicates of each subject");
+  }
+  MEDTWIN_TRY(estimate::MapEstimator estimator,
+              estimate::MapEstimator::Create(pop, SimOptionsFor(args.locf)));
+  MEDTWIN_TRY(io::Dataset data,
+              io::ReadNonmemCsv(args.data_path, estimator.data_info(), ReadOptions(args)));
+  if (!args.grid.empty()) MEDTWIN_RETURN_IF_ERROR(AddGrid(args.grid, data));
+  const auto n_eta = static_cast<Eigen::Index>(pop.eta_names.size());
+  const auto draws =
+      estimate::SamplePosterior(Eigen::VectorXd::Zero(n_eta), pop.omega,
+                                static_cast<int>(data.subjects.size()) * args.subjects, args.seed);
+  std::mt19937_64 residual_rng(args.seed ^ 0x9E3779B97F4A7C15ULL);
+  std::normal_distribution<double> z;
+  const std::string observed = model.Info().outputs.front().name;
+  std::string out = "ID,REP,TIME,EVID";
+  for (const auto& c : data.carry_names) out += "," + c;
+  out += "," + observed + ",DV_SIM";
+  for (const auto& e : pop.eta_names) out += ",ETA_" + e;
+  out += "\n";
+  char buf[64];
+  std::size_t draw = 0;
+  for (std::size_t s = 0; s < data.subjects.size(); ++s) {
+    const auto& subject = data.subjects[s];
+    for (int rep = 1; rep <= args.subjects; ++rep, ++draw) {
+      auto ipred = estimator.Simulate(subject, draws[draw]);
+      if (!ipred.ok()) return ipred.error().WithContext(args.data_path + ": ID " + subject.id);
+      std::string etas;
+      for (Eigen::Index k = 0; k < n_eta; ++k) {
+        std::snprintf(buf, sizeof buf, ",%.10g", draws[draw](k));
+        etas += buf;
+      }
+      for (std::size_t r = 0; r < subject.records.size(); ++r) {
+        const sim::Record& rec = subject.records[r];
+        std::snprintf(buf, sizeof buf, ",%d,%.10g,%d", rep, rec.time, static_cast<int>(rec.evid));
+        out += subject.id + buf;
+        if (!data.carry_names.empty()) {
+          for (const auto& v : data.carried[s][r]) out += "," + v;
+        }
+        const double f = (*ipred)[r];
+        // Residual error on observation rows only; dose rows carry the prediction.
+        const double dv_sim = rec.evid == sim::Evid::kObservation
+                                  ? f + pop.residual.Sd(f) * z(residual_rng)
+                                  : std::nan("");
+        std::snprintf(buf, sizeof buf, ",%.10g,", f);
+        out += buf;
+        if (std::isnan(dv_sim)) {
+          out += ".";
+        } else {
+          std::snprintf(buf, sizeof buf, "%.10g", dv_sim);
+          out += buf;
+        }
+        out += etas + "\n";
+      }
+    }
+  }
+  return io::WriteFileAtomically(args.out_path, out);
+}
+
 }  // namespace
 
 Status RunSimulate(const SimulateArgs& args) {
   MEDTWIN_TRY(const sim::Model* model, models::FindModel(args.model));
   MEDTWIN_TRY(sim::Method method, sim::ParseMethod(args.method));
+  if (!args.population.empty()) return RunPopulationSimulation(args, *model);
   sim::SimOptions options;
   options.method = method;
   options.tolerances.rtol = args.rtol;
@@ -67,8 +195,9 @@ Status RunSimulate(const SimulateArgs& args) {
   MEDTWIN_TRY(std::vector<double> base,
               BaseParameters(*model, simulator.layout(), args.patient, args.params));
 
-  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(),
-                                                  IgnoringColumns(args.ignore_columns)));
+  MEDTWIN_TRY(io::Dataset data,
+              io::ReadNonmemCsv(args.data_path, model->Info(), ReadOptions(args)));
+  if (!args.grid.empty()) MEDTWIN_RETURN_IF_ERROR(AddGrid(args.grid, data));
 
   std::vector<sim::SubjectResult> results;
   results.reserve(data.subjects.size());
@@ -167,6 +296,18 @@ void AddSimulateCommand(CLI::App& app) {
   simulate->add_option("--data", args->data_path, "Input records, CSV")->required();
   simulate->add_option("--out", args->out_path, "Output CSV (written atomically)")->required();
   simulate->add_option("--plot", args->plot_path, "Also write an SVG plot of CP over time per ID");
+  simulate->add_option("--grid", args->grid,
+                       "Output rows at START:END:STEP (e.g. 0:24:0.5) besides the records");
+  simulate
+      ->add_option("--carry", args->carry, "Copy input columns to the output, e.g. --carry DV,WT")
+      ->delimiter(',');
+  simulate->add_option("--population", args->population,
+                       "Population model (data/models name or .json) of --model: simulate each "
+                       "subject --subjects times with IIV drawn from its Omega and residual "
+                       "error (DV_SIM)");
+  simulate->add_option("--subjects", args->subjects, "Replicates of each subject (--population)")
+      ->capture_default_str();
+  simulate->add_option("--seed", args->seed, "Random seed (--population)")->capture_default_str();
   simulate->add_option("--patient", args->patient,
                        "Virtual patient for uva_padova: adolescent#001..010, adult#001..010,\n"
                        "child#001..010 (parameters from data/uva_padova)");

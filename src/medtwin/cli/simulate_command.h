@@ -19,6 +19,11 @@ struct SimulateArgs {
   std::vector<std::string> params;          // NAME=VALUE
   std::vector<std::string> ignore_columns;  // extra data columns to skip
   bool locf = false;                        // --locf: time-varying items act from their record on
+  std::string grid;                         // START:END:STEP output rows besides the records
+  std::vector<std::string> carry;           // input columns copied to the output
+  std::string population;                   // population model: simulate IIV and residual error
+  int subjects = 1;                         // replicates of each data subject (--population)
+  unsigned seed = 1;
   std::string method = "auto";
   double rtol = 1e-8;
   double atol = 1e-10;

@@ -90,7 +90,9 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
   Dataset data;
   std::vector<Column> kinds;
   std::vector<std::string> names;
-  std::vector<int> param_index;  // parameter index, or covariate index for kCovariate
+  std::vector<int> param_index;       // parameter index, or covariate index for kCovariate
+  std::vector<std::size_t> carry_at;  // field index of each carried column
+  data.carry_names = options.carry_columns;
   bool have_header = false, have_evid = false, have_time = false;
   std::size_t line_no = 0, pos = 0;
   while (pos <= text.size()) {
@@ -130,7 +132,9 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
                      it != model.covariates.end()) {
             kind = Column::kCovariate;
             pi = static_cast<int>(it - model.covariates.begin());
-          } else if (options.ignore_columns.count(name) == 0) {
+          } else if (options.ignore_columns.count(name) == 0 &&
+                     std::find(options.carry_columns.begin(), options.carry_columns.end(), name) ==
+                         options.carry_columns.end()) {
             return InvalidArgument(name.empty() ? "header" : name,
                                    "unknown column (not a record field, parameter or covariate of "
                                    "model " +
@@ -150,6 +154,14 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
       }
       if (!have_time)
         return InvalidArgument("TIME", "required column is missing").WithContext(where);
+      for (const std::string& carry : options.carry_columns) {
+        const auto at = std::find(names.begin(), names.end(), carry);
+        if (at == names.end()) {
+          return InvalidArgument("--carry " + carry, "the file has no such column")
+              .WithContext(where);
+        }
+        carry_at.push_back(static_cast<std::size_t>(at - names.begin()));
+      }
       continue;
     }
     if (fields.size() != kinds.size()) {
@@ -248,8 +260,17 @@ Result<Dataset> ParseNonmemCsv(std::string_view text, std::string_view source_na
     if (mdv == 1 || rec.evid != sim::Evid::kObservation) rec.dv = kMissing;
     if (data.subjects.empty() || data.subjects.back().id != id) {
       data.subjects.push_back(sim::Subject{id, {}});
+      if (!carry_at.empty()) data.carried.emplace_back();
     }
     data.subjects.back().records.push_back(std::move(rec));
+    if (!carry_at.empty()) {
+      std::vector<std::string> values;
+      for (std::size_t c : carry_at) {
+        const std::string_view f = Trim(fields[c]);
+        values.emplace_back(f.empty() ? "." : f);
+      }
+      data.carried.back().push_back(std::move(values));
+    }
     ++data.record_count;
   }
   if (!have_header) return InvalidArgument("header", "file is empty").WithContext(source);
@@ -295,6 +316,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents) {
 Status WriteResultsCsv(const std::string& path, const sim::ModelInfo& model, const Dataset& data,
                        const std::vector<sim::SubjectResult>& results) {
   std::string out = "ID,TIME,EVID";
+  for (const auto& c : data.carry_names) out += "," + c;
   for (const auto& o : model.outputs) out += "," + o.name;
   out += '\n';
   char buf[64];
@@ -306,6 +328,9 @@ Status WriteResultsCsv(const std::string& path, const sim::ModelInfo& model, con
       std::snprintf(buf, sizeof buf, ",%.10g,%d", subject.records[r].time,
                     static_cast<int>(subject.records[r].evid));
       out += buf;
+      if (!data.carry_names.empty()) {
+        for (const auto& v : data.carried[s][r]) out += "," + v;
+      }
       for (int c = 0; c < res.output_count; ++c) {
         std::snprintf(buf, sizeof buf, ",%.10g", res.Output(r, c));
         out += buf;

@@ -17,11 +17,17 @@ namespace medtwin::io {
 
 struct CsvReadOptions {
   std::set<std::string> ignore_columns;  // extra columns to accept and skip (upper case)
+  // Columns whose text is kept for the output (mrgsolve's carry_out; upper case, in output
+  // order); a column named here need not be one the model reads.
+  std::vector<std::string> carry_columns;
 };
 
 struct Dataset {
   std::vector<sim::Subject> subjects;  // contiguous blocks of one ID, in file order
   std::size_t record_count = 0;
+  // The carried columns' text, [subject][record][column] ("." where empty).
+  std::vector<std::string> carry_names;
+  std::vector<std::vector<std::vector<std::string>>> carried;
 };
 
 // Parses CSV text; `source_name` is used in messages ("data.csv").
@@ -31,7 +37,8 @@ struct Dataset {
 [[nodiscard]] Result<Dataset> ReadNonmemCsv(const std::string& path, const sim::ModelInfo& model,
                                             const CsvReadOptions& options = {});
 
-// Writes ID, TIME, EVID and every model output, one row per input record in input order.
+// Writes ID, TIME, EVID, the carried columns and every model output, one row per record in
+// order.
 // Writes to a temporary file and renames it, so a failed run leaves no partial file behind.
 [[nodiscard]] Status WriteResultsCsv(const std::string& path, const sim::ModelInfo& model,
                                      const Dataset& data,
