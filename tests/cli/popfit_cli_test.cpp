@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../support/cli_fixture.h"
+#include "../support/csv_rows.h"
 
 namespace {
 
@@ -20,30 +21,6 @@ namespace fs = std::filesystem;
 const fs::path kShared = fs::path(MEDTWIN_SOURCE_DIR) / ".." / "shared";
 
 class PopfitCli : public medtwin::testing_support::CliFixture {};
-
-// Rows of a CSV file as column → text.
-std::vector<std::map<std::string, std::string>> ReadCsv(const fs::path& path) {
-  std::ifstream in(path);
-  std::string line;
-  auto next_line = [&in, &line] {
-    if (!std::getline(in, line)) return false;
-    if (!line.empty() && line.back() == '\r') line.pop_back();  // the bundle's CRLF lines
-    return true;
-  };
-  next_line();
-  std::vector<std::string> header;
-  std::stringstream hs(line);
-  for (std::string c; std::getline(hs, c, ',');) header.push_back(c);
-  std::vector<std::map<std::string, std::string>> rows;
-  while (next_line()) {
-    std::stringstream ls(line);
-    std::map<std::string, std::string> row;
-    std::size_t k = 0;
-    for (std::string c; std::getline(ls, c, ',') && k < header.size(); ++k) row[header[k]] = c;
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
 
 // Issue 17, item 4: a time-varying data item acts over the interval that ends at its record,
 // as in NONMEM. DDMoRe's DDMODEL00000224 (Netterberg 2017, Kloft 2006's docetaxel
@@ -54,7 +31,7 @@ std::vector<std::map<std::string, std::string>> ReadCsv(const fs::path& path) {
 TEST_F(PopfitCli, ReproducesNonmemObjectiveWithAConcentrationColumn) {
   const fs::path source = kShared / "data" / "oncology" / "ddmodel224_one_subject.csv";
   if (!fs::exists(source)) GTEST_SKIP() << "needs ../shared beside the repository";
-  const auto rows = ReadCsv(source);
+  const auto rows = medtwin::testing_support::CsvRows(source);
   ASSERT_EQ(rows.size(), 54u);
   // The data set as medtwin records: EV21 is the model's EVID. The five AMT=1 records into
   // compartments 1-5 only set the initial states to the baseline (F1-F5 = BA in $PK), which

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../support/cli_fixture.h"
+#include "../support/csv_rows.h"
 
 namespace {
 
@@ -19,24 +20,7 @@ namespace fs = std::filesystem;
 
 class SimulateCli : public medtwin::testing_support::CliFixture {
  protected:
-  // The output as rows of column → text.
-  std::vector<std::map<std::string, std::string>> Rows(const fs::path& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    std::vector<std::string> header;
-    std::stringstream hs(line);
-    for (std::string c; std::getline(hs, c, ',');) header.push_back(c);
-    std::vector<std::map<std::string, std::string>> rows;
-    while (std::getline(in, line)) {
-      std::stringstream ls(line);
-      std::map<std::string, std::string> row;
-      std::size_t k = 0;
-      for (std::string c; std::getline(ls, c, ',') && k < header.size(); ++k) row[header[k]] = c;
-      rows.push_back(std::move(row));
-    }
-    return rows;
-  }
+  static auto Rows(const fs::path& path) { return medtwin::testing_support::CsvRows(path); }
 };
 
 TEST_F(SimulateCli, GridRowsAndCarriedColumns) {
