@@ -120,3 +120,30 @@ TEST_F(DoseCli, TimeAboveMicTarget) {
 }
 
 }  // namespace
+
+namespace {
+
+// Every subject is plotted (fit used to show 4 of 12 and dose 2 of 12, silently): four to a
+// page, the pages listed in the output.
+TEST_F(DoseCli, PlotsShowEverySubject) {
+  const fs::path theoph =
+      fs::path(MEDTWIN_SOURCE_DIR) / ".." / "shared" / "data" / "theophylline" / "theophylline.csv";
+  if (!fs::exists(theoph)) GTEST_SKIP() << "needs ../shared beside the repository";
+  std::string err;
+  const std::string common = " --model theophylline_theoph --data " + theoph.string() +
+                             " --ignore-column WT --ignore-column DOSE_MG_KG --plot " +
+                             (dir_ / "p.svg").string() + " --out " + (dir_ / "o.json").string();
+  ASSERT_EQ(Run("fit" + common, &err), 0) << err;
+  auto plots = nlohmann::json::parse(std::ifstream(dir_ / "o.json"))["plots"];
+  ASSERT_EQ(plots.size(), 3u) << plots.dump();
+  EXPECT_EQ(plots[2], (dir_ / "p_3.svg").string());
+  std::ifstream page(plots[2].get<std::string>());
+  const std::string svg((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+  EXPECT_NE(svg.find("theophylline_theoph on theophylline.csv"), std::string::npos);
+  EXPECT_NE(svg.find("ID 12 observed"), std::string::npos);
+  ASSERT_EQ(Run("dose --samples 20" + common, &err), 0) << err;
+  plots = nlohmann::json::parse(std::ifstream(dir_ / "o.json"))["plots"];
+  ASSERT_EQ(plots.size(), 3u);
+}
+
+}  // namespace

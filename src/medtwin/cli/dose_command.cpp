@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "medtwin/cli/command.h"
 #include "medtwin/decide/regimen.h"
@@ -18,6 +19,8 @@ namespace medtwin::cli {
 namespace {
 
 using nlohmann::json;
+
+constexpr std::size_t kPatientsPerPlot = 4;  // readable: 4 bands, lines and point sets a page
 
 // Default start of the new regimen: the dose after the last one the records give (last dose
 // record + (ADDL+1)·II), or the last record's time when no dose repeats.
@@ -146,7 +149,9 @@ Status RunDose(const DoseArgs& args) {
   if (!plan.targets_source.empty()) advice["target_source"] = plan.targets_source;
   std::string forecast = "ID,TIME,P05,P50,P95,IPRED\n";
   io::PlotSpec plot;
-  plot.title = pop.name + ": forecast with the recommended regimen (5-95 % band)";
+  plot.title = pop.name + " on " + std::filesystem::path(args.data_path).filename().string() +
+               ": forecast with the recommended regimen";
+  std::vector<io::PlotGroup> groups;
   plot.x_label = "Time (h)";
   plot.y_label = observed.name + " (" + observed.unit + ")";
   const std::size_t columns = pop.DataColumns().size();
@@ -211,12 +216,11 @@ Status RunDose(const DoseArgs& args) {
       MEDTWIN_TRY(auto v, curve_for(eta));
       draws.push_back(std::move(v));
     }
-    // One colour per patient: forecast solid, 5 % and 95 % dashed, levels as points.
-    static const char* kColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7"};
-    const std::string colour = kColours[(plot.series.size() / 4) % 4];
-    io::PlotSeries lo{"ID " + subject.id + " 5 %", {}, {}, false, true, colour};
+    // One colour per patient on its page: the forecast a line, the 5-95 % interval a shaded
+    // band, levels as points.
+    const std::string colour = io::SeriesColour(groups.size() % kPatientsPerPlot);
+    io::PlotBand band{"ID " + subject.id + " 5-95 %", {}, {}, {}, colour};
     io::PlotSeries mid{"ID " + subject.id + " forecast (MAP)", {}, {}, false, false, colour};
-    io::PlotSeries hi{"ID " + subject.id + " 95 %", {}, {}, false, true, colour};
     io::PlotSeries obs{"ID " + subject.id + " observed", {}, {}, true, false, colour};
     char buf[160];
     for (std::size_t g = 0; g < ipred.size() && g < grid.size(); ++g) {
@@ -227,10 +231,9 @@ Status RunDose(const DoseArgs& args) {
       std::snprintf(buf, sizeof buf, ",%.6g,%.6g,%.6g,%.6g,%.6g\n", grid[g], q05, q50, q95,
                     ipred[g]);
       forecast += subject.id + buf;
-      lo.x.push_back(grid[g]);
-      lo.y.push_back(q05);
-      hi.x.push_back(grid[g]);
-      hi.y.push_back(q95);
+      band.x.push_back(grid[g]);
+      band.lo.push_back(q05);
+      band.hi.push_back(q95);
       mid.x.push_back(grid[g]);
       mid.y.push_back(ipred[g]);
     }
@@ -238,12 +241,7 @@ Status RunDose(const DoseArgs& args) {
       obs.x.push_back(pr.time);
       obs.y.push_back(pr.dv);
     }
-    if (plot.series.size() < 8) {
-      plot.series.push_back(std::move(mid));
-      plot.series.push_back(std::move(lo));
-      plot.series.push_back(std::move(hi));
-      plot.series.push_back(std::move(obs));
-    }
+    groups.push_back({{std::move(mid), std::move(obs)}, {std::move(band)}});
   }
   std::string forecast_path = args.forecast_path;
   if (forecast_path.empty()) {
@@ -252,7 +250,9 @@ Status RunDose(const DoseArgs& args) {
     forecast_path += "_forecast.csv";
   }
   if (!args.plot_path.empty()) {
-    MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.plot_path, io::RenderSvgLinePlot(plot)));
+    // Every patient, four to a page (plot.svg, plot_2.svg, ...): none left out silently.
+    MEDTWIN_TRY(advice["plots"],
+                io::WritePagedPlots(plot, groups, kPatientsPerPlot, args.plot_path));
   }
   MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(forecast_path, forecast));
   advice["forecast_csv"] = forecast_path;

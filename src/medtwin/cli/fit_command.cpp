@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <vector>
 
 #include "medtwin/cli/command.h"
@@ -17,6 +18,8 @@
 
 namespace medtwin::cli {
 namespace {
+
+constexpr std::size_t kSubjectsPerPlot = 4;  // readable: 12 lines and point sets a page
 
 struct Window {
   double from_h, to_h;
@@ -65,7 +68,9 @@ Status RunFit(const FitArgs& args) {
 
   json out = {{"model", pop.name}, {"source", pop.source}, {"subjects", json::array()}};
   io::PlotSpec plot;
-  plot.title = pop.name + ": observed levels, individual (MAP) and population predictions";
+  plot.title = pop.name + " on " + std::filesystem::path(args.data_path).filename().string() +
+               ": observed, individual (MAP) and population predictions";
+  std::vector<io::PlotGroup> groups;
   plot.x_label = "Time (h)";
   plot.y_label = "Concentration (mg/L)";
   int without_levels = 0;
@@ -125,7 +130,7 @@ Status RunFit(const FitArgs& args) {
     }
     out["subjects"].push_back(s);
 
-    if (!args.plot_path.empty() && plot.series.size() < 12) {
+    if (!args.plot_path.empty()) {
       const double t_end = subject.records.back().time + 12;
       MEDTWIN_TRY(auto ipred, estimator.PredictCurve(subject, fit.eta, t_end, 0.25));
       MEDTWIN_TRY(auto pred, estimator.PredictCurve(subject, Eigen::VectorXd::Zero(fit.eta.size()),
@@ -145,13 +150,9 @@ Status RunFit(const FitArgs& args) {
         popn.x.push_back(t);
         popn.y.push_back(c);
       }
-      // One colour per subject: observed, individual and population share it.
-      static const char* kColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7"};
-      const char* colour = kColours[(plot.series.size() / 3) % 4];
-      obs.colour = ind.colour = popn.colour = colour;
-      plot.series.push_back(std::move(obs));
-      plot.series.push_back(std::move(ind));
-      plot.series.push_back(std::move(popn));
+      // One colour per subject on its page: observed, individual and population share it.
+      obs.colour = ind.colour = popn.colour = io::SeriesColour(groups.size() % kSubjectsPerPlot);
+      groups.push_back({{std::move(obs), std::move(ind), std::move(popn)}, {}});
     }
   }
   if (without_levels > 0) {  // counted, not named: identifiers stay out of logs
@@ -161,7 +162,8 @@ Status RunFit(const FitArgs& args) {
                  without_levels, args.out_path.c_str());
   }
   if (!args.plot_path.empty()) {
-    MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(args.plot_path, io::RenderSvgLinePlot(plot)));
+    // Every subject, four to a page (plot.svg, plot_2.svg, ...): none left out silently.
+    MEDTWIN_TRY(out["plots"], io::WritePagedPlots(plot, groups, kSubjectsPerPlot, args.plot_path));
   }
   return io::WriteFileAtomically(args.out_path, out.dump(2) + "\n");
 }

@@ -1,5 +1,7 @@
 #include "medtwin/io/svg_plot.h"
 
+#include "medtwin/io/nonmem_csv.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -51,6 +53,44 @@ const char* kPalette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
 
 }  // namespace
 
+std::string SeriesColour(std::size_t i) {
+  constexpr std::size_t kCount = sizeof kPalette / sizeof *kPalette;
+  if (i < kCount) return kPalette[i];
+  // HSL with the hue stepped by the golden angle, mid saturation and lightness.
+  const double hue = std::fmod(static_cast<double>(i - kCount) * 137.508 + 20, 360.0);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "hsl(%.0f,65%%,42%%)", hue);
+  return buf;
+}
+
+Result<std::vector<std::string>> WritePagedPlots(const PlotSpec& base,
+                                                 const std::vector<PlotGroup>& groups,
+                                                 std::size_t per_page, const std::string& path) {
+  std::vector<std::string> written;
+  if (per_page == 0) per_page = 1;
+  const std::size_t pages = std::max<std::size_t>(1, (groups.size() + per_page - 1) / per_page);
+  std::string stem = path;
+  if (stem.ends_with(".svg")) stem.resize(stem.size() - 4);
+  for (std::size_t page = 0; page < pages; ++page) {
+    PlotSpec spec = base;
+    const std::size_t first = page * per_page;
+    const std::size_t last = std::min(groups.size(), first + per_page);
+    for (std::size_t g = first; g < last; ++g) {
+      spec.series.insert(spec.series.end(), groups[g].series.begin(), groups[g].series.end());
+      spec.bands.insert(spec.bands.end(), groups[g].bands.begin(), groups[g].bands.end());
+    }
+    if (pages > 1) {
+      spec.title += " (subjects " + std::to_string(first + 1) + "-" + std::to_string(last) +
+                    " of " + std::to_string(groups.size()) + ", page " + std::to_string(page + 1) +
+                    " of " + std::to_string(pages) + ")";
+    }
+    const std::string page_path = page == 0 ? path : stem + "_" + std::to_string(page + 1) + ".svg";
+    MEDTWIN_RETURN_IF_ERROR(WriteFileAtomically(page_path, RenderSvgLinePlot(spec)));
+    written.push_back(page_path);
+  }
+  return written;
+}
+
 std::vector<double> NiceTicks(double lo, double hi, int target) {
   if (!(hi > lo)) hi = lo + 1;
   double raw = (hi - lo) / std::max(1, target);
@@ -73,13 +113,20 @@ std::string RenderSvgLinePlot(const PlotSpec& spec) {
   const double left = 80, right = 170, top = 50, bottom = 60;
   const double pw = w - left - right, ph = h - top - bottom;
   double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin, ymax = 0, ymin = 0;
+  auto extend = [&](double x, double y) {
+    if (!std::isfinite(x) || !std::isfinite(y)) return;
+    xmin = std::min(xmin, x);
+    xmax = std::max(xmax, x);
+    ymin = std::min(ymin, y);
+    ymax = std::max(ymax, y);
+  };
   for (const auto& s : spec.series) {
-    for (std::size_t i = 0; i < s.x.size(); ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
-      xmin = std::min(xmin, s.x[i]);
-      xmax = std::max(xmax, s.x[i]);
-      ymin = std::min(ymin, s.y[i]);
-      ymax = std::max(ymax, s.y[i]);
+    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) extend(s.x[i], s.y[i]);
+  }
+  for (const auto& b : spec.bands) {
+    for (std::size_t i = 0; i < b.x.size() && i < b.lo.size() && i < b.hi.size(); ++i) {
+      extend(b.x[i], b.lo[i]);
+      extend(b.x[i], b.hi[i]);
     }
   }
   if (!std::isfinite(xmin)) xmin = 0, xmax = 1;
@@ -94,10 +141,11 @@ std::string RenderSvgLinePlot(const PlotSpec& spec) {
          "\" viewBox=\"0 0 " + Num(w) + " " + Num(h) +
          "\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"13\">\n";
   out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  out += "<text x=\"" + Num(left + pw / 2) +
-         "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\" "
-         "font-weight=\"bold\">" +
-         Escape(spec.title) + "</text>\n";
+  // The title across the whole width, smaller when long (a bold glyph is ~0.6 em wide).
+  const double title_px = std::min(
+      16.0, (w - 20) / (0.6 * std::max<double>(1, static_cast<double>(spec.title.size()))));
+  out += "<text x=\"" + Num(w / 2) + "\" y=\"28\" text-anchor=\"middle\" font-size=\"" +
+         Num(title_px) + "\" font-weight=\"bold\">" + Escape(spec.title) + "</text>\n";
   // Grid and ticks.
   for (double t : xt) {
     out += "<line x1=\"" + Num(sx(t)) + "\" y1=\"" + Num(top) + "\" x2=\"" + Num(sx(t)) +
@@ -118,12 +166,24 @@ std::string RenderSvgLinePlot(const PlotSpec& spec) {
          "\" text-anchor=\"middle\">" + Escape(spec.x_label) + "</text>\n";
   out += "<text transform=\"translate(22," + Num(top + ph / 2) +
          ") rotate(-90)\" text-anchor=\"middle\">" + Escape(spec.y_label) + "</text>\n";
+  // Bands first (under the lines), as translucent polygons: the upper curve out, the lower back.
+  for (std::size_t i = 0; i < spec.bands.size(); ++i) {
+    const auto& b = spec.bands[i];
+    std::string upper, lower;
+    for (std::size_t k = 0; k < b.x.size() && k < b.lo.size() && k < b.hi.size(); ++k) {
+      if (!std::isfinite(b.x[k]) || !std::isfinite(b.lo[k]) || !std::isfinite(b.hi[k])) continue;
+      upper += Num(sx(b.x[k])) + "," + Num(sy(b.hi[k])) + " ";
+      lower = Num(sx(b.x[k])) + "," + Num(sy(b.lo[k])) + " " + lower;
+    }
+    const std::string colour = b.colour.empty() ? SeriesColour(i) : b.colour;
+    out += "<polygon fill=\"" + colour + "\" fill-opacity=\"0.18\" stroke=\"none\" points=\"" +
+           upper + lower + "\"><title>" + Escape(b.label) + "</title></polygon>\n";
+  }
   // Series and legend (at most 12 entries listed).
   const std::size_t kLegendMax = 12;
   for (std::size_t i = 0; i < spec.series.size(); ++i) {
     const auto& s = spec.series[i];
-    const std::string colour =
-        s.colour.empty() ? kPalette[i % (sizeof kPalette / sizeof *kPalette)] : s.colour;
+    const std::string colour = s.colour.empty() ? SeriesColour(i) : s.colour;
     std::string points;
     for (std::size_t k = 0; k < s.x.size(); ++k) {
       if (!std::isfinite(s.x[k]) || !std::isfinite(s.y[k])) continue;
@@ -154,6 +214,15 @@ std::string RenderSvgLinePlot(const PlotSpec& spec) {
       out += "<text x=\"" + Num(left + pw + 46) + "\" y=\"" + Num(ly + 4) + "\">" +
              Escape(s.label) + "</text>\n";
     }
+  }
+  for (std::size_t i = 0; i < spec.bands.size() && spec.series.size() + i < kLegendMax; ++i) {
+    const double ly = top + 10 + 20.0 * static_cast<double>(spec.series.size() + i);
+    const std::string colour =
+        spec.bands[i].colour.empty() ? SeriesColour(i) : spec.bands[i].colour;
+    out += "<rect x=\"" + Num(left + pw + 15) + "\" y=\"" + Num(ly - 6) +
+           "\" width=\"25\" height=\"12\" fill=\"" + colour + "\" fill-opacity=\"0.3\"/>\n";
+    out += "<text x=\"" + Num(left + pw + 46) + "\" y=\"" + Num(ly + 4) + "\">" +
+           Escape(spec.bands[i].label) + "</text>\n";
   }
   if (spec.series.size() > kLegendMax) {
     out += "<text x=\"" + Num(left + pw + 15) + "\" y=\"" +

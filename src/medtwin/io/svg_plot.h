@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "medtwin/core/result.h"
+
 namespace medtwin::io {
 
 struct PlotSeries {
@@ -16,10 +18,20 @@ struct PlotSeries {
   std::string colour;  // CSS colour; empty: the next colour of the palette
 };
 
+// A shaded band between two curves on a common x (a 5–95 % prediction interval).
+struct PlotBand {
+  std::string label;
+  std::vector<double> x;
+  std::vector<double> lo;
+  std::vector<double> hi;
+  std::string colour;  // empty: the palette's colour for the band's index
+};
+
 struct PlotSpec {
   std::string title;
-  std::string x_label;  // with unit: "Time (h)"
-  std::string y_label;  // "CP (mg/L)"
+  std::string x_label;          // with unit: "Time (h)"
+  std::string y_label;          // "CP (mg/L)"
+  std::vector<PlotBand> bands;  // drawn first, translucent, listed in the legend after series
   std::vector<PlotSeries> series;
   int width_px = 900;
   int height_px = 520;
@@ -29,6 +41,22 @@ struct PlotSpec {
 std::vector<double> NiceTicks(double lo, double hi, int target = 6);
 
 std::string RenderSvgLinePlot(const PlotSpec& spec);
+
+// The i-th colour for groups of a plot: the 8 colour-blind-safe Okabe–Ito colours, then hues
+// a golden angle apart (so colours past the eighth stay distinct from each other).
+std::string SeriesColour(std::size_t i);
+
+// One group of series per subject (its lines, points and band): writes them `per_page` groups
+// to a page, `path` for the first and PATH_2.svg, PATH_3.svg ... after it, each titled with
+// the page ("IDs 5-8 of 12"). Returns the paths written, so no subject is left out silently.
+struct PlotGroup {
+  std::vector<PlotSeries> series;
+  std::vector<PlotBand> bands;
+};
+[[nodiscard]] Result<std::vector<std::string>> WritePagedPlots(const PlotSpec& base,
+                                                               const std::vector<PlotGroup>& groups,
+                                                               std::size_t per_page,
+                                                               const std::string& path);
 
 // Control-variability grid analysis (Magni et al., J Diabetes Sci Technol 2008;2:630): one
 // point per patient at (minimum BG, maximum BG), x reversed from 110 down to 50 mg/dL, y from
