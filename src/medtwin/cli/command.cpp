@@ -62,6 +62,14 @@ sim::SimOptions SimOptionsFor(bool locf) {
   return options;
 }
 
+std::string BesideOutput(const std::string& out_path, const std::string& given,
+                         const std::string& suffix) {
+  if (!given.empty()) return given;
+  std::string path = out_path;
+  if (path.ends_with(".json")) path.resize(path.size() - 5);
+  return path + suffix;
+}
+
 io::CsvReadOptions IgnoringColumns(const std::vector<std::string>& columns) {
   io::CsvReadOptions read;
   for (const std::string& c : columns) read.ignore_columns.insert(ToUpperAscii(c));

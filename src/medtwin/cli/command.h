@@ -40,6 +40,11 @@ void AddLocfOption(CLI::App* command, bool* locf);
 // Default simulation options with that rule.
 [[nodiscard]] sim::SimOptions SimOptionsFor(bool locf);
 
+// Where a command writes a companion file: `given` when the user named one, else OUT.json
+// with `suffix` in place of ".json" (OUT_table.csv, OUT.svg).
+[[nodiscard]] std::string BesideOutput(const std::string& out_path, const std::string& given,
+                                       const std::string& suffix);
+
 // NAME=VALUE items (--param, --fix, --init) as upper-case names and numbers; errors name
 // `option` and the item.
 [[nodiscard]] Result<std::vector<std::pair<std::string, double>>> ParseAssignments(

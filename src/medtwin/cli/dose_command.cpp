@@ -243,12 +243,8 @@ Status RunDose(const DoseArgs& args) {
     }
     groups.push_back({{std::move(mid), std::move(obs)}, {std::move(band)}});
   }
-  std::string forecast_path = args.forecast_path;
-  if (forecast_path.empty()) {
-    forecast_path = args.out_path;
-    if (forecast_path.ends_with(".json")) forecast_path.resize(forecast_path.size() - 5);
-    forecast_path += "_forecast.csv";
-  }
+  const std::string forecast_path =
+      BesideOutput(args.out_path, args.forecast_path, "_forecast.csv");
   if (!args.plot_path.empty()) {
     // Every patient, four to a page (plot.svg, plot_2.svg, ...): none left out silently.
     MEDTWIN_TRY(advice["plots"],

@@ -16,6 +16,7 @@
 #include "medtwin/cli/simulate_command.h"
 #include "medtwin/cli/token_command.h"
 #include "medtwin/cli/trial_command.h"
+#include "medtwin/cli/vpc_command.h"
 
 namespace {
 
@@ -33,6 +34,7 @@ int Main(int argc, char** argv) {
   cli::AddDoseCommand(app);
   cli::AddPopfitCommand(app);
   cli::AddNcaCommand(app);
+  cli::AddVpcCommand(app);
   cli::AddTrialCommand(app);
   cli::AddPgxCommand(app);
   cli::AddWarfarinTrialCommand(app);

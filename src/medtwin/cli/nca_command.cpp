@@ -112,12 +112,7 @@ Status RunNca(const NcaArgs& args) {
         r->adj_r_squared, r->lambda_z_points, r->aucinf, r->auc_extrapolated_pct, r->cl_f, r->vz_f);
     csv += s.id + row;
   }
-  std::string csv_path = args.csv_path;
-  if (csv_path.empty()) {
-    csv_path = args.out_path;
-    if (csv_path.ends_with(".json")) csv_path.resize(csv_path.size() - 5);
-    csv_path += ".csv";
-  }
+  const std::string csv_path = BesideOutput(args.out_path, args.csv_path, ".csv");
   json out = {{"method",
                {{"auc", args.auc_method},
                 {"route", args.route},

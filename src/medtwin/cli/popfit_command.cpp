@@ -20,13 +20,6 @@
 namespace medtwin::cli {
 namespace {
 
-// OUT.json → OUT_suffix (the default name of a file written beside POP.json).
-std::string Beside(const std::string& out_path, const std::string& suffix) {
-  std::string path = out_path;
-  if (path.ends_with(".json")) path.resize(path.size() - 5);
-  return path + suffix;
-}
-
 // NONMEM's $TABLE as tidy CSV: one row per observation.
 std::string DiagnosticsCsv(const estimate::PopFitResult& fit) {
   std::string csv = "ID,TIME,DV,PRED,IPRED,RES,WRES,IWRES,CWRES";
@@ -170,10 +163,8 @@ Status RunPopfit(const PopfitArgs& args) {
     }
     subjects.push_back({{"id", fit.subject_ids[i]}, {"eta", eta}});
   }
-  const std::string model_out =
-      args.model_out_path.empty() ? Beside(args.out_path, "_model.json") : args.model_out_path;
-  const std::string table =
-      args.table_path.empty() ? Beside(args.out_path, "_table.csv") : args.table_path;
+  const std::string model_out = BesideOutput(args.out_path, args.model_out_path, "_model.json");
+  const std::string table = BesideOutput(args.out_path, args.table_path, "_table.csv");
   json out = {{"model", args.model},
               {"method", "FOCE-I"},
               {"typical", typical},

@@ -14,6 +14,7 @@
 #include "medtwin/core/format.h"
 #include "medtwin/estimate/map_estimator.h"
 #include "medtwin/estimate/population_model.h"
+#include "medtwin/estimate/population_simulation.h"
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/io/svg_plot.h"
 #include "medtwin/models/glucose.h"
@@ -129,12 +130,9 @@ Status RunPopulationSimulation(const SimulateArgs& args, const sim::Model& model
   MEDTWIN_TRY(io::Dataset data,
               io::ReadNonmemCsv(args.data_path, estimator.data_info(), ReadOptions(args)));
   if (!args.grid.empty()) MEDTWIN_RETURN_IF_ERROR(AddGrid(args.grid, data));
-  const auto n_eta = static_cast<Eigen::Index>(pop.eta_names.size());
-  const auto draws =
-      estimate::SamplePosterior(Eigen::VectorXd::Zero(n_eta), pop.omega,
-                                static_cast<int>(data.subjects.size()) * args.subjects, args.seed);
-  std::mt19937_64 residual_rng(args.seed ^ 0x9E3779B97F4A7C15ULL);
-  std::normal_distribution<double> z;
+  MEDTWIN_TRY(auto replicates,
+              estimate::SimulatePopulation(estimator, data.subjects, args.subjects, args.seed),
+              args.data_path);
   const std::string observed = model.Info().outputs.front().name;
   std::string out = "ID,REP,TIME,EVID";
   for (const auto& c : data.carry_names) out += "," + c;
@@ -142,39 +140,30 @@ Status RunPopulationSimulation(const SimulateArgs& args, const sim::Model& model
   for (const auto& e : pop.eta_names) out += ",ETA_" + e;
   out += "\n";
   char buf[64];
-  std::size_t draw = 0;
-  for (std::size_t s = 0; s < data.subjects.size(); ++s) {
-    const auto& subject = data.subjects[s];
-    for (int rep = 1; rep <= args.subjects; ++rep, ++draw) {
-      auto ipred = estimator.Simulate(subject, draws[draw]);
-      if (!ipred.ok()) return ipred.error().WithContext(args.data_path + ": ID " + subject.id);
-      std::string etas;
-      for (Eigen::Index k = 0; k < n_eta; ++k) {
-        std::snprintf(buf, sizeof buf, ",%.10g", draws[draw](k));
-        etas += buf;
+  for (const auto& r : replicates) {
+    const sim::Subject& subject = data.subjects[r.subject];
+    std::string etas;
+    for (Eigen::Index k = 0; k < r.eta.size(); ++k) {
+      std::snprintf(buf, sizeof buf, ",%.10g", r.eta(k));
+      etas += buf;
+    }
+    for (std::size_t k = 0; k < subject.records.size(); ++k) {
+      const sim::Record& rec = subject.records[k];
+      std::snprintf(buf, sizeof buf, ",%d,%.10g,%d", r.replicate, rec.time,
+                    static_cast<int>(rec.evid));
+      out += subject.id + buf;
+      if (!data.carry_names.empty()) {
+        for (const auto& v : data.carried[r.subject][k]) out += "," + v;
       }
-      for (std::size_t r = 0; r < subject.records.size(); ++r) {
-        const sim::Record& rec = subject.records[r];
-        std::snprintf(buf, sizeof buf, ",%d,%.10g,%d", rep, rec.time, static_cast<int>(rec.evid));
-        out += subject.id + buf;
-        if (!data.carry_names.empty()) {
-          for (const auto& v : data.carried[s][r]) out += "," + v;
-        }
-        const double f = (*ipred)[r];
-        // Residual error on observation rows only; dose rows carry the prediction.
-        const double dv_sim = rec.evid == sim::Evid::kObservation
-                                  ? f + pop.residual.Sd(f) * z(residual_rng)
-                                  : std::nan("");
-        std::snprintf(buf, sizeof buf, ",%.10g,", f);
+      std::snprintf(buf, sizeof buf, ",%.10g,", r.ipred[k]);
+      out += buf;
+      if (std::isnan(r.dv[k])) {  // residual error on observation rows only
+        out += ".";
+      } else {
+        std::snprintf(buf, sizeof buf, "%.10g", r.dv[k]);
         out += buf;
-        if (std::isnan(dv_sim)) {
-          out += ".";
-        } else {
-          std::snprintf(buf, sizeof buf, "%.10g", dv_sim);
-          out += buf;
-        }
-        out += etas + "\n";
       }
+      out += etas + "\n";
     }
   }
   return io::WriteFileAtomically(args.out_path, out);
