@@ -135,4 +135,40 @@ TEST_F(PopfitCli, WritesDiagnosticsTableAndPlots) {
   }
 }
 
+// A covariate effect estimated by popfit goes into the model file in the form fit and dose
+// read: the weight-adjusted typical CL of a 79.6-kg subject is CL_70·(79.6/70)^exponent.
+TEST_F(PopfitCli, CovariateEffectReachesTheModelFile) {
+  const fs::path theoph = kShared / "data" / "theophylline" / "theophylline.csv";
+  if (!fs::exists(theoph)) GTEST_SKIP() << "needs ../shared beside the repository";
+  std::string err;
+  ASSERT_EQ(Run("popfit --model pk_1cmt_oral --data " + theoph.string() +
+                    " --iiv KA,CL,V --ignore-column DOSE_MG_KG --covariate cl~wt:power:70 --out " +
+                    (dir_ / "pop.json").string(),
+                &err),
+            0)
+      << err;
+  const auto pop = nlohmann::json::parse(std::ifstream(dir_ / "pop.json"));
+  ASSERT_EQ(pop["covariate_effects"].size(), 1u);
+  const double exponent = pop["covariate_effects"][0]["coefficient"];
+  const double cl70 = pop["typical"]["CL"];
+  const auto model = nlohmann::json::parse(std::ifstream(dir_ / "pop_model.json"));
+  EXPECT_EQ(model["covariates"], nlohmann::json::array({"WT"}));
+  EXPECT_EQ(model["parameters"]["CL"]["covariates"][0]["exponent"], exponent);
+  ASSERT_EQ(Run("fit --model " + (dir_ / "pop_model.json").string() + " --data " + theoph.string() +
+                    " --ignore-column DOSE_MG_KG --out " + (dir_ / "fit.json").string(),
+                &err),
+            0)
+      << err;
+  const auto fit = nlohmann::json::parse(std::ifstream(dir_ / "fit.json"));
+  const auto& first = fit["subjects"][0];  // ID 1, 79.6 kg
+  EXPECT_NEAR(first["params"]["CL"].get<double>(),
+              cl70 * std::pow(79.6 / 70, exponent) * std::exp(first["eta"]["CL"].get<double>()),
+              1e-9);
+  EXPECT_EQ(Run("popfit --model pk_1cmt_oral --data " + theoph.string() +
+                    " --iiv CL --covariate CL~WT:quadratic --out " + (dir_ / "x.json").string(),
+                &err),
+            2);
+  EXPECT_NE(err.find("--covariate CL~WT:quadratic"), std::string::npos) << err;
+}
+
 }  // namespace

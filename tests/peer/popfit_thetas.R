@@ -80,6 +80,26 @@ for (p in names(nlme_p)) {
   if (ok) passed <- passed + 1 else failed <- failed + 1
 }
 
+# Theophylline with a covariate effect estimated with the rest: CL = CL_70 * (WT/70)^theta.
+# nlme: lCL modelled as a linear function of log(WT/70), which is the same model.
+obs_w <- obs
+obs_w$WT <- read.csv(theoph_csv, na.strings = ".")$WT[match(obs_w$ID, read.csv(theoph_csv)$ID)]
+fit_w <- nlme(DV ~ theoph_conc(lKA, lCL, lV, TIME, AMT), data = obs_w,
+              fixed = list(lKA ~ 1, lCL ~ I(log(WT / 70)), lV ~ 1),
+              random = pdDiag(lKA + lCL + lV ~ 1),
+              start = c(lKA = 0.5, lCL = 1, 0, lV = 3.5))
+fe <- fixef(fit_w)
+nlme_w <- c(KA = exp(fe[[1]]), CL = exp(fe[[2]]), V = exp(fe[[4]]))
+get_w <- popfit(paste("--model pk_1cmt_oral --data", theoph_csv, "--iiv KA,CL,V",
+                      "--ignore-column DOSE_MG_KG --covariate CL~WT:power:70"))
+compare("Theoph-WT", c(KA = get_w("KA"), CL = get_w("CL"), V = get_w("V")), nlme_w, 0.03)
+exponent <- get_w("coefficient", ""); exponent_se <- get_w("se", "")
+# (covariate_effects holds the only "coefficient" and the only numeric "se" in POP.json)
+exp_ok <- is.finite(exponent) && abs(exponent - fe[[3]]) < exponent_se
+cat(sprintf("Theoph-WT exponent medtwin %.4f (SE %.4f)  nlme %.4f  %s\n", exponent, exponent_se,
+            fe[[3]], if (exp_ok) "ok" else "FAIL"))
+if (exp_ok) passed <- passed + 1 else failed <- failed + 1
+
 # Indometh, Q and V2 without IIV.
 indo_conc <- function(lCL, lV1, lQ, lV2, t) {
   cl <- exp(lCL); v1 <- exp(lV1); q <- exp(lQ); v2 <- exp(lV2)

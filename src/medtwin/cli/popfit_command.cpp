@@ -101,8 +101,43 @@ Status RunPopfit(const PopfitArgs& args) {
   options.output = args.output;
   MEDTWIN_TRY(options.fixed, ParseAssignments(args.fix, "--fix"));
   MEDTWIN_TRY(options.initial, ParseAssignments(args.init, "--init"));
-  MEDTWIN_TRY(io::Dataset data, io::ReadNonmemCsv(args.data_path, model->Info(),
-                                                  IgnoringColumns(args.ignore_columns)));
+  // --covariate PARAM~COLUMN:KIND[:REFERENCE]; the columns become the records' covariates.
+  sim::ModelInfo data_info = model->Info();
+  for (const std::string& spec : args.covariates) {
+    const auto tilde = spec.find('~'), colon = spec.find(':');
+    if (tilde == std::string::npos || colon == std::string::npos || colon < tilde) {
+      return InvalidArgument("--covariate " + spec, "expected PARAM~COLUMN:KIND[:REFERENCE]");
+    }
+    estimate::PopFitOptions::Covariate c;
+    c.parameter = ToUpperAscii(spec.substr(0, tilde));
+    c.effect.covariate = ToUpperAscii(spec.substr(tilde + 1, colon - tilde - 1));
+    std::string kind = spec.substr(colon + 1);
+    c.effect.reference = std::nan("");
+    if (const auto second = kind.find(':'); second != std::string::npos) {
+      MEDTWIN_TRY(auto reference,
+                  ParseAssignments({"R=" + kind.substr(second + 1)}, "--covariate " + spec));
+      c.effect.reference = reference.front().second;
+      kind.resize(second);
+    }
+    if (kind == "power") {
+      c.effect.kind = estimate::CovariateKind::kPower;
+    } else if (kind == "linear") {
+      c.effect.kind = estimate::CovariateKind::kLinear;
+    } else if (kind == "exponential") {
+      c.effect.kind = estimate::CovariateKind::kExponential;
+    } else {
+      return InvalidArgument("--covariate " + spec,
+                             "kind '" + kind + "' is not power, linear or exponential");
+    }
+    if (std::find(data_info.covariates.begin(), data_info.covariates.end(), c.effect.covariate) ==
+        data_info.covariates.end()) {
+      data_info.covariates.push_back(c.effect.covariate);
+    }
+    options.covariates.push_back(std::move(c));
+  }
+  options.covariate_columns = data_info.covariates;
+  MEDTWIN_TRY(io::Dataset data,
+              io::ReadNonmemCsv(args.data_path, data_info, IgnoringColumns(args.ignore_columns)));
   std::fprintf(stderr, "popfit: %zu subjects, FOCE-I on %s ...\n", data.subjects.size(),
                args.model.c_str());
   MEDTWIN_TRY(estimate::PopFitResult fit, estimate::FitPopulation(*model, data.subjects, options));
@@ -121,6 +156,17 @@ Status RunPopfit(const PopfitArgs& args) {
   for (std::size_t k = 0; k < fit.iiv_names.size(); ++k) {
     omega[fit.iiv_names[k]] = fit.omega[k];
     se["omega_" + fit.iiv_names[k]] = number_or_null(fit.omega_se[k]);
+  }
+  json covariate_effects = json::array();
+  for (std::size_t c = 0; c < fit.covariate_effects.size(); ++c) {
+    const auto& e = fit.covariate_effects[c];
+    static const char* kKinds[] = {"power", "exponential", "linear", "categorical"};
+    covariate_effects.push_back({{"parameter", e.parameter},
+                                 {"covariate", e.effect.covariate},
+                                 {"kind", kKinds[static_cast<int>(e.effect.kind)]},
+                                 {"reference", e.effect.reference},
+                                 {"coefficient", e.effect.coefficient},
+                                 {"se", number_or_null(fit.covariate_se[c])}});
   }
   json omega_matrix = json::array();
   for (Eigen::Index r = 0; r < fit.omega_matrix.rows(); ++r) {
@@ -170,6 +216,7 @@ Status RunPopfit(const PopfitArgs& args) {
               {"typical", typical},
               {"fixed", fixed},
               {"from_data", fit.from_data},
+              {"covariate_effects", covariate_effects},
               {"omega", omega},
               {"omega_matrix", omega_matrix},
               {"sigma", sigma},
@@ -243,6 +290,11 @@ void AddPopfitCommand(CLI::App& app) {
                      "Start a typical value's estimation at NAME=VALUE (repeatable; default: "
                      "the model's default); also OMEGA_NAME=variance (default 0.1), "
                      "SIGMA_ADDITIVE=SD, SIGMA_PROPORTIONAL=fraction");
+  popfit->add_option("--covariate", args->covariates,
+                     "A covariate effect estimated with the rest, PARAM~COLUMN:KIND[:REFERENCE] "
+                     "(repeatable): KIND power ((x/ref)^theta), linear (1+theta(x-ref)) or "
+                     "exponential (exp(theta(x-ref))); the subject's baseline value; reference "
+                     "default the median, e.g. CL~WT:power:70");
   popfit->add_option("--output", args->output,
                      "The model output DV observes (default: the first, e.g. LNANC of "
                      "friberg_anc_cp for log ANC)");

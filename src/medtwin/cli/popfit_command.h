@@ -17,11 +17,12 @@ struct PopfitArgs {
   std::string error = "additive";
   std::string omega = "diagonal";  // or "full"
   std::vector<std::string> ignore_columns;
-  bool locf = false;              // --locf: time-varying items act from their record on
-  std::vector<std::string> fix;   // NAME=VALUE: typical values held (NONMEM FIX)
-  std::vector<std::string> init;  // NAME=VALUE: where the estimation starts
-  int max_iterations = 200;       // 0: evaluate the OFV at the initial estimates
-  std::string output;             // the output DV observes (default: the model's first)
+  bool locf = false;                    // --locf: time-varying items act from their record on
+  std::vector<std::string> fix;         // NAME=VALUE: typical values held (NONMEM FIX)
+  std::vector<std::string> init;        // NAME=VALUE: where the estimation starts
+  std::vector<std::string> covariates;  // PARAM~COLUMN:KIND[:REFERENCE]
+  int max_iterations = 200;             // 0: evaluate the OFV at the initial estimates
+  std::string output;                   // the output DV observes (default: the model's first)
   std::string out_path;
   std::string model_out_path;  // default: OUT with _model.json
   std::string table_path;      // per-observation diagnostics; default: OUT with _table.csv

@@ -78,10 +78,20 @@ class FoceObjective {
     const int n = EtaCount();
     return options_.full_omega ? n * (n + 1) / 2 : n;
   }
-  [[nodiscard]] Eigen::Index OmegaIndex() const { return ThetaCount(); }
-  [[nodiscard]] Eigen::Index SigmaIndex() const { return ThetaCount() + OmegaParams(); }
+  // Covariate coefficients follow the log typical values in x (raw scale: an exponent or slope
+  // may be negative); "theta" below is both.
+  [[nodiscard]] int CovariateCount() const { return static_cast<int>(covariates_.size()); }
+  [[nodiscard]] int FixedEffectCount() const { return ThetaCount() + CovariateCount(); }
+  [[nodiscard]] Eigen::Index OmegaIndex() const { return FixedEffectCount(); }
+  [[nodiscard]] Eigen::Index SigmaIndex() const { return OmegaIndex() + OmegaParams(); }
   [[nodiscard]] int Size() const {
-    return ThetaCount() + OmegaParams() + (Additive() ? 1 : 0) + (Proportional() ? 1 : 0);
+    return FixedEffectCount() + OmegaParams() + (Additive() ? 1 : 0) + (Proportional() ? 1 : 0);
+  }
+  // Covariate effects on parameters (layout index) with each subject's baseline values.
+  void SetCovariates(std::vector<std::pair<int, CovariateEffect>> effects,
+                     std::vector<std::vector<double>> baselines) {
+    covariates_ = std::move(effects);
+    baselines_ = std::move(baselines);
   }
   [[nodiscard]] Eigen::MatrixXd Omega(const Eigen::VectorXd& x) const {
     const int n = EtaCount();
@@ -102,6 +112,13 @@ class FoceObjective {
     std::vector<double> p = base_;
     for (int j = 0; j < ThetaCount(); ++j) {
       p[static_cast<std::size_t>(theta_index_[static_cast<std::size_t>(j)])] = std::exp(theta(j));
+    }
+    for (int c = 0; c < CovariateCount(); ++c) {
+      auto [index, effect] = covariates_[static_cast<std::size_t>(c)];
+      effect.coefficient = theta(ThetaCount() + c);
+      const auto factor = CovariateFactor(effect, baselines_[i][static_cast<std::size_t>(c)]);
+      if (!factor.ok() || !(*factor > 0)) return false;
+      p[static_cast<std::size_t>(index)] *= *factor;
     }
     for (int k = 0; k < EtaCount(); ++k) {
       p[static_cast<std::size_t>(iiv_index_[static_cast<std::size_t>(k)])] *= std::exp(eta(k));
@@ -137,7 +154,7 @@ class FoceObjective {
   // covariance (C = LLᵀ, residuals L⁻¹r), as PsN's CWRES does.
   std::vector<ObservationDiagnostics> Diagnostics(const Eigen::VectorXd& x) {
     std::vector<ObservationDiagnostics> out;
-    const Eigen::VectorXd theta = x.head(ThetaCount());
+    const Eigen::VectorXd theta = x.head(FixedEffectCount());
     const Eigen::MatrixXd omega = Omega(x);
     std::vector<double> f0, fhat, scratch;
     Eigen::MatrixXd g0, ghat;
@@ -193,7 +210,7 @@ class FoceObjective {
   std::vector<std::pair<std::size_t, std::size_t>> ZeroPredictions(const Eigen::VectorXd& x) {
     std::vector<std::pair<std::size_t, std::size_t>> out;
     std::vector<double> f;
-    const Eigen::VectorXd theta = x.head(ThetaCount());
+    const Eigen::VectorXd theta = x.head(FixedEffectCount());
     const Eigen::VectorXd eta = Eigen::VectorXd::Zero(EtaCount());
     for (std::size_t i = 0; i < subjects_.size(); ++i) {
       if (!Predict(simulators_[0], i, theta, eta, f)) continue;
@@ -314,7 +331,7 @@ class FoceObjective {
   // −2 log-likelihood (FOCE-I, Laplace form). Updates the stored η̂ (warm starts).
   double operator()(const Eigen::VectorXd& x) {
     const int n_eta = EtaCount();
-    const Eigen::VectorXd theta = x.head(ThetaCount());
+    const Eigen::VectorXd theta = x.head(FixedEffectCount());
     const Eigen::MatrixXd omega = Omega(x);
     Eigen::LLT<Eigen::MatrixXd> omega_llt(omega);
     if (!omega.allFinite() || omega_llt.info() != Eigen::Success) return kInf;
@@ -353,6 +370,7 @@ class FoceObjective {
   [[nodiscard]] Eigen::VectorXd Natural(const Eigen::VectorXd& x) const {
     std::vector<double> v;
     for (int j = 0; j < ThetaCount(); ++j) v.push_back(std::exp(x(j)));
+    for (int c = 0; c < CovariateCount(); ++c) v.push_back(x(ThetaCount() + c));
     const Eigen::MatrixXd omega = Omega(x);
     for (int r = 0; r < EtaCount(); ++r) {
       for (int c = options_.full_omega ? 0 : r; c <= r; ++c) v.push_back(omega(r, c));
@@ -364,6 +382,9 @@ class FoceObjective {
   [[nodiscard]] std::vector<std::string> NaturalNames() const {
     std::vector<std::string> names;
     for (int index : theta_index_) names.push_back(layout_.Name(index));
+    for (const auto& [index, effect] : covariates_) {
+      names.push_back(layout_.Name(index) + "~" + effect.covariate);
+    }
     for (int r = 0; r < EtaCount(); ++r) {
       const std::string& row = options_.iiv[static_cast<std::size_t>(r)];
       for (int c = options_.full_omega ? 0 : r; c <= r; ++c) {
@@ -377,7 +398,7 @@ class FoceObjective {
   }
   // Where the natural estimate of Ω's diagonal element k sits in Natural().
   [[nodiscard]] Eigen::Index NaturalOmegaDiagonal(int k) const {
-    return ThetaCount() + (options_.full_omega ? k * (k + 1) / 2 + k : k);
+    return FixedEffectCount() + (options_.full_omega ? k * (k + 1) / 2 + k : k);
   }
 
   const std::vector<Eigen::VectorXd>& EtaHat() const { return eta_hat_; }
@@ -385,7 +406,7 @@ class FoceObjective {
   // Individual weighted residuals (y − IPRED)/SD(IPRED) of every observation at η̂, for x.
   std::vector<double> Iwres(const Eigen::VectorXd& x) {
     std::vector<double> out, f;
-    const Eigen::VectorXd theta = x.head(ThetaCount());
+    const Eigen::VectorXd theta = x.head(FixedEffectCount());
     for (std::size_t i = 0; i < subjects_.size(); ++i) {
       if (!Predict(simulators_[0], i, theta, eta_hat_[i], f)) continue;
       for (std::size_t j = 0; j < f.size(); ++j) {
@@ -408,6 +429,8 @@ class FoceObjective {
   sim::ParameterLayout layout_;
   std::vector<int> iiv_index_;
   int output_;
+  std::vector<std::pair<int, CovariateEffect>> covariates_;
+  std::vector<std::vector<double>> baselines_;  // [subject][covariate effect]
   std::vector<int> theta_index_;
   std::set<int> from_data_;
   std::vector<double> base_;
@@ -501,8 +524,53 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
   // spread.
   const int n_eta = objective.EtaCount();
   const int n_theta = objective.ThetaCount();
+  // Covariate effects: the parameter, the column, each subject's baseline, the reference.
+  std::vector<std::pair<int, CovariateEffect>> effects;
+  std::vector<std::vector<double>> baselines(subjects.size());
+  for (const auto& c : options.covariates) {
+    MEDTWIN_TRY(const int index, model_parameter(c.parameter, "--covariate"));
+    const auto column = std::find(options.covariate_columns.begin(),
+                                  options.covariate_columns.end(), c.effect.covariate);
+    if (column == options.covariate_columns.end()) {
+      return InvalidArgument("--covariate", "no column " + c.effect.covariate + " in the data");
+    }
+    if (c.effect.kind == CovariateKind::kCategorical) {
+      return InvalidArgument("--covariate", c.parameter + "~" + c.effect.covariate +
+                                                ": categorical effects are not estimated yet "
+                                                "(power, linear, exponential are)");
+    }
+    const auto col = static_cast<std::size_t>(column - options.covariate_columns.begin());
+    std::vector<double> values;
+    for (std::size_t i = 0; i < subjects.size(); ++i) {
+      double v = std::nan("");
+      for (const auto& r : subjects[i].records) {
+        if (col < r.covariates.size() && !std::isnan(r.covariates[col])) {
+          v = r.covariates[col];
+          break;
+        }
+      }
+      if (std::isnan(v)) {
+        return InvalidArgument(c.effect.covariate, "no value for ID " + subjects[i].id);
+      }
+      if (c.effect.kind == CovariateKind::kPower && !(v > 0)) {
+        return InvalidArgument(c.effect.covariate,
+                               "a power effect needs values > 0 (ID " + subjects[i].id + ")");
+      }
+      baselines[i].push_back(v);
+      values.push_back(v);
+    }
+    CovariateEffect effect = c.effect;
+    if (std::isnan(effect.reference)) {  // the median baseline
+      std::sort(values.begin(), values.end());
+      const std::size_t n = values.size();
+      effect.reference = n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+    }
+    effect.coefficient = 0;
+    effects.emplace_back(index, effect);
+  }
+  objective.SetCovariates(effects, baselines);
   const Eigen::Index omega_index = objective.OmegaIndex();
-  Eigen::VectorXd x0(objective.Size());
+  Eigen::VectorXd x0 = Eigen::VectorXd::Zero(objective.Size());
   for (int j = 0; j < n_theta; ++j) {
     const int index = objective.ThetaIndex()[static_cast<std::size_t>(j)];
     const double v = start[static_cast<std::size_t>(index)];
@@ -719,6 +787,13 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
     typical_all[static_cast<std::size_t>(layout.Find(name))] = value;
   }
   for (int index : objective.FromData()) out.from_data.push_back(layout.Name(index));
+  for (std::size_t c = 0; c < effects.size(); ++c) {
+    const auto at = static_cast<std::size_t>(n_theta) + c;
+    PopFitOptions::Covariate estimated{layout.Name(effects[c].first), effects[c].second};
+    estimated.effect.coefficient = out.estimates[at];
+    out.covariate_effects.push_back(estimated);
+    out.covariate_se.push_back(out.estimate_se[at]);
+  }
   for (int index = 0; index < layout.model_count(); ++index) {
     if (objective.FromData().count(index) > 0) continue;
     const auto& estimated = objective.ThetaIndex();
@@ -799,6 +874,24 @@ std::string PopulationModelJson(const PopFitResult& fit, const std::string& name
         std::find(fit.iiv_names.begin(), fit.iiv_names.end(), parameter) != fit.iiv_names.end();
     params[parameter] = {{"typical", fit.typical[k]}, {"eta", eta}};
   }
+  // Estimated covariate effects, in the form fit and dose read.
+  json covariates = json::array();
+  for (const auto& c : fit.covariate_effects) {
+    const auto& e = c.effect;
+    json effect = {{"name", e.covariate}, {"reference", e.reference}};
+    if (e.kind == CovariateKind::kPower) {
+      effect["kind"] = "power";
+      effect["exponent"] = e.coefficient;
+    } else {
+      effect["kind"] = e.kind == CovariateKind::kLinear ? "linear" : "exponential";
+      effect["coefficient"] = e.coefficient;
+    }
+    if (!params.contains(c.parameter)) continue;
+    params[c.parameter]["covariates"].push_back(effect);
+    if (std::find(covariates.begin(), covariates.end(), e.covariate) == covariates.end()) {
+      covariates.push_back(e.covariate);
+    }
+  }
   json omega = json::array();
   for (Eigen::Index r = 0; r < fit.omega_matrix.rows(); ++r) {
     json row = json::array();
@@ -813,7 +906,7 @@ std::string PopulationModelJson(const PopFitResult& fit, const std::string& name
             {"description", "estimated by medtwin popfit (FOCE-I)"},
             {"source", source},
             {"structural_model", structural_model},
-            {"covariates", json::array()},
+            {"covariates", covariates},
             {"parameters", params},
             {"etas", fit.iiv_names},
             {"omega", omega},

@@ -34,6 +34,16 @@ struct PopFitOptions {
   // name, ω² as OMEGA_<parameter> (default 0.1), σ as SIGMA_ADDITIVE (default a tenth of the
   // mean DV) and SIGMA_PROPORTIONAL (default 0.1).
   std::vector<std::pair<std::string, double>> initial;
+  // Covariate effects estimated with the rest (`--covariate CL~WT:power`): the coefficient of
+  // each continuous effect (power, linear, exponential) is a THETA, starting at 0 (no effect);
+  // the subject's baseline value (its first non-missing one) is used; reference NaN: the
+  // median of the subjects' baselines. Column names index the records' covariates.
+  struct Covariate {
+    std::string parameter;
+    CovariateEffect effect;
+  };
+  std::vector<Covariate> covariates;
+  std::vector<std::string> covariate_columns;  // the records' covariate order
   // When values records set take effect (NONMEM's rule by default).
   sim::TimeVarying time_varying = sim::TimeVarying::kNocb;
 };
@@ -61,6 +71,9 @@ struct PopFitResult {
   std::vector<bool> fixed;
   // Parameters the records set (data columns such as a concentration CP): data, not THETAs.
   std::vector<std::string> from_data;
+  // The covariate effects as estimated (reference filled in, coefficient estimated), with SE.
+  std::vector<PopFitOptions::Covariate> covariate_effects;
+  std::vector<double> covariate_se;
   std::vector<std::string> iiv_names;
   std::vector<double> omega;  // variances (diagonal of omega_matrix)
   Eigen::MatrixXd omega_matrix;

@@ -31,6 +31,27 @@ Result<double> Number(const json& j, const char* key, const std::string& where) 
 
 }  // namespace
 
+Result<double> CovariateFactor(const CovariateEffect& e, double x) {
+  switch (e.kind) {
+    case CovariateKind::kPower:
+      if (!(x > 0)) return InvalidArgument(e.covariate, "must be > 0, got " + FormatNumber(x));
+      return std::pow(x / e.reference, e.coefficient);
+    case CovariateKind::kExponential:
+      return std::exp(e.coefficient * (x - e.reference));
+    case CovariateKind::kLinear:
+      return 1 + e.coefficient * (x - e.reference);
+    case CovariateKind::kCategorical: {
+      auto it = e.factors.find(static_cast<int>(x));
+      if (it == e.factors.end() || x != std::floor(x)) {
+        return InvalidArgument(e.covariate,
+                               "level " + FormatNumber(x) + " is not one of the model's levels");
+      }
+      return it->second;
+    }
+  }
+  return InvalidArgument(e.covariate, "unknown kind");
+}
+
 double ResidualModel::Sd(double f) const {
   const double af = std::abs(f);
   double sd = 0;
@@ -334,30 +355,8 @@ Result<PreparedSubject> PrepareSubject(const PopulationModel& model,
         if (std::isnan(x)) {
           return InvalidArgument(e.covariate, "missing for ID " + subject.id).WithContext(where);
         }
-        switch (e.kind) {
-          case CovariateKind::kPower:
-            if (!(x > 0))
-              return InvalidArgument(e.covariate, "must be > 0, got " + FormatNumber(x))
-                  .WithContext(where);
-            v *= std::pow(x / e.reference, e.coefficient);
-            break;
-          case CovariateKind::kExponential:
-            v *= std::exp(e.coefficient * (x - e.reference));
-            break;
-          case CovariateKind::kLinear:
-            v *= 1 + e.coefficient * (x - e.reference);
-            break;
-          case CovariateKind::kCategorical: {
-            auto it = e.factors.find(static_cast<int>(x));
-            if (it == e.factors.end() || x != std::floor(x)) {
-              return InvalidArgument(e.covariate, "level " + FormatNumber(x) +
-                                                      " is not one of the model's levels")
-                  .WithContext(where);
-            }
-            v *= it->second;
-            break;
-          }
-        }
+        MEDTWIN_TRY(const double factor, CovariateFactor(e, x), where);
+        v *= factor;
       }
       if (!(v > 0) || !std::isfinite(v)) {
         return InvalidArgument(p.name, "typical value is not positive for ID " + subject.id)

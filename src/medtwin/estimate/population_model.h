@@ -28,6 +28,10 @@ struct CovariateEffect {
   std::map<int, double> factors;
 };
 
+// The factor an effect makes at covariate value x (errors name the covariate: a power of a
+// value ≤ 0, a level the model does not know).
+[[nodiscard]] Result<double> CovariateFactor(const CovariateEffect& effect, double x);
+
 struct PopulationParameter {
   std::string name;  // structural parameter it sets ("CL", "V1")
   double typical = 0;
