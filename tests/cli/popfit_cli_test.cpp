@@ -116,10 +116,18 @@ TEST_F(PopfitCli, WritesDiagnosticsTableAndPlots) {
   std::ifstream table(dir_ / "pop_table.csv");
   std::string line;
   std::getline(table, line);
-  EXPECT_EQ(line, "ID,TIME,DV,PRED,IPRED,RES,WRES,IWRES,CWRES,ETA_KA,ETA_CL,ETA_V");
-  int rows = 0;
-  while (std::getline(table, line)) ++rows;
+  EXPECT_EQ(line, "ID,TIME,DV,PRED,IPRED,RES,WRES,IWRES,CWRES,NPDE,ETA_KA,ETA_CL,ETA_V");
+  int rows = 0, npde = 0;
+  while (std::getline(table, line)) {
+    ++rows;
+    // The NPDE column (10th) holds a number for every measured level.
+    std::stringstream fields(line);
+    std::string field;
+    for (int k = 0; k < 10; ++k) std::getline(fields, field, ',');
+    npde += field != "." && field != "nan" ? 1 : 0;
+  }
   EXPECT_EQ(rows, 132);
+  EXPECT_EQ(npde, 132);
   const auto j = nlohmann::json::parse(std::ifstream(dir_ / "pop.json"));
   EXPECT_TRUE(j["converged"]) << j["convergence"].dump();
   EXPECT_TRUE(j["covariance"]["ok"]);

@@ -13,6 +13,7 @@
 #include "medtwin/cli/command.h"
 #include "medtwin/core/format.h"
 #include "medtwin/estimate/population_fit.h"
+#include "medtwin/estimate/population_simulation.h"
 #include "medtwin/io/nonmem_csv.h"
 #include "medtwin/io/svg_plot.h"
 #include "medtwin/models/registry.h"
@@ -21,8 +22,9 @@ namespace medtwin::cli {
 namespace {
 
 // NONMEM's $TABLE as tidy CSV: one row per observation.
-std::string DiagnosticsCsv(const estimate::PopFitResult& fit) {
-  std::string csv = "ID,TIME,DV,PRED,IPRED,RES,WRES,IWRES,CWRES";
+std::string DiagnosticsCsv(const estimate::PopFitResult& fit,
+                           const std::vector<std::vector<double>>& npde) {
+  std::string csv = "ID,TIME,DV,PRED,IPRED,RES,WRES,IWRES,CWRES,NPDE";
   for (const auto& name : fit.iiv_names) csv += ",ETA_" + name;
   csv += "\n";
   char buf[64];
@@ -33,6 +35,11 @@ std::string DiagnosticsCsv(const estimate::PopFitResult& fit) {
   for (const auto& d : fit.diagnostics) {
     csv += fit.subject_ids[d.subject];
     for (double v : {d.time, d.dv, d.pred, d.ipred, d.res, d.wres, d.iwres, d.cwres}) add(v);
+    if (npde.empty()) {
+      csv += ",.";
+    } else {
+      add(npde[d.subject][d.record]);
+    }
     for (Eigen::Index k = 0; k < fit.etas[d.subject].size(); ++k) add(fit.etas[d.subject](k));
     csv += "\n";
   }
@@ -253,15 +260,34 @@ Status RunPopfit(const PopfitArgs& args) {
   if (!fit.converged) {
     std::fprintf(stderr, "popfit: warning: not converged: %s\n", fit.convergence_reason.c_str());
   }
-  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(table, DiagnosticsCsv(fit)));
+  // NPDE: the fitted model simulated `npde_samples` times per subject, where it can be (the
+  // observed output is the model's first and the records' covariates are the model file's).
+  std::vector<std::vector<double>> npde;
+  const std::string model_json = estimate::PopulationModelJson(
+      fit, "popfit_" + args.model, args.model, "medtwin popfit on " + args.data_path);
+  if (args.npde_samples > 0) {
+    auto fitted = estimate::ParsePopulationModel(model_json, model_out);
+    const bool first_output =
+        args.output.empty() || args.output == model->Info().outputs.front().name;
+    if (fitted.ok() && first_output && fitted->DataColumns() == data_info.covariates) {
+      auto estimator = estimate::MapEstimator::Create(*fitted, SimOptionsFor(args.locf));
+      if (estimator.ok()) {
+        MEDTWIN_TRY(npde, estimate::ComputeNpde(*estimator, data.subjects, args.npde_samples, 1),
+                    "NPDE");
+      }
+    } else {
+      out["npde_note"] =
+          "NPDE not computed: it simulates the model's first output with the model file's "
+          "covariates";
+    }
+  }
+  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(table, DiagnosticsCsv(fit, npde)));
   if (!args.plots_prefix.empty()) {
     MEDTWIN_RETURN_IF_ERROR(WriteGofPlots(fit, args.model,
                                           std::filesystem::path(args.data_path).filename().string(),
                                           args.plots_prefix));
   }
-  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(
-      model_out, estimate::PopulationModelJson(fit, "popfit_" + args.model, args.model,
-                                               "medtwin popfit on " + args.data_path)));
+  MEDTWIN_RETURN_IF_ERROR(io::WriteFileAtomically(model_out, model_json));
   return io::WriteFileAtomically(args.out_path, out.dump(2) + "\n");
 }
 
@@ -295,6 +321,10 @@ void AddPopfitCommand(CLI::App& app) {
                      "(repeatable): KIND power ((x/ref)^theta), linear (1+theta(x-ref)) or "
                      "exponential (exp(theta(x-ref))); the subject's baseline value; reference "
                      "default the median, e.g. CL~WT:power:70");
+  popfit
+      ->add_option("--npde-samples", args->npde_samples,
+                   "Simulations per subject for the NPDE column of the table (0: none)")
+      ->capture_default_str();
   popfit->add_option("--output", args->output,
                      "The model output DV observes (default: the first, e.g. LNANC of "
                      "friberg_anc_cp for log ANC)");

@@ -22,6 +22,7 @@ struct PopfitArgs {
   std::vector<std::string> init;        // NAME=VALUE: where the estimation starts
   std::vector<std::string> covariates;  // PARAM~COLUMN:KIND[:REFERENCE]
   int max_iterations = 200;             // 0: evaluate the OFV at the initial estimates
+  int npde_samples = 1000;              // simulations per subject for NPDE; 0: none
   std::string output;                   // the output DV observes (default: the model's first)
   std::string out_path;
   std::string model_out_path;  // default: OUT with _model.json

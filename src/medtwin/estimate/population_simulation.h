@@ -26,4 +26,13 @@ struct SimulatedReplicate {
     MapEstimator& estimator, const std::vector<sim::Subject>& subjects, int replicates,
     unsigned seed);
 
+// Normalised prediction distribution errors (Brendel et al., Pharm Res 2006;23:2036; Comets,
+// Brendel & Mentré, Comput Methods Programs Biomed 2008;90:154) of every measured observation:
+// each subject's observations and `samples` simulations of them are decorrelated by the
+// Cholesky factor of the simulations' covariance, pde is the fraction of simulated values
+// below the observed one (kept within [1/2K, 1 − 1/2K]) and npde = Φ⁻¹(pde). Under the model
+// they are N(0, 1). Result: [subject][record], NaN where a record has no measured level.
+[[nodiscard]] Result<std::vector<std::vector<double>>> ComputeNpde(
+    MapEstimator& estimator, const std::vector<sim::Subject>& subjects, int samples, unsigned seed);
+
 }  // namespace medtwin::estimate
