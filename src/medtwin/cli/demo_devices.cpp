@@ -131,10 +131,14 @@ struct WardPatient {
 
 }  // namespace
 
-Result<DemoDrugTruth> DemoVancomycinTruth(int index, long long first_dose_us) {
-  DemoDrugTruth truth{"vancomycin_goti2018", {}, {}};
-  MEDTWIN_TRY(estimate::PopulationModel pop, estimate::FindPopulationModel(truth.population_model));
-  MEDTWIN_TRY(estimate::MapEstimator estimator, estimate::MapEstimator::Create(pop));
+namespace {
+
+constexpr const char* kVancomycinPopulationModel = "vancomycin_goti2018";
+
+// The truth of demo patient `index` under its population model `pop`.
+DemoDrugTruth VancomycinTruthUnder(const estimate::PopulationModel& pop, int index,
+                                   long long first_dose_us) {
+  DemoDrugTruth truth{kVancomycinPopulationModel, {}, {}};
   const Eigen::VectorXd eta =
       estimate::SamplePosterior(Eigen::VectorXd::Zero(pop.omega.rows()), pop.omega, 1,
                                 20261207U + static_cast<unsigned>(index))
@@ -142,7 +146,7 @@ Result<DemoDrugTruth> DemoVancomycinTruth(int index, long long first_dose_us) {
   truth.eta.assign(eta.data(), eta.data() + eta.size());
   // The record's values, as the drug twin reads them (CRCL is computed from them).
   const auto born = ParseRfc3339(std::string(kVancomycinBirthDate) + "T00:00:00Z");
-  for (const auto& name : estimator.data_info().covariates) {
+  for (const auto& name : pop.DataColumns()) {  // the columns the twin's records carry
     double v = std::nan("");
     if (name == "WT") v = kVancomycinWeightKg;
     if (name == "SCR") v = kVancomycinScrMgDl;
@@ -155,6 +159,14 @@ Result<DemoDrugTruth> DemoVancomycinTruth(int index, long long first_dose_us) {
     truth.covariates.push_back(v);
   }
   return truth;
+}
+
+}  // namespace
+
+Result<DemoDrugTruth> DemoVancomycinTruth(int index, long long first_dose_us) {
+  MEDTWIN_TRY(estimate::PopulationModel pop,
+              estimate::FindPopulationModel(kVancomycinPopulationModel));
+  return VancomycinTruthUnder(pop, index, first_dose_us);
 }
 
 void DemoVancomycinHistory(int index, long long now_us, std::vector<json>& events,
@@ -174,12 +186,11 @@ void DemoVancomycinHistory(int index, long long now_us, std::vector<json>& event
                       {"time", FormatRfc3339(Instant{d})},
                       {"source", "demo-ehr"}});
   }
-  auto truth = DemoVancomycinTruth(index, doses.front());
-  if (!truth.ok()) return;
-  auto pop = estimate::FindPopulationModel(truth->population_model);
+  auto pop = estimate::FindPopulationModel(kVancomycinPopulationModel);
   if (!pop.ok()) return;
   auto estimator = estimate::MapEstimator::Create(*pop);
   if (!estimator.ok()) return;
+  const DemoDrugTruth truth = VancomycinTruthUnder(*pop, index, doses.front());
   auto hours = [&](long long t_us) {
     return static_cast<double>(t_us - doses.front()) / static_cast<double>(kHourUs);
   };
@@ -190,7 +201,7 @@ void DemoVancomycinHistory(int index, long long now_us, std::vector<json>& event
     r.evid = sim::Evid::kDose;
     r.amt = dose_mg;
     r.rate = dose_mg / infusion_h;
-    r.covariates = truth->covariates;
+    r.covariates = truth.covariates;
     subject.records.push_back(r);
   }
   // Two levels around the dose before the last. The first pair is a trough and a peak; the
@@ -206,14 +217,14 @@ void DemoVancomycinHistory(int index, long long now_us, std::vector<json>& event
     if (t > now_us) continue;
     sim::Record o;
     o.time = hours(t);
-    o.covariates = truth->covariates;
+    o.covariates = truth.covariates;
     times.push_back(t);
     subject.records.push_back(o);
   }
   std::stable_sort(subject.records.begin(), subject.records.end(),
                    [](const sim::Record& a, const sim::Record& b) { return a.time < b.time; });
-  const Eigen::Map<const Eigen::VectorXd> eta(truth->eta.data(),
-                                              static_cast<Eigen::Index>(truth->eta.size()));
+  const Eigen::Map<const Eigen::VectorXd> eta(truth.eta.data(),
+                                              static_cast<Eigen::Index>(truth.eta.size()));
   auto levels_mg_l = estimator->Simulate(subject, eta);
   if (!levels_mg_l.ok()) return;
   std::size_t next = 0;

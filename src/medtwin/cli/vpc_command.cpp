@@ -78,8 +78,9 @@ Status RunVpc(const VpcArgs& args) {
   const std::size_t n_bins = edges.size() + 1;
   std::vector<std::vector<double>> observed(n_bins), bin_times(n_bins);
   for (std::size_t k = 0; k < obs_times.size(); ++k) {
-    observed[BinOf(edges, obs_times[k])].push_back(obs_values[k]);
-    bin_times[BinOf(edges, obs_times[k])].push_back(obs_times[k]);
+    const std::size_t bin = BinOf(edges, obs_times[k]);
+    observed[bin].push_back(obs_values[k]);
+    bin_times[bin].push_back(obs_times[k]);
   }
   std::fprintf(stderr, "vpc: %d replicates of %zu subjects ...\n", args.replicates,
                data.subjects.size());

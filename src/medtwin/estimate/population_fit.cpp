@@ -403,18 +403,6 @@ class FoceObjective {
 
   const std::vector<Eigen::VectorXd>& EtaHat() const { return eta_hat_; }
 
-  // Individual weighted residuals (y − IPRED)/SD(IPRED) of every observation at η̂, for x.
-  std::vector<double> Iwres(const Eigen::VectorXd& x) {
-    std::vector<double> out, f;
-    const Eigen::VectorXd theta = x.head(FixedEffectCount());
-    for (std::size_t i = 0; i < subjects_.size(); ++i) {
-      if (!Predict(simulators_[0], i, theta, eta_hat_[i], f)) continue;
-      for (std::size_t j = 0; j < f.size(); ++j) {
-        out.push_back((observations_[i][j].y - f[j]) / std::sqrt(Variance(x, f[j])));
-      }
-    }
-    return out;
-  }
   int ObservationCount() const {
     int n = 0;
     for (const auto& o : observations_) n += static_cast<int>(o.size());
@@ -446,12 +434,6 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
                                    const PopFitOptions& options) {
   sim::ParameterLayout layout(model.Info());
   if (options.iiv.empty()) return InvalidArgument("--iiv", "name at least one parameter");
-  for (const auto& name : options.iiv) {
-    if (layout.Find(name) < 0 || layout.Find(name) >= layout.model_count()) {
-      return InvalidArgument("--iiv",
-                             "model " + model.Info().name + " has no parameter '" + name + "'");
-    }
-  }
   auto model_parameter = [&](const std::string& name, const char* option) -> Result<int> {
     const int index = layout.Find(name);
     if (index < 0 || index >= layout.model_count()) {
@@ -460,6 +442,10 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
     }
     return index;
   };
+  for (const auto& name : options.iiv) {
+    MEDTWIN_TRY(const int index, model_parameter(name, "--iiv"));
+    (void)index;
+  }
   int output = 0;
   if (!options.output.empty()) {
     const auto& outputs = model.Info().outputs;
@@ -830,7 +816,11 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
     const double omega2 = natural(objective.NaturalOmegaDiagonal(k));
     out.eta_shrinkage.push_back(1 - sample_sd(etas) / std::sqrt(omega2));
   }
-  out.epsilon_shrinkage = 1 - sample_sd(objective.Iwres(m.x));
+  // The per-observation table at the estimates; its IWRES give the ε-shrinkage.
+  out.diagnostics = objective.Diagnostics(m.x);
+  std::vector<double> iwres;
+  for (const auto& d : out.diagnostics) iwres.push_back(d.iwres);
+  out.epsilon_shrinkage = 1 - sample_sd(iwres);
   for (int k = 0; k < n_eta; ++k) {
     const std::string& name = options.iiv[static_cast<std::size_t>(k)];
     const double omega2 = natural(objective.NaturalOmegaDiagonal(k));
@@ -860,7 +850,6 @@ Result<PopFitResult> FitPopulation(const sim::Model& model,
   for (int k = 0; k < n_eta; ++k) out.omega.push_back(out.omega_matrix(k, k));
   for (const auto& s : subjects) out.subject_ids.push_back(s.id);
   out.etas = objective.EtaHat();
-  out.diagnostics = objective.Diagnostics(m.x);
   return out;
 }
 
